@@ -1,0 +1,113 @@
+// The command line: flags → one typed options object → run → render → exit status.
+// This is the one place where outcomes become exit codes: 0 all checks pass, 1 a check failed,
+// 2 the user's input or usage is wrong (a one-paragraph message, never a stack trace).
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Report } from './core/report.js';
+import { UserError } from './io/errors.js';
+import { renderJson } from './render/json.js';
+import { renderTable } from './render/table.js';
+import { run, type RunOptions } from './run.js';
+
+export const EXIT = { pass: 0, fail: 1, usage: 2, internal: 3 } as const;
+
+type Format = 'table' | 'json';
+
+interface CliOptions {
+  params?: string;
+  grads?: string;
+  target?: string;
+  epsilon: number;
+  tolerance: number;
+  mode: RunOptions['mode'];
+  samples?: number;
+  seed?: number;
+  format?: Format;
+  color: boolean;
+}
+
+function positiveNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+      throw new InvalidArgumentError(`expected a positive number; found "${value}".`);
+    }
+    return n;
+  };
+}
+
+function wholeNumber(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}; found "${value}".`);
+    return n;
+  };
+}
+
+export function buildProgram(): Command {
+  return new Command()
+    .name('backprop-check')
+    .description('Checks hand-written backpropagation against finite differences, layer by layer, and says what is wrong.')
+    .argument('<net.json>', 'the network spec')
+    .argument('<data.csv>', 'the data set (features first, targets last)')
+    .option('--params <file>', 'the weights to check at (JSON); default: initialised from the spec')
+    .option('--grads <file>', 'gradients your own code computed at --params (JSON); checked instead of the spec’s formulas')
+    .option('--target <columns>', 'target columns of data.csv, by name or 1-based number, comma-separated (default: the last ones)')
+    .option('--epsilon <h>', 'finite-difference step', positiveNumber('--epsilon'), 1e-6)
+    .option('--tolerance <t>', 'relative error at or above which a check fails', positiveNumber('--tolerance'), 1e-6)
+    .addOption(new Option('--mode <mode>', 'every element, a seeded sample per tensor, or random directions per tensor').choices(['full', 'sample', 'directional']).default('full'))
+    .option('--samples <k>', 'elements per tensor (sample mode) or directions per tensor (directional mode)', wholeNumber(1))
+    .option('--seed <n>', 'seeds every random choice: initialisation, sampling, directions (default: the spec’s init.seed, else 1)', wholeNumber(0))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']))
+    .option('--no-color', 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)')
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: () => {} })
+    .exitOverride();
+}
+
+/** Colour on a terminal, unless NO_COLOR or --no-color; FORCE_COLOR forces it (but not over --no-color). */
+export function useColor(flag: boolean, isTty: boolean, env: NodeJS.ProcessEnv): boolean {
+  if (!flag) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTty;
+}
+
+export function render(report: Report, format: Format, color: boolean): string {
+  return format === 'json' ? renderJson(report) : renderTable(report, color);
+}
+
+export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+  const program = buildProgram();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+        out.write(program.helpInformation());
+        return EXIT.pass;
+      }
+      err.write(`backprop-check: ${e.message.replace(/^error: /, '')}\nRun "backprop-check --help" for the options.\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  const [net, data] = program.args;
+  const o = program.opts<CliOptions>();
+  try {
+    const report = run({
+      net, data,
+      params: o.params, grads: o.grads, target: o.target,
+      epsilon: o.epsilon, tolerance: o.tolerance, mode: o.mode,
+      samples: o.samples, seed: o.seed, seedGiven: o.seed !== undefined,
+    });
+    out.write(render(report, o.format ?? 'table', useColor(o.color, Boolean(out.isTTY), process.env)));
+    return report.ok ? EXIT.pass : EXIT.fail;
+  } catch (e) {
+    if (e instanceof UserError) {
+      err.write(`backprop-check: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    err.write(`backprop-check: internal error (this is a bug in backprop-check, not in your input; please report it):\n${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.internal;
+  }
+}

@@ -1,0 +1,220 @@
+// One record per activation: its value, its derivative (and the variable that derivative is
+// naturally written in), and f(z + d) − f(z) computed without cancellation, which is what lets
+// the finite differences stay accurate when a perturbation changes the output by 1e-13.
+import { compileFormula, differentiate, type Formula } from './formula.js';
+
+export interface Activation {
+  /** Spec name, e.g. "tanh" or "leaky_relu(0.1)" or "expr(z / (1 + exp(-z)))". */
+  name: string;
+  /** f(z). */
+  f(z: number): number;
+  /** f'(z), given z and a = f(z). */
+  derivative(z: number, a: number): number;
+  /** The derivative as a user would write it, e.g. "1 - a^2". */
+  derivativeText: string;
+  /** f(z + d) − f(z) without cancellation. */
+  difference(z: number, a: number, d: number): number;
+  /** Points where f' jumps: a perturbation crossing one makes the finite difference meaningless. */
+  kinks: readonly number[];
+  /** True for softmax: applied per sample over the units, not element-wise. */
+  columnwise?: boolean;
+  /** The family for health checks: saturating ones are judged by |a| near the bound. */
+  family: 'sigmoid' | 'tanh' | 'relu' | 'linear' | 'smooth' | 'softmax';
+}
+
+export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
+
+/** Taylor series to third order for small steps, the plain difference for large ones. */
+function taylorOrDirect(f: (z: number) => number, d1: Formula, d2: Formula, d3: Formula) {
+  return (z: number, a: number, d: number): number => {
+    if (Math.abs(d) <= 1e-4 * Math.max(1, Math.abs(z))) {
+      const t = d1.fn(z, a, 0) * d + (d2.fn(z, a, 0) * d * d) / 2 + (d3.fn(z, a, 0) * d * d * d) / 6;
+      if (Number.isFinite(t)) return t;
+    }
+    return f(z + d) - a;
+  };
+}
+
+const SIGMOID: Activation = {
+  name: 'sigmoid',
+  f: sigmoid,
+  derivative: (_z, a) => a * (1 - a),
+  derivativeText: 'a * (1 - a)',
+  // σ(z+d) − σ(z) = expm1(d)·σ(z)·(1 − σ(z+d))
+  difference: (z, a, d) => Math.expm1(d) * a * sigmoid(-(z + d)),
+  kinks: [],
+  family: 'sigmoid',
+};
+
+const TANH: Activation = {
+  name: 'tanh',
+  f: Math.tanh,
+  derivative: (_z, a) => 1 - a * a,
+  derivativeText: '1 - a^2',
+  // tanh(x) − tanh(y) = sinh(x − y) / (cosh x · cosh y); cosh overflowing to ∞ correctly gives 0.
+  difference: (z, _a, d) => Math.sinh(d) / (Math.cosh(z) * Math.cosh(z + d)),
+  kinks: [],
+  family: 'tanh',
+};
+
+function piecewiseLinear(name: string, slopeBelow: number): Activation {
+  const f = (z: number) => (z > 0 ? z : slopeBelow * z);
+  return {
+    name,
+    f,
+    derivative: (z) => (z > 0 ? 1 : slopeBelow),
+    derivativeText: slopeBelow === 0 ? 'z > 0 ? 1 : 0' : `z > 0 ? 1 : ${slopeBelow}`,
+    difference: (z, a, d) => {
+      const w = z + d;
+      if (z > 0 && w > 0) return d;
+      if (z <= 0 && w <= 0) return slopeBelow * d;
+      return f(w) - a;
+    },
+    kinks: [0],
+    family: 'relu',
+  };
+}
+
+export function leakyRelu(alpha: number): Activation {
+  return piecewiseLinear(`leaky_relu(${alpha})`, alpha);
+}
+
+const LINEAR: Activation = {
+  name: 'linear',
+  f: (z) => z,
+  derivative: () => 1,
+  derivativeText: '1',
+  difference: (_z, _a, d) => d,
+  kinks: [],
+  family: 'linear',
+};
+
+const SOFTPLUS: Activation = {
+  name: 'softplus',
+  f: (z) => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))),
+  derivative: (z) => sigmoid(z),
+  derivativeText: 'sigmoid(z)',
+  // log(1 + e^(z+d)) − log(1 + e^z) = log1p(σ(z)·expm1(d))
+  difference: (z, _a, d) => Math.log1p(sigmoid(z) * Math.expm1(d)),
+  kinks: [],
+  family: 'smooth',
+};
+
+export function elu(alpha: number): Activation {
+  const f = (z: number) => (z > 0 ? z : alpha * Math.expm1(z));
+  return {
+    name: alpha === 1 ? 'elu' : `elu(${alpha})`,
+    f,
+    derivative: (z, a) => (z > 0 ? 1 : a + alpha),
+    derivativeText: `z > 0 ? 1 : a + ${alpha}`,
+    difference: (z, a, d) => {
+      const w = z + d;
+      if (z > 0 && w > 0) return d;
+      if (z <= 0 && w <= 0) return alpha * Math.exp(z) * Math.expm1(d);
+      return f(w) - a;
+    },
+    // With alpha = 1 the first derivative is continuous at 0 but the second is not; a step
+    // across 0 still costs accuracy, so 0 counts as a kink either way.
+    kinks: [0],
+    family: 'smooth',
+  };
+}
+
+/**
+ * Softmax over the units of one sample. Its `f`, `derivative` and `difference` are not used
+ * element-wise; forward, backward and the finite differences call the column functions below.
+ */
+const SOFTMAX: Activation = {
+  name: 'softmax',
+  f: () => {
+    throw new Error('internal: softmax is column-wise');
+  },
+  derivative: (_z, a) => a * (1 - a),
+  derivativeText: 'a * (1 - a)  (diagonal of the Jacobian)',
+  difference: () => {
+    throw new Error('internal: softmax is column-wise');
+  },
+  kinks: [],
+  columnwise: true,
+  family: 'softmax',
+};
+
+/** A custom element-wise activation from a formula in z; its derivatives are symbolic. */
+export function customActivation(source: string): Activation {
+  const formula = compileFormula(source, ['z']);
+  const d1 = differentiate(formula, 'z');
+  const d2 = differentiate(d1, 'z');
+  const d3 = differentiate(d2, 'z');
+  const f = (z: number) => formula.fn(z, 0, 0);
+  return {
+    name: `expr(${source})`,
+    f,
+    derivative: (z, a) => d1.fn(z, a, 0),
+    derivativeText: d1.source,
+    difference: taylorOrDirect(f, d1, d2, d3),
+    // abs/max/min/sign make kinks whose place we cannot know in general; a crossing is detected
+    // by a sign change of their argument only for the built-in piecewise activations.
+    kinks: [],
+    family: 'smooth',
+  };
+}
+
+const NAMED: Record<string, Activation> = {
+  sigmoid: SIGMOID,
+  tanh: TANH,
+  relu: piecewiseLinear('relu', 0),
+  leaky_relu: leakyRelu(0.01),
+  linear: LINEAR,
+  softplus: SOFTPLUS,
+  elu: elu(1),
+  softmax: SOFTMAX,
+};
+
+export const ACTIVATION_NAMES = Object.keys(NAMED);
+
+export function namedActivation(name: string): Activation | undefined {
+  return Object.hasOwn(NAMED, name) ? NAMED[name] : undefined;
+}
+
+// Column-wise softmax over a units × m matrix stored row-major.
+
+/** a[:, col] = softmax(z[:, col]) for every column. */
+export function softmaxColumns(z: Float64Array, a: Float64Array, units: number, m: number): void {
+  for (let col = 0; col < m; col++) {
+    let max = -Infinity;
+    for (let k = 0; k < units; k++) max = Math.max(max, z[k * m + col]);
+    let sum = 0;
+    for (let k = 0; k < units; k++) {
+      const e = Math.exp(z[k * m + col] - max);
+      a[k * m + col] = e;
+      sum += e;
+    }
+    for (let k = 0; k < units; k++) a[k * m + col] /= sum;
+  }
+}
+
+/**
+ * δa = softmax(z + δz) − softmax(z) per column, without cancellation:
+ * δa_k = a_k · expm1(δz_k − δLSE), δLSE = log1p(Σ_j a_j · expm1(δz_j)).
+ */
+export function softmaxDifferenceColumns(
+  a: Float64Array, dz: Float64Array, out: Float64Array, units: number, m: number,
+): void {
+  for (let col = 0; col < m; col++) {
+    let s = 0;
+    for (let k = 0; k < units; k++) s += a[k * m + col] * Math.expm1(dz[k * m + col]);
+    const dlse = Math.log1p(s);
+    for (let k = 0; k < units; k++) out[k * m + col] = a[k * m + col] * Math.expm1(dz[k * m + col] - dlse);
+  }
+}
+
+/** dz = J_softmax(a)ᵀ · da per column: dz_k = a_k (da_k − Σ_j a_j da_j). */
+export function softmaxBackwardColumns(
+  a: Float64Array, da: Float64Array, dz: Float64Array, units: number, m: number,
+): void {
+  for (let col = 0; col < m; col++) {
+    let dot = 0;
+    for (let k = 0; k < units; k++) dot += a[k * m + col] * da[k * m + col];
+    for (let k = 0; k < units; k++) dz[k * m + col] = a[k * m + col] * (da[k * m + col] - dot);
+  }
+}

@@ -1,0 +1,223 @@
+// The whole check: forward, the gradients under test, finite differences, comparison, health and
+// diagnosis, as one pure function from plain inputs to a Report.
+import { backward, correctPlan, type BackwardPlan } from './backward.js';
+import { compare, statusOf, worstOf } from './compare.js';
+import { forward } from './forward.js';
+import { layerHealth } from './health.js';
+import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
+import { FiniteDifferences } from './numeric.js';
+import { Random } from './random.js';
+import type { Finding, Mode, Report, TensorCheck } from './report.js';
+
+export interface CheckOptions {
+  epsilon: number;
+  tolerance: number;
+  mode: Mode;
+  seed: number;
+  /** Elements per tensor (sample mode) or directions per tensor (directional mode). */
+  samples: number;
+  /** Called now and then with the elements done and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Polled between elements; when it returns true the report holds what was checked so far. */
+  shouldStop?: () => boolean;
+}
+
+export const DEFAULT_OPTIONS: CheckOptions = {
+  epsilon: 1e-6,
+  tolerance: 1e-6,
+  mode: 'full',
+  seed: 1,
+  samples: 10,
+};
+
+/** The gradients under test: a backward plan to run (correct or declared), or ready-made ones. */
+export type GradientSource =
+  | { source: 'correct' | 'declared'; plan: BackwardPlan }
+  | { source: 'grads' | 'exec'; grads: Grads };
+
+export interface CheckInput {
+  model: Model;
+  params: Params;
+  /** features × samples */
+  X: Matrix;
+  /** outputs × samples */
+  Y: Matrix;
+  gradients: GradientSource;
+}
+
+/** Hooks that later stages (diagnosis) plug in without the core knowing them. */
+export type Diagnose = (input: CheckInput, report: Report, context: CheckContext) => Finding[];
+
+export interface CheckContext {
+  /** The gradients under test, as named tensors. */
+  tested: NamedTensor[];
+  /** The finite-difference gradients where they were computed element-wise (full/sample mode). */
+  numeric: Map<string, { values: Float64Array; checked: Uint8Array; kinks: Uint8Array }>;
+  /** The correct gradients from our own backprop. */
+  correct: Grads;
+  fwd: ReturnType<typeof forward>;
+}
+
+export function check(input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose): Report {
+  const { model, params, X, Y } = input;
+  const fwd = forward(model, params, X, Y);
+  const correct = backward(model, params, fwd, Y, correctPlan(model));
+  const gs = input.gradients;
+  const tested = 'plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads;
+  const fd = new FiniteDifferences(model, params, fwd, Y);
+  const rng = new Random(options.seed);
+
+  const testedTensors = namedTensors(tested);
+  const paramTensors = namedTensors(params);
+  const plans = paramTensors.map((t) => elementsToCheck(t, options, rng));
+  const total = plans.reduce((n, p) => n + p.count, 0);
+  let done = 0;
+  let stopped = false;
+  const tick = progressTicker(options, total);
+
+  const checks: TensorCheck[] = [];
+  const numeric: CheckContext['numeric'] = new Map();
+  for (let t = 0; t < paramTensors.length && !stopped; t++) {
+    const p = paramTensors[t], g = testedTensors[t];
+    const plan = plans[t];
+    const { rows, cols } = p.value;
+    let result: { check: TensorCheck; stopped: boolean };
+    if (plan.kind === 'directions') {
+      result = checkDirections(fd, p, g.value, plan.directions, options, () => { done++; tick(done); return options.shouldStop?.() ?? false; });
+    } else {
+      const values = new Float64Array(rows * cols);
+      const checkedMask = new Uint8Array(rows * cols);
+      const kinks = new Uint8Array(rows * cols);
+      let halted = false;
+      for (const flat of plan.elements) {
+        if (options.shouldStop?.()) { halted = true; break; }
+        const r = Math.floor(flat / cols), c = flat % cols;
+        const d = fd.element(p.layer, p.kind, r, c, options.epsilon);
+        // At a kink every value between the one-sided quotients is a valid derivative:
+        // compare with the one nearest to the gradient under test.
+        const gv = g.value.data[flat];
+        values[flat] = d.kink ? Math.min(Math.max(gv, d.numeric - d.spread), d.numeric + d.spread) : d.numeric;
+        checkedMask[flat] = 1;
+        kinks[flat] = d.kink ? 1 : 0;
+        done++;
+        tick(done);
+      }
+      numeric.set(p.name, { values, checked: checkedMask, kinks });
+      result = { check: elementCheck(p, g.value, values, checkedMask, kinks, options.tolerance), stopped: halted };
+    }
+    if (result.check.checked > 0 || result.check.kinks > 0) checks.push(result.check);
+    stopped = result.stopped;
+  }
+  options.onProgress?.(done, total);
+
+  const report: Report = {
+    ok: checks.every((c) => c.status !== 'fail') && !stopped,
+    loss: fwd.cost,
+    source: input.gradients.source,
+    checks,
+    findings: [],
+    health: { layers: layerHealth(model, params, fwd, correct) },
+    settings: {
+      epsilon: options.epsilon,
+      tolerance: options.tolerance,
+      mode: options.mode,
+      seed: options.seed,
+      ...(options.mode === 'full' ? {} : { samples: options.samples }),
+    },
+    ...(stopped ? { partial: true } : {}),
+  };
+  if (diagnose) report.findings = diagnose(input, report, { tested: testedTensors, numeric, correct, fwd });
+  return report;
+}
+
+type ElementPlan =
+  | { kind: 'elements'; elements: number[]; count: number }
+  | { kind: 'directions'; directions: Float64Array[]; count: number };
+
+/** Which elements (or directions) of a tensor to check, drawn from the seeded generator. */
+function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): ElementPlan {
+  const n = t.value.data.length;
+  if (options.mode === 'full') return { kind: 'elements', elements: Array.from({ length: n }, (_, i) => i), count: n };
+  if (options.mode === 'sample') {
+    const elements = rng.sample(n, options.samples);
+    return { kind: 'elements', elements, count: elements.length };
+  }
+  const directions = Array.from({ length: options.samples }, () => {
+    const v = new Float64Array(n);
+    let s = 0;
+    for (let i = 0; i < n; i++) { v[i] = rng.normal(); s += v[i] * v[i]; }
+    const inv = 1 / Math.sqrt(s);
+    for (let i = 0; i < n; i++) v[i] *= inv;
+    return v;
+  });
+  return { kind: 'directions', directions, count: directions.length };
+}
+
+function elementCheck(
+  p: NamedTensor, g: Matrix, values: Float64Array, checked: Uint8Array, kinks: Uint8Array, tolerance: number,
+): TensorCheck {
+  const { rows, cols } = p.value;
+  const skip = new Uint8Array(values.length);
+  let count = 0, kinkCount = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (!checked[i]) { skip[i] = 1; continue; }
+    if (kinks[i]) kinkCount++;
+    count++;
+  }
+  const c = compare(g.data, values, skip);
+  return {
+    layer: p.layer + 1,
+    param: p.name,
+    shape: [rows, cols],
+    relativeError: c.relativeError,
+    maxElementError: c.maxElementError,
+    worst: worstOf(c, (flat) => [Math.floor(flat / cols), flat % cols], g.data, values),
+    analyticNorm: c.analyticNorm,
+    numericNorm: c.numericNorm,
+    checked: count,
+    kinks: kinkCount,
+    status: count === 0 ? 'pass' : statusOf(c.relativeError, tolerance),
+  };
+}
+
+/** Directional mode: compares g·v with the central difference of J along v, for each v. */
+function checkDirections(
+  fd: FiniteDifferences, p: NamedTensor, g: Matrix, directions: Float64Array[], options: CheckOptions, step: () => boolean,
+): { check: TensorCheck; stopped: boolean } {
+  const analytic: number[] = [], numericValues: number[] = [], skip: number[] = [];
+  let kinks = 0, stopped = false;
+  for (const v of directions) {
+    let dot = 0;
+    for (let i = 0; i < v.length; i++) dot += g.data[i] * v[i];
+    const d = fd.direction(p.layer, p.kind, v, options.epsilon);
+    analytic.push(dot);
+    numericValues.push(d.numeric);
+    skip.push(d.kink ? 1 : 0);
+    if (d.kink) kinks++;
+    if (step()) { stopped = true; break; }
+  }
+  const c = compare(analytic, numericValues, skip);
+  const checked = analytic.length - kinks;
+  return {
+    check: {
+      layer: p.layer + 1,
+      param: p.name,
+      shape: [p.value.rows, p.value.cols],
+      relativeError: c.relativeError,
+      maxElementError: c.maxElementError,
+      worst: worstOf(c, (i) => [i], analytic, numericValues),
+      analyticNorm: c.analyticNorm,
+      numericNorm: c.numericNorm,
+      checked,
+      kinks,
+      status: checked === 0 ? 'pass' : statusOf(c.relativeError, options.tolerance),
+    },
+    stopped,
+  };
+}
+
+function progressTicker(options: CheckOptions, total: number): (done: number) => void {
+  if (!options.onProgress) return () => {};
+  const every = Math.max(1, Math.floor(total / 200));
+  return (done) => { if (done % every === 0) options.onProgress!(done, total); };
+}

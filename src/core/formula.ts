@@ -1,0 +1,251 @@
+// User formulas: parsed by mathjs, checked against an allow-list, then compiled to plain
+// JavaScript functions so that nothing of mathjs runs in the numeric loops.
+//
+// Safety: nothing the user wrote is ever evaluated by mathjs. The parse tree is walked and every
+// node must be a finite number, one of the allowed variables or constants, an arithmetic operator,
+// parentheses, or a call of an allowed function by name. Only then is JavaScript generated, from
+// our own fixed fragments (variable names are never copied from the input).
+import { create, all, type MathNode } from 'mathjs';
+
+const math = create(all);
+
+export type Variable = 'z' | 'a' | 'y';
+export type Fn = (z: number, a: number, y: number) => number;
+
+/** Functions a user may call, with their arity and their JavaScript implementation. */
+const USER_FUNCTIONS: Record<string, { arity: number[]; js: string }> = {
+  exp: { arity: [1], js: 'Math.exp' },
+  log: { arity: [1], js: 'Math.log' },
+  log1p: { arity: [1], js: 'Math.log1p' },
+  expm1: { arity: [1], js: 'Math.expm1' },
+  tanh: { arity: [1], js: 'Math.tanh' },
+  sinh: { arity: [1], js: 'Math.sinh' },
+  cosh: { arity: [1], js: 'Math.cosh' },
+  sqrt: { arity: [1], js: 'Math.sqrt' },
+  abs: { arity: [1], js: 'Math.abs' },
+  sign: { arity: [1], js: 'Math.sign' },
+  max: { arity: [2], js: 'Math.max' },
+  min: { arity: [2], js: 'Math.min' },
+  sigmoid: { arity: [1], js: 'F.sigmoid' },
+  softplus: { arity: [1], js: 'F.softplus' },
+};
+
+/** Functions mathjs's `derivative` may emit that users do not write themselves. */
+const DERIVATIVE_FUNCTIONS: Record<string, { arity: number[]; js: string }> = {
+  sech: { arity: [1], js: 'F.sech' },
+  square: { arity: [1], js: 'F.square' },
+  cube: { arity: [1], js: 'F.cube' },
+};
+
+const CONSTANTS: Record<string, string> = { e: 'Math.E', pi: 'Math.PI' };
+
+const HELPERS = {
+  sigmoid: (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  softplus: (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
+  sech: (x: number) => 1 / Math.cosh(x),
+  square: (x: number) => x * x,
+  cube: (x: number) => x * x * x,
+};
+
+/** Why a formula was refused: `detail` says what was found, for the caller to place in a file. */
+export class FormulaError extends Error {
+  constructor(readonly formula: string, readonly detail: string) {
+    super(`${detail} in formula "${formula}"`);
+    this.name = 'FormulaError';
+  }
+}
+
+export interface Formula {
+  source: string;
+  /** The parsed (and validated) tree. */
+  node: MathNode;
+  /** Variables the formula mentions. */
+  uses: Set<Variable>;
+  fn: Fn;
+}
+
+/**
+ * Parses and validates `source`, allowing only the listed variables, and compiles it.
+ * Throws FormulaError, never evaluates anything on the way.
+ */
+export function compileFormula(source: string, allowed: readonly Variable[]): Formula {
+  if (typeof source !== 'string' || source.trim() === '') {
+    throw new FormulaError(String(source), 'an empty formula');
+  }
+  if (source.length > 2000) throw new FormulaError(source.slice(0, 40) + '…', 'a formula longer than 2000 characters');
+  let node: MathNode;
+  try {
+    node = math.parse(source);
+  } catch (err) {
+    throw new FormulaError(source, `a syntax error (${(err as Error).message})`);
+  }
+  const uses = new Set<Variable>();
+  validate(node, source, allowed, uses, USER_FUNCTIONS);
+  return { source, node, uses, fn: toFunction(node, source) };
+}
+
+function validate(
+  node: MathNode,
+  source: string,
+  allowed: readonly Variable[],
+  uses: Set<Variable>,
+  functions: Record<string, { arity: number[]; js: string }>,
+): void {
+  const n = node as MathNode & Record<string, unknown>;
+  switch (node.type) {
+    case 'ConstantNode': {
+      if (typeof n.value !== 'number' || !Number.isFinite(n.value)) {
+        throw new FormulaError(source, `a constant ${JSON.stringify(n.value)} that is not a finite number`);
+      }
+      return;
+    }
+    case 'SymbolNode': {
+      const name = n.name as string;
+      if ((allowed as readonly string[]).includes(name)) {
+        uses.add(name as Variable);
+        return;
+      }
+      if (Object.hasOwn(CONSTANTS, name)) return;
+      const vars = allowed.join(', ');
+      throw new FormulaError(source, `an unknown name "${name}" (only the variables ${vars}, the constants e and pi, and the functions ${Object.keys(USER_FUNCTIONS).join(', ')} may be used)`);
+    }
+    case 'ParenthesisNode':
+      validate(n.content as MathNode, source, allowed, uses, functions);
+      return;
+    case 'OperatorNode': {
+      const fn = n.fn as string;
+      const args = n.args as MathNode[];
+      const binary = ['add', 'subtract', 'multiply', 'divide', 'pow'];
+      const unary = ['unaryMinus', 'unaryPlus'];
+      if (!(binary.includes(fn) && args.length === 2) && !(unary.includes(fn) && args.length === 1)) {
+        throw new FormulaError(source, `the operator "${n.op as string}", which is not allowed (use + - * / ^)`);
+      }
+      for (const arg of args) validate(arg, source, allowed, uses, functions);
+      return;
+    }
+    case 'FunctionNode': {
+      const callee = n.fn as MathNode & { name?: string };
+      const args = n.args as MathNode[];
+      if (callee.type !== 'SymbolNode' || typeof callee.name !== 'string' || !Object.hasOwn(functions, callee.name)) {
+        const name = callee.type === 'SymbolNode' ? `"${callee.name}"` : 'an expression';
+        throw new FormulaError(source, `a call of ${name}, which is not an allowed function (allowed: ${Object.keys(USER_FUNCTIONS).join(', ')})`);
+      }
+      const spec = functions[callee.name];
+      if (!spec.arity.includes(args.length)) {
+        throw new FormulaError(source, `${callee.name}() with ${args.length} argument(s) (it takes ${spec.arity.join(' or ')})`);
+      }
+      for (const arg of args) validate(arg, source, allowed, uses, functions);
+      return;
+    }
+    default:
+      throw new FormulaError(source, `${describeNode(node)}, which is not allowed in a formula`);
+  }
+}
+
+function describeNode(node: MathNode): string {
+  switch (node.type) {
+    case 'AssignmentNode': return 'an assignment';
+    case 'FunctionAssignmentNode': return 'a function definition';
+    case 'AccessorNode': return 'a property or index access';
+    case 'IndexNode': return 'an index';
+    case 'ObjectNode': return 'an object';
+    case 'ArrayNode': return 'a matrix or list';
+    case 'BlockNode': return 'several statements';
+    case 'ConditionalNode': return 'a conditional (?:)';
+    case 'RangeNode': return 'a range';
+    case 'RelationalNode': return 'a comparison';
+    default: return `a ${node.type}`;
+  }
+}
+
+/** Generates JavaScript from a validated tree. Every fragment comes from our own tables. */
+function toJs(node: MathNode): string {
+  const n = node as MathNode & Record<string, unknown>;
+  switch (node.type) {
+    case 'ConstantNode':
+      return `(${String(Number(n.value))})`;
+    case 'SymbolNode': {
+      const name = n.name as string;
+      if (name === 'z' || name === 'a' || name === 'y') return name;
+      return CONSTANTS[name];
+    }
+    case 'ParenthesisNode':
+      return toJs(n.content as MathNode);
+    case 'OperatorNode': {
+      const args = (n.args as MathNode[]).map(toJs);
+      switch (n.fn as string) {
+        case 'add': return `(${args[0]} + ${args[1]})`;
+        case 'subtract': return `(${args[0]} - ${args[1]})`;
+        case 'multiply': return `(${args[0]} * ${args[1]})`;
+        case 'divide': return `(${args[0]} / ${args[1]})`;
+        case 'pow': return `Math.pow(${args[0]}, ${args[1]})`;
+        case 'unaryMinus': return `(-${args[0]})`;
+        case 'unaryPlus': return `(+${args[0]})`;
+      }
+      break;
+    }
+    case 'FunctionNode': {
+      const name = (n.fn as { name: string }).name;
+      const spec = USER_FUNCTIONS[name] ?? DERIVATIVE_FUNCTIONS[name];
+      return `${spec.js}(${(n.args as MathNode[]).map(toJs).join(', ')})`;
+    }
+  }
+  throw new Error(`internal: cannot compile node ${node.type}`);
+}
+
+function toFunction(node: MathNode, source: string): Fn {
+  const body = toJs(node);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    return new Function('F', `"use strict"; return function (z, a, y) { return ${body}; };`)(HELPERS) as Fn;
+  } catch (err) {
+    throw new FormulaError(source, `a formula that could not be compiled (${(err as Error).message})`);
+  }
+}
+
+/** Rewrites functions mathjs cannot differentiate into ones it can. */
+function expandForDerivative(node: MathNode): MathNode {
+  return node.transform((child) => {
+    if (child.type !== 'FunctionNode') return child;
+    const fnNode = child as unknown as { fn: { name: string }; args: MathNode[] };
+    const args = fnNode.args.map(expandForDerivative);
+    const u = (i: number) => `(${args[i].toString()})`;
+    switch (fnNode.fn.name) {
+      case 'sigmoid': return math.parse(`1 / (1 + exp(-${u(0)}))`);
+      case 'softplus': return math.parse(`log(1 + exp(${u(0)}))`);
+      case 'log1p': return math.parse(`log(1 + ${u(0)})`);
+      case 'expm1': return math.parse(`exp(${u(0)}) - 1`);
+      case 'max': return math.parse(`(${u(0)} + ${u(1)} + abs(${u(0)} - ${u(1)})) / 2`);
+      case 'min': return math.parse(`(${u(0)} + ${u(1)} - abs(${u(0)} - ${u(1)})) / 2`);
+      default: return child;
+    }
+  });
+}
+
+/** mathjs writes d|u|/du as abs(u)/u, which is NaN at 0; sign(u) is the same elsewhere and 0 there. */
+function absOverSelfToSign(node: MathNode): MathNode {
+  return node.transform((child) => {
+    const c = child as unknown as { type: string; fn: string; args: MathNode[] };
+    if (c.type === 'OperatorNode' && c.fn === 'divide') {
+      const [num, den] = c.args;
+      const numFn = num as unknown as { type: string; fn?: { name: string }; args?: MathNode[] };
+      if (numFn.type === 'FunctionNode' && numFn.fn?.name === 'abs' && numFn.args?.[0].toString() === den.toString()) {
+        return math.parse(`sign(${den.toString()})`);
+      }
+    }
+    return child;
+  });
+}
+
+/** The symbolic derivative of a validated formula with respect to `variable`, compiled. */
+export function differentiate(formula: Formula, variable: Variable): Formula {
+  let node: MathNode;
+  try {
+    node = absOverSelfToSign(math.derivative(expandForDerivative(formula.node), variable));
+  } catch (err) {
+    throw new FormulaError(formula.source, `a formula whose derivative could not be taken (${(err as Error).message})`);
+  }
+  const uses = new Set<Variable>();
+  validate(node, node.toString(), ['z', 'a', 'y'], uses, { ...USER_FUNCTIONS, ...DERIVATIVE_FUNCTIONS });
+  return { source: node.toString(), node, uses, fn: toFunction(node, formula.source) };
+}

@@ -1,0 +1,62 @@
+// The forward pass and the cost: Z_l = W_l·A_{l−1} + b_l, A_l = g_l(Z_l), A_0 = X.
+import { softmaxColumns } from './activations.js';
+import { l2Coefficient, zeros, type Matrix, type Model, type Params } from './model.js';
+
+export interface ForwardCache {
+  /** A[0] = X, A[l+1] = activation of layer l. */
+  A: Matrix[];
+  /** Z[l] = pre-activation of layer l. */
+  Z: Matrix[];
+  /** The data term of the cost (after reduction), without the penalty. */
+  dataCost: number;
+  /** The cost including the L2 penalty. */
+  cost: number;
+  samples: number;
+}
+
+/** out = W·A (+ b broadcast over columns). */
+export function affine(W: Matrix, A: Matrix, b: Matrix | null, out: Matrix): void {
+  const { rows, cols: inner } = W;
+  const m = A.cols;
+  const w = W.data, a = A.data, z = out.data;
+  for (let i = 0; i < rows; i++) {
+    const bias = b ? b.data[i] : 0;
+    const zi = i * m;
+    for (let c = 0; c < m; c++) z[zi + c] = bias;
+    for (let k = 0; k < inner; k++) {
+      const wik = w[i * inner + k];
+      if (wik === 0) continue;
+      const ak = k * m;
+      for (let c = 0; c < m; c++) z[zi + c] += wik * a[ak + c];
+    }
+  }
+}
+
+export function forward(model: Model, params: Params, X: Matrix, Y: Matrix): ForwardCache {
+  const m = X.cols;
+  const A: Matrix[] = [X];
+  const Z: Matrix[] = [];
+  model.layers.forEach((layer, l) => {
+    const z = zeros(layer.units, m);
+    affine(params.W[l], A[l], params.b[l], z);
+    const a = zeros(layer.units, m);
+    if (layer.activation.columnwise) softmaxColumns(z.data, a.data, layer.units, m);
+    else for (let i = 0; i < z.data.length; i++) a.data[i] = layer.activation.f(z.data[i]);
+    Z.push(z);
+    A.push(a);
+  });
+  const out = A[A.length - 1];
+  let total = 0;
+  for (let i = 0; i < out.data.length; i++) total += model.loss.value(out.data[i], Y.data[i]);
+  const dataCost = model.reduction === 'mean' ? total / m : total;
+  return { A, Z, dataCost, cost: dataCost + penalty(model, params, m), samples: m };
+}
+
+/** c·Σ‖W‖², the L2 part of the cost. */
+export function penalty(model: Model, params: Params, m: number): number {
+  const c = l2Coefficient(model, m);
+  if (c === 0) return 0;
+  let sum = 0;
+  for (const W of params.W) for (const w of W.data) sum += w * w;
+  return c * sum;
+}

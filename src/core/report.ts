@@ -1,0 +1,78 @@
+// The report: what every renderer (table, JSON, JUnit, Markdown, HTML) and the library API
+// return. Its JSON form is the contract of SPEC.md ("JSON report").
+
+export type Status = 'pass' | 'warn' | 'fail';
+export type Mode = 'full' | 'sample' | 'directional';
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface TensorCheck {
+  /** 1-based layer number. */
+  layer: number;
+  /** "W1", "b1", … */
+  param: string;
+  shape: [number, number];
+  /** ‖g − ĝ‖₂ / (‖g‖₂ + ‖ĝ‖₂), 0 when both are 0; over the checked, kink-free elements. */
+  relativeError: number;
+  /** max |gᵢ − ĝᵢ| / max(|gᵢ|, |ĝᵢ|) over the same elements. */
+  maxElementError: number;
+  /** The element with the largest absolute difference (in directional mode: the direction). */
+  worst: { index: number[]; analytic: number; numeric: number } | null;
+  /** ‖g‖₂ and ‖ĝ‖₂ over the checked elements (directional mode: over the projections). */
+  analyticNorm: number;
+  numericNorm: number;
+  /** Elements (or directions) compared. */
+  checked: number;
+  /** Elements at which the cost is not differentiable (a ReLU pre-activation exactly at 0 …): compared
+   *  with the nearest value between the one-sided finite differences. */
+  kinks: number;
+  status: Status;
+}
+
+export interface Finding {
+  /** A stable code, e.g. "wrong-activation-derivative"; see `backprop-check --explain`. */
+  code: string;
+  severity: Severity;
+  layer?: number;
+  param?: string;
+  message: string;
+  fix: string;
+  /** The numbers behind the finding. */
+  evidence?: Record<string, number | string | boolean | number[]>;
+}
+
+export interface LayerHealth {
+  layer: number;
+  activation: string;
+  /** ‖∂J/∂W_l‖₂ from the finite differences (the truth, whatever the code under test says). */
+  gradientNorm: number;
+  /** Fraction of (unit, sample) pairs in the flat tails of tanh/sigmoid; 0 for others. */
+  saturation: number;
+  /** For ReLU layers: fraction of units that are zero on every sample. */
+  deadFraction: number;
+  /** Standard deviation of W_l, and the scale Xavier/He would give for this activation. */
+  weightScale: number;
+  recommendedScale: number;
+}
+
+export interface Settings {
+  epsilon: number;
+  tolerance: number;
+  mode: Mode;
+  seed: number;
+  /** Elements per tensor (sample mode) or directions per tensor (directional mode). */
+  samples?: number;
+}
+
+export interface Report {
+  ok: boolean;
+  /** The cost at the checked weights, penalty included. */
+  loss: number;
+  /** What was checked: the spec's correct backprop, its declared `backward`, or the user's gradients. */
+  source: 'correct' | 'declared' | 'grads' | 'exec';
+  checks: TensorCheck[];
+  findings: Finding[];
+  health: { layers: LayerHealth[] };
+  settings: Settings;
+  /** True when the check was interrupted and `checks` holds what was done so far. */
+  partial?: boolean;
+}

@@ -1,0 +1,160 @@
+// data.csv → X (features × samples) and Y (outputs × samples), through csv-parse. A header is
+// detected when any field of the first row is not a number. Targets are the last columns unless
+// --target names them; how many depends on the loss (see SPEC.md, "data.csv").
+import { statSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import type { Matrix, Model } from '../core/model.js';
+import { UserError } from './errors.js';
+import { readText } from './spec.js';
+
+/** Files larger than this are refused before they are read. */
+export const MAX_CSV_BYTES = 256 * 1024 * 1024;
+
+export interface Dataset {
+  X: Matrix;
+  Y: Matrix;
+  /** Column names (from the header, or x1…, y1…). */
+  featureNames: string[];
+  targetNames: string[];
+}
+
+export function loadData(file: string, model: Model, statedInputs: number | undefined, target?: string): Dataset {
+  let size = 0;
+  try { size = statSync(file).size; } catch { /* readText reports it */ }
+  if (size > MAX_CSV_BYTES) {
+    throw new UserError(file, '', `a CSV file of at most ${MAX_CSV_BYTES / 1024 / 1024} MiB`, `${(size / 1024 / 1024).toFixed(0)} MiB`, 'Check a random subset of the rows instead: gradients of a few hundred samples find the same bugs.');
+  }
+  const text = readText(file, 'a CSV data file');
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { info: true, skip_empty_lines: true, trim: true, relax_column_count: false, comment: '#' }) as unknown as typeof records;
+  } catch (err) {
+    const e = err as Error & { lines?: number; code?: string };
+    const line = e.lines !== undefined ? `line ${e.lines}` : 'the CSV text';
+    if (e.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
+      const m = /got (\d+) on line (\d+)/i.exec(e.message);
+      const expectedFields = /expected (\d+)/i.exec(e.message);
+      throw new UserError(file, m ? `row ${m[2]}` : line, `${expectedFields?.[1] ?? 'the same number of'} fields, like the first row`, `${m?.[1] ?? 'a different number of'} fields`);
+    }
+    throw new UserError(file, line, 'well-formed CSV', e.message.replace(/^Invalid \w+:\s*/, ''));
+  }
+  if (records.length === 0) throw new UserError(file, '', 'a header row (optional) and at least one row of numbers', 'an empty file');
+
+  const first = records[0].record;
+  const hasHeader = first.some((f) => !isNumber(f));
+  const names = hasHeader ? first : first.map((_, i) => `column ${i + 1}`);
+  const rows = hasHeader ? records.slice(1) : records;
+  if (rows.length === 0) throw new UserError(file, '', 'at least one row of numbers after the header', 'only a header');
+  const columns = names.length;
+
+  const values = rows.map(({ record, info }) =>
+    record.map((field, c) => {
+      if (!isNumber(field)) {
+        throw new UserError(file, `row ${info.lines}, column ${c + 1} (${names[c]})`, 'a number', field === '' ? 'an empty field' : JSON.stringify(field.slice(0, 40)));
+      }
+      const v = Number(field);
+      if (!Number.isFinite(v)) throw new UserError(file, `row ${info.lines}, column ${c + 1} (${names[c]})`, 'a finite number', field);
+      return v;
+    }),
+  );
+
+  const outputs = model.layers[model.layers.length - 1].units;
+  const targetCols = target !== undefined ? namedColumns(target, names, file) : lastColumns(values, columns, outputs, model, statedInputs, file);
+  const featureCols = Array.from({ length: columns }, (_, i) => i).filter((i) => !targetCols.includes(i));
+  if (featureCols.length === 0) throw new UserError(file, 'the header', 'at least one feature column before the target column(s)', `${columns} column(s), all of them targets`);
+  if (statedInputs !== undefined && featureCols.length !== statedInputs) {
+    throw new UserError(file, 'the columns', `${statedInputs} feature column(s), as net.json's "input" says, plus the target column(s)`, `${featureCols.length} feature column(s) (${columns} columns in all)`);
+  }
+
+  const m = values.length;
+  const X: Matrix = { rows: featureCols.length, cols: m, data: new Float64Array(featureCols.length * m) };
+  featureCols.forEach((col, f) => { for (let s = 0; s < m; s++) X.data[f * m + s] = values[s][col]; });
+  const Y = targetMatrix(values, targetCols, rows.map((r) => r.info.lines), names, outputs, model, file);
+  return {
+    X, Y,
+    featureNames: featureCols.map((c) => names[c]),
+    targetNames: targetCols.map((c) => names[c]),
+  };
+}
+
+function isNumber(field: string): boolean {
+  return field !== '' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(Infinity|inf|nan|NaN)$/i.test(field);
+}
+
+/** --target "label" or "y1,y2" or 1-based indices "3,4". */
+function namedColumns(target: string, names: string[], file: string): number[] {
+  return target.split(',').map((t) => t.trim()).map((t) => {
+    const byName = names.indexOf(t);
+    if (byName >= 0) return byName;
+    if (/^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= names.length) return Number(t) - 1;
+    throw new UserError('--target', `"${t}"`, `a column name of ${file} (${names.join(', ')}) or a column number from 1 to ${names.length}`, `no such column`);
+  });
+}
+
+/**
+ * The target columns when --target is absent: the last K for K outputs; for categorical
+ * cross-entropy either one class-index column or K one-hot columns.
+ */
+function lastColumns(values: number[][], columns: number, outputs: number, model: Model, statedInputs: number | undefined, file: string): number[] {
+  const last = (k: number) => Array.from({ length: k }, (_, i) => columns - k + i);
+  const categorical = model.loss.name === 'categorical_cross_entropy' && outputs > 1;
+  let k = outputs;
+  if (statedInputs !== undefined) {
+    k = columns - statedInputs;
+    const fits = k === outputs || (categorical && k === 1);
+    if (!fits) {
+      const want = categorical ? `1 (class index) or ${outputs} (one-hot)` : `${outputs}`;
+      throw new UserError(file, 'the columns', `${statedInputs} feature columns and ${want} target column(s): ${statedInputs + outputs} columns${categorical ? ` or ${statedInputs + 1}` : ''}`, `${columns} columns`);
+    }
+  } else if (categorical) {
+    // One-hot when the last K columns look like it; else a class index in the last column.
+    const oneHot = columns > outputs && values.every((row) => {
+      const tail = row.slice(columns - outputs);
+      return tail.every((v) => v === 0 || v === 1) && tail.reduce((s: number, v: number) => s + v, 0) === 1;
+    });
+    k = oneHot ? outputs : 1;
+  }
+  if (columns - k < 1) {
+    throw new UserError(file, 'the columns', `at least one feature column and ${k} target column(s)`, `${columns} column(s)`);
+  }
+  return last(k);
+}
+
+function targetMatrix(
+  values: number[][], targetCols: number[], lines: number[], names: string[], outputs: number, model: Model, file: string,
+): Matrix {
+  const m = values.length;
+  const Y: Matrix = { rows: outputs, cols: m, data: new Float64Array(outputs * m) };
+  const loss = model.loss.name;
+  const place = (s: number, c: number) => `row ${lines[s]}, column ${c + 1} (${names[c]})`;
+  if (targetCols.length === 1 && outputs > 1) {
+    if (loss !== 'categorical_cross_entropy') {
+      throw new UserError(file, 'the columns', `${outputs} target columns, one per output unit`, '1 target column');
+    }
+    const col = targetCols[0];
+    for (let s = 0; s < m; s++) {
+      const v = values[s][col];
+      if (!Number.isInteger(v) || v < 0 || v >= outputs) {
+        throw new UserError(file, place(s, col), `a class index 0..${outputs - 1} (the output layer has ${outputs} units)`, String(v));
+      }
+      Y.data[v * m + s] = 1;
+    }
+    return Y;
+  }
+  if (targetCols.length !== outputs) {
+    throw new UserError('--target', `"${targetCols.map((c) => names[c]).join(',')}"`, `${outputs} target column(s), one per output unit${loss === 'categorical_cross_entropy' ? ', or one class index' : ''}`, `${targetCols.length}`);
+  }
+  targetCols.forEach((col, k) => {
+    for (let s = 0; s < m; s++) {
+      const v = values[s][col];
+      if (loss === 'binary_cross_entropy' && (v < 0 || v > 1)) {
+        throw new UserError(file, place(s, col), 'a label 0 or 1 (or a soft label in [0, 1]) for binary cross-entropy', String(v));
+      }
+      if (loss === 'categorical_cross_entropy' && (v < 0 || v > 1)) {
+        throw new UserError(file, place(s, col), 'a one-hot (or probability) target in [0, 1] for categorical cross-entropy', String(v));
+      }
+      Y.data[k * m + s] = v;
+    }
+  });
+  return Y;
+}

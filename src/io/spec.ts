@@ -1,0 +1,352 @@
+// net.json → Model and the backward plan under test. The structure is validated with a JSON
+// Schema (ajv); the rules a schema cannot say (softmax only at the output, formulas that parse and
+// use the right variables, one derivative per layer) are checked after it. Every error is a
+// UserError naming the file and the JSON path.
+import { readFileSync } from 'node:fs';
+import AjvModule, { type ErrorObject } from 'ajv';
+import { ACTIVATION_NAMES, customActivation, elu, leakyRelu, namedActivation, type Activation } from '../core/activations.js';
+import type { BackwardPlan } from '../core/backward.js';
+import { compileFormula, FormulaError, type Formula, type Variable } from '../core/formula.js';
+import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../core/losses.js';
+import type { InitSpec, L2, Layer, Model, Reduction } from '../core/model.js';
+import { jsonPath, show, UserError } from './errors.js';
+
+const Ajv = AjvModule.default ?? AjvModule;
+
+/** The backward formulas a spec declares, kept as formulas so the diagnosis can read them. */
+export interface DeclaredBackward {
+  outputGradient?: Formula;
+  outputDelta?: Formula;
+  /** One per layer; null = the correct derivative. */
+  activationDerivatives: (Formula | null)[];
+  reduction?: Reduction;
+  l2?: boolean;
+}
+
+export interface LoadedSpec {
+  model: Model;
+  /** The `input` the spec states, if it does (else inferred from the data). */
+  statedInputs?: number;
+  declared: DeclaredBackward | null;
+  /** The raw JSON, for reports. */
+  raw: unknown;
+}
+
+const formulaOrName = (names: string[]) => ({
+  oneOf: [
+    { type: 'string', enum: names },
+    {
+      type: 'object',
+      required: ['expr'],
+      properties: { expr: { type: 'string', minLength: 1 } },
+      additionalProperties: false,
+    },
+  ],
+});
+
+const activationSchema = {
+  oneOf: [
+    { type: 'string', enum: ACTIVATION_NAMES },
+    {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { enum: ['leaky_relu', 'elu'] }, alpha: { type: 'number' } },
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      required: ['expr'],
+      properties: { expr: { type: 'string', minLength: 1 } },
+      additionalProperties: false,
+    },
+  ],
+};
+
+const SCHEMA = {
+  type: 'object',
+  required: ['layers', 'loss'],
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    description: { type: 'string' },
+    input: { type: 'integer', minimum: 1 },
+    layers: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['units', 'activation'],
+        additionalProperties: false,
+        properties: {
+          units: { type: 'integer', minimum: 1 },
+          activation: activationSchema,
+          bias: { type: 'boolean' },
+        },
+      },
+    },
+    loss: formulaOrName(LOSS_NAMES),
+    reduction: { enum: ['mean', 'sum'] },
+    l2: {
+      oneOf: [
+        { type: 'number', minimum: 0 },
+        {
+          type: 'object',
+          required: ['coefficient'],
+          properties: { coefficient: { type: 'number', minimum: 0 } },
+          additionalProperties: false,
+        },
+      ],
+    },
+    bias: { type: 'boolean' },
+    init: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        scheme: { enum: ['normal', 'uniform', 'xavier', 'he'] },
+        scale: { type: 'number', exclusiveMinimum: 0 },
+        seed: { type: 'integer', minimum: 0 },
+      },
+    },
+    backward: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        outputGradient: { type: 'string' },
+        outputDelta: { type: 'string' },
+        activationDerivatives: { type: 'array', items: { type: ['string', 'null'] } },
+        reduction: { enum: ['mean', 'sum'] },
+        l2: { type: 'boolean' },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile(SCHEMA);
+
+export function loadSpec(file: string): LoadedSpec {
+  const text = readText(file, 'a network spec (net.json)');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(file, jsonErrorPlace(text, err as Error), 'valid JSON', `a syntax error (${(err as Error).message})`);
+  }
+  return parseSpec(raw, file);
+}
+
+/** Reads a text file or says, as a UserError, why it cannot be read. */
+export function readText(file: string, what: string): string {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const found = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : `an unreadable file (${code ?? (err as Error).message})`;
+    throw new UserError(file, '', what, found);
+  }
+  if (buf.includes(0)) throw new UserError(file, '', `${what} as UTF-8 text`, 'binary data (a NUL byte)');
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
+  if (text.includes('\uFFFD')) {
+    const at = text.indexOf('\uFFFD');
+    const line = text.slice(0, at).split('\n').length;
+    throw new UserError(file, `line ${line}`, `${what} as UTF-8 text`, 'bytes that are not valid UTF-8 (save the file as UTF-8)');
+  }
+  return text.replace(/^\uFEFF/, '');
+}
+
+function jsonErrorPlace(text: string, err: Error): string {
+  const m = /position (\d+)/.exec(err.message);
+  if (!m) return 'the JSON text';
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos).split('\n');
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+export function parseSpec(raw: unknown, file: string): LoadedSpec {
+  if (!validateSchema(raw)) throw schemaError(raw, validateSchema.errors ?? [], file);
+  const spec = raw as SpecJson;
+  const topBias = spec.bias ?? true;
+  let inputs = spec.input ?? 0;
+  const layers: Layer[] = spec.layers.map((l, i) => {
+    const activation = activationOf(l.activation, file, ['layers', i, 'activation']);
+    if (activation.columnwise && i !== spec.layers.length - 1) {
+      throw new UserError(file, jsonPath(['layers', i, 'activation']), 'softmax only on the output layer', `softmax on hidden layer ${i + 1} of ${spec.layers.length}`);
+    }
+    const layer: Layer = { units: l.units, inputs, activation, bias: l.bias ?? topBias };
+    inputs = l.units;
+    return layer;
+  });
+  const loss = lossOf(spec.loss, file);
+  const output = layers[layers.length - 1];
+  if (output.activation.columnwise && loss.name !== 'categorical_cross_entropy') {
+    throw new UserError(file, 'loss', 'categorical_cross_entropy with a softmax output layer', show(typeof spec.loss === 'string' ? spec.loss : spec.loss.expr));
+  }
+  const reduction: Reduction = spec.reduction ?? 'mean';
+  const l2: L2 =
+    spec.l2 === undefined || spec.l2 === 0 ? { kind: 'none' }
+    : typeof spec.l2 === 'number' ? { kind: 'lambda', lambda: spec.l2 }
+    : { kind: 'coefficient', coefficient: spec.l2.coefficient };
+  const init: InitSpec = {
+    scheme: spec.init?.scheme ?? 'xavier',
+    scale: spec.init?.scale ?? (spec.init?.scheme === 'normal' || spec.init?.scheme === 'uniform' ? 0.01 : 1),
+    seed: spec.init?.seed ?? 1,
+  };
+  const model: Model = { inputs: spec.input ?? 0, layers, loss, reduction, l2, init };
+  const declared = spec.backward ? declaredBackward(spec.backward, layers.length, file) : null;
+  return { model, statedInputs: spec.input, declared, raw };
+}
+
+/** Sets the number of inputs once the data is known (the first layer's fan-in). */
+export function withInputs(model: Model, inputs: number): Model {
+  const layers = model.layers.map((l, i) => (i === 0 ? { ...l, inputs } : l));
+  return { ...model, inputs, layers };
+}
+
+interface SpecJson {
+  input?: number;
+  layers: { units: number; activation: string | { name?: string; alpha?: number; expr?: string }; bias?: boolean }[];
+  loss: string | { expr: string };
+  reduction?: Reduction;
+  l2?: number | { coefficient: number };
+  bias?: boolean;
+  init?: { scheme?: InitSpec['scheme']; scale?: number; seed?: number };
+  backward?: {
+    outputGradient?: string;
+    outputDelta?: string;
+    activationDerivatives?: (string | null)[];
+    reduction?: Reduction;
+    l2?: boolean;
+  };
+}
+
+function activationOf(a: SpecJson['layers'][number]['activation'], file: string, path: (string | number)[]): Activation {
+  if (typeof a === 'string') return namedActivation(a)!;
+  if (a.expr !== undefined) return withFormula(() => customActivation(a.expr!), file, [...path, 'expr']);
+  if (a.name === 'leaky_relu') return leakyRelu(a.alpha ?? 0.01);
+  return elu(a.alpha ?? 1);
+}
+
+function lossOf(l: SpecJson['loss'], file: string): Loss {
+  if (typeof l === 'string') return namedLoss(l)!;
+  return withFormula(() => customLoss(l.expr), file, ['loss', 'expr']);
+}
+
+function withFormula<T>(make: () => T, file: string, path: (string | number)[]): T {
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof FormulaError) throw new UserError(file, jsonPath(path), allowedText(path), err.detail);
+    throw err;
+  }
+}
+
+function allowedText(path: (string | number)[]): string {
+  const last = path[path.length - 2] === 'activationDerivatives' ? 'activationDerivatives' : String(path[path.length - 1]);
+  const vars: Record<string, string> = {
+    expr: path[0] === 'loss' ? 'a and y' : 'z',
+    outputGradient: 'a, y (and z)',
+    outputDelta: 'a, y (and z)',
+    activationDerivatives: 'z and/or a',
+  };
+  return `an element-wise formula in ${vars[last] ?? 'the allowed variables'} (mathjs syntax)`;
+}
+
+function declaredBackward(b: NonNullable<SpecJson['backward']>, layerCount: number, file: string): DeclaredBackward {
+  if (b.outputGradient !== undefined && b.outputDelta !== undefined) {
+    throw new UserError(file, 'backward', 'either outputGradient or outputDelta', 'both (outputDelta replaces outputGradient times the output derivative)');
+  }
+  const compile = (source: string, vars: Variable[], path: (string | number)[]) =>
+    withFormula(() => compileFormula(source, vars), file, path);
+  const derivatives = b.activationDerivatives ?? [];
+  if (b.activationDerivatives && derivatives.length !== layerCount) {
+    throw new UserError(file, 'backward.activationDerivatives', `one entry per layer (${layerCount}; null for a correct one)`, `${derivatives.length}`);
+  }
+  return {
+    outputGradient: b.outputGradient !== undefined ? compile(b.outputGradient, ['a', 'y', 'z'], ['backward', 'outputGradient']) : undefined,
+    outputDelta: b.outputDelta !== undefined ? compile(b.outputDelta, ['a', 'y', 'z'], ['backward', 'outputDelta']) : undefined,
+    activationDerivatives: Array.from({ length: layerCount }, (_, i) => {
+      const d = derivatives[i];
+      return d === null || d === undefined ? null : compile(d, ['z', 'a'], ['backward', 'activationDerivatives', i]);
+    }),
+    reduction: b.reduction,
+    l2: b.l2,
+  };
+}
+
+/** The backward plan that a declared backward block describes (absent parts are correct). */
+export function declaredPlan(model: Model, declared: DeclaredBackward): BackwardPlan {
+  const output: BackwardPlan['output'] =
+    declared.outputDelta ? { kind: 'delta', fn: declared.outputDelta.fn }
+    : declared.outputGradient ? { kind: 'gradient', fn: declared.outputGradient.fn }
+    : { kind: 'gradient', fn: (_z, a, y) => model.loss.gradient(a, y) };
+  return {
+    output,
+    derivatives: declared.activationDerivatives.map((f) => (f ? f.fn : null)),
+    reduction: declared.reduction ?? model.reduction,
+    l2: declared.l2 ?? true,
+  };
+}
+
+function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserError {
+  // ajv reports every branch of a oneOf; the most specific error is the deepest one.
+  const best = [...errors].sort((x, y) => depth(y) - depth(x) || rank(x) - rank(y))[0];
+  const segments = best.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const value = valueAt(raw, segments);
+  const p = best.params as Record<string, unknown>;
+  switch (best.keyword) {
+    case 'required':
+      return new UserError(file, jsonPath(segments), `a property "${p.missingProperty as string}"`, 'none');
+    case 'additionalProperties': {
+      const allowed = allowedProperties(best.parentSchema);
+      return new UserError(file, jsonPath([...segments, p.additionalProperty as string]), `only the properties ${allowed}`, `an unknown property "${p.additionalProperty as string}"`);
+    }
+    case 'enum':
+      return new UserError(file, jsonPath(segments), `one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, show(value));
+    case 'type':
+      return new UserError(file, jsonPath(segments), describeType(p.type as string | string[]), show(value));
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return new UserError(file, jsonPath(segments), `a number ${best.keyword === 'minimum' ? '≥' : '>'} ${p.limit as number}`, show(value));
+    case 'minItems':
+      return new UserError(file, jsonPath(segments), `at least ${p.limit as number} item(s)`, 'an empty list');
+    case 'minLength':
+      return new UserError(file, jsonPath(segments), 'a non-empty string', '""');
+    default:
+      return new UserError(file, jsonPath(segments), describeSchema(best), show(value));
+  }
+}
+
+function depth(e: ErrorObject): number {
+  return e.instancePath.split('/').length + (e.keyword === 'oneOf' ? -0.5 : 0);
+}
+
+/** Among errors at one depth, prefer the ones that say most. */
+function rank(e: ErrorObject): number {
+  return ['additionalProperties', 'required', 'enum', 'minimum', 'exclusiveMinimum', 'minItems', 'minLength', 'type', 'oneOf'].indexOf(e.keyword);
+}
+
+function valueAt(raw: unknown, segments: string[]): unknown {
+  let v: unknown = raw;
+  for (const s of segments) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[s] : undefined;
+  return v;
+}
+
+function allowedProperties(schema: unknown): string {
+  const props = (schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  return Object.keys(props).filter((k) => k !== '$schema').join(', ');
+}
+
+function describeType(t: string | string[]): string {
+  const names: Record<string, string> = { integer: 'a whole number', number: 'a number', string: 'a string', boolean: 'true or false', object: 'an object', array: 'a list', null: 'null' };
+  return (Array.isArray(t) ? t : [t]).map((x) => names[x] ?? x).join(' or ');
+}
+
+function describeSchema(e: ErrorObject): string {
+  if (e.keyword === 'oneOf' && e.instancePath.endsWith('/activation')) {
+    return `an activation: one of ${ACTIVATION_NAMES.join(', ')}, { "name": "leaky_relu", "alpha": 0.1 } or { "expr": "…" }`;
+  }
+  if (e.keyword === 'oneOf' && e.instancePath === '/loss') return `a loss: one of ${LOSS_NAMES.join(', ')} or { "expr": "…" }`;
+  if (e.keyword === 'oneOf' && e.instancePath === '/l2') return 'λ ≥ 0 or { "coefficient": c }';
+  return e.message ?? 'a valid value';
+}

@@ -1,0 +1,56 @@
+// The terminal table: one row per tensor, then the verdict and the findings.
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import type { Finding, Report, Status } from '../core/report.js';
+import { num, shape } from './format.js';
+
+export function renderTable(report: Report, color: boolean): string {
+  const c = new Chalk({ level: color ? 1 : 0 });
+  const table = new Table({
+    head: ['layer', 'tensor', 'shape', '‖analytic‖', '‖numeric‖', 'rel. error', 'worst element (analytic vs numeric)', 'status'],
+    style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
+    colAligns: ['right', 'left', 'left', 'right', 'right', 'right', 'left', 'left'],
+  });
+  for (const ch of report.checks) {
+    const worst = ch.worst ? `[${ch.worst.index.join(',')}] ${num(ch.worst.analytic)} vs ${num(ch.worst.numeric)}` : '';
+    const kinks = ch.kinks > 0 ? c.dim(` (${ch.kinks} at a kink)`) : '';
+    table.push([
+      String(ch.layer), ch.param, shape(ch.shape),
+      num(ch.analyticNorm), num(ch.numericNorm), num(ch.relativeError),
+      worst + kinks, statusText(ch.status, c),
+    ]);
+  }
+  const lines = [table.toString(), verdict(report, c)];
+  if (report.findings.length > 0) lines.push('', ...renderFindings(report.findings, c));
+  return lines.join('\n') + '\n';
+}
+
+function statusText(s: Status, c: ChalkInstance): string {
+  return s === 'pass' ? c.green('pass') : s === 'warn' ? c.yellow('warn') : c.red.bold('FAIL');
+}
+
+function verdict(report: Report, c: ChalkInstance): string {
+  const failed = report.checks.filter((x) => x.status === 'fail');
+  const warned = report.checks.filter((x) => x.status === 'warn');
+  const what = { correct: 'the gradients of correct backprop for this spec', declared: 'the gradients from the backward formulas in net.json', grads: 'the gradients in your --grads file', exec: 'the gradients from your --exec program' }[report.source];
+  const cost = `cost ${num(report.loss)}`;
+  const settings = `ε=${num(report.settings.epsilon)}, tolerance ${num(report.settings.tolerance)}, ${report.settings.mode} mode`;
+  if (report.partial) return c.yellow(`Interrupted: ${report.checks.length} tensor(s) checked so far (${cost}; ${settings}).`);
+  if (failed.length > 0) {
+    return c.red.bold(`✗ ${failed.length} of ${report.checks.length} tensors fail`) +
+      ` (${failed.map((f) => f.param).join(', ')}): ${what} disagree with finite differences (${cost}; ${settings}).`;
+  }
+  const warn = warned.length > 0 ? c.yellow(` ${warned.length} within 100× of the tolerance (${warned.map((w) => w.param).join(', ')}).`) : '';
+  return c.green.bold(`✓ all ${report.checks.length} tensors pass`) + `: ${what} match finite differences (${cost}; ${settings}).` + warn;
+}
+
+export function renderFindings(findings: Finding[], c: ChalkInstance): string[] {
+  const out: string[] = [];
+  for (const f of findings) {
+    const mark = f.severity === 'error' ? c.red.bold('error') : f.severity === 'warning' ? c.yellow('warning') : c.cyan('info');
+    const where = [f.layer !== undefined ? `layer ${f.layer}` : '', f.param ?? ''].filter(Boolean).join(' ');
+    out.push(`${mark} ${c.bold(f.code)}${where ? ` (${where})` : ''}: ${f.message}`);
+    if (f.fix) out.push(`  ${c.dim('fix:')} ${f.fix}`);
+  }
+  return out;
+}
