@@ -149,7 +149,7 @@ export class FiniteDifferences {
   }
 
   /** J(θ + h·v) − J(θ) for a direction v over the whole of W_layer or b_layer. */
-  private directionChange(layer: number, kind: ParamKind, v: Float64Array, h: number): number {
+  directionChange(layer: number, kind: ParamKind, v: Float64Array, h: number): number {
     const m = this.m;
     const dZ = this.dZ[layer];
     const units = this.model.layers[layer].units;
