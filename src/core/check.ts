@@ -7,7 +7,7 @@ import { layerHealth } from './health.js';
 import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
 import { FiniteDifferences } from './numeric.js';
 import { Random } from './random.js';
-import type { Finding, Mode, Report, TensorCheck } from './report.js';
+import { VALUES_CAP, type Finding, type Mode, type Report, type TensorCheck } from './report.js';
 
 export interface CheckOptions {
   epsilon: number;
@@ -165,6 +165,7 @@ function elementCheck(
     count++;
   }
   const c = compare(g.data, values, skip);
+  const status = count === 0 ? 'pass' : statusOf(c.relativeError, tolerance);
   return {
     layer: p.layer + 1,
     param: p.name,
@@ -176,7 +177,8 @@ function elementCheck(
     numericNorm: c.numericNorm,
     checked: count,
     kinks: kinkCount,
-    status: count === 0 ? 'pass' : statusOf(c.relativeError, tolerance),
+    status,
+    ...(status === 'fail' ? { values: comparedValues(g.data, values, (i) => checked[i] === 1) } : {}),
   };
 }
 
@@ -198,6 +200,7 @@ function checkDirections(
   }
   const c = compare(analytic, numericValues, skip);
   const checked = analytic.length - kinks;
+  const status = checked === 0 ? 'pass' : statusOf(c.relativeError, options.tolerance);
   return {
     check: {
       layer: p.layer + 1,
@@ -210,10 +213,25 @@ function checkDirections(
       numericNorm: c.numericNorm,
       checked,
       kinks,
-      status: checked === 0 ? 'pass' : statusOf(c.relativeError, options.tolerance),
+      status,
+      ...(status === 'fail' ? { values: comparedValues(analytic, numericValues, () => true) } : {}),
     },
     stopped,
   };
+}
+
+/** A failing tensor's compared values, for the report's scatter: at most VALUES_CAP, evenly spaced. */
+function comparedValues(g: ArrayLike<number>, gHat: ArrayLike<number>, include: (i: number) => boolean): TensorCheck['values'] {
+  const at: number[] = [];
+  for (let i = 0; i < g.length; i++) if (include(i)) at.push(i);
+  const n = Math.min(at.length, VALUES_CAP);
+  const analytic: number[] = [], numeric: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = at[Math.floor((k * at.length) / n)];
+    analytic.push(g[i]);
+    numeric.push(gHat[i]);
+  }
+  return { analytic, numeric };
 }
 
 function progressTicker(options: CheckOptions, total: number): (done: number) => void {

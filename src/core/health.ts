@@ -48,8 +48,30 @@ export function layerHealth(model: Model, params: Params, fwd: ForwardCache, cor
       deadFraction: family === 'relu' ? dead / layer.units : 0,
       weightScale: std(params.W[l].data),
       recommendedScale: Math.sqrt(gainSquared / layer.inputs),
+      histogram: histogram(A, family === 'tanh' ? [-1, 1] : family === 'sigmoid' || family === 'softmax' ? [0, 1] : undefined),
     };
   });
+}
+
+const HISTOGRAM_BINS = 20;
+
+/** Counts of the finite values in equal bins over `range` (the activation's bounds, so that the
+ *  saturated tails sit at the edges) or, for unbounded activations, over the values' own range. */
+function histogram(data: Float64Array, range?: [number, number]): NonNullable<LayerHealth['histogram']> {
+  let lo = Infinity, hi = -Infinity, nonFinite = 0;
+  for (const v of data) {
+    if (!Number.isFinite(v)) { nonFinite++; continue; }
+    lo = Math.min(lo, v); hi = Math.max(hi, v);
+  }
+  if (range) [lo, hi] = range;
+  else if (!(lo < hi)) { const mid = lo <= hi ? lo : 0; lo = mid - 0.5; hi = mid + 0.5; }
+  const width = (hi - lo) / HISTOGRAM_BINS;
+  const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => (i === HISTOGRAM_BINS ? hi : lo + i * width));
+  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+  for (const v of data) {
+    if (Number.isFinite(v)) counts[Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
+  }
+  return { edges, counts, ...(nonFinite > 0 ? { nonFinite } : {}) };
 }
 
 export { norm as l2Norm };

@@ -26,7 +26,13 @@ export interface TensorCheck {
    *  with the nearest value between the one-sided finite differences. */
   kinks: number;
   status: Status;
+  /** Failing tensors only: the compared values (elements, or directional projections), at most
+   *  VALUES_CAP of them evenly spaced, for the HTML report's scatter. Left out of `--format json`. */
+  values?: { analytic: number[]; numeric: number[] };
 }
+
+/** The most per-element values a failing TensorCheck carries. */
+export const VALUES_CAP = 5000;
 
 export interface Finding {
   /** A stable code, e.g. "wrong-activation-derivative"; see `backprop-check --explain`. */
@@ -52,6 +58,10 @@ export interface LayerHealth {
   /** Standard deviation of W_l, and the scale Xavier/He would give for this activation. */
   weightScale: number;
   recommendedScale: number;
+  /** The layer's activations over all (unit, sample) pairs: counts[i] lie in [edges[i], edges[i+1])
+   *  (the last bin is closed); `nonFinite` counts NaN/±Inf activations, which are in no bin.
+   *  For the HTML report; left out of `--format json`. */
+  histogram?: { edges: number[]; counts: number[]; nonFinite?: number };
 }
 
 export interface Settings {
