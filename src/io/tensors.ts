@@ -4,6 +4,7 @@
 import { extname } from 'node:path';
 import type { Matrix, Model, Params } from '../core/model.js';
 import { show, UserError } from './errors.js';
+import { readNpy, readNpz } from './npz.js';
 import { readText } from './spec.js';
 
 export interface RawTensor {
@@ -21,6 +22,8 @@ export type TensorRole = 'params' | 'grads';
 /** Readers for other formats register here (npz.ts adds ".npz" and ".npy"). */
 export const readers: Record<string, (file: string, role: TensorRole) => RawTensors> = {
   '.json': readJsonTensors,
+  '.npz': readNpz,
+  '.npy': readNpy,
 };
 
 export function loadTensors(file: string, model: Model, role: TensorRole): Params {
@@ -38,6 +41,11 @@ function readJsonTensors(file: string, role: TensorRole): RawTensors {
   } catch (err) {
     throw new UserError(file, '', `${what} in valid JSON`, `a syntax error (${(err as Error).message})`);
   }
+  return jsonTensors(raw, file, role);
+}
+
+/** Parsed JSON (a file's, or an --exec program's stdout) → named raw tensors. */
+export function jsonTensors(raw: unknown, file: string, role: TensorRole): RawTensors {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError(file, 'the top level', `an object of named tensors { "${role === 'params' ? 'W1' : 'dW1'}": [[…]], … }`, show(raw));
   }

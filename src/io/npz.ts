@@ -1,0 +1,84 @@
+// NumPy archives → RawTensors. An .npz (np.savez / np.savez_compressed) is a zip of one .npy per
+// keyword argument, "W1.npy", "b1.npy", …; fflate unzips it and npy.ts reads each member. A lone
+// .npy holds one unnamed array, which cannot be a parameter set: it is refused with what to do.
+import { readFileSync, statSync } from 'node:fs';
+import { unzipSync } from 'fflate';
+import { UserError } from './errors.js';
+import { isNpy, parseNpy, parseNpyHeader } from './npy.js';
+import type { RawTensors, TensorRole } from './tensors.js';
+
+/** Archives (and the sum of their unpacked members) larger than this are refused. */
+export const MAX_NPZ_BYTES = 1024 * 1024 * 1024;
+
+const ZIP_MAGIC = [0x50, 0x4b]; // "PK"
+
+function example(role: TensorRole): string {
+  return role === 'params' ? 'np.savez("params.npz", W1=W1, b1=b1, W2=W2, b2=b2, …)' : 'np.savez("grads.npz", dW1=dW1, db1=db1, …)';
+}
+
+function readBytes(file: string, what: string): Uint8Array {
+  let size = 0;
+  try { size = statSync(file).size; } catch { /* readFileSync reports it */ }
+  if (size > MAX_NPZ_BYTES) throw new UserError(file, '', `${what} of at most ${MAX_NPZ_BYTES / 1024 / 1024} MiB`, `${(size / 1024 / 1024).toFixed(0)} MiB`);
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const found = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : `an unreadable file (${code ?? (err as Error).message})`;
+    throw new UserError(file, '', what, found);
+  }
+}
+
+export function readNpz(file: string, role: TensorRole): RawTensors {
+  const what = role === 'params' ? 'a parameter archive (.npz with W1, b1, …)' : 'a gradient archive (.npz with dW1, db1, …)';
+  const bytes = readBytes(file, what);
+  if (!ZIP_MAGIC.every((b, i) => bytes[i] === b)) {
+    const found = bytes.length === 0 ? 'an empty file'
+      : isNpy(bytes) ? 'a single .npy array (np.save), not an archive of named arrays'
+      : bytes[0] === 0x80 ? 'a Python pickle (never unpickled)'
+      : bytes[0] === 0x7b ? 'what looks like JSON' : 'something that is not a zip archive';
+    throw new UserError(file, '', what, found, `Write it with ${example(role)}${bytes[0] === 0x7b ? ', or name the file .json' : ''}.`);
+  }
+  let members: Record<string, Uint8Array>;
+  try {
+    let total = 0;
+    members = unzipSync(bytes, {
+      filter: (f) => {
+        total += f.originalSize;
+        if (total > MAX_NPZ_BYTES) throw new UserError(file, '', `an archive that unpacks to at most ${MAX_NPZ_BYTES / 1024 / 1024} MiB`, 'more');
+        return true;
+      },
+    });
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(file, '', `${what}: a readable zip archive`, `a damaged one (${(err as Error).message})`, `Write it again with ${example(role)}.`);
+  }
+  const out: RawTensors = new Map();
+  for (const [member, data] of Object.entries(members)) {
+    if (member.endsWith('/')) continue; // a directory entry
+    if (!member.endsWith('.npy')) {
+      throw new UserError(file, `member ${member}`, 'only .npy arrays, as np.savez writes them', `"${member}"`);
+    }
+    const name = member.slice(0, -'.npy'.length);
+    if (/^arr_\d+$/.test(name)) {
+      throw new UserError(file, `tensor ${name}`, 'arrays saved by name', `an unnamed array "${name}"`,
+        `np.savez names positional arrays arr_0, arr_1, …; pass them as keywords: ${example(role)}.`);
+    }
+    out.set(name, parseNpy(data, { file, place: `tensor ${name}` }));
+  }
+  if (out.size === 0) throw new UserError(file, '', what, 'an archive with no arrays', `Write it with ${example(role)}.`);
+  return out;
+}
+
+/** A lone .npy cannot name W1, b1, …: says so, recognising the pickled dict np.save writes. */
+export function readNpy(file: string, role: TensorRole): RawTensors {
+  const what = role === 'params' ? 'a set of named parameters (W1, b1, …)' : 'a set of named gradients (dW1, db1, …)';
+  const bytes = readBytes(file, what);
+  if (!isNpy(bytes)) return readNpz(file, role); // not an .npy at all: an .npz under another name?
+  const header = parseNpyHeader(bytes, { file, place: '' });
+  const pickled = /^[|<>=]?O/.test(header.descr);
+  throw new UserError(file, '', `${what} in an .npz archive`,
+    pickled ? 'a .npy holding a pickled Python object (a dict saved with np.save?), which is never unpickled'
+      : `a .npy file, which holds a single unnamed array (shape (${header.shape.join(', ')}))`,
+    `Write all of them into one archive: ${example(role)}.`);
+}
