@@ -67,7 +67,9 @@ export function buildProgram(): Command {
 /** Colour on a terminal, unless NO_COLOR or --no-color; FORCE_COLOR forces it (but not over --no-color). */
 export function useColor(flag: boolean, isTty: boolean, env: NodeJS.ProcessEnv): boolean {
   if (!flag) return false;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
+  // force-color.org: present and non-empty forces colour ("0"/"false" are read as off, as chalk does).
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   return isTty;
 }

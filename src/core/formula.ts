@@ -5,9 +5,19 @@
 // node must be a finite number, one of the allowed variables or constants, an arithmetic operator,
 // parentheses, or a call of an allowed function by name. Only then is JavaScript generated, from
 // our own fixed fragments (variable names are never copied from the input).
-import { create, all, type MathNode } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { MathJsInstance, MathNode } from 'mathjs';
 
-const math = create(all);
+// mathjs takes about a second to load; most checks have no formulas at all, so it is loaded on
+// first use (synchronously, from its CommonJS build) rather than at start-up.
+let mathInstance: MathJsInstance | undefined;
+function mathjs(): MathJsInstance {
+  if (!mathInstance) {
+    const { create, all } = createRequire(import.meta.url)('mathjs') as typeof import('mathjs');
+    mathInstance = create(all);
+  }
+  return mathInstance;
+}
 
 export type Variable = 'z' | 'a' | 'y';
 export type Fn = (z: number, a: number, y: number) => number;
@@ -75,7 +85,7 @@ export function compileFormula(source: string, allowed: readonly Variable[]): Fo
   if (source.length > 2000) throw new FormulaError(source.slice(0, 40) + '…', 'a formula longer than 2000 characters');
   let node: MathNode;
   try {
-    node = math.parse(source);
+    node = mathjs().parse(source);
   } catch (err) {
     throw new FormulaError(source, `a syntax error (${(err as Error).message})`);
   }
@@ -211,12 +221,12 @@ function expandForDerivative(node: MathNode): MathNode {
     const args = fnNode.args.map(expandForDerivative);
     const u = (i: number) => `(${args[i].toString()})`;
     switch (fnNode.fn.name) {
-      case 'sigmoid': return math.parse(`1 / (1 + exp(-${u(0)}))`);
-      case 'softplus': return math.parse(`log(1 + exp(${u(0)}))`);
-      case 'log1p': return math.parse(`log(1 + ${u(0)})`);
-      case 'expm1': return math.parse(`exp(${u(0)}) - 1`);
-      case 'max': return math.parse(`(${u(0)} + ${u(1)} + abs(${u(0)} - ${u(1)})) / 2`);
-      case 'min': return math.parse(`(${u(0)} + ${u(1)} - abs(${u(0)} - ${u(1)})) / 2`);
+      case 'sigmoid': return mathjs().parse(`1 / (1 + exp(-${u(0)}))`);
+      case 'softplus': return mathjs().parse(`log(1 + exp(${u(0)}))`);
+      case 'log1p': return mathjs().parse(`log(1 + ${u(0)})`);
+      case 'expm1': return mathjs().parse(`exp(${u(0)}) - 1`);
+      case 'max': return mathjs().parse(`(${u(0)} + ${u(1)} + abs(${u(0)} - ${u(1)})) / 2`);
+      case 'min': return mathjs().parse(`(${u(0)} + ${u(1)} - abs(${u(0)} - ${u(1)})) / 2`);
       default: return child;
     }
   });
@@ -230,7 +240,7 @@ function absOverSelfToSign(node: MathNode): MathNode {
       const [num, den] = c.args;
       const numFn = num as unknown as { type: string; fn?: { name: string }; args?: MathNode[] };
       if (numFn.type === 'FunctionNode' && numFn.fn?.name === 'abs' && numFn.args?.[0].toString() === den.toString()) {
-        return math.parse(`sign(${den.toString()})`);
+        return mathjs().parse(`sign(${den.toString()})`);
       }
     }
     return child;
@@ -241,7 +251,7 @@ function absOverSelfToSign(node: MathNode): MathNode {
 export function differentiate(formula: Formula, variable: Variable): Formula {
   let node: MathNode;
   try {
-    node = absOverSelfToSign(math.derivative(expandForDerivative(formula.node), variable));
+    node = absOverSelfToSign(mathjs().derivative(expandForDerivative(formula.node), variable));
   } catch (err) {
     throw new FormulaError(formula.source, `a formula whose derivative could not be taken (${(err as Error).message})`);
   }
