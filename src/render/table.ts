@@ -3,6 +3,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { Finding, Report, Status } from '../core/report.js';
 import { num, shape } from './format.js';
+import { gradientNormBars } from './sparkline.js';
 
 export function renderTable(report: Report, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
@@ -20,7 +21,8 @@ export function renderTable(report: Report, color: boolean): string {
       worst + kinks, statusText(ch.status, c),
     ]);
   }
-  const lines = [table.toString(), verdict(report, c)];
+  const bars = gradientNormBars(report.health.layers, 24, (s) => c.cyan(s));
+  const lines = [table.toString(), ...bars, verdict(report, c)];
   if (report.findings.length > 0) lines.push('', ...renderFindings(report.findings, c));
   return lines.join('\n') + '\n';
 }
