@@ -15,6 +15,8 @@ type Format = 'table' | 'json';
 interface CliOptions {
   params?: string;
   grads?: string;
+  exec?: string;
+  execTimeout: number;
   target?: string;
   epsilon: number;
   tolerance: number;
@@ -49,8 +51,10 @@ export function buildProgram(): Command {
     .description('Checks hand-written backpropagation against finite differences, layer by layer, and says what is wrong.')
     .argument('<net.json>', 'the network spec')
     .argument('<data.csv>', 'the data set (features first, targets last)')
-    .option('--params <file>', 'the weights to check at (JSON); default: initialised from the spec')
-    .option('--grads <file>', 'gradients your own code computed at --params (JSON); checked instead of the spec’s formulas')
+    .option('--params <file>', 'the weights to check at (JSON or .npz); default: initialised from the spec')
+    .option('--grads <file>', 'gradients your own code computed at --params (JSON or .npz); checked instead of the spec’s formulas')
+    .option('--exec <command>', 'run your own gradient program (any language) through the exec protocol and check what it prints')
+    .option('--exec-timeout <seconds>', 'seconds before the --exec program (and everything it started) is killed', positiveNumber('--exec-timeout'), 60)
     .option('--target <columns>', 'target columns of data.csv, by name or 1-based number, comma-separated (default: the last ones)')
     .option('--epsilon <h>', 'finite-difference step', positiveNumber('--epsilon'), 1e-6)
     .option('--tolerance <t>', 'relative error at or above which a check fails', positiveNumber('--tolerance'), 1e-6)
@@ -96,9 +100,9 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   const [net, data] = program.args;
   const o = program.opts<CliOptions>();
   try {
-    const report = run({
+    const report = await run({
       net, data,
-      params: o.params, grads: o.grads, target: o.target,
+      params: o.params, grads: o.grads, exec: o.exec, execTimeout: o.execTimeout, target: o.target,
       epsilon: o.epsilon, tolerance: o.tolerance, mode: o.mode,
       samples: o.samples, seed: o.seed, seedGiven: o.seed !== undefined,
     });

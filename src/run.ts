@@ -7,6 +7,7 @@ import type { Grads, Model, Params } from './core/model.js';
 import type { Report } from './core/report.js';
 import { loadData, type Dataset } from './io/data.js';
 import { UserError } from './io/errors.js';
+import { execGradients, execPayload, functionGradients, type BackpropFunction } from './io/exec.js';
 import { declaredPlan, loadSpec, withInputs, type LoadedSpec } from './io/spec.js';
 import { loadTensors } from './io/tensors.js';
 
@@ -15,8 +16,18 @@ export interface RunOptions extends Partial<CheckOptions> {
   data: string;
   /** Weights to check at; default: initialised from the spec's `init`. */
   params?: string;
-  /** Gradients computed by the user's code at `params`. */
+  /** Gradients computed by the user's code at `params` (JSON or .npz). */
   grads?: string;
+  /** A shell command that computes the gradients through the exec protocol (SPEC.md); at `params`
+   *  if given, else at the spec's initialisation. */
+  exec?: string;
+  /** Seconds before the --exec program's process group is killed (default 60). */
+  execTimeout?: number;
+  /** Where the --exec program's stderr is passed through to (default process.stderr; null: nowhere). */
+  execStderr?: NodeJS.WritableStream | null;
+  /** Library API only: your gradient function, called with what an --exec program reads on stdin
+   *  ({ X, Y, params }); it returns { dW1, db1, … } as nested arrays. The report's source is 'exec'. */
+  backprop?: BackpropFunction;
   /** Columns of data.csv that are targets (names or 1-based numbers, comma-separated). */
   target?: string;
   /** A seed given explicitly (--seed) also seeds the initialisation. */
@@ -39,8 +50,21 @@ export function load(options: RunOptions): Loaded {
   return { spec, model, data, params };
 }
 
-/** The gradients under test: the user's file, or the spec's declared/correct backprop. */
-export function gradientSource(loaded: Loaded, options: RunOptions): GradientSource {
+/** The gradients under test: the user's file or program, or the spec's declared/correct backprop. */
+export async function gradientSource(loaded: Loaded, options: RunOptions): Promise<GradientSource> {
+  const given = [options.exec !== undefined && '--exec', options.grads !== undefined && '--grads', options.backprop !== undefined && 'backprop'].filter(Boolean);
+  if (given.length > 1) {
+    throw new UserError('command line', String(given[0]), `only one of ${given.join(' and ')}: each gives the gradients under test`, 'both');
+  }
+  if (options.backprop) {
+    return { source: 'exec', grads: await functionGradients(options.backprop, execPayload(loaded.data.X, loaded.data.Y, loaded.params), loaded.model) };
+  }
+  if (options.exec !== undefined) {
+    if (options.exec.trim() === '') throw new UserError('command line', '--exec', 'a command to run', 'an empty string');
+    const payload = execPayload(loaded.data.X, loaded.data.Y, loaded.params);
+    const grads: Grads = await execGradients(options.exec, payload, loaded.model, { timeoutSeconds: options.execTimeout, stderr: options.execStderr });
+    return { source: 'exec', grads };
+  }
   if (options.grads) {
     if (!options.params) {
       throw new UserError('command line', '--grads', '--params too: gradients are only meaningful at the weights they were computed at', '--grads without --params');
@@ -54,11 +78,12 @@ export function gradientSource(loaded: Loaded, options: RunOptions): GradientSou
     : { source: 'correct', plan: correctPlan(loaded.model) };
 }
 
-export function run(options: RunOptions): Report {
+export async function run(options: RunOptions): Promise<Report> {
   const loaded = load(options);
   const settings: CheckOptions = { ...DEFAULT_OPTIONS, ...definedOnly(options) };
+  const gradients = await gradientSource(loaded, options);
   return check(
-    { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients: gradientSource(loaded, options) },
+    { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients },
     settings,
   );
 }

@@ -1,0 +1,217 @@
+// The exec protocol of SPEC.md: run the user's own gradient program (any language) through the
+// shell, write { X, Y, params } as JSON to its stdin, read { dW1, db1, … } as JSON from its stdout.
+// The program runs in its own process group, so a timeout (or our own interruption) stops it and
+// everything it started. Its stderr is passed through as it arrives, and its last lines are quoted
+// in every error. Every way the protocol can fail is a UserError naming the command.
+import { spawn } from 'node:child_process';
+import type { Grads, Matrix, Model, Params } from '../core/model.js';
+import { UserError } from './errors.js';
+import { assemble, jsonTensors } from './tensors.js';
+
+/** Larger output on stdout is refused (the program is stopped when it passes this). */
+export const MAX_EXEC_OUTPUT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_EXEC_TIMEOUT_SECONDS = 60;
+
+export interface ExecOptions {
+  /** Seconds before the program's whole process group is killed. */
+  timeoutSeconds?: number;
+  /** Bytes of stdout accepted. */
+  maxOutputBytes?: number;
+  /** Where the program's stderr goes as it arrives; null: nowhere (it is still quoted in errors). */
+  stderr?: NodeJS.WritableStream | null;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What the program reads on stdin: deeplearning.ai shapes, as nested lists. */
+export interface ExecPayload {
+  /** features × samples */
+  X: number[][];
+  /** outputs × samples */
+  Y: number[][];
+  /** "W1": (units, inputs), "b1": (units, 1), … */
+  params: Record<string, number[][]>;
+}
+
+export function execPayload(X: Matrix, Y: Matrix, params: Params): ExecPayload {
+  const named: Record<string, number[][]> = {};
+  params.W.forEach((W, l) => {
+    named[`W${l + 1}`] = rowsOf(W);
+    const b = params.b[l];
+    if (b) named[`b${l + 1}`] = rowsOf(b);
+  });
+  return { X: rowsOf(X), Y: rowsOf(Y), params: named };
+}
+
+function rowsOf(m: Matrix): number[][] {
+  return Array.from({ length: m.rows }, (_, r) => Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols)));
+}
+
+/** Runs the command on the payload and validates its answer as the model's gradients. */
+export async function execGradients(command: string, payload: ExecPayload, model: Model, options: ExecOptions = {}): Promise<Grads> {
+  const where = `--exec "${command}"`;
+  const { stdout, stderrTail } = await runCommand(command, JSON.stringify(payload), options);
+  const text = stdout.replace(/^\uFEFF/, '').trim();
+  const quote = quoteStderr(stderrTail);
+  if (text === '') {
+    throw new UserError(where, 'stdout', 'one JSON object { "dW1": [[…]], "db1": [[…]], … }', 'nothing',
+      'Print it as the last thing the program does, e.g. in Python: print(json.dumps({k: v.tolist() for k, v in grads.items()})).' + quote);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    // (V8's own message is left out: its wording differs between Node versions.)
+    throw new UserError(where, 'stdout', 'only one JSON object { "dW1": [[…]], … }',
+      `${describeText(text)}, which is not valid JSON`, jsonHint(text) + quote);
+  }
+  return assemble(jsonTensors(raw, where, 'grads'), model, where, 'grads');
+}
+
+/** The exec protocol in-process, for the library API: a JavaScript function instead of a program. */
+export type BackpropFunction = (payload: ExecPayload) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+export async function functionGradients(fn: BackpropFunction, payload: ExecPayload, model: Model): Promise<Grads> {
+  const where = 'the backprop function';
+  const answer: unknown = await fn(payload);
+  return assemble(jsonTensors(answer, where, 'grads'), model, where, 'grads');
+}
+
+function describeText(text: string): string {
+  const firstLine = text.split('\n', 1)[0];
+  const shown = firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine;
+  return `${JSON.stringify(shown)}${text.length > firstLine.length ? ' and more' : ''}`;
+}
+
+function jsonHint(text: string): string {
+  if (/(^|[\s,[:])(-?Infinity|NaN)\b/.test(text)) {
+    return 'Its gradients hold NaN or Infinity, which JSON cannot (Python’s json.dumps writes them anyway): find where they come from.';
+  }
+  const lines = text.split('\n');
+  if (lines.length > 1) return 'stdout must hold only the JSON: write any other output to stderr (in Python, print(..., file=sys.stderr)).';
+  return 'Write it with a JSON library (in Python, json.dumps on lists: array.tolist()).';
+}
+
+/** " Its stderr ended with: "…"." — the last few lines the program wrote, or nothing. */
+function quoteStderr(tail: string): string {
+  const lines = tail.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length === 0) return '';
+  const last = lines.slice(-3).map((l) => (l.length > 200 ? `${l.slice(0, 197)}...` : l));
+  return ` Its stderr ended with: "${last.join(' | ')}".`;
+}
+
+interface Finished {
+  stdout: string;
+  stderrTail: string;
+}
+
+const STDERR_TAIL_BYTES = 8192;
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Spawns `command` in its own process group, feeds `input`, and waits for it to exit 0. */
+function runCommand(command: string, input: string, options: ExecOptions): Promise<Finished> {
+  const where = `--exec "${command}"`;
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS;
+  const maxOutput = options.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES;
+  const passThrough = options.stderr === undefined ? process.stderr : options.stderr;
+
+  return new Promise<Finished>((resolve, reject) => {
+    const child = spawn(command, {
+      shell: true,
+      detached: true, // its own process group: killed as a whole
+      stdio: ['pipe', 'pipe', 'pipe'],
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+    });
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderrTail = '';
+    let stopped: 'timeout' | 'output' | NodeJS.Signals | null = null;
+    let settled = false;
+
+    const killGroup = (): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone (ESRCH), or no process groups here: the child alone, then.
+        try { child.kill('SIGKILL'); } catch { /* gone */ }
+      }
+    };
+    const onOurExit = (): void => killGroup();
+    const onSignal = (signal: NodeJS.Signals): void => {
+      stopped = signal;
+      killGroup();
+      detach();
+      // With nobody else listening, die of the signal as we would have without this handler.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    const detach = (): void => {
+      clearTimeout(timer);
+      clearTimeout(grace);
+      process.removeListener('exit', onOurExit);
+      for (const s of FORWARDED_SIGNALS) process.removeListener(s, onSignal);
+    };
+    process.on('exit', onOurExit);
+    for (const s of FORWARDED_SIGNALS) process.on(s, onSignal);
+
+    const timer = setTimeout(() => { stopped = 'timeout'; killGroup(); }, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
+    let grace: NodeJS.Timeout | undefined;
+
+    const fail = (found: string, hint: string, place = ''): void => {
+      if (settled) return;
+      settled = true;
+      detach();
+      reject(new UserError(where, place, expectedAnswer(timeoutSeconds), found, (hint + quoteStderr(stderrTail)).trim() || undefined));
+    };
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (stopped) return;
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > maxOutput) {
+        stopped = 'output';
+        killGroup();
+        return;
+      }
+      stdout.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      passThrough?.write(chunk);
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+    });
+    // A program that exits without reading all of its stdin closes the pipe under us: not our error.
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+
+    child.on('error', (err) => fail(`a command the shell could not start (${err.message})`, ''));
+    // Whatever the program left running in its group would hold the pipes open: stop it shortly after.
+    child.on('exit', () => { grace = setTimeout(killGroup, 200); });
+    child.on('close', (code, signal) => {
+      killGroup(); // anything it left running in its group, holding the pipes or not
+      if (settled) return;
+      if (stopped === 'timeout') {
+        return fail(`no answer after ${timeoutSeconds} s (its process group was killed)`, 'Give it longer with --exec-timeout <seconds>.');
+      }
+      if (stopped === 'output') {
+        return fail(`more than ${byteSize(maxOutput)} on stdout (it was stopped)`, 'Print only the gradients, as one JSON object.', 'stdout');
+      }
+      if (stopped) return fail(`no answer: interrupted by ${stopped}`, '');
+      if (signal) return fail(`death by signal ${signal}`, '');
+      if (code !== 0) {
+        const hint = code === 127 ? 'The shell could not find the command.' : code === 126 ? 'The command is not executable.' : '';
+        return fail(`exit status ${code}`, hint);
+      }
+      settled = true;
+      detach();
+      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderrTail });
+    });
+  });
+}
+
+function byteSize(n: number): string {
+  return n >= 1024 * 1024 ? `${+(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
+}
+
+function expectedAnswer(timeoutSeconds: number): string {
+  return `the program to print its gradients as JSON on stdout and exit with status 0 within ${timeoutSeconds} s`;
+}
