@@ -7,7 +7,8 @@ export function renderJson(report: Report): string {
   return JSON.stringify(withoutChartData(report), (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
 
-function withoutChartData(report: Report): Report {
+/** The report as --format json has it (the library API returns this too). */
+export function withoutChartData(report: Report): Report {
   return {
     ...report,
     checks: report.checks.map(({ values: _values, ...check }) => check),

@@ -31,7 +31,8 @@ function statusText(s: Status, c: ChalkInstance): string {
   return s === 'pass' ? c.green('pass') : s === 'warn' ? c.yellow('warn') : c.red.bold('FAIL');
 }
 
-function verdict(report: Report, c: ChalkInstance): string {
+/** One sentence on the outcome; also the verdict of the Markdown and JUnit reports (colour off). */
+export function verdict(report: Report, c: ChalkInstance): string {
   const failed = report.checks.filter((x) => x.status === 'fail');
   const warned = report.checks.filter((x) => x.status === 'warn');
   const what = { correct: 'the gradients of correct backprop for this spec', declared: 'the gradients from the backward formulas in net.json', grads: 'the gradients in your --grads file', exec: 'the gradients from your --exec program' }[report.source];
