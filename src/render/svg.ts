@@ -37,7 +37,8 @@ const r = (v: number) => Math.round(v * 10) / 10;
 
 function svgRoot(kind: string, width: number, height: number, label: string, body: string): string {
   return el('svg', {
-    xmlns: 'http://www.w3.org/2000/svg', class: 'chart', 'data-chart': kind, role: 'img', 'aria-label': label,
+    // No xmlns: the charts are inline in HTML, whose parser puts <svg> in the SVG namespace.
+    class: 'chart', 'data-chart': kind, role: 'img', 'aria-label': label,
     width, height, viewBox: `0 0 ${width} ${height}`, 'font-family': FONT, 'font-size': 11, fill: COLORS.text,
   }, title(label) + body);
 }
@@ -244,11 +245,11 @@ export function relativeErrorChart(items: readonly ErrorPoint[], tolerance: numb
   const hasZero = values.some((v) => v <= 0);
   const hasNonFinite = values.some((v) => !Number.isFinite(v));
   const top = 34;
-  const box: Box = { left: 64 + (hasZero ? 28 : 0), right: W - 72 - (hasNonFinite ? 34 : 0), top, bottom: top + rowH * Math.max(1, items.length) };
+  const box: Box = { left: 64 + (hasZero ? 40 : 0), right: W - 72 - (hasNonFinite ? 44 : 0), top, bottom: top + rowH * Math.max(1, items.length) };
   const H = box.bottom + 40;
   const tolExp = Math.log10(tolerance);
   const scale = logScale(values, box.left, box.right, [10 ** Math.floor(tolExp - 3), 10 ** Math.ceil(tolExp + 1), 1]);
-  const zeroAt = box.left - 18, nonFiniteAt = box.right + 22;
+  const zeroAt = box.left - 28, nonFiniteAt = box.right + 30;
   const warnAt = scale.at(tolerance / 100), failAt = scale.at(tolerance);
 
   let body = '';
@@ -286,8 +287,9 @@ export function relativeErrorChart(items: readonly ErrorPoint[], tolerance: numb
 const TITLED_POINTS = 200;
 
 export function scatterChart(analytic: readonly number[], numeric: readonly number[], name: string): string {
-  const W = 320, H = 320;
-  const box: Box = { left: 64, right: W - 14, top: 14, bottom: H - 46 };
+  // A square plot area, so that y = x is the 45° diagonal.
+  const W = 320, side = 242, H = 26 + side + 46;
+  const box: Box = { left: 64, right: 64 + side, top: 26, bottom: 26 + side };
   const pairs: [number, number][] = [];
   let dropped = 0;
   for (let i = 0; i < analytic.length; i++) {
@@ -312,7 +314,7 @@ export function scatterChart(analytic: readonly number[], numeric: readonly numb
   const titled = pairs.length <= TITLED_POINTS;
   body += el('g', { fill: COLORS.fail, 'fill-opacity': 0.65, stroke: COLORS.fail, 'stroke-width': 0.8 },
     pairs.map(([x, y]) => el('circle', { cx: sx(x), cy: sy(y), r: 3.5, class: 'mark' }, titled ? title(`numeric ${num(x)}, analytic ${num(y)}`) : '')).join(''));
-  if (dropped > 0) body += text(box.left + 6, box.top + 12, `${dropped} pair${dropped === 1 ? '' : 's'} with NaN/∞ not plotted`, { fill: COLORS.fail, 'font-weight': 600 });
+  if (dropped > 0) body += text(box.left, box.top - 10, `${dropped} pair${dropped === 1 ? '' : 's'} with NaN/∞ not plotted`, { fill: COLORS.fail, 'font-weight': 600 });
   if (pairs.length === 0 && dropped === 0) body += text((box.left + box.right) / 2, (box.top + box.bottom) / 2, 'no values', { 'text-anchor': 'middle', fill: COLORS.muted });
   body += text((box.left + box.right) / 2, H - 10, 'numeric (finite differences)', { 'text-anchor': 'middle', fill: COLORS.muted });
   body += yAxisTitle('analytic (under test)', 14, box);
@@ -323,8 +325,8 @@ export function scatterChart(analytic: readonly number[], numeric: readonly numb
 // Activation histogram of one layer.
 
 export function histogramChart(edges: readonly number[], counts: readonly number[], name: string, nonFinite = 0): string {
-  const W = 300, H = 170;
-  const box: Box = { left: 48, right: W - 10, top: 12, bottom: H - 36 };
+  const W = 300, H = 180;
+  const box: Box = { left: 48, right: W - 10, top: 22, bottom: H - 36 };
   const lo = edges[0], hi = edges[edges.length - 1];
   const max = Math.max(0, ...counts);
   const yTicks = max > 0 ? linearTicks(0, max, 4) : { ticks: [0], step: 1 };
@@ -348,7 +350,7 @@ export function histogramChart(edges: readonly number[], counts: readonly number
   });
   body += frame(box);
   if (max === 0) body += text((box.left + box.right) / 2, (box.top + box.bottom) / 2, 'no finite activations', { 'text-anchor': 'middle', fill: COLORS.muted });
-  if (nonFinite > 0) body += text(box.right, box.top + 12, `${nonFinite} NaN/∞ not binned`, { 'text-anchor': 'end', fill: COLORS.fail, 'font-weight': 600 });
+  if (nonFinite > 0) body += text(box.right, box.top - 10, `${nonFinite} NaN/∞ not binned`, { 'text-anchor': 'end', fill: COLORS.fail, 'font-weight': 600 });
   body += text((box.left + box.right) / 2, H - 6, 'activation', { 'text-anchor': 'middle', fill: COLORS.muted });
   body += yAxisTitle('count', 12, box);
   return svgRoot('histogram', W, H, `${name}: histogram of activations`, body);

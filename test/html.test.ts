@@ -1,0 +1,124 @@
+// The HTML report as text: self-contained (nothing to fetch), every user string escaped, and every
+// section and chart there, on a hand-made report and on the seed fixture's real one.
+import { describe, expect, it } from 'vitest';
+import type { Report } from '../src/core/report.js';
+import { loadSpec } from '../src/io/spec.js';
+import { flowPoints, renderHtml } from '../src/render/html.js';
+import { run } from '../src/run.js';
+
+const hostile = '<script>alert(1)</script>';
+
+const report: Report = {
+  ok: false,
+  loss: 0.6931,
+  source: 'declared',
+  checks: [
+    { layer: 1, param: 'W1', shape: [2, 2], relativeError: 1e-9, maxElementError: 1e-9, worst: { index: [0, 1], analytic: 1, numeric: 1 },
+      analyticNorm: 3, numericNorm: 3, checked: 4, kinks: 0, status: 'pass' },
+    { layer: 1, param: 'b1', shape: [2, 1], relativeError: 2e-7, maxElementError: 3e-7, worst: { index: [1, 0], analytic: 4, numeric: 4 },
+      analyticNorm: 4, numericNorm: 4, checked: 2, kinks: 1, status: 'warn' },
+    { layer: 2, param: 'W2', shape: [1, 2], relativeError: 0.5, maxElementError: 1, worst: { index: [0, 0], analytic: 2, numeric: 0 },
+      analyticNorm: 2, numericNorm: 1, checked: 2, kinks: 0, status: 'fail', values: { analytic: [2, 1], numeric: [0, 1] } },
+  ],
+  findings: [
+    { code: 'wrong-activation-derivative', severity: 'error', layer: 2, param: 'W2', message: `the derivative ${hostile} is wrong & "quoted"`, fix: 'use <b>1 - a^2</b>' },
+  ],
+  health: {
+    layers: [
+      { layer: 1, activation: 'z / (1 + exp(-z)) <x>', gradientNorm: 3, saturation: 0.25, deadFraction: 0, weightScale: 0.1, recommendedScale: 0.7,
+        histogram: { edges: [-1, 0, 1], counts: [5, 3] } },
+      { layer: 2, activation: 'sigmoid', gradientNorm: 0, saturation: 0, deadFraction: 0, weightScale: 0.1, recommendedScale: 0.7,
+        histogram: { edges: [0, 0.5, 1], counts: [1, 7], nonFinite: 2 } },
+    ],
+  },
+  settings: { epsilon: 1e-6, tolerance: 1e-6, mode: 'full', seed: 1 },
+};
+const spec = { layers: [{ units: 2, activation: 'tanh' }], backward: { outputGradient: hostile, activationDerivatives: [`1 - z^2 </pre><img src=x onerror=alert(1)>`] } };
+const page = renderHtml(report, { spec, net: 'nets/<net>.json', data: 'data&more.csv' });
+
+describe('the HTML report is self-contained', () => {
+  it('loads nothing: no scripts, links, external sources, URLs or imports', () => {
+    expect(page).not.toMatch(/https?:/i);
+    expect(page).not.toMatch(/<script/i);
+    expect(page).not.toMatch(/<link/i);
+    expect(page).not.toMatch(/<img/i);
+    expect(page).not.toMatch(/<[^>]*\ssrc=/i);
+    expect(page).not.toMatch(/url\(/i);
+    expect(page).not.toMatch(/@import/i);
+    expect(page).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
+  });
+
+  it('escapes every user string: formulas in the spec, activation names, messages, fixes, file names', () => {
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).toContain('&lt;/pre&gt;&lt;img src=x onerror=alert(1)&gt;');
+    expect(page).toContain('z / (1 + exp(-z)) &lt;x&gt;');
+    expect(page).toContain('wrong &amp; &quot;quoted&quot;');
+    expect(page).toContain('use &lt;b&gt;1 - a^2&lt;/b&gt;');
+    expect(page).toContain('nets/&lt;net&gt;.json');
+    expect(page).toContain('data&amp;more.csv');
+    // The only tags are our own: none of the user's came through as markup.
+    const tags = new Set([...page.matchAll(/<([a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1].toLowerCase()));
+    expect([...tags].sort()).toEqual([
+      'body', 'circle', 'code', 'dd', 'div', 'dl', 'dt', 'figcaption', 'figure', 'footer', 'g', 'h1', 'h2', 'head', 'header', 'html',
+      'li', 'line', 'main', 'meta', 'p', 'path', 'pre', 'rect', 'section', 'span', 'strong', 'style', 'svg', 'table', 'tbody', 'td',
+      'text', 'th', 'thead', 'title', 'tr', 'ul',
+    ]);
+  });
+});
+
+describe('the HTML report shows', () => {
+  it('the verdict, the counts and the settings', () => {
+    expect(page).toMatch(/<header class="verdict fail">[\s\S]*<h1>✗ 1 of 3 tensors fail<\/h1>/);
+    expect(page).toContain('<dt>fail</dt><dd class="fail">1</dd>');
+    expect(page).toContain('<dt>tolerance</dt><dd>1.00e-6 (warn from 1.00e-8)</dd>');
+  });
+
+  it('one row per tensor, the layer named once with its activation', () => {
+    expect(page.match(/<tr class="(pass|warn|fail)/g)).toEqual(['<tr class="pass', '<tr class="warn', '<tr class="fail']);
+    expect(page).toContain('<th scope="rowgroup" rowspan="2">1 <span class="act">z / (1 + exp(-z)) &lt;x&gt;</span></th>');
+    expect(page).toContain('(1 at a kink)');
+  });
+
+  it('each chart: gradient flow, relative errors, a scatter per failing tensor, a histogram per layer', () => {
+    const charts = [...page.matchAll(/data-chart="([a-z-]+)"/g)].map((m) => m[1]);
+    expect(charts).toEqual(['gradient-flow', 'relative-error', 'scatter', 'histogram', 'histogram']);
+    expect(page).toContain('2 NaN/∞ not binned');
+  });
+
+  it('the gradient flow per layer as the norm of W and b together', () => {
+    expect(flowPoints(report)).toEqual([
+      { label: 'layer 1', sublabel: 'z / (1 + exp(-z)) <x>', analytic: 5, numeric: 5 },
+      { label: 'layer 2', sublabel: 'sigmoid', analytic: 2, numeric: 1 },
+    ]);
+  });
+
+  it('the findings with their fixes, and the spec', () => {
+    expect(page).toMatch(/<li class="error">.*wrong-activation-derivative.*layer 2 W2/);
+    expect(page).toContain('<strong>Fix:</strong>');
+    expect(page).toContain('&quot;outputGradient&quot;: &quot;&lt;script&gt;');
+  });
+
+  it('says what is missing rather than drawing nothing', () => {
+    const bare = renderHtml({ ...report, checks: report.checks.map(({ values: _v, ...c }) => c), findings: [] });
+    expect(bare).toContain('The values of this tensor are not in the report.');
+    expect(bare).toContain('No findings.');
+    expect(bare).toContain('The spec is not in the report.');
+    const passing = renderHtml({ ...report, ok: true, checks: report.checks.slice(0, 1) });
+    expect(passing).toContain('✓ all 1 tensors pass');
+    expect(passing).toContain('No tensor fails, so there is nothing to plot.');
+  });
+});
+
+describe('the seed fixture’s report', () => {
+  it('has a scatter for each of its 8 failing tensors, with all their values, and a histogram per layer', async () => {
+    const net = 'fixtures/seed/net.json';
+    const seed = await run({ net, data: 'fixtures/seed/data.csv' });
+    const html = renderHtml(seed, { spec: loadSpec(net).raw, net });
+    const charts = [...html.matchAll(/data-chart="([a-z-]+)"/g)].map((m) => m[1]);
+    expect(charts.filter((c) => c === 'scatter')).toHaveLength(8);
+    expect(charts.filter((c) => c === 'histogram')).toHaveLength(4);
+    for (const c of seed.checks) expect(c.values?.analytic).toHaveLength(c.checked);
+    expect(html).toContain('&quot;activationDerivatives&quot;');
+    expect(html).not.toMatch(/https?:|<script|<link|<[^>]*\ssrc=/i);
+  });
+});
