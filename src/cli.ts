@@ -5,12 +5,14 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { Report } from './core/report.js';
 import { UserError } from './io/errors.js';
 import { renderJson } from './render/json.js';
+import { renderJunit } from './render/junit.js';
+import { renderMarkdown } from './render/markdown.js';
 import { renderTable } from './render/table.js';
 import { run, type RunOptions } from './run.js';
 
 export const EXIT = { pass: 0, fail: 1, usage: 2, internal: 3 } as const;
 
-type Format = 'table' | 'json';
+type Format = 'table' | 'json' | 'junit' | 'markdown';
 
 interface CliOptions {
   params?: string;
@@ -61,7 +63,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--mode <mode>', 'every element, a seeded sample per tensor, or random directions per tensor').choices(['full', 'sample', 'directional']).default('full'))
     .option('--samples <k>', 'elements per tensor (sample mode) or directions per tensor (directional mode)', wholeNumber(1))
     .option('--seed <n>', 'seeds every random choice: initialisation, sampling, directions (default: the spec’s init.seed, else 1)', wholeNumber(0))
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']))
+    .addOption(new Option('--format <format>', 'output format: junit for CI test reports, markdown for a job summary').choices(['table', 'json', 'junit', 'markdown']))
     .option('--no-color', 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)')
     .showHelpAfterError(false)
     .configureOutput({ writeErr: () => {} })
@@ -79,7 +81,12 @@ export function useColor(flag: boolean, isTty: boolean, env: NodeJS.ProcessEnv):
 }
 
 export function render(report: Report, format: Format, color: boolean): string {
-  return format === 'json' ? renderJson(report) : renderTable(report, color);
+  switch (format) {
+    case 'json': return renderJson(report);
+    case 'junit': return renderJunit(report);
+    case 'markdown': return renderMarkdown(report);
+    case 'table': return renderTable(report, color);
+  }
 }
 
 export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {

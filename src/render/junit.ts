@@ -1,0 +1,95 @@
+// The JUnit XML report, for CI test dashboards: one <testsuite> "backprop-check", one <testcase> per
+// tensor (classname "layer N", name "W1"). A failing tensor's <failure> says its relative error, its
+// worst element, and the findings about that tensor, its layer, or the whole network. Deterministic:
+// no timestamps, no durations, no host names.
+import { Chalk } from 'chalk';
+import type { Finding, Report, TensorCheck } from '../core/report.js';
+import { num } from './format.js';
+import { verdict } from './table.js';
+
+const plain = new Chalk({ level: 0 });
+
+export function renderJunit(report: Report): string {
+  const cases = report.checks.map((c) => testcase(c, report));
+  if (report.partial) {
+    cases.push(
+      `    <testcase classname="backprop-check" name="every tensor checked">\n` +
+      `      <failure message="${attr(`interrupted after ${report.checks.length} tensor(s)`)}" type="interrupted"/>\n` +
+      `    </testcase>`,
+    );
+  }
+  const tests = cases.length;
+  const failures = report.checks.filter((c) => c.status === 'fail').length + (report.partial ? 1 : 0);
+  const properties = [
+    ['source', report.source],
+    ['loss', String(report.loss)],
+    ['epsilon', String(report.settings.epsilon)],
+    ['tolerance', String(report.settings.tolerance)],
+    ['mode', report.settings.mode],
+    ['seed', String(report.settings.seed)],
+    ...(report.settings.samples !== undefined ? [['samples', String(report.settings.samples)]] : []),
+  ];
+  const summary = [verdict(report, plain), ...report.findings.map(findingText)].join('\n');
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="backprop-check" tests="${tests}" failures="${failures}" errors="0">`,
+    `  <testsuite name="backprop-check" tests="${tests}" failures="${failures}" errors="0" skipped="0">`,
+    '    <properties>',
+    ...properties.map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`),
+    '    </properties>',
+    ...cases,
+    `    <system-out>${text(summary)}</system-out>`,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+function testcase(c: TensorCheck, report: Report): string {
+  const open = `    <testcase classname="layer ${c.layer}" name="${attr(c.param)}">`;
+  const findings = findingsFor(c, report.findings, c.status === 'fail');
+  const tolerance = report.settings.tolerance;
+  const measured = `relative error ${num(c.relativeError)} (tolerance ${num(tolerance)})` +
+    (c.worst ? `; worst element [${c.worst.index.join(',')}]: analytic ${num(c.worst.analytic)} vs numeric ${num(c.worst.numeric)}` : '');
+  if (c.status === 'fail') {
+    const message = `${c.param}: ${measured}` + (findings.length > 0 ? `. ${findings.map((f) => `${f.code}: ${f.message}`).join(' ')}` : '');
+    const details = [
+      `${c.param} (layer ${c.layer}, shape ${c.shape.join('×')}): the gradient under test disagrees with finite differences.`,
+      `relative error ${c.relativeError} ≥ tolerance ${tolerance}; largest element-wise error ${c.maxElementError}`,
+      ...(c.worst ? [`worst element [${c.worst.index.join(',')}]: analytic ${c.worst.analytic}, numeric ${c.worst.numeric}`] : []),
+      `‖analytic‖ ${c.analyticNorm}, ‖numeric‖ ${c.numericNorm}; ${c.checked} element(s) checked${c.kinks > 0 ? `, ${c.kinks} at a kink` : ''}`,
+      ...findings.map(findingText),
+    ].join('\n');
+    return `${open}\n      <failure message="${attr(message)}" type="gradient-mismatch">${text(details)}</failure>\n    </testcase>`;
+  }
+  const notes = [
+    ...(c.status === 'warn' ? [`${measured}: passes, but within 100× of the tolerance`] : []),
+    ...findings.map(findingText),
+  ];
+  return notes.length > 0 ? `${open}\n      <system-out>${text(notes.join('\n'))}</system-out>\n    </testcase>` : `${open}</testcase>`;
+}
+
+/** Findings about this tensor; for a failing one also those about its layer as a whole or about no
+ *  layer in particular (the likely causes of the failure). */
+function findingsFor(c: TensorCheck, findings: Finding[], general: boolean): Finding[] {
+  return findings.filter((f) =>
+    f.param !== undefined ? f.param === c.param || f.param === `d${c.param}` : general && (f.layer === undefined || f.layer === c.layer));
+}
+
+function findingText(f: Finding): string {
+  const where = [f.layer !== undefined ? `layer ${f.layer}` : '', f.param ?? ''].filter(Boolean).join(' ');
+  return `${f.severity} ${f.code}${where ? ` (${where})` : ''}: ${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`;
+}
+
+/** Characters XML 1.0 cannot hold at all (control characters, lone surrogates, U+FFFE/U+FFFF). */
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Element text. */
+export function text(s: string): string {
+  return s.replace(INVALID_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** An attribute value in double quotes; line breaks kept as character references. */
+export function attr(s: string): string {
+  return text(s).replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
+}
