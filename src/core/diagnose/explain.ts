@@ -1,0 +1,234 @@
+// The finding codes: stable names for the JSON report, what kind of finding each is, and the
+// longer explanation with the maths that `backprop-check --explain <code>` prints.
+
+export type Category = 'root' | 'propagated' | 'health' | 'numerics';
+
+interface CodeInfo {
+  category: Category;
+  title: string;
+  text: string;
+}
+
+const CODES = {
+  'wrong-activation-derivative': {
+    category: 'root',
+    title: "a layer multiplies by another activation's derivative",
+    text: `Backprop turns dA into dZ with the layer's own derivative, element by element:
+    dZ_l = dA_l ⊙ g_l'(Z_l).
+Your code uses the derivative of a different activation (for example tanh's 1 - a^2 on a sigmoid
+layer, whose derivative is a·(1 − a)). Every gradient of this layer is then off by the ratio of the
+two derivatives, and every earlier layer inherits the error through dA_{l−1} = W_lᵀ·dZ_l.
+The derivatives, in z and in the activation's output a:
+    sigmoid   σ(z)(1 − σ(z))  = a(1 − a)
+    tanh      1 − tanh²(z)    = 1 − a²
+    relu      1 if z > 0 else 0
+    leaky     1 if z > 0 else α
+    softplus  σ(z)            = 1 − e^(−a)
+    elu       1 if z > 0 else α·e^z = a + α
+    softmax   not element-wise: dZ = a ⊙ (dA − Σₖ aₖ·dAₖ); with cross-entropy, dZ = a − y.
+Fix: use the derivative of the activation the layer actually applies.`,
+  },
+  'derivative-of-wrong-variable': {
+    category: 'root',
+    title: 'the right derivative, evaluated at the wrong variable',
+    text: `A derivative written in the activation's output must be given the output. tanh' = 1 − a²
+is right with a = tanh(z); 1 − z² is the same formula fed the pre-activation z instead. For small
+|z| the two agree (tanh(z) ≈ z), which is why this mistake hides while the weights are small and
+appears as they grow. The same holds for the sigmoid (a(1 − a) versus z(1 − z)) and for a
+derivative written in z that is fed a.
+Fix: evaluate the formula at the variable it is written in; in code, cache A (not only Z) for the
+backward pass.`,
+  },
+  'wrong-output-gradient': {
+    category: 'root',
+    title: 'the output gradient is not ∂L/∂a (or ∂L/∂z)',
+    text: `Backprop starts at the output with dA_L = ∂L/∂a for each output unit and sample, then
+dZ_L = dA_L ⊙ g_L'(Z_L). For the built-in losses:
+    binary cross-entropy   L = −[y log a + (1 − y) log(1 − a)]   ∂L/∂a = −(y/a − (1 − y)/(1 − a))
+    squared error          L = ½(a − y)²                          ∂L/∂a = a − y
+    categorical CE         L = −Σₖ yₖ log aₖ                      ∂L/∂aₖ = −yₖ/aₖ
+With a sigmoid output and binary cross-entropy, or a softmax output and categorical
+cross-entropy, the product simplifies to dZ_L = a − y. The usual mistakes: a flipped sign
+(gradient ascent), a flipped or missing term, and a − y used as dA (so g' is applied twice) or
+∂L/∂a used as dZ (so g' is left out). An error here reaches every layer.
+Fix: use the formula given in the finding.`,
+  },
+  'wrong-reduction': {
+    category: 'root',
+    title: 'the 1/m of a mean cost is missing or applied twice',
+    text: `With reduction "mean" the cost is J = (1/m)·Σᵢ L(aᵢ, yᵢ), so
+    dW_l = (1/m)·dZ_l·A_{l−1}ᵀ,   db_l = (1/m)·Σᵢ dZ_l[:, i]
+where dZ_l is the per-sample delta. Leaving the 1/m out makes those gradients m times too large;
+dividing once in dA_L and again in dW makes them m times too small. With reduction "sum" there is
+no 1/m at all.
+Fix: divide by m exactly once, where dW and db are formed (or not at all with "sum").`,
+  },
+  'constant-factor': {
+    category: 'root',
+    title: 'a gradient is a constant multiple of the right one',
+    text: `The tensor equals k times the right gradient, with k found by least squares,
+    k = ⟨g, ĝ⟩ / ⟨ĝ, ĝ⟩,
+and a residual ‖g − k·ĝ‖ at round-off level. k = −1 is a sign error; k = 2 with squared error
+is the derivative of (a − y)² without the ½; k = 0.5 a stray ½. When the factor sits on a layer's
+dZ, every earlier layer inherits it.
+Fix: find the stray factor in the line that computes that tensor (or that dZ).`,
+  },
+  'missing-l2-gradient': {
+    category: 'root',
+    title: 'the L2 penalty is in the cost but not in dW',
+    text: `The penalty c·Σ‖W_l‖² (c = λ/(2m) with "mean", λ/2 with "sum") adds 2c·W_l to each dW_l:
+    dW_l = (1/m)·dZ_l·A_{l−1}ᵀ + (λ/m)·W_l.
+Biases are not regularised. Without the term the gradient is that of the unregularised cost.
+Fix: add (λ/m)·W_l (λ·W_l with "sum") to every dW_l.`,
+  },
+  'wrong-l2-gradient': {
+    category: 'root',
+    title: 'the L2 term of dW has the wrong sign, factor or form',
+    text: `The gradient of c·Σ‖W‖² with respect to W is exactly 2c·W: λ/m·W for λ/(2m)·Σ‖W‖².
+Common slips: −λ/m·W (the sign), λ·W (the 1/m forgotten), λ/(2m)·W (the 2 from d(w²)/dw
+forgotten), λ·ΣW in every element (a sum where the element is needed), λ·sign(W) (the L1
+gradient). The finding gives the factor β your code uses, fitted by least squares.
+Fix: add exactly (λ/m)·W_l.`,
+  },
+  'wrong-input-activation': {
+    category: 'root',
+    title: 'dW is built from the wrong activation',
+    text: `Z_l = W_l·A_{l−1} + b_l, so ∂J/∂W_l = dZ_l·A_{l−1}ᵀ (times 1/m): the activation that
+*enters* the layer. Using the layer's own output A_l, another layer's activation, or a
+pre-activation Z gives a matrix of the same shape whenever the sizes happen to match, and the
+wrong numbers.
+Fix: use A_{l−1}, the input to layer l (A_0 = X).`,
+  },
+  'transposed-gradient': {
+    category: 'root',
+    title: 'dW is transposed (a square layer)',
+    text: `dW_l must have W_l's shape, units × inputs: dW_l = dZ_l·A_{l−1}ᵀ. A_{l−1}·dZ_lᵀ is its
+transpose; for a square layer the shapes agree and only the numbers tell.
+Fix: dW_l = dZ_l·A_{l−1}ᵀ / m.`,
+  },
+  'wrong-backprop-weight': {
+    category: 'root',
+    title: 'dA is not W_lᵀ·dZ_l',
+    text: `The gradient flowing into layer l−1 is dA_{l−1} = W_lᵀ·dZ_l. With a square W_l, W_l·dZ_l
+has the right shape and the wrong numbers; skipping the weights altogether (dZ_{l−1} =
+dZ_l ⊙ g'(Z_{l−1}), which NumPy broadcasts when layer l has one unit) is the other classic.
+The layer that receives the wrong dA is the first whose gradients are wrong.
+Fix: dA_{l−1} = W_lᵀ·dZ_l (np.dot(W.T, dZ)).`,
+  },
+  'wrong-bias-gradient': {
+    category: 'root',
+    title: 'db is summed or averaged wrongly',
+    text: `db_l = (1/m)·Σᵢ dZ_l[:, i]: a sum over the samples only (axis=1, keepdims=True), with the
+same 1/m as dW_l. np.sum(dZ) without an axis sums over the units too and gives every element
+the same value; a missing or doubled 1/m scales db alone.
+Fix: db = np.sum(dZ, axis=1, keepdims=True) / m.`,
+  },
+  'error-propagated': {
+    category: 'propagated',
+    title: 'a tensor fails only because an error downstream reaches it',
+    text: `Backprop runs from the output to the input: dA_{l−1} = W_lᵀ·dZ_l. A mistake at layer l
+makes every earlier layer's gradients wrong too, even where their own code is right. These
+tensors would pass with the mistakes downstream fixed (checked by recomputing them with only
+their own layer's code as it is).
+Fix: fix the root causes listed above them first, then check again.`,
+  },
+  'gradient-mismatch': {
+    category: 'root',
+    title: 'a tensor fails and nothing in the catalogue reproduces it',
+    text: `The gradients under test disagree with the finite differences, and no combination of the
+catalogued mistakes (activation-derivative swaps, wrong variable, output gradient sign and terms,
+1/m, constant factors, the L2 term, the input activation of dW, transposed dW, W instead of Wᵀ,
+skipped Wᵀ, db) reproduces them to 1e-6. The finding gives what is known: the relative error,
+the least-squares factor k between your gradient and the right one, and the layer where the
+search stopped (the error enters there or below).
+Fix: compare your code for that tensor line by line with
+    dZ_l = dA_l ⊙ g'(Z_l),  dW_l = dZ_l·A_{l−1}ᵀ/m + λ/m·W_l,  db_l = Σᵢ dZ_l/m,  dA_{l−1} = W_lᵀ·dZ_l.`,
+  },
+  'vanishing-gradients': {
+    category: 'health',
+    title: 'gradients shrink towards the input',
+    text: `The error signal δ_l = dZ_l shrinks by roughly ‖W_l‖·g'(Z_l) per layer on its way back.
+With tiny weights (0.01·N(0, 1)) or saturated sigmoids it is orders of magnitude smaller at layer 1
+than at the output, and the early layers barely learn. The finding gives ‖dW_l‖ per layer and the
+ratio of the RMS of δ at the first and the last layer (below 1e-3 is flagged).
+Fix: Xavier initialisation for tanh/sigmoid (std 1/√fan_in), He for ReLU (std √(2/fan_in)).`,
+  },
+  'exploding-gradients': {
+    category: 'health',
+    title: 'gradients grow towards the input',
+    text: `When ‖W_l‖·g' exceeds 1 per layer, δ grows geometrically on its way back; the ratio of the
+RMS of δ at the first and the last layer is above 1e3, and training steps overshoot.
+Fix: smaller initial weights (Xavier/He), or gradient clipping.`,
+  },
+  'saturated-units': {
+    category: 'health',
+    title: 'many tanh/sigmoid units sit in their flat tails',
+    text: `tanh' = 1 − a² and sigmoid' = a(1 − a) are near 0 when |a| is near 1 (tanh) or a near 0 or 1
+(sigmoid). A unit that is saturated on a sample passes almost no gradient back. Flagged when
+at least 30% of a hidden layer's (unit, sample) pairs have |tanh| > 0.99 or sigmoid outside
+[0.01, 0.99].
+Fix: smaller initial weights, standardised inputs.`,
+  },
+  'dead-relu': {
+    category: 'health',
+    title: 'ReLU units that are zero on every sample',
+    text: `A ReLU unit whose pre-activation is ≤ 0 on every sample has zero gradient on every sample and
+will never recover. Flagged per layer with the fraction of dead units (a warning at 50% or more).
+Fix: He initialisation, a small positive bias, a lower learning rate, or leaky_relu.`,
+  },
+  'chance-level-loss': {
+    category: 'health',
+    title: 'the cost is that of a constant, uninformed guess',
+    text: `A sigmoid output of 0.5 on every sample gives binary cross-entropy ln 2 = 0.6931 per output;
+a uniform softmax over K classes gives ln K. A cost at that level, with outputs that barely vary
+between samples, means the network has not learned anything yet — typical of tiny initial
+weights, where every layer's output is ≈ 0.
+Fix: initialise with Xavier/He scale; check that the gradients pass, then train.`,
+  },
+  'init-scale': {
+    category: 'health',
+    title: 'weights far from the scale their activation needs',
+    text: `Xavier initialisation keeps the variance of activations and gradients steady through tanh,
+sigmoid and linear layers with std(W_l) = 1/√fan_in; He initialisation does the same for ReLU
+with std(W_l) = √(2/fan_in). A layer whose weight RMS is more than 10× away from that makes
+signals vanish or explode layer by layer.
+Fix: init.scheme "xavier" or "he" in net.json (or the equivalent in your code).`,
+  },
+  'non-finite': {
+    category: 'health',
+    title: 'NaN or Inf somewhere',
+    text: `A NaN or ±Inf in the weights, activations, cost or gradients makes every comparison
+meaningless. The usual sources: log(0) in cross-entropy with a saturated output, division by
+a = 0 or a = 1 in ∂L/∂a, exp overflow, or an uninitialised array.
+Fix: see which tensor the finding names; clip a to [ε, 1 − ε] in the loss or use the a − y delta.`,
+  },
+  kink: {
+    category: 'numerics',
+    title: 'elements at a kink (not differentiable there)',
+    text: `ReLU, leaky ReLU and ELU have a kink at z = 0. A step ±ε that moves a pre-activation across 0
+differences across the kink; backprop-check detects that exactly (the sign of z changes between
+the + and − evaluations) and differences those samples again with a smaller step. A
+pre-activation sitting exactly at 0 is a real point of non-differentiability: any value between
+the two one-sided differences (a subgradient) is accepted there, and such elements are counted.
+They never make a correct network fail.`,
+  },
+} satisfies Record<string, CodeInfo>;
+
+export type FindingCode = keyof typeof CODES;
+
+export const FINDING_CODES = Object.keys(CODES) as FindingCode[];
+
+export function isFindingCode(code: string): code is FindingCode {
+  return Object.hasOwn(CODES, code);
+}
+
+export function categoryOf(code: string): Category | undefined {
+  return isFindingCode(code) ? CODES[code].category : undefined;
+}
+
+/** The text `--explain <code>` prints, or undefined for an unknown code. */
+export function explain(code: string): string | undefined {
+  if (!isFindingCode(code)) return undefined;
+  const info: CodeInfo = CODES[code];
+  return `${code}: ${info.title} (${info.category === 'root' ? 'a root cause' : info.category})\n\n${info.text}\n`;
+}

@@ -1,0 +1,396 @@
+// Fingerprinting: which backprop, with which catalogued mistakes, computes exactly the gradients
+// under test? The search runs layer by layer from the output back. At the output it tries every
+// output formula × every derivative; at each hidden layer every way of forming dA × every
+// derivative; and for each candidate dZ it asks whether the layer's dW and db follow from it
+// with the right formula or a catalogued mistake (wrong input activation, transposed, 1/m, L2
+// term, a constant factor fitted by least squares, db summed wrongly). A mistake at the output
+// changes every earlier layer, so each surviving candidate keeps its mutated dZ while the search
+// moves back. Candidates are compared with the tested gradients, never with finite differences,
+// so the search costs a few matrix products per candidate.
+//
+// The cheapest explanation wins: each mutation costs 1, a fitted factor slightly more (it has a
+// free parameter); a small beam keeps the runners-up, because the cheapest choice at one layer
+// can make the layers below it expensive.
+import { biasGradient, weightGradient } from '../backward.js';
+import { compare } from '../compare.js';
+import type { Grads, Matrix, ParamKind } from '../model.js';
+import {
+  incomingApplies, incomingGradient, inputMatrix, layerValues, outputDelta, outputValues, penaltyTerm,
+  throughActivation, transposed, type Incoming, type InputRef, type Net, type PenaltyForm,
+} from './chain.js';
+import { derivativeForms, outputForms } from './forms.js';
+import {
+  ACTIVATION_SWAP, BACKPROP_WEIGHT, BIAS, DELTA_FACTOR, inputChoices, L2_MISSING, L2_WRONG, OUTPUT_GRADIENT,
+  REDUCTION, TENSOR_FACTOR, TRANSPOSED, WRONG_INPUT, WRONG_VARIABLE, type Mutation,
+} from './mutations.js';
+
+/** A candidate reproduces a tensor when their relative difference is at most this. */
+export const MATCH = 1e-6;
+const BEAM = 4;
+/** How much costlier than the best a kept alternative may be. */
+const SLACK = 1.2;
+const COST = 1;
+/** A fitted factor or penalty weight has a free parameter, so it ranks after a fixed mistake. */
+const FITTED = 1.1;
+/** Multiply-adds the search may spend before it gives up on the layers left. */
+const BUDGET = 3e8;
+
+export interface Fingerprint {
+  mutations: Mutation[];
+  /** Tensors nothing in the catalogue reproduces. */
+  unexplained: { layer: number; kind: ParamKind }[];
+  /** The layer where the search lost the chain (its dZ could not be reproduced), if it did. */
+  stalledAt: number | null;
+  /** True when the search ran out of its work budget (a very large network). */
+  exhausted: boolean;
+}
+
+interface Entry {
+  cost: number;
+  dZ: Matrix;
+  mutations: Mutation[];
+  unexplained: { layer: number; kind: ParamKind }[];
+}
+
+interface Explanation {
+  cost: number;
+  mutations: Mutation[];
+  /** A factor on dZ itself, which the layers below inherit. */
+  deltaScale?: number;
+  /** dW could not be reproduced (but db could, so the chain goes on). */
+  weightUnexplained?: boolean;
+}
+
+const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
+const matches = (x: ArrayLike<number>, y: ArrayLike<number>) => relative(x, y) <= MATCH;
+
+function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+  return s;
+}
+
+function combination(a: ArrayLike<number>, x: number, b: ArrayLike<number> | null, y: number): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < out.length; i++) out[i] = x * a[i] + (b ? y * b[i] : 0);
+  return out;
+}
+
+/** k minimising ‖t − k·c‖, when k·c reproduces t and k is not 1. */
+function fittedFactor(t: ArrayLike<number>, c: ArrayLike<number>): number | null {
+  const cc = dot(c, c);
+  if (!(cc > 0) || !Number.isFinite(cc)) return null;
+  const k = dot(t, c) / cc;
+  if (!Number.isFinite(k) || Math.abs(k - 1) <= MATCH) return null;
+  return matches(t, combination(c, k, null, 0)) ? k : null;
+}
+
+export function fingerprint(net: Net, tested: Grads): Fingerprint {
+  return new Search(net, tested).run();
+}
+
+class Search {
+  private work = 0;
+  private exhausted = false;
+  private readonly scales: number[];
+
+  constructor(private readonly net: Net, private readonly tested: Grads) {
+    const { s, m } = net;
+    // The right 1/m (or none), then the 1/m left out or applied twice (or applied to a sum).
+    this.scales = m > 1 ? (s === 1 ? [1, 1 / m] : [s, 1, s / m]) : [s];
+  }
+
+  run(): Fingerprint {
+    const L = this.net.model.layers.length;
+    let beam = this.advance(L - 1, this.outputCandidates());
+    let stalledAt: number | null = null;
+    let last = beam;
+    for (let l = L - 2; l >= 0 && beam.length > 0; l--) {
+      last = beam;
+      beam = this.advance(l, this.hiddenCandidates(l, beam));
+      if (beam.length === 0) stalledAt = l;
+    }
+    if (L === 1 && beam.length === 0) stalledAt = 0;
+    if (beam.length > 0) {
+      const best = beam[0];
+      return { mutations: best.mutations, unexplained: best.unexplained, stalledAt: null, exhausted: this.exhausted };
+    }
+    if (stalledAt === L - 1) return { mutations: [], unexplained: this.allTensors(L - 1), stalledAt, exhausted: this.exhausted };
+    const best = last[0];
+    return { mutations: best.mutations, unexplained: [...best.unexplained, ...this.allTensors(stalledAt!)], stalledAt, exhausted: this.exhausted };
+  }
+
+  private allTensors(from: number): { layer: number; kind: ParamKind }[] {
+    const out: { layer: number; kind: ParamKind }[] = [];
+    for (let l = from; l >= 0; l--) {
+      out.push({ layer: l, kind: 'W' });
+      if (this.net.params.b[l]) out.push({ layer: l, kind: 'b' });
+    }
+    return out;
+  }
+
+  /** The derivative factors worth trying at a layer: the true one (null) first, then distinct wrong ones. */
+  private derivatives(l: number): { values: Float64Array | null; mutation: Mutation | null }[] {
+    const g = this.net.model.layers[l].activation;
+    const out: { values: Float64Array | null; mutation: Mutation | null }[] = [{ values: null, mutation: null }];
+    const truth = g.columnwise ? null : layerValues(this.net, l, (z, a) => g.derivative(z, a));
+    for (const form of derivativeForms(g)) {
+      const values = layerValues(this.net, l, form.fn);
+      if (!values.every(Number.isFinite)) continue;
+      // A form that equals the truth on this data is not a mistake here; one that equals an
+      // earlier form is the same hypothesis, named as its alias.
+      if (truth && matches(values, truth)) continue;
+      const twin = out.find((o) => o.values && matches(values, o.values));
+      if (twin) {
+        const aliases = twin.mutation!.detail.aliases!;
+        if (aliases.length < 3) aliases.push(`${form.text} (${form.label})`);
+        continue;
+      }
+      const kind = form.own ? WRONG_VARIABLE : ACTIVATION_SWAP;
+      out.push({ values, mutation: { kind, layer: l, detail: { text: form.text, label: form.label, of: form.of, values, aliases: [] } } });
+    }
+    return out;
+  }
+
+  private outputCandidates(): Entry[] {
+    const net = this.net;
+    const L = net.model.layers.length;
+    const layer = net.model.layers[L - 1];
+    const truth = outputValues(net, (_z, a, y) => net.model.loss.gradient(a, y));
+    const derivatives = this.derivatives(L - 1);
+    const out: Entry[] = [];
+    for (const form of outputForms(layer.activation, net.model.loss)) {
+      const values = outputValues(net, form.fn);
+      if (values.some((v, i) => !Number.isFinite(v) && Number.isFinite(truth[i]))) continue;
+      const mutation: Mutation | null = form.mistake === 'correct' ? null : {
+        kind: OUTPUT_GRADIENT, layer: L - 1, detail: { text: form.text, label: form.label, values, outputKind: form.kind },
+      };
+      const base = mutation ? COST : 0;
+      const mutations = mutation ? [mutation] : [];
+      if (form.kind === 'delta') {
+        out.push({ cost: base, dZ: outputDelta(net, { kind: 'delta', values }, null), mutations, unexplained: [] });
+        continue;
+      }
+      for (const d of derivatives) {
+        out.push({
+          cost: base + (d.mutation ? COST : 0),
+          dZ: outputDelta(net, { kind: 'gradient', values }, d.values),
+          mutations: d.mutation ? [...mutations, d.mutation] : mutations,
+          unexplained: [],
+        });
+      }
+    }
+    return out;
+  }
+
+  private hiddenCandidates(l: number, beam: Entry[]): Entry[] {
+    const derivatives = this.derivatives(l);
+    const out: Entry[] = [];
+    for (const entry of beam) {
+      for (const how of ['transpose', 'plain', 'skip'] as Incoming[]) {
+        if (!incomingApplies(this.net, l, how)) continue;
+        const dA = incomingGradient(this.net, l, entry.dZ, how);
+        const hop: Mutation | null = how === 'transpose' ? null : { kind: BACKPROP_WEIGHT, layer: l, detail: { incoming: how } };
+        for (const d of derivatives) {
+          out.push({
+            cost: entry.cost + (hop ? COST : 0) + (d.mutation ? COST : 0),
+            dZ: throughActivation(this.net, l, dA, d.values),
+            mutations: [...entry.mutations, ...(hop ? [hop] : []), ...(d.mutation ? [d.mutation] : [])],
+            unexplained: entry.unexplained,
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Explains layer l for each candidate dZ (cheapest first) and keeps the best few. */
+  private advance(l: number, candidates: Entry[]): Entry[] {
+    candidates.sort((x, y) => x.cost - y.cost);
+    const kept: Entry[] = [];
+    let best = Infinity;
+    const fallback: Entry[] = [];
+    const tried = new Seen();
+    for (const cand of candidates) {
+      if (cand.cost > best + SLACK || this.exhausted) break;
+      // The same dZ reached another way, more cheaply, has been explained (or not) already.
+      if (tried.has(cand.dZ)) continue;
+      tried.add(cand.dZ);
+      for (const e of this.explain(l, cand.dZ)) {
+        const entry: Entry = {
+          cost: cand.cost + e.cost,
+          dZ: e.deltaScale !== undefined ? scaled(cand.dZ, e.deltaScale) : cand.dZ,
+          mutations: [...cand.mutations, ...e.mutations],
+          unexplained: e.weightUnexplained ? [...cand.unexplained, { layer: l, kind: 'W' }] : cand.unexplained,
+        };
+        if (e.weightUnexplained) { fallback.push(entry); continue; }
+        kept.push(entry);
+        best = Math.min(best, entry.cost);
+      }
+    }
+    const pool = kept.length > 0 ? kept : fallback;
+    pool.sort((x, y) => x.cost - y.cost);
+    const beam: Entry[] = [];
+    for (const e of pool) {
+      if (beam.length >= BEAM || e.cost > pool[0].cost + SLACK) break;
+      if (!beam.some((b) => matches(b.dZ.data, e.dZ.data))) beam.push(e);
+    }
+    return beam;
+  }
+
+  private product(dZ: Matrix, S: Matrix): Matrix {
+    this.work += dZ.rows * S.rows * dZ.cols;
+    if (this.work > BUDGET) this.exhausted = true;
+    return weightGradient(dZ, S, 1);
+  }
+
+  /** The ways layer l's dW and db follow from dZ, cheapest first (none: dZ is not the code's). */
+  private explain(l: number, dZ: Matrix): Explanation[] {
+    const net = this.net;
+    const tb = this.tested.b[l]?.data ?? null;
+    const biases = tb ? this.explainBias(l, dZ, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
+    if (biases.length === 0) return [];
+    const T = this.tested.W[l].data;
+    const right = this.product(dZ, net.fwd.A[l]);
+    const weights = this.explainWeights(l, right, dZ, T);
+    const out: Explanation[] = [];
+    for (const w of weights) {
+      for (const b of biases) out.push(this.combine(l, w, b));
+    }
+    // dW and db both k times right: the factor sits on dZ, and the layers below inherit it.
+    const R = combination(T, 1, net.c2 !== 0 ? net.params.W[l].data : null, -net.c2);
+    const k = fittedFactor(R, combination(right.data, net.s, null, 0));
+    if (k !== null && (!tb || matches(tb, combination(biasGradient(dZ, 1).data, k * net.s, null, 0)))) {
+      out.push({ cost: FITTED, mutations: [{ kind: DELTA_FACTOR, layer: l, detail: { k } }], deltaScale: k });
+    }
+    if (out.length === 0 && tb) out.push({ cost: 3 * COST, mutations: [], weightUnexplained: true });
+    return out.sort((x, y) => x.cost - y.cost);
+  }
+
+  /** One dW explanation and one db explanation, with their 1/m choices merged when they agree. */
+  private combine(l: number, w: { cost: number; mutations: Mutation[]; s: number }, b: { cost: number; mutations: Mutation[]; s: number; all: boolean }): Explanation {
+    const s0 = this.net.s;
+    const mutations = [...w.mutations, ...b.mutations];
+    let cost = w.cost + b.cost;
+    const hasBias = this.net.params.b[l] !== null;
+    if (w.s !== s0 && hasBias && b.s === w.s) {
+      mutations.push({ kind: REDUCTION, layer: l, detail: { s: w.s, which: 'both' } });
+      cost += COST;
+      if (b.all) { mutations.push({ kind: BIAS, layer: l, detail: { s: b.s, all: true } }); cost += COST; }
+      return { cost, mutations };
+    }
+    if (w.s !== s0) { mutations.push({ kind: REDUCTION, layer: l, detail: { s: w.s, which: hasBias ? 'dW' : 'both' } }); cost += COST; }
+    if (hasBias && (b.s !== s0 || b.all)) { mutations.push({ kind: BIAS, layer: l, detail: { s: b.s, all: b.all } }); cost += COST; }
+    return { cost, mutations };
+  }
+
+  private explainBias(l: number, dZ: Matrix, tb: Float64Array): { cost: number; mutations: Mutation[]; s: number; all: boolean }[] {
+    const q = biasGradient(dZ, 1).data;
+    let total = 0;
+    for (const v of q) total += v;
+    const out: { cost: number; mutations: Mutation[]; s: number; all: boolean }[] = [];
+    for (const s of this.scales) if (matches(tb, combination(q, s, null, 0))) out.push({ cost: 0, mutations: [], s, all: false });
+    if (q.length > 1) {
+      const sums = new Float64Array(q.length).fill(total);
+      for (const s of this.scales) if (matches(tb, combination(sums, s, null, 0))) out.push({ cost: 0, mutations: [], s, all: true });
+      const k = fittedFactor(tb, combination(q, this.net.s, null, 0));
+      if (k !== null) out.push({ cost: FITTED, mutations: [{ kind: TENSOR_FACTOR, layer: l, detail: { k, which: 'db' } }], s: this.net.s, all: false });
+    }
+    return out;
+  }
+
+  private explainWeights(l: number, right: Matrix, dZ: Matrix, T: Float64Array): { cost: number; mutations: Mutation[]; s: number }[] {
+    const net = this.net;
+    const W = net.params.W[l];
+    const layer = net.model.layers[l];
+    const square = layer.units === layer.inputs;
+    const out: { cost: number; mutations: Mutation[]; s: number }[] = [];
+    const inputs: InputRef[] = [{ kind: 'A', index: l }, ...inputChoices(net, l)];
+    const sCost = (s: number) => (s === net.s ? 0 : COST);
+    for (const input of inputs) {
+      const wrongInput = input.kind !== 'A' || input.index !== l;
+      const P = wrongInput ? this.product(dZ, inputMatrix(net, input)) : right;
+      for (const flip of square ? [false, true] : [false]) {
+        const data = flip ? transposed(P).data : P.data;
+        const base: Mutation[] = [
+          ...(wrongInput ? [{ kind: WRONG_INPUT, layer: l, detail: { input } }] : []),
+          ...(flip ? [{ kind: TRANSPOSED, layer: l, detail: {} }] : []),
+        ];
+        const baseCost = base.length * COST;
+        for (const s of this.scales) {
+          for (const p of this.penalties(l, combination(data, s, null, 0), T)) {
+            out.push({ cost: baseCost + p.cost, mutations: [...base, ...p.mutations], s });
+          }
+          if (out.some((o) => o.cost + sCost(o.s) === 0)) return out.sort((x, y) => x.cost + sCost(x.s) - (y.cost + sCost(y.s)));
+        }
+      }
+      if (!wrongInput) {
+        // A constant factor on the whole tensor (penalty included).
+        const k = fittedFactor(T, combination(P.data, net.s, net.c2 !== 0 ? W.data : null, net.c2));
+        if (k !== null) out.push({ cost: FITTED, mutations: [{ kind: TENSOR_FACTOR, layer: l, detail: { k, which: 'dW' } }], s: net.s });
+      }
+    }
+    return out.sort((x, y) => x.cost + sCost(x.s) - (y.cost + sCost(y.s)));
+  }
+
+  /** The penalty terms that turn the data part into T: right, missing, or fitted β·P(W). */
+  private penalties(l: number, data: Float64Array, T: Float64Array): { cost: number; mutations: Mutation[] }[] {
+    const { c2 } = this.net;
+    if (c2 === 0) return matches(T, data) ? [{ cost: 0, mutations: [] }] : [];
+    const W = this.net.params.W[l];
+    const out: { cost: number; mutations: Mutation[] }[] = [];
+    if (matches(T, combination(data, 1, W.data, c2))) out.push({ cost: 0, mutations: [] });
+    if (matches(T, data)) out.push({ cost: COST, mutations: [{ kind: L2_MISSING, layer: l, detail: {} }] });
+    if (out.length > 0) return out;
+    const R = combination(T, 1, data, -1);
+    for (const form of ['W', 'sum', 'sign'] as PenaltyForm[]) {
+      const F = penaltyTerm(W, form);
+      const FF = dot(F, F);
+      if (!(FF > 0)) continue;
+      const beta = dot(R, F) / FF;
+      if (!Number.isFinite(beta) || Math.abs(beta) <= MATCH * Math.abs(c2)) continue;
+      if (form === 'W' && Math.abs(beta - c2) <= MATCH * Math.abs(c2)) continue;
+      if (matches(T, combination(data, 1, F, beta))) {
+        out.push({ cost: FITTED, mutations: [{ kind: L2_WRONG, layer: l, detail: { beta, penalty: form } }] });
+      }
+    }
+    return out;
+  }
+}
+
+function scaled(M: Matrix, k: number): Matrix {
+  return { rows: M.rows, cols: M.cols, data: combination(M.data, k, null, 0) };
+}
+
+/**
+ * Deltas already tried. A fixed random projection rules most pairs out before a full comparison:
+ * |⟨x − y, w⟩| ≤ ‖x − y‖·‖w‖, so a match needs |⟨x, w⟩ − ⟨y, w⟩| ≤ MATCH·(‖x‖ + ‖y‖)·‖w‖.
+ */
+class Seen {
+  private readonly items: { sig: number; norm: number; data: Float64Array }[] = [];
+  private w: Float64Array | null = null;
+  private wNorm = 0;
+
+  private signature(data: Float64Array): { sig: number; norm: number } {
+    if (!this.w || this.w.length !== data.length) {
+      this.w = new Float64Array(data.length);
+      let state = 12345;
+      for (let i = 0; i < data.length; i++) {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        this.w[i] = state / 2147483648 - 1;
+      }
+      this.wNorm = Math.sqrt(dot(this.w, this.w));
+    }
+    return { sig: dot(data, this.w), norm: Math.sqrt(dot(data, data)) };
+  }
+
+  has(M: Matrix): boolean {
+    const { sig, norm } = this.signature(M.data);
+    return this.items.some((x) =>
+      Math.abs(x.sig - sig) <= MATCH * (x.norm + norm) * this.wNorm * (1 + 1e-9) && matches(x.data, M.data));
+  }
+
+  add(M: Matrix): void {
+    this.items.push({ ...this.signature(M.data), data: M.data });
+  }
+}

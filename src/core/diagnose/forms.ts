@@ -1,0 +1,271 @@
+// The formulas people write for an activation's derivative and for the output gradient, right
+// and wrong, as plain functions. Both the formula analysis (what *is* the declared formula?) and
+// the fingerprint search (which formula reproduces these gradients?) draw from these lists.
+//
+// A derivative can be written in z (tanh'(z) = 1 − tanh(z)²) or in the activation's output a
+// (tanh' = 1 − a²). The classic mistakes are another activation's derivative, and the right one
+// evaluated at the wrong variable (1 − z² for tanh).
+import { elu, leakyRelu, namedActivation, sigmoid, type Activation } from '../activations.js';
+import { compileFormula, type Formula } from '../formula.js';
+import type { Loss } from '../losses.js';
+
+/** How a derivative is evaluated: in z at z, in a at a, or at the other variable. */
+export type Evaluated = 'z' | 'a' | 'a-at-z' | 'z-at-a';
+
+export interface DerivativeForm {
+  /** The activation whose derivative this is: "tanh", "leaky_relu(0.1)", or the layer's own. */
+  of: string;
+  /** The layer's own activation (then a wrong `how` is "derivative of the wrong variable"). */
+  own: boolean;
+  how: Evaluated;
+  /** As a user would write it, e.g. "1 - z^2". */
+  text: string;
+  /** What it is, e.g. "tanh' written in a (1 - a^2), evaluated at z". */
+  label: string;
+  fn: (z: number, a: number) => number;
+}
+
+/** A derivative written both ways: in z, and (when there is such a form) in the output a. */
+interface Written {
+  name: string;
+  inZ: { text: string; fn: (z: number) => number };
+  inA?: { text: string; fn: (a: number) => number };
+}
+
+/** The leaky-ReLU / ELU alpha of a layer's activation name, e.g. "leaky_relu(0.1)" → 0.1. */
+function alphaOf(name: string, family: string, fallback: number): number {
+  const m = new RegExp(`^${family}\\((.+)\\)$`).exec(name);
+  return m ? Number(m[1]) : fallback;
+}
+
+/** The derivative of f at z from its record: f'(z) given z and a = f(z). */
+const inZ = (f: Activation) => (z: number) => f.derivative(z, f.f(z));
+
+/**
+ * Every supported element-wise activation's derivative, written in z and in a. Alphas follow the
+ * layer's own leaky_relu/elu when it has one (so that "the right formula" is recognised), else
+ * the defaults.
+ */
+function catalogue(layer: Activation): Written[] {
+  const leakyAlpha = alphaOf(layer.name, 'leaky_relu', 0.01);
+  const eluAlpha = layer.name === 'elu' ? 1 : alphaOf(layer.name, 'elu', 1);
+  const leaky = leakyRelu(leakyAlpha), el = elu(eluAlpha);
+  const named = (n: string) => namedActivation(n)!;
+  return [
+    { name: 'sigmoid', inZ: { text: 'sigmoid(z) * (1 - sigmoid(z))', fn: inZ(named('sigmoid')) }, inA: { text: 'a * (1 - a)', fn: (a) => a * (1 - a) } },
+    { name: 'tanh', inZ: { text: '1 - tanh(z)^2', fn: inZ(named('tanh')) }, inA: { text: '1 - a^2', fn: (a) => 1 - a * a } },
+    { name: 'relu', inZ: { text: 'z > 0 ? 1 : 0', fn: inZ(named('relu')) } },
+    { name: leaky.name, inZ: { text: `z > 0 ? 1 : ${leakyAlpha}`, fn: inZ(leaky) } },
+    { name: 'linear', inZ: { text: '1', fn: () => 1 } },
+    { name: 'softplus', inZ: { text: 'sigmoid(z)', fn: sigmoid }, inA: { text: '1 - exp(-a)', fn: (a) => -Math.expm1(-a) } },
+    { name: el.name, inZ: { text: `z > 0 ? 1 : ${eluAlpha} * exp(z)`, fn: inZ(el) }, inA: { text: `a > 0 ? 1 : a + ${eluAlpha}`, fn: (a) => (a > 0 ? 1 : a + eluAlpha) } },
+  ];
+}
+
+/** "1 - a^2" → "1 - z^2": swaps the variables z and a where they stand alone. */
+function swapVariables(text: string): string {
+  return text.replace(/\b[az]\b/g, (v) => (v === 'a' ? 'z' : 'a'));
+}
+
+/** "tanh'", or for the identity "identity' (no derivative at all)". */
+const prime = (name: string) => (name === 'linear' ? "identity' (no derivative at all)" : `${name}'`);
+
+/**
+ * The derivative forms worth trying at a layer, in the order a diagnosis should prefer them:
+ * the layer's own derivative at the wrong variable first, then every other activation's.
+ * The layer's true derivative is not in the list.
+ */
+export function derivativeForms(layer: Activation): DerivativeForm[] {
+  const out: DerivativeForm[] = [];
+  const own = layer.name;
+  if (own.startsWith('expr(')) {
+    const d = (z: number) => layer.derivative(z, 0);
+    const text = swapVariables(layer.derivativeText);
+    out.push({ of: own, own: true, how: 'z-at-a', text, label: `the derivative of ${own} (${layer.derivativeText}) evaluated at a instead of z`, fn: (_z, a) => d(a) });
+  }
+  const all = catalogue(layer);
+  const mine = all.find((w) => w.name === own);
+  if (mine) out.push(...wrongVariable(mine, true));
+  for (const w of all) {
+    if (w === mine) continue;
+    if (w.inA) out.push({ of: w.name, own: false, how: 'a', text: w.inA.text, label: `${prime(w.name)} written in a`, fn: (_z, a) => w.inA!.fn(a) });
+    out.push({ of: w.name, own: false, how: 'z', text: w.inZ.text, label: w.name === 'linear' ? prime('linear') : `${w.name}'(z)`, fn: (z) => w.inZ.fn(z) });
+  }
+  for (const w of all) if (w !== mine) out.push(...wrongVariable(w, false));
+  return out;
+}
+
+function wrongVariable(w: Written, own: boolean): DerivativeForm[] {
+  const out: DerivativeForm[] = [];
+  if (w.inA) {
+    const text = swapVariables(w.inA.text);
+    out.push({ of: w.name, own, how: 'a-at-z', text, label: `${w.name}' written for a (${w.inA.text}) but evaluated at z`, fn: (z) => w.inA!.fn(z) });
+  }
+  if (w.name !== 'linear') {
+    const text = swapVariables(w.inZ.text);
+    out.push({ of: w.name, own, how: 'z-at-a', text, label: `${w.name}' written for z (${w.inZ.text}) but evaluated at a`, fn: (_z, a) => w.inZ.fn(a) });
+  }
+  return out;
+}
+
+/** The right derivative of a layer as users write it (softmax: its Jacobian). */
+export function derivativeText(layer: Activation): string {
+  if (layer.columnwise) return 'the softmax Jacobian: dZ = a ⊙ (dA − Σₖ aₖ·dAₖ)';
+  const w = catalogue(layer).find((x) => x.name === layer.name);
+  return w?.inA?.text ?? w?.inZ.text ?? layer.derivativeText;
+}
+
+// ---- output gradients -------------------------------------------------------------------------
+
+/** One additive term of a formula, with its sign. */
+interface Term {
+  sign: 1 | -1;
+  text: string;
+  fn: (z: number, a: number, y: number) => number;
+}
+
+/** ∂L/∂a of the named losses as sums of signed terms (so that a term can be flipped or dropped). */
+const GRADIENT_TERMS: Record<string, Term[]> = {
+  binary_cross_entropy: [
+    { sign: -1, text: 'y / a', fn: (_z, a, y) => y / a },
+    { sign: 1, text: '(1 - y) / (1 - a)', fn: (_z, a, y) => (1 - y) / (1 - a) },
+  ],
+  mean_squared_error: [
+    { sign: 1, text: 'a', fn: (_z, a) => a },
+    { sign: -1, text: 'y', fn: (_z, _a, y) => y },
+  ],
+  categorical_cross_entropy: [{ sign: -1, text: 'y / a', fn: (_z, a, y) => y / a }],
+};
+
+/** Pairs whose ∂L/∂z is the famous a − y (softmax with categorical cross-entropy when Σy = 1). */
+const A_MINUS_Y: Term[] = [
+  { sign: 1, text: 'a', fn: (_z, a) => a },
+  { sign: -1, text: 'y', fn: (_z, _a, y) => y },
+];
+
+function hasAMinusYDelta(activation: Activation, loss: Loss): boolean {
+  const pair = `${activation.name}+${loss.name}`;
+  return ['sigmoid+binary_cross_entropy', 'softmax+categorical_cross_entropy', 'linear+mean_squared_error'].includes(pair);
+}
+
+/** Splits a parsed formula into signed additive terms (through parentheses and unary minus). */
+function splitTerms(node: Formula['node'], sign: 1 | -1, out: { sign: 1 | -1; node: Formula['node'] }[]): void {
+  const n = node as Formula['node'] & { fn?: string; args?: Formula['node'][]; content?: Formula['node'] };
+  if (node.type === 'ParenthesisNode') return splitTerms(n.content!, sign, out);
+  if (node.type === 'OperatorNode' && n.fn === 'unaryMinus') return splitTerms(n.args![0], (-sign) as 1 | -1, out);
+  if (node.type === 'OperatorNode' && n.fn === 'add') {
+    splitTerms(n.args![0], sign, out);
+    return splitTerms(n.args![1], sign, out);
+  }
+  if (node.type === 'OperatorNode' && n.fn === 'subtract') {
+    splitTerms(n.args![0], sign, out);
+    return splitTerms(n.args![1], (-sign) as 1 | -1, out);
+  }
+  out.push({ sign, node });
+}
+
+/** The terms of a custom loss's symbolic ∂L/∂a, or none when they cannot be compiled one by one. */
+function customTerms(loss: Loss): Term[] {
+  try {
+    const whole = compileFormula(loss.gradientText, ['a', 'y']);
+    const parts: { sign: 1 | -1; node: Formula['node'] }[] = [];
+    splitTerms(whole.node, 1, parts);
+    return parts.map((p) => {
+      const text = p.node.toString();
+      return { sign: p.sign, text, fn: compileFormula(text, ['a', 'y']).fn };
+    });
+  } catch {
+    return [];
+  }
+}
+
+function termsText(terms: Term[]): string {
+  if (terms.length === 0) return '0';
+  return terms.map((t, i) => {
+    const wrap = /[+-]/.test(t.text.replace(/^-/, '')) && !/^\(.*\)$/.test(t.text) ? `(${t.text})` : t.text;
+    if (i === 0) return t.sign < 0 ? `-${wrap}` : t.text;
+    return `${t.sign < 0 ? ' - ' : ' + '}${wrap}`;
+  }).join('');
+}
+
+function sumOf(terms: Term[]): (z: number, a: number, y: number) => number {
+  return (z, a, y) => {
+    let s = 0;
+    for (const t of terms) s += t.sign * t.fn(z, a, y);
+    return s;
+  };
+}
+
+const ORDINAL = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth'];
+
+/** What is wrong with an output formula. */
+export type OutputMistake =
+  | 'correct' | 'sign' | 'term-sign' | 'term-missing'
+  /** ∂L/∂z (a − y) used where ∂L/∂a is wanted: the output derivative is applied twice. */
+  | 'delta-as-gradient'
+  /** ∂L/∂a used where ∂L/∂z is wanted: the output derivative is left out. */
+  | 'gradient-as-delta';
+
+export interface OutputForm {
+  /** dA_L (then times the output derivative) or dZ_L directly. */
+  kind: 'gradient' | 'delta';
+  mistake: OutputMistake;
+  /** What is wrong, e.g. "the second term's sign is flipped". */
+  label: string;
+  text: string;
+  fn: (z: number, a: number, y: number) => number;
+}
+
+/** ∂L/∂z at one output element, for element-wise output activations (softmax: a − y). */
+export function trueDelta(activation: Activation, loss: Loss): (z: number, a: number, y: number) => number {
+  if (activation.columnwise) return (_z, a, y) => a - y;
+  return (z, a, y) => loss.gradient(a, y) * activation.derivative(z, a);
+}
+
+/** The text of the right ∂L/∂z. */
+export function deltaText(activation: Activation, loss: Loss): string {
+  if (hasAMinusYDelta(activation, loss)) return 'a - y';
+  return `(${loss.gradientText}) * (${derivativeText(activation)})`;
+}
+
+/** Term-wise variants of a sum: each term's sign flipped, each term left out. */
+function termVariants(terms: Term[], kind: OutputForm['kind']): OutputForm[] {
+  if (terms.length < 2) return [];
+  const out: OutputForm[] = [];
+  terms.forEach((_t, i) => {
+    const flipped = terms.map((t, j) => (j === i ? { ...t, sign: (-t.sign) as 1 | -1 } : t));
+    out.push({ kind, mistake: 'term-sign', label: `the ${ORDINAL[i] ?? `${i + 1}th`} term's sign is flipped`, text: termsText(flipped), fn: sumOf(flipped) });
+  });
+  terms.forEach((t, i) => {
+    const rest = terms.filter((_x, j) => j !== i);
+    out.push({ kind, mistake: 'term-missing', label: `the ${ORDINAL[i] ?? `${i + 1}th`} term (${t.sign < 0 ? '-' : ''}${t.text}) is missing`, text: termsText(rest), fn: sumOf(rest) });
+  });
+  return out;
+}
+
+/**
+ * The output formulas worth trying, the right ones first: ∂L/∂a and its common corruptions, then,
+ * where the pair has the closed form a − y, ∂L/∂z written directly and its corruptions.
+ */
+export function outputForms(activation: Activation, loss: Loss): OutputForm[] {
+  const terms = GRADIENT_TERMS[loss.name] ?? customTerms(loss);
+  const gradient = (z: number, a: number, y: number) => loss.gradient(a, y);
+  const delta = trueDelta(activation, loss);
+  const forms: OutputForm[] = [
+    { kind: 'gradient', mistake: 'correct', label: '∂L/∂a', text: loss.gradientText, fn: gradient },
+    { kind: 'gradient', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: `-(${loss.gradientText})`, fn: (z, a, y) => -gradient(z, a, y) },
+    ...termVariants(terms, 'gradient'),
+    { kind: 'gradient', mistake: 'delta-as-gradient', label: `it is ∂L/∂z (${deltaText(activation, loss)}), so the output derivative is applied twice`, text: deltaText(activation, loss), fn: delta },
+  ];
+  if (hasAMinusYDelta(activation, loss)) {
+    forms.push(
+      { kind: 'delta', mistake: 'correct', label: '∂L/∂z', text: 'a - y', fn: delta },
+      { kind: 'delta', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: 'y - a', fn: (z, a, y) => -delta(z, a, y) },
+      ...termVariants(A_MINUS_Y, 'delta'),
+    );
+  } else {
+    forms.push({ kind: 'delta', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: `-(${deltaText(activation, loss)})`, fn: (z, a, y) => -delta(z, a, y) });
+  }
+  forms.push({ kind: 'delta', mistake: 'gradient-as-delta', label: `it is ∂L/∂a (${loss.gradientText}): the output activation's derivative is left out`, text: loss.gradientText, fn: gradient });
+  return forms;
+}

@@ -1,0 +1,203 @@
+// Health findings: the network is trainable at these weights or not, whatever the gradient code
+// does. Vanishing or exploding error signals, saturated or dead units, a chance-level cost,
+// weights far from Xavier/He scale, and NaN/Inf anywhere. They never change the exit status
+// (unless --strict); every number in them is computed from the network and the data.
+import type { Grads, Matrix, NamedTensor } from '../model.js';
+import type { Finding, Report } from '../report.js';
+import { correctChain, evaluate, type Net } from './chain.js';
+import { fmt, layersText } from './mutations.js';
+
+/** Below this ratio of the error signal's RMS at the first and the last layer, gradients vanish. */
+const VANISHING = 1e-3;
+const EXPLODING = 1e3;
+/** A weight RMS this many times away from Xavier/He scale is flagged. */
+const SCALE_FACTOR = 10;
+const SATURATED = 0.3;
+
+const rms = (d: ArrayLike<number>) => {
+  let max = 0;
+  for (let i = 0; i < d.length; i++) max = Math.max(max, Math.abs(d[i]));
+  if (max === 0 || !Number.isFinite(max)) return max;
+  let s = 0;
+  for (let i = 0; i < d.length; i++) s += (d[i] / max) ** 2;
+  return max * Math.sqrt(s / d.length);
+};
+
+export interface HealthInput {
+  net: Net;
+  report: Report;
+  tested: NamedTensor[];
+  correct: Grads;
+  numeric: Map<string, { values: Float64Array; checked: Uint8Array }>;
+}
+
+export function healthFindings(h: HealthInput): Finding[] {
+  const scale = initScale(h);
+  return [
+    ...nonFinite(h),
+    ...gradientFlow(h, scale),
+    ...saturation(h),
+    ...deadRelu(h),
+    ...chanceLevel(h),
+    ...(scale.finding ? [scale.finding] : []),
+  ];
+}
+
+function countNonFinite(d: ArrayLike<number>, mask?: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if ((!mask || mask[i]) && !Number.isFinite(d[i])) n++;
+  return n;
+}
+
+function nonFinite({ net, tested, correct, numeric }: HealthInput): Finding[] {
+  const places: { what: string; layer: number; count: number; of: number }[] = [];
+  const add = (what: string, layer: number, d: ArrayLike<number>, mask?: Uint8Array) => {
+    const count = countNonFinite(d, mask);
+    if (count > 0) places.push({ what, layer, count, of: d.length });
+  };
+  net.params.W.forEach((W, l) => add(`W${l + 1}`, l, W.data));
+  net.params.b.forEach((b, l) => b && add(`b${l + 1}`, l, b.data));
+  net.fwd.Z.forEach((Z, l) => add(`Z${l + 1} (pre-activations)`, l, Z.data));
+  net.fwd.A.slice(1).forEach((A, l) => add(`A${l + 1} (activations)`, l, A.data));
+  if (!Number.isFinite(net.fwd.cost)) places.push({ what: 'the cost', layer: net.model.layers.length - 1, count: 1, of: 1 });
+  for (const t of tested) add(`d${t.name} under test`, t.layer, t.value.data);
+  correct.W.forEach((g, l) => add(`the true dW${l + 1}`, l, g.data));
+  for (const t of tested) {
+    const n = numeric.get(t.name);
+    if (n) add(`the finite differences of ${t.name}`, t.layer, n.values, n.checked);
+  }
+  if (places.length === 0) return [];
+  const list = places.slice(0, 6).map((p) => `${p.what}: ${p.count} of ${p.of}`).join('; ');
+  return [{
+    code: 'non-finite',
+    severity: 'error',
+    layer: places[0].layer + 1,
+    message: `NaN or Inf in ${list}${places.length > 6 ? `; and ${places.length - 6} more` : ''}.`,
+    fix: 'Find the first place it appears: log(0) or division by a = 0 or 1 in the loss (clip a, or use the a − y delta), exp overflow, or bad weights.',
+    evidence: { places: places.map((p) => p.what).join(', '), counts: places.map((p) => p.count) },
+  }];
+}
+
+interface ScaleCheck {
+  finding?: Finding;
+  /** The flagged layers' weight RMS and recommended scale. */
+  small: { layer: number; rms: number; recommended: number }[];
+}
+
+function initScale({ net, report }: HealthInput): ScaleCheck {
+  const rows: { layer: number; rms: number; recommended: number; act: string; fanIn: number; he: boolean }[] = [];
+  report.health.layers.forEach((h, l) => {
+    const r = rms(net.params.W[l].data);
+    const fanIn = net.model.layers[l].inputs;
+    const he = net.model.layers[l].activation.family === 'relu';
+    if (!(r > 0) || !Number.isFinite(r)) return;
+    const ratio = r / h.recommendedScale;
+    if (ratio < 1 / SCALE_FACTOR || ratio > SCALE_FACTOR) {
+      rows.push({ layer: l, rms: r, recommended: h.recommendedScale, act: h.activation, fanIn, he });
+    }
+  });
+  if (rows.length === 0) return { small: [] };
+  const text = rows.map((r) => {
+    const formula = r.he ? `He √(2/${r.fanIn})` : `Xavier 1/√${r.fanIn}`;
+    const ratio = r.rms / r.recommended;
+    return `layer ${r.layer + 1} (${r.act}, fan_in ${r.fanIn}): RMS ${fmt(r.rms)} vs ${formula} = ${fmt(r.recommended)} (${ratio < 1 ? `${fmt(1 / ratio)}× too small` : `${fmt(ratio)}× too large`})`;
+  }).join('; ');
+  const init = net.model.init;
+  const from = init.scheme === 'normal' || init.scheme === 'uniform' ? ` init is "${init.scheme}" with scale ${fmt(init.scale)}, which ignores fan_in.` : '';
+  return {
+    small: rows.filter((r) => r.rms < r.recommended),
+    finding: {
+      code: 'init-scale',
+      severity: 'warning',
+      layer: rows[0].layer + 1,
+      message: `The weights are far from the scale their activations need: ${text}.${from}`,
+      fix: 'Use init.scheme "xavier" for tanh/sigmoid/linear layers (std 1/√fan_in) and "he" for ReLU layers (std √(2/fan_in)), or the same in your code.',
+      evidence: {
+        layers: rows.map((r) => r.layer + 1), weightRms: rows.map((r) => r.rms), recommended: rows.map((r) => r.recommended),
+      },
+    },
+  };
+}
+
+function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Finding[] {
+  const L = net.model.layers.length;
+  if (L < 2) return [];
+  const { dZ } = evaluate(net, correctChain(net));
+  const delta = dZ.map((d: Matrix) => rms(d.data));
+  const first = delta[0], last = delta[L - 1];
+  if (!(last > 0) || !Number.isFinite(first) || !Number.isFinite(last)) return [];
+  const ratio = first / last;
+  const vanishing = ratio < VANISHING;
+  if (!vanishing && !(ratio > EXPLODING)) return [];
+  const norms = report.health.layers.map((h) => fmt(h.gradientNorm)).join(', ');
+  const relative = report.health.layers.map((h, l) => h.gradientNorm / rms(net.params.W[l].data) / Math.sqrt(net.params.W[l].data.length));
+  const cause = vanishing && scale.small.length > 0
+    ? ` The cause: ${layersText(scale.small.map((s) => s.layer))} start with weights of RMS ${scale.small.map((s) => fmt(s.rms)).join(', ')}, far below ${scale.small.map((s) => fmt(s.recommended)).join(', ')} (Xavier/He), so each layer shrinks the signal.`
+    : '';
+  return [{
+    code: vanishing ? 'vanishing-gradients' : 'exploding-gradients',
+    severity: 'warning',
+    layer: 1,
+    message: `Gradients ${vanishing ? 'vanish' : 'explode'} on the way back: the error signal δ = dZ has RMS ${fmt(first)} at layer 1 and ${fmt(last)} at layer ${L} (ratio first/last ${fmt(ratio)}; per layer ${delta.map(fmt).join(', ')}). ‖dW‖ per layer: ${norms}; relative to the weights, ‖dW‖/‖W‖ = ${relative.map(fmt).join(', ')}.${cause}`,
+    fix: vanishing
+      ? 'Initialise with Xavier (tanh/sigmoid, std 1/√fan_in) or He (ReLU, std √(2/fan_in)); avoid deep stacks of sigmoids.'
+      : 'Initialise with smaller weights (Xavier/He), or clip gradients.',
+    evidence: { ratio, deltaRms: delta, gradientNorms: report.health.layers.map((h) => h.gradientNorm) },
+  }];
+}
+
+function saturation({ net, report }: HealthInput): Finding[] {
+  const L = net.model.layers.length;
+  const hot = report.health.layers.filter((h, l) => l < L - 1 && h.saturation >= SATURATED);
+  if (hot.length === 0) return [];
+  const text = hot.map((h) => `layer ${h.layer} (${h.activation}): ${fmt(100 * h.saturation)}%`).join('; ');
+  return [{
+    code: 'saturated-units',
+    severity: 'warning',
+    layer: hot[0].layer,
+    message: `Saturated units pass almost no gradient: ${text} of the (unit, sample) pairs sit where the derivative is below 0.02 (|tanh| > 0.99, sigmoid outside [0.01, 0.99]).`,
+    fix: 'Use smaller initial weights (Xavier) and standardised inputs.',
+    evidence: { layers: hot.map((h) => h.layer), saturation: hot.map((h) => h.saturation) },
+  }];
+}
+
+function deadRelu({ net, report }: HealthInput): Finding[] {
+  const out: Finding[] = [];
+  report.health.layers.forEach((h, l) => {
+    if (h.deadFraction <= 0) return;
+    const units = net.model.layers[l].units;
+    const dead = Math.round(h.deadFraction * units);
+    out.push({
+      code: 'dead-relu',
+      severity: h.deadFraction >= 0.5 ? 'warning' : 'info',
+      layer: h.layer,
+      message: `${dead} of the ${units} ReLU units of layer ${h.layer} are 0 on every one of the ${net.m} samples, so they get no gradient and cannot recover.`,
+      fix: 'He initialisation, a small positive bias, a lower learning rate, or leaky_relu.',
+      evidence: { layers: [h.layer], dead, units, fraction: h.deadFraction },
+    });
+  });
+  return out;
+}
+
+function chanceLevel({ net }: HealthInput): Finding[] {
+  const L = net.model.layers.length;
+  const loss = net.model.loss.name;
+  const K = net.model.layers[L - 1].units;
+  let guess: number, chance: number, text: string;
+  if (loss === 'binary_cross_entropy') { guess = 0.5; chance = K * Math.LN2; text = K === 1 ? 'ln 2' : `${K}·ln 2`; }
+  else if (loss === 'categorical_cross_entropy' && K > 1) { guess = 1 / K; chance = Math.log(K); text = `ln ${K}`; }
+  else return [];
+  const A = net.fwd.A[L].data;
+  let spread = 0;
+  for (const a of A) spread = Math.max(spread, Math.abs(a - guess));
+  const perSample = net.model.reduction === 'sum' ? net.fwd.dataCost / net.m : net.fwd.dataCost;
+  if (!(spread < 0.01 * Math.max(guess, 0.1)) || !(Math.abs(perSample - chance) <= 0.01 * chance)) return [];
+  return [{
+    code: 'chance-level-loss',
+    severity: 'warning',
+    layer: L,
+    message: `The cost ${fmt(perSample)}${net.model.reduction === 'sum' ? ' per sample' : ''} ≈ ${text} = ${fmt(chance)}: the net outputs ≈ ${fmt(guess)} for every sample (every output within ${fmt(spread)} of it), the cost of a blind guess. Nothing has been learned yet, and the gradients are those of a constant output.`,
+    fix: 'Make sure the gradients pass, initialise with Xavier/He scale, then train.',
+    evidence: { cost: perSample, chance, largestDeviation: spread },
+  }];
+}

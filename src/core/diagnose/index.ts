@@ -1,0 +1,290 @@
+// Diagnosis: from a checked report to findings that name the bug, the layer and the fix.
+// Root causes come from the formula analysis of a declared backward block, or from the
+// fingerprint search over any gradients under test. Each failing tensor is then classified: it
+// fails because of a mistake at its own layer (root), only because an error downstream reaches
+// it (propagated), or for a reason nothing in the catalogue reproduces (gradient-mismatch).
+// Health and numerics findings follow. Plugged into check() as its Diagnose hook.
+import type { CheckContext, CheckInput, Diagnose } from '../check.js';
+import { compare } from '../compare.js';
+import type { Grads, Matrix, NamedTensor, ParamKind } from '../model.js';
+import type { Finding, Report, TensorCheck } from '../report.js';
+import { correctChain, evaluate, netOf, type Net } from './chain.js';
+import { categoryOf } from './explain.js';
+import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
+import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
+import { healthFindings } from './health.js';
+import {
+  BIAS, fmt, L2_MISSING, L2_WRONG, layersText, REDUCTION, TENSOR_FACTOR, TRANSPOSED, WRONG_INPUT, type Mutation,
+} from './mutations.js';
+
+export type { DeclaredFormulas } from './formulas.js';
+export { explain, FINDING_CODES, categoryOf, isFindingCode } from './explain.js';
+
+/** The Diagnose hook for check(); `declared` is the spec's backward block, when it has one. */
+export function diagnoser(declared: DeclaredFormulas | null = null): Diagnose {
+  return (input, report, context) => diagnose(input, report, context, declared);
+}
+
+type TensorRef = { layer: number; kind: ParamKind };
+
+const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
+
+function tensor(g: Grads, { layer, kind }: TensorRef): Matrix | null {
+  return kind === 'W' ? g.W[layer] : g.b[layer];
+}
+
+function gradsOf(tested: NamedTensor[], layers: number): Grads {
+  const g: Grads = { W: new Array(layers), b: new Array(layers).fill(null) };
+  for (const t of tested) (t.kind === 'W' ? g.W : g.b)[t.layer] = t.value;
+  return g;
+}
+
+const refOf = (c: TensorCheck): TensorRef => ({ layer: c.layer - 1, kind: c.param.startsWith('W') ? 'W' : 'b' });
+
+export function diagnose(input: CheckInput, report: Report, context: CheckContext, declared: DeclaredFormulas | null): Finding[] {
+  const net = netOf(input.model, input.params, context.fwd, input.Y);
+  const tested = gradsOf(context.tested, input.model.layers.length);
+  const failing = report.checks.filter((c) => c.status === 'fail');
+  const fromFormulas = input.gradients.source === 'declared' && declared !== null;
+  let search: Fingerprint | null = null;
+  let mutations: Mutation[] = [];
+  if (fromFormulas) mutations = analyseDeclared(net, declared!);
+  else if (input.gradients.source !== 'correct' && failing.length > 0) {
+    search = fingerprint(net, tested);
+    mutations = search.mutations;
+  }
+  // Only a reconstruction that really reproduces the gradients under test is reported as one.
+  let reproducedTo: number | undefined;
+  if (search) {
+    reproducedTo = new Causes(net, mutations, context.correct, report.settings.tolerance).reproduction(tested, search.unexplained);
+    if (!(reproducedTo <= MATCH)) {
+      search = { mutations: [], unexplained: report.checks.map(refOf), stalledAt: null, exhausted: search.exhausted };
+      mutations = [];
+      reproducedTo = undefined;
+    }
+  }
+  const explained = new Causes(net, mutations, context.correct, report.settings.tolerance);
+
+  const root = explained.findings(fromFormulas, reproducedTo);
+  const propagated = new Map<number, { check: TensorCheck; own: number }[]>();
+  const unexplained: TensorCheck[] = [];
+  for (const c of failing) {
+    const ref = refOf(c);
+    if (search?.unexplained.some((u) => u.layer === ref.layer && u.kind === ref.kind)) { unexplained.push(c); continue; }
+    const verdict = explained.classify(ref);
+    if (verdict.kind === 'root') continue;
+    if (verdict.kind === 'propagated') {
+      const list = propagated.get(verdict.from) ?? [];
+      list.push({ check: c, own: verdict.own });
+      propagated.set(verdict.from, list);
+    } else unexplained.push(c);
+  }
+
+  const findings = [
+    ...root,
+    ...mismatchFindings(net, unexplained, tested, context.correct, search),
+    ...[...propagated].map(([from, list]) => propagatedFinding(from, list, report.settings.tolerance, fromFormulas)),
+    ...healthFindings({ net, report, tested: context.tested, correct: context.correct, numeric: context.numeric }),
+    ...kinkFindings(report.checks),
+  ];
+  return order(findings);
+}
+
+/** The mistakes found, and what each one does on its own. */
+class Causes {
+  private readonly own = new Map<number, Grads>();
+
+  constructor(private readonly net: Net, readonly mutations: Mutation[], private readonly correct: Grads, private readonly tolerance: number) {}
+
+  /** The gradients with only the given mistakes made. */
+  private with(ms: Mutation[]): Grads {
+    const chain = correctChain(this.net);
+    for (const m of ms) m.kind.apply(chain, m);
+    return evaluate(this.net, chain).grads;
+  }
+
+  /** Largest relative difference between the reconstruction and the tested tensors it explains. */
+  reproduction(tested: Grads, unexplained: TensorRef[]): number {
+    const g = this.with(this.mutations);
+    let worst = 0;
+    this.net.model.layers.forEach((_x, layer) => {
+      for (const kind of ['W', 'b'] as ParamKind[]) {
+        const ref = { layer, kind };
+        const t = tensor(tested, ref), r = tensor(g, ref);
+        if (!t || !r || unexplained.some((u) => u.layer === layer && u.kind === kind)) continue;
+        worst = Math.max(worst, relative(t.data, r.data));
+      }
+    });
+    return worst;
+  }
+
+  private readonly effects = new Map<Mutation, number>();
+
+  /** How far one mistake alone moves its layer's gradients from the right ones. */
+  effectOf(m: Mutation): number {
+    let e = this.effects.get(m);
+    if (e === undefined) {
+      e = this.effect([m], m.layer);
+      this.effects.set(m, e);
+    }
+    return e;
+  }
+
+  /** How far a layer's tensors move from the right ones under some mistakes. */
+  private effect(ms: Mutation[], layer: number): number {
+    const g = this.with(ms);
+    let worst = 0;
+    for (const kind of ['W', 'b'] as ParamKind[]) {
+      const r = tensor(g, { layer, kind }), c = tensor(this.correct, { layer, kind });
+      if (r && c) worst = Math.max(worst, relative(r.data, c.data));
+    }
+    return worst;
+  }
+
+  /**
+   * A failing tensor is a root failure when its own layer's mistakes alone make it fail; it is
+   * propagated when they do not (or there are none) and a mistake sits at a later layer.
+   */
+  classify(ref: TensorRef): { kind: 'root' } | { kind: 'propagated'; from: number; own: number } | { kind: 'none' } {
+    const here = this.mutations.filter((m) => m.layer === ref.layer);
+    let own = this.own.get(ref.layer);
+    if (!own) {
+      own = this.with(here);
+      this.own.set(ref.layer, own);
+    }
+    const t = tensor(own, ref), c = tensor(this.correct, ref);
+    const ownError = t && c ? relative(t.data, c.data) : 0;
+    if (here.length > 0 && !(ownError < this.tolerance)) return { kind: 'root' };
+    // It comes from the nearest later mistake that changes its own layer's gradients enough to fail.
+    const later = this.mutations.filter((m) => m.layer > ref.layer);
+    if (later.length === 0) return { kind: 'none' };
+    const effective = later.filter((m) => this.effectOf(m) >= this.tolerance);
+    return { kind: 'propagated', from: Math.min(...(effective.length > 0 ? effective : later).map((m) => m.layer)), own: ownError };
+  }
+
+  findings(declared: boolean, reproducedTo?: number): Finding[] {
+    const groups = new Map<string, Mutation[]>();
+    for (const m of this.mutations) {
+      const key = m.kind.key(m);
+      groups.set(key, [...(groups.get(key) ?? []), m]);
+    }
+    return [...groups.values()].map((group) => {
+      const { kind } = group[0];
+      const text = kind.describe(group, { net: this.net, declared });
+      const effect = Math.max(...group.map((m) => this.effectOf(m)));
+      const latent = !(effect >= this.tolerance);
+      const layers = group.map((m) => m.layer);
+      const param = group.length === 1 ? paramOf(group[0]) : undefined;
+      const note = latent
+        ? ` On this data it does not make ${layersText(layers)} fail by itself (largest relative effect ${fmt(effect)}, tolerance ${fmt(this.tolerance)}); it will with other weights or data.`
+        : '';
+      return {
+        code: kind.code,
+        severity: latent ? 'warning' : 'error',
+        layer: Math.min(...layers) + 1,
+        ...(param ? { param } : {}),
+        message: text.message + note,
+        fix: text.fix,
+        evidence: { ...text.evidence, effect, ...(reproducedTo !== undefined ? { reproducedTo } : {}) },
+      } satisfies Finding;
+    });
+  }
+}
+
+/** The tensor a mistake is about, when it is about one. */
+function paramOf(m: Mutation): string | undefined {
+  const l = m.layer + 1;
+  switch (m.kind) {
+    case TENSOR_FACTOR: return m.detail.which === 'db' ? `b${l}` : `W${l}`;
+    case BIAS: return `b${l}`;
+    case TRANSPOSED: case WRONG_INPUT: case L2_MISSING: case L2_WRONG: return `W${l}`;
+    case REDUCTION: return m.detail.which === 'dW' ? `W${l}` : undefined;
+    default: return undefined;
+  }
+}
+
+function propagatedFinding(from: number, list: { check: TensorCheck; own: number }[], tolerance: number, declared: boolean): Finding {
+  const names = list.map((x) => x.check.param);
+  const worst = Math.max(...list.map((x) => x.own));
+  const own = declared ? 'their own layers’ formulas as declared' : 'their own layers’ code as reconstructed';
+  return {
+    code: 'error-propagated',
+    severity: 'info',
+    layer: Math.max(...list.map((x) => x.check.layer)),
+    ...(names.length === 1 ? { param: names[0] } : {}),
+    message: `${names.join(', ')} fail${names.length === 1 ? 's' : ''} only because the error at layer ${from + 1} reaches them through backprop (relative errors ${list.map((x) => fmt(x.check.relativeError)).join(', ')}). Recomputed with ${own} and everything downstream right, they match backprop to ${fmt(worst)} (tolerance ${fmt(tolerance)}).`,
+    fix: `Fix the findings at layer ${from + 1} and above first; these tensors will then pass.`,
+    evidence: { tensors: names.join(', '), from: from + 1, relativeErrors: list.map((x) => x.check.relativeError), ownRelativeError: worst },
+  };
+}
+
+function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null): Finding[] {
+  if (list.length === 0) return [];
+  const L = net.model.layers.length;
+  const stats = list.map((c) => {
+    const ref = refOf(c);
+    const t = tensor(tested, ref)!.data, r = tensor(correct, ref)!.data;
+    let tr = 0, rr = 0;
+    for (let i = 0; i < t.length; i++) { tr += t[i] * r[i]; rr += r[i] * r[i]; }
+    const k = rr > 0 ? tr / rr : NaN;
+    const residual = rr > 0 ? relative(t, r.map((v) => k * v)) : NaN;
+    return { c, vsBackprop: relative(t, r), k, residual };
+  });
+  const names = list.map((c) => c.param);
+  const equalsBackprop = stats.every((s) => s.vsBackprop <= MATCH);
+  let message: string;
+  if (equalsBackprop) {
+    message = `${names.join(', ')} fail against the finite differences (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}), yet they equal correct backprop (to ${fmt(Math.max(...stats.map((s) => s.vsBackprop)))}). The finite differences are what is off here: a custom activation built from abs, max, min or sign has kinks that are not located, and a step across one spoils the difference.`;
+  } else {
+    const where = search?.stalledAt !== null && search?.stalledAt !== undefined
+      ? ` The search reproduced layers ${L} to ${search.stalledAt + 2} and lost the chain at layer ${search.stalledAt + 1}: the error enters there or below.`
+      : '';
+    const budget = search?.exhausted ? ' (The search stopped at its work budget: the network is large.)' : '';
+    const ks = stats.map((s) => `${s.c.param}: k = ${fmt(s.k)}, residual ${fmt(s.residual)}`).join('; ');
+    message = `Nothing in the catalogue of backprop mistakes reproduces ${names.join(', ')} (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}).${where}${budget} Least-squares factor against correct backprop: ${ks}.`;
+  }
+  const first = list.reduce((a, b) => (b.layer > a.layer ? b : a));
+  return [{
+    code: 'gradient-mismatch',
+    severity: 'error',
+    layer: first.layer,
+    ...(list.length === 1 ? { param: first.param } : {}),
+    message,
+    fix: equalsBackprop
+      ? 'Try a smaller --epsilon, or use the built-in relu/leaky_relu/elu instead of a custom piecewise activation.'
+      : 'Compare the code for these tensors line by line with dZ = dA ⊙ g\'(Z), dW = dZ·A_prevᵀ/m + λ/m·W, db = Σ dZ/m, dA_prev = Wᵀ·dZ (see backprop-check --explain gradient-mismatch).',
+    evidence: {
+      tensors: names.join(', '), relativeErrors: stats.map((s) => s.c.relativeError),
+      vsBackprop: stats.map((s) => s.vsBackprop), k: stats.map((s) => s.k),
+    },
+  }];
+}
+
+function kinkFindings(checks: TensorCheck[]): Finding[] {
+  return checks.filter((c) => c.kinks > 0).map((c) => ({
+    code: 'kink',
+    severity: 'info' as const,
+    layer: c.layer,
+    param: c.param,
+    message: `${c.kinks} of the elements of ${c.param} sit exactly on a kink (a ReLU-type pre-activation at 0, not differentiable there): any value between the one-sided differences is accepted for them.`,
+    fix: 'Nothing to fix: a subgradient is a valid answer at a kink.',
+    evidence: { kinks: c.kinks, checked: c.checked },
+  }));
+}
+
+const RANK = { root: 0, propagated: 1, health: 2, numerics: 3 } as const;
+
+/** Root causes first (the output side first, as backprop meets them), then propagated, health, numerics. */
+function order(findings: Finding[]): Finding[] {
+  const top = (f: Finding) => Math.max(f.layer ?? 0, ...(((f.evidence?.layers as number[] | undefined) ?? [])));
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((x, y) => {
+      const cx = RANK[categoryOf(x.f.code) ?? 'root'], cy = RANK[categoryOf(y.f.code) ?? 'root'];
+      if (cx !== cy) return cx - cy;
+      if (cx === 0 && (x.f.code === 'gradient-mismatch') !== (y.f.code === 'gradient-mismatch')) return x.f.code === 'gradient-mismatch' ? 1 : -1;
+      if (cx === 0) return top(y.f) - top(x.f) || x.i - y.i;
+      return x.i - y.i;
+    })
+    .map((x) => x.f);
+}

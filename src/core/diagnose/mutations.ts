@@ -1,0 +1,416 @@
+// The catalogue of backprop mistakes: one small record per mistake, saying which finding code it
+// is, at which layers it can be made, how it changes the backward chain, and how to tell the
+// user about it (with the numbers). The fingerprint search and the formula analysis both produce
+// Mutations of these kinds; the findings are written from them.
+import type { Finding } from '../report.js';
+import { layerValues, outputValues, type Chain, type Incoming, type InputRef, type Net, type PenaltyForm } from './chain.js';
+import type { FindingCode } from './explain.js';
+import { deltaText, derivativeText, trueDelta } from './forms.js';
+
+/** The facts of one mistake at one layer. */
+export interface Detail {
+  /** The formula the code uses (as declared, or as reconstructed) and what it is. */
+  text?: string;
+  label?: string;
+  /** For a derivative: the activation whose derivative the formula is. */
+  of?: string;
+  /** The per-element values the code uses: a derivative factor, or the output gradient/delta. */
+  values?: Float64Array;
+  outputKind?: 'gradient' | 'delta';
+  /** Where in net.json the formula is, for declared mistakes. */
+  declaredAt?: string;
+  k?: number;
+  s?: number;
+  beta?: number;
+  penalty?: PenaltyForm;
+  input?: InputRef;
+  incoming?: Incoming;
+  /** Which tensors a reduction mistake or a constant factor touches. */
+  which?: 'dW' | 'db' | 'both';
+  all?: boolean;
+  /** Other formulas that give the same numbers on this data. */
+  aliases?: string[];
+}
+
+export interface Mutation {
+  kind: MistakeKind;
+  /** 0-based: the layer whose gradients the mistake changes first. */
+  layer: number;
+  detail: Detail;
+}
+
+export interface DescribeContext {
+  net: Net;
+  /** True when the mistakes were read from net.json's backward block. */
+  declared: boolean;
+}
+
+export type Text = Pick<Finding, 'message' | 'fix' | 'evidence'>;
+
+export interface MistakeKind {
+  id: string;
+  code: FindingCode;
+  /** A short name, for the detection matrix. */
+  name: string;
+  /** Whether the mistake can be made at layer l (0-based) of this network at all. */
+  appliesTo(net: Net, l: number): boolean;
+  /** Makes the chain compute what the mistaken code computes. */
+  apply(chain: Chain, m: Mutation): void;
+  /** Mutations with equal keys at several layers are reported as one finding. */
+  key(m: Mutation): string;
+  describe(group: Mutation[], ctx: DescribeContext): Text;
+}
+
+// ---- wording helpers ------------------------------------------------------------------------
+
+/** 4 significant digits, exponent form outside [1e-3, 1e5). */
+export function fmt(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Inf' : '-Inf';
+  if (x === 0) return '0';
+  const ax = Math.abs(x);
+  if (ax >= 1e-3 && ax < 1e5) return Number(x.toPrecision(4)).toString();
+  return x.toExponential(2).replace('e+', 'e');
+}
+
+/** [0, 1, 2] → "layers 1, 2 and 3"; [3] → "layer 4". */
+export function layersText(layers: number[], capital = false): string {
+  const n = layers.map((l) => String(l + 1));
+  const word = capital ? (n.length === 1 ? 'Layer' : 'Layers') : n.length === 1 ? 'layer' : 'layers';
+  return n.length === 1 ? `${word} ${n[0]}` : `${word} ${n.slice(0, -1).join(', ')} and ${n[n.length - 1]}`;
+}
+
+const names = (tensor: string, layers: number[]) => layers.map((l) => `${tensor}${l + 1}`).join(', ');
+const layerNumbers = (group: Mutation[]) => group.map((m) => m.layer + 1);
+const sameKey = (id: string) => (m: Mutation) => `${id}|${m.detail.text ?? ''}`;
+
+function inputName(net: Net, ref: InputRef, l: number): string {
+  if (ref.kind === 'Z') return `Z${ref.index + 1} (the pre-activation of layer ${ref.index + 1})`;
+  if (ref.index === 0) return 'X (the input data)';
+  if (ref.index === l + 1) return `A${ref.index} (the layer's own output)`;
+  return `A${ref.index} (the output of layer ${ref.index})`;
+}
+
+/** How the penalty gradient is written for this spec: λ/m·W, λ·W or 2c·W. */
+function penaltyText(net: Net): string {
+  const l2 = net.model.l2;
+  if (l2.kind === 'lambda') return net.model.reduction === 'mean' ? `λ/m·W (λ = ${fmt(l2.lambda)}, m = ${net.m})` : `λ·W (λ = ${fmt(l2.lambda)})`;
+  return `2c·W (c = ${l2.kind === 'coefficient' ? fmt(l2.coefficient) : 0})`;
+}
+
+/** Mean of a per-element factor and the element where it is furthest from the truth. */
+function compareFactor(used: Float64Array, truth: Float64Array) {
+  let meanUsed = 0, meanTrue = 0, worst = 0, at = 0;
+  for (let i = 0; i < used.length; i++) {
+    meanUsed += used[i];
+    meanTrue += truth[i];
+    const d = Math.abs(used[i] - truth[i]);
+    if (d > worst || Number.isNaN(d)) { worst = d; at = i; }
+  }
+  return { meanUsed: meanUsed / used.length, meanTrue: meanTrue / used.length, worst, at };
+}
+
+function trueDerivativeValues(net: Net, l: number): Float64Array {
+  const g = net.model.layers[l].activation;
+  // Softmax: the diagonal of its Jacobian stands in for "the" derivative in the numbers.
+  return layerValues(net, l, (z, a) => g.derivative(z, a));
+}
+
+// ---- the records ----------------------------------------------------------------------------
+
+const always = () => true;
+
+export const OUTPUT_GRADIENT: MistakeKind = {
+  id: 'output-gradient',
+  code: 'wrong-output-gradient',
+  name: 'output gradient (sign, term, delta)',
+  appliesTo: (net, l) => l === net.model.layers.length - 1,
+  apply: (chain, m) => { chain.output = { kind: m.detail.outputKind!, values: m.detail.values! }; },
+  key: sameKey('output-gradient'),
+  describe([m], { net, declared }) {
+    const { model } = net;
+    const L = model.layers.length;
+    const act = model.layers[L - 1].activation;
+    const delta = m.detail.outputKind === 'delta';
+    const right = delta ? deltaText(act, model.loss) : model.loss.gradientText;
+    const truth = outputValues(net, delta ? trueDelta(act, model.loss) : (_z, a, y) => model.loss.gradient(a, y));
+    const c = compareFactor(m.detail.values!, truth);
+    const what = delta ? '∂L/∂z' : '∂L/∂a';
+    const name = delta ? 'outputDelta' : 'outputGradient';
+    const A = net.fwd.A[L].data, Y = net.Y.data;
+    const why = m.detail.label ? `: ${m.detail.label}` : '';
+    const head = declared
+      ? `${name} "${m.detail.text}" is not ${what} of ${model.loss.name}${why}.`
+      : `Your gradients equal backprop with the output ${delta ? 'delta dZ' : 'gradient dA'}${L} = ${m.detail.text}${why}.`;
+    const alias = m.detail.aliases?.length ? ` (Equally: ${m.detail.aliases.join('; ')}.)` : '';
+    const message = `${head} The right one is ${right}. At a = ${fmt(A[c.at])}, y = ${fmt(Y[c.at])} (from your data) yours gives ${fmt(m.detail.values![c.at])} where ${what} = ${fmt(truth[c.at])}.${alias}`;
+    const shortcut = !delta && right !== 'a - y' && deltaText(act, model.loss) === 'a - y' ? ` (or outputDelta "a - y")` : '';
+    return {
+      message,
+      fix: declared ? `Set ${name} to "${right}"${shortcut}.` : `Compute ${delta ? 'dZ' : 'dA'}${L} = ${right}.`,
+      evidence: { layers: [L], used: m.detail.text ?? '', right, a: A[c.at], y: Y[c.at], yours: m.detail.values![c.at], correct: truth[c.at] },
+    };
+  },
+};
+
+function derivativeRecord(id: string, code: FindingCode, name: string): MistakeKind {
+  return {
+    id, code, name,
+    appliesTo: always,
+    apply: (chain, m) => { chain.layers[m.layer].derivative = m.detail.values!; },
+    key: (m) => `${id}|${m.detail.text}|${m.detail.label}|${m.detail.declaredAt ? 'declared' : ''}`,
+    describe(group, { net, declared }) {
+      const layers = group.map((m) => m.layer);
+      const acts = [...new Set(layers.map((l) => net.model.layers[l].activation))];
+      const actName = acts.map((a) => a.name).join('/');
+      const right = [...new Set(acts.map(derivativeText))].join(' / ');
+      const d = group[0].detail;
+      const per = group.map((m) => {
+        const truth = trueDerivativeValues(net, m.layer);
+        return { layer: m.layer, ...compareFactor(m.detail.values!, truth), truth };
+      });
+      const shape = code === 'wrong-activation-derivative' && d.of && d.of !== 'linear' ? `, a ${d.of}-shaped derivative` : '';
+      const head = declared
+        ? `${layersText(layers, true)} (${actName}) multipl${layers.length === 1 ? 'ies' : 'y'} dA by ${d.text}${d.label ? `, ${d.label}` : ''}${shape}; the right derivative is ${right}.`
+        : `Your gradients equal backprop with ${layersText(layers)} (${actName}) multiplying dA by ${d.text}: ${d.label}${shape}; the right derivative is ${right}.`;
+      const numbers = per.map((p) => {
+        const Z = net.fwd.Z[p.layer].data, A = net.fwd.A[p.layer + 1].data;
+        return `layer ${p.layer + 1}: mean ${fmt(p.meanUsed)} vs ${fmt(p.meanTrue)}, largest difference ${fmt(p.worst)} at z = ${fmt(Z[p.at])}, a = ${fmt(A[p.at])}`;
+      }).join('; ');
+      const alias = d.aliases?.length ? ` On this data it is indistinguishable from ${d.aliases.join(', ')}.` : '';
+      const softmax = acts.some((a) => a.columnwise);
+      return {
+        message: `${head} On your data (${numbers}).${alias}`,
+        fix: softmax
+          ? `Use the softmax Jacobian, dZ = a ⊙ (dA − Σₖ aₖ·dAₖ); with categorical cross-entropy that is outputDelta "a - y".`
+          : `Use ${right} in ${layersText(layers)}${declared ? ` (backward.activationDerivatives)` : ''}.`,
+        evidence: {
+          layers: layerNumbers(group), used: d.text ?? '', right,
+          meanUsed: per.map((p) => p.meanUsed), meanRight: per.map((p) => p.meanTrue), largestDifference: per.map((p) => p.worst),
+        },
+      };
+    },
+  };
+}
+
+export const ACTIVATION_SWAP = derivativeRecord('activation-swap', 'wrong-activation-derivative', 'activation-derivative swap');
+export const WRONG_VARIABLE = derivativeRecord('wrong-variable', 'derivative-of-wrong-variable', 'derivative of the wrong variable (z vs a)');
+
+export const DELTA_FACTOR: MistakeKind = {
+  id: 'delta-factor',
+  code: 'constant-factor',
+  name: 'constant factor on a layer’s dZ',
+  appliesTo: always,
+  apply: (chain, m) => { chain.layers[m.layer].deltaScale = m.detail.k!; },
+  key: (m) => `delta-factor|${m.layer}`,
+  describe([m], { net }) {
+    const k = m.detail.k!, l = m.layer + 1;
+    const L = net.model.layers.length;
+    const hint = k === -1 ? ' (a sign error)'
+      : Math.abs(k - 2) < 1e-9 && net.model.loss.name === 'mean_squared_error' && l === L ? ' (the derivative of (a − y)² without the ½ is 2(a − y))' : '';
+    return {
+      message: `Your gradients equal backprop with dZ${l} multiplied by k = ${fmt(k)}${hint}; dW${l}, db${l} and every earlier layer inherit the factor.`,
+      fix: `Remove the factor ${fmt(k)} from dZ${l}${l === L ? ' (the output gradient)' : ''}.`,
+      evidence: { layers: [l], k },
+    };
+  },
+};
+
+export const TENSOR_FACTOR: MistakeKind = {
+  id: 'tensor-factor',
+  code: 'constant-factor',
+  name: 'constant factor k on one tensor',
+  appliesTo: always,
+  apply: (chain, m) => {
+    if (m.detail.which === 'dW') chain.layers[m.layer].dW.k = m.detail.k!;
+    else chain.layers[m.layer].db.k = m.detail.k!;
+  },
+  key: (m) => `tensor-factor|${m.layer}|${m.detail.which}`,
+  describe([m]) {
+    const t = `${m.detail.which === 'dW' ? 'dW' : 'db'}${m.layer + 1}`;
+    const k = m.detail.k!;
+    return {
+      message: `${t} is k = ${fmt(k)} times the right gradient (k by least squares over the tensor; the rest of your gradients match backprop)${k < 0 ? ', so its sign is flipped too' : ''}.`,
+      fix: `Remove the factor ${fmt(k)} from ${t}.`,
+      evidence: { layers: [m.layer + 1], k },
+    };
+  },
+};
+
+export const REDUCTION: MistakeKind = {
+  id: 'reduction',
+  code: 'wrong-reduction',
+  name: 'missing or extra 1/m',
+  appliesTo: (net) => net.m > 1,
+  apply: (chain, m) => {
+    chain.layers[m.layer].dW.s = m.detail.s!;
+    if (m.detail.which === 'both') chain.layers[m.layer].db.s = m.detail.s!;
+  },
+  key: (m) => `reduction|${m.detail.s}|${m.detail.which}`,
+  describe(group, { net, declared }) {
+    const layers = group.map((m) => m.layer);
+    const { s, which } = group[0].detail;
+    const ratio = s! / net.s;
+    const what = ratio > 1 ? `${fmt(ratio)} times too large: the 1/m (m = ${net.m}) is missing` : `${fmt(1 / ratio)} times too small: ${net.s === 1 ? `it is divided by m = ${net.m}, but the cost is a sum` : `it is divided by m = ${net.m} twice`}`;
+    const tensors = which === 'both' ? `${names('dW', layers)} and ${names('db', layers)}` : names('dW', layers);
+    const all = layers.length === net.model.layers.length;
+    const message = declared
+      ? `backward.reduction is "${net.model.reduction === 'mean' ? 'sum' : 'mean'}" but the cost is ${net.model.reduction === 'mean' ? 'averaged over' : 'summed over'} the samples: every dW and db is ${what}.`
+      : `Your gradients equal backprop with ${tensors} ${what}${all && layers.length > 1 ? ' (at every layer)' : ''}.`;
+    return {
+      message,
+      fix: declared ? `Set backward.reduction to "${net.model.reduction}" (or remove it).` : net.s === 1 ? `Do not divide by m: the cost is a sum over the samples.` : `Divide by m exactly once, where dW and db are formed.`,
+      evidence: { layers: layerNumbers(group), factor: ratio, m: net.m },
+    };
+  },
+};
+
+export const BIAS: MistakeKind = {
+  id: 'bias',
+  code: 'wrong-bias-gradient',
+  name: 'db averaged or summed wrongly',
+  appliesTo: (net, l) => net.params.b[l] !== null,
+  apply: (chain, m) => {
+    chain.layers[m.layer].db.s = m.detail.s!;
+    chain.layers[m.layer].db.all = m.detail.all ?? false;
+  },
+  key: (m) => `bias|${m.detail.s}|${m.detail.all}`,
+  describe(group, { net }) {
+    const layers = group.map((m) => m.layer);
+    const { s, all } = group[0].detail;
+    const ratio = s! / net.s;
+    const scale = ratio === 1 ? '' : ratio > 1 ? ` without the 1/m (m = ${net.m}) that dW has` : ` divided by m = ${net.m} once more than dW`;
+    const how = all ? `sum dZ over every unit and sample (np.sum without axis=1), so all its elements are equal,${scale}` : `sum dZ over the samples${scale}`;
+    return {
+      message: `Your gradients equal backprop with ${names('db', layers)} computed as a ${how.replace(/,$/, '')}.`,
+      fix: `db = np.sum(dZ, axis=1, keepdims=True)${net.s === 1 ? '' : ' / m'}.`,
+      evidence: { layers: layerNumbers(group), factor: ratio, allElementsEqual: all ?? false },
+    };
+  },
+};
+
+const hasPenalty = (net: Net) => net.c2 !== 0;
+
+export const L2_MISSING: MistakeKind = {
+  id: 'l2-missing',
+  code: 'missing-l2-gradient',
+  name: 'L2 term missing',
+  appliesTo: hasPenalty,
+  apply: (chain, m) => { chain.layers[m.layer].dW.beta = 0; },
+  key: () => 'l2-missing',
+  describe(group, { net, declared }) {
+    const layers = group.map((m) => m.layer);
+    return {
+      message: declared
+        ? `backward.l2 is false, but the cost includes the L2 penalty: every dW lacks ${penaltyText(net)}.`
+        : `Your gradients equal backprop with ${names('dW', layers)} lacking the penalty's gradient ${penaltyText(net)}.`,
+      fix: declared ? 'Set backward.l2 to true (or remove it).' : `Add ${penaltyText(net).replace(/ \(.*\)$/, '')} to ${names('dW', layers)}.`,
+      evidence: { layers: layerNumbers(group), rightFactor: net.c2 },
+    };
+  },
+};
+
+export const L2_WRONG: MistakeKind = {
+  id: 'l2-wrong',
+  code: 'wrong-l2-gradient',
+  name: 'L2 term of wrong sign, factor or form',
+  appliesTo: hasPenalty,
+  apply: (chain, m) => {
+    chain.layers[m.layer].dW.beta = m.detail.beta!;
+    chain.layers[m.layer].dW.penalty = m.detail.penalty!;
+  },
+  key: (m) => `l2-wrong|${m.detail.penalty}|${fmt(m.detail.beta! )}`,
+  describe(group, { net }) {
+    const layers = group.map((m) => m.layer);
+    const { beta, penalty } = group[0].detail;
+    const factor = beta! / net.c2;
+    const near = (x: number) => Math.abs(factor - x) <= 1e-6 * Math.abs(x);
+    const right = penaltyText(net);
+    let what: string;
+    if (penalty === 'sum') what = `adds β·ΣW (the sum of all weights, the same in every element) with β = ${fmt(beta!)}, instead of ${right}`;
+    else if (penalty === 'sign') what = `adds β·sign(W) (the L1 gradient) with β = ${fmt(beta!)}, instead of ${right}`;
+    else if (near(-1)) what = `subtracts the penalty gradient: −${right}`;
+    else if (near(net.m) && net.model.reduction === 'mean') what = `adds λ·W: the 1/m is missing from the penalty term (${fmt(factor)}× ${right})`;
+    else if (near(0.5)) what = `adds half the penalty gradient (the 2 of d(w²)/dw is missing): 0.5× ${right}`;
+    else what = `adds ${fmt(factor)}× ${right}`;
+    return {
+      message: `Your gradients equal backprop with ${names('dW', layers)} whose L2 term ${what}.`,
+      fix: `Add exactly ${right.replace(/ \(.*\)$/, '')} to ${names('dW', layers)}.`,
+      evidence: { layers: layerNumbers(group), beta: beta!, rightBeta: net.c2, factor, form: penalty! },
+    };
+  },
+};
+
+export const WRONG_INPUT: MistakeKind = {
+  id: 'input',
+  code: 'wrong-input-activation',
+  name: 'dW from the wrong activation',
+  appliesTo: (net, l) => inputChoices(net, l).length > 0,
+  apply: (chain, m) => { chain.layers[m.layer].dW.input = m.detail.input!; },
+  key: (m) => `input|${m.layer}`,
+  describe([m], { net }) {
+    const l = m.layer;
+    const used = inputName(net, m.detail.input!, l);
+    const right = l === 0 ? 'X (the input data, A0)' : `A${l} (the input to layer ${l + 1})`;
+    return {
+      message: `Your gradients equal backprop with dW${l + 1} built from ${used} instead of ${right}.`,
+      fix: `dW${l + 1} = dZ${l + 1}·A${l}ᵀ${net.s === 1 ? '' : ' / m'}${hasPenalty(net) ? ' + the L2 term' : ''}.`,
+      evidence: { layers: [l + 1], used: `${m.detail.input!.kind}${m.detail.input!.kind === 'Z' ? m.detail.input!.index + 1 : m.detail.input!.index}`, right: `A${l}` },
+    };
+  },
+};
+
+/** The other forward matrices with as many rows as layer l has inputs (so dZ·Sᵀ has W_l's shape). */
+export function inputChoices(net: Net, l: number): InputRef[] {
+  const rows = net.model.layers[l].inputs;
+  const out: InputRef[] = [];
+  net.fwd.A.forEach((A, i) => { if (i !== l && A.rows === rows) out.push({ kind: 'A', index: i }); });
+  net.fwd.Z.forEach((Z, i) => { if (Z.rows === rows) out.push({ kind: 'Z', index: i }); });
+  return out;
+}
+
+const square = (net: Net, l: number) => net.model.layers[l].units === net.model.layers[l].inputs;
+
+export const TRANSPOSED: MistakeKind = {
+  id: 'transposed',
+  code: 'transposed-gradient',
+  name: 'dW transposed (square layer)',
+  appliesTo: square,
+  apply: (chain, m) => { chain.layers[m.layer].dW.transposed = true; },
+  key: (m) => `transposed|${m.layer}`,
+  describe([m], { net }) {
+    const l = m.layer + 1;
+    const { units, inputs } = net.model.layers[m.layer];
+    return {
+      message: `Your gradients equal backprop with dW${l} transposed: A${l - 1}·dZ${l}ᵀ instead of dZ${l}·A${l - 1}ᵀ. W${l} is square (${units}×${inputs}), so the shape did not give it away.`,
+      fix: `dW${l} = dZ${l}·A${l - 1}ᵀ${net.s === 1 ? '' : ' / m'} (units × inputs).`,
+      evidence: { layers: [l], shape: [units, inputs] },
+    };
+  },
+};
+
+export const BACKPROP_WEIGHT: MistakeKind = {
+  id: 'backprop-weight',
+  code: 'wrong-backprop-weight',
+  name: 'dA_prev with W instead of Wᵀ, or skipping Wᵀ',
+  appliesTo: (net, l) => l < net.model.layers.length - 1,
+  apply: (chain, m) => { chain.layers[m.layer].incoming = m.detail.incoming!; },
+  key: (m) => `backprop-weight|${m.layer}|${m.detail.incoming}`,
+  describe([m], { net }) {
+    const l = m.layer + 1, next = l + 1;
+    const message = m.detail.incoming === 'plain'
+      ? `Your gradients equal backprop with dA${l} = W${next}·dZ${next} instead of W${next}ᵀ·dZ${next}. W${next} is square, so the shape did not give it away.`
+      : `Your gradients equal backprop with the delta of layer ${next} passed to layer ${l} without W${next}ᵀ: dA${l} = dZ${next}${net.model.layers[next - 1].units === 1 ? ' (one row, broadcast over the units)' : ''} instead of W${next}ᵀ·dZ${next}.`;
+    return {
+      message,
+      fix: `dA${l} = W${next}ᵀ·dZ${next} (np.dot(W${next}.T, dZ${next})).`,
+      evidence: { layers: [l], how: m.detail.incoming!, weightLayer: next },
+    };
+  },
+};
+
+/** Every kind, for the explain texts and the matrix. */
+export const MISTAKE_KINDS: MistakeKind[] = [
+  OUTPUT_GRADIENT, ACTIVATION_SWAP, WRONG_VARIABLE, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
+  L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED, BACKPROP_WEIGHT,
+];
