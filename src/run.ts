@@ -2,6 +2,7 @@
 // then hands plain objects to the pure core. The CLI and the library API both call this.
 import { check, DEFAULT_OPTIONS, type CheckOptions, type GradientSource } from './core/check.js';
 import { correctPlan } from './core/backward.js';
+import { diagnoser } from './core/diagnose/index.js';
 import { initialise } from './core/init.js';
 import type { Grads, Model, Params } from './core/model.js';
 import type { Report } from './core/report.js';
@@ -85,6 +86,7 @@ export async function run(options: RunOptions): Promise<Report> {
   return check(
     { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients },
     settings,
+    diagnoser(loaded.spec.declared),
   );
 }
 
