@@ -5,7 +5,7 @@ import { compare, statusOf, worstOf } from './compare.js';
 import { forward } from './forward.js';
 import { layerHealth } from './health.js';
 import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
-import { FiniteDifferences } from './numeric.js';
+import { FiniteDifferences, type ElementDifference } from './numeric.js';
 import { Random } from './random.js';
 import { VALUES_CAP, type Finding, type Mode, type Report, type TensorCheck } from './report.js';
 
@@ -58,7 +58,28 @@ export interface CheckContext {
   fwd: ReturnType<typeof forward>;
 }
 
+/** Finite differences wanted for elements (row, cols[k]) of one tensor; see checkSteps. */
+export interface RowJob {
+  layer: number;
+  kind: NamedTensor['kind'];
+  row: number;
+  cols: number[];
+  h: number;
+}
+
 export function check(input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose): Report {
+  const steps = checkSteps(input, options, diagnose);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * check() one step at a time, for a driver that runs the numeric work elsewhere (worker threads)
+ * or gives the event loop a turn in between: each step yields the row jobs it needs next and takes
+ * their element differences back, or computes them itself when given nothing.
+ */
+export function* checkSteps(
+  input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose,
+): Generator<RowJob[], Report, ElementDifference[][] | undefined> {
   const { model, params, X, Y } = input;
   const fwd = forward(model, params, X, Y);
   const correct = backward(model, params, fwd, Y, correctPlan(model));
@@ -84,22 +105,26 @@ export function check(input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS
     let result: { check: TensorCheck; stopped: boolean };
     if (plan.kind === 'directions') {
       result = checkDirections(fd, p, g.value, plan.directions, options, () => { done++; tick(done); return options.shouldStop?.() ?? false; });
+      yield [];
     } else {
       const values = new Float64Array(rows * cols);
       const checkedMask = new Uint8Array(rows * cols);
       const kinks = new Uint8Array(rows * cols);
       let halted = false;
-      for (const flat of plan.elements) {
+      for (const chunk of rowChunks(plan.elements, cols, total)) {
         if (options.shouldStop?.()) { halted = true; break; }
-        const r = Math.floor(flat / cols), c = flat % cols;
-        const d = fd.element(p.layer, p.kind, r, c, options.epsilon);
-        // At a kink every value between the one-sided quotients is a valid derivative:
-        // compare with the one nearest to the gradient under test.
-        const gv = g.value.data[flat];
-        values[flat] = d.kink ? Math.min(Math.max(gv, d.numeric - d.spread), d.numeric + d.spread) : d.numeric;
-        checkedMask[flat] = 1;
-        kinks[flat] = d.kink ? 1 : 0;
-        done++;
+        const jobs = chunk.map(({ row, columns }) => ({ layer: p.layer, kind: p.kind, row, cols: columns, h: options.epsilon }));
+        const results = (yield jobs) ?? jobs.map((j) => fd.elements(j.layer, j.kind, j.row, j.cols, j.h));
+        jobs.forEach((job, k) => results[k].forEach((d, n) => {
+          const flat = job.row * cols + job.cols[n];
+          // At a kink every value between the one-sided quotients is a valid derivative:
+          // compare with the one nearest to the gradient under test.
+          const gv = g.value.data[flat];
+          values[flat] = d.kink ? Math.min(Math.max(gv, d.numeric - d.spread), d.numeric + d.spread) : d.numeric;
+          checkedMask[flat] = 1;
+          kinks[flat] = d.kink ? 1 : 0;
+          done++;
+        }));
         tick(done);
       }
       numeric.set(p.name, { values, checked: checkedMask, kinks });
@@ -234,8 +259,31 @@ function comparedValues(g: ArrayLike<number>, gHat: ArrayLike<number>, include: 
   return { analytic, numeric };
 }
 
+/**
+ * The elements of one tensor (sorted flat indices) as chunks of whole rows: each row is computed
+ * as one batch, and a chunk (about 1/64 of all the elements, in multiples of 4 rows so that worker
+ * threads share it evenly) is the unit between progress reports and stop checks.
+ */
+function rowChunks(elements: number[], cols: number, total: number): { row: number; columns: number[] }[][] {
+  const rows: { row: number; columns: number[] }[] = [];
+  for (const flat of elements) {
+    const row = Math.floor(flat / cols);
+    if (rows.length === 0 || rows[rows.length - 1].row !== row) rows.push({ row, columns: [] });
+    rows[rows.length - 1].columns.push(flat % cols);
+  }
+  const perChunk = 4 * Math.max(1, Math.ceil(total / 64 / cols / 4));
+  const chunks = [];
+  for (let i = 0; i < rows.length; i += perChunk) chunks.push(rows.slice(i, i + perChunk));
+  return chunks;
+}
+
 function progressTicker(options: CheckOptions, total: number): (done: number) => void {
   if (!options.onProgress) return () => {};
   const every = Math.max(1, Math.floor(total / 200));
-  return (done) => { if (done % every === 0) options.onProgress!(done, total); };
+  let next = every;
+  return (done) => {
+    if (done < next) return;
+    next = done + every;
+    options.onProgress!(done, total);
+  };
 }

@@ -7,10 +7,13 @@
 // even when J ≈ 0.69 and the gradient is 1e-7, where plain subtraction keeps three or four.
 //
 // Speed: only what the perturbation changes is recomputed. W_l[i][j] changes one row of Z_l
-// (by h·A_{l−1}[j, :]), so layer l+1 sees a rank-1 change; later layers are dense.
+// (by h·A_{l−1}[j, :]), so layer l+1 sees a rank-1 change; later layers are dense. `elements`
+// goes further and runs all the perturbations of one row together (numeric-batch.ts), with the
+// same arithmetic, so the same numbers.
 import { softmaxDifferenceColumns } from './activations.js';
 import type { ForwardCache } from './forward.js';
 import { l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from './model.js';
+import { isZeroClean, RowBatch, type RowChanges } from './numeric-batch.js';
 
 export interface ElementDifference {
   /** The central difference quotient. */
@@ -34,17 +37,21 @@ export class FiniteDifferences {
   private readonly dA: Float64Array[];
   private readonly c: number;
   /** Per sample: the change of its loss term, and whether a pre-activation crossed a kink. */
-  private readonly colChange: Float64Array;
-  private readonly colKink: Uint8Array;
+  protected readonly colChange: Float64Array;
+  protected readonly colKink: Uint8Array;
   private readonly plus: Float64Array;
   private readonly minus: Float64Array;
   private readonly crossed: Uint8Array;
 
+  /** The batched path, or null when the network is not zero-clean (see numeric-batch.ts). */
+  private batch: RowBatch | null | undefined;
+  private changes: RowChanges = { plus: new Float64Array(0), minus: new Float64Array(0), crossed: new Uint8Array(0) };
+
   constructor(
-    private readonly model: Model,
-    private readonly params: Params,
-    private readonly fwd: ForwardCache,
-    private readonly Y: Matrix,
+    protected readonly model: Model,
+    protected readonly params: Params,
+    protected readonly fwd: ForwardCache,
+    protected readonly Y: Matrix,
   ) {
     this.m = fwd.samples;
     this.dZ = model.layers.map((layer) => new Float64Array(layer.units * this.m));
@@ -111,6 +118,42 @@ export class FiniteDifferences {
     const s = this.model.reduction === 'mean' ? 1 / m : 1;
     const numeric = s * (sum + (low + high) / 2) + this.penaltyQuotient(layer, kind, row, col);
     return { numeric, kink: kinkLeft, refined, spread: (s * (high - low)) / 2 };
+  }
+
+  /**
+   * element(layer, kind, row, cols[k], h) for every k, computed together: the same numbers.
+   * Elements where some sample meets a kink go through element() itself, for its refinement.
+   */
+  elements(layer: number, kind: ParamKind, row: number, cols: ArrayLike<number>, h: number): ElementDifference[] {
+    if (this.batch === undefined) {
+      this.batch = isZeroClean(this.model, this.params, this.fwd, this.Y) ? new RowBatch(this.model, this.params, this.fwd, this.Y) : null;
+    }
+    const out: ElementDifference[] = [];
+    if (this.batch === null) {
+      for (let k = 0; k < cols.length; k++) out.push(this.element(layer, kind, row, cols[k], h));
+      return out;
+    }
+    const m = this.m;
+    if (this.changes.crossed.length < cols.length) {
+      this.changes = { plus: new Float64Array(cols.length * m), minus: new Float64Array(cols.length * m), crossed: new Uint8Array(cols.length) };
+    }
+    const changes = this.changes;
+    changes.crossed.fill(0, 0, cols.length);
+    this.batch.run(layer, kind, row, Int32Array.from(cols), h, changes);
+    const s = this.model.reduction === 'mean' ? 1 / m : 1;
+    for (let k = 0; k < cols.length; k++) {
+      if (changes.crossed[k]) {
+        out.push(this.element(layer, kind, row, cols[k], h));
+        continue;
+      }
+      // As in element() when no sample crossed a kink.
+      let sum = 0;
+      const base = k * m;
+      for (let c = 0; c < m; c++) sum += (changes.plus[base + c] - changes.minus[base + c]) / (2 * h);
+      const numeric = s * (sum + (0 + 0) / 2) + this.penaltyQuotient(layer, kind, row, cols[k]);
+      out.push({ numeric, kink: false, refined: false, spread: (s * 0) / 2 });
+    }
+    return out;
   }
 
   /** The L2 penalty's own central difference, exactly: c·((w+h)² − (w−h)²)/2h = 2c·w. */

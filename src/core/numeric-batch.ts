@@ -1,0 +1,452 @@
+// Many finite-difference perturbations of one row of one tensor at once.
+//
+// Perturbing W_l[i][j] (or b_l[i]) by ±h changes only row i of Z_l, and samples are independent,
+// so for one sample c every perturbation of row i is a chain: a scalar δz at unit i of layer l,
+// a rank-1 change of layer l+1, then dense changes up to the loss. This file runs all the chains
+// of one row and one sample together: every layer becomes one matrix product over the batch
+// (units × chains), with the sample's cached z and a as constants.
+//
+// The numbers are those of FiniteDifferences.costChange bit for bit: the same operations on each
+// scalar in the same order. Only work whose result is an exact zero is skipped: a chain whose
+// change vanishes at unit i (an inactive ReLU), and rows of δA that are zero for every chain
+// (adding w·0 to a sum leaves it unchanged). That is exact when the network is "zero-clean":
+// finite weights and activations, and every activation and the loss map a zero change to a zero
+// change. `isZeroClean` checks this; when it fails, callers use the element-wise path.
+import type { Activation } from './activations.js';
+import type { ForwardCache } from './forward.js';
+import type { Matrix, Model, ParamKind, Params } from './model.js';
+
+/** Chains per batch at most; keeps the buffers (widest layer × chains) within a few MB. */
+const MAX_CHAINS = 2048;
+
+export interface RowChanges {
+  /** plus[k·m + c]: sample c's loss change for column cols[k] at +h; minus at −h. */
+  plus: Float64Array;
+  minus: Float64Array;
+  /** crossed[k]: some sample crossed (or sat on) a kink at +h or −h; that element needs refining. */
+  crossed: Uint8Array;
+}
+
+export class RowBatch {
+  private readonly m: number;
+  private readonly L: number;
+  /** zT[k], aT[k]: Z_k and A_k transposed to samples × units, so one sample's values are contiguous. */
+  private readonly zT: Float64Array[];
+  private readonly aT: Float64Array[];
+  /** The layer inputs A_{k−1} transposed (aPrevT[0] = Xᵀ). */
+  private readonly inT: Float64Array[];
+  private readonly yT: Float64Array;
+  /** For categorical cross-entropy a zero target ignores the output's change (0·log(…) = 0). */
+  private readonly zeroTargetIgnored: boolean;
+  private readonly widest: number;
+  /** Per layer: the slope below 0 of a ReLU-like activation (see piecewiseSlope), else null. */
+  private readonly slopes: (number | null)[];
+  // Work buffers, reused for every batch.
+  private readonly dz: Float64Array;
+  private readonly da: Float64Array;
+  private readonly flag: Uint8Array;
+  private readonly chainOf: Int32Array;
+  private readonly col: Float64Array;
+  /** The loss change of each live chain, from outputStage. */
+  private readonly change: Float64Array;
+  private readonly lse: Float64Array;
+  private readonly bufA: Float64Array;
+  private readonly bufB: Float64Array;
+  private readonly nonZeroRow: Uint8Array;
+  private readonly denseWork: DenseWork;
+
+  constructor(
+    private readonly model: Model,
+    private readonly params: Params,
+    fwd: ForwardCache,
+    Y: Matrix,
+  ) {
+    this.m = fwd.samples;
+    this.L = model.layers.length;
+    this.zT = fwd.Z.map((z) => transpose(z.data, z.rows, this.m));
+    this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.rows, this.m));
+    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.rows, this.m));
+    this.yT = transpose(Y.data, Y.rows, this.m);
+    this.zeroTargetIgnored = model.loss.name === 'categorical_cross_entropy';
+    this.widest = Math.max(...model.layers.map((l) => l.units));
+    this.slopes = model.layers.map((layer) => piecewiseSlope(layer.activation));
+    this.dz = new Float64Array(MAX_CHAINS);
+    this.da = new Float64Array(MAX_CHAINS);
+    this.flag = new Uint8Array(MAX_CHAINS);
+    this.chainOf = new Int32Array(MAX_CHAINS);
+    this.col = new Float64Array(MAX_CHAINS);
+    this.change = new Float64Array(MAX_CHAINS);
+    this.lse = new Float64Array(MAX_CHAINS);
+    this.bufA = new Float64Array(this.widest * MAX_CHAINS);
+    this.bufB = new Float64Array(this.widest * MAX_CHAINS);
+    this.nonZeroRow = new Uint8Array(this.widest);
+    const widestInput = Math.max(...model.layers.map((l) => l.inputs));
+    this.denseWork = { inputs: new Int32Array(widestInput), weights: new Float64Array(4 * widestInput) };
+  }
+
+  /**
+   * Fills `out` with each sample's loss change for the elements (row, cols[k]) of W_layer (or
+   * b_layer, cols = [0]) at +h and at −h, and marks elements where some sample met a kink.
+   */
+  run(layer: number, kind: ParamKind, row: number, cols: Int32Array, h: number, out: RowChanges): void {
+    const per = MAX_CHAINS >> 1;
+    for (let from = 0; from < cols.length; from += per) {
+      const to = Math.min(cols.length, from + per);
+      for (let c = 0; c < this.m; c++) this.sample(layer, kind, row, cols, from, to, c, h, out);
+    }
+  }
+
+  /** All chains of columns cols[from..to) × {+h, −h} for sample c. */
+  private sample(
+    l: number, kind: ParamKind, i: number, cols: Int32Array, from: number, to: number, c: number, h: number, out: RowChanges,
+  ): void {
+    const m = this.m;
+    const n = to - from;
+    const P = 2 * n;
+    const { dz, da, flag, col } = this;
+    // Chain p < n is cols[from + p] at +h, chain n + p the same column at −h.
+    if (kind === 'W') {
+      const prevUnits = this.model.layers[l].inputs;
+      const xs = this.inT[l];
+      const base = c * prevUnits;
+      for (let p = 0; p < n; p++) {
+        const x = xs[base + cols[from + p]];
+        dz[p] = h * x;
+        dz[n + p] = -h * x;
+      }
+    } else {
+      for (let p = 0; p < n; p++) { dz[p] = h; dz[n + p] = -h; }
+    }
+    flag.fill(0, 0, P);
+
+    const act = this.model.layers[l].activation;
+    if (act.columnwise) {
+      // Softmax can only be the output layer: the change is the column e_i·δz, all units move.
+      const units = this.model.layers[l].units;
+      const buf = this.bufA;
+      buf.fill(0, 0, units * P);
+      buf.set(dz.subarray(0, P), i * P);
+      for (let p = 0; p < P; p++) this.chainOf[p] = p;
+      this.outputStage(l, buf, P, c);
+      this.store(this.change, n, from, c, out);
+      return;
+    }
+
+    // Layer l, unit i: the perturbed pre-activation.
+    const units = this.model.layers[l].units;
+    const z = this.zT[l][c * units + i], a = this.aT[l][c * units + i];
+    const diff = act.difference;
+    for (let p = 0; p < P; p++) da[p] = diff(z, a, dz[p]);
+    markKinks(act.kinks, z, dz, 0, P, flag, null);
+
+    if (l === this.L - 1) {
+      // The output layer itself, element-wise: only unit i's loss term changes.
+      const loss = this.model.loss;
+      const aOut = a, y = this.yT[c * units + i];
+      for (let p = 0; p < P; p++) col[p] = 0 + loss.difference(aOut, y, da[p]);
+      this.store(col, n, from, c, out);
+      return;
+    }
+
+    // Chains whose change vanished at unit i change nothing downstream (zero-clean network).
+    let live = 0;
+    const chainOf = this.chainOf;
+    for (let p = 0; p < P; p++) {
+      col[p] = 0;
+      if (da[p] !== 0) {
+        chainOf[live] = p;
+        da[live++] = da[p];
+      }
+    }
+    if (live === 0) {
+      this.store(col, n, from, c, out);
+      return;
+    }
+
+    // Layer l+1: a rank-1 change, δZ_{l+1}[u, ·] = W_{l+1}[u, i] · δa; then dense layers.
+    let cur = this.bufA, next = this.bufB;
+    this.rankOne(l + 1, i, live, cur, c);
+    for (let k = l + 1; k < this.L; k++) {
+      if (k > l + 1) {
+        denseBatch(this.params.W[k], cur, this.nonZeroRow, next, live, this.denseWork);
+        const swap = cur; cur = next; next = swap;
+      }
+      if (k === this.L - 1) {
+        this.outputStage(k, cur, live, c);
+        break;
+      }
+      if (k > l + 1) this.hiddenStage(k, cur, live, c);
+    }
+    for (let t = 0; t < live; t++) col[chainOf[t]] = this.change[t];
+    this.store(col, n, from, c, out);
+  }
+
+  /**
+   * δZ_k = W_k[:, i] ⊗ δa for the live chains, and, when layer k is hidden, its activation's
+   * change in place. A ReLU-like unit whose step crosses 0 for no chain is decided from the
+   * extremes of δa: its row is δZ itself (above 0), zero (ReLU below 0) or slope·δZ.
+   */
+  private rankOne(k: number, i: number, live: number, dZ: Float64Array, c: number): void {
+    const W = this.params.W[k];
+    const da = this.da;
+    const hidden = k < this.L - 1;
+    const slope = hidden ? this.slopes[k] : null;
+    let lo = Infinity, hi = -Infinity;
+    if (slope !== null) {
+      for (let t = 0; t < live; t++) {
+        const x = da[t];
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+    }
+    // Rounding is monotone, so w·δa over the chains ranges exactly from w·lo to w·hi (or back).
+    const extremes = slope !== null && Number.isFinite(lo) && Number.isFinite(hi);
+    const units = W.rows;
+    const zs = this.zT[k];
+    const nz = this.nonZeroRow;
+    for (let u = 0; u < units; u++) {
+      const w = W.data[u * W.cols + i];
+      const ub = u * live;
+      if (extremes) {
+        const z = zs[c * units + u];
+        const dLo = w >= 0 ? w * lo : w * hi, dHi = w >= 0 ? w * hi : w * lo;
+        const crosses = z === 0 ? dLo !== 0 || dHi !== 0 : z > 0 ? z + dLo <= 0 : z + dHi > 0;
+        if (!crosses) {
+          if (z > 0 || slope !== 0) {
+            if (z > 0) for (let t = 0; t < live; t++) dZ[ub + t] = w * da[t];
+            else for (let t = 0; t < live; t++) dZ[ub + t] = slope! * (w * da[t]);
+            nz[u] = w === 0 ? 0 : 1;
+          } else {
+            nz[u] = 0;
+          }
+          continue;
+        }
+      }
+      for (let t = 0; t < live; t++) dZ[ub + t] = w * da[t];
+      if (hidden) this.unitStage(k, u, dZ, live, c);
+    }
+  }
+
+  /** δA_k = g_k(Z_k + δZ_k) − g_k(Z_k) in place for a hidden layer; notes rows that are zero for every chain. */
+  private hiddenStage(k: number, dZ: Float64Array, live: number, c: number): void {
+    const units = this.model.layers[k].units;
+    const slope = this.slopes[k];
+    const zs = this.zT[k];
+    const nz = this.nonZeroRow;
+    for (let u = 0; u < units; u++) {
+      const ub = u * live;
+      if (slope !== null) {
+        const z = zs[c * units + u];
+        let lo = Infinity, hi = -Infinity;
+        for (let t = 0; t < live; t++) {
+          const x = dZ[ub + t];
+          if (x < lo) lo = x;
+          if (x > hi) hi = x;
+        }
+        if (Number.isFinite(lo) && Number.isFinite(hi)) {
+          const crosses = z === 0 ? lo !== 0 || hi !== 0 : z > 0 ? z + lo <= 0 : z + hi > 0;
+          if (!crosses) {
+            if (z > 0) nz[u] = lo !== 0 || hi !== 0 ? 1 : 0;
+            else if (slope === 0) nz[u] = 0;
+            else {
+              for (let t = 0; t < live; t++) dZ[ub + t] = slope * dZ[ub + t];
+              nz[u] = lo !== 0 || hi !== 0 ? 1 : 0;
+            }
+            continue;
+          }
+        }
+      }
+      this.unitStage(k, u, dZ, live, c);
+    }
+  }
+
+  /** One unit of a hidden layer, element by element: kinks first (they need δz), then δa in place. */
+  private unitStage(k: number, u: number, dZ: Float64Array, live: number, c: number): void {
+    const act = this.model.layers[k].activation;
+    const units = this.model.layers[k].units;
+    const z = this.zT[k][c * units + u], a = this.aT[k][c * units + u];
+    const ub = u * live;
+    if (act.kinks.length > 0) markKinks(act.kinks, z, dZ, ub, live, this.flag, this.chainOf);
+    const diff = act.difference;
+    let any = 0;
+    for (let t = 0; t < live; t++) {
+      const d = diff(z, a, dZ[ub + t]);
+      dZ[ub + t] = d;
+      if (d !== 0) any = 1;
+    }
+    this.nonZeroRow[u] = any;
+  }
+
+  /**
+   * The output layer's activation and the loss, for δZ_L (units × live): leaves each chain's
+   * change of its sample's loss, summed over the output units in order, in `change`.
+   */
+  private outputStage(k: number, dZ: Float64Array, live: number, c: number): void {
+    const act = this.model.layers[k].activation;
+    const units = this.model.layers[k].units;
+    const as = this.aT[k], ys = this.yT;
+    const loss = this.model.loss;
+    const sums = this.change;
+    if (act.columnwise) {
+      // softmaxDifferenceColumns, chain by chain: δa_u = a_u · expm1(δz_u − log1p(Σ_j a_j·expm1(δz_j))).
+      const s = this.lse;
+      s.fill(0, 0, live);
+      for (let u = 0; u < units; u++) {
+        const a = as[c * units + u];
+        const ub = u * live;
+        for (let t = 0; t < live; t++) s[t] += a * Math.expm1(dZ[ub + t]);
+      }
+      for (let t = 0; t < live; t++) s[t] = Math.log1p(s[t]);
+      sums.fill(0, 0, live);
+      for (let u = 0; u < units; u++) {
+        const a = as[c * units + u], y = ys[c * units + u];
+        if (this.zeroTargetIgnored && y === 0) continue;
+        const ub = u * live;
+        for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, a * Math.expm1(dZ[ub + t] - s[t]));
+      }
+      return;
+    }
+    const zs = this.zT[k];
+    const diff = act.difference;
+    sums.fill(0, 0, live);
+    for (let u = 0; u < units; u++) {
+      const z = zs[c * units + u], a = as[c * units + u], y = ys[c * units + u];
+      const ub = u * live;
+      for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, diff(z, a, dZ[ub + t]));
+      if (act.kinks.length > 0) markKinks(act.kinks, z, dZ, ub, live, this.flag, this.chainOf);
+    }
+  }
+
+  /** Copies the chains' loss changes for sample c into out.plus/minus and their kinks into out.crossed. */
+  private store(col: Float64Array, n: number, from: number, c: number, out: RowChanges): void {
+    const m = this.m;
+    for (let p = 0; p < n; p++) {
+      const k = from + p;
+      out.plus[k * m + c] = col[p];
+      out.minus[k * m + c] = col[n + p];
+      if (this.flag[p] | this.flag[n + p]) out.crossed[k] = 1;
+    }
+  }
+}
+
+/**
+ * The slope below 0 of a ReLU-like record (relu, leaky_relu): its difference is d itself while z
+ * and z + d are both above 0, and slope·d while both are at or below 0. The shape is probed, so
+ * a record that behaves otherwise (elu …) takes the element-wise path; null for other activations.
+ */
+function piecewiseSlope(act: Activation): number | null {
+  if (act.columnwise || act.kinks.length !== 1 || act.kinks[0] !== 0) return null;
+  const slope = act.derivative(-1, act.f(-1));
+  if (!Number.isFinite(slope)) return null;
+  for (const z of [0.5, 2, 1e-3]) {
+    for (const d of [1e-6, -1e-7, 0.25]) if (act.difference(z, act.f(z), d) !== d) return null;
+  }
+  for (const z of [-0.5, -2, 0]) {
+    for (const d of [-1e-6, -1e-7, -0.25]) if (act.difference(z, act.f(z), d) !== slope * d) return null;
+  }
+  return slope;
+}
+
+/** Marks chains whose step crosses a kink, or starts exactly on one, as activationDifference does. */
+function markKinks(
+  kinks: readonly number[], z: number, dZ: Float64Array, offset: number, count: number, flag: Uint8Array, chainOf: Int32Array | null,
+): void {
+  for (const k of kinks) {
+    for (let t = 0; t < count; t++) {
+      const d = dZ[offset + t];
+      if (d !== 0 && ((z > k) !== (z + d > k) || z === k)) flag[chainOf ? chainOf[t] : t] = 1;
+    }
+  }
+}
+
+/**
+ * out = W·D over a batch of chains (D is inputs × live, out is rows × live), each output summed
+ * over the inputs in order from 0 as denseTimes does. Rows of D that are zero for every chain are
+ * skipped (adding w·0 changes no sum), and so are zero weights, as denseTimes skips them.
+ * Four outputs of one chain are accumulated at a time, in registers.
+ */
+function denseBatch(W: Matrix, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork): void {
+  const { rows, cols } = W;
+  const inputs = work.inputs;
+  let active = 0;
+  for (let q = 0; q < cols; q++) if (nonZeroRow[q]) inputs[active++] = q;
+  const wb = work.weights;
+  for (let r0 = 0; r0 < rows; r0 += 4) {
+    const block = Math.min(4, rows - r0);
+    // A weight of 0 is skipped by denseTimes; 0·d is not always 0 (d = ∞), so take the plain path.
+    let zero = false;
+    for (let j = 0; j < active; j++) {
+      for (let b = 0; b < 4; b++) {
+        const w = b < block ? W.data[(r0 + b) * cols + inputs[j]] : 0;
+        if (b < block && w === 0) zero = true;
+        wb[j * 4 + b] = w;
+      }
+    }
+    if (zero) {
+      for (let b = 0; b < block; b++) denseRow(W, D, inputs, active, out, live, r0 + b);
+      continue;
+    }
+    const o0 = r0 * live, o1 = o0 + live, o2 = o1 + live, o3 = o2 + live;
+    for (let t = 0; t < live; t++) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let j = 0; j < active; j++) {
+        const d = D[inputs[j] * live + t];
+        const jb = j * 4;
+        s0 += wb[jb] * d;
+        s1 += wb[jb + 1] * d;
+        s2 += wb[jb + 2] * d;
+        s3 += wb[jb + 3] * d;
+      }
+      out[o0 + t] = s0;
+      if (block > 1) out[o1 + t] = s1;
+      if (block > 2) out[o2 + t] = s2;
+      if (block > 3) out[o3 + t] = s3;
+    }
+  }
+}
+
+/** One output row of denseBatch, skipping zero weights. */
+function denseRow(W: Matrix, D: Float64Array, inputs: Int32Array, active: number, out: Float64Array, live: number, r: number): void {
+  const ob = r * live;
+  out.fill(0, ob, ob + live);
+  for (let j = 0; j < active; j++) {
+    const q = inputs[j];
+    const w = W.data[r * W.cols + q];
+    if (w === 0) continue;
+    const db = q * live;
+    for (let t = 0; t < live; t++) out[ob + t] += w * D[db + t];
+  }
+}
+
+interface DenseWork {
+  inputs: Int32Array;
+  weights: Float64Array;
+}
+
+function transpose(data: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/**
+ * Whether skipping exact zeros is exact for this network at these weights: finite weights and
+ * cached values, and a zero change mapped to a zero change by every activation and the loss.
+ */
+export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: Matrix): boolean {
+  for (const W of params.W) for (const w of W.data) if (!Number.isFinite(w)) return false;
+  const L = model.layers.length;
+  for (let k = 0; k < L; k++) {
+    const act = model.layers[k].activation;
+    const Z = fwd.Z[k].data, A = fwd.A[k + 1].data;
+    for (let i = 0; i < Z.length; i++) {
+      if (!Number.isFinite(Z[i]) || !Number.isFinite(A[i])) return false;
+      if (!act.columnwise && (act.difference(Z[i], A[i], 0) !== 0 || act.difference(Z[i], A[i], -0) !== 0)) return false;
+    }
+  }
+  const out = fwd.A[L].data;
+  for (let i = 0; i < out.length; i++) {
+    if (model.loss.difference(out[i], Y.data[i], 0) !== 0 || model.loss.difference(out[i], Y.data[i], -0) !== 0) return false;
+  }
+  return true;
+}
