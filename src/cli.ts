@@ -2,6 +2,7 @@
 // This is the one place where outcomes become exit codes: 0 all checks pass, 1 a check failed,
 // 2 the user's input or usage is wrong (a one-paragraph message, never a stack trace).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { explain, FINDING_CODES, healthFails } from './core/diagnose/index.js';
 import type { Report } from './core/report.js';
 import { UserError } from './io/errors.js';
 import { renderJson } from './render/json.js';
@@ -27,6 +28,7 @@ interface CliOptions {
   seed?: number;
   format?: Format;
   color: boolean;
+  strict?: boolean;
 }
 
 function positiveNumber(flag: string) {
@@ -64,6 +66,8 @@ export function buildProgram(): Command {
     .option('--samples <k>', 'elements per tensor (sample mode) or directions per tensor (directional mode)', wholeNumber(1))
     .option('--seed <n>', 'seeds every random choice: initialisation, sampling, directions (default: the spec’s init.seed, else 1)', wholeNumber(0))
     .addOption(new Option('--format <format>', 'output format: junit for CI test reports, markdown for a job summary').choices(['table', 'json', 'junit', 'markdown']))
+    .option('--strict', 'health findings (warnings and errors: vanishing gradients, init scale, …) also make the exit status 1')
+    .option('--explain <code>', 'print what a finding code means, with the maths, and exit')
     .option('--no-color', 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)')
     .showHelpAfterError(false)
     .configureOutput({ writeErr: () => {} })
@@ -90,6 +94,8 @@ export function render(report: Report, format: Format, color: boolean): string {
 }
 
 export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+  const explained = explainRequest(argv);
+  if (explained !== null) return explainCode(explained, out, err);
   const program = buildProgram();
   try {
     program.parse(argv, { from: 'user' });
@@ -114,7 +120,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       samples: o.samples, seed: o.seed, seedGiven: o.seed !== undefined,
     });
     out.write(render(report, o.format ?? 'table', useColor(o.color, Boolean(out.isTTY), process.env)));
-    return report.ok ? EXIT.pass : EXIT.fail;
+    return report.ok && !(o.strict && healthFails(report)) ? EXIT.pass : EXIT.fail;
   } catch (e) {
     if (e instanceof UserError) {
       err.write(`backprop-check: ${e.message}\n`);
@@ -123,4 +129,23 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     err.write(`backprop-check: internal error (this is a bug in backprop-check, not in your input; please report it):\n${(e as Error).stack ?? String(e)}\n`);
     return EXIT.internal;
   }
+}
+
+/** The code after --explain (or --explain=code), undefined when none follows; null without --explain. */
+function explainRequest(argv: string[]): string | undefined | null {
+  const at = argv.findIndex((a) => a === '--explain' || a.startsWith('--explain='));
+  if (at < 0) return null;
+  return argv[at].startsWith('--explain=') ? argv[at].slice('--explain='.length) : argv[at + 1];
+}
+
+/** --explain <code>: the explanation on stdout (exit 0), or the list of codes (exit 2). */
+function explainCode(code: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  const text = code === undefined ? undefined : explain(code);
+  if (text !== undefined) {
+    out.write(text);
+    return EXIT.pass;
+  }
+  const e = new UserError('command line', '--explain', `one of the finding codes ${FINDING_CODES.join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
+  err.write(`backprop-check: ${e.message}\n`);
+  return EXIT.usage;
 }

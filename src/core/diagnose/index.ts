@@ -288,3 +288,8 @@ function order(findings: Finding[]): Finding[] {
     })
     .map((x) => x.f);
 }
+
+/** Whether a health finding of severity warning or error is present: what --strict fails on. */
+export function healthFails(report: Report): boolean {
+  return report.findings.some((f) => categoryOf(f.code) === 'health' && f.severity !== 'info');
+}
