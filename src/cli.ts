@@ -1,10 +1,13 @@
 // The command line: flags → one typed options object → run → render → exit status.
 // This is the one place where outcomes become exit codes: 0 all checks pass, 1 a check failed,
 // 2 the user's input or usage is wrong (a one-paragraph message, never a stack trace).
+import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { explain, FINDING_CODES, healthFails } from './core/diagnose/index.js';
 import type { Report } from './core/report.js';
 import { UserError } from './io/errors.js';
+import { loadSpec } from './io/spec.js';
+import { renderHtml } from './render/html.js';
 import { renderJson } from './render/json.js';
 import { renderJunit } from './render/junit.js';
 import { renderMarkdown } from './render/markdown.js';
@@ -29,6 +32,7 @@ interface CliOptions {
   format?: Format;
   color: boolean;
   strict?: boolean;
+  report?: string;
 }
 
 function positiveNumber(flag: string) {
@@ -66,6 +70,7 @@ export function buildProgram(): Command {
     .option('--samples <k>', 'elements per tensor (sample mode) or directions per tensor (directional mode)', wholeNumber(1))
     .option('--seed <n>', 'seeds every random choice: initialisation, sampling, directions (default: the spec’s init.seed, else 1)', wholeNumber(0))
     .addOption(new Option('--format <format>', 'output format: junit for CI test reports, markdown for a job summary').choices(['table', 'json', 'junit', 'markdown']))
+    .option('--report <file.html>', 'also write a self-contained HTML report with charts to this file')
     .option('--strict', 'health findings (warnings and errors: vanishing gradients, init scale, …) also make the exit status 1')
     .option('--explain <code>', 'print what a finding code means, with the maths, and exit')
     .option('--no-color', 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)')
@@ -119,6 +124,10 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       epsilon: o.epsilon, tolerance: o.tolerance, mode: o.mode,
       samples: o.samples, seed: o.seed, seedGiven: o.seed !== undefined,
     });
+    if (o.report !== undefined) {
+      writeReport(o.report, renderHtml(report, { spec: loadSpec(net).raw, net, data }));
+      err.write(`backprop-check: wrote the HTML report to ${o.report}\n`);
+    }
     out.write(render(report, o.format ?? 'table', useColor(o.color, Boolean(out.isTTY), process.env)));
     return report.ok && !(o.strict && healthFails(report)) ? EXIT.pass : EXIT.fail;
   } catch (e) {
@@ -130,6 +139,22 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     return EXIT.internal;
   }
 }
+
+/** Writes the --report file; a path that cannot be written is the user's mistake (exit status 2). */
+function writeReport(path: string, html: string): void {
+  try {
+    writeFileSync(path, html);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const why = WRITE_ERRORS[code] ?? (e as Error).message;
+    throw new UserError('command line', '--report', 'an HTML file that can be written', `"${path}": ${why}`);
+  }
+}
+
+const WRITE_ERRORS: Record<string, string> = {
+  ENOENT: 'its folder does not exist', ENOTDIR: 'its folder does not exist', EISDIR: 'it is a folder',
+  EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'the file system is read-only',
+};
 
 /** The code after --explain (or --explain=code), undefined when none follows; null without --explain. */
 function explainRequest(argv: string[]): string | undefined | null {

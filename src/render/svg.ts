@@ -275,7 +275,7 @@ export function relativeErrorChart(items: readonly ErrorPoint[], tolerance: numb
     if (isPositive(item.value)) body += el('line', { x1: box.left, x2: x, y1: y, y2: y, stroke: color, 'stroke-width': 2, 'stroke-opacity': 0.45 });
     body += el('circle', { cx: x, cy: y, r: 5.5, fill: color, stroke: '#fff', 'stroke-width': 1.5, class: `mark ${item.status}` },
       title(`${item.label}: relative error ${num(item.value)} (${item.status})`));
-    body += text(W - 8, y + 4, num(item.value), { 'text-anchor': 'end', fill: color, 'font-variant-numeric': 'tabular-nums' });
+    body += text(W - 8, y + 4, num(item.value), { 'text-anchor': 'end', fill: color, style: 'font-variant-numeric: tabular-nums' });
   });
   return svgRoot('relative-error', W, H, 'Relative error per tensor against the pass, warn and fail bands', body);
 }

@@ -1,0 +1,116 @@
+// The HTML report of the seed fixture, written by the built binary (`--report`) and opened in real
+// headless Chromium: every chart is there and has marks, nothing is logged as an error, nothing is
+// requested from anywhere but the file itself, and a screenshot lands in test-output/.
+//
+// Needs Debian's `chromium` (.ci/run installs it). Without it this test fails, on purpose; set
+// BACKPROP_CHECK_SKIP_BROWSER=1 to skip it explicitly. BACKPROP_CHECK_UPDATE_SCREENSHOT=1 also
+// copies the screenshot to docs/report.png, the one the README shows.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const outDir = join(root, 'test-output');
+const chromiumPath = process.env.BACKPROP_CHECK_CHROMIUM ?? '/usr/bin/chromium';
+const skip = process.env.BACKPROP_CHECK_SKIP_BROWSER === '1';
+
+describe.skipIf(skip)('the HTML report in headless Chromium', () => {
+  let context: BrowserContext;
+  let profile: string;
+  const file = join(outDir, 'report-seed.html');
+  const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(chromiumPath)) {
+      throw new Error(`Chromium is not at ${chromiumPath}: install it (apt-get install chromium; .ci/run does), ` +
+        'point BACKPROP_CHECK_CHROMIUM at it, or set BACKPROP_CHECK_SKIP_BROWSER=1 to skip this test.');
+    }
+    mkdirSync(outDir, { recursive: true });
+    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/seed/net.json', 'fixtures/seed/data.csv', '--report', file], {
+      cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.stderr).toContain('wrote the HTML report');
+    expect(r.status).toBe(1);
+
+    profile = mkdtempSync(join(tmpdir(), 'backprop-check-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1120, height: 1400 },
+    });
+    // Anything but the file itself (or an inline data: URL) is recorded and refused.
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+      foreignRequests.push(url);
+      return route.abort();
+    });
+    context.on('request', (req) => {
+      const url = req.url();
+      if (!url.startsWith('file:') && !url.startsWith('data:') && !foreignRequests.includes(url)) foreignRequests.push(url);
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('shows every chart with marks, logs no error, requests nothing, and is screenshotted', async () => {
+    const page = await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    await page.goto(`file://${file}`);
+    await page.waitForLoadState('load');
+
+    await expect(page.locator('header.verdict.fail h1').textContent()).resolves.toBe('✗ 8 of 8 tensors fail');
+    await expect(page.locator('#checks tbody tr').count()).resolves.toBe(8);
+
+    // Each chart, as the browser laid it out: its marks exist and take up space.
+    const charts = await page.$$eval('svg.chart', (svgs) => svgs.map((svg) => ({
+      kind: svg.getAttribute('data-chart'),
+      marks: [...svg.querySelectorAll('.mark')].filter((m) => {
+        const b = (m as SVGGraphicsElement).getBBox();
+        return b.width > 0 && b.height > 0;
+      }).length,
+      width: svg.getBoundingClientRect().width,
+      height: svg.getBoundingClientRect().height,
+    })));
+    const kinds = charts.map((c) => c.kind);
+    expect(kinds.filter((k) => k === 'gradient-flow')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'relative-error')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'scatter')).toHaveLength(8);
+    expect(kinds.filter((k) => k === 'histogram')).toHaveLength(4);
+    for (const c of charts) {
+      expect(c.width, `${c.kind} width`).toBeGreaterThan(200);
+      expect(c.height, `${c.kind} height`).toBeGreaterThan(100);
+    }
+    const marks = (kind: string) => charts.filter((c) => c.kind === kind).map((c) => c.marks);
+    expect(marks('gradient-flow')).toEqual([8]); // 4 layers × (analytic, numeric)
+    expect(marks('relative-error')).toEqual([8]); // one per tensor
+    expect(marks('scatter')).toEqual([16, 8, 48, 6, 24, 4, 4, 1]); // one per element of W1, b1, … b4
+    for (const n of marks('histogram')) expect(n).toBeGreaterThan(0);
+
+    // Text in the charts is laid out in a real font (not zero-width boxes).
+    const labelWidth = await page.$eval('svg[data-chart="gradient-flow"] text', (t) => (t as SVGTextElement).getComputedTextLength());
+    expect(labelWidth).toBeGreaterThan(10);
+
+    expect(consoleErrors).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+
+    // The README's screenshot: from the verdict down to the end of the relative-error chart.
+    const shot = join(outDir, 'report.png');
+    const errors = (await page.locator('#relative-error').boundingBox())!;
+    const height = Math.ceil(errors.y + errors.height + 16);
+    await page.setViewportSize({ width: 1120, height });
+    await page.screenshot({ path: shot, clip: { x: 0, y: 0, width: 1120, height } });
+    await page.screenshot({ path: join(outDir, 'report-full.png'), fullPage: true });
+    expect(existsSync(shot)).toBe(true);
+    if (process.env.BACKPROP_CHECK_UPDATE_SCREENSHOT === '1') copyFileSync(shot, join(root, 'docs/report.png'));
+  });
+});
