@@ -83,7 +83,7 @@ describe('execGradients', () => {
   });
 
   it.each([
-    ['a non-zero exit, quoting the last lines of stderr', 'echo one >&2; echo two >&2; echo three >&2; echo four >&2; exit 3',
+    ['a non-zero exit, quoting the last lines of stderr', 'echo one >&2; echo two >&2; echo three >&2; echo "  ^^^^" >&2; echo four >&2; exit 3',
       'expected the program to print its gradients as JSON on stdout and exit with status 0 within 20 s; found exit status 3. Its stderr ended with: "two | three | four".'],
     ['a command the shell cannot find', 'no-such-program-bpc',
       'expected the program to print its gradients as JSON on stdout and exit with status 0 within 20 s; found exit status 127. The shell could not find the command. Its stderr ended with: "/bin/sh: 1: no-such-program-bpc: not found".'],

@@ -39,7 +39,7 @@ describe('renderMarkdown', () => {
       '#### Findings',
       '',
       '- **error** `wrong-activation-derivative` (layer 2 W2): dZ = dA \\* (1 - Z\\*\\*2) uses the pre-activation \\| not a\\_2',
-      '  *fix:* use dA \\* (1 - A\\*\\*2) \\<tanh\\>',
+      '  - *fix:* use dA \\* (1 - A\\*\\*2) \\<tanh\\>',
       '- **warning** `vanishing-gradients`: gradients shrink 10× per layer',
       '',
     ].join('\n'));

@@ -94,7 +94,8 @@ function jsonHint(text: string): string {
 
 /** " Its stderr ended with: "…"." — the last few lines the program wrote, or nothing. */
 function quoteStderr(tail: string): string {
-  const lines = tail.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  // (Python's caret lines, "^^^^", only point into the line above.)
+  const lines = tail.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !/^[\^~\s]+$/.test(l));
   if (lines.length === 0) return '';
   const last = lines.slice(-3).map((l) => (l.length > 200 ? `${l.slice(0, 197)}...` : l));
   return ` Its stderr ended with: "${last.join(' | ')}".`;

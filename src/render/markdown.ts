@@ -40,7 +40,7 @@ function status(s: Status): string {
 function finding(f: Finding): string[] {
   const where = [f.layer !== undefined ? `layer ${f.layer}` : '', f.param ?? ''].filter(Boolean).join(' ');
   const out = [`- **${f.severity}** \`${f.code.replace(/`/g, "'")}\`${where ? ` (${escape(where)})` : ''}: ${escape(f.message)}`];
-  if (f.fix) out.push(`  *fix:* ${escape(f.fix)}`);
+  if (f.fix) out.push(`  - *fix:* ${escape(f.fix)}`);
   return out;
 }
 
