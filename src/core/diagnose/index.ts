@@ -18,6 +18,7 @@ import {
 } from './mutations.js';
 
 export type { DeclaredFormulas } from './formulas.js';
+export type { FindingCode } from './explain.js';
 export { explain, FINDING_CODES, categoryOf, isFindingCode } from './explain.js';
 
 /** The Diagnose hook for check(); `declared` is the spec's backward block, when it has one. */

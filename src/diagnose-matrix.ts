@@ -1,0 +1,477 @@
+// The detection matrix: every mistake of the diagnosis catalogue, injected into every architecture
+// where it can be made, must make the check fail and be named with the right finding code at the
+// right layer. Mistakes reach backprop-check in two ways, and both are exercised:
+//   grads     gradients computed by a user's own backprop with the bug in it (as --grads/--exec
+//             deliver them); that backprop is written out below, independently of the diagnosis;
+//   declared  a `backward` block in net.json with the wrong formula (the formula mistakes only).
+// A second table swaps the hidden layer's derivative between every ordered pair of activations.
+// `npm run matrix` prints both; test/matrix.test.ts asserts that every cell is detected.
+import { pathToFileURL } from 'node:url';
+import { check, DEFAULT_OPTIONS, type GradientSource } from './core/check.js';
+import { categoryOf, diagnoser, type FindingCode } from './core/diagnose/index.js';
+import { compileFormula, type Fn } from './core/formula.js';
+import { forward } from './core/forward.js';
+import { initialise } from './core/init.js';
+import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type Params } from './core/model.js';
+import { Random } from './core/random.js';
+import type { Finding, Report } from './core/report.js';
+import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from './io/spec.js';
+
+// ---- a user's backprop, with a switch for each mistake ----------------------------------------
+
+/** What the injected mistake changes. `at` is the 1-based layer whose code has the bug. */
+export interface Injection {
+  at: number;
+  /** Replaces g' at layer `at`. */
+  derivative?: Fn;
+  /** Replaces dA_L, or dZ_L. */
+  outputGradient?: Fn;
+  outputDelta?: Fn;
+  /** The scale of dW / db at `at` instead of 1/m (mean) or 1 (sum). */
+  dWScale?: number;
+  dbScale?: number;
+  /** A factor on the whole dW at `at`. */
+  factor?: number;
+  /** The L2 term of dW at `at`. */
+  penalty?: 'none' | 'negated' | 'scaled' | 'sum';
+  penaltyScale?: number;
+  /** dW at `at` from fwd.A[index] or fwd.Z[index] instead of A_{at−1}. */
+  input?: { kind: 'A' | 'Z'; index: number };
+  transposed?: boolean;
+  /** dA_{at−1} from dZ_at: W·dZ, or dZ itself. */
+  backprop?: 'plain' | 'skip';
+  /** db at `at` = the sum over units and samples, in every element. */
+  dbAll?: boolean;
+}
+
+function matmul(A: Matrix, B: Matrix, transposeA = false, transposeB = false): Matrix {
+  const rows = transposeA ? A.cols : A.rows, inner = transposeA ? A.rows : A.cols;
+  const cols = transposeB ? B.rows : B.cols;
+  const at = (M: Matrix, i: number, j: number, t: boolean) => (t ? M.data[j * M.cols + i] : M.data[i * M.cols + j]);
+  const out = zeros(rows, cols);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      let s = 0;
+      for (let k = 0; k < inner; k++) s += at(A, i, k, transposeA) * at(B, k, j, transposeB);
+      out.data[i * cols + j] = s;
+    }
+  }
+  return out;
+}
+
+/** Backprop as a user writes it, NumPy style, with one mistake switched on. */
+export function userBackprop(model: Model, params: Params, X: Matrix, Y: Matrix, bug: Injection | null): Grads {
+  const fwd = forward(model, params, X, Y);
+  const L = model.layers.length, m = X.cols;
+  const s = model.reduction === 'mean' ? 1 / m : 1;
+  const c2 = 2 * l2Coefficient(model, m);
+  const here = (l: number) => bug !== null && bug.at === l;
+  const map = (M: Matrix, f: (v: number, i: number) => number): Matrix => ({ rows: M.rows, cols: M.cols, data: M.data.map(f) });
+
+  const A = (l: number) => fwd.A[l], Z = (l: number) => fwd.Z[l - 1];
+  /** dZ_l = dA_l ⊙ g'(Z_l), or the buggy derivative. */
+  const times = (l: number, dA: Matrix) => {
+    const g = model.layers[l - 1].activation, z = Z(l).data, a = A(l).data;
+    const d = here(l) && bug!.derivative ? bug!.derivative : (zz: number, aa: number) => g.derivative(zz, aa);
+    return map(dA, (v, i) => v * d(z[i], a[i], 0));
+  };
+
+  let dZ: Matrix;
+  const aL = A(L).data, zL = Z(L).data, y = Y.data;
+  const out = model.layers[L - 1];
+  if (bug?.outputDelta) {
+    dZ = map(A(L), (_v, i) => bug.outputDelta!(zL[i], aL[i], y[i]));
+  } else {
+    const dA = map(A(L), (_v, i) => (bug?.outputGradient ? bug.outputGradient(zL[i], aL[i], y[i]) : model.loss.gradient(aL[i], y[i])));
+    if (out.activation.columnwise && !(here(L) && bug!.derivative)) {
+      // Softmax: dZ_k = a_k·(dA_k − Σ_j a_j·dA_j) per sample.
+      dZ = zeros(out.units, m);
+      for (let c = 0; c < m; c++) {
+        let dot = 0;
+        for (let k = 0; k < out.units; k++) dot += aL[k * m + c] * dA.data[k * m + c];
+        for (let k = 0; k < out.units; k++) dZ.data[k * m + c] = aL[k * m + c] * (dA.data[k * m + c] - dot);
+      }
+    } else dZ = times(L, dA);
+  }
+
+  const dW: Matrix[] = [], db: (Matrix | null)[] = [];
+  for (let l = L; l >= 1; l--) {
+    const W = params.W[l - 1];
+    const bugged = here(l) ? bug! : null;
+    const input = bugged?.input ? (bugged.input.kind === 'A' ? fwd.A[bugged.input.index] : fwd.Z[bugged.input.index]) : A(l - 1);
+    const P = bugged?.transposed ? matmul(input, dZ, false, true) : matmul(dZ, input, false, true);
+    const sW = bugged?.dWScale ?? s, sb = bugged?.dbScale ?? s;
+    let total = 0;
+    for (const w of W.data) total += w;
+    const penalty = (w: number) => {
+      switch (bugged?.penalty) {
+        case 'none': return 0;
+        case 'negated': return -c2 * w;
+        case 'scaled': return bugged.penaltyScale! * c2 * w;
+        case 'sum': return c2 * total;
+        default: return c2 * w;
+      }
+    };
+    dW[l - 1] = map(P, (v, i) => (bugged?.factor ?? 1) * (sW * v + penalty(W.data[i])));
+    if (params.b[l - 1]) {
+      const rowSums = zeros(dZ.rows, 1);
+      for (let i = 0; i < dZ.rows; i++) for (let c = 0; c < m; c++) rowSums.data[i] += dZ.data[i * m + c];
+      const all = rowSums.data.reduce((x, v) => x + v, 0);
+      db[l - 1] = map(rowSums, (v) => sb * (bugged?.dbAll ? all : v));
+    } else db[l - 1] = null;
+    if (l > 1) {
+      let dA: Matrix;
+      if (bugged?.backprop === 'plain') dA = matmul(W, dZ);
+      else if (bugged?.backprop === 'skip') {
+        const units = model.layers[l - 2].units;
+        dA = zeros(units, m);
+        for (let i = 0; i < units; i++) for (let c = 0; c < m; c++) dA.data[i * m + c] = dZ.data[(dZ.rows === 1 ? 0 : i) * m + c];
+      } else dA = matmul(W, dZ, true);
+      dZ = times(l - 1, dA);
+    }
+  }
+  return { W: dW, b: db };
+}
+
+// ---- architectures ------------------------------------------------------------------------------
+
+type Output = { outputGradient: string } | { outputDelta: string };
+
+export interface Architecture {
+  name: string;
+  spec: Record<string, unknown>;
+  /** The 1-based layer at which each mistake is injected (absent: it cannot be made here). */
+  sites: Partial<Record<EntryId, number>>;
+  /** Another activation's derivative for the hidden swap site, and for the output layer. */
+  swapHidden: string;
+  swapOutput: string;
+  /** The site's own derivative at the wrong variable. */
+  wrongVariable: string;
+  output: { sign: Output; termSign: Output; missingTerm: Output };
+  /** For "dW from another layer's activation": which one, at the site. */
+  otherInput: { kind: 'A' | 'Z'; index: number };
+  samples: number;
+}
+
+const BCE_OUTPUT = {
+  sign: { outputGradient: 'y / a - (1 - y) / (1 - a)' },
+  termSign: { outputGradient: '-(y / a + (1 - y) / (1 - a))' },
+  missingTerm: { outputGradient: '-y / a' },
+};
+
+export const ARCHITECTURES: Architecture[] = [
+  {
+    name: 'tanh/sigmoid + BCE',
+    spec: { layers: [{ units: 4, activation: 'tanh' }, { units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 11 } },
+    sites: {
+      'swap-hidden': 2, 'swap-output': 3, 'wrong-variable': 1, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
+      'missing-1/m': 2, 'extra-1/m': 3, 'constant-factor': 2, 'input-own': 2, 'input-preact': 2, 'input-other-layer': 3,
+      transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 2, 'db-all': 2,
+    },
+    swapHidden: 'a * (1 - a)', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
+    output: BCE_OUTPUT,
+    otherInput: { kind: 'A', index: 1 },
+    samples: 24,
+  },
+  {
+    name: 'ReLU/softmax + CCE, L2',
+    spec: { layers: [{ units: 6, activation: 'relu' }, { units: 6, activation: 'elu' }, { units: 3, activation: 'softmax' }], loss: 'categorical_cross_entropy', l2: 0.3, init: { scheme: 'he', seed: 12 } },
+    sites: {
+      'swap-hidden': 1, 'swap-output': 3, 'wrong-variable': 2, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
+      'missing-1/m': 1, 'extra-1/m': 2, 'constant-factor': 3, 'l2-missing': 3, 'l2-sign': 2, 'l2-factor': 1, 'l2-form': 3,
+      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 3, 'db-all': 1,
+    },
+    swapHidden: '1 - a^2', swapOutput: 'a * (1 - a)', wrongVariable: 'min(z + 1, 1)',
+    output: { sign: { outputGradient: 'y / a' }, termSign: { outputDelta: 'a + y' }, missingTerm: { outputDelta: 'a' } },
+    otherInput: { kind: 'A', index: 1 },
+    samples: 24,
+  },
+  {
+    name: 'MSE regression, L2',
+    spec: { layers: [{ units: 5, activation: 'tanh' }, { units: 5, activation: 'softplus' }, { units: 2, activation: 'linear' }], loss: 'mean_squared_error', l2: 0.2, init: { scheme: 'xavier', seed: 13 } },
+    sites: {
+      'swap-hidden': 2, 'swap-output': 3, 'wrong-variable': 1, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
+      'missing-1/m': 3, 'extra-1/m': 1, 'constant-factor': 1, 'l2-missing': 1, 'l2-sign': 3, 'l2-factor': 2, 'l2-form': 2,
+      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 1, 'db-all': 3,
+    },
+    swapHidden: 'a * (1 - a)', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
+    output: { sign: { outputGradient: 'y - a' }, termSign: { outputGradient: 'a + y' }, missingTerm: { outputGradient: 'a' } },
+    otherInput: { kind: 'A', index: 1 },
+    samples: 24,
+  },
+  {
+    name: '6-layer deep net, L2',
+    spec: {
+      layers: [
+        { units: 6, activation: 'tanh' }, { units: 6, activation: { name: 'leaky_relu', alpha: 0.1 } }, { units: 6, activation: 'sigmoid' },
+        { units: 6, activation: 'elu' }, { units: 6, activation: 'tanh' }, { units: 1, activation: 'sigmoid' },
+      ],
+      loss: 'binary_cross_entropy', l2: 0.1, init: { scheme: 'xavier', seed: 14 },
+    },
+    sites: {
+      'swap-hidden': 3, 'swap-output': 6, 'wrong-variable': 5, 'output-sign': 6, 'output-term-sign': 6, 'output-missing-term': 6,
+      'missing-1/m': 4, 'extra-1/m': 2, 'constant-factor': 1, 'l2-missing': 2, 'l2-sign': 5, 'l2-factor': 3, 'l2-form': 4,
+      'input-own': 3, 'input-preact': 5, 'input-other-layer': 4, transposed: 4, 'W-not-WT': 4, 'skip-WT': 3, 'db-summed': 5, 'db-all': 2,
+    },
+    swapHidden: '1 - a^2', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
+    output: BCE_OUTPUT,
+    otherInput: { kind: 'A', index: 1 },
+    samples: 24,
+  },
+  {
+    name: 'tanh/sigmoid + BCE, sum, L2 coefficient',
+    spec: {
+      layers: [{ units: 4, activation: 'tanh' }, { units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }],
+      loss: 'binary_cross_entropy', reduction: 'sum', l2: { coefficient: 0.05 }, init: { scheme: 'xavier', seed: 15 },
+    },
+    sites: {
+      'swap-hidden': 1, 'swap-output': 3, 'wrong-variable': 2, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
+      'extra-1/m': 2, 'constant-factor': 2, 'l2-missing': 1, 'l2-sign': 2, 'l2-factor': 3, 'l2-form': 1,
+      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 1, 'db-all': 2,
+    },
+    swapHidden: 'a * (1 - a)', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
+    output: BCE_OUTPUT,
+    otherInput: { kind: 'A', index: 1 },
+    samples: 20,
+  },
+];
+
+// ---- the catalogue entries ----------------------------------------------------------------------
+
+export type EntryId =
+  | 'swap-hidden' | 'swap-output' | 'wrong-variable' | 'output-sign' | 'output-term-sign' | 'output-missing-term'
+  | 'missing-1/m' | 'extra-1/m' | 'constant-factor' | 'l2-missing' | 'l2-sign' | 'l2-factor' | 'l2-form'
+  | 'input-own' | 'input-preact' | 'input-other-layer' | 'transposed' | 'W-not-WT' | 'skip-WT' | 'db-summed' | 'db-all';
+
+interface Setup {
+  arch: Architecture;
+  model: Model;
+  /** The 1-based site. */
+  at: number;
+}
+
+interface EntrySpec {
+  id: EntryId;
+  name: string;
+  code: FindingCode;
+  /** The 1-based layer the finding must name (default: the site). */
+  reported?: (s: Setup) => number;
+  grads: (s: Setup) => Injection;
+  /** The same mistake as a declared backward block, for formula mistakes. */
+  declared?: (s: Setup) => Record<string, unknown> | null;
+}
+
+const fn = (text: string): Fn => compileFormula(text, ['z', 'a', 'y']).fn;
+const derivatives = (s: Setup, text: string) => s.model.layers.map((_x, l) => (l === s.at - 1 ? text : null));
+const outputInjection = (o: Output): Partial<Injection> =>
+  'outputGradient' in o ? { outputGradient: fn(o.outputGradient) } : { outputDelta: fn(o.outputDelta) };
+const mean = (s: Setup) => s.model.reduction === 'mean';
+const m = (s: Setup) => s.arch.samples;
+
+export const ENTRIES: EntrySpec[] = [
+  { id: 'swap-hidden', name: 'activation-derivative swap (hidden layer)', code: 'wrong-activation-derivative',
+    grads: (s) => ({ at: s.at, derivative: fn(s.arch.swapHidden) }),
+    declared: (s) => ({ activationDerivatives: derivatives(s, s.arch.swapHidden) }) },
+  { id: 'swap-output', name: 'activation-derivative swap (output layer)', code: 'wrong-activation-derivative',
+    grads: (s) => ({ at: s.at, derivative: fn(s.arch.swapOutput) }),
+    declared: (s) => ({ activationDerivatives: derivatives(s, s.arch.swapOutput) }) },
+  { id: 'wrong-variable', name: 'derivative of the wrong variable (z vs a)', code: 'derivative-of-wrong-variable',
+    grads: (s) => ({ at: s.at, derivative: fn(s.arch.wrongVariable) }),
+    declared: (s) => ({ activationDerivatives: derivatives(s, s.arch.wrongVariable) }) },
+  { id: 'output-sign', name: 'output gradient: sign flipped', code: 'wrong-output-gradient',
+    grads: (s) => ({ at: s.at, ...outputInjection(s.arch.output.sign) }), declared: (s) => s.arch.output.sign },
+  { id: 'output-term-sign', name: 'output gradient: a term’s sign flipped', code: 'wrong-output-gradient',
+    grads: (s) => ({ at: s.at, ...outputInjection(s.arch.output.termSign) }), declared: (s) => s.arch.output.termSign },
+  { id: 'output-missing-term', name: 'output gradient: a term missing', code: 'wrong-output-gradient',
+    grads: (s) => ({ at: s.at, ...outputInjection(s.arch.output.missingTerm) }), declared: (s) => s.arch.output.missingTerm },
+  { id: 'missing-1/m', name: 'missing 1/m', code: 'wrong-reduction',
+    grads: (s) => ({ at: s.at, dWScale: 1, dbScale: 1 }), declared: (s) => (mean(s) ? { reduction: 'sum' } : null) },
+  { id: 'extra-1/m', name: 'extra 1/m', code: 'wrong-reduction',
+    grads: (s) => ({ at: s.at, dWScale: (mean(s) ? 1 / m(s) : 1) / m(s), dbScale: (mean(s) ? 1 / m(s) : 1) / m(s) }),
+    declared: (s) => (mean(s) ? null : { reduction: 'mean' }) },
+  { id: 'constant-factor', name: 'constant factor k on one tensor', code: 'constant-factor',
+    grads: (s) => ({ at: s.at, factor: -0.37 }) },
+  { id: 'l2-missing', name: 'L2 term missing', code: 'missing-l2-gradient',
+    grads: (s) => ({ at: s.at, penalty: 'none' }), declared: () => ({ l2: false }) },
+  { id: 'l2-sign', name: 'L2 term of the wrong sign', code: 'wrong-l2-gradient',
+    grads: (s) => ({ at: s.at, penalty: 'negated' }) },
+  { id: 'l2-factor', name: 'L2 term of the wrong factor (λ·W, or λ/2·W with sum)', code: 'wrong-l2-gradient',
+    grads: (s) => ({ at: s.at, penalty: 'scaled', penaltyScale: mean(s) ? m(s) : 0.5 }) },
+  { id: 'l2-form', name: 'L2 term of the wrong form (λ·ΣW)', code: 'wrong-l2-gradient',
+    grads: (s) => ({ at: s.at, penalty: 'sum' }) },
+  { id: 'input-own', name: 'dW from the layer’s own output', code: 'wrong-input-activation',
+    grads: (s) => ({ at: s.at, input: { kind: 'A', index: s.at } }) },
+  { id: 'input-preact', name: 'dW from the previous pre-activation Z', code: 'wrong-input-activation',
+    grads: (s) => ({ at: s.at, input: { kind: 'Z', index: s.at - 2 } }) },
+  { id: 'input-other-layer', name: 'dW from another layer’s activation', code: 'wrong-input-activation',
+    grads: (s) => ({ at: s.at, input: s.arch.otherInput }) },
+  { id: 'transposed', name: 'dW transposed (square layer)', code: 'transposed-gradient',
+    grads: (s) => ({ at: s.at, transposed: true }) },
+  { id: 'W-not-WT', name: 'dA_prev with W instead of Wᵀ (square layer)', code: 'wrong-backprop-weight',
+    reported: (s) => s.at - 1, grads: (s) => ({ at: s.at, backprop: 'plain' }) },
+  { id: 'skip-WT', name: 'hidden delta skips Wᵀ', code: 'wrong-backprop-weight',
+    reported: (s) => s.at - 1, grads: (s) => ({ at: s.at, backprop: 'skip' }) },
+  { id: 'db-summed', name: 'db summed where dW is averaged (or the reverse)', code: 'wrong-bias-gradient',
+    grads: (s) => ({ at: s.at, dbScale: mean(s) ? 1 : 1 / m(s) }) },
+  { id: 'db-all', name: 'db summed over units too (no axis)', code: 'wrong-bias-gradient',
+    grads: (s) => ({ at: s.at, dbAll: true }) },
+];
+
+// ---- running it ---------------------------------------------------------------------------------
+
+/** Seeded data for a model: standard normal features and targets that suit the loss. */
+export function dataFor(model: Model, m: number, seed: number): { X: Matrix; Y: Matrix } {
+  const rng = new Random(seed);
+  const X = zeros(model.inputs, m);
+  for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
+  const K = model.layers[model.layers.length - 1].units;
+  const Y = zeros(K, m);
+  for (let c = 0; c < m; c++) {
+    const x0 = X.data[c], x1 = X.data[(1 % model.inputs) * m + c];
+    if (model.loss.name === 'categorical_cross_entropy') Y.data[(Math.abs(Math.floor(2 * x0 + x1)) % K) * m + c] = 1;
+    else for (let k = 0; k < K; k++) {
+      Y.data[k * m + c] = model.loss.name === 'binary_cross_entropy' ? (x0 + 0.5 * x1 * (k + 1) > 0 ? 1 : 0) : Math.sin(x0) + 0.3 * (k + 1) * x1;
+    }
+  }
+  return { X, Y };
+}
+
+function build(spec: Record<string, unknown>, inputs: number, backward?: Record<string, unknown>) {
+  const loaded = parseSpec({ input: inputs, ...spec, ...(backward ? { backward } : {}) }, 'matrix');
+  return { model: withInputs(loaded.model, inputs), declared: loaded.declared };
+}
+
+export interface Cell {
+  detected: boolean;
+  /** Why not, or what was found. */
+  note: string;
+}
+
+function judge(report: Report, code: FindingCode, layer: number): Cell {
+  const named = (f: Finding) => f.layer === layer || ((f.evidence?.layers as number[] | undefined) ?? []).includes(layer);
+  const rootFindings = report.findings.filter((f) => categoryOf(f.code) === 'root');
+  const hit = rootFindings.find((f) => f.code === code && f.severity === 'error' && named(f));
+  const roots = rootFindings.map((f) => `${f.code}@${f.layer}`).join(', ');
+  if (report.ok) return { detected: false, note: 'the check passed' };
+  if (!hit) return { detected: false, note: `expected ${code}@${layer}; found ${roots || 'nothing'}` };
+  // The right finding, and no other root cause beside it.
+  if (rootFindings.length > 1) return { detected: false, note: `${code}@${layer}, but also ${roots}` };
+  return { detected: true, note: roots };
+}
+
+function runCheck(model: Model, params: Params, X: Matrix, Y: Matrix, gradients: GradientSource, declared: DeclaredBackward | null): Report {
+  return check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed: 1 }, diagnoser(declared));
+}
+
+export interface MatrixRow {
+  entry: EntrySpec;
+  channel: 'grads' | 'declared';
+  /** One cell per architecture; null where the mistake cannot be made. */
+  cells: (Cell | null)[];
+}
+
+export function detectionMatrix(): MatrixRow[] {
+  const rows: MatrixRow[] = [];
+  const prepared = ARCHITECTURES.map((arch, i) => {
+    const inputs = 3 + (i % 2);
+    const { model } = build(arch.spec, inputs);
+    const params = initialise(model);
+    return { arch, model, params, ...dataFor(model, arch.samples, 100 + i) };
+  });
+  for (const entry of ENTRIES) {
+    for (const channel of ['grads', 'declared'] as const) {
+      if (channel === 'declared' && !entry.declared) continue;
+      const cells = prepared.map(({ arch, model, params, X, Y }) => {
+        const at = arch.sites[entry.id];
+        if (at === undefined) return null;
+        const setup: Setup = { arch, model, at };
+        const layer = entry.reported?.(setup) ?? at;
+        if (channel === 'grads') {
+          const grads = userBackprop(model, params, X, Y, entry.grads(setup));
+          return judge(runCheck(model, params, X, Y, { source: 'grads', grads }, null), entry.code, layer);
+        }
+        const block = entry.declared!(setup);
+        if (!block) return null;
+        const { model: m2, declared } = build(arch.spec, model.inputs, block);
+        return judge(runCheck(m2, params, X, Y, { source: 'declared', plan: declaredPlan(m2, declared!) }, declared), entry.code, layer);
+      });
+      if (cells.some((c) => c !== null)) rows.push({ entry, channel, cells });
+    }
+  }
+  return rows;
+}
+
+/** Each supported activation's derivative as users write it (mathjs has no comparisons). */
+export const NATURAL_DERIVATIVES: Record<string, string> = {
+  sigmoid: 'a * (1 - a)',
+  tanh: '1 - a^2',
+  relu: '(1 + sign(z)) / 2',
+  leaky_relu: '(1.01 + 0.99 * sign(z)) / 2',
+  linear: '1',
+  softplus: 'sigmoid(z)',
+  elu: 'min(a + 1, 1)',
+};
+export const PAIR_ACTIVATIONS = Object.keys(NATURAL_DERIVATIVES);
+
+/** pairs[g][h]: a hidden `g` layer multiplied by h's derivative, through both channels. */
+export function pairMatrix(): { g: string; cells: { h: string; grads: Cell | null; declared: Cell | null }[] }[] {
+  return PAIR_ACTIVATIONS.map((g, gi) => {
+    const spec = {
+      layers: [{ units: 5, activation: g }, { units: 1, activation: 'sigmoid' }],
+      loss: 'binary_cross_entropy', init: { scheme: /relu/.test(g) ? 'he' : 'xavier', seed: 20 + gi },
+    };
+    const { model } = build(spec, 3);
+    const params = initialise(model);
+    const { X, Y } = dataFor(model, 24, 200 + gi);
+    return {
+      g,
+      cells: PAIR_ACTIVATIONS.map((h) => {
+        if (h === g) return { h, grads: null, declared: null };
+        const text = NATURAL_DERIVATIVES[h];
+        const grads = userBackprop(model, params, X, Y, { at: 1, derivative: fn(text) });
+        const viaGrads = judge(runCheck(model, params, X, Y, { source: 'grads', grads }, null), 'wrong-activation-derivative', 1);
+        const { model: m2, declared } = build(spec, 3, { activationDerivatives: [text, null] });
+        const viaDeclared = judge(runCheck(m2, params, X, Y, { source: 'declared', plan: declaredPlan(m2, declared!) }, declared), 'wrong-activation-derivative', 1);
+        return { h, grads: viaGrads, declared: viaDeclared };
+      }),
+    };
+  });
+}
+
+// ---- printing -----------------------------------------------------------------------------------
+
+const mark = (c: Cell | null) => (c === null ? '·' : c.detected ? '✓' : '✗');
+
+export function renderMatrix(rows: MatrixRow[], pairs: ReturnType<typeof pairMatrix>): { text: string; detected: number; total: number } {
+  let detected = 0, total = 0;
+  const count = (c: Cell | null) => { if (c) { total++; if (c.detected) detected++; } };
+  const lines: string[] = [];
+  lines.push('Detection matrix: each catalogued mistake injected into each architecture (✓ detected: the check fails and the');
+  lines.push('right code is reported at the right layer, as the only root cause; ✗ missed; · cannot be made there).', '');
+  ARCHITECTURES.forEach((a, i) => lines.push(`  [${String.fromCharCode(65 + i)}] ${a.name}`));
+  lines.push('');
+  const width = Math.max(...rows.map((r) => `${r.entry.name} (${r.channel})`.length));
+  lines.push(`${'mistake (delivered as)'.padEnd(width)}  code                          ${ARCHITECTURES.map((_a, i) => String.fromCharCode(65 + i)).join(' ')}`);
+  for (const r of rows) {
+    r.cells.forEach(count);
+    lines.push(`${`${r.entry.name} (${r.channel})`.padEnd(width)}  ${r.entry.code.padEnd(28)}  ${r.cells.map(mark).join(' ')}`);
+  }
+  const misses = rows.flatMap((r) => r.cells.map((c, i) => (c && !c.detected ? `  ${r.entry.id} (${r.channel}) in [${String.fromCharCode(65 + i)}]: ${c.note}` : ''))).filter(Boolean);
+  lines.push('', 'Activation-derivative swaps: a hidden layer g multiplied by h\'s derivative (grads/declared).', '');
+  lines.push(`${'g \\ h'.padEnd(12)}${PAIR_ACTIVATIONS.map((h) => h.padEnd(12)).join('')}`);
+  for (const p of pairs) {
+    lines.push(`${p.g.padEnd(12)}${p.cells.map((c) => { count(c.grads); count(c.declared); return (c.grads ? `${mark(c.grads)}/${mark(c.declared)}` : '·').padEnd(12); }).join('')}`);
+    for (const c of p.cells) for (const [ch, cell] of [['grads', c.grads], ['declared', c.declared]] as const) {
+      if (cell && !cell.detected) misses.push(`  swap ${p.g} → ${c.h} (${ch}): ${cell.note}`);
+    }
+  }
+  lines.push('', `${detected} of ${total} detected (${((100 * detected) / Math.max(1, total)).toFixed(1)}%).`);
+  if (misses.length > 0) lines.push('Missed:', ...misses);
+  return { text: lines.join('\n') + '\n', detected, total };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = renderMatrix(detectionMatrix(), pairMatrix());
+  process.stdout.write(result.text);
+  process.exitCode = result.detected === result.total ? 0 : 1;
+}
