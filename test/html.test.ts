@@ -1,5 +1,9 @@
 // The HTML report as text: self-contained (nothing to fetch), every user string escaped, and every
 // section and chart there, on a hand-made report and on the seed fixture's real one.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../src/core/report.js';
 import { loadSpec } from '../src/io/spec.js';
@@ -120,5 +124,29 @@ describe('the seed fixture’s report', () => {
     for (const c of seed.checks) expect(c.values?.analytic).toHaveLength(c.checked);
     expect(html).toContain('&quot;activationDerivatives&quot;');
     expect(html).not.toMatch(/https?:|<script|<link|<[^>]*\ssrc=/i);
+  });
+});
+
+describe('--report on the command line (the built binary)', () => {
+  const root = new URL('..', import.meta.url).pathname;
+  const cli = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/xor/net.json', 'fixtures/xor/data.csv', ...args], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
+  });
+
+  it('writes the report in addition to the usual output', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bpc-report-')), 'xor.html');
+    const r = cli(['--report', file, '--format', 'json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).ok).toBe(true);
+    expect(r.stderr).toBe(`backprop-check: wrote the HTML report to ${file}\n`);
+    expect(readFileSync(file, 'utf8')).toMatch(/^<!doctype html>[\s\S]*✓ all 4 tensors pass[\s\S]*<\/html>\n$/);
+  });
+
+  it('an unwritable path is exit 2 with one line naming it, and nothing on stdout', () => {
+    const r = cli(['--report', '/nonexistent-folder/r.html']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('backprop-check: command line, --report: expected an HTML file that can be written; found "/nonexistent-folder/r.html": its folder does not exist.\n');
+    expect(cli(['--report', tmpdir()]).stderr).toContain(`found "${tmpdir()}": it is a folder.`);
   });
 });
