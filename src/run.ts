@@ -1,6 +1,6 @@
 // From file names and settings to a Report: loads and validates every input at the boundary,
 // then hands plain objects to the pure core. The CLI and the library API both call this.
-import { check, DEFAULT_OPTIONS, type CheckOptions, type GradientSource } from './core/check.js';
+import { DEFAULT_OPTIONS, type CheckOptions, type GradientSource } from './core/check.js';
 import { correctPlan } from './core/backward.js';
 import { diagnoser } from './core/diagnose/index.js';
 import { initialise } from './core/init.js';
@@ -11,6 +11,7 @@ import { UserError } from './io/errors.js';
 import { execGradients, execPayload, functionGradients, type BackpropFunction } from './io/exec.js';
 import { declaredPlan, loadSpec, withInputs, type LoadedSpec } from './io/spec.js';
 import { loadTensors } from './io/tensors.js';
+import { checkAsync } from './workers.js';
 
 export interface RunOptions extends Partial<CheckOptions> {
   net: string;
@@ -83,7 +84,8 @@ export async function run(options: RunOptions): Promise<Report> {
   const loaded = load(options);
   const settings: CheckOptions = { ...DEFAULT_OPTIONS, ...definedOnly(options) };
   const gradients = await gradientSource(loaded, options);
-  return check(
+  // check() itself, on worker threads when large, yielding to the event loop so Ctrl-C can stop it.
+  return checkAsync(
     { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients },
     settings,
     diagnoser(loaded.spec.declared),

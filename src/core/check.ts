@@ -67,19 +67,27 @@ export interface RowJob {
   h: number;
 }
 
+/** One step of checkSteps: a tensor's row jobs, and the elements done before them out of the total. */
+export interface CheckStep {
+  jobs: RowJob[];
+  done: number;
+  total: number;
+}
+
 export function check(input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose): Report {
   const steps = checkSteps(input, options, diagnose);
   for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
 }
 
 /**
- * check() one step at a time, for a driver that runs the numeric work elsewhere (worker threads)
- * or gives the event loop a turn in between: each step yields the row jobs it needs next and takes
- * their element differences back, or computes them itself when given nothing.
+ * check() one tensor at a time, for a driver that runs the numeric work elsewhere (worker threads)
+ * or gives the event loop a turn in between: each step yields a tensor's row jobs and takes their
+ * element differences back, or computes them itself when given nothing. A driver that stopped
+ * early (options.shouldStop) leaves the jobs it did not run undefined.
  */
 export function* checkSteps(
   input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose,
-): Generator<RowJob[], Report, ElementDifference[][] | undefined> {
+): Generator<CheckStep, Report, (ElementDifference[] | undefined)[] | undefined> {
   const { model, params, X, Y } = input;
   const fwd = forward(model, params, X, Y);
   const correct = backward(model, params, fwd, Y, correctPlan(model));
@@ -105,17 +113,20 @@ export function* checkSteps(
     let result: { check: TensorCheck; stopped: boolean };
     if (plan.kind === 'directions') {
       result = checkDirections(fd, p, g.value, plan.directions, options, () => { done++; tick(done); return options.shouldStop?.() ?? false; });
-      yield [];
+      yield { jobs: [], done, total };
     } else {
       const values = new Float64Array(rows * cols);
       const checkedMask = new Uint8Array(rows * cols);
       const kinks = new Uint8Array(rows * cols);
       let halted = false;
-      for (const chunk of rowChunks(plan.elements, cols, total)) {
-        if (options.shouldStop?.()) { halted = true; break; }
-        const jobs = chunk.map(({ row, columns }) => ({ layer: p.layer, kind: p.kind, row, cols: columns, h: options.epsilon }));
-        const results = (yield jobs) ?? jobs.map((j) => fd.elements(j.layer, j.kind, j.row, j.cols, j.h));
-        jobs.forEach((job, k) => results[k].forEach((d, n) => {
+      const jobs = rowJobs(p, plan.elements, options.epsilon);
+      const given = yield { jobs, done, total };
+      for (let k = 0; k < jobs.length; k++) {
+        if (!given && options.shouldStop?.()) { halted = true; break; }
+        const job = jobs[k];
+        const ds = given ? given[k] : fd.elements(job.layer, job.kind, job.row, job.cols, job.h);
+        if (!ds) { halted = true; continue; }
+        ds.forEach((d, n) => {
           const flat = job.row * cols + job.cols[n];
           // At a kink every value between the one-sided quotients is a valid derivative:
           // compare with the one nearest to the gradient under test.
@@ -124,7 +135,7 @@ export function* checkSteps(
           checkedMask[flat] = 1;
           kinks[flat] = d.kink ? 1 : 0;
           done++;
-        }));
+        });
         tick(done);
       }
       numeric.set(p.name, { values, checked: checkedMask, kinks });
@@ -259,22 +270,16 @@ function comparedValues(g: ArrayLike<number>, gHat: ArrayLike<number>, include: 
   return { analytic, numeric };
 }
 
-/**
- * The elements of one tensor (sorted flat indices) as chunks of whole rows: each row is computed
- * as one batch, and a chunk (about 1/64 of all the elements, in multiples of 4 rows so that worker
- * threads share it evenly) is the unit between progress reports and stop checks.
- */
-function rowChunks(elements: number[], cols: number, total: number): { row: number; columns: number[] }[][] {
-  const rows: { row: number; columns: number[] }[] = [];
+/** The elements of one tensor (sorted flat indices) as row jobs: each row is computed as one batch. */
+function rowJobs(p: NamedTensor, elements: number[], h: number): RowJob[] {
+  const cols = p.value.cols;
+  const jobs: RowJob[] = [];
   for (const flat of elements) {
     const row = Math.floor(flat / cols);
-    if (rows.length === 0 || rows[rows.length - 1].row !== row) rows.push({ row, columns: [] });
-    rows[rows.length - 1].columns.push(flat % cols);
+    if (jobs.length === 0 || jobs[jobs.length - 1].row !== row) jobs.push({ layer: p.layer, kind: p.kind, row, cols: [], h });
+    jobs[jobs.length - 1].cols.push(flat % cols);
   }
-  const perChunk = 4 * Math.max(1, Math.ceil(total / 64 / cols / 4));
-  const chunks = [];
-  for (let i = 0; i < rows.length; i += perChunk) chunks.push(rows.slice(i, i + perChunk));
-  return chunks;
+  return jobs;
 }
 
 function progressTicker(options: CheckOptions, total: number): (done: number) => void {

@@ -28,6 +28,27 @@ export interface ElementDifference {
   refined: boolean;
 }
 
+/**
+ * Roughly the multiply-adds a full (or sample-mode) check costs: each element's two perturbations
+ * carried through the layers after it, for every sample. For budgets: whether worker threads pay
+ * off, how long a check will take.
+ */
+export function checkWork(model: Model, samples: number, options: { mode: string; samples: number }): number {
+  const L = model.layers.length;
+  let work = 0;
+  for (let l = 0; l < L; l++) {
+    const layer = model.layers[l];
+    // Layer l+1 sees a rank-1 change, the ones after it dense changes, then the loss.
+    let after = model.layers[L - 1].units;
+    if (l + 1 < L) after += model.layers[l + 1].units;
+    for (let k = l + 2; k < L; k++) after += model.layers[k].units * model.layers[k].inputs;
+    const W = layer.units * layer.inputs, b = layer.bias ? layer.units : 0;
+    const elements = options.mode === 'full' ? W + b : Math.min(options.samples, W) + Math.min(options.samples, b);
+    work += elements * 2 * samples * after;
+  }
+  return work;
+}
+
 /** Each refinement divides the step by 10; six of them go from 1e-6 to 1e-12. */
 const MAX_REFINEMENTS = 6;
 

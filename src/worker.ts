@@ -1,0 +1,22 @@
+// A worker thread of WorkerPool (workers.ts): rebuilds the model by name, runs the forward pass,
+// and answers each message, a list of row jobs, with their element differences.
+import { parentPort, workerData } from 'node:worker_threads';
+import { forward } from './core/forward.js';
+import { namedLoss } from './core/losses.js';
+import type { Model } from './core/model.js';
+import { FiniteDifferences } from './core/numeric.js';
+import type { RowJob } from './core/check.js';
+import { activationByName, pack, type WorkerInput } from './workers.js';
+
+const input = workerData as WorkerInput;
+const model: Model = {
+  ...input.model,
+  layers: input.model.layers.map((l) => ({ ...l, activation: activationByName(l.activation)! })),
+  loss: namedLoss(input.model.loss)!,
+};
+const fd = new FiniteDifferences(model, input.params, forward(model, input.params, input.X, input.Y), input.Y);
+
+parentPort!.on('message', (jobs: RowJob[]) => {
+  const packed = jobs.map((j) => pack(fd.elements(j.layer, j.kind, j.row, j.cols, j.h)));
+  parentPort!.postMessage(packed, packed.flatMap((p) => [p.numeric.buffer, p.spread.buffer, p.kink.buffer, p.refined.buffer] as ArrayBuffer[]));
+});

@@ -1,0 +1,199 @@
+// check() for the command line: the same report, but the row jobs of a large check run on worker
+// threads, and the event loop gets a turn between steps either way, so that Ctrl-C (SIGINT) can
+// stop a long check and print what was done.
+//
+// The numbers do not depend on the thread count: every element is computed by the same code
+// (FiniteDifferences.elements) from the same inputs, whichever thread runs it, and the results
+// go back to their own places. Worker threads are used only when the model can be rebuilt by name
+// on the other side (every built-in activation and loss; custom formulas stay in this thread) and
+// when the work is large enough to pay for starting them.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { elu, leakyRelu, namedActivation, type Activation } from './core/activations.js';
+import { checkSteps, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type Diagnose, type RowJob } from './core/check.js';
+import type { Model, Params, Matrix } from './core/model.js';
+import { namedLoss } from './core/losses.js';
+import { forward } from './core/forward.js';
+import { checkWork, FiniteDifferences, type ElementDifference } from './core/numeric.js';
+import type { Report } from './core/report.js';
+
+/** Below this many multiply-adds (see checkWork) a check takes well under a second on one thread. */
+const THREADS_FROM_WORK = 5e7;
+/** Longest stretch of work in this thread before the event loop gets a turn, in ms. */
+const TURN_EVERY_MS = 50;
+
+/** What a worker needs to rebuild the model and its forward pass: plain, cloneable data. */
+export interface WorkerInput {
+  model: Omit<Model, 'layers' | 'loss'> & { layers: { units: number; inputs: number; bias: boolean; activation: string }[]; loss: string };
+  params: Params;
+  X: Matrix;
+  Y: Matrix;
+}
+
+/** The element differences of one row job, packed for postMessage. */
+export interface PackedRow {
+  numeric: Float64Array;
+  spread: Float64Array;
+  kink: Uint8Array;
+  refined: Uint8Array;
+}
+
+export function pack(ds: ElementDifference[]): PackedRow {
+  const n = ds.length;
+  const out = { numeric: new Float64Array(n), spread: new Float64Array(n), kink: new Uint8Array(n), refined: new Uint8Array(n) };
+  ds.forEach((d, k) => {
+    out.numeric[k] = d.numeric;
+    out.spread[k] = d.spread;
+    out.kink[k] = d.kink ? 1 : 0;
+    out.refined[k] = d.refined ? 1 : 0;
+  });
+  return out;
+}
+
+function unpack(p: PackedRow): ElementDifference[] {
+  return Array.from(p.numeric, (numeric, k) => ({ numeric, spread: p.spread[k], kink: p.kink[k] === 1, refined: p.refined[k] === 1 }));
+}
+
+/** A built-in activation from its record's name: "relu", "leaky_relu(0.1)", "elu(0.5)" …; custom ones are not. */
+export function activationByName(name: string): Activation | undefined {
+  const alpha = /^(leaky_relu|elu)\((.+)\)$/.exec(name);
+  if (alpha) return alpha[1] === 'elu' ? elu(Number(alpha[2])) : leakyRelu(Number(alpha[2]));
+  return namedActivation(name);
+}
+
+/** The model as names, or null when some record cannot be rebuilt from its name (custom formulas). */
+export function describe(input: CheckInput): WorkerInput | null {
+  const { model } = input;
+  const layers = [];
+  for (const layer of model.layers) {
+    const again = activationByName(layer.activation.name);
+    if (!again || again.name !== layer.activation.name || layer.activation.name.startsWith('expr(')) return null;
+    layers.push({ units: layer.units, inputs: layer.inputs, bias: layer.bias, activation: layer.activation.name });
+  }
+  if (namedLoss(model.loss.name) !== model.loss) return null;
+  return { model: { ...model, layers, loss: model.loss.name }, params: input.params, X: input.X, Y: input.Y };
+}
+
+/** Worker threads that each hold the model and answer row jobs with packed element differences. */
+export class WorkerPool {
+  private readonly workers: Worker[];
+  private failure: Error | null = null;
+
+  constructor(input: WorkerInput, threads: number) {
+    const script = new URL('./worker.js', import.meta.url);
+    this.workers = Array.from({ length: threads }, () => new Worker(script, { workerData: input }));
+    for (const w of this.workers) w.on('error', (e) => { this.failure = e; });
+  }
+
+  /**
+   * The jobs' element differences, in the jobs' order; the jobs are shared out in groups as
+   * workers come free. Once `shouldStop` says so no further group starts, and the jobs not run
+   * stay undefined. `progress` hears the elements done so far.
+   */
+  async run(jobs: RowJob[], shouldStop: () => boolean, progress: (elements: number) => void): Promise<(ElementDifference[] | undefined)[]> {
+    const results: (ElementDifference[] | undefined)[] = new Array(jobs.length);
+    // About eight groups per worker: few messages, and an even share at the end.
+    const elements = jobs.reduce((n, j) => n + j.cols.length, 0);
+    const target = Math.max(1, Math.ceil(elements / (8 * this.workers.length)));
+    const groups: number[][] = [];
+    let group: number[] = [], size = 0;
+    jobs.forEach((job, k) => {
+      group.push(k);
+      size += job.cols.length;
+      if (size >= target) { groups.push(group); group = []; size = 0; }
+    });
+    if (group.length > 0) groups.push(group);
+
+    let next = 0, done = 0;
+    const drive = async (worker: Worker): Promise<void> => {
+      while (next < groups.length && !shouldStop()) {
+        const mine = groups[next++];
+        const packed = await this.ask(worker, mine.map((k) => jobs[k]));
+        mine.forEach((k, i) => { results[k] = unpack(packed[i]); done += jobs[k].cols.length; });
+        progress(done);
+      }
+    };
+    await Promise.all(this.workers.map(drive));
+    return results;
+  }
+
+  private ask(worker: Worker, jobs: RowJob[]): Promise<PackedRow[]> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) { reject(this.failure); return; }
+      const onMessage = (packed: PackedRow[]) => { cleanup(); resolve(packed); };
+      const onError = (e: Error) => { cleanup(); reject(e); };
+      const onExit = (code: number) => { cleanup(); reject(new Error(`internal: a worker thread exited (${code}) with work pending`)); };
+      const cleanup = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(jobs);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Threads to use: BACKPROP_CHECK_THREADS if set (1 = this thread only), else the CPUs available. */
+export function threadCount(env: NodeJS.ProcessEnv = process.env): number {
+  const set = Number(env.BACKPROP_CHECK_THREADS);
+  return Number.isInteger(set) && set >= 1 ? set : availableParallelism();
+}
+
+/**
+ * check(input, options, diagnose), with worker threads for a large element-wise check and a turn
+ * of the event loop at least every 50 ms. `threads` defaults to threadCount().
+ */
+export async function checkAsync(
+  input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose, threads = threadCount(),
+): Promise<Report> {
+  const description = threads > 1 && options.mode !== 'directional' && checkWork(input.model, input.X.cols, options) >= THREADS_FROM_WORK
+    ? describe(input) : null;
+  const pool = description ? new WorkerPool(description, threads) : null;
+  const shouldStop = () => options.shouldStop?.() ?? false;
+  let here: FiniteDifferences | undefined;
+  try {
+    const steps = checkSteps(input, options, diagnose);
+    let step = steps.next();
+    while (!step.done) {
+      const { jobs, done, total } = step.value;
+      const progress = (n: number) => options.onProgress?.(done + n, total);
+      let given: (ElementDifference[] | undefined)[] | undefined;
+      if (jobs.length === 0) await turn();
+      else if (pool) given = await pool.run(jobs, shouldStop, progress);
+      else {
+        here ??= new FiniteDifferences(input.model, input.params, forward(input.model, input.params, input.X, input.Y), input.Y);
+        given = await runHere(here, jobs, shouldStop, progress);
+      }
+      step = steps.next(given);
+    }
+    return step.value;
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** The jobs in this thread, with a turn of the event loop every 50 ms. */
+async function runHere(
+  fd: FiniteDifferences, jobs: RowJob[], shouldStop: () => boolean, progress: (elements: number) => void,
+): Promise<(ElementDifference[] | undefined)[]> {
+  const results: (ElementDifference[] | undefined)[] = new Array(jobs.length);
+  let since = performance.now(), done = 0;
+  for (let k = 0; k < jobs.length && !shouldStop(); k++) {
+    const j = jobs[k];
+    results[k] = fd.elements(j.layer, j.kind, j.row, j.cols, j.h);
+    done += j.cols.length;
+    if (performance.now() - since > TURN_EVERY_MS) {
+      progress(done);
+      await turn();
+      since = performance.now();
+    }
+  }
+  return results;
+}
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
