@@ -1,6 +1,6 @@
 // The exec protocol (SPEC.md, "Exec protocol"): what the program reads, what it may print, and
 // every way it can fail — each a UserError naming the command and quoting the program's stderr.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,6 +155,18 @@ describe('--exec through run() and the CLI', () => {
     expect(await messageOf(run({ ...files, exec: 'true', grads: 'fixtures/npz/grads_xor.npz', params: 'fixtures/npz/f8_c.npz' }))).toBe(
       'command line, --exec: expected only one of --exec and --grads: each gives the gradients under test; found both.',
     );
+  });
+
+  it('stops the program’s process group when backprop-check itself is interrupted, then dies of the signal', async () => {
+    const pidFile = join(tmp, 'interrupted.pid');
+    const cli = spawn(process.execPath, [join(root, 'bin/backprop-check.js'), files.net, files.data, '--exec', `sleep 30 & echo $! > ${pidFile}; wait`], { cwd: root, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => cli.on('exit', (_code, signal) => resolve(signal)));
+    for (let i = 0; i < 300 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== ''); i++) await new Promise((r) => setTimeout(r, 100));
+    const pid = readFileSync(pidFile, 'utf8').trim();
+    expect(alive(pid)).toBe(true);
+    cli.kill('SIGINT');
+    expect(await exited).toBe('SIGINT');
+    expect(alive(pid)).toBe(false);
   });
 
   it('exits 2 with one paragraph for a protocol failure, the program’s stderr passed through first', () => {
