@@ -143,8 +143,9 @@ const SOFTMAX: Activation = {
 export function customActivation(source: string): Activation {
   const formula = compileFormula(source, ['z']);
   const d1 = differentiate(formula, 'z');
-  const d2 = differentiate(d1, 'z');
-  const d3 = differentiate(d2, 'z');
+  // Only d1's text is shown to users; d2 and d3 feed the Taylor series unsimplified.
+  const d2 = differentiate(d1, 'z', false);
+  const d3 = differentiate(d2, 'z', false);
   const f = (z: number) => formula.fn(z, 0, 0);
   return {
     name: `expr(${source})`,

@@ -247,11 +247,39 @@ function absOverSelfToSign(node: MathNode): MathNode {
   });
 }
 
-/** The symbolic derivative of a validated formula with respect to `variable`, compiled. */
-export function differentiate(formula: Formula, variable: Variable): Formula {
+/**
+ * mathjs cannot differentiate sign(u), whose derivative is 0 wherever it exists: each sign(…) is
+ * swapped for a symbol that mathjs treats as a constant (users cannot write such names), then put back.
+ */
+function hideSigns(node: MathNode, hidden: MathNode[]): MathNode {
+  return node.transform((child) => {
+    if (child.type !== 'FunctionNode' || (child as unknown as { fn: { name: string } }).fn.name !== 'sign') return child;
+    hidden.push(child);
+    return mathjs().parse(`sign__${hidden.length - 1}`);
+  });
+}
+
+function restoreSigns(node: MathNode, hidden: MathNode[]): MathNode {
+  return node.transform((child) => {
+    const m = child.type === 'SymbolNode' ? /^sign__(\d+)$/.exec((child as unknown as { name: string }).name) : null;
+    return m ? hidden[Number(m[1])].cloneDeep() : child;
+  });
+}
+
+/**
+ * The symbolic derivative of a validated formula with respect to `variable`, compiled.
+ * `simplify: false` skips mathjs's simplification, which costs seconds on the second and third
+ * derivatives of formulas such as sigmoid(z) * softplus(z); use it where nobody reads the text.
+ */
+export function differentiate(formula: Formula, variable: Variable, simplify = true): Formula {
   let node: MathNode;
   try {
-    node = absOverSelfToSign(mathjs().derivative(expandForDerivative(formula.node), variable));
+    // Differentiated unsimplified, so that d|u| = abs(u)/u·du keeps the form absOverSelfToSign
+    // recognises (simplify rewrites abs(0.8 z)/(0.8 z) as abs(0.8 z)/z, NaN at 0); simplified after.
+    const signs: MathNode[] = [];
+    const raw = mathjs().derivative(hideSigns(expandForDerivative(formula.node), signs), variable, { simplify: false });
+    node = absOverSelfToSign(restoreSigns(raw, signs));
+    if (simplify) node = mathjs().simplify(node);
   } catch (err) {
     throw new FormulaError(formula.source, `a formula whose derivative could not be taken (${(err as Error).message})`);
   }

@@ -46,8 +46,9 @@ const CATEGORICAL_CROSS_ENTROPY: Loss = {
 export function customLoss(source: string): Loss {
   const formula = compileFormula(source, ['a', 'y']);
   const d1 = differentiate(formula, 'a');
-  const d2 = differentiate(d1, 'a');
-  const d3 = differentiate(d2, 'a');
+  // Only d1's text is shown to users; d2 and d3 feed the Taylor series unsimplified.
+  const d2 = differentiate(d1, 'a', false);
+  const d3 = differentiate(d2, 'a', false);
   const value = (a: number, y: number) => formula.fn(0, a, y);
   return {
     name: `expr(${source})`,
