@@ -1,0 +1,117 @@
+// Gradients against an independent implementation: fixtures/golden/*.json are written by
+// scripts/golden.py with PyTorch float64 autograd (regenerate: /usr/bin/python3 scripts/golden.py).
+// For every case, our forward pass and correct backprop must agree with torch to 1e-10, and our
+// finite differences, checked against torch's gradients through check(), to 1e-8.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { backward, correctPlan } from '../src/core/backward.js';
+import { check } from '../src/core/check.js';
+import { forward } from '../src/core/forward.js';
+import { namedTensors, type Matrix } from '../src/core/model.js';
+import { parseSpec, withInputs } from '../src/io/spec.js';
+import { assemble, type RawTensors } from '../src/io/tensors.js';
+
+const dir = new URL('../fixtures/golden/', import.meta.url).pathname;
+const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+
+interface Golden {
+  name: string;
+  spec: unknown;
+  X: number[][];
+  Y: number[][];
+  params: Record<string, number[][]>;
+  loss: number;
+  grads: Record<string, number[][]>;
+}
+
+function matrix(rows: number[][]): Matrix {
+  const cols = rows[0].length;
+  return { rows: rows.length, cols, data: Float64Array.from(rows.flat()) };
+}
+
+function raw(tensors: Record<string, number[][]>): RawTensors {
+  return new Map(Object.entries(tensors).map(([name, rows]) => [name, { shape: [rows.length, rows[0].length], data: Float64Array.from(rows.flat()) }]));
+}
+
+const loaded = new Map<string, ReturnType<typeof loadUncached>>();
+/** Both tests of a file share one parse (custom formulas cost mathjs time). */
+function load(file: string) {
+  if (!loaded.has(file)) loaded.set(file, loadUncached(file));
+  return loaded.get(file)!;
+}
+
+function loadUncached(file: string) {
+  const g = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Golden;
+  const X = matrix(g.X), Y = matrix(g.Y);
+  const model = withInputs(parseSpec(g.spec, file).model, X.rows);
+  return {
+    g, X, Y, model,
+    params: assemble(raw(g.params), model, file, 'params'),
+    torchGrads: assemble(raw(g.grads), model, file, 'grads'),
+  };
+}
+
+/** ‖g − ĝ‖ / (‖g‖ + ‖ĝ‖), as SPEC.md defines a tensor's relative error. */
+function relativeError(a: Float64Array, b: Float64Array): number {
+  let diff = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i++) { diff += (a[i] - b[i]) ** 2; na += a[i] ** 2; nb += b[i] ** 2; }
+  const denom = Math.sqrt(na) + Math.sqrt(nb);
+  return denom === 0 ? 0 : Math.sqrt(diff) / denom;
+}
+
+/**
+ * The largest per-element error, each element relative to its own size. An element far below the
+ * tensor's largest is a sum whose terms cancelled, and its rounding is relative to those terms,
+ * so the denominator never drops below 1e-3 of the tensor's largest element.
+ */
+function worstElement(a: Float64Array, b: Float64Array): number {
+  let top = 0;
+  for (let i = 0; i < b.length; i++) top = Math.max(top, Math.abs(b[i]));
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const scale = Math.max(Math.abs(a[i]), Math.abs(b[i]), 1e-3 * top);
+    if (scale > 0) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
+  }
+  return worst;
+}
+
+describe('golden gradients from PyTorch (fixtures/golden)', () => {
+  it('the golden folder holds the cases', () => {
+    // Without this a missing folder would silently run no comparisons at all.
+    expect(existsSync(dir)).toBe(true);
+    expect(files.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(files)('%s: loss and correct backprop agree with torch to 1e-10', (file) => {
+    const { g, X, Y, model, params, torchGrads } = load(file);
+    const fwd = forward(model, params, X, Y);
+    expect(Math.abs(fwd.cost - g.loss) / Math.abs(g.loss)).toBeLessThanOrEqual(1e-10);
+
+    const ours = namedTensors(backward(model, params, fwd, Y, correctPlan(model)));
+    const theirs = namedTensors(torchGrads);
+    expect(ours.map((t) => t.name)).toEqual(theirs.map((t) => t.name));
+    expect(ours.length).toBe(Object.keys(g.grads).length);
+    ours.forEach((t, i) => {
+      const expected = theirs[i].value.data;
+      expect(Math.max(...expected.map(Math.abs)), `${t.name} is not all zeros`).toBeGreaterThan(0);
+      expect(relativeError(t.value.data, expected), `${t.name} relative error`).toBeLessThanOrEqual(1e-10);
+      expect(worstElement(t.value.data, expected), `${t.name} worst element`).toBeLessThanOrEqual(1e-10);
+    });
+  });
+
+  it.each(files)('%s: our finite differences agree with torch to 1e-8', (file) => {
+    const { model, params, X, Y, torchGrads } = load(file);
+    const report = check(
+      { model, params, X, Y, gradients: { source: 'grads', grads: torchGrads } },
+      { epsilon: 1e-6, tolerance: 1e-8, mode: 'full', seed: 1, samples: 10 },
+    );
+    expect(report.checks.map((c) => c.param)).toEqual(namedTensors(params).map((t) => t.name));
+    for (const c of report.checks) {
+      expect(c.checked, c.param).toBe(c.shape[0] * c.shape[1]);
+      expect(c.kinks, `${c.param} kinks`).toBe(0);
+      expect(c.relativeError, `${c.param} relative error`).toBeLessThanOrEqual(1e-8);
+    }
+    expect(report.ok).toBe(true);
+  });
+});
