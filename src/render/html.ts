@@ -3,6 +3,7 @@
 // from the user's files (spec, formulas, activation names, messages) is escaped.
 import type { Finding, LayerHealth, Report, Status, TensorCheck } from '../core/report.js';
 import { num, shape } from './format.js';
+import { CHECKED } from './table.js';
 import { COLORS, escapeXml as esc, gradientFlowChart, histogramChart, relativeErrorChart, scatterChart, type FlowPoint } from './svg.js';
 
 export interface HtmlContext {
@@ -56,7 +57,7 @@ const pill = (s: Status) => `<span class="pill ${s}">${STATUS_WORD[s]}</span>`;
 function header(report: Report, context: HtmlContext): string {
   const failed = report.checks.filter((c) => c.status === 'fail');
   const warned = report.checks.filter((c) => c.status === 'warn');
-  const what = { correct: 'the gradients of correct backprop for this spec', declared: 'the gradients from the backward formulas in net.json', grads: 'the gradients in your --grads file', exec: 'the gradients from your --exec program' }[report.source];
+  const what = CHECKED[report.source];
   let cls: Status, headline: string, detail: string;
   if (report.partial) {
     cls = 'warn'; headline = `Interrupted after ${report.checks.length} tensor${report.checks.length === 1 ? '' : 's'}`;

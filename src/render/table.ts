@@ -32,10 +32,16 @@ function statusText(s: Status, c: ChalkInstance): string {
 }
 
 /** One sentence on the outcome; also the verdict of the Markdown and JUnit reports (colour off). */
+/** What the gradients under test are, by the report's source. */
+export const CHECKED: Record<Report['source'], string> = {
+  correct: 'the gradients of correct backprop for this spec', declared: 'the gradients from the backward formulas in net.json',
+  grads: 'the gradients in your --grads file', exec: 'the gradients from your --exec program',
+};
+
 export function verdict(report: Report, c: ChalkInstance): string {
   const failed = report.checks.filter((x) => x.status === 'fail');
   const warned = report.checks.filter((x) => x.status === 'warn');
-  const what = { correct: 'the gradients of correct backprop for this spec', declared: 'the gradients from the backward formulas in net.json', grads: 'the gradients in your --grads file', exec: 'the gradients from your --exec program' }[report.source];
+  const what = CHECKED[report.source];
   const cost = `cost ${num(report.loss)}`;
   const settings = `ε=${num(report.settings.epsilon)}, tolerance ${num(report.settings.tolerance)}, ${report.settings.mode} mode`;
   if (report.partial) return c.yellow(`Interrupted: ${report.checks.length} tensor(s) checked so far (${cost}; ${settings}).`);
