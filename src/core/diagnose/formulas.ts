@@ -54,7 +54,11 @@ function layerPoints(net: Net, l: number, ys: number[] = [0]): Points {
   const Z = net.fwd.Z[l].data, A = net.fwd.A[l + 1].data;
   const last = l === net.model.layers.length - 1;
   const step = Math.max(1, Math.floor(Z.length / DATA_POINTS));
-  for (let i = 0; i < Z.length; i += step) { p.z.push(Z[i]); p.a.push(A[i]); p.y.push(last ? net.Y.data[i] : 0); }
+  for (let i = 0; i < Z.length; i += step) {
+    // Exactly at a kink any subgradient is right, so such a point cannot tell formulas apart.
+    if (g.kinks.includes(Z[i])) continue;
+    p.z.push(Z[i]); p.a.push(A[i]); p.y.push(last ? net.Y.data[i] : 0);
+  }
   return p;
 }
 
