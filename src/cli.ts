@@ -35,22 +35,66 @@ interface CliOptions {
   report?: string;
 }
 
-function positiveNumber(flag: string) {
+/** A decimal number (1e-6, 0.001); hex, "Infinity" and the empty string are not numbers here. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A positive number, below `below` (or at most `atMost`) when given. Messages read "expected …; found …". */
+function positiveNumber(_flag: string, limit: { below?: number; atMost?: number } = {}) {
+  const range = limit.below !== undefined ? ` below ${limit.below}` : limit.atMost !== undefined ? ` no larger than ${limit.atMost}` : '';
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
-      throw new InvalidArgumentError(`expected a positive number; found "${value}".`);
-    }
+    const ok = DECIMAL.test(value.trim()) && Number.isFinite(n) && n > 0 &&
+      (limit.below === undefined || n < limit.below) && (limit.atMost === undefined || n <= limit.atMost);
+    if (!ok) throw new InvalidArgumentError(`expected a positive number${range}; found "${value}".`);
     return n;
   };
 }
 
-function wholeNumber(min: number) {
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}; found "${value}".`);
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number ${range}; found "${value}".`);
     return n;
   };
+}
+
+/**
+ * Commander's own usage errors, reworded into the one-paragraph shape of every other input error:
+ * the place (a flag or the arguments), what was expected, what was found.
+ */
+export function usageError(e: CommanderError, args: readonly string[]): UserError {
+  const message = e.message.replace(/^error: /, '');
+  const help = 'Run "backprop-check --help" for the options.';
+  const flag = /^option '(-[^\s',]+)/.exec(message)?.[1] ?? '';
+  const usage = 'two arguments, <net.json> <data.csv>, then the options';
+  switch (e.code) {
+    case 'commander.invalidArgument': {
+      const value = /argument '(.*)' is invalid\./s.exec(message)?.[1] ?? '';
+      const choices = /Allowed choices are (.*)\.$/.exec(message)?.[1];
+      if (choices) return new UserError('command line', flag, `one of ${choices}`, `"${value}"`, help);
+      const parts = /is invalid\. expected (.*); found (.*)\.$/s.exec(message);
+      if (parts) return new UserError('command line', flag, parts[1], parts[2], help);
+      return new UserError('command line', flag, 'a valid value', `"${value}"`, help);
+    }
+    case 'commander.optionMissingArgument':
+      return new UserError('command line', flag, `a value after ${flag}`, 'nothing', help);
+    case 'commander.unknownOption': {
+      const name = /unknown option '(.*?)'/.exec(message)?.[1] ?? '';
+      const suggestion = /\(Did you mean (.*)\?\)/.exec(message)?.[1];
+      return new UserError('command line', name, 'one of the options of backprop-check --help', 'an unknown option', suggestion ? `Did you mean ${suggestion}? ${help}` : help);
+    }
+    case 'commander.missingArgument': {
+      const name = /argument '(.*)'/.exec(message)?.[1] ?? 'an argument';
+      return new UserError('command line', 'the arguments', usage, `no <${name}>`, help);
+    }
+    case 'commander.excessArguments': {
+      const positional = args.filter((a) => !a.startsWith('-'));
+      return new UserError('command line', 'the arguments', usage, `${/got (\d+)/.exec(message)?.[1] ?? 'more'} arguments${positional.length > 2 ? ` (the extra one: "${positional[positional.length - 1]}")` : ''}`, help);
+    }
+    default:
+      return new UserError('command line', '', 'valid options', message.replace(/\s+/g, ' ').replace(/\.$/, ''), help);
+  }
 }
 
 export function buildProgram(): Command {
@@ -64,11 +108,11 @@ export function buildProgram(): Command {
     .option('--exec <command>', 'run your own gradient program (any language) through the exec protocol and check what it prints')
     .option('--exec-timeout <seconds>', 'seconds before the --exec program (and everything it started) is killed', positiveNumber('--exec-timeout'), 60)
     .option('--target <columns>', 'target columns of data.csv, by name or 1-based number, comma-separated (default: the last ones)')
-    .option('--epsilon <h>', 'finite-difference step', positiveNumber('--epsilon'), 1e-6)
-    .option('--tolerance <t>', 'relative error at or above which a check fails', positiveNumber('--tolerance'), 1e-6)
+    .option('--epsilon <h>', 'finite-difference step', positiveNumber('--epsilon', { below: 1 }), 1e-6)
+    .option('--tolerance <t>', 'relative error at or above which a check fails', positiveNumber('--tolerance', { atMost: 1 }), 1e-6)
     .addOption(new Option('--mode <mode>', 'every element, a seeded sample per tensor, or random directions per tensor').choices(['full', 'sample', 'directional']).default('full'))
     .option('--samples <k>', 'elements per tensor (sample mode) or directions per tensor (directional mode)', wholeNumber(1))
-    .option('--seed <n>', 'seeds every random choice: initialisation, sampling, directions (default: the spec’s init.seed, else 1)', wholeNumber(0))
+    .option('--seed <n>', 'seeds every random choice: initialisation, sampling, directions (default: the spec’s init.seed, else 1)', wholeNumber(0, 4294967295))
     .addOption(new Option('--format <format>', 'output format: junit for CI test reports, markdown for a job summary').choices(['table', 'json', 'junit', 'markdown']))
     .option('--report <file.html>', 'also write a self-contained HTML report with charts to this file')
     .option('--strict', 'health findings (warnings and errors: vanishing gradients, init scale, …) also make the exit status 1')
@@ -110,7 +154,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
         out.write(program.helpInformation());
         return EXIT.pass;
       }
-      err.write(`backprop-check: ${e.message.replace(/^error: /, '')}\nRun "backprop-check --help" for the options.\n`);
+      err.write(`backprop-check: ${usageError(e, argv).message}\n`);
       return EXIT.usage;
     }
     throw e;

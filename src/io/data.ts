@@ -7,8 +7,16 @@ import type { Matrix, Model } from '../core/model.js';
 import { UserError } from './errors.js';
 import { readText } from './spec.js';
 
-/** Files larger than this are refused before they are read. */
+/** Files larger than this are refused before they are read (BACKPROP_CHECK_MAX_CSV_BYTES overrides it). */
 export const MAX_CSV_BYTES = 256 * 1024 * 1024;
+
+/** The size limit in force: the environment's BACKPROP_CHECK_MAX_CSV_BYTES when it is a whole number. */
+export function maxCsvBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.BACKPROP_CHECK_MAX_CSV_BYTES;
+  return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : MAX_CSV_BYTES;
+}
+
+const bytes = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(0)} MiB` : `${n} bytes`);
 
 export interface Dataset {
   X: Matrix;
@@ -21,8 +29,9 @@ export interface Dataset {
 export function loadData(file: string, model: Model, statedInputs: number | undefined, target?: string): Dataset {
   let size = 0;
   try { size = statSync(file).size; } catch { /* readText reports it */ }
-  if (size > MAX_CSV_BYTES) {
-    throw new UserError(file, '', `a CSV file of at most ${MAX_CSV_BYTES / 1024 / 1024} MiB`, `${(size / 1024 / 1024).toFixed(0)} MiB`, 'Check a random subset of the rows instead: gradients of a few hundred samples find the same bugs.');
+  const limit = maxCsvBytes();
+  if (size > limit) {
+    throw new UserError(file, '', `a CSV file of at most ${bytes(limit)}`, bytes(size), 'Check a random subset of the rows instead: gradients of a few hundred samples find the same bugs.');
   }
   const text = readText(file, 'a CSV data file');
   let records: { record: string[]; info: { lines: number } }[];
@@ -36,9 +45,14 @@ export function loadData(file: string, model: Model, statedInputs: number | unde
       const expectedFields = /expected (\d+)/i.exec(e.message);
       throw new UserError(file, m ? `row ${m[2]}` : line, `${expectedFields?.[1] ?? 'the same number of'} fields, like the first row`, `${m?.[1] ?? 'a different number of'} fields`);
     }
-    throw new UserError(file, line, 'well-formed CSV', e.message.replace(/^Invalid \w+:\s*/, ''));
+    const quote: Record<string, string> = {
+      CSV_QUOTE_NOT_CLOSED: 'an opening quote (") that is never closed',
+      CSV_INVALID_CLOSING_QUOTE: 'a quote (") inside an unquoted field or text right after a closing quote',
+      CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text right after a closing quote (")',
+    };
+    throw new UserError(file, line, 'well-formed CSV', quote[e.code ?? ''] ?? e.message.replace(/^Invalid \w+:\s*/, '').replace(/\s+/g, ' '));
   }
-  if (records.length === 0) throw new UserError(file, '', 'a header row (optional) and at least one row of numbers', 'an empty file');
+  if (records.length === 0) throw new UserError(file, '', 'a header row (optional) and at least one row of numbers', text.trim() === '' ? 'an empty file' : 'no rows, only comments');
 
   const first = records[0].record;
   const hasHeader = first.some((f) => !isNumber(f));
@@ -87,7 +101,7 @@ function namedColumns(target: string, names: string[], file: string): number[] {
     const byName = names.indexOf(t);
     if (byName >= 0) return byName;
     if (/^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= names.length) return Number(t) - 1;
-    throw new UserError('--target', `"${t}"`, `a column name of ${file} (${names.join(', ')}) or a column number from 1 to ${names.length}`, `no such column`);
+    throw new UserError('command line', `--target "${target}"`, `column names of ${file} (${names.join(', ')}) or column numbers from 1 to ${names.length}`, `"${t}", which is neither`);
   });
 }
 
@@ -104,7 +118,7 @@ function lastColumns(values: number[][], columns: number, outputs: number, model
     const fits = k === outputs || (categorical && k === 1);
     if (!fits) {
       const want = categorical ? `1 (class index) or ${outputs} (one-hot)` : `${outputs}`;
-      throw new UserError(file, 'the columns', `${statedInputs} feature columns and ${want} target column(s): ${statedInputs + outputs} columns${categorical ? ` or ${statedInputs + 1}` : ''}`, `${columns} columns`);
+      throw new UserError(file, 'the columns', `${statedInputs} feature column(s) (net.json says "input": ${statedInputs}) and ${want} target column(s): ${statedInputs + outputs} columns${categorical ? ` or ${statedInputs + 1}` : ''}`, `${columns} column(s)`);
     }
   } else if (categorical) {
     // One-hot when the last K columns look like it; else a class index in the last column.
@@ -135,14 +149,15 @@ function targetMatrix(
     for (let s = 0; s < m; s++) {
       const v = values[s][col];
       if (!Number.isInteger(v) || v < 0 || v >= outputs) {
-        throw new UserError(file, place(s, col), `a class index 0..${outputs - 1} (the output layer has ${outputs} units)`, String(v));
+        throw new UserError(file, place(s, col), `a class index 0..${outputs - 1} (the output layer has ${outputs} units)`, String(v),
+          v === outputs ? 'Class indices start at 0: subtract 1 if yours count from 1.' : undefined);
       }
       Y.data[v * m + s] = 1;
     }
     return Y;
   }
   if (targetCols.length !== outputs) {
-    throw new UserError('--target', `"${targetCols.map((c) => names[c]).join(',')}"`, `${outputs} target column(s), one per output unit${loss === 'categorical_cross_entropy' ? ', or one class index' : ''}`, `${targetCols.length}`);
+    throw new UserError('command line', `--target "${targetCols.map((c) => names[c]).join(',')}"`, `${outputs} target column(s), one per output unit${loss === 'categorical_cross_entropy' ? ', or one class index' : ''}`, `${targetCols.length} column(s)`);
   }
   targetCols.forEach((col, k) => {
     for (let s = 0; s < m; s++) {

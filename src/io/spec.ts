@@ -10,6 +10,7 @@ import { compileFormula, FormulaError, type Formula, type Variable } from '../co
 import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../core/losses.js';
 import type { InitSpec, L2, Layer, Model, Reduction } from '../core/model.js';
 import { jsonPath, show, UserError } from './errors.js';
+import { parseJsonText } from './json.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 
@@ -125,14 +126,8 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 const validateSchema = ajv.compile(SCHEMA);
 
 export function loadSpec(file: string): LoadedSpec {
-  const text = readText(file, 'a network spec (net.json)');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(file, jsonErrorPlace(text, err as Error), 'valid JSON', `a syntax error (${(err as Error).message})`);
-  }
-  return parseSpec(raw, file);
+  const what = 'a network spec (net.json)';
+  return parseSpec(parseJsonText(readText(file, what), file, what), file);
 }
 
 /** Reads a text file or says, as a UserError, why it cannot be read. */
@@ -145,6 +140,9 @@ export function readText(file: string, what: string): string {
     const found = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : `an unreadable file (${code ?? (err as Error).message})`;
     throw new UserError(file, '', what, found);
   }
+  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff)) {
+    throw new UserError(file, '', `${what} as UTF-8 text`, 'UTF-16 text (it starts with a UTF-16 byte-order mark)', 'Save the file as UTF-8.');
+  }
   if (buf.includes(0)) throw new UserError(file, '', `${what} as UTF-8 text`, 'binary data (a NUL byte)');
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   if (text.includes('\uFFFD')) {
@@ -153,14 +151,6 @@ export function readText(file: string, what: string): string {
     throw new UserError(file, `line ${line}`, `${what} as UTF-8 text`, 'bytes that are not valid UTF-8 (save the file as UTF-8)');
   }
   return text.replace(/^\uFEFF/, '');
-}
-
-function jsonErrorPlace(text: string, err: Error): string {
-  const m = /position (\d+)/.exec(err.message);
-  if (!m) return 'the JSON text';
-  const pos = Number(m[1]);
-  const before = text.slice(0, pos).split('\n');
-  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
 }
 
 export function parseSpec(raw: unknown, file: string): LoadedSpec {
@@ -289,8 +279,9 @@ export function declaredPlan(model: Model, declared: DeclaredBackward): Backward
 }
 
 function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserError {
-  // ajv reports every branch of a oneOf; the most specific error is the deepest one.
-  const best = [...errors].sort((x, y) => depth(y) - depth(x) || rank(x) - rank(y))[0];
+  // ajv reports every branch of a oneOf; the most specific error is the deepest one among the
+  // branches of the right kind (see relevant).
+  const best = relevant(errors).sort((x, y) => depth(y) - depth(x) || rank(x) - rank(y))[0];
   const segments = best.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const value = valueAt(raw, segments);
   const p = best.params as Record<string, unknown>;
@@ -298,7 +289,7 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
     case 'required':
       return new UserError(file, jsonPath(segments), `a property "${p.missingProperty as string}"`, 'none');
     case 'additionalProperties': {
-      const allowed = allowedProperties(best.parentSchema);
+      const allowed = allowedProperties(schemaAt(best.schemaPath.split('/').slice(1, -1)));
       return new UserError(file, jsonPath([...segments, p.additionalProperty as string]), `only the properties ${allowed}`, `an unknown property "${p.additionalProperty as string}"`);
     }
     case 'enum':
@@ -315,6 +306,38 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
     default:
       return new UserError(file, jsonPath(segments), describeSchema(best), show(value));
   }
+}
+
+/**
+ * Drops the errors of oneOf branches of the wrong kind: a branch that wants another JSON type, or
+ * an object branch whose required property (its discriminator: "name" or "expr") is absent. For
+ * { "expr": "z", "x": 1 } that leaves the unknown "x" of the expr branch, not the missing "name" of
+ * the other. When every branch is of the wrong kind, the oneOf error itself says what is allowed.
+ */
+function relevant(errors: ErrorObject[]): ErrorObject[] {
+  const branchOf = (e: ErrorObject) => /^(.*\/oneOf)\/(\d+)(\/|$)/.exec(e.schemaPath);
+  const wrongKind = new Set<string>();
+  for (const e of errors) {
+    const b = branchOf(e);
+    if (!b) continue;
+    const oneOf = errors.find((o) => o.keyword === 'oneOf' && o.schemaPath === b[1]);
+    if (oneOf && e.instancePath === oneOf.instancePath && (e.keyword === 'type' || e.keyword === 'required')) wrongKind.add(`${b[1]}/${b[2]}`);
+  }
+  return errors.filter((e) => {
+    const b = branchOf(e);
+    if (e.keyword === 'oneOf') {
+      // Kept only when none of its branches fits the kind of value.
+      return errors.every((o) => { const ob = branchOf(o); return !ob || ob[1] !== e.schemaPath || wrongKind.has(`${ob[1]}/${ob[2]}`); });
+    }
+    return !b || !wrongKind.has(`${b[1]}/${b[2]}`);
+  });
+}
+
+/** The part of SCHEMA at a JSON-pointer path like properties/layers/items. */
+function schemaAt(segments: string[]): unknown {
+  let s: unknown = SCHEMA;
+  for (const seg of segments) s = s !== null && typeof s === 'object' ? (s as Record<string, unknown>)[seg] : undefined;
+  return s;
 }
 
 function depth(e: ErrorObject): number {

@@ -5,6 +5,7 @@ import { extname } from 'node:path';
 import type { Matrix, Model, Params } from '../core/model.js';
 import { show, UserError } from './errors.js';
 import { readNpy, readNpz } from './npz.js';
+import { parseJsonText } from './json.js';
 import { readText } from './spec.js';
 
 export interface RawTensor {
@@ -34,13 +35,7 @@ export function loadTensors(file: string, model: Model, role: TensorRole): Param
 
 function readJsonTensors(file: string, role: TensorRole): RawTensors {
   const what = role === 'params' ? 'a parameter file (JSON with W1, b1, …)' : 'a gradient file (JSON with dW1, db1, …)';
-  const text = readText(file, what);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(file, '', `${what} in valid JSON`, `a syntax error (${(err as Error).message})`);
-  }
+  const raw = parseJsonText(readText(file, what), file, what);
   return jsonTensors(raw, file, role);
 }
 
@@ -68,7 +63,7 @@ function jsonTensor(value: unknown, name: string, file: string): RawTensor {
   const data = new Float64Array(value.length * cols);
   value.forEach((row, r) => {
     if (!Array.isArray(row)) throw new UserError(file, `${place}[${r}]`, `a row of ${cols} numbers`, show(row));
-    if (row.length !== cols) throw new UserError(file, `${place}[${r}]`, `a row of ${cols} numbers, like row 0 (rows must all be the same length)`, `${row.length} numbers`);
+    if (row.length !== cols) throw new UserError(file, `${place}[${r}]`, `a row of ${cols} numbers, like row 0 (rows must all be the same length)`, `${row.length} number${row.length === 1 ? '' : 's'}`);
     row.forEach((v, c) => { data[r * cols + c] = finite(v, file, `${place}[${r}][${c}]`); });
   });
   return { shape: [value.length, cols], data };
