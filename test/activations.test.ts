@@ -1,0 +1,229 @@
+// Known answers for every activation record: f, f' (against an independent central difference),
+// and `difference`, which must equal f(z + d) − f(z) and stay accurate where plain subtraction is not.
+import { describe, expect, it } from 'vitest';
+import {
+  ACTIVATION_NAMES, customActivation, elu, leakyRelu, namedActivation, sigmoid,
+  softmaxBackwardColumns, softmaxColumns, softmaxDifferenceColumns, type Activation,
+} from '../src/core/activations.js';
+
+const named = (name: string): Activation => {
+  const a = namedActivation(name);
+  if (!a) throw new Error(`no activation ${name}`);
+  return a;
+};
+
+/** |x − y| / max(|y|, floor): relative error with a floor for values near 0. */
+const rel = (x: number, y: number, floor = 1e-300) => Math.abs(x - y) / Math.max(Math.abs(y), floor);
+
+// Every element-wise record, with the spec names and parameters users can write.
+const ELEMENTWISE: [string, Activation][] = [
+  ['sigmoid', named('sigmoid')],
+  ['tanh', named('tanh')],
+  ['relu', named('relu')],
+  ['leaky_relu', named('leaky_relu')],
+  ['leaky_relu(0.1)', leakyRelu(0.1)],
+  ['linear', named('linear')],
+  ['softplus', named('softplus')],
+  ['elu', named('elu')],
+  ['elu(0.5)', elu(0.5)],
+  ['swish expr', customActivation('z / (1 + exp(-z))')],
+  ['sigmoid*softplus expr', customActivation('sigmoid(z) * softplus(z)')],
+];
+
+describe('the activation names', () => {
+  it('are the ones SPEC.md lists', () => {
+    // SPEC.md, "net.json": layers[].activation.
+    expect([...ACTIVATION_NAMES].sort()).toEqual(['elu', 'leaky_relu', 'linear', 'relu', 'sigmoid', 'softmax', 'softplus', 'tanh']);
+    expect(namedActivation('swish')).toBeUndefined();
+    expect(namedActivation('constructor')).toBeUndefined();
+  });
+});
+
+describe('values', () => {
+  // Reference values from mpmath at 50 digits, rounded to double:
+  //   from mpmath import mp, mpf, exp, log, tanh; mp.dps = 50
+  //   [float(f(mpf(z))) for z in (-1.5, 0.3, 2.0)] with f = 1/(1+exp(-z)), tanh, log(1+exp(z)),
+  //   exp(z)-1 (z ≤ 0), 0.5*(exp(z)-1) (z ≤ 0), z/(1+exp(-z)).
+  const table: [Activation, number[]][] = [
+    [named('sigmoid'), [0.18242552380635635, 0.574442516811659, 0.8807970779778824]],
+    [named('tanh'), [-0.9051482536448664, 0.2913126124515909, 0.9640275800758169]],
+    [named('softplus'), [0.2014132779827524, 0.8543552444685271, 2.1269280110429727]],
+    [named('elu'), [-0.7768698398515702, 0.3, 2.0]],
+    [elu(0.5), [-0.3884349199257851, 0.3, 2.0]],
+    [customActivation('z / (1 + exp(-z))'), [-0.2736382857095345, 0.17233275504349768, 1.7615941559557649]],
+  ];
+  it.each(table.map(([a, v]) => [a.name, a, v] as const))('%s at -1.5, 0.3, 2', (_name, act, values) => {
+    [-1.5, 0.3, 2].forEach((z, i) => expect(rel(act.f(z), values[i])).toBeLessThanOrEqual(2e-16));
+  });
+
+  it('piecewise-linear ones by definition (SPEC.md; leaky_relu alpha 0.01 by default)', () => {
+    expect(named('relu').f(-2) === 0).toBe(true); // −0 (0·z) is 0
+    expect(named('relu').f(3)).toBe(3);
+    expect([named('leaky_relu').f(-2), named('leaky_relu').f(3)]).toEqual([-0.02, 3]);
+    expect([leakyRelu(0.1).f(-2), leakyRelu(0.1).f(3)]).toEqual([-0.2, 3]);
+    expect([named('linear').f(-2.5), named('linear').f(3)]).toEqual([-2.5, 3]);
+    expect(named('relu').f(0) === 0).toBe(true);
+  });
+
+  it('sigmoid and softplus do not overflow far out (σ(±800) is 1 and 0; softplus(800) = 800)', () => {
+    expect(sigmoid(800)).toBe(1);
+    expect(sigmoid(-800)).toBe(0);
+    expect(named('softplus').f(800)).toBe(800);
+    expect(named('softplus').f(-800)).toBe(0);
+    // σ(−40) = e^−40 / (1 + e^−40) ≈ 4.248354255291589e-18 (mpmath); 1 − σ(40) would round to 0.
+    expect(rel(sigmoid(-40), 4.248354255291589e-18)).toBeLessThan(1e-15);
+  });
+
+  it('names say the parameters', () => {
+    expect(named('leaky_relu').name).toBe('leaky_relu(0.01)');
+    expect(leakyRelu(0.1).name).toBe('leaky_relu(0.1)');
+    expect(named('elu').name).toBe('elu');
+    expect(elu(0.5).name).toBe('elu(0.5)');
+    expect(customActivation('z / (1 + exp(-z))').name).toBe('expr(z / (1 + exp(-z)))');
+  });
+});
+
+describe('derivatives', () => {
+  // Points away from the kink at 0, where the central difference is an independent reference:
+  // (f(z + h) − f(z − h)) / 2h has truncation error f'''·h²/6 ≈ 1e-10 and rounding ≈ 1e-11 at h = 1e-5.
+  const points = [-1.7, -0.4, 0.35, 1.3];
+  it.each(ELEMENTWISE)('%s: f\'(z) matches a central difference', (_name, act) => {
+    for (const z of points) {
+      const h = 1e-5;
+      const numeric = (act.f(z + h) - act.f(z - h)) / (2 * h);
+      expect(Math.abs(act.derivative(z, act.f(z)) - numeric), `z = ${z}`).toBeLessThan(1e-9);
+    }
+  });
+
+  it('the piecewise ones take the slope below 0 at 0 (the subgradient backprop code uses)', () => {
+    expect(named('relu').derivative(0, 0)).toBe(0);
+    expect(named('leaky_relu').derivative(0, 0)).toBe(0.01);
+    expect(elu(0.5).derivative(0, 0)).toBe(0.5);
+  });
+
+  it('the derivative texts say what a user would write', () => {
+    expect(named('sigmoid').derivativeText).toBe('a * (1 - a)');
+    expect(named('tanh').derivativeText).toBe('1 - a^2');
+    expect(named('softplus').derivativeText).toBe('sigmoid(z)');
+    // d/dz z/(1+e^−z) = (1 + e^−z + z·e^−z) / (1 + e^−z)², simplified by mathjs.
+    const swish = customActivation('z / (1 + exp(-z))');
+    expect(swish.derivativeText).toBe('(exp(-z) * (z + 1) + 1) / (exp(-z) + 1) ^ 2');
+  });
+
+  it('kinks: the piecewise ones at 0, the smooth ones none', () => {
+    for (const name of ['relu', 'leaky_relu', 'elu']) expect(named(name).kinks).toEqual([0]);
+    for (const name of ['sigmoid', 'tanh', 'linear', 'softplus']) expect(named(name).kinks).toEqual([]);
+  });
+});
+
+describe('difference(z, a, d) = f(z + d) − f(z)', () => {
+  it.each(ELEMENTWISE)('%s: equals the plain difference for moderate d', (_name, act) => {
+    for (const z of [-1.7, -0.4, 0.35, 1.3]) {
+      for (const d of [0.25, -0.3, 1e-3]) {
+        const plain = act.f(z + d) - act.f(z);
+        expect(rel(act.difference(z, act.f(z), d), plain, 1e-12), `z = ${z}, d = ${d}`).toBeLessThan(1e-11);
+      }
+    }
+  });
+
+  it('the piecewise ones across the kink (−0.1 → 0.2)', () => {
+    expect(named('relu').difference(-0.1, 0, 0.3)).toBeCloseTo(0.2, 15);
+    expect(named('leaky_relu').difference(-0.1, -0.001, 0.3)).toBeCloseTo(0.201, 15);
+    expect(elu(0.5).difference(0.1, 0.1, -0.3)).toBeCloseTo(0.5 * Math.expm1(-0.2) - 0.1, 15);
+  });
+
+  // Exact f(z + d) − f(z) for d = 1e-13, from mpmath at 50 digits (z and d taken as the doubles):
+  //   float(f(mpf(z) + mpf(1e-13)) - f(mpf(z))) for z in (-1.5, 0.3).
+  const tiny: [string, Activation, [number, number]][] = [
+    ['sigmoid', named('sigmoid'), [1.491464520703376e-14, 2.4445831169074405e-14]],
+    ['tanh', named('tanh'), [1.807066389236649e-14, 9.151369618266026e-14]],
+    ['softplus', named('softplus'), [1.824255238063638e-14, 5.744425168116712e-14]],
+    ['elu', named('elu'), [2.2313016014844098e-14, 1e-13]],
+    ['elu(0.5)', elu(0.5), [1.1156508007422049e-14, 1e-13]],
+    ['swish expr', customActivation('z / (1 + exp(-z))'), [-4.129415429913513e-15, 6.477800103189067e-14]],
+  ];
+  it.each(tiny)('%s: accurate to 1e-12 for d = 1e-13', (_name, act, exact) => {
+    [-1.5, 0.3].forEach((z, i) => {
+      expect(rel(act.difference(z, act.f(z), 1e-13), exact[i]), `z = ${z}`).toBeLessThan(1e-12);
+    });
+  });
+
+  it('where plain subtraction is not: tanh at z = 0.3, d = 1e-13', () => {
+    const exact = 9.151369618266026e-14; // mpmath, above
+    const plain = Math.tanh(0.3 + 1e-13) - Math.tanh(0.3);
+    expect(rel(plain, exact)).toBeGreaterThan(1e-5); // three or four digits
+    expect(rel(named('tanh').difference(0.3, Math.tanh(0.3), 1e-13), exact)).toBeLessThan(1e-14);
+  });
+
+  it('linear, relu and leaky_relu give d (or α·d) exactly', () => {
+    expect(named('linear').difference(0.3, 0.3, 1e-13)).toBe(1e-13);
+    expect(named('relu').difference(0.3, 0.3, 1e-13)).toBe(1e-13);
+    expect(named('relu').difference(-0.3, 0, 1e-13)).toBe(0);
+    expect(leakyRelu(0.1).difference(-0.3, -0.03, 1e-13)).toBe(0.1 * 1e-13);
+  });
+});
+
+describe('softmax', () => {
+  const softmax = named('softmax');
+
+  it('is column-wise, and its element-wise functions refuse to run', () => {
+    expect(softmax.columnwise).toBe(true);
+    expect(() => softmax.f(0)).toThrow(/column-wise/);
+    expect(() => softmax.difference(0, 0, 0)).toThrow(/column-wise/);
+  });
+
+  it('softmaxColumns: the Wikipedia example, column by column', () => {
+    // https://en.wikipedia.org/wiki/Softmax_function, "Example": softmax(1, 2, 3, 4, 1, 2, 3) =
+    // (0.02364054, 0.06426166, 0.1746813, 0.474833, 0.02364054, 0.06426166, 0.1746813).
+    // Two columns (m = 2) stored row-major: the second column is the first shifted by +100.
+    const input = [1, 2, 3, 4, 1, 2, 3];
+    const z = new Float64Array(14);
+    input.forEach((v, k) => { z[2 * k] = v; z[2 * k + 1] = v + 100; });
+    const a = new Float64Array(14);
+    softmaxColumns(z, a, 7, 2);
+    const expected = [0.02364054, 0.06426166, 0.1746813, 0.474833, 0.02364054, 0.06426166, 0.1746813];
+    expected.forEach((e, k) => {
+      expect(Math.abs(a[2 * k] - e)).toBeLessThan(5e-9);
+      expect(Math.abs(a[2 * k + 1] - a[2 * k])).toBeLessThan(1e-15); // shift-invariant, no overflow
+    });
+  });
+
+  it('softmaxDifferenceColumns: the plain difference for a moderate step', () => {
+    const units = 3, m = 2;
+    const z = Float64Array.from([0.2, -1.3, -1.0, 0.4, 0.7, 2.1]);
+    const dz = Float64Array.from([0.3, 0, -0.2, 0.1, 0.05, -0.4]);
+    const a = new Float64Array(6), b = new Float64Array(6), out = new Float64Array(6);
+    softmaxColumns(z, a, units, m);
+    softmaxColumns(z.map((v, i) => v + dz[i]), b, units, m);
+    softmaxDifferenceColumns(a, dz, out, units, m);
+    out.forEach((v, i) => expect(Math.abs(v - (b[i] - a[i]))).toBeLessThan(1e-15));
+  });
+
+  it('softmaxDifferenceColumns: accurate for a step of 1e-13', () => {
+    // mpmath at 50 digits: softmax(z + dz) − softmax(z) for z = (0.2, −1, 0.7), dz = (1e-13, −2e-13, 0).
+    const exact = [2.933007939720071e-14, -2.1796747277293965e-14, -7.533332119906741e-15];
+    const a = new Float64Array(3), out = new Float64Array(3);
+    softmaxColumns(Float64Array.from([0.2, -1.0, 0.7]), a, 3, 1);
+    softmaxDifferenceColumns(a, Float64Array.from([1e-13, -2e-13, 0]), out, 3, 1);
+    exact.forEach((e, k) => expect(rel(out[k], e)).toBeLessThan(1e-12));
+  });
+
+  it('softmaxBackwardColumns: the Jacobian (diag(a) − a·aᵀ) times da, per column', () => {
+    const units = 3, m = 2;
+    const a = new Float64Array(6);
+    softmaxColumns(Float64Array.from([0.2, -1.3, -1.0, 0.4, 0.7, 2.1]), a, units, m);
+    const da = Float64Array.from([0.5, -2, 1.5, 0.25, -0.75, 3]);
+    const dz = new Float64Array(6);
+    softmaxBackwardColumns(a, da, dz, units, m);
+    for (let c = 0; c < m; c++) {
+      for (let i = 0; i < units; i++) {
+        let expected = 0;
+        for (let j = 0; j < units; j++) {
+          const jac = (i === j ? a[i * m + c] : 0) - a[i * m + c] * a[j * m + c];
+          expected += jac * da[j * m + c];
+        }
+        expect(Math.abs(dz[i * m + c] - expected)).toBeLessThan(1e-15);
+      }
+    }
+  });
+});
