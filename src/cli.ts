@@ -11,10 +11,11 @@ import { renderHtml } from './render/html.js';
 import { renderJson } from './render/json.js';
 import { renderJunit } from './render/junit.js';
 import { renderMarkdown } from './render/markdown.js';
+import { ProgressBar } from './render/progress.js';
 import { renderTable } from './render/table.js';
 import { run, type RunOptions } from './run.js';
 
-export const EXIT = { pass: 0, fail: 1, usage: 2, internal: 3 } as const;
+export const EXIT = { pass: 0, fail: 1, usage: 2, internal: 3, interrupted: 130 } as const;
 
 type Format = 'table' | 'json' | 'junit' | 'markdown';
 
@@ -28,6 +29,7 @@ interface CliOptions {
   tolerance: number;
   mode: RunOptions['mode'];
   samples?: number;
+  directions?: number;
   seed?: number;
   format?: Format;
   color: boolean;
@@ -112,6 +114,7 @@ export function buildProgram(): Command {
     .option('--tolerance <t>', 'relative error at or above which a check fails', positiveNumber('--tolerance', { atMost: 1 }), 1e-6)
     .addOption(new Option('--mode <mode>', 'every element, a seeded sample per tensor, or random directions per tensor').choices(['full', 'sample', 'directional']).default('full'))
     .option('--samples <k>', 'elements per tensor (sample mode) or directions per tensor (directional mode)', wholeNumber(1))
+    .option('--directions <r>', 'random unit directions per tensor: --mode directional --samples <r>', wholeNumber(1))
     .option('--seed <n>', 'seeds every random choice: initialisation, sampling, directions (default: the spec’s init.seed, else 1)', wholeNumber(0, 4294967295))
     .addOption(new Option('--format <format>', 'output format: junit for CI test reports, markdown for a job summary').choices(['table', 'json', 'junit', 'markdown']))
     .option('--report <file.html>', 'also write a self-contained HTML report with charts to this file')
@@ -161,27 +164,53 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   }
   const [net, data] = program.args;
   const o = program.opts<CliOptions>();
+  // Ctrl-C stops the check and prints what was checked so far (exit 130); a second one quits at once.
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) process.exit(EXIT.interrupted);
+    interrupted = true;
+  };
+  process.on('SIGINT', onInterrupt);
+  const progress = new ProgressBar(err);
   try {
     const report = await run({
       net, data,
       params: o.params, grads: o.grads, exec: o.exec, execTimeout: o.execTimeout, target: o.target,
-      epsilon: o.epsilon, tolerance: o.tolerance, mode: o.mode,
-      samples: o.samples, seed: o.seed, seedGiven: o.seed !== undefined,
+      epsilon: o.epsilon, tolerance: o.tolerance, ...modeAndSamples(o, program.getOptionValueSource('mode') === 'default'),
+      seed: o.seed, seedGiven: o.seed !== undefined,
+      onProgress: (done, total) => progress.update(done, total), shouldStop: () => interrupted,
     });
+    progress.clear();
     if (o.report !== undefined) {
       writeReport(o.report, renderHtml(report, { spec: loadSpec(net).raw, net, data }));
       err.write(`backprop-check: wrote the HTML report to ${o.report}\n`);
     }
     out.write(render(report, o.format ?? 'table', useColor(o.color, Boolean(out.isTTY), process.env)));
+    if (report.partial) return EXIT.interrupted;
     return report.ok && !(o.strict && healthFails(report)) ? EXIT.pass : EXIT.fail;
   } catch (e) {
+    progress.clear();
     if (e instanceof UserError) {
       err.write(`backprop-check: ${e.message}\n`);
       return EXIT.usage;
     }
     err.write(`backprop-check: internal error (this is a bug in backprop-check, not in your input; please report it):\n${(e as Error).stack ?? String(e)}\n`);
     return EXIT.internal;
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
+}
+
+/** --directions r is --mode directional --samples r; with another --mode, or with --samples too, it is a mistake. */
+function modeAndSamples(o: CliOptions, modeDefaulted: boolean): Pick<RunOptions, 'mode' | 'samples'> {
+  if (o.directions === undefined) return { mode: o.mode, samples: o.samples };
+  if (!modeDefaulted && o.mode !== 'directional') {
+    throw new UserError('command line', '--directions', '--mode directional (directions are only drawn in that mode)', `--mode ${o.mode}`, 'For a sample of elements per tensor use --samples.');
+  }
+  if (o.samples !== undefined) {
+    throw new UserError('command line', '--directions', 'either --directions or --samples: in directional mode they are the same setting', 'both');
+  }
+  return { mode: 'directional', samples: o.directions };
 }
 
 /** Writes the --report file; a path that cannot be written is the user's mistake (exit status 2). */

@@ -92,9 +92,10 @@ export class WorkerPool {
    */
   async run(jobs: RowJob[], shouldStop: () => boolean, progress: (elements: number) => void): Promise<(ElementDifference[] | undefined)[]> {
     const results: (ElementDifference[] | undefined)[] = new Array(jobs.length);
-    // About eight groups per worker: few messages, and an even share at the end.
+    // About sixteen groups per worker: few messages, an even share at the end, and a stop (Ctrl-C)
+    // that waits for at most one group.
     const elements = jobs.reduce((n, j) => n + j.cols.length, 0);
-    const target = Math.max(1, Math.ceil(elements / (8 * this.workers.length)));
+    const target = Math.max(1, Math.ceil(elements / (16 * this.workers.length)));
     const groups: number[][] = [];
     let group: number[] = [], size = 0;
     jobs.forEach((job, k) => {

@@ -206,22 +206,35 @@ export class FiniteDifferences {
 
   /** The central difference along a whole-tensor direction v (same shape as the tensor). */
   direction(layer: number, kind: ParamKind, v: Float64Array, h: number): ElementDifference {
-    const plus = this.directionChange(layer, kind, v, h);
+    // V·A_{l−1} is the same for both steps; each step scales it, as directionChange does.
+    const product = kind === 'W' ? this.directionProduct(layer, v) : null;
+    const plus = this.directionStep(layer, kind, v, h, product);
     const kinkPlus = this.colKink.includes(1);
-    const minus = this.directionChange(layer, kind, v, -h);
+    const minus = this.directionStep(layer, kind, v, -h, product);
     return { numeric: (plus - minus) / (2 * h), kink: kinkPlus || this.colKink.includes(1), refined: false, spread: 0 };
   }
 
   /** J(θ + h·v) − J(θ) for a direction v over the whole of W_layer or b_layer. */
   directionChange(layer: number, kind: ParamKind, v: Float64Array, h: number): number {
+    return this.directionStep(layer, kind, v, h, kind === 'W' ? this.directionProduct(layer, v) : null);
+  }
+
+  /** V·A_{l−1} for a direction V over W_layer (units × samples). */
+  private directionProduct(layer: number, v: Float64Array): Float64Array {
+    const W = this.params.W[layer];
+    const out = new Float64Array(W.rows * this.m);
+    denseTimes({ rows: W.rows, cols: W.cols, data: v }, this.fwd.A[layer].data, out, this.m);
+    return out;
+  }
+
+  private directionStep(layer: number, kind: ParamKind, v: Float64Array, h: number, product: Float64Array | null): number {
     const m = this.m;
     const dZ = this.dZ[layer];
     const units = this.model.layers[layer].units;
     let penaltyChange = 0;
     if (kind === 'W') {
       const W = this.params.W[layer];
-      denseTimes({ rows: W.rows, cols: W.cols, data: v }, this.fwd.A[layer].data, dZ, m);
-      for (let i = 0; i < dZ.length; i++) dZ[i] *= h;
+      for (let i = 0; i < dZ.length; i++) dZ[i] = product![i] * h;
       if (this.c !== 0) {
         let s = 0;
         for (let i = 0; i < v.length; i++) s += v[i] * (2 * W.data[i] + h * v[i]);
