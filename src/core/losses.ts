@@ -17,11 +17,13 @@ export interface Loss {
 const xlog = (y: number, a: number) => (y === 0 ? 0 : y * Math.log(a));
 /** y·log(1 + t) with the same convention. */
 const xlog1p = (y: number, t: number) => (y === 0 ? 0 : y * Math.log1p(t));
+/** y/a with the same convention (its derivative): a label of 0 contributes 0 even where a = 0. */
+const xdiv = (y: number, a: number) => (y === 0 ? 0 : y / a);
 
 const BINARY_CROSS_ENTROPY: Loss = {
   name: 'binary_cross_entropy',
   value: (a, y) => -(xlog(y, a) + xlog(1 - y, 1 - a)),
-  gradient: (a, y) => -(y / a - (1 - y) / (1 - a)),
+  gradient: (a, y) => -(xdiv(y, a) - xdiv(1 - y, 1 - a)),
   gradientText: '-(y / a - (1 - y) / (1 - a))',
   difference: (a, y, da) => -(xlog1p(y, da / a) + xlog1p(1 - y, -da / (1 - a))),
 };
@@ -37,7 +39,7 @@ const MEAN_SQUARED_ERROR: Loss = {
 const CATEGORICAL_CROSS_ENTROPY: Loss = {
   name: 'categorical_cross_entropy',
   value: (a, y) => -xlog(y, a),
-  gradient: (a, y) => -y / a,
+  gradient: (a, y) => -xdiv(y, a),
   gradientText: '-y / a',
   difference: (a, y, da) => -xlog1p(y, da / a),
 };
