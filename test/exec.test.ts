@@ -114,7 +114,7 @@ describe('execGradients', () => {
     );
     expect(Date.now() - started).toBeLessThan(5000);
     const pid = readFileSync(pidFile, 'utf8').trim();
-    expect(alive(pid)).toBe(false);
+    expect(await goneSoon(pid)).toBe(true);
   });
 
   it('stops a program whose output passes the cap', async () => {
@@ -128,9 +128,15 @@ describe('execGradients', () => {
     const grads = await execGradients(`sleep 30 > /dev/null 2>&1 & echo $! > ${pidFile}; sleep 30 & echo '${zeros}'`, payload, model, quiet);
     expect(grads.W).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(alive(readFileSync(pidFile, 'utf8').trim())).toBe(false);
+    expect(await goneSoon(readFileSync(pidFile, 'utf8').trim())).toBe(true);
   });
 });
+
+/** Polls (a SIGKILL takes effect soon, not at once) until the process is gone, for up to 3 s. */
+async function goneSoon(pid: string): Promise<boolean> {
+  for (let i = 0; i < 30 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  return !alive(pid);
+}
 
 /** Running, not a zombie (an orphan's zombie lingers where nothing reaps it, as in containers). */
 function alive(pid: string): boolean {
@@ -157,16 +163,35 @@ describe('--exec through run() and the CLI', () => {
     );
   });
 
-  it('stops the program’s process group when backprop-check itself is interrupted, then dies of the signal', async () => {
+  it('stops the program’s process group when backprop-check is interrupted (Ctrl-C: exit 130)', async () => {
     const pidFile = join(tmp, 'interrupted.pid');
-    const cli = spawn(process.execPath, [join(root, 'bin/backprop-check.js'), files.net, files.data, '--exec', `sleep 30 & echo $! > ${pidFile}; wait`], { cwd: root, stdio: 'ignore' });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => cli.on('exit', (_code, signal) => resolve(signal)));
+    const command = `sleep 30 & echo $! > ${pidFile}; wait`;
+    const cli = spawn(process.execPath, [join(root, 'bin/backprop-check.js'), files.net, files.data, '--exec', command], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    cli.stderr.on('data', (c) => { stderr += c; });
+    const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
     for (let i = 0; i < 300 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== ''); i++) await new Promise((r) => setTimeout(r, 100));
     const pid = readFileSync(pidFile, 'utf8').trim();
     expect(alive(pid)).toBe(true);
     cli.kill('SIGINT');
-    expect(await exited).toBe('SIGINT');
-    expect(alive(pid)).toBe(false);
+    expect(await exited).toBe(130);
+    expect(await goneSoon(pid)).toBe(true);
+    expect(stderr).toBe(`backprop-check: --exec "${command}": expected the program to print its gradients as JSON on stdout and exit with status 0 within 60 s; found no answer: interrupted by SIGINT.\n`);
+  });
+
+  it('without a SIGINT handler of the caller’s own, stops the program and dies of the signal', async () => {
+    const pidFile = join(tmp, 'library.pid');
+    const script = join(tmp, 'library.mjs');
+    writeFileSync(script, `import { run } from ${JSON.stringify(join(root, 'dist/run.js'))};
+await run({ net: ${JSON.stringify(join(root, files.net))}, data: ${JSON.stringify(join(root, files.data))}, exec: 'sleep 30 & echo $! > ${pidFile}; wait' });`);
+    const lib = spawn(process.execPath, [script], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => lib.on('exit', (_code, signal) => resolve(signal)));
+    for (let i = 0; i < 300 && !(existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== ''); i++) await new Promise((r) => setTimeout(r, 100));
+    const pid = readFileSync(pidFile, 'utf8').trim();
+    expect(alive(pid)).toBe(true);
+    lib.kill('SIGTERM');
+    expect(await exited).toBe('SIGTERM');
+    expect(await goneSoon(pid)).toBe(true);
   });
 
   it('exits 2 with one paragraph for a protocol failure, the program’s stderr passed through first', () => {
