@@ -143,15 +143,23 @@ export function threadCount(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(set) && set >= 1 ? set : availableParallelism();
 }
 
+export interface Parallel {
+  /** Threads for the element-wise work; default threadCount(). */
+  threads?: number;
+  /** The least work (checkWork) worth starting threads for. */
+  minWork?: number;
+}
+
 /**
  * check(input, options, diagnose), with worker threads for a large element-wise check and a turn
- * of the event loop at least every 50 ms. `threads` defaults to threadCount().
+ * of the event loop at least every 50 ms.
  */
 export async function checkAsync(
-  input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose, threads = threadCount(),
+  input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose, parallel: Parallel = {},
 ): Promise<Report> {
-  const description = threads > 1 && options.mode !== 'directional' && checkWork(input.model, input.X.cols, options) >= THREADS_FROM_WORK
-    ? describe(input) : null;
+  const threads = parallel.threads ?? threadCount();
+  const large = checkWork(input.model, input.X.cols, options) >= (parallel.minWork ?? THREADS_FROM_WORK);
+  const description = threads > 1 && options.mode !== 'directional' && large ? describe(input) : null;
   const pool = description ? new WorkerPool(description, threads) : null;
   const shouldStop = () => options.shouldStop?.() ?? false;
   let here: FiniteDifferences | undefined;

@@ -1,0 +1,160 @@
+// The fast path of the finite differences gives the naive reference's numbers.
+//
+// FiniteDifferences.elements runs every perturbation of a tensor row as one batch, skips exact
+// zeros and decides ReLU rows from their extremes; NaiveDifferences (src/bench/naive.ts) re-runs
+// every layer densely from the first for every perturbation, with the same difference arithmetic.
+// They must agree element by element (to 1e-12 relative; in fact bit for bit), kinks and refined
+// samples included. Then: the same report whether the rows run in this thread or on worker threads.
+import { describe, expect, it } from 'vitest';
+import { NaiveDifferences } from '../src/bench/naive.js';
+import { forward } from '../src/core/forward.js';
+import { initialise } from '../src/core/init.js';
+import type { Matrix, Model, Params } from '../src/core/model.js';
+import { FiniteDifferences } from '../src/core/numeric.js';
+import { Random } from '../src/core/random.js';
+import { parseSpec, withInputs } from '../src/io/spec.js';
+
+interface Net {
+  model: Model;
+  params: Params;
+  X: Matrix;
+  Y: Matrix;
+}
+
+/** A seeded network from a spec-like object, with standard normal inputs and fitting targets. */
+function net(spec: Record<string, unknown>, inputs: number, samples: number, seed: number): Net {
+  const model = withInputs(parseSpec({ init: { scheme: 'he', seed }, ...spec }, 'net.json').model, inputs);
+  const params = initialise(model, seed);
+  const rng = new Random(seed + 17);
+  const X: Matrix = { rows: inputs, cols: samples, data: Float64Array.from({ length: inputs * samples }, () => rng.normal()) };
+  const k = model.layers[model.layers.length - 1].units;
+  const Y: Matrix = { rows: k, cols: samples, data: new Float64Array(k * samples) };
+  for (let c = 0; c < samples; c++) {
+    if (model.loss.name === 'categorical_cross_entropy') Y.data[rng.int(k) * samples + c] = 1;
+    else for (let r = 0; r < k; r++) Y.data[r * samples + c] = model.loss.name === 'binary_cross_entropy' ? rng.int(2) : rng.normal();
+  }
+  return { model, params, X, Y };
+}
+
+/**
+ * Puts ReLU pre-activations of the first layer on the kink and within a step of it: sample 0
+ * is all zeros (Z₁ = b₁ = 0 there, exactly on the kink), sample 1 has one tiny feature, so a
+ * step of b₁ pushes it across 0.
+ */
+function withKinks(n: Net): Net {
+  const m = n.X.cols;
+  for (let j = 0; j < n.X.rows; j++) {
+    n.X.data[j * m] = 0;
+    n.X.data[j * m + 1] = j === 0 ? 1e-9 : 0;
+  }
+  return n;
+}
+
+const NETS: [string, () => Net][] = [
+  ['tanh/sigmoid, binary cross-entropy', () => net({ layers: [{ units: 7, activation: 'tanh' }, { units: 5, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, 4, 11, 1)],
+  ['ReLU/softmax, categorical cross-entropy, L2, kinks', () => withKinks(net({ layers: [{ units: 9, activation: 'relu' }, { units: 6, activation: 'relu' }, { units: 4, activation: 'softmax' }], loss: 'categorical_cross_entropy', l2: 0.3 }, 5, 12, 2))],
+  ['custom expression activation, mean squared error, sum reduction', () => net({ layers: [{ units: 6, activation: { expr: 'z / (1 + exp(-z))' } }, { units: 3, activation: 'linear' }], loss: 'mean_squared_error', reduction: 'sum' }, 3, 9, 3)],
+  ['leaky ReLU, ELU, softplus, no biases, L2 coefficient', () => withKinks(net({ layers: [{ units: 8, activation: { name: 'leaky_relu', alpha: 0.1 } }, { units: 6, activation: 'elu' }, { units: 5, activation: 'softplus' }, { units: 2, activation: 'sigmoid' }], loss: 'binary_cross_entropy', bias: false, l2: { coefficient: 0.01 } }, 4, 10, 4))],
+  ['ReLU output, mean squared error (kinks at the output)', () => withKinks(net({ layers: [{ units: 6, activation: 'relu' }, { units: 3, activation: 'relu' }], loss: 'mean_squared_error' }, 3, 10, 5))],
+];
+
+describe('FiniteDifferences.elements against the naive reference', () => {
+  it.each(NETS)('%s: every element agrees to 1e-12', (_, make) => {
+    const { model, params, X, Y } = make();
+    const fwd = forward(model, params, X, Y);
+    const fast = new FiniteDifferences(model, params, fwd, Y);
+    const naive = new NaiveDifferences(model, params, fwd, Y);
+    let compared = 0, refined = 0, kinks = 0, exact = 0;
+    for (let l = 0; l < model.layers.length; l++) {
+      for (const kind of ['W', 'b'] as const) {
+        const T = kind === 'W' ? params.W[l] : params.b[l];
+        if (!T) continue;
+        for (let r = 0; r < T.rows; r++) {
+          const cols = Array.from({ length: T.cols }, (_, j) => j);
+          const got = fast.elements(l, kind, r, cols, 1e-6);
+          cols.forEach((j) => {
+            const want = naive.element(l, kind, r, j, 1e-6);
+            const d = got[j];
+            expect(Math.abs(d.numeric - want.numeric)).toBeLessThanOrEqual(1e-12 * Math.max(Math.abs(want.numeric), 1e-300));
+            expect(Math.abs(d.spread - want.spread)).toBeLessThanOrEqual(1e-12 * Math.max(Math.abs(want.spread), 1e-300));
+            expect([d.kink, d.refined]).toEqual([want.kink, want.refined]);
+            if (d.numeric === want.numeric && d.spread === want.spread) exact++;
+            if (d.refined) refined++;
+            if (d.kink) kinks++;
+            compared++;
+          });
+        }
+      }
+    }
+    expect(exact).toBe(compared);
+    if (make === NETS[1][1]) {
+      // The kink cases were reached: samples re-differenced with a smaller step, and exact kinks.
+      expect(refined).toBeGreaterThan(0);
+      expect(kinks).toBeGreaterThan(0);
+    }
+  });
+
+  it('a subset of columns, in any row, gives the same numbers as the whole row', () => {
+    const { model, params, X, Y } = NETS[1][1]();
+    const fd = new FiniteDifferences(model, params, forward(model, params, X, Y), Y);
+    const whole = fd.elements(0, 'W', 3, [0, 1, 2, 3, 4], 1e-6);
+    const some = fd.elements(0, 'W', 3, [1, 4], 1e-6);
+    expect(some).toEqual([whole[1], whole[4]]);
+    expect(fd.elements(0, 'W', 3, [2], 1e-6)[0]).toEqual(fd.element(0, 'W', 3, 2, 1e-6));
+  });
+
+  it('a network that is not zero-clean (an activation overflowing) takes the element-wise path: element()\'s numbers', () => {
+    // Here even the naive reference differs from element(): it differences rows that did not change.
+    const n = net({ layers: [{ units: 4, activation: { expr: 'exp(z)' } }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error' }, 2, 5, 6);
+    n.X.data[0] = 800; // exp(800·w) overflows for some unit of sample 0
+    const fast = new FiniteDifferences(n.model, n.params, forward(n.model, n.params, n.X, n.Y), n.Y);
+    const got = fast.elements(1, 'W', 0, [0, 1, 2, 3], 1e-6);
+    got.forEach((d, j) => expect(Object.is(d.numeric, fast.element(1, 'W', 0, j, 1e-6).numeric)).toBe(true));
+  });
+});
+
+describe('worker threads', () => {
+  // The pool runs the compiled worker script, so this part uses the build (npm test builds first).
+  const dist = new URL('../dist/', import.meta.url).href;
+
+  it.each([
+    ['full mode', { mode: 'full' }],
+    ['sample mode', { mode: 'sample', samples: 7 }],
+  ] as const)('%s: the same report on 1, 2 and 3 threads as check() in this thread', async (_, mode) => {
+    const { check, DEFAULT_OPTIONS } = await import(`${dist}core/check.js`);
+    const { checkAsync } = await import(`${dist}workers.js`);
+    const { correctPlan } = await import(`${dist}core/backward.js`);
+    const { parseSpec: parse, withInputs: inputs } = await import(`${dist}io/spec.js`);
+    const { initialise: init } = await import(`${dist}core/init.js`);
+    // Built from the compiled modules, so that the records are the ones the workers rebuild.
+    const model = inputs(parse({ layers: [{ units: 12, activation: 'relu' }, { units: 8, activation: { name: 'leaky_relu', alpha: 0.2 } }, { units: 3, activation: 'softmax' }], loss: 'categorical_cross_entropy', l2: 0.1, init: { scheme: 'he', seed: 9 } }, 'net.json').model, 6);
+    const { X, Y } = net({ layers: [{ units: 3, activation: 'softmax' }], loss: 'categorical_cross_entropy' }, 6, 20, 9);
+    const input = { model, params: init(model, 9), X, Y, gradients: { source: 'correct', plan: correctPlan(model) } };
+    const options = { ...DEFAULT_OPTIONS, ...mode };
+    const serial = JSON.stringify(check(input, options));
+    for (const threads of [1, 2, 3]) {
+      let progressed = 0;
+      const report = await checkAsync(input, { ...options, onProgress: () => { progressed++; } }, undefined, { threads, minWork: 0 });
+      expect(JSON.stringify(report)).toBe(serial);
+      expect(progressed).toBeGreaterThan(0);
+    }
+  });
+
+  it('a stop request leaves a partial report of the rows that were done', async () => {
+    const { DEFAULT_OPTIONS } = await import(`${dist}core/check.js`);
+    const { checkAsync } = await import(`${dist}workers.js`);
+    const { correctPlan } = await import(`${dist}core/backward.js`);
+    const { parseSpec: parse, withInputs: inputs } = await import(`${dist}io/spec.js`);
+    const { initialise: init } = await import(`${dist}core/init.js`);
+    const model = inputs(parse({ layers: [{ units: 16, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, 'net.json').model, 8);
+    const { X, Y } = net({ layers: [{ units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, 8, 10, 3);
+    const input = { model, params: init(model, 3), X, Y, gradients: { source: 'correct', plan: correctPlan(model) } };
+    let polls = 0;
+    const report = await checkAsync(input, { ...DEFAULT_OPTIONS, shouldStop: () => ++polls > 3 }, undefined, { threads: 2, minWork: 0 });
+    expect(report.partial).toBe(true);
+    expect(report.ok).toBe(false);
+    const checked = report.checks.reduce((n: number, c: { checked: number }) => n + c.checked, 0);
+    expect(checked).toBeGreaterThan(0);
+    expect(checked).toBeLessThan(16 * 8 + 16 + 16 + 1);
+  });
+});
