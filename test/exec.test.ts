@@ -122,6 +122,13 @@ describe('execGradients', () => {
     expect(message).toBe('--exec "yes", stdout: expected the program to print its gradients as JSON on stdout and exit with status 0 within 60 s; found more than 64 KiB on stdout (it was stopped). Print only the gradients, as one JSON object.');
   });
 
+  it('does not wait for a process that left the group (setsid) but holds stdout open', async () => {
+    const started = Date.now();
+    const grads = await execGradients(`setsid sleep 5 & echo '${zeros}'`, payload, model, quiet);
+    expect(grads.b[0]!.data).toEqual(new Float64Array(4));
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
   it('stops what the program left running once it has answered', async () => {
     const pidFile = join(tmp, 'straggler.pid');
     const started = Date.now();

@@ -4,6 +4,7 @@
 // everything it started. Its stderr is passed through as it arrives, and its last lines are quoted
 // in every error. Every way the protocol can fail is a UserError naming the command.
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import type { Grads, Matrix, Model, Params } from '../core/model.js';
 import { UserError } from './errors.js';
 import { assemble, jsonTensors } from './tensors.js';
@@ -139,6 +140,12 @@ function runCommand(command: string, input: string, options: ExecOptions): Promi
         try { child.kill('SIGKILL'); } catch { /* gone */ }
       }
     };
+    // A process that left the group (setsid) can still hold the pipes; after a second, stop reading.
+    let lastResort: NodeJS.Timeout | undefined;
+    const stopSoon = (): void => {
+      killGroup();
+      lastResort ??= setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); }, 1000);
+    };
     const onOurExit = (): void => killGroup();
     const onSignal = (signal: NodeJS.Signals): void => {
       stopped = signal;
@@ -150,13 +157,14 @@ function runCommand(command: string, input: string, options: ExecOptions): Promi
     const detach = (): void => {
       clearTimeout(timer);
       clearTimeout(grace);
+      clearTimeout(lastResort);
       process.removeListener('exit', onOurExit);
       for (const s of FORWARDED_SIGNALS) process.removeListener(s, onSignal);
     };
     process.on('exit', onOurExit);
     for (const s of FORWARDED_SIGNALS) process.on(s, onSignal);
 
-    const timer = setTimeout(() => { stopped = 'timeout'; killGroup(); }, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
+    const timer = setTimeout(() => { stopped = 'timeout'; stopSoon(); }, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
     let grace: NodeJS.Timeout | undefined;
 
     const fail = (found: string, hint: string, place = ''): void => {
@@ -171,14 +179,15 @@ function runCommand(command: string, input: string, options: ExecOptions): Promi
       stdoutBytes += chunk.length;
       if (stdoutBytes > maxOutput) {
         stopped = 'output';
-        killGroup();
+        stopSoon();
         return;
       }
       stdout.push(chunk);
     });
+    const decoder = new StringDecoder('utf8');
     child.stderr.on('data', (chunk: Buffer) => {
       passThrough?.write(chunk);
-      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+      stderrTail = (stderrTail + decoder.write(chunk)).slice(-STDERR_TAIL_BYTES);
     });
     // A program that exits without reading all of its stdin closes the pipe under us: not our error.
     child.stdin.on('error', () => {});
@@ -186,7 +195,7 @@ function runCommand(command: string, input: string, options: ExecOptions): Promi
 
     child.on('error', (err) => fail(`a command the shell could not start (${err.message})`, ''));
     // Whatever the program left running in its group would hold the pipes open: stop it shortly after.
-    child.on('exit', () => { grace = setTimeout(killGroup, 200); });
+    child.on('exit', () => { grace = setTimeout(stopSoon, 200); });
     child.on('close', (code, signal) => {
       killGroup(); // anything it left running in its group, holding the pipes or not
       if (settled) return;
