@@ -102,22 +102,18 @@ class Search {
 
   run(): Fingerprint {
     const L = this.net.model.layers.length;
+    const exhausted = () => this.exhausted;
     let beam = this.advance(L - 1, this.outputCandidates());
-    let stalledAt: number | null = null;
-    let last = beam;
-    for (let l = L - 2; l >= 0 && beam.length > 0; l--) {
-      last = beam;
-      beam = this.advance(l, this.hiddenCandidates(l, beam));
-      if (beam.length === 0) stalledAt = l;
+    if (beam.length === 0) return { mutations: [], unexplained: this.allTensors(L - 1), stalledAt: L - 1, exhausted: exhausted() };
+    for (let l = L - 2; l >= 0; l--) {
+      const next = this.advance(l, this.hiddenCandidates(l, beam));
+      if (next.length === 0) {
+        const best = beam[0];
+        return { mutations: best.mutations, unexplained: [...best.unexplained, ...this.allTensors(l)], stalledAt: l, exhausted: exhausted() };
+      }
+      beam = next;
     }
-    if (L === 1 && beam.length === 0) stalledAt = 0;
-    if (beam.length > 0) {
-      const best = beam[0];
-      return { mutations: best.mutations, unexplained: best.unexplained, stalledAt: null, exhausted: this.exhausted };
-    }
-    if (stalledAt === L - 1) return { mutations: [], unexplained: this.allTensors(L - 1), stalledAt, exhausted: this.exhausted };
-    const best = last[0];
-    return { mutations: best.mutations, unexplained: [...best.unexplained, ...this.allTensors(stalledAt!)], stalledAt, exhausted: this.exhausted };
+    return { mutations: beam[0].mutations, unexplained: beam[0].unexplained, stalledAt: null, exhausted: exhausted() };
   }
 
   private allTensors(from: number): { layer: number; kind: ParamKind }[] {

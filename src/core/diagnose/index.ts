@@ -169,7 +169,8 @@ class Causes {
       const key = m.kind.key(m);
       groups.set(key, [...(groups.get(key) ?? []), m]);
     }
-    return [...groups.values()].map((group) => {
+    return [...groups.values()].map((unsorted) => {
+      const group = [...unsorted].sort((x, y) => x.layer - y.layer);
       const { kind } = group[0];
       const text = kind.describe(group, { net: this.net, declared });
       const effect = Math.max(...group.map((m) => this.effectOf(m)));
