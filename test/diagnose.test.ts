@@ -222,7 +222,7 @@ describe('the formula analysis', () => {
     const [f] = r.findings;
     expect(f).toMatchObject({ code: 'wrong-activation-derivative', layer: 1, severity: 'error' });
     expect(f.message).toContain('1 - z^3, which is not the derivative of any supported activation');
-    expect(f.message).toMatch(/largest difference [0-9.]+ at z = /);
+    expect(f.message).toMatch(/the largest difference being [0-9.]+ at z = /);
   });
 });
 

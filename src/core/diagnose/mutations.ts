@@ -175,12 +175,12 @@ function derivativeRecord(id: string, code: FindingCode, name: string): MistakeK
         : `Your gradients equal backprop with ${layersText(layers)} (${actName}) multiplying dA by ${d.text}: ${d.label}${shape}; the right derivative is ${right}.`;
       const numbers = per.map((p) => {
         const Z = net.fwd.Z[p.layer].data, A = net.fwd.A[p.layer + 1].data;
-        return `layer ${p.layer + 1}: mean ${fmt(p.meanUsed)} vs ${fmt(p.meanTrue)}, largest difference ${fmt(p.worst)} at z = ${fmt(Z[p.at])}, a = ${fmt(A[p.at])}`;
+        return `in layer ${p.layer + 1} it averages ${fmt(p.meanUsed)} where the right one averages ${fmt(p.meanTrue)}, the largest difference being ${fmt(p.worst)} at z = ${fmt(Z[p.at])}, a = ${fmt(A[p.at])}`;
       }).join('; ');
       const alias = d.aliases?.length ? ` On this data it is indistinguishable from ${d.aliases.join(', ')}.` : '';
       const softmax = acts.some((a) => a.columnwise);
       return {
-        message: `${head} On your data (${numbers}).${alias}`,
+        message: `${head} On your data ${numbers}.${alias}`,
         fix: softmax
           ? `Use the softmax Jacobian, dZ = a ⊙ (dA − Σₖ aₖ·dAₖ); with categorical cross-entropy that is outputDelta "a - y".`
           : `Use ${right} in ${layersText(layers)}${declared ? ` (backward.activationDerivatives)` : ''}.`,
