@@ -1,0 +1,246 @@
+// npm run bench: how fast a full element-wise check is, side by side with the naive checker and
+// with torch.autograd.gradcheck, on the seed net, 20-64-32-1 × 128, 64-128-64-10 × 64 and
+// 784-128-64-10 × 64. Everything for one network runs before the next network, so that each
+// ratio is measured under the same load.
+//
+//   npm run bench                     all networks, torch when `import torch` works
+//   npm run bench -- --no-torch       without torch
+//   npm run bench -- --only 64-128    the networks whose name contains the text
+//   npm run bench -- --json out.json  also write the measurements as JSON
+//
+// Per network:
+// - full check: the check in a child process (so that its peak RSS is its own), on all threads and
+//   on one (BACKPROP_CHECK_THREADS=1), timed from loaded inputs to the report, diagnosis left out;
+// - naive: NaiveDifferences (every layer densely from the first, per perturbation) on evenly spaced
+//   elements of every tensor, timed and scaled to the whole tensor; its numbers are compared with
+//   the fast path's, element by element;
+// - plain subtraction J(θ+h)−J(θ−h), on fewer elements, for context: how far it is from the
+//   cancellation-free value;
+// - directional mode: the whole `backprop-check --mode directional` process, and in process;
+// - torch: scripts/bench_torch.py (gradcheck, full and fast mode, float64) on the same sizes.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { forward } from '../core/forward.js';
+import { namedTensors } from '../core/model.js';
+import { FiniteDifferences } from '../core/numeric.js';
+import { DEFAULT_OPTIONS } from '../core/check.js';
+import { gradientSource, load } from '../run.js';
+import { checkAsync } from '../workers.js';
+import { CASES, parameterCountOf, writeCase, type BenchCase } from './cases.js';
+import { NaiveDifferences, PlainDifferences } from './naive.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const EPSILON = 1e-6;
+
+interface Timing {
+  seconds: number;
+  elements: number;
+  maxRssMB: number;
+  relativeErrors: Record<string, number>;
+}
+
+/**
+ * Child mode: one check in this process, its wall time and peak RSS as JSON on stdout. The time is
+ * the check's (forward and backward pass, finite differences, comparison), after the files are
+ * loaded and any formulas compiled, without the diagnosis: what gradcheck's time is to torch.
+ */
+async function child(net: string, data: string, mode: 'full' | 'directional'): Promise<void> {
+  const options = { net, data, mode, epsilon: EPSILON };
+  const loaded = load(options);
+  const input = { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients: await gradientSource(loaded, options) };
+  const start = performance.now();
+  const report = await checkAsync(input, { ...DEFAULT_OPTIONS, mode, epsilon: EPSILON });
+  const seconds = (performance.now() - start) / 1000;
+  const elements = report.checks.reduce((n, c) => n + c.checked + c.kinks, 0);
+  const relativeErrors = Object.fromEntries(report.checks.map((c) => [c.param, c.relativeError]));
+  const timing: Timing = { seconds, elements, maxRssMB: process.resourceUsage().maxRSS / 1024, relativeErrors };
+  process.stdout.write(JSON.stringify(timing));
+}
+
+function inChild(files: { net: string; data: string }, mode: 'full' | 'directional', threads?: number): Timing {
+  const env = { ...process.env, ...(threads ? { BACKPROP_CHECK_THREADS: String(threads) } : {}) };
+  const r = spawnSync(process.execPath, [join(root, 'dist/bench/bench.js'), '--child', files.net, files.data, mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench child failed (${r.status}):\n${r.stderr}`);
+  return JSON.parse(r.stdout) as Timing;
+}
+
+/** The whole command-line process, as a user runs it. */
+function wholeProcess(files: { net: string; data: string }, args: string[]): number {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), files.net, files.data, ...args, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const seconds = (performance.now() - start) / 1000;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`backprop-check failed (${r.status}):\n${r.stderr}`);
+  return seconds;
+}
+
+interface Reference {
+  /** Naive seconds scaled to every element, and the elements it was timed on. */
+  naiveSeconds: number;
+  naiveElements: number;
+  /** Elements whose naive and fast values are bit for bit equal; the largest relative difference. */
+  identical: number;
+  maxRelativeDifference: number;
+  plainElements: number;
+  plainMaxDeviation: number;
+}
+
+/** Evenly spaced flat indices of a tensor of n elements, at most k of them. */
+function spread(n: number, k: number): number[] {
+  if (n <= k) return Array.from({ length: n }, (_, i) => i);
+  return Array.from({ length: k }, (_, i) => Math.floor(((i + 0.5) * n) / k));
+}
+
+function references(files: { net: string; data: string }, naivePerTensor: number, plainPerTensor: number): Reference {
+  const loaded = load({ net: files.net, data: files.data });
+  const { model, params } = loaded;
+  const { X, Y } = loaded.data;
+  const fwd = forward(model, params, X, Y);
+  const fast = new FiniteDifferences(model, params, fwd, Y);
+  const naive = new NaiveDifferences(model, params, fwd, Y);
+  const plain = new PlainDifferences(model, params, fwd, Y);
+  const out: Reference = { naiveSeconds: 0, naiveElements: 0, identical: 0, maxRelativeDifference: 0, plainElements: 0, plainMaxDeviation: 0 };
+  for (const t of namedTensors(params)) {
+    const { rows, cols } = t.value;
+    const n = rows * cols;
+    const chosen = spread(n, naivePerTensor);
+    const start = performance.now();
+    const naiveValues = chosen.map((flat) => naive.element(t.layer, t.kind, Math.floor(flat / cols), flat % cols, EPSILON));
+    out.naiveSeconds += ((performance.now() - start) / 1000) * (n / chosen.length);
+    out.naiveElements += chosen.length;
+    chosen.forEach((flat, k) => {
+      const d = fast.elements(t.layer, t.kind, Math.floor(flat / cols), [flat % cols], EPSILON)[0];
+      const want = naiveValues[k];
+      if (Object.is(d.numeric, want.numeric) && d.spread === want.spread && d.kink === want.kink) out.identical++;
+      const scale = Math.max(Math.abs(d.numeric), Math.abs(want.numeric));
+      if (scale > 0) out.maxRelativeDifference = Math.max(out.maxRelativeDifference, Math.abs(d.numeric - want.numeric) / scale);
+    });
+    for (const flat of spread(n, plainPerTensor)) {
+      const exact = fast.element(t.layer, t.kind, Math.floor(flat / cols), flat % cols, EPSILON).numeric;
+      const p = plain.element(t.layer, t.kind, Math.floor(flat / cols), flat % cols, EPSILON).numeric;
+      const scale = Math.max(Math.abs(exact), Math.abs(p));
+      if (scale > 0) out.plainMaxDeviation = Math.max(out.plainMaxDeviation, Math.abs(exact - p) / scale);
+      out.plainElements++;
+    }
+  }
+  return out;
+}
+
+interface Torch {
+  available: boolean;
+  why?: string;
+  version?: string;
+  threads?: number;
+  full?: { seconds: number; passed: boolean };
+  fast?: { seconds: number; passed: boolean };
+}
+
+/** The first Python that can `import torch`. */
+function torchPython(): string | null {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (r.status === 0) return python;
+  }
+  return null;
+}
+
+function torchCase(python: string | null, c: BenchCase): Torch {
+  if (!python) return { available: false, why: 'skipped: no python3 with torch (`python3 -c "import torch"` fails)' };
+  const spec = { cases: [{ name: c.name, sizes: c.sizes, hidden: c.hidden, output: c.output, loss: c.loss, samples: c.samples }] };
+  const r = spawnSync(python, [join(root, 'scripts/bench_torch.py'), JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { available: false, why: `failed: ${r.stderr.trim().split('\n').pop()}` };
+  const out = JSON.parse(r.stdout);
+  return { available: true, version: out.torch, threads: out.threads, full: out.cases[0].full, fast: out.cases[0].fast };
+}
+
+interface Row {
+  case: BenchCase;
+  parameters: number;
+  full: Timing;
+  serial: Timing;
+  reference: Reference;
+  directionalProcess: number;
+  directional: Timing;
+  torch: Torch;
+}
+
+function fmt(x: number | undefined, digits = 3): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
+  return Number(x.toPrecision(digits)).toString();
+}
+
+function table(rows: Row[]): string {
+  const head = ['network', 'params', 'elements', 'full check', 'elements/s', 'peak RSS', '1 thread', 'naive (est.)', '× naive', 'torch full', '× torch full', 'torch fast', 'directional (process)'];
+  const body = rows.map((r) => [
+    r.case.name,
+    r.parameters.toLocaleString('en-US'),
+    r.full.elements.toLocaleString('en-US'),
+    `${fmt(r.full.seconds)} s`,
+    fmt(r.full.elements / r.full.seconds),
+    `${Math.round(r.full.maxRssMB)} MB`,
+    `${fmt(r.serial.seconds)} s`,
+    `${fmt(r.reference.naiveSeconds)} s`,
+    `${fmt(r.reference.naiveSeconds / r.full.seconds)}×`,
+    r.torch.full ? `${fmt(r.torch.full.seconds)} s` : '–',
+    r.torch.full ? `${fmt(r.torch.full.seconds / r.full.seconds)}×` : '–',
+    r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–',
+    `${fmt(r.directionalProcess)} s`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? ':' : '') + '-'.repeat(w + 1 - (i === 0 ? 1 : 0)) + (i === 0 ? '-' : ':')).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+function notes(rows: Row[]): string {
+  const out: string[] = [];
+  for (const r of rows) {
+    const ref = r.reference;
+    out.push(`${r.case.name}: fast = naive on ${ref.identical}/${ref.naiveElements} sampled elements bit for bit (largest relative difference ${ref.maxRelativeDifference.toExponential(1)}); ` +
+      `plain J(θ+h)−J(θ−h) is off by up to ${ref.plainMaxDeviation.toExponential(1)} relative on ${ref.plainElements} elements; ` +
+      `directional in process ${fmt(r.directional.seconds)} s, vs torch fast ${r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–'}; ` +
+      `1 thread: ${r.torch.full ? `${fmt(r.torch.full.seconds / r.serial.seconds)}× torch full, ` : ''}${fmt(ref.naiveSeconds / r.serial.seconds)}× naive.`);
+  }
+  return out.join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--child') return child(argv[1], argv[2], argv[3] as 'full' | 'directional');
+  const noTorch = argv.includes('--no-torch');
+  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+  const jsonOut = argv.includes('--json') ? argv[argv.indexOf('--json') + 1] : undefined;
+  const python = noTorch ? null : torchPython();
+  const dir = join(tmpdir(), 'backprop-check-bench');
+  const cpu = cpus();
+  console.log(`machine: ${cpu[0]?.model ?? '?'}, ${cpu.length} CPUs, ${Math.round(totalmem() / 2 ** 30)} GB; node ${process.version}; ` +
+    `load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  console.log(python ? `torch: ${python}` : `torch: ${noTorch ? 'skipped (--no-torch)' : 'skipped: no python3 with torch (`python3 -c "import torch"` fails)'}`);
+  const rows: Row[] = [];
+  for (const c of CASES.filter((x) => !only || x.name.includes(only))) {
+    const files = writeCase(c, root, join(dir, c.sizes.join('-')));
+    process.stderr.write(`${c.name}: full check …`);
+    const full = inChild(files, 'full');
+    const serial = inChild(files, 'full', 1);
+    process.stderr.write(' naive …');
+    const big = c.sizes[0] >= 100;
+    const reference = references(files, big ? 24 : 64, big ? 4 : 16);
+    process.stderr.write(' directional …');
+    const directionalProcess = wholeProcess(files, ['--mode', 'directional']);
+    const directional = inChild(files, 'directional');
+    process.stderr.write(python ? ' torch …' : '');
+    const torch = noTorch ? { available: false, why: 'skipped (--no-torch)' } : torchCase(python, c);
+    process.stderr.write(' done\n');
+    rows.push({ case: c, parameters: parameterCountOf(c), full, serial, reference, directionalProcess, directional, torch });
+  }
+  console.log('');
+  console.log(table(rows));
+  console.log('');
+  console.log(notes(rows));
+  const t = rows.find((r) => r.torch.available)?.torch;
+  console.log(t ? `torch ${t.version}, ${t.threads} thread(s), gradcheck eps 1e-6, float64.` : `torch: ${rows[0]?.torch.why ?? 'skipped'}`);
+  console.log(`load average at end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify(rows, null, 2) + '\n');
+}
+
+await main(process.argv.slice(2));
