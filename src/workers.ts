@@ -7,7 +7,7 @@
 // go back to their own places. Worker threads are used only when the model can be rebuilt by name
 // on the other side (every built-in activation and loss; custom formulas stay in this thread) and
 // when the work is large enough to pay for starting them.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { elu, leakyRelu, namedActivation, type Activation } from './core/activations.js';
 import { checkSteps, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type Diagnose, type RowJob } from './core/check.js';
@@ -137,10 +137,16 @@ export class WorkerPool {
   }
 }
 
-/** Threads to use: BACKPROP_CHECK_THREADS if set (1 = this thread only), else the CPUs available. */
-export function threadCount(env: NodeJS.ProcessEnv = process.env): number {
+/**
+ * Threads to use: BACKPROP_CHECK_THREADS if set (1 = this thread only), else the CPUs that are
+ * idle. Threads only pay off on idle CPUs: on a busy machine (a shared CI runner) they share the
+ * same slice of CPU time and add their own start-up, so the CPUs that the load average says other
+ * work keeps busy are left out (the load counts this process's own thread too).
+ */
+export function threadCount(env: NodeJS.ProcessEnv = process.env, cpus = availableParallelism(), load = loadavg()[0]): number {
   const set = Number(env.BACKPROP_CHECK_THREADS);
-  return Number.isInteger(set) && set >= 1 ? set : availableParallelism();
+  if (env.BACKPROP_CHECK_THREADS !== undefined && Number.isInteger(set) && set >= 1) return set;
+  return Math.max(1, Math.min(cpus, Math.floor(cpus - load + 1.5)));
 }
 
 export interface Parallel {

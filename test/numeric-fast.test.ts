@@ -140,6 +140,13 @@ describe('worker threads', () => {
     }
   });
 
+  it('threads: BACKPROP_CHECK_THREADS, else the CPUs the load average leaves idle, at least one', async () => {
+    const { threadCount } = await import('../src/workers.js');
+    expect([threadCount({}, 2, 0.2), threadCount({}, 2, 1.4), threadCount({}, 2, 2.6), threadCount({}, 8, 3), threadCount({}, 4, 30)]).toEqual([2, 2, 1, 6, 1]);
+    expect(threadCount({ BACKPROP_CHECK_THREADS: '3' }, 2, 9)).toBe(3);
+    expect(threadCount({ BACKPROP_CHECK_THREADS: 'x' }, 2, 0)).toBe(2);
+  });
+
   it('a stop request leaves a partial report of the rows that were done', async () => {
     const { DEFAULT_OPTIONS } = await import(`${dist}core/check.js`);
     const { checkAsync } = await import(`${dist}workers.js`);
