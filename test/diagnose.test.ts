@@ -148,6 +148,14 @@ describe('the fingerprint', () => {
     expect(f.param).toBe('W2');
     expect(f.message).toContain('Nothing in the catalogue of backprop mistakes reproduces W2');
     everyFailureAccountedFor(r);
+
+    // With db2 garbled too, dZ2 cannot be recovered: layers 2 and 1 are lost, layer 3 is not.
+    noisy.b[1]!.data.forEach((v, i) => { noisy.b[1]!.data[i] = v + 0.3 * Math.cos(i) * Math.abs(v); });
+    const lost = checked(model, params, X, Y, { source: 'grads', grads: noisy });
+    const [g] = lost.findings;
+    expect(g.code).toBe('gradient-mismatch');
+    expect(g.message).toContain('The search reproduced layer 3 and lost the chain at layer 2: the error enters there or below.');
+    everyFailureAccountedFor(lost);
   });
 
   it('when the output delta itself is unknown, says where the search lost the chain', () => {
@@ -157,7 +165,7 @@ describe('the fingerprint', () => {
     const r = checked(model, params, X, Y, { source: 'grads', grads });
     const [f] = r.findings;
     expect(f.code).toBe('gradient-mismatch');
-    expect(f.message).toContain('lost the chain at layer 2');
+    expect(f.message).toContain("No catalogued output gradient and derivative reproduce layer 2's tensors: the error enters at the output.");
     expect(String(f.evidence!.tensors)).toBe('W1, b1, W2, b2');
     everyFailureAccountedFor(r);
   });
@@ -223,6 +231,44 @@ describe('the formula analysis', () => {
     expect(f).toMatchObject({ code: 'wrong-activation-derivative', layer: 1, severity: 'error' });
     expect(f.message).toContain('1 - z^3, which is not the derivative of any supported activation');
     expect(f.message).toMatch(/the largest difference being [0-9.]+ at z = /);
+  });
+});
+
+describe('custom activations and losses', () => {
+  const swish = { expr: 'z / (1 + exp(-z))' };
+  const both = (spec: Record<string, unknown>) => {
+    const { model, params, X, Y, declared } = setup(spec, 24, 3);
+    const fwd = forward(model, params, X, Y);
+    const grads = backward(model, params, fwd, Y, declaredPlan(model, declared!));
+    return [
+      checked(model, params, X, Y, { source: 'declared', plan: declaredPlan(model, declared!) }, declared),
+      checked(model, params, X, Y, { source: 'grads', grads }),
+    ];
+  };
+
+  it('a custom loss whose derivative misses a term: named from the loss’s own terms, differentiated one by one', () => {
+    for (const r of both({
+      input: 3, layers: [{ units: 4, activation: swish }, { units: 2, activation: 'linear' }],
+      loss: { expr: '0.1 * (a - y)^2 + 0.05 * (a - y)^4' }, init: { scheme: 'xavier', seed: 2 },
+      backward: { outputGradient: '0.2 * (a - y)' },
+    })) {
+      expect(codes(r)).toEqual(['wrong-output-gradient@2', 'error-propagated@1']);
+      expect(r.findings[0].message).toContain('the second term ((a - y) ^ 3 / 5) is missing');
+    }
+  });
+
+  it('a custom activation’s symbolic derivative evaluated at a is the wrong variable; at z it is right', () => {
+    const spec = (d: string) => ({
+      input: 3, layers: [{ units: 4, activation: swish }, { units: 2, activation: 'linear' }], loss: 'mean_squared_error',
+      init: { scheme: 'xavier', seed: 2 }, backward: { activationDerivatives: [d, null] },
+    });
+    for (const r of both(spec('sigmoid(a) + a * sigmoid(a) * (1 - sigmoid(a))'))) {
+      expect(codes(r)).toEqual(['derivative-of-wrong-variable@1']);
+    }
+    for (const r of both(spec('sigmoid(z) + z * sigmoid(z) * (1 - sigmoid(z))'))) {
+      expect(r.ok).toBe(true);
+      expect(r.findings).toEqual([]);
+    }
   });
 });
 

@@ -6,7 +6,7 @@
 // (tanh' = 1 − a²). The classic mistakes are another activation's derivative, and the right one
 // evaluated at the wrong variable (1 − z² for tanh).
 import { elu, leakyRelu, namedActivation, sigmoid, type Activation } from '../activations.js';
-import { compileFormula, type Formula } from '../formula.js';
+import { compileFormula, differentiate, type Formula } from '../formula.js';
 import type { Loss } from '../losses.js';
 
 /** How a derivative is evaluated: in z at z, in a at a, or at the other variable. */
@@ -164,15 +164,21 @@ function splitTerms(node: Formula['node'], sign: 1 | -1, out: { sign: 1 | -1; no
   out.push({ sign, node });
 }
 
-/** The terms of a custom loss's symbolic ∂L/∂a, or none when they cannot be compiled one by one. */
+/**
+ * The terms of a custom loss's ∂L/∂a: the loss expression split into additive terms, each
+ * differentiated on its own (so "the derivative of the second term is missing" can be said).
+ * None when the expression cannot be split or compiled.
+ */
 function customTerms(loss: Loss): Term[] {
+  const source = /^expr\((.*)\)$/s.exec(loss.name)?.[1];
+  if (source === undefined) return [];
   try {
-    const whole = compileFormula(loss.gradientText, ['a', 'y']);
     const parts: { sign: 1 | -1; node: Formula['node'] }[] = [];
-    splitTerms(whole.node, 1, parts);
-    return parts.map((p) => {
-      const text = p.node.toString();
-      return { sign: p.sign, text, fn: compileFormula(text, ['a', 'y']).fn };
+    splitTerms(compileFormula(source, ['a', 'y']).node, 1, parts);
+    return parts.flatMap((p) => {
+      const d = differentiate(compileFormula(p.node.toString(), ['a', 'y']), 'a');
+      if (d.source === '0') return [];
+      return [{ sign: p.sign, text: d.source, fn: (_z: number, a: number, y: number) => d.fn(0, a, y) }];
     });
   } catch {
     return [];

@@ -238,9 +238,10 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
   if (equalsBackprop) {
     message = `${names.join(', ')} fail against the finite differences (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}), yet they equal correct backprop (to ${fmt(Math.max(...stats.map((s) => s.vsBackprop)))}). The finite differences are what is off here: a custom activation built from abs, max, min or sign has kinks that are not located, and a step across one spoils the difference.`;
   } else {
-    const where = search?.stalledAt !== null && search?.stalledAt !== undefined
-      ? ` The search reproduced layers ${L} to ${search.stalledAt + 2} and lost the chain at layer ${search.stalledAt + 1}: the error enters there or below.`
-      : '';
+    const stalled = search?.stalledAt ?? null;
+    const where = stalled === null ? ''
+      : stalled === L - 1 ? ` No catalogued output gradient and derivative reproduce layer ${L}'s tensors: the error enters at the output.`
+      : ` The search reproduced layer${stalled === L - 2 ? ` ${L}` : `s ${L} to ${stalled + 2}`} and lost the chain at layer ${stalled + 1}: the error enters there or below.`;
     const budget = search?.exhausted ? ' (The search stopped at its work budget: the network is large.)' : '';
     const ks = stats.map((s) => `${s.c.param}: k = ${fmt(s.k)}, residual ${fmt(s.residual)}`).join('; ');
     message = `Nothing in the catalogue of backprop mistakes reproduces ${names.join(', ')} (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}).${where}${budget} Least-squares factor against correct backprop: ${ks}.`;
