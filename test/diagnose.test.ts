@@ -16,7 +16,7 @@ import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import { cloneMatrix, type Grads, type Matrix, type Model, type Params } from '../src/core/model.js';
 import type { Finding, Report } from '../src/core/report.js';
-import { dataFor } from '../src/diagnose-matrix.js';
+import { dataFor, userBackprop, type Injection } from '../src/diagnose-matrix.js';
 import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
 import { load, run } from '../src/run.js';
 
@@ -187,6 +187,29 @@ describe('the fingerprint', () => {
       expect(r.ok).toBe(false);
       expect(codes(r)).toEqual(['wrong-bias-gradient@1']);
       expect(r.findings[0].param).toBe('b1');
+    }
+  });
+});
+
+describe('large layers', () => {
+  it('are compared through random probes, and the mistakes are still found (and verified on the full tensors)', () => {
+    const spec = {
+      input: 40, layers: [{ units: 40, activation: 'tanh' }, { units: 40, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }],
+      loss: 'binary_cross_entropy', l2: 0.1, init: { scheme: 'xavier', seed: 5 },
+    };
+    const { model, params, X, Y } = setup(spec, 200, 7);
+    const cases: [Injection, string][] = [
+      [{ at: 2, transposed: true }, 'transposed-gradient@2'],
+      [{ at: 1, penalty: 'sum' }, 'wrong-l2-gradient@1'],
+      [{ at: 2, input: { kind: 'A', index: 2 } }, 'wrong-input-activation@2'],
+      [{ at: 2, backprop: 'plain' }, 'wrong-backprop-weight@1'],
+    ];
+    for (const [bug, expected] of cases) {
+      const grads = userBackprop(model, params, X, Y, bug);
+      const r = checked(model, params, X, Y, { source: 'grads', grads }, null, { mode: 'sample', samples: 6 });
+      const roots = r.findings.filter((f) => categoryOf(f.code) === 'root');
+      expect(roots.map((f) => `${f.code}@${f.layer}`), expected).toEqual([expected]);
+      expect(roots[0].evidence!.reproducedTo as number).toBeLessThanOrEqual(1e-6);
     }
   });
 });

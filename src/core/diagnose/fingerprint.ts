@@ -13,6 +13,7 @@
 // can make the layers below it expensive.
 import { biasGradient, weightGradient } from '../backward.js';
 import { compare } from '../compare.js';
+import { Random } from '../random.js';
 import type { Grads, Matrix, ParamKind } from '../model.js';
 import {
   incomingApplies, incomingGradient, inputMatrix, layerValues, outputDelta, outputValues, penaltyTerm,
@@ -234,28 +235,22 @@ class Search {
     return beam;
   }
 
-  private product(dZ: Matrix, S: Matrix): Matrix {
-    this.work += dZ.rows * S.rows * dZ.cols;
-    if (this.work > BUDGET) this.exhausted = true;
-    return weightGradient(dZ, S, 1);
-  }
-
   /** The ways layer l's dW and db follow from dZ, cheapest first (none: dZ is not the code's). */
   private explain(l: number, dZ: Matrix): Explanation[] {
     const net = this.net;
     const tb = this.tested.b[l]?.data ?? null;
     const biases = tb ? this.explainBias(l, dZ, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
     if (biases.length === 0) return [];
-    const T = this.tested.W[l].data;
-    const right = this.product(dZ, net.fwd.A[l]);
-    const weights = this.explainWeights(l, right, dZ, T);
+    const space = this.space(l);
+    const right = this.term(l, dZ, net.fwd.A[l], false);
+    const weights = this.explainWeights(l, right, dZ);
     const out: Explanation[] = [];
     for (const w of weights) {
       for (const b of biases) out.push(this.combine(l, w, b));
     }
     // dW and db both k times right: the factor sits on dZ, and the layers below inherit it.
-    const R = combination(T, 1, net.c2 !== 0 ? net.params.W[l].data : null, -net.c2);
-    const k = fittedFactor(R, combination(right.data, net.s, null, 0));
+    const R = combination(space.T, 1, net.c2 !== 0 ? space.penalty.W : null, -net.c2);
+    const k = fittedFactor(R, combination(right, net.s, null, 0));
     if (k !== null && (!tb || matches(tb, combination(biasGradient(dZ, 1).data, k * net.s, null, 0)))) {
       out.push({ cost: FITTED, mutations: [{ kind: DELTA_FACTOR, layer: l, detail: { k } }], deltaScale: k });
     }
@@ -295,52 +290,48 @@ class Search {
     return out;
   }
 
-  private explainWeights(l: number, right: Matrix, dZ: Matrix, T: Float64Array): { cost: number; mutations: Mutation[]; s: number }[] {
+  private explainWeights(l: number, right: Float64Array, dZ: Matrix): { cost: number; mutations: Mutation[]; s: number }[] {
     const net = this.net;
-    const W = net.params.W[l];
-    const layer = net.model.layers[l];
-    const square = layer.units === layer.inputs;
+    const { T, penalty } = this.space(l);
     const out: { cost: number; mutations: Mutation[]; s: number }[] = [];
-    const inputs: InputRef[] = [{ kind: 'A', index: l }, ...inputChoices(net, l)];
+    const inputs: InputRef[] = [{ kind: 'A', index: l }, ...(WRONG_INPUT.appliesTo(net, l) ? inputChoices(net, l) : [])];
     const sCost = (s: number) => (s === net.s ? 0 : COST);
+    const sorted = () => out.sort((x, y) => x.cost + sCost(x.s) - (y.cost + sCost(y.s)));
     for (const input of inputs) {
       const wrongInput = input.kind !== 'A' || input.index !== l;
-      const P = wrongInput ? this.product(dZ, inputMatrix(net, input)) : right;
-      for (const flip of square ? [false, true] : [false]) {
-        const data = flip ? transposed(P).data : P.data;
+      for (const flip of TRANSPOSED.appliesTo(net, l) ? [false, true] : [false]) {
+        const data = !wrongInput && !flip ? right : this.term(l, dZ, inputMatrix(net, input), flip);
         const base: Mutation[] = [
           ...(wrongInput ? [{ kind: WRONG_INPUT, layer: l, detail: { input } }] : []),
           ...(flip ? [{ kind: TRANSPOSED, layer: l, detail: {} }] : []),
         ];
         const baseCost = base.length * COST;
         for (const s of this.scales) {
-          for (const p of this.penalties(l, combination(data, s, null, 0), T)) {
+          for (const p of this.penalties(l, combination(data, s, null, 0))) {
             out.push({ cost: baseCost + p.cost, mutations: [...base, ...p.mutations], s });
           }
-          if (out.some((o) => o.cost + sCost(o.s) === 0)) return out.sort((x, y) => x.cost + sCost(x.s) - (y.cost + sCost(y.s)));
+          if (out.some((o) => o.cost + sCost(o.s) === 0)) return sorted();
         }
       }
-      if (!wrongInput) {
-        // A constant factor on the whole tensor (penalty included).
-        const k = fittedFactor(T, combination(P.data, net.s, net.c2 !== 0 ? W.data : null, net.c2));
-        if (k !== null) out.push({ cost: FITTED, mutations: [{ kind: TENSOR_FACTOR, layer: l, detail: { k, which: 'dW' } }], s: net.s });
-      }
     }
-    return out.sort((x, y) => x.cost + sCost(x.s) - (y.cost + sCost(y.s)));
+    // A constant factor on the whole tensor (penalty included).
+    const k = fittedFactor(T, combination(right, net.s, net.c2 !== 0 ? penalty.W : null, net.c2));
+    if (k !== null) out.push({ cost: FITTED, mutations: [{ kind: TENSOR_FACTOR, layer: l, detail: { k, which: 'dW' } }], s: net.s });
+    return sorted();
   }
 
   /** The penalty terms that turn the data part into T: right, missing, or fitted β·P(W). */
-  private penalties(l: number, data: Float64Array, T: Float64Array): { cost: number; mutations: Mutation[] }[] {
+  private penalties(l: number, data: Float64Array): { cost: number; mutations: Mutation[] }[] {
     const { c2 } = this.net;
-    if (c2 === 0) return matches(T, data) ? [{ cost: 0, mutations: [] }] : [];
-    const W = this.net.params.W[l];
+    const { T, penalty } = this.space(l);
+    if (!L2_MISSING.appliesTo(this.net, l)) return matches(T, data) ? [{ cost: 0, mutations: [] }] : [];
     const out: { cost: number; mutations: Mutation[] }[] = [];
-    if (matches(T, combination(data, 1, W.data, c2))) out.push({ cost: 0, mutations: [] });
+    if (matches(T, combination(data, 1, penalty.W, c2))) out.push({ cost: 0, mutations: [] });
     if (matches(T, data)) out.push({ cost: COST, mutations: [{ kind: L2_MISSING, layer: l, detail: {} }] });
     if (out.length > 0) return out;
     const R = combination(T, 1, data, -1);
     for (const form of ['W', 'sum', 'sign'] as PenaltyForm[]) {
-      const F = penaltyTerm(W, form);
+      const F = penalty[form];
       const FF = dot(F, F);
       if (!(FF > 0)) continue;
       const beta = dot(R, F) / FF;
@@ -352,6 +343,94 @@ class Search {
     }
     return out;
   }
+
+  // ---- where dW candidates are compared ----
+  //
+  // For a small layer the whole of dW is compared. For a large one every candidate and the tested
+  // dW are multiplied by the same seeded random matrix V (inputs × PROBES) first: dZ·Sᵀ·V costs
+  // m·(inputs + units)·PROBES instead of units·inputs·m, and the least-squares fits (k, β) are
+  // linear, so they carry over. Agreement of the projections is necessary for agreement of the
+  // tensors; the reconstruction as a whole is then verified on the full tensors (diagnose checks
+  // reproducedTo), so a projection can never make a wrong claim.
+
+  private readonly spaces = new Map<number, WeightSpace>();
+
+  private space(l: number): WeightSpace {
+    let space = this.spaces.get(l);
+    if (!space) {
+      const W = this.net.params.W[l];
+      const big = W.rows * W.cols * this.net.m > PROJECT_ABOVE && W.cols > PROBES;
+      const V = big ? probes(W.cols, l) : null;
+      const project = (M: Float64Array) => (V ? times(M, W.rows, W.cols, V) : M);
+      space = {
+        V,
+        T: project(this.tested.W[l].data),
+        penalty: { W: project(W.data), sum: project(penaltyTerm(W, 'sum')), sign: project(penaltyTerm(W, 'sign')) },
+      };
+      this.spaces.set(l, space);
+    }
+    return space;
+  }
+
+  /** dZ·Sᵀ (or its transpose, for a square layer), projected when the layer is large. */
+  private term(l: number, dZ: Matrix, S: Matrix, flip: boolean): Float64Array {
+    const { V } = this.space(l);
+    const m = dZ.cols, units = dZ.rows, inputs = S.rows;
+    if (!V) {
+      this.spend(units * inputs * m);
+      const P = weightGradient(dZ, S, 1);
+      return flip ? transposed(P).data : P.data;
+    }
+    this.spend(m * (units + inputs) * PROBES);
+    // (dZ·Sᵀ)·V = dZ·(Sᵀ·V); (dZ·Sᵀ)ᵀ·V = S·(dZᵀ·V) (square: units = inputs).
+    const [left, right] = flip ? [S, dZ] : [dZ, S];
+    const Q = new Float64Array(m * PROBES);
+    for (let k = 0; k < right.rows; k++) {
+      for (let c = 0; c < m; c++) {
+        const r = right.data[k * m + c];
+        if (r === 0) continue;
+        for (let j = 0; j < PROBES; j++) Q[c * PROBES + j] += r * V[k * PROBES + j];
+      }
+    }
+    return times(left.data, left.rows, m, Q);
+  }
+
+  private spend(work: number): void {
+    this.work += work;
+    if (this.work > BUDGET) this.exhausted = true;
+  }
+}
+
+interface WeightSpace {
+  /** The probe matrix V (inputs × PROBES), or null when whole tensors are compared. */
+  V: Float64Array | null;
+  T: Float64Array;
+  penalty: Record<PenaltyForm, Float64Array>;
+}
+
+/** Layers with more than this many multiply-adds per dZ·Aᵀ are compared through probes. */
+const PROJECT_ABOVE = 2e5;
+const PROBES = 8;
+
+/** A seeded standard-normal matrix rows × PROBES (the same on every run). */
+function probes(rows: number, layer: number): Float64Array {
+  const rng = new Random(9001 + layer);
+  const V = new Float64Array(rows * PROBES);
+  for (let i = 0; i < V.length; i++) V[i] = rng.normal();
+  return V;
+}
+
+/** M (rows × inner, row-major) times V (inner × PROBES). */
+function times(M: Float64Array, rows: number, inner: number, V: Float64Array): Float64Array {
+  const out = new Float64Array(rows * PROBES);
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < inner; k++) {
+      const a = M[i * inner + k];
+      if (a === 0) continue;
+      for (let j = 0; j < PROBES; j++) out[i * PROBES + j] += a * V[k * PROBES + j];
+    }
+  }
+  return out;
 }
 
 function scaled(M: Matrix, k: number): Matrix {
