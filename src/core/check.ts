@@ -2,7 +2,7 @@
 // diagnosis, as one pure function from plain inputs to a Report.
 import { backward, correctPlan, type BackwardPlan } from './backward.js';
 import { compare, statusOf, worstOf } from './compare.js';
-import { forward } from './forward.js';
+import { forward, type ForwardCache } from './forward.js';
 import { layerHealth } from './health.js';
 import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
 import { FiniteDifferences, type ElementDifference } from './numeric.js';
@@ -106,6 +106,7 @@ export function* checkSteps(
 
   const checks: TensorCheck[] = [];
   const numeric: CheckContext['numeric'] = new Map();
+  let conventions: [Grads, Grads] | undefined;
   for (let t = 0; t < paramTensors.length && !stopped; t++) {
     const p = paramTensors[t], g = testedTensors[t];
     const plan = plans[t];
@@ -128,10 +129,18 @@ export function* checkSteps(
         if (!ds) { halted = true; continue; }
         ds.forEach((d, n) => {
           const flat = job.row * cols + job.cols[n];
-          // At a kink every value between the one-sided quotients is a valid derivative:
-          // compare with the one nearest to the gradient under test.
+          // At a kink every value between the one-sided quotients is a valid derivative, and so
+          // is backprop with either one-sided slope there (with several units on kinks the two need
+          // not coincide): compare with the valid value nearest to the gradient under test.
           const gv = g.value.data[flat];
-          values[flat] = d.kink ? Math.min(Math.max(gv, d.numeric - d.spread), d.numeric + d.spread) : d.numeric;
+          if (d.kink) {
+            conventions ??= kinkConventions(model, params, fwd, Y);
+            const pick = (gr: Grads) => (p.kind === 'W' ? gr.W[p.layer] : gr.b[p.layer]!).data[flat];
+            const candidates = [d.numeric - d.spread, d.numeric + d.spread, pick(conventions[0]), pick(conventions[1])];
+            values[flat] = Math.min(Math.max(gv, Math.min(...candidates)), Math.max(...candidates));
+          } else {
+            values[flat] = d.numeric;
+          }
           checkedMask[flat] = 1;
           kinks[flat] = d.kink ? 1 : 0;
           done++;
@@ -164,6 +173,31 @@ export function* checkSteps(
   };
   if (diagnose) report.findings = diagnose(input, report, { tested: testedTensors, numeric, correct, fwd });
   return report;
+}
+
+/**
+ * Correct backprop with the left and with the right slope wherever a pre-activation sits exactly on
+ * a kink (relu'(0) taken as 0, and as 1): what a correct implementation computes there, whichever
+ * convention it uses.
+ */
+function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Matrix): [Grads, Grads] {
+  const withSlope = (side: -1 | 1): Grads => {
+    const plan = correctPlan(model);
+    plan.derivatives = model.layers.map(({ activation: act }) => {
+      if (act.kinks.length === 0 || act.columnwise) return null;
+      return (z: number, a: number) => {
+        for (const k of act.kinks) {
+          if (z === k) {
+            const t = k === 0 ? side * Number.MIN_VALUE : k * (1 + side * Number.EPSILON);
+            return act.derivative(t, act.f(t));
+          }
+        }
+        return act.derivative(z, a);
+      };
+    });
+    return backward(model, params, fwd, Y, plan);
+  };
+  return [withSlope(-1), withSlope(1)];
 }
 
 type ElementPlan =

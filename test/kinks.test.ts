@@ -1,0 +1,58 @@
+// Samples sitting exactly on a kink (a ReLU-family pre-activation at exactly 0) are points where the
+// cost is not differentiable. A correct backprop, whatever convention it uses for relu'(0), must pass;
+// a wrong one must still fail.
+import { describe, expect, it } from 'vitest';
+import { backward, correctPlan } from '../src/core/backward.js';
+import { check, DEFAULT_OPTIONS } from '../src/core/check.js';
+import { forward } from '../src/core/forward.js';
+import { initialise } from '../src/core/init.js';
+import type { Grads, Matrix, Model } from '../src/core/model.js';
+import { Random } from '../src/core/random.js';
+import { parseSpec, withInputs } from '../src/io/spec.js';
+
+/** tanh → leaky_relu → sigmoid, zero biases, and one sample at x = 0: every unit of layer 2 sits on its kink. */
+function kinkedNet(seed: number, hidden2 = 'leaky_relu') {
+  const spec = parseSpec({
+    input: 3,
+    layers: [{ units: 5, activation: 'tanh' }, { units: 4, activation: hidden2 }, { units: 1, activation: 'sigmoid' }],
+    loss: 'binary_cross_entropy',
+    init: { scheme: 'xavier', seed },
+  }, 'net.json');
+  const model: Model = withInputs(spec.model, 3);
+  const rng = new Random(seed + 100);
+  const m = 12;
+  const X: Matrix = { rows: 3, cols: m, data: new Float64Array(3 * m) };
+  for (let i = 0; i < X.data.length; i++) X.data[i] = (i % m) === 0 ? 0 : rng.normal();
+  const Y: Matrix = { rows: 1, cols: m, data: Float64Array.from({ length: m }, (_, i) => i % 2) };
+  return { model, params: initialise(model), X, Y };
+}
+
+/** Correct backprop, but with the given slope of the hidden activation at exactly 0. */
+function withConvention(net: ReturnType<typeof kinkedNet>, slopeAtZero: number): Grads {
+  const fwd = forward(net.model, net.params, net.X, net.Y);
+  const plan = correctPlan(net.model);
+  plan.derivatives[1] = (z, a) => (z === 0 ? slopeAtZero : net.model.layers[1].activation.derivative(z, a));
+  return backward(net.model, net.params, fwd, net.Y, plan);
+}
+
+describe('samples exactly on a kink', () => {
+  it.each([1, 2, 3, 4, 5])('correct backprop passes, with either convention for the slope at 0 (seed %i)', (seed) => {
+    const net = kinkedNet(seed);
+    const fwd = forward(net.model, net.params, net.X, net.Y);
+    // The premise: the x = 0 sample puts every unit of layer 2 exactly on the kink.
+    for (let i = 0; i < 4; i++) expect(fwd.Z[1].data[i * 12]).toBe(0);
+    for (const slope of [0.01, 1]) {
+      const report = check({ ...net, gradients: { source: 'grads', grads: withConvention(net, slope) } }, DEFAULT_OPTIONS);
+      expect(report.checks.map((c) => [c.param, c.status])).toEqual(report.checks.map((c) => [c.param, 'pass']));
+      expect(report.checks.find((c) => c.param === 'b1')!.kinks).toBeGreaterThan(0);
+    }
+  });
+
+  it('a wrong gradient at the kinked elements still fails', () => {
+    const net = kinkedNet(2);
+    const grads = withConvention(net, 0.01);
+    for (let i = 0; i < grads.b[0]!.data.length; i++) grads.b[0]!.data[i] *= 1.1;
+    const report = check({ ...net, gradients: { source: 'grads', grads } }, DEFAULT_OPTIONS);
+    expect(report.checks.find((c) => c.param === 'b1')!.status).toBe('fail');
+  });
+});
