@@ -177,7 +177,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       net, data,
       params: o.params, grads: o.grads, exec: o.exec, execTimeout: o.execTimeout, target: o.target,
       epsilon: o.epsilon, tolerance: o.tolerance, ...modeAndSamples(o, program.getOptionValueSource('mode') === 'default'),
-      seed: o.seed, seedGiven: o.seed !== undefined,
+      seed: o.seed,
       onProgress: (done, total) => progress.update(done, total), shouldStop: () => interrupted,
     });
     progress.clear();

@@ -32,8 +32,6 @@ export interface RunOptions extends Partial<CheckOptions> {
   backprop?: BackpropFunction;
   /** Columns of data.csv that are targets (names or 1-based numbers, comma-separated). */
   target?: string;
-  /** A seed given explicitly (--seed) also seeds the initialisation. */
-  seedGiven?: boolean;
 }
 
 export interface Loaded {
@@ -47,7 +45,8 @@ export function load(options: RunOptions): Loaded {
   const spec = loadSpec(options.net);
   const data = loadData(options.data, spec.model, spec.statedInputs, options.target);
   const model = withInputs(spec.model, data.X.rows);
-  const seed = options.seedGiven && options.seed !== undefined ? options.seed : model.init.seed;
+  // --seed seeds every random choice, the initialisation included; without it, init.seed does.
+  const seed = options.seed ?? model.init.seed;
   const params = options.params ? loadTensors(options.params, model, 'params') : initialise(model, seed);
   return { spec, model, data, params };
 }
@@ -82,7 +81,7 @@ export async function gradientSource(loaded: Loaded, options: RunOptions): Promi
 
 export async function run(options: RunOptions): Promise<Report> {
   const loaded = load(options);
-  const settings: CheckOptions = { ...DEFAULT_OPTIONS, ...definedOnly(options) };
+  const settings: CheckOptions = { ...DEFAULT_OPTIONS, seed: loaded.model.init.seed, ...definedOnly(options) };
   const gradients = await gradientSource(loaded, options);
   // check() itself, on worker threads when large, yielding to the event loop so Ctrl-C can stop it.
   return checkAsync(
