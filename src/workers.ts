@@ -24,7 +24,7 @@ const TURN_EVERY_MS = 50;
 
 /** What a worker needs to rebuild the model and its forward pass: plain, cloneable data. */
 export interface WorkerInput {
-  model: Omit<Model, 'layers' | 'loss'> & { layers: { units: number; inputs: number; bias: boolean; activation: string }[]; loss: string };
+  model: Pick<Model, 'inputs' | 'reduction' | 'l2' | 'init'> & { layers: { units: number; inputs: number; bias: boolean; activation: string }[]; loss: string };
   params: Params;
   X: Matrix;
   Y: Matrix;
@@ -71,7 +71,8 @@ export function describe(input: CheckInput): WorkerInput | null {
     layers.push({ units: layer.units, inputs: layer.inputs, bias: layer.bias, activation: layer.activation.name });
   }
   if (namedLoss(model.loss.name) !== model.loss) return null;
-  return { model: { ...model, layers, loss: model.loss.name }, params: input.params, X: input.X, Y: input.Y };
+  const { inputs, reduction, l2, init } = model;
+  return { model: { inputs, layers, loss: model.loss.name, reduction, l2, init }, params: input.params, X: input.X, Y: input.Y };
 }
 
 /** Worker threads that each hold the model and answer row jobs with packed element differences. */

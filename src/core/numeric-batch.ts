@@ -33,7 +33,7 @@ export class RowBatch {
   /** zT[k], aT[k]: Z_k and A_k transposed to samples × units, so one sample's values are contiguous. */
   private readonly zT: Float64Array[];
   private readonly aT: Float64Array[];
-  /** The layer inputs A_{k−1} transposed (aPrevT[0] = Xᵀ). */
+  /** The layer inputs A_{k−1} transposed (inT[0] = Xᵀ). */
   private readonly inT: Float64Array[];
   private readonly yT: Float64Array;
   /** For categorical cross-entropy a zero target ignores the output's change (0·log(…) = 0). */
