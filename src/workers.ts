@@ -17,8 +17,12 @@ import { forward } from './core/forward.js';
 import { checkWork, FiniteDifferences, type ElementDifference } from './core/numeric.js';
 import type { Report } from './core/report.js';
 
-/** Below this many multiply-adds (see checkWork) a check takes well under a second on one thread. */
-const THREADS_FROM_WORK = 5e7;
+/**
+ * The least work (checkWork's estimate) that starts worker threads. Each worker's start-up and JIT
+ * warm-up cost about half a second of CPU (measured), so a check shorter than a few seconds on one
+ * thread (64-128-64-10 × 64, 8e8) stays in this thread; 784-128-64-10 × 64 (9e9) uses idle CPUs.
+ */
+const THREADS_FROM_WORK = 3e9;
 /** Longest stretch of work in this thread before the event loop gets a turn, in ms. */
 const TURN_EVERY_MS = 50;
 
