@@ -139,9 +139,10 @@ describe('execGradients', () => {
   });
 });
 
-/** Polls (a SIGKILL takes effect soon, not at once) until the process is gone, for up to 3 s. */
+/** Polls (a SIGKILL takes effect soon, not at once) until the process is gone, for up to 10 s
+ *  (3 s was once too short in a full parallel run on a loaded machine). */
 async function goneSoon(pid: string): Promise<boolean> {
-  for (let i = 0; i < 30 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   return !alive(pid);
 }
 
