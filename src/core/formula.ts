@@ -87,6 +87,7 @@ export function compileFormula(source: string, allowed: readonly Variable[]): Fo
   try {
     node = mathjs().parse(source);
   } catch (err) {
+    if (err instanceof RangeError) throw new FormulaError(source, 'a formula nested too deeply to parse');
     throw new FormulaError(source, `a syntax error (${(err as Error).message})`);
   }
   const uses = new Set<Variable>();
@@ -105,7 +106,9 @@ function validate(
   switch (node.type) {
     case 'ConstantNode': {
       if (typeof n.value !== 'number' || !Number.isFinite(n.value)) {
-        throw new FormulaError(source, `a constant ${JSON.stringify(n.value)} that is not a finite number`);
+        // mathjs reads a formula that is only a comment ("# …") as an undefined constant.
+        if (n.value === undefined && /^\s*#/.test(source)) throw new FormulaError(source, 'an empty formula (only a comment)');
+        throw new FormulaError(source, `a constant ${typeof n.value === 'number' ? String(n.value) : JSON.stringify(n.value)} that is not a finite number`);
       }
       return;
     }
@@ -218,6 +221,9 @@ function expandForDerivative(node: MathNode): MathNode {
   return node.transform((child) => {
     if (child.type !== 'FunctionNode') return child;
     const fnNode = child as unknown as { fn: { name: string }; args: MathNode[] };
+    // Others are returned as they are and transform() walks into them; expanding their arguments
+    // here as well would do the work twice per level: exponential in the nesting depth.
+    if (!['sigmoid', 'softplus', 'log1p', 'expm1', 'max', 'min'].includes(fnNode.fn.name)) return child;
     const args = fnNode.args.map(expandForDerivative);
     const u = (i: number) => `(${args[i].toString()})`;
     switch (fnNode.fn.name) {
@@ -266,12 +272,31 @@ function restoreSigns(node: MathNode, hidden: MathNode[]): MathNode {
   });
 }
 
+const SIMPLIFY_MAX_NODES = 120;
+/** Realistic activations stay far below these: GELU's derivatives have 70, 248 and 1144 nodes. */
+const MAX_DERIVATIVE_NODES = 20_000;
+const MAX_DIFFERENTIATED_NODES = 2_500;
+
+function tooLarge(source: string, size: number, limit: number): void {
+  if (size > limit) {
+    throw new FormulaError(source, `a formula whose symbolic derivatives grow too large (${size} nodes, more than ${limit}); write it more simply or use a built-in activation`);
+  }
+}
+
+function nodeCount(node: MathNode): number {
+  let n = 0;
+  node.traverse(() => { n++; });
+  return n;
+}
+
 /**
  * The symbolic derivative of a validated formula with respect to `variable`, compiled.
  * `simplify: false` skips mathjs's simplification, which costs seconds on the second and third
  * derivatives of formulas such as sigmoid(z) * softplus(z); use it where nobody reads the text.
  */
 export function differentiate(formula: Formula, variable: Variable, simplify = true): Formula {
+  // mathjs's derivative slows down steeply on large trees (a 4,000-node one: two minutes).
+  tooLarge(formula.source, nodeCount(formula.node), MAX_DIFFERENTIATED_NODES);
   let node: MathNode;
   try {
     // Differentiated unsimplified, so that d|u| = abs(u)/u·du keeps the form absOverSelfToSign
@@ -279,8 +304,14 @@ export function differentiate(formula: Formula, variable: Variable, simplify = t
     const signs: MathNode[] = [];
     const raw = mathjs().derivative(hideSigns(expandForDerivative(formula.node), signs), variable, { simplify: false });
     node = absOverSelfToSign(restoreSigns(raw, signs));
-    if (simplify) node = mathjs().simplify(node);
+    // Each derivative of a long product or a deep nesting multiplies the tree's size (a product of
+    // 20 factors: 955, 13991, 228009 nodes); past this it would take minutes and gigabytes.
+    tooLarge(formula.source, nodeCount(node), MAX_DERIVATIVE_NODES);
+    // simplify's cost grows steeply with the tree (1 s at 200 nodes, minutes at 300): large
+    // derivatives stay unsimplified, which changes only their text, not their value.
+    if (simplify && nodeCount(node) <= SIMPLIFY_MAX_NODES) node = mathjs().simplify(node);
   } catch (err) {
+    if (err instanceof FormulaError) throw err;
     throw new FormulaError(formula.source, `a formula whose derivative could not be taken (${(err as Error).message})`);
   }
   const uses = new Set<Variable>();
