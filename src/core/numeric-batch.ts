@@ -41,6 +41,8 @@ export class RowBatch {
   private readonly widest: number;
   /** Per layer: the slope below 0 of a ReLU-like activation (see piecewiseSlope), else null. */
   private readonly slopes: (number | null)[];
+  /** mirrorFrom[l]: every hidden layer after layer l is ReLU-like (see propagateMirrored). */
+  private readonly mirrorFrom: boolean[];
   // Work buffers, reused for every batch.
   private readonly dz: Float64Array;
   private readonly da: Float64Array;
@@ -70,6 +72,7 @@ export class RowBatch {
     this.zeroTargetIgnored = model.loss.name === 'categorical_cross_entropy';
     this.widest = Math.max(...model.layers.map((l) => l.units));
     this.slopes = model.layers.map((layer) => piecewiseSlope(layer.activation));
+    this.mirrorFrom = model.layers.map((_, l) => this.slopes.slice(l + 1, this.L - 1).every((slope) => slope !== null));
     this.dz = new Float64Array(MAX_CHAINS);
     this.da = new Float64Array(MAX_CHAINS);
     this.flag = new Uint8Array(MAX_CHAINS);
@@ -163,37 +166,80 @@ export class RowBatch {
       return;
     }
 
-    // Layer l+1: a rank-1 change, δZ_{l+1}[u, ·] = W_{l+1}[u, i] · δa; then dense layers.
-    let cur = this.bufA, next = this.bufB;
-    this.rankOne(l + 1, i, live, cur, c);
-    for (let k = l + 1; k < this.L; k++) {
-      if (k > l + 1) {
-        denseBatch(this.params.W[k], cur, this.nonZeroRow, next, live, this.denseWork);
-        const swap = cur; cur = next; next = swap;
-      }
-      if (k === this.L - 1) {
-        this.outputStage(k, cur, live, c);
-        break;
-      }
-      if (k > l + 1) this.hiddenStage(k, cur, live, c);
-    }
+    if (!(this.mirrorFrom[l] && this.paired(n, live) && this.propagateMirrored(l, i, live, c))) this.propagate(l, i, live, c);
     for (let t = 0; t < live; t++) col[chainOf[t]] = this.change[t];
     this.store(col, n, from, c, out);
   }
 
   /**
-   * δZ_k = W_k[:, i] ⊗ δa for the live chains, and, when layer k is hidden, its activation's
-   * change in place. A ReLU-like unit whose step crosses 0 for no chain is decided from the
-   * extremes of δa: its row is δZ itself (above 0), zero (ReLU below 0) or slope·δZ.
+   * Layers l+1 … L for the live chains (their change at unit i of layer l in `da`): a rank-1
+   * change δZ_{l+1}[u, ·] = W_{l+1}[u, i] · δa, then dense layers; each chain's loss change is
+   * left in `change`.
    */
-  private rankOne(k: number, i: number, live: number, dZ: Float64Array, c: number): void {
+  private propagate(l: number, i: number, live: number, c: number): void {
+    let cur = this.bufA, next = this.bufB;
+    this.rankOne(l + 1, i, live, live, cur, c, false);
+    for (let k = l + 2; k < this.L; k++) {
+      denseBatch(this.params.W[k], cur, this.nonZeroRow, next, live, this.denseWork);
+      const swap = cur; cur = next; next = swap;
+      if (k < this.L - 1) this.hiddenStage(k, cur, live, c, false);
+    }
+    this.outputStage(this.L - 1, cur, live, c);
+  }
+
+  /** Whether the live chains come in exact pairs: live chain half + q is −(live chain q), q < half. */
+  private paired(n: number, live: number): boolean {
+    if (live % 2 !== 0) return false;
+    const half = live / 2, chainOf = this.chainOf, da = this.da;
+    for (let q = 0; q < half; q++) {
+      if (chainOf[q] >= n || chainOf[half + q] !== chainOf[q] + n || da[half + q] !== -da[q]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * propagate() for paired chains when every hidden layer after l is ReLU-like: as long as no step
+   * crosses a kink, each −h chain's δZ is the exact negation of its +h twin's up to the output
+   * (products, sums in a fixed order, and d ↦ d or slope·d are odd in floating point too), so only
+   * the +h half is carried and it is mirrored at the output. Returns false when some unit's steps
+   * cross a kink, and propagate() does it all.
+   */
+  private propagateMirrored(l: number, i: number, live: number, c: number): boolean {
+    const half = live / 2;
+    let cur = this.bufA, next = this.bufB;
+    if (!this.rankOne(l + 1, i, half, live, cur, c, true)) return false;
+    for (let k = l + 2; k < this.L; k++) {
+      denseBatch(this.params.W[k], cur, this.nonZeroRow, next, half, this.denseWork);
+      const swap = cur; cur = next; next = swap;
+      if (k < this.L - 1 && !this.hiddenStage(k, cur, half, c, true)) return false;
+    }
+    const units = this.model.layers[this.L - 1].units;
+    for (let u = 0; u < units; u++) {
+      const from = u * half, to = u * live;
+      for (let t = 0; t < half; t++) {
+        next[to + t] = cur[from + t];
+        next[to + half + t] = -cur[from + t];
+      }
+    }
+    this.outputStage(this.L - 1, next, live, c);
+    return true;
+  }
+
+  /**
+   * δZ_k = W_k[:, i] ⊗ δa for the first `live` chains, and, when layer k is hidden, its
+   * activation's change in place. A ReLU-like unit whose step crosses 0 for none of the first
+   * `extremesOver` chains is decided from the extremes of δa: its row is δZ itself (above 0),
+   * zero (ReLU below 0) or slope·δZ. With `mirrored`, a unit that would need the element-wise
+   * path makes it return false instead.
+   */
+  private rankOne(k: number, i: number, live: number, extremesOver: number, dZ: Float64Array, c: number, mirrored: boolean): boolean {
     const W = this.params.W[k];
     const da = this.da;
     const hidden = k < this.L - 1;
     const slope = hidden ? this.slopes[k] : null;
     let lo = Infinity, hi = -Infinity;
     if (slope !== null) {
-      for (let t = 0; t < live; t++) {
+      for (let t = 0; t < extremesOver; t++) {
         const x = da[t];
         if (x < lo) lo = x;
         if (x > hi) hi = x;
@@ -222,13 +268,19 @@ export class RowBatch {
           continue;
         }
       }
+      if (mirrored && hidden) return false;
       for (let t = 0; t < live; t++) dZ[ub + t] = w * da[t];
       if (hidden) this.unitStage(k, u, dZ, live, c);
     }
+    return true;
   }
 
-  /** δA_k = g_k(Z_k + δZ_k) − g_k(Z_k) in place for a hidden layer; notes rows that are zero for every chain. */
-  private hiddenStage(k: number, dZ: Float64Array, live: number, c: number): void {
+  /**
+   * δA_k = g_k(Z_k + δZ_k) − g_k(Z_k) in place for a hidden layer; notes rows that are zero for
+   * every chain. With `mirrored` (the chains' negations count too) a unit that would need the
+   * element-wise path makes it return false instead.
+   */
+  private hiddenStage(k: number, dZ: Float64Array, live: number, c: number, mirrored: boolean): boolean {
     const units = this.model.layers[k].units;
     const slope = this.slopes[k];
     const zs = this.zT[k];
@@ -243,6 +295,11 @@ export class RowBatch {
           if (x < lo) lo = x;
           if (x > hi) hi = x;
         }
+        if (mirrored) {
+          const l0 = lo;
+          lo = Math.min(lo, -hi);
+          hi = Math.max(hi, -l0);
+        }
         if (Number.isFinite(lo) && Number.isFinite(hi)) {
           const crosses = z === 0 ? lo !== 0 || hi !== 0 : z > 0 ? z + lo <= 0 : z + hi > 0;
           if (!crosses) {
@@ -256,8 +313,10 @@ export class RowBatch {
           }
         }
       }
+      if (mirrored) return false;
       this.unitStage(k, u, dZ, live, c);
     }
+    return true;
   }
 
   /** One unit of a hidden layer, element by element: kinks first (they need δz), then δa in place. */
