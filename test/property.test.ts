@@ -269,7 +269,8 @@ describe('random correct networks always pass', () => {
         const report = check({ model: m, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed: n.dataSeed });
         const failed = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.param} ${c.relativeError}`);
         expect(failed, JSON.stringify(n.spec)).toEqual([]);
-        expect(report.ok).toBe(true);
+        // Not a pass only when nothing could be compared at all (every gradient exactly 0: a dead ReLU output …).
+        if (!report.ok) expect(report.findings.map((f) => `${f.code}/${f.severity}`), JSON.stringify(n.spec)).toContain('zero-gradients/error');
         for (const c of report.checks) worst = Math.max(worst, c.relativeError);
       }
     }), { seed: SEED, numRuns: 150 });

@@ -3,9 +3,11 @@
 import { backward, correctPlan, type BackwardPlan } from './backward.js';
 import { compare, statusOf, worstOf } from './compare.js';
 import { forward, type ForwardCache } from './forward.js';
+import { categoryOf } from './diagnose/explain.js';
 import { layerHealth } from './health.js';
 import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
 import { FiniteDifferences, type ElementDifference } from './numeric.js';
+import { mergeNumerics, numericalFindings, toleranceFor } from './numerics.js';
 import { Random } from './random.js';
 import { VALUES_CAP, type Finding, type Mode, type Report, type TensorCheck } from './report.js';
 
@@ -99,6 +101,8 @@ export function* checkSteps(
   const testedTensors = namedTensors(tested);
   const paramTensors = namedTensors(params);
   const plans = paramTensors.map((t) => elementsToCheck(t, options, rng));
+  // Gradients handed in as float32 cannot be held to a tighter tolerance than float32 allows.
+  const tolerances = testedTensors.map((g) => toleranceFor(g.value.data, !('plan' in gs), options.tolerance));
   const total = plans.reduce((n, p) => n + p.count, 0);
   let done = 0;
   let stopped = false;
@@ -113,7 +117,7 @@ export function* checkSteps(
     const { rows, cols } = p.value;
     let result: { check: TensorCheck; stopped: boolean };
     if (plan.kind === 'directions') {
-      result = checkDirections(fd, p, g.value, plan.directions, options, () => { done++; tick(done); return options.shouldStop?.() ?? false; });
+      result = checkDirections(fd, p, g.value, plan.directions, { ...options, tolerance: tolerances[t] }, () => { done++; tick(done); return options.shouldStop?.() ?? false; });
       yield { jobs: [], done, total };
     } else {
       const values = new Float64Array(rows * cols);
@@ -148,7 +152,7 @@ export function* checkSteps(
         tick(done);
       }
       numeric.set(p.name, { values, checked: checkedMask, kinks });
-      result = { check: elementCheck(p, g.value, values, checkedMask, kinks, options.tolerance), stopped: halted };
+      result = { check: elementCheck(p, g.value, values, checkedMask, kinks, tolerances[t]), stopped: halted };
     }
     if (result.check.checked > 0 || result.check.kinks > 0) checks.push(result.check);
     stopped = result.stopped;
@@ -172,6 +176,11 @@ export function* checkSteps(
     ...(stopped ? { partial: true } : {}),
   };
   if (diagnose) report.findings = diagnose(input, report, { tested: testedTensors, numeric, correct, fwd });
+  // Numerical edges (NaN/Inf at these weights, tensors where nothing was compared) say when a
+  // verdict means nothing; an error among them is never a pass.
+  const numerics = numericalFindings({ model, params, fwd, Y, correct, checks, tested: testedTensors, handedIn: !('plan' in gs), tolerance: options.tolerance });
+  report.findings = mergeNumerics(report.findings, numerics, (code) => ['root', 'propagated'].includes(categoryOf(code) ?? ''));
+  if (numerics.some((f) => f.severity === 'error')) report.ok = false;
   return report;
 }
 

@@ -45,6 +45,12 @@ export function verdict(report: Report, c: ChalkInstance): string {
   const cost = `cost ${num(report.loss)}`;
   const settings = `ε=${num(report.settings.epsilon)}, tolerance ${num(report.settings.tolerance)}, ${report.settings.mode} mode`;
   if (report.partial) return c.yellow(`Interrupted: ${report.checks.length} tensor(s) checked so far (${cost}; ${settings}).`);
+  // NaN/Inf in the forward pass, or every gradient exactly 0: the comparison itself means nothing.
+  const blocked = report.findings.find((f) => f.severity === 'error' && f.evidence?.cannotCheck === true);
+  if (blocked) {
+    const why = blocked.code === 'non-finite' ? 'NaN or Inf at these weights' : 'every gradient is exactly 0 at these weights';
+    return c.red.bold('✗ nothing could be checked') + `: ${why}, so ${what} can be neither confirmed nor refuted (see ${blocked.code} below; ${cost}; ${settings}).`;
+  }
   if (failed.length > 0) {
     return c.red.bold(`✗ ${failed.length} of ${report.checks.length} tensors fail`) +
       ` (${failed.map((f) => f.param).join(', ')}): ${what} disagree with finite differences (${cost}; ${settings}).`;
