@@ -446,6 +446,20 @@ function denseBatch(W: Matrix, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
       continue;
     }
     const o0 = r0 * live, o1 = o0 + live, o2 = o1 + live, o3 = o2 + live;
+    if (block <= 2) {
+      // The last one or two outputs (10 = 4 + 4 + 2 for ten classes): no work for absent ones.
+      for (let t = 0; t < live; t++) {
+        let s0 = 0, s1 = 0;
+        for (let j = 0; j < active; j++) {
+          const d = D[inputs[j] * live + t];
+          s0 += wb[j * 4] * d;
+          s1 += wb[j * 4 + 1] * d;
+        }
+        out[o0 + t] = s0;
+        if (block > 1) out[o1 + t] = s1;
+      }
+      continue;
+    }
     for (let t = 0; t < live; t++) {
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let j = 0; j < active; j++) {
