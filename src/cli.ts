@@ -9,6 +9,7 @@ import { UserError } from './io/errors.js';
 import { loadSpec } from './io/spec.js';
 import { renderHtml } from './render/html.js';
 import { renderJson } from './render/json.js';
+import { renderSweep } from './render/sweep.js';
 import { renderJunit } from './render/junit.js';
 import { renderMarkdown } from './render/markdown.js';
 import { ProgressBar } from './render/progress.js';
@@ -35,6 +36,9 @@ interface CliOptions {
   color: boolean;
   strict?: boolean;
   report?: string;
+  sweep?: boolean;
+  taylor?: boolean;
+  maxEvaluations?: number;
 }
 
 /** A decimal number (1e-6, 0.001); hex, "Infinity" and the empty string are not numbers here. */
@@ -118,6 +122,9 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seeds every random choice: initialisation, sampling, directions (default: the spec’s init.seed, else 1)', wholeNumber(0, 4294967295))
     .addOption(new Option('--format <format>', 'output format: junit for CI test reports, markdown for a job summary').choices(['table', 'json', 'junit', 'markdown']))
     .option('--report <file.html>', 'also write a self-contained HTML report with charts to this file')
+    .option('--sweep', 'first print the relative error against ε over 1e-1 … 1e-12 (the V-shaped curve), then check at the ε it chooses')
+    .option('--taylor', 'also run the Taylor-remainder test per tensor: its order is ≈ 2 when the gradient is right and ≈ 1 when it is wrong, whatever ε')
+    .option('--max-evaluations <n>', 'the most (element, sample) evaluations a full or sample check may make (default 10000000)', wholeNumber(1))
     .option('--strict', 'health findings (warnings and errors: vanishing gradients, init scale, …) also make the exit status 1')
     .option('--explain <code>', 'print what a finding code means, with the maths, and exit')
     .option('--no-color', 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)')
@@ -176,8 +183,9 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     const report = await run({
       net, data,
       params: o.params, grads: o.grads, exec: o.exec, execTimeout: o.execTimeout, target: o.target,
-      epsilon: o.epsilon, tolerance: o.tolerance, ...modeAndSamples(o, program.getOptionValueSource('mode') === 'default'),
-      seed: o.seed,
+      epsilon: sweepEpsilon(o, program.getOptionValueSource('epsilon') === 'default'), tolerance: o.tolerance,
+      ...modeAndSamples(o, program.getOptionValueSource('mode') === 'default'),
+      seed: o.seed, sweep: o.sweep, taylor: o.taylor, maxEvaluations: o.maxEvaluations,
       onProgress: (done, total) => progress.update(done, total), shouldStop: () => interrupted,
     });
     progress.clear();
@@ -185,7 +193,9 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       writeReport(o.report, renderHtml(report, { spec: loadSpec(net).raw, net, data }));
       err.write(`backprop-check: wrote the HTML report to ${o.report}\n`);
     }
-    out.write(render(report, o.format ?? 'table', useColor(o.color, Boolean(out.isTTY), process.env)));
+    const color = useColor(o.color, Boolean(out.isTTY), process.env);
+    if (report.sweep && (o.format ?? 'table') === 'table') out.write(renderSweep(report.sweep, color));
+    out.write(render(report, o.format ?? 'table', color));
     if (report.partial) return EXIT.interrupted;
     return report.ok && !(o.strict && healthFails(report)) ? EXIT.pass : EXIT.fail;
   } catch (e) {
@@ -200,6 +210,13 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   } finally {
     process.off('SIGINT', onInterrupt);
   }
+}
+
+/** The --epsilon to run with: none with --sweep, which chooses it (and is a mistake beside an explicit --epsilon). */
+function sweepEpsilon(o: CliOptions, defaulted: boolean): number | undefined {
+  if (!o.sweep) return o.epsilon;
+  if (!defaulted) throw new UserError('command line', '--sweep', 'either --sweep or --epsilon: the sweep chooses ε itself', 'both');
+  return undefined;
 }
 
 /** --directions r is --mode directional --samples r; with another --mode, or with --samples too, it is a mistake. */

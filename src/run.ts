@@ -11,6 +11,8 @@ import { UserError } from './io/errors.js';
 import { execGradients, execPayload, functionGradients, type BackpropFunction } from './io/exec.js';
 import { declaredPlan, loadSpec, withInputs, type LoadedSpec } from './io/spec.js';
 import { loadTensors } from './io/tensors.js';
+import { MAX_ELEMENT_EVALUATIONS, MAX_SWEEP_WORK, samplesWithin, sweepWork, workload } from './core/limits.js';
+import { sweep, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/sweep.js';
 import { checkAsync } from './workers.js';
 
 export interface RunOptions extends Partial<CheckOptions> {
@@ -32,6 +34,10 @@ export interface RunOptions extends Partial<CheckOptions> {
   backprop?: BackpropFunction;
   /** Columns of data.csv that are targets (names or 1-based numbers, comma-separated). */
   target?: string;
+  /** Sweep ε over 1e-1 … 1e-12 first (core/sweep.ts), then check at the chosen ε; the report carries the sweep. */
+  sweep?: boolean;
+  /** The most (element, sample) evaluations a full or sample check may make (default 10⁷, core/limits.ts). */
+  maxEvaluations?: number;
 }
 
 export interface Loaded {
@@ -82,18 +88,43 @@ export async function gradientSource(loaded: Loaded, options: RunOptions): Promi
 export async function run(options: RunOptions): Promise<Report> {
   const loaded = load(options);
   const settings: CheckOptions = { ...DEFAULT_OPTIONS, seed: loaded.model.init.seed, ...definedOnly(options) };
+  refuseTooLarge(loaded, settings, options);
   const gradients = await gradientSource(loaded, options);
+  const input = { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients };
+  const swept = options.sweep ? sweep(input, settings.seed) : undefined;
   // check() itself, on worker threads when large, yielding to the event loop so Ctrl-C can stop it.
-  return checkAsync(
-    { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients },
-    settings,
-    diagnoser(loaded.spec.declared),
-  );
+  const report = await checkAsync(input, swept ? { ...settings, epsilon: swept.chosen } : settings, diagnoser(loaded.spec.declared));
+  return swept ? { ...report, sweep: swept } : report;
+}
+
+/** Stops a check that would run for hours, before it starts, with what to do instead. */
+function refuseTooLarge(loaded: Loaded, settings: CheckOptions, options: RunOptions): void {
+  const m = loaded.data.X.cols;
+  if (options.sweep && options.epsilon !== undefined) {
+    throw new UserError('command line', '--sweep', 'either --sweep or --epsilon: the sweep chooses ε itself', 'both');
+  }
+  if (options.sweep && sweepWork(loaded.model, m) > MAX_SWEEP_WORK) {
+    throw new UserError('command line', '--sweep', `a network and data small enough to sweep (${SWEEP_EPSILONS.length} steps × ${SWEEP_ELEMENTS} elements per tensor × 3 forward passes: at most ${MAX_SWEEP_WORK.toExponential(0).replace('+', '')} multiply-adds)`,
+      `${sweepWork(loaded.model, m).toExponential(1).replace('+', '')} with ${m.toLocaleString('en-US')} samples`, 'Sweep on fewer rows of data.csv (the curve is the same) or a smaller network, or check without --sweep.');
+  }
+  if (settings.mode === 'directional') return;
+  const max = options.maxEvaluations ?? MAX_ELEMENT_EVALUATIONS;
+  const w = workload(loaded.model, m, settings);
+  if (w.evaluations <= max) return;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const k = Math.min(50, samplesWithin(w, max));
+  const instead = k >= 1
+    ? `Check a seeded sample instead: --mode sample --samples ${k} (${n(k * w.tensors * m)} evaluations), or --mode directional --directions 10`
+    : `Even one element per tensor (${n(w.tensors * m)} evaluations) is over the limit: ${m > 500 ? 'check a few hundred rows of data.csv (they find the same bugs), or ' : ''}use --mode directional --directions 10`;
+  throw new UserError('command line', `--mode ${settings.mode}`,
+    `at most ${n(max)} element evaluations (elements checked × samples) in one check`,
+    `${n(w.elements)} elements × ${n(m)} samples = ${n(w.evaluations)}`,
+    `${instead}; or raise the limit with --max-evaluations ${n(w.evaluations).replace(/,/g, '')}.`);
 }
 
 function definedOnly(options: RunOptions): Partial<CheckOptions> {
   const out: Partial<CheckOptions> = {};
-  for (const key of ['epsilon', 'tolerance', 'mode', 'seed', 'samples', 'onProgress', 'shouldStop'] as const) {
+  for (const key of ['epsilon', 'tolerance', 'mode', 'seed', 'samples', 'onProgress', 'shouldStop', 'taylor'] as const) {
     if (options[key] !== undefined) (out as Record<string, unknown>)[key] = options[key];
   }
   return out;

@@ -3,6 +3,8 @@
 //   2. random correct networks (sizes, activations, losses, L2, reduction) always pass the check;
 //   3. every catalogued mutation that really changes the gradients always fails the check, on
 //      exactly the tensors it changes (no false pass, and no false alarm on the others).
+// The Taylor-remainder test's verdict is held to the same: never "wrong" on a correct network,
+// always "wrong" on a tensor a mutation changed.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -266,12 +268,14 @@ describe('random correct networks always pass', () => {
         { source: 'correct' as const, plan: correctPlan(m) },
         { source: 'grads' as const, grads: userBackprop(m, params, X, Y, null) },
       ]) {
-        const report = check({ model: m, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed: n.dataSeed });
+        const report = check({ model: m, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed: n.dataSeed, taylor: true });
         const failed = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.param} ${c.relativeError}`);
         expect(failed, JSON.stringify(n.spec)).toEqual([]);
         // Not a pass only when nothing could be compared at all (every gradient exactly 0: a dead ReLU output …).
         if (!report.ok) expect(report.findings.map((f) => `${f.code}/${f.severity}`), JSON.stringify(n.spec)).toContain('zero-gradients/error');
         for (const c of report.checks) worst = Math.max(worst, c.relativeError);
+        // The ε-free verdict agrees: order 2, or too little curvature to tell, never order 1.
+        for (const c of report.checks) expect(c.taylorStatus, `${c.param} Taylor order ${c.taylorOrder}`).not.toBe('fail');
       }
     }), { seed: SEED, numRuns: 150 });
     // The pass is not marginal: the largest relative error seen stays two decades below 1e-6.
@@ -344,11 +348,12 @@ describe('every catalogued mutation always fails', () => {
       // A mutation can be invisible on a given network (a dead ReLU layer, m = 1 …): nothing to catch.
       fc.pre(changed.some((c) => c.error >= 1e-4));
       seen.add(mistake.id);
-      const report = check({ model: m, params, X, Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, seed: n.dataSeed });
+      const report = check({ model: m, params, X, Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, seed: n.dataSeed, taylor: true });
       expect(report.ok, `${mistake.id} at layer ${at} of ${JSON.stringify(n.spec)}`).toBe(false);
       for (const c of changed) {
         const status = report.checks.find((x) => x.param === c.name)!.status;
         if (c.error >= 1e-4) expect(status, `${c.name} (${mistake.id}, changed by ${c.error})`).toBe('fail');
+        if (c.error >= 1e-4) expect(report.checks.find((x) => x.param === c.name)!.taylorStatus, `${c.name} Taylor (${mistake.id})`).toBe('fail');
         if (c.error === 0) expect(status, `${c.name} untouched by ${mistake.id}`).not.toBe('fail');
       }
     }), { seed: SEED, numRuns: 400 });

@@ -8,6 +8,7 @@ import { layerHealth } from './health.js';
 import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
 import { FiniteDifferences, type ElementDifference } from './numeric.js';
 import { mergeNumerics, numericalFindings, toleranceFor } from './numerics.js';
+import { taylorTest } from './taylor.js';
 import { Random } from './random.js';
 import { VALUES_CAP, type Finding, type Mode, type Report, type TensorCheck } from './report.js';
 
@@ -22,6 +23,8 @@ export interface CheckOptions {
   onProgress?: (done: number, total: number) => void;
   /** Polled between elements; when it returns true the report holds what was checked so far. */
   shouldStop?: () => boolean;
+  /** Also run the Taylor-remainder test (core/taylor.ts) on every checked tensor. */
+  taylor?: boolean;
 }
 
 export const DEFAULT_OPTIONS: CheckOptions = {
@@ -158,6 +161,17 @@ export function* checkSteps(
     stopped = result.stopped;
   }
   options.onProgress?.(done, total);
+  if (options.taylor) {
+    // The ε-free second verdict, along one seeded direction per tensor (its own stream, so the
+    // sampled elements and directions above stay what they were).
+    const taylorRng = new Random(options.seed + 0x7a11);
+    for (const c of checks) {
+      const t = paramTensors.findIndex((p) => p.name === c.param);
+      const result = taylorTest(fd, paramTensors[t], testedTensors[t].value.data, taylorRng);
+      c.taylorOrder = result.order;
+      c.taylorStatus = result.status;
+    }
+  }
 
   const report: Report = {
     ok: checks.every((c) => c.status !== 'fail') && !stopped,

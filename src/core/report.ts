@@ -1,5 +1,6 @@
 // The report: what every renderer (table, JSON, JUnit, Markdown, HTML) and the library API
 // return. Its JSON form is the contract of SPEC.md ("JSON report").
+import type { SweepResult } from './sweep.js';
 
 export type Status = 'pass' | 'warn' | 'fail';
 export type Mode = 'full' | 'sample' | 'directional';
@@ -26,6 +27,10 @@ export interface TensorCheck {
    *  with the nearest value between the one-sided finite differences. */
   kinks: number;
   status: Status;
+  /** With --taylor: the order of the first-order model's error along a random direction (≈ 2 the
+   *  gradient is right, ≈ 1 it is wrong; null when rounding left too few steps), and that verdict. */
+  taylorOrder?: number | null;
+  taylorStatus?: 'pass' | 'fail' | 'inconclusive';
   /** Failing tensors only: the compared values (elements, or directional projections), at most
    *  VALUES_CAP of them evenly spaced, for the HTML report's scatter. Left out of `--format json`. */
   values?: { analytic: number[]; numeric: number[] };
@@ -85,4 +90,6 @@ export interface Report {
   settings: Settings;
   /** True when the check was interrupted and `checks` holds what was done so far. */
   partial?: boolean;
+  /** With --sweep: the relative error against ε, and the ε the check then ran with (core/sweep.ts). */
+  sweep?: SweepResult;
 }

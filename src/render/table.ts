@@ -7,10 +7,12 @@ import { gradientNormBars } from './sparkline.js';
 
 export function renderTable(report: Report, color: boolean): string {
   const c = new Chalk({ level: color ? 1 : 0 });
+  // With --taylor, a column for the ε-free verdict: the fitted order (≈ 2 right, ≈ 1 wrong).
+  const taylor = report.checks.some((ch) => ch.taylorStatus !== undefined);
   const table = new Table({
-    head: ['layer', 'tensor', 'shape', '‖analytic‖', '‖numeric‖', 'rel. error', 'worst element (analytic vs numeric)', 'status'],
+    head: ['layer', 'tensor', 'shape', '‖analytic‖', '‖numeric‖', 'rel. error', 'worst element (analytic vs numeric)', 'status', ...(taylor ? ['Taylor order'] : [])],
     style: { head: color ? ['bold'] : [], border: color ? ['grey'] : [] },
-    colAligns: ['right', 'left', 'left', 'right', 'right', 'right', 'left', 'left'],
+    colAligns: ['right', 'left', 'left', 'right', 'right', 'right', 'left', 'left', ...(taylor ? ['left' as const] : [])],
   });
   for (const ch of report.checks) {
     const worst = ch.worst ? `[${ch.worst.index.join(',')}] ${num(ch.worst.analytic)} vs ${num(ch.worst.numeric)}` : '';
@@ -19,12 +21,18 @@ export function renderTable(report: Report, color: boolean): string {
       String(ch.layer), ch.param, shape(ch.shape),
       num(ch.analyticNorm), num(ch.numericNorm), num(ch.relativeError),
       worst + kinks, statusText(ch.status, c),
+      ...(taylor ? [taylorText(ch.taylorOrder ?? null, ch.taylorStatus, c)] : []),
     ]);
   }
   const bars = gradientNormBars(report.health.layers, 24, (s) => c.cyan(s));
   const lines = [table.toString(), ...bars, verdict(report, c)];
   if (report.findings.length > 0) lines.push('', ...renderFindings(report.findings, c));
   return lines.join('\n') + '\n';
+}
+
+function taylorText(order: number | null, s: Report['checks'][number]['taylorStatus'], c: ChalkInstance): string {
+  const text = order === null ? 'n/a' : order.toFixed(2);
+  return s === 'pass' ? c.green(`${text} (right)`) : s === 'fail' ? c.red.bold(`${text} (WRONG)`) : c.yellow(`${text} (unclear)`);
 }
 
 function statusText(s: Status, c: ChalkInstance): string {

@@ -1,0 +1,101 @@
+// --sweep: relative error against ε from 1e-1 to 1e-12. With right gradients, plain subtraction
+// draws the V (truncation ∝ ε² on the left, round-off ∝ 1/ε on the right) while backprop-check's
+// own differences fall with ε² and then stay at the bottom; with wrong gradients both stay flat and
+// high. The check then runs at the chosen ε.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { correctPlan } from '../src/core/backward.js';
+import { initialise } from '../src/core/init.js';
+import { choose, sweep, SWEEP_EPSILONS } from '../src/core/sweep.js';
+import { loadData } from '../src/io/data.js';
+import { declaredPlan, loadSpec, withInputs } from '../src/io/spec.js';
+
+const root = new URL('..', import.meta.url).pathname;
+
+function fixture(name: string) {
+  const spec = loadSpec(join(root, 'fixtures', name, 'net.json'));
+  const data = loadData(join(root, 'fixtures', name, 'data.csv'), spec.model, spec.statedInputs);
+  const model = withInputs(spec.model, data.X.rows);
+  const plan = spec.declared ? declaredPlan(model, spec.declared) : correctPlan(model);
+  return { model, params: initialise(model), X: data.X, Y: data.Y, gradients: { source: 'declared' as const, plan } };
+}
+
+const argmin = (xs: number[]) => xs.indexOf(Math.min(...xs));
+
+describe('the sweep', () => {
+  it('right gradients (xor): plain subtraction is a V, backprop-check falls as ε² and stays at the bottom', () => {
+    const s = sweep(fixture('xor'), 1);
+    expect(s.epsilons).toEqual(SWEEP_EPSILONS);
+    expect(s.epsilons).toEqual([1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12]);
+    const { accurate, plain } = s.worst;
+    // Left arm: truncation error ∝ ε², a hundredfold per decade, in both.
+    for (let i = 0; i < 3; i++) {
+      expect(accurate[i] / accurate[i + 1]).toBeGreaterThan(50);
+      expect(accurate[i] / accurate[i + 1]).toBeLessThan(200);
+    }
+    // The V: plain's bottom is in the middle, and its right arm climbs by decades.
+    const bottom = argmin(plain);
+    expect(bottom).toBeGreaterThanOrEqual(3);
+    expect(bottom).toBeLessThanOrEqual(6);
+    expect(plain[11]).toBeGreaterThan(1000 * plain[bottom]);
+    // backprop-check's curve has no right arm: flat at the bottom.
+    for (let i = 7; i < 12; i++) expect(accurate[i]).toBeLessThan(1e-14);
+    expect(s.chosen).toBeLessThanOrEqual(1e-6);
+    expect(s.tensors.map((t) => t.param)).toEqual(['W1', 'b1', 'W2', 'b2']);
+  });
+
+  it('the seed net’s 1e-7 gradients: plain subtraction never gets below 1e-3, backprop-check reaches 1e-9', () => {
+    const s = sweep(fixture('seed-fixed'), 1);
+    expect(Math.min(...s.worst.plain)).toBeGreaterThan(1e-4);
+    expect(Math.min(...s.worst.accurate)).toBeLessThan(1e-9);
+    expect(s.chosen).toBe(1e-5);
+  });
+
+  it('wrong gradients (the seed’s formulas): both curves are flat and high at every ε', () => {
+    const s = sweep(fixture('seed'), 1);
+    for (const e of [...s.worst.accurate, ...s.worst.plain]) expect(e).toBeGreaterThan(0.5);
+    expect(s.chosen).toBe(1e-1);
+  });
+
+  it('chooses the largest ε within 10× of the smallest error', () => {
+    const eps = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5];
+    expect(choose(eps, [1e-2, 1e-4, 1e-6, 2e-7, 1e-7]).chosen).toBe(1e-3);
+    expect(choose(eps, [1e-2, 1e-4, 2e-6, 2e-7, 1e-7]).chosen).toBe(1e-4);
+    expect(choose(eps, [1e-2, 1e-4, 1e-6, 2e-7, 1e-7]).reason).toBe('the largest step whose worst relative error (1.0e-7 at best) is within 10× of the smallest');
+    expect(choose(eps, [0.9, 0.9, 0.9, 0.9, 0.9]).chosen).toBe(1e-1);
+    expect(choose(eps, [NaN, NaN, NaN, NaN, NaN]).chosen).toBe(1e-6);
+    expect(choose(eps, [Infinity, 1e-3, 0, 0, 0]).chosen).toBe(1e-3);
+  });
+});
+
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, 'bin/backprop-check.js'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' },
+      (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
+  });
+}
+
+describe('--sweep on the command line', () => {
+  it('prints the sweep, marks the chosen ε and checks with it (table); the JSON report carries the sweep', async () => {
+    const table = await cli(['fixtures/seed-fixed/net.json', 'fixtures/seed-fixed/data.csv', '--sweep']);
+    expect(table.status).toBe(0);
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toBe("Step sweep: the worst tensor's relative error against ε (8 seeded elements per tensor, bars from 1e-16 to 1)");
+    expect(lines.slice(2, 14).map((l) => l.trim().split(/\s+/)[0])).toEqual(SWEEP_EPSILONS.map((e) => e.toExponential(0)));
+    expect(lines.filter((l) => l.includes('◀ chosen'))).toHaveLength(1);
+    expect(lines.find((l) => l.includes('◀ chosen'))!.trim().startsWith('1e-5 ')).toBe(true);
+    expect(table.stdout).toContain('Chosen ε = 1.00e-5: the largest step whose worst relative error');
+    expect(table.stdout).toContain('ε=1.00e-5, tolerance 1.00e-6, full mode');
+
+    const json = await cli(['fixtures/seed/net.json', 'fixtures/seed/data.csv', '--sweep', '--format', 'json']);
+    expect(json.status).toBe(1);
+    const report = JSON.parse(json.stdout);
+    expect(report.sweep.epsilons).toEqual(SWEEP_EPSILONS);
+    expect(report.sweep.chosen).toBe(0.1);
+    expect(report.settings.epsilon).toBe(0.1);
+    expect(report.sweep.tensors).toHaveLength(8);
+    expect(report.sweep.tensors[0]).toMatchObject({ param: 'W1', elements: 8 });
+    expect(report.sweep.tensors[0].accurate).toHaveLength(12);
+  });
+});
