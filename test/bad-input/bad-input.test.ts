@@ -4,9 +4,9 @@
 // exit status 2, nothing on stdout, no stack trace, one line on stderr that starts with
 // "<file>, <place>: expected …; found …", and the whole message exactly.
 //
-// Cases marked "spawn" (a dozen, one or more per kind of file) spawn the built binary itself; the
-// rest run through the same main() in one child process (harness.mjs), which keeps the corpus to a
-// few seconds instead of one Node start-up per case.
+// Cases marked "spawn" (one or more per kind of file, and every --exec case) spawn the built binary
+// itself; the rest run through the same main() in one child process (harness.mjs), which keeps the
+// corpus to seconds instead of one Node start-up per case.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +31,10 @@ interface Case {
   contains?: string[];
   /** Spawn bin/backprop-check.js for this case instead of running it through the harness. */
   spawn?: boolean;
+  /** --exec cases: what the program itself writes to stderr, passed through before the message… */
+  programStderr?: string;
+  /** …or, where a shell words it (a missing command), that something is passed through before it. */
+  passThrough?: boolean;
 }
 
 interface Outcome { status: number | null; stdout: string; stderr: string }
@@ -40,7 +44,9 @@ const cases = new Map(names.map((n) => [n, JSON.parse(readFileSync(join(casesDir
 const outcomes = new Map<string, Outcome>();
 
 const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  // An empty FORCE_COLOR beside NO_COLOR makes Node print a warning on an --exec program's stderr.
+  delete env.FORCE_COLOR;
   if (!extra.BACKPROP_CHECK_MAX_CSV_BYTES) delete env.BACKPROP_CHECK_MAX_CSV_BYTES;
   return env;
 };
@@ -79,8 +85,16 @@ describe('the bad-input corpus', () => {
     expect(r.stdout, 'nothing on stdout').toBe('');
     expect(r.stderr, 'no stack trace').not.toMatch(/\n\s+at /);
     expect(r.status, `exit status 2 (${c.why}); stderr: ${r.stderr}`).toBe(2);
-    expect(r.stderr.endsWith('\n') && r.stderr.indexOf('\n') === r.stderr.length - 1, 'one line').toBe(true);
-    const message = r.stderr.replace(/^backprop-check: /, '').replace(/\n$/, '');
+    // An --exec program's own stderr comes first, passed through as it was written.
+    let ours = r.stderr;
+    if (c.programStderr !== undefined) {
+      expect(r.stderr.startsWith(c.programStderr), 'the program’s stderr, passed through').toBe(true);
+      ours = r.stderr.slice(c.programStderr.length);
+    } else if (c.passThrough) {
+      ours = r.stderr.slice(r.stderr.lastIndexOf('\nbackprop-check: ') + 1);
+    }
+    expect(ours.startsWith('backprop-check: ') && ours.endsWith('\n') && ours.indexOf('\n') === ours.length - 1, `one line: ${ours}`).toBe(true);
+    const message = ours.replace(/^backprop-check: /, '').replace(/\n$/, '');
     expect(message.startsWith(`${c.file}${c.place ? `, ${c.place}` : ''}: expected `), `names ${c.file} and ${c.place || 'no place'}: ${message}`).toBe(true);
     expect(message).toMatch(/: expected .+; found .+/);
     if (c.contains) for (const s of c.contains) expect(message).toContain(s);

@@ -28,7 +28,8 @@ for (const name of names) {
   process.stdout.write = (chunk) => { r.stdout += String(chunk); return true; };
   process.stderr.write = (chunk) => { r.stderr += String(chunk); return true; };
   for (const k of Object.keys(process.env)) if (!(k in baseEnv)) delete process.env[k];
-  Object.assign(process.env, baseEnv, { NO_COLOR: '1', FORCE_COLOR: '' }, c.env ?? {});
+  Object.assign(process.env, baseEnv, { NO_COLOR: '1' }, c.env ?? {});
+  delete process.env.FORCE_COLOR;
   if (!c.env?.BACKPROP_CHECK_MAX_CSV_BYTES) delete process.env.BACKPROP_CHECK_MAX_CSV_BYTES;
   try {
     process.chdir(join(casesDir, name));
