@@ -2,7 +2,7 @@
 // draws the V (truncation ∝ ε² on the left, round-off ∝ 1/ε on the right) while backprop-check's
 // own differences fall with ε² and then stay at the bottom; with wrong gradients both stay flat and
 // high. The check then runs at the chosen ε.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { correctPlan } from '../src/core/backward.js';
@@ -97,5 +97,16 @@ describe('--sweep on the command line', () => {
     expect(report.sweep.tensors).toHaveLength(8);
     expect(report.sweep.tensors[0]).toMatchObject({ param: 'W1', elements: 8 });
     expect(report.sweep.tensors[0].accurate).toHaveLength(12);
+  });
+
+  it('a reader that closes the pipe early (… | head) gets no stack trace and no error status', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/xor/net.json', 'fixtures/xor/data.csv', '--sweep'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // Closed before backprop-check writes anything: its first write meets EPIPE.
+    child.stdout.destroy();
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
   });
 });
