@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { explain, FINDING_CODES, healthFails } from './core/diagnose/index.js';
+import { explainNumerics } from './core/numerics.js';
 import type { Report } from './core/report.js';
 import { UserError } from './io/errors.js';
 import { loadSpec } from './io/spec.js';
@@ -256,12 +257,12 @@ function explainRequest(argv: string[]): string | undefined | null {
 
 /** --explain <code>: the explanation on stdout (exit 0), or the list of codes (exit 2). */
 function explainCode(code: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  const text = code === undefined ? undefined : explain(code);
+  const text = code === undefined ? undefined : explain(code) ?? explainNumerics(code);
   if (text !== undefined) {
     out.write(text);
     return EXIT.pass;
   }
-  const e = new UserError('command line', '--explain', `one of the finding codes ${FINDING_CODES.join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
+  const e = new UserError('command line', '--explain', `one of the finding codes ${[...FINDING_CODES, 'zero-gradients', 'float32-precision'].join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
   err.write(`backprop-check: ${e.message}\n`);
   return EXIT.usage;
 }

@@ -309,4 +309,13 @@ describe('through the CLI', () => {
     expect(report.ok).toBe(false);
     expect(report.findings[0].code).toBe('non-finite');
   });
+
+  it('--explain knows the numerics codes', async () => {
+    for (const code of ['zero-gradients', 'float32-precision']) {
+      const r = await cli(['--explain', code]);
+      expect(r.status).toBe(0);
+      expect(r.stdout.startsWith(`${code}: `)).toBe(true);
+      expect(r.stdout).toContain('Fix: ');
+    }
+  });
 });

@@ -24,6 +24,36 @@ export interface NumericsInput {
 /** Codes of the findings here: `non-finite` (shared with the diagnosis), `zero-gradients`, `float32-precision`. */
 export const NUMERICS_CODES = ['non-finite', 'zero-gradients', 'float32-precision'] as const;
 
+/** What `--explain` prints for the codes only this file makes (the diagnosis explains `non-finite`). */
+const EXPLANATIONS: Record<string, string> = {
+  'zero-gradients': `zero-gradients: tensors where nothing was compared (numerics)
+
+A tensor whose every gradient element is exactly 0, in the gradients under test and in the finite
+differences alike, passes without anything being compared: a wrong formula would give 0 there too.
+It happens when the error signal cannot reach the tensor (saturated tanh/sigmoid units, whose
+derivative rounds to 0; dead ReLU layers), when the inputs of a layer are all 0, or when the weights
+are so small that their products underflow float64 (a few layers at scale 1e-120). When it is so for
+every tensor, nothing at all was checked: an error, and exit status 1.
+Fix: check at weights where the gradients are not 0: init.scheme "xavier" or "he" with scale 1, or
+--params from a real training state.
+`,
+  'float32-precision': `float32-precision: float32 gradients or weights (numerics)
+
+Gradients handed in with --grads or --exec whose every element is exactly a float32 (about 7
+significant digits) were most likely computed in float32, whose arithmetic alone leaves relative
+errors of 1e-7 to 1e-4. They are judged at a tolerance of 1e-4 instead of a tighter one, and the
+finding names the tensors that would have failed at the requested tolerance. Bugs give relative
+errors far above 1e-4. Float32 weights (--params) are read exactly and the check runs in float64 at
+those values, so they only get a note.
+Fix: compute and save the gradients in float64 (np.float64) to check them more tightly.
+`,
+};
+
+/** The --explain text of a numerics code, or undefined. */
+export function explainNumerics(code: string): string | undefined {
+  return Object.hasOwn(EXPLANATIONS, code) ? EXPLANATIONS[code] : undefined;
+}
+
 export function numericalFindings(input: NumericsInput): Finding[] {
   // NaN or Inf in the weights themselves (only the library API can hand them in) is the
   // diagnosis' non-finite finding, which names them.
