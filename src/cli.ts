@@ -7,7 +7,7 @@ import { explain, FINDING_CODES, healthFails } from './core/diagnose/index.js';
 import { explainNumerics } from './core/numerics.js';
 import type { Report } from './core/report.js';
 import { UserError } from './io/errors.js';
-import { loadSpec } from './io/spec.js';
+import { readSpecJson } from './io/spec.js';
 import { renderHtml } from './render/html.js';
 import { renderJson } from './render/json.js';
 import { renderSweep } from './render/sweep.js';
@@ -191,7 +191,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     });
     progress.clear();
     if (o.report !== undefined) {
-      writeReport(o.report, renderHtml(report, { spec: loadSpec(net).raw, net, data }));
+      writeReport(o.report, renderHtml(report, { spec: readSpecJson(net), net, data }));
       err.write(`backprop-check: wrote the HTML report to ${o.report}\n`);
     }
     const color = useColor(o.color, Boolean(out.isTTY), process.env);

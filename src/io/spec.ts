@@ -126,8 +126,13 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 const validateSchema = ajv.compile(SCHEMA);
 
 export function loadSpec(file: string): LoadedSpec {
+  return parseSpec(readSpecJson(file), file);
+}
+
+/** net.json's parsed JSON, unvalidated: for showing a spec that has already been loaded. */
+export function readSpecJson(file: string): unknown {
   const what = 'a network spec (net.json)';
-  return parseSpec(parseJsonText(readText(file, what), file, what), file);
+  return parseJsonText(readText(file, what), file, what);
 }
 
 /** Reads a text file or says, as a UserError, why it cannot be read. */
