@@ -3,6 +3,7 @@
 // weights), and tensors whose gradients are exactly 0 both ways (underflow at tiny weights,
 // saturated or dead units, every element on a kink), where a "pass" compares nothing. Each becomes
 // a finding that names the layer, the cause and the fix; check() appends them to the report.
+import { fmt } from './format.js';
 import type { Activation } from './activations.js';
 import type { ForwardCache } from './forward.js';
 import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
@@ -118,7 +119,6 @@ function precision({ params, tested, handedIn, tolerance, checks }: NumericsInpu
 }
 
 /** 4 significant digits. */
-const fmt = (x: number) => (!Number.isFinite(x) ? (Number.isNaN(x) ? 'NaN' : x > 0 ? 'Inf' : '-Inf') : x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) ? x.toExponential(2).replace('e+', 'e') : String(Number(x.toPrecision(4))));
 
 function countNonFinite(d: Float64Array): { count: number; first: number } {
   let count = 0, first = -1;

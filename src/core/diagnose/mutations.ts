@@ -2,6 +2,7 @@
 // is, at which layers it can be made, how it changes the backward chain, and how to tell the
 // user about it (with the numbers). The fingerprint search and the formula analysis both produce
 // Mutations of these kinds; the findings are written from them.
+import { fmt } from '../format.js';
 import type { Finding } from '../report.js';
 import { layerValues, outputValues, type Chain, type Incoming, type InputRef, type Net, type PenaltyForm } from './chain.js';
 import type { FindingCode } from './explain.js';
@@ -63,15 +64,7 @@ export interface MistakeKind {
 
 // ---- wording helpers ------------------------------------------------------------------------
 
-/** 4 significant digits, exponent form outside [1e-3, 1e5). */
-export function fmt(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (!Number.isFinite(x)) return x > 0 ? 'Inf' : '-Inf';
-  if (x === 0) return '0';
-  const ax = Math.abs(x);
-  if (ax >= 1e-3 && ax < 1e5) return Number(x.toPrecision(4)).toString();
-  return x.toExponential(2).replace('e+', 'e');
-}
+export { fmt };
 
 /** [0, 1, 2] → "layers 1, 2 and 3"; [3] → "layer 4". */
 export function layersText(layers: number[], capital = false): string {
