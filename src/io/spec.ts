@@ -3,7 +3,7 @@
 // use the right variables, one derivative per layer) are checked after it. Every error is a
 // UserError naming the file and the JSON path.
 import { readFileSync } from 'node:fs';
-import AjvModule, { type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { ACTIVATION_NAMES, customActivation, elu, leakyRelu, namedActivation, type Activation } from '../core/activations.js';
 import type { BackwardPlan } from '../core/backward.js';
 import { compileFormula, FormulaError, type Formula, type Variable } from '../core/formula.js';
@@ -11,8 +11,8 @@ import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../core/losses.js'
 import type { InitSpec, L2, Layer, Model, Reduction } from '../core/model.js';
 import { jsonPath, show, UserError } from './errors.js';
 import { parseJsonText } from './json.js';
-
-const Ajv = AjvModule.default ?? AjvModule;
+import { SCHEMA } from './spec-schema.js';
+import { validateSpec as validateSchema } from './spec-validator.generated.js';
 
 /** The backward formulas a spec declares, kept as formulas so the diagnosis can read them. */
 export interface DeclaredBackward {
@@ -33,97 +33,9 @@ export interface LoadedSpec {
   raw: unknown;
 }
 
-const formulaOrName = (names: string[]) => ({
-  oneOf: [
-    { type: 'string', enum: names },
-    {
-      type: 'object',
-      required: ['expr'],
-      properties: { expr: { type: 'string', minLength: 1 } },
-      additionalProperties: false,
-    },
-  ],
-});
 
-const activationSchema = {
-  oneOf: [
-    { type: 'string', enum: ACTIVATION_NAMES },
-    {
-      type: 'object',
-      required: ['name'],
-      properties: { name: { enum: ['leaky_relu', 'elu'] }, alpha: { type: 'number' } },
-      additionalProperties: false,
-    },
-    {
-      type: 'object',
-      required: ['expr'],
-      properties: { expr: { type: 'string', minLength: 1 } },
-      additionalProperties: false,
-    },
-  ],
-};
-
-const SCHEMA = {
-  type: 'object',
-  required: ['layers', 'loss'],
-  additionalProperties: false,
-  properties: {
-    $schema: { type: 'string' },
-    description: { type: 'string' },
-    input: { type: 'integer', minimum: 1 },
-    layers: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        required: ['units', 'activation'],
-        additionalProperties: false,
-        properties: {
-          units: { type: 'integer', minimum: 1 },
-          activation: activationSchema,
-          bias: { type: 'boolean' },
-        },
-      },
-    },
-    loss: formulaOrName(LOSS_NAMES),
-    reduction: { enum: ['mean', 'sum'] },
-    l2: {
-      oneOf: [
-        { type: 'number', minimum: 0 },
-        {
-          type: 'object',
-          required: ['coefficient'],
-          properties: { coefficient: { type: 'number', minimum: 0 } },
-          additionalProperties: false,
-        },
-      ],
-    },
-    bias: { type: 'boolean' },
-    init: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        scheme: { enum: ['normal', 'uniform', 'xavier', 'he'] },
-        scale: { type: 'number', exclusiveMinimum: 0 },
-        seed: { type: 'integer', minimum: 0 },
-      },
-    },
-    backward: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        outputGradient: { type: 'string' },
-        outputDelta: { type: 'string' },
-        activationDerivatives: { type: 'array', items: { type: ['string', 'null'] } },
-        reduction: { enum: ['mean', 'sum'] },
-        l2: { type: 'boolean' },
-      },
-    },
-  },
-} as const;
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validateSchema = ajv.compile(SCHEMA);
+// The validator is generated from SCHEMA by scripts/make-spec-validator.mjs (ajv's standalone
+// code), so no schema compiler loads at run time; test/spec-validator.test.ts keeps the two in step.
 
 export function loadSpec(file: string): LoadedSpec {
   return parseSpec(readSpecJson(file), file);
