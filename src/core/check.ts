@@ -35,7 +35,10 @@ export const DEFAULT_OPTIONS: CheckOptions = {
   samples: 10,
 };
 
-/** The gradients under test: a backward plan to run (correct or declared), or ready-made ones. */
+/**
+ * The gradients under test: a backward plan to run, or ready-made ones. The plan of 'correct' is
+ * correctPlan(model), whose gradients the check computes anyway; it is not run a second time.
+ */
 export type GradientSource =
   | { source: 'correct' | 'declared'; plan: BackwardPlan }
   | { source: 'grads' | 'exec'; grads: Grads };
@@ -97,7 +100,8 @@ export function* checkSteps(
   const fwd = forward(model, params, X, Y);
   const correct = backward(model, params, fwd, Y, correctPlan(model));
   const gs = input.gradients;
-  const tested = 'plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads;
+  // The correct plan is deterministic: its gradients are the ones just computed.
+  const tested = gs.source === 'correct' ? correct : 'plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads;
   const fd = new FiniteDifferences(model, params, fwd, Y);
   const rng = new Random(options.seed);
 
@@ -235,14 +239,7 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
     const elements = rng.sample(n, options.samples);
     return { kind: 'elements', elements, count: elements.length };
   }
-  const directions = Array.from({ length: options.samples }, () => {
-    const v = new Float64Array(n);
-    let s = 0;
-    for (let i = 0; i < n; i++) { v[i] = rng.normal(); s += v[i] * v[i]; }
-    const inv = 1 / Math.sqrt(s);
-    for (let i = 0; i < n; i++) v[i] *= inv;
-    return v;
-  });
+  const directions = Array.from({ length: options.samples }, () => rng.unitVector(n));
   return { kind: 'directions', directions, count: directions.length };
 }
 

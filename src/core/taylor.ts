@@ -36,12 +36,9 @@ export function taylorStatus(order: number | null): TaylorResult['status'] {
 /** The Taylor test of one tensor: `param` its weights, `g` the gradient under test. */
 export function taylorTest(fd: FiniteDifferences, param: NamedTensor, g: Float64Array, rng: Random): TaylorResult {
   const n = g.length;
-  const v = new Float64Array(n);
-  let s = 0;
-  for (let i = 0; i < n; i++) { v[i] = rng.normal(); s += v[i] * v[i]; }
-  const inv = 1 / Math.sqrt(s);
+  const v = rng.unitVector(n);
   let gv = 0, norm = 0;
-  for (let i = 0; i < n; i++) { v[i] *= inv; gv += g[i] * v[i]; norm += param.value.data[i] ** 2; }
+  for (let i = 0; i < n; i++) { gv += g[i] * v[i]; norm += param.value.data[i] ** 2; }
   // A tenth of the tensor's own size to start with (at least 1e-3), so that the first steps show
   // the curvature whatever the weight scale.
   const h0 = 0.1 * Math.max(Math.sqrt(norm), 1e-2);
