@@ -199,20 +199,24 @@ export function layerGradients(net: Net, l: number, dZ: Matrix, steps: LayerStep
   return { dW, db };
 }
 
-/** The gradients a chain computes, and its dZ per layer. */
-export function evaluate(net: Net, chain: Chain): { grads: Grads; dZ: Matrix[] } {
+/** The dZ a chain computes per layer, from the output back. */
+export function deltas(net: Net, chain: Chain): Matrix[] {
   const L = net.model.layers.length;
-  const dW: Matrix[] = new Array(L), db: (Matrix | null)[] = new Array(L), deltas: Matrix[] = new Array(L);
+  const out: Matrix[] = new Array(L);
   let dZ = outputDelta(net, chain.output, chain.layers[L - 1].derivative, chain.layers[L - 1].deltaScale);
   for (let l = L - 1; l >= 0; l--) {
-    deltas[l] = dZ;
-    const g = layerGradients(net, l, dZ, chain.layers[l]);
-    dW[l] = g.dW;
-    db[l] = g.db;
+    out[l] = dZ;
     if (l > 0) {
       const steps = chain.layers[l - 1];
       dZ = throughActivation(net, l - 1, incomingGradient(net, l - 1, dZ, steps.incoming), steps.derivative, steps.deltaScale);
     }
   }
-  return { grads: { W: dW, b: db }, dZ: deltas };
+  return out;
+}
+
+/** The gradients a chain computes, and its dZ per layer. */
+export function evaluate(net: Net, chain: Chain): { grads: Grads; dZ: Matrix[] } {
+  const dZ = deltas(net, chain);
+  const layers = dZ.map((d, l) => layerGradients(net, l, d, chain.layers[l]));
+  return { grads: { W: layers.map((g) => g.dW), b: layers.map((g) => g.db) }, dZ };
 }

@@ -4,7 +4,7 @@
 // (unless --strict); every number in them is computed from the network and the data.
 import type { Grads, Matrix, NamedTensor } from '../model.js';
 import type { Finding, Report } from '../report.js';
-import { correctChain, evaluate, type Net } from './chain.js';
+import { correctChain, deltas, type Net } from './chain.js';
 import { fmt, layersText } from './mutations.js';
 
 /** Below this ratio of the error signal's RMS at the first and the last layer, gradients vanish. */
@@ -122,7 +122,7 @@ function initScale({ net, report }: HealthInput): ScaleCheck {
 function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Finding[] {
   const L = net.model.layers.length;
   if (L < 2) return [];
-  const { dZ } = evaluate(net, correctChain(net));
+  const dZ = deltas(net, correctChain(net));
   const delta = dZ.map((d: Matrix) => rms(d.data));
   const first = delta[0], last = delta[L - 1];
   if (!(last > 0) || !Number.isFinite(first) || !Number.isFinite(last)) return [];
