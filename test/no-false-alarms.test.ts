@@ -5,6 +5,7 @@
 // independent user-style backprop as --grads). None may fail, and none may get a root-cause,
 // propagated or error finding.
 import { describe, expect, it } from 'vitest';
+import { correctPlan } from '../src/core/backward.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { initialise } from '../src/core/init.js';
@@ -101,7 +102,7 @@ function randomCase(seed: number): { c: Case; check: () => ReturnType<typeof che
   const gradients: GradientSource =
     channel === 'declared' ? { source: 'declared', plan: declaredPlan(model, loaded.declared!) }
     : channel === 'grads' ? { source: 'grads', grads: userBackprop(model, params, X, Y, null) }
-    : { source: 'correct', plan: declaredPlan(model, { activationDerivatives: model.layers.map(() => null) }) };
+    : { source: 'correct', plan: correctPlan(model) };
   return {
     c: { spec, model, channel, kinks },
     check: () => check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed }, diagnoser(channel === 'declared' ? loaded.declared : null)),
