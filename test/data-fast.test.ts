@@ -1,0 +1,152 @@
+// The fast path for plain data.csv text (plainRecords) against csv-parse itself, the reference it
+// replaces: for any text, either plainRecords declines (null, and csv-parse reads the text) or it
+// yields exactly csv-parse's records and line numbers. Texts are generated in and around the plain
+// dialect; the examples pin the cases that must go to csv-parse.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CSV_OPTIONS, loadData, plainRecords, type CsvRecord } from '../src/io/data.js';
+import { parseSpec } from '../src/io/spec.js';
+
+/** csv-parse's records with CSV_OPTIONS, keeping only what loadData reads; 'error' when it throws. */
+function reference(text: string): CsvRecord[] | 'error' {
+  try {
+    const parsed = parse(text, CSV_OPTIONS) as unknown as CsvRecord[];
+    return parsed.map(({ record, info }) => ({ record, info: { lines: info.lines } }));
+  } catch {
+    return 'error';
+  }
+}
+
+/** Numbers as people write them, and the non-numbers a header or a bad field holds. */
+const numberText = fc.oneof(
+  fc.double({ noNaN: true }).map(String),
+  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map((x) => x.toExponential(3)),
+  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 }).map((x) => x.toFixed(2)),
+  fc.integer({ min: -1000, max: 1000 }).map(String),
+  fc.constantFrom('0', '-0', '+1', '.5', '5.', '-.25', '1e5', '1E-3', '2.5e+2', 'Infinity', '-inf', 'NaN', 'nan', '0x1F', '1_000'),
+);
+const wordText = fc.constantFrom('x1', 'x2', 'label', 'y', 'a b', 'c\td', '', 'é', 'say "hi"', '#note', '\\n');
+const field = fc.tuple(
+  fc.constantFrom('', '', ' ', '  ', '\t', ' \t'),
+  fc.oneof({ weight: 5, arbitrary: numberText }, { weight: 1, arbitrary: wordText }),
+  fc.constantFrom('', '', ' ', '\t', '\t '),
+).map(([before, text, after]) => before + text + after);
+
+/** A line of data: `width` fields, one more or one fewer for a ragged row. */
+const dataLine = (width: number) =>
+  fc.oneof(
+    { weight: 12, arbitrary: fc.array(field, { minLength: width, maxLength: width }) },
+    { weight: 1, arbitrary: fc.array(field, { minLength: Math.max(1, width - 1), maxLength: width + 1 }) },
+  ).map((fields) => fields.join(','));
+const blankLine = fc.constantFrom('', '', ' ', '  ', '\t', ' \t ');
+
+/** A whole text: an optional header, data lines with blank lines among them, a final newline or not. */
+const plainish = fc.integer({ min: 1, max: 5 }).chain((width) =>
+  fc.record({
+    header: fc.option(fc.array(fc.constantFrom('x1', 'x2', ' y ', 'label', '\tz'), { minLength: width, maxLength: width }).map((h) => h.join(','))),
+    lines: fc.array(fc.oneof({ weight: 4, arbitrary: dataLine(width) }, { weight: 1, arbitrary: blankLine }), { maxLength: 8 }),
+    end: fc.constantFrom('', '\n', '\n\n', '\n  '),
+  }).map(({ header, lines, end }) => [...(header !== null ? [header] : []), ...lines].join('\n') + end),
+);
+
+/** The same texts with something outside the plain dialect put in somewhere. */
+const foreign = fc.constantFrom('"', '#', '\r', '\r\n', '\f', '\v', '\u00a0', '\uFEFF', 'é', '" "');
+const spoiled = fc.tuple(plainish, foreign, fc.nat()).map(([text, bad, at]) => {
+  const i = at % (text.length + 1);
+  return text.slice(0, i) + bad + text.slice(i);
+});
+
+describe('plainRecords agrees with csv-parse', () => {
+  it('on texts in and around the plain dialect: null, or exactly the records and line numbers of csv-parse', () => {
+    fc.assert(
+      fc.property(fc.oneof({ weight: 3, arbitrary: plainish }, { weight: 1, arbitrary: spoiled }), (text) => {
+        const fast = plainRecords(text);
+        if (fast === null) return;
+        expect(fast).toEqual(reference(text));
+      }),
+      { seed: 42, numRuns: 2000 },
+    );
+  });
+
+  it('declines every text with a quote, a comment, CR, FF, VT or a non-ASCII character', () => {
+    fc.assert(fc.property(spoiled, (text) => { expect(plainRecords(text)).toBeNull(); }), { seed: 42, numRuns: 500 });
+  });
+
+  it('takes every plain text whose rows are as wide as the first (so the fast path is really used)', () => {
+    const even = fc.integer({ min: 1, max: 5 }).chain((width) =>
+      fc.tuple(fc.array(fc.oneof(fc.array(field, { minLength: width, maxLength: width }).map((f) => f.join(',')), blankLine), { maxLength: 8 }), fc.boolean())
+        .map(([lines, newline]) => lines.join('\n') + (newline ? '\n' : '')))
+      .filter((text) => !/[^\x00-\x7f]|["#]/.test(text));
+    fc.assert(fc.property(even, (text) => { expect(plainRecords(text)).toEqual(reference(text)); }), { seed: 42, numRuns: 1000 });
+  });
+});
+
+describe('plainRecords, examples', () => {
+  it('skips empty and whitespace-only lines, and numbers records by their line in the file (as csv-parse does)', () => {
+    const text = '\n  \nx, y\n\t\n 1 ,2\t\n\n3,4';
+    const expected = [
+      { record: ['x', 'y'], info: { lines: 3 } },
+      { record: ['1', '2'], info: { lines: 5 } },
+      { record: ['3', '4'], info: { lines: 7 } },
+    ];
+    expect(reference(text)).toEqual(expected);
+    expect(plainRecords(text)).toEqual(expected);
+  });
+
+  it('an empty text, or only blank lines, is no records', () => {
+    for (const text of ['', '\n', ' \n\t\n  ']) {
+      expect(reference(text)).toEqual([]);
+      expect(plainRecords(text)).toEqual([]);
+    }
+  });
+
+  it('a ragged row, CRLF line ends, quotes and comments go to csv-parse', () => {
+    expect(plainRecords('x,y\n1,2\n3\n')).toBeNull();
+    expect(plainRecords('x,y\r\n1,2\r\n')).toBeNull();
+    expect(plainRecords('"x","y"\n1,2\n')).toBeNull();
+    expect(plainRecords('# two moons\nx,y\n1,2\n')).toBeNull();
+  });
+
+  const BENCH = '/tmp/backprop-check-bench/784-128-64-10/data.csv';
+  it.skipIf(!existsSync(BENCH))('the 1 MB benchmark file (64 rows × 794 columns) reads the same both ways', () => {
+    const text = readFileSync(BENCH, 'utf8');
+    const fast = plainRecords(text);
+    expect(fast).not.toBeNull();
+    expect(fast).toHaveLength(64);
+    expect(fast).toEqual(reference(text));
+  });
+
+  it('a generated 64 × 794 file of doubles reads the same both ways', () => {
+    const rows = fc.sample(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -3, max: 3 }), { minLength: 794, maxLength: 794 }), { seed: 42, numRuns: 64 });
+    const text = rows.map((r) => r.join(',')).join('\n') + '\n';
+    const fast = plainRecords(text);
+    expect(fast).toHaveLength(64);
+    expect(fast).toEqual(reference(text));
+  });
+});
+
+describe('loadData through either path', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'backprop-check-data-fast-'));
+  const spec = parseSpec({ layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, 'net.json');
+  const load = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return loadData(file, spec.model, spec.statedInputs);
+  };
+
+  it('CRLF and quoted files (csv-parse) give the same data set as the plain file (fast path)', () => {
+    const plain = load('plain.csv', 'x1,x2,y\n0.5,-1,1\n2,3e-1,0\n');
+    expect(load('crlf.csv', 'x1,x2,y\r\n0.5,-1,1\r\n2,3e-1,0\r\n')).toEqual(plain);
+    expect(load('quoted.csv', '"x1","x2","y"\n0.5,-1,1\n2,3e-1,0\n')).toEqual(plain);
+  });
+
+  it('a ragged plain file still gets csv-parse\'s wording of the error', () => {
+    const file = join(dir, 'ragged.csv');
+    writeFileSync(file, 'x1,x2,y\n1,2,1\n3,0\n');
+    expect(() => loadData(file, spec.model, spec.statedInputs)).toThrow(`${file}, row 3: expected the same number of fields, like the first row; found 2 fields.`);
+  });
+});
