@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
+import { main } from '../dist/cli.bundle.js';
 
 // A reader that stops early (backprop-check … | head) closes the pipe: that is not an error.
 process.stdout.on('error', (e) => {

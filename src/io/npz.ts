@@ -2,7 +2,13 @@
 // keyword argument, "W1.npy", "b1.npy", …; fflate unzips it and npy.ts reads each member. A lone
 // .npy holds one unnamed array, which cannot be a parameter set: it is refused with what to do.
 import { readFileSync, statSync } from 'node:fs';
-import { unzipSync } from 'fflate';
+import { createRequire } from 'node:module';
+
+// fflate builds its inflate tables when it loads (~20 ms); only .npz files need it, so it is loaded
+// on first use, as mathjs is (core/formula.ts), and left out of the command-line bundle.
+function unzipSync(...args: Parameters<typeof import('fflate').unzipSync>): ReturnType<typeof import('fflate').unzipSync> {
+  return (createRequire(import.meta.url)('fflate') as typeof import('fflate')).unzipSync(...args);
+}
 import { UserError } from './errors.js';
 import { isNpy, parseNpy, parseNpyHeader } from './npy.js';
 import type { RawTensors, TensorRole } from './tensors.js';
