@@ -359,4 +359,28 @@ describe('every catalogued mutation always fails', () => {
     }), { seed: SEED, numRuns: 400 });
     expect([...seen].sort()).toEqual(MISTAKES.map((x) => x.id).sort());
   });
+  it('directional mode (3 seeded directions per tensor) fails every tensor a mutation changes; untouched ones pass', () => {
+    const seen = new Set<string>();
+    fc.assert(fc.property(netCase, fc.constantFrom(...MISTAKES), fc.nat(), (n, mistake, pick) => {
+      const { model: m, params, X, Y } = build(n);
+      const sites = m.layers.map((_l, i) => i + 1).filter((at) => mistake.applies(m, at, n.samples));
+      fc.pre(sites.length > 0);
+      const at = sites[pick % sites.length];
+      const grads = userBackprop(m, params, X, Y, mistake.injection(m, at, n.samples));
+      const right = namedTensors(correctGrads(m, params, X, Y));
+      const changed = namedTensors(grads).map((t, i) => ({ name: t.name, error: compare(t.value.data, right[i].value.data).relativeError }));
+      fc.pre(changed.some((c) => c.error >= 1e-4));
+      seen.add(mistake.id);
+      const report = check({ model: m, params, X, Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, mode: 'directional', samples: 3, seed: n.dataSeed });
+      expect(report.ok, `${mistake.id} at layer ${at} of ${JSON.stringify(n.spec)}`).toBe(false);
+      for (const c of changed) {
+        const t = report.checks.find((x) => x.param === c.name);
+        // Every direction across a kink (a sample exactly on one, say) is skipped: nothing compared.
+        if (!t || t.checked === 0) continue;
+        if (c.error >= 1e-4) expect(t.status, `${c.name} (${mistake.id}, changed by ${c.error})`).toBe('fail');
+        if (c.error === 0) expect(t.status, `${c.name} untouched by ${mistake.id}`).not.toBe('fail');
+      }
+    }), { seed: SEED, numRuns: 400 });
+    expect([...seen].sort()).toEqual(MISTAKES.map((x) => x.id).sort());
+  });
 });

@@ -6,7 +6,7 @@ import { forward, type ForwardCache } from './forward.js';
 import { categoryOf } from './diagnose/explain.js';
 import { layerHealth } from './health.js';
 import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
-import { FiniteDifferences, type ElementDifference } from './numeric.js';
+import { alongDirection, FiniteDifferences, type Direction, type ElementDifference } from './numeric.js';
 import { mergeNumerics, numericalFindings, toleranceFor } from './numerics.js';
 import { taylorTest } from './taylor.js';
 import { Random } from './random.js';
@@ -229,7 +229,7 @@ function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Mat
 
 type ElementPlan =
   | { kind: 'elements'; elements: number[]; count: number }
-  | { kind: 'directions'; directions: Float64Array[]; count: number };
+  | { kind: 'directions'; directions: Direction[]; count: number };
 
 /** Which elements (or directions) of a tensor to check, drawn from the seeded generator. */
 function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): ElementPlan {
@@ -239,7 +239,12 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
     const elements = rng.sample(n, options.samples);
     return { kind: 'elements', elements, count: elements.length };
   }
-  const directions = Array.from({ length: options.samples }, () => rng.unitVector(n));
+  // Over a W the directions are rank one, u·vᵀ (see numeric.ts, Direction): a wrong gradient
+  // G + E is still seen by almost every one (uᵀEv ≠ 0 unless E = 0), with the same mean square
+  // ‖E‖²/n as a direction uniform on the sphere, at a cost of rows + cols instead of rows·cols.
+  const { rows, cols } = t.value;
+  const directions = Array.from({ length: options.samples }, (): Direction =>
+    t.kind === 'W' && rows > 1 && cols > 1 ? { u: rng.unitVector(rows), v: rng.unitVector(cols) } : rng.unitVector(n));
   return { kind: 'directions', directions, count: directions.length };
 }
 
@@ -274,13 +279,12 @@ function elementCheck(
 
 /** Directional mode: compares g·v with the central difference of J along v, for each v. */
 function checkDirections(
-  fd: FiniteDifferences, p: NamedTensor, g: Matrix, directions: Float64Array[], options: CheckOptions, step: () => boolean,
+  fd: FiniteDifferences, p: NamedTensor, g: Matrix, directions: Direction[], options: CheckOptions, step: () => boolean,
 ): { check: TensorCheck; stopped: boolean } {
   const analytic: number[] = [], numericValues: number[] = [], skip: number[] = [];
   let kinks = 0, stopped = false;
   for (const v of directions) {
-    let dot = 0;
-    for (let i = 0; i < v.length; i++) dot += g.data[i] * v[i];
+    const dot = alongDirection(g.data, v);
     const d = fd.direction(p.layer, p.kind, v, options.epsilon);
     analytic.push(dot);
     numericValues.push(d.numeric);

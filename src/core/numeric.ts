@@ -15,6 +15,43 @@ import type { ForwardCache } from './forward.js';
 import { l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from './model.js';
 import { isZeroClean, RowBatch, type RowChanges } from './numeric-batch.js';
 
+/**
+ * A unit direction over a tensor: dense (a Float64Array of the tensor's shape), or, over a W,
+ * rank one: V = u·vᵀ with |u| = |v| = 1, which needs rows + cols numbers instead of rows·cols and
+ * one matrix–vector product per step instead of a matrix product.
+ */
+export type Direction = Float64Array | RankOne;
+export interface RankOne { u: Float64Array; v: Float64Array }
+
+/** ⟨G, V⟩ = Σ G_ij·V_ij for a gradient G (rows × cols, flat) and a direction V over it. */
+export function alongDirection(G: Float64Array, V: Direction): number {
+  let dot = 0;
+  if (V instanceof Float64Array) {
+    for (let i = 0; i < V.length; i++) dot += G[i] * V[i];
+    return dot;
+  }
+  const cols = V.v.length;
+  for (let i = 0; i < V.u.length; i++) {
+    let row = 0;
+    for (let j = 0; j < cols; j++) row += G[i * cols + j] * V.v[j];
+    dot += V.u[i] * row;
+  }
+  return dot;
+}
+
+/** Σ V_ij·(2·W_ij + h·V_ij): the L2 sum ‖W‖² changes by h times this along V. */
+function penaltyAlong(W: Matrix, V: Direction, h: number): number {
+  if (V instanceof Float64Array) {
+    let s = 0;
+    for (let i = 0; i < V.length; i++) s += V[i] * (2 * W.data[i] + h * V[i]);
+    return s;
+  }
+  let uu = 0, vv = 0;
+  for (const x of V.u) uu += x * x;
+  for (const x of V.v) vv += x * x;
+  return 2 * alongDirection(W.data, V) + h * uu * vv;
+}
+
 export interface ElementDifference {
   /** The central difference quotient. */
   numeric: number;
@@ -204,8 +241,8 @@ export class FiniteDifferences {
     return this.propagate(layer, row) + penaltyChange;
   }
 
-  /** The central difference along a whole-tensor direction v (same shape as the tensor). */
-  direction(layer: number, kind: ParamKind, v: Float64Array, h: number): ElementDifference {
+  /** The central difference along a whole-tensor direction (dense, or rank one over a W). */
+  direction(layer: number, kind: ParamKind, v: Direction, h: number): ElementDifference {
     // V·A_{l−1} is the same for both steps; each step scales it, as directionChange does.
     const product = kind === 'W' ? this.directionProduct(layer, v) : null;
     const plus = this.directionStep(layer, kind, v, h, product);
@@ -215,33 +252,40 @@ export class FiniteDifferences {
   }
 
   /** J(θ + h·v) − J(θ) for a direction v over the whole of W_layer or b_layer. */
-  directionChange(layer: number, kind: ParamKind, v: Float64Array, h: number): number {
+  directionChange(layer: number, kind: ParamKind, v: Direction, h: number): number {
     return this.directionStep(layer, kind, v, h, kind === 'W' ? this.directionProduct(layer, v) : null);
   }
 
-  /** V·A_{l−1} for a direction V over W_layer (units × samples). */
-  private directionProduct(layer: number, v: Float64Array): Float64Array {
+  /** V·A_{l−1} for a direction V over W_layer (units × samples); for V = u·vᵀ, u·(vᵀ·A_{l−1}). */
+  private directionProduct(layer: number, v: Direction): Float64Array {
     const W = this.params.W[layer];
-    const out = new Float64Array(W.rows * this.m);
-    denseTimes({ rows: W.rows, cols: W.cols, data: v }, this.fwd.A[layer].data, out, this.m);
+    const m = this.m;
+    const out = new Float64Array(W.rows * m);
+    const A = this.fwd.A[layer].data;
+    if (v instanceof Float64Array) {
+      denseTimes({ rows: W.rows, cols: W.cols, data: v }, A, out, m);
+      return out;
+    }
+    const vA = new Float64Array(m);
+    for (let k = 0; k < W.cols; k++) {
+      const vk = v.v[k];
+      if (vk !== 0) for (let c = 0; c < m; c++) vA[c] += vk * A[k * m + c];
+    }
+    for (let i = 0; i < W.rows; i++) for (let c = 0; c < m; c++) out[i * m + c] = v.u[i] * vA[c];
     return out;
   }
 
-  private directionStep(layer: number, kind: ParamKind, v: Float64Array, h: number, product: Float64Array | null): number {
+  private directionStep(layer: number, kind: ParamKind, v: Direction, h: number, product: Float64Array | null): number {
     const m = this.m;
     const dZ = this.dZ[layer];
     const units = this.model.layers[layer].units;
     let penaltyChange = 0;
     if (kind === 'W') {
-      const W = this.params.W[layer];
       for (let i = 0; i < dZ.length; i++) dZ[i] = product![i] * h;
-      if (this.c !== 0) {
-        let s = 0;
-        for (let i = 0; i < v.length; i++) s += v[i] * (2 * W.data[i] + h * v[i]);
-        penaltyChange = this.c * h * s;
-      }
+      if (this.c !== 0) penaltyChange = this.c * h * penaltyAlong(this.params.W[layer], v, h);
     } else {
-      for (let i = 0; i < units; i++) dZ.fill(h * v[i], i * m, (i + 1) * m);
+      const b = v as Float64Array;
+      for (let i = 0; i < units; i++) dZ.fill(h * b[i], i * m, (i + 1) * m);
     }
     return this.propagate(layer, -1) + penaltyChange;
   }
