@@ -19,7 +19,7 @@ const root = new URL('../', import.meta.url);
 const bundle = await rolldown({
   input: new URL('dist/cli.js', root).pathname,
   platform: 'node',
-  external: [/^node:/, 'mathjs', 'fflate', 'csv-parse/sync'],
+  external: [/^node:/, /^mathjs/, 'fflate', 'csv-parse/sync'],
   logLevel: 'warn',
 });
 await bundle.write({ file: new URL('dist/cli.bundle.js', root).pathname, format: 'esm', sourcemap: true, minify: { compress: true, mangle: { keepNames: true } } });
