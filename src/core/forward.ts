@@ -1,5 +1,6 @@
 // The forward pass and the cost: Z_l = W_l·A_{l−1} + b_l, A_l = g_l(Z_l), A_0 = X.
 import { softmaxColumns } from './activations.js';
+import { denseTimes } from './dense.js';
 import { l2Coefficient, zeros, type Matrix, type Model, type Params } from './model.js';
 
 export interface ForwardCache {
@@ -14,22 +15,9 @@ export interface ForwardCache {
   samples: number;
 }
 
-/** out = W·A (+ b broadcast over columns). */
+/** out = W·A (+ b broadcast over columns): each output is b, then W's products added in order. */
 export function affine(W: Matrix, A: Matrix, b: Matrix | null, out: Matrix): void {
-  const { rows, cols: inner } = W;
-  const m = A.cols;
-  const w = W.data, a = A.data, z = out.data;
-  for (let i = 0; i < rows; i++) {
-    const bias = b ? b.data[i] : 0;
-    const zi = i * m;
-    for (let c = 0; c < m; c++) z[zi + c] = bias;
-    for (let k = 0; k < inner; k++) {
-      const wik = w[i * inner + k];
-      if (wik === 0) continue;
-      const ak = k * m;
-      for (let c = 0; c < m; c++) z[zi + c] += wik * a[ak + c];
-    }
-  }
+  denseTimes(W, A.data, out.data, A.cols, b ? b.data : null);
 }
 
 export function forward(model: Model, params: Params, X: Matrix, Y: Matrix): ForwardCache {

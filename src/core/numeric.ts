@@ -11,6 +11,7 @@
 // goes further and runs all the perturbations of one row together (numeric-batch.ts), with the
 // same arithmetic, so the same numbers.
 import { softmaxDifferenceColumns } from './activations.js';
+import { denseTimes } from './dense.js';
 import type { ForwardCache } from './forward.js';
 import { l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from './model.js';
 import { isZeroClean, RowBatch, type RowChanges } from './numeric-batch.js';
@@ -366,60 +367,6 @@ export class FiniteDifferences {
         // A step that crosses the kink, or starts exactly on it, differences across it.
         if (dZ[i] !== 0 && (Z[i] > k !== Z[i] + dZ[i] > k || Z[i] === k)) this.colKink[i % m] = 1;
       }
-    }
-  }
-}
-
-/**
- * out = W·D for a dense difference matrix D (inputs × m): each output summed over the inputs in
- * order from 0, zero weights skipped. Two output rows × four samples accumulate in registers, so
- * that each load of D serves two rows (1.6× the one-row kernel on the 784-wide first layer); the
- * order of every sum is the same as one row at a time, so the results are bit for bit the same.
- */
-function denseTimes(W: Pick<Matrix, 'rows' | 'cols' | 'data'>, D: Float64Array, out: Float64Array, m: number): void {
-  const { rows, cols } = W;
-  const w = W.data;
-  const m4 = m - (m % 4);
-  let i = 0;
-  for (; i + 1 < rows; i += 2) {
-    const wa = i * cols, wb = wa + cols, oa = i * m, ob = oa + m;
-    for (let c = 0; c < m4; c += 4) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
-      for (let k = 0; k < cols; k++) {
-        const x = w[wa + k], y = w[wb + k];
-        const dk = k * m + c;
-        const d0 = D[dk], d1 = D[dk + 1], d2 = D[dk + 2], d3 = D[dk + 3];
-        if (x !== 0) { a0 += x * d0; a1 += x * d1; a2 += x * d2; a3 += x * d3; }
-        if (y !== 0) { b0 += y * d0; b1 += y * d1; b2 += y * d2; b3 += y * d3; }
-      }
-      out[oa + c] = a0; out[oa + c + 1] = a1; out[oa + c + 2] = a2; out[oa + c + 3] = a3;
-      out[ob + c] = b0; out[ob + c + 1] = b1; out[ob + c + 2] = b2; out[ob + c + 3] = b3;
-    }
-  }
-  if (i < rows) {
-    // The last row of an odd count.
-    const wi = i * cols, oi = i * m;
-    for (let c = 0; c < m4; c += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let k = 0; k < cols; k++) {
-        const x = w[wi + k];
-        if (x === 0) continue;
-        const dk = k * m + c;
-        s0 += x * D[dk]; s1 += x * D[dk + 1]; s2 += x * D[dk + 2]; s3 += x * D[dk + 3];
-      }
-      out[oi + c] = s0; out[oi + c + 1] = s1; out[oi + c + 2] = s2; out[oi + c + 3] = s3;
-    }
-  }
-  // The last m mod 4 samples, every row.
-  for (let r = 0; r < rows; r++) {
-    const wi = r * cols, oi = r * m;
-    for (let c = m4; c < m; c++) {
-      let s = 0;
-      for (let k = 0; k < cols; k++) {
-        const x = w[wi + k];
-        if (x !== 0) s += x * D[k * m + c];
-      }
-      out[oi + c] = s;
     }
   }
 }
