@@ -16,7 +16,8 @@
 //   the fast path's, element by element;
 // - plain subtraction J(θ+h)−J(θ−h), on fewer elements, for context: how far it is from the
 //   cancellation-free value;
-// - directional mode: the whole `backprop-check --mode directional` process, and in process;
+// - directional mode: the whole `backprop-check --mode directional` process (the median of
+//   PROCESS_RUNS runs, with their range), and the check alone in process;
 // - torch: scripts/bench_torch.py (gradcheck, full and fast mode, float64) on the same sizes.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -66,14 +67,29 @@ function inChild(files: { net: string; data: string }, mode: 'full' | 'direction
   return JSON.parse(r.stdout) as Timing;
 }
 
-/** The whole command-line process, as a user runs it. */
-function wholeProcess(files: { net: string; data: string }, args: string[]): number {
-  const start = performance.now();
-  const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), files.net, files.data, ...args, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  const seconds = (performance.now() - start) / 1000;
-  if (r.status !== 0 && r.status !== 1) throw new Error(`backprop-check failed (${r.status}):\n${r.stderr}`);
-  return seconds;
+/** Runs of the whole command-line process, as a user runs it; each run's wall seconds. */
+function wholeProcess(files: { net: string; data: string }, args: string[], runs: number): Spread {
+  const seconds: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), files.net, files.data, ...args, '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    seconds.push((performance.now() - start) / 1000);
+    if (r.status !== 0 && r.status !== 1) throw new Error(`backprop-check failed (${r.status}):\n${r.stderr}`);
+  }
+  seconds.sort((a, b) => a - b);
+  return { median: seconds[Math.floor(seconds.length / 2)], min: seconds[0], max: seconds[seconds.length - 1], runs };
 }
+
+/** A time measured several times: on a shared machine one run says little. */
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  runs: number;
+}
+
+/** Runs of the directional command per network (an odd number, so that the median is one of them). */
+const PROCESS_RUNS = 7;
 
 interface Reference {
   /** Naive seconds scaled to every element, and the elements it was timed on. */
@@ -160,7 +176,7 @@ interface Row {
   full: Timing;
   serial: Timing;
   reference: Reference;
-  directionalProcess: number;
+  directionalProcess: Spread;
   directional: Timing;
   torch: Torch;
 }
@@ -172,7 +188,7 @@ function fmt(x: number | undefined, digits = 3): string {
 }
 
 function table(rows: Row[]): string {
-  const head = ['network', 'params', 'elements', 'full check', 'elements/s', 'peak RSS', '1 thread', 'naive (est.)', '× naive', 'torch full', '× torch full', 'torch fast', 'directional (process)'];
+  const head = ['network', 'params', 'elements', 'full check', 'elements/s', 'peak RSS', '1 thread', 'naive (est.)', '× naive', 'torch full', '× torch full', 'torch fast', 'directional (process, median)'];
   const body = rows.map((r) => [
     r.case.name,
     r.parameters.toLocaleString('en-US'),
@@ -186,7 +202,7 @@ function table(rows: Row[]): string {
     r.torch.full ? `${fmt(r.torch.full.seconds)} s` : '–',
     r.torch.full ? `${fmt(r.torch.full.seconds / r.full.seconds)}×` : '–',
     r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–',
-    `${fmt(r.directionalProcess)} s`,
+    `${fmt(r.directionalProcess.median)} s`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
@@ -199,7 +215,7 @@ function notes(rows: Row[]): string {
     const ref = r.reference;
     out.push(`${r.case.name}: fast = naive on ${ref.identical}/${ref.naiveElements} sampled elements bit for bit (largest relative difference ${ref.maxRelativeDifference.toExponential(1)}); ` +
       `plain J(θ+h)−J(θ−h) is off by up to ${ref.plainMaxDeviation.toExponential(1)} relative on ${ref.plainElements} elements; ` +
-      `directional in process ${fmt(r.directional.seconds)} s, vs torch fast ${r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–'}; ` +
+      `directional: the whole process ${fmt(r.directionalProcess.median)} s (median of ${r.directionalProcess.runs} runs, ${fmt(r.directionalProcess.min)}–${fmt(r.directionalProcess.max)} s), the check in process ${fmt(r.directional.seconds)} s, vs torch fast ${r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–'}; ` +
       `1 thread: ${r.torch.full ? `${fmt(r.torch.full.seconds / r.serial.seconds)}× torch full, ` : ''}${fmt(ref.naiveSeconds / r.serial.seconds)}× naive.`);
   }
   return out.join('\n');
@@ -226,7 +242,7 @@ async function main(argv: string[]): Promise<void> {
     const big = c.sizes[0] >= 100;
     const reference = references(files, big ? 24 : 64, big ? 4 : 16);
     process.stderr.write(' directional …');
-    const directionalProcess = wholeProcess(files, ['--mode', 'directional']);
+    const directionalProcess = wholeProcess(files, ['--mode', 'directional'], PROCESS_RUNS);
     const directional = inChild(files, 'directional');
     process.stderr.write(python ? ' torch …' : '');
     const torch = noTorch ? { available: false, why: 'skipped (--no-torch)' } : torchCase(python, c);
