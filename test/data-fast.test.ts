@@ -151,6 +151,6 @@ describe('loadData through either path', () => {
   it('a ragged plain file still gets csv-parse\'s wording of the error', () => {
     const file = join(dir, 'ragged.csv');
     writeFileSync(file, 'x1,x2,y\n1,2,1\n3,0\n');
-    expect(() => loadData(file, spec.model, spec.statedInputs)).toThrow(`${file}, row 3: expected the same number of fields, like the first row; found 2 fields.`);
+    expect(() => loadData(file, spec.model, spec.statedInputs)).toThrow(`${file}, row 3: expected 3 fields, like the first row; found 2 fields.`);
   });
 });

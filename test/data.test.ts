@@ -123,7 +123,7 @@ describe('error messages', () => {
     ['a word in a row', 'x1,x2,y\n1,2,1\n3,abc,0\n', 'data.csv, row 3, column 2 (x2): expected a number; found "abc".'],
     ['an empty field', 'x1,x2,y\n1,,1\n', 'data.csv, row 2, column 2 (x2): expected a number; found an empty field.'],
     ['an infinite value', 'x1,x2,y\n1,Infinity,1\n', 'data.csv, row 2, column 2 (x2): expected a finite number; found Infinity.'],
-    ['a row too short', 'x1,x2,y\n1,2,1\n3,0\n', 'data.csv, row 3: expected the same number of fields, like the first row; found 2 fields.'],
+    ['a row too short', 'x1,x2,y\n1,2,1\n3,0\n', 'data.csv, row 3: expected 3 fields, like the first row; found 2 fields.'],
     ['a label of 2 for binary cross-entropy', 'x1,x2,y\n1,2,1\n3,4,2\n',
       'data.csv, row 3, column 3 (y): expected a label 0 or 1 (or a soft label in [0, 1]) for binary cross-entropy; found 2.'],
   ])('%s', (_what, text, expected) => {

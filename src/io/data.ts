@@ -109,7 +109,7 @@ export function csvTable(text: string, file: string): Table {
     const line = e.lines !== undefined ? `line ${e.lines}` : 'the CSV text';
     if (e.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
       const m = /got (\d+) on line (\d+)/i.exec(e.message);
-      const expectedFields = /expected (\d+)/i.exec(e.message);
+      const expectedFields = /expect(?:ed)? (\d+)/i.exec(e.message);
       throw new UserError(file, m ? `row ${m[2]}` : line, `${expectedFields?.[1] ?? 'the same number of'} fields, like the first row`, `${m?.[1] ?? 'a different number of'} fields`);
     }
     const quote: Record<string, string> = {
