@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Grads, Matrix, Model, Params } from '../core/model.js';
+import { parseJsonText } from './json.js';
 import { UserError } from './errors.js';
 import { assemble, jsonTensors } from './tensors.js';
 
@@ -66,6 +67,8 @@ export async function execGradients(command: string, payload: ExecPayload, model
     throw new UserError(where, 'stdout', 'only one JSON object { "dW1": [[…]], … }',
       `${describeText(text)}, which is not valid JSON`, jsonHint(text) + quote);
   }
+  // Valid JSON can still name a tensor twice, and JSON.parse keeps only the last: refuse it, as for files.
+  parseJsonText(text, where, 'one JSON object { "dW1": [[…]], … } on stdout');
   return assemble(jsonTensors(raw, where, 'grads'), model, where, 'grads');
 }
 
