@@ -1,7 +1,8 @@
 // The command line: flags → one typed options object → run → render → exit status.
 // This is the one place where outcomes become exit codes: 0 all checks pass, 1 a check failed,
 // 2 the user's input or usage is wrong (a one-paragraph message, never a stack trace).
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { explain, FINDING_CODES, healthFails } from './core/diagnose/index.js';
 import { explainNumerics } from './core/numerics.js';
@@ -181,6 +182,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   process.on('SIGINT', onInterrupt);
   const progress = new ProgressBar(err);
   try {
+    // An --report path that cannot be written is found now, not after a long check.
+    if (o.report !== undefined) assertWritable(o.report);
     const report = await run({
       net, data,
       params: o.params, grads: o.grads, exec: o.exec, execTimeout: o.execTimeout, target: o.target,
@@ -237,10 +240,25 @@ function writeReport(path: string, html: string): void {
   try {
     writeFileSync(path, html);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    const why = WRITE_ERRORS[code] ?? (e as Error).message;
-    throw new UserError('command line', '--report', 'an HTML file that can be written', `"${path}": ${why}`);
+    throw reportError(path, e);
   }
+}
+
+/** Whether --report's path could be written, asked of the file system without creating anything. */
+function assertWritable(path: string): void {
+  try {
+    const existing = statSync(path, { throwIfNoEntry: false });
+    if (existing?.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    accessSync(existing ? path : dirname(resolve(path)), constants.W_OK);
+  } catch (e) {
+    throw reportError(path, e);
+  }
+}
+
+function reportError(path: string, e: unknown): UserError {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const why = WRITE_ERRORS[code] ?? (e as Error).message;
+  return new UserError('command line', '--report', 'an HTML file that can be written', `"${path}": ${why}`);
 }
 
 const WRITE_ERRORS: Record<string, string> = {

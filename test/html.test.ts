@@ -1,7 +1,7 @@
 // The HTML report as text: self-contained (nothing to fetch), every user string escaped, and every
 // section and chart there, on a hand-made report and on the seed fixture's real one.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -148,5 +148,15 @@ describe('--report on the command line (the built binary)', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe('backprop-check: command line, --report: expected an HTML file that can be written; found "/nonexistent-folder/r.html": its folder does not exist.\n');
     expect(cli(['--report', tmpdir()]).stderr).toContain(`found "${tmpdir()}": it is a folder.`);
+  });
+
+  it('an unwritable path is refused before the check runs: an --exec program is never started, no file is made', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpc-report-'));
+    const marker = join(dir, 'ran');
+    const r = cli(['--report', join(dir, 'missing', 'r.html'), '--exec', `node -e "require('fs').writeFileSync(${JSON.stringify(marker)}, '')"`]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('its folder does not exist.');
+    expect(existsSync(marker)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
