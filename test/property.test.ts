@@ -330,6 +330,23 @@ const MISTAKES: Mistake[] = [
   fromCatalogue('db-all', (m, at) => layerOf(m, at).bias && layerOf(m, at).units > 1),
 ];
 
+/**
+ * A random network with one catalogued mistake injected at a layer it applies to, and how far each
+ * tensor's gradient moved. Cases where it applies nowhere, or changes nothing (a dead ReLU layer,
+ * m = 1 …), are discarded: there is nothing to catch.
+ */
+function mutated(n: NetCase, mistake: Mistake, pick: number) {
+  const { model: m, params, X, Y } = build(n);
+  const sites = m.layers.map((_l, i) => i + 1).filter((at) => mistake.applies(m, at, n.samples));
+  fc.pre(sites.length > 0);
+  const at = sites[pick % sites.length];
+  const grads = userBackprop(m, params, X, Y, mistake.injection(m, at, n.samples));
+  const right = namedTensors(correctGrads(m, params, X, Y));
+  const changed = namedTensors(grads).map((t, i) => ({ name: t.name, error: compare(t.value.data, right[i].value.data).relativeError }));
+  fc.pre(changed.some((c) => c.error >= 1e-4));
+  return { m, params, X, Y, grads, at, changed };
+}
+
 describe('every catalogued mutation always fails', () => {
   it('the catalogue entries used here exist', () => {
     for (const mk of MISTAKES) if (!['derivative-swap', 'output-sign', 'scaled-tensor'].includes(mk.id)) expect(entry(mk.id), mk.id).toBeDefined();
@@ -338,15 +355,7 @@ describe('every catalogued mutation always fails', () => {
   it('a mutated tensor that differs from correct backprop by ≥ 100× the tolerance fails; untouched ones pass', () => {
     const seen = new Set<string>();
     fc.assert(fc.property(netCase, fc.constantFrom(...MISTAKES), fc.nat(), (n, mistake, pick) => {
-      const { model: m, params, X, Y } = build(n);
-      const sites = m.layers.map((_l, i) => i + 1).filter((at) => mistake.applies(m, at, n.samples));
-      fc.pre(sites.length > 0);
-      const at = sites[pick % sites.length];
-      const grads = userBackprop(m, params, X, Y, mistake.injection(m, at, n.samples));
-      const right = namedTensors(correctGrads(m, params, X, Y));
-      const changed = namedTensors(grads).map((t, i) => ({ name: t.name, error: compare(t.value.data, right[i].value.data).relativeError }));
-      // A mutation can be invisible on a given network (a dead ReLU layer, m = 1 …): nothing to catch.
-      fc.pre(changed.some((c) => c.error >= 1e-4));
+      const { m, params, X, Y, grads, at, changed } = mutated(n, mistake, pick);
       seen.add(mistake.id);
       const report = check({ model: m, params, X, Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, seed: n.dataSeed, taylor: true });
       expect(report.ok, `${mistake.id} at layer ${at} of ${JSON.stringify(n.spec)}`).toBe(false);
@@ -362,14 +371,7 @@ describe('every catalogued mutation always fails', () => {
   it('directional mode (3 seeded directions per tensor) fails every tensor a mutation changes; untouched ones pass', () => {
     const seen = new Set<string>();
     fc.assert(fc.property(netCase, fc.constantFrom(...MISTAKES), fc.nat(), (n, mistake, pick) => {
-      const { model: m, params, X, Y } = build(n);
-      const sites = m.layers.map((_l, i) => i + 1).filter((at) => mistake.applies(m, at, n.samples));
-      fc.pre(sites.length > 0);
-      const at = sites[pick % sites.length];
-      const grads = userBackprop(m, params, X, Y, mistake.injection(m, at, n.samples));
-      const right = namedTensors(correctGrads(m, params, X, Y));
-      const changed = namedTensors(grads).map((t, i) => ({ name: t.name, error: compare(t.value.data, right[i].value.data).relativeError }));
-      fc.pre(changed.some((c) => c.error >= 1e-4));
+      const { m, params, X, Y, grads, at, changed } = mutated(n, mistake, pick);
       seen.add(mistake.id);
       const report = check({ model: m, params, X, Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, mode: 'directional', samples: 3, seed: n.dataSeed });
       expect(report.ok, `${mistake.id} at layer ${at} of ${JSON.stringify(n.spec)}`).toBe(false);
