@@ -127,6 +127,72 @@ describe('the seed fixture’s report', () => {
   });
 });
 
+const fixture = (name: string) => ({ net: `fixtures/${name}/net.json`, data: `fixtures/${name}/data.csv` });
+const withoutTaylor = (r: Report): Report => ({ ...r, checks: r.checks.map(({ taylorOrder: _o, taylorStatus: _s, ...c }) => c) });
+const chartsOf = (html: string) => [...html.matchAll(/data-chart="([a-z-]+)"/g)].map((m) => m[1]);
+const tagsOf = (html: string) => [...new Set([...html.matchAll(/<([a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1].toLowerCase()))].sort();
+
+describe('with --taylor', () => {
+  it('the checks table has a Taylor order column, worded as in the terminal, as a pill', async () => {
+    const html = renderHtml(await run({ ...fixture('seed'), taylor: true }));
+    expect(html).toContain('<th>status</th><th>Taylor order</th></tr></thead>');
+    expect(html.match(/<td><span class="pill fail">FAIL<\/span><\/td><td><span class="pill fail">1\.00 \(WRONG\)<\/span><\/td><\/tr>/g)).toHaveLength(8);
+  });
+
+  it('right gradients read 2.00 (right); the column is all that --taylor adds', async () => {
+    const taylor = await run({ ...fixture('xor'), taylor: true });
+    expect(renderHtml(taylor).match(/<span class="pill pass">2\.00 \(right\)<\/span>/g)).toHaveLength(4);
+    const plain = renderHtml(await run(fixture('xor')));
+    expect(renderHtml(withoutTaylor(taylor))).toBe(plain);
+    expect(plain).not.toContain('Taylor');
+  });
+
+  it('an unclear order is a warn pill, with n/a when rounding left too few steps', () => {
+    const html = renderHtml({ ...report, checks: [
+      { ...report.checks[0], taylorOrder: 1.5, taylorStatus: 'inconclusive' },
+      { ...report.checks[1], taylorOrder: null, taylorStatus: 'inconclusive' },
+    ] });
+    expect(html).toContain('<span class="pill warn">1.50 (unclear)</span>');
+    expect(html).toContain('<span class="pill warn">n/a (unclear)</span>');
+  });
+});
+
+describe('with --sweep', () => {
+  it('a Step sweep section after the relative errors: the chart, why ε was chosen, and the numbers', async () => {
+    const swept = await run({ ...fixture('seed-fixed'), sweep: true });
+    const html = renderHtml(swept, { net: 'fixtures/seed-fixed/net.json' });
+    expect(chartsOf(html)).toEqual(['gradient-flow', 'relative-error', 'sweep', 'histogram', 'histogram', 'histogram', 'histogram']);
+    expect([...html.matchAll(/<section id="([a-z-]+)">/g)].map((m) => m[1])).toEqual(
+      ['checks', 'gradient-flow', 'relative-error', 'sweep', 'scatter', 'activations', 'findings', 'settings']);
+    const chart = /<svg[^>]*data-chart="sweep"[\s\S]*?<\/svg>/.exec(html)![0];
+    expect(chart.match(/class="mark accurate"/g)).toHaveLength(12);
+    expect(chart.match(/class="mark plain"/g)).toHaveLength(12);
+    expect(chart).toContain('aria-label="The worst tensor’s relative error against the step ε, log-log: backprop-check’s differences and plain subtraction; chosen ε = 1.00e-5"');
+    expect(chart).toContain('>tolerance 1.00e-6</text>');
+    expect(html).toContain(`<p><strong>Chosen ε = 1.00e-5</strong>: ${swept.sweep!.reason}. The check above ran with it.</p>`);
+    // The table: 12 steps, the truncation arm as in the README, the chosen row marked and its numbers in bold.
+    const rows = [...html.matchAll(/<tr><th scope="row">(1e-\d+)( <span class="muted">◀ chosen<\/span>)?<\/th><td class="n">(.*?)<\/td><td class="n">(.*?)<\/td><\/tr>/g)];
+    expect(rows.map((m) => m[1])).toEqual(swept.sweep!.epsilons.map((e) => e.toExponential(0)));
+    expect(rows.slice(0, 3).map((m) => [m[3], m[4]])).toEqual([['0.00666', '0.00666'], ['6.67e-5', '0.0011'], ['6.67e-7', '0.00842']]);
+    expect(rows.filter((m) => m[2]).map((m) => [m[1], m[4]])).toEqual([['1e-5', '<strong>0.413</strong>']]);
+    expect(html).toContain('<dt>epsilon</dt><dd>1.00e-5 (chosen by the step sweep)</dd>');
+    // Everything else is the report of a check at the chosen ε, to the byte.
+    const atChosen = renderHtml(await run({ ...fixture('seed-fixed'), epsilon: 1e-5 }), { net: 'fixtures/seed-fixed/net.json' });
+    expect(renderHtml({ ...swept, sweep: undefined }, { net: 'fixtures/seed-fixed/net.json' })).toBe(atChosen);
+    expect(atChosen).not.toMatch(/sweep/i);
+  });
+
+  it('stays self-contained and escapes the reason; no tag but our own', () => {
+    const html = renderHtml({ ...report, checks: report.checks.map((c) => ({ ...c, taylorOrder: 1, taylorStatus: 'fail' as const })), sweep: {
+      epsilons: [1e-1, 1e-2], tensors: [{ param: 'W1', elements: 3, accurate: [0.5, 0], plain: [0.5, Infinity] }],
+      worst: { accurate: [0.5, 0], plain: [0.5, Infinity] }, chosen: 1e-2, reason: hostile,
+    } }, { spec, net: 'nets/<net>.json', data: 'data&more.csv' });
+    expect(html).toContain('<strong>Chosen ε = 0.01</strong>: &lt;script&gt;alert(1)&lt;/script&gt;. The check above ran with it.');
+    expect(html).not.toMatch(/https?:|<script|<link|<img|<[^>]*\ssrc=|url\(|@import/i);
+    expect(tagsOf(html)).toEqual(tagsOf(page));
+  });
+});
+
 describe('--report on the command line (the built binary)', () => {
   const root = new URL('..', import.meta.url).pathname;
   const cli = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/xor/net.json', 'fixtures/xor/data.csv', ...args], {

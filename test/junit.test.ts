@@ -1,8 +1,18 @@
 // The JUnit renderer on hand-made reports: one testcase per tensor, failures carrying the numbers
 // and the findings about that tensor/layer/network, everything escaped, nothing time-dependent.
+// Then real reports with --taylor (each testcase's Taylor order; a <failure> only where the exit
+// status says so) and --sweep (sweep.* properties, the sweep in the suite's system-out).
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { backward, correctPlan } from '../src/core/backward.js';
+import { check, DEFAULT_OPTIONS } from '../src/core/check.js';
+import { forward } from '../src/core/forward.js';
+import { initialise } from '../src/core/init.js';
 import type { Finding, Report, TensorCheck } from '../src/core/report.js';
+import { loadData } from '../src/io/data.js';
+import { loadSpec, withInputs } from '../src/io/spec.js';
 import { attr, renderJunit, text } from '../src/render/junit.js';
+import { run } from '../src/run.js';
 
 function tensor(layer: number, param: string, status: TensorCheck['status'], relativeError: number): TensorCheck {
   return {
@@ -87,6 +97,120 @@ describe('renderJunit', () => {
 
   it('is the same for the same report (deterministic)', () => {
     expect(renderJunit(structuredClone(report))).toBe(xml);
+  });
+});
+
+const fixture = (name: string) => ({ net: `fixtures/${name}/net.json`, data: `fixtures/${name}/data.csv` });
+const withoutTaylor = (r: Report): Report => ({ ...r, checks: r.checks.map(({ taylorOrder: _o, taylorStatus: _s, ...c }) => c) });
+/** The suite's own system-out (after the last testcase). */
+const suiteOut = (xml: string) => /<system-out>([^<]*)<\/system-out>\n {2}<\/testsuite>/.exec(xml)![1];
+
+/** mse2 with W1's gradient off by one part in 10⁴ (as in taylor.test.ts), checked at tolerance 1e-4:
+ *  W1's relative error 5e-5 passes (a warning), while the Taylor test reads it as order 1, WRONG. */
+function subtlyWrong(): Report {
+  const root = new URL('..', import.meta.url).pathname;
+  const spec = loadSpec(join(root, 'fixtures/mse2/net.json'));
+  const data = loadData(join(root, 'fixtures/mse2/data.csv'), spec.model, spec.statedInputs);
+  const model = withInputs(spec.model, data.X.rows);
+  const params = initialise(model);
+  const grads = backward(model, params, forward(model, params, data.X, data.Y), data.Y, correctPlan(model));
+  grads.W[0] = { ...grads.W[0], data: grads.W[0].data.map((x) => x * 1.0001) };
+  return check({ model, params, X: data.X, Y: data.Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, tolerance: 1e-4, taylor: true });
+}
+
+describe('with --taylor', () => {
+  it('a failing tensor’s details say its Taylor order (the seed: 1.00, WRONG on every tensor)', async () => {
+    const xml = renderJunit(await run({ ...fixture('seed'), taylor: true }));
+    const details = [...xml.matchAll(/type="gradient-mismatch">([^<]*)<\/failure>/g)].map((m) => m[1].split('\n'));
+    expect(details).toHaveLength(8);
+    for (const d of details) expect(d[4]).toBe('Taylor order 1.00 (WRONG)');
+    expect(suiteOut(xml).split('\n')[1]).toBe('Taylor test: 0 of 8 tensors right, 8 WRONG (W1, b1, W2, b2, W3, b3, W4, b4), 0 unclear.');
+    expectWellFormed(xml);
+  });
+
+  it('a passing tensor says it in its system-out; the Taylor lines are all that --taylor adds', async () => {
+    const taylor = await run({ ...fixture('xor'), taylor: true });
+    const xml = renderJunit(taylor);
+    expect(xml).toContain('<testcase classname="layer 1" name="W1">\n      <system-out>Taylor order 2.00 (right)</system-out>\n    </testcase>');
+    expect(xml.match(/<system-out>Taylor order 2\.00 \(right\)<\/system-out>/g)).toHaveLength(4);
+    expect(suiteOut(xml).split('\n')[1]).toBe('Taylor test: 4 of 4 tensors right, 0 WRONG, 0 unclear.');
+    // Without the Taylor fields it is the report of a run without --taylor, to the byte.
+    const plain = renderJunit(await run(fixture('xor')));
+    expect(renderJunit(withoutTaylor(taylor))).toBe(plain);
+    expect(plain).not.toContain('Taylor');
+  });
+
+  it('a tensor that passes the ε check but reads WRONG is no <failure>, as the exit status is 0, but says so in its system-out', () => {
+    const r = subtlyWrong();
+    expect(r.ok).toBe(true);
+    expect(r.checks.map((c) => [c.param, c.status, c.taylorStatus])).toEqual([
+      ['W1', 'warn', 'fail'], ['b1', 'pass', 'pass'], ['W2', 'pass', 'pass'], ['b2', 'pass', 'pass'], ['W3', 'pass', 'pass'], ['b3', 'pass', 'pass'],
+    ]);
+    const xml = renderJunit(r);
+    expect(xml).toContain('tests="6" failures="0"');
+    expect(xml).not.toContain('<failure');
+    expect(xml).toContain(
+      '<testcase classname="layer 1" name="W1">\n      <system-out>relative error 5.00e-5 (tolerance 1.00e-4); worst element ',
+    );
+    const w1 = /name="W1">\n {6}<system-out>([^<]*)<\/system-out>/.exec(xml)![1].split('\n');
+    expect(w1[0]).toMatch(/: passes, but within 100× of the tolerance$/);
+    expect(w1[1]).toBe('Taylor order 1.00 (WRONG): the ε-free Taylor test says this gradient is wrong, though it passes the finite-difference check (which alone sets the exit status)');
+    expect(suiteOut(xml).split('\n')[1]).toBe('Taylor test: 5 of 6 tensors right, 1 WRONG (W1), 0 unclear.');
+  });
+
+  it('an unclear order, with n/a when rounding left too few steps', () => {
+    const xml = renderJunit({ ...report, checks: [
+      { ...tensor(1, 'W1', 'pass', 1e-12), taylorOrder: 1.5, taylorStatus: 'inconclusive' },
+      { ...tensor(1, 'b1', 'pass', 1e-12), taylorOrder: null, taylorStatus: 'inconclusive' },
+    ], findings: [] });
+    expect(xml).toContain('<testcase classname="layer 1" name="W1">\n      <system-out>Taylor order 1.50 (unclear)</system-out>');
+    expect(xml).toContain('<testcase classname="layer 1" name="b1">\n      <system-out>Taylor order n/a (unclear)</system-out>');
+    expect(suiteOut(xml).split('\n')[1]).toBe('Taylor test: 0 of 2 tensors right, 0 WRONG, 2 unclear (W1, b1).');
+  });
+});
+
+describe('with --sweep', () => {
+  it('adds sweep.chosenEpsilon and sweep.reason properties and the sweep at the end of the suite’s system-out', async () => {
+    const swept = await run({ ...fixture('seed-fixed'), sweep: true });
+    const xml = renderJunit(swept);
+    expect(xml).toContain(
+      '      <property name="seed" value="1"/>\n' +
+      '      <property name="sweep.chosenEpsilon" value="0.00001"/>\n' +
+      `      <property name="sweep.reason" value="${swept.sweep!.reason}"/>\n` +
+      '    </properties>',
+    );
+    const out = suiteOut(xml).split('\n');
+    const at = out.findIndex((line) => line.startsWith('Step sweep: '));
+    expect(out.slice(at, at + 5)).toEqual([
+      "Step sweep: the worst tensor's relative error against ε (8 seeded elements per tensor), with backprop-check's differences and with plain (J(θ+ε) − J(θ−ε)) / 2ε:",
+      '  ε = 1e-1: backprop-check 0.00666, plain 0.00666',
+      '  ε = 1e-2: backprop-check 6.67e-5, plain 0.0011',
+      '  ε = 1e-3: backprop-check 6.67e-7, plain 0.00842',
+      '  ε = 1e-4: backprop-check 6.67e-9, plain 0.0446',
+    ]);
+    expect(out[at + 5]).toMatch(/^ {2}ε = 1e-5: backprop-check [\d.e-]+, plain 0\.413 {2}◀ chosen$/);
+    expect(out.filter((line) => line.includes('◀'))).toHaveLength(1);
+    expect(out.slice(at + 13)).toEqual([`Chosen ε = 1.00e-5: ${swept.sweep!.reason}.`]);
+    // Everything else is the report of a check at the chosen ε.
+    const atChosen = renderJunit(await run({ ...fixture('seed-fixed'), epsilon: 1e-5 }));
+    expect(renderJunit({ ...swept, sweep: undefined })).toBe(atChosen);
+    expect(atChosen).not.toMatch(/sweep/i);
+    expectWellFormed(xml);
+  });
+
+  it('escapes the reason in the property and the system-out', () => {
+    const xml = renderJunit({ ...report, sweep: {
+      epsilons: [1e-1, 1e-2], tensors: [{ param: 'W1', elements: 3, accurate: [0.5, 0], plain: [0.5, Infinity] }],
+      worst: { accurate: [0.5, 0], plain: [0.5, Infinity] }, chosen: 1e-2, reason: 'a <b> & "c"',
+    } });
+    expect(xml).toContain('<property name="sweep.reason" value="a &lt;b&gt; &amp; &quot;c&quot;"/>');
+    expect(suiteOut(xml).split('\n').slice(-4)).toEqual([
+      "Step sweep: the worst tensor's relative error against ε (3 seeded elements per tensor), with backprop-check's differences and with plain (J(θ+ε) − J(θ−ε)) / 2ε:",
+      '  ε = 1e-1: backprop-check 0.5, plain 0.5',
+      '  ε = 1e-2: backprop-check 0, plain Inf  ◀ chosen',
+      'Chosen ε = 0.01: a &lt;b&gt; &amp; "c".',
+    ]);
+    expectWellFormed(xml);
   });
 });
 

@@ -1,7 +1,9 @@
-// The Markdown renderer (for $GITHUB_STEP_SUMMARY) on hand-made reports: exact output, escaping.
+// The Markdown renderer (for $GITHUB_STEP_SUMMARY) on hand-made reports: exact output, escaping;
+// then on real reports with --taylor (the Taylor order column) and --sweep (the Step sweep section).
 import { describe, expect, it } from 'vitest';
 import type { Report, TensorCheck } from '../src/core/report.js';
 import { escape, renderMarkdown } from '../src/render/markdown.js';
+import { run } from '../src/run.js';
 
 function tensor(layer: number, param: string, status: TensorCheck['status'], relativeError: number, kinks = 0): TensorCheck {
   return {
@@ -55,6 +57,95 @@ describe('renderMarkdown', () => {
 
   it('says when the run was interrupted', () => {
     expect(renderMarkdown({ ...failing, partial: true }).split('\n')[0]).toBe('### backprop-check: interrupted after 2 tensor(s)');
+  });
+});
+
+const fixture = (name: string) => ({ net: `fixtures/${name}/net.json`, data: `fixtures/${name}/data.csv` });
+const withoutTaylor = (r: Report): Report => ({ ...r, checks: r.checks.map(({ taylorOrder: _o, taylorStatus: _s, ...c }) => c) });
+
+describe('with --taylor', () => {
+  it('adds a Taylor order column, worded as in the terminal: the seed’s wrong formulas read 1.00 (WRONG)', async () => {
+    const lines = renderMarkdown(await run({ ...fixture('seed'), taylor: true })).split('\n');
+    expect(lines[2]).toBe('| layer | tensor | shape | ‖analytic‖ | ‖numeric‖ | rel. error | worst element (analytic vs numeric) | status | Taylor order |');
+    expect(lines[3]).toBe('| ---: | --- | --- | ---: | ---: | ---: | --- | --- | --- |');
+    const rows = lines.slice(4, 12);
+    expect(rows.map((row) => row.split(' | ')[1])).toEqual(['W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4']);
+    for (const row of rows) expect(row).toMatch(/ \| ❌ FAIL \| ❌ 1\.00 \(WRONG\) \|$/);
+  });
+
+  it('right gradients read 2.00 (right); the column is all that --taylor adds', async () => {
+    const taylor = await run({ ...fixture('xor'), taylor: true });
+    const md = renderMarkdown(taylor);
+    expect(md.split('\n').slice(4, 8).map((row) => row.split(' | ').at(-1))).toEqual(Array(4).fill('✅ 2.00 (right) |'));
+    // Without the Taylor fields it is the report of a run without --taylor, to the byte.
+    expect(renderMarkdown(withoutTaylor(taylor))).toBe(renderMarkdown(await run(fixture('xor'))));
+    expect(renderMarkdown(await run(fixture('xor')))).not.toContain('Taylor');
+  });
+
+  it('says unclear, with n/a when rounding left too few steps', () => {
+    const md = renderMarkdown({ ...failing, checks: [
+      { ...tensor(1, 'W1', 'pass', 1e-12), taylorOrder: 1.5, taylorStatus: 'inconclusive' },
+      { ...tensor(1, 'b1', 'pass', 1e-12), taylorOrder: null, taylorStatus: 'inconclusive' },
+      { ...tensor(2, 'W2', 'warn', 2e-8), taylorOrder: 1.004, taylorStatus: 'fail' },
+    ] });
+    expect(md).toContain('| 1 | W1 | 4×2 | 1.24e-5 | 2.03e-6 | 1.00e-12 | \\[3,1\\] -9.78e-6 vs 1.27e-6 | ✅ pass | ⚠️ 1.50 (unclear) |');
+    expect(md).toContain('| ✅ pass | ⚠️ n/a (unclear) |');
+    // Passing the ε check with a Taylor verdict of WRONG: both shown; the headline, like the exit status, follows the ε check.
+    expect(md).toContain('| ⚠️ warn | ❌ 1.00 (WRONG) |');
+    expect(md.split('\n')[0]).toBe('### backprop-check: ✅ all 3 tensors pass');
+  });
+});
+
+describe('with --sweep', () => {
+  it('adds a Step sweep section after the findings: the worst tensor’s error at each ε both ways, the chosen ε marked, and why', async () => {
+    const swept = await run({ ...fixture('seed-fixed'), sweep: true });
+    const md = renderMarkdown(swept);
+    // Everything before it is the report of a check at the chosen ε, to the byte.
+    const atChosen = renderMarkdown(await run({ ...fixture('seed-fixed'), epsilon: 1e-5 }));
+    expect(md.startsWith(atChosen)).toBe(true);
+    const section = md.slice(atChosen.length).split('\n');
+    expect(section.slice(0, 10)).toEqual([
+      '',
+      '#### Step sweep',
+      '',
+      "The worst tensor's relative error against the step ε, on 8 seeded elements per tensor.",
+      '',
+      "| ε | backprop-check's differences | plain (J(θ+ε) − J(θ−ε)) / 2ε |",
+      '| ---: | ---: | ---: |',
+      // The truncation arm, ∝ ε² (the README's seed-fixed table).
+      '| 1e-1 | 0.00666 | 0.00666 |',
+      '| 1e-2 | 6.67e-5 | 0.0011 |',
+      '| 1e-3 | 6.67e-7 | 0.00842 |',
+    ]);
+    expect(section[11]).toMatch(/^\| \*\*1e-5\*\* ◀ chosen \| \*\*[\d.e-]+\*\* \| \*\*0\.413\*\* \|$/);
+    expect(section.slice(7, 19).filter((row) => row.includes('chosen'))).toHaveLength(1);
+    expect(section[18]).toMatch(/^\| 1e-12 \| [\d.e-]+ \| 1 \|$/);
+    expect(section.slice(19)).toEqual([
+      '',
+      `Chosen ε = 1.00e-5: ${swept.sweep!.reason}. The check above ran with it.`,
+      '',
+    ]);
+    expect(swept.sweep!.reason).toMatch(/^the largest step whose worst relative error \([\d.e-]+ at best\) is within 10× of the smallest$/);
+    expect(renderMarkdown(await run(fixture('seed-fixed')))).not.toContain('Step sweep');
+  });
+
+  it('escapes the reason and marks only the chosen row', () => {
+    const md = renderMarkdown({ ...failing, sweep: {
+      epsilons: [1e-1, 1e-2], tensors: [{ param: 'W1', elements: 3, accurate: [0.5, 0], plain: [0.5, Infinity] }],
+      worst: { accurate: [0.5, 0], plain: [0.5, Infinity] }, chosen: 1e-2, reason: 'a <b> | *c*',
+    } });
+    expect(md.split('#### Step sweep\n')[1]).toBe([
+      '',
+      "The worst tensor's relative error against the step ε, on 3 seeded elements per tensor.",
+      '',
+      "| ε | backprop-check's differences | plain (J(θ+ε) − J(θ−ε)) / 2ε |",
+      '| ---: | ---: | ---: |',
+      '| 1e-1 | 0.5 | 0.5 |',
+      '| **1e-2** ◀ chosen | **0** | **Inf** |',
+      '',
+      'Chosen ε = 0.01: a \\<b\\> \\| \\*c\\*. The check above ran with it.',
+      '',
+    ].join('\n'));
   });
 });
 

@@ -113,4 +113,35 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
     expect(existsSync(shot)).toBe(true);
     if (process.env.BACKPROP_CHECK_UPDATE_SCREENSHOT === '1') copyFileSync(shot, join(root, 'docs/report.png'));
   });
+
+  it('with --sweep --taylor: the sweep chart has its 24 marks, and every tensor a Taylor verdict', async () => {
+    const swept = join(outDir, 'report-seed-fixed-sweep.html');
+    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/seed-fixed/net.json', 'fixtures/seed-fixed/data.csv', '--sweep', '--taylor', '--report', swept], {
+      cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status).toBe(0);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`file://${swept}`);
+    await page.waitForLoadState('load');
+
+    const sweep = await page.$$eval('svg.chart[data-chart="sweep"]', (svgs) => svgs.map((svg) => ({
+      marks: [...svg.querySelectorAll('.mark')].filter((m) => {
+        const b = (m as SVGGraphicsElement).getBBox();
+        return b.width > 0 && b.height > 0;
+      }).length,
+      width: svg.getBoundingClientRect().width,
+    })));
+    expect(sweep).toHaveLength(1);
+    expect(sweep[0].marks).toBe(24); // 12 steps ε × (backprop-check's differences, plain subtraction)
+    expect(sweep[0].width).toBeGreaterThan(200);
+    const taylorCells = await page.$$eval('#checks tbody tr td:last-child', (tds) => tds.map((td) => td.textContent));
+    expect(taylorCells).toHaveLength(8);
+    for (const t of taylorCells) expect(t).toMatch(/^\d\.\d\d \(right\)$/);
+    expect(errors).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+    await page.screenshot({ path: join(outDir, 'report-sweep-full.png'), fullPage: true });
+  });
 });

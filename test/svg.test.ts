@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { bar, gradientNormBars } from '../src/render/sparkline.js';
 import {
   COLORS, decadeLabel, escapeXml, gradientFlowChart, histogramChart, linearDomain, linearTicks, logScale,
-  relativeErrorChart, scatterChart, tickLabel,
+  relativeErrorChart, scatterChart, sweepChart, tickLabel,
 } from '../src/render/svg.js';
 import type { LayerHealth } from '../src/core/report.js';
 
@@ -166,6 +166,55 @@ describe('histogram chart', () => {
 
   it('says so when there is nothing to draw', () => {
     expect(histogramChart([0, 1], [0], 'layer 9')).toContain('no finite activations');
+  });
+
+  it('matches its snapshot', () => {
+    expect(lines(svg)).toMatchSnapshot();
+  });
+});
+
+describe('step sweep chart', () => {
+  const epsilons = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6];
+  // backprop-check's differences: the ε² arm, then the bottom (one exact 0); plain subtraction: a V, then NaN.
+  const accurate = [1e-2, 1e-4, 1e-6, 1e-8, 0, 2e-10];
+  const plain = [1e-2, 1e-4, 1e-5, 1e-4, 1e-2, NaN];
+  const svg = sweepChart(epsilons, accurate, plain, 1e-4, 1e-6);
+
+  it('has a mark per step and series, with an accessible label naming the chosen ε', () => {
+    expect(count(svg, /class="mark accurate"/g)).toBe(6);
+    expect(count(svg, /class="mark plain"/g)).toBe(6);
+    expect(svg).toContain('data-chart="sweep" role="img" aria-label="The worst tensor’s relative error against the step ε, log-log: backprop-check’s differences and plain subtraction; chosen ε = 1.00e-4"');
+    expect(svg).toContain('backprop-check’s differences');
+    expect(svg).toContain('plain (J(θ+ε) − J(θ−ε)) / 2ε');
+    expect(svg).toContain('ε = 1e-3, plain (J(θ+ε) − J(θ−ε)) / 2ε: 1.00e-5');
+  });
+
+  it('puts ε falling from left to right, as in the terminal table, and larger errors higher, on log axes', () => {
+    const xs = attrOf(svg, 'mark accurate', 'cx'), ys = attrOf(svg, 'mark accurate', 'cy');
+    for (let i = 1; i < 6; i++) expect(xs[i]).toBeGreaterThan(xs[i - 1]);
+    // Evenly spaced decades on both axes: the ε² arm is a straight line, two decades of error per decade of ε.
+    expect(xs[1] - xs[0]).toBeCloseTo(xs[2] - xs[1], 6);
+    expect(ys[1] - ys[0]).toBeCloseTo(ys[2] - ys[1], 6);
+    expect(ys[1]).toBeGreaterThan(ys[0]);
+    for (let e = -10; e <= -2; e++) expect(svg).toContain(`>${decadeLabel(e)}</text>`);
+  });
+
+  it('marks the chosen ε with a line at its x, and the tolerance', () => {
+    const chosen = /<line x1="([\d.]+)" x2="([\d.]+)"[^>]*class="chosen"/.exec(svg)!;
+    expect(Number(chosen[1])).toBe(attrOf(svg, 'mark accurate', 'cx')[3]);
+    expect(svg).toContain('>chosen ε = 1.00e-4</text>');
+    expect(svg).toContain('class="tolerance"');
+    expect(svg).toContain('>tolerance 1.00e-6</text>');
+  });
+
+  it('draws 0 and NaN on labelled lanes instead of dropping them, and breaks the lines there', () => {
+    expect(svg).toContain('>0</text>');
+    expect(svg).toContain('>NaN/∞</text>');
+    expect(svg).toContain('ε = 1e-5, backprop-check’s differences: 0');
+    expect(svg).toContain('ε = 1e-6, plain (J(θ+ε) − J(θ−ε)) / 2ε: NaN');
+    const line = (key: string) => new RegExp(`<path d="([^"]*)"[^>]*class="line ${key}"`).exec(svg)![1].match(/[ML]/g);
+    expect(line('accurate')).toEqual(['M', 'L', 'L', 'L', 'M']);
+    expect(line('plain')).toEqual(['M', 'L', 'L', 'L', 'L']);
   });
 
   it('matches its snapshot', () => {

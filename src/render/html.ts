@@ -2,9 +2,10 @@
 // external fonts, styles or images; a Content-Security-Policy forbids loading any). Every string
 // from the user's files (spec, formulas, activation names, messages) is escaped.
 import type { Finding, LayerHealth, Report, Status, TensorCheck } from '../core/report.js';
-import { num, shape } from './format.js';
+import type { SweepResult } from '../core/sweep.js';
+import { num, shape, taylorWords } from './format.js';
 import { CHECKED } from './table.js';
-import { COLORS, escapeXml as esc, gradientFlowChart, histogramChart, relativeErrorChart, scatterChart, type FlowPoint } from './svg.js';
+import { COLORS, escapeXml as esc, gradientFlowChart, histogramChart, relativeErrorChart, scatterChart, sweepChart, type FlowPoint } from './svg.js';
 
 export interface HtmlContext {
   /** The spec as loaded (its raw JSON), shown at the end of the page. */
@@ -31,7 +32,7 @@ ${header(report, context)}
 ${section('checks', 'Per-layer checks', tensorTable(report.checks, report.health.layers), 'Each tensor’s gradient under test against central finite differences. A tensor fails at a relative error ≥ the tolerance and warns within 100× below it.')}
 ${section('gradient-flow', 'Gradient flow', flow(report), flowNote(report))}
 ${section('relative-error', 'Relative error per tensor', report.checks.length ? relativeErrorChart(report.checks.map((c) => ({ label: c.param, value: c.relativeError, status: c.status })), report.settings.tolerance) : empty('No tensor was checked.'), '‖g − ĝ‖₂ / (‖g‖₂ + ‖ĝ‖₂) per tensor, against the pass, warn and fail bands of the tolerance.')}
-${section('scatter', 'Analytic against numeric, failing tensors', scatters(report.checks), 'Each point is one element (in directional mode, one direction): the finite-difference value across, the value under test up. Correct gradients lie on the dashed line y = x.')}
+${report.sweep ? sweepSection(report.sweep, report.settings.tolerance) + '\n' : ''}${section('scatter', 'Analytic against numeric, failing tensors', scatters(report.checks), 'Each point is one element (in directional mode, one direction): the finite-difference value across, the value under test up. Correct gradients lie on the dashed line y = x.')}
 ${section('activations', 'Activations per layer', histograms(report.health.layers) + healthTable(report.health.layers), 'Histograms of each layer’s activations over all units and samples. Units piled up at ±1 (tanh) or 0/1 (sigmoid) are saturated and pass back almost no gradient.')}
 ${section('findings', 'Findings', findings(report.findings))}
 ${section('settings', 'Spec and settings', settings(report, context))}
@@ -53,6 +54,13 @@ ${note ? `<p class="note">${esc(note)}</p>\n` : ''}${body}
 
 const empty = (s: string) => `<p class="empty">${esc(s)}</p>`;
 const pill = (s: Status) => `<span class="pill ${s}">${STATUS_WORD[s]}</span>`;
+
+/** With --taylor: the fitted order and its verdict, worded as in the terminal table, as a pill. */
+function taylorPill(c: TensorCheck): string {
+  const { order, word } = taylorWords(c);
+  const cls: Status = word === 'right' ? 'pass' : word === 'WRONG' ? 'fail' : 'warn';
+  return `<span class="pill ${cls}">${order} (${word})</span>`;
+}
 
 function header(report: Report, context: HtmlContext): string {
   const failed = report.checks.filter((c) => c.status === 'fail');
@@ -91,6 +99,8 @@ function header(report: Report, context: HtmlContext): string {
 function tensorTable(checks: readonly TensorCheck[], layers: readonly LayerHealth[]): string {
   if (checks.length === 0) return empty('No tensor was checked.');
   const activation = new Map(layers.map((l) => [l.layer, l.activation]));
+  // With --taylor, a column for the ε-free verdict (≈ 2 right, ≈ 1 wrong).
+  const taylor = checks.some((c) => c.taylorStatus !== undefined);
   const rows = checks.map((c, i) => {
     const first = i === 0 || checks[i - 1].layer !== c.layer;
     const span = checks.filter((x) => x.layer === c.layer).length;
@@ -99,10 +109,10 @@ function tensorTable(checks: readonly TensorCheck[], layers: readonly LayerHealt
     const act = activation.get(c.layer);
     return `<tr class="${c.status}${first ? ' group' : ''}">${first ? `<th scope="rowgroup" rowspan="${span}">${c.layer}${act ? ` <span class="act">${esc(act)}</span>` : ''}</th>` : ''}` +
       `<td><code>${esc(c.param)}</code></td><td>${shape(c.shape)}</td><td class="n">${num(c.analyticNorm)}</td><td class="n">${num(c.numericNorm)}</td>` +
-      `<td class="n strong">${num(c.relativeError)}</td><td>${worst}${kinks}</td><td>${pill(c.status)}</td></tr>`;
+      `<td class="n strong">${num(c.relativeError)}</td><td>${worst}${kinks}</td><td>${pill(c.status)}</td>${taylor ? `<td>${taylorPill(c)}</td>` : ''}</tr>`;
   });
   return `<div class="scroll"><table>
-<thead><tr><th>layer</th><th>tensor</th><th>shape</th><th class="n">‖analytic‖</th><th class="n">‖numeric‖</th><th class="n">rel. error</th><th>worst element (analytic vs numeric)</th><th>status</th></tr></thead>
+<thead><tr><th>layer</th><th>tensor</th><th>shape</th><th class="n">‖analytic‖</th><th class="n">‖numeric‖</th><th class="n">rel. error</th><th>worst element (analytic vs numeric)</th><th>status</th>${taylor ? '<th>Taylor order</th>' : ''}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
@@ -131,6 +141,31 @@ function flow(report: Report): string {
 function flowNote(report: Report): string {
   const over = report.settings.mode === 'full' ? 'over all elements' : report.settings.mode === 'sample' ? 'over the sampled elements only' : 'of the directional projections (not of the whole gradient)';
   return `‖(∂J/∂W, ∂J/∂b)‖₂ per layer, ${over}, on a log scale. A norm that drops by decades towards the input is a vanishing gradient; a gap between the two lines is a wrong gradient.`;
+}
+
+/** Table headers are upper-cased, which would turn ε and θ into Ε and Θ; these keep their case. */
+const AS_WRITTEN = 'style="text-transform: none"';
+
+/** --sweep: the chart, the numbers behind it, and why the check ran at the ε it did. */
+function sweepSection(s: SweepResult, tolerance: number): string {
+  const elements = Math.max(0, ...s.tensors.map((t) => t.elements));
+  const rows = s.epsilons.map((e, i) => {
+    // The chosen row's numbers in bold (<strong>, not a style rule, which would change every page).
+    const b = (x: string) => (e === s.chosen ? `<strong>${x}</strong>` : x);
+    return `<tr><th scope="row">${e.toExponential(0)}${e === s.chosen ? ' <span class="muted">◀ chosen</span>' : ''}</th>` +
+      `<td class="n">${b(num(s.worst.accurate[i]))}</td><td class="n">${b(num(s.worst.plain[i]))}</td></tr>`;
+  });
+  const body = `${sweepChart(s.epsilons, s.worst.accurate, s.worst.plain, s.chosen, tolerance)}
+<p><strong>Chosen ε = ${num(s.chosen)}</strong>: ${esc(s.reason)}. The check above ran with it.</p>
+<div class="scroll"><table>
+<thead><tr><th ${AS_WRITTEN}>ε</th><th class="n" ${AS_WRITTEN}>backprop-check’s differences</th><th class="n" ${AS_WRITTEN}>plain (J(θ+ε) − J(θ−ε)) / 2ε</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table></div>`;
+  return section('sweep', 'Step sweep', body,
+    `The worst tensor’s relative error against the step ε, on ${elements} seeded elements per tensor, with backprop-check’s own differences (which never subtract two costs) and with plain subtraction of two forward passes. ` +
+    'Right gradients reach the bottom of the curve, where plain subtraction draws a V (truncation error on the left, round-off on the right); wrong ones stay flat and high at every ε.');
 }
 
 function scatters(checks: readonly TensorCheck[]): string {
@@ -185,7 +220,7 @@ function settings(report: Report, context: HtmlContext): string {
   const s = report.settings;
   const rows: [string, string][] = [
     ['checked', report.source],
-    ['epsilon', num(s.epsilon)],
+    ['epsilon', num(s.epsilon) + (report.sweep ? ' (chosen by the step sweep)' : '')],
     ['tolerance', `${num(s.tolerance)} (warn from ${num(s.tolerance / 100)})`],
     ['mode', s.mode + (s.samples !== undefined ? `, ${s.samples} per tensor` : '')],
     ['seed', String(s.seed)],

@@ -1,10 +1,14 @@
 // The JUnit XML report, for CI test dashboards: one <testsuite> "backprop-check", one <testcase> per
 // tensor (classname "layer N", name "W1"). A failing tensor's <failure> says its relative error, its
-// worst element, and the findings about that tensor, its layer, or the whole network. Deterministic:
-// no timestamps, no durations, no host names.
+// worst element, and the findings about that tensor, its layer, or the whole network. With --taylor
+// each testcase also says its Taylor order; a <failure> is still only what makes the exit status 1
+// (a failing finite-difference check), so a Taylor verdict of WRONG on a passing tensor is written to
+// its system-out. With --sweep the suite has sweep.* properties and the sweep in its system-out.
+// Deterministic: no timestamps, no durations, no host names.
 import { Chalk } from 'chalk';
 import type { Finding, Report, TensorCheck } from '../core/report.js';
-import { num } from './format.js';
+import type { SweepResult } from '../core/sweep.js';
+import { num, taylorWords } from './format.js';
 import { verdict } from './table.js';
 
 const plain = new Chalk({ level: 0 });
@@ -28,8 +32,9 @@ export function renderJunit(report: Report): string {
     ['mode', report.settings.mode],
     ['seed', String(report.settings.seed)],
     ...(report.settings.samples !== undefined ? [['samples', String(report.settings.samples)]] : []),
+    ...(report.sweep ? [['sweep.chosenEpsilon', String(report.sweep.chosen)], ['sweep.reason', report.sweep.reason]] : []),
   ];
-  const summary = [verdict(report, plain), ...report.findings.map(findingText)].join('\n');
+  const summary = [verdict(report, plain), ...taylorSummary(report.checks), ...report.findings.map(findingText), ...(report.sweep ? sweepText(report.sweep) : [])].join('\n');
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="backprop-check" tests="${tests}" failures="${failures}" errors="0">`,
@@ -58,15 +63,47 @@ function testcase(c: TensorCheck, report: Report): string {
       `relative error ${c.relativeError} ≥ tolerance ${tolerance}; largest element-wise error ${c.maxElementError}`,
       ...(c.worst ? [`worst element [${c.worst.index.join(',')}]: analytic ${c.worst.analytic}, numeric ${c.worst.numeric}`] : []),
       `‖analytic‖ ${c.analyticNorm}, ‖numeric‖ ${c.numericNorm}; ${c.checked} element(s) checked${c.kinks > 0 ? `, ${c.kinks} at a kink` : ''}`,
+      ...taylorLine(c),
       ...findings.map(findingText),
     ].join('\n');
     return `${open}\n      <failure message="${attr(message)}" type="gradient-mismatch">${text(details)}</failure>\n    </testcase>`;
   }
   const notes = [
     ...(c.status === 'warn' ? [`${measured}: passes, but within 100× of the tolerance`] : []),
+    ...taylorLine(c),
     ...findings.map(findingText),
   ];
   return notes.length > 0 ? `${open}\n      <system-out>${text(notes.join('\n'))}</system-out>\n    </testcase>` : `${open}</testcase>`;
+}
+
+/** With --taylor, the tensor's fitted order and its verdict, worded as in the terminal table. */
+function taylorLine(c: TensorCheck): string[] {
+  if (c.taylorStatus === undefined) return [];
+  const { order, word } = taylorWords(c);
+  if (word !== 'WRONG') return [`Taylor order ${order} (${word})`];
+  // Not a <failure>: the exit status follows the finite-difference check alone, and so does JUnit.
+  return [`Taylor order ${order} (WRONG)` + (c.status === 'fail' ? '' :
+    ': the ε-free Taylor test says this gradient is wrong, though it passes the finite-difference check (which alone sets the exit status)')];
+}
+
+/** With --taylor, one line for the suite: how many tensors the Taylor test reads right, wrong, unclear. */
+function taylorSummary(checks: TensorCheck[]): string[] {
+  const tested = checks.filter((c) => c.taylorStatus !== undefined);
+  if (tested.length === 0) return [];
+  const named = (s: TensorCheck['taylorStatus']) => tested.filter((c) => c.taylorStatus === s).map((c) => c.param);
+  const [right, wrong, unclear] = [named('pass'), named('fail'), named('inconclusive')];
+  const list = (xs: string[]) => (xs.length > 0 ? ` (${xs.join(', ')})` : '');
+  return [`Taylor test: ${right.length} of ${tested.length} tensors right, ${wrong.length} WRONG${list(wrong)}, ${unclear.length} unclear${list(unclear)}.`];
+}
+
+/** The worst tensor's relative error at each ε, both ways, the chosen ε marked. */
+function sweepText(s: SweepResult): string[] {
+  const elements = Math.max(0, ...s.tensors.map((t) => t.elements));
+  return [
+    `Step sweep: the worst tensor's relative error against ε (${elements} seeded elements per tensor), with backprop-check's differences and with plain (J(θ+ε) − J(θ−ε)) / 2ε:`,
+    ...s.epsilons.map((e, i) => `  ε = ${e.toExponential(0)}: backprop-check ${num(s.worst.accurate[i])}, plain ${num(s.worst.plain[i])}${e === s.chosen ? '  ◀ chosen' : ''}`),
+    `Chosen ε = ${num(s.chosen)}: ${s.reason}.`,
+  ];
 }
 
 /** Findings about this tensor; for a failing one also those about its layer as a whole or about no

@@ -1,9 +1,11 @@
 // The Markdown report, for a CI job summary ($GITHUB_STEP_SUMMARY): a headline, the per-tensor
-// table, the verdict and the findings. Everything that comes from the report is escaped, so a
-// formula like dA * (1 - Z^2) shows as written.
+// table (with --taylor, its Taylor order column), the verdict, the findings and, with --sweep, the
+// step sweep. Everything that comes from the report is escaped, so a formula like dA * (1 - Z^2)
+// shows as written.
 import { Chalk } from 'chalk';
 import type { Finding, Report, Status, TensorCheck } from '../core/report.js';
-import { num, shape } from './format.js';
+import type { SweepResult } from '../core/sweep.js';
+import { num, shape, taylorWords } from './format.js';
 import { verdict } from './table.js';
 
 const plain = new Chalk({ level: 0 });
@@ -11,6 +13,7 @@ const plain = new Chalk({ level: 0 });
 export function renderMarkdown(report: Report): string {
   const lines = [`### backprop-check: ${headline(report)}`, '', ...table(report.checks), '', escape(verdict(report, plain))];
   if (report.findings.length > 0) lines.push('', '#### Findings', '', ...report.findings.flatMap(finding));
+  if (report.sweep) lines.push('', '#### Step sweep', '', ...sweep(report.sweep));
   return lines.join('\n') + '\n';
 }
 
@@ -21,20 +24,47 @@ function headline(report: Report): string {
 }
 
 function table(checks: TensorCheck[]): string[] {
+  // With --taylor, a column for the ε-free verdict, worded as in the terminal table.
+  const taylor = checks.some((c) => c.taylorStatus !== undefined);
   const rows = checks.map((c) => {
     const worst = c.worst ? `[${c.worst.index.join(',')}] ${num(c.worst.analytic)} vs ${num(c.worst.numeric)}` : '';
     const kinks = c.kinks > 0 ? ` (${c.kinks} at a kink)` : '';
-    return [String(c.layer), c.param, shape(c.shape), num(c.analyticNorm), num(c.numericNorm), num(c.relativeError), worst + kinks, status(c.status)];
+    return [String(c.layer), c.param, shape(c.shape), num(c.analyticNorm), num(c.numericNorm), num(c.relativeError), worst + kinks, status(c.status),
+      ...(taylor ? [taylorOrder(c)] : [])];
   });
   return [
-    '| layer | tensor | shape | ‖analytic‖ | ‖numeric‖ | rel. error | worst element (analytic vs numeric) | status |',
-    '| ---: | --- | --- | ---: | ---: | ---: | --- | --- |',
+    `| layer | tensor | shape | ‖analytic‖ | ‖numeric‖ | rel. error | worst element (analytic vs numeric) | status |${taylor ? ' Taylor order |' : ''}`,
+    `| ---: | --- | --- | ---: | ---: | ---: | --- | --- |${taylor ? ' --- |' : ''}`,
     ...rows.map((cells) => `| ${cells.map(escape).join(' | ')} |`),
   ];
 }
 
 function status(s: Status): string {
   return s === 'pass' ? '✅ pass' : s === 'warn' ? '⚠️ warn' : '❌ FAIL';
+}
+
+/** "✅ 2.00 (right)", "❌ 1.00 (WRONG)", "⚠️ n/a (unclear)": the fitted order (≈ 2 right, ≈ 1 wrong). */
+function taylorOrder(c: TensorCheck): string {
+  const { order, word } = taylorWords(c);
+  return `${word === 'right' ? '✅' : word === 'WRONG' ? '❌' : '⚠️'} ${order} (${word})`;
+}
+
+/** The worst tensor's relative error at each ε, both ways, the chosen ε marked, then why it was chosen. */
+function sweep(s: SweepResult): string[] {
+  const elements = Math.max(0, ...s.tensors.map((t) => t.elements));
+  const rows = s.epsilons.map((e, i) => {
+    const cells = [e.toExponential(0), num(s.worst.accurate[i]), num(s.worst.plain[i])].map(escape);
+    return e === s.chosen ? `| **${cells[0]}** ◀ chosen | **${cells[1]}** | **${cells[2]}** |` : `| ${cells.join(' | ')} |`;
+  });
+  return [
+    `The worst tensor's relative error against the step ε, on ${elements} seeded elements per tensor.`,
+    '',
+    "| ε | backprop-check's differences | plain (J(θ+ε) − J(θ−ε)) / 2ε |",
+    '| ---: | ---: | ---: |',
+    ...rows,
+    '',
+    escape(`Chosen ε = ${num(s.chosen)}: ${s.reason}. The check above ran with it.`),
+  ];
 }
 
 function finding(f: Finding): string[] {

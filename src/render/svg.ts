@@ -355,3 +355,62 @@ export function histogramChart(edges: readonly number[], counts: readonly number
   body += yAxisTitle('count', 12, box);
   return svgRoot('histogram', W, H, `${name}: histogram of activations`, body);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Step sweep (--sweep): the worst tensor's relative error against ε, log-log, with backprop-check's
+// differences and with plain subtraction, the chosen ε and the tolerance marked. ε falls from left
+// to right, as in the terminal table, so plain subtraction's round-off is the right arm of its V.
+
+export function sweepChart(epsilons: readonly number[], accurate: readonly number[], plain: readonly number[], chosen: number, tolerance: number): string {
+  const W = 880, H = 320;
+  const values = [...accurate, ...plain];
+  const hasZero = values.some((v) => v <= 0);
+  const hasNonFinite = values.some((v) => !Number.isFinite(v));
+  const box: Box = { left: 64, right: W - 24, top: 48 + (hasNonFinite ? 22 : 0), bottom: H - 40 - (hasZero ? 22 : 0) };
+  const xs = logScale(epsilons, box.right, box.left);
+  const ys = logScale(values, box.bottom, box.top, [tolerance]);
+  const zeroAt = box.bottom + 16, nonFiniteAt = box.top - 16;
+
+  let body = logYAxis(ys, box);
+  // The ε labels go below the zero lane, whose points sit on the ε grid lines too.
+  body += logXAxis(xs, { ...box, bottom: hasZero ? zeroAt + 6 : box.bottom });
+  if (hasZero) body += laneY(zeroAt, box, '0');
+  if (hasNonFinite) body += laneY(nonFiniteAt, box, 'NaN/∞');
+  body += frame(box);
+  const tolAt = ys.at(tolerance);
+  body += el('line', { x1: box.left, x2: box.right, y1: tolAt, y2: tolAt, stroke: COLORS.fail, 'stroke-width': 1, 'stroke-dasharray': '6 3', class: 'tolerance' });
+  body += text(box.right - 4, tolAt - 5, `tolerance ${num(tolerance)}`, { 'text-anchor': 'end', fill: COLORS.fail });
+  // The chosen step: a line through the plot and its lanes, labelled above them, clear of the curves.
+  const chosenAt = xs.at(chosen), chosenTop = hasNonFinite ? nonFiniteAt : box.top;
+  body += el('line', { x1: chosenAt, x2: chosenAt, y1: chosenTop, y2: hasZero ? zeroAt : box.bottom, stroke: COLORS.pass, 'stroke-width': 2, class: 'chosen' });
+  body += text(chosenAt, chosenTop - 6, `chosen ε = ${num(chosen)}`, { 'text-anchor': chosenAt > (box.left + box.right) / 2 ? 'end' : 'start', fill: COLORS.pass, 'font-weight': 600 });
+  body += text((box.left + box.right) / 2, H - 6, 'step ε (log scale)', { 'text-anchor': 'middle', fill: COLORS.muted });
+  body += yAxisTitle('worst relative error (log scale)', 14, box);
+
+  const series = [
+    { key: 'accurate', name: 'backprop-check’s differences', values: accurate, color: COLORS.numeric, dash: undefined },
+    { key: 'plain', name: 'plain (J(θ+ε) − J(θ−ε)) / 2ε', values: plain, color: COLORS.bar, dash: '5 3' },
+  ];
+  for (const s of series) {
+    // The line joins neighbouring steps that both sit on the log axis; it breaks at 0 and NaN.
+    let d = '', open = false;
+    epsilons.forEach((e, i) => {
+      if (!isPositive(s.values[i])) { open = false; return; }
+      d += `${open ? 'L' : 'M'}${r(xs.at(e))},${r(ys.at(s.values[i]))}`;
+      open = true;
+    });
+    if (d) body += el('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2, 'stroke-dasharray': s.dash, class: `line ${s.key}` });
+    epsilons.forEach((e, i) => {
+      const x = xs.at(e), y = logPosition(s.values[i], ys, zeroAt, nonFiniteAt);
+      const tip = title(`ε = ${e.toExponential(0)}, ${s.name}: ${num(s.values[i])}`);
+      body += s.key === 'accurate'
+        ? el('circle', { cx: x, cy: y, r: 4, fill: s.color, stroke: '#fff', 'stroke-width': 1.5, class: 'mark accurate' }, tip)
+        : el('rect', { x: x - 3.5, y: y - 3.5, width: 7, height: 7, fill: s.color, stroke: '#fff', 'stroke-width': 1.5, class: 'mark plain' }, tip);
+    });
+  }
+  body += legend([
+    { label: series[0].name, color: COLORS.numeric, mark: el('circle', { cx: 0, cy: 0, r: 4, fill: COLORS.numeric }) },
+    { label: series[1].name, color: COLORS.bar, dash: '5 3', mark: el('rect', { x: -3.5, y: -3.5, width: 7, height: 7, fill: COLORS.bar }) },
+  ], box.left, 16);
+  return svgRoot('sweep', W, H, `The worst tensor’s relative error against the step ε, log-log: backprop-check’s differences and plain subtraction; chosen ε = ${num(chosen)}`, body);
+}

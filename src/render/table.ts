@@ -2,7 +2,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { Finding, Report, Status } from '../core/report.js';
-import { num, shape } from './format.js';
+import { num, shape, taylorWords } from './format.js';
 import { gradientNormBars } from './sparkline.js';
 
 export function renderTable(report: Report, color: boolean): string {
@@ -21,7 +21,7 @@ export function renderTable(report: Report, color: boolean): string {
       String(ch.layer), ch.param, shape(ch.shape),
       num(ch.analyticNorm), num(ch.numericNorm), num(ch.relativeError),
       worst + kinks, statusText(ch.status, c),
-      ...(taylor ? [taylorText(ch.taylorOrder ?? null, ch.taylorStatus, c)] : []),
+      ...(taylor ? [taylorText(ch, c)] : []),
     ]);
   }
   const bars = gradientNormBars(report.health.layers, 24, (s) => c.cyan(s));
@@ -30,9 +30,10 @@ export function renderTable(report: Report, color: boolean): string {
   return lines.join('\n') + '\n';
 }
 
-function taylorText(order: number | null, s: Report['checks'][number]['taylorStatus'], c: ChalkInstance): string {
-  const text = order === null ? 'n/a' : order.toFixed(2);
-  return s === 'pass' ? c.green(`${text} (right)`) : s === 'fail' ? c.red.bold(`${text} (WRONG)`) : c.yellow(`${text} (unclear)`);
+function taylorText(check: Report['checks'][number], c: ChalkInstance): string {
+  const { order, word } = taylorWords(check);
+  const text = `${order} (${word})`;
+  return word === 'right' ? c.green(text) : word === 'WRONG' ? c.red.bold(text) : c.yellow(text);
 }
 
 function statusText(s: Status, c: ChalkInstance): string {
