@@ -10,6 +10,7 @@ import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check.j
 import { correctChain, evaluate, netOf } from '../src/core/diagnose/chain.js';
 import { categoryOf, diagnoser, explain, FINDING_CODES, healthFails } from '../src/core/diagnose/index.js';
 import { derivativeForms, outputForms } from '../src/core/diagnose/forms.js';
+import { fingerprint } from '../src/core/diagnose/fingerprint.js';
 import { namedActivation } from '../src/core/activations.js';
 import { namedLoss } from '../src/core/losses.js';
 import { forward } from '../src/core/forward.js';
@@ -86,6 +87,22 @@ describe('the chain', () => {
 });
 
 describe('the fingerprint', () => {
+  it('within its work budget finds the seed’s mistakes; out of budget it says so and claims nothing it did not search', () => {
+    const loaded = load(fixture('seed'));
+    const { model, params, data } = loaded;
+    const fwd = forward(model, params, data.X, data.Y);
+    const grads = backward(model, params, fwd, data.Y, declaredPlan(model, loaded.spec.declared!));
+    const net = netOf(model, params, fwd, data.Y);
+    const full = fingerprint(net, grads);
+    expect(full.exhausted).toBe(false);
+    expect(full.mutations.length).toBeGreaterThan(0);
+    const starved = fingerprint(net, grads, 1);
+    expect(starved.exhausted).toBe(true);
+    // What it could not search stays unexplained (and becomes an honest gradient-mismatch), never a guess.
+    expect(starved.unexplained.length + starved.mutations.length).toBeGreaterThan(0);
+    expect(starved.unexplained.length).toBeGreaterThan(full.unexplained.length);
+  });
+
   it('finds both of the seed’s output mistakes in its gradients, and marks every hidden tensor as propagated', async () => {
     const loaded = load(fixture('seed'));
     const { model, params, data } = loaded;

@@ -86,8 +86,9 @@ function fittedFactor(t: ArrayLike<number>, c: ArrayLike<number>): number | null
   return matches(t, combination(c, k, null, 0)) ? k : null;
 }
 
-export function fingerprint(net: Net, tested: Grads): Fingerprint {
-  return new Search(net, tested).run();
+/** The mistakes that reproduce `tested`, searched from the output back within `budget` multiply-adds. */
+export function fingerprint(net: Net, tested: Grads, budget = BUDGET): Fingerprint {
+  return new Search(net, tested, budget).run();
 }
 
 class Search {
@@ -95,7 +96,7 @@ class Search {
   private exhausted = false;
   private readonly scales: number[];
 
-  constructor(private readonly net: Net, private readonly tested: Grads) {
+  constructor(private readonly net: Net, private readonly tested: Grads, private readonly budget: number) {
     const { s, m } = net;
     // The right 1/m (or none), then the 1/m left out or applied twice (or applied to a sum).
     this.scales = m > 1 ? (s === 1 ? [1, 1 / m] : [s, 1, s / m]) : [s];
@@ -397,7 +398,7 @@ class Search {
 
   private spend(work: number): void {
     this.work += work;
-    if (this.work > BUDGET) this.exhausted = true;
+    if (this.work > this.budget) this.exhausted = true;
   }
 }
 
