@@ -17,7 +17,9 @@
 // - plain subtraction J(θ+h)−J(θ−h), on fewer elements, for context: how far it is from the
 //   cancellation-free value;
 // - directional mode: the whole `backprop-check --mode directional` process (the median of
-//   PROCESS_RUNS runs, with their range), and the check alone in process;
+//   PROCESS_RUNS runs, with their range), and the check alone in process, with the default 10
+//   directions per tensor and with 1, which is what gradcheck's fast mode checks (one random
+//   direction per input tensor): "× torch fast" is that pair's ratio;
 // - torch: scripts/bench_torch.py (gradcheck, full and fast mode, float64) on the same sizes.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -47,12 +49,12 @@ interface Timing {
  * the check's (forward and backward pass, finite differences, comparison), after the files are
  * loaded and any formulas compiled, without the diagnosis: what gradcheck's time is to torch.
  */
-async function child(net: string, data: string, mode: 'full' | 'directional'): Promise<void> {
+async function child(net: string, data: string, mode: 'full' | 'directional', samples = DEFAULT_OPTIONS.samples): Promise<void> {
   const options = { net, data, mode, epsilon: EPSILON };
   const loaded = load(options);
   const input = { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients: await gradientSource(loaded, options) };
   const start = performance.now();
-  const report = await checkAsync(input, { ...DEFAULT_OPTIONS, mode, epsilon: EPSILON });
+  const report = await checkAsync(input, { ...DEFAULT_OPTIONS, mode, epsilon: EPSILON, samples });
   const seconds = (performance.now() - start) / 1000;
   const elements = report.checks.reduce((n, c) => n + c.checked + c.kinks, 0);
   const relativeErrors = Object.fromEntries(report.checks.map((c) => [c.param, c.relativeError]));
@@ -60,9 +62,10 @@ async function child(net: string, data: string, mode: 'full' | 'directional'): P
   process.stdout.write(JSON.stringify(timing));
 }
 
-function inChild(files: { net: string; data: string }, mode: 'full' | 'directional', threads?: number): Timing {
+function inChild(files: { net: string; data: string }, mode: 'full' | 'directional', threads?: number, samples?: number): Timing {
   const env = { ...process.env, ...(threads ? { BACKPROP_CHECK_THREADS: String(threads) } : {}) };
-  const r = spawnSync(process.execPath, [join(root, 'dist/bench/bench.js'), '--child', files.net, files.data, mode], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const args = [join(root, 'dist/bench/bench.js'), '--child', files.net, files.data, mode, ...(samples ? [String(samples)] : [])];
+  const r = spawnSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`bench child failed (${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout) as Timing;
 }
@@ -178,6 +181,8 @@ interface Row {
   reference: Reference;
   directionalProcess: Spread;
   directional: Timing;
+  /** One direction per tensor, as gradcheck's fast mode checks one random direction per input tensor. */
+  oneDirection: Timing;
   torch: Torch;
 }
 
@@ -188,7 +193,7 @@ function fmt(x: number | undefined, digits = 3): string {
 }
 
 function table(rows: Row[]): string {
-  const head = ['network', 'params', 'elements', 'full check', 'elements/s', 'peak RSS', '1 thread', 'naive (est.)', '× naive', 'torch full', '× torch full', 'torch fast', 'directional (process, median)'];
+  const head = ['network', 'params', 'elements', 'full check', 'elements/s', 'peak RSS', '1 thread', 'naive (est.)', '× naive', 'torch full', '× torch full', 'torch fast', '× torch fast', 'directional (process, median)'];
   const body = rows.map((r) => [
     r.case.name,
     r.parameters.toLocaleString('en-US'),
@@ -202,6 +207,7 @@ function table(rows: Row[]): string {
     r.torch.full ? `${fmt(r.torch.full.seconds)} s` : '–',
     r.torch.full ? `${fmt(r.torch.full.seconds / r.full.seconds)}×` : '–',
     r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–',
+    r.torch.fast ? `${fmt(r.torch.fast.seconds / r.oneDirection.seconds)}×` : '–',
     `${fmt(r.directionalProcess.median)} s`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -215,14 +221,14 @@ function notes(rows: Row[]): string {
     const ref = r.reference;
     out.push(`${r.case.name}: fast = naive on ${ref.identical}/${ref.naiveElements} sampled elements bit for bit (largest relative difference ${ref.maxRelativeDifference.toExponential(1)}); ` +
       `plain J(θ+h)−J(θ−h) is off by up to ${ref.plainMaxDeviation.toExponential(1)} relative on ${ref.plainElements} elements; ` +
-      `directional: the whole process ${fmt(r.directionalProcess.median)} s (median of ${r.directionalProcess.runs} runs, ${fmt(r.directionalProcess.min)}–${fmt(r.directionalProcess.max)} s), the check in process ${fmt(r.directional.seconds)} s, vs torch fast ${r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–'}; ` +
+      `directional: the whole process ${fmt(r.directionalProcess.median)} s (median of ${r.directionalProcess.runs} runs, ${fmt(r.directionalProcess.min)}–${fmt(r.directionalProcess.max)} s), the check in process ${fmt(r.directional.seconds)} s, with one direction per tensor ${fmt(r.oneDirection.seconds)} s, vs torch fast ${r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–'}; ` +
       `1 thread: ${r.torch.full ? `${fmt(r.torch.full.seconds / r.serial.seconds)}× torch full, ` : ''}${fmt(ref.naiveSeconds / r.serial.seconds)}× naive.`);
   }
   return out.join('\n');
 }
 
 async function main(argv: string[]): Promise<void> {
-  if (argv[0] === '--child') return child(argv[1], argv[2], argv[3] as 'full' | 'directional');
+  if (argv[0] === '--child') return child(argv[1], argv[2], argv[3] as 'full' | 'directional', argv[4] ? Number(argv[4]) : undefined);
   const noTorch = argv.includes('--no-torch');
   const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
   const jsonOut = argv.includes('--json') ? argv[argv.indexOf('--json') + 1] : undefined;
@@ -244,10 +250,11 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(' directional …');
     const directionalProcess = wholeProcess(files, ['--mode', 'directional'], PROCESS_RUNS);
     const directional = inChild(files, 'directional');
+    const oneDirection = inChild(files, 'directional', undefined, 1);
     process.stderr.write(python ? ' torch …' : '');
     const torch = noTorch ? { available: false, why: 'skipped (--no-torch)' } : torchCase(python, c);
     process.stderr.write(' done\n');
-    rows.push({ case: c, parameters: parameterCountOf(c), full, serial, reference, directionalProcess, directional, torch });
+    rows.push({ case: c, parameters: parameterCountOf(c), full, serial, reference, directionalProcess, directional, oneDirection, torch });
   }
   console.log('');
   console.log(table(rows));
