@@ -1,23 +1,12 @@
 // End-to-end: the built binary (npm test builds first) names the seed story's four faults, passes
 // the fixed net with its initialisation warnings, fails it under --strict, and explains the codes.
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun as Run } from './run-cli.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { renderTable } from '../src/render/table.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const bin = join(root, 'bin/backprop-check.js');
 
-interface Run { status: number | null; stdout: string; stderr: string }
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '' } }, (error, stdout, stderr) => {
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 const fixture = (name: string) => [`fixtures/${name}/net.json`, `fixtures/${name}/data.csv`];
 

@@ -3,12 +3,12 @@
 // cross-entropy, exp overflow, overflowing pre-activations, tiny and huge weight scales, ReLU
 // kinks, and float32 inputs. Each case is built so that the edge is certain (σ(z) is exactly 1.0 in
 // float64 for z ≥ 36.7; exp overflows above 709.78; 1e-120-scale weights underflow in 4 layers).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 import { backward, correctPlan } from '../src/core/backward.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
@@ -287,12 +287,7 @@ describe('float32 .npz inputs', () => {
 
 // ---- through the CLI ----------------------------------------------------------------------------
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin/backprop-check.js'), ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' },
-      (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, tmp);
 
 describe('through the CLI', () => {
   it('a saturated sigmoid under BCE: exit 1, the verdict says nothing could be checked, the JSON has no NaN', async () => {

@@ -2,9 +2,10 @@
 // draws the V (truncation ∝ ε² on the left, round-off ∝ 1/ε on the right) while backprop-check's
 // own differences fall with ε² and then stay at the bottom; with wrong gradients both stay flat and
 // high. The check then runs at the chosen ε.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 import { correctPlan } from '../src/core/backward.js';
 import { initialise } from '../src/core/init.js';
 import { choose, sweep, SWEEP_EPSILONS } from '../src/core/sweep.js';
@@ -69,12 +70,7 @@ describe('the sweep', () => {
   });
 });
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin/backprop-check.js'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' },
-      (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 describe('--sweep on the command line', () => {
   it('prints the sweep, marks the chosen ε and checks with it (table); the JSON report carries the sweep', async () => {

@@ -2,9 +2,9 @@
 // the gradient and as h (order 1) when it is not, whatever finite-difference step the rest of the
 // check uses. Known answers first (a quadratic cost, where r(h) = ½h²·vᵀHv exactly), then the
 // fixtures, a subtle bug, and the column in the CLI.
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 import { backward, correctPlan } from '../src/core/backward.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check.js';
 import { forward } from '../src/core/forward.js';
@@ -107,12 +107,7 @@ describe('on the fixtures', () => {
   });
 });
 
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin/backprop-check.js'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' },
-      (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 describe('--taylor on the command line', () => {
   it('adds a Taylor order column to the table and taylorOrder/taylorStatus to the JSON', async () => {
