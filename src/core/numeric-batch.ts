@@ -103,7 +103,6 @@ export class RowBatch {
   private sample(
     l: number, kind: ParamKind, i: number, cols: Int32Array, from: number, to: number, c: number, h: number, out: RowChanges,
   ): void {
-    const m = this.m;
     const n = to - from;
     const P = 2 * n;
     const { dz, da, flag, col } = this;
