@@ -152,7 +152,7 @@ describe('the order, the residuals and an interrupted check', () => {
 
   it('heads the columns for what directional mode compares, and says the tolerance each tensor was judged at', () => {
     const html = renderHtml({ ...report, settings: { ...report.settings, mode: 'directional', samples: 4 }, checks: report.checks.map((c) => ({ ...c, tolerance: 1e-4 })) });
-    expect(html).toContain('<th class="n">‖analytic·v‖ over directions</th><th class="n">‖numeric along v‖</th><th class="n">rel. error</th><th>worst direction (analytic·v vs numeric)</th>');
+    expect(html).toContain('<th class="n" style="text-transform: none">‖analytic·v‖ over directions</th><th class="n" style="text-transform: none">‖numeric along v‖</th><th class="n">rel. error</th><th style="text-transform: none">worst direction (analytic·v vs numeric)</th>');
     expect(html).toContain('(tolerance 1.00e-4 (1.00e-6 asked)). In directional mode each tensor is compared along random unit directions v');
     expect(html).toContain('<dt>tolerance</dt><dd>1.00e-4 (1.00e-6 asked) (each warns from 1/100 of its tolerance)</dd>');
     expect(html.match(/class="own-tolerance"/g)).toHaveLength(3);

@@ -29,7 +29,7 @@ export function renderHtml(report: Report, context: HtmlContext = {}): string {
 <body>
 <main>
 ${header(report, context)}
-${section('findings', 'Findings', findings(report.findings), report.findings.length ? 'What is wrong and how to fix it, most likely cause first; the numbers behind each finding follow below.' : undefined)}
+${section('findings', 'Findings', findings(report.findings), report.findings.length ? 'What is wrong and how to fix it; the table and the charts below hold the numbers behind each finding.' : undefined)}
 ${section('checks', 'Per-layer checks', tensorTable(report.checks, report.health.layers, report.settings.mode), checksNote(report))}
 ${section('gradient-flow', 'Gradient flow', flow(report), flowNote(report))}
 ${section('relative-error', 'Relative error per tensor', judged(report.checks).length ? relativeErrorChart(judged(report.checks).map((c) => ({ label: c.param, value: c.relativeError, status: c.status, tolerance: c.tolerance })), report.settings.tolerance) : empty('No tensor was checked.'), '‖g − ĝ‖₂ / (‖g‖₂ + ‖ĝ‖₂) per tensor, against the pass, warn and fail bands of the tolerance (a tick on a row marks a tensor judged at another tolerance).')}
@@ -106,6 +106,8 @@ function tensorTable(checks: readonly TensorCheck[], layers: readonly LayerHealt
   // With --taylor, a column for the ε-free verdict (≈ 2 right, ≈ 1 wrong).
   const taylor = checks.some((c) => c.taylorStatus !== undefined);
   const heads = columnHeads(mode);
+  // Upper-casing would turn the direction v into V.
+  const v = mode === 'directional' ? ` ${AS_WRITTEN}` : '';
   const rows = checks.map((c, i) => {
     const first = i === 0 || checks[i - 1].layer !== c.layer;
     const span = checks.filter((x) => x.layer === c.layer).length;
@@ -123,7 +125,7 @@ function tensorTable(checks: readonly TensorCheck[], layers: readonly LayerHealt
       `<td class="n strong">${num(c.relativeError)}</td><td class="worst">${worst}${kinks}</td><td>${state}</td>${taylor ? `<td>${taylorPill(c)}</td>` : ''}</tr>`;
   });
   return `<div class="scroll"><table class="checks">
-<thead><tr><th>layer</th><th>tensor</th><th>shape</th><th class="n">${esc(heads.analytic)}</th><th class="n">${esc(heads.numeric)}</th><th class="n">rel. error</th><th>${esc(heads.worst)}</th><th>status</th>${taylor ? '<th>Taylor order</th>' : ''}</tr></thead>
+<thead><tr><th>layer</th><th>tensor</th><th>shape</th><th class="n"${v}>${esc(heads.analytic)}</th><th class="n"${v}>${esc(heads.numeric)}</th><th class="n">rel. error</th><th${v}>${esc(heads.worst)}</th><th>status</th>${taylor ? '<th>Taylor order</th>' : ''}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
