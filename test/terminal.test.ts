@@ -39,6 +39,13 @@ describe('renderTable', () => {
     expect(head('directional').slice(3, 7)).toEqual(['‖analytic·v‖ over directions', '‖numeric along v‖', 'rel. error', 'worst direction (analytic·v vs numeric)']);
   });
 
+  it('says under the table what a row is over in sample and directional mode', () => {
+    const after = (settings: Partial<Report['settings']>) => renderTable({ ...base, settings: { ...base.settings, ...settings } }, false).split('\n')[7];
+    expect(after({ mode: 'directional', samples: 10 })).toBe('directional mode: each tensor is compared along 10 random unit directions v (the numbers are over the projections g·v; [i] is direction i, from 0).');
+    expect(after({ mode: 'sample', samples: 1 })).toBe('sample mode: each tensor is compared on 1 seeded element (the numbers are over those only).');
+    expect(after({ mode: 'full' })).toBe('✓ all 3 tensors pass: the gradients in your --grads file match finite differences (cost 0.693; ε=1.00e-6, tolerance 1.00e-6, full mode).');
+  });
+
   it('shows an interrupted check’s unfinished tensors as partial or not checked, with counts, never as pass', () => {
     const out = renderTable({ ...base, ok: false, partial: true, checks: [
       tensor(1, 'W1', 'pass', 1e-12),

@@ -36,7 +36,7 @@ export function renderTable(report: Report, color: boolean, width = DEFAULT_WIDT
     ]);
   }
   const bars = gradientNormBars(report.health.layers, 24, (s) => c.cyan(s));
-  const lines = [underHeaderOnly(table.toString()), ...bars, verdict(report, c)];
+  const lines = [underHeaderOnly(table.toString()), ...modeNote(report).map((l) => c.dim(l)), ...bars, verdict(report, c)];
   if (report.findings.length > 0) lines.push('', ...renderFindings(report.findings, c, width));
   return lines.join('\n') + '\n';
 }
@@ -46,6 +46,14 @@ export function renderTable(report: Report, color: boolean, width = DEFAULT_WIDT
 function underHeaderOnly(table: string): string {
   let rules = 0;
   return table.split('\n').filter((line) => !line.replace(ANSI, '').startsWith('├') || rules++ === 0).join('\n');
+}
+
+/** Under the table in sample and directional mode: what a row's numbers are over. */
+function modeNote(report: Report): string[] {
+  const k = report.settings.samples;
+  if (report.settings.mode === 'directional') return [`directional mode: each tensor is compared along ${k ?? 'its'} random unit direction${k === 1 ? '' : 's'} v (the numbers are over the projections g·v; [i] is direction i, from 0).`];
+  if (report.settings.mode === 'sample') return [`sample mode: each tensor is compared on ${k ?? 'its'} seeded element${k === 1 ? '' : 's'} (the numbers are over those only).`];
+  return [];
 }
 
 function taylorText(check: Report['checks'][number], c: ChalkInstance): string {
