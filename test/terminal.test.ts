@@ -2,6 +2,7 @@
 // interrupted check's unfinished tensors, the tolerance in the verdict, findings wrapped at the
 // terminal's width; and the wording of two means that agree to 4 digits.
 import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
 import { meansText } from '../src/core/diagnose/mutations.js';
 import type { Report, TensorCheck } from '../src/core/report.js';
 import { DEFAULT_WIDTH, renderTable, wrap } from '../src/render/table.js';
@@ -105,5 +106,28 @@ describe('the means of a wrong activation derivative', () => {
     expect(meansText(1.00001e-7, 1e-7)).toBe('1.00001e-7 where the right one averages 1.00000e-7: 1.00e-12 higher');
     expect(meansText(0.25, 0.25)).toBe('0.25, as the right one does');
     expect(meansText(0.99999989992416, 0.99999989992420)).toBe('1, 4.00e-14 lower than the right one');
+  });
+});
+
+describe('the command line wraps findings at the terminal’s width', () => {
+  async function seedOutput(stream: { isTTY?: boolean; columns?: number }): Promise<string[]> {
+    let text = '';
+    const out = { ...stream, write: (s: string) => { text += s; return true; } } as unknown as NodeJS.WriteStream;
+    const err = { write: () => true } as unknown as NodeJS.WriteStream;
+    expect(await main(['fixtures/seed/net.json', 'fixtures/seed/data.csv', '--no-color'], out, err)).toBe(1);
+    const lines = text.split('\n');
+    return lines.slice(lines.findIndex((l) => l.startsWith('✗')) + 2).filter(Boolean);
+  }
+
+  it('at process.stdout.columns on a terminal', async () => {
+    const findings = await seedOutput({ isTTY: true, columns: 60 });
+    expect(findings.length).toBeGreaterThan(10);
+    for (const l of findings) expect(l.length).toBeLessThanOrEqual(60);
+  });
+
+  it('at 100 columns when stdout is not a terminal', async () => {
+    const findings = await seedOutput({});
+    for (const l of findings) expect(l.length).toBeLessThanOrEqual(100);
+    expect(Math.max(...findings.map((l) => l.length))).toBeGreaterThan(90);
   });
 });
