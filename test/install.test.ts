@@ -21,8 +21,9 @@ describe('npm pack → npm install ./backprop-check.tgz → npx backprop-check',
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'bpc-install-'));
-    // prepare runs here and rebuilds dist/ only if it is stale (npm test has just built it).
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    // Packs dist/ as it is (npm test has just built it): with prepare, a stale dist/ would be rebuilt
+    // here while other test files run the binary from it.
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
     files = packed[0].files.map((f: { path: string }) => f.path);
     project = join(dir, 'project');
     mkdirSync(project);
