@@ -145,12 +145,13 @@ export function useColor(flag: boolean, isTty: boolean, env: NodeJS.ProcessEnv):
   return isTty;
 }
 
-export function render(report: Report, format: Format, color: boolean): string {
+/** `width`: the terminal's columns, for wrapping the table format's findings (default 100). */
+export function render(report: Report, format: Format, color: boolean, width?: number): string {
   switch (format) {
     case 'json': return renderJson(report);
     case 'junit': return renderJunit(report);
     case 'markdown': return renderMarkdown(report);
-    case 'table': return renderTable(report, color);
+    case 'table': return renderTable(report, color, width);
   }
 }
 
@@ -199,7 +200,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     }
     const color = useColor(o.color, Boolean(out.isTTY), process.env);
     if (report.sweep && (o.format ?? 'table') === 'table') out.write(renderSweep(report.sweep, color));
-    out.write(render(report, o.format ?? 'table', color));
+    out.write(render(report, o.format ?? 'table', color, out.isTTY && out.columns > 0 ? out.columns : undefined));
     if (report.partial) return EXIT.interrupted;
     return report.ok && !(o.strict && healthFails(report)) ? EXIT.pass : EXIT.fail;
   } catch (e) {

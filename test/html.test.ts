@@ -113,6 +113,52 @@ describe('the HTML report shows', () => {
   });
 });
 
+describe('the order, the residuals and an interrupted check', () => {
+  const sections = (html: string) => [...html.matchAll(/<section id="([a-z-]+)">/g)].map((m) => m[1]);
+
+  it('puts the findings and their fixes first, then the table, then the charts', () => {
+    expect(sections(page)).toEqual(['findings', 'checks', 'gradient-flow', 'relative-error', 'scatter', 'residuals', 'activations', 'settings']);
+    expect(page.indexOf('<strong>Fix:</strong>')).toBeLessThan(page.indexOf('<table class="checks">'));
+  });
+
+  it('plots g − ĝ against ĝ for a nearly-right tensor whose values are in the report, one mark per value', () => {
+    const warn = { ...report.checks[1], values: { analytic: [4, 1e-3 + 2e-9, -2], numeric: [4 - 1e-9, 1e-3, -2] } };
+    const html = renderHtml({ ...report, checks: [report.checks[0], warn, report.checks[2]] });
+    const residual = /<svg[^>]*data-chart="residual"[\s\S]*?<\/svg>/.exec(html)![0];
+    expect(residual.match(/class="mark"/g)).toHaveLength(3);
+    expect(residual).toContain('<title>numeric 0.001, g − ĝ 2.00e-9</title>');
+    expect(html).toContain('<code>b1</code> · layer 1 · warn · rel. error 2.00e-7 · 3 values');
+    // W1 passes without values (none are kept for it); W2 fails and has its scatter instead.
+    expect(html).toContain('Not plotted: W1, whose values are not in the report');
+    expect(chartsOf(html).filter((c) => c === 'residual')).toHaveLength(1);
+  });
+
+  it('shows an interrupted check’s unfinished tensors as partial or not checked, with counts, and leaves unreached ones out of the charts', () => {
+    const html = renderHtml({ ...report, partial: true, checks: [
+      report.checks[0],
+      { ...report.checks[1], checked: 1, planned: 2 },
+      { ...report.checks[2], status: 'pass', values: undefined, checked: 0, kinks: 0, planned: 2, worst: null, relativeError: 0, analyticNorm: 0, numericNorm: 0 },
+    ] });
+    expect(html).toContain('<h1>Interrupted: 1 of 3 tensors checked in full</h1>');
+    expect(html).toContain('The check was stopped: 1 of 3 tensors checked in full, b1 partly (1 of 2 elements), 1 not checked (W2); none fails so far.');
+    expect(html).toContain('<span class="pill warn">partial: 1 of 2 elements</span>');
+    expect(html).toContain('<span class="pill warn">not checked (0 of 2 elements)</span>');
+    expect(html).toContain('<dt>pass</dt><dd class="pass">1</dd>');
+    expect(html).toContain('<dt>partial</dt><dd class="warn">2</dd>');
+    const errors = /<svg[^>]*data-chart="relative-error"[\s\S]*?<\/svg>/.exec(html)![0];
+    expect(errors.match(/class="mark /g)).toHaveLength(2);
+    expect(flowPoints({ ...report, checks: [report.checks[0], { ...report.checks[2], checked: 0, kinks: 0, planned: 2 }] }).map((p) => p.label)).toEqual(['layer 1']);
+  });
+
+  it('heads the columns for what directional mode compares, and says the tolerance each tensor was judged at', () => {
+    const html = renderHtml({ ...report, settings: { ...report.settings, mode: 'directional', samples: 4 }, checks: report.checks.map((c) => ({ ...c, tolerance: 1e-4 })) });
+    expect(html).toContain('<th class="n" style="text-transform: none">‖analytic·v‖ over directions</th><th class="n" style="text-transform: none">‖numeric along v‖</th><th class="n">rel. error</th><th style="text-transform: none">worst direction (analytic·v vs numeric)</th>');
+    expect(html).toContain('(tolerance 1.00e-4 (1.00e-6 asked)). In directional mode each tensor is compared along random unit directions v');
+    expect(html).toContain('<dt>tolerance</dt><dd>1.00e-4 (1.00e-6 asked) (each warns from 1/100 of its tolerance)</dd>');
+    expect(html.match(/class="own-tolerance"/g)).toHaveLength(3);
+  });
+});
+
 describe('the seed fixture’s report', () => {
   it('has a scatter for each of its 8 failing tensors, with all their values, and a histogram per layer', async () => {
     const net = 'fixtures/seed/net.json';
@@ -163,7 +209,7 @@ describe('with --sweep', () => {
     const html = renderHtml(swept, { net: 'fixtures/seed-fixed/net.json' });
     expect(chartsOf(html)).toEqual(['gradient-flow', 'relative-error', 'sweep', 'histogram', 'histogram', 'histogram', 'histogram']);
     expect([...html.matchAll(/<section id="([a-z-]+)">/g)].map((m) => m[1])).toEqual(
-      ['checks', 'gradient-flow', 'relative-error', 'sweep', 'scatter', 'activations', 'findings', 'settings']);
+      ['findings', 'checks', 'gradient-flow', 'relative-error', 'sweep', 'scatter', 'residuals', 'activations', 'settings']);
     const chart = /<svg[^>]*data-chart="sweep"[\s\S]*?<\/svg>/.exec(html)![0];
     expect(chart.match(/class="mark accurate"/g)).toHaveLength(12);
     expect(chart.match(/class="mark plain"/g)).toHaveLength(12);

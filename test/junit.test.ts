@@ -92,7 +92,26 @@ describe('renderJunit', () => {
   it('adds a failing testcase when the run was interrupted', () => {
     const partial = renderJunit({ ...report, checks: report.checks.slice(0, 1), partial: true });
     expect(partial).toContain('tests="2" failures="1"');
-    expect(partial).toContain('<testcase classname="backprop-check" name="every tensor checked">\n      <failure message="interrupted after 1 tensor(s)" type="interrupted"/>');
+    expect(partial).toContain('<testcase classname="backprop-check" name="every tensor checked">\n      <failure message="interrupted: 1 of 1 tensor checked in full" type="interrupted"/>');
+  });
+
+  it('skips an interrupted check’s unfinished tensors, with counts, and keeps a failure found before the interrupt', () => {
+    const xml = renderJunit({ ...report, partial: true, checks: [
+      { ...tensor(1, 'W1', 'fail', 0.5), checked: 1, planned: 2 },
+      { ...tensor(1, 'b1', 'pass', 1e-12), checked: 1, planned: 2 },
+      { ...tensor(2, 'W2', 'pass', 0), checked: 0, planned: 2, worst: null },
+    ] });
+    expect(xml).toContain('<testsuite name="backprop-check" tests="4" failures="2" errors="0" skipped="2">');
+    expect(xml).toContain('<testcase classname="layer 1" name="b1">\n      <skipped message="partial: 1 of 2 elements were checked before the interrupt (relative error 1.00e-12 (tolerance 1.00e-6); worst element [1,0]: analytic 0.5 vs numeric -0.25 on them)"/>');
+    expect(xml).toContain('<testcase classname="layer 2" name="W2">\n      <skipped message="not checked (0 of 2 elements): the check was interrupted before it"/>');
+    expect(xml).toMatch(/<testcase classname="layer 1" name="W1">\n {6}<failure message="W1: relative error 0.5 \(tolerance 1.00e-6\); worst element \[1,0\]: analytic 0.5 vs numeric -0.25 \(FAIL on 1 of 2 elements\)/);
+    expect(xml).toContain('<failure message="interrupted: 0 of 3 tensors checked in full, W1 partly (1 of 2 elements), b1 partly (1 of 2 elements), 1 not checked (W2)" type="interrupted"/>');
+    expectWellFormed(xml);
+  });
+
+  it('gives each testcase the tolerance its tensor was judged at', () => {
+    const xml = renderJunit({ ...report, checks: [{ ...tensor(1, 'W1', 'fail', 0.5), tolerance: 1e-4 }] });
+    expect(xml).toContain('W1: relative error 0.5 (tolerance 1.00e-4)');
   });
 
   it('is the same for the same report (deterministic)', () => {

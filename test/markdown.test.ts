@@ -56,7 +56,26 @@ describe('renderMarkdown', () => {
   });
 
   it('says when the run was interrupted', () => {
-    expect(renderMarkdown({ ...failing, partial: true }).split('\n')[0]).toBe('### backprop-check: interrupted after 2 tensor(s)');
+    expect(renderMarkdown({ ...failing, partial: true }).split('\n')[0]).toBe('### backprop-check: ⏸️ interrupted: 2 of 2 tensors checked in full');
+  });
+
+  it('shows an interrupted check’s unfinished tensors as partial and not checked, with counts, never as pass', () => {
+    const md = renderMarkdown({ ...failing, ok: false, partial: true, checks: [
+      tensor(1, 'W1', 'pass', 1e-12),
+      { ...tensor(1, 'b1', 'pass', 1e-12), checked: 3, planned: 4000 },
+      { ...tensor(2, 'W2', 'pass', 0), checked: 0, worst: null, analyticNorm: 0, numericNorm: 0, planned: 12 },
+    ] });
+    expect(md.split('\n')[0]).toBe('### backprop-check: ⏸️ interrupted: 1 of 3 tensors checked in full');
+    expect(md).toContain('| 1 | b1 | 4×2 | 1.24e-5 | 2.03e-6 | 1.00e-12 | \\[3,1\\] -9.78e-6 vs 1.27e-6 | ⏸️ partial: 3 of 4,000 elements |');
+    expect(md).toContain('| 2 | W2 | 4×2 |  |  |  |  | ⏸️ not checked (0 of 12 elements) |');
+    expect(md).toContain('Interrupted: 1 of 3 tensors checked in full, b1 partly (3 of 4,000 elements), 1 not checked (W2); none fails so far (cost 0.693;');
+    expect(md.match(/✅ pass/g)).toHaveLength(1);
+  });
+
+  it('heads the columns for what directional and sample mode compare', () => {
+    const head = (mode: Report['settings']['mode']) => renderMarkdown({ ...failing, settings: { ...failing.settings, mode } }).split('\n')[2];
+    expect(head('directional')).toBe('| layer | tensor | shape | ‖analytic·v‖ over directions | ‖numeric along v‖ | rel. error | worst direction (analytic·v vs numeric) | status |');
+    expect(head('sample')).toBe('| layer | tensor | shape | ‖analytic‖ of sample | ‖numeric‖ of sample | rel. error | worst sampled element (analytic vs numeric) | status |');
   });
 });
 

@@ -12,6 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CASES, writeCase } from '../src/bench/cases.js';
+import { correctPlan } from '../src/core/backward.js';
+import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check.js';
+import { forward } from '../src/core/forward.js';
+import { backward } from '../src/core/backward.js';
+import { initialise } from '../src/core/init.js';
+import type { Matrix } from '../src/core/model.js';
+import { parseSpec, withInputs } from '../src/io/spec.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/backprop-check.js');
@@ -50,6 +57,65 @@ describe('Ctrl-C', () => {
     expect(report.ok).toBe(false);
     const checked = report.checks.reduce((n: number, c: { checked: number }) => n + c.checked, 0);
     expect(checked).toBeLessThan(109_386);
+    // Every tensor is listed; the ones the interrupt cut short say how far they got.
+    const names = big.sizes.slice(1).flatMap((_, l) => [`W${l + 1}`, `b${l + 1}`]);
+    expect(report.checks.map((c: { param: string }) => c.param)).toEqual(names);
+    const unfinished = report.checks.filter((c: { planned?: number }) => c.planned !== undefined);
+    expect(unfinished.length).toBeGreaterThan(0);
+    for (const c of unfinished) expect(c.checked).toBeLessThan(c.planned);
+    for (const c of report.checks.filter((c: { planned?: number }) => c.planned === undefined)) expect(c.checked).toBe(c.shape[0] * c.shape[1]);
     for (const c of report.checks) expect(c.status).toBe('pass');
   }, 300_000);
+});
+
+describe('an interrupted check (core)', () => {
+  const spec = { input: 3, layers: [{ units: 4, activation: 'tanh' }, { units: 2, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 2 } };
+  const model = withInputs(parseSpec(spec, 'net.json').model, 3);
+  const params = initialise(model, 2);
+  const m = 5;
+  const X: Matrix = { rows: 3, cols: m, data: Float64Array.from({ length: 3 * m }, (_, i) => Math.sin(i + 1)) };
+  const Y: Matrix = { rows: 1, cols: m, data: Float64Array.from({ length: m }, (_, i) => i % 2) };
+  const stopAfter = (polls: number, options: Partial<CheckOptions> = {}) => {
+    let n = 0;
+    return check({ model, params, X, Y, gradients: { source: 'correct', plan: correctPlan(model) } }, { ...DEFAULT_OPTIONS, ...options, shouldStop: () => ++n > polls });
+  };
+
+  it('marks the tensor it stopped in with how many elements it was to check, and lists the unreached ones with checked 0', () => {
+    // Full mode polls once per row: W1 has 4 rows of 3, so 2 polls stop it after 2 rows (6 of 12 elements).
+    const r = stopAfter(2);
+    expect(r.partial).toBe(true);
+    expect(r.ok).toBe(false);
+    expect(r.checks.map((c) => [c.param, c.checked, c.planned])).toEqual([
+      ['W1', 6, 12], ['b1', 0, 4], ['W2', 0, 8], ['b2', 0, 2], ['W3', 0, 2], ['b3', 0, 1],
+    ]);
+  });
+
+  it('leaves planned off every tensor that finished, and off every tensor of a check that was not interrupted', () => {
+    const r = stopAfter(5); // W1's 4 rows and b1's first row
+    expect(r.checks.map((c) => [c.param, c.checked, c.planned])).toEqual([
+      ['W1', 12, undefined], ['b1', 1, 4], ['W2', 0, 8], ['b2', 0, 2], ['W3', 0, 2], ['b3', 0, 1],
+    ]);
+    const whole = stopAfter(Infinity);
+    expect(whole.partial).toBeUndefined();
+    expect(whole.checks.every((c) => c.planned === undefined)).toBe(true);
+  });
+
+  it('counts directions in directional mode', () => {
+    const r = stopAfter(Infinity, { mode: 'directional', samples: 4, shouldStop: undefined });
+    expect(r.checks.every((c) => c.planned === undefined && c.checked + c.kinks === 4)).toBe(true);
+    let n = 0;
+    const cut = check({ model, params, X, Y, gradients: { source: 'correct', plan: correctPlan(model) } }, { ...DEFAULT_OPTIONS, mode: 'directional', samples: 4, shouldStop: () => ++n >= 6 });
+    expect(cut.checks.map((c) => [c.param, c.checked + c.kinks, c.planned])).toEqual([
+      ['W1', 4, undefined], ['b1', 2, 4], ['W2', 0, 4], ['b2', 0, 4], ['W3', 0, 4], ['b3', 0, 4],
+    ]);
+  });
+
+  it('records the tolerance of a tensor judged at another one than asked (float32 gradients at 1e-4)', () => {
+    const fwd = forward(model, params, X, Y);
+    const g = backward(model, params, fwd, Y, correctPlan(model));
+    const f32 = { W: g.W.map((w) => ({ ...w, data: w.data.map(Math.fround) })), b: g.b.map((b) => b && { ...b, data: b.data.map(Math.fround) }) };
+    const r = check({ model, params, X, Y, gradients: { source: 'grads', grads: f32 } });
+    expect(r.checks.filter((c) => c.tolerance === 1e-4).length).toBeGreaterThan(0);
+    expect(check({ model, params, X, Y, gradients: { source: 'grads', grads: g } }).checks.every((c) => c.tolerance === undefined)).toBe(true);
+  });
 });

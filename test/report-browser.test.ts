@@ -6,11 +6,16 @@
 // BACKPROP_CHECK_SKIP_BROWSER=1 to skip it explicitly. BACKPROP_CHECK_UPDATE_SCREENSHOT=1 also
 // copies the screenshot to docs/report.png, the one the README shows.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backward, correctPlan } from '../src/core/backward.js';
+import { forward } from '../src/core/forward.js';
+import { initialise } from '../src/core/init.js';
+import type { Matrix } from '../src/core/model.js';
+import { load } from '../src/run.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'test-output');
@@ -143,5 +148,60 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
     expect(errors).toEqual([]);
     expect(foreignRequests).toEqual([]);
     await page.screenshot({ path: join(outDir, 'report-sweep-full.png'), fullPage: true });
+  });
+
+  it.each(['full', 'directional'])('with --taylor in %s mode the checks table fits a 1280-px window', async (mode) => {
+    const file = join(outDir, `report-seed-taylor-${mode}.html`);
+    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/seed/net.json', 'fixtures/seed/data.csv', '--taylor', '--mode', mode, '--report', file], {
+      cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(r.status).toBe(1);
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`file://${file}`);
+    await page.waitForLoadState('load');
+    const size = await page.$eval('#checks table', (t) => ({ table: t.scrollWidth, box: t.parentElement!.scrollWidth, boxVisible: t.parentElement!.clientWidth, page: document.documentElement.scrollWidth }));
+    expect(size.table).toBeLessThanOrEqual(1280);
+    expect(size.box).toBeLessThanOrEqual(size.boxVisible); // no horizontal scroll bar on the table
+    expect(size.page).toBeLessThanOrEqual(1280);
+    // The findings come before the table, the table before the charts.
+    const tops = await page.$$eval('section', (ss) => ss.map((x) => [x.id, x.getBoundingClientRect().top] as const));
+    expect(tops.map(([id]) => id).slice(0, 3)).toEqual(['findings', 'checks', 'gradient-flow']);
+    await page.screenshot({ path: join(outDir, `report-taylor-${mode}-1280.png`), fullPage: true });
+  });
+
+  it('draws the residuals of nearly-right tensors: one mark per compared element', async () => {
+    // seed-fixed's correct gradients, with W2 off by up to 3e-7 relative and one element of W1 by 4e-6: two warnings.
+    const dir = mkdtempSync(join(tmpdir(), 'bpc-residual-'));
+    const loaded = load({ net: 'fixtures/seed-fixed/net.json', data: 'fixtures/seed-fixed/data.csv' });
+    const params = initialise(loaded.model);
+    const g = backward(loaded.model, params, forward(loaded.model, params, loaded.data.X, loaded.data.Y), loaded.data.Y, correctPlan(loaded.model));
+    const rows = (m: Matrix, f: (v: number, i: number, j: number) => number = (v) => v) =>
+      Array.from({ length: m.rows }, (_, i) => Array.from(m.data.slice(i * m.cols, (i + 1) * m.cols), (v, j) => f(v, i, j)));
+    const P: Record<string, number[][]> = {}, G: Record<string, number[][]> = {};
+    params.W.forEach((W, l) => { P[`W${l + 1}`] = rows(W); P[`b${l + 1}`] = rows(params.b[l]!); });
+    g.W.forEach((W, l) => {
+      G[`dW${l + 1}`] = rows(W, (v, i, j) => v * (1 + (l === 1 ? 3e-7 * Math.sin(i + 3 * j) : 0) + (l === 0 && i === 2 && j === 1 ? 4e-6 : 0)));
+      G[`db${l + 1}`] = rows(g.b[l]!);
+    });
+    writeFileSync(join(dir, 'params.json'), JSON.stringify(P));
+    writeFileSync(join(dir, 'grads.json'), JSON.stringify(G));
+    const file = join(outDir, 'report-residuals.html');
+    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/seed-fixed/net.json', 'fixtures/seed-fixed/data.csv',
+      '--params', join(dir, 'params.json'), '--grads', join(dir, 'grads.json'), '--format', 'json', '--report', file], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status).toBe(0);
+    const warned = JSON.parse(r.stdout).checks.filter((c: { status: string }) => c.status === 'warn').map((c: { param: string }) => c.param);
+    expect(warned).toEqual(['W1', 'W2']);
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`file://${file}`);
+    await page.waitForLoadState('load');
+    const marks = await page.$$eval('svg.chart[data-chart="residual"]', (svgs) => svgs.map((svg) => [...svg.querySelectorAll('.mark')].filter((m) => {
+      const b = (m as SVGGraphicsElement).getBBox();
+      return b.width > 0 && b.height > 0;
+    }).length));
+    expect(marks).toEqual([16, 48]); // W1 is 8×2, W2 6×8
+    await page.locator('#residuals').screenshot({ path: join(outDir, 'report-residuals.png') });
   });
 });

@@ -161,8 +161,12 @@ export function* checkSteps(
       numeric.set(p.name, { values, checked: checkedMask, kinks });
       result = { check: elementCheck(p, g.value, values, checkedMask, kinks, tolerances[t]), stopped: halted };
     }
-    if (result.check.checked > 0 || result.check.kinks > 0) checks.push(result.check);
     stopped = result.stopped;
+    if (tolerances[t] !== options.tolerance) result.check.tolerance = tolerances[t];
+    // Interrupted before this tensor was done: say how many of its elements (directions) were planned.
+    const compared = plan.kind === 'directions' ? result.check.checked + result.check.kinks : result.check.checked;
+    if (stopped && compared < plan.count) result.check.planned = plan.count;
+    if (result.check.checked > 0 || result.check.kinks > 0) checks.push(result.check);
   }
   options.onProgress?.(done, total);
   if (options.taylor) {
@@ -199,6 +203,9 @@ export function* checkSteps(
   const numerics = numericalFindings({ model, params, fwd, Y, correct, checks, tested: testedTensors, handedIn: !('plan' in gs), tolerance: options.tolerance });
   report.findings = mergeNumerics(report.findings, numerics, (code) => ['root', 'propagated'].includes(categoryOf(code) ?? ''));
   if (numerics.some((f) => f.severity === 'error')) report.ok = false;
+  // The tensors an interrupt left unreached, listed (after diagnosis, which must not read them) so
+  // that no renderer can count them as passed.
+  if (stopped) report.checks.push(...notReached(paramTensors, plans, checks));
   return report;
 }
 
@@ -225,6 +232,16 @@ function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Mat
     return backward(model, params, fwd, Y, plan);
   };
   return [withSlope(-1), withSlope(1)];
+}
+
+/** Interrupted: a check with nothing compared (checked 0) and `planned` for each tensor not reached. */
+function notReached(tensors: NamedTensor[], plans: ElementPlan[], checks: TensorCheck[]): TensorCheck[] {
+  const done = new Set(checks.map((c) => c.param));
+  return tensors.flatMap((p, t) => done.has(p.name) ? [] : [{
+    layer: p.layer + 1, param: p.name, shape: [p.value.rows, p.value.cols] as [number, number],
+    relativeError: 0, maxElementError: 0, worst: null, analyticNorm: 0, numericNorm: 0,
+    checked: 0, kinks: 0, status: 'pass' as const, planned: plans[t].count,
+  }]);
 }
 
 type ElementPlan =
@@ -273,7 +290,7 @@ function elementCheck(
     checked: count,
     kinks: kinkCount,
     status,
-    ...(status === 'fail' ? { values: comparedValues(g.data, values, (i) => checked[i] === 1) } : {}),
+    ...(status !== 'pass' ? { values: comparedValues(g.data, values, (i) => checked[i] === 1) } : {}),
   };
 }
 
@@ -308,13 +325,13 @@ function checkDirections(
       checked,
       kinks,
       status,
-      ...(status === 'fail' ? { values: comparedValues(analytic, numericValues, () => true) } : {}),
+      ...(status !== 'pass' ? { values: comparedValues(analytic, numericValues, () => true) } : {}),
     },
     stopped,
   };
 }
 
-/** A failing tensor's compared values, for the report's scatter: at most VALUES_CAP, evenly spaced. */
+/** A failing or warning tensor's compared values, for the report's scatter and residual plots: at most VALUES_CAP, evenly spaced. */
 function comparedValues(g: ArrayLike<number>, gHat: ArrayLike<number>, include: (i: number) => boolean): TensorCheck['values'] {
   const at: number[] = [];
   for (let i = 0; i < g.length; i++) if (include(i)) at.push(i);

@@ -27,16 +27,22 @@ export interface TensorCheck {
    *  with the nearest value between the one-sided finite differences. */
   kinks: number;
   status: Status;
+  /** The tolerance this tensor was judged at, when not settings.tolerance (float32 gradients). */
+  tolerance?: number;
   /** With --taylor: the order of the first-order model's error along a random direction (≈ 2 the
    *  gradient is right, ≈ 1 it is wrong; null when rounding left too few steps), and that verdict. */
   taylorOrder?: number | null;
   taylorStatus?: 'pass' | 'fail' | 'inconclusive';
-  /** Failing tensors only: the compared values (elements, or directional projections), at most
-   *  VALUES_CAP of them evenly spaced, for the HTML report's scatter. Left out of `--format json`. */
+  /** Only in an interrupted report (`partial`), on a tensor whose check did not finish: the elements
+   *  (directions) it was to compare, of which `checked` (+ `kinks` in directional mode) were; a tensor
+   *  not reached at all has `checked: 0`. Its `status` judges the compared ones only. */
+  planned?: number;
+  /** Failing and warning tensors only: the compared values (elements, or directional projections), at most
+   *  VALUES_CAP of them evenly spaced, for the HTML report's scatter and residual plots. Left out of `--format json`. */
   values?: { analytic: number[]; numeric: number[] };
 }
 
-/** The most per-element values a failing TensorCheck carries. */
+/** The most per-element values a failing or warning TensorCheck carries. */
 export const VALUES_CAP = 5000;
 
 export interface Finding {

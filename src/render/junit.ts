@@ -8,8 +8,8 @@
 import { Chalk } from 'chalk';
 import type { Finding, Report, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/sweep.js';
-import { num, taylorWords } from './format.js';
-import { verdict } from './table.js';
+import { num, taylorWords, toleranceOf, unfinished, unfinishedWords } from './format.js';
+import { interruptedCounts, verdict } from './table.js';
 
 const plain = new Chalk({ level: 0 });
 
@@ -18,12 +18,13 @@ export function renderJunit(report: Report): string {
   if (report.partial) {
     cases.push(
       `    <testcase classname="backprop-check" name="every tensor checked">\n` +
-      `      <failure message="${attr(`interrupted after ${report.checks.length} tensor(s)`)}" type="interrupted"/>\n` +
+      `      <failure message="${attr(`interrupted: ${interruptedCounts(report)}`)}" type="interrupted"/>\n` +
       `    </testcase>`,
     );
   }
   const tests = cases.length;
   const failures = report.checks.filter((c) => c.status === 'fail').length + (report.partial ? 1 : 0);
+  const skipped = report.checks.filter((c) => c.planned !== undefined && c.status !== 'fail').length;
   const properties = [
     ['source', report.source],
     ['loss', String(report.loss)],
@@ -38,7 +39,7 @@ export function renderJunit(report: Report): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="backprop-check" tests="${tests}" failures="${failures}" errors="0">`,
-    `  <testsuite name="backprop-check" tests="${tests}" failures="${failures}" errors="0" skipped="0">`,
+    `  <testsuite name="backprop-check" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}">`,
     '    <properties>',
     ...properties.map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`),
     '    </properties>',
@@ -53,16 +54,24 @@ export function renderJunit(report: Report): string {
 function testcase(c: TensorCheck, report: Report): string {
   const open = `    <testcase classname="layer ${c.layer}" name="${attr(c.param)}">`;
   const findings = findingsFor(c, report.findings, c.status === 'fail');
-  const tolerance = report.settings.tolerance;
+  const tolerance = toleranceOf(c, report);
+  const mode = report.settings.mode;
+  const part = unfinishedWords(c, mode);
+  const worstWord = mode === 'directional' ? 'direction' : 'element';
   const measured = `relative error ${num(c.relativeError)} (tolerance ${num(tolerance)})` +
-    (c.worst ? `; worst element [${c.worst.index.join(',')}]: analytic ${num(c.worst.analytic)} vs numeric ${num(c.worst.numeric)}` : '');
+    (c.worst ? `; worst ${worstWord} [${c.worst.index.join(',')}]: analytic ${num(c.worst.analytic)} vs numeric ${num(c.worst.numeric)}` : '');
+  // Interrupted before this tensor was done and nothing failed in it: skipped, with how far it got.
+  if (part !== null && c.status !== 'fail') {
+    const why = unfinished(c, mode)!.reached ? `${part} were checked before the interrupt (${measured} on them)` : `${part}: the check was interrupted before it`;
+    return `${open}\n      <skipped message="${attr(why)}"/>\n    </testcase>`;
+  }
   if (c.status === 'fail') {
-    const message = `${c.param}: ${measured}` + (findings.length > 0 ? `. ${findings.map((f) => `${f.code}: ${f.message}`).join(' ')}` : '');
+    const message = `${c.param}: ${measured}${part ? ` (${part})` : ''}` + (findings.length > 0 ? `. ${findings.map((f) => `${f.code}: ${f.message}`).join(' ')}` : '');
     const details = [
       `${c.param} (layer ${c.layer}, shape ${c.shape.join('×')}): the gradient under test disagrees with finite differences.`,
       `relative error ${c.relativeError} ≥ tolerance ${tolerance}; largest element-wise error ${c.maxElementError}`,
-      ...(c.worst ? [`worst element [${c.worst.index.join(',')}]: analytic ${c.worst.analytic}, numeric ${c.worst.numeric}`] : []),
-      `‖analytic‖ ${c.analyticNorm}, ‖numeric‖ ${c.numericNorm}; ${c.checked} element(s) checked${c.kinks > 0 ? `, ${c.kinks} at a kink` : ''}`,
+      ...(c.worst ? [`worst ${worstWord} [${c.worst.index.join(',')}]: analytic ${c.worst.analytic}, numeric ${c.worst.numeric}`] : []),
+      `‖analytic‖ ${c.analyticNorm}, ‖numeric‖ ${c.numericNorm}; ${c.checked} ${worstWord}(s) checked${c.planned !== undefined ? ` of ${c.planned} (interrupted)` : ''}${c.kinks > 0 ? `, ${c.kinks} at a kink` : ''}`,
       ...taylorLine(c),
       ...findings.map(findingText),
     ].join('\n');

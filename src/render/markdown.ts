@@ -3,15 +3,15 @@
 // step sweep. Everything that comes from the report is escaped, so a formula like dA * (1 - Z^2)
 // shows as written.
 import { Chalk } from 'chalk';
-import type { Finding, Report, Status, TensorCheck } from '../core/report.js';
+import type { Finding, Mode, Report, Status, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/sweep.js';
-import { num, shape, taylorWords } from './format.js';
+import { columnHeads, num, shape, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { verdict } from './table.js';
 
 const plain = new Chalk({ level: 0 });
 
 export function renderMarkdown(report: Report): string {
-  const lines = [`### backprop-check: ${headline(report)}`, '', ...table(report.checks), '', escape(verdict(report, plain))];
+  const lines = [`### backprop-check: ${headline(report)}`, '', ...table(report.checks, report.settings.mode), '', escape(verdict(report, plain))];
   if (report.findings.length > 0) lines.push('', '#### Findings', '', ...report.findings.flatMap(finding));
   if (report.sweep) lines.push('', '#### Step sweep', '', ...sweep(report.sweep));
   return lines.join('\n') + '\n';
@@ -19,21 +19,25 @@ export function renderMarkdown(report: Report): string {
 
 function headline(report: Report): string {
   const failed = report.checks.filter((c) => c.status === 'fail').length;
-  if (report.partial) return `interrupted after ${report.checks.length} tensor(s)`;
+  if (report.partial) return `⏸️ interrupted: ${report.checks.filter((c) => c.planned === undefined).length} of ${report.checks.length} tensors checked in full`;
   return failed > 0 ? `❌ ${failed} of ${report.checks.length} tensors fail` : `✅ all ${report.checks.length} tensors pass`;
 }
 
-function table(checks: TensorCheck[]): string[] {
+function table(checks: TensorCheck[], mode: Mode): string[] {
   // With --taylor, a column for the ε-free verdict, worded as in the terminal table.
   const taylor = checks.some((c) => c.taylorStatus !== undefined);
+  const heads = columnHeads(mode);
   const rows = checks.map((c) => {
+    const u = unfinished(c, mode);
+    if (u && !u.reached) return [String(c.layer), c.param, shape(c.shape), '', '', '', '', `⏸️ ${unfinishedWords(c, mode)}`, ...(taylor ? [''] : [])];
     const worst = c.worst ? `[${c.worst.index.join(',')}] ${num(c.worst.analytic)} vs ${num(c.worst.numeric)}` : '';
     const kinks = c.kinks > 0 ? ` (${c.kinks} at a kink)` : '';
-    return [String(c.layer), c.param, shape(c.shape), num(c.analyticNorm), num(c.numericNorm), num(c.relativeError), worst + kinks, status(c.status),
+    const state = u ? `${c.status === 'fail' ? '❌' : '⏸️'} ${unfinishedWords(c, mode)}` : status(c.status);
+    return [String(c.layer), c.param, shape(c.shape), num(c.analyticNorm), num(c.numericNorm), num(c.relativeError), worst + kinks, state,
       ...(taylor ? [taylorOrder(c)] : [])];
   });
   return [
-    `| layer | tensor | shape | ‖analytic‖ | ‖numeric‖ | rel. error | worst element (analytic vs numeric) | status |${taylor ? ' Taylor order |' : ''}`,
+    `| layer | tensor | shape | ${escape(heads.analytic)} | ${escape(heads.numeric)} | rel. error | ${escape(heads.worst)} | status |${taylor ? ' Taylor order |' : ''}`,
     `| ---: | --- | --- | ---: | ---: | ---: | --- | --- |${taylor ? ' --- |' : ''}`,
     ...rows.map((cells) => `| ${cells.map(escape).join(' | ')} |`),
   ];

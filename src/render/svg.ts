@@ -237,7 +237,8 @@ function legend(items: { label: string; color: string; mark: string; dash?: stri
 // ---------------------------------------------------------------------------------------------
 // Relative error per tensor against the pass / warn / fail bands.
 
-export interface ErrorPoint { label: string; value: number; status: Status }
+/** `tolerance`: the one this tensor was judged at, when not the chart's (float32 gradients). */
+export interface ErrorPoint { label: string; value: number; status: Status; tolerance?: number }
 
 export function relativeErrorChart(items: readonly ErrorPoint[], tolerance: number): string {
   const W = 880, rowH = 24;
@@ -272,6 +273,11 @@ export function relativeErrorChart(items: readonly ErrorPoint[], tolerance: numb
     const x = logPosition(item.value, scale, zeroAt, nonFiniteAt);
     const color = COLORS[item.status];
     body += text(8, y + 4, item.label, { 'font-weight': 600 });
+    if (item.tolerance !== undefined && item.tolerance !== tolerance && isPositive(item.tolerance)) {
+      const at = Math.min(box.right, Math.max(box.left, scale.at(item.tolerance)));
+      body += el('line', { x1: at, x2: at, y1: y - 9, y2: y + 9, stroke: COLORS.fail, 'stroke-width': 2, class: 'own-tolerance' },
+        title(`${item.label} judged at tolerance ${num(item.tolerance)}`));
+    }
     if (isPositive(item.value)) body += el('line', { x1: box.left, x2: x, y1: y, y2: y, stroke: color, 'stroke-width': 2, 'stroke-opacity': 0.45 });
     body += el('circle', { cx: x, cy: y, r: 5.5, fill: color, stroke: '#fff', 'stroke-width': 1.5, class: `mark ${item.status}` },
       title(`${item.label}: relative error ${num(item.value)} (${item.status})`));
@@ -319,6 +325,49 @@ export function scatterChart(analytic: readonly number[], numeric: readonly numb
   body += text((box.left + box.right) / 2, H - 10, 'numeric (finite differences)', { 'text-anchor': 'middle', fill: COLORS.muted });
   body += yAxisTitle('analytic (under test)', 14, box);
   return svgRoot('scatter', W, H, `${name}: analytic against numeric gradient, element by element`, body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Residuals of a nearly-right tensor: g − ĝ against ĝ, element by element, with the line g = ĝ.
+
+export function residualChart(analytic: readonly number[], numeric: readonly number[], name: string, status: Status): string {
+  const W = 320, H = 26 + 242 + 46;
+  const box: Box = { left: 72, right: W - 12, top: 26, bottom: 26 + 242 };
+  const points: [number, number][] = [];
+  let dropped = 0;
+  for (let i = 0; i < analytic.length; i++) {
+    const d = analytic[i] - numeric[i];
+    if (Number.isFinite(numeric[i]) && Number.isFinite(d)) points.push([numeric[i], d]);
+    else dropped++;
+  }
+  const x = linearDomain(points.map((p) => p[0]));
+  // A y axis symmetric about 0, so that a one-sided bias shows as such.
+  const big = Math.max(0, ...points.map((p) => Math.abs(p[1])));
+  const y = big > 0 ? linearDomain([-big, big]) : { lo: -1, hi: 1, ticks: [-1, 0, 1] };
+  const sx = (v: number) => box.left + ((v - x.lo) / (x.hi - x.lo)) * (box.right - box.left);
+  const sy = (v: number) => box.bottom - ((v - y.lo) / (y.hi - y.lo)) * (box.bottom - box.top);
+
+  let body = '';
+  for (const t of x.ticks) {
+    body += el('line', { x1: sx(t), x2: sx(t), y1: box.top, y2: box.bottom, stroke: COLORS.grid });
+    body += text(sx(t), box.bottom + 14, tickLabel(t), { 'text-anchor': 'middle', fill: COLORS.muted });
+  }
+  for (const t of y.ticks) {
+    body += el('line', { x1: box.left, x2: box.right, y1: sy(t), y2: sy(t), stroke: COLORS.grid });
+    body += text(box.left - 6, sy(t) + 4, tickLabel(t), { 'text-anchor': 'end', fill: COLORS.muted });
+  }
+  body += frame(box);
+  body += el('line', { x1: box.left, x2: box.right, y1: sy(0), y2: sy(0), stroke: COLORS.pass, 'stroke-width': 1.5, 'stroke-dasharray': '6 4', class: 'identity' });
+  body += text(box.right - 4, sy(0) - 5, 'g = ĝ', { 'text-anchor': 'end', fill: COLORS.pass });
+  const titled = points.length <= TITLED_POINTS;
+  const color = COLORS[status];
+  body += el('g', { fill: color, 'fill-opacity': 0.65, stroke: color, 'stroke-width': 0.8 },
+    points.map(([u, d]) => el('circle', { cx: sx(u), cy: sy(d), r: 3, class: 'mark' }, titled ? title(`numeric ${num(u)}, g − ĝ ${num(d)}`) : '')).join(''));
+  if (dropped > 0) body += text(box.left, box.top - 10, `${dropped} value${dropped === 1 ? '' : 's'} with NaN/∞ not plotted`, { fill: COLORS.fail, 'font-weight': 600 });
+  if (points.length === 0 && dropped === 0) body += text((box.left + box.right) / 2, (box.top + box.bottom) / 2, 'no values', { 'text-anchor': 'middle', fill: COLORS.muted });
+  body += text((box.left + box.right) / 2, H - 10, 'numeric ĝ (finite differences)', { 'text-anchor': 'middle', fill: COLORS.muted });
+  body += yAxisTitle('g − ĝ (under test − numeric)', 14, box);
+  return svgRoot('residual', W, H, `${name}: the difference between the gradient under test and the numeric one, against the numeric one`, body);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -146,6 +146,24 @@ export const OUTPUT_GRADIENT: MistakeKind = {
   },
 };
 
+/**
+ * "0.99990 where the right one averages 0.99991: 1.20e-5 lower": both means with as many digits as
+ * it takes to tell them apart (4 to 8), then how far apart they are, so that two means that agree
+ * to 4 digits do not read as equal; "1, 3.97e-14 lower than the right one" when they agree to 8.
+ */
+export function meansText(used: number, right: number): string {
+  if (used === right) return `${fmt(used)}, as the right one does`;
+  if (!Number.isFinite(used) || !Number.isFinite(right)) return `${fmt(used)} where the right one averages ${fmt(right)}`;
+  const d = used - right;
+  const side = `${fmt(Math.abs(d))} ${d < 0 ? 'lower' : 'higher'}`;
+  let digits = 4;
+  while (digits <= 8 && used.toPrecision(digits) === right.toPrecision(digits)) digits++;
+  // Equal to 8 digits: more would be a wall of digits; the difference says it.
+  if (digits > 8) return `${fmt(used)}, ${side} than the right one`;
+  const show = (x: number) => (digits === 4 ? fmt(x) : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e5 ? x.toPrecision(digits) : x.toExponential(digits - 1));
+  return `${show(used)} where the right one averages ${show(right)}: ${side}`;
+}
+
 function derivativeRecord(id: string, code: FindingCode, name: string): MistakeKind {
   return {
     id, code, name,
@@ -168,7 +186,7 @@ function derivativeRecord(id: string, code: FindingCode, name: string): MistakeK
         : `Your gradients equal backprop with ${layersText(layers)} (${actName}) multiplying dA by ${d.text}: ${d.label}${shape}; the right derivative is ${right}.`;
       const numbers = per.map((p) => {
         const Z = net.fwd.Z[p.layer].data, A = net.fwd.A[p.layer + 1].data;
-        return `in layer ${p.layer + 1} it averages ${fmt(p.meanUsed)} where the right one averages ${fmt(p.meanTrue)}, the largest difference being ${fmt(p.worst)} at z = ${fmt(Z[p.at])}, a = ${fmt(A[p.at])}`;
+        return `in layer ${p.layer + 1} it averages ${meansText(p.meanUsed, p.meanTrue)}, the largest difference being ${fmt(p.worst)} at z = ${fmt(Z[p.at])}, a = ${fmt(A[p.at])}`;
       }).join('; ');
       const alias = d.aliases?.length ? ` On this data it is indistinguishable from ${d.aliases.join(', ')}.` : '';
       const softmax = acts.some((a) => a.columnwise);
