@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvTable, loadData, plainTable, type Table } from '../src/io/data.js';
+import { columnLayout, csvTable, loadData, plainTable, type Table } from '../src/io/data.js';
 import { parseSpec } from '../src/io/spec.js';
 
 /** What csv-parse makes of the text (csvTable); 'error' when it refuses it. */
@@ -71,6 +71,29 @@ describe('plainTable agrees with csv-parse', () => {
       { seed: 42, numRuns: 2000 },
     );
     expect(taken).toBeGreaterThan(100); // the fast path is exercised, not only declined
+  });
+
+  it('with --ignore-columns 1: null, or exactly what csv-parse reads (header decided without column 1)', () => {
+    const layout = (first: string[]) => columnLayout(first, '1', 'data.csv');
+    const ignoring = (text: string): Table | 'error' => {
+      try {
+        return csvTable(text, 'data.csv', layout);
+      } catch {
+        return 'error';
+      }
+    };
+    let taken = 0;
+    fc.assert(
+      fc.property(fc.oneof({ weight: 3, arbitrary: plainish }, { weight: 1, arbitrary: spoiled }), (text) => {
+        const fast = plainTable(text, layout);
+        if (fast === null) return;
+        expect(fast).toEqual(ignoring(text));
+        expect(fast.ignored).toEqual([0]);
+        taken++;
+      }),
+      { seed: 42, numRuns: 1000 },
+    );
+    expect(taken).toBeGreaterThan(50);
   });
 
   it('declines every text with a quote, a comment, CR, FF, VT or a non-ASCII character', () => {
