@@ -267,12 +267,14 @@ describe('a column of text', () => {
   });
 
   it('a second text column beside one already dropped: add it', () => {
-    expect(failureIgnoring('id,x,name,y\na,1,b,0\n', 'id')).toBe(
+    expect(failureIgnoring('id,x,name,y\na,1,b,0\nc,2,d,1\n', 'id')).toBe(
       'data.csv, row 2, column 3 (name): expected a number; found "b", and column 3 holds no number on any row. ' +
       'backprop-check reads only numbers: if it is an id or a name, drop it by adding name to --ignore-columns. Labels must be numbers (0/1, or class indices 0…K−1).');
   });
 
-  it('a word in an otherwise numeric column keeps the plain message (a typo, not a text column)', () => {
+  it('a word in an otherwise numeric column keeps the plain message (a typo, not a text column), and so does one row alone', () => {
     expect(failureIgnoring('x1,x2,y\n1,2,1\n3,abc,0\n', undefined)).toBe('data.csv, row 3, column 2 (x2): expected a number; found "abc".');
+    expect(failureIgnoring('x1,x2,y\n1,abc,1\n', undefined)).toBe('data.csv, row 2, column 2 (x2): expected a number; found "abc".');
+    expect(failureIgnoring('x1,x2,y\n1,abc,1\n2,,0\n', undefined)).toBe('data.csv, row 2, column 2 (x2): expected a number; found "abc".');
   });
 });

@@ -153,8 +153,10 @@ export function csvTable(text: string, file: string, layout: (first: string[]) =
       if (!isNumber(field)) {
         const place = `row ${info.lines}, column ${c + 1} (${names[c]})`;
         const shown = field === '' ? 'an empty field' : JSON.stringify(field.slice(0, 40));
-        // A column without a single number is text (an id, a name), not a typo in one row.
-        if (field !== '' && data.every((r) => !isNumber(r.record[c]))) throw textColumn(file, place, shown, c, names, header, ignored, records[0]);
+        // A column without a single number, over two rows or more (row 1 included when it is a header
+        // only because of this column), is text (an id, a name), not a typo in one row.
+        const rowsOfText = data.length + (header !== null && headerOnlyBy(c, first, ignored) ? 1 : 0);
+        if (field !== '' && rowsOfText >= 2 && data.every((r) => r.record[c] !== '' && !isNumber(r.record[c]))) throw textColumn(file, place, shown, c, names, header, ignored, records[0]);
         throw new UserError(file, place, 'a number', shown);
       }
       const v = Number(field);
@@ -165,6 +167,11 @@ export function csvTable(text: string, file: string, layout: (first: string[]) =
   return { header, rows, lines: data.map((r) => r.info.lines), ...(ignored.length > 0 ? { ignored } : {}) };
 }
 
+/** Whether column c's field is the only reason the first row was read as a header (every other kept field is a number). */
+function headerOnlyBy(c: number, first: string[], ignored: number[]): boolean {
+  return first.every((f, i) => i === c || ignored.includes(i) || isNumber(f));
+}
+
 /**
  * A column that holds no number on any row: says so, and how to drop it. When the first row was
  * taken as a header only because of text in such columns (its other fields are numbers), it is
@@ -173,7 +180,7 @@ export function csvTable(text: string, file: string, layout: (first: string[]) =
 function textColumn(file: string, place: string, shown: string, c: number, names: string[], header: string[] | null, ignored: number[], firstRecord: CsvRecord): UserError {
   const first = firstRecord.record;
   const name = names[c];
-  const headerOnlyByText = header !== null && first.every((f, i) => i === c || ignored.includes(i) || isNumber(f));
+  const headerOnlyByText = header !== null && headerOnlyBy(c, first, ignored);
   const byName = header !== null && !headerOnlyByText && /^[\w.-]+$/.test(name) && names.indexOf(name) === c && !/^\d+$/.test(name);
   const ref = byName ? name : String(c + 1);
   const drop = ignored.length === 0 ? `--ignore-columns ${ref}` : `adding ${ref} to --ignore-columns`;
