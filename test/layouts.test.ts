@@ -67,6 +67,14 @@ describe('extra gradients in a --grads file', () => {
     expect(table.stdout).toContain(`info extra-gradients: ${file} also holds dA1, dA0`);
   });
 
+  it('from the library’s backprop function too', async () => {
+    const grads = JSON.parse(readFileSync(`${dir}/grads.json`, 'utf8')) as Record<string, number[][]>;
+    const r = await run({ ...files, params: `${dir}/params.json`, backprop: () => ({ dZ2: [[0]], ...grads }) });
+    expect(r.ok).toBe(true);
+    expect(r.findings.find((f) => f.code === 'extra-gradients')?.message).toBe(
+      'The backprop function’s answer also holds dZ2: gradients of activations or pre-activations (as a deeplearning.ai grads dict keeps them), not of parameters. It was accepted and not checked.');
+  });
+
   it('--explain tells what the codes mean', async () => {
     const extra = await runCli(['--explain', 'extra-gradients']);
     expect(extra.status).toBe(0);
