@@ -96,6 +96,17 @@ describe('plainTable agrees with csv-parse', () => {
     expect(taken).toBeGreaterThan(50);
   });
 
+  it('reads a text id column that --ignore-columns drops without csv-parse, as csv-parse reads it', () => {
+    const layout = (first: string[]) => columnLayout(first, 'id', 'data.csv');
+    const text = 'id,x,y\na17, 1 ,0\n+5,2,1\n,3,0\n';
+    const fast = plainTable(text, layout);
+    expect(fast).toEqual({ header: ['id', 'x', 'y'], rows: [[NaN, 1, 0], [5, 2, 1], [NaN, 3, 0]], lines: [2, 3, 4], ignored: [0] });
+    expect(fast).toEqual(csvTable(text, 'data.csv', layout));
+    // A bad field in a kept column still goes to csv-parse, which words the error.
+    expect(plainTable('id,x,y\na17,+1,0\n', layout)).toBeNull();
+    expect(plainTable('id,x,y\na17,abc,0\n', layout)).toBeNull();
+  });
+
   it('declines every text with a quote, a comment, CR, FF, VT or a non-ASCII character', () => {
     fc.assert(fc.property(spoiled, (text) => { expect(plainTable(text)).toBeNull(); }), { seed: 42, numRuns: 500 });
   });

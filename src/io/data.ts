@@ -83,26 +83,52 @@ export function plainTable(text: string, layout: (first: string[]) => Layout = p
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (line.trim() === '') continue;
-    const row = jsonNumbers(line);
     if (width === -1) {
       const first = line.split(',').map((f) => f.trim());
       const decided = layout(first);
       ignored = decided.ignored;
-      // Not a header, yet not JSON numbers: numbers JSON cannot spell (+1, .5, 5.), or text in a
-      // dropped column. csvTable decides.
-      if (!decided.header && row === null) return null;
       if (decided.header) {
         header = first;
         width = header.length;
         continue;
       }
     }
-    if (width === -1) width = row!.length;
-    if (row === null || row.length !== width) return null;
+    // Not JSON numbers: numbers JSON cannot spell (+1, .5, 5.), which csvTable reads, or text in a
+    // dropped column, read here as csvTable reads it.
+    const row = jsonNumbers(line) ?? (ignored.length > 0 ? withDropped(line, ignored) : null);
+    if (row === null) return null;
+    if (width === -1) width = row.length;
+    if (row.length !== width) return null;
     rows.push(row);
     at.push(i + 1);
   }
   return rows.length === 0 ? null : { header, rows, lines: at, ...(ignored.length > 0 ? { ignored } : {}) };
+}
+
+/**
+ * A line whose fields outside the dropped columns are finite JSON numbers, or null. The dropped
+ * fields are read as csvTable reads them (a number, else NaN): without quotes or comments, csv-parse's
+ * fields are exactly the text between commas, trimmed of spaces and tabs.
+ */
+function withDropped(line: string, ignored: number[]): number[] | null {
+  const fields = line.split(',');
+  const row = new Array<number>(fields.length);
+  for (let c = 0; c < fields.length; c++) {
+    const f = fields[c].trim();
+    if (ignored.includes(c)) {
+      row[c] = isNumber(f) ? Number(f) : NaN;
+      continue;
+    }
+    let v: unknown;
+    try {
+      v = JSON.parse(f);
+    } catch {
+      return null;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+    row[c] = v;
+  }
+  return row;
 }
 
 /** The finite numbers of a line like " 1, -2.5e-3 ,0", or null when it is anything else. */
