@@ -1,6 +1,8 @@
 // Parameter and gradient files → Params. Every reader (JSON here, .npz in npz.ts) produces raw
 // tensors by name; `assemble` checks names and shapes against the model in one place, so a
-// transposed W gets the same message whatever format it came in.
+// transposed W gets the same message whatever format it came in (a file, an --exec answer). The
+// layout, (units, inputs) or (inputs, units), is decided for the whole file from its W's, and
+// deeplearning.ai's other gradients (dA…, dZ…) in a grads dict are accepted and named, unchecked.
 import { basename, extname } from 'node:path';
 import type { Matrix, Model, Params } from '../core/model.js';
 import type { Finding } from '../core/report.js';
