@@ -9,6 +9,7 @@ import { explainNumerics } from './core/numerics.js';
 import type { Report } from './core/report.js';
 import { UserError } from './io/errors.js';
 import { readSpecJson } from './io/spec.js';
+import { EXTRA_GRADIENTS, explainTensorNote, OTHER_LAYOUT } from './io/tensors.js';
 import { renderHtml } from './render/html.js';
 import { renderJson } from './render/json.js';
 import { renderSweep } from './render/sweep.js';
@@ -28,6 +29,7 @@ interface CliOptions {
   exec?: string;
   execTimeout: number;
   target?: string;
+  ignoreColumns?: string;
   epsilon: number;
   tolerance: number;
   mode: RunOptions['mode'];
@@ -116,6 +118,7 @@ export function buildProgram(): Command {
     .option('--exec <command>', 'run your own gradient program (any language) through the exec protocol and check what it prints')
     .option('--exec-timeout <seconds>', 'seconds before the --exec program (and everything it started) is killed', positiveNumber('--exec-timeout'), 60)
     .option('--target <columns>', 'target columns of data.csv, by name or 1-based number, comma-separated (default: the last ones)')
+    .option('--ignore-columns <columns>', 'columns of data.csv that are neither features nor targets (an id), by name or 1-based number, comma-separated')
     .option('--epsilon <h>', 'finite-difference step', positiveNumber('--epsilon', { below: 1 }), 1e-6)
     .option('--tolerance <t>', 'relative error at or above which a check fails', positiveNumber('--tolerance', { atMost: 1 }), 1e-6)
     .addOption(new Option('--mode <mode>', 'every element, a seeded sample per tensor, or random directions per tensor').choices(['full', 'sample', 'directional']).default('full'))
@@ -187,7 +190,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     if (o.report !== undefined) assertWritable(o.report);
     const report = await run({
       net, data,
-      params: o.params, grads: o.grads, exec: o.exec, execTimeout: o.execTimeout, target: o.target,
+      params: o.params, grads: o.grads, exec: o.exec, execTimeout: o.execTimeout, target: o.target, ignoreColumns: o.ignoreColumns,
       epsilon: sweepEpsilon(o, program.getOptionValueSource('epsilon') === 'default'), tolerance: o.tolerance,
       ...modeAndSamples(o, program.getOptionValueSource('mode') === 'default'),
       seed: o.seed, sweep: o.sweep, taylor: o.taylor, maxEvaluations: o.maxEvaluations,
@@ -276,12 +279,12 @@ function explainRequest(argv: string[]): string | undefined | null {
 
 /** --explain <code>: the explanation on stdout (exit 0), or the list of codes (exit 2). */
 function explainCode(code: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  const text = code === undefined ? undefined : explain(code) ?? explainNumerics(code);
+  const text = code === undefined ? undefined : explain(code) ?? explainNumerics(code) ?? explainTensorNote(code);
   if (text !== undefined) {
     out.write(text);
     return EXIT.pass;
   }
-  const e = new UserError('command line', '--explain', `one of the finding codes ${[...FINDING_CODES, 'zero-gradients', 'float32-precision'].join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
+  const e = new UserError('command line', '--explain', `one of the finding codes ${[...FINDING_CODES, 'zero-gradients', 'float32-precision', EXTRA_GRADIENTS, OTHER_LAYOUT].join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
   err.write(`backprop-check: ${e.message}\n`);
   return EXIT.usage;
 }

@@ -1,16 +1,17 @@
 // From file names and settings to a Report: loads and validates every input at the boundary,
 // then hands plain objects to the pure core. The CLI and the library API both call this.
-import { DEFAULT_OPTIONS, type CheckOptions, type GradientSource } from './core/check.js';
+import { check, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type GradientSource } from './core/check.js';
+import { transposed } from './core/diagnose/chain.js';
 import { correctPlan } from './core/backward.js';
 import { diagnoser } from './core/diagnose/index.js';
 import { initialise } from './core/init.js';
 import type { Grads, Model, Params } from './core/model.js';
-import type { Report } from './core/report.js';
+import type { Finding, Report } from './core/report.js';
 import { loadData, type Dataset } from './io/data.js';
 import { UserError } from './io/errors.js';
-import { execGradients, execPayload, functionGradients, type BackpropFunction } from './io/exec.js';
+import { execAnswer, execPayload, functionAnswer, type BackpropFunction } from './io/exec.js';
 import { declaredPlan, loadSpec, withInputs, type LoadedSpec } from './io/spec.js';
-import { loadTensors } from './io/tensors.js';
+import { extraGradientsFinding, loadTensorFile, loadTensors, otherLayoutFinding } from './io/tensors.js';
 import { MAX_ELEMENT_EVALUATIONS, MAX_SWEEP_WORK, samplesWithin, sweepWork, workload } from './core/limits.js';
 import { sweep, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/sweep.js';
 import { checkAsync } from './workers.js';
@@ -34,6 +35,8 @@ export interface RunOptions extends Partial<CheckOptions> {
   backprop?: BackpropFunction;
   /** Columns of data.csv that are targets (names or 1-based numbers, comma-separated). */
   target?: string;
+  /** Columns of data.csv that are dropped before features and targets are taken (an id column), named as `target`. */
+  ignoreColumns?: string;
   /** Sweep ε over 1e-1 … 1e-12 first (core/sweep.ts), then check at the chosen ε; the report carries the sweep. */
   sweep?: boolean;
   /** The most (element, sample) evaluations a full or sample check may make (default 10⁷, core/limits.ts). */
@@ -49,7 +52,7 @@ export interface Loaded {
 
 export function load(options: RunOptions): Loaded {
   const spec = loadSpec(options.net);
-  const data = loadData(options.data, spec.model, spec.statedInputs, options.target);
+  const data = loadData(options.data, spec.model, spec.statedInputs, options.target, options.ignoreColumns);
   const model = withInputs(spec.model, data.X.rows);
   // --seed seeds every random choice, the initialisation included; without it, init.seed does.
   const seed = options.seed ?? model.init.seed;
@@ -59,42 +62,71 @@ export function load(options: RunOptions): Loaded {
 
 /** The gradients under test: the user's file or program, or the spec's declared/correct backprop. */
 export async function gradientSource(loaded: Loaded, options: RunOptions): Promise<GradientSource> {
+  return (await gradientsUnderTest(loaded, options)).gradients;
+}
+
+/** gradientSource, with a note for the extra gradients (dA…, dZ…) the user's answer held. */
+async function gradientsUnderTest(loaded: Loaded, options: RunOptions): Promise<{ gradients: GradientSource; notes: Finding[] }> {
   const given = [options.exec !== undefined && '--exec', options.grads !== undefined && '--grads', options.backprop !== undefined && 'backprop'].filter(Boolean);
   if (given.length > 1) {
     throw new UserError('command line', String(given[0]), `only one of ${given.join(' and ')}: each gives the gradients under test`, 'both');
   }
+  const handedIn = (source: 'exec' | 'grads', grads: Grads, ignored: string[], where: string) =>
+    ({ gradients: { source, grads }, notes: ignored.length > 0 ? [extraGradientsFinding(ignored, where)] : [] });
   if (options.backprop) {
-    return { source: 'exec', grads: await functionGradients(options.backprop, execPayload(loaded.data.X, loaded.data.Y, loaded.params), loaded.model) };
+    const answer = await functionAnswer(options.backprop, execPayload(loaded.data.X, loaded.data.Y, loaded.params), loaded.model);
+    return handedIn('exec', answer.grads, answer.ignored, 'The backprop function’s answer');
   }
   if (options.exec !== undefined) {
     if (options.exec.trim() === '') throw new UserError('command line', '--exec', 'a command to run', 'an empty string');
     const payload = execPayload(loaded.data.X, loaded.data.Y, loaded.params);
-    const grads: Grads = await execGradients(options.exec, payload, loaded.model, { timeoutSeconds: options.execTimeout, stderr: options.execStderr });
-    return { source: 'exec', grads };
+    const answer = await execAnswer(options.exec, payload, loaded.model, { timeoutSeconds: options.execTimeout, stderr: options.execStderr });
+    return handedIn('exec', answer.grads, answer.ignored, 'The --exec answer');
   }
   if (options.grads) {
     if (!options.params) {
       throw new UserError('command line', '--grads', '--params too: gradients are only meaningful at the weights they were computed at', '--grads without --params');
     }
-    const grads: Grads = loadTensors(options.grads, loaded.model, 'grads');
-    return { source: 'grads', grads };
+    const file = loadTensorFile(options.grads, loaded.model, 'grads');
+    return handedIn('grads', file.tensors, file.ignored, options.grads);
   }
   const declared = loaded.spec.declared;
-  return declared
-    ? { source: 'declared', plan: declaredPlan(loaded.model, declared) }
-    : { source: 'correct', plan: correctPlan(loaded.model) };
+  return {
+    gradients: declared ? { source: 'declared', plan: declaredPlan(loaded.model, declared) } : { source: 'correct', plan: correctPlan(loaded.model) },
+    notes: [],
+  };
 }
 
 export async function run(options: RunOptions): Promise<Report> {
   const loaded = load(options);
   const settings: CheckOptions = { ...DEFAULT_OPTIONS, seed: loaded.model.init.seed, ...definedOnly(options) };
   refuseTooLarge(loaded, settings, options);
-  const gradients = await gradientSource(loaded, options);
+  const { gradients, notes } = await gradientsUnderTest(loaded, options);
   const input = { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients };
   const swept = options.sweep ? sweep(input, settings.seed) : undefined;
   // check() itself, on worker threads when large, yielding to the event loop so Ctrl-C can stop it.
-  const report = await checkAsync(input, swept ? { ...settings, epsilon: swept.chosen } : settings, diagnoser(loaded.spec.declared));
+  const checked = await checkAsync(input, swept ? { ...settings, epsilon: swept.chosen } : settings, diagnoser(loaded.spec.declared));
+  const layout = otherLayout(input, checked, swept ? { ...settings, epsilon: swept.chosen } : settings, options);
+  // The layout, when it explains every failure, comes before the diagnosis of the files as read.
+  const findings = [...(layout ? [layout] : []), ...checked.findings, ...notes];
+  const report = findings.length > checked.findings.length ? { ...checked, findings } : checked;
   return swept ? { ...report, sweep: swept } : report;
+}
+
+/**
+ * When every W is square, shapes cannot tell whether --params and --grads were written as
+ * (units, inputs) or as (inputs, units), and files in the other layout are read transposed. So a
+ * failing check of such files is run once more with every W and dW transposed: if that passes, the
+ * files use the other layout, and a finding says so (the diagnosis of the first check is kept).
+ */
+function otherLayout(input: CheckInput, report: Report, settings: CheckOptions, options: RunOptions): Finding | null {
+  const { model, params, gradients } = input;
+  if (report.ok || report.partial || !('grads' in gradients) || options.grads === undefined || options.params === undefined) return null;
+  if (!model.layers.every((l) => l.units === l.inputs && l.units > 1)) return null;
+  const flip = (p: Params): Params => ({ W: p.W.map(transposed), b: p.b });
+  const again = check({ ...input, params: flip(params), gradients: { source: gradients.source, grads: flip(gradients.grads) } },
+    { ...settings, onProgress: undefined, shouldStop: undefined });
+  return again.ok ? otherLayoutFinding(options.params, options.grads, model.layers.length) : null;
 }
 
 /** Stops a check that would run for hours, before it starts, with what to do instead. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { csvTable, loadData, plainTable, type Table } from '../src/io/data.js';
+import { columnLayout, csvTable, loadData, plainTable, type Table } from '../src/io/data.js';
 import { parseSpec } from '../src/io/spec.js';
 
 /** What csv-parse makes of the text (csvTable); 'error' when it refuses it. */
@@ -71,6 +71,40 @@ describe('plainTable agrees with csv-parse', () => {
       { seed: 42, numRuns: 2000 },
     );
     expect(taken).toBeGreaterThan(100); // the fast path is exercised, not only declined
+  });
+
+  it('with --ignore-columns 1: null, or exactly what csv-parse reads (header decided without column 1)', () => {
+    const layout = (first: string[]) => columnLayout(first, '1', 'data.csv');
+    const ignoring = (text: string): Table | 'error' => {
+      try {
+        return csvTable(text, 'data.csv', layout);
+      } catch {
+        return 'error';
+      }
+    };
+    let taken = 0;
+    fc.assert(
+      fc.property(fc.oneof({ weight: 3, arbitrary: plainish }, { weight: 1, arbitrary: spoiled }), (text) => {
+        const fast = plainTable(text, layout);
+        if (fast === null) return;
+        expect(fast).toEqual(ignoring(text));
+        expect(fast.ignored).toEqual([0]);
+        taken++;
+      }),
+      { seed: 42, numRuns: 1000 },
+    );
+    expect(taken).toBeGreaterThan(50);
+  });
+
+  it('reads a text id column that --ignore-columns drops without csv-parse, as csv-parse reads it', () => {
+    const layout = (first: string[]) => columnLayout(first, 'id', 'data.csv');
+    const text = 'id,x,y\na17, 1 ,0\n+5,2,1\n,3,0\n';
+    const fast = plainTable(text, layout);
+    expect(fast).toEqual({ header: ['id', 'x', 'y'], rows: [[NaN, 1, 0], [5, 2, 1], [NaN, 3, 0]], lines: [2, 3, 4], ignored: [0] });
+    expect(fast).toEqual(csvTable(text, 'data.csv', layout));
+    // A bad field in a kept column still goes to csv-parse, which words the error.
+    expect(plainTable('id,x,y\na17,+1,0\n', layout)).toBeNull();
+    expect(plainTable('id,x,y\na17,abc,0\n', layout)).toBeNull();
   });
 
   it('declines every text with a quote, a comment, CR, FF, VT or a non-ASCII character', () => {

@@ -170,3 +170,111 @@ describe('error messages', () => {
     expect(() => loadData(missing, s.model, undefined)).toThrow(`${missing}: expected a CSV data file; found no such file.`);
   });
 });
+
+/** load and failure with --ignore-columns. */
+function loadIgnoring(text: string, ignore: string, loss: LossName = 'binary_cross_entropy', outputs = 1, input?: number, target?: string) {
+  const s = spec(loss, outputs, input);
+  return loadData(csv(text), s.model, s.statedInputs, target, ignore);
+}
+function failureIgnoring(text: string, ignore: string | undefined, loss: LossName = 'binary_cross_entropy', outputs = 1, input?: number, target?: string): string {
+  try {
+    const s = spec(loss, outputs, input);
+    loadData(csv(text), s.model, s.statedInputs, target, ignore);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UserError);
+    return (err as Error).message.split(join(dir, `data${count}.csv`)).join('data.csv');
+  }
+  throw new Error('the data was accepted');
+}
+
+describe('--ignore-columns', () => {
+  it('drops a text id column by name; features and targets come from the rest', () => {
+    const d = loadIgnoring('id,x1,x2,label\na17,0.5,-1,1\nb2,2,0.3,0\n', 'id');
+    expect(d.featureNames).toEqual(['x1', 'x2']);
+    expect(d.targetNames).toEqual(['label']);
+    expect(rows(d.X)).toEqual([[0.5, 2], [-1, 0.3]]);
+    expect(rows(d.Y)).toEqual([[1, 0]]);
+  });
+
+  it('drops a numeric column by number (the fast path), and several at once, in any order', () => {
+    const d = loadIgnoring('1001,0.5,7,-1,1\n1002,2,8,0.3,0\n', '3, 1');
+    expect(d.featureNames).toEqual(['column 2', 'column 4']);
+    expect(rows(d.X)).toEqual([[0.5, 2], [-1, 0.3]]);
+    expect(rows(d.Y)).toEqual([[1, 0]]);
+  });
+
+  it('an id column dropped by number does not make the first row of a file without a header a header', () => {
+    const d = loadIgnoring('a17,0.5,-1,1\nb2,2,0.3,0\n', '1');
+    expect(d.X.cols).toBe(2);
+    expect(d.featureNames).toEqual(['column 2', 'column 3']);
+    expect(rows(d.X)).toEqual([[0.5, 2], [-1, 0.3]]);
+  });
+
+  it('a trailing id column: the targets are the last columns that are kept', () => {
+    const d = loadIgnoring('x1,x2,label,id\n0.5,-1,1,a\n2,0.3,0,b\n', 'id');
+    expect(d.targetNames).toEqual(['label']);
+    expect(rows(d.Y)).toEqual([[1, 0]]);
+    const oneHot = loadIgnoring('x1,c0,c1,c2,id\n1,0,0,1,7\n3,1,0,0,8\n', 'id', 'categorical_cross_entropy', 3);
+    expect(oneHot.featureNames).toEqual(['x1']);
+    expect(rows(oneHot.Y)).toEqual([[0, 1], [0, 0], [1, 0]]);
+    const stated = loadIgnoring('x1,x2,label,id\n0.5,-1,1,a\n', '4', 'binary_cross_entropy', 1, 2);
+    expect(stated.featureNames).toEqual(['x1', 'x2']);
+  });
+
+  it('works beside --target, whose numbers count the file’s columns', () => {
+    const d = loadIgnoring('id,y,x1,x2\na,1,2,3\nb,0,5,6\n', 'id', 'binary_cross_entropy', 1, undefined, '2');
+    expect(d.targetNames).toEqual(['y']);
+    expect(d.featureNames).toEqual(['x1', 'x2']);
+  });
+
+  it.each([
+    ['an unknown name', 'id,x1,y\na,1,1\n', 'name', 'command line, --ignore-columns "name": expected column names of data.csv (id, x1, y) or column numbers from 1 to 3; found "name", which is neither.'],
+    ['a number past the last column', 'id,x1,y\na,1,1\n', '4', 'command line, --ignore-columns "4": expected column names of data.csv (id, x1, y) or column numbers from 1 to 3; found "4", but data.csv has only 3 columns.'],
+    ['column 0', 'id,x1,y\na,1,1\n', '0', 'command line, --ignore-columns "0": expected column names of data.csv (id, x1, y) or column numbers from 1 to 3; found column 0 (columns are numbered from 1).'],
+    ['a name in a file without a header', '7,1,1\n8,2,0\n', 'id', 'command line, --ignore-columns "id": expected column numbers from 1 to 3 (data.csv has no header row, so its columns have no names); found the name "id".'],
+    ['a column twice', 'id,x1,x2,y\na,1,2,1\n', 'id,1', 'command line, --ignore-columns "id,1": expected each column at most once; found column 1 (id) twice: "id" and "1".'],
+    ['an empty entry', 'id,x1,y\na,1,1\n', 'id,', 'command line, --ignore-columns "id,": expected column names or 1-based column numbers, separated by commas; found an empty entry.'],
+    ['nothing', 'id,x1,y\na,1,1\n', ' ', 'command line, --ignore-columns " ": expected column names or 1-based column numbers, separated by commas; found nothing.'],
+    ['too few columns left', 'id,x1,y\na,1,1\n', 'id,x1', 'command line, --ignore-columns "id,x1": expected at least one feature column and one target column left; found 1 of 3 columns left.'],
+  ])('refuses %s', (_what, text, ignore, message) => {
+    expect(failureIgnoring(text, ignore)).toBe(message);
+  });
+
+  it('refuses a column that is dropped and a target, before reading any field', () => {
+    expect(failureIgnoring('id,x1,label\na,1,yes\n', 'label', 'binary_cross_entropy', 1, undefined, 'label')).toBe(
+      'command line, --ignore-columns "label": expected columns that are not targets; found column 3 (label), which --target "label" also names.');
+  });
+
+  it('counts the columns that are kept when "input" disagrees', () => {
+    expect(failureIgnoring('id,x1,x2,y\na,1,2,1\n', 'id', 'binary_cross_entropy', 1, 3)).toBe(
+      'data.csv, the columns: expected 3 feature column(s) (net.json says "input": 3) and 1 target column(s): 4 columns; found 3 column(s) after --ignore-columns (4 in the file).');
+  });
+});
+
+describe('a column of text', () => {
+  it('is refused, never taken as a feature, with or without "input", naming the column and how to drop it', () => {
+    const message = 'data.csv, row 2, column 1 (id): expected a number; found "a17", and column 1 holds no number on any row. ' +
+      'backprop-check reads only numbers: if it is an id or a name, drop it with --ignore-columns id. Labels must be numbers (0/1, or class indices 0…K−1).';
+    expect(failureIgnoring('id,x1,x2,y\na17,1,2,1\na18,3,4,0\n', undefined)).toBe(message);
+    expect(failureIgnoring('id,x1,x2,y\na17,1,2,1\na18,3,4,0\n', undefined, 'binary_cross_entropy', 1, 3)).toBe(message);
+  });
+
+  it('a header detected only because of the text column: says row 1 is probably data, and how to read it as data', () => {
+    expect(failureIgnoring('a17,1,2,1\na18,3,4,0\n', undefined)).toBe(
+      'data.csv, row 2, column 1 (a17): expected a number; found "a18", and column 1 holds no number on any row. ' +
+      'Row 1 was read as a header only because of "a17" (its other fields are numbers): if it is data and column 1 an id or a name, ' +
+      '--ignore-columns 1 drops the column and reads row 1 as data. Labels must be numbers (0/1, or class indices 0…K−1).');
+  });
+
+  it('a second text column beside one already dropped: add it', () => {
+    expect(failureIgnoring('id,x,name,y\na,1,b,0\nc,2,d,1\n', 'id')).toBe(
+      'data.csv, row 2, column 3 (name): expected a number; found "b", and column 3 holds no number on any row. ' +
+      'backprop-check reads only numbers: if it is an id or a name, drop it by adding name to --ignore-columns. Labels must be numbers (0/1, or class indices 0…K−1).');
+  });
+
+  it('a word in an otherwise numeric column keeps the plain message (a typo, not a text column), and so does one row alone', () => {
+    expect(failureIgnoring('x1,x2,y\n1,2,1\n3,abc,0\n', undefined)).toBe('data.csv, row 3, column 2 (x2): expected a number; found "abc".');
+    expect(failureIgnoring('x1,x2,y\n1,abc,1\n', undefined)).toBe('data.csv, row 2, column 2 (x2): expected a number; found "abc".');
+    expect(failureIgnoring('x1,x2,y\n1,abc,1\n2,,0\n', undefined)).toBe('data.csv, row 2, column 2 (x2): expected a number; found "abc".');
+  });
+});

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS } from '../src/core/check.js';
 import { initialise } from '../src/core/init.js';
-import { execGradients, execPayload, type ExecPayload } from '../src/io/exec.js';
+import { execAnswer, execGradients, execPayload, type ExecPayload } from '../src/io/exec.js';
 import { loadData } from '../src/io/data.js';
 import { loadSpec, withInputs } from '../src/io/spec.js';
 import { run } from '../src/run.js';
@@ -99,10 +99,18 @@ describe('execGradients', () => {
       'tensor dW1: expected shape (4, 2); found shape (2, 4), its transpose. Store dW1 as (units, inputs), as in deeplearning.ai code: save dW1.T.'],
     ['a missing tensor', `echo '{"dW1": [[0,0],[0,0],[0,0],[0,0]]}'`,
       'tensor dW2: expected a tensor dW2 of shape (1, 4); found none.'],
-    ['deeplearning.ai’s dA entries left in', `echo '${zeros.replace('{', '{"dA0": [[1]], ')}'`,
-      'tensor dA0: expected only the tensors dW1, db1, dW2, db2; found an unexpected tensor "dA0".'],
+    ['a gradient of an activation the net does not have', `echo '${zeros.replace('{', '{"dA3": [[1]], ')}'`,
+      'tensor dA3: expected only the tensors dW1, db1, dW2, db2; found an unexpected tensor "dA3". dA3 would be the gradient of A3, which a 2-layer net does not have: beside dW1 … dW2 and db1 … db2, only dA0 … dA2 and dZ1 … dZ2 are accepted (and not checked).'],
+    ['every dW transposed (the other layout throughout)', `echo '${zeros.replace('"dW1":[[0,0],[0,0],[0,0],[0,0]]', '"dW1":[[0,0,0,0],[0,0,0,0]]').replace('"dW2":[[0,0,0,0]]', '"dW2":[[0],[0],[0],[0]]')}'`,
+      'expected weights stored as (units, inputs), as in deeplearning.ai code: dW1 (4, 2), dW2 (1, 4); found the (inputs, units) layout of Keras and X @ W code throughout: dW1 (2, 4), dW2 (4, 1), their transposes. Store every dW transposed: print(json.dumps({k: (v.T if k.startswith("dW") else v).tolist() for k, v in grads.items()})).'],
   ])('reports %s', async (_what, command, message) => {
     expect(await messageOf(execGradients(command, payload, model, quiet))).toBe(`--exec "${command}"${message.startsWith('expected') ? ': ' : ', '}${message}`);
+  });
+
+  it('accepts deeplearning.ai’s other gradients (dA0 … dA2, dZ1, dZ2) beside dW and db, and names them', async () => {
+    const answer = await execAnswer(`echo '${zeros.replace('{', '{"dA0": [[1, 2]], "dA1": [[3]], "dZ2": [[4]], ')}'`, payload, model, quiet);
+    expect(answer.ignored).toEqual(['dA0', 'dA1', 'dZ2']);
+    expect(answer.grads.W[0].data).toEqual(new Float64Array(8));
   });
 
   it('kills the whole process group on a timeout', async () => {
@@ -163,6 +171,23 @@ describe('--exec through run() and the CLI', () => {
     expect(report.settings).toMatchObject({ epsilon: DEFAULT_OPTIONS.epsilon, mode: 'full' });
     const wrong = await run({ ...files, exec: echo, execStderr: null });
     expect(wrong.ok).toBe(false);
+  });
+
+  it('a deeplearning.ai grads dict printed whole passes, with an info note naming the extra entries', async () => {
+    const dict = program('dict', `import { backprop } from ${JSON.stringify(join(root, 'fixtures/examples/js/backprop.mjs'))};
+${readStdin}
+const g = backprop(p);
+console.log(JSON.stringify({ dA1: [[0]], ...g, dZ2: [[0]], dA0: p.X }));`);
+    const report = await run({ ...files, exec: dict, execStderr: null });
+    expect(report.ok).toBe(true);
+    expect(report.findings.filter((f) => f.code === 'extra-gradients')).toEqual([{
+      code: 'extra-gradients', severity: 'info',
+      message: 'The --exec answer also holds dA1, dZ2, dA0: gradients of activations or pre-activations (as a deeplearning.ai grads dict keeps them), not of parameters. They were accepted and not checked.',
+      fix: 'Nothing to fix. To leave them out, keep only dW and db: {k: v for k, v in grads.items() if k.startswith(("dW", "db"))}.',
+      evidence: { tensors: 'dA1, dZ2, dA0' },
+    }]);
+    const plain = await run({ ...files, exec: 'node fixtures/examples/js/backprop.mjs', execStderr: null });
+    expect(plain.findings.some((f) => f.code === 'extra-gradients')).toBe(false);
   });
 
   it('refuses --exec together with --grads', async () => {

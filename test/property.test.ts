@@ -106,6 +106,24 @@ describe('the loaders throw only UserError', () => {
     fc.assert(fc.property(bytes, fc.constantFrom(BCE, CCE, MSE), (b, m) => onlyUserErrors(() => loadData(write('data.csv', b), m, undefined))), { seed: SEED, numRuns: 300 });
   });
 
+  it('data.csv with --ignore-columns: arbitrary lists of names and numbers, and text columns; what loads is finite and leaves the dropped columns out', () => {
+    const entry = fc.oneof(fc.constantFrom('id', 'x1', 'label', 'name', '0', '1', '2', '3', '4', '9', '', ' ', '1e1', '-1'), fc.string({ maxLength: 4 }));
+    const spec = fc.record({
+      ignore: fc.array(entry, { minLength: 1, maxLength: 4 }).map((e) => e.join(',')),
+      header: fc.boolean(),
+      target: fc.option(fc.constantFrom('label', '4', 'id', '1,4'), { nil: undefined }),
+      rows: fc.array(fc.tuple(fc.constantFrom('a17', '17', 'b', '', '0.5'), fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -3, max: 3, noNaN: true }), fc.constantFrom('0', '1')), { minLength: 1, maxLength: 5 }),
+    });
+    fc.assert(fc.property(spec, (c) => {
+      const text = (c.header ? 'id,x1,x2,label\n' : '') + c.rows.map((r) => r.join(',')).join('\n') + '\n';
+      onlyUserErrors(() => {
+        const d = loadData(write('data.csv', text), BCE, undefined, c.target, c.ignore);
+        for (const v of [...d.X.data, ...d.Y.data]) expect(Number.isFinite(v)).toBe(true);
+        expect(d.X.rows + d.Y.rows).toBeLessThanOrEqual(4);
+      });
+    }), { seed: SEED, numRuns: 400 });
+  });
+
   it('data.csv: valid tables with a few bad cells, ragged rows, headers, CRLF and BOMs; what loads is finite and fits', () => {
     const bad = fc.constantFrom('', 'NaN', 'inf', '-Infinity', '1e400', 'x', '"1"', '"a,b"', ' 1 ', '0x1', '#c', '1.5', '2', '-1', '3', '"', '1,2');
     const csv = fc.record({

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { l2Coefficient } from '../src/core/model.js';
 import { UserError } from '../src/io/errors.js';
 import { declaredPlan, loadSpec, parseSpec, withInputs } from '../src/io/spec.js';
+import { activationHint, lossHint } from '../src/io/spec-hints.js';
+import { readFileSync } from 'node:fs';
 
 const base = () => ({
   input: 2,
@@ -168,7 +170,7 @@ describe('error messages', () => {
     ['0 units', { ...base(), layers: [{ units: 0, activation: 'tanh' }] }, 'net.json, layers[0].units: expected a number ≥ 1; found 0.'],
     ['fractional units', { ...base(), layers: [{ units: 2.5, activation: 'tanh' }] }, 'net.json, layers[0].units: expected a whole number; found 2.5.'],
     ['unknown activation', { ...base(), layers: [{ units: 3, activation: 'swish' }] },
-      'net.json, layers[0].activation: expected one of "sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "elu", "softmax"; found "swish".'],
+      'net.json, layers[0].activation: expected one of "sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "elu", "softmax"; found "swish". "swish" is not built in: write it as a formula in z, { "expr": "z / (1 + exp(-z))" } (swish with β = 1, also called SiLU).'],
     ['activation of the wrong type', { ...base(), layers: [{ units: 3, activation: 5 }] },
       'net.json, layers[0].activation: expected an activation: one of sigmoid, tanh, relu, leaky_relu, linear, softplus, elu, softmax, { "name": "leaky_relu", "alpha": 0.1 } or { "expr": "…" }; found 5.'],
     ['alpha for relu', { ...base(), layers: [{ units: 3, activation: { name: 'relu', alpha: 0.1 } }] },
@@ -179,7 +181,7 @@ describe('error messages', () => {
       `net.json, layers[0].activation.expr: expected an element-wise formula in z (mathjs syntax); found an unknown name "a" (only the variables z, the constants e and pi, and the functions ${FUNCTIONS} may be used).`],
     ['an empty formula', { ...base(), layers: [{ units: 3, activation: { expr: '' } }] }, 'net.json, layers[0].activation.expr: expected a non-empty string; found "".'],
     ['an unknown loss', { ...base(), loss: 'hinge' },
-      'net.json, loss: expected one of "binary_cross_entropy", "mean_squared_error", "categorical_cross_entropy"; found "hinge".'],
+      'net.json, loss: expected one of "binary_cross_entropy", "mean_squared_error", "categorical_cross_entropy"; found "hinge". It is not built in: write it as a formula in a and y, { "expr": "max(0, 1 - y * a)" } (the hinge loss, for labels −1 and 1, with a linear output layer).'],
     ['a loss formula using z', { ...base(), loss: { expr: 'z - y' } },
       `net.json, loss.expr: expected an element-wise formula in a and y (mathjs syntax); found an unknown name "z" (only the variables a, y, the constants e and pi, and the functions ${FUNCTIONS} may be used).`],
     ['a loss formula with a syntax error', { ...base(), loss: { expr: 'a -' } },
@@ -244,5 +246,74 @@ describe('loadSpec', () => {
     writeFileSync(bad, '{\n  "layers": [],\n}\n');
     expect(() => loadSpec(bad)).toThrow(UserError);
     expect(() => loadSpec(bad)).toThrow(`${bad}, line 3, column 1: expected a network spec (net.json) in valid JSON; found "}" where a property name in double quotes was expected (a trailing comma?).`);
+  });
+});
+
+describe('hints for names net.json does not know', () => {
+  const ACTIVATIONS = '"sigmoid", "tanh", "relu", "leaky_relu", "linear", "softplus", "elu", "softmax"';
+  const activation = (a: unknown) => message({ ...base(), layers: [{ units: 3, activation: a }, { units: 1, activation: 'sigmoid' }] });
+  const loss = (l: string) => message({ ...base(), loss: l });
+  const LOSSES = '"binary_cross_entropy", "mean_squared_error", "categorical_cross_entropy"';
+
+  it.each([
+    ['gelu', '"gelu" is not built in: write it as a formula in z, { "expr": "0.5 * z * (1 + tanh(sqrt(2 / pi) * (z + 0.044715 * z^3)))" } (GELU in its tanh approximation, PyTorch\'s approximate="tanh": the exact one needs erf, which formulas do not have).'],
+    ['Mish', '"Mish" is not built in: write it as a formula in z, { "expr": "z * tanh(softplus(z))" } (mish).'],
+    ['ReLU', 'Did you mean "relu"?'],
+    ['sigmod', 'Did you mean "sigmoid"?'],
+    ['identity', 'Did you mean "linear"?'],
+    ['leakyReLU', 'Did you mean "leaky_relu"?'],
+    ['prelu', 'PReLU\'s α is learned, and only W and b are parameters here; for a fixed α write { "name": "leaky_relu", "alpha": 0.25 }.'],
+    ['log_softmax', 'Use "softmax" on the output layer with "loss": "categorical_cross_entropy": together they are log-softmax with the negative log-likelihood.'],
+    ['bent', 'Any other element-wise activation can be written as a formula in z, for example swish: { "expr": "z / (1 + exp(-z))" } (mathjs syntax; the functions are exp, log, log1p, expm1, tanh, sinh, cosh, sqrt, abs, sign, max, min, sigmoid and softplus).'],
+  ])('activation "%s"', (name, hint) => {
+    expect(activation(name)).toBe(`net.json, layers[0].activation: expected one of ${ACTIVATIONS}; found "${name}". ${hint}`);
+  });
+
+  it('in the { "name": … } form too; a built-in name there keeps the plain message', () => {
+    expect(activation({ name: 'silu' })).toBe('net.json, layers[0].activation.name: expected one of "leaky_relu", "elu"; found "silu". "silu" is not built in: write it as a formula in z, { "expr": "z / (1 + exp(-z))" } (SiLU, also called swish).');
+    expect(activation({ name: 'relu', alpha: 0.1 })).toBe('net.json, layers[0].activation.name: expected one of "leaky_relu", "elu"; found "relu".');
+  });
+
+  it.each([
+    ['mse', 'Did you mean "mean_squared_error"? It is ½‖a − y‖² per sample; PyTorch\'s MSELoss() (no ½, and a mean over the outputs too) is { "expr": "(a - y)^2 / K" } with K the number of outputs written as a number.'],
+    ['cross_entropy', 'Did you mean "categorical_cross_entropy"? It goes with a "softmax" output layer (PyTorch\'s CrossEntropyLoss is that, with the softmax inside the loss); data.csv holds a class index 0…K−1 or K one-hot columns.'],
+    ['bce', 'Did you mean "binary_cross_entropy"? It goes with a "sigmoid" output layer and a 0/1 label column.'],
+    ['BCEWithLogitsLoss', 'Use "binary_cross_entropy" with "activation": "sigmoid" on the output layer: together they are BCE with logits.'],
+    ['binary_cross_entrop', 'Did you mean "binary_cross_entropy"?'],
+    ['L1Loss', 'It is not built in: write it as a formula in a and y, { "expr": "abs(a - y)" } (the absolute error, summed over the output units).'],
+    ['poisson', 'Any other loss can be written as a formula in a and y, per output unit (summed over the units), for example { "expr": "abs(a - y)" }.'],
+  ])('loss "%s"', (name, hint) => {
+    expect(loss(name)).toBe(`net.json, loss: expected one of ${LOSSES}; found "${name}". ${hint}`);
+  });
+
+  it.each([
+    ['conv2d', 'The conv2d layer is planned, not built yet: today net.json describes only stacks of dense layers ({ "units": …, "activation": … }), and --exec and --grads are checked against the dense net it describes. A network with conv2d layers cannot be checked yet.'],
+    ['MaxPooling2D', 'The maxpool2d layer is planned, not built yet: today net.json describes only stacks of dense layers ({ "units": …, "activation": … }), and --exec and --grads are checked against the dense net it describes. A network with maxpool2d layers cannot be checked yet.'],
+    ['BatchNorm1d', 'The batchnorm layer is planned, not built yet: today net.json describes only stacks of dense layers ({ "units": …, "activation": … }), and --exec and --grads are checked against the dense net it describes. A network with batchnorm layers cannot be checked yet.'],
+    ['dropout', 'The dropout layer is planned, not built yet: today net.json describes only stacks of dense layers ({ "units": …, "activation": … }), and --exec and --grads are checked against the dense net it describes. Check the network without it (as in evaluation mode, where dropout does nothing).'],
+    ['flatten', 'The flatten layer is planned, not built yet: today net.json describes only stacks of dense layers ({ "units": …, "activation": … }), and --exec and --grads are checked against the dense net it describes. data.csv is flat already: a dense layer takes every column as an input.'],
+    ['Dense', 'Every layer is dense (fully connected): leave "type" out.'],
+    ['lstm', 'Layer types are not part of net.json: today net.json describes only stacks of dense layers ({ "units": …, "activation": … }), and --exec and --grads are checked against the dense net it describes, so a network with "lstm" layers cannot be checked.'],
+  ])('a layer of "type" "%s", whatever else is wrong with it', (type, hint) => {
+    // A conv layer has no "units" and properties of its own: the type is what the message is about.
+    const spec = { ...base(), layers: [{ units: 3, activation: 'tanh' }, { type, filters: 8, kernel: 3 }, { units: 1, activation: 'sigmoid' }] };
+    expect(message(spec)).toBe(`net.json, layers[1].type: expected only the properties units, activation, bias (every layer is dense); found an unknown property "type" (${JSON.stringify(type)}). ${hint}`);
+  });
+
+  describe('every suggested formula compiles and computes its function (PyTorch 1.13 values, scripts/hint_formulas.py)', () => {
+    const ref = JSON.parse(readFileSync(new URL('../fixtures/hints/formulas.json', import.meta.url), 'utf8')) as {
+      z: number[]; activations: Record<string, number[]>; a: number[]; y: number[]; losses: Record<string, number[]>;
+    };
+    const exprOf = (hint: string) => /\{ "expr": "([^"]+)" \}/.exec(hint)![1];
+    it.each(Object.keys(ref.activations))('%s', (name) => {
+      const expr = exprOf(activationHint(name));
+      const f = parse({ ...base(), layers: [{ units: 3, activation: { expr } }, { units: 1, activation: 'sigmoid' }] }).model.layers[0].activation;
+      ref.z.forEach((z, i) => expect(f.f(z)).toBeCloseTo(ref.activations[name][i], 12));
+    });
+    it.each(Object.keys(ref.losses))('%s', (name) => {
+      const expr = exprOf(lossHint(name));
+      const l = parse({ ...base(), loss: { expr } }).model.loss;
+      ref.a.forEach((a, i) => expect(l.value(a, ref.y[i])).toBeCloseTo(ref.losses[name][i], 12));
+    });
   });
 });

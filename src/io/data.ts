@@ -39,9 +39,21 @@ export interface CsvRecord {
 /** data.csv read: the header's names (null without a header), the rows of numbers and the line each is on. */
 export interface Table {
   header: string[] | null;
+  /** Every column, the dropped ones (--ignore-columns) holding NaN where they are not numbers. */
   rows: number[][];
   lines: number[];
+  /** 0-based columns that --ignore-columns drops, ascending (absent when it drops none). */
+  ignored?: number[];
 }
+
+/** What the first row and --ignore-columns decide: whether that row is a header, and which columns are dropped. */
+export interface Layout {
+  header: boolean;
+  ignored: number[];
+}
+
+/** Without --ignore-columns: a header when any field of the first row is not a number. */
+const plainLayout = (first: string[]): Layout => ({ header: first.some((f) => !isNumber(f)), ignored: [] });
 
 // Outside the plain dialect: a quote, a comment, a CR (CRLF or old Mac line ends), VT (which
 // csv-parse trims on the right only), FF, or any non-ASCII character (a BOM, Unicode spaces).
@@ -61,29 +73,62 @@ const NOT_PLAIN = /[^\x00-\x7f]|["#\r\f\v]/;
  * Number() read it to the same double (both round correctly). Lines are numbered from 1, blank ones
  * included, as csv-parse's info.lines counts them.
  */
-export function plainTable(text: string): Table | null {
+export function plainTable(text: string, layout: (first: string[]) => Layout = plainLayout): Table | null {
   if (NOT_PLAIN.test(text)) return null;
   const lines = text.split('\n');
   let header: string[] | null = null;
+  let ignored: number[] = [];
   let width = -1;
   const rows: number[][] = [], at: number[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (line.trim() === '') continue;
-    const row = jsonNumbers(line);
-    if (width === -1 && row === null) {
-      // A header, unless every field is a number JSON cannot spell (+1, .5, 5.): csvTable decides.
-      header = line.split(',').map((f) => f.trim());
-      if (header.every(isNumber)) return null;
-      width = header.length;
-      continue;
+    if (width === -1) {
+      const first = line.split(',').map((f) => f.trim());
+      const decided = layout(first);
+      ignored = decided.ignored;
+      if (decided.header) {
+        header = first;
+        width = header.length;
+        continue;
+      }
     }
-    if (width === -1) width = row!.length;
-    if (row === null || row.length !== width) return null;
+    // Not JSON numbers: numbers JSON cannot spell (+1, .5, 5.), which csvTable reads, or text in a
+    // dropped column, read here as csvTable reads it.
+    const row = jsonNumbers(line) ?? (ignored.length > 0 ? withDropped(line, ignored) : null);
+    if (row === null) return null;
+    if (width === -1) width = row.length;
+    if (row.length !== width) return null;
     rows.push(row);
     at.push(i + 1);
   }
-  return rows.length === 0 ? null : { header, rows, lines: at };
+  return rows.length === 0 ? null : { header, rows, lines: at, ...(ignored.length > 0 ? { ignored } : {}) };
+}
+
+/**
+ * A line whose fields outside the dropped columns are finite JSON numbers, or null. The dropped
+ * fields are read as csvTable reads them (a number, else NaN): without quotes or comments, csv-parse's
+ * fields are exactly the text between commas, trimmed of spaces and tabs.
+ */
+function withDropped(line: string, ignored: number[]): number[] | null {
+  const fields = line.split(',');
+  const row = new Array<number>(fields.length);
+  for (let c = 0; c < fields.length; c++) {
+    const f = fields[c].trim();
+    if (ignored.includes(c)) {
+      row[c] = isNumber(f) ? Number(f) : NaN;
+      continue;
+    }
+    let v: unknown;
+    try {
+      v = JSON.parse(f);
+    } catch {
+      return null;
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v)) return null;
+    row[c] = v;
+  }
+  return row;
 }
 
 /** The finite numbers of a line like " 1, -2.5e-3 ,0", or null when it is anything else. */
@@ -100,7 +145,7 @@ function jsonNumbers(line: string): number[] | null {
 }
 
 /** data.csv through csv-parse, with every error worded: the reference that plainTable short-cuts. */
-export function csvTable(text: string, file: string): Table {
+export function csvTable(text: string, file: string, layout: (first: string[]) => Layout = plainLayout): Table {
   let records: CsvRecord[];
   try {
     records = csvParse(text);
@@ -122,21 +167,54 @@ export function csvTable(text: string, file: string): Table {
   if (records.length === 0) throw new UserError(file, '', 'a header row (optional) and at least one row of numbers', text.trim() === '' ? 'an empty file' : 'no rows, only comments');
 
   const first = records[0].record;
-  const header = first.some((f) => !isNumber(f)) ? first : null;
+  const { header: isHeader, ignored } = layout(first);
+  const header = isHeader ? first : null;
   const data = header ? records.slice(1) : records;
   if (data.length === 0) throw new UserError(file, '', 'at least one row of numbers after the header', 'only a header');
   const names = columnNames(header, first.length);
+  const dropped = new Set(ignored);
   const rows = data.map(({ record, info }) =>
     record.map((field, c) => {
+      if (dropped.has(c)) return isNumber(field) ? Number(field) : NaN;
       if (!isNumber(field)) {
-        throw new UserError(file, `row ${info.lines}, column ${c + 1} (${names[c]})`, 'a number', field === '' ? 'an empty field' : JSON.stringify(field.slice(0, 40)));
+        const place = `row ${info.lines}, column ${c + 1} (${names[c]})`;
+        const shown = field === '' ? 'an empty field' : JSON.stringify(field.slice(0, 40));
+        // A column without a single number, over two rows or more (row 1 included when it is a header
+        // only because of this column), is text (an id, a name), not a typo in one row.
+        const rowsOfText = data.length + (header !== null && headerOnlyBy(c, first, ignored) ? 1 : 0);
+        if (field !== '' && rowsOfText >= 2 && data.every((r) => r.record[c] !== '' && !isNumber(r.record[c]))) throw textColumn(file, place, shown, c, names, header, ignored, records[0]);
+        throw new UserError(file, place, 'a number', shown);
       }
       const v = Number(field);
       if (!Number.isFinite(v)) throw new UserError(file, `row ${info.lines}, column ${c + 1} (${names[c]})`, 'a finite number', field);
       return v;
     }),
   );
-  return { header, rows, lines: data.map((r) => r.info.lines) };
+  return { header, rows, lines: data.map((r) => r.info.lines), ...(ignored.length > 0 ? { ignored } : {}) };
+}
+
+/** Whether column c's field is the only reason the first row was read as a header (every other kept field is a number). */
+function headerOnlyBy(c: number, first: string[], ignored: number[]): boolean {
+  return first.every((f, i) => i === c || ignored.includes(i) || isNumber(f));
+}
+
+/**
+ * A column that holds no number on any row: says so, and how to drop it. When the first row was
+ * taken as a header only because of text in such columns (its other fields are numbers), it is
+ * most likely data: dropping the column by number reads it as data.
+ */
+function textColumn(file: string, place: string, shown: string, c: number, names: string[], header: string[] | null, ignored: number[], firstRecord: CsvRecord): UserError {
+  const first = firstRecord.record;
+  const name = names[c];
+  const headerOnlyByText = header !== null && headerOnlyBy(c, first, ignored);
+  const byName = header !== null && !headerOnlyByText && /^[\w.-]+$/.test(name) && names.indexOf(name) === c && !/^\d+$/.test(name);
+  const ref = byName ? name : String(c + 1);
+  const drop = ignored.length === 0 ? `--ignore-columns ${ref}` : `adding ${ref} to --ignore-columns`;
+  const what = headerOnlyByText
+    ? `Row ${firstRecord.info.lines} was read as a header only because of ${JSON.stringify(first[c].slice(0, 40))} (its other fields are numbers): ` +
+      `if it is data and column ${c + 1} an id or a name, ${drop} drops the column and reads row ${firstRecord.info.lines} as data.`
+    : `backprop-check reads only numbers: if it is an id or a name, drop it ${ignored.length === 0 ? 'with ' : 'by '}${drop}.`;
+  return new UserError(file, place, 'a number', `${shown}, and column ${c + 1} holds no number on any row`, `${what} Labels must be numbers (0/1, or class indices 0…K−1).`);
 }
 
 /** The header's names, or "column 1", "column 2", … without one. */
@@ -152,7 +230,7 @@ export interface Dataset {
   targetNames: string[];
 }
 
-export function loadData(file: string, model: Model, statedInputs: number | undefined, target?: string): Dataset {
+export function loadData(file: string, model: Model, statedInputs: number | undefined, target?: string, ignore?: string): Dataset {
   let size = 0;
   try { size = statSync(file).size; } catch { /* readText reports it */ }
   const limit = maxCsvBytes();
@@ -160,16 +238,33 @@ export function loadData(file: string, model: Model, statedInputs: number | unde
     throw new UserError(file, '', `a CSV file of at most ${bytes(limit)}`, bytes(size), 'Check a random subset of the rows instead: gradients of a few hundred samples find the same bugs.');
   }
   const text = readText(file, 'a CSV data file');
-  const { header, rows: values, lines } = plainTable(text) ?? csvTable(text, file);
+  const layout = (first: string[]) => {
+    const decided = columnLayout(first, ignore, file);
+    // A column both dropped and a target is refused before any field is read as a number.
+    if (target !== undefined && decided.ignored.length > 0) {
+      const names = columnNames(decided.header ? first : null, first.length);
+      const clash = namedColumns(target, names, file).find((c) => decided.ignored.includes(c));
+      if (clash !== undefined) {
+        throw new UserError('command line', `--ignore-columns "${ignore}"`, 'columns that are not targets', `column ${clash + 1} (${names[clash]}), which --target "${target}" also names`);
+      }
+    }
+    return decided;
+  };
+  const { header, rows: values, lines, ignored = [] } = plainTable(text, layout) ?? csvTable(text, file, layout);
   const names = columnNames(header, values[0].length);
-  const columns = names.length;
+  // The columns that remain after --ignore-columns, in file order; targets and features are taken from them.
+  const kept = names.map((_, i) => i).filter((i) => !ignored.includes(i));
+  const columns = kept.length;
+  if (ignore !== undefined && columns < 2) {
+    throw new UserError('command line', `--ignore-columns "${ignore}"`, 'at least one feature column and one target column left', `${columns} of ${names.length} columns left`);
+  }
 
   const outputs = model.layers[model.layers.length - 1].units;
-  const targetCols = target !== undefined ? namedColumns(target, names, file) : lastColumns(values, columns, outputs, model, statedInputs, file);
-  const featureCols = Array.from({ length: columns }, (_, i) => i).filter((i) => !targetCols.includes(i));
+  const targetCols = target !== undefined ? namedColumns(target, names, file) : lastColumns(values, kept, outputs, model, statedInputs, file, ignore !== undefined);
+  const featureCols = kept.filter((i) => !targetCols.includes(i));
   if (featureCols.length === 0) throw new UserError(file, 'the header', 'at least one feature column before the target column(s)', `${columns} column(s), all of them targets`);
   if (statedInputs !== undefined && featureCols.length !== statedInputs) {
-    throw new UserError(file, 'the columns', `${statedInputs} feature column(s), as net.json's "input" says, plus the target column(s)`, `${featureCols.length} feature column(s) (${columns} columns in all)`);
+    throw new UserError(file, 'the columns', `${statedInputs} feature column(s), as net.json's "input" says, plus the target column(s)`, `${featureCols.length} feature column(s) (${columns} columns in all${dropped(ignored.length)})`);
   }
 
   const m = values.length;
@@ -181,6 +276,55 @@ export function loadData(file: string, model: Model, statedInputs: number | unde
     featureNames: featureCols.map((c) => names[c]),
     targetNames: targetCols.map((c) => names[c]),
   };
+}
+
+/** ", after --ignore-columns dropped 2", or nothing when none was dropped. */
+function dropped(n: number): string {
+  return n === 0 ? '' : `, after --ignore-columns dropped ${n}`;
+}
+
+/** At most a dozen column names for a message; the middle of a 784-column header is left out. */
+function someNames(names: string[]): string {
+  return names.length <= 12 ? names.join(', ') : `${names.slice(0, 10).join(', ')}, …, ${names[names.length - 1]}`;
+}
+
+/**
+ * --ignore-columns "id" or "1,7" (names or 1-based numbers, like --target) against data.csv's first
+ * row: which columns are dropped, and whether that row is a header. It is a header when a field
+ * outside the columns dropped by number is not a number, so an id column ("a17") does not turn the
+ * first row of a file without a header into one.
+ */
+export function columnLayout(first: string[], ignore: string | undefined, file: string): Layout {
+  if (ignore === undefined) return plainLayout(first);
+  const flag = `--ignore-columns "${ignore}"`;
+  const entries = ignore.split(',').map((t) => t.trim());
+  if (entries.some((t) => t === '')) {
+    throw new UserError('command line', flag, 'column names or 1-based column numbers, separated by commas', ignore.trim() === '' ? 'nothing' : 'an empty entry');
+  }
+  const n = first.length;
+  const inRange = (t: string) => /^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= n;
+  const byNumber = new Set(entries.filter(inRange).map((t) => Number(t) - 1));
+  const header = first.some((f, c) => !byNumber.has(c) && !isNumber(f));
+  const names = columnNames(header ? first : null, n);
+  const chosen = new Map<number, string>();
+  for (const t of entries) {
+    const byName = header ? names.indexOf(t) : -1;
+    const c = byName >= 0 ? byName : inRange(t) ? Number(t) - 1 : -1;
+    if (c < 0) {
+      const expected = header
+        ? `column names of ${file} (${someNames(names)}) or column numbers from 1 to ${n}`
+        : `column numbers from 1 to ${n} (${file} has no header row, so its columns have no names)`;
+      const found = /^\d+$/.test(t) ? (Number(t) === 0 ? 'column 0 (columns are numbered from 1)' : `"${t}", but ${file} has only ${n} columns`)
+        : header ? `"${t}", which is neither` : `the name "${t}"`;
+      throw new UserError('command line', flag, expected, found);
+    }
+    const before = chosen.get(c);
+    if (before !== undefined) {
+      throw new UserError('command line', flag, 'each column at most once', `column ${c + 1} (${names[c]}) twice: "${before}" and "${t}"`);
+    }
+    chosen.set(c, t);
+  }
+  return { header, ignored: [...chosen.keys()].sort((a, b) => a - b) };
 }
 
 function isNumber(field: string): boolean {
@@ -198,11 +342,13 @@ function namedColumns(target: string, names: string[], file: string): number[] {
 }
 
 /**
- * The target columns when --target is absent: the last K for K outputs; for categorical
- * cross-entropy either one class-index column or K one-hot columns.
+ * The target columns when --target is absent: the last K (of those --ignore-columns keeps) for K
+ * outputs; for categorical cross-entropy either one class-index column or K one-hot columns.
  */
-function lastColumns(values: number[][], columns: number, outputs: number, model: Model, statedInputs: number | undefined, file: string): number[] {
-  const last = (k: number) => Array.from({ length: k }, (_, i) => columns - k + i);
+function lastColumns(values: number[][], kept: number[], outputs: number, model: Model, statedInputs: number | undefined, file: string, ignoring: boolean): number[] {
+  const columns = kept.length;
+  const last = (k: number) => kept.slice(columns - k);
+  const counted = `${columns} column(s)${ignoring ? ` after --ignore-columns (${values[0].length} in the file)` : ''}`;
   const categorical = model.loss.name === 'categorical_cross_entropy' && outputs > 1;
   let k = outputs;
   if (statedInputs !== undefined) {
@@ -210,18 +356,19 @@ function lastColumns(values: number[][], columns: number, outputs: number, model
     const fits = k === outputs || (categorical && k === 1);
     if (!fits) {
       const want = categorical ? `1 (class index) or ${outputs} (one-hot)` : `${outputs}`;
-      throw new UserError(file, 'the columns', `${statedInputs} feature column(s) (net.json says "input": ${statedInputs}) and ${want} target column(s): ${statedInputs + outputs} columns${categorical ? ` or ${statedInputs + 1}` : ''}`, `${columns} column(s)`);
+      throw new UserError(file, 'the columns', `${statedInputs} feature column(s) (net.json says "input": ${statedInputs}) and ${want} target column(s): ${statedInputs + outputs} columns${categorical ? ` or ${statedInputs + 1}` : ''}`, counted);
     }
   } else if (categorical) {
     // One-hot when the last K columns look like it; else a class index in the last column.
+    const tail = last(outputs);
     const oneHot = columns > outputs && values.every((row) => {
-      const tail = row.slice(columns - outputs);
-      return tail.every((v) => v === 0 || v === 1) && tail.reduce((s: number, v: number) => s + v, 0) === 1;
+      const t = tail.map((c) => row[c]);
+      return t.every((v) => v === 0 || v === 1) && t.reduce((s: number, v: number) => s + v, 0) === 1;
     });
     k = oneHot ? outputs : 1;
   }
   if (columns - k < 1) {
-    throw new UserError(file, 'the columns', `at least one feature column and ${k} target column(s)`, `${columns} column(s)`);
+    throw new UserError(file, 'the columns', `at least one feature column and ${k} target column(s)`, counted);
   }
   return last(k);
 }

@@ -8,7 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Grads, Matrix, Model, Params } from '../core/model.js';
 import { parseJsonText } from './json.js';
 import { UserError } from './errors.js';
-import { assemble, jsonTensors } from './tensors.js';
+import { assembleTensors, jsonTensors } from './tensors.js';
 
 /** Larger output on stdout is refused (the program is stopped when it passes this). */
 export const MAX_EXEC_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -49,8 +49,19 @@ function rowsOf(m: Matrix): number[][] {
   return Array.from({ length: m.rows }, (_, r) => Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols)));
 }
 
+/** The gradients an answer holds, and the other gradients in it (dA…, dZ…) that were accepted unchecked. */
+export interface ExecAnswer {
+  grads: Grads;
+  ignored: string[];
+}
+
 /** Runs the command on the payload and validates its answer as the model's gradients. */
 export async function execGradients(command: string, payload: ExecPayload, model: Model, options: ExecOptions = {}): Promise<Grads> {
+  return (await execAnswer(command, payload, model, options)).grads;
+}
+
+/** execGradients, also naming the extra gradients (deeplearning.ai's dA0, dZ1, …) the answer held. */
+export async function execAnswer(command: string, payload: ExecPayload, model: Model, options: ExecOptions = {}): Promise<ExecAnswer> {
   const where = `--exec "${command}"`;
   const { stdout, stderrTail } = await runCommand(command, JSON.stringify(payload), options);
   const text = stdout.replace(/^\uFEFF/, '').trim();
@@ -69,16 +80,22 @@ export async function execGradients(command: string, payload: ExecPayload, model
   }
   // Valid JSON can still name a tensor twice, and JSON.parse keeps only the last: refuse it, as for files.
   parseJsonText(text, where, 'one JSON object { "dW1": [[…]], … } on stdout');
-  return assemble(jsonTensors(raw, where, 'grads'), model, where, 'grads');
+  const { tensors, ignored } = assembleTensors(jsonTensors(raw, where, 'grads'), model, where, 'grads', 'exec');
+  return { grads: tensors, ignored };
 }
 
 /** The exec protocol in-process, for the library API: a JavaScript function instead of a program. */
 export type BackpropFunction = (payload: ExecPayload) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export async function functionGradients(fn: BackpropFunction, payload: ExecPayload, model: Model): Promise<Grads> {
+  return (await functionAnswer(fn, payload, model)).grads;
+}
+
+export async function functionAnswer(fn: BackpropFunction, payload: ExecPayload, model: Model): Promise<ExecAnswer> {
   const where = 'the backprop function';
   const answer: unknown = await fn(payload);
-  return assemble(jsonTensors(answer, where, 'grads'), model, where, 'grads');
+  const { tensors, ignored } = assembleTensors(jsonTensors(answer, where, 'grads'), model, where, 'grads', 'function');
+  return { grads: tensors, ignored };
 }
 
 function describeText(text: string): string {

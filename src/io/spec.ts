@@ -12,6 +12,7 @@ import type { InitSpec, L2, Layer, Model, Reduction } from '../core/model.js';
 import { jsonPath, show, UserError } from './errors.js';
 import { parseJsonText } from './json.js';
 import { SCHEMA } from './spec-schema.js';
+import { activationHint, layerTypeHint, lossHint } from './spec-hints.js';
 import { validateSpec as validateSchema } from './spec-validator.generated.js';
 
 /** The backward formulas a spec declares, kept as formulas so the diagnosis can read them. */
@@ -196,6 +197,8 @@ export function declaredPlan(model: Model, declared: DeclaredBackward): Backward
 }
 
 function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserError {
+  const typed = layerType(raw, file);
+  if (typed) return typed;
   // ajv reports every branch of a oneOf; the most specific error is the deepest one among the
   // branches of the right kind (see relevant).
   const best = relevant(errors).sort((x, y) => depth(y) - depth(x) || rank(x) - rank(y))[0];
@@ -210,7 +213,7 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
       return new UserError(file, jsonPath([...segments, p.additionalProperty as string]), `only the properties ${allowed}`, `an unknown property "${p.additionalProperty as string}"`);
     }
     case 'enum':
-      return new UserError(file, jsonPath(segments), `one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, show(value));
+      return new UserError(file, jsonPath(segments), `one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, show(value), nameHint(segments, value));
     case 'type':
       return new UserError(file, jsonPath(segments), describeType(p.type as string | string[]), show(value));
     case 'minimum':
@@ -223,6 +226,31 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
     default:
       return new UserError(file, jsonPath(segments), describeSchema(best), show(value));
   }
+}
+
+/**
+ * A layer with a "type" (Keras's or SPEC.md's "conv2d", "dropout", …): whatever else the schema finds
+ * wrong in that layer, the type is what to talk about, with what exists and what is planned.
+ */
+function layerType(raw: unknown, file: string): UserError | null {
+  const layers = (raw as { layers?: unknown } | null)?.layers;
+  if (!Array.isArray(layers)) return null;
+  const at = layers.findIndex((l) => l !== null && typeof l === 'object' && !Array.isArray(l) && Object.hasOwn(l, 'type'));
+  if (at < 0) return null;
+  const type = (layers[at] as { type: unknown }).type;
+  return new UserError(file, jsonPath(['layers', at, 'type']), `only the properties ${allowedProperties(SCHEMA.properties.layers.items)} (every layer is dense)`,
+    `an unknown property "type" (${show(type)})`, layerTypeHint(type));
+}
+
+/** For a name that is not built in: an activation's or a loss's formula, or the name that was meant. */
+function nameHint(segments: string[], value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const last = segments[segments.length - 1];
+  if (segments[0] === 'layers' && last === 'activation') return activationHint(value);
+  // { "name": "swish" }; a built-in name there ("relu" with an alpha) keeps the plain message.
+  if (segments[0] === 'layers' && last === 'name' && segments[segments.length - 2] === 'activation' && !ACTIVATION_NAMES.includes(value)) return activationHint(value);
+  if (segments.length === 1 && last === 'loss') return lossHint(value);
+  return undefined;
 }
 
 /**

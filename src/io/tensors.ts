@@ -1,8 +1,11 @@
 // Parameter and gradient files → Params. Every reader (JSON here, .npz in npz.ts) produces raw
 // tensors by name; `assemble` checks names and shapes against the model in one place, so a
-// transposed W gets the same message whatever format it came in.
-import { extname } from 'node:path';
+// transposed W gets the same message whatever format it came in (a file, an --exec answer). The
+// layout, (units, inputs) or (inputs, units), is decided for the whole file from its W's, and
+// deeplearning.ai's other gradients (dA…, dZ…) in a grads dict are accepted and named, unchecked.
+import { basename, extname } from 'node:path';
 import type { Matrix, Model, Params } from '../core/model.js';
+import type { Finding } from '../core/report.js';
 import { show, UserError } from './errors.js';
 import { readNpy, readNpz } from './npz.js';
 import { parseJsonText } from './json.js';
@@ -28,9 +31,14 @@ export const readers: Record<string, (file: string, role: TensorRole) => RawTens
 };
 
 export function loadTensors(file: string, model: Model, role: TensorRole): Params {
+  return loadTensorFile(file, model, role).tensors;
+}
+
+/** loadTensors, also naming the extra gradients (dA…, dZ…) the file held. */
+export function loadTensorFile(file: string, model: Model, role: TensorRole): Assembled {
   const ext = extname(file).toLowerCase();
   const reader = readers[ext] ?? readers['.json'];
-  return assemble(reader(file, role), model, file, role);
+  return assembleTensors(reader(file, role), model, file, role);
 }
 
 function readJsonTensors(file: string, role: TensorRole): RawTensors {
@@ -75,25 +83,42 @@ function finite(v: unknown, file: string, place: string): number {
   return v;
 }
 
+/** Where a set of tensors came from, for the fix a message offers: a file, an --exec program's stdout, a library function. */
+export type TensorSource = 'file' | 'exec' | 'function';
+
+/** Tensors built from a file or an answer, and the names in it that were accepted without being checked. */
+export interface Assembled {
+  tensors: Params;
+  /** deeplearning.ai's other gradients (dA0 … dAL, dZ1 … dZL), which a grads dict keeps beside dW and db. */
+  ignored: string[];
+}
+
 /** Checks names and shapes against the model and builds Params (or Grads). */
-export function assemble(raw: RawTensors, model: Model, file: string, role: TensorRole): Params {
+export function assemble(raw: RawTensors, model: Model, file: string, role: TensorRole, source: TensorSource = 'file'): Params {
+  return assembleTensors(raw, model, file, role, source).tensors;
+}
+
+/** assemble, also saying which extra gradients (dA…, dZ…) it accepted and left unchecked. */
+export function assembleTensors(raw: RawTensors, model: Model, file: string, role: TensorRole, source: TensorSource = 'file'): Assembled {
   const prefix = role === 'grads' ? 'd' : '';
-  const expected = new Map<string, [number, number]>();
-  model.layers.forEach((layer, l) => {
-    expected.set(`${prefix}W${l + 1}`, [layer.units, layer.inputs]);
-    if (layer.bias) expected.set(`${prefix}b${l + 1}`, [layer.units, 1]);
-  });
+  const expected = expectedShapes(model, prefix);
+  const ignored: string[] = [];
   for (const name of raw.keys()) {
-    if (!expected.has(name)) {
-      const bare = name.replace(/^d/, '');
-      const hint =
-        role === 'grads' && expected.has(`d${name}`) ? `Gradient names start with "d": call it "d${name}".`
-        : role === 'params' && expected.has(bare) && name !== bare ? `Parameter names have no "d": call it "${bare}" (or pass this file as --grads).`
-        : /^d?b\d+$/.test(name) && !model.layers[Number(name.replace(/^d?b/, '')) - 1]?.bias ? 'That layer has no bias ("bias": false in net.json).'
-        : undefined;
-      throw new UserError(file, `tensor ${name}`, `only the tensors ${[...expected.keys()].join(', ')}`, `an unexpected tensor "${name}"`, hint);
+    if (expected.has(name)) continue;
+    if (role === 'grads' && intermediateGradient(name, model.layers.length)) {
+      ignored.push(name);
+      continue;
     }
+    const bare = name.replace(/^d/, '');
+    const hint =
+      role === 'grads' && expected.has(`d${name}`) ? `Gradient names start with "d": call it "d${name}".`
+      : role === 'params' && expected.has(bare) && name !== bare ? `Parameter names have no "d": call it "${bare}" (or pass this file as --grads).`
+      : /^d?b\d+$/.test(name) && !model.layers[Number(name.replace(/^d?b/, '')) - 1]?.bias ? 'That layer has no bias ("bias": false in net.json).'
+      : role === 'grads' && /^d[AZ]\d+$/.test(name) ? intermediateHint(name, model.layers.length)
+      : undefined;
+    throw new UserError(file, `tensor ${name}`, `only the tensors ${[...expected.keys()].join(', ')}`, `an unexpected tensor "${name}"`, hint);
   }
+  refuseOtherLayout(raw, model, file, prefix, source);
   const get = (name: string): Matrix => {
     const t = raw.get(name);
     const [rows, cols] = expected.get(name)!;
@@ -102,7 +127,115 @@ export function assemble(raw: RawTensors, model: Model, file: string, role: Tens
   };
   const W = model.layers.map((_, l) => get(`${prefix}W${l + 1}`));
   const b = model.layers.map((layer, l) => (layer.bias ? get(`${prefix}b${l + 1}`) : null));
-  return { W, b };
+  return { tensors: { W, b }, ignored };
+}
+
+/** W1 → (units₁, inputs), b1 → (units₁, 1), … in layer order (with "d" for gradients). */
+function expectedShapes(model: Model, prefix: string): Map<string, [number, number]> {
+  const expected = new Map<string, [number, number]>();
+  model.layers.forEach((layer, l) => {
+    expected.set(`${prefix}W${l + 1}`, [layer.units, layer.inputs]);
+    if (layer.bias) expected.set(`${prefix}b${l + 1}`, [layer.units, 1]);
+  });
+  return expected;
+}
+
+/**
+ * The other gradients a deeplearning.ai grads dict holds: dA_l for l = 0 … L (A0 is X, A_L the
+ * output) and dZ_l for l = 1 … L. They are not parameters' gradients, so they are not checked.
+ */
+function intermediateGradient(name: string, layers: number): boolean {
+  const m = /^d([AZ])(0|[1-9]\d*)$/.exec(name);
+  if (!m) return false;
+  const l = Number(m[2]);
+  return l <= layers && (m[1] === 'A' || l >= 1);
+}
+
+function intermediateHint(name: string, layers: number): string {
+  const kind = name[1];
+  const l = name.slice(2);
+  return `${name} would be the gradient of ${kind}${l}, which a ${layers}-layer net does not have: ` +
+    `beside dW1 … dW${layers} and db1 … db${layers}, only dA0 … dA${layers} and dZ1 … dZ${layers} are accepted (and not checked).`;
+}
+
+/** How a stored tensor's shape relates to the expected (rows, cols): 1×1 and vectors stored flat read the same either way. */
+type Fit = 'fits' | 'square' | 'transposed' | 'either' | 'other';
+
+function fit(t: RawTensor | undefined, rows: number, cols: number): Fit {
+  if (!t) return 'other';
+  const s = t.shape;
+  if (rows === 1 && cols === 1) return s.length === 2 && s[0] === 1 && s[1] === 1 ? 'either' : s.length === 1 && s[0] === 1 ? 'either' : 'other';
+  if (s.length === 1) return cols === 1 && s[0] === rows ? 'fits' : 'other';
+  if (s.length !== 2) return 'other';
+  if (s[0] === rows && s[1] === cols) return rows === cols ? 'square' : 'fits';
+  if (s[0] === cols && s[1] === rows) return 'transposed';
+  return 'other';
+}
+
+/**
+ * Decides the layout of the file as a whole, from its weight matrices. When every non-square W is
+ * stored as (inputs, units) — Keras's kernels, X @ W code — the file was written in that layout,
+ * and its square W's (which fit either way) are transposed too: they would be read silently wrong.
+ * That is refused once, naming every W. A file that mixes the layouts in two or more W's is refused
+ * once, saying which. One transposed W among right ones, or in a one-layer net, keeps the message
+ * about that tensor (shaped); a file whose W's are all square cannot be decided from shapes.
+ */
+function refuseOtherLayout(raw: RawTensors, model: Model, file: string, prefix: string, source: TensorSource): void {
+  const Ws = model.layers.map((layer, l) => {
+    const name = `${prefix}W${l + 1}`;
+    const t = raw.get(name);
+    return { name, rows: layer.units, cols: layer.inputs, shape: t?.shape ?? [], fit: fit(t, layer.units, layer.inputs) };
+  });
+  // A missing or misshapen W is its own mistake: the messages about single tensors say it.
+  if (Ws.some((w) => w.fit === 'other')) return;
+  const transposed = Ws.filter((w) => w.fit === 'transposed');
+  const right = Ws.filter((w) => w.fit === 'fits');
+  const square = Ws.filter((w) => w.fit === 'square');
+  if (transposed.length === 0) return;
+  const shape = (s: number[]) => `(${s.join(', ')})`;
+  const names = (ws: { name: string }[]) => listed(ws.map((w) => w.name));
+  const squareNote = square.length === 0 ? '' : `; ${square.map((w) => `${w.name} ${shape(w.shape)}`).join(', ')} ${square.length === 1 ? 'is' : 'are'} square, so ${square.length === 1 ? 'its shape cannot tell' : 'their shapes cannot tell'} which way ${square.length === 1 ? 'it is' : 'they are'} stored`;
+  if (right.length === 0 && transposed.length + square.length >= 2) {
+    const biasRows = model.layers.flatMap((layer, l) => {
+      const name = `${prefix}b${l + 1}`;
+      return layer.bias && layer.units > 1 && fit(raw.get(name), layer.units, 1) === 'transposed' ? [name] : [];
+    });
+    throw new UserError(file, '',
+      `weights stored as (units, inputs), as in deeplearning.ai code: ${Ws.map((w) => `${w.name} ${shape([w.rows, w.cols])}`).join(', ')}`,
+      `the (inputs, units) layout of Keras and X @ W code throughout: ${transposed.map((w) => `${w.name} ${shape(w.shape)}`).join(', ')}, ` +
+        `${transposed.length === 1 ? 'its transpose' : 'their transposes'}${squareNote}${square.length > 0 ? ' (in a file written this way, transposed too)' : ''}`,
+      layoutFix(model, file, prefix, source, biasRows, square.length > 0));
+  }
+  if (transposed.length >= 2) {
+    throw new UserError(file, '',
+      `every weight matrix stored the same way, as (units, inputs): ${Ws.map((w) => `${w.name} ${shape([w.rows, w.cols])}`).join(', ')}`,
+      `a mixture: ${listed(transposed.map((w) => `${w.name} ${shape(w.shape)}`))} are stored transposed, as (inputs, units), while ${names(right)} ${right.length === 1 ? 'is' : 'are'} (units, inputs)${squareNote}`,
+      `Store ${names(transposed)} as (units, inputs) too: save ${listed(transposed.map((w) => `${w.name}.T`))}.`);
+  }
+}
+
+/** "Save every W transposed", as code for where the tensors came from. */
+function layoutFix(model: Model, file: string, prefix: string, source: TensorSource, biasRows: string[], anySquare: boolean): string {
+  const W = `${prefix}W`;
+  const dict = prefix === 'd' ? 'grads' : 'params';
+  const every = `Store every ${W} transposed${anySquare ? ', the square ones too' : ''}${biasRows.length > 0 ? `, and ${listed(biasRows)} as columns` : ''}`;
+  // Transposing everything also turns row biases into columns; a flat bias is unchanged by .T.
+  const comprehension = biasRows.length > 0 ? `{k: v.T.tolist() for k, v in ${dict}.items()}` : `{k: (v.T if k.startswith("${W}") else v).tolist() for k, v in ${dict}.items()}`;
+  if (source === 'exec') return `${every}: print(json.dumps(${comprehension})).`;
+  if (source === 'function') return `${every} (${W}.T).`;
+  if (extname(file).toLowerCase() === '.npz') {
+    const args = model.layers.flatMap((layer, l) => {
+      const w = `${W}${l + 1}`, b = `${prefix}b${l + 1}`;
+      return [`${w}=${w}.T`, ...(layer.bias ? [biasRows.includes(b) ? `${b}=${b}.T` : `${b}=${b}`] : [])];
+    });
+    return `${every}: np.savez("${basename(file)}", ${args.join(', ')}).`;
+  }
+  return `${every}: json.dump(${comprehension}, f).`;
+}
+
+/** "W1", "W1 and W3", "W1, W2 and W3". */
+function listed(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 function shaped(t: RawTensor, name: string, rows: number, cols: number, file: string): Matrix {
@@ -120,4 +253,64 @@ function shaped(t: RawTensor, name: string, rows: number, cols: number, file: st
     throw new UserError(file, `tensor ${name}`, `shape (${rows}, ${cols})`, `a flat ${found}`, `Save it as a 2-D array of ${rows} rows.`);
   }
   throw new UserError(file, `tensor ${name}`, `shape (${rows}, ${cols})`, found);
+}
+
+/** The code of the note on extra gradients in a grads file or an --exec answer. */
+export const EXTRA_GRADIENTS = 'extra-gradients';
+
+const EXTRA_GRADIENTS_TEXT = `extra-gradients: gradients that are not parameters' (input)
+
+A deeplearning.ai grads dict holds dA0 … dA(L−1) (and in some versions dAL and dZ1 … dZL) beside
+dW1, db1, …: the gradients of the cost with respect to each layer's activations and
+pre-activations. They are accepted in a --grads file or an --exec answer and left unchecked: only
+the parameters' gradients dW and db are compared with finite differences. Names that would be the
+gradient of a tensor the net does not have (dW9, dA9 or dZ0 in a three-layer net) are still an error.
+Fix: nothing to fix. To leave them out, keep only dW and db:
+{k: v for k, v in grads.items() if k.startswith(("dW", "db"))}.
+`;
+
+/** The code of the finding that square weight files are in the (inputs, units) layout. */
+export const OTHER_LAYOUT = 'other-layout';
+
+const OTHER_LAYOUT_TEXT = `other-layout: square weights stored as (inputs, units) (input)
+
+backprop-check reads W as (units, inputs), as deeplearning.ai code stores it; Keras kernels and
+code that computes X @ W store the transpose, (inputs, units). When a W's shape is not square, a
+file in that layout is refused before anything is checked. When every W is square, the shapes
+cannot tell, and the files are read transposed: the check fails everywhere although the code may
+be right. So a failing check of --params and --grads whose W's are all square runs once more with
+every W and dW transposed, and when that passes, this finding says so. The diagnosis of the first
+check is kept beside it (it describes the files as they were read).
+Fix: store every W and dW transposed (np.savez(path, W1=W1.T, …), or
+{k: (v.T if k.startswith(("W", "dW")) else v).tolist() for k, v in d.items()} for JSON).
+`;
+
+/** What \`--explain <code>\` prints for the codes of this file, or undefined for another code. */
+export function explainTensorNote(code: string): string | undefined {
+  return code === EXTRA_GRADIENTS ? EXTRA_GRADIENTS_TEXT : code === OTHER_LAYOUT ? OTHER_LAYOUT_TEXT : undefined;
+}
+
+/** An error finding: read transposed, the square weights and gradients of these files agree. */
+export function otherLayoutFinding(params: string, grads: string, layers: number): Finding {
+  const Ws = Array.from({ length: layers }, (_, l) => `W${l + 1}`);
+  return {
+    code: OTHER_LAYOUT,
+    severity: 'error',
+    message: `Every W is square, so the shapes of ${params} and ${grads} cannot tell how they are stored. Read as (inputs, units), the layout of Keras and X @ W code, ` +
+      `with ${listed([...Ws, ...Ws.map((w) => `d${w}`)])} transposed, every tensor passes: the files use that layout, and the failures above come from reading them transposed.`,
+    fix: `Store every W and dW transposed: np.savez(path, ${Ws.map((w) => `${w}=${w}.T`).join(', ')}, …), or in JSON {k: (v.T if k.startswith(("W", "dW")) else v).tolist() for k, v in d.items()}.`,
+    evidence: { tensors: [...Ws, ...Ws.map((w) => `d${w}`)].join(', ') },
+  };
+}
+
+/** An info finding: `where` held these other gradients, accepted and not checked. */
+export function extraGradientsFinding(ignored: string[], where: string): Finding {
+  const names = ignored.join(', ');
+  return {
+    code: EXTRA_GRADIENTS,
+    severity: 'info',
+    message: `${where} also holds ${names}: gradients of activations or pre-activations (as a deeplearning.ai grads dict keeps them), not of parameters. ${ignored.length === 1 ? 'It was' : 'They were'} accepted and not checked.`,
+    fix: 'Nothing to fix. To leave them out, keep only dW and db: {k: v for k, v in grads.items() if k.startswith(("dW", "db"))}.',
+    evidence: { tensors: names },
+  };
 }
