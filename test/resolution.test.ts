@@ -1,0 +1,137 @@
+// Verdicts at trained, saturated, symmetric and large-scale weights (issue 11, item 2): correct
+// float64 gradients from PyTorch (fixtures/trained, scripts/golden_trained.py) pass — handed in
+// as --grads hands them in, and from backprop-check's own backprop — with a float64-resolution
+// note where their disagreement needed the floor; and the same gradients with a real bug injected
+// at the same weights still fail, in every mode.
+import { describe, expect, it } from 'vitest';
+import { correctPlan } from '../src/core/backward.js';
+import { check, DEFAULT_OPTIONS, type CheckOptions, type GradientSource } from '../src/core/check.js';
+import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
+import { forward } from '../src/core/forward.js';
+import type { Grads, Matrix } from '../src/core/model.js';
+import { stepFor } from '../src/core/resolution.js';
+import { namedTensors } from '../src/core/model.js';
+import type { Report } from '../src/core/report.js';
+import { loadTrained, TRAINED_FILES, type Trained } from './trained-fixtures.js';
+
+const MODES: CheckOptions['mode'][] = ['full', 'sample', 'directional'];
+
+function run(t: Trained, gradients: GradientSource, options: Partial<CheckOptions> = {}): Report {
+  return check({ model: t.model, params: t.params, X: t.X, Y: t.Y, gradients }, { ...DEFAULT_OPTIONS, samples: 6, ...options }, diagnoser(null));
+}
+
+const map = (g: Grads, f: (name: string, m: Matrix) => Matrix): Grads => ({
+  W: g.W.map((m, l) => f(`W${l + 1}`, m)),
+  b: g.b.map((m, l) => (m ? f(`b${l + 1}`, m) : null)),
+});
+const scaled = (m: Matrix, k: number): Matrix => ({ ...m, data: m.data.map((v) => k * v) });
+
+/** The largest element of the largest tensor, times (1 + k): one element off. */
+function oneElementOff(g: Grads, param: string, k: number): Grads {
+  return map(g, (name, m) => {
+    if (name !== param) return m;
+    let at = 0;
+    m.data.forEach((v, i) => { if (Math.abs(v) > Math.abs(m.data[at])) at = i; });
+    const data = Float64Array.from(m.data);
+    data[at] *= 1 + k;
+    return { ...m, data };
+  });
+}
+
+const noInventedCauses = (r: Report) => r.findings.filter((f) => ['root', 'propagated'].includes(categoryOf(f.code) ?? '') || f.severity === 'error');
+
+describe.each(TRAINED_FILES)('%s', (file) => {
+  const t = loadTrained(file);
+  const outputW = `W${t.model.layers.length}`;
+
+  for (const mode of MODES) {
+    it(`${mode}: PyTorch's float64 gradients and our own backprop pass, with no invented cause`, () => {
+      for (const gradients of [{ source: 'grads', grads: t.grads }, { source: 'correct', plan: correctPlan(t.model) }] as GradientSource[]) {
+        const r = run(t, gradients, { mode });
+        expect(r.checks.filter((c) => c.status === 'fail').map((c) => `${c.param} ${c.relativeError}`)).toEqual([]);
+        expect(r.ok).toBe(true);
+        expect(noInventedCauses(r)).toEqual([]);
+        const within = r.checks.filter((c) => c.withinResolution);
+        const note = r.findings.find((f) => f.code === 'float64-resolution');
+        if (within.length > 0) {
+          expect(note?.severity).toBe('info');
+          expect(note?.message).toContain('agree');
+          expect(note?.message).toContain('to float64 resolution at these weights');
+          for (const c of within) expect(note?.message).toContain(c.param);
+        } else expect(note).toBeUndefined();
+      }
+    });
+
+    it(`${mode}: a real bug at the same weights still fails (factor 2, sign flip, missing 1/m, one element off)`, () => {
+      const m = t.X.cols;
+      const bugs: [string, Grads, string][] = [
+        ['factor 2', map(t.grads, (n, x) => (n === outputW ? scaled(x, 2) : x)), outputW],
+        ['sign flip', map(t.grads, (n, x) => (n === 'W1' ? scaled(x, -1) : x)), 'W1'],
+        ['missing 1/m', map(t.grads, (n, x) => (n === 'b1' ? scaled(x, t.model.reduction === 'mean' ? m : 1 / m) : x)), 'b1'],
+      ];
+      if (mode !== 'sample') bugs.push(['one element off by 50%', oneElementOff(t.grads, 'W1', 0.5), 'W1']);
+      for (const [what, grads, param] of bugs) {
+        const zero = namedTensors(t.grads).find((x) => x.name === param)!.value.data.every((v) => v === 0);
+        if (zero) continue; // a bug that scales zeros changes nothing
+        const r = run(t, { source: 'grads', grads }, { mode });
+        expect({ what, status: r.checks.find((c) => c.param === param)!.status }).toEqual({ what, status: 'fail' });
+        expect(r.ok).toBe(false);
+      }
+    });
+  }
+});
+
+describe('the step per tensor', () => {
+  const t = loadTrained('features-1e4.json');
+  it('shrinks by decades with the layer\'s inputs (features of 1e4) and is reported per tensor', () => {
+    const r = run(t, { source: 'grads', grads: t.grads });
+    const eps = Object.fromEntries(r.checks.map((c) => [c.param, c.epsilon]));
+    expect(eps).toEqual({ W1: 1e-6 / 1e4, b1: 1e-6, W2: 1e-6, b2: 1e-6 });
+    const fwd = forward(t.model, t.params, t.X, t.Y);
+    expect(stepFor(namedTensors(t.params)[0], fwd, 1e-6)).toBe(1e-6 / 1e4);
+  });
+
+  it('an --epsilon given explicitly is used as given on every tensor', () => {
+    const r = run(t, { source: 'grads', grads: t.grads }, { fixedStep: true, epsilon: 1e-7 });
+    for (const c of r.checks) expect(c.epsilon).toBe(1e-7);
+  });
+
+  it('at the absolute step 1e-6 the features of 1e4 leave W1 to truncation: with the scaled step it resolves to 1e-12', () => {
+    const fixed = run(t, { source: 'grads', grads: t.grads }, { fixedStep: true });
+    const scaledStep = run(t, { source: 'grads', grads: t.grads });
+    const w1 = (r: Report) => r.checks.find((c) => c.param === 'W1')!;
+    expect(w1(fixed).relativeError).toBeGreaterThan(1e-6);
+    expect(w1(scaledStep).relativeError).toBeLessThan(1e-11);
+  });
+
+  it('a normal network keeps the step 1e-6 on every tensor', () => {
+    const c = loadTrained('trained-sigmoid.json');
+    for (const x of run(c, { source: 'correct', plan: correctPlan(c.model) }).checks) expect(x.epsilon).toBe(1e-6);
+  });
+});
+
+describe('the float64-resolution note', () => {
+  it('names the tensors, their floors and the cause (saturated outputs at a confident sigmoid)', () => {
+    const t = loadTrained('confident-sigmoid.json');
+    const r = run(t, { source: 'grads', grads: t.grads });
+    const within = r.checks.filter((c) => c.withinResolution);
+    expect(within.length).toBeGreaterThan(0);
+    for (const c of within) {
+      expect(c.status).toBe('pass');
+      expect(c.relativeError).toBeGreaterThan(1e-6);
+      expect(c.floor!).toBeGreaterThan(c.relativeError);
+      expect(c.resolvedError!).toBeLessThan(1e-8);
+    }
+    const note = r.findings.find((f) => f.code === 'float64-resolution')!;
+    expect(note.message).toMatch(/^W1, b1, W2, b2 agree to float64 resolution at these weights: W1 relative error \S+ within a floor of \S+, /);
+    expect(note.message).toContain('Cause: the rounding of the forward quantities: layer 2 (sigmoid) has 16 of 16 values within 1e-6 of a bound, where 1 − a and a − y keep few digits');
+    expect(note.evidence?.tensors).toBe('W1, b1, W2, b2');
+  });
+
+  it('is not there when nothing needed the floor', () => {
+    const t = loadTrained('trained-relu.json');
+    const r = run(t, { source: 'grads', grads: t.grads });
+    expect(r.findings.some((f) => f.code === 'float64-resolution')).toBe(false);
+    for (const c of r.checks) expect(c.floor).toBeUndefined();
+  });
+});
