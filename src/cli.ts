@@ -216,9 +216,12 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   }
 }
 
-/** The --epsilon to run with: none with --sweep, which chooses it (and is a mistake beside an explicit --epsilon). */
+/**
+ * The --epsilon to run with: none when not given (each tensor's step is then scaled from the base
+ * 1e-6) and with --sweep, which chooses it (and is a mistake beside an explicit --epsilon).
+ */
 function sweepEpsilon(o: CliOptions, defaulted: boolean): number | undefined {
-  if (!o.sweep) return o.epsilon;
+  if (!o.sweep) return defaulted ? undefined : o.epsilon;
   if (!defaulted) throw new UserError('command line', '--sweep', 'either --sweep or --epsilon: the sweep chooses ε itself', 'both');
   return undefined;
 }

@@ -87,13 +87,14 @@ export async function gradientSource(loaded: Loaded, options: RunOptions): Promi
 
 export async function run(options: RunOptions): Promise<Report> {
   const loaded = load(options);
-  const settings: CheckOptions = { ...DEFAULT_OPTIONS, seed: loaded.model.init.seed, ...definedOnly(options) };
+  // An --epsilon given is used as given on every tensor; without it each tensor's step is scaled from the base step.
+  const settings: CheckOptions = { ...DEFAULT_OPTIONS, seed: loaded.model.init.seed, ...definedOnly(options), ...(options.epsilon !== undefined ? { fixedStep: true } : {}) };
   refuseTooLarge(loaded, settings, options);
   const gradients = await gradientSource(loaded, options);
   const input = { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients };
-  const swept = options.sweep ? sweep(input, settings.seed) : undefined;
+  const swept = options.sweep ? sweep(input, settings.seed, SWEEP_EPSILONS, settings.tolerance) : undefined;
   // check() itself, on worker threads when large, yielding to the event loop so Ctrl-C can stop it.
-  const report = await checkAsync(input, swept ? { ...settings, epsilon: swept.chosen } : settings, diagnoser(loaded.spec.declared));
+  const report = await checkAsync(input, swept ? { ...settings, epsilon: swept.chosen, epsilons: swept.perTensor } : settings, diagnoser(loaded.spec.declared));
   return swept ? { ...report, sweep: swept } : report;
 }
 
