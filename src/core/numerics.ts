@@ -282,8 +282,12 @@ function lossAtBound({ model, fwd, Y }: NumericsInput): Finding | null {
   const every = boundSamples.size === m;
   return {
     code: 'non-finite', severity: 'info', layer: L,
-    message: `${bound}. There the output's derivative rounds to exactly 0, so backprop gives ${every ? 'every sample' : 'those samples'} no gradient, while the finite differences still see the true one (about e^−|z| = ${fmt(Math.exp(-zMax))}). ` +
-      `The loss and its gradient stay finite, and ${every ? 'what these samples contribute' : 'their share of the gradient'} is below float64's resolution, so the check ${every ? 'stands, judged against that resolution' : 'of the other samples stands'}.`,
+    message: `${bound}. ` + (out.activation.columnwise
+      ? `There a − y holds the other classes' share (about e^−margin) only to float64's resolution, and an output at exactly 0 gives its sample no gradient for that class. `
+      : `There the output's derivative rounds to exactly 0, so backprop gives ${every ? 'every sample' : 'those samples'} no gradient, while the finite differences still see the true one (about e^−|z| = ${fmt(Math.exp(-zMax))}). `) +
+      (every
+        ? 'The loss and its gradient stay finite, and what these samples contribute is below float64\'s resolution: every tensor is judged against that resolution (see float64-resolution), not as non-finite.'
+        : 'Their share of the gradient is below float64\'s resolution, so the check of the other samples stands.'),
     fix: 'Nothing to fix for the check; for training, smaller weights keep the outputs off the bounds.',
     evidence: { cannotCheck: false, layer: L, atBound, of: A.length, samples: boundSamples.size, zMax },
   };

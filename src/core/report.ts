@@ -41,7 +41,8 @@ export interface TensorCheck {
   withinResolution?: boolean;
   /** Failing tensors: the rule that failed it. "norm": the norm-wise relative error beyond resolution is at
    *  or above the tolerance; "element": one element is clearly wrong (its error beyond its floor is at
-   *  least 10 tolerances of the tensor's largest element) although the norm-wise error is small. */
+   *  least the tolerance relative to the element and a hundredth of it relative to the tensor's largest
+   *  element) although the norm-wise error is small. */
   failedBy?: 'norm' | 'element';
   /** With --taylor: the order of the first-order model's error along a random direction (≈ 2 the
    *  gradient is right, ≈ 1 it is wrong; null when rounding left too few steps), and that verdict. */

@@ -34,8 +34,12 @@ const MC_UNITS = 2;
 /** The spread of MC_RUNS runs underestimates the largest deviation: this much safety. */
 const MC_SAFETY = 3;
 
-/** One element fails the tensor when its error beyond its floor is this many tolerances of the tensor's largest element. */
-export const ELEMENT_FACTOR = 10;
+/**
+ * One element fails the tensor when its error beyond its floor is at least the tolerance relative
+ * to the element itself and at least ELEMENT_SCALE tolerances of the tensor's largest element (so
+ * that an element a billion times smaller than the rest, all rounding, cannot fail it).
+ */
+export const ELEMENT_SCALE = 0.01;
 
 /**
  * The step for one tensor from the base step ε. An element of W_l moves row i of Z_l by h·A_{l−1},
@@ -96,7 +100,9 @@ export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y
     g.b.forEach((b, l) => { if (b) widen(forwardPart.b[l]!, b, correct.b[l]!); });
   }
   const abs = absoluteBackward(model, params, fwd, Y);
-  const gamma = 2 * model.layers.length + 4 + Math.sqrt(fwd.samples);
+  // A few roundings per layer, and a sum over m samples: log2(m) levels pairwise (NumPy), more
+  // when summed in a loop; 2·log2(m) covers the typical √m-like growth of loop sums up to m ≈ 10⁵.
+  const gamma = 2 * model.layers.length + 4 + 2 * Math.log2(Math.max(2, fwd.samples));
   const scale = (m: Matrix, ref: Matrix): Matrix => ({ ...m, data: m.data.map((v, i) => gamma * unit * v + unit * Math.abs(ref.data[i])) });
   return {
     forward: forwardPart,
@@ -193,8 +199,8 @@ export interface Judgement {
 /**
  * The verdict on g against ĝ, each element's disagreement reduced by its floor (none: 0).
  * Norm rule: fail at or above the tolerance, warn within two decades below it (compare.ts's
- * statusOf). Element rule: an element whose excess is at least ELEMENT_FACTOR·tolerance times the
- * tensor's largest element fails it. Skipped entries are left out.
+ * statusOf). Element rule: an element whose excess is at least the tolerance relative to itself
+ * and ELEMENT_SCALE·tolerance relative to the tensor's largest element fails it. Skipped entries are left out.
  */
 export function judge(g: ArrayLike<number>, gHat: ArrayLike<number>, floor: ArrayLike<number> | null, tolerance: number, skip?: ArrayLike<number>): Judgement {
   let scale = 0;
@@ -205,7 +211,7 @@ export function judge(g: ArrayLike<number>, gHat: ArrayLike<number>, floor: Arra
   }
   if (Number.isNaN(scale) || !Number.isFinite(scale)) return { status: 'fail', failedBy: 'norm', resolvedError: NaN, floor: 0 };
   if (scale === 0) return { status: 'pass', resolvedError: 0, floor: 0 };
-  let e2 = 0, g2 = 0, h2 = 0, f2 = 0, worst = 0, worstAt = -1;
+  let e2 = 0, g2 = 0, h2 = 0, f2 = 0, wrongAt = -1, wrongBy = 0;
   for (let i = 0; i < g.length; i++) {
     if (skip?.[i]) continue;
     const f = floor ? floor[i] : 0;
@@ -214,13 +220,14 @@ export function judge(g: ArrayLike<number>, gHat: ArrayLike<number>, floor: Arra
     g2 += (g[i] / scale) ** 2;
     h2 += (gHat[i] / scale) ** 2;
     f2 += (f / scale) ** 2;
-    if (excess > worst) { worst = excess; worstAt = i; }
+    const clearly = excess >= tolerance * Math.max(Math.abs(g[i]), Math.abs(gHat[i])) && excess >= ELEMENT_SCALE * tolerance * scale;
+    if (clearly && excess > wrongBy) { wrongBy = excess; wrongAt = i; }
   }
   const denominator = Math.sqrt(g2) + Math.sqrt(h2);
   const resolvedError = Math.sqrt(e2) / denominator;
   const floorRel = Math.sqrt(f2) / denominator;
   const norm: Status = resolvedError >= tolerance ? 'fail' : resolvedError >= tolerance / 100 ? 'warn' : 'pass';
   if (norm === 'fail') return { status: 'fail', failedBy: 'norm', resolvedError, floor: floorRel };
-  if (worst >= ELEMENT_FACTOR * tolerance * scale) return { status: 'fail', failedBy: 'element', resolvedError, floor: floorRel, element: worstAt };
+  if (wrongAt >= 0) return { status: 'fail', failedBy: 'element', resolvedError, floor: floorRel, element: wrongAt };
   return { status: norm, resolvedError, floor: floorRel };
 }
