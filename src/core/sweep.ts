@@ -86,6 +86,16 @@ export function sweep(input: SweepInput, seed: number, epsilons: readonly number
   const { chosen, reason } = resolved.length > 0
     ? choose(epsilons, worstOf('accurate', resolved))
     : { chosen: 1e-6, reason: 'every tensor is wrong at every step; the default 1e-6 is used' };
+  // A tensor that the common step resolves too (within its own margin) is checked at the common
+  // step, as before per-tensor choices existed; only one that the common step would leave
+  // unresolved keeps its own.
+  const at = epsilons.indexOf(chosen);
+  for (const t of resolved) {
+    if (at >= 0 && t.accurate[at] <= Math.max(10 * Math.min(...t.accurate.map((w) => (Number.isFinite(w) ? w : Infinity))), tolerance / 1000)) {
+      t.chosen = chosen;
+      t.reason = 'the common step, which its own curve resolves too';
+    }
+  }
   const perTensor = Object.fromEntries(resolved.map((t) => [t.param, t.chosen!]));
   return {
     epsilons: [...epsilons], tensors, worst, chosen,
