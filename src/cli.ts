@@ -283,7 +283,7 @@ function explainCode(code: string | undefined, out: NodeJS.WritableStream, err: 
     out.write(text);
     return EXIT.pass;
   }
-  const e = new UserError('command line', '--explain', `one of the finding codes ${[...FINDING_CODES, 'zero-gradients', 'float32-precision'].join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
+  const e = new UserError('command line', '--explain', `one of the finding codes ${[...FINDING_CODES, 'zero-gradients', 'float32-precision', 'float64-resolution'].join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
   err.write(`backprop-check: ${e.message}\n`);
   return EXIT.usage;
 }

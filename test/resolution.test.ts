@@ -3,7 +3,11 @@
 // as --grads hands them in, and from backprop-check's own backprop — with a float64-resolution
 // note where their disagreement needed the floor; and the same gradients with a real bug injected
 // at the same weights still fail, in every mode.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 import { correctPlan } from '../src/core/backward.js';
 import { check, DEFAULT_OPTIONS, type CheckOptions, type GradientSource } from '../src/core/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
@@ -12,7 +16,7 @@ import type { Grads, Matrix } from '../src/core/model.js';
 import { stepFor } from '../src/core/resolution.js';
 import { namedTensors } from '../src/core/model.js';
 import type { Report } from '../src/core/report.js';
-import { loadTrained, TRAINED_FILES, type Trained } from './trained-fixtures.js';
+import { loadTrained, TRAINED_DIR, TRAINED_FILES, type Trained } from './trained-fixtures.js';
 
 const MODES: CheckOptions['mode'][] = ['full', 'sample', 'directional'];
 
@@ -133,5 +137,48 @@ describe('the float64-resolution note', () => {
     const r = run(t, { source: 'grads', grads: t.grads });
     expect(r.findings.some((f) => f.code === 'float64-resolution')).toBe(false);
     for (const c of r.checks) expect(c.floor).toBeUndefined();
+  });
+});
+
+describe('on the command line', () => {
+  // confident-sigmoid as a user has it: net.json, data.csv, params.json and PyTorch's grads.json.
+  const t = JSON.parse(readFileSync(join(TRAINED_DIR, 'confident-sigmoid.json'), 'utf8'));
+  const dir = mkdtempSync(join(tmpdir(), 'bpc-resolution-'));
+  const X: number[][] = t.X, Y: number[][] = t.Y;
+  const header = [...X.map((_r, j) => `x${j}`), 'y'].join(',');
+  const rows = X[0].map((_v, c) => [...X.map((r) => r[c]), Y[0][c]].join(','));
+  writeFileSync(join(dir, 'net.json'), JSON.stringify(t.spec));
+  writeFileSync(join(dir, 'data.csv'), [header, ...rows].join('\n') + '\n');
+  writeFileSync(join(dir, 'params.json'), JSON.stringify(t.params));
+  writeFileSync(join(dir, 'grads.json'), JSON.stringify(t.grads));
+  const args = ['net.json', 'data.csv', '--params', 'params.json', '--grads', 'grads.json', '--format', 'json'];
+
+  it('PyTorch\'s gradients at a confident sigmoid: exit 0, each check with its step, floor and withinResolution, and the note', async () => {
+    const r = await runCli(args, dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    for (const c of report.checks) expect(c).toMatchObject({ status: 'pass', epsilon: 1e-6, withinResolution: true, floorCause: 'forward' });
+    expect(report.findings.find((f: { code: string }) => f.code === 'float64-resolution').severity).toBe('info');
+  });
+
+  it('an explicit --epsilon 1e-6 gives the same numbers as the default on a normal net (bit for bit)', async () => {
+    const xor = ['fixtures/xor/net.json', 'fixtures/xor/data.csv', '--format', 'json'];
+    const a = JSON.parse((await runCli(xor)).stdout), b = JSON.parse((await runCli([...xor, '--epsilon', '1e-6'])).stdout);
+    expect(b.checks).toEqual(a.checks);
+  });
+
+  it('a real bug in the same gradients fails with exit 1 and says which rule failed it', async () => {
+    const grads = { ...t.grads, dW2: t.grads.dW2.map((row: number[]) => row.map((v: number) => 2 * v)) };
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(grads));
+    const r = await runCli(['net.json', 'data.csv', '--params', 'params.json', '--grads', 'bad.json', '--format', 'json'], dir);
+    expect(r.status).toBe(1);
+    expect(JSON.parse(r.stdout).checks.find((c: { param: string }) => c.param === 'W2')).toMatchObject({ status: 'fail', failedBy: 'norm' });
+  });
+
+  it('--explain float64-resolution', async () => {
+    const r = await runCli(['--explain', 'float64-resolution']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^float64-resolution: agrees to float64 resolution at these weights \(numerics\)\n/);
   });
 });
