@@ -13,7 +13,7 @@ import { check, DEFAULT_OPTIONS, type CheckOptions, type GradientSource } from '
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
 import type { Grads, Matrix } from '../src/core/model.js';
-import { stepFor } from '../src/core/resolution.js';
+import { judge, stepFor } from '../src/core/resolution.js';
 import { namedTensors } from '../src/core/model.js';
 import type { Report } from '../src/core/report.js';
 import { loadTrained, TRAINED_DIR, TRAINED_FILES, type Trained } from './trained-fixtures.js';
@@ -180,5 +180,36 @@ describe('on the command line', () => {
     const r = await runCli(['--explain', 'float64-resolution']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^float64-resolution: agrees to float64 resolution at these weights \(numerics\)\n/);
+  });
+});
+
+describe('judge: the verdict beyond each element\'s floor', () => {
+  it('only the excess over the floor counts; the norm and element rules; a non-finite floor resolves nothing', () => {
+    expect(judge([1, 2], [1.1, 2], [0.2, 0], 1e-6)).toMatchObject({ status: 'pass', resolvedError: 0 });
+    expect(judge([1, 2], [1.1, 2], [0.05, 0], 1e-6)).toMatchObject({ status: 'fail', failedBy: 'norm' });
+    expect(judge([1, 2], [1.1, 2], [NaN, 0], 1e-6)).toMatchObject({ status: 'fail', failedBy: 'norm' });
+    expect(judge([1, 2], [1.1, 2], [Infinity, 0], 1e-6)).toMatchObject({ status: 'fail', failedBy: 'norm' });
+    // 10,000 elements of 1 and one off by 1e-4: norm-wise 5e-7 (below 1e-6), element-wise 1e-4.
+    const g = new Float64Array(10000).fill(1), h = Float64Array.from(g);
+    h[77] += 1e-4;
+    expect(judge(g, h, null, 1e-6)).toMatchObject({ status: 'fail', failedBy: 'element', element: 77 });
+    // …unless its floor covers it,
+    const floor = new Float64Array(10000);
+    floor[77] = 2e-4;
+    expect(judge(g, h, floor, 1e-6).status).toBe('pass');
+    // …or it is tiny against the tensor's largest element (rounding there): relative 1 on an element 1e-12.
+    const t = Float64Array.from(g);
+    t[5] = 1e-12;
+    const u = Float64Array.from(t);
+    u[5] = 2e-12;
+    expect(judge(t, u, null, 1e-6).status).toBe('pass');
+    expect(judge([NaN], [1], null, 1e-6).status).toBe('fail');
+    expect(judge([0, 0], [0, 0], null, 1e-6)).toMatchObject({ status: 'pass', resolvedError: 0 });
+  });
+
+  it.each(TRAINED_FILES)('%s: one element of W1 off by 10%% still fails in full mode', (file) => {
+    const t = loadTrained(file);
+    const r = run(t, { source: 'grads', grads: oneElementOff(t.grads, 'W1', 0.1) });
+    expect(r.checks.find((c) => c.param === 'W1')!.status).toBe('fail');
   });
 });
