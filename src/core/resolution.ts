@@ -17,6 +17,7 @@
 // The verdict. Only the part of each element's disagreement that exceeds its floor counts: the
 // norm-wise rule on those excesses, and an element rule (one element clearly wrong fails the
 // tensor even when the norm-wise error is small).
+import { softmaxBackwardColumns } from './activations.js';
 import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from './backward.js';
 import type { ForwardCache } from './forward.js';
 import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
@@ -118,7 +119,7 @@ function perturb(m: Matrix, unit: number, rng: Random): Matrix {
 }
 
 /**
- * Backprop in absolute values: |∂L/∂a|·|g'|, |W|ᵀ·|dZ|, s·|dZ|·|A|ᵀ + 2c·|W|. Each element is the
+ * Backprop in absolute values from the output delta's magnitude: |W|ᵀ·|dZ| ⊙ |g'|, s·|dZ|·|A|ᵀ + 2c·|W|. Each element is the
  * sum of the magnitudes of the terms whose signed sum is the gradient, which bounds the rounding
  * of that sum relative to unit roundoff.
  */
@@ -143,10 +144,16 @@ export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache
     }
     return dZ;
   };
+  // The output delta itself in magnitude: its own cancellation (1 − a, a − y, softmax's Jacobian)
+  // is the forward rounding the Monte-Carlo part measures; from here on the sums are bounded.
   const Aout = fwd.A[L].data;
   const dAout = zeros(Aout.length / m, m);
-  for (let i = 0; i < Aout.length; i++) dAout.data[i] = Math.abs(model.loss.gradient(Aout[i], Y.data[i]));
-  let dZ = through(L - 1, dAout);
+  for (let i = 0; i < Aout.length; i++) dAout.data[i] = model.loss.gradient(Aout[i], Y.data[i]);
+  let dZ = zeros(dAout.rows, m);
+  const out = model.layers[L - 1].activation;
+  if (out.columnwise) softmaxBackwardColumns(Aout, dAout.data, dZ.data, dAout.rows, m);
+  else for (let i = 0; i < Aout.length; i++) dZ.data[i] = dAout.data[i] * out.derivative(fwd.Z[L - 1].data[i], Aout[i]);
+  dZ = { ...dZ, data: dZ.data.map(Math.abs) };
   const W: Matrix[] = new Array(L), b: (Matrix | null)[] = new Array(L);
   for (let l = L - 1; l >= 0; l--) {
     const Aprev = { ...fwd.A[l], data: fwd.A[l].data.map(Math.abs) };
