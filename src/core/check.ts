@@ -195,7 +195,7 @@ export function* checkSteps(
         }
         for (let i = 0; i < floor.length; i++) floor[i] += truncation[i];
         const resolved = elementCheck(p, g.value, values, checkedMask, kinks, tolerance, floor, h);
-        c = { ...resolved, ...resolutionFields(c, resolved, truncation, floorParts(floors.get(units[t])!, paramTensors[t])) };
+        c = { ...resolved, ...resolutionFields(c, resolved, truncation, floorParts(floors.get(units[t])!, paramTensors[t]), checkedMask) };
       }
       result = { check: c, stopped: halted };
     }
@@ -345,13 +345,15 @@ function floorParts(floor: GradientFloor, p: NamedTensor): { forward: Float64Arr
   return { forward: f.data, sums: s.data.map((v) => 2 * v) };
 }
 
-/** What judging against resolution changed: a warn or fail that is now a pass is "within resolution"; the floor's largest part. */
-function resolutionFields(raw: TensorCheck, resolved: TensorCheck, step: ArrayLike<number>, parts: { forward: ArrayLike<number>; sums: ArrayLike<number> }): Partial<TensorCheck> {
-  const norm = (x: ArrayLike<number>) => { let q = 0; for (let i = 0; i < x.length; i++) q += x[i] * x[i]; return Math.sqrt(q); };
-  return directionalResolution(raw, resolved, norm(parts.forward), norm(parts.sums), norm(step));
+/** What judging against resolution changed, from the floor's parts per element. */
+function resolutionFields(raw: TensorCheck, resolved: TensorCheck, step: ArrayLike<number>, parts: { forward: ArrayLike<number>; sums: ArrayLike<number> }, checked: Uint8Array): Partial<TensorCheck> {
+  // The parts over the compared elements only (sample mode compares a few).
+  const norm = (x: ArrayLike<number>) => { let q = 0; for (let i = 0; i < x.length; i++) if (checked[i]) q += x[i] * x[i]; return Math.sqrt(q); };
+  return resolutionOutcome(raw, resolved, norm(parts.forward), norm(parts.sums), norm(step));
 }
 
-function directionalResolution(raw: TensorCheck, resolved: TensorCheck, forward: number, sums: number, step: number): Partial<TensorCheck> {
+/** A warn or fail that is now a pass is "within resolution"; and which part of the floor is largest. */
+function resolutionOutcome(raw: TensorCheck, resolved: TensorCheck, forward: number, sums: number, step: number): Partial<TensorCheck> {
   const floorCause: TensorCheck['floorCause'] = step >= forward && step >= sums ? 'step' : forward >= sums ? 'forward' : 'sums';
   const within = resolved.status === 'pass' && raw.status !== 'pass';
   return { floorCause, ...(within ? { withinResolution: true } : {}) };
@@ -420,7 +422,7 @@ function checkDirections(
     return f + t;
   });
   const resolved = build(verdict(c.relativeError, judge(analytic, numericValues, floor, tolerance), true, tolerance), true);
-  return { check: { ...resolved, ...directionalResolution(raw, resolved, Math.sqrt(forward), 0, Math.sqrt(trunc)) }, stopped };
+  return { check: { ...resolved, ...resolutionOutcome(raw, resolved, Math.sqrt(forward), 0, Math.sqrt(trunc)) }, stopped };
 }
 
 /** A failing tensor's compared values, for the report's scatter: at most VALUES_CAP, evenly spaced. */
