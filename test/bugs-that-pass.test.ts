@@ -2,7 +2,11 @@
 // sits on a ReLU kink (zero biases), a "divide by m − 1" in gradients that happen to be float32
 // values, one element off by 1e-5 in a large tensor, and a weak unit's row with the wrong sign.
 // Each fails now, and says which rule failed it; the right gradients beside them still pass.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 import { backward, correctPlan } from '../src/core/backward.js';
 import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check.js';
 import { diagnoser } from '../src/core/diagnose/index.js';
@@ -166,5 +170,32 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
     const g = correctOf(n);
     const r = run(n, { ...g, W: [{ ...g.W[0], data: g.W[0].data.map((v) => 2 * v) }, g.W[1]] });
     expect(status(r, 'W1')).toMatchObject({ status: 'fail', failedBy: 'norm' });
+  });
+});
+
+describe('on the command line', () => {
+  it('directional mode, zero biases, a sample on the kink: db1 2× too large exits 1 (it exited 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bpc-bugs-'));
+    const spec = { input: 2, layers: [{ units: 4, activation: 'relu' }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error', init: { scheme: 'he', seed: 2 } };
+    const model = withInputs(parseSpec(spec, 'net.json').model, 2);
+    const params = initialise(model, 2);
+    const X: Matrix = { rows: 2, cols: 6, data: Float64Array.from([0, 1, -0.5, 0.3, 2, -1, 0, -1, 0.7, 0.2, -0.4, 1.5]) };
+    const Y: Matrix = { rows: 1, cols: 6, data: Float64Array.from([0.1, 0.5, -0.2, 0.9, 0.3, -0.7]) };
+    const g = correctOf({ model, params, X, Y });
+    const rows = (m: Matrix) => Array.from({ length: m.rows }, (_r, i) => Array.from(m.data.slice(i * m.cols, (i + 1) * m.cols)));
+    writeFileSync(join(dir, 'net.json'), JSON.stringify(spec));
+    writeFileSync(join(dir, 'data.csv'), ['a,b,y', ...Array.from({ length: 6 }, (_c, c) => `${X.data[c]},${X.data[6 + c]},${Y.data[c]}`)].join('\n') + '\n');
+    writeFileSync(join(dir, 'params.json'), JSON.stringify({ W1: rows(params.W[0]), b1: rows(params.b[0]!), W2: rows(params.W[1]), b2: rows(params.b[1]!) }));
+    const grads = (db1: number) => JSON.stringify({ dW1: rows(g.W[0]), db1: rows({ ...g.b[0]!, data: g.b[0]!.data.map((v) => db1 * v) }), dW2: rows(g.W[1]), db2: rows(g.b[1]!) });
+    writeFileSync(join(dir, 'right.json'), grads(1));
+    writeFileSync(join(dir, 'bad.json'), grads(2));
+    const args = (file: string) => ['net.json', 'data.csv', '--params', 'params.json', '--grads', file, '--directions', '4', '--format', 'json'];
+    const right = await runCli(args('right.json'), dir);
+    expect(right.stderr).toBe('');
+    expect(right.status).toBe(0);
+    const bad = await runCli(args('bad.json'), dir);
+    expect(bad.status).toBe(1);
+    const b1 = JSON.parse(bad.stdout).checks.find((c: { param: string }) => c.param === 'b1');
+    expect(b1).toMatchObject({ status: 'fail', checked: 4, kinks: 4 });
   });
 });
