@@ -220,9 +220,12 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   }
 }
 
-/** The --epsilon to run with: none with --sweep, which chooses it (and is a mistake beside an explicit --epsilon). */
+/**
+ * The --epsilon to run with: none when not given (each tensor's step is then scaled from the base
+ * 1e-6) and with --sweep, which chooses it (and is a mistake beside an explicit --epsilon).
+ */
 function sweepEpsilon(o: CliOptions, defaulted: boolean): number | undefined {
-  if (!o.sweep) return o.epsilon;
+  if (!o.sweep) return defaulted ? undefined : o.epsilon;
   if (!defaulted) throw new UserError('command line', '--sweep', 'either --sweep or --epsilon: the sweep chooses ε itself', 'both');
   return undefined;
 }
@@ -284,7 +287,7 @@ function explainCode(code: string | undefined, out: NodeJS.WritableStream, err: 
     out.write(text);
     return EXIT.pass;
   }
-  const e = new UserError('command line', '--explain', `one of the finding codes ${[...FINDING_CODES, 'zero-gradients', 'float32-precision', EXTRA_GRADIENTS, OTHER_LAYOUT].join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
+  const e = new UserError('command line', '--explain', `one of the finding codes ${[...FINDING_CODES, 'zero-gradients', 'float32-precision', 'float64-resolution', EXTRA_GRADIENTS, OTHER_LAYOUT].join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
   err.write(`backprop-check: ${e.message}\n`);
   return EXIT.usage;
 }

@@ -99,14 +99,16 @@ async function gradientsUnderTest(loaded: Loaded, options: RunOptions): Promise<
 
 export async function run(options: RunOptions): Promise<Report> {
   const loaded = load(options);
-  const settings: CheckOptions = { ...DEFAULT_OPTIONS, seed: loaded.model.init.seed, ...definedOnly(options) };
+  // An --epsilon given is used as given on every tensor; without it each tensor's step is scaled from the base step.
+  const settings: CheckOptions = { ...DEFAULT_OPTIONS, seed: loaded.model.init.seed, ...definedOnly(options), ...(options.epsilon !== undefined ? { fixedStep: true } : {}) };
   refuseTooLarge(loaded, settings, options);
   const { gradients, notes } = await gradientsUnderTest(loaded, options);
   const input = { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients };
-  const swept = options.sweep ? sweep(input, settings.seed) : undefined;
+  const swept = options.sweep ? sweep(input, settings.seed, SWEEP_EPSILONS, settings.tolerance) : undefined;
   // check() itself, on worker threads when large, yielding to the event loop so Ctrl-C can stop it.
-  const checked = await checkAsync(input, swept ? { ...settings, epsilon: swept.chosen } : settings, diagnoser(loaded.spec.declared));
-  const layout = otherLayout(input, checked, swept ? { ...settings, epsilon: swept.chosen } : settings, options);
+  const checkSettings = swept ? { ...settings, epsilon: swept.chosen, epsilons: swept.perTensor } : settings;
+  const checked = await checkAsync(input, checkSettings, diagnoser(loaded.spec.declared));
+  const layout = otherLayout(input, checked, checkSettings, options);
   // The layout, when it explains every failure, comes before the diagnosis of the files as read.
   const findings = [...(layout ? [layout] : []), ...checked.findings, ...notes];
   const report = findings.length > checked.findings.length ? { ...checked, findings } : checked;

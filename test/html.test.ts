@@ -150,12 +150,11 @@ describe('the order, the residuals and an interrupted check', () => {
     expect(flowPoints({ ...report, checks: [report.checks[0], { ...report.checks[2], checked: 0, kinks: 0, planned: 2 }] }).map((p) => p.label)).toEqual(['layer 1']);
   });
 
-  it('heads the columns for what directional mode compares, and says the tolerance each tensor was judged at', () => {
-    const html = renderHtml({ ...report, settings: { ...report.settings, mode: 'directional', samples: 4 }, checks: report.checks.map((c) => ({ ...c, tolerance: 1e-4 })) });
+  it('heads the columns for what directional mode compares, and says which tensors were judged against float32 resolution', () => {
+    const html = renderHtml({ ...report, settings: { ...report.settings, mode: 'directional', samples: 4 }, checks: report.checks.map((c) => ({ ...c, precision: 'float32' as const })) });
     expect(html).toContain('<th class="n" style="text-transform: none">‖analytic·v‖ over directions</th><th class="n" style="text-transform: none">‖numeric along v‖</th><th class="n">rel. error</th><th style="text-transform: none">worst direction (analytic·v vs numeric)</th>');
-    expect(html).toContain('(tolerance 1.00e-4 (1.00e-6 asked)). In directional mode each tensor is compared along random unit directions v');
-    expect(html).toContain('<dt>tolerance</dt><dd>1.00e-4 (1.00e-6 asked) (each warns from 1/100 of its tolerance)</dd>');
-    expect(html.match(/class="own-tolerance"/g)).toHaveLength(3);
+    expect(html).toContain('(tolerance 1.00e-6 (W1, b1, W2 against float32 resolution: float32 gradients)). In directional mode each tensor is compared along random unit directions v');
+    expect(html).toContain('<dt>tolerance</dt><dd>1.00e-6 (W1, b1, W2 against float32 resolution: float32 gradients) (warn from 1.00e-8)</dd>');
   });
 });
 

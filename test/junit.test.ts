@@ -109,9 +109,9 @@ describe('renderJunit', () => {
     expectWellFormed(xml);
   });
 
-  it('gives each testcase the tolerance its tensor was judged at', () => {
-    const xml = renderJunit({ ...report, checks: [{ ...tensor(1, 'W1', 'fail', 0.5), tolerance: 1e-4 }] });
-    expect(xml).toContain('W1: relative error 0.5 (tolerance 1.00e-4)');
+  it('gives each testcase the tolerance it was judged at', () => {
+    const xml = renderJunit({ ...report, checks: [tensor(1, 'W1', 'fail', 0.5)] });
+    expect(xml).toContain('W1: relative error 0.5 (tolerance 1.00e-6)');
   });
 
   it('is the same for the same report (deterministic)', () => {

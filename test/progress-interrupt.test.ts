@@ -110,12 +110,12 @@ describe('an interrupted check (core)', () => {
     ]);
   });
 
-  it('records the tolerance of a tensor judged at another one than asked (float32 gradients at 1e-4)', () => {
+  it('marks the tensors judged against float32 resolution (float32 gradients)', () => {
     const fwd = forward(model, params, X, Y);
     const g = backward(model, params, fwd, Y, correctPlan(model));
     const f32 = { W: g.W.map((w) => ({ ...w, data: w.data.map(Math.fround) })), b: g.b.map((b) => b && { ...b, data: b.data.map(Math.fround) }) };
     const r = check({ model, params, X, Y, gradients: { source: 'grads', grads: f32 } });
-    expect(r.checks.filter((c) => c.tolerance === 1e-4).length).toBeGreaterThan(0);
-    expect(check({ model, params, X, Y, gradients: { source: 'grads', grads: g } }).checks.every((c) => c.tolerance === undefined)).toBe(true);
+    expect(r.checks.filter((c) => c.precision === 'float32').length).toBeGreaterThan(0);
+    expect(check({ model, params, X, Y, gradients: { source: 'grads', grads: g } }).checks.every((c) => c.precision === undefined)).toBe(true);
   });
 });

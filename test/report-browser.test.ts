@@ -171,7 +171,7 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
   });
 
   it('draws the residuals of nearly-right tensors: one mark per compared element', async () => {
-    // seed-fixed's correct gradients, with W2 off by up to 3e-7 relative and one element of W1 by 4e-6: two warnings.
+    // seed-fixed's correct gradients, with W2 off by up to 3e-7 relative and one element of W1 by 5e-7 (below the tolerance: the element rule does not fail it): two warnings.
     const dir = mkdtempSync(join(tmpdir(), 'bpc-residual-'));
     const loaded = load({ net: 'fixtures/seed-fixed/net.json', data: 'fixtures/seed-fixed/data.csv' });
     const params = initialise(loaded.model);
@@ -181,7 +181,7 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
     const P: Record<string, number[][]> = {}, G: Record<string, number[][]> = {};
     params.W.forEach((W, l) => { P[`W${l + 1}`] = rows(W); P[`b${l + 1}`] = rows(params.b[l]!); });
     g.W.forEach((W, l) => {
-      G[`dW${l + 1}`] = rows(W, (v, i, j) => v * (1 + (l === 1 ? 3e-7 * Math.sin(i + 3 * j) : 0) + (l === 0 && i === 2 && j === 1 ? 4e-6 : 0)));
+      G[`dW${l + 1}`] = rows(W, (v, i, j) => v * (1 + (l === 1 ? 3e-7 * Math.sin(i + 3 * j) : 0) + (l === 0 && i === 2 && j === 1 ? 5e-7 : 0)));
       G[`db${l + 1}`] = rows(g.b[l]!);
     });
     writeFileSync(join(dir, 'params.json'), JSON.stringify(P));

@@ -8,7 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 import { correctPlan } from '../src/core/backward.js';
 import { initialise } from '../src/core/init.js';
-import { choose, sweep, SWEEP_EPSILONS } from '../src/core/sweep.js';
+import { choose, chooseFor, sweep, SWEEP_EPSILONS } from '../src/core/sweep.js';
+import { backward } from '../src/core/backward.js';
+import { check, DEFAULT_OPTIONS } from '../src/core/check.js';
+import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
+import { forward } from '../src/core/forward.js';
+import { namedTensors } from '../src/core/model.js';
+import { stepFor } from '../src/core/resolution.js';
 import { loadData } from '../src/io/data.js';
 import { declaredPlan, loadSpec, withInputs } from '../src/io/spec.js';
 
@@ -53,10 +59,16 @@ describe('the sweep', () => {
     expect(s.chosen).toBe(1e-5);
   });
 
-  it('wrong gradients (the seed’s formulas): both curves are flat and high at every ε', () => {
+  it('wrong gradients (the seed’s formulas): both curves are flat and high at every ε, and every tensor keeps its normal step', () => {
     const s = sweep(fixture('seed'), 1);
     for (const e of [...s.worst.accurate, ...s.worst.plain]) expect(e).toBeGreaterThan(0.5);
-    expect(s.chosen).toBe(1e-1);
+    // Before issue 11 this chose ε = 0.1 from the flat curves, where right tensors fail.
+    expect(s.chosen).toBe(1e-6);
+    expect(s.perTensor).toEqual({});
+    for (const t of s.tensors) {
+      expect(t.chosen).toBeNull();
+      expect(t.reason).toMatch(/^wrong at every step \(its smallest relative error, \S+, is at or above the tolerance\): checked at its normal step$/);
+    }
   });
 
   it('chooses the largest ε within 10× of the smallest error', () => {
@@ -67,6 +79,66 @@ describe('the sweep', () => {
     expect(choose(eps, [0.9, 0.9, 0.9, 0.9, 0.9]).chosen).toBe(1e-1);
     expect(choose(eps, [NaN, NaN, NaN, NaN, NaN]).chosen).toBe(1e-6);
     expect(choose(eps, [Infinity, 1e-3, 0, 0, 0]).chosen).toBe(1e-3);
+  });
+});
+
+describe('the per-tensor choice (issue 11, item 5)', () => {
+  /** seed-fixed's right gradients handed in, with one tensor 1.5× too large: a flat, high curve. */
+  function oneWrong(param: string) {
+    const f = fixture('seed-fixed');
+    const right = backward(f.model, f.params, forward(f.model, f.params, f.X, f.Y), f.Y, f.gradients.plan);
+    const grads = {
+      W: right.W.map((m, l) => (`W${l + 1}` === param ? { ...m, data: m.data.map((v) => 1.5 * v) } : m)),
+      b: right.b.map((m, l) => (m && `b${l + 1}` === param ? { ...m, data: m.data.map((v) => 1.5 * v) } : m)),
+    };
+    return { ...f, gradients: { source: 'grads' as const, grads } };
+  }
+
+  it('one wrong tensor keeps its normal step; the right ones get their own, and pass with no invented cause', () => {
+    const input = oneWrong('W3');
+    const s = sweep(input, 1);
+    const w3 = s.tensors.find((t) => t.param === 'W3')!;
+    expect(w3.chosen).toBeNull();
+    expect(Math.min(...w3.accurate)).toBeGreaterThan(0.1);
+    expect(Object.keys(s.perTensor)).toEqual(['W1', 'b1', 'W2', 'b2', 'b3', 'W4', 'b4']);
+    // The worst curve is W3's, flat: chosen on it, ε would be 0.1.
+    expect(choose(s.epsilons, s.worst.accurate).chosen).toBe(0.1);
+    expect(s.chosen).toBeLessThanOrEqual(1e-4);
+    expect(s.reason).toContain('(W3: wrong at every step, checked at the normal step)');
+    const r = check(input, { ...DEFAULT_OPTIONS, epsilon: s.chosen, epsilons: s.perTensor }, diagnoser(null));
+    expect(r.checks.filter((c) => c.status === 'fail').map((c) => c.param)).toEqual(['W3']);
+    for (const c of r.checks) expect(c.epsilon).toBe(c.param === 'W3' ? stepFor(namedTensors(input.params).find((t) => t.name === 'W3')!, forward(input.model, input.params, input.X, input.Y), s.chosen) : s.perTensor[c.param]);
+    // Only W3 is named by the diagnosis.
+    for (const f of r.findings.filter((x) => ['root', 'propagated'].includes(categoryOf(x.code) ?? ''))) {
+      expect(f.layer).toBe(3);
+    }
+    const mismatch = r.findings.find((x) => x.code === 'gradient-mismatch');
+    if (mismatch) expect(mismatch.message).not.toMatch(/b1|b2|b4|W1|W2|W4/);
+  });
+
+  it('at the single ε the flat curve would choose (0.1), the right tensors fail: what the per-tensor choice avoids', () => {
+    const input = oneWrong('W3');
+    const r = check(input, { ...DEFAULT_OPTIONS, epsilon: 0.1, fixedStep: true }, diagnoser(null));
+    expect(r.checks.filter((c) => c.param !== 'W3' && c.status === 'fail').length).toBeGreaterThan(0);
+  });
+
+  it('never picks a step its own curve marks as unresolved', () => {
+    const input = oneWrong('b2');
+    const s = sweep(input, 1);
+    for (const t of s.tensors) {
+      if (t.chosen === null) continue;
+      const i = s.epsilons.indexOf(t.chosen);
+      expect(t.accurate[i]).toBeLessThanOrEqual(Math.max(10 * Math.min(...t.accurate), 1e-9));
+      expect(t.accurate[i]).toBeLessThan(1e-6);
+    }
+  });
+
+  it('chooseFor: the largest ε within 10× of the tensor\'s smallest error or below tolerance/1000; null when flat and high', () => {
+    const eps = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5];
+    expect(chooseFor(eps, [1e-2, 1e-4, 1e-6, 2e-7, 1e-7], 1e-6).chosen).toBe(1e-3);
+    expect(chooseFor(eps, [1e-2, 1e-6, 1e-10, 1e-17, 1e-16], 1e-6).chosen).toBe(1e-3);
+    expect(chooseFor(eps, [0.5, 0.5, 0.5, 0.5, 0.5], 1e-6)).toEqual({ chosen: null, reason: 'wrong at every step (its smallest relative error, 5.0e-1, is at or above the tolerance): checked at its normal step' });
+    expect(chooseFor(eps, [NaN, NaN, NaN, NaN, NaN], 1e-6).chosen).toBeNull();
   });
 });
 
@@ -88,8 +160,10 @@ describe('--sweep on the command line', () => {
     expect(json.status).toBe(1);
     const report = JSON.parse(json.stdout);
     expect(report.sweep.epsilons).toEqual(SWEEP_EPSILONS);
-    expect(report.sweep.chosen).toBe(0.1);
-    expect(report.settings.epsilon).toBe(0.1);
+    // Every tensor of the seed is wrong at every ε: the check keeps the normal step (it chose 0.1 before issue 11).
+    expect(report.sweep.chosen).toBe(1e-6);
+    expect(report.settings.epsilon).toBe(1e-6);
+    expect(report.sweep.perTensor).toEqual({});
     expect(report.sweep.tensors).toHaveLength(8);
     expect(report.sweep.tensors[0]).toMatchObject({ param: 'W1', elements: 8 });
     expect(report.sweep.tensors[0].accurate).toHaveLength(12);

@@ -67,12 +67,9 @@ describe('renderTable', () => {
     expect(out).toContain('Interrupted: 0 of 2 tensors checked in full, W1 partly (4 of 10 directions), 1 not checked (b1); 1 fails so far (W1)');
   });
 
-  it('states the tolerance each tensor was judged at', () => {
-    const f32 = { code: 'float32-precision', severity: 'info' as const, message: '', fix: '', evidence: { tolerance: 1e-4 } };
-    const some = renderTable({ ...base, findings: [f32], checks: [{ ...tensor(1, 'W1', 'pass', 1e-6), tolerance: 1e-4 }, { ...tensor(1, 'b1', 'pass', 1e-6), tolerance: 1e-4 }, tensor(2, 'W2', 'pass', 1e-9)] }, false);
-    expect(some).toContain('(cost 0.693; ε=1.00e-6, tolerance 1.00e-6; 1.00e-4 for W1, b1 (float32 gradients), full mode).');
-    const all = renderTable({ ...base, findings: [f32], checks: base.checks.map((c) => ({ ...c, tolerance: 1e-4 })) }, false);
-    expect(all).toContain('(cost 0.693; ε=1.00e-6, tolerance 1.00e-4 (float32 gradients; 1.00e-6 asked), full mode).');
+  it('states the step and the resolution each tensor was judged with', () => {
+    const some = renderTable({ ...base, checks: [{ ...tensor(1, 'W1', 'pass', 1e-6), precision: 'float32', epsilon: 1e-10 }, { ...tensor(1, 'b1', 'pass', 1e-6), precision: 'float32' }, tensor(2, 'W2', 'pass', 1e-9)] }, false);
+    expect(some).toContain('(cost 0.693; ε=1.00e-6 (1.00e-10 for W1), tolerance 1.00e-6 (W1, b1 against float32 resolution: float32 gradients), full mode).');
     expect(renderTable(base, false)).toContain('(cost 0.693; ε=1.00e-6, tolerance 1.00e-6, full mode).');
   });
 

@@ -7,7 +7,8 @@ import { categoryOf } from './diagnose/explain.js';
 import { layerHealth } from './health.js';
 import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
 import { alongDirection, FiniteDifferences, type Direction, type ElementDifference } from './numeric.js';
-import { mergeNumerics, numericalFindings, toleranceFor } from './numerics.js';
+import { isFloat32, mergeNumerics, numericalFindings } from './numerics.js';
+import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
 import { taylorTest } from './taylor.js';
 import { Random } from './random.js';
 import { VALUES_CAP, type Finding, type Mode, type Report, type TensorCheck } from './report.js';
@@ -25,6 +26,13 @@ export interface CheckOptions {
   shouldStop?: () => boolean;
   /** Also run the Taylor-remainder test (core/taylor.ts) on every checked tensor. */
   taylor?: boolean;
+  /**
+   * True when ε was given (--epsilon): every tensor is checked with exactly that step. Otherwise ε
+   * is the base step and each tensor's step is scaled to the size of its inputs (resolution.ts, stepFor).
+   */
+  fixedStep?: boolean;
+  /** Steps per tensor ("W1", "b1", …) that override the others: the per-tensor choice of --sweep. */
+  epsilons?: Record<string, number>;
 }
 
 export const DEFAULT_OPTIONS: CheckOptions = {
@@ -108,8 +116,18 @@ export function* checkSteps(
   const testedTensors = namedTensors(tested);
   const paramTensors = namedTensors(params);
   const plans = paramTensors.map((t) => elementsToCheck(t, options, rng));
-  // Gradients handed in as float32 cannot be held to a tighter tolerance than float32 allows.
-  const tolerances = testedTensors.map((g) => toleranceFor(g.value.data, !('plan' in gs), options.tolerance));
+  const tolerance = options.tolerance;
+  const steps = paramTensors.map((p) => options.epsilons?.[p.name] ?? (options.fixedStep ? options.epsilon : stepFor(p, fwd, options.epsilon)));
+  // Gradients handed in as float32 are judged against float32's resolution, the others float64's.
+  const units = testedTensors.map((g) => (!('plan' in gs) && isFloat32(g.value.data) ? FLOAT32_UNIT : FLOAT64_UNIT));
+  // The floors cost a few backprops: computed once, and only when some tensor would warn or fail.
+  const floors = new Map<number, GradientFloor>();
+  const floorOf = (t: number): Float64Array => {
+    const unit = units[t];
+    if (!floors.has(unit)) floors.set(unit, gradientFloor(model, params, fwd, Y, correct, unit, options.seed));
+    return tensorFloor(floors.get(unit)!, paramTensors[t]);
+  };
+  const conventionsOf = () => (conventions ??= kinkConventions(model, params, fwd, Y));
   const total = plans.reduce((n, p) => n + p.count, 0);
   let done = 0;
   let stopped = false;
@@ -123,15 +141,18 @@ export function* checkSteps(
     const plan = plans[t];
     const { rows, cols } = p.value;
     let result: { check: TensorCheck; stopped: boolean };
+    const h = steps[t];
     if (plan.kind === 'directions') {
-      result = checkDirections(fd, p, g.value, plan.directions, { ...options, tolerance: tolerances[t] }, () => { done++; tick(done); return options.shouldStop?.() ?? false; });
+      const pick = (gr: Grads) => (p.kind === 'W' ? gr.W[p.layer] : gr.b[p.layer]!).data;
+      result = checkDirections(fd, p, g.value, plan.directions, h, tolerance, () => floorOf(t), () => conventionsOf().map(pick) as [Float64Array, Float64Array],
+        () => { done++; tick(done); return options.shouldStop?.() ?? false; });
       yield { jobs: [], done, total };
     } else {
       const values = new Float64Array(rows * cols);
       const checkedMask = new Uint8Array(rows * cols);
       const kinks = new Uint8Array(rows * cols);
       let halted = false;
-      const jobs = rowJobs(p, plan.elements, options.epsilon);
+      const jobs = rowJobs(p, plan.elements, h);
       const given = yield { jobs, done, total };
       for (let k = 0; k < jobs.length; k++) {
         if (!given && options.shouldStop?.()) { halted = true; break; }
@@ -145,9 +166,9 @@ export function* checkSteps(
           // not coincide): compare with the valid value nearest to the gradient under test.
           const gv = g.value.data[flat];
           if (d.kink) {
-            conventions ??= kinkConventions(model, params, fwd, Y);
+            const [left, right] = conventionsOf();
             const pick = (gr: Grads) => (p.kind === 'W' ? gr.W[p.layer] : gr.b[p.layer]!).data[flat];
-            const candidates = [d.numeric - d.spread, d.numeric + d.spread, pick(conventions[0]), pick(conventions[1])];
+            const candidates = [d.numeric - d.spread, d.numeric + d.spread, pick(left), pick(right)];
             values[flat] = Math.min(Math.max(gv, Math.min(...candidates)), Math.max(...candidates));
           } else {
             values[flat] = d.numeric;
@@ -159,12 +180,29 @@ export function* checkSteps(
         tick(done);
       }
       numeric.set(p.name, { values, checked: checkedMask, kinks });
-      result = { check: elementCheck(p, g.value, values, checkedMask, kinks, tolerances[t]), stopped: halted };
+      let c = elementCheck(p, g.value, values, checkedMask, kinks, tolerance, null, h);
+      if (c.status !== 'pass' && !halted) {
+        // Would warn or fail: judge it against resolution. The floor of backprop's rounding, plus
+        // the truncation of these differences from a second step (none at kinks, whose value is
+        // an interval's nearest point).
+        const floor = floorOf(t);
+        const truncation = new Float64Array(floor.length);
+        for (const job of jobs) {
+          fd.elements(job.layer, job.kind, job.row, job.cols, job.h / 2).forEach((d2, n) => {
+            const flat = job.row * cols + job.cols[n];
+            if (!kinks[flat] && checkedMask[flat]) truncation[flat] = (4 / 3) * Math.abs(values[flat] - d2.numeric);
+          });
+        }
+        for (let i = 0; i < floor.length; i++) floor[i] += truncation[i];
+        const resolved = elementCheck(p, g.value, values, checkedMask, kinks, tolerance, floor, h);
+        c = { ...resolved, ...resolutionFields(c, resolved, truncation, floorParts(floors.get(units[t])!, paramTensors[t]), checkedMask) };
+      }
+      result = { check: c, stopped: halted };
     }
     stopped = result.stopped;
-    if (tolerances[t] !== options.tolerance) result.check.tolerance = tolerances[t];
+    if (units[t] === FLOAT32_UNIT) result.check.precision = 'float32';
     // Interrupted before this tensor was done: say how many of its elements (directions) were planned.
-    const compared = plan.kind === 'directions' ? result.check.checked + result.check.kinks : result.check.checked;
+    const compared = result.check.checked;
     if (stopped && compared < plan.count) result.check.planned = plan.count;
     if (result.check.checked > 0 || result.check.kinks > 0) checks.push(result.check);
   }
@@ -266,7 +304,7 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
 }
 
 function elementCheck(
-  p: NamedTensor, g: Matrix, values: Float64Array, checked: Uint8Array, kinks: Uint8Array, tolerance: number,
+  p: NamedTensor, g: Matrix, values: Float64Array, checked: Uint8Array, kinks: Uint8Array, tolerance: number, floor: Float64Array | null, h: number,
 ): TensorCheck {
   const { rows, cols } = p.value;
   const skip = new Uint8Array(values.length);
@@ -277,7 +315,8 @@ function elementCheck(
     count++;
   }
   const c = compare(g.data, values, skip);
-  const status = count === 0 ? 'pass' : statusOf(c.relativeError, tolerance);
+  const j = count === 0 ? null : verdict(c.relativeError, judge(g.data, values, floor, tolerance, skip), floor !== null, tolerance);
+  const status = j?.status ?? 'pass';
   return {
     layer: p.layer + 1,
     param: p.name,
@@ -290,30 +329,85 @@ function elementCheck(
     checked: count,
     kinks: kinkCount,
     status,
+    epsilon: h,
+    ...judgementFields(j, floor !== null),
     ...(status !== 'pass' ? { values: comparedValues(g.data, values, (i) => checked[i] === 1) } : {}),
   };
 }
 
-/** Directional mode: compares g·v with the central difference of J along v, for each v. */
+/**
+ * The judgement, with the norm rule on the plain relative error where no floor was applied, so
+ * that the verdicts of tensors that need no floor stay those of compare.ts's statusOf.
+ */
+function verdict(relativeError: number, j: Judgement, floored: boolean, tolerance: number): Judgement {
+  if (floored) return j;
+  const norm = statusOf(relativeError, tolerance);
+  if (norm === 'fail') return { ...j, status: 'fail', failedBy: 'norm' };
+  if (j.failedBy === 'element') return j;
+  return { resolvedError: j.resolvedError, floor: j.floor, status: norm };
+}
+
+function judgementFields(j: Judgement | null, floored: boolean): Partial<TensorCheck> {
+  if (!j) return {};
+  return {
+    ...(floored ? { floor: j.floor, resolvedError: j.resolvedError } : {}),
+    ...(j.status === 'fail' ? { failedBy: j.failedBy ?? 'norm' } : {}),
+  };
+}
+
+/** The floor's parts per element of one tensor: forward rounding and the sums (both sides). */
+function floorParts(floor: GradientFloor, p: NamedTensor): { forward: Float64Array; sums: Float64Array } {
+  const f = p.kind === 'W' ? floor.forward.W[p.layer] : floor.forward.b[p.layer]!;
+  const s = p.kind === 'W' ? floor.sums.W[p.layer] : floor.sums.b[p.layer]!;
+  return { forward: f.data, sums: s.data.map((v) => 2 * v) };
+}
+
+/** What judging against resolution changed, from the floor's parts per element. */
+function resolutionFields(raw: TensorCheck, resolved: TensorCheck, step: ArrayLike<number>, parts: { forward: ArrayLike<number>; sums: ArrayLike<number> }, checked: Uint8Array): Partial<TensorCheck> {
+  // The parts over the compared elements only (sample mode compares a few).
+  const norm = (x: ArrayLike<number>) => { let q = 0; for (let i = 0; i < x.length; i++) if (checked[i]) q += x[i] * x[i]; return Math.sqrt(q); };
+  return resolutionOutcome(raw, resolved, norm(parts.forward), norm(parts.sums), norm(step));
+}
+
+/** A warn or fail that is now a pass is "within resolution"; and which part of the floor is largest. */
+function resolutionOutcome(raw: TensorCheck, resolved: TensorCheck, forward: number, sums: number, step: number): Partial<TensorCheck> {
+  const floorCause: TensorCheck['floorCause'] = step >= forward && step >= sums ? 'step' : forward >= sums ? 'forward' : 'sums';
+  const within = resolved.status === 'pass' && raw.status !== 'pass';
+  return { floorCause, ...(within ? { withinResolution: true } : {}) };
+}
+
+/**
+ * Directional mode: compares g·v with the central difference of J along v, for each v. A
+ * direction along which some sample sits exactly on a kink is compared with the nearest valid
+ * value (between the one-sided quotients, or what backprop with either one-sided slope gives),
+ * never left out.
+ */
 function checkDirections(
-  fd: FiniteDifferences, p: NamedTensor, g: Matrix, directions: Direction[], options: CheckOptions, step: () => boolean,
+  fd: FiniteDifferences, p: NamedTensor, g: Matrix, directions: Direction[], h: number, tolerance: number,
+  floorOf: () => Float64Array, conventions: () => [Float64Array, Float64Array], step: () => boolean,
 ): { check: TensorCheck; stopped: boolean } {
-  const analytic: number[] = [], numericValues: number[] = [], skip: number[] = [];
+  const analytic: number[] = [], numericValues: number[] = [], kinkAt: boolean[] = [];
   let kinks = 0, stopped = false;
   for (const v of directions) {
     const dot = alongDirection(g.data, v);
-    const d = fd.direction(p.layer, p.kind, v, options.epsilon);
+    const d = fd.direction(p.layer, p.kind, v, h);
+    let value = d.numeric;
+    if (d.kink) {
+      const [left, right] = conventions();
+      const candidates = [d.numeric - d.spread, d.numeric + d.spread, alongDirection(left, v), alongDirection(right, v)];
+      value = Math.min(Math.max(dot, Math.min(...candidates)), Math.max(...candidates));
+      kinks++;
+    }
     analytic.push(dot);
-    numericValues.push(d.numeric);
-    skip.push(d.kink ? 1 : 0);
-    if (d.kink) kinks++;
+    numericValues.push(value);
+    kinkAt.push(d.kink);
     if (step()) { stopped = true; break; }
   }
-  const c = compare(analytic, numericValues, skip);
-  const checked = analytic.length - kinks;
-  const status = checked === 0 ? 'pass' : statusOf(c.relativeError, options.tolerance);
-  return {
-    check: {
+  const c = compare(analytic, numericValues);
+  const checked = analytic.length;
+  const build = (j: Judgement | null, floored: boolean): TensorCheck => {
+    const status = j?.status ?? 'pass';
+    return {
       layer: p.layer + 1,
       param: p.name,
       shape: [p.value.rows, p.value.cols],
@@ -325,10 +419,27 @@ function checkDirections(
       checked,
       kinks,
       status,
+      epsilon: h,
+      ...judgementFields(j, floored),
       ...(status !== 'pass' ? { values: comparedValues(analytic, numericValues, () => true) } : {}),
-    },
-    stopped,
+    };
   };
+  const raw = build(checked === 0 ? null : verdict(c.relativeError, judge(analytic, numericValues, null, tolerance), false, tolerance), false);
+  if (raw.status === 'pass' || stopped) return { check: raw, stopped };
+  // Would warn or fail: each direction's floor is the elements' floors along it, plus the
+  // truncation of its difference from a second step.
+  const elementFloor = floorOf();
+  let forward = 0, trunc = 0;
+  const floor = analytic.map((_a, k) => {
+    const v = directions[k];
+    const f = floorAlong(elementFloor, v);
+    const t = kinkAt[k] ? 0 : (4 / 3) * Math.abs(numericValues[k] - fd.direction(p.layer, p.kind, v, h / 2).numeric);
+    forward += f * f;
+    trunc += t * t;
+    return f + t;
+  });
+  const resolved = build(verdict(c.relativeError, judge(analytic, numericValues, floor, tolerance), true, tolerance), true);
+  return { check: { ...resolved, ...resolutionOutcome(raw, resolved, Math.sqrt(forward), 0, Math.sqrt(trunc)) }, stopped };
 }
 
 /** A failing or warning tensor's compared values, for the report's scatter and residual plots: at most VALUES_CAP, evenly spaced. */

@@ -242,14 +242,54 @@ export class FiniteDifferences {
     return this.propagate(layer, row) + penaltyChange;
   }
 
-  /** The central difference along a whole-tensor direction (dense, or rank one over a W). */
+  /**
+   * The central difference along a whole-tensor direction (dense, or rank one over a W). Samples
+   * whose pre-activation crossed a kink are treated one by one, as in element(): differenced again
+   * with a smaller step, and those exactly on a kink give their interval of one-sided quotients,
+   * so one sample on a kink never discards the direction.
+   */
   direction(layer: number, kind: ParamKind, v: Direction, h: number): ElementDifference {
-    // V·A_{l−1} is the same for both steps; each step scales it, as directionChange does.
+    // V·A_{l−1} is the same for every step; each step scales it, as directionChange does.
     const product = kind === 'W' ? this.directionProduct(layer, v) : null;
+    const m = this.m;
+    const plusAt = new Float64Array(m), crossed = new Uint8Array(m);
     const plus = this.directionStep(layer, kind, v, h, product);
-    const kinkPlus = this.colKink.includes(1);
+    plusAt.set(this.colChange);
+    crossed.set(this.colKink);
     const minus = this.directionStep(layer, kind, v, -h, product);
-    return { numeric: (plus - minus) / (2 * h), kink: kinkPlus || this.colKink.includes(1), refined: false, spread: 0 };
+    for (let c = 0; c < m; c++) crossed[c] |= this.colKink[c];
+    if (!crossed.includes(1)) return { numeric: (plus - minus) / (2 * h), kink: false, refined: false, spread: 0 };
+    const penalty = (step: number) => (kind === 'W' && this.c !== 0 ? this.c * step * penaltyAlong(this.params.W[layer], v, step) : 0);
+    let sum = 0, low = 0, high = 0, kinkLeft = false;
+    for (let c = 0; c < m; c++) if (!crossed[c]) sum += (plusAt[c] - this.colChange[c]) / (2 * h);
+    let step = h;
+    for (let k = 0; k < MAX_REFINEMENTS && crossed.includes(1); k++) {
+      step /= 10;
+      this.directionStep(layer, kind, v, step, product);
+      plusAt.set(this.colChange);
+      const kp = Uint8Array.from(this.colKink);
+      this.directionStep(layer, kind, v, -step, product);
+      for (let c = 0; c < m; c++) {
+        if (!crossed[c] || kp[c] || this.colKink[c]) continue;
+        sum += (plusAt[c] - this.colChange[c]) / (2 * step);
+        crossed[c] = 0;
+      }
+    }
+    if (crossed.includes(1)) {
+      kinkLeft = true;
+      this.directionStep(layer, kind, v, step, product);
+      plusAt.set(this.colChange);
+      this.directionStep(layer, kind, v, -step, product);
+      for (let c = 0; c < m; c++) {
+        if (!crossed[c]) continue;
+        const right = plusAt[c] / step, left = -this.colChange[c] / step;
+        low += Math.min(left, right);
+        high += Math.max(left, right);
+      }
+    }
+    const s = this.model.reduction === 'mean' ? 1 / m : 1;
+    const numeric = s * (sum + (low + high) / 2) + (penalty(h) - penalty(-h)) / (2 * h);
+    return { numeric, kink: kinkLeft, refined: true, spread: (s * (high - low)) / 2 };
   }
 
   /** J(θ + h·v) − J(θ) for a direction v over the whole of W_layer or b_layer. */

@@ -27,8 +27,25 @@ export interface TensorCheck {
    *  with the nearest value between the one-sided finite differences. */
   kinks: number;
   status: Status;
-  /** The tolerance this tensor was judged at, when not settings.tolerance (float32 gradients). */
-  tolerance?: number;
+  /** Gradients handed in as float32 values: judged against float32's resolution (unit roundoff 2⁻²⁴). */
+  precision?: 'float32';
+  /** The finite-difference step this tensor was checked with (scaled to its inputs, or --epsilon as given). */
+  epsilon?: number;
+  /** Where the tensor's disagreement was judged against resolution (it would otherwise warn or fail): the
+   *  floor, ‖floor‖₂ / (‖g‖₂ + ‖ĝ‖₂), of what float64 (float32 for float32 gradients) can resolve at these
+   *  weights, and its largest part: rounding of the forward quantities, of the sums over samples, or the
+   *  step's truncation error. */
+  floor?: number;
+  floorCause?: 'forward' | 'sums' | 'step';
+  /** The relative error beyond each element's floor, which the verdict is taken on. */
+  resolvedError?: number;
+  /** True when the disagreement lies within the floor: the tensor passes ("agrees to float64 resolution"). */
+  withinResolution?: boolean;
+  /** Failing tensors: the rule that failed it. "norm": the norm-wise relative error beyond resolution is at
+   *  or above the tolerance; "element": one element is clearly wrong (its error beyond its floor is at
+   *  least the tolerance relative to the element and a hundredth of it relative to the tensor's largest
+   *  element) although the norm-wise error is small. */
+  failedBy?: 'norm' | 'element';
   /** With --taylor: the order of the first-order model's error along a random direction (≈ 2 the
    *  gradient is right, ≈ 1 it is wrong; null when rounding left too few steps), and that verdict. */
   taylorOrder?: number | null;

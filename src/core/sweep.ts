@@ -7,8 +7,11 @@
 // With right gradients the plain curve is the textbook V: truncation error ∝ ε² on the left,
 // round-off ∝ ulp(J)/ε on the right. The accurate curve has the left arm only and stays flat at
 // the bottom, because no cost is ever subtracted. With wrong gradients both curves are flat, high
-// above the tolerance, whatever ε. The step chosen for the check is the largest ε whose error is
-// within 10× of the smallest: at the bottom of the curve, clear of the left arm.
+// above the tolerance, whatever ε. The step is chosen per tensor, on its own accurate curve: the
+// largest ε whose error is within 10× of the tensor's smallest, at the bottom of its curve, clear of
+// the left arm. A tensor whose curve stays at or above the tolerance at every ε is wrong at every ε:
+// it keeps its normal step, and it never drags the others to a step (0.1, say) that their own
+// curves mark as unresolved.
 import { compare } from './compare.js';
 import type { GradientSource } from './check.js';
 import { forward } from './forward.js';
@@ -26,6 +29,10 @@ export interface SweepTensor {
   /** Relative error at each ε of SWEEP_EPSILONS, with backprop-check's differences and with plain subtraction. */
   accurate: number[];
   plain: number[];
+  /** The step this tensor is checked with, or null: wrong at every ε, so it keeps its normal step. */
+  chosen: number | null;
+  /** How it was chosen, in a sentence. */
+  reason: string;
 }
 
 export interface SweepResult {
@@ -33,10 +40,12 @@ export interface SweepResult {
   tensors: SweepTensor[];
   /** The worst tensor's relative error at each ε. */
   worst: { accurate: number[]; plain: number[] };
-  /** The step the check then runs with. */
+  /** The base step the check then runs with: chosen on the worst curve of the tensors that some ε resolves. */
   chosen: number;
   /** How it was chosen, in a sentence. */
   reason: string;
+  /** The step of each tensor that some ε resolves, by name ("W1", "b1", …); the others keep their normal step. */
+  perTensor: Record<string, number>;
 }
 
 export interface SweepInput {
@@ -50,7 +59,7 @@ export interface SweepInput {
 /** Elements per tensor: enough to see the curve, few enough that 24 forward passes each stay cheap. */
 export const SWEEP_ELEMENTS = 8;
 
-export function sweep(input: SweepInput, seed: number, epsilons: readonly number[] = SWEEP_EPSILONS): SweepResult {
+export function sweep(input: SweepInput, seed: number, epsilons: readonly number[] = SWEEP_EPSILONS, tolerance = 1e-6): SweepResult {
   const { model, params, X, Y } = input;
   const fwd = forward(model, params, X, Y);
   const gs = input.gradients;
@@ -62,17 +71,54 @@ export function sweep(input: SweepInput, seed: number, epsilons: readonly number
     const g = picked.map((flat) => tested[t].value.data[flat]);
     const curve = (difference: (flat: number, h: number) => number) =>
       epsilons.map((h) => compare(g, picked.map((flat) => difference(flat, h))).relativeError);
+    const accurate = curve((flat, h) => fd.element(p.layer, p.kind, Math.floor(flat / p.value.cols), flat % p.value.cols, h).numeric);
     return {
       param: p.name,
       elements: picked.length,
-      accurate: curve((flat, h) => fd.element(p.layer, p.kind, Math.floor(flat / p.value.cols), flat % p.value.cols, h).numeric),
+      accurate,
       plain: curve((flat, h) => plainDifference(input, p, flat, h)),
+      ...chooseFor(epsilons, accurate, tolerance),
     };
   });
-  const worstOf = (key: 'accurate' | 'plain') => epsilons.map((_h, i) => Math.max(...tensors.map((t) => (Number.isNaN(t[key][i]) ? Infinity : t[key][i]))));
-  const worst = { accurate: worstOf('accurate'), plain: worstOf('plain') };
-  const { chosen, reason } = choose(epsilons, worst.accurate);
-  return { epsilons: [...epsilons], tensors, worst, chosen, reason };
+  const worstOf = (key: 'accurate' | 'plain', of: SweepTensor[]) => epsilons.map((_h, i) => Math.max(...of.map((t) => (Number.isNaN(t[key][i]) ? Infinity : t[key][i]))));
+  const worst = { accurate: worstOf('accurate', tensors), plain: worstOf('plain', tensors) };
+  const resolved = tensors.filter((t) => t.chosen !== null);
+  const { chosen, reason } = resolved.length > 0
+    ? choose(epsilons, worstOf('accurate', resolved))
+    : { chosen: 1e-6, reason: 'every tensor is wrong at every step; the default 1e-6 is used' };
+  // A tensor that the common step resolves too (within its own margin) is checked at the common
+  // step, as before per-tensor choices existed; only one that the common step would leave
+  // unresolved keeps its own.
+  const at = epsilons.indexOf(chosen);
+  for (const t of resolved) {
+    if (at >= 0 && t.accurate[at] <= Math.max(10 * Math.min(...t.accurate.map((w) => (Number.isFinite(w) ? w : Infinity))), tolerance / 1000)) {
+      t.chosen = chosen;
+      t.reason = 'the common step, which its own curve resolves too';
+    }
+  }
+  const perTensor = Object.fromEntries(resolved.map((t) => [t.param, t.chosen!]));
+  return {
+    epsilons: [...epsilons], tensors, worst, chosen,
+    reason: resolved.length < tensors.length && resolved.length > 0 ? `${reason} among the tensors some step resolves (${tensors.filter((t) => t.chosen === null).map((t) => t.param).join(', ')}: wrong at every step, checked at the normal step)` : reason,
+    perTensor,
+  };
+}
+
+/** One tensor's step: the largest ε within 10× of its own smallest error, or null when even that is at or above the tolerance. */
+export function chooseFor(epsilons: readonly number[], curve: readonly number[], tolerance: number): { chosen: number | null; reason: string } {
+  const finite = curve.map((w) => (Number.isFinite(w) ? w : Infinity));
+  const best = Math.min(...finite);
+  if (!(best < tolerance)) {
+    return { chosen: null, reason: `wrong at every step (its smallest relative error, ${Number.isFinite(best) ? best.toExponential(1) : 'not finite'}, is at or above the tolerance): checked at its normal step` };
+  }
+  // Within 10× of the smallest, or far below the tolerance anyway: a curve at the bottom of float64
+  // (1e-17) would otherwise send the step to wherever its rounding noise happens to be lowest.
+  const good = Math.max(10 * best, tolerance / 1000);
+  const at = finite.findIndex((w) => w <= good);
+  return {
+    chosen: epsilons[at],
+    reason: `the largest step whose relative error is within 10× of its smallest (${best === 0 ? '0' : best.toExponential(1)}) or below ${(tolerance / 1000).toExponential(0).replace('+', '')}`,
+  };
 }
 
 /** (J(θ + h·e) − J(θ − h·e)) / 2h by two full forward passes: the plain way, cancellation and all. */

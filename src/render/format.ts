@@ -52,22 +52,20 @@ export const count = (n: number): string => n.toLocaleString('en-US');
  * another one (float32 gradients at 1e-4) "tolerance 1.00e-6; 1.00e-4 for W1, b1 (float32 gradients)",
  * or when every tensor was "tolerance 1.00e-4 (float32 gradients; 1.00e-6 asked)".
  */
+/** The tolerance, and the tensors judged against float32's resolution instead of float64's. */
 export function toleranceWords(report: Report): string {
-  const asked = report.settings.tolerance;
-  const judged = report.checks.filter((c) => c.checked > 0 || c.kinks > 0);
-  const others = new Map<number, string[]>();
-  for (const c of judged) {
-    if (c.tolerance === undefined || c.tolerance === asked) continue;
-    others.set(c.tolerance, [...(others.get(c.tolerance) ?? []), c.param]);
-  }
-  const why = (t: number) => (report.findings.some((f) => f.code === 'float32-precision' && f.evidence?.tolerance === t) ? 'float32 gradients' : '');
-  if (others.size === 1 && [...others.values()][0].length === judged.length) {
-    const t = [...others.keys()][0];
-    return `tolerance ${num(t)} (${[why(t), `${num(asked)} asked`].filter(Boolean).join('; ')})`;
-  }
-  const parts = [...others].map(([t, names]) => `${num(t)} for ${names.join(', ')}${why(t) ? ` (${why(t)})` : ''}`);
-  return `tolerance ${num(asked)}${parts.length ? `; ${parts.join('; ')}` : ''}`;
+  const f32 = report.checks.filter((c) => c.precision === 'float32' && (c.checked > 0 || c.kinks > 0)).map((c) => c.param);
+  return `tolerance ${num(report.settings.tolerance)}` + (f32.length ? ` (${f32.join(', ')} against float32 resolution: float32 gradients)` : '');
 }
 
-/** The tolerance one tensor was judged at. */
-export const toleranceOf = (c: TensorCheck, report: Report): number => c.tolerance ?? report.settings.tolerance;
+/** The step, and the tensors checked with another one (scaled to their inputs, or chosen by --sweep). */
+export function stepWords(report: Report): string {
+  const base = report.settings.epsilon;
+  const others = new Map<number, string[]>();
+  for (const c of report.checks) {
+    if (c.epsilon === undefined || c.epsilon === base || !(c.checked > 0 || c.kinks > 0)) continue;
+    others.set(c.epsilon, [...(others.get(c.epsilon) ?? []), c.param]);
+  }
+  const parts = [...others].map(([h, names]) => `${num(h)} for ${names.join(', ')}`);
+  return `ε=${num(base)}` + (parts.length ? ` (${parts.join('; ')})` : '');
+}

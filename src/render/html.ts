@@ -3,7 +3,7 @@
 // from the user's files (spec, formulas, activation names, messages) is escaped.
 import type { Finding, LayerHealth, Mode, Report, Status, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/sweep.js';
-import { columnHeads, num, shape, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
+import { columnHeads, num, shape, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
 import { CHECKED, interruptedCounts } from './table.js';
 import { COLORS, escapeXml as esc, gradientFlowChart, histogramChart, relativeErrorChart, residualChart, scatterChart, sweepChart, type FlowPoint } from './svg.js';
 
@@ -32,7 +32,7 @@ ${header(report, context)}
 ${section('findings', 'Findings', findings(report.findings), report.findings.length ? 'What is wrong and how to fix it; the table and the charts below hold the numbers behind each finding.' : undefined)}
 ${section('checks', 'Per-layer checks', tensorTable(report.checks, report.health.layers, report.settings.mode), checksNote(report))}
 ${section('gradient-flow', 'Gradient flow', flow(report), flowNote(report))}
-${section('relative-error', 'Relative error per tensor', judged(report.checks).length ? relativeErrorChart(judged(report.checks).map((c) => ({ label: c.param, value: c.relativeError, status: c.status, tolerance: c.tolerance })), report.settings.tolerance) : empty('No tensor was checked.'), '‖g − ĝ‖₂ / (‖g‖₂ + ‖ĝ‖₂) per tensor, against the pass, warn and fail bands of the tolerance (a tick on a row marks a tensor judged at another tolerance).')}
+${section('relative-error', 'Relative error per tensor', judged(report.checks).length ? relativeErrorChart(judged(report.checks).map((c) => ({ label: c.param, value: c.relativeError, status: c.status })), report.settings.tolerance) : empty('No tensor was checked.'), '‖g − ĝ‖₂ / (‖g‖₂ + ‖ĝ‖₂) per tensor, against the pass, warn and fail bands of the tolerance.')}
 ${report.sweep ? sweepSection(report.sweep, report.settings.tolerance) + '\n' : ''}${section('scatter', 'Analytic against numeric, failing tensors', scatters(report.checks), 'Each point is one element (in directional mode, one direction): the finite-difference value across, the value under test up. Correct gradients lie on the dashed line y = x.')}
 ${section('residuals', 'Residuals, nearly-right tensors', residuals(report), 'For tensors that pass or warn, whose points would all sit on y = x above: the difference g − ĝ of each element (in directional mode, each direction) against its finite-difference value ĝ. Rounding scatters evenly around 0; a slope is a gradient off by a small factor, and a lone point far out is one wrong element.')}
 ${section('activations', 'Activations per layer', histograms(report.health.layers) + healthTable(report.health.layers), 'Histograms of each layer’s activations over all units and samples. Units piled up at ±1 (tanh) or 0/1 (sigmoid) are saturated and pass back almost no gradient.')}
@@ -94,7 +94,7 @@ function header(report: Report, context: HtmlContext): string {
 <div><dt>warn</dt><dd class="warn">${count('warn')}</dd></div>
 <div><dt>fail</dt><dd class="fail">${count('fail')}</dd></div>
 ${report.partial ? `<div><dt>partial</dt><dd class="warn">${partial}</dd></div>\n` : ''}<div><dt>tolerance</dt><dd>${num(report.settings.tolerance)}</dd></div>
-<div><dt>epsilon</dt><dd>${num(report.settings.epsilon)}</dd></div>
+<div><dt>epsilon</dt><dd>${stepWords(report).replace(/^ε=/, '')}</dd></div>
 <div><dt>mode</dt><dd>${esc(report.settings.mode)}</dd></div>
 </dl>
 </header>`;
@@ -262,10 +262,8 @@ function settings(report: Report, context: HtmlContext): string {
   const s = report.settings;
   const rows: [string, string][] = [
     ['checked', report.source],
-    ['epsilon', num(s.epsilon) + (report.sweep ? ' (chosen by the step sweep)' : '')],
-    ['tolerance', report.checks.some((c) => c.tolerance !== undefined && c.tolerance !== s.tolerance)
-      ? `${toleranceWords(report).replace(/^tolerance /, '')} (each warns from 1/100 of its tolerance)`
-      : `${num(s.tolerance)} (warn from ${num(s.tolerance / 100)})`],
+    ['epsilon', stepWords(report).replace(/^ε=/, '') + (report.sweep ? ' (chosen by the step sweep)' : '')],
+    ['tolerance', `${toleranceWords(report).replace(/^tolerance /, '')} (warn from ${num(s.tolerance / 100)})`],
     ['mode', s.mode + (s.samples !== undefined ? `, ${s.samples} per tensor` : '')],
     ['seed', String(s.seed)],
   ];

@@ -8,7 +8,7 @@
 import { Chalk } from 'chalk';
 import type { Finding, Report, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/sweep.js';
-import { num, taylorWords, toleranceOf, unfinished, unfinishedWords } from './format.js';
+import { num, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { interruptedCounts, verdict } from './table.js';
 
 const plain = new Chalk({ level: 0 });
@@ -54,7 +54,7 @@ export function renderJunit(report: Report): string {
 function testcase(c: TensorCheck, report: Report): string {
   const open = `    <testcase classname="layer ${c.layer}" name="${attr(c.param)}">`;
   const findings = findingsFor(c, report.findings, c.status === 'fail');
-  const tolerance = toleranceOf(c, report);
+  const tolerance = report.settings.tolerance;
   const mode = report.settings.mode;
   const part = unfinishedWords(c, mode);
   const worstWord = mode === 'directional' ? 'direction' : 'element';

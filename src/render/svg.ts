@@ -237,8 +237,7 @@ function legend(items: { label: string; color: string; mark: string; dash?: stri
 // ---------------------------------------------------------------------------------------------
 // Relative error per tensor against the pass / warn / fail bands.
 
-/** `tolerance`: the one this tensor was judged at, when not the chart's (float32 gradients). */
-export interface ErrorPoint { label: string; value: number; status: Status; tolerance?: number }
+export interface ErrorPoint { label: string; value: number; status: Status }
 
 export function relativeErrorChart(items: readonly ErrorPoint[], tolerance: number): string {
   const W = 880, rowH = 24;
@@ -273,11 +272,6 @@ export function relativeErrorChart(items: readonly ErrorPoint[], tolerance: numb
     const x = logPosition(item.value, scale, zeroAt, nonFiniteAt);
     const color = COLORS[item.status];
     body += text(8, y + 4, item.label, { 'font-weight': 600 });
-    if (item.tolerance !== undefined && item.tolerance !== tolerance && isPositive(item.tolerance)) {
-      const at = Math.min(box.right, Math.max(box.left, scale.at(item.tolerance)));
-      body += el('line', { x1: at, x2: at, y1: y - 9, y2: y + 9, stroke: COLORS.fail, 'stroke-width': 2, class: 'own-tolerance' },
-        title(`${item.label} judged at tolerance ${num(item.tolerance)}`));
-    }
     if (isPositive(item.value)) body += el('line', { x1: box.left, x2: x, y1: y, y2: y, stroke: color, 'stroke-width': 2, 'stroke-opacity': 0.45 });
     body += el('circle', { cx: x, cy: y, r: 5.5, fill: color, stroke: '#fff', 'stroke-width': 1.5, class: `mark ${item.status}` },
       title(`${item.label}: relative error ${num(item.value)} (${item.status})`));

@@ -2,7 +2,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { Finding, Report, Status } from '../core/report.js';
-import { columnHeads, count, num, shape, taylorWords, toleranceWords, unfinished, unfinishedWords, unitWord } from './format.js';
+import { columnHeads, count, num, shape, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords, unitWord } from './format.js';
 import { gradientNormBars } from './sparkline.js';
 
 /** Columns to wrap finding lines at when stdout is not a terminal (a CI log, a pipe, a test). */
@@ -80,7 +80,7 @@ export function verdict(report: Report, c: ChalkInstance): string {
   const warned = judged.filter((x) => x.status === 'warn' && x.planned === undefined);
   const what = CHECKED[report.source];
   const cost = `cost ${num(report.loss)}`;
-  const settings = `ε=${num(report.settings.epsilon)}, ${toleranceWords(report)}, ${report.settings.mode} mode`;
+  const settings = `${stepWords(report)}, ${toleranceWords(report)}, ${report.settings.mode} mode`;
   if (report.partial) {
     const so = failed.length > 0 ? `; ${failed.length} fail${failed.length === 1 ? 's' : ''} so far (${failed.map((f) => f.param).join(', ')})` : '; none fails so far';
     return c.yellow(`Interrupted: ${interruptedCounts(report)}${so} (${cost}; ${settings}).`);

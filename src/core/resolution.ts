@@ -1,0 +1,241 @@
+// What float64 (or float32) can resolve at the checked weights, per gradient element, for both
+// sides of the comparison, and the verdict judged against it.
+//
+// The gradient side. A correct backprop computed in plain floating point starts from rounded
+// forward quantities: a = σ(z) near 1 is held to an ulp, so 1 − a (and a − y) keeps only a few
+// digits of e^−z; softmax's a − y at a margin of 28 keeps four. Monte-Carlo arithmetic measures
+// that without guessing: correct backprop re-run K times with every forward quantity (Z, A and so
+// the loss inputs) perturbed by a random relative amount of a few units of rounding; the per-element
+// spread is the rounding sensitivity of any backprop at these weights. A deterministic bound adds
+// the rounding of the sums themselves: γ·u·Σ|terms| from a backprop in absolute values (a bias
+// gradient that is 0 by symmetry is a sum of terms that cancel exactly).
+//
+// The difference side. The differences carry the same forward rounding (they start from the same
+// cached Z and A), their own sums (the same Σ|terms|), and truncation, which a second step
+// estimates: D(h) − D(h/2) = ¾·c·h² + O(h⁴), so D(h)'s truncation is about 4/3 of that.
+//
+// The verdict. Only the part of each element's disagreement that exceeds its floor counts: the
+// norm-wise rule on those excesses, and an element rule (one element clearly wrong fails the
+// tensor even when the norm-wise error is small).
+import { softmaxBackwardColumns } from './activations.js';
+import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from './backward.js';
+import type { ForwardCache } from './forward.js';
+import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
+import type { Direction } from './numeric.js';
+import { Random } from './random.js';
+import type { Status } from './report.js';
+
+/** The unit roundoff of float64 and of float32. */
+export const FLOAT64_UNIT = 2 ** -53;
+export const FLOAT32_UNIT = 2 ** -24;
+
+/** Monte-Carlo backprops per floor, and the relative perturbation, in units of rounding. */
+const MC_RUNS = 4;
+const MC_UNITS = 2;
+/** The spread of MC_RUNS runs underestimates the largest deviation: this much safety. */
+const MC_SAFETY = 3;
+
+/**
+ * One element fails the tensor when its error beyond its floor is at least the tolerance relative
+ * to the element itself and at least ELEMENT_SCALE tolerances of the tensor's largest element (so
+ * that an element a billion times smaller than the rest, all rounding, cannot fail it).
+ */
+export const ELEMENT_SCALE = 0.01;
+
+/**
+ * The step for one tensor from the base step ε. An element of W_l moves row i of Z_l by h·A_{l−1},
+ * so with inputs of size s the change is s·h: for s above 10 the step shrinks by decades until the
+ * change is at most about 10·ε (features of 1e4 would otherwise move Z by 1e-2, far outside the
+ * quadratic regime). A bias moves Z by h itself. The step also stays at least 2¹² ulps of the
+ * tensor's largest element, so that θ ± h is a different number (plain differences need it).
+ */
+export function stepFor(p: NamedTensor, fwd: ForwardCache, epsilon: number): number {
+  let h = epsilon;
+  if (p.kind === 'W') {
+    const s = maxAbs(fwd.A[p.layer].data);
+    if (Number.isFinite(s) && s > 10) h = epsilon / 10 ** Math.ceil(Math.log10(s / 10));
+  }
+  const size = maxAbs(p.value.data);
+  if (Number.isFinite(size)) h = Math.max(h, 2 ** 12 * FLOAT64_UNIT * size);
+  return Math.min(h, epsilon);
+}
+
+function maxAbs(d: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) > m) m = Math.abs(d[i]);
+  return m;
+}
+
+/** The parts of a floor, each per element of each tensor (absolute values). */
+export interface GradientFloor {
+  /** MC_SAFETY × the largest Monte-Carlo deviation from correct backprop. */
+  forward: Grads;
+  /** γ·u·Σ|terms|. */
+  sums: Grads;
+}
+
+/**
+ * The gradient side's floor at these weights for arithmetic of unit roundoff `unit`: how far a
+ * correct backprop in that arithmetic can land from the true gradient. Seeded.
+ */
+export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y: Matrix, correct: Grads, unit: number, seed: number): GradientFloor {
+  const rng = new Random(seed ^ 0x5eed);
+  const forwardPart: Grads = { W: correct.W.map((w) => zeros(w.rows, w.cols)), b: correct.b.map((b) => (b ? zeros(b.rows, b.cols) : null)) };
+  // float32 code also rounds its inputs; float64 code reads them exactly.
+  const fromLayer = unit > FLOAT64_UNIT ? 0 : 1;
+  for (let k = 0; k < MC_RUNS; k++) {
+    const perturbed: ForwardCache = {
+      ...fwd,
+      Z: fwd.Z.map((z) => perturb(z, unit, rng)),
+      A: fwd.A.map((a, l) => (l >= fromLayer ? perturb(a, unit, rng) : a)),
+    };
+    const g = backward(model, params, perturbed, Y, correctPlan(model));
+    const widen = (out: Matrix, run: Matrix, ref: Matrix) => {
+      for (let i = 0; i < out.data.length; i++) {
+        const d = Math.abs(run.data[i] - ref.data[i]);
+        // A perturbation that makes a value non-finite says nothing about the rounding.
+        if (Number.isFinite(d)) out.data[i] = Math.max(out.data[i], MC_SAFETY * d);
+      }
+    };
+    g.W.forEach((w, l) => widen(forwardPart.W[l], w, correct.W[l]));
+    g.b.forEach((b, l) => { if (b) widen(forwardPart.b[l]!, b, correct.b[l]!); });
+  }
+  const abs = absoluteBackward(model, params, fwd, Y);
+  // A few roundings per layer, and a sum over m samples: log2(m) levels pairwise (NumPy), more
+  // when summed in a loop; 2·log2(m) covers the typical √m-like growth of loop sums up to m ≈ 10⁵.
+  const gamma = 2 * model.layers.length + 4 + 2 * Math.log2(Math.max(2, fwd.samples));
+  const scale = (m: Matrix, ref: Matrix): Matrix => ({ ...m, data: m.data.map((v, i) => gamma * unit * v + unit * Math.abs(ref.data[i])) });
+  return {
+    forward: forwardPart,
+    sums: { W: abs.W.map((w, l) => scale(w, correct.W[l])), b: abs.b.map((b, l) => (b ? scale(b, correct.b[l]!) : null)) },
+  };
+}
+
+/** m ⊙ (1 + δ) with δ uniform in ±MC_UNITS·unit, element by element. */
+function perturb(m: Matrix, unit: number, rng: Random): Matrix {
+  const data = new Float64Array(m.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = m.data[i] * (1 + (2 * rng.uniform() - 1) * MC_UNITS * unit);
+  return { rows: m.rows, cols: m.cols, data };
+}
+
+/**
+ * Backprop in absolute values from the output delta's magnitude: |W|ᵀ·|dZ| ⊙ |g'|, s·|dZ|·|A|ᵀ + 2c·|W|. Each element is the
+ * sum of the magnitudes of the terms whose signed sum is the gradient, which bounds the rounding
+ * of that sum relative to unit roundoff.
+ */
+export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache, Y: Matrix): Grads {
+  const L = model.layers.length;
+  const m = fwd.samples;
+  const s = model.reduction === 'mean' ? 1 / m : 1;
+  const c2 = 2 * l2Coefficient(model, m);
+  const through = (l: number, dA: Matrix): Matrix => {
+    const act = model.layers[l].activation;
+    const Z = fwd.Z[l].data, A = fwd.A[l + 1].data;
+    const dZ = zeros(dA.rows, dA.cols);
+    if (act.columnwise) {
+      const units = dA.rows;
+      for (let c = 0; c < m; c++) {
+        let dot = 0;
+        for (let k = 0; k < units; k++) dot += Math.abs(A[k * m + c] * dA.data[k * m + c]);
+        for (let k = 0; k < units; k++) dZ.data[k * m + c] = Math.abs(A[k * m + c]) * (Math.abs(dA.data[k * m + c]) + dot);
+      }
+    } else {
+      for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * Math.abs(act.derivative(Z[i], A[i]));
+    }
+    return dZ;
+  };
+  // The output delta itself in magnitude: its own cancellation (1 − a, a − y, softmax's Jacobian)
+  // is the forward rounding the Monte-Carlo part measures; from here on the sums are bounded.
+  const Aout = fwd.A[L].data;
+  const dAout = zeros(Aout.length / m, m);
+  for (let i = 0; i < Aout.length; i++) dAout.data[i] = model.loss.gradient(Aout[i], Y.data[i]);
+  let dZ = zeros(dAout.rows, m);
+  const out = model.layers[L - 1].activation;
+  if (out.columnwise) softmaxBackwardColumns(Aout, dAout.data, dZ.data, dAout.rows, m);
+  else for (let i = 0; i < Aout.length; i++) dZ.data[i] = dAout.data[i] * out.derivative(fwd.Z[L - 1].data[i], Aout[i]);
+  dZ = { ...dZ, data: dZ.data.map(Math.abs) };
+  const W: Matrix[] = new Array(L), b: (Matrix | null)[] = new Array(L);
+  for (let l = L - 1; l >= 0; l--) {
+    const Aprev = { ...fwd.A[l], data: fwd.A[l].data.map(Math.abs) };
+    const Wabs = { ...params.W[l], data: params.W[l].data.map(Math.abs) };
+    W[l] = weightGradient(dZ, Aprev, s);
+    if (c2 !== 0) for (let i = 0; i < Wabs.data.length; i++) W[l].data[i] += c2 * Wabs.data[i];
+    b[l] = params.b[l] ? biasGradient(dZ, s) : null;
+    if (l > 0) dZ = through(l - 1, transposeTimes(Wabs, dZ));
+  }
+  return { W, b };
+}
+
+/** One tensor's floor as a flat array: forward rounding + sums, for the tensor under test and for the differences. */
+export function tensorFloor(floor: GradientFloor, p: NamedTensor, sidesOfSums = 2): Float64Array {
+  const f = p.kind === 'W' ? floor.forward.W[p.layer] : floor.forward.b[p.layer]!;
+  const s = p.kind === 'W' ? floor.sums.W[p.layer] : floor.sums.b[p.layer]!;
+  const out = new Float64Array(f.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = f.data[i] + sidesOfSums * s.data[i];
+  return out;
+}
+
+/** A per-element floor carried along a direction: Σ|V_ij|·floor_ij. */
+export function floorAlong(floor: Float64Array, V: Direction): number {
+  let sum = 0;
+  if (V instanceof Float64Array) {
+    for (let i = 0; i < V.length; i++) sum += Math.abs(V[i]) * floor[i];
+    return sum;
+  }
+  const cols = V.v.length;
+  for (let i = 0; i < V.u.length; i++) {
+    let row = 0;
+    for (let j = 0; j < cols; j++) row += floor[i * cols + j] * Math.abs(V.v[j]);
+    sum += Math.abs(V.u[i]) * row;
+  }
+  return sum;
+}
+
+export interface Judgement {
+  status: Status;
+  /** Which rule failed the tensor. */
+  failedBy?: 'norm' | 'element';
+  /** ‖max(|g − ĝ| − floor, 0)‖₂ / (‖g‖₂ + ‖ĝ‖₂): the relative error beyond resolution. */
+  resolvedError: number;
+  /** ‖floor‖₂ / (‖g‖₂ + ‖ĝ‖₂). */
+  floor: number;
+  /** The element (index into the compared values) that decided an element-rule failure. */
+  element?: number;
+}
+
+/**
+ * The verdict on g against ĝ, each element's disagreement reduced by its floor (none: 0).
+ * Norm rule: fail at or above the tolerance, warn within two decades below it (compare.ts's
+ * statusOf). Element rule: an element whose excess is at least the tolerance relative to itself
+ * and ELEMENT_SCALE·tolerance relative to the tensor's largest element fails it. Skipped entries are left out.
+ */
+export function judge(g: ArrayLike<number>, gHat: ArrayLike<number>, floor: ArrayLike<number> | null, tolerance: number, skip?: ArrayLike<number>): Judgement {
+  let scale = 0;
+  for (let i = 0; i < g.length; i++) {
+    if (skip?.[i]) continue;
+    const v = Math.max(Math.abs(g[i]), Math.abs(gHat[i]));
+    if (!(v <= scale)) scale = v;
+  }
+  if (Number.isNaN(scale) || !Number.isFinite(scale)) return { status: 'fail', failedBy: 'norm', resolvedError: NaN, floor: 0 };
+  if (scale === 0) return { status: 'pass', resolvedError: 0, floor: 0 };
+  let e2 = 0, g2 = 0, h2 = 0, f2 = 0, wrongAt = -1, wrongBy = 0;
+  for (let i = 0; i < g.length; i++) {
+    if (skip?.[i]) continue;
+    // A floor that is not finite (a NaN in correct backprop) resolves nothing: it never turns a failure into a pass.
+    const f = floor && Number.isFinite(floor[i]) ? floor[i] : 0;
+    const excess = Math.max(0, Math.abs(g[i] - gHat[i]) - f);
+    e2 += (excess / scale) ** 2;
+    g2 += (g[i] / scale) ** 2;
+    h2 += (gHat[i] / scale) ** 2;
+    f2 += (f / scale) ** 2;
+    const clearly = excess >= tolerance * Math.max(Math.abs(g[i]), Math.abs(gHat[i])) && excess >= ELEMENT_SCALE * tolerance * scale;
+    if (clearly && excess > wrongBy) { wrongBy = excess; wrongAt = i; }
+  }
+  const denominator = Math.sqrt(g2) + Math.sqrt(h2);
+  const resolvedError = Math.sqrt(e2) / denominator;
+  const floorRel = Math.sqrt(f2) / denominator;
+  const norm: Status = resolvedError >= tolerance ? 'fail' : resolvedError >= tolerance / 100 ? 'warn' : 'pass';
+  if (norm === 'fail') return { status: 'fail', failedBy: 'norm', resolvedError, floor: floorRel };
+  if (wrongAt >= 0) return { status: 'fail', failedBy: 'element', resolvedError, floor: floorRel, element: wrongAt };
+  return { status: norm, resolvedError, floor: floorRel };
+}
