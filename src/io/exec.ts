@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Grads, Matrix, Model, Params } from '../core/model.js';
 import { parseJsonText } from './json.js';
-import { UserError } from './errors.js';
+import { clip, UserError } from './errors.js';
 import { assemble, jsonTensors } from './tensors.js';
 
 /** Larger output on stdout is refused (the program is stopped when it passes this). */
@@ -51,7 +51,7 @@ function rowsOf(m: Matrix): number[][] {
 
 /** Runs the command on the payload and validates its answer as the model's gradients. */
 export async function execGradients(command: string, payload: ExecPayload, model: Model, options: ExecOptions = {}): Promise<Grads> {
-  const where = `--exec "${command}"`;
+  const where = execWhere(command);
   const { stdout, stderrTail } = await runCommand(command, JSON.stringify(payload), options);
   const text = stdout.replace(/^\uFEFF/, '').trim();
   const quote = quoteStderr(stderrTail);
@@ -70,6 +70,11 @@ export async function execGradients(command: string, payload: ExecPayload, model
   // Valid JSON can still name a tensor twice, and JSON.parse keeps only the last: refuse it, as for files.
   parseJsonText(text, where, 'one JSON object { "dW1": [[…]], … } on stdout');
   return assemble(jsonTensors(raw, where, 'grads'), model, where, 'grads');
+}
+
+/** The command as messages name it: on one line (a newline in it escaped as \n), at most 1,000 characters. */
+export function execWhere(command: string): string {
+  return `--exec "${clip(command, 1000)}"`;
 }
 
 /** The exec protocol in-process, for the library API: a JavaScript function instead of a program. */
@@ -115,7 +120,7 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Spawns `command` in its own process group, feeds `input`, and waits for it to exit 0. */
 function runCommand(command: string, input: string, options: ExecOptions): Promise<Finished> {
-  const where = `--exec "${command}"`;
+  const where = execWhere(command);
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS;
   const maxOutput = options.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES;
   const passThrough = options.stderr === undefined ? process.stderr : options.stderr;

@@ -3,7 +3,7 @@
 // transposed W gets the same message whatever format it came in.
 import { extname } from 'node:path';
 import type { Matrix, Model, Params } from '../core/model.js';
-import { show, UserError } from './errors.js';
+import { clip, show, UserError } from './errors.js';
 import { readNpy, readNpz } from './npz.js';
 import { parseJsonText } from './json.js';
 import { readText } from './spec.js';
@@ -51,7 +51,7 @@ export function jsonTensors(raw: unknown, file: string, role: TensorRole): RawTe
 
 /** A JSON list of numbers (1-D) or a list of equal-length lists of numbers (2-D). */
 function jsonTensor(value: unknown, name: string, file: string): RawTensor {
-  const place = `tensor ${name}`;
+  const place = `tensor ${clip(name)}`;
   if (!Array.isArray(value)) throw new UserError(file, place, 'a list of numbers or a list of rows', show(value));
   if (value.length === 0) throw new UserError(file, place, 'a non-empty list', 'an empty list');
   if (!Array.isArray(value[0])) {
@@ -91,7 +91,7 @@ export function assemble(raw: RawTensors, model: Model, file: string, role: Tens
         : role === 'params' && expected.has(bare) && name !== bare ? `Parameter names have no "d": call it "${bare}" (or pass this file as --grads).`
         : /^d?b\d+$/.test(name) && !model.layers[Number(name.replace(/^d?b/, '')) - 1]?.bias ? 'That layer has no bias ("bias": false in net.json).'
         : undefined;
-      throw new UserError(file, `tensor ${name}`, `only the tensors ${[...expected.keys()].join(', ')}`, `an unexpected tensor "${name}"`, hint);
+      throw new UserError(file, `tensor ${clip(name)}`, `only the tensors ${[...expected.keys()].join(', ')}`, `an unexpected tensor "${clip(name)}"`, hint);
     }
   }
   const get = (name: string): Matrix => {
