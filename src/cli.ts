@@ -203,12 +203,13 @@ function valuesGiven(program: Command): Map<string, string[]> {
 }
 
 /** An option that takes one value, given twice, is ambiguous: commander would silently keep the last. */
-function refuseRepeatedOptions(given: Map<string, string[]>): void {
+function repeatedOption(given: Map<string, string[]>): UserError | null {
   for (const [flag, values] of given) {
     if (values.length < 2) continue;
-    throw new UserError('command line', flag, 'each option at most once', `${flag} ${values.length} times (${values.map((v) => `"${clip(v)}"`).join(', ')}), where the last would silently win`,
+    return new UserError('command line', flag, 'each option at most once', `${flag} ${values.length === 2 ? 'twice' : `${values.length} times`} (${values.map((v) => `"${clip(v)}"`).join(', ')}), where the last would silently win`,
       'Run "backprop-check --help" for the options.');
   }
+  return null;
 }
 
 /** Colour on a terminal, unless NO_COLOR or --no-color; FORCE_COLOR forces it (but not over --no-color). */
@@ -237,7 +238,6 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   const given = valuesGiven(program);
   try {
     program.parse(argv, { from: 'user' });
-    refuseRepeatedOptions(given);
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.version') {
@@ -252,6 +252,11 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       return EXIT.usage;
     }
     throw e;
+  }
+  const repeated = repeatedOption(given);
+  if (repeated) {
+    err.write(`backprop-check: ${repeated.message}\n`);
+    return EXIT.usage;
   }
   const [net, data] = program.args;
   const o = program.opts<CliOptions>();
@@ -331,6 +336,8 @@ function assertWritable(path: string): void {
   try {
     const existing = statSync(path, { throwIfNoEntry: false });
     if (existing?.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    // Writing to a FIFO waits for a reader that may never come.
+    if (existing?.isFIFO() || existing?.isSocket()) throw Object.assign(new Error('a pipe'), { code: 'EPIPEFILE' });
     accessSync(existing ? path : dirname(resolve(path)), constants.W_OK);
   } catch (e) {
     throw reportError(path, e);
@@ -347,6 +354,7 @@ const WRITE_ERRORS: Record<string, string> = {
   ENOENT: 'its folder does not exist', ENOTDIR: 'its folder does not exist', EISDIR: 'it is a folder',
   EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'the file system is read-only',
   ENOSPC: 'no space left on the device', EDQUOT: 'the disk quota is exhausted',
+  EPIPEFILE: 'it is a named pipe (FIFO) or a socket, not a file',
 };
 
 /** The code after --explain (or --explain=code), undefined when none follows; null without --explain. */

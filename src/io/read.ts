@@ -20,10 +20,10 @@ export interface ReadLimit {
 /** What a file that is not a regular file is, in words. */
 function kindOf(s: Stats): string {
   if (s.isDirectory()) return 'a directory';
-  if (s.isFIFO()) return 'a named pipe (FIFO), which is never read: it could wait or stream forever';
-  if (s.isCharacterDevice()) return 'a character device (such as /dev/zero), which is never read: it could stream forever';
-  if (s.isBlockDevice()) return 'a block device, which is never read';
-  if (s.isSocket()) return 'a socket, which is never read';
+  if (s.isFIFO()) return 'a named pipe (FIFO), not a file: it is never read, as it could wait or stream forever';
+  if (s.isCharacterDevice()) return 'a character device (such as /dev/zero or /dev/null), not a file: it is never read, as it could stream forever';
+  if (s.isBlockDevice()) return 'a block device, not a file: it is never read';
+  if (s.isSocket()) return 'a socket, not a file: it is never read';
   return 'something that is not a regular file';
 }
 

@@ -88,7 +88,7 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
     return layer;
   });
   // The first layer's inputs are only known here when "input" states them; else 1 until the data says.
-  refuseTooManyParameters(layers.map((l, i) => (i === 0 ? { ...l, inputs: spec.input ?? 1 } : l)), file, 'layers');
+  refuseTooManyParameters(layers.map((l, i) => (i === 0 ? { ...l, inputs: spec.input ?? 1 } : l)), file, 'layers', undefined, spec.input !== undefined);
   const loss = lossOf(spec.loss, file);
   const output = layers[layers.length - 1];
   if (output.activation.columnwise && loss.name !== 'categorical_cross_entropy') {
@@ -118,12 +118,14 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
  * naming the layer that is widest in weights. `where` is "layers" for net.json, or the data's
  * columns once they set the first layer's inputs.
  */
-export function refuseTooManyParameters(layers: Pick<Layer, 'units' | 'inputs' | 'bias'>[], file: string, where: 'layers' | 'data', data?: string): void {
+export function refuseTooManyParameters(layers: Pick<Layer, 'units' | 'inputs' | 'bias'>[], file: string, where: 'layers' | 'data', data?: string, inputsKnown = true): void {
   const { perLayer, total } = parameterCounts({ layers: layers as Layer[] });
   if (total <= MAX_PARAMETERS) return;
   const widest = perLayer.indexOf(Math.max(...perLayer));
   const l = layers[widest];
-  const found = `${count(total)} (layer ${widest + 1}: ${count(l.units)} units × ${count(l.inputs)} inputs${layers.length > 1 ? `, of ${count(layers.length)} layers` : ''})`;
+  // Before the data is read, the first layer's inputs are unknown unless net.json states them.
+  const shape = where === 'layers' && widest === 0 && !inputsKnown ? `${count(l.units)} units` : `${count(l.units)} units × ${count(l.inputs)} inputs`;
+  const found = `${Number.isFinite(total) ? count(total) : 'more than float64 can count'} (layer ${widest + 1}: ${shape}${layers.length > 1 ? `, of ${count(layers.length)} layers` : ''})`;
   const expected = `a network of at most ${count(MAX_PARAMETERS)} weights and biases (${MAX_PARAMETERS * 8 / 1e6} MB for each of the several copies a check holds)`;
   if (where === 'data' && widest === 0) {
     throw new UserError(data ?? file, 'the columns', `${expected}, with ${count(l.inputs)} feature columns as inputs`, found,
