@@ -91,6 +91,7 @@ export async function gradientSource(loaded: Loaded, options: RunOptions): Promi
 
 export async function run(options: RunOptions): Promise<Report> {
   threadSetting();
+  refuseUnresolvable(options);
   const loaded = load(options);
   const settings: CheckOptions = { ...DEFAULT_OPTIONS, seed: loaded.model.init.seed, ...definedOnly(options) };
   refuseTooLarge(loaded, settings, options);
@@ -170,6 +171,20 @@ function refuseTooManyDirections(model: Model, m: number, directions: number, op
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
+
+/** float64's machine epsilon, 2⁻⁵²: the least step (1 + h ≠ 1) and the least tolerance that can mean anything (cli.ts says the same for its flags). */
+const MACHINE_EPSILON = 2 ** -52;
+
+/** The library's epsilon and tolerance, checked as the command line checks its flags. */
+function refuseUnresolvable(options: RunOptions): void {
+  const { epsilon, tolerance } = options;
+  if (epsilon !== undefined && !(epsilon >= MACHINE_EPSILON && epsilon < 1)) {
+    throw new UserError('options', 'epsilon', 'a step from 2.2e-16 (float64\'s machine epsilon: below it θ + h == θ for a weight of 1) to below 1', String(epsilon));
+  }
+  if (tolerance !== undefined && !(tolerance >= MACHINE_EPSILON && tolerance <= 1)) {
+    throw new UserError('options', 'tolerance', 'a relative error from 2.2e-16 (float64\'s machine epsilon) to 1', String(tolerance));
+  }
+}
 
 function definedOnly(options: RunOptions): Partial<CheckOptions> {
   const out: Partial<CheckOptions> = {};

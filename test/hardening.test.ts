@@ -12,6 +12,7 @@ import { clip, UserError } from '../src/io/errors.js';
 import { centralDirectory } from '../src/io/npz.js';
 import { readBounded } from '../src/io/read.js';
 import { parseSpec, unicodeBom } from '../src/io/spec.js';
+import { run } from '../src/run.js';
 import { maxThreads, threadSetting } from '../src/workers.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -176,5 +177,13 @@ describe('the parts', () => {
   it('a spec too large is refused by the library too, before anything is allocated', () => {
     const raw = { input: 2, layers: [{ units: 1e308, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' };
     expect(() => parseSpec(raw, 'net.json')).toThrow(/^net\.json, layers\[0\]\.units: expected a network of at most 10,000,000 weights and biases/);
+  });
+
+  it('the library refuses steps and tolerances that resolve nothing, as the flags do', async () => {
+    const files = { net: join(shared, 'net.json'), data: join(shared, 'data.csv') };
+    await expect(run({ ...files, epsilon: 5e-324 })).rejects.toThrow("options, epsilon: expected a step from 2.2e-16 (float64's machine epsilon: below it θ + h == θ for a weight of 1) to below 1; found 5e-324.");
+    await expect(run({ ...files, epsilon: Number.NaN })).rejects.toThrow(UserError);
+    await expect(run({ ...files, tolerance: 0 })).rejects.toThrow("options, tolerance: expected a relative error from 2.2e-16 (float64's machine epsilon) to 1; found 0.");
+    expect((await run({ ...files, epsilon: 1e-5 })).ok).toBe(true);
   });
 });
