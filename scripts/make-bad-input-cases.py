@@ -69,6 +69,7 @@ case('flag-samples-huge-digits','--samples of 30 digits, beyond exact integers',
 case('flag-max-evaluations-hex','--max-evaluations 0x100',F+['--max-evaluations','0x100'])
 case('flag-seed-nan','--seed NaN',F+['--seed','NaN'])
 case('flag-epsilon-long-value','a 200-character value, quoted in part',F+['--epsilon','9'*200])
+case('net-init-seed-too-large','an init seed of 2**32, which the 32-bit generator would read as 0',['net.json',S+'/data.csv'],files={'net.json':net2(tanh_sig, init={"seed":4294967296})})
 # ambiguity
 case('flag-params-twice','--params given twice: which one?',F+['--params','a.json','--params','b.json'])
 case('flag-epsilon-twice','--epsilon given twice, once with =',F+['--epsilon=1e-6','--epsilon','1e-5'])

@@ -246,6 +246,8 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
     case 'minimum':
     case 'exclusiveMinimum':
       return new UserError(file, jsonPath(segments), `a number ${best.keyword === 'minimum' ? '≥' : '>'} ${p.limit as number}`, show(value));
+    case 'maximum':
+      return new UserError(file, jsonPath(segments), `a number ≤ ${p.limit as number}`, show(value));
     case 'minItems':
       return new UserError(file, jsonPath(segments), `at least ${p.limit as number} item(s)`, 'an empty list');
     case 'minLength':
@@ -293,7 +295,7 @@ function depth(e: ErrorObject): number {
 
 /** Among errors at one depth, prefer the ones that say most. */
 function rank(e: ErrorObject): number {
-  return ['additionalProperties', 'required', 'enum', 'minimum', 'exclusiveMinimum', 'minItems', 'minLength', 'type', 'oneOf'].indexOf(e.keyword);
+  return ['additionalProperties', 'required', 'enum', 'minimum', 'exclusiveMinimum', 'maximum', 'minItems', 'minLength', 'type', 'oneOf'].indexOf(e.keyword);
 }
 
 function valueAt(raw: unknown, segments: string[]): unknown {
