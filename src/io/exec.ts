@@ -1,7 +1,8 @@
 // The exec protocol of SPEC.md: run the user's own gradient program (any language) through the
 // shell, write { X, Y, params } as JSON to its stdin, read { dW1, db1, … } as JSON from its stdout.
-// The program runs in its own process group, so a timeout (or our own interruption) stops it and
-// everything it started. Its stderr is passed through as it arrives, and its last lines are quoted
+// The program runs under a small supervisor (SUPERVISOR below) in its own process group, which
+// kills everything the program started, setsid'd descendants included, when the program exits,
+// on a timeout or interruption, and when backprop-check dies, even of SIGKILL. Its stderr is passed through as it arrives, and its last lines are quoted
 // in every error. Every way the protocol can fail is a UserError naming the command.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
