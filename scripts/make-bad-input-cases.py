@@ -85,6 +85,13 @@ with zipfile.ZipFile(buf,'w') as z:
     for k,v in m.items(): z.writestr(k,v)
     z.writestr('W1.npy', npy([4,2],[9.0]*8))
 case('npz-duplicate-member','a zip with two members named W1.npy (unzipping keeps the last)',[S+'/net.json',S+'/data.csv','--params','params.npz'],files={'params.npz':buf.getvalue()})
+def npy_raw(shape_s, payload):
+    hdr="{'descr': '<f8', 'fortran_order': False, 'shape': %s, }" % shape_s
+    hdr=hdr+' '*(64-(10+len(hdr)+1)%64)+'\n'
+    return b'\x93NUMPY\x01\x00'+struct.pack('<H',len(hdr))+hdr.encode()+payload
+buf=io.BytesIO()
+with zipfile.ZipFile(buf,'w') as z: z.writestr('W1.npy', npy_raw('(%s, 2)' % ('9'*400), b'\0'*64))
+case('npz-shape-overflow','an .npy header with a 400-digit dimension (said "null" before)',[S+'/net.json',S+'/data.csv','--params','params.npz'],files={'params.npz':buf.getvalue()})
 # wording
 import tempfile
 td=tempfile.mkdtemp()
