@@ -156,8 +156,10 @@ export function buildProgram(): Command {
 
 /**
  * What happens when stdout or stderr cannot be written (bin/backprop-check.js sets it up once).
- * - stdout closed by its reader (EPIPE: backprop-check … | head): not an error; the status is the
- *   verdict's if it is known yet, else 0, as before.
+ * - stdout closed by its reader (EPIPE: backprop-check … | head): not an error; what is left is not
+ *   written, and the check still ends with its verdict's status (0 or 1), so that a failing check
+ *   piped into head still fails a job that looks at it (set -o pipefail). (Before, 0 whenever the
+ *   pipe closed before the verdict was known: a failing check could pass.)
  * - stdout failing otherwise (ENOSPC on a full disk or /dev/full, EIO, …): the report is lost, so
  *   neither the verdict's 0 nor its 1 would be true. One line on stderr and exit status 2, the
  *   status of an output that cannot be written (as for an --report path that cannot be written):
@@ -168,7 +170,8 @@ export function buildProgram(): Command {
 export function handleOutputErrors(out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): void {
   err.on('error', () => {});
   out.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.pass);
+    // The stream is destroyed: later writes are dropped without another 'error'.
+    if (e.code === 'EPIPE') return;
     process.exit(outputFailed(e, (line) => writeSync(2, line)));
   });
 }

@@ -1,7 +1,7 @@
 // Bad input that the corpus (test/bad-input/) cannot hold as files: FIFOs, a full disk as
 // stdout, inputs of 100 MB, a 10 MB key, a million levels of nesting; and the units behind them
 // (bounded reading, capped quoting, byte-order marks, zip directories, limits).
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,20 @@ describe('a full disk or a closed pipe as stdout', () => {
     const r = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" --version > /dev/full`], { env, encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a reader that closes the pipe early (| head) gets the verdict’s status: 1 for a failing check (0 before)', async () => {
+    const child = spawn(process.execPath, [bin, join(shared, 'net.json'), join(shared, 'data.csv'), '--params', join(shared, 'params.json'), '--grads', join(shared, 'grads.json')],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // Closed before backprop-check writes anything: its first write meets EPIPE.
+    child.stdout.destroy();
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(status).toBe(1);
+    // The same check with its output read: status 1, so the gradients are wrong indeed.
+    expect(spawnSync(process.execPath, [bin, join(shared, 'net.json'), join(shared, 'data.csv'), '--params', join(shared, 'params.json'), '--grads', join(shared, 'grads.json')], { env }).status).toBe(1);
   });
 
   it('a message that cannot be written (stderr on /dev/full) keeps its exit status and no crash', () => {
