@@ -158,8 +158,9 @@ export function buildProgram(): Command {
  * What happens when stdout or stderr cannot be written (bin/backprop-check.js sets it up once).
  * - stdout closed by its reader (EPIPE: backprop-check … | head): not an error; what is left is not
  *   written, and the check still ends with its verdict's status (0 or 1), so that a failing check
- *   piped into head still fails a job that looks at it (set -o pipefail). (Before, 0 whenever the
- *   pipe closed before the verdict was known: a failing check could pass.)
+ *   piped into head still fails a job that looks at it (set -o pipefail). (Before, the handler
+ *   exited at once with the status known so far, 0 if the EPIPE had come before the verdict: it
+ *   comes after it in every run measured, but nothing ordered the two.)
  * - stdout failing otherwise (ENOSPC on a full disk or /dev/full, EIO, …): the report is lost, so
  *   neither the verdict's 0 nor its 1 would be true. One line on stderr and exit status 2, the
  *   status of an output that cannot be written (as for an --report path that cannot be written):
