@@ -1,13 +1,13 @@
 // The command line: flags → one typed options object → run → render → exit status.
 // This is the one place where outcomes become exit codes: 0 all checks pass, 1 a check failed,
 // 2 the user's input or usage is wrong (a one-paragraph message, never a stack trace).
-import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { explain, FINDING_CODES, healthFails } from './core/diagnose/index.js';
 import { explainNumerics } from './core/numerics.js';
 import type { Report } from './core/report.js';
-import { UserError } from './io/errors.js';
+import { clip, UserError } from './io/errors.js';
 import { readSpecJson } from './io/spec.js';
 import { EXTRA_GRADIENTS, explainTensorNote, OTHER_LAYOUT } from './io/tensors.js';
 import { renderHtml } from './render/html.js';
@@ -55,7 +55,24 @@ function positiveNumber(_flag: string, limit: { below?: number; atMost?: number 
     const n = Number(value);
     const ok = DECIMAL.test(value.trim()) && Number.isFinite(n) && n > 0 &&
       (limit.below === undefined || n < limit.below) && (limit.atMost === undefined || n <= limit.atMost);
-    if (!ok) throw new InvalidArgumentError(`expected a positive number${range}; found "${value}".`);
+    if (!ok) throw new InvalidArgumentError(`expected a positive number${range}; found "${clip(value)}".`);
+    return n;
+  };
+}
+
+/**
+ * float64's machine epsilon, 2⁻⁵² ≈ 2.2e-16: a step below it is lost against a weight of 1
+ * (1 + h == 1 for h ≤ 2⁻⁵³), and a denormal step (5e-324) against any weight above 1e-308; a
+ * tolerance below it asks for more digits than float64 has.
+ */
+const MACHINE_EPSILON = 2 ** -52;
+
+/** A positive number as positiveNumber reads it, and at least float64's machine epsilon. */
+function resolvable(flag: string, limit: { below?: number; atMost?: number }, what: string) {
+  const parse = positiveNumber(flag, limit);
+  return (value: string): number => {
+    const n = parse(value);
+    if (n < MACHINE_EPSILON) throw new InvalidArgumentError(`${what} of at least 2.2e-16 (float64's machine epsilon: ${flag === '--epsilon' ? 'below it θ + h == θ for a weight of 1, so the difference resolves nothing' : 'a relative error below it is beyond float64\'s precision'}); found "${clip(value)}".`);
     return n;
   };
 }
@@ -64,7 +81,7 @@ function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number ${range}; found "${value}".`);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number ${range}; found "${clip(value)}".`);
     return n;
   };
 }
@@ -82,15 +99,15 @@ export function usageError(e: CommanderError, args: readonly string[]): UserErro
     case 'commander.invalidArgument': {
       const value = /argument '(.*)' is invalid\./s.exec(message)?.[1] ?? '';
       const choices = /Allowed choices are (.*)\.$/.exec(message)?.[1];
-      if (choices) return new UserError('command line', flag, `one of ${choices}`, `"${value}"`, help);
+      if (choices) return new UserError('command line', flag, `one of ${choices}`, `"${clip(value)}"`, help);
       const parts = /is invalid\. expected (.*); found (.*)\.$/s.exec(message);
       if (parts) return new UserError('command line', flag, parts[1], parts[2], help);
-      return new UserError('command line', flag, 'a valid value', `"${value}"`, help);
+      return new UserError('command line', flag, 'a valid value', `"${clip(value)}"`, help);
     }
     case 'commander.optionMissingArgument':
       return new UserError('command line', flag, `a value after ${flag}`, 'nothing', help);
     case 'commander.unknownOption': {
-      const name = /unknown option '(.*?)'/.exec(message)?.[1] ?? '';
+      const name = clip(/unknown option '(.*?)'/s.exec(message)?.[1] ?? '');
       const suggestion = /\(Did you mean (.*)\?\)/.exec(message)?.[1];
       return new UserError('command line', name, 'one of the options of backprop-check --help', 'an unknown option', suggestion ? `Did you mean ${suggestion}? ${help}` : help);
     }
@@ -100,7 +117,7 @@ export function usageError(e: CommanderError, args: readonly string[]): UserErro
     }
     case 'commander.excessArguments': {
       const positional = args.filter((a) => !a.startsWith('-'));
-      return new UserError('command line', 'the arguments', usage, `${/got (\d+)/.exec(message)?.[1] ?? 'more'} arguments${positional.length > 2 ? ` (the extra one: "${positional[positional.length - 1]}")` : ''}`, help);
+      return new UserError('command line', 'the arguments', usage, `${/got (\d+)/.exec(message)?.[1] ?? 'more'} arguments${positional.length > 2 ? ` (the extra one: "${clip(positional[positional.length - 1])}")` : ''}`, help);
     }
     default:
       return new UserError('command line', '', 'valid options', message.replace(/\s+/g, ' ').replace(/\.$/, ''), help);
@@ -119,8 +136,8 @@ export function buildProgram(): Command {
     .option('--exec-timeout <seconds>', 'seconds before the --exec program (and everything it started) is killed', positiveNumber('--exec-timeout'), 60)
     .option('--target <columns>', 'target columns of data.csv, by name or 1-based number, comma-separated (default: the last ones)')
     .option('--ignore-columns <columns>', 'columns of data.csv that are neither features nor targets (an id), by name or 1-based number, comma-separated')
-    .option('--epsilon <h>', 'finite-difference step', positiveNumber('--epsilon', { below: 1 }), 1e-6)
-    .option('--tolerance <t>', 'relative error at or above which a check fails', positiveNumber('--tolerance', { atMost: 1 }), 1e-6)
+    .option('--epsilon <h>', 'finite-difference step', resolvable('--epsilon', { below: 1 }, 'expected a step'), 1e-6)
+    .option('--tolerance <t>', 'relative error at or above which a check fails', resolvable('--tolerance', { atMost: 1 }, 'expected a tolerance'), 1e-6)
     .addOption(new Option('--mode <mode>', 'every element, a seeded sample per tensor, or random directions per tensor').choices(['full', 'sample', 'directional']).default('full'))
     .option('--samples <k>', 'elements per tensor (sample mode) or directions per tensor (directional mode)', wholeNumber(1))
     .option('--directions <r>', 'random unit directions per tensor: --mode directional --samples <r>', wholeNumber(1))
@@ -133,9 +150,73 @@ export function buildProgram(): Command {
     .option('--strict', 'health findings (warnings and errors: vanishing gradients, init scale, …) also make the exit status 1')
     .option('--explain <code>', 'print what a finding code means, with the maths, and exit')
     .option('--no-color', 'no colour (also NO_COLOR=1; FORCE_COLOR=1 forces it)')
+    .version('', '-V, --version', 'print the version of backprop-check and exit')
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: () => {} })
+    // main() writes help and the version itself, once, to the stream it was given.
+    .configureOutput({ writeErr: () => {}, writeOut: () => {} })
     .exitOverride();
+}
+
+/**
+ * What happens when stdout or stderr cannot be written (bin/backprop-check.js sets it up once).
+ * - stdout closed by its reader (EPIPE: backprop-check … | head): not an error; what is left is not
+ *   written, and the check still ends with its verdict's status (0 or 1), so that a failing check
+ *   piped into head still fails a job that looks at it (set -o pipefail). (Before, the handler
+ *   exited at once with the status known so far, 0 if the EPIPE had come before the verdict: it
+ *   comes after it in every run measured, but nothing ordered the two.)
+ * - stdout failing otherwise (ENOSPC on a full disk or /dev/full, EIO, …): the report is lost, so
+ *   neither the verdict's 0 nor its 1 would be true. One line on stderr and exit status 2, the
+ *   status of an output that cannot be written (as for an --report path that cannot be written):
+ *   a CI job then fails on the broken output instead of passing without a report.
+ * - stderr failing: there is nowhere left to say anything; the exit status still tells.
+ * Never a stack trace.
+ */
+export function handleOutputErrors(out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): void {
+  err.on('error', () => {});
+  out.on('error', (e: NodeJS.ErrnoException) => {
+    // The stream is destroyed: later writes are dropped without another 'error'.
+    if (e.code === 'EPIPE') return;
+    process.exit(outputFailed(e, (line) => writeSync(2, line)));
+  });
+}
+
+/** Says (where it can) that stdout failed; returns the exit status for it. */
+export function outputFailed(e: NodeJS.ErrnoException, writeErr: (line: string) => void): number {
+  const why = OUTPUT_ERRORS[e.code ?? ''] ?? e.message;
+  const message = new UserError('stdout', '', 'somewhere the output can be written', `${e.code ?? 'an error'}: ${why}`, 'The output (the report) was not written.').message;
+  try { writeErr(`backprop-check: ${message}\n`); } catch { /* stderr is gone too */ }
+  return EXIT.usage;
+}
+
+const OUTPUT_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device', EDQUOT: 'the disk quota is exhausted', EIO: 'an input/output error',
+  EBADF: 'stdout is closed', EFBIG: 'the file is too large', EROFS: 'the file system is read-only', ECONNRESET: 'the connection was reset',
+};
+
+/** The package's version, from its package.json (dist/../package.json, in the clone and in an installed package alike). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** Every value each option that takes one was given, in order, as commander parses them. */
+function valuesGiven(program: Command): Map<string, string[]> {
+  const given = new Map<string, string[]>();
+  for (const option of program.options) {
+    if (!(option.required || option.optional) || option.variadic) continue;
+    const flag = option.long ?? option.short ?? option.name();
+    program.on(`option:${option.name()}`, (value: string) => { given.set(flag, [...(given.get(flag) ?? []), value]); });
+  }
+  return given;
+}
+
+/** An option that takes one value, given twice, is ambiguous: commander would silently keep the last. */
+function repeatedOption(given: Map<string, string[]>): UserError | null {
+  for (const [flag, values] of given) {
+    if (values.length < 2) continue;
+    return new UserError('command line', flag, 'each option at most once', `${flag} ${values.length === 2 ? 'twice' : `${values.length} times`} (${values.map((v) => `"${clip(v)}"`).join(', ')}), where the last would silently win`,
+      'Run "backprop-check --help" for the options.');
+  }
+  return null;
 }
 
 /** Colour on a terminal, unless NO_COLOR or --no-color; FORCE_COLOR forces it (but not over --no-color). */
@@ -162,11 +243,16 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   const explained = explainRequest(argv);
   if (explained !== null) return explainCode(explained, out, err);
   const program = buildProgram();
+  const given = valuesGiven(program);
   try {
     program.parse(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') {
+      if (e.code === 'commander.version') {
+        out.write(`${version()}\n`);
+        return EXIT.pass;
+      }
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') {
         out.write(program.helpInformation());
         return EXIT.pass;
       }
@@ -174,6 +260,11 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       return EXIT.usage;
     }
     throw e;
+  }
+  const repeated = repeatedOption(given);
+  if (repeated) {
+    err.write(`backprop-check: ${repeated.message}\n`);
+    return EXIT.usage;
   }
   const [net, data] = program.args;
   const o = program.opts<CliOptions>();
@@ -256,6 +347,8 @@ function assertWritable(path: string): void {
   try {
     const existing = statSync(path, { throwIfNoEntry: false });
     if (existing?.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    // Writing to a FIFO waits for a reader that may never come.
+    if (existing?.isFIFO() || existing?.isSocket()) throw Object.assign(new Error('a pipe'), { code: 'EPIPEFILE' });
     accessSync(existing ? path : dirname(resolve(path)), constants.W_OK);
   } catch (e) {
     throw reportError(path, e);
@@ -271,6 +364,8 @@ function reportError(path: string, e: unknown): UserError {
 const WRITE_ERRORS: Record<string, string> = {
   ENOENT: 'its folder does not exist', ENOTDIR: 'its folder does not exist', EISDIR: 'it is a folder',
   EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device', EDQUOT: 'the disk quota is exhausted',
+  EPIPEFILE: 'it is a named pipe (FIFO) or a socket, not a file',
 };
 
 /** The code after --explain (or --explain=code), undefined when none follows; null without --explain. */

@@ -10,11 +10,12 @@ import type { Finding, Report } from './core/report.js';
 import { loadData, type Dataset } from './io/data.js';
 import { UserError } from './io/errors.js';
 import { execAnswer, execPayload, functionAnswer, type BackpropFunction } from './io/exec.js';
-import { declaredPlan, loadSpec, withInputs, type LoadedSpec } from './io/spec.js';
+import { declaredPlan, loadSpec, refuseTooManyParameters, withInputs, type LoadedSpec } from './io/spec.js';
 import { extraGradientsFinding, loadTensorFile, loadTensors, otherLayoutFinding } from './io/tensors.js';
-import { MAX_ELEMENT_EVALUATIONS, MAX_SWEEP_WORK, samplesWithin, sweepWork, workload } from './core/limits.js';
+import { count, directionalWork, directionStorage, layerValues, MAX_DIRECTION_VALUES, MAX_DIRECTIONS, MAX_ELEMENT_EVALUATIONS, MAX_LAYER_VALUES, MAX_SWEEP_WORK, samplesWithin, sweepWork, workload, WORK_PER_EVALUATION } from './core/limits.js';
+import { checkWork } from './core/numeric.js';
 import { sweep, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/sweep.js';
-import { checkAsync } from './workers.js';
+import { checkAsync, threadSetting } from './workers.js';
 
 export interface RunOptions extends Partial<CheckOptions> {
   net: string;
@@ -54,6 +55,9 @@ export function load(options: RunOptions): Loaded {
   const spec = loadSpec(options.net);
   const data = loadData(options.data, spec.model, spec.statedInputs, options.target, options.ignoreColumns);
   const model = withInputs(spec.model, data.X.rows);
+  // The data's columns fix the first layer's inputs: the weights' size is known only now.
+  refuseTooManyParameters(model.layers, options.net, 'data', options.data);
+  refuseTooManyValues(model, data.X.cols, options.net, options.data);
   // --seed seeds every random choice, the initialisation included; without it, init.seed does.
   const seed = options.seed ?? model.init.seed;
   const params = options.params ? loadTensors(options.params, model, 'params') : initialise(model, seed);
@@ -98,6 +102,8 @@ async function gradientsUnderTest(loaded: Loaded, options: RunOptions): Promise<
 }
 
 export async function run(options: RunOptions): Promise<Report> {
+  threadSetting();
+  refuseUnresolvable(options);
   const loaded = load(options);
   // An --epsilon given is used as given on every tensor; without it each tensor's step is scaled from the base step.
   const settings: CheckOptions = { ...DEFAULT_OPTIONS, seed: loaded.model.init.seed, ...definedOnly(options), ...(options.epsilon !== undefined ? { fixedStep: true } : {}) };
@@ -141,11 +147,19 @@ function refuseTooLarge(loaded: Loaded, settings: CheckOptions, options: RunOpti
     throw new UserError('command line', '--sweep', `a network and data small enough to sweep (${SWEEP_EPSILONS.length} steps × ${SWEEP_ELEMENTS} elements per tensor × 3 forward passes: at most ${MAX_SWEEP_WORK.toExponential(0).replace('+', '')} multiply-adds)`,
       `${sweepWork(loaded.model, m).toExponential(1).replace('+', '')} with ${m.toLocaleString('en-US')} samples`, 'Sweep on fewer rows of data.csv (the curve is the same) or a smaller network, or check without --sweep.');
   }
-  if (settings.mode === 'directional') return;
+  if (settings.mode === 'directional') return refuseTooManyDirections(loaded.model, m, settings.samples, options);
   const max = options.maxEvaluations ?? MAX_ELEMENT_EVALUATIONS;
   const w = workload(loaded.model, m, settings);
-  if (w.evaluations <= max) return;
   const n = (x: number) => x.toLocaleString('en-US');
+  if (w.evaluations <= max) {
+    // Each evaluation is carried through every later layer: depth multiplies the work.
+    const work = checkWork(loaded.model, m, settings), allowed = max * WORK_PER_EVALUATION;
+    if (work <= allowed) return;
+    throw new UserError('command line', `--mode ${settings.mode}`,
+      `at most ${count(allowed)} multiply-adds in one check (${n(WORK_PER_EVALUATION)} per element evaluation allowed by --max-evaluations ${n(max)}; about half a minute at the default)`,
+      `${count(work)} for ${n(w.evaluations)} evaluations through ${n(loaded.model.layers.length)} layers`,
+      `Check fewer layers or rows of data.csv, or use --mode directional --directions 10${settings.mode === 'full' ? ' or --mode sample' : ''}; or raise the limit with --max-evaluations ${Math.ceil(work / WORK_PER_EVALUATION)}.`);
+  }
   const k = Math.min(50, samplesWithin(w, max));
   const instead = k >= 1
     ? `Check a seeded sample instead: --mode sample --samples ${k} (${n(k * w.tensors * m)} evaluations), or --mode directional --directions 10`
@@ -154,6 +168,56 @@ function refuseTooLarge(loaded: Loaded, settings: CheckOptions, options: RunOpti
     `at most ${n(max)} element evaluations (elements checked × samples) in one check`,
     `${n(w.elements)} elements × ${n(m)} samples = ${n(w.evaluations)}`,
     `${instead}; or raise the limit with --max-evaluations ${n(w.evaluations).replace(/,/g, '')}.`);
+}
+
+/** A forward pass over this many samples that would not fit in memory is refused before it is allocated. */
+function refuseTooManyValues(model: Model, m: number, net: string, data: string): void {
+  const values = layerValues(model, m);
+  if (values <= MAX_LAYER_VALUES) return;
+  const units = model.layers.reduce((s, l) => s + l.units, 0);
+  throw new UserError(data, 'the rows', `at most ${count(MAX_LAYER_VALUES)} values in one forward pass (units of all layers × samples; ${MAX_LAYER_VALUES * 8 / 1e6} MB each, and a check holds several)`,
+    `${count(units)} units in ${net} × ${count(m)} samples = ${count(values)}`,
+    `Check on at most ${count(Math.floor(MAX_LAYER_VALUES / units))} rows of ${data}: a few hundred find the same bugs.`);
+}
+
+/** A directional check holds every direction it draws, and carries each through the layers after its tensor. */
+function refuseTooManyDirections(model: Model, m: number, directions: number, options: RunOptions): void {
+  const flag = options.samples !== undefined ? `--directions ${directions}` : '--mode directional';
+  const { vectors, values } = directionStorage(model, directions);
+  const perDirection = directionStorage(model, 1);
+  const fit = Math.max(1, Math.min(Math.floor(MAX_DIRECTIONS / perDirection.vectors), Math.floor(MAX_DIRECTION_VALUES / perDirection.values)));
+  if (vectors > MAX_DIRECTIONS || values > MAX_DIRECTION_VALUES) {
+    throw new UserError('command line', flag,
+      `at most ${count(MAX_DIRECTIONS)} direction vectors (directions × tensors) holding at most ${count(MAX_DIRECTION_VALUES)} numbers`,
+      `${count(directions)} directions × ${perDirection.vectors} tensors = ${count(vectors)} vectors of ${count(values)} numbers`,
+      `Use at most --directions ${count(fit)}: 10 to 100 directions per tensor find the same bugs.`);
+  }
+  const max = (options.maxEvaluations ?? MAX_ELEMENT_EVALUATIONS) * WORK_PER_EVALUATION;
+  const work = directionalWork(model, m, directions);
+  if (work > max) {
+    const fitWork = Math.floor(max / directionalWork(model, m, 1));
+    throw new UserError('command line', flag,
+      `at most ${count(max)} multiply-adds in one check (about half a minute; --max-evaluations sets it, ${n(WORK_PER_EVALUATION)} per evaluation)`,
+      `${count(work)} for ${count(directions)} directions per tensor through ${n(model.layers.length)} layers on ${n(m)} samples`,
+      fitWork >= 1 ? `Use at most --directions ${n(fitWork)}, or fewer layers or rows of data.csv; or raise the limit with --max-evaluations ${Math.ceil(work / WORK_PER_EVALUATION)}.`
+        : `Check fewer layers or rows of data.csv; or raise the limit with --max-evaluations ${Math.ceil(work / WORK_PER_EVALUATION)}.`);
+  }
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+/** float64's machine epsilon, 2⁻⁵²: the least step (1 + h ≠ 1) and the least tolerance that can mean anything (cli.ts says the same for its flags). */
+const MACHINE_EPSILON = 2 ** -52;
+
+/** The library's epsilon and tolerance, checked as the command line checks its flags. */
+function refuseUnresolvable(options: RunOptions): void {
+  const { epsilon, tolerance } = options;
+  if (epsilon !== undefined && !(epsilon >= MACHINE_EPSILON && epsilon < 1)) {
+    throw new UserError('options', 'epsilon', 'a step from 2.2e-16 (float64\'s machine epsilon: below it θ + h == θ for a weight of 1) to below 1', String(epsilon));
+  }
+  if (tolerance !== undefined && !(tolerance >= MACHINE_EPSILON && tolerance <= 1)) {
+    throw new UserError('options', 'tolerance', 'a relative error from 2.2e-16 (float64\'s machine epsilon) to 1', String(tolerance));
+  }
 }
 
 function definedOnly(options: RunOptions): Partial<CheckOptions> {

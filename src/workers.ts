@@ -16,6 +16,7 @@ import { namedLoss } from './core/losses.js';
 import { forward } from './core/forward.js';
 import { checkWork, FiniteDifferences, type ElementDifference } from './core/numeric.js';
 import type { Report } from './core/report.js';
+import { clip, UserError } from './io/errors.js';
 
 /**
  * The least work (checkWork's estimate) that starts worker threads. Each worker's start-up and JIT
@@ -150,8 +151,27 @@ export class WorkerPool {
  */
 export function threadCount(env: NodeJS.ProcessEnv = process.env, cpus = availableParallelism(), load = loadavg()[0]): number {
   const set = Number(env.BACKPROP_CHECK_THREADS);
-  if (env.BACKPROP_CHECK_THREADS !== undefined && Number.isInteger(set) && set >= 1) return set;
+  if (env.BACKPROP_CHECK_THREADS !== undefined && Number.isInteger(set) && set >= 1) return Math.min(set, maxThreads(cpus));
   return Math.max(1, Math.min(cpus, Math.floor(cpus - load + 1.5)));
+}
+
+/**
+ * Each thread holds its own copy of the network, the parameters and the data, and more threads
+ * than CPUs only share the same CPU time: four per CPU is already more than can pay off.
+ */
+export function maxThreads(cpus = availableParallelism()): number {
+  return Math.max(8, 4 * cpus);
+}
+
+/** BACKPROP_CHECK_THREADS checked before the check starts: unset, or a whole number from 1 to maxThreads(). */
+export function threadSetting(env: NodeJS.ProcessEnv = process.env, cpus = availableParallelism()): void {
+  const v = env.BACKPROP_CHECK_THREADS;
+  if (v === undefined || v === '') return;
+  const max = maxThreads(cpus);
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || Number(v) > max) {
+    throw new UserError('environment', 'BACKPROP_CHECK_THREADS', `a whole number of worker threads from 1 to ${max} (4 per CPU; this machine has ${cpus}), or unset for the idle CPUs`,
+      `"${clip(v)}"`, 'Each thread holds a copy of the network and the data; more threads than CPUs only share the same CPU time.');
+  }
 }
 
 export interface Parallel {

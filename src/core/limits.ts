@@ -45,3 +45,70 @@ export const MAX_SWEEP_WORK = 1e10;
 export function samplesWithin(w: Workload, max: number): number {
   return Math.floor(max / (w.tensors * w.samples));
 }
+
+// Memory and work, estimated from the sizes alone before anything is allocated, so that a spec or
+// a data set too large stops with what to change instead of exhausting memory (a 1e5-wide layer
+// asks for 80 GB per copy of its weights) or running for minutes (5000 layers).
+
+/**
+ * Weights and biases in all: 8 bytes each per copy, and a check holds several copies (the
+ * parameters, the gradients under test, the correct ones, the finite differences). 10⁷ is 80 MB
+ * per copy, ~90 times the 784-128-64-10 network.
+ */
+export const MAX_PARAMETERS = 10_000_000;
+
+/** Σ units × samples: the values of one copy of the forward pass (Z, A, and as many in the backward pass), 240 MB each. */
+export const MAX_LAYER_VALUES = 30_000_000;
+
+/**
+ * Multiply-adds (checkWork, numeric.ts) per allowed element evaluation. A full check of
+ * 784-128-64-10 on 91 samples makes ~1,300 per evaluation, ~1.3e10 in all (~15 s here); a deep
+ * network makes many more per evaluation (each is carried through every later layer), so the
+ * evaluation limit alone lets 5000 layers of 4 units run for minutes. 3,000 per evaluation is
+ * 3e10 at the default --max-evaluations, about half a minute.
+ */
+export const WORK_PER_EVALUATION = 3_000;
+
+/** Direction vectors a directional check holds (directions × tensors), and the numbers in them. */
+export const MAX_DIRECTIONS = 1_000_000;
+export const MAX_DIRECTION_VALUES = 30_000_000;
+
+/** Weights and biases of each layer, and in all. */
+export function parameterCounts(model: Pick<Model, 'layers'>): { perLayer: number[]; total: number } {
+  const perLayer = model.layers.map((l) => l.units * l.inputs + (l.bias ? l.units : 0));
+  return { perLayer, total: perLayer.reduce((a, b) => a + b, 0) };
+}
+
+/** Σ units over the layers × samples: one copy of the forward pass. */
+export function layerValues(model: Pick<Model, 'layers'>, samples: number): number {
+  return model.layers.reduce((n, l) => n + l.units, 0) * samples;
+}
+
+/**
+ * Multiply-adds of a directional check: per direction and tensor, two perturbed passes (±h) from
+ * that tensor's layer to the loss, each a matrix product per later layer on every sample.
+ */
+export function directionalWork(model: Pick<Model, 'layers'>, samples: number, directions: number): number {
+  const { perLayer } = parameterCounts(model);
+  let work = 0, after = 0;
+  for (let l = model.layers.length - 1; l >= 0; l--) {
+    after += perLayer[l];
+    work += (model.layers[l].bias ? 2 : 1) * directions * 2 * samples * after;
+  }
+  return work;
+}
+
+/** The direction vectors a directional check draws, and the numbers they hold (rank one over a W: rows + cols). */
+export function directionStorage(model: Pick<Model, 'layers'>, directions: number): { vectors: number; values: number } {
+  let vectors = 0, values = 0;
+  for (const l of model.layers) {
+    vectors += directions * (l.bias ? 2 : 1);
+    values += directions * ((l.units > 1 && l.inputs > 1 ? l.units + l.inputs : l.units * l.inputs) + (l.bias ? l.units : 0));
+  }
+  return { vectors, values };
+}
+
+/** A count for a message: 1,234,567 below 10¹⁵, else 1.0e+308 (toLocaleString would print 309 digits). */
+export function count(n: number): string {
+  return n < 1e15 ? n.toLocaleString('en-US') : n.toExponential(1).replace('+', '');
+}

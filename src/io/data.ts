@@ -2,10 +2,9 @@
 // numeric text, JSON.parse of each line, which reads the same numbers ~5× faster). A header is
 // detected when any field of the first row is not a number. Targets are the last columns unless --target
 // names them; how many depends on the loss (see SPEC.md, "data.csv").
-import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Matrix, Model } from '../core/model.js';
-import { UserError } from './errors.js';
+import { clip, UserError } from './errors.js';
 import { readText } from './spec.js';
 
 /** Files larger than this are refused before they are read (BACKPROP_CHECK_MAX_CSV_BYTES overrides it). */
@@ -15,6 +14,39 @@ export const MAX_CSV_BYTES = 256 * 1024 * 1024;
 export function maxCsvBytes(env: NodeJS.ProcessEnv = process.env): number {
   const v = env.BACKPROP_CHECK_MAX_CSV_BYTES;
   return v !== undefined && /^\d+$/.test(v.trim()) ? Number(v) : MAX_CSV_BYTES;
+}
+
+/** More columns than this are refused before the text is parsed (784 is MNIST; each column is an input of the first layer). */
+export const MAX_CSV_COLUMNS = 100_000;
+/** More fields (rows × columns) than this are refused before the text is parsed: 400 MB as float64, more as parsed rows. */
+export const MAX_CSV_CELLS = 50_000_000;
+
+/**
+ * Counts the first line's fields and the lines, without parsing: a 100 MB line of "0," would
+ * otherwise be parsed into 5e7 numbers (seconds and gigabytes) before its width is refused. The
+ * count stops as soon as it is over the limit. (Commas inside quotes count here too: an
+ * overestimate only for files that quote their numbers, and only at this size.)
+ */
+function refuseTooManyCells(text: string, file: string): void {
+  let start = 0;
+  while (start < text.length && /[\s]/.test(text[start])) start++;
+  let end = text.indexOf('\n', start);
+  if (end < 0) end = text.length;
+  let columns = 1;
+  for (let at = text.indexOf(',', start); at >= 0 && at < end; at = text.indexOf(',', at + 1)) {
+    if (++columns > MAX_CSV_COLUMNS) {
+      throw new UserError(file, 'row 1', `at most ${MAX_CSV_COLUMNS.toLocaleString('en-US')} columns (features and targets)`, `more than that in a line of ${(end - start).toLocaleString('en-US')} characters`,
+        'Check on fewer features: a few hundred columns find the same bugs.');
+    }
+  }
+  const maxLines = Math.floor(MAX_CSV_CELLS / columns);
+  let lines = 1;
+  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) {
+    if (++lines > maxLines) {
+      throw new UserError(file, '', `at most ${MAX_CSV_CELLS.toLocaleString('en-US')} fields (rows × columns)`, `more than ${maxLines.toLocaleString('en-US')} lines of ${columns.toLocaleString('en-US')} columns`,
+        'Check a random subset of the rows instead: gradients of a few hundred samples find the same bugs.');
+    }
+  }
 }
 
 // csv-parse reads what plainTable does not (quotes, comments, CRLF, ragged rows, numbers JSON cannot
@@ -177,7 +209,7 @@ export function csvTable(text: string, file: string, layout: (first: string[]) =
     record.map((field, c) => {
       if (dropped.has(c)) return isNumber(field) ? Number(field) : NaN;
       if (!isNumber(field)) {
-        const place = `row ${info.lines}, column ${c + 1} (${names[c]})`;
+        const place = `row ${info.lines}, column ${c + 1} (${clip(names[c])})`;
         const shown = field === '' ? 'an empty field' : JSON.stringify(field.slice(0, 40));
         // A column without a single number, over two rows or more (row 1 included when it is a header
         // only because of this column), is text (an id, a name), not a typo in one row.
@@ -186,7 +218,7 @@ export function csvTable(text: string, file: string, layout: (first: string[]) =
         throw new UserError(file, place, 'a number', shown);
       }
       const v = Number(field);
-      if (!Number.isFinite(v)) throw new UserError(file, `row ${info.lines}, column ${c + 1} (${names[c]})`, 'a finite number', field);
+      if (!Number.isFinite(v)) throw new UserError(file, `row ${info.lines}, column ${c + 1} (${clip(names[c])})`, 'a finite number', field);
       return v;
     }),
   );
@@ -231,13 +263,12 @@ export interface Dataset {
 }
 
 export function loadData(file: string, model: Model, statedInputs: number | undefined, target?: string, ignore?: string): Dataset {
-  let size = 0;
-  try { size = statSync(file).size; } catch { /* readText reports it */ }
   const limit = maxCsvBytes();
-  if (size > limit) {
-    throw new UserError(file, '', `a CSV file of at most ${bytes(limit)}`, bytes(size), 'Check a random subset of the rows instead: gradients of a few hundred samples find the same bugs.');
-  }
-  const text = readText(file, 'a CSV data file');
+  const text = readText(file, 'a CSV data file', {
+    maxBytes: limit,
+    tooLarge: (size, more) => new UserError(file, '', `a CSV file of at most ${bytes(limit)}`, `${more ? 'more than ' : ''}${bytes(size)}`, 'Check a random subset of the rows instead: gradients of a few hundred samples find the same bugs.'),
+  });
+  refuseTooManyCells(text, file);
   const layout = (first: string[]) => {
     const decided = columnLayout(first, ignore, file);
     // A column both dropped and a target is refused before any field is read as a number.
@@ -252,6 +283,7 @@ export function loadData(file: string, model: Model, statedInputs: number | unde
   };
   const { header, rows: values, lines, ignored = [] } = plainTable(text, layout) ?? csvTable(text, file, layout);
   const names = columnNames(header, values[0].length);
+  if (header) refuseRepeatedNames(header, file);
   // The columns that remain after --ignore-columns, in file order; targets and features are taken from them.
   const kept = names.map((_, i) => i).filter((i) => !ignored.includes(i));
   const columns = kept.length;
@@ -331,14 +363,37 @@ function isNumber(field: string): boolean {
   return field !== '' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(Infinity|inf|nan|NaN)$/i.test(field);
 }
 
-/** --target "label" or "y1,y2" or 1-based indices "3,4". */
+/** Column names for a message: all of them, or the first ten and how many more. */
+function listed(names: string[]): string {
+  const shown = names.slice(0, 10).map((n) => clip(n)).join(', ');
+  return names.length > 10 ? `${shown}, … (${names.length} columns)` : shown;
+}
+
+/** A name that heads two columns is ambiguous wherever a column is named (--target), and a target may hide among the features. */
+function refuseRepeatedNames(header: string[], file: string): void {
+  const first = new Map<string, number>();
+  header.forEach((name, c) => {
+    const earlier = first.get(name);
+    if (earlier !== undefined) {
+      throw new UserError(file, 'the header', 'each column name at most once', `"${clip(name)}" twice (columns ${earlier + 1} and ${c + 1})`, 'Rename one of them.');
+    }
+    first.set(name, c);
+  });
+}
+
+/** --target "label" or "y1,y2" or 1-based indices "3,4"; a column named twice is a mistake. */
 function namedColumns(target: string, names: string[], file: string): number[] {
-  return target.split(',').map((t) => t.trim()).map((t) => {
+  const cols = target.split(',').map((t) => t.trim()).map((t) => {
     const byName = names.indexOf(t);
     if (byName >= 0) return byName;
     if (/^\d+$/.test(t) && Number(t) >= 1 && Number(t) <= names.length) return Number(t) - 1;
-    throw new UserError('command line', `--target "${target}"`, `column names of ${file} (${names.join(', ')}) or column numbers from 1 to ${names.length}`, `"${t}", which is neither`);
+    throw new UserError('command line', `--target "${clip(target)}"`, `column names of ${file} (${listed(names)}) or column numbers from 1 to ${names.length}`, `"${clip(t)}", which is neither`);
   });
+  const twice = cols.findIndex((c, i) => cols.indexOf(c) !== i);
+  if (twice >= 0) {
+    throw new UserError('command line', `--target "${clip(target)}"`, 'each target column once', `column ${cols[twice] + 1} (${clip(names[cols[twice]])}) twice`);
+  }
+  return cols;
 }
 
 /**
@@ -379,7 +434,7 @@ function targetMatrix(
   const m = values.length;
   const Y: Matrix = { rows: outputs, cols: m, data: new Float64Array(outputs * m) };
   const loss = model.loss.name;
-  const place = (s: number, c: number) => `row ${lines[s]}, column ${c + 1} (${names[c]})`;
+  const place = (s: number, c: number) => `row ${lines[s]}, column ${c + 1} (${clip(names[c])})`;
   if (targetCols.length === 1 && outputs > 1) {
     if (loss !== 'categorical_cross_entropy') {
       throw new UserError(file, 'the columns', `${outputs} target columns, one per output unit`, '1 target column');
@@ -396,7 +451,7 @@ function targetMatrix(
     return Y;
   }
   if (targetCols.length !== outputs) {
-    throw new UserError('command line', `--target "${targetCols.map((c) => names[c]).join(',')}"`, `${outputs} target column(s), one per output unit${loss === 'categorical_cross_entropy' ? ', or one class index' : ''}`, `${targetCols.length} column(s)`);
+    throw new UserError('command line', `--target "${clip(targetCols.map((c) => names[c]).join(','))}"`, `${outputs} target column(s), one per output unit${loss === 'categorical_cross_entropy' ? ', or one class index' : ''}`, `${targetCols.length} column(s)`);
   }
   targetCols.forEach((col, k) => {
     for (let s = 0; s < m; s++) {

@@ -34,12 +34,25 @@ export function show(value: unknown): string {
   return typeof value;
 }
 
+const CONTROL: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * User text quoted in a message, on one line and of bounded length: control characters escaped as
+ * JSON writes them (a newline would split the one-line message), and past `max` characters the
+ * first `max` and the length ("… (10,000,000 characters)"), so that a 10 MB key is not echoed whole.
+ */
+export function clip(text: string, max = 60): string {
+  const escape = (t: string) => t.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => CONTROL[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (text.length <= max) return escape(text);
+  return `${escape(text.slice(0, max))}… (${text.length.toLocaleString('en-US')} characters)`;
+}
+
 /** A JSON path like layers[2].activation from path segments. */
 export function jsonPath(segments: readonly (string | number)[]): string {
   let out = '';
   for (const s of segments) {
-    if (typeof s === 'number' || /^\d+$/.test(s)) out += `[${s}]`;
-    else out += out === '' ? s : `.${s}`;
+    if (typeof s === 'number' || /^\d+$/.test(s)) out += `[${clip(String(s))}]`;
+    else out += out === '' ? clip(s) : `.${clip(s)}`;
   }
   return out === '' ? 'the top level' : out;
 }

@@ -1,13 +1,15 @@
 // The exec protocol of SPEC.md: run the user's own gradient program (any language) through the
 // shell, write { X, Y, params } as JSON to its stdin, read { dW1, db1, … } as JSON from its stdout.
-// The program runs in its own process group, so a timeout (or our own interruption) stops it and
-// everything it started. Its stderr is passed through as it arrives, and its last lines are quoted
+// The program runs under a small supervisor (SUPERVISOR below) in its own process group, which
+// kills everything the program started, setsid'd descendants included, when the program exits,
+// on a timeout or interruption, and when backprop-check dies, even of SIGKILL. Its stderr is passed through as it arrives, and its last lines are quoted
 // in every error. Every way the protocol can fail is a UserError naming the command.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Grads, Matrix, Model, Params } from '../core/model.js';
 import { parseJsonText } from './json.js';
-import { UserError } from './errors.js';
+import { clip, UserError } from './errors.js';
 import { assembleTensors, jsonTensors } from './tensors.js';
 
 /** Larger output on stdout is refused (the program is stopped when it passes this). */
@@ -62,7 +64,7 @@ export async function execGradients(command: string, payload: ExecPayload, model
 
 /** execGradients, also naming the extra gradients (deeplearning.ai's dA0, dZ1, …) the answer held. */
 export async function execAnswer(command: string, payload: ExecPayload, model: Model, options: ExecOptions = {}): Promise<ExecAnswer> {
-  const where = `--exec "${command}"`;
+  const where = execWhere(command);
   const { stdout, stderrTail } = await runCommand(command, JSON.stringify(payload), options);
   const text = stdout.replace(/^\uFEFF/, '').trim();
   const quote = quoteStderr(stderrTail);
@@ -82,6 +84,11 @@ export async function execAnswer(command: string, payload: ExecPayload, model: M
   parseJsonText(text, where, 'one JSON object { "dW1": [[…]], … } on stdout');
   const { tensors, ignored } = assembleTensors(jsonTensors(raw, where, 'grads'), model, where, 'grads', 'exec');
   return { grads: tensors, ignored };
+}
+
+/** The command as messages name it: on one line (a newline in it escaped as \n), at most 1,000 characters. */
+export function execWhere(command: string): string {
+  return `--exec "${clip(command, 1000)}"`;
 }
 
 /** The exec protocol in-process, for the library API: a JavaScript function instead of a program. */
@@ -130,21 +137,102 @@ interface Finished {
 const STDERR_TAIL_BYTES = 8192;
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** Spawns `command` in its own process group, feeds `input`, and waits for it to exit 0. */
+/**
+ * The supervisor that runs the user's command, in plain JavaScript for `node -e`. backprop-check
+ * starts it in a new session and process group (detached) with a fourth pipe, the control pipe,
+ * whose other end only backprop-check holds. It runs `sh -c command` in its group with the
+ * payload pipes as stdin, stdout and stderr, and kills everything the command started when:
+ * - the command exits (what it left running would outlive the check);
+ * - the control pipe reaches its end: backprop-check closed it (a timeout, Ctrl-C) or died,
+ *   even of SIGKILL, which no handler of backprop-check's own could see. (Linux's parent-death
+ *   signal, prctl(PR_SET_PDEATHSIG), is not reachable from Node; the pipe is.)
+ * "Everything" is found three ways, because a process can leave the group (setsid) and, once
+ * its parent has exited, no longer be anyone's child: the group's members; every process whose
+ * environment holds this run's token (inherited by every descendant that does not clear its
+ * environment); and every descendant seen while polling /proc every 50 ms (an escaped child of a
+ * living descendant is its child until then). Each is SIGKILLed, checked against its start time
+ * so that a reused pid is never hit, until a round finds nothing. Without /proc (not Linux), the
+ * group alone. The command's exit status or signal is written on the control pipe as JSON.
+ */
+const SUPERVISOR = String.raw`
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const [command, token] = process.argv.slice(1);
+const self = process.pid;
+const stat = (pid) => {
+  try {
+    const text = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0], ppid: Number(f[1]), pgid: Number(f[2]), start: f[19] };
+  } catch { return null; }
+};
+const pids = () => { try { return fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number); } catch { return []; } };
+const seen = new Map();
+const watch = () => {
+  const all = pids().map((pid) => [pid, stat(pid)]).filter(([, s]) => s);
+  const parent = new Map(all.map(([pid, s]) => [pid, s.ppid]));
+  for (const [pid, s] of all) {
+    for (let p = parent.get(pid), hops = 0; p !== undefined && hops < 64; p = parent.get(p), hops++) {
+      if (p === self) { seen.set(pid, s.start); break; }
+    }
+  }
+};
+const marked = (pid) => { try { return fs.readFileSync('/proc/' + pid + '/environ', 'latin1').includes('BACKPROP_CHECK_EXEC_TOKEN=' + token + '\0'); } catch { return false; } };
+const sweep = () => {
+  for (let round = 0; round < 20; round++) {
+    let found = 0;
+    for (const pid of pids()) {
+      if (pid === self) continue;
+      const s = stat(pid);
+      if (!s || s.state === 'Z') continue;
+      if (s.pgid === self || seen.get(pid) === s.start || marked(pid)) {
+        try { process.kill(pid, 'SIGKILL'); found++; } catch {}
+      }
+    }
+    if (found === 0) return;
+  }
+};
+let finished = false;
+const finish = (result) => {
+  if (finished) return;
+  finished = true;
+  sweep();
+  try { fs.writeSync(3, JSON.stringify(result) + '\n'); } catch {}
+  // Without /proc the sweep found nothing: the group as a whole, this process last of all.
+  if (pids().length === 0) { try { process.kill(-self, 'SIGKILL'); } catch {} }
+  process.exit(0);
+};
+const child = spawn('/bin/sh', ['-c', command], { stdio: 'inherit', env: { ...process.env, BACKPROP_CHECK_EXEC_TOKEN: token } });
+child.on('error', (e) => finish({ error: e.message }));
+child.on('exit', (code, signal) => finish({ code, signal }));
+const control = new net.Socket({ fd: 3, readable: true, writable: false });
+control.on('data', () => {});
+control.on('end', () => finish({ stopped: true }));
+control.on('error', () => finish({ stopped: true }));
+setInterval(watch, 50).unref();
+watch();
+`;
+
+/** Spawns `command` under the supervisor in its own process group, feeds `input`, and waits for it to exit 0. */
 function runCommand(command: string, input: string, options: ExecOptions): Promise<Finished> {
-  const where = `--exec "${command}"`;
+  const where = execWhere(command);
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS;
   const maxOutput = options.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES;
   const passThrough = options.stderr === undefined ? process.stderr : options.stderr;
 
   return new Promise<Finished>((resolve, reject) => {
-    const child = spawn(command, {
-      shell: true,
-      detached: true, // its own process group: killed as a whole
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const token = `${process.pid}-${randomBytes(8).toString('hex')}`;
+    const child = spawn(process.execPath, ['-e', SUPERVISOR, command, token], {
+      detached: true, // its own session and process group: killed as a whole, and no terminal's Ctrl-C reaches it twice
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       cwd: options.cwd,
       env: options.env ?? process.env,
     });
+    const control = child.stdio[3] as import('node:net').Socket;
+    let answer = '';
+    control.on('data', (chunk: Buffer) => { answer += chunk.toString('utf8'); });
+    control.on('error', () => {});
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderrTail = '';
@@ -160,16 +248,24 @@ function runCommand(command: string, input: string, options: ExecOptions): Promi
         try { child.kill('SIGKILL'); } catch { /* gone */ }
       }
     };
+    // Closing the control pipe tells the supervisor to kill everything the command started, those
+    // that left the group included; the group is killed too, after a moment, in case it cannot.
+    let backstop: NodeJS.Timeout | undefined;
+    const stopAll = (): void => {
+      control.destroy();
+      backstop ??= setTimeout(killGroup, 500);
+    };
     // A process that left the group (setsid) can still hold the pipes; after a second, stop reading.
     let lastResort: NodeJS.Timeout | undefined;
     const stopSoon = (): void => {
-      killGroup();
-      lastResort ??= setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); }, 1000);
+      stopAll();
+      lastResort ??= setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); }, 1000);
     };
-    const onOurExit = (): void => killGroup();
+    // Our own exit closes the control pipe whatever the cause: the supervisor then stops the rest.
+    const onOurExit = (): void => { control.destroy(); };
     const onSignal = (signal: NodeJS.Signals): void => {
       stopped = signal;
-      killGroup();
+      control.destroy();
       detach();
       // With nobody else listening, die of the signal as we would have without this handler.
       if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
@@ -178,6 +274,7 @@ function runCommand(command: string, input: string, options: ExecOptions): Promi
       clearTimeout(timer);
       clearTimeout(grace);
       clearTimeout(lastResort);
+      clearTimeout(backstop);
       process.removeListener('exit', onOurExit);
       for (const s of FORWARDED_SIGNALS) process.removeListener(s, onSignal);
     };
@@ -216,9 +313,14 @@ function runCommand(command: string, input: string, options: ExecOptions): Promi
     child.on('error', (err) => fail(`a command the shell could not start (${err.message})`, ''));
     // Whatever the program left running in its group would hold the pipes open: stop it shortly after.
     child.on('exit', () => { grace = setTimeout(stopSoon, 200); });
-    child.on('close', (code, signal) => {
+    child.on('close', (supervisorCode, supervisorSignal) => {
       killGroup(); // anything it left running in its group, holding the pipes or not
       if (settled) return;
+      // The command's own status, as the supervisor saw it (its own, should it have been killed).
+      const told = parseAnswer(answer);
+      if (told?.error !== undefined) return fail(`a command the shell could not start (${told.error})`, '');
+      const code = told ? told.code ?? null : supervisorCode;
+      const signal = told ? told.signal ?? null : supervisorSignal;
       if (stopped === 'timeout') {
         return fail(`no answer after ${timeoutSeconds} s (its process group was killed)`, 'Give it longer with --exec-timeout <seconds>.');
       }
@@ -236,6 +338,18 @@ function runCommand(command: string, input: string, options: ExecOptions): Promi
       resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderrTail });
     });
   });
+}
+
+/** The supervisor's last word on the control pipe: { code, signal } or { error }, or null if it said nothing. */
+function parseAnswer(text: string): { code?: number | null; signal?: NodeJS.Signals | null; error?: string } | null {
+  const line = text.trim().split('\n').pop();
+  if (!line) return null;
+  try {
+    const told = JSON.parse(line) as { code?: number | null; signal?: NodeJS.Signals | null; error?: string; stopped?: boolean };
+    return told.stopped ? null : told;
+  } catch {
+    return null;
+  }
 }
 
 function byteSize(n: number): string {

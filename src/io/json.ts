@@ -3,7 +3,7 @@
 // version. This scanner walks the text once first: the first syntax error or duplicate key becomes
 // a UserError with a line and column and a description of our own; only then does JSON.parse build
 // the value.
-import { jsonPath, UserError } from './errors.js';
+import { clip, jsonPath, UserError } from './errors.js';
 
 /** Deeper nesting than this is refused (no user file needs it, and it would exhaust the stack). */
 const MAX_DEPTH = 512;
@@ -32,7 +32,7 @@ class Scanner {
     if (ch === '{') return this.object(path, depth);
     if (ch === '[') return this.array(path, depth);
     if (ch === '"') { this.string(); return; }
-    if (ch === '-' || (ch >= '0' && ch <= '9')) return this.number();
+    if (ch === '-' || (ch >= '0' && ch <= '9')) return this.number(path);
     const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.text.slice(this.pos, this.pos + 40))?.[0];
     if (word === 'true' || word === 'false' || word === 'null') {
       this.pos += word.length;
@@ -60,11 +60,11 @@ class Scanner {
       if (seen.has(key)) {
         const { line, column } = this.lineColumn(at);
         throw new UserError(this.file, jsonPath([...path, key]), 'each property at most once',
-          `"${key}" a second time (line ${line}, column ${column}), where JSON.parse would silently keep only the last one`);
+          `"${clip(key)}" a second time (line ${line}, column ${column}), where JSON.parse would silently keep only the last one`);
       }
       seen.add(key);
       this.space();
-      if (this.text[this.pos] !== ':') this.fail(`${this.here()} where ":" was expected after "${key}"`);
+      if (this.text[this.pos] !== ':') this.fail(`${this.here()} where ":" was expected after "${clip(key)}"`);
       this.pos++;
       this.value([...path, key], depth + 1);
       this.space();
@@ -118,13 +118,19 @@ class Scanner {
     }
   }
 
-  private number(): void {
+  private number(path: (string | number)[]): void {
     const re = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
     re.lastIndex = this.pos;
     const m = re.exec(this.text);
     const token = /^[-+.\w]+/.exec(this.text.slice(this.pos, this.pos + 40))?.[0] ?? this.text[this.pos];
     if (!m || (m[0].length < token.length && /[\w.]/.test(this.text[this.pos + m[0].length]))) {
-      this.fail(`the malformed number "${token}"`);
+      this.fail(`the malformed number "${clip(token)}"`);
+    }
+    // JSON.parse reads a literal beyond float64's range (1e400) as ±Infinity, without a word.
+    if (!Number.isFinite(Number(m[0]))) {
+      const { line, column } = this.lineColumn(this.pos);
+      throw new UserError(this.file, jsonPath(path), 'a number within float64\'s range (magnitude below 1.8e308)',
+        `${clip(m[0])} (line ${line}, column ${column}), which would be read as ${m[0].startsWith('-') ? '-' : ''}Infinity`);
     }
     this.pos += m[0].length;
   }

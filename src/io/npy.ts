@@ -7,7 +7,7 @@
 // uint32 LE in 2.0/3.0), the header (latin-1 in 1.0/2.0, UTF-8 in 3.0), then the raw data:
 // product(shape) items in C order, or in Fortran order when fortran_order is True.
 import type { RawTensor } from './tensors.js';
-import { UserError } from './errors.js';
+import { clip, UserError } from './errors.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -177,8 +177,10 @@ function describePy(v: PyValue | undefined): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number' || typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `(${v.map(describePy).join(', ')})`;
+  // A number too large for float64 (a 400-digit dimension) is Infinity: JSON.stringify would say null.
+  if (typeof v === 'number') return Number.isFinite(v) ? JSON.stringify(v) : 'a number beyond float64\'s range';
+  if (typeof v === 'string') return JSON.stringify(clip(v));
+  if (Array.isArray(v)) return `(${v.slice(0, 8).map(describePy).join(', ')}${v.length > 8 ? `, … (${v.length} items)` : ''})`;
   return 'a dict';
 }
 

@@ -75,7 +75,8 @@ export const SCHEMA = {
       properties: {
         scheme: { enum: ['normal', 'uniform', 'xavier', 'he'] },
         scale: { type: 'number', exclusiveMinimum: 0 },
-        seed: { type: 'integer', minimum: 0 },
+        // The generator takes 32 bits (seed >>> 0): a larger seed would silently be another one.
+        seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
       },
     },
     backward: {

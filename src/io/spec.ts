@@ -2,17 +2,18 @@
 // Schema (ajv); the rules a schema cannot say (softmax only at the output, formulas that parse and
 // use the right variables, one derivative per layer) are checked after it. Every error is a
 // UserError naming the file and the JSON path.
-import { readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import { ACTIVATION_NAMES, customActivation, elu, leakyRelu, namedActivation, type Activation } from '../core/activations.js';
 import type { BackwardPlan } from '../core/backward.js';
 import { compileFormula, FormulaError, type Formula, type Variable } from '../core/formula.js';
 import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../core/losses.js';
 import type { InitSpec, L2, Layer, Model, Reduction } from '../core/model.js';
-import { jsonPath, show, UserError } from './errors.js';
+import { clip, jsonPath, show, UserError } from './errors.js';
 import { parseJsonText } from './json.js';
+import { jsonLimit, readBounded, type ReadLimit } from './read.js';
 import { SCHEMA } from './spec-schema.js';
 import { activationHint, layerTypeHint, lossHint } from './spec-hints.js';
+import { count, MAX_PARAMETERS, parameterCounts } from '../core/limits.js';
 import { validateSpec as validateSchema } from './spec-validator.generated.js';
 
 /** The backward formulas a spec declares, kept as formulas so the diagnosis can read them. */
@@ -48,18 +49,12 @@ export function readSpecJson(file: string): unknown {
   return parseJsonText(readText(file, what), file, what);
 }
 
-/** Reads a text file or says, as a UserError, why it cannot be read. */
-export function readText(file: string, what: string): string {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const found = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : `an unreadable file (${code ?? (err as Error).message})`;
-    throw new UserError(file, '', what, found);
-  }
-  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff)) {
-    throw new UserError(file, '', `${what} as UTF-8 text`, 'UTF-16 text (it starts with a UTF-16 byte-order mark)', 'Save the file as UTF-8.');
+/** Reads a text file (at most `limit`'s bytes; JSON's limit by default) or says, as a UserError, why it cannot be read. */
+export function readText(file: string, what: string, limit: ReadLimit = jsonLimit(file, what)): string {
+  const buf = readBounded(file, what, limit);
+  const bom = unicodeBom(buf);
+  if (bom !== null) {
+    throw new UserError(file, '', `${what} as UTF-8 text`, `${bom} text (it starts with a ${bom} byte-order mark)`, 'Save the file as UTF-8.');
   }
   if (buf.includes(0)) throw new UserError(file, '', `${what} as UTF-8 text`, 'binary data (a NUL byte)');
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
@@ -69,6 +64,14 @@ export function readText(file: string, what: string): string {
     throw new UserError(file, `line ${line}`, `${what} as UTF-8 text`, 'bytes that are not valid UTF-8 (save the file as UTF-8)');
   }
   return text.replace(/^\uFEFF/, '');
+}
+
+/** The encoding a byte-order mark other than UTF-8's names, or null. UTF-32's marks are tried first: UTF-32LE's begins with UTF-16LE's. */
+export function unicodeBom(buf: Uint8Array): string | null {
+  const starts = (...bytes: number[]) => bytes.every((b, i) => buf[i] === b);
+  if (starts(0xff, 0xfe, 0, 0) || starts(0, 0, 0xfe, 0xff)) return 'UTF-32';
+  if (starts(0xff, 0xfe) || starts(0xfe, 0xff)) return 'UTF-16';
+  return null;
 }
 
 export function parseSpec(raw: unknown, file: string): LoadedSpec {
@@ -85,10 +88,16 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
     inputs = l.units;
     return layer;
   });
+  // The first layer's inputs are only known here when "input" states them; else 1 until the data says.
+  refuseTooManyParameters(layers.map((l, i) => (i === 0 ? { ...l, inputs: spec.input ?? 1 } : l)), file, 'layers', undefined, spec.input !== undefined);
   const loss = lossOf(spec.loss, file);
   const output = layers[layers.length - 1];
   if (output.activation.columnwise && loss.name !== 'categorical_cross_entropy') {
     throw new UserError(file, 'loss', 'categorical_cross_entropy with a softmax output layer', show(typeof spec.loss === 'string' ? spec.loss : spec.loss.expr));
+  }
+  if (output.activation.name === 'softmax' && output.units < 2) {
+    throw new UserError(file, jsonPath(['layers', layers.length - 1, 'units']), 'at least 2 units for a softmax output (softmax of one unit is always 1, so nothing can be learnt or checked)',
+      '1', 'For one yes/no output use "activation": "sigmoid" with "loss": "binary_cross_entropy".');
   }
   const reduction: Reduction = spec.reduction ?? 'mean';
   const l2: L2 =
@@ -103,6 +112,27 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
   const model: Model = { inputs: spec.input ?? 0, layers, loss, reduction, l2, init };
   const declared = spec.backward ? declaredBackward(spec.backward, layers.length, file) : null;
   return { model, statedInputs: spec.input, declared, raw };
+}
+
+/**
+ * A network whose weights alone would exhaust memory is refused before anything is allocated,
+ * naming the layer that is widest in weights. `where` is "layers" for net.json, or the data's
+ * columns once they set the first layer's inputs.
+ */
+export function refuseTooManyParameters(layers: Pick<Layer, 'units' | 'inputs' | 'bias'>[], file: string, where: 'layers' | 'data', data?: string, inputsKnown = true): void {
+  const { perLayer, total } = parameterCounts({ layers: layers as Layer[] });
+  if (total <= MAX_PARAMETERS) return;
+  const widest = perLayer.indexOf(Math.max(...perLayer));
+  const l = layers[widest];
+  // Before the data is read, the first layer's inputs are unknown unless net.json states them.
+  const shape = where === 'layers' && widest === 0 && !inputsKnown ? `${count(l.units)} units` : `${count(l.units)} units × ${count(l.inputs)} inputs`;
+  const found = `${Number.isFinite(total) ? count(total) : 'more than float64 can count'} (layer ${widest + 1}: ${shape}${layers.length > 1 ? `, of ${count(layers.length)} layers` : ''})`;
+  const expected = `a network of at most ${count(MAX_PARAMETERS)} weights and biases (${MAX_PARAMETERS * 8 / 1e6} MB for each of the several copies a check holds)`;
+  if (where === 'data' && widest === 0) {
+    throw new UserError(data ?? file, 'the columns', `${expected}, with ${count(l.inputs)} feature columns as inputs`, found,
+      'Check on fewer features (a few hundred columns find the same bugs) or a narrower first layer.');
+  }
+  throw new UserError(file, jsonPath(['layers', widest, 'units']), expected, found, 'Check a narrower network: the same code on layers of a few dozen units finds the same bugs.');
 }
 
 /** Sets the number of inputs once the data is known (the first layer's fan-in). */
@@ -210,7 +240,7 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
       return new UserError(file, jsonPath(segments), `a property "${p.missingProperty as string}"`, 'none');
     case 'additionalProperties': {
       const allowed = allowedProperties(schemaAt(best.schemaPath.split('/').slice(1, -1)));
-      return new UserError(file, jsonPath([...segments, p.additionalProperty as string]), `only the properties ${allowed}`, `an unknown property "${p.additionalProperty as string}"`);
+      return new UserError(file, jsonPath([...segments, p.additionalProperty as string]), `only the properties ${allowed}`, `an unknown property "${clip(p.additionalProperty as string)}"`);
     }
     case 'enum':
       return new UserError(file, jsonPath(segments), `one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, show(value), nameHint(segments, value));
@@ -219,6 +249,8 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
     case 'minimum':
     case 'exclusiveMinimum':
       return new UserError(file, jsonPath(segments), `a number ${best.keyword === 'minimum' ? '≥' : '>'} ${p.limit as number}`, show(value));
+    case 'maximum':
+      return new UserError(file, jsonPath(segments), `a number ≤ ${p.limit as number}`, show(value));
     case 'minItems':
       return new UserError(file, jsonPath(segments), `at least ${p.limit as number} item(s)`, 'an empty list');
     case 'minLength':
@@ -291,7 +323,7 @@ function depth(e: ErrorObject): number {
 
 /** Among errors at one depth, prefer the ones that say most. */
 function rank(e: ErrorObject): number {
-  return ['additionalProperties', 'required', 'enum', 'minimum', 'exclusiveMinimum', 'minItems', 'minLength', 'type', 'oneOf'].indexOf(e.keyword);
+  return ['additionalProperties', 'required', 'enum', 'minimum', 'exclusiveMinimum', 'maximum', 'minItems', 'minLength', 'type', 'oneOf'].indexOf(e.keyword);
 }
 
 function valueAt(raw: unknown, segments: string[]): unknown {

@@ -6,7 +6,7 @@
 import { basename, extname } from 'node:path';
 import type { Matrix, Model, Params } from '../core/model.js';
 import type { Finding } from '../core/report.js';
-import { show, UserError } from './errors.js';
+import { clip, show, UserError } from './errors.js';
 import { readNpy, readNpz } from './npz.js';
 import { parseJsonText } from './json.js';
 import { readText } from './spec.js';
@@ -59,7 +59,7 @@ export function jsonTensors(raw: unknown, file: string, role: TensorRole): RawTe
 
 /** A JSON list of numbers (1-D) or a list of equal-length lists of numbers (2-D). */
 function jsonTensor(value: unknown, name: string, file: string): RawTensor {
-  const place = `tensor ${name}`;
+  const place = `tensor ${clip(name)}`;
   if (!Array.isArray(value)) throw new UserError(file, place, 'a list of numbers or a list of rows', show(value));
   if (value.length === 0) throw new UserError(file, place, 'a non-empty list', 'an empty list');
   if (!Array.isArray(value[0])) {
@@ -116,7 +116,7 @@ export function assembleTensors(raw: RawTensors, model: Model, file: string, rol
       : /^d?b\d+$/.test(name) && !model.layers[Number(name.replace(/^d?b/, '')) - 1]?.bias ? 'That layer has no bias ("bias": false in net.json).'
       : role === 'grads' && /^d[AZ]\d+$/.test(name) ? intermediateHint(name, model.layers.length)
       : undefined;
-    throw new UserError(file, `tensor ${name}`, `only the tensors ${[...expected.keys()].join(', ')}`, `an unexpected tensor "${name}"`, hint);
+    throw new UserError(file, `tensor ${clip(name)}`, `only the tensors ${[...expected.keys()].join(', ')}`, `an unexpected tensor "${clip(name)}"`, hint);
   }
   refuseOtherLayout(raw, model, file, prefix, source);
   const get = (name: string): Matrix => {
