@@ -56,7 +56,7 @@ function layerPoints(net: Net, l: number, ys: number[] = [0]): Points {
   const step = Math.max(1, Math.floor(Z.length / DATA_POINTS));
   for (let i = 0; i < Z.length; i += step) {
     // Exactly at a kink any subgradient is right, so such a point cannot tell formulas apart.
-    if (g.kinks.includes(Z[i])) continue;
+    if (g.kinks.includes(Z[i]) || g.onKink?.(Z[i])) continue;
     p.z.push(Z[i]); p.a.push(A[i]); p.y.push(last ? net.Y.data[i] : 0);
   }
   return p;
