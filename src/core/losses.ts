@@ -1,6 +1,6 @@
 // One record per loss, per output unit of one sample: value, ∂L/∂a, and L(a + δ) − L(a)
 // without cancellation. The cost sums these over units, then reduces over samples.
-import { compileFormula } from './formula.js';
+import { compileFormula, type Formula } from './formula.js';
 import { differenceEvaluator } from './formula-difference.js';
 import { derivativeEvaluator, verifiedDerivativeText, type Point } from './formula-derivative.js';
 import { hasKinks, toProgram } from './formula-program.js';
@@ -54,6 +54,16 @@ const A_POINTS = [-1.3, -0.2, 0.05, 0.3, 0.55, 0.8, 0.97, 1.7, 3.1];
 const Y_POINTS = [0, 1, 0.3, -1.2, 2.1];
 
 /**
+ * ∂L/∂a of a loss formula in a and y by automatic differentiation, and its text: mathjs's symbolic
+ * derivative where it agrees with AD on a grid of (a, y), else one that does (verifiedDerivativeText).
+ */
+export function customGradient(formula: Formula): { gradient: (a: number, y: number) => number; text: string } {
+  const ad = derivativeEvaluator(toProgram(formula.node), 'a');
+  const points: Point[] = A_POINTS.flatMap((a) => Y_POINTS.map((y): Point => [0, a, y]));
+  return { gradient: (a, y) => ad.derivative(0, a, y), text: verifiedDerivativeText(formula, 'a', ad, points) };
+}
+
+/**
  * A custom per-unit loss in a and y. Its ∂L/∂a comes from automatic differentiation and its
  * difference from the formula's values, node by node (formula-difference.ts); the symbolic
  * derivative is only shown, once verified.
@@ -61,14 +71,13 @@ const Y_POINTS = [0, 1, 0.3, -1.2, 2.1];
 export function customLoss(source: string): Loss {
   const formula = compileFormula(source, ['a', 'y']);
   const program = toProgram(formula.node);
-  const ad = derivativeEvaluator(program, 'a');
   const diff = differenceEvaluator(program, 'a');
-  const points: Point[] = A_POINTS.flatMap((a) => Y_POINTS.map((y): Point => [0, a, y]));
+  const { gradient, text } = customGradient(formula);
   const loss: Loss = {
     name: `expr(${source})`,
     value: (a, y) => formula.fn(0, a, y),
-    gradient: (a, y) => ad.derivative(0, a, y),
-    gradientText: verifiedDerivativeText(formula, 'a', ad, points),
+    gradient,
+    gradientText: text,
     difference: (a, y, da) => (da === 0 ? 0 : diff.difference(0, a, y, da)),
   };
   if (hasKinks(program)) {

@@ -1,5 +1,6 @@
 // Formula analysis of a declared `backward` block: each formula is compared with the true one
-// (the activation's own derivative — symbolic for custom `expr` activations — and the loss's
+// (the activation's own derivative — by automatic differentiation for custom `expr` activations and
+// losses, see formula-derivative.ts — and the loss's
 // ∂L/∂a or ∂L/∂z) on a grid of points spanning the activation's range and on the layer's actual
 // z, a and y values, and a wrong one is named by finding which catalogued formula it equals.
 // The grid is what tells 1 − z² from tanh' when the weights are so small that z ≈ a on the data.
