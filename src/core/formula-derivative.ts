@@ -118,13 +118,13 @@ function agreesEverywhere(fn: (z: number, a: number, y: number) => number, ad: D
 
 /**
  * The derivative of `formula` in `variable` as text users can read: mathjs's simplified symbolic
- * derivative when it equals the AD derivative at every point, else its unsimplified derivative when
- * that does, else a sentence saying the derivative is taken by automatic differentiation. Never a
+ * derivative when it equals the AD derivative at every point, else the derivative with only local
+ * simplifications, else the unsimplified one, else a sentence saying the derivative is taken by automatic differentiation. Never a
  * formula that disagrees with the truth. Throws FormulaError where differentiate refuses a formula
  * whose symbolic derivative grows too large.
  */
 export function verifiedDerivativeText(formula: Formula, variable: Variable, ad: DerivativeEvaluator, points: readonly Point[]): string {
-  for (const simplify of [true, false]) {
+  for (const simplify of [true, 'core', false] as const) {
     const d = differentiate(formula, variable, simplify);
     if (agreesEverywhere(d.fn, ad, points)) return d.source;
   }
