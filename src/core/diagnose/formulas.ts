@@ -71,8 +71,14 @@ function targetGrid(net: Net): number[] {
   return [-1.2, 0, 0.6, 2.1];
 }
 
-function identifyDerivative(g: Activation, fn: (z: number, a: number) => number, p: Points): DerivativeForm | undefined {
-  return derivativeForms(g).find((form) => agrees(fn, form.fn, p));
+/**
+ * The catalogued form the declared formula equals on the points; one written exactly as declared
+ * first (for |z|, "1" is both identity' and sign(·) fed a = |z|: the user wrote identity').
+ */
+function identifyDerivative(g: Activation, f: Formula, p: Points): DerivativeForm | undefined {
+  const fn = (z: number, a: number) => f.fn(z, a, 0);
+  const matching = derivativeForms(g).filter((form) => agrees(fn, form.fn, p));
+  return matching.find((form) => form.text === f.source) ?? matching[0];
 }
 
 function derivativeMutation(net: Net, l: number, f: Formula, form: DerivativeForm | undefined): Mutation {
@@ -155,7 +161,7 @@ export function analyseDeclared(net: Net, declared: DeclaredFormulas): Mutation[
       }
       const derivTruth = (z: number, a: number) => outLayer.derivative(z, a);
       if (deriv && (outLayer.columnwise || !agrees((z, a) => deriv.fn(z, a, 0), derivTruth, points))) {
-        out.push(derivativeMutation(net, L - 1, deriv, identifyDerivative(outLayer, (z, a) => deriv.fn(z, a, 0), points)));
+        out.push(derivativeMutation(net, L - 1, deriv, identifyDerivative(outLayer, deriv, points)));
       }
     }
   }
@@ -167,7 +173,7 @@ export function analyseDeclared(net: Net, declared: DeclaredFormulas): Mutation[
     const p = layerPoints(net, l);
     const fn = (z: number, a: number) => f.fn(z, a, 0);
     if (agrees(fn, (z, a) => g.derivative(z, a), p)) continue;
-    out.push(derivativeMutation(net, l, f, identifyDerivative(g, fn, p)));
+    out.push(derivativeMutation(net, l, f, identifyDerivative(g, f, p)));
   }
 
   if (declared.reduction && declared.reduction !== model.reduction && net.m > 1) {
