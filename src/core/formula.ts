@@ -274,6 +274,20 @@ function restoreSigns(node: MathNode, hidden: MathNode[]): MathNode {
   });
 }
 
+/**
+ * sech(u), square(u), cube(u), which mathjs's derivative emits, as 1 / cosh(u), u^2, u^3: a
+ * derivative shown to users is then one they can write back into a backward block.
+ */
+function toUserFunctions(node: MathNode): MathNode {
+  return node.transform((child) => {
+    if (child.type !== 'FunctionNode') return child;
+    const f = child as unknown as { fn: { name: string }; args: MathNode[] };
+    const forms: Record<string, string> = { sech: '(1 / cosh(#))', square: '(#)^2', cube: '(#)^3' };
+    if (!Object.hasOwn(forms, f.fn.name)) return child;
+    return mathjs().parse(forms[f.fn.name].replace('#', toUserFunctions(f.args[0]).toString()));
+  });
+}
+
 const SIMPLIFY_MAX_NODES = 120;
 /** Realistic activations stay far below these: GELU's derivatives have 70, 248 and 1144 nodes. */
 const MAX_DERIVATIVE_NODES = 20_000;
@@ -321,6 +335,7 @@ export function differentiate(formula: Formula, variable: Variable, simplify: bo
     } else if (simplify && nodeCount(node) <= SIMPLIFY_MAX_NODES) {
       node = mathjs().simplify(node);
     }
+    node = toUserFunctions(node);
   } catch (err) {
     if (err instanceof FormulaError) throw err;
     throw new FormulaError(formula.source, `a formula whose derivative could not be taken (${(err as Error).message})`);
