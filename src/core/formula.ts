@@ -289,6 +289,8 @@ function toUserFunctions(node: MathNode): MathNode {
 }
 
 const SIMPLIFY_MAX_NODES = 120;
+/** simplifyConstant slows down steeply too (minutes on the 10,000-node derivative of 40 nested functions). */
+const CORE_SIMPLIFY_MAX_NODES = 600;
 /** Realistic activations stay far below these: GELU's derivatives have 70, 248 and 1144 nodes. */
 const MAX_DERIVATIVE_NODES = 20_000;
 const MAX_DIFFERENTIATED_NODES = 2_500;
@@ -327,12 +329,12 @@ export function differentiate(formula: Formula, variable: Variable, simplify: bo
     tooLarge(formula.source, nodeCount(node), MAX_DERIVATIVE_NODES);
     // simplify's cost grows steeply with the tree (1 s at 200 nodes, minutes at 300): large
     // derivatives stay unsimplified, which changes only their text, not their value.
-    if (simplify === 'core') {
+    if (simplify === 'core' && nodeCount(node) <= CORE_SIMPLIFY_MAX_NODES) {
       // Only the local rewrites (1·x, x^1, x + 0, constant folding): none of simplify's rules on
       // powers of powers, which turn (z^2)^0.5 into z.
       const m = mathjs();
       node = m.simplifyCore(m.simplifyConstant(m.simplifyCore(node)));
-    } else if (simplify && nodeCount(node) <= SIMPLIFY_MAX_NODES) {
+    } else if (simplify === true && nodeCount(node) <= SIMPLIFY_MAX_NODES) {
       node = mathjs().simplify(node);
     }
     node = toUserFunctions(node);
