@@ -11,7 +11,9 @@ import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check.j
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { customActivation } from '../src/core/activations.js';
 import { compileFormula, differentiate } from '../src/core/formula.js';
+import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
+import { customLoss } from '../src/core/losses.js';
 import { zeros } from '../src/core/model.js';
 import { Random } from '../src/core/random.js';
 import { declaredPlan, parseSpec, withInputs } from '../src/io/spec.js';
@@ -105,5 +107,39 @@ describe('random custom formulas', () => {
       if (report.ok || !report.findings.some((f) => categoryOf(f.code) === 'root')) passed.push(`seed ${seed} ${JSON.stringify(spec.layers)}`);
     }
     expect(passed).toEqual([]);
+  });
+});
+
+describe('custom kinks next to the data', () => {
+  /** A 2 → 3 → 1 net with a custom loss; the targets of some samples are put a hair from the output. */
+  function nearKink(loss: string, hair: number, mode: 'full' | 'directional') {
+    const spec = { input: 2, layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'linear' }], loss: { expr: loss }, init: { scheme: 'xavier', seed: 3 } };
+    const loaded = parseSpec(spec, 'near-kink net');
+    const model = withInputs(loaded.model, 2);
+    const params = initialise(model);
+    const rng = new Random(5);
+    const m = 6;
+    const X = zeros(2, m);
+    for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
+    const Y = zeros(1, m);
+    const out = forward(model, params, X, Y).A[2].data;
+    // Samples 0 and 1: a − y = ±hair, inside the reach of a 1e-6 step; the rest far from the kink.
+    for (let c = 0; c < m; c++) Y.data[c] = c === 0 ? out[c] - hair : c === 1 ? out[c] + hair : out[c] + rng.normal();
+    return check({ model, params, X, Y, gradients: { source: 'correct', plan: correctPlan(model) } }, { ...DEFAULT_OPTIONS, mode, seed: 1 }, diagnoser(null));
+  }
+
+  it.each(['abs(a - y)', 'max(a - y, 0.3 * (y - a))', '((a - y)^2)^0.5 + 0.1 * (a - y)^2'])('loss %s with a − y = ±1e-8: the step crosses the kink, is refined, and correct gradients pass', (loss) => {
+    const report = nearKink(loss, 1e-8, 'full');
+    expect(report.checks.map((c) => [c.param, c.status])).toEqual([['W1', 'pass'], ['b1', 'pass'], ['W2', 'pass'], ['b2', 'pass']]);
+    expect(report.findings.filter(alarm)).toEqual([]);
+  });
+
+  it('the refinement is what makes it pass: without the crossing predicate the same check fails', () => {
+    const loss = customLoss('abs(a - y)');
+    expect(loss.crosses!(0.5, 0.5 + 1e-8, 1e-6)).toBe(true);
+    expect(loss.crosses!(0.5, 0.7, 1e-6)).toBe(false);
+    // The central quotient across the kink at a − y = −1e-8 averages the slopes −1 and +1.
+    const q = (loss.difference(0.5, 0.5 + 1e-8, 1e-6) - loss.difference(0.5, 0.5 + 1e-8, -1e-6)) / 2e-6;
+    expect(Math.abs(q - loss.gradient(0.5, 0.5 + 1e-8))).toBeGreaterThan(0.9);
   });
 });

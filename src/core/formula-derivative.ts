@@ -58,6 +58,8 @@ export function derivativeEvaluator(program: Program, variable: Variable): Deriv
           // (p/q)' = (p' − (p/q)·q') / q
           case Op.Div: d = (dp - chain(value, dq)) / q; break;
           case Op.Pow:
+            // As formula-difference.ts: an even power's base at 0, or a fractional power's, is a kink.
+            if (p === 0 && dp !== 0 && dq === 0 && (q % 2 === 0 || !Number.isInteger(q)) && q !== 0) onKink = true;
             // (p^q)' = q·p^(q−1)·p' + p^q·log(p)·q'; the second term only where q moves.
             d = (q === 0 ? 0 : chain(q * Math.pow(p, q - 1), dp)) + chain(value * Math.log(p), dq);
             break;
@@ -73,7 +75,10 @@ export function derivativeEvaluator(program: Program, variable: Variable): Deriv
           }
           case Op.Sinh: d = chain(Math.cosh(p), dp); break;
           case Op.Cosh: d = chain(Math.sinh(p), dp); break;
-          case Op.Sqrt: d = chain(1 / (2 * value), dp); break;
+          case Op.Sqrt:
+            if (p === 0 && dp !== 0) onKink = true;
+            d = chain(1 / (2 * value), dp);
+            break;
           case Op.Abs:
             if (p === 0 && dp !== 0) onKink = true;
             d = chain(Math.sign(p), dp);

@@ -32,8 +32,11 @@
 // where the formula itself is NaN.
 //
 // Kinks: abs, sign, max and min are not differentiable where their argument (for max/min the
-// difference of their arguments) is 0. A step whose argument changes sign there, or starts exactly
-// on 0 and moves, sets `kink` — the rule ReLU's record uses with its kink at 0 — so the finite
+// difference of their arguments) is 0; nor is sqrt(u^2) = (u^2)^0.5 = |u| where u = 0, a kink hidden
+// in powers, so the base of an even power (u^2, u^4) counts as such an argument, and the base of a
+// sqrt or fractional power sitting at 0 as a point on a kink (conservatively: for u^2 alone the
+// flag only makes the finite differences shrink their step). A step whose argument changes sign
+// there, or starts exactly on 0 and moves, sets `kink` — the rule ReLU's record uses with its kink at 0 — so the finite
 // differences refine the step or treat the sample as on a kink. A node whose argument does not
 // move (Δ = 0) sets nothing.
 import type { Variable } from './formula.js';
@@ -91,14 +94,18 @@ function ruleJs(o: Op): string {
     case Op.Pos: return 'D = dp;';
     case Op.Mul: return 'D = (dp === 0 ? 0 : dp * q) + (dq === 0 ? 0 : (p + dp) * dq);';
     case Op.Div: return 'D = (dp * q - p * dq) / (q * (q + dq));';
-    case Op.Pow: return 'D = F.powDifference(p, dp, q, dq, v);';
+    // An even power's base crossing 0 is smooth for u^2 itself, but a kink once a fractional
+    // power or sqrt is taken of it ((u^2)^0.5 = |u|); a fractional power's base at 0 is singular.
+    case Op.Pow: return `if (dq === 0 && (F.evenPower(q) ? F.side(p) !== F.side(p + dp) || p === 0 : p === 0 && !Number.isInteger(q))) kink = true;
+      D = F.powDifference(p, dp, q, dq, v);`;
     case Op.Exp: case Op.Expm1: return 'D = Math.exp(p) * Math.expm1(dp);';
     case Op.Log: return 'D = p > 0 ? Math.log1p(dp / p) : NaN;';
     case Op.Log1p: return 'D = p > -1 ? Math.log1p(dp / (1 + p)) : NaN;';
     case Op.Tanh: return 'D = Math.sinh(dp) / (Math.cosh(p) * Math.cosh(p + dp));';
     case Op.Sinh: return 'D = 2 * Math.cosh(p + dp / 2) * Math.sinh(dp / 2);';
     case Op.Cosh: return 'D = 2 * Math.sinh(p + dp / 2) * Math.sinh(dp / 2);';
-    case Op.Sqrt: return 'const w = p + dp; D = p >= 0 && w >= 0 ? dp / (Math.sqrt(w) + v) : NaN;';
+    case Op.Sqrt: return `if (p === 0) kink = true;
+      const w = p + dp; D = p >= 0 && w >= 0 ? dp / (Math.sqrt(w) + v) : NaN;`;
     case Op.Sigmoid: return 'D = Math.expm1(dp) * v * F.sigmoid(-(p + dp));';
     case Op.Softplus: return 'D = Math.log1p(F.sigmoid(p) * Math.expm1(dp));';
     // |p'| − |p| on each side, and across 0 as ±(2p + Δp), which never subtracts |p'| from |p|.
@@ -155,11 +162,14 @@ export function differenceEvaluator(program: Program, variable: Variable): Diffe
   }
   lines.push(`S.kink = kink;`, `return ${length === 0 ? '0' : `d${length - 1}`};`);
   const self = { kink: false } as DifferenceEvaluator;
-  const helpers = { sigmoid, softplus, side, powDifference };
+  const helpers = { sigmoid, softplus, side, powDifference, evenPower };
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   self.difference = new Function('F', 'S', `"use strict"; return function (z, a, y, d) {\n${lines.join('\n')}\n};`)(helpers, self) as DifferenceEvaluator['difference'];
   return self;
 }
+
+/** u^q with q a non-zero even integer: smooth itself, a kink of |u| under a fractional power. */
+const evenPower = (q: number) => q !== 0 && q % 2 === 0;
 
 /** Δ(p^q): see the table at the top. NaN where no rule applies (the caller then subtracts). */
 function powDifference(p: number, dp: number, q: number, dq: number, value: number): number {

@@ -108,7 +108,7 @@ export function apply(op: Op, x: number, y: number): number {
   throw new Error(`internal: operation ${op} has no value`);
 }
 
-/** Whether the formula has abs, sign, max or min: kinks that depend on the point. */
+/** Whether the formula has abs, sign, max, min, or powers and sqrt (|u| = (u^2)^0.5): kinks that depend on the point. */
 export function hasKinks(program: Program): boolean {
-  return program.op.some((o) => o === Op.Abs || o === Op.Sign || o === Op.Max || o === Op.Min);
+  return program.op.some((o) => o === Op.Abs || o === Op.Sign || o === Op.Max || o === Op.Min || o === Op.Pow || o === Op.Sqrt);
 }
