@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { customActivation } from '../src/core/activations.js';
 import { compileFormula, type Variable } from '../src/core/formula.js';
 import { differenceEvaluator } from '../src/core/formula-difference.js';
-import { derivativeEvaluator } from '../src/core/formula-derivative.js';
+import { derivativeEvaluator, verifiedDerivativeText } from '../src/core/formula-derivative.js';
 import { toProgram } from '../src/core/formula-program.js';
 import { customLoss } from '../src/core/losses.js';
 
@@ -140,6 +140,24 @@ describe('the derivative shown and used', () => {
     expect(act.derivativeText).not.toBe('1');
     const shown = compileFormula(act.derivativeText, ['z']);
     for (const z of [-3, -0.4, 0.2, 5]) expect(shown.fn(z, 0, 0)).toBeCloseTo(Math.sign(z), 14);
+  });
+
+  it('when no symbolic form agrees with the truth at every point, the text says so instead of showing one', () => {
+    // A stand-in truth, 3z², which none of z^2's symbolic derivatives (2z) equals.
+    const truth = { onKink: false, derivative: (z: number) => 3 * z * z };
+    const f = compileFormula('z^2', ['z']);
+    expect(verifiedDerivativeText(f, 'z', truth, [[0.5, 0.25, 0], [1.5, 2.25, 0]])).toBe("d/dz of z^2 (by automatic differentiation; mathjs's symbolic form disagrees with it)");
+    const ad = derivativeEvaluator(toProgram(f.node), 'z');
+    expect(verifiedDerivativeText(f, 'z', ad, [[0.5, 0.25, 0], [1.5, 2.25, 0]])).toBe('2 * z');
+  });
+
+  it('shown derivatives are formulas users can write back: no sech, square or cube', () => {
+    for (const source of ['tanh(z)', 'tanh(z)^2 * z', 'sigmoid(z)^3']) {
+      const text = customActivation(source).derivativeText;
+      expect(text).not.toMatch(/sech|square|cube/);
+      expect(() => compileFormula(text, ['z'])).not.toThrow();
+    }
+    expect(customActivation('tanh(z)').derivativeText).toBe('(1 / cosh(z)) ^ 2');
   });
 
   it('sqrt(z^2) keeps mathjs\'s text, which is right: z / sqrt(z ^ 2)', () => {
