@@ -124,6 +124,12 @@ describe('kinks of abs, sign, max and min', () => {
     expect(hidden.crosses!(0.3, 1e-6)).toBe(false);
     expect(hidden.onKink!(0)).toBe(true);
     expect(customActivation('z^3').onKink!(0)).toBe(false);
+    expect(customActivation('sqrt(3 * (z - 1)^2)').onKink!(1)).toBe(true);
+    expect(customActivation('-(0.5 * (z - 1)^2)^1.5').crosses!(1 - 1e-7, 1e-6)).toBe(true);
+    // sqrt(1 + z²) and z² are smooth at 0: no kink there.
+    expect(customActivation('sqrt(1 + z^2)').onKink!(0)).toBe(false);
+    expect(customActivation('sqrt(1 + z^2)').crosses!(-1e-7, 1e-6)).toBe(false);
+    expect(customActivation('z^2 + z').crosses!(-1e-7, 1e-6)).toBe(false);
     // Smooth formulas without powers get no predicate, so the finite differences treat them as before.
     expect(customActivation('tanh(z)').crosses).toBeUndefined();
   });

@@ -33,14 +33,13 @@
 //
 // Kinks: abs, sign, max and min are not differentiable where their argument (for max/min the
 // difference of their arguments) is 0; nor is sqrt(u^2) = (u^2)^0.5 = |u| where u = 0, a kink hidden
-// in powers, so the base of an even power (u^2, u^4) counts as such an argument, and the base of a
-// sqrt or fractional power sitting at 0 as a point on a kink (conservatively: for u^2 alone the
-// flag only makes the finite differences shrink their step). A step whose argument changes sign
+// in powers, so the base of an even power (u^2, u^4) that a root is taken of (rootedNodes) counts
+// as such an argument, and the base of a sqrt or fractional power sitting at 0 as a point on a kink. A step whose argument changes sign
 // there, or starts exactly on 0 and moves, sets `kink` — the rule ReLU's record uses with its kink at 0 — so the finite
 // differences refine the step or treat the sample as on a kink. A node whose argument does not
 // move (Δ = 0) sets nothing.
 import type { Variable } from './formula.js';
-import { Op, sigmoid, softplus, type Program } from './formula-program.js';
+import { Op, rootedNodes, sigmoid, softplus, type Program } from './formula-program.js';
 
 const VARIABLES: Variable[] = ['z', 'a', 'y'];
 
@@ -86,7 +85,7 @@ function valueJs(o: Op, p: string, q: string): string {
  * JavaScript that sets D to Δv from p, dp, q, dq and the node's value v (the table at the top),
  * and `kink` where abs/sign/max/min meet theirs.
  */
-function ruleJs(o: Op): string {
+function ruleJs(o: Op, rooted: boolean): string {
   switch (o) {
     case Op.Add: return 'D = dp + dq;';
     case Op.Sub: return 'D = dp - dq;';
@@ -94,9 +93,9 @@ function ruleJs(o: Op): string {
     case Op.Pos: return 'D = dp;';
     case Op.Mul: return 'D = (dp === 0 ? 0 : dp * q) + (dq === 0 ? 0 : (p + dp) * dq);';
     case Op.Div: return 'D = (dp * q - p * dq) / (q * (q + dq));';
-    // An even power's base crossing 0 is smooth for u^2 itself, but a kink once a fractional
-    // power or sqrt is taken of it ((u^2)^0.5 = |u|); a fractional power's base at 0 is singular.
-    case Op.Pow: return `if (dq === 0 && (F.evenPower(q) ? F.side(p) !== F.side(p + dp) || p === 0 : p === 0 && !Number.isInteger(q))) kink = true;
+    // An even power's base crossing 0 is smooth for u^2 itself, but a kink once a root is taken
+    // of it ((u^2)^0.5 = |u|: `rooted`); a fractional power's base at 0 is singular.
+    case Op.Pow: return `if (dq === 0 && (${rooted ? 'F.evenPower(q) ? F.side(p) !== F.side(p + dp) || p === 0 : ' : ''}p === 0 && !Number.isInteger(q))) kink = true;
       D = F.powDifference(p, dp, q, dq, v);`;
     case Op.Exp: case Op.Expm1: return 'D = Math.exp(p) * Math.expm1(dp);';
     case Op.Log: return 'D = p > 0 ? Math.log1p(dp / p) : NaN;';
@@ -136,6 +135,7 @@ function ruleJs(o: Op): string {
 export function differenceEvaluator(program: Program, variable: Variable): DifferenceEvaluator {
   const { op, left, right, constant, length } = program;
   const moved = VARIABLES.indexOf(variable);
+  const rooted = rootedNodes(program);
   const lines: string[] = ['let kink = false;'];
   for (let k = 0; k < length; k++) {
     const o = op[k] as Op;
@@ -154,7 +154,7 @@ export function differenceEvaluator(program: Program, variable: Variable): Diffe
     lines.push(`let d${k} = 0;`);
     lines.push(`if (d${l} !== 0 || ${dq} !== 0) {`);
     lines.push(`  const p = v${l}, dp = d${l}, q = ${q}, dq = ${dq}, v = v${k}; let D;`);
-    lines.push(`  { ${ruleJs(o)} }`);
+    lines.push(`  { ${ruleJs(o, rooted[k] === 1)} }`);
     // No cancellation-free rule applies here: the plain difference of this node.
     lines.push(`  if (!Number.isFinite(D)) D = ${valueJs(o, '(p + dp)', '(q + dq)')} - v;`);
     lines.push(`  d${k} = D;`);

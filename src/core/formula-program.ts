@@ -112,3 +112,28 @@ export function apply(op: Op, x: number, y: number): number {
 export function hasKinks(program: Program): boolean {
   return program.op.some((o) => o === Op.Abs || o === Op.Sign || o === Op.Max || o === Op.Min || o === Op.Pow || o === Op.Sqrt);
 }
+
+/**
+ * Nodes that are, up to sign and constant factors, the argument of a sqrt or the base of a power
+ * with a constant exponent: where an even power u^2 among them is taken a root of, (u^2)^0.5 = |u|
+ * has a kink at u = 0 that no abs shows. (sqrt(1 + u^2) is smooth, and its u^2 is not marked.)
+ */
+export function rootedNodes(program: Program): Uint8Array {
+  const { op, left, right, length } = program;
+  const variable = new Uint8Array(length);
+  for (let k = 0; k < length; k++) {
+    variable[k] = op[k] === Op.Var || (left[k] >= 0 && op[k] !== Op.Const && variable[left[k]] === 1) || (right[k] >= 0 && variable[right[k]] === 1) ? 1 : 0;
+  }
+  const rooted = new Uint8Array(length);
+  for (let k = length - 1; k >= 0; k--) {
+    const o = op[k];
+    if (o === Op.Sqrt || (o === Op.Pow && variable[right[k]] === 0)) rooted[left[k]] = 1;
+    if (!rooted[k]) continue;
+    if (o === Op.Neg || o === Op.Pos) rooted[left[k]] = 1;
+    if (o === Op.Mul || o === Op.Div) {
+      if (variable[right[k]] === 0) rooted[left[k]] = 1;
+      else if (o === Op.Mul && variable[left[k]] === 0) rooted[right[k]] = 1;
+    }
+  }
+  return rooted;
+}
