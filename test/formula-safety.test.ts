@@ -180,9 +180,20 @@ describe('compileFormula refuses every payload before anything runs', () => {
     for (const [what, source] of cases) {
       const t0 = performance.now();
       let error: unknown;
-      try { customActivation(source); } catch (e) { error = e; }
-      expect(error, what).toBeInstanceOf(FormulaError);
-      expect((error as FormulaError).detail, what).toMatch(/^a formula (whose symbolic derivatives grow too large|nested too deeply to parse)/);
+      let act: ReturnType<typeof customActivation> | undefined;
+      try { act = customActivation(source); } catch (e) { error = e; }
+      if (act) {
+        // Derivatives come from automatic differentiation (linear in the formula's size), so only
+        // the shown first symbolic derivative can be too large: a formula whose second and third
+        // derivatives explode (40 nested functions) is now accepted, and its derivative is right.
+        expect(what).toBe('40 nested sigmoid/softplus/tanh/exp');
+        const z = 0.3, h = 1e-5;
+        const quotient = (act.difference(z, act.f(z), h) - act.difference(z, act.f(z), -h)) / (2 * h);
+        expect(Math.abs(act.derivative(z, act.f(z)) - quotient), what).toBeLessThan(1e-6 * Math.max(1, Math.abs(quotient)));
+      } else {
+        expect(error, what).toBeInstanceOf(FormulaError);
+        expect((error as FormulaError).detail, what).toMatch(/^a formula (whose symbolic derivatives grow too large|nested too deeply to parse)/);
+      }
       expect(performance.now() - t0, what).toBeLessThan(30_000);
     }
   });

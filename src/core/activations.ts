@@ -1,7 +1,10 @@
 // One record per activation: its value, its derivative (and the variable that derivative is
 // naturally written in), and f(z + d) − f(z) computed without cancellation, which is what lets
 // the finite differences stay accurate when a perturbation changes the output by 1e-13.
-import { compileFormula, differentiate, type Formula } from './formula.js';
+import { compileFormula } from './formula.js';
+import { differenceEvaluator } from './formula-difference.js';
+import { derivativeEvaluator, verifiedDerivativeText, type Point } from './formula-derivative.js';
+import { hasKinks, toProgram } from './formula-program.js';
 
 export interface Activation {
   /** Spec name, e.g. "tanh" or "leaky_relu(0.1)" or "expr(z / (1 + exp(-z)))". */
@@ -16,6 +19,13 @@ export interface Activation {
   difference(z: number, a: number, d: number): number;
   /** Points where f' jumps: a perturbation crossing one makes the finite difference meaningless. */
   kinks: readonly number[];
+  /**
+   * Kinks that are not at fixed z (custom formulas with abs/sign/max/min): whether a step d from z
+   * crosses one or starts exactly on one and moves. Used alongside `kinks`, by the same rule.
+   */
+  crosses?(z: number, d: number): boolean;
+  /** Whether z sits exactly on such a kink. */
+  onKink?(z: number): boolean;
   /** True for softmax: applied per sample over the units, not element-wise. */
   columnwise?: boolean;
   /** The family for health checks: saturating ones are judged by |a| near the bound. */
@@ -23,17 +33,6 @@ export interface Activation {
 }
 
 export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
-
-/** Taylor series to third order for small steps, the plain difference for large ones. */
-function taylorOrDirect(f: (z: number) => number, d1: Formula, d2: Formula, d3: Formula) {
-  return (z: number, a: number, d: number): number => {
-    if (Math.abs(d) <= 1e-4 * Math.max(1, Math.abs(z))) {
-      const t = d1.fn(z, a, 0) * d + (d2.fn(z, a, 0) * d * d) / 2 + (d3.fn(z, a, 0) * d * d * d) / 6;
-      if (Number.isFinite(t)) return t;
-    }
-    return f(z + d) - a;
-  };
-}
 
 const SIGMOID: Activation = {
   name: 'sigmoid',
@@ -139,25 +138,43 @@ const SOFTMAX: Activation = {
   family: 'softmax',
 };
 
-/** A custom element-wise activation from a formula in z; its derivatives are symbolic. */
+/** Where a custom activation's shown derivative is compared with the AD one (0 itself is avoided: kinks). */
+const Z_POINTS = [-6.1, -4.3, -2.9, -1.7, -1.1, -0.93, -0.41, -0.23, -0.07, -0.013, 0.011, 0.13, 0.29, 0.52, 0.77, 1.09, 1.6, 2.3, 3.7, 5.2];
+
+/**
+ * A custom element-wise activation from a formula in z. Its derivative comes from automatic
+ * differentiation and its difference f(z + d) − f(z) from the formula's values, node by node
+ * (formula-difference.ts): neither from the symbolic derivative, which is only shown, once verified.
+ */
 export function customActivation(source: string): Activation {
   const formula = compileFormula(source, ['z']);
-  const d1 = differentiate(formula, 'z');
-  // Only d1's text is shown to users; d2 and d3 feed the Taylor series unsimplified.
-  const d2 = differentiate(d1, 'z', false);
-  const d3 = differentiate(d2, 'z', false);
+  const program = toProgram(formula.node);
+  const ad = derivativeEvaluator(program, 'z');
+  const diff = differenceEvaluator(program, 'z');
   const f = (z: number) => formula.fn(z, 0, 0);
-  return {
+  const points: Point[] = Z_POINTS.map((z) => [z, f(z), 0]);
+  const act: Activation = {
     name: `expr(${source})`,
     f,
-    derivative: (z, a) => d1.fn(z, a, 0),
-    derivativeText: d1.source,
-    difference: taylorOrDirect(f, d1, d2, d3),
-    // abs/max/min/sign make kinks whose place we cannot know in general; a crossing is detected
-    // by a sign change of their argument only for the built-in piecewise activations.
+    derivative: (z) => ad.derivative(z, 0, 0),
+    derivativeText: verifiedDerivativeText(formula, 'z', ad, points),
+    difference: (z, _a, d) => (d === 0 ? 0 : diff.difference(z, 0, 0, d)),
     kinks: [],
     family: 'smooth',
   };
+  if (hasKinks(program)) {
+    // abs/sign/max/min: a crossing is a sign change of their argument, wherever that lies in z.
+    act.crosses = (z, d) => {
+      if (d === 0) return false;
+      diff.difference(z, 0, 0, d);
+      return diff.kink;
+    };
+    act.onKink = (z) => {
+      ad.derivative(z, 0, 0);
+      return ad.onKink;
+    };
+  }
+  return act;
 }
 
 const NAMED: Record<string, Activation> = {

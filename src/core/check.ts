@@ -256,13 +256,12 @@ function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Mat
   const withSlope = (side: -1 | 1): Grads => {
     const plan = correctPlan(model);
     plan.derivatives = model.layers.map(({ activation: act }) => {
-      if (act.kinks.length === 0 || act.columnwise) return null;
+      if ((act.kinks.length === 0 && !act.onKink) || act.columnwise) return null;
       return (z: number, a: number) => {
-        for (const k of act.kinks) {
-          if (z === k) {
-            const t = k === 0 ? side * Number.MIN_VALUE : k * (1 + side * Number.EPSILON);
-            return act.derivative(t, act.f(t));
-          }
+        // A custom formula's kink (onKink) is taken at z itself: its one-sided slopes one step away.
+        if (act.kinks.includes(z) || act.onKink?.(z)) {
+          const t = z === 0 ? side * Number.MIN_VALUE : z * (1 + side * Number.EPSILON);
+          return act.derivative(t, act.f(t));
         }
         return act.derivative(z, a);
       };

@@ -274,7 +274,23 @@ function restoreSigns(node: MathNode, hidden: MathNode[]): MathNode {
   });
 }
 
+/**
+ * sech(u), square(u), cube(u), which mathjs's derivative emits, as 1 / cosh(u), u^2, u^3: a
+ * derivative shown to users is then one they can write back into a backward block.
+ */
+function toUserFunctions(node: MathNode): MathNode {
+  return node.transform((child) => {
+    if (child.type !== 'FunctionNode') return child;
+    const f = child as unknown as { fn: { name: string }; args: MathNode[] };
+    const forms: Record<string, string> = { sech: '(1 / cosh(#))', square: '(#)^2', cube: '(#)^3' };
+    if (!Object.hasOwn(forms, f.fn.name)) return child;
+    return mathjs().parse(forms[f.fn.name].replace('#', toUserFunctions(f.args[0]).toString()));
+  });
+}
+
 const SIMPLIFY_MAX_NODES = 120;
+/** simplifyConstant slows down steeply too (minutes on the 10,000-node derivative of 40 nested functions). */
+const CORE_SIMPLIFY_MAX_NODES = 600;
 /** Realistic activations stay far below these: GELU's derivatives have 70, 248 and 1144 nodes. */
 const MAX_DERIVATIVE_NODES = 20_000;
 const MAX_DIFFERENTIATED_NODES = 2_500;
@@ -294,9 +310,11 @@ function nodeCount(node: MathNode): number {
 /**
  * The symbolic derivative of a validated formula with respect to `variable`, compiled.
  * `simplify: false` skips mathjs's simplification, which costs seconds on the second and third
- * derivatives of formulas such as sigmoid(z) * softplus(z); use it where nobody reads the text.
+ * derivatives of formulas such as sigmoid(z) * softplus(z); 'core' applies only its local rewrites.
+ * mathjs's full simplification can be wrong ((z^2)^0.5 → z): the value of this derivative is never
+ * trusted, only shown after formula-derivative.ts's verifiedDerivativeText has checked it.
  */
-export function differentiate(formula: Formula, variable: Variable, simplify = true): Formula {
+export function differentiate(formula: Formula, variable: Variable, simplify: boolean | 'core' = true): Formula {
   // mathjs's derivative slows down steeply on large trees (a 4,000-node one: two minutes).
   tooLarge(formula.source, nodeCount(formula.node), MAX_DIFFERENTIATED_NODES);
   let node: MathNode;
@@ -311,7 +329,15 @@ export function differentiate(formula: Formula, variable: Variable, simplify = t
     tooLarge(formula.source, nodeCount(node), MAX_DERIVATIVE_NODES);
     // simplify's cost grows steeply with the tree (1 s at 200 nodes, minutes at 300): large
     // derivatives stay unsimplified, which changes only their text, not their value.
-    if (simplify && nodeCount(node) <= SIMPLIFY_MAX_NODES) node = mathjs().simplify(node);
+    if (simplify === 'core' && nodeCount(node) <= CORE_SIMPLIFY_MAX_NODES) {
+      // Only the local rewrites (1·x, x^1, x + 0, constant folding): none of simplify's rules on
+      // powers of powers, which turn (z^2)^0.5 into z.
+      const m = mathjs();
+      node = m.simplifyCore(m.simplifyConstant(m.simplifyCore(node)));
+    } else if (simplify === true && nodeCount(node) <= SIMPLIFY_MAX_NODES) {
+      node = mathjs().simplify(node);
+    }
+    node = toUserFunctions(node);
   } catch (err) {
     if (err instanceof FormulaError) throw err;
     throw new FormulaError(formula.source, `a formula whose derivative could not be taken (${(err as Error).message})`);

@@ -1,6 +1,9 @@
 // One record per loss, per output unit of one sample: value, ∂L/∂a, and L(a + δ) − L(a)
 // without cancellation. The cost sums these over units, then reduces over samples.
-import { compileFormula, differentiate } from './formula.js';
+import { compileFormula, type Formula } from './formula.js';
+import { differenceEvaluator } from './formula-difference.js';
+import { derivativeEvaluator, verifiedDerivativeText, type Point } from './formula-derivative.js';
+import { hasKinks, toProgram } from './formula-program.js';
 
 export interface Loss {
   name: string;
@@ -11,6 +14,8 @@ export interface Loss {
   gradientText: string;
   /** L(a + da, y) − L(a, y) without cancellation. */
   difference(a: number, y: number, da: number): number;
+  /** Custom losses with abs/sign/max/min: whether a step da from a crosses a kink or starts on one and moves. */
+  crosses?(a: number, y: number, da: number): boolean;
 }
 
 /** y·log(a) with the convention 0·log 0 = 0, so hard labels do not produce NaN. */
@@ -44,27 +49,46 @@ const CATEGORICAL_CROSS_ENTROPY: Loss = {
   difference: (a, y, da) => -xlog1p(y, da / a),
 };
 
-/** A custom per-unit loss in a and y; its derivative in a is symbolic. */
+/** Where a custom loss's shown gradient is compared with the AD one. */
+// No a equals a y: at a = y the shown formula may be 0·∞ where AD takes the subgradient 0.
+const A_POINTS = [-1.3, -0.2, 0.05, 0.31, 0.55, 0.8, 0.97, 1.7, 3.1];
+const Y_POINTS = [0, 1, 0.3, -1.2, 2.1];
+
+/**
+ * ∂L/∂a of a loss formula in a and y by automatic differentiation, and its text: mathjs's symbolic
+ * derivative where it agrees with AD on a grid of (a, y), else one that does (verifiedDerivativeText).
+ */
+export function customGradient(formula: Formula): { gradient: (a: number, y: number) => number; text: string } {
+  const ad = derivativeEvaluator(toProgram(formula.node), 'a');
+  const points: Point[] = A_POINTS.flatMap((a) => Y_POINTS.map((y): Point => [0, a, y]));
+  return { gradient: (a, y) => ad.derivative(0, a, y), text: verifiedDerivativeText(formula, 'a', ad, points) };
+}
+
+/**
+ * A custom per-unit loss in a and y. Its ∂L/∂a comes from automatic differentiation and its
+ * difference from the formula's values, node by node (formula-difference.ts); the symbolic
+ * derivative is only shown, once verified.
+ */
 export function customLoss(source: string): Loss {
   const formula = compileFormula(source, ['a', 'y']);
-  const d1 = differentiate(formula, 'a');
-  // Only d1's text is shown to users; d2 and d3 feed the Taylor series unsimplified.
-  const d2 = differentiate(d1, 'a', false);
-  const d3 = differentiate(d2, 'a', false);
-  const value = (a: number, y: number) => formula.fn(0, a, y);
-  return {
+  const program = toProgram(formula.node);
+  const diff = differenceEvaluator(program, 'a');
+  const { gradient, text } = customGradient(formula);
+  const loss: Loss = {
     name: `expr(${source})`,
-    value,
-    gradient: (a, y) => d1.fn(0, a, y),
-    gradientText: d1.source,
-    difference: (a, y, da) => {
-      if (Math.abs(da) <= 1e-4 * Math.max(1, Math.abs(a))) {
-        const t = d1.fn(0, a, y) * da + (d2.fn(0, a, y) * da * da) / 2 + (d3.fn(0, a, y) * da * da * da) / 6;
-        if (Number.isFinite(t)) return t;
-      }
-      return value(a + da, y) - value(a, y);
-    },
+    value: (a, y) => formula.fn(0, a, y),
+    gradient,
+    gradientText: text,
+    difference: (a, y, da) => (da === 0 ? 0 : diff.difference(0, a, y, da)),
   };
+  if (hasKinks(program)) {
+    loss.crosses = (a, y, da) => {
+      if (da === 0) return false;
+      diff.difference(0, a, y, da);
+      return diff.kink;
+    };
+  }
+  return loss;
 }
 
 const NAMED: Record<string, Loss> = {

@@ -139,13 +139,14 @@ export class RowBatch {
     const z = this.zT[l][c * units + i], a = this.aT[l][c * units + i];
     const diff = act.difference;
     for (let p = 0; p < P; p++) da[p] = diff(z, a, dz[p]);
-    markKinks(act.kinks, z, dz, 0, P, flag, null);
+    markKinks(act, z, dz, 0, P, flag, null);
 
     if (l === this.L - 1) {
       // The output layer itself, element-wise: only unit i's loss term changes.
       const loss = this.model.loss;
       const aOut = a, y = this.yT[c * units + i];
       for (let p = 0; p < P; p++) col[p] = 0 + loss.difference(aOut, y, da[p]);
+      if (loss.crosses) for (let p = 0; p < P; p++) if (loss.crosses(aOut, y, da[p])) flag[p] = 1;
       this.store(col, n, from, c, out);
       return;
     }
@@ -324,7 +325,7 @@ export class RowBatch {
     const units = this.model.layers[k].units;
     const z = this.zT[k][c * units + u], a = this.aT[k][c * units + u];
     const ub = u * live;
-    if (act.kinks.length > 0) markKinks(act.kinks, z, dZ, ub, live, this.flag, this.chainOf);
+    if (act.kinks.length > 0 || act.crosses) markKinks(act, z, dZ, ub, live, this.flag, this.chainOf);
     const diff = act.difference;
     let any = 0;
     for (let t = 0; t < live; t++) {
@@ -361,6 +362,7 @@ export class RowBatch {
         if (this.zeroTargetIgnored && y === 0) continue;
         const ub = u * live;
         for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, a * Math.expm1(dZ[ub + t] - s[t]));
+        if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, a * Math.expm1(dZ[ub + t] - s[t]))) this.flag[this.chainOf[t]] = 1;
       }
       return;
     }
@@ -371,7 +373,8 @@ export class RowBatch {
       const z = zs[c * units + u], a = as[c * units + u], y = ys[c * units + u];
       const ub = u * live;
       for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, diff(z, a, dZ[ub + t]));
-      if (act.kinks.length > 0) markKinks(act.kinks, z, dZ, ub, live, this.flag, this.chainOf);
+      if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, diff(z, a, dZ[ub + t]))) this.flag[this.chainOf[t]] = 1;
+      if (act.kinks.length > 0 || act.crosses) markKinks(act, z, dZ, ub, live, this.flag, this.chainOf);
     }
   }
 
@@ -407,8 +410,16 @@ function piecewiseSlope(act: Activation): number | null {
 
 /** Marks chains whose step crosses a kink, or starts exactly on one, as activationDifference does. */
 function markKinks(
-  kinks: readonly number[], z: number, dZ: Float64Array, offset: number, count: number, flag: Uint8Array, chainOf: Int32Array | null,
+  act: Activation, z: number, dZ: Float64Array, offset: number, count: number, flag: Uint8Array, chainOf: Int32Array | null,
 ): void {
+  const { kinks, crosses } = act;
+  // A custom formula's kinks: wherever its abs/max/min arguments change sign.
+  if (crosses) {
+    for (let t = 0; t < count; t++) {
+      const d = dZ[offset + t];
+      if (d !== 0 && crosses(z, d)) flag[chainOf ? chainOf[t] : t] = 1;
+    }
+  }
   for (const k of kinks) {
     for (let t = 0; t < count; t++) {
       const d = dZ[offset + t];

@@ -10,7 +10,7 @@
 // (by h·A_{l−1}[j, :]), so layer l+1 sees a rank-1 change; later layers are dense. `elements`
 // goes further and runs all the perturbations of one row together (numeric-batch.ts), with the
 // same arithmetic, so the same numbers.
-import { softmaxDifferenceColumns } from './activations.js';
+import { softmaxDifferenceColumns, type Activation } from './activations.js';
 import { denseTimes } from './dense.js';
 import type { ForwardCache } from './forward.js';
 import { l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from './model.js';
@@ -352,7 +352,7 @@ export class FiniteDifferences {
     } else {
       const from = sparseRow >= 0 ? sparseRow * m : 0;
       const to = sparseRow >= 0 ? from + m : units * m;
-      this.activationDifference(act.kinks, act.difference, fwd.Z[layer].data, fwd.A[layer + 1].data, dZ, this.dA[layer], from, to);
+      this.activationDifference(act, fwd.Z[layer].data, fwd.A[layer + 1].data, dZ, this.dA[layer], from, to);
     }
 
     // Later layers: δZ_k = W_k·δA_{k−1}, rank-1 when δA_{k−1} has one non-zero row.
@@ -372,7 +372,7 @@ export class FiniteDifferences {
       }
       const next = model.layers[k].activation;
       if (next.columnwise) softmaxDifferenceColumns(fwd.A[k + 1].data, out, this.dA[k], W.rows, m);
-      else this.activationDifference(next.kinks, next.difference, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, W.rows * m);
+      else this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, W.rows * m);
       sparseRow = -1;
     }
 
@@ -388,6 +388,8 @@ export class FiniteDifferences {
     for (let r = firstRow; r < lastRow; r++) {
       const base = r * m;
       for (let c = 0; c < m; c++) colChange[c] += loss.difference(outA[base + c], Y[base + c], outD[base + c]);
+      // A custom loss's own kinks (abs(a − y) …) spoil the difference as an activation's do.
+      if (loss.crosses) for (let c = 0; c < m; c++) if (loss.crosses(outA[base + c], Y[base + c], outD[base + c])) this.colKink[c] = 1;
     }
     let total = 0;
     for (let c = 0; c < m; c++) total += colChange[c];
@@ -395,13 +397,14 @@ export class FiniteDifferences {
   }
 
   private activationDifference(
-    kinks: readonly number[],
-    difference: (z: number, a: number, d: number) => number,
-    Z: Float64Array, A: Float64Array, dZ: Float64Array, dA: Float64Array, from: number, to: number,
+    act: Activation, Z: Float64Array, A: Float64Array, dZ: Float64Array, dA: Float64Array, from: number, to: number,
   ): void {
+    const { kinks, difference, crosses } = act;
     for (let i = from; i < to; i++) dA[i] = difference(Z[i], A[i], dZ[i]);
-    if (kinks.length === 0) return;
     const m = this.m;
+    // Kinks of a custom formula lie wherever its abs/max/min arguments change sign.
+    if (crosses) for (let i = from; i < to; i++) if (dZ[i] !== 0 && crosses(Z[i], dZ[i])) this.colKink[i % m] = 1;
+    if (kinks.length === 0) return;
     for (const k of kinks) {
       for (let i = from; i < to; i++) {
         // A step that crosses the kink, or starts exactly on it, differences across it.

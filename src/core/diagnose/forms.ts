@@ -6,8 +6,8 @@
 // (tanh' = 1 − a²). The classic mistakes are another activation's derivative, and the right one
 // evaluated at the wrong variable (1 − z² for tanh).
 import { elu, leakyRelu, namedActivation, sigmoid, type Activation } from '../activations.js';
-import { compileFormula, differentiate, type Formula } from '../formula.js';
-import type { Loss } from '../losses.js';
+import { compileFormula, type Formula } from '../formula.js';
+import { customGradient, type Loss } from '../losses.js';
 
 /** How a derivative is evaluated: in z at z, in a at a, or at the other variable. */
 export type Evaluated = 'z' | 'a' | 'a-at-z' | 'z-at-a';
@@ -176,9 +176,10 @@ function customTerms(loss: Loss): Term[] {
     const parts: { sign: 1 | -1; node: Formula['node'] }[] = [];
     splitTerms(compileFormula(source, ['a', 'y']).node, 1, parts);
     return parts.flatMap((p) => {
-      const d = differentiate(compileFormula(p.node.toString(), ['a', 'y']), 'a');
-      if (d.source === '0') return [];
-      return [{ sign: p.sign, text: d.source, fn: (_z: number, a: number, y: number) => d.fn(0, a, y) }];
+      // Each term's derivative by AD, its text verified against it (mathjs's simplifier can be wrong).
+      const d = customGradient(compileFormula(p.node.toString(), ['a', 'y']));
+      if (d.text === '0') return [];
+      return [{ sign: p.sign, text: d.text, fn: (_z: number, a: number, y: number) => d.gradient(a, y) }];
     });
   } catch {
     return [];

@@ -1,5 +1,6 @@
 // Formula analysis of a declared `backward` block: each formula is compared with the true one
-// (the activation's own derivative — symbolic for custom `expr` activations — and the loss's
+// (the activation's own derivative — by automatic differentiation for custom `expr` activations and
+// losses, see formula-derivative.ts — and the loss's
 // ∂L/∂a or ∂L/∂z) on a grid of points spanning the activation's range and on the layer's actual
 // z, a and y values, and a wrong one is named by finding which catalogued formula it equals.
 // The grid is what tells 1 − z² from tanh' when the weights are so small that z ≈ a on the data.
@@ -56,7 +57,7 @@ function layerPoints(net: Net, l: number, ys: number[] = [0]): Points {
   const step = Math.max(1, Math.floor(Z.length / DATA_POINTS));
   for (let i = 0; i < Z.length; i += step) {
     // Exactly at a kink any subgradient is right, so such a point cannot tell formulas apart.
-    if (g.kinks.includes(Z[i])) continue;
+    if (g.kinks.includes(Z[i]) || g.onKink?.(Z[i])) continue;
     p.z.push(Z[i]); p.a.push(A[i]); p.y.push(last ? net.Y.data[i] : 0);
   }
   return p;
@@ -70,8 +71,14 @@ function targetGrid(net: Net): number[] {
   return [-1.2, 0, 0.6, 2.1];
 }
 
-function identifyDerivative(g: Activation, fn: (z: number, a: number) => number, p: Points): DerivativeForm | undefined {
-  return derivativeForms(g).find((form) => agrees(fn, form.fn, p));
+/**
+ * The catalogued form the declared formula equals on the points; one written exactly as declared
+ * first (for |z|, "1" is both identity' and sign(·) fed a = |z|: the user wrote identity').
+ */
+function identifyDerivative(g: Activation, f: Formula, p: Points): DerivativeForm | undefined {
+  const fn = (z: number, a: number) => f.fn(z, a, 0);
+  const matching = derivativeForms(g).filter((form) => agrees(fn, form.fn, p));
+  return matching.find((form) => form.text === f.source) ?? matching[0];
 }
 
 function derivativeMutation(net: Net, l: number, f: Formula, form: DerivativeForm | undefined): Mutation {
@@ -154,7 +161,7 @@ export function analyseDeclared(net: Net, declared: DeclaredFormulas): Mutation[
       }
       const derivTruth = (z: number, a: number) => outLayer.derivative(z, a);
       if (deriv && (outLayer.columnwise || !agrees((z, a) => deriv.fn(z, a, 0), derivTruth, points))) {
-        out.push(derivativeMutation(net, L - 1, deriv, identifyDerivative(outLayer, (z, a) => deriv.fn(z, a, 0), points)));
+        out.push(derivativeMutation(net, L - 1, deriv, identifyDerivative(outLayer, deriv, points)));
       }
     }
   }
@@ -166,7 +173,7 @@ export function analyseDeclared(net: Net, declared: DeclaredFormulas): Mutation[
     const p = layerPoints(net, l);
     const fn = (z: number, a: number) => f.fn(z, a, 0);
     if (agrees(fn, (z, a) => g.derivative(z, a), p)) continue;
-    out.push(derivativeMutation(net, l, f, identifyDerivative(g, fn, p)));
+    out.push(derivativeMutation(net, l, f, identifyDerivative(g, f, p)));
   }
 
   if (declared.reduction && declared.reduction !== model.reduction && net.m > 1) {
