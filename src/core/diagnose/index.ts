@@ -236,7 +236,7 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
   const equalsBackprop = stats.every((s) => s.vsBackprop <= MATCH);
   let message: string;
   if (equalsBackprop) {
-    message = `${names.join(', ')} fail against the finite differences (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}), yet they equal correct backprop (to ${fmt(Math.max(...stats.map((s) => s.vsBackprop)))}). The finite differences are what is off here: a custom activation built from abs, max, min or sign has kinks that are not located, and a step across one spoils the difference.`;
+    message = `${names.join(', ')} fail against the finite differences (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}), yet they equal correct backprop (to ${fmt(Math.max(...stats.map((s) => s.vsBackprop)))}). So your gradients are not what is wrong here: the finite differences at this step disagree with both by more than the rounding and the step's truncation that backprop-check measured, a limit of backprop-check at these weights.`;
   } else {
     const stalled = search?.stalledAt ?? null;
     const where = stalled === null ? ''
@@ -254,7 +254,7 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
     ...(list.length === 1 ? { param: first.param } : {}),
     message,
     fix: equalsBackprop
-      ? 'Try a smaller --epsilon, or use the built-in relu/leaky_relu/elu instead of a custom piecewise activation.'
+      ? 'Run with --taylor, whose verdict needs no step, or with --sweep to see the error at every step; please report this case (net.json, the data and the weights) as a backprop-check bug.'
       : 'Compare the code for these tensors line by line with dZ = dA ⊙ g\'(Z), dW = dZ·A_prevᵀ/m + λ/m·W, db = Σ dZ/m, dA_prev = Wᵀ·dZ (see backprop-check --explain gradient-mismatch).',
     evidence: {
       tensors: names.join(', '), relativeErrors: stats.map((s) => s.c.relativeError),
@@ -269,7 +269,7 @@ function kinkFindings(checks: TensorCheck[]): Finding[] {
     severity: 'info' as const,
     layer: c.layer,
     param: c.param,
-    message: `${c.kinks} of the elements of ${c.param} sit exactly on a kink (a ReLU-type pre-activation at 0, not differentiable there): any value between the one-sided differences is accepted for them.`,
+    message: `${c.kinks} of the elements of ${c.param} sit exactly on a kink (where the cost is not differentiable: a ReLU-type pre-activation at 0, or the 0 of an abs, max, min or sign in a custom formula): any value between the one-sided differences is accepted for them.`,
     fix: 'Nothing to fix: a subgradient is a valid answer at a kink.',
     evidence: { kinks: c.kinks, checked: c.checked },
   }));
