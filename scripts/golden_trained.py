@@ -27,6 +27,8 @@ import shutil
 import numpy as np
 import torch
 
+from golden import write  # the same file layout as fixtures/golden
+
 torch.set_default_dtype(torch.float64)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -194,11 +196,6 @@ def cases():
     out.append(case("trained-relu", "a ReLU regression net after 2000 gradient-descent steps", X, Y, Ws, bs,
                     ["relu", "linear"], "mean_squared_error"))
     return out
-
-
-def write(c):
-    lines = [f"  {json.dumps(k)}: {json.dumps(v, separators=(',', ':'))}" for k, v in c.items()]
-    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def main():

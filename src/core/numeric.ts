@@ -146,37 +146,49 @@ export class FiniteDifferences {
     }
     if (refined) {
       for (let c = 0; c < m; c++) crossed[c] = crossed[c] | this.colKink[c];
-      let step = h;
-      for (let k = 0; k < MAX_REFINEMENTS && crossed.includes(1); k++) {
-        step /= 10;
-        this.costChange(layer, kind, row, col, step);
-        plus.set(this.colChange);
-        const kp = Uint8Array.from(this.colKink);
-        this.costChange(layer, kind, row, col, -step);
-        for (let c = 0; c < m; c++) {
-          if (!crossed[c] || kp[c] || this.colKink[c]) continue;
-          sum += (plus[c] - this.colChange[c]) / (2 * step);
-          crossed[c] = 0;
-        }
-      }
-      // Samples still crossing sit exactly on a kink: any value between the one-sided
-      // quotients (the subgradients) is right for them.
-      if (crossed.includes(1)) {
-        kinkLeft = true;
-        this.costChange(layer, kind, row, col, step);
-        plus.set(this.colChange);
-        this.costChange(layer, kind, row, col, -step);
-        for (let c = 0; c < m; c++) {
-          if (!crossed[c]) continue;
-          const right = plus[c] / step, left = -this.colChange[c] / step;
-          low += Math.min(left, right);
-          high += Math.max(left, right);
-        }
-      }
+      ({ sum, low, high, kink: kinkLeft } = this.refineCrossed(crossed, h, sum, plus, (step) => this.costChange(layer, kind, row, col, step)));
     }
     const s = this.model.reduction === 'mean' ? 1 / m : 1;
     const numeric = s * (sum + (low + high) / 2) + this.penaltyQuotient(layer, kind, row, col);
     return { numeric, kink: kinkLeft, refined, spread: (s * (high - low)) / 2 };
+  }
+
+  /**
+   * The samples marked in `crossed` (their step crossed a kink), differenced again with the step
+   * shrunk 10× at a time until they no longer cross; `evaluate(step)` leaves each sample's change
+   * of its loss term in colChange and its kink flags in colKink, and `plus` is scratch space. The
+   * quotients are added to `sum` in sample order, as before the refinement. Samples still
+   * crossing at the smallest step sit exactly on a kink: any value between their one-sided
+   * quotients (the subgradients) is right for them, so their interval is returned as low … high.
+   */
+  private refineCrossed(crossed: Uint8Array, h: number, sum: number, plus: Float64Array, evaluate: (step: number) => void) {
+    const m = this.m;
+    let step = h, low = 0, high = 0, kink = false;
+    for (let k = 0; k < MAX_REFINEMENTS && crossed.includes(1); k++) {
+      step /= 10;
+      evaluate(step);
+      plus.set(this.colChange);
+      const kp = Uint8Array.from(this.colKink);
+      evaluate(-step);
+      for (let c = 0; c < m; c++) {
+        if (!crossed[c] || kp[c] || this.colKink[c]) continue;
+        sum += (plus[c] - this.colChange[c]) / (2 * step);
+        crossed[c] = 0;
+      }
+    }
+    if (crossed.includes(1)) {
+      kink = true;
+      evaluate(step);
+      plus.set(this.colChange);
+      evaluate(-step);
+      for (let c = 0; c < m; c++) {
+        if (!crossed[c]) continue;
+        const right = plus[c] / step, left = -this.colChange[c] / step;
+        low += Math.min(left, right);
+        high += Math.max(left, right);
+      }
+    }
+    return { sum, low, high, kink };
   }
 
   /**
@@ -262,31 +274,7 @@ export class FiniteDifferences {
     const penalty = (step: number) => (kind === 'W' && this.c !== 0 ? this.c * step * penaltyAlong(this.params.W[layer], v, step) : 0);
     let sum = 0, low = 0, high = 0, kinkLeft = false;
     for (let c = 0; c < m; c++) if (!crossed[c]) sum += (plusAt[c] - this.colChange[c]) / (2 * h);
-    let step = h;
-    for (let k = 0; k < MAX_REFINEMENTS && crossed.includes(1); k++) {
-      step /= 10;
-      this.directionStep(layer, kind, v, step, product);
-      plusAt.set(this.colChange);
-      const kp = Uint8Array.from(this.colKink);
-      this.directionStep(layer, kind, v, -step, product);
-      for (let c = 0; c < m; c++) {
-        if (!crossed[c] || kp[c] || this.colKink[c]) continue;
-        sum += (plusAt[c] - this.colChange[c]) / (2 * step);
-        crossed[c] = 0;
-      }
-    }
-    if (crossed.includes(1)) {
-      kinkLeft = true;
-      this.directionStep(layer, kind, v, step, product);
-      plusAt.set(this.colChange);
-      this.directionStep(layer, kind, v, -step, product);
-      for (let c = 0; c < m; c++) {
-        if (!crossed[c]) continue;
-        const right = plusAt[c] / step, left = -this.colChange[c] / step;
-        low += Math.min(left, right);
-        high += Math.max(left, right);
-      }
-    }
+    ({ sum, low, high, kink: kinkLeft } = this.refineCrossed(crossed, h, sum, plusAt, (step) => { this.directionStep(layer, kind, v, step, product); }));
     const s = this.model.reduction === 'mean' ? 1 / m : 1;
     const numeric = s * (sum + (low + high) / 2) + (penalty(h) - penalty(-h)) / (2 * h);
     return { numeric, kink: kinkLeft, refined: true, spread: (s * (high - low)) / 2 };
