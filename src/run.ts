@@ -116,8 +116,7 @@ export async function run(options: RunOptions): Promise<Report> {
   const checked = await checkAsync(input, checkSettings, diagnoser(loaded.spec.declared));
   const layout = otherLayout(input, checked, checkSettings, options);
   // The layout, when it explains every failure, comes before the diagnosis of the files as read.
-  const findings = [...(layout ? [layout] : []), ...checked.findings, ...notes];
-  const report = findings.length > checked.findings.length ? { ...checked, findings } : checked;
+  const report = { ...checked, findings: [...(layout ? [layout] : []), ...checked.findings, ...notes] };
   return swept ? { ...report, sweep: swept } : report;
 }
 

@@ -5,10 +5,10 @@ import { compare, statusOf, worstOf } from './compare.js';
 import { forward, type ForwardCache } from './forward.js';
 import { categoryOf } from './diagnose/explain.js';
 import { layerHealth } from './health.js';
-import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
+import { namedTensors, tensorOf, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
 import { alongDirection, FiniteDifferences, type Direction, type ElementDifference } from './numeric.js';
 import { isFloat32, mergeNumerics, numericalFindings } from './numerics.js';
-import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
+import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, floorParts, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
 import { taylorTest } from './taylor.js';
 import { Random } from './random.js';
 import { VALUES_CAP, type Finding, type Mode, type Report, type TensorCheck } from './report.js';
@@ -143,8 +143,7 @@ export function* checkSteps(
     let result: { check: TensorCheck; stopped: boolean };
     const h = steps[t];
     if (plan.kind === 'directions') {
-      const pick = (gr: Grads) => (p.kind === 'W' ? gr.W[p.layer] : gr.b[p.layer]!).data;
-      result = checkDirections(fd, p, g.value, plan.directions, h, tolerance, () => floorOf(t), () => conventionsOf().map(pick) as [Float64Array, Float64Array],
+      result = checkDirections(fd, p, g.value, plan.directions, h, tolerance, () => floorOf(t), () => conventionsOf().map((gr) => tensorOf(gr, p).data) as [Float64Array, Float64Array],
         () => { done++; tick(done); return options.shouldStop?.() ?? false; });
       yield { jobs: [], done, total };
     } else {
@@ -167,8 +166,7 @@ export function* checkSteps(
           const gv = g.value.data[flat];
           if (d.kink) {
             const [left, right] = conventionsOf();
-            const pick = (gr: Grads) => (p.kind === 'W' ? gr.W[p.layer] : gr.b[p.layer]!).data[flat];
-            const candidates = [d.numeric - d.spread, d.numeric + d.spread, pick(left), pick(right)];
+            const candidates = [d.numeric - d.spread, d.numeric + d.spread, tensorOf(left, p).data[flat], tensorOf(right, p).data[flat]];
             values[flat] = Math.min(Math.max(gv, Math.min(...candidates)), Math.max(...candidates));
           } else {
             values[flat] = d.numeric;
@@ -202,8 +200,7 @@ export function* checkSteps(
     stopped = result.stopped;
     if (units[t] === FLOAT32_UNIT) result.check.precision = 'float32';
     // Interrupted before this tensor was done: say how many of its elements (directions) were planned.
-    const compared = result.check.checked;
-    if (stopped && compared < plan.count) result.check.planned = plan.count;
+    if (stopped && result.check.checked < plan.count) result.check.planned = plan.count;
     if (result.check.checked > 0 || result.check.kinks > 0) checks.push(result.check);
   }
   options.onProgress?.(done, total);
@@ -354,18 +351,11 @@ function judgementFields(j: Judgement | null, floored: boolean): Partial<TensorC
   };
 }
 
-/** The floor's parts per element of one tensor: forward rounding and the sums (both sides). */
-function floorParts(floor: GradientFloor, p: NamedTensor): { forward: Float64Array; sums: Float64Array } {
-  const f = p.kind === 'W' ? floor.forward.W[p.layer] : floor.forward.b[p.layer]!;
-  const s = p.kind === 'W' ? floor.sums.W[p.layer] : floor.sums.b[p.layer]!;
-  return { forward: f.data, sums: s.data.map((v) => 2 * v) };
-}
-
 /** What judging against resolution changed, from the floor's parts per element. */
 function resolutionFields(raw: TensorCheck, resolved: TensorCheck, step: ArrayLike<number>, parts: { forward: ArrayLike<number>; sums: ArrayLike<number> }, checked: Uint8Array): Partial<TensorCheck> {
-  // The parts over the compared elements only (sample mode compares a few).
+  // The parts over the compared elements only (sample mode compares a few); the sums' part counts both sides.
   const norm = (x: ArrayLike<number>) => { let q = 0; for (let i = 0; i < x.length; i++) if (checked[i]) q += x[i] * x[i]; return Math.sqrt(q); };
-  return resolutionOutcome(raw, resolved, norm(parts.forward), norm(parts.sums), norm(step));
+  return resolutionOutcome(raw, resolved, norm(parts.forward), 2 * norm(parts.sums), norm(step));
 }
 
 /** A warn or fail that is now a pass is "within resolution"; and which part of the floor is largest. */

@@ -69,6 +69,11 @@ export interface NamedTensor {
   value: Matrix;
 }
 
+/** The tensor of a parameter set (or of gradients, or of anything shaped like them) at { layer, kind }. */
+export function tensorOf(set: Params, { layer, kind }: { layer: number; kind: ParamKind }): Matrix {
+  return kind === 'W' ? set.W[layer] : set.b[layer]!;
+}
+
 /** W1, b1, W2, b2, … in that order, skipping absent biases. */
 export function namedTensors(params: Params): NamedTensor[] {
   const out: NamedTensor[] = [];

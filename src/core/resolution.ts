@@ -20,7 +20,7 @@
 import { softmaxBackwardColumns } from './activations.js';
 import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from './backward.js';
 import type { ForwardCache } from './forward.js';
-import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
+import { l2Coefficient, tensorOf, zeros, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
 import type { Direction } from './numeric.js';
 import { Random } from './random.js';
 import type { Status } from './report.js';
@@ -166,12 +166,16 @@ export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache
   return { W, b };
 }
 
+/** One tensor's floor in its parts, per element: forward rounding, and the sums' rounding for one side. */
+export function floorParts(floor: GradientFloor, p: NamedTensor): { forward: Float64Array; sums: Float64Array } {
+  return { forward: tensorOf(floor.forward, p).data, sums: tensorOf(floor.sums, p).data };
+}
+
 /** One tensor's floor as a flat array: forward rounding + sums, for the tensor under test and for the differences. */
 export function tensorFloor(floor: GradientFloor, p: NamedTensor, sidesOfSums = 2): Float64Array {
-  const f = p.kind === 'W' ? floor.forward.W[p.layer] : floor.forward.b[p.layer]!;
-  const s = p.kind === 'W' ? floor.sums.W[p.layer] : floor.sums.b[p.layer]!;
-  const out = new Float64Array(f.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = f.data[i] + sidesOfSums * s.data[i];
+  const { forward, sums } = floorParts(floor, p);
+  const out = new Float64Array(forward.length);
+  for (let i = 0; i < out.length; i++) out[i] = forward[i] + sidesOfSums * sums[i];
   return out;
 }
 

@@ -94,10 +94,7 @@ export function execWhere(command: string): string {
 /** The exec protocol in-process, for the library API: a JavaScript function instead of a program. */
 export type BackpropFunction = (payload: ExecPayload) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
-export async function functionGradients(fn: BackpropFunction, payload: ExecPayload, model: Model): Promise<Grads> {
-  return (await functionAnswer(fn, payload, model)).grads;
-}
-
+/** Calls the function on the payload and validates its answer as the model's gradients (and the extra dA…, dZ… it held). */
 export async function functionAnswer(fn: BackpropFunction, payload: ExecPayload, model: Model): Promise<ExecAnswer> {
   const where = 'the backprop function';
   const answer: unknown = await fn(payload);
