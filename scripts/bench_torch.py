@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Times torch.autograd.gradcheck (full and fast mode, float64) on the benchmark's networks.
 
-Run by `npm run bench` (src/bench/bench.ts) with the cases as JSON; on its own it runs the same
+Run by `npm run bench` (tools/bench/bench.ts) with the cases as JSON; on its own it runs the same
 default cases. Prints one JSON object on stdout:
 
     {"torch": "1.13.0", "threads": 2, "cases": [{"name": ..., "parameters": ..., "samples": ...,

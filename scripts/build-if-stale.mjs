@@ -10,7 +10,7 @@
 //
 // dist/ is current when every required output exists and the oldest of them is newer than every
 // input: each file and folder under src/ (a folder's mtime changes when a file in it is added,
-// removed or renamed), scripts/bundle.mjs, package.json and tsconfig.json. dist/cli.bundle.js is
+// removed or renamed), scripts/bundle.mjs, package.json and tsconfig.json. dist/cli/bundle.js is
 // written last by the build, so a build that failed part-way leaves dist/ stale. `npm run build`
 // always builds.
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** What the build writes and what the package needs of it. */
-export const OUTPUTS = ['dist/cli.bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/worker.js'];
+export const OUTPUTS = ['dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js'];
 /** What the build reads besides node_modules: folders are walked. */
 export const INPUTS = ['src', 'scripts/bundle.mjs', 'package.json', 'tsconfig.json'];
 

@@ -5,8 +5,8 @@ How to run (from the repository root; mpmath is in the system Python):
     /usr/bin/python3 scripts/formula_golden.py
 
 It rewrites fixtures/formula-golden/differences.json deterministically. test/formula-difference.test.ts
-then requires src/core/formula-difference.ts (the node-by-node difference) and
-src/core/formula-derivative.ts (forward-mode AD) to match these numbers.
+then requires src/core/formula/difference.ts (the node-by-node difference) and
+src/core/formula/derivative.ts (forward-mode AD) to match these numbers.
 
 Each formula has a hand-written mpmath twin next to its text (nothing is shared with the
 TypeScript side). The point x and the step d are float64 values taken exactly (mpf(float)), as are

@@ -24,7 +24,7 @@ export type CheckFilesOptions = RunOptions;
 
 export { run, load, gradientSource, type RunOptions, type Loaded } from './run.js';
 /** The pure core: a model, weights, data and a gradient source in, a Report out (no files, no processes). */
-export { check as checkNetwork, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type GradientSource } from './core/check.js';
+export { check as checkNetwork, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type GradientSource } from './core/check/check.js';
 export type { Report, TensorCheck, Finding, LayerHealth, Settings, Status, Mode, Severity } from './core/report.js';
 export type { Model, Params, Grads, Matrix } from './core/model.js';
 export { execPayload, type ExecPayload, type BackpropFunction } from './io/exec.js';

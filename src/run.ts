@@ -1,8 +1,8 @@
 // From file names and settings to a Report: loads and validates every input at the boundary,
 // then hands plain objects to the pure core. The CLI and the library API both call this.
-import { check, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type GradientSource } from './core/check.js';
+import { check, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type GradientSource } from './core/check/check.js';
 import { transposed } from './core/diagnose/chain.js';
-import { correctPlan } from './core/backward.js';
+import { correctPlan } from './core/backprop.js';
 import { diagnoser } from './core/diagnose/index.js';
 import { initialise } from './core/init.js';
 import type { Grads, Model, Params } from './core/model.js';
@@ -12,10 +12,10 @@ import { UserError } from './io/errors.js';
 import { execAnswer, execPayload, functionAnswer, type BackpropFunction } from './io/exec.js';
 import { declaredPlan, loadSpec, refuseTooManyParameters, withInputs, type LoadedSpec } from './io/spec.js';
 import { extraGradientsFinding, loadTensorFile, loadTensors, otherLayoutFinding } from './io/tensors.js';
-import { count, directionalWork, directionStorage, layerValues, MAX_DIRECTION_VALUES, MAX_DIRECTIONS, MAX_ELEMENT_EVALUATIONS, MAX_LAYER_VALUES, MAX_SWEEP_WORK, samplesWithin, sweepWork, workload, WORK_PER_EVALUATION } from './core/limits.js';
-import { checkWork } from './core/numeric.js';
-import { sweep, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/sweep.js';
-import { checkAsync, threadSetting } from './workers.js';
+import { count, directionalWork, directionStorage, layerValues, MAX_DIRECTION_VALUES, MAX_DIRECTIONS, MAX_ELEMENT_EVALUATIONS, MAX_LAYER_VALUES, MAX_SWEEP_WORK, samplesWithin, sweepWork, workload, WORK_PER_EVALUATION } from './core/check/limits.js';
+import { checkWork } from './core/differences/propagated.js';
+import { sweep, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/check/sweep.js';
+import { checkAsync, threadSetting } from './cli/threaded-check.js';
 
 export interface RunOptions extends Partial<CheckOptions> {
   net: string;
@@ -38,9 +38,9 @@ export interface RunOptions extends Partial<CheckOptions> {
   target?: string;
   /** Columns of data.csv that are dropped before features and targets are taken (an id column), named as `target`. */
   ignoreColumns?: string;
-  /** Sweep ε over 1e-1 … 1e-12 first (core/sweep.ts), then check at the chosen ε; the report carries the sweep. */
+  /** Sweep ε over 1e-1 … 1e-12 first (core/check/sweep.ts), then check at the chosen ε; the report carries the sweep. */
   sweep?: boolean;
-  /** The most (element, sample) evaluations a full or sample check may make (default 10⁷, core/limits.ts). */
+  /** The most (element, sample) evaluations a full or sample check may make (default 10⁷, core/check/limits.ts). */
   maxEvaluations?: number;
 }
 
@@ -205,7 +205,7 @@ function refuseTooManyDirections(model: Model, m: number, directions: number, op
 
 const n = (x: number) => x.toLocaleString('en-US');
 
-/** float64's machine epsilon, 2⁻⁵²: the least step (1 + h ≠ 1) and the least tolerance that can mean anything (cli.ts says the same for its flags). */
+/** float64's machine epsilon, 2⁻⁵²: the least step (1 + h ≠ 1) and the least tolerance that can mean anything (cli/main.ts says the same for its flags). */
 const MACHINE_EPSILON = 2 ** -52;
 
 /** The library's epsilon and tolerance, checked as the command line checks its flags. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ACTIVATION_NAMES, customActivation, elu, leakyRelu, namedActivation, sigmoid,
   softmaxBackwardColumns, softmaxColumns, softmaxDifferenceColumns, type Activation,
-} from '../src/core/activations.js';
+} from '../src/core/records/activations.js';
 
 const named = (name: string): Activation => {
   const a = namedActivation(name);

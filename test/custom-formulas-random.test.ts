@@ -6,14 +6,14 @@
 // mathjs's *unsimplified* symbolic derivative (independent of the AD code). None may fail or get a
 // root-cause or propagated finding. The same nets with a wrong declared derivative must fail.
 import { describe, expect, it } from 'vitest';
-import { correctPlan } from '../src/core/backward.js';
-import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check.js';
+import { correctPlan } from '../src/core/backprop.js';
+import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
-import { customActivation } from '../src/core/activations.js';
-import { compileFormula, differentiate } from '../src/core/formula.js';
+import { customActivation } from '../src/core/records/activations.js';
+import { compileFormula, differentiate } from '../src/core/formula/formula.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import { customLoss } from '../src/core/losses.js';
+import { customLoss } from '../src/core/records/losses.js';
 import { zeros } from '../src/core/model.js';
 import { Random } from '../src/core/random.js';
 import { declaredPlan, parseSpec, withInputs } from '../src/io/spec.js';

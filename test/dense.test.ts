@@ -3,7 +3,7 @@
 // (odd row counts, samples not a multiple of 4), zero weights and infinities.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { denseTimes } from '../src/core/dense.js';
+import { denseTimes } from '../src/core/layers/dense-kernel.js';
 
 function plain(rows: number, cols: number, w: Float64Array, D: Float64Array, m: number, start: Float64Array | null): Float64Array {
   const out = new Float64Array(rows * m);

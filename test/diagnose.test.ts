@@ -5,19 +5,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backward, correctPlan } from '../src/core/backward.js';
-import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check.js';
+import { backward, correctPlan } from '../src/core/backprop.js';
+import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { correctChain, evaluate, netOf } from '../src/core/diagnose/chain.js';
 import { categoryOf, diagnoser, explain, FINDING_CODES, healthFails } from '../src/core/diagnose/index.js';
 import { derivativeForms, outputForms } from '../src/core/diagnose/forms.js';
 import { fingerprint } from '../src/core/diagnose/fingerprint.js';
-import { namedActivation } from '../src/core/activations.js';
-import { namedLoss } from '../src/core/losses.js';
+import { namedActivation } from '../src/core/records/activations.js';
+import { namedLoss } from '../src/core/records/losses.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import { cloneMatrix, type Grads, type Matrix, type Model, type Params } from '../src/core/model.js';
 import type { Finding, Report } from '../src/core/report.js';
-import { dataFor, userBackprop, type Injection } from '../src/diagnose-matrix.js';
+import { dataFor, userBackprop, type Injection } from '../tools/matrix.js';
 import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
 import { load, run } from '../src/run.js';
 
@@ -70,7 +70,7 @@ describe('forms', () => {
 });
 
 describe('the chain', () => {
-  it('unmutated, it is backward.ts’s correct backprop on every fixture', () => {
+  it('unmutated, it is backprop.ts’s correct backprop on every fixture', () => {
     for (const name of ['seed', 'xor', 'softmax3', 'mse2', 'relu-l2']) {
       const { model, params, data } = load(fixture(name));
       const fwd = forward(model, params, data.X, data.Y);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OPTIONS } from '../src/core/check.js';
+import { DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { initialise } from '../src/core/init.js';
 import { execAnswer, execGradients, execPayload, type ExecPayload } from '../src/io/exec.js';
 import { loadData } from '../src/io/data.js';

@@ -1,16 +1,16 @@
 // The two independent sides of a custom formula's check: the node-by-node difference
-// f(x + d) − f(x) (formula-difference.ts) and the forward-mode AD derivative
-// (formula-derivative.ts), against exact answers from mpmath at 50 digits
+// f(x + d) − f(x) (formula/difference.ts) and the forward-mode AD derivative
+// (formula/derivative.ts), against exact answers from mpmath at 50 digits
 // (fixtures/formula-golden/differences.json, written by scripts/formula_golden.py); their kink
 // flags; and the verified derivative text that replaces mathjs's wrong simplifications.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { customActivation } from '../src/core/activations.js';
-import { compileFormula, type Variable } from '../src/core/formula.js';
-import { differenceEvaluator } from '../src/core/formula-difference.js';
-import { derivativeEvaluator, verifiedDerivativeText } from '../src/core/formula-derivative.js';
-import { toProgram } from '../src/core/formula-program.js';
-import { customLoss } from '../src/core/losses.js';
+import { customActivation } from '../src/core/records/activations.js';
+import { compileFormula, type Variable } from '../src/core/formula/formula.js';
+import { differenceEvaluator } from '../src/core/formula/difference.js';
+import { derivativeEvaluator, verifiedDerivativeText } from '../src/core/formula/derivative.js';
+import { toProgram } from '../src/core/formula/program.js';
+import { customLoss } from '../src/core/records/losses.js';
 
 interface GoldenCase {
   formula: string; variable: Variable; z: number; a: number; y: number; d: number;

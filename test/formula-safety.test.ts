@@ -9,9 +9,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { customActivation } from '../src/core/activations.js';
-import { compileFormula, FormulaError } from '../src/core/formula.js';
-import { customLoss } from '../src/core/losses.js';
+import { customActivation } from '../src/core/records/activations.js';
+import { compileFormula, FormulaError } from '../src/core/formula/formula.js';
+import { customLoss } from '../src/core/records/losses.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/backprop-check.js');

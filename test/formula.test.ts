@@ -2,7 +2,7 @@
 // symbolic derivatives (including the rewrites of sigmoid, softplus, max/min and abs), the allowed
 // variables, and the exact reasons a formula is refused.
 import { describe, expect, it } from 'vitest';
-import { compileFormula, differentiate, FormulaError, type Variable } from '../src/core/formula.js';
+import { compileFormula, differentiate, FormulaError, type Variable } from '../src/core/formula/formula.js';
 
 const ALL: Variable[] = ['z', 'a', 'y'];
 const value = (source: string, z: number, a = 0, y = 0) => compileFormula(source, ALL).fn(z, a, y);

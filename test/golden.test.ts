@@ -5,8 +5,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backward, correctPlan } from '../src/core/backward.js';
-import { check } from '../src/core/check.js';
+import { backward, correctPlan } from '../src/core/backprop.js';
+import { check } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { namedTensors, type Matrix } from '../src/core/model.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';

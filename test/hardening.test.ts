@@ -6,14 +6,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { directionalWork, directionStorage, parameterCounts } from '../src/core/limits.js';
-import { checkWork } from '../src/core/numeric.js';
+import { directionalWork, directionStorage, parameterCounts } from '../src/core/check/limits.js';
+import { checkWork } from '../src/core/differences/propagated.js';
 import { clip, UserError } from '../src/io/errors.js';
 import { centralDirectory } from '../src/io/npz.js';
 import { readBounded } from '../src/io/read.js';
 import { parseSpec, unicodeBom } from '../src/io/spec.js';
 import { run } from '../src/run.js';
-import { maxThreads, threadSetting } from '../src/workers.js';
+import { maxThreads, threadSetting } from '../src/cli/threaded-check.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = join(root, 'bin/backprop-check.js');

@@ -33,8 +33,8 @@ describe('npm pack → npm install ./backprop-check.tgz → npx backprop-check',
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the tarball holds the built command line and library, and no sources, tests, fixtures or dev-only builds', () => {
-    for (const f of ['bin/backprop-check.js', 'dist/cli.bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/worker.js', 'package.json', 'README.md']) expect(files).toContain(f);
-    const unneeded = files.filter((f) => /^(src|test|fixtures|scripts|docs)\/|^dist\/(bench\/|diagnose-matrix|cli\.js)|(?<!cli\.bundle)\.js\.map$/.test(f));
+    for (const f of ['bin/backprop-check.js', 'dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js', 'package.json', 'README.md']) expect(files).toContain(f);
+    const unneeded = files.filter((f) => /^(src|test|tools|fixtures|scripts|docs|build)\/|^dist\/cli\/main\.js|(?<!cli\/bundle)\.js\.map$/.test(f));
     expect(unneeded).toEqual([]);
   });
 
@@ -66,16 +66,16 @@ describe('prepare (scripts/build-if-stale.mjs) rebuilds dist/ only when it is ol
 
   beforeAll(() => {
     tree = mkdtempSync(join(tmpdir(), 'bpc-stale-'));
-    for (const d of ['src/core', 'scripts', 'dist']) mkdirSync(join(tree, d), { recursive: true });
+    for (const d of ['src/core', 'scripts', 'dist/cli']) mkdirSync(join(tree, d), { recursive: true });
     for (const f of ['src/cli.ts', 'src/core/check.ts', 'scripts/bundle.mjs', 'package.json', 'tsconfig.json',
-      'dist/cli.bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/worker.js']) writeFileSync(join(tree, f), '');
+      'dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js']) writeFileSync(join(tree, f), '');
   });
   afterAll(() => rmSync(tree, { recursive: true, force: true }));
 
   /** Inputs (files and folders) at t = 1000 s, outputs at t = 2000 s. */
   function current(): void {
     for (const p of ['src', 'src/core', 'src/cli.ts', 'src/core/check.ts', 'scripts/bundle.mjs', 'package.json', 'tsconfig.json']) at(p, 1000);
-    for (const p of ['dist/cli.bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/worker.js']) at(p, 2000);
+    for (const p of ['dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js']) at(p, 2000);
   }
 
   it('is current when every output is newer than every input', () => {
@@ -84,28 +84,28 @@ describe('prepare (scripts/build-if-stale.mjs) rebuilds dist/ only when it is ol
   });
 
   it.each([
-    ['src/core/check.ts', 'src/core/check.ts is newer than dist/cli.bundle.js'],
-    ['src/core', 'src/core is newer than dist/cli.bundle.js'],
-    ['scripts/bundle.mjs', 'scripts/bundle.mjs is newer than dist/cli.bundle.js'],
-    ['package.json', 'package.json is newer than dist/cli.bundle.js'],
-    ['tsconfig.json', 'tsconfig.json is newer than dist/cli.bundle.js'],
+    ['src/core/check.ts', 'src/core/check.ts is newer than dist/cli/bundle.js'],
+    ['src/core', 'src/core is newer than dist/cli/bundle.js'],
+    ['scripts/bundle.mjs', 'scripts/bundle.mjs is newer than dist/cli/bundle.js'],
+    ['package.json', 'package.json is newer than dist/cli/bundle.js'],
+    ['tsconfig.json', 'tsconfig.json is newer than dist/cli/bundle.js'],
   ])('is stale when %s changed after the build', (input, reason) => {
     current();
-    at('dist/cli.bundle.js', 1500);
+    at('dist/cli/bundle.js', 1500);
     at(input, 1600);
     expect(staleReason(tree)).toBe(reason);
   });
 
-  it('is stale when the build stopped before the bundle (dist/cli.bundle.js older than the sources)', () => {
+  it('is stale when the build stopped before the bundle (dist/cli/bundle.js older than the sources)', () => {
     current();
-    at('dist/cli.bundle.js', 900);
-    expect(staleReason(tree)).toBe('src is newer than dist/cli.bundle.js');
+    at('dist/cli/bundle.js', 900);
+    expect(staleReason(tree)).toBe('src is newer than dist/cli/bundle.js');
   });
 
   it('is stale when an output is missing (a fresh clone, or an install from git)', () => {
     current();
-    rmSync(join(tree, 'dist/worker.js'));
-    expect(staleReason(tree)).toBe('dist/worker.js does not exist');
-    cpSync(join(tree, 'dist/index.js'), join(tree, 'dist/worker.js'));
+    rmSync(join(tree, 'dist/cli/row-worker.js'));
+    expect(staleReason(tree)).toBe('dist/cli/row-worker.js does not exist');
+    cpSync(join(tree, 'dist/index.js'), join(tree, 'dist/cli/row-worker.js'));
   });
 });

@@ -4,8 +4,8 @@
 // status says so) and --sweep (sweep.* properties, the sweep in the suite's system-out).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backward, correctPlan } from '../src/core/backward.js';
-import { check, DEFAULT_OPTIONS } from '../src/core/check.js';
+import { backward, correctPlan } from '../src/core/backprop.js';
+import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import type { Finding, Report, TensorCheck } from '../src/core/report.js';

@@ -2,8 +2,8 @@
 // cost is not differentiable. A correct backprop, whatever convention it uses for relu'(0), must pass;
 // a wrong one must still fail.
 import { describe, expect, it } from 'vitest';
-import { backward, correctPlan } from '../src/core/backward.js';
-import { check, DEFAULT_OPTIONS } from '../src/core/check.js';
+import { backward, correctPlan } from '../src/core/backprop.js';
+import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import type { Grads, Matrix, Model } from '../src/core/model.js';

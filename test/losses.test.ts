@@ -1,7 +1,7 @@
 // Known answers for every loss record, per output unit of one sample (SPEC.md, "net.json"):
 // BCE −[y log a + (1−y) log(1−a)], MSE ½(a−y)², CCE −y log a, custom formulas in a and y.
 import { describe, expect, it } from 'vitest';
-import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../src/core/losses.js';
+import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../src/core/records/losses.js';
 
 const named = (name: string): Loss => {
   const l = namedLoss(name);

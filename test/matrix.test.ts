@@ -1,14 +1,14 @@
-// The detection matrix (src/diagnose-matrix.ts, printed by `npm run matrix`): every catalogued
+// The detection matrix (tools/matrix.ts, printed by `npm run matrix`): every catalogued
 // backprop mistake, injected into every architecture where it can be made, through the gradients
 // a user's code computes and (formula mistakes) through a declared backward block, makes the check
 // fail and is named with the right code at the right layer, as the only root cause.
 import { describe, expect, it } from 'vitest';
-import { check, DEFAULT_OPTIONS } from '../src/core/check.js';
+import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { initialise } from '../src/core/init.js';
 import {
   ARCHITECTURES, dataFor, detectionMatrix, ENTRIES, pairMatrix, PAIR_ACTIVATIONS, renderMatrix, userBackprop,
-} from '../src/diagnose-matrix.js';
+} from '../tools/matrix.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 
 describe('the detection matrix', () => {

@@ -5,15 +5,15 @@
 // independent user-style backprop as --grads). None may fail, and none may get a root-cause,
 // propagated or error finding.
 import { describe, expect, it } from 'vitest';
-import { backward, correctPlan } from '../src/core/backward.js';
+import { backward, correctPlan } from '../src/core/backprop.js';
 import { forward } from '../src/core/forward.js';
-import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check.js';
+import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { initialise } from '../src/core/init.js';
 import { zeros, type Matrix, type Model, type Params } from '../src/core/model.js';
-import { NUMERICS_CODES } from '../src/core/numerics.js';
+import { NUMERICS_CODES } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
-import { userBackprop } from '../src/diagnose-matrix.js';
+import { userBackprop } from '../tools/matrix.js';
 import { declaredPlan, parseSpec, withInputs } from '../src/io/spec.js';
 
 type Act = string | { name: string; alpha: number } | { expr: string };

@@ -1,16 +1,16 @@
 // The fast path of the finite differences gives the naive reference's numbers.
 //
 // FiniteDifferences.elements runs every perturbation of a tensor row as one batch, skips exact
-// zeros and decides ReLU rows from their extremes; NaiveDifferences (src/bench/naive.ts) re-runs
+// zeros and decides ReLU rows from their extremes; NaiveDifferences (src/core/differences/naive.ts) re-runs
 // every layer densely from the first for every perturbation, with the same difference arithmetic.
 // They must agree element by element (to 1e-12 relative; in fact bit for bit), kinks and refined
 // samples included. Then: the same report whether the rows run in this thread or on worker threads.
 import { describe, expect, it } from 'vitest';
-import { NaiveDifferences } from '../src/bench/naive.js';
+import { NaiveDifferences } from '../src/core/differences/naive.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import type { Matrix, Model, Params } from '../src/core/model.js';
-import { FiniteDifferences } from '../src/core/numeric.js';
+import { FiniteDifferences } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 
@@ -121,9 +121,9 @@ describe('worker threads', () => {
     ['full mode', { mode: 'full' }],
     ['sample mode', { mode: 'sample', samples: 7 }],
   ] as const)('%s: the same report on 1, 2 and 3 threads as check() in this thread', async (_, mode) => {
-    const { check, DEFAULT_OPTIONS } = await import(`${dist}core/check.js`);
-    const { checkAsync } = await import(`${dist}workers.js`);
-    const { correctPlan } = await import(`${dist}core/backward.js`);
+    const { check, DEFAULT_OPTIONS } = await import(`${dist}core/check/check.js`);
+    const { checkAsync } = await import(`${dist}cli/threaded-check.js`);
+    const { correctPlan } = await import(`${dist}core/backprop.js`);
     const { parseSpec: parse, withInputs: inputs } = await import(`${dist}io/spec.js`);
     const { initialise: init } = await import(`${dist}core/init.js`);
     // Built from the compiled modules, so that the records are the ones the workers rebuild.
@@ -141,16 +141,16 @@ describe('worker threads', () => {
   });
 
   it('threads: BACKPROP_CHECK_THREADS, else the CPUs the load average leaves idle, at least one', async () => {
-    const { threadCount } = await import('../src/workers.js');
+    const { threadCount } = await import('../src/cli/threaded-check.js');
     expect([threadCount({}, 2, 0.2), threadCount({}, 2, 1.4), threadCount({}, 2, 2.6), threadCount({}, 8, 3), threadCount({}, 4, 30)]).toEqual([2, 2, 1, 6, 1]);
     expect(threadCount({ BACKPROP_CHECK_THREADS: '3' }, 2, 9)).toBe(3);
     expect(threadCount({ BACKPROP_CHECK_THREADS: 'x' }, 2, 0)).toBe(2);
   });
 
   it('a stop request leaves a partial report of the rows that were done', async () => {
-    const { DEFAULT_OPTIONS } = await import(`${dist}core/check.js`);
-    const { checkAsync } = await import(`${dist}workers.js`);
-    const { correctPlan } = await import(`${dist}core/backward.js`);
+    const { DEFAULT_OPTIONS } = await import(`${dist}core/check/check.js`);
+    const { checkAsync } = await import(`${dist}cli/threaded-check.js`);
+    const { correctPlan } = await import(`${dist}core/backprop.js`);
     const { parseSpec: parse, withInputs: inputs } = await import(`${dist}io/spec.js`);
     const { initialise: init } = await import(`${dist}core/init.js`);
     const model = inputs(parse({ layers: [{ units: 16, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, 'net.json').model, 8);

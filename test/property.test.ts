@@ -11,15 +11,15 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { backward, correctPlan } from '../src/core/backward.js';
-import { check, DEFAULT_OPTIONS } from '../src/core/check.js';
-import { compare } from '../src/core/compare.js';
-import { compileFormula } from '../src/core/formula.js';
+import { backward, correctPlan } from '../src/core/backprop.js';
+import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
+import { compare } from '../src/core/check/compare.js';
+import { compileFormula } from '../src/core/formula/formula.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import { namedTensors, zeros, type Grads, type Matrix, type Model, type Params } from '../src/core/model.js';
 import { Random } from '../src/core/random.js';
-import { ENTRIES, NATURAL_DERIVATIVES, userBackprop, type Injection } from '../src/diagnose-matrix.js';
+import { ENTRIES, NATURAL_DERIVATIVES, userBackprop, type Injection } from '../tools/matrix.js';
 import { loadData } from '../src/io/data.js';
 import { UserError } from '../src/io/errors.js';
 import { loadSpec, parseSpec, withInputs } from '../src/io/spec.js';
@@ -331,7 +331,7 @@ const MISTAKES: Mistake[] = [
   },
   { id: 'output-sign', applies: (m, at) => at === m.layers.length, injection: (m, at) => ({ at, outputGradient: (_z, a, y) => -m.loss.gradient(a, y) }) },
   { id: 'scaled-tensor', applies: () => true, injection: (_m, at) => ({ at, factor: 1.5 }) },
-  // The diagnosis catalogue's entries (src/diagnose-matrix.ts ENTRIES) that need nothing architecture-specific.
+  // The diagnosis catalogue's entries (tools/matrix.ts ENTRIES) that need nothing architecture-specific.
   fromCatalogue('missing-1/m', (m, _at, s) => m.reduction === 'mean' && s > 1),
   fromCatalogue('extra-1/m', (_m, _at, s) => s > 1),
   fromCatalogue('constant-factor', () => true),

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backward, correctPlan } from '../src/core/backward.js';
+import { backward, correctPlan } from '../src/core/backprop.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import type { Matrix } from '../src/core/model.js';

@@ -5,14 +5,14 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
-import { backward, correctPlan } from '../src/core/backward.js';
-import { check, DEFAULT_OPTIONS } from '../src/core/check.js';
+import { backward, correctPlan } from '../src/core/backprop.js';
+import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import { namedTensors, type Matrix } from '../src/core/model.js';
-import { FiniteDifferences } from '../src/core/numeric.js';
+import { FiniteDifferences } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
-import { taylorStatus, taylorTest, TAYLOR_STEPS } from '../src/core/taylor.js';
+import { taylorStatus, taylorTest, TAYLOR_STEPS } from '../src/core/check/taylor.js';
 import { loadData } from '../src/io/data.js';
 import { declaredPlan, loadSpec, parseSpec, withInputs } from '../src/io/spec.js';
 

@@ -2,7 +2,7 @@
 // interrupted check's unfinished tensors, the tolerance in the verdict, findings wrapped at the
 // terminal's width; and the wording of two means that agree to 4 digits.
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { main } from '../src/cli/main.js';
 import { meansText } from '../src/core/diagnose/mutations.js';
 import type { Report, TensorCheck } from '../src/core/report.js';
 import { DEFAULT_WIDTH, renderTable, wrap } from '../src/render/table.js';

@@ -1,6 +1,6 @@
 // The forward pass and the cost: Z_l = W_l·A_{l−1} + b_l, A_l = g_l(Z_l), A_0 = X.
-import { softmaxColumns } from './activations.js';
-import { denseTimes } from './dense.js';
+import { softmaxColumns } from './records/activations.js';
+import { denseTimes } from './layers/dense-kernel.js';
 import { l2Coefficient, zeros, type Matrix, type Model, type Params } from './model.js';
 
 export interface ForwardCache {

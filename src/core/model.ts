@@ -1,8 +1,8 @@
 // The network as the core sees it: validated, with activation and loss records resolved.
 // Matrices are row-major Float64Arrays, shaped as in deeplearning.ai code: W (units × inputs),
 // b (units × 1), activations (units × samples).
-import type { Activation } from './activations.js';
-import type { Loss } from './losses.js';
+import type { Activation } from './records/activations.js';
+import type { Loss } from './records/losses.js';
 
 export interface Matrix {
   rows: number;

@@ -1,6 +1,6 @@
 // The report: what every renderer (table, JSON, JUnit, Markdown, HTML) and the library API
 // return. Its JSON form is the contract of SPEC.md ("JSON report").
-import type { SweepResult } from './sweep.js';
+import type { SweepResult } from './check/sweep.js';
 
 export type Status = 'pass' | 'warn' | 'fail';
 export type Mode = 'full' | 'sample' | 'directional';
@@ -113,6 +113,6 @@ export interface Report {
   settings: Settings;
   /** True when the check was interrupted and `checks` holds what was done so far. */
   partial?: boolean;
-  /** With --sweep: the relative error against ε, and the ε the check then ran with (core/sweep.ts). */
+  /** With --sweep: the relative error against ε, and the ε the check then ran with (core/check/sweep.ts). */
   sweep?: SweepResult;
 }

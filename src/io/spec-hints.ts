@@ -2,8 +2,8 @@
 // built in (the { "expr": … } form, with a worked formula for the common ones, or the built-in name
 // that was meant), and a layer "type" (only dense stacks can be described today; which types are
 // planned). spec.ts adds these sentences to its schema errors.
-import { ACTIVATION_NAMES } from '../core/activations.js';
-import { LOSS_NAMES } from '../core/losses.js';
+import { ACTIVATION_NAMES } from '../core/records/activations.js';
+import { LOSS_NAMES } from '../core/records/losses.js';
 import { show } from './errors.js';
 
 /** "Leaky-ReLU", "leaky_relu", "LeakyReLU" → "leakyrelu": how people spell one name. */

@@ -3,17 +3,17 @@
 // use the right variables, one derivative per layer) are checked after it. Every error is a
 // UserError naming the file and the JSON path.
 import type { ErrorObject } from 'ajv';
-import { ACTIVATION_NAMES, customActivation, elu, leakyRelu, namedActivation, type Activation } from '../core/activations.js';
-import type { BackwardPlan } from '../core/backward.js';
-import { compileFormula, FormulaError, type Formula, type Variable } from '../core/formula.js';
-import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../core/losses.js';
+import { ACTIVATION_NAMES, customActivation, elu, leakyRelu, namedActivation, type Activation } from '../core/records/activations.js';
+import type { BackwardPlan } from '../core/backprop.js';
+import { compileFormula, FormulaError, type Formula, type Variable } from '../core/formula/formula.js';
+import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../core/records/losses.js';
 import type { InitSpec, L2, Layer, Model, Reduction } from '../core/model.js';
 import { clip, jsonPath, show, UserError } from './errors.js';
 import { parseJsonText } from './json.js';
 import { jsonLimit, readBounded, type ReadLimit } from './read.js';
 import { SCHEMA } from './spec-schema.js';
 import { activationHint, layerTypeHint, lossHint } from './spec-hints.js';
-import { count, MAX_PARAMETERS, parameterCounts } from '../core/limits.js';
+import { count, MAX_PARAMETERS, parameterCounts } from '../core/check/limits.js';
 import { validateSpec as validateSchema } from './spec-validator.generated.js';
 
 /** The backward formulas a spec declares, kept as formulas so the diagnosis can read them. */

@@ -2,7 +2,7 @@
 // external fonts, styles or images; a Content-Security-Policy forbids loading any). Every string
 // from the user's files (spec, formulas, activation names, messages) is escaped.
 import type { Finding, LayerHealth, Mode, Report, Status, TensorCheck } from '../core/report.js';
-import type { SweepResult } from '../core/sweep.js';
+import type { SweepResult } from '../core/check/sweep.js';
 import { columnHeads, num, shape, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
 import { CHECKED, interruptedCounts } from './table.js';
 import { COLORS, escapeXml as esc, gradientFlowChart, histogramChart, relativeErrorChart, residualChart, scatterChart, sweepChart, type FlowPoint } from './svg.js';

@@ -6,7 +6,7 @@
 // prints one JSON object { name: { status, stdout, stderr } } on file descriptor 1.
 import { readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../dist/cli.js';
+import { main } from '../../dist/cli/main.js';
 
 const [casesDir, ...names] = process.argv.slice(2);
 const results = {};

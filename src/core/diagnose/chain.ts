@@ -1,5 +1,5 @@
 // Backprop as a chain of small steps, each of which a mistake can change on its own. The right
-// chain is backward.ts's; a mutated chain is what somebody's code computes instead:
+// chain is backprop.ts's; a mutated chain is what somebody's code computes instead:
 //
 //   dZ_L = q_L·(dA_L ⊙ g_L'(Z_L))            or a delta written directly     output, derivative
 //   dW_l = k·(s·dZ_l·S_lᵀ + β·P(W_l))        S_l = A_{l−1}, P(W) = W, β = 2c   dW
@@ -8,8 +8,8 @@
 //   dZ_l = q_l·(dA_l ⊙ g_l'(Z_l))                                              derivative, deltaScale
 //
 // Layers are 0-based here, as in the model; findings say them 1-based.
-import { softmaxBackwardColumns } from '../activations.js';
-import { biasGradient, transposeTimes, weightGradient } from '../backward.js';
+import { softmaxBackwardColumns } from '../records/activations.js';
+import { biasGradient, transposeTimes, weightGradient } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type Params } from '../model.js';
 

@@ -11,8 +11,8 @@
 // The cheapest explanation wins: each mutation costs 1, a fitted factor slightly more (it has a
 // free parameter); a small beam keeps the runners-up, because the cheapest choice at one layer
 // can make the layers below it expensive.
-import { biasGradient, weightGradient } from '../backward.js';
-import { compare } from '../compare.js';
+import { biasGradient, weightGradient } from '../backprop.js';
+import { compare } from '../check/compare.js';
 import { Random } from '../random.js';
 import type { Grads, Matrix, ParamKind } from '../model.js';
 import {

@@ -5,9 +5,9 @@
 // A derivative can be written in z (tanh'(z) = 1 − tanh(z)²) or in the activation's output a
 // (tanh' = 1 − a²). The classic mistakes are another activation's derivative, and the right one
 // evaluated at the wrong variable (1 − z² for tanh).
-import { elu, leakyRelu, namedActivation, sigmoid, type Activation } from '../activations.js';
-import { compileFormula, type Formula } from '../formula.js';
-import { customGradient, type Loss } from '../losses.js';
+import { elu, leakyRelu, namedActivation, sigmoid, type Activation } from '../records/activations.js';
+import { compileFormula, type Formula } from '../formula/formula.js';
+import { customGradient, type Loss } from '../records/losses.js';
 
 /** How a derivative is evaluated: in z at z, in a at a, or at the other variable. */
 export type Evaluated = 'z' | 'a' | 'a-at-z' | 'z-at-a';

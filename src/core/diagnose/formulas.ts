@@ -1,11 +1,11 @@
 // Formula analysis of a declared `backward` block: each formula is compared with the true one
 // (the activation's own derivative — by automatic differentiation for custom `expr` activations and
-// losses, see formula-derivative.ts — and the loss's
+// losses, see formula/derivative.ts — and the loss's
 // ∂L/∂a or ∂L/∂z) on a grid of points spanning the activation's range and on the layer's actual
 // z, a and y values, and a wrong one is named by finding which catalogued formula it equals.
 // The grid is what tells 1 − z² from tanh' when the weights are so small that z ≈ a on the data.
-import { softmaxBackwardColumns, softmaxColumns, sigmoid, type Activation } from '../activations.js';
-import type { Formula } from '../formula.js';
+import { softmaxBackwardColumns, softmaxColumns, sigmoid, type Activation } from '../records/activations.js';
+import type { Formula } from '../formula/formula.js';
 import type { Reduction } from '../model.js';
 import { layerValues, outputValues, type Net } from './chain.js';
 import { derivativeForms, outputForms, trueDelta, type DerivativeForm, type OutputForm } from './forms.js';

@@ -4,15 +4,15 @@
 // fails because of a mistake at its own layer (root), only because an error downstream reaches
 // it (propagated), or for a reason nothing in the catalogue reproduces (gradient-mismatch).
 // Health and numerics findings follow. Plugged into check() as its Diagnose hook.
-import type { CheckContext, CheckInput, Diagnose } from '../check.js';
-import { compare } from '../compare.js';
+import type { CheckContext, CheckInput, Diagnose } from '../check/check.js';
+import { compare } from '../check/compare.js';
 import type { Grads, Matrix, NamedTensor, ParamKind } from '../model.js';
 import type { Finding, Report, TensorCheck } from '../report.js';
 import { correctChain, evaluate, netOf, type Net } from './chain.js';
 import { categoryOf } from './explain.js';
 import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
 import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
-import { healthFindings } from './health.js';
+import { healthFindings } from './trainability.js';
 import {
   BIAS, fmt, L2_MISSING, L2_WRONG, layersText, REDUCTION, TENSOR_FACTOR, TRANSPOSED, WRONG_INPUT, type Mutation,
 } from './mutations.js';

@@ -1,5 +1,5 @@
 // Comparing a gradient under test (g) with the finite differences (ĝ), per tensor.
-import type { Status, TensorCheck } from './report.js';
+import type { Status, TensorCheck } from '../report.js';
 
 export interface Comparison {
   relativeError: number;

@@ -1,6 +1,6 @@
 // A validated formula's parse tree flattened into a list of operations, children before parents,
 // for the two evaluators that walk it node by node: the cancellation-free difference
-// (formula-difference.ts) and forward-mode automatic differentiation (formula-derivative.ts).
+// (formula/difference.ts) and forward-mode automatic differentiation (formula/derivative.ts).
 // Both use only the formula's own operations, never mathjs's symbolic derivative.
 import type { MathNode } from 'mathjs';
 import type { Variable } from './formula.js';

@@ -1,12 +1,12 @@
-// A worker thread of WorkerPool (workers.ts): rebuilds the model by name, runs the forward pass,
+// A worker thread of WorkerPool (threaded-check.ts): rebuilds the model by name, runs the forward pass,
 // and answers each message, a list of row jobs, with their element differences.
 import { parentPort, workerData } from 'node:worker_threads';
-import { forward } from './core/forward.js';
-import { namedLoss } from './core/losses.js';
-import type { Model } from './core/model.js';
-import { FiniteDifferences } from './core/numeric.js';
-import type { RowJob } from './core/check.js';
-import { activationByName, pack, type WorkerInput } from './workers.js';
+import { forward } from '../core/forward.js';
+import { namedLoss } from '../core/records/losses.js';
+import type { Model } from '../core/model.js';
+import { FiniteDifferences } from '../core/differences/propagated.js';
+import type { RowJob } from '../core/check/check.js';
+import { activationByName, pack, type WorkerInput } from './threaded-check.js';
 
 const input = workerData as WorkerInput;
 const model: Model = {

@@ -39,7 +39,7 @@
 // differences refine the step or treat the sample as on a kink. A node whose argument does not
 // move (Δ = 0) sets nothing.
 import type { Variable } from './formula.js';
-import { Op, rootedNodes, sigmoid, softplus, type Program } from './formula-program.js';
+import { Op, rootedNodes, sigmoid, softplus, type Program } from './program.js';
 
 const VARIABLES: Variable[] = ['z', 'a', 'y'];
 

@@ -8,13 +8,13 @@
 //
 // Speed: only what the perturbation changes is recomputed. W_l[i][j] changes one row of Z_l
 // (by h·A_{l−1}[j, :]), so layer l+1 sees a rank-1 change; later layers are dense. `elements`
-// goes further and runs all the perturbations of one row together (numeric-batch.ts), with the
+// goes further and runs all the perturbations of one row together (dense-rows.ts), with the
 // same arithmetic, so the same numbers.
-import { softmaxDifferenceColumns, type Activation } from './activations.js';
-import { denseTimes } from './dense.js';
-import type { ForwardCache } from './forward.js';
-import { l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from './model.js';
-import { isZeroClean, RowBatch, type RowChanges } from './numeric-batch.js';
+import { softmaxDifferenceColumns, type Activation } from '../records/activations.js';
+import { denseTimes } from '../layers/dense-kernel.js';
+import type { ForwardCache } from '../forward.js';
+import { l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from '../model.js';
+import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
 
 /**
  * A unit direction over a tensor: dense (a Float64Array of the tensor's shape), or, over a W,
@@ -102,7 +102,7 @@ export class FiniteDifferences {
   private readonly minus: Float64Array;
   private readonly crossed: Uint8Array;
 
-  /** The batched path, or null when the network is not zero-clean (see numeric-batch.ts). */
+  /** The batched path, or null when the network is not zero-clean (see dense-rows.ts). */
   private batch: RowBatch | null | undefined;
   private changes: RowChanges = { plus: new Float64Array(0), minus: new Float64Array(0), crossed: new Uint8Array(0) };
 

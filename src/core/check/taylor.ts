@@ -8,9 +8,9 @@
 // order is the slope of log r against log h, fitted over the smallest steps whose r stands clear
 // of rounding. J(θ + h·v) − J(θ) comes from FiniteDifferences.directionChange, which never
 // subtracts two costs, so r keeps its digits down to very small h.
-import type { FiniteDifferences } from './numeric.js';
-import type { NamedTensor } from './model.js';
-import type { Random } from './random.js';
+import type { FiniteDifferences } from '../differences/propagated.js';
+import type { NamedTensor } from '../model.js';
+import type { Random } from '../random.js';
 
 /** Halvings of the step: from h₀ down to h₀·2⁻²³. */
 export const TAYLOR_STEPS = 24;

@@ -6,7 +6,7 @@
 //   dW_l = s·dZ_l·A_{l−1}ᵀ + 2c·W_l      s = 1/m (mean) or 1 (sum), c·Σ‖W‖² the penalty
 //   db_l = s·Σ_samples dZ_l
 //   dA_{l−1} = W_lᵀ·dZ_l,  dZ_{l−1} = dA_{l−1} ⊙ g_{l−1}'(Z_{l−1})
-import { softmaxBackwardColumns } from './activations.js';
+import { softmaxBackwardColumns } from './records/activations.js';
 import type { ForwardCache } from './forward.js';
 import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type Params, type Reduction } from './model.js';
 

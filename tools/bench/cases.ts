@@ -3,7 +3,7 @@
 // same sizes (its own seeded He initialisation; the timing does not depend on the values).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Random } from '../core/random.js';
+import { Random } from '../../src/core/random.js';
 
 export interface BenchCase {
   name: string;

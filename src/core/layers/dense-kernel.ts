@@ -1,6 +1,6 @@
 // The one dense kernel of the hot paths: the forward pass's W·A + b and the finite differences'
 // W·δA. Plain loops over Float64Array, no allocation.
-import type { Matrix } from './model.js';
+import type { Matrix } from '../model.js';
 
 /**
  * out = start + W·D for D (inputs × m, row-major) and start a value per output row (a bias; 0 when

@@ -4,8 +4,8 @@
 // A full check carries each element's ±h perturbation through every sample: one (element, sample)
 // evaluation each. 10⁷ of them is the 784-128-64-10 network on 91 samples, about 15 s here; ten
 // times that is minutes. Directional mode is never limited: it is what to use instead.
-import type { Mode } from './report.js';
-import type { Model } from './model.js';
+import type { Mode } from '../report.js';
+import type { Model } from '../model.js';
 import { SWEEP_ELEMENTS, SWEEP_EPSILONS } from './sweep.js';
 
 export const MAX_ELEMENT_EVALUATIONS = 10_000_000;
@@ -61,7 +61,7 @@ export const MAX_PARAMETERS = 10_000_000;
 export const MAX_LAYER_VALUES = 30_000_000;
 
 /**
- * Multiply-adds (checkWork, numeric.ts) per allowed element evaluation. A full check of
+ * Multiply-adds (checkWork, differences/propagated.ts) per allowed element evaluation. A full check of
  * 784-128-64-10 on 91 samples makes ~1,300 per evaluation, ~1.3e10 in all (~15 s here); a deep
  * network makes many more per evaluation (each is carried through every later layer), so the
  * evaluation limit alone lets 5000 layers of 4 units run for minutes. 3,000 per evaluation is

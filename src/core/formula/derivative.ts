@@ -12,7 +12,7 @@
 // abs/sign, or p − q of max/min, exactly 0 and moving) abs' = sign(0) = 0 and max'/min' take the
 // mean of the two branches: the values mathjs's derivative of the same functions gives there.
 import { differentiate, type Formula, type Variable } from './formula.js';
-import { apply, Op, rootedNodes, sigmoid, type Program } from './formula-program.js';
+import { apply, Op, rootedNodes, sigmoid, type Program } from './program.js';
 
 const VARIABLES: Variable[] = ['z', 'a', 'y'];
 
@@ -59,7 +59,7 @@ export function derivativeEvaluator(program: Program, variable: Variable): Deriv
           // (p/q)' = (p' − (p/q)·q') / q
           case Op.Div: d = (dp - chain(value, dq)) / q; break;
           case Op.Pow:
-            // As formula-difference.ts: an even power's base at 0, or a fractional power's, is a kink.
+            // As formula/difference.ts: an even power's base at 0, or a fractional power's, is a kink.
             if (p === 0 && dp !== 0 && dq === 0 && ((rooted[k] === 1 && q % 2 === 0 && q !== 0) || !Number.isInteger(q))) onKink = true;
             // (p^q)' = q·p^(q−1)·p' + p^q·log(p)·q'; the second term only where q moves.
             d = (q === 0 ? 0 : chain(q * Math.pow(p, q - 1), dp)) + chain(value * Math.log(p), dq);

@@ -1,7 +1,7 @@
 // --sweep: the relative error of the gradients under test against finite differences taken with
 // steps ε = 1e-1 … 1e-12, one per decade, on a seeded sample of elements per tensor, in two ways:
 //
-//   accurate — backprop-check's own differences, which never subtract two costs (numeric.ts);
+//   accurate — backprop-check's own differences, which never subtract two costs (differences/propagated.ts);
 //   plain    — (J(θ + εe) − J(θ − εe)) / 2ε from two forward passes, as most checkers do.
 //
 // With right gradients the plain curve is the textbook V: truncation error ∝ ε² on the left,
@@ -14,11 +14,11 @@
 // curves mark as unresolved.
 import { compare } from './compare.js';
 import type { GradientSource } from './check.js';
-import { forward } from './forward.js';
-import { cloneMatrix, namedTensors, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
-import { FiniteDifferences } from './numeric.js';
-import { Random } from './random.js';
-import { backward } from './backward.js';
+import { forward } from '../forward.js';
+import { cloneMatrix, namedTensors, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import { FiniteDifferences } from '../differences/propagated.js';
+import { Random } from '../random.js';
+import { backward } from '../backprop.js';
 
 export const SWEEP_EPSILONS = Array.from({ length: 12 }, (_, i) => Number(`1e-${i + 1}`));
 

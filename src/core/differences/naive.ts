@@ -8,10 +8,10 @@
 //
 // PlainDifferences: J(θ + h·e) − J(θ − h·e) by two ordinary forward passes and a subtraction,
 // for context: it shows the digits that difference propagation keeps.
-import { softmaxDifferenceColumns } from '../core/activations.js';
-import { forward, type ForwardCache } from '../core/forward.js';
-import { cloneMatrix, l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from '../core/model.js';
-import { FiniteDifferences } from '../core/numeric.js';
+import { softmaxDifferenceColumns } from '../records/activations.js';
+import { forward, type ForwardCache } from '../forward.js';
+import { cloneMatrix, l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from '../model.js';
+import { FiniteDifferences } from './propagated.js';
 
 export class NaiveDifferences extends FiniteDifferences {
   private readonly denseZ: Float64Array[];

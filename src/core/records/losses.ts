@@ -1,9 +1,9 @@
 // One record per loss, per output unit of one sample: value, ∂L/∂a, and L(a + δ) − L(a)
 // without cancellation. The cost sums these over units, then reduces over samples.
-import { compileFormula, type Formula } from './formula.js';
-import { differenceEvaluator } from './formula-difference.js';
-import { derivativeEvaluator, verifiedDerivativeText, type Point } from './formula-derivative.js';
-import { hasKinks, toProgram } from './formula-program.js';
+import { compileFormula, type Formula } from '../formula/formula.js';
+import { differenceEvaluator } from '../formula/difference.js';
+import { derivativeEvaluator, verifiedDerivativeText, type Point } from '../formula/derivative.js';
+import { hasKinks, toProgram } from '../formula/program.js';
 
 export interface Loss {
   name: string;
@@ -66,7 +66,7 @@ export function customGradient(formula: Formula): { gradient: (a: number, y: num
 
 /**
  * A custom per-unit loss in a and y. Its ∂L/∂a comes from automatic differentiation and its
- * difference from the formula's values, node by node (formula-difference.ts); the symbolic
+ * difference from the formula's values, node by node (formula/difference.ts); the symbolic
  * derivative is only shown, once verified.
  */
 export function customLoss(source: string): Loss {

@@ -7,15 +7,15 @@
 // A second table swaps the hidden layer's derivative between every ordered pair of activations.
 // `npm run matrix` prints both; test/matrix.test.ts asserts that every cell is detected.
 import { pathToFileURL } from 'node:url';
-import { check, DEFAULT_OPTIONS, type GradientSource } from './core/check.js';
-import { categoryOf, diagnoser, type FindingCode } from './core/diagnose/index.js';
-import { compileFormula, type Fn } from './core/formula.js';
-import { forward } from './core/forward.js';
-import { initialise } from './core/init.js';
-import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type Params } from './core/model.js';
-import { Random } from './core/random.js';
-import type { Finding, Report } from './core/report.js';
-import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from './io/spec.js';
+import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
+import { categoryOf, diagnoser, type FindingCode } from '../src/core/diagnose/index.js';
+import { compileFormula, type Fn } from '../src/core/formula/formula.js';
+import { forward } from '../src/core/forward.js';
+import { initialise } from '../src/core/init.js';
+import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type Params } from '../src/core/model.js';
+import { Random } from '../src/core/random.js';
+import type { Finding, Report } from '../src/core/report.js';
+import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
 
 // ---- a user's backprop, with a switch for each mistake ----------------------------------------
 

@@ -25,14 +25,14 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { forward } from '../core/forward.js';
-import { namedTensors } from '../core/model.js';
-import { FiniteDifferences } from '../core/numeric.js';
-import { DEFAULT_OPTIONS } from '../core/check.js';
-import { gradientSource, load } from '../run.js';
-import { checkAsync } from '../workers.js';
+import { forward } from '../../src/core/forward.js';
+import { namedTensors } from '../../src/core/model.js';
+import { FiniteDifferences } from '../../src/core/differences/propagated.js';
+import { DEFAULT_OPTIONS } from '../../src/core/check/check.js';
+import { gradientSource, load } from '../../src/run.js';
+import { checkAsync } from '../../src/cli/threaded-check.js';
 import { CASES, parameterCountOf, writeCase, type BenchCase } from './cases.js';
-import { NaiveDifferences, PlainDifferences } from './naive.js';
+import { NaiveDifferences, PlainDifferences } from '../../src/core/differences/naive.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const EPSILON = 1e-6;
@@ -64,7 +64,7 @@ async function child(net: string, data: string, mode: 'full' | 'directional', sa
 
 function inChild(files: { net: string; data: string }, mode: 'full' | 'directional', threads?: number, samples?: number): Timing {
   const env = { ...process.env, ...(threads ? { BACKPROP_CHECK_THREADS: String(threads) } : {}) };
-  const args = [join(root, 'dist/bench/bench.js'), '--child', files.net, files.data, mode, ...(samples ? [String(samples)] : [])];
+  const args = [join(root, 'build/tools/bench/bench.js'), '--child', files.net, files.data, mode, ...(samples ? [String(samples)] : [])];
   const r = spawnSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`bench child failed (${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout) as Timing;

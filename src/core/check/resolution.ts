@@ -17,13 +17,13 @@
 // The verdict. Only the part of each element's disagreement that exceeds its floor counts: the
 // norm-wise rule on those excesses, and an element rule (one element clearly wrong fails the
 // tensor even when the norm-wise error is small).
-import { softmaxBackwardColumns } from './activations.js';
-import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from './backward.js';
-import type { ForwardCache } from './forward.js';
-import { l2Coefficient, tensorOf, zeros, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
-import type { Direction } from './numeric.js';
-import { Random } from './random.js';
-import type { Status } from './report.js';
+import { softmaxBackwardColumns } from '../records/activations.js';
+import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from '../backprop.js';
+import type { ForwardCache } from '../forward.js';
+import { l2Coefficient, tensorOf, zeros, type Grads, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import type { Direction } from '../differences/propagated.js';
+import { Random } from '../random.js';
+import type { Status } from '../report.js';
 
 /** The unit roundoff of float64 and of float32. */
 export const FLOAT64_UNIT = 2 ** -53;

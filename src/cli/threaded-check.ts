@@ -9,14 +9,14 @@
 // when the work is large enough to pay for starting them.
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { elu, leakyRelu, namedActivation, type Activation } from './core/activations.js';
-import { checkSteps, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type Diagnose, type RowJob } from './core/check.js';
-import type { Model, Params, Matrix } from './core/model.js';
-import { namedLoss } from './core/losses.js';
-import { forward } from './core/forward.js';
-import { checkWork, FiniteDifferences, type ElementDifference } from './core/numeric.js';
-import type { Report } from './core/report.js';
-import { clip, UserError } from './io/errors.js';
+import { elu, leakyRelu, namedActivation, type Activation } from '../core/records/activations.js';
+import { checkSteps, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type Diagnose, type RowJob } from '../core/check/check.js';
+import type { Model, Params, Matrix } from '../core/model.js';
+import { namedLoss } from '../core/records/losses.js';
+import { forward } from '../core/forward.js';
+import { checkWork, FiniteDifferences, type ElementDifference } from '../core/differences/propagated.js';
+import type { Report } from '../core/report.js';
+import { clip, UserError } from '../io/errors.js';
 
 /**
  * The least work (checkWork's estimate) that starts worker threads. Each worker's start-up and JIT
@@ -86,7 +86,7 @@ export class WorkerPool {
   private failure: Error | null = null;
 
   constructor(input: WorkerInput, threads: number) {
-    const script = new URL('./worker.js', import.meta.url);
+    const script = new URL('./row-worker.js', import.meta.url);
     this.workers = Array.from({ length: threads }, () => new Worker(script, { workerData: input }));
     for (const w of this.workers) w.on('error', (e) => { this.failure = e; });
   }

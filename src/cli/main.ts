@@ -4,20 +4,20 @@
 import { accessSync, constants, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { explain, FINDING_CODES, healthFails } from './core/diagnose/index.js';
-import { explainNumerics } from './core/numerics.js';
-import type { Report } from './core/report.js';
-import { clip, UserError } from './io/errors.js';
-import { readSpecJson } from './io/spec.js';
-import { EXTRA_GRADIENTS, explainTensorNote, OTHER_LAYOUT } from './io/tensors.js';
-import { renderHtml } from './render/html.js';
-import { renderJson } from './render/json.js';
-import { renderSweep } from './render/sweep.js';
-import { renderJunit } from './render/junit.js';
-import { renderMarkdown } from './render/markdown.js';
-import { ProgressBar } from './render/progress.js';
-import { renderTable } from './render/table.js';
-import { run, type RunOptions } from './run.js';
+import { explain, FINDING_CODES, healthFails } from '../core/diagnose/index.js';
+import { explainNumerics } from '../core/check/edges.js';
+import type { Report } from '../core/report.js';
+import { clip, UserError } from '../io/errors.js';
+import { readSpecJson } from '../io/spec.js';
+import { EXTRA_GRADIENTS, explainTensorNote, OTHER_LAYOUT } from '../io/tensors.js';
+import { renderHtml } from '../render/html.js';
+import { renderJson } from '../render/json.js';
+import { renderSweep } from '../render/sweep.js';
+import { renderJunit } from '../render/junit.js';
+import { renderMarkdown } from '../render/markdown.js';
+import { ProgressBar } from '../render/progress.js';
+import { renderTable } from '../render/table.js';
+import { run, type RunOptions } from '../run.js';
 
 export const EXIT = { pass: 0, fail: 1, usage: 2, internal: 3, interrupted: 130 } as const;
 
@@ -193,9 +193,9 @@ const OUTPUT_ERRORS: Record<string, string> = {
   EBADF: 'stdout is closed', EFBIG: 'the file is too large', EROFS: 'the file system is read-only', ECONNRESET: 'the connection was reset',
 };
 
-/** The package's version, from its package.json (dist/../package.json, in the clone and in an installed package alike). */
+/** The package's version, from its package.json (dist/cli/../../package.json, in the clone and in an installed package alike). */
 export function version(): string {
-  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /** Every value each option that takes one was given, in order, as commander parses them. */

@@ -1,9 +1,9 @@
 // Per-layer health of the network at the checked weights, from the correct gradients: how large
 // each layer's gradient is, how saturated its units are, how many ReLUs are dead, and how the
 // weight scale compares with the scale Xavier or He initialisation would give.
-import type { ForwardCache } from './forward.js';
-import type { Grads, Model, Params } from './model.js';
-import type { LayerHealth } from './report.js';
+import type { ForwardCache } from '../forward.js';
+import type { Grads, Model, Params } from '../model.js';
+import type { LayerHealth } from '../report.js';
 
 function norm(data: Float64Array): number {
   let max = 0;

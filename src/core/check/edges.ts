@@ -3,11 +3,11 @@
 // weights), and tensors whose gradients are exactly 0 both ways (underflow at tiny weights,
 // saturated or dead units, every element on a kink), where a "pass" compares nothing. Each becomes
 // a finding that names the layer, the cause and the fix; check() appends them to the report.
-import { fmt } from './format.js';
-import type { Activation } from './activations.js';
-import type { ForwardCache } from './forward.js';
-import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
-import type { Finding, TensorCheck } from './report.js';
+import { fmt } from '../format.js';
+import type { Activation } from '../records/activations.js';
+import type { ForwardCache } from '../forward.js';
+import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import type { Finding, TensorCheck } from '../report.js';
 
 export interface NumericsInput {
   model: Model;

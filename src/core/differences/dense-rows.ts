@@ -12,9 +12,9 @@
 // (adding w·0 to a sum leaves it unchanged). That is exact when the network is "zero-clean":
 // finite weights and activations, and every activation and the loss map a zero change to a zero
 // change. `isZeroClean` checks this; when it fails, callers use the element-wise path.
-import type { Activation } from './activations.js';
-import type { ForwardCache } from './forward.js';
-import type { Matrix, Model, ParamKind, Params } from './model.js';
+import type { Activation } from '../records/activations.js';
+import type { ForwardCache } from '../forward.js';
+import type { Matrix, Model, ParamKind, Params } from '../model.js';
 
 /** Chains per batch at most; keeps the buffers (widest layer × chains) within a few MB. */
 const MAX_CHAINS = 2048;

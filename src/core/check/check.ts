@@ -1,17 +1,17 @@
 // The whole check: forward, the gradients under test, finite differences, comparison, health and
 // diagnosis, as one pure function from plain inputs to a Report.
-import { backward, correctPlan, type BackwardPlan } from './backward.js';
+import { backward, correctPlan, type BackwardPlan } from '../backprop.js';
 import { compare, statusOf, worstOf } from './compare.js';
-import { forward, type ForwardCache } from './forward.js';
-import { categoryOf } from './diagnose/explain.js';
-import { layerHealth } from './health.js';
-import { namedTensors, tensorOf, type Grads, type Matrix, type Model, type NamedTensor, type Params } from './model.js';
-import { alongDirection, FiniteDifferences, type Direction, type ElementDifference } from './numeric.js';
-import { isFloat32, mergeNumerics, numericalFindings } from './numerics.js';
+import { forward, type ForwardCache } from '../forward.js';
+import { categoryOf } from '../diagnose/explain.js';
+import { layerHealth } from './layer-health.js';
+import { namedTensors, tensorOf, type Grads, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import { alongDirection, FiniteDifferences, type Direction, type ElementDifference } from '../differences/propagated.js';
+import { isFloat32, mergeNumerics, numericalFindings } from './edges.js';
 import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, floorParts, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
 import { taylorTest } from './taylor.js';
-import { Random } from './random.js';
-import { VALUES_CAP, type Finding, type Mode, type Report, type TensorCheck } from './report.js';
+import { Random } from '../random.js';
+import { VALUES_CAP, type Finding, type Mode, type Report, type TensorCheck } from '../report.js';
 
 export interface CheckOptions {
   epsilon: number;
@@ -24,7 +24,7 @@ export interface CheckOptions {
   onProgress?: (done: number, total: number) => void;
   /** Polled between elements; when it returns true the report holds what was checked so far. */
   shouldStop?: () => boolean;
-  /** Also run the Taylor-remainder test (core/taylor.ts) on every checked tensor. */
+  /** Also run the Taylor-remainder test (core/check/taylor.ts) on every checked tensor. */
   taylor?: boolean;
   /**
    * True when ε was given (--epsilon): every tensor is checked with exactly that step. Otherwise ε
@@ -290,7 +290,7 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
     const elements = rng.sample(n, options.samples);
     return { kind: 'elements', elements, count: elements.length };
   }
-  // Over a W the directions are rank one, u·vᵀ (see numeric.ts, Direction): a wrong gradient
+  // Over a W the directions are rank one, u·vᵀ (see differences/propagated.ts, Direction): a wrong gradient
   // G + E is still seen by almost every one (uᵀEv ≠ 0 unless E = 0), with the same mean square
   // ‖E‖²/n as a direction uniform on the sphere, at a cost of rows + cols instead of rows·cols.
   const { rows, cols } = t.value;

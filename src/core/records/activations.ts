@@ -1,10 +1,10 @@
 // One record per activation: its value, its derivative (and the variable that derivative is
 // naturally written in), and f(z + d) − f(z) computed without cancellation, which is what lets
 // the finite differences stay accurate when a perturbation changes the output by 1e-13.
-import { compileFormula } from './formula.js';
-import { differenceEvaluator } from './formula-difference.js';
-import { derivativeEvaluator, verifiedDerivativeText, type Point } from './formula-derivative.js';
-import { hasKinks, toProgram } from './formula-program.js';
+import { compileFormula } from '../formula/formula.js';
+import { differenceEvaluator } from '../formula/difference.js';
+import { derivativeEvaluator, verifiedDerivativeText, type Point } from '../formula/derivative.js';
+import { hasKinks, toProgram } from '../formula/program.js';
 
 export interface Activation {
   /** Spec name, e.g. "tanh" or "leaky_relu(0.1)" or "expr(z / (1 + exp(-z)))". */
@@ -144,7 +144,7 @@ const Z_POINTS = [-6.1, -4.3, -2.9, -1.7, -1.1, -0.93, -0.41, -0.23, -0.07, -0.0
 /**
  * A custom element-wise activation from a formula in z. Its derivative comes from automatic
  * differentiation and its difference f(z + d) − f(z) from the formula's values, node by node
- * (formula-difference.ts): neither from the symbolic derivative, which is only shown, once verified.
+ * (formula/difference.ts): neither from the symbolic derivative, which is only shown, once verified.
  */
 export function customActivation(source: string): Activation {
   const formula = compileFormula(source, ['z']);

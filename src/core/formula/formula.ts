@@ -312,7 +312,7 @@ function nodeCount(node: MathNode): number {
  * `simplify: false` skips mathjs's simplification, which costs seconds on the second and third
  * derivatives of formulas such as sigmoid(z) * softplus(z); 'core' applies only its local rewrites.
  * mathjs's full simplification can be wrong ((z^2)^0.5 → z): the value of this derivative is never
- * trusted, only shown after formula-derivative.ts's verifiedDerivativeText has checked it.
+ * trusted, only shown after formula/derivative.ts's verifiedDerivativeText has checked it.
  */
 export function differentiate(formula: Formula, variable: Variable, simplify: boolean | 'core' = true): Formula {
   // mathjs's derivative slows down steeply on large trees (a 4,000-node one: two minutes).
