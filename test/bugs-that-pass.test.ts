@@ -12,21 +12,22 @@ import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check/che
 import { diagnoser } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import type { Grads, Matrix, Model, Params } from '../src/core/model.js';
+import type { Grads, Model, Params } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { isFloat32 } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
 import type { Report } from '../src/core/report.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 
-interface Net { model: Model; params: Params; X: Matrix; Y: Matrix }
+interface Net { model: Model; params: Params; X: Tensor; Y: Tensor }
 
-function net(spec: Record<string, unknown>, inputs: number, m: number, seed: number, fill: (rng: Random, X: Matrix, Y: Matrix) => void): Net {
+function net(spec: Record<string, unknown>, inputs: number, m: number, seed: number, fill: (rng: Random, X: Tensor, Y: Tensor) => void): Net {
   const model = withInputs(parseSpec(spec, 'net.json').model, inputs);
   const params = initialise(model, seed);
   const rng = new Random(seed + 5);
   const k = model.layers[model.layers.length - 1].units;
-  const X: Matrix = { rows: inputs, cols: m, data: new Float64Array(inputs * m) };
-  const Y: Matrix = { rows: k, cols: m, data: new Float64Array(k * m) };
+  const X: Tensor = { shape: [inputs, m], data: new Float64Array(inputs * m) };
+  const Y: Tensor = { shape: [k, m], data: new Float64Array(k * m) };
   fill(rng, X, Y);
   return { model, params, X, Y };
 }
@@ -74,10 +75,10 @@ describe('directional mode: a sample on a kink no longer discards the direction'
 /** float32 arithmetic, as numpy.float32 code computes a tanh → sigmoid net: every operation rounded, sums pairwise. */
 function float32Backprop(n: Net, m1: number): Grads {
   const f = Math.fround;
-  const m = n.X.cols;
+  const m = n.X.shape[1];
   const sum = (xs: number[]): number => (xs.length <= 8 ? xs.reduce((a, b) => f(a + b), 0) : f(sum(xs.slice(0, xs.length >> 1)) + sum(xs.slice(xs.length >> 1))));
   const W1 = n.params.W[0], b1 = n.params.b[0]!, W2 = n.params.W[1], b2 = n.params.b[1]!;
-  const H = W1.rows, D = W1.cols;
+  const H = W1.shape[0], D = W1.shape[1];
   const A1 = new Float64Array(H * m), dZ2 = new Float64Array(m);
   for (let c = 0; c < m; c++) {
     for (let h = 0; h < H; h++) {
@@ -96,7 +97,7 @@ function float32Backprop(n: Net, m1: number): Grads {
   for (let h = 0; h < H; h++) for (let c = 0; c < m; c++) dZ1[h * m + c] = f(f(f(W2.data[h]) * dZ2[c]) * f(1 - f(A1[h * m + c] * A1[h * m + c])));
   const dW1 = Array.from({ length: H * D }, (_, i) => f(sum(Array.from({ length: m }, (_x, c) => f(dZ1[Math.floor(i / D) * m + c] * f(n.X.data[(i % D) * m + c])))) / m1));
   const db1 = Array.from({ length: H }, (_, h) => f(sum(Array.from(dZ1.slice(h * m, (h + 1) * m))) / m1));
-  const mat = (rows: number, cols: number, d: number[]): Matrix => ({ rows, cols, data: Float64Array.from(d) });
+  const mat = (rows: number, cols: number, d: number[]): Tensor => ({ shape: [rows, cols], data: Float64Array.from(d) });
   return { W: [mat(H, D, dW1), mat(1, H, dW2)], b: [mat(H, 1, db1), mat(1, 1, [db2])] };
 }
 
@@ -151,7 +152,7 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
   it('a weak unit\'s row with the wrong sign fails with failedBy "element"', () => {
     // Row 7 made weak (its outgoing weights 1e-6 of the others'), then its dW1 row negated.
     const W2 = { ...n.params.W[1], data: Float64Array.from(n.params.W[1].data) };
-    for (let k = 0; k < W2.rows; k++) W2.data[k * W2.cols + 7] *= 1e-6;
+    for (let k = 0; k < W2.shape[0]; k++) W2.data[k * W2.shape[1] + 7] *= 1e-6;
     const weak = { ...n, params: { ...n.params, W: [n.params.W[0], W2] } };
     const right = correctOf(weak);
     const data = Float64Array.from(right.W[0].data);
@@ -179,10 +180,10 @@ describe('on the command line', () => {
     const spec = { input: 2, layers: [{ units: 4, activation: 'relu' }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error', init: { scheme: 'he', seed: 2 } };
     const model = withInputs(parseSpec(spec, 'net.json').model, 2);
     const params = initialise(model, 2);
-    const X: Matrix = { rows: 2, cols: 6, data: Float64Array.from([0, 1, -0.5, 0.3, 2, -1, 0, -1, 0.7, 0.2, -0.4, 1.5]) };
-    const Y: Matrix = { rows: 1, cols: 6, data: Float64Array.from([0.1, 0.5, -0.2, 0.9, 0.3, -0.7]) };
+    const X: Tensor = { shape: [2, 6], data: Float64Array.from([0, 1, -0.5, 0.3, 2, -1, 0, -1, 0.7, 0.2, -0.4, 1.5]) };
+    const Y: Tensor = { shape: [1, 6], data: Float64Array.from([0.1, 0.5, -0.2, 0.9, 0.3, -0.7]) };
     const g = correctOf({ model, params, X, Y });
-    const rows = (m: Matrix) => Array.from({ length: m.rows }, (_r, i) => Array.from(m.data.slice(i * m.cols, (i + 1) * m.cols)));
+    const rows = (m: Tensor) => Array.from({ length: m.shape[0] }, (_r, i) => Array.from(m.data.slice(i * m.shape[1], (i + 1) * m.shape[1])));
     writeFileSync(join(dir, 'net.json'), JSON.stringify(spec));
     writeFileSync(join(dir, 'data.csv'), ['a,b,y', ...Array.from({ length: 6 }, (_c, c) => `${X.data[c]},${X.data[6 + c]},${Y.data[c]}`)].join('\n') + '\n');
     writeFileSync(join(dir, 'params.json'), JSON.stringify({ W1: rows(params.W[0]), b1: rows(params.b[0]!), W2: rows(params.W[1]), b2: rows(params.b[1]!) }));

@@ -15,7 +15,8 @@ import { namedActivation } from '../src/core/records/activations.js';
 import { namedLoss } from '../src/core/records/losses.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import { cloneMatrix, type Grads, type Matrix, type Model, type Params } from '../src/core/model.js';
+import { type Grads, type Model, type Params } from '../src/core/model.js';
+import { clone, type Tensor } from '../src/core/tensor.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { dataFor, userBackprop, type Injection } from '../tools/matrix.js';
 import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
@@ -30,7 +31,7 @@ function setup(spec: Record<string, unknown>, m = 24, seed = 5) {
   return { model, params, declared: loaded.declared, ...dataFor(model, m, seed) };
 }
 
-function checked(model: Model, params: Params, X: Matrix, Y: Matrix, gradients: GradientSource, declared: DeclaredBackward | null = null, options = {}): Report {
+function checked(model: Model, params: Params, X: Tensor, Y: Tensor, gradients: GradientSource, declared: DeclaredBackward | null = null, options = {}): Report {
   return check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, ...options }, diagnoser(declared));
 }
 
@@ -157,7 +158,7 @@ describe('the fingerprint', () => {
     const { model, params, X, Y } = setup({ input: 3, layers: [{ units: 4, activation: 'tanh' }, { units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 4 } });
     const fwd = forward(model, params, X, Y);
     const right = backward(model, params, fwd, Y, correctPlan(model));
-    const noisy: Grads = { W: right.W.map(cloneMatrix), b: right.b.map((b) => b && cloneMatrix(b)) };
+    const noisy: Grads = { W: right.W.map(clone), b: right.b.map((b) => b && clone(b)) };
     noisy.W[1].data.forEach((v, i) => { noisy.W[1].data[i] = v * (1 + 0.1 * Math.sin(7 * i + 1)); });
     const r = checked(model, params, X, Y, { source: 'grads', grads: noisy });
     expect(codes(r).filter((c) => !/vanishing|init|chance/.test(c))).toEqual(['gradient-mismatch@2']);
@@ -194,8 +195,8 @@ describe('the fingerprint', () => {
     const fwd = forward(model, params, data.X, data.Y);
     // dW1 from the layer's own output would not fit (4×4 vs 4×2); transpose-free mistake: db1 summed without 1/m.
     const g = backward(model, params, fwd, data.Y, correctPlan(model));
-    const rows = (M: Matrix) => Array.from({ length: M.rows }, (_x, i) => Array.from(M.data.subarray(i * M.cols, (i + 1) * M.cols)));
-    const grads = { dW1: rows(g.W[0]), db1: rows(g.b[0]!).map((r) => r.map((v) => v * data.X.cols)), dW2: rows(g.W[1]), db2: rows(g.b[1]!) };
+    const rows = (M: Tensor) => Array.from({ length: M.shape[0] }, (_x, i) => Array.from(M.data.subarray(i * M.shape[1], (i + 1) * M.shape[1])));
+    const grads = { dW1: rows(g.W[0]), db1: rows(g.b[0]!).map((r) => r.map((v) => v * data.X.shape[1])), dW2: rows(g.W[1]), db2: rows(g.b[1]!) };
     writeFileSync(join(dir, 'params.json'), JSON.stringify({ W1: rows(params.W[0]), b1: rows(params.b[0]!), W2: rows(params.W[1]), b2: rows(params.b[1]!) }));
     writeFileSync(join(dir, 'grads.json'), JSON.stringify(grads));
     const fromFile = await run({ ...fixture('xor'), params: join(dir, 'params.json'), grads: join(dir, 'grads.json') });

@@ -15,7 +15,7 @@ import { loadSpec, withInputs } from '../src/io/spec.js';
 const root = new URL('..', import.meta.url).pathname;
 const spec = loadSpec('fixtures/xor/net.json');
 const data = loadData('fixtures/xor/data.csv', spec.model, spec.statedInputs);
-const model = withInputs(spec.model, data.X.rows);
+const model = withInputs(spec.model, data.X.shape[0]);
 const payload = execPayload(data.X, data.Y, initialise(model, 3));
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-lifetime-'));
 const zeros = JSON.stringify({ dW1: [[0, 0], [0, 0], [0, 0], [0, 0]], db1: [[0], [0], [0], [0]], dW2: [[0, 0, 0, 0]], db2: [[0]] });

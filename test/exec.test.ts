@@ -16,7 +16,7 @@ import { run } from '../src/run.js';
 const root = new URL('..', import.meta.url).pathname;
 const spec = loadSpec('fixtures/xor/net.json');
 const data = loadData('fixtures/xor/data.csv', spec.model, spec.statedInputs);
-const model = withInputs(spec.model, data.X.rows);
+const model = withInputs(spec.model, data.X.shape[0]);
 const params = initialise(model, 3);
 const payload = execPayload(data.X, data.Y, params);
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-exec-'));

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
-import { namedTensors, type Matrix } from '../src/core/model.js';
+import { namedTensors } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 import { assemble, type RawTensors } from '../src/io/tensors.js';
 
@@ -25,7 +26,7 @@ interface Golden {
   grads: Record<string, number[][]>;
 }
 
-function matrix(rows: number[][]): Matrix {
+function matrix(rows: number[][]): Tensor {
   const cols = rows[0].length;
   return { rows: rows.length, cols, data: Float64Array.from(rows.flat()) };
 }
@@ -44,7 +45,7 @@ function load(file: string) {
 function loadUncached(file: string) {
   const g = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Golden;
   const X = matrix(g.X), Y = matrix(g.Y);
-  const model = withInputs(parseSpec(g.spec, file).model, X.rows);
+  const model = withInputs(parseSpec(g.spec, file).model, X.shape[0]);
   return {
     g, X, Y, model,
     params: assemble(raw(g.params), model, file, 'params'),

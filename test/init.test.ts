@@ -37,7 +37,7 @@ describe('seeded reproducibility', () => {
 
   it('shapes follow the layers, and biases are zero', () => {
     const p = initialise(model({ scheme: 'xavier' }, 4, 3));
-    expect(p.W.map((w) => [w.rows, w.cols])).toEqual([[3, 4], [2, 3]]);
+    expect(p.W.map((w) => [w.shape[0], w.shape[1]])).toEqual([[3, 4], [2, 3]]);
     expect(p.b.map((b) => Array.from(b!.data))).toEqual([[0, 0, 0], [0, 0]]);
   });
 

@@ -130,7 +130,7 @@ function subtlyWrong(): Report {
   const root = new URL('..', import.meta.url).pathname;
   const spec = loadSpec(join(root, 'fixtures/mse2/net.json'));
   const data = loadData(join(root, 'fixtures/mse2/data.csv'), spec.model, spec.statedInputs);
-  const model = withInputs(spec.model, data.X.rows);
+  const model = withInputs(spec.model, data.X.shape[0]);
   const params = initialise(model);
   const grads = backward(model, params, forward(model, params, data.X, data.Y), data.Y, correctPlan(model));
   grads.W[0] = { ...grads.W[0], data: grads.W[0].data.map((x) => x * 1.0001) };

@@ -10,7 +10,8 @@ import { forward } from '../src/core/forward.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { initialise } from '../src/core/init.js';
-import { zeros, type Matrix, type Model, type Params } from '../src/core/model.js';
+import { type Model, type Params } from '../src/core/model.js';
+import { zeros, type Tensor } from '../src/core/tensor.js';
 import { NUMERICS_CODES } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
 import { userBackprop } from '../tools/matrix.js';
@@ -55,7 +56,7 @@ interface Case {
  * some nets, a hidden layer scaled up until its units saturate, and the output layer scaled so
  * that its largest |z| is 10 to 30 (confident sigmoids, softmax margins in the twenties).
  */
-function train(model: Model, params: Params, X: Matrix, Y: Matrix, rng: Random): Params {
+function train(model: Model, params: Params, X: Tensor, Y: Tensor, rng: Random): Params {
   const steps = 100 + rng.int(400);
   let lr = 0.05 + 0.5 * rng.uniform();
   let p = params, cost = forward(model, p, X, Y).cost;
@@ -119,7 +120,7 @@ function randomCase(seed: number, trained = false): { c: Case; check: () => Retu
   const model = withInputs(loaded.model, inputs);
   let params = initialise(model);
   const m = 3 + rng.int(10);
-  const X = zeros(inputs, m);
+  const X = zeros([inputs, m]);
   for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
   // ReLU-type layers: a sample a hair from the kink, whose pre-activations the ±ε steps push across
   // it; and, when the first layer is ReLU-type, a sample exactly on it (x = 0 and b = 0 give z = 0,
@@ -129,7 +130,7 @@ function randomCase(seed: number, trained = false): { c: Case; check: () => Retu
   const exact = kinks && relu(acts[0]);
   if (kinks) for (let f = 0; f < inputs; f++) { X.data[f * m + 1] *= 1e-9; if (exact) X.data[f * m] = 0; }
   const outUnits = layers[layers.length - 1].units;
-  const Y = zeros(outUnits, m);
+  const Y = zeros([outUnits, m]);
   for (let c = 0; c < m; c++) {
     if (kind === 1) Y.data[rng.int(outUnits) * m + c] = 1;
     else for (let k = 0; k < outUnits; k++) Y.data[k * m + c] = kind === 0 ? (rng.uniform() < 0.3 ? 0.3 : rng.int(2)) : rng.normal();

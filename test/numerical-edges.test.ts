@@ -15,7 +15,8 @@ import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import { FLOAT32_TOLERANCE, isFloat32 } from '../src/core/check/edges.js';
-import type { Grads, Matrix, Model, Params } from '../src/core/model.js';
+import type { Grads, Model, Params } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import type { Report } from '../src/core/report.js';
 import { loadData } from '../src/io/data.js';
 import { declaredPlan, parseSpec, withInputs } from '../src/io/spec.js';
@@ -26,11 +27,11 @@ import { renderTable } from '../src/render/table.js';
 const root = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-edges-'));
 
-const matrix = (rows: number, cols: number, values: number[]): Matrix => ({ rows, cols, data: Float64Array.from(values) });
+const matrix = (rows: number, cols: number, values: number[]): Tensor => ({ shape: [rows, cols], data: Float64Array.from(values) });
 
-function build(spec: Record<string, unknown>, X: Matrix, Y: Matrix, params?: Params) {
+function build(spec: Record<string, unknown>, X: Tensor, Y: Tensor, params?: Params) {
   const loaded = parseSpec(spec, 'net.json');
-  const model = withInputs(loaded.model, X.rows);
+  const model = withInputs(loaded.model, X.shape[0]);
   return { model, params: params ?? initialise(model), X, Y, declared: loaded.declared };
 }
 
@@ -44,7 +45,7 @@ function moons(model?: Model) {
   const m = model ?? withInputs(parseSpec({ layers: [{ units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, 'x').model, 2);
   const d = loadData(join(root, 'fixtures/seed/data.csv'), m, 2);
   const take = 60;
-  const X = matrix(2, take, [...d.X.data.slice(0, take), ...d.X.data.slice(d.X.cols, d.X.cols + take)]);
+  const X = matrix(2, take, [...d.X.data.slice(0, take), ...d.X.data.slice(d.X.shape[1], d.X.shape[1] + take)]);
   const Y = matrix(1, take, Array.from(d.Y.data.slice(0, take)));
   return { X, Y };
 }
@@ -251,9 +252,9 @@ function npy32(rows: number, cols: number, values: ArrayLike<number>): Uint8Arra
   return out;
 }
 
-function npz32(name: string, tensors: Record<string, Matrix>): string {
+function npz32(name: string, tensors: Record<string, Tensor>): string {
   const file = join(tmp, name);
-  writeFileSync(file, zipSync(Object.fromEntries(Object.entries(tensors).map(([k, m]) => [`${k}.npy`, npy32(m.rows, m.cols, m.data)]))));
+  writeFileSync(file, zipSync(Object.fromEntries(Object.entries(tensors).map(([k, m]) => [`${k}.npy`, npy32(m.shape[0], m.shape[1], m.data)]))));
   return file;
 }
 
@@ -262,7 +263,7 @@ describe('float32 .npz inputs', () => {
   const { X, Y } = moons();
   const model = withInputs(parseSpec(spec, 'x').model, 2);
   const p64 = initialise(model);
-  const f32 = (m: Matrix, wobble = 0): Matrix => ({ rows: m.rows, cols: m.cols, data: m.data.map((v, i) => Math.fround(v * (1 + wobble * Math.sin(7 * i + 1)))) });
+  const f32 = (m: Tensor, wobble = 0): Tensor => ({ shape: [m.shape[0], m.shape[1]], data: m.data.map((v, i) => Math.fround(v * (1 + wobble * Math.sin(7 * i + 1)))) });
   const named = (g: Grads, prefix: string) => Object.fromEntries(g.W.flatMap((W, l) => [[`${prefix}W${l + 1}`, W], [`${prefix}b${l + 1}`, g.b[l]!]]));
 
   it('float32 params are read exactly and checked in float64 at those values, with a note', () => {

@@ -17,7 +17,7 @@ import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check/che
 import { forward } from '../src/core/forward.js';
 import { backward } from '../src/core/backprop.js';
 import { initialise } from '../src/core/init.js';
-import type { Matrix } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -73,8 +73,8 @@ describe('an interrupted check (core)', () => {
   const model = withInputs(parseSpec(spec, 'net.json').model, 3);
   const params = initialise(model, 2);
   const m = 5;
-  const X: Matrix = { rows: 3, cols: m, data: Float64Array.from({ length: 3 * m }, (_, i) => Math.sin(i + 1)) };
-  const Y: Matrix = { rows: 1, cols: m, data: Float64Array.from({ length: m }, (_, i) => i % 2) };
+  const X: Tensor = { shape: [3, m], data: Float64Array.from({ length: 3 * m }, (_, i) => Math.sin(i + 1)) };
+  const Y: Tensor = { shape: [1, m], data: Float64Array.from({ length: m }, (_, i) => i % 2) };
   const stopAfter = (polls: number, options: Partial<CheckOptions> = {}) => {
     let n = 0;
     return check({ model, params, X, Y, gradients: { source: 'correct', plan: correctPlan(model) } }, { ...DEFAULT_OPTIONS, ...options, shouldStop: () => ++n > polls });

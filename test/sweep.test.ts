@@ -23,7 +23,7 @@ const root = new URL('..', import.meta.url).pathname;
 function fixture(name: string) {
   const spec = loadSpec(join(root, 'fixtures', name, 'net.json'));
   const data = loadData(join(root, 'fixtures', name, 'data.csv'), spec.model, spec.statedInputs);
-  const model = withInputs(spec.model, data.X.rows);
+  const model = withInputs(spec.model, data.X.shape[0]);
   const plan = spec.declared ? declaredPlan(model, spec.declared) : correctPlan(model);
   return { model, params: initialise(model), X: data.X, Y: data.Y, gradients: { source: 'declared' as const, plan } };
 }

@@ -9,7 +9,8 @@ import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import { namedTensors, type Matrix } from '../src/core/model.js';
+import { namedTensors } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { FiniteDifferences } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
 import { taylorStatus, taylorTest, TAYLOR_STEPS } from '../src/core/check/taylor.js';
@@ -17,12 +18,12 @@ import { loadData } from '../src/io/data.js';
 import { declaredPlan, loadSpec, parseSpec, withInputs } from '../src/io/spec.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const matrix = (rows: number, cols: number, values: number[]): Matrix => ({ rows, cols, data: Float64Array.from(values) });
+const matrix = (rows: number, cols: number, values: number[]): Tensor => ({ shape: [rows, cols], data: Float64Array.from(values) });
 
 function fixture(name: string) {
   const spec = loadSpec(join(root, 'fixtures', name, 'net.json'));
   const data = loadData(join(root, 'fixtures', name, 'data.csv'), spec.model, spec.statedInputs);
-  const model = withInputs(spec.model, data.X.rows);
+  const model = withInputs(spec.model, data.X.shape[0]);
   return { model, params: initialise(model), X: data.X, Y: data.Y, declared: spec.declared };
 }
 

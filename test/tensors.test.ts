@@ -34,15 +34,15 @@ function failure(json: unknown, role: TensorRole = 'params', m = model): string 
 describe('assemble', () => {
   it('builds row-major matrices in layer order', () => {
     const p = from(valid);
-    expect(p.W.map((w) => [w.rows, w.cols])).toEqual([[3, 2], [1, 3]]);
+    expect(p.W.map((w) => [w.shape[0], w.shape[1]])).toEqual([[3, 2], [1, 3]]);
     expect(Array.from(p.W[0].data)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(p.b[0]!.data)).toEqual([0.1, 0.2, 0.3]);
-    expect([p.b[1]!.rows, p.b[1]!.cols]).toEqual([1, 1]);
+    expect([p.b[1]!.shape[0], p.b[1]!.shape[1]]).toEqual([1, 1]);
   });
 
   it('accepts biases as flat lists', () => {
     const p = from({ W1, b1: [0.1, 0.2, 0.3], W2, b2: [0.5] });
-    expect([p.b[0]!.rows, p.b[0]!.cols]).toEqual([3, 1]);
+    expect([p.b[0]!.shape[0], p.b[0]!.shape[1]]).toEqual([3, 1]);
     expect(Array.from(p.b[0]!.data)).toEqual([0.1, 0.2, 0.3]);
   });
 

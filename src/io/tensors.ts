@@ -4,7 +4,8 @@
 // layout, (units, inputs) or (inputs, units), is decided for the whole file from its W's, and
 // deeplearning.ai's other gradients (dA…, dZ…) in a grads dict are accepted and named, unchecked.
 import { basename, extname } from 'node:path';
-import type { Matrix, Model, Params } from '../core/model.js';
+import type { Model, Params } from '../core/model.js';
+import type { Tensor } from '../core/tensor.js';
 import type { Finding } from '../core/report.js';
 import { clip, show, UserError } from './errors.js';
 import { readNpy, readNpz } from './npz.js';
@@ -119,7 +120,7 @@ export function assembleTensors(raw: RawTensors, model: Model, file: string, rol
     throw new UserError(file, `tensor ${clip(name)}`, `only the tensors ${[...expected.keys()].join(', ')}`, `an unexpected tensor "${clip(name)}"`, hint);
   }
   refuseOtherLayout(raw, model, file, prefix, source);
-  const get = (name: string): Matrix => {
+  const get = (name: string): Tensor => {
     const t = raw.get(name);
     const [rows, cols] = expected.get(name)!;
     if (!t) throw new UserError(file, `tensor ${name}`, `a tensor ${name} of shape (${rows}, ${cols})`, 'none');
@@ -201,14 +202,14 @@ function refuseOtherLayout(raw: RawTensors, model: Model, file: string, prefix: 
       return layer.bias && layer.units > 1 && fit(raw.get(name), layer.units, 1) === 'transposed' ? [name] : [];
     });
     throw new UserError(file, '',
-      `weights stored as (units, inputs), as in deeplearning.ai code: ${Ws.map((w) => `${w.name} ${shape([w.rows, w.cols])}`).join(', ')}`,
+      `weights stored as (units, inputs), as in deeplearning.ai code: ${Ws.map((w) => `${w.name} ${shape([w.shape[0], w.shape[1]])}`).join(', ')}`,
       `the (inputs, units) layout of Keras and X @ W code throughout: ${transposed.map((w) => `${w.name} ${shape(w.shape)}`).join(', ')}, ` +
         `${transposed.length === 1 ? 'its transpose' : 'their transposes'}${squareNote}${square.length > 0 ? ' (in a file written this way, transposed too)' : ''}`,
       layoutFix(model, file, prefix, source, biasRows, square.length > 0));
   }
   if (transposed.length >= 2) {
     throw new UserError(file, '',
-      `every weight matrix stored the same way, as (units, inputs): ${Ws.map((w) => `${w.name} ${shape([w.rows, w.cols])}`).join(', ')}`,
+      `every weight matrix stored the same way, as (units, inputs): ${Ws.map((w) => `${w.name} ${shape([w.shape[0], w.shape[1]])}`).join(', ')}`,
       `a mixture: ${listed(transposed.map((w) => `${w.name} ${shape(w.shape)}`))} are stored transposed, as (inputs, units), while ${names(right)} ${right.length === 1 ? 'is' : 'are'} (units, inputs)${squareNote}`,
       `Store ${names(transposed)} as (units, inputs) too: save ${listed(transposed.map((w) => `${w.name}.T`))}.`);
   }
@@ -238,12 +239,12 @@ function listed(items: string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-function shaped(t: RawTensor, name: string, rows: number, cols: number, file: string): Matrix {
+function shaped(t: RawTensor, name: string, rows: number, cols: number, file: string): Tensor {
   const s = t.shape;
   const found = `shape (${s.join(', ')}${s.length === 1 ? ',' : ''})`;
   // A bias may be a flat list of units numbers, or (units, 1).
-  if (cols === 1 && s.length === 1 && s[0] === rows) return { rows, cols, data: t.data };
-  if (s.length === 2 && s[0] === rows && s[1] === cols) return { rows, cols, data: t.data };
+  if (cols === 1 && s.length === 1 && s[0] === rows) return { shape: [rows, cols], data: t.data };
+  if (s.length === 2 && s[0] === rows && s[1] === cols) return { shape: [rows, cols], data: t.data };
   if (s.length === 2 && s[0] === cols && s[1] === rows && rows !== cols) {
     const isBias = cols === 1;
     throw new UserError(file, `tensor ${name}`, `shape (${rows}, ${cols})`, `${found}, its transpose`,

@@ -5,7 +5,8 @@ import { compare, statusOf, worstOf } from './compare.js';
 import { forward, type ForwardCache } from '../forward.js';
 import { categoryOf } from '../diagnose/explain.js';
 import { layerHealth } from './layer-health.js';
-import { namedTensors, tensorOf, type Grads, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import { namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import { alongDirection, FiniteDifferences, type Direction, type ElementDifference } from '../differences/propagated.js';
 import { isFloat32, mergeNumerics, numericalFindings } from './edges.js';
 import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, floorParts, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
@@ -55,9 +56,9 @@ export interface CheckInput {
   model: Model;
   params: Params;
   /** features × samples */
-  X: Matrix;
+  X: Tensor;
   /** outputs × samples */
-  Y: Matrix;
+  Y: Tensor;
   gradients: GradientSource;
 }
 
@@ -249,7 +250,7 @@ export function* checkSteps(
  * a kink (relu'(0) taken as 0, and as 1): what a correct implementation computes there, whichever
  * convention it uses.
  */
-function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Matrix): [Grads, Grads] {
+function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): [Grads, Grads] {
   const withSlope = (side: -1 | 1): Grads => {
     const plan = correctPlan(model);
     plan.derivatives = model.layers.map(({ activation: act }) => {
@@ -272,7 +273,7 @@ function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Mat
 function notReached(tensors: NamedTensor[], plans: ElementPlan[], checks: TensorCheck[]): TensorCheck[] {
   const done = new Set(checks.map((c) => c.param));
   return tensors.flatMap((p, t) => done.has(p.name) ? [] : [{
-    layer: p.layer + 1, param: p.name, shape: [p.value.rows, p.value.cols] as [number, number],
+    layer: p.layer + 1, param: p.name, shape: [p.value.shape[0], p.value.shape[1]] as [number, number],
     relativeError: 0, maxElementError: 0, worst: null, analyticNorm: 0, numericNorm: 0,
     checked: 0, kinks: 0, status: 'pass' as const, planned: plans[t].count,
   }]);
@@ -300,7 +301,7 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
 }
 
 function elementCheck(
-  p: NamedTensor, g: Matrix, values: Float64Array, checked: Uint8Array, kinks: Uint8Array, tolerance: number, floor: Float64Array | null, h: number,
+  p: NamedTensor, g: Tensor, values: Float64Array, checked: Uint8Array, kinks: Uint8Array, tolerance: number, floor: Float64Array | null, h: number,
 ): TensorCheck {
   const { rows, cols } = p.value;
   const skip = new Uint8Array(values.length);
@@ -372,7 +373,7 @@ function resolutionOutcome(raw: TensorCheck, resolved: TensorCheck, forward: num
  * never left out.
  */
 function checkDirections(
-  fd: FiniteDifferences, p: NamedTensor, g: Matrix, directions: Direction[], h: number, tolerance: number,
+  fd: FiniteDifferences, p: NamedTensor, g: Tensor, directions: Direction[], h: number, tolerance: number,
   floorOf: () => Float64Array, conventions: () => [Float64Array, Float64Array], step: () => boolean,
 ): { check: TensorCheck; stopped: boolean } {
   const analytic: number[] = [], numericValues: number[] = [], kinkAt: boolean[] = [];
@@ -399,7 +400,7 @@ function checkDirections(
     return {
       layer: p.layer + 1,
       param: p.name,
-      shape: [p.value.rows, p.value.cols],
+      shape: [p.value.shape[0], p.value.shape[1]],
       relativeError: c.relativeError,
       maxElementError: c.maxElementError,
       worst: worstOf(c, (i) => [i], analytic, numericValues),
@@ -447,7 +448,7 @@ function comparedValues(g: ArrayLike<number>, gHat: ArrayLike<number>, include: 
 
 /** The elements of one tensor (sorted flat indices) as row jobs: each row is computed as one batch. */
 function rowJobs(p: NamedTensor, elements: number[], h: number): RowJob[] {
-  const cols = p.value.cols;
+  const cols = p.value.shape[1];
   const jobs: RowJob[] = [];
   for (const flat of elements) {
     const row = Math.floor(flat / cols);

@@ -6,14 +6,15 @@
 import { fmt } from '../format.js';
 import type { Activation } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
-import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import { namedTensors, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import type { Finding, TensorCheck } from '../report.js';
 
 export interface NumericsInput {
   model: Model;
   params: Params;
   fwd: ForwardCache;
-  Y: Matrix;
+  Y: Tensor;
   correct: Grads;
   checks: TensorCheck[];
   /** The gradients under test, and whether they were handed in (--grads, --exec) or computed here. */

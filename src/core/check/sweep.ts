@@ -15,7 +15,8 @@
 import { compare } from './compare.js';
 import type { GradientSource } from './check.js';
 import { forward } from '../forward.js';
-import { cloneMatrix, namedTensors, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import { namedTensors, type Model, type NamedTensor, type Params } from '../model.js';
+import { clone, type Tensor } from '../tensor.js';
 import { FiniteDifferences } from '../differences/propagated.js';
 import { Random } from '../random.js';
 import { backward } from '../backprop.js';
@@ -51,8 +52,8 @@ export interface SweepResult {
 export interface SweepInput {
   model: Model;
   params: Params;
-  X: Matrix;
-  Y: Matrix;
+  X: Tensor;
+  Y: Tensor;
   gradients: GradientSource;
 }
 
@@ -71,7 +72,7 @@ export function sweep(input: SweepInput, seed: number, epsilons: readonly number
     const g = picked.map((flat) => tested[t].value.data[flat]);
     const curve = (difference: (flat: number, h: number) => number) =>
       epsilons.map((h) => compare(g, picked.map((flat) => difference(flat, h))).relativeError);
-    const accurate = curve((flat, h) => fd.element(p.layer, p.kind, Math.floor(flat / p.value.cols), flat % p.value.cols, h).numeric);
+    const accurate = curve((flat, h) => fd.element(p.layer, p.kind, Math.floor(flat / p.value.shape[1]), flat % p.value.shape[1], h).numeric);
     return {
       param: p.name,
       elements: picked.length,
@@ -125,7 +126,7 @@ export function chooseFor(epsilons: readonly number[], curve: readonly number[],
 function plainDifference(input: SweepInput, p: NamedTensor, flat: number, h: number): number {
   const { model, params, X, Y } = input;
   const at = (step: number) => {
-    const copy = cloneMatrix(p.value);
+    const copy = clone(p.value);
     copy.data[flat] += step;
     const W = params.W.map((w, l) => (p.kind === 'W' && l === p.layer ? copy : w));
     const b = params.b.map((x, l) => (p.kind === 'b' && l === p.layer ? copy : x));

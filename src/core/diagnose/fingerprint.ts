@@ -14,7 +14,8 @@
 import { biasGradient, weightGradient } from '../backprop.js';
 import { compare } from '../check/compare.js';
 import { Random } from '../random.js';
-import type { Grads, Matrix, ParamKind } from '../model.js';
+import type { Grads, ParamKind } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import {
   incomingApplies, incomingGradient, inputMatrix, layerValues, outputDelta, outputValues, penaltyTerm,
   throughActivation, transposed, type Incoming, type InputRef, type Net, type PenaltyForm,
@@ -48,7 +49,7 @@ export interface Fingerprint {
 
 interface Entry {
   cost: number;
-  dZ: Matrix;
+  dZ: Tensor;
   mutations: Mutation[];
   unexplained: { layer: number; kind: ParamKind }[];
 }
@@ -237,7 +238,7 @@ class Search {
   }
 
   /** The ways layer l's dW and db follow from dZ, cheapest first (none: dZ is not the code's). */
-  private explain(l: number, dZ: Matrix): Explanation[] {
+  private explain(l: number, dZ: Tensor): Explanation[] {
     const net = this.net;
     const tb = this.tested.b[l]?.data ?? null;
     const biases = tb ? this.explainBias(l, dZ, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
@@ -276,7 +277,7 @@ class Search {
     return { cost, mutations };
   }
 
-  private explainBias(l: number, dZ: Matrix, tb: Float64Array): { cost: number; mutations: Mutation[]; s: number; all: boolean }[] {
+  private explainBias(l: number, dZ: Tensor, tb: Float64Array): { cost: number; mutations: Mutation[]; s: number; all: boolean }[] {
     const q = biasGradient(dZ, 1).data;
     let total = 0;
     for (const v of q) total += v;
@@ -291,7 +292,7 @@ class Search {
     return out;
   }
 
-  private explainWeights(l: number, right: Float64Array, dZ: Matrix): { cost: number; mutations: Mutation[]; s: number }[] {
+  private explainWeights(l: number, right: Float64Array, dZ: Tensor): { cost: number; mutations: Mutation[]; s: number }[] {
     const net = this.net;
     const { T, penalty } = this.space(l);
     const out: { cost: number; mutations: Mutation[]; s: number }[] = [];
@@ -360,9 +361,9 @@ class Search {
     let space = this.spaces.get(l);
     if (!space) {
       const W = this.net.params.W[l];
-      const big = W.rows * W.cols * this.net.m > PROJECT_ABOVE && W.cols > PROBES;
-      const V = big ? probes(W.cols, l) : null;
-      const project = (M: Float64Array) => (V ? times(M, W.rows, W.cols, V) : M);
+      const big = W.shape[0] * W.shape[1] * this.net.m > PROJECT_ABOVE && W.shape[1] > PROBES;
+      const V = big ? probes(W.shape[1], l) : null;
+      const project = (M: Float64Array) => (V ? times(M, W.shape[0], W.shape[1], V) : M);
       space = {
         V,
         T: project(this.tested.W[l].data),
@@ -374,9 +375,9 @@ class Search {
   }
 
   /** dZ·Sᵀ (or its transpose, for a square layer), projected when the layer is large. */
-  private term(l: number, dZ: Matrix, S: Matrix, flip: boolean): Float64Array {
+  private term(l: number, dZ: Tensor, S: Tensor, flip: boolean): Float64Array {
     const { V } = this.space(l);
-    const m = dZ.cols, units = dZ.rows, inputs = S.rows;
+    const m = dZ.shape[1], units = dZ.shape[0], inputs = S.shape[0];
     if (!V) {
       this.spend(units * inputs * m);
       const P = weightGradient(dZ, S, 1);
@@ -386,14 +387,14 @@ class Search {
     // (dZ·Sᵀ)·V = dZ·(Sᵀ·V); (dZ·Sᵀ)ᵀ·V = S·(dZᵀ·V) (square: units = inputs).
     const [left, right] = flip ? [S, dZ] : [dZ, S];
     const Q = new Float64Array(m * PROBES);
-    for (let k = 0; k < right.rows; k++) {
+    for (let k = 0; k < right.shape[0]; k++) {
       for (let c = 0; c < m; c++) {
         const r = right.data[k * m + c];
         if (r === 0) continue;
         for (let j = 0; j < PROBES; j++) Q[c * PROBES + j] += r * V[k * PROBES + j];
       }
     }
-    return times(left.data, left.rows, m, Q);
+    return times(left.data, left.shape[0], m, Q);
   }
 
   private spend(work: number): void {
@@ -434,8 +435,8 @@ function times(M: Float64Array, rows: number, inner: number, V: Float64Array): F
   return out;
 }
 
-function scaled(M: Matrix, k: number): Matrix {
-  return { rows: M.rows, cols: M.cols, data: combination(M.data, k, null, 0) };
+function scaled(M: Tensor, k: number): Tensor {
+  return { shape: [M.shape[0], M.shape[1]], data: combination(M.data, k, null, 0) };
 }
 
 /**
@@ -460,13 +461,13 @@ class Seen {
     return { sig: dot(data, this.w), norm: Math.sqrt(dot(data, data)) };
   }
 
-  has(M: Matrix): boolean {
+  has(M: Tensor): boolean {
     const { sig, norm } = this.signature(M.data);
     return this.items.some((x) =>
       Math.abs(x.sig - sig) <= MATCH * (x.norm + norm) * this.wNorm * (1 + 1e-9) && matches(x.data, M.data));
   }
 
-  add(M: Matrix): void {
+  add(M: Tensor): void {
     this.items.push({ ...this.signature(M.data), data: M.data });
   }
 }

@@ -6,7 +6,8 @@
 // Health and numerics findings follow. Plugged into check() as its Diagnose hook.
 import type { CheckContext, CheckInput, Diagnose } from '../check/check.js';
 import { compare } from '../check/compare.js';
-import type { Grads, Matrix, NamedTensor, ParamKind } from '../model.js';
+import type { Grads, NamedTensor, ParamKind } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import type { Finding, Report, TensorCheck } from '../report.js';
 import { correctChain, evaluate, netOf, type Net } from './chain.js';
 import { categoryOf } from './explain.js';
@@ -30,7 +31,7 @@ type TensorRef = { layer: number; kind: ParamKind };
 
 const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
 
-function tensor(g: Grads, { layer, kind }: TensorRef): Matrix | null {
+function tensor(g: Grads, { layer, kind }: TensorRef): Tensor | null {
   return kind === 'W' ? g.W[layer] : g.b[layer];
 }
 

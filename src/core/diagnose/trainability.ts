@@ -2,7 +2,8 @@
 // does. Vanishing or exploding error signals, saturated or dead units, a chance-level cost,
 // weights far from Xavier/He scale, and NaN/Inf anywhere. They never change the exit status
 // (unless --strict); every number in them is computed from the network and the data.
-import type { Grads, Matrix, NamedTensor } from '../model.js';
+import type { Grads, NamedTensor } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import type { Finding, Report } from '../report.js';
 import { correctChain, deltas, type Net } from './chain.js';
 import { fmt, layersText } from './mutations.js';
@@ -123,7 +124,7 @@ function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Finding[
   const L = net.model.layers.length;
   if (L < 2) return [];
   const dZ = deltas(net, correctChain(net));
-  const delta = dZ.map((d: Matrix) => rms(d.data));
+  const delta = dZ.map((d: Tensor) => rms(d.data));
   const first = delta[0], last = delta[L - 1];
   if (!(last > 0) || !Number.isFinite(first) || !Number.isFinite(last)) return [];
   const ratio = first / last;

@@ -14,7 +14,8 @@
 // change. `isZeroClean` checks this; when it fails, callers use the element-wise path.
 import type { Activation } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
-import type { Matrix, Model, ParamKind, Params } from '../model.js';
+import type { Model, ParamKind, Params } from '../model.js';
+import type { Tensor } from '../tensor.js';
 
 /** Chains per batch at most; keeps the buffers (widest layer × chains) within a few MB. */
 const MAX_CHAINS = 2048;
@@ -61,14 +62,14 @@ export class RowBatch {
     private readonly model: Model,
     private readonly params: Params,
     fwd: ForwardCache,
-    Y: Matrix,
+    Y: Tensor,
   ) {
     this.m = fwd.samples;
     this.L = model.layers.length;
-    this.zT = fwd.Z.map((z) => transpose(z.data, z.rows, this.m));
-    this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.rows, this.m));
-    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.rows, this.m));
-    this.yT = transpose(Y.data, Y.rows, this.m);
+    this.zT = fwd.Z.map((z) => transpose(z.data, z.shape[0], this.m));
+    this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.shape[0], this.m));
+    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.shape[0], this.m));
+    this.yT = transpose(Y.data, Y.shape[0], this.m);
     this.zeroTargetIgnored = model.loss.name === 'categorical_cross_entropy';
     this.widest = Math.max(...model.layers.map((l) => l.units));
     this.slopes = model.layers.map((layer) => piecewiseSlope(layer.activation));
@@ -247,11 +248,11 @@ export class RowBatch {
     }
     // Rounding is monotone, so w·δa over the chains ranges exactly from w·lo to w·hi (or back).
     const extremes = slope !== null && Number.isFinite(lo) && Number.isFinite(hi);
-    const units = W.rows;
+    const units = W.shape[0];
     const zs = this.zT[k];
     const nz = this.nonZeroRow;
     for (let u = 0; u < units; u++) {
-      const w = W.data[u * W.cols + i];
+      const w = W.data[u * W.shape[1] + i];
       const ub = u * live;
       if (extremes) {
         const z = zs[c * units + u];
@@ -434,7 +435,7 @@ function markKinks(
  * skipped (adding w·0 changes no sum), and so are zero weights, as denseTimes skips them.
  * Four outputs of one chain are accumulated at a time, in registers.
  */
-function denseBatch(W: Matrix, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork): void {
+function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork): void {
   const { rows, cols } = W;
   const inputs = work.inputs;
   let active = 0;
@@ -489,12 +490,12 @@ function denseBatch(W: Matrix, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
 }
 
 /** One output row of denseBatch, skipping zero weights. */
-function denseRow(W: Matrix, D: Float64Array, inputs: Int32Array, active: number, out: Float64Array, live: number, r: number): void {
+function denseRow(W: Tensor, D: Float64Array, inputs: Int32Array, active: number, out: Float64Array, live: number, r: number): void {
   const ob = r * live;
   out.fill(0, ob, ob + live);
   for (let j = 0; j < active; j++) {
     const q = inputs[j];
-    const w = W.data[r * W.cols + q];
+    const w = W.data[r * W.shape[1] + q];
     if (w === 0) continue;
     const db = q * live;
     for (let t = 0; t < live; t++) out[ob + t] += w * D[db + t];
@@ -516,7 +517,7 @@ function transpose(data: Float64Array, rows: number, cols: number): Float64Array
  * Whether skipping exact zeros is exact for this network at these weights: finite weights and
  * cached values, and a zero change mapped to a zero change by every activation and the loss.
  */
-export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: Matrix): boolean {
+export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): boolean {
   for (const W of params.W) for (const w of W.data) if (!Number.isFinite(w)) return false;
   const L = model.layers.length;
   for (let k = 0; k < L; k++) {

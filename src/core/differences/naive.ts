@@ -10,7 +10,8 @@
 // for context: it shows the digits that difference propagation keeps.
 import { softmaxDifferenceColumns } from '../records/activations.js';
 import { forward, type ForwardCache } from '../forward.js';
-import { cloneMatrix, l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from '../model.js';
+import { l2Coefficient, type Model, type ParamKind, type Params } from '../model.js';
+import { clone, type Tensor } from '../tensor.js';
 import { FiniteDifferences } from './propagated.js';
 
 export class NaiveDifferences extends FiniteDifferences {
@@ -18,7 +19,7 @@ export class NaiveDifferences extends FiniteDifferences {
   private readonly denseA: Float64Array[];
   private readonly zeroInput: Float64Array;
 
-  constructor(model: Model, params: Params, fwd: ForwardCache, Y: Matrix) {
+  constructor(model: Model, params: Params, fwd: ForwardCache, Y: Tensor) {
     super(model, params, fwd, Y);
     const m = fwd.samples;
     this.denseZ = model.layers.map((layer) => new Float64Array(layer.units * m));
@@ -36,13 +37,13 @@ export class NaiveDifferences extends FiniteDifferences {
       const W = params.W[k];
       const dZ = this.denseZ[k];
       const A = fwd.A[k].data;
-      for (let r = 0; r < W.rows; r++) {
+      for (let r = 0; r < W.shape[0]; r++) {
         for (let c = 0; c < m; c++) {
           let z = 0;
-          for (let q = 0; q < W.cols; q++) z += W.data[r * W.cols + q] * prev[q * m + c];
+          for (let q = 0; q < W.shape[1]; q++) z += W.data[r * W.shape[1] + q] * prev[q * m + c];
           if (k === layer) {
             // δW·A_{k−1} with δW = h at (row, col), zero elsewhere; δb = h at row.
-            if (kind === 'W') for (let q = 0; q < W.cols; q++) z += (r === row && q === col ? h : 0) * A[q * m + c];
+            if (kind === 'W') for (let q = 0; q < W.shape[1]; q++) z += (r === row && q === col ? h : 0) * A[q * m + c];
             else z += r === row ? h : 0;
           }
           dZ[r * m + c] = z;
@@ -51,7 +52,7 @@ export class NaiveDifferences extends FiniteDifferences {
       const act = model.layers[k].activation;
       const dA = this.denseA[k];
       if (act.columnwise) {
-        softmaxDifferenceColumns(fwd.A[k + 1].data, dZ, dA, W.rows, m);
+        softmaxDifferenceColumns(fwd.A[k + 1].data, dZ, dA, W.shape[0], m);
       } else {
         const Z = fwd.Z[k].data, Ak = fwd.A[k + 1].data;
         for (let i = 0; i < dZ.length; i++) {
@@ -79,8 +80,8 @@ export class PlainDifferences extends FiniteDifferences {
     const { model, params, fwd } = this;
     const m = fwd.samples;
     const moved: Params = { W: params.W.slice(), b: params.b.slice() };
-    const t = cloneMatrix(kind === 'W' ? params.W[layer] : params.b[layer]!);
-    t.data[row * t.cols + col] += h;
+    const t = clone(kind === 'W' ? params.W[layer] : params.b[layer]!);
+    t.data[row * t.shape[1] + col] += h;
     if (kind === 'W') moved.W[layer] = t;
     else moved.b[layer] = t;
     const after = forward(model, moved, fwd.A[0], this.Y);
@@ -112,6 +113,6 @@ function penaltyChange(model: Model, params: Params, m: number, layer: number, k
   const c = l2Coefficient(model, m);
   if (kind !== 'W' || c === 0) return 0;
   const W = params.W[layer];
-  const w = W.data[row * W.cols + col];
+  const w = W.data[row * W.shape[1] + col];
   return c * h * (2 * w + h);
 }

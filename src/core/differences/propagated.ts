@@ -13,7 +13,8 @@
 import { softmaxDifferenceColumns, type Activation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
 import type { ForwardCache } from '../forward.js';
-import { l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from '../model.js';
+import { l2Coefficient, type Model, type ParamKind, type Params } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
 
 /**
@@ -41,7 +42,7 @@ export function alongDirection(G: Float64Array, V: Direction): number {
 }
 
 /** Σ V_ij·(2·W_ij + h·V_ij): the L2 sum ‖W‖² changes by h times this along V. */
-function penaltyAlong(W: Matrix, V: Direction, h: number): number {
+function penaltyAlong(W: Tensor, V: Direction, h: number): number {
   if (V instanceof Float64Array) {
     let s = 0;
     for (let i = 0; i < V.length; i++) s += V[i] * (2 * W.data[i] + h * V[i]);
@@ -110,7 +111,7 @@ export class FiniteDifferences {
     protected readonly model: Model,
     protected readonly params: Params,
     protected readonly fwd: ForwardCache,
-    protected readonly Y: Matrix,
+    protected readonly Y: Tensor,
   ) {
     this.m = fwd.samples;
     this.dZ = model.layers.map((layer) => new Float64Array(layer.units * this.m));
@@ -231,7 +232,7 @@ export class FiniteDifferences {
   private penaltyQuotient(layer: number, kind: ParamKind, row: number, col: number): number {
     if (kind !== 'W' || this.c === 0) return 0;
     const W = this.params.W[layer];
-    return 2 * this.c * W.data[row * W.cols + col];
+    return 2 * this.c * W.data[row * W.shape[1] + col];
   }
 
   /** Fills colChange[c] = L_c(θ + h·e) − L_c(θ) per sample (and colKink); returns J(θ + h·e) − J(θ). */
@@ -248,7 +249,7 @@ export class FiniteDifferences {
     let penaltyChange = 0;
     if (kind === 'W' && this.c !== 0) {
       const W = this.params.W[layer];
-      const w = W.data[row * W.cols + col];
+      const w = W.data[row * W.shape[1] + col];
       penaltyChange = this.c * h * (2 * w + h);
     }
     return this.propagate(layer, row) + penaltyChange;
@@ -289,18 +290,18 @@ export class FiniteDifferences {
   private directionProduct(layer: number, v: Direction): Float64Array {
     const W = this.params.W[layer];
     const m = this.m;
-    const out = new Float64Array(W.rows * m);
+    const out = new Float64Array(W.shape[0] * m);
     const A = this.fwd.A[layer].data;
     if (v instanceof Float64Array) {
-      denseTimes({ rows: W.rows, cols: W.cols, data: v }, A, out, m);
+      denseTimes({ shape: [W.shape[0], W.shape[1]], data: v }, A, out, m);
       return out;
     }
     const vA = new Float64Array(m);
-    for (let k = 0; k < W.cols; k++) {
+    for (let k = 0; k < W.shape[1]; k++) {
       const vk = v.v[k];
       if (vk !== 0) for (let c = 0; c < m; c++) vA[c] += vk * A[k * m + c];
     }
-    for (let i = 0; i < W.rows; i++) for (let c = 0; c < m; c++) out[i * m + c] = v.u[i] * vA[c];
+    for (let i = 0; i < W.shape[0]; i++) for (let c = 0; c < m; c++) out[i * m + c] = v.u[i] * vA[c];
     return out;
   }
 
@@ -350,8 +351,8 @@ export class FiniteDifferences {
       const prev = this.dA[k - 1];
       if (sparseRow >= 0) {
         const pr = sparseRow * m;
-        for (let i = 0; i < W.rows; i++) {
-          const w = W.data[i * W.cols + sparseRow];
+        for (let i = 0; i < W.shape[0]; i++) {
+          const w = W.data[i * W.shape[1] + sparseRow];
           const oi = i * m;
           for (let c = 0; c < m; c++) out[oi + c] = w * prev[pr + c];
         }
@@ -359,8 +360,8 @@ export class FiniteDifferences {
         denseTimes(W, prev, out, m);
       }
       const next = model.layers[k].activation;
-      if (next.columnwise) softmaxDifferenceColumns(fwd.A[k + 1].data, out, this.dA[k], W.rows, m);
-      else this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, W.rows * m);
+      if (next.columnwise) softmaxDifferenceColumns(fwd.A[k + 1].data, out, this.dA[k], W.shape[0], m);
+      else this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, W.shape[0] * m);
       sparseRow = -1;
     }
 
