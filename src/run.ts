@@ -130,7 +130,7 @@ function otherLayout(input: CheckInput, report: Report, settings: CheckOptions, 
   const { model, params, gradients } = input;
   if (report.ok || report.partial || !('grads' in gradients) || options.grads === undefined || options.params === undefined) return null;
   if (!model.layers.every((l) => l.units === l.inputs && l.units > 1)) return null;
-  const flip = (p: Params): Params => ({ W: p.W.map(transposed), b: p.b });
+  const flip = (p: Params): Params => p.map((layer) => ({ ...layer, W: transposed(layer.W) }));
   const again = check({ ...input, params: flip(params), gradients: { source: gradients.source, grads: flip(gradients.grads) } },
     { ...settings, onProgress: undefined, shouldStop: undefined });
   return again.ok ? otherLayoutFinding(options.params, options.grads, model.layers.length) : null;

@@ -44,7 +44,7 @@ describe('directional mode: a sample on a kink no longer discards the direction'
     (rng, X, Y) => { for (let i = 0; i < X.data.length; i++) X.data[i] = i % 12 === 0 ? 0 : rng.normal(); for (let i = 0; i < Y.data.length; i++) Y.data[i] = rng.normal(); });
 
   it('the net really has a sample on the kink and zero biases', () => {
-    expect(Array.from(n.params.b[0]!.data)).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(n.params[0].b!.data)).toEqual([0, 0, 0, 0, 0]);
     const Z = forward(n.model, n.params, n.X, n.Y).Z[0];
     for (let u = 0; u < 5; u++) expect(Z.data[u * 12]).toBe(0);
   });
@@ -77,7 +77,7 @@ function float32Backprop(n: Net, m1: number): Grads {
   const f = Math.fround;
   const m = n.X.shape[1];
   const sum = (xs: number[]): number => (xs.length <= 8 ? xs.reduce((a, b) => f(a + b), 0) : f(sum(xs.slice(0, xs.length >> 1)) + sum(xs.slice(xs.length >> 1))));
-  const W1 = n.params.W[0], b1 = n.params.b[0]!, W2 = n.params.W[1], b2 = n.params.b[1]!;
+  const W1 = n.params[0].W, b1 = n.params[0].b!, W2 = n.params[1].W, b2 = n.params[1].b!;
   const H = W1.shape[0], D = W1.shape[1];
   const A1 = new Float64Array(H * m), dZ2 = new Float64Array(m);
   for (let c = 0; c < m; c++) {
@@ -139,9 +139,9 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
 
   it('one element off by 1e-5 fails with failedBy "element"', () => {
     const g = correctOf(n);
-    const data = Float64Array.from(g.W[0].data);
+    const data = Float64Array.from(g[0].W.data);
     data[1234] += 1e-5;
-    const r = run(n, { ...g, W: [{ ...g.W[0], data }, g.W[1]] });
+    const r = run(n, { ...g, W: [{ ...g[0].W, data }, g[1].W] });
     const w1 = status(r, 'W1');
     expect(w1.relativeError).toBeLessThan(1e-6);
     expect(w1).toMatchObject({ status: 'fail', failedBy: 'element' });
@@ -151,13 +151,13 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
 
   it('a weak unit\'s row with the wrong sign fails with failedBy "element"', () => {
     // Row 7 made weak (its outgoing weights 1e-6 of the others'), then its dW1 row negated.
-    const W2 = { ...n.params.W[1], data: Float64Array.from(n.params.W[1].data) };
+    const W2 = { ...n.params[1].W, data: Float64Array.from(n.params[1].W.data) };
     for (let k = 0; k < W2.shape[0]; k++) W2.data[k * W2.shape[1] + 7] *= 1e-6;
-    const weak = { ...n, params: { ...n.params, W: [n.params.W[0], W2] } };
+    const weak = { ...n, params: { ...n.params, W: [n.params[0].W, W2] } };
     const right = correctOf(weak);
-    const data = Float64Array.from(right.W[0].data);
+    const data = Float64Array.from(right[0].W.data);
     for (let j = 0; j < 80; j++) data[7 * 80 + j] = -data[7 * 80 + j];
-    const r = run(weak, { ...right, W: [{ ...right.W[0], data }, right.W[1]] });
+    const r = run(weak, { ...right, W: [{ ...right[0].W, data }, right[1].W] });
     const w1 = status(r, 'W1');
     expect(w1.relativeError).toBeLessThan(1e-6);
     expect(w1).toMatchObject({ status: 'fail', failedBy: 'element' });
@@ -169,7 +169,7 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
 
   it('a norm-wise failure says failedBy "norm"', () => {
     const g = correctOf(n);
-    const r = run(n, { ...g, W: [{ ...g.W[0], data: g.W[0].data.map((v) => 2 * v) }, g.W[1]] });
+    const r = run(n, { ...g, W: [{ ...g[0].W, data: g[0].W.data.map((v) => 2 * v) }, g[1].W] });
     expect(status(r, 'W1')).toMatchObject({ status: 'fail', failedBy: 'norm' });
   });
 });
@@ -186,8 +186,8 @@ describe('on the command line', () => {
     const rows = (m: Tensor) => Array.from({ length: m.shape[0] }, (_r, i) => Array.from(m.data.slice(i * m.shape[1], (i + 1) * m.shape[1])));
     writeFileSync(join(dir, 'net.json'), JSON.stringify(spec));
     writeFileSync(join(dir, 'data.csv'), ['a,b,y', ...Array.from({ length: 6 }, (_c, c) => `${X.data[c]},${X.data[6 + c]},${Y.data[c]}`)].join('\n') + '\n');
-    writeFileSync(join(dir, 'params.json'), JSON.stringify({ W1: rows(params.W[0]), b1: rows(params.b[0]!), W2: rows(params.W[1]), b2: rows(params.b[1]!) }));
-    const grads = (db1: number) => JSON.stringify({ dW1: rows(g.W[0]), db1: rows({ ...g.b[0]!, data: g.b[0]!.data.map((v) => db1 * v) }), dW2: rows(g.W[1]), db2: rows(g.b[1]!) });
+    writeFileSync(join(dir, 'params.json'), JSON.stringify({ W1: rows(params[0].W), b1: rows(params[0].b!), W2: rows(params[1].W), b2: rows(params[1].b!) }));
+    const grads = (db1: number) => JSON.stringify({ dW1: rows(g[0].W), db1: rows({ ...g[0].b!, data: g[0].b!.data.map((v) => db1 * v) }), dW2: rows(g[1].W), db2: rows(g[1].b!) });
     writeFileSync(join(dir, 'right.json'), grads(1));
     writeFileSync(join(dir, 'bad.json'), grads(2));
     const args = (file: string) => ['net.json', 'data.csv', '--params', 'params.json', '--grads', file, '--directions', '4', '--format', 'json'];

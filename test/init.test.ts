@@ -24,10 +24,10 @@ describe('seeded reproducibility', () => {
   it('the same spec gives the same weights; another seed gives others', () => {
     const m = model({ scheme: 'normal', scale: 0.1, seed: 5 }, 4, 3);
     const a = initialise(m), b = initialise(m);
-    expect(Array.from(a.W[0].data)).toEqual(Array.from(b.W[0].data));
-    expect(Array.from(a.W[1].data)).toEqual(Array.from(b.W[1].data));
+    expect(Array.from(a[0].W.data)).toEqual(Array.from(b[0].W.data));
+    expect(Array.from(a[1].W.data)).toEqual(Array.from(b[1].W.data));
     const c = initialise(model({ scheme: 'normal', scale: 0.1, seed: 6 }, 4, 3));
-    expect(Array.from(c.W[0].data)).not.toEqual(Array.from(a.W[0].data));
+    expect(Array.from(c[0].W.data)).not.toEqual(Array.from(a[0].W.data));
   });
 
   it('an explicit seed (--seed) overrides init.seed', () => {

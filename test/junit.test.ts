@@ -133,7 +133,7 @@ function subtlyWrong(): Report {
   const model = withInputs(spec.model, data.X.shape[0]);
   const params = initialise(model);
   const grads = backward(model, params, forward(model, params, data.X, data.Y), data.Y, correctPlan(model));
-  grads.W[0] = { ...grads.W[0], data: grads.W[0].data.map((x) => x * 1.0001) };
+  grads[0].W = { ...grads[0].W, data: grads[0].W.data.map((x) => x * 1.0001) };
   return check({ model, params, X: data.X, Y: data.Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, tolerance: 1e-4, taylor: true });
 }
 

@@ -52,7 +52,7 @@ describe('samples exactly on a kink', () => {
   it('a wrong gradient at the kinked elements still fails', () => {
     const net = kinkedNet(2);
     const grads = withConvention(net, 0.01);
-    for (let i = 0; i < grads.b[0]!.data.length; i++) grads.b[0]!.data[i] *= 1.1;
+    for (let i = 0; i < grads[0].b!.data.length; i++) grads[0].b!.data[i] *= 1.1;
     const report = check({ ...net, gradients: { source: 'grads', grads } }, DEFAULT_OPTIONS);
     expect(report.checks.find((c) => c.param === 'b1')!.status).toBe('fail');
   });

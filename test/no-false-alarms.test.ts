@@ -64,7 +64,7 @@ function train(model: Model, params: Params, X: Tensor, Y: Tensor, rng: Random):
   const tame = (q: Params) => forward(model, q, X, Y).Z.every((Z) => Z.data.every((z) => Math.abs(z) < 100));
   for (let k = 0; k < steps && lr > 1e-6; k++) {
     const g = backward(model, p, forward(model, p, X, Y), Y, correctPlan(model));
-    const next = { W: p.W.map((W, l) => ({ ...W, data: W.data.map((w, i) => w - lr * g.W[l].data[i]) })), b: p.b.map((b, l) => b && { ...b, data: b.data.map((v, i) => v - lr * g.b[l]!.data[i]) }) };
+    const next = { W: p.W.map((W, l) => ({ ...W, data: W.data.map((w, i) => w - lr * g[l].W.data[i]) })), b: p.b.map((b, l) => b && { ...b, data: b.data.map((v, i) => v - lr * g[l].b!.data[i]) }) };
     const c = forward(model, next, X, Y).cost;
     if (!(c <= cost) || !tame(next)) { lr /= 2; continue; }
     p = next;

@@ -68,7 +68,7 @@ describe('FiniteDifferences.elements against the naive reference', () => {
     let compared = 0, refined = 0, kinks = 0, exact = 0;
     for (let l = 0; l < model.layers.length; l++) {
       for (const kind of ['W', 'b'] as const) {
-        const T = kind === 'W' ? params.W[l] : params.b[l];
+        const T = kind === 'W' ? params[l].W : params[l].b;
         if (!T) continue;
         for (let r = 0; r < T.shape[0]; r++) {
           const cols = Array.from({ length: T.shape[1] }, (_, j) => j);

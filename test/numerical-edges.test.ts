@@ -264,13 +264,13 @@ describe('float32 .npz inputs', () => {
   const model = withInputs(parseSpec(spec, 'x').model, 2);
   const p64 = initialise(model);
   const f32 = (m: Tensor, wobble = 0): Tensor => ({ shape: [m.shape[0], m.shape[1]], data: m.data.map((v, i) => Math.fround(v * (1 + wobble * Math.sin(7 * i + 1)))) });
-  const named = (g: Grads, prefix: string) => Object.fromEntries(g.W.flatMap((W, l) => [[`${prefix}W${l + 1}`, W], [`${prefix}b${l + 1}`, g.b[l]!]]));
+  const named = (g: Grads, prefix: string) => Object.fromEntries(g.W.flatMap((W, l) => [[`${prefix}W${l + 1}`, W], [`${prefix}b${l + 1}`, g[l].b!]]));
 
   it('float32 params are read exactly and checked in float64 at those values, with a note', () => {
     const file = npz32('params32.npz', named({ W: p64.W.map((m) => f32(m)), b: p64.b.map((m) => f32(m!)) }, ''));
     const params = loadTensors(file, model, 'params');
-    params.W.forEach((W, l) => expect(Array.from(W.data)).toEqual(Array.from(p64.W[l].data, Math.fround)));
-    expect(isFloat32(params.W[0].data)).toBe(true);
+    params.W.forEach((W, l) => expect(Array.from(W.data)).toEqual(Array.from(p64[l].W.data, Math.fround)));
+    expect(isFloat32(params[0].W.data)).toBe(true);
     const r = run({ model, params, X, Y, declared: null });
     expect(r.ok).toBe(true);
     for (const c of r.checks) expect(c.relativeError).toBeLessThan(1e-10);

@@ -39,7 +39,7 @@ describe('known answers', () => {
   const W1 = namedTensors(params)[0];
 
   it('order 2 for the right gradient, and r(h) is ½h²·vᵀHv (H = X·Xᵀ here)', () => {
-    const t = taylorTest(fd, W1, right.W[0].data, new Random(3));
+    const t = taylorTest(fd, W1, right[0].W.data, new Random(3));
     expect(t.order).toBeCloseTo(2, 6);
     expect(t.status).toBe('pass');
     expect(t.points.length).toBeGreaterThanOrEqual(3);
@@ -53,7 +53,7 @@ describe('known answers', () => {
   });
 
   it('order 1 for a gradient off by 1e-3 of itself', () => {
-    const wrong = Float64Array.from(right.W[0].data, (g) => g * 1.001);
+    const wrong = Float64Array.from(right[0].W.data, (g) => g * 1.001);
     const t = taylorTest(fd, W1, wrong, new Random(3));
     expect(t.order).toBeCloseTo(1, 2);
     expect(t.status).toBe('fail');
@@ -100,7 +100,7 @@ describe('on the fixtures', () => {
     const f = fixture('mse2');
     const fwd = forward(f.model, f.params, f.X, f.Y);
     const g = backward(f.model, f.params, fwd, f.Y, correctPlan(f.model));
-    g.W[0] = { ...g.W[0], data: g.W[0].data.map((x) => x * 1.0001) };
+    g[0].W = { ...g[0].W, data: g[0].W.data.map((x) => x * 1.0001) };
     const r = check({ model: f.model, params: f.params, X: f.X, Y: f.Y, gradients: { source: 'grads', grads: g } }, { ...DEFAULT_OPTIONS, taylor: true });
     for (const c of r.checks) expect(c.taylorStatus, c.param).toBe(c.param === 'W1' ? 'fail' : 'pass');
   });

@@ -97,7 +97,7 @@ export function userBackprop(model: Model, params: Params, X: Tensor, Y: Tensor,
 
   const dW: Tensor[] = [], db: (Tensor | null)[] = [];
   for (let l = L; l >= 1; l--) {
-    const W = params.W[l - 1];
+    const W = params[l - 1].W;
     const bugged = here(l) ? bug! : null;
     const input = bugged?.input ? (bugged.input.kind === 'A' ? fwd.A[bugged.input.index] : fwd.Z[bugged.input.index]) : A(l - 1);
     const P = bugged?.transposed ? matmul(input, dZ, false, true) : matmul(dZ, input, false, true);
@@ -114,7 +114,7 @@ export function userBackprop(model: Model, params: Params, X: Tensor, Y: Tensor,
       }
     };
     dW[l - 1] = map(P, (v, i) => (bugged?.factor ?? 1) * (sW * v + penalty(W.data[i])));
-    if (params.b[l - 1]) {
+    if (params[l - 1].b) {
       const rowSums = zeros([dZ.shape[0], 1]);
       for (let i = 0; i < dZ.shape[0]; i++) for (let c = 0; c < m; c++) rowSums.data[i] += dZ.data[i * m + c];
       const all = rowSums.data.reduce((x, v) => x + v, 0);

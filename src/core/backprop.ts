@@ -53,8 +53,7 @@ export function backward(model: Model, params: Params, fwd: ForwardCache, Y: Ten
   const m = fwd.samples;
   const s = plan.reduction === 'mean' ? 1 / m : 1;
   const c2 = plan.l2 ? 2 * l2Coefficient(model, m) : 0;
-  const dW: Tensor[] = new Array(L);
-  const db: (Tensor | null)[] = new Array(L);
+  const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
 
   const Zout = fwd.Z[L - 1], Aout = fwd.A[L];
   let dZ: Tensor;
@@ -69,16 +68,17 @@ export function backward(model: Model, params: Params, fwd: ForwardCache, Y: Ten
 
   for (let l = L - 1; l >= 0; l--) {
     const Aprev = fwd.A[l];
-    const W = params.W[l];
-    dW[l] = weightGradient(dZ, Aprev, s);
-    if (c2 !== 0) for (let i = 0; i < W.data.length; i++) dW[l].data[i] += c2 * W.data[i];
-    db[l] = params.b[l] ? biasGradient(dZ, s) : null;
+    const W = params[l].W;
+    const dW = weightGradient(dZ, Aprev, s);
+    if (c2 !== 0) for (let i = 0; i < W.data.length; i++) dW.data[i] += c2 * W.data[i];
+    grads[l].W = dW;
+    if (params[l].b) grads[l].b = biasGradient(dZ, s);
     if (l > 0) {
       const dAprev = transposeTimes(W, dZ);
       dZ = throughActivation(model, l - 1, fwd, dAprev, plan.derivatives[l - 1]);
     }
   }
-  return { W: dW, b: db };
+  return grads;
 }
 
 /** s·dZ·Aᵀ. */

@@ -17,7 +17,7 @@ export interface ForwardCache {
 }
 
 /** out = W·A (+ b broadcast over columns): each output is b, then W's products added in order. */
-export function affine(W: Tensor, A: Tensor, b: Tensor | null, out: Tensor): void {
+export function affine(W: Tensor, A: Tensor, b: Tensor | undefined, out: Tensor): void {
   denseTimes(W, A.data, out.data, A.shape[1], b ? b.data : null);
 }
 
@@ -27,7 +27,7 @@ export function forward(model: Model, params: Params, X: Tensor, Y: Tensor): For
   const Z: Tensor[] = [];
   model.layers.forEach((layer, l) => {
     const z = zeros([layer.units, m]);
-    affine(params.W[l], A[l], params.b[l], z);
+    affine(params[l].W, A[l], params[l].b, z);
     const a = zeros([layer.units, m]);
     if (layer.activation.columnwise) softmaxColumns(z.data, a.data, layer.units, m);
     else for (let i = 0; i < z.data.length; i++) a.data[i] = layer.activation.f(z.data[i]);
@@ -46,6 +46,6 @@ export function penalty(model: Model, params: Params, m: number): number {
   const c = l2Coefficient(model, m);
   if (c === 0) return 0;
   let sum = 0;
-  for (const W of params.W) for (const w of W.data) sum += w * w;
+  for (const { W } of params) for (const w of W.data) sum += w * w;
   return c * sum;
 }

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import type { Grads, Model, Params } from '../core/model.js';
+import { paramLabel, type Grads, type Model, type Params } from '../core/model.js';
 import type { Tensor } from '../core/tensor.js';
 import { parseJsonText } from './json.js';
 import { clip, UserError } from './errors.js';
@@ -40,10 +40,9 @@ export interface ExecPayload {
 
 export function execPayload(X: Tensor, Y: Tensor, params: Params): ExecPayload {
   const named: Record<string, number[][]> = {};
-  params.W.forEach((W, l) => {
-    named[`W${l + 1}`] = rowsOf(W);
-    const b = params.b[l];
-    if (b) named[`b${l + 1}`] = rowsOf(b);
+  // Each layer's tensors in the order its record holds them (W, then b), labelled W1, b1, …
+  params.forEach((tensors, layer) => {
+    for (const [name, t] of Object.entries(tensors)) named[paramLabel({ layer, name })] = rowsOf(t);
   });
   return { X: rowsOf(X), Y: rowsOf(Y), params: named };
 }

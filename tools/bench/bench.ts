@@ -121,7 +121,7 @@ function references(files: { net: string; data: string }, naivePerTensor: number
   const plain = new PlainDifferences(model, params, fwd, Y);
   const out: Reference = { naiveSeconds: 0, naiveElements: 0, identical: 0, maxRelativeDifference: 0, plainElements: 0, plainMaxDeviation: 0 };
   for (const t of namedTensors(params)) {
-    const { rows, cols } = t.value;
+    const [rows, cols] = t.value.shape;
     const n = rows * cols;
     const chosen = spread(n, naivePerTensor);
     const start = performance.now();

@@ -140,7 +140,7 @@ export function* checkSteps(
   for (let t = 0; t < paramTensors.length && !stopped; t++) {
     const p = paramTensors[t], g = testedTensors[t];
     const plan = plans[t];
-    const { rows, cols } = p.value;
+    const [rows, cols] = p.value.shape;
     let result: { check: TensorCheck; stopped: boolean };
     const h = steps[t];
     if (plan.kind === 'directions') {
@@ -294,7 +294,7 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
   // Over a W the directions are rank one, u·vᵀ (see differences/propagated.ts, Direction): a wrong gradient
   // G + E is still seen by almost every one (uᵀEv ≠ 0 unless E = 0), with the same mean square
   // ‖E‖²/n as a direction uniform on the sphere, at a cost of rows + cols instead of rows·cols.
-  const { rows, cols } = t.value;
+  const [rows, cols] = t.value.shape;
   const directions = Array.from({ length: options.samples }, (): Direction =>
     t.kind === 'W' && rows > 1 && cols > 1 ? { u: rng.unitVector(rows), v: rng.unitVector(cols) } : rng.unitVector(n));
   return { kind: 'directions', directions, count: directions.length };
@@ -303,7 +303,7 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
 function elementCheck(
   p: NamedTensor, g: Tensor, values: Float64Array, checked: Uint8Array, kinks: Uint8Array, tolerance: number, floor: Float64Array | null, h: number,
 ): TensorCheck {
-  const { rows, cols } = p.value;
+  const [rows, cols] = p.value.shape;
   const skip = new Uint8Array(values.length);
   let count = 0, kinkCount = 0;
   for (let i = 0; i < values.length; i++) {

@@ -300,7 +300,7 @@ const lossName = (model: Model) =>
 /** Forward pass and loss finite, but the true gradient is not: an activation's derivative overflows. */
 function derivativeOverflow({ model, fwd, correct }: NumericsInput): Finding | null {
   for (let l = model.layers.length - 1; l >= 0; l--) {
-    const g = countNonFinite(correct.W[l].data);
+    const g = countNonFinite(correct[l].W.data);
     if (g.count === 0) continue;
     const layer = model.layers[l];
     let worst = -1;

@@ -98,8 +98,8 @@ export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y
         if (Number.isFinite(d)) out.data[i] = Math.max(out.data[i], MC_SAFETY * d);
       }
     };
-    g.W.forEach((w, l) => widen(forwardPart.W[l], w, correct.W[l]));
-    g.b.forEach((b, l) => { if (b) widen(forwardPart.b[l]!, b, correct.b[l]!); });
+    g.W.forEach((w, l) => widen(forwardPart[l].W, w, correct[l].W));
+    g.b.forEach((b, l) => { if (b) widen(forwardPart[l].b!, b, correct[l].b!); });
   }
   const abs = absoluteBackward(model, params, fwd, Y);
   // A few roundings per layer, and a sum over m samples: log2(m) levels pairwise (NumPy), more
@@ -108,7 +108,7 @@ export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y
   const scale = (m: Tensor, ref: Tensor): Tensor => ({ ...m, data: m.data.map((v, i) => gamma * unit * v + unit * Math.abs(ref.data[i])) });
   return {
     forward: forwardPart,
-    sums: { W: abs.W.map((w, l) => scale(w, correct.W[l])), b: abs.b.map((b, l) => (b ? scale(b, correct.b[l]!) : null)) },
+    sums: { W: abs.W.map((w, l) => scale(w, correct[l].W)), b: abs.b.map((b, l) => (b ? scale(b, correct[l].b!) : null)) },
   };
 }
 
@@ -158,10 +158,10 @@ export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache
   const W: Tensor[] = new Array(L), b: (Tensor | null)[] = new Array(L);
   for (let l = L - 1; l >= 0; l--) {
     const Aprev = { ...fwd.A[l], data: fwd.A[l].data.map(Math.abs) };
-    const Wabs = { ...params.W[l], data: params.W[l].data.map(Math.abs) };
+    const Wabs = { ...params[l].W, data: params[l].W.data.map(Math.abs) };
     W[l] = weightGradient(dZ, Aprev, s);
     if (c2 !== 0) for (let i = 0; i < Wabs.data.length; i++) W[l].data[i] += c2 * Wabs.data[i];
-    b[l] = params.b[l] ? biasGradient(dZ, s) : null;
+    b[l] = params[l].b ? biasGradient(dZ, s) : null;
     if (l > 0) dZ = through(l - 1, transposeTimes(Wabs, dZ));
   }
   return { W, b };

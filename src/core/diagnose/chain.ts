@@ -130,7 +130,7 @@ export function incomingApplies(net: Net, l: number, how: Incoming): boolean {
 
 /** dA_l from dZ_{l+1}. */
 export function incomingGradient(net: Net, l: number, dZnext: Tensor, how: Incoming): Tensor {
-  const W = net.params.W[l + 1];
+  const W = net.params[l + 1].W;
   if (how === 'transpose') return transposeTimes(W, dZnext);
   const m = dZnext.shape[1];
   const units = net.model.layers[l].units;
@@ -183,12 +183,12 @@ export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerStep
   const { dW: w, db: b } = steps;
   let P = weightGradient(dZ, inputMatrix(net, w.input), 1);
   if (w.transposed) P = transposed(P);
-  const W = net.params.W[l];
+  const W = net.params[l].W;
   const pen = w.beta !== 0 ? penaltyTerm(W, w.penalty) : null;
   const dW = zeros([W.shape[0], W.shape[1]]);
   for (let i = 0; i < dW.data.length; i++) dW.data[i] = w.k * (w.s * P.data[i] + (pen ? w.beta * pen[i] : 0));
   let db: Tensor | null = null;
-  if (net.params.b[l]) {
+  if (net.params[l].b) {
     db = biasGradient(dZ, 1);
     if (b.all) {
       let total = 0;

@@ -123,7 +123,7 @@ class Search {
     const out: { layer: number; kind: ParamKind }[] = [];
     for (let l = from; l >= 0; l--) {
       out.push({ layer: l, kind: 'W' });
-      if (this.net.params.b[l]) out.push({ layer: l, kind: 'b' });
+      if (this.net.params[l].b) out.push({ layer: l, kind: 'b' });
     }
     return out;
   }
@@ -240,7 +240,7 @@ class Search {
   /** The ways layer l's dW and db follow from dZ, cheapest first (none: dZ is not the code's). */
   private explain(l: number, dZ: Tensor): Explanation[] {
     const net = this.net;
-    const tb = this.tested.b[l]?.data ?? null;
+    const tb = this.tested[l].b?.data ?? null;
     const biases = tb ? this.explainBias(l, dZ, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
     if (biases.length === 0) return [];
     const space = this.space(l);
@@ -265,7 +265,7 @@ class Search {
     const s0 = this.net.s;
     const mutations = [...w.mutations, ...b.mutations];
     let cost = w.cost + b.cost;
-    const hasBias = this.net.params.b[l] !== null;
+    const hasBias = this.net.params[l].b !== undefined;
     if (w.s !== s0 && hasBias && b.s === w.s) {
       mutations.push({ kind: REDUCTION, layer: l, detail: { s: w.s, which: 'both' } });
       cost += COST;
@@ -360,13 +360,13 @@ class Search {
   private space(l: number): WeightSpace {
     let space = this.spaces.get(l);
     if (!space) {
-      const W = this.net.params.W[l];
+      const W = this.net.params[l].W;
       const big = W.shape[0] * W.shape[1] * this.net.m > PROJECT_ABOVE && W.shape[1] > PROBES;
       const V = big ? probes(W.shape[1], l) : null;
       const project = (M: Float64Array) => (V ? times(M, W.shape[0], W.shape[1], V) : M);
       space = {
         V,
-        T: project(this.tested.W[l].data),
+        T: project(this.tested[l].W.data),
         penalty: { W: project(W.data), sum: project(penaltyTerm(W, 'sum')), sign: project(penaltyTerm(W, 'sign')) },
       };
       this.spaces.set(l, space);

@@ -32,7 +32,7 @@ type TensorRef = { layer: number; kind: ParamKind };
 const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
 
 function tensor(g: Grads, { layer, kind }: TensorRef): Tensor | null {
-  return kind === 'W' ? g.W[layer] : g.b[layer];
+  return kind === 'W' ? g[layer].W : g[layer].b;
 }
 
 function gradsOf(tested: NamedTensor[], layers: number): Grads {

@@ -280,7 +280,7 @@ export const BIAS: MistakeKind = {
   id: 'bias',
   code: 'wrong-bias-gradient',
   name: 'db averaged or summed wrongly',
-  appliesTo: (net, l) => net.params.b[l] !== null,
+  appliesTo: (net, l) => net.params[l].b !== undefined,
   apply: (chain, m) => {
     chain.layers[m.layer].db.s = m.detail.s!;
     chain.layers[m.layer].db.all = m.detail.all ?? false;

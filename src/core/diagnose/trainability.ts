@@ -88,7 +88,7 @@ interface ScaleCheck {
 function initScale({ net, report }: HealthInput): ScaleCheck {
   const rows: { layer: number; rms: number; recommended: number; act: string; fanIn: number; he: boolean }[] = [];
   report.health.layers.forEach((h, l) => {
-    const r = rms(net.params.W[l].data);
+    const r = rms(net.params[l].W.data);
     const fanIn = net.model.layers[l].inputs;
     const he = net.model.layers[l].activation.family === 'relu';
     if (!(r > 0) || !Number.isFinite(r)) return;
@@ -131,7 +131,7 @@ function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Finding[
   const vanishing = ratio < VANISHING;
   if (!vanishing && !(ratio > EXPLODING)) return [];
   const norms = report.health.layers.map((h) => fmt(h.gradientNorm)).join(', ');
-  const relative = report.health.layers.map((h, l) => h.gradientNorm / rms(net.params.W[l].data) / Math.sqrt(net.params.W[l].data.length));
+  const relative = report.health.layers.map((h, l) => h.gradientNorm / rms(net.params[l].W.data) / Math.sqrt(net.params[l].W.data.length));
   const cause = vanishing && scale.small.length > 0
     ? ` The cause: ${layersText(scale.small.map((s) => s.layer))} start with weights of RMS ${scale.small.map((s) => fmt(s.rms)).join(', ')}, far below ${scale.small.map((s) => fmt(s.recommended)).join(', ')} (Xavier/He), so each layer shrinks the signal.`
     : '';

@@ -14,7 +14,7 @@
 // change. `isZeroClean` checks this; when it fails, callers use the element-wise path.
 import type { Activation } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
-import type { Model, ParamKind, Params } from '../model.js';
+import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
 
 /** Chains per batch at most; keeps the buffers (widest layer × chains) within a few MB. */
@@ -92,7 +92,7 @@ export class RowBatch {
    * Fills `out` with each sample's loss change for the elements (row, cols[k]) of W_layer (or
    * b_layer, cols = [0]) at +h and at −h, and marks elements where some sample met a kink.
    */
-  run(layer: number, kind: ParamKind, row: number, cols: Int32Array, h: number, out: RowChanges): void {
+  run(layer: number, kind: string, row: number, cols: Int32Array, h: number, out: RowChanges): void {
     const per = MAX_CHAINS >> 1;
     for (let from = 0; from < cols.length; from += per) {
       const to = Math.min(cols.length, from + per);
@@ -102,7 +102,7 @@ export class RowBatch {
 
   /** All chains of columns cols[from..to) × {+h, −h} for sample c. */
   private sample(
-    l: number, kind: ParamKind, i: number, cols: Int32Array, from: number, to: number, c: number, h: number, out: RowChanges,
+    l: number, kind: string, i: number, cols: Int32Array, from: number, to: number, c: number, h: number, out: RowChanges,
   ): void {
     const n = to - from;
     const P = 2 * n;
@@ -181,7 +181,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     this.rankOne(l + 1, i, live, live, cur, c, false);
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params.W[k], cur, this.nonZeroRow, next, live, this.denseWork);
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, live, this.denseWork);
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1) this.hiddenStage(k, cur, live, c, false);
     }
@@ -210,7 +210,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     if (!this.rankOne(l + 1, i, half, live, cur, c, true)) return false;
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params.W[k], cur, this.nonZeroRow, next, half, this.denseWork);
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, half, this.denseWork);
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1 && !this.hiddenStage(k, cur, half, c, true)) return false;
     }
@@ -234,7 +234,7 @@ export class RowBatch {
    * path makes it return false instead.
    */
   private rankOne(k: number, i: number, live: number, extremesOver: number, dZ: Float64Array, c: number, mirrored: boolean): boolean {
-    const W = this.params.W[k];
+    const W = this.params[k].W;
     const da = this.da;
     const hidden = k < this.L - 1;
     const slope = hidden ? this.slopes[k] : null;
@@ -436,7 +436,7 @@ function markKinks(
  * Four outputs of one chain are accumulated at a time, in registers.
  */
 function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork): void {
-  const { rows, cols } = W;
+  const [rows, cols] = W.shape;
   const inputs = work.inputs;
   let active = 0;
   for (let q = 0; q < cols; q++) if (nonZeroRow[q]) inputs[active++] = q;
@@ -518,7 +518,7 @@ function transpose(data: Float64Array, rows: number, cols: number): Float64Array
  * cached values, and a zero change mapped to a zero change by every activation and the loss.
  */
 export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): boolean {
-  for (const W of params.W) for (const w of W.data) if (!Number.isFinite(w)) return false;
+  for (const { W } of params) for (const w of W.data) if (!Number.isFinite(w)) return false;
   const L = model.layers.length;
   for (let k = 0; k < L; k++) {
     const act = model.layers[k].activation;

@@ -10,7 +10,7 @@
 // for context: it shows the digits that difference propagation keeps.
 import { softmaxDifferenceColumns } from '../records/activations.js';
 import { forward, type ForwardCache } from '../forward.js';
-import { l2Coefficient, type Model, type ParamKind, type Params } from '../model.js';
+import { l2Coefficient, type Model, type Params } from '../model.js';
 import { clone, type Tensor } from '../tensor.js';
 import { FiniteDifferences } from './propagated.js';
 
@@ -27,14 +27,14 @@ export class NaiveDifferences extends FiniteDifferences {
     this.zeroInput = new Float64Array(model.inputs * m);
   }
 
-  override costChange(layer: number, kind: ParamKind, row: number, col: number, h: number): number {
+  override costChange(layer: number, kind: string, row: number, col: number, h: number): number {
     const { model, params, fwd } = this;
     const m = fwd.samples;
     const L = model.layers.length;
     this.colKink.fill(0);
     let prev = this.zeroInput;
     for (let k = 0; k < L; k++) {
-      const W = params.W[k];
+      const W = params[k].W;
       const dZ = this.denseZ[k];
       const A = fwd.A[k].data;
       for (let r = 0; r < W.shape[0]; r++) {
@@ -76,14 +76,12 @@ export class NaiveDifferences extends FiniteDifferences {
 }
 
 export class PlainDifferences extends FiniteDifferences {
-  override costChange(layer: number, kind: ParamKind, row: number, col: number, h: number): number {
+  override costChange(layer: number, kind: string, row: number, col: number, h: number): number {
     const { model, params, fwd } = this;
     const m = fwd.samples;
-    const moved: Params = { W: params.W.slice(), b: params.b.slice() };
-    const t = clone(kind === 'W' ? params.W[layer] : params.b[layer]!);
+    const t = clone(params[layer][kind]);
     t.data[row * t.shape[1] + col] += h;
-    if (kind === 'W') moved.W[layer] = t;
-    else moved.b[layer] = t;
+    const moved: Params = params.map((p, l) => (l === layer ? { ...p, [kind]: t } : p));
     const after = forward(model, moved, fwd.A[0], this.Y);
     const L = model.layers.length;
     const units = model.layers[L - 1].units;
@@ -109,10 +107,10 @@ export class PlainDifferences extends FiniteDifferences {
 }
 
 /** c·((w + h)² − w²) = c·h·(2w + h) for a weight; biases are not regularised. */
-function penaltyChange(model: Model, params: Params, m: number, layer: number, kind: ParamKind, row: number, col: number, h: number): number {
+function penaltyChange(model: Model, params: Params, m: number, layer: number, kind: string, row: number, col: number, h: number): number {
   const c = l2Coefficient(model, m);
   if (kind !== 'W' || c === 0) return 0;
-  const W = params.W[layer];
+  const W = params[layer].W;
   const w = W.data[row * W.shape[1] + col];
   return c * h * (2 * w + h);
 }

@@ -13,7 +13,7 @@
 import { softmaxDifferenceColumns, type Activation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
 import type { ForwardCache } from '../forward.js';
-import { l2Coefficient, type Model, type ParamKind, type Params } from '../model.js';
+import { l2Coefficient, type Model, type Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
 
@@ -132,7 +132,7 @@ export class FiniteDifferences {
    * is differenced again with the step shrunk by 10× until it no longer crosses; only a
    * pre-activation sitting exactly on the kink (not differentiable there) stays a kink.
    */
-  element(layer: number, kind: ParamKind, row: number, col: number, h: number): ElementDifference {
+  element(layer: number, kind: string, row: number, col: number, h: number): ElementDifference {
     const m = this.m;
     const plus = this.plus, minus = this.minus, crossed = this.crossed;
     this.costChange(layer, kind, row, col, h);
@@ -196,7 +196,7 @@ export class FiniteDifferences {
    * element(layer, kind, row, cols[k], h) for every k, computed together: the same numbers.
    * Elements where some sample meets a kink go through element() itself, for its refinement.
    */
-  elements(layer: number, kind: ParamKind, row: number, cols: ArrayLike<number>, h: number): ElementDifference[] {
+  elements(layer: number, kind: string, row: number, cols: ArrayLike<number>, h: number): ElementDifference[] {
     if (this.batch === undefined) {
       this.batch = isZeroClean(this.model, this.params, this.fwd, this.Y) ? new RowBatch(this.model, this.params, this.fwd, this.Y) : null;
     }
@@ -229,14 +229,14 @@ export class FiniteDifferences {
   }
 
   /** The L2 penalty's own central difference, exactly: c·((w+h)² − (w−h)²)/2h = 2c·w. */
-  private penaltyQuotient(layer: number, kind: ParamKind, row: number, col: number): number {
+  private penaltyQuotient(layer: number, kind: string, row: number, col: number): number {
     if (kind !== 'W' || this.c === 0) return 0;
-    const W = this.params.W[layer];
+    const W = this.params[layer].W;
     return 2 * this.c * W.data[row * W.shape[1] + col];
   }
 
   /** Fills colChange[c] = L_c(θ + h·e) − L_c(θ) per sample (and colKink); returns J(θ + h·e) − J(θ). */
-  costChange(layer: number, kind: ParamKind, row: number, col: number, h: number): number {
+  costChange(layer: number, kind: string, row: number, col: number, h: number): number {
     const m = this.m;
     const dZ = this.dZ[layer];
     const base = row * m;
@@ -248,7 +248,7 @@ export class FiniteDifferences {
     }
     let penaltyChange = 0;
     if (kind === 'W' && this.c !== 0) {
-      const W = this.params.W[layer];
+      const W = this.params[layer].W;
       const w = W.data[row * W.shape[1] + col];
       penaltyChange = this.c * h * (2 * w + h);
     }
@@ -261,7 +261,7 @@ export class FiniteDifferences {
    * with a smaller step, and those exactly on a kink give their interval of one-sided quotients,
    * so one sample on a kink never discards the direction.
    */
-  direction(layer: number, kind: ParamKind, v: Direction, h: number): ElementDifference {
+  direction(layer: number, kind: string, v: Direction, h: number): ElementDifference {
     // V·A_{l−1} is the same for every step; each step scales it, as directionChange does.
     const product = kind === 'W' ? this.directionProduct(layer, v) : null;
     const m = this.m;
@@ -272,7 +272,7 @@ export class FiniteDifferences {
     const minus = this.directionStep(layer, kind, v, -h, product);
     for (let c = 0; c < m; c++) crossed[c] |= this.colKink[c];
     if (!crossed.includes(1)) return { numeric: (plus - minus) / (2 * h), kink: false, refined: false, spread: 0 };
-    const penalty = (step: number) => (kind === 'W' && this.c !== 0 ? this.c * step * penaltyAlong(this.params.W[layer], v, step) : 0);
+    const penalty = (step: number) => (kind === 'W' && this.c !== 0 ? this.c * step * penaltyAlong(this.params[layer].W, v, step) : 0);
     let sum = 0, low = 0, high = 0, kinkLeft = false;
     for (let c = 0; c < m; c++) if (!crossed[c]) sum += (plusAt[c] - this.colChange[c]) / (2 * h);
     ({ sum, low, high, kink: kinkLeft } = this.refineCrossed(crossed, h, sum, plusAt, (step) => { this.directionStep(layer, kind, v, step, product); }));
@@ -282,18 +282,18 @@ export class FiniteDifferences {
   }
 
   /** J(θ + h·v) − J(θ) for a direction v over the whole of W_layer or b_layer. */
-  directionChange(layer: number, kind: ParamKind, v: Direction, h: number): number {
+  directionChange(layer: number, kind: string, v: Direction, h: number): number {
     return this.directionStep(layer, kind, v, h, kind === 'W' ? this.directionProduct(layer, v) : null);
   }
 
   /** V·A_{l−1} for a direction V over W_layer (units × samples); for V = u·vᵀ, u·(vᵀ·A_{l−1}). */
   private directionProduct(layer: number, v: Direction): Float64Array {
-    const W = this.params.W[layer];
+    const W = this.params[layer].W;
     const m = this.m;
     const out = new Float64Array(W.shape[0] * m);
     const A = this.fwd.A[layer].data;
     if (v instanceof Float64Array) {
-      denseTimes({ shape: [W.shape[0], W.shape[1]], data: v }, A, out, m);
+      denseTimes({ shape: W.shape, data: v }, A, out, m);
       return out;
     }
     const vA = new Float64Array(m);
@@ -305,14 +305,14 @@ export class FiniteDifferences {
     return out;
   }
 
-  private directionStep(layer: number, kind: ParamKind, v: Direction, h: number, product: Float64Array | null): number {
+  private directionStep(layer: number, kind: string, v: Direction, h: number, product: Float64Array | null): number {
     const m = this.m;
     const dZ = this.dZ[layer];
     const units = this.model.layers[layer].units;
     let penaltyChange = 0;
     if (kind === 'W') {
       for (let i = 0; i < dZ.length; i++) dZ[i] = product![i] * h;
-      if (this.c !== 0) penaltyChange = this.c * h * penaltyAlong(this.params.W[layer], v, h);
+      if (this.c !== 0) penaltyChange = this.c * h * penaltyAlong(this.params[layer].W, v, h);
     } else {
       const b = v as Float64Array;
       for (let i = 0; i < units; i++) dZ.fill(h * b[i], i * m, (i + 1) * m);
@@ -346,7 +346,7 @@ export class FiniteDifferences {
 
     // Later layers: δZ_k = W_k·δA_{k−1}, rank-1 when δA_{k−1} has one non-zero row.
     for (let k = layer + 1; k < L; k++) {
-      const W = this.params.W[k];
+      const W = this.params[k].W;
       const out = this.dZ[k];
       const prev = this.dA[k - 1];
       if (sparseRow >= 0) {

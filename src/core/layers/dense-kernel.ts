@@ -9,8 +9,8 @@ import type { Tensor } from '../tensor.js';
  * rows (1.6× one row at a time on the 784-wide first layer, 2–3× the row-by-row axpy loop the forward
  * pass had); every sum keeps that one order, so the results are bit for bit those of the plain loop.
  */
-export function denseTimes(W: Pick<Tensor, 'rows' | 'cols' | 'data'>, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
-  const { rows, cols } = W;
+export function denseTimes(W: Tensor, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
+  const [rows, cols] = W.shape;
   const w = W.data;
   const m4 = m - (m % 4);
   let i = 0;
