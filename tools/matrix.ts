@@ -95,7 +95,7 @@ export function userBackprop(model: Model, params: Params, X: Tensor, Y: Tensor,
     } else dZ = times(L, dA);
   }
 
-  const dW: Tensor[] = [], db: (Tensor | null)[] = [];
+  const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
   for (let l = L; l >= 1; l--) {
     const W = params[l - 1].W;
     const bugged = here(l) ? bug! : null;
@@ -113,13 +113,13 @@ export function userBackprop(model: Model, params: Params, X: Tensor, Y: Tensor,
         default: return c2 * w;
       }
     };
-    dW[l - 1] = map(P, (v, i) => (bugged?.factor ?? 1) * (sW * v + penalty(W.data[i])));
+    grads[l - 1].W = map(P, (v, i) => (bugged?.factor ?? 1) * (sW * v + penalty(W.data[i])));
     if (params[l - 1].b) {
       const rowSums = zeros([dZ.shape[0], 1]);
       for (let i = 0; i < dZ.shape[0]; i++) for (let c = 0; c < m; c++) rowSums.data[i] += dZ.data[i * m + c];
       const all = rowSums.data.reduce((x, v) => x + v, 0);
-      db[l - 1] = map(rowSums, (v) => sb * (bugged?.dbAll ? all : v));
-    } else db[l - 1] = null;
+      grads[l - 1].b = map(rowSums, (v) => sb * (bugged?.dbAll ? all : v));
+    }
     if (l > 1) {
       let dA: Tensor;
       if (bugged?.backprop === 'plain') dA = matmul(W, dZ);
@@ -131,7 +131,7 @@ export function userBackprop(model: Model, params: Params, X: Tensor, Y: Tensor,
       dZ = times(l - 1, dA);
     }
   }
-  return { W: dW, b: db };
+  return grads;
 }
 
 // ---- architectures ------------------------------------------------------------------------------

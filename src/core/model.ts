@@ -77,6 +77,11 @@ export function namedTensors(model: Pick<Model, 'layers'>, set: Params): NamedTe
   }));
 }
 
+/** A set shaped like `set` (the same layers and names), each tensor replaced by f(tensor, its ref). */
+export function mapTensors(set: Params, f: (t: Tensor, ref: ParamRef) => Tensor): Params {
+  return set.map((tensors, layer) => Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, f(t, { layer, name })])));
+}
+
 /** The effective coefficient c of the penalty c·Σ‖W‖² for m samples. */
 export function l2Coefficient(model: Model, m: number): number {
   switch (model.l2.kind) {

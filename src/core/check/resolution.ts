@@ -20,7 +20,7 @@
 import { softmaxBackwardColumns } from '../records/activations.js';
 import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
-import { l2Coefficient, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
+import { l2Coefficient, mapTensors, namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
 import { zeros, type Tensor } from '../tensor.js';
 import type { Direction } from '../differences/propagated.js';
 import { Random } from '../random.js';
@@ -52,8 +52,8 @@ export const ELEMENT_SCALE = 0.01;
  */
 export function stepFor(p: NamedTensor, fwd: ForwardCache, epsilon: number): number {
   let h = epsilon;
-  if (p.kind === 'W') {
-    const s = maxAbs(fwd.A[p.layer].data);
+  if (p.ref.name === 'W') {
+    const s = maxAbs(fwd.A[p.ref.layer].data);
     if (Number.isFinite(s) && s > 10) h = epsilon / 10 ** Math.ceil(Math.log10(s / 10));
   }
   const size = maxAbs(p.value.data);
@@ -81,7 +81,7 @@ export interface GradientFloor {
  */
 export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y: Tensor, correct: Grads, unit: number, seed: number): GradientFloor {
   const rng = new Random(seed ^ 0x5eed);
-  const forwardPart: Grads = { W: correct.W.map((w) => zeros([w.shape[0], w.shape[1]])), b: correct.b.map((b) => (b ? zeros([b.shape[0], b.shape[1]]) : null)) };
+  const forwardPart: Grads = mapTensors(correct, (t) => zeros(t.shape));
   // float32 code also rounds its inputs; float64 code reads them exactly.
   const fromLayer = unit > FLOAT64_UNIT ? 0 : 1;
   for (let k = 0; k < MC_RUNS; k++) {
@@ -98,8 +98,7 @@ export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y
         if (Number.isFinite(d)) out.data[i] = Math.max(out.data[i], MC_SAFETY * d);
       }
     };
-    g.W.forEach((w, l) => widen(forwardPart[l].W, w, correct[l].W));
-    g.b.forEach((b, l) => { if (b) widen(forwardPart[l].b!, b, correct[l].b!); });
+    for (const { ref, value } of namedTensors(model, g)) widen(tensorOf(forwardPart, ref), value, tensorOf(correct, ref));
   }
   const abs = absoluteBackward(model, params, fwd, Y);
   // A few roundings per layer, and a sum over m samples: log2(m) levels pairwise (NumPy), more
@@ -108,7 +107,7 @@ export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y
   const scale = (m: Tensor, ref: Tensor): Tensor => ({ ...m, data: m.data.map((v, i) => gamma * unit * v + unit * Math.abs(ref.data[i])) });
   return {
     forward: forwardPart,
-    sums: { W: abs.W.map((w, l) => scale(w, correct[l].W)), b: abs.b.map((b, l) => (b ? scale(b, correct[l].b!) : null)) },
+    sums: mapTensors(abs, (t, ref) => scale(t, tensorOf(correct, ref))),
   };
 }
 
@@ -155,21 +154,22 @@ export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache
   if (out.columnwise) softmaxBackwardColumns(Aout, dAout.data, dZ.data, dAout.shape[0], m);
   else for (let i = 0; i < Aout.length; i++) dZ.data[i] = dAout.data[i] * out.derivative(fwd.Z[L - 1].data[i], Aout[i]);
   dZ = { ...dZ, data: dZ.data.map(Math.abs) };
-  const W: Tensor[] = new Array(L), b: (Tensor | null)[] = new Array(L);
+  const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
   for (let l = L - 1; l >= 0; l--) {
     const Aprev = { ...fwd.A[l], data: fwd.A[l].data.map(Math.abs) };
     const Wabs = { ...params[l].W, data: params[l].W.data.map(Math.abs) };
-    W[l] = weightGradient(dZ, Aprev, s);
-    if (c2 !== 0) for (let i = 0; i < Wabs.data.length; i++) W[l].data[i] += c2 * Wabs.data[i];
-    b[l] = params[l].b ? biasGradient(dZ, s) : null;
+    const dW = weightGradient(dZ, Aprev, s);
+    if (c2 !== 0) for (let i = 0; i < Wabs.data.length; i++) dW.data[i] += c2 * Wabs.data[i];
+    grads[l].W = dW;
+    if (params[l].b) grads[l].b = biasGradient(dZ, s);
     if (l > 0) dZ = through(l - 1, transposeTimes(Wabs, dZ));
   }
-  return { W, b };
+  return grads;
 }
 
 /** One tensor's floor in its parts, per element: forward rounding, and the sums' rounding for one side. */
 export function floorParts(floor: GradientFloor, p: NamedTensor): { forward: Float64Array; sums: Float64Array } {
-  return { forward: tensorOf(floor.forward, p).data, sums: tensorOf(floor.sums, p).data };
+  return { forward: tensorOf(floor.forward, p.ref).data, sums: tensorOf(floor.sums, p.ref).data };
 }
 
 /** One tensor's floor as a flat array: forward rounding + sums, for the tensor under test and for the differences. */

@@ -64,17 +64,17 @@ export function sweep(input: SweepInput, seed: number, epsilons: readonly number
   const { model, params, X, Y } = input;
   const fwd = forward(model, params, X, Y);
   const gs = input.gradients;
-  const tested = namedTensors('plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads);
+  const tested = namedTensors(model, 'plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads);
   const fd = new FiniteDifferences(model, params, fwd, Y);
   const rng = new Random(seed);
-  const tensors = namedTensors(params).map((p, t): SweepTensor => {
+  const tensors = namedTensors(model, params).map((p, t): SweepTensor => {
     const picked = rng.sample(p.value.data.length, SWEEP_ELEMENTS);
     const g = picked.map((flat) => tested[t].value.data[flat]);
     const curve = (difference: (flat: number, h: number) => number) =>
       epsilons.map((h) => compare(g, picked.map((flat) => difference(flat, h))).relativeError);
-    const accurate = curve((flat, h) => fd.element(p.layer, p.kind, Math.floor(flat / p.value.shape[1]), flat % p.value.shape[1], h).numeric);
+    const accurate = curve((flat, h) => fd.element(p.ref.layer, p.ref.name, Math.floor(flat / p.value.shape[1]), flat % p.value.shape[1], h).numeric);
     return {
-      param: p.name,
+      param: p.label,
       elements: picked.length,
       accurate,
       plain: curve((flat, h) => plainDifference(input, p, flat, h)),
@@ -128,9 +128,8 @@ function plainDifference(input: SweepInput, p: NamedTensor, flat: number, h: num
   const at = (step: number) => {
     const copy = clone(p.value);
     copy.data[flat] += step;
-    const W = params.W.map((w, l) => (p.kind === 'W' && l === p.layer ? copy : w));
-    const b = params.b.map((x, l) => (p.kind === 'b' && l === p.layer ? copy : x));
-    return forward(model, { W, b }, X, Y).cost;
+    const moved = params.map((tensors, l) => (l === p.ref.layer ? { ...tensors, [p.ref.name]: copy } : tensors));
+    return forward(model, moved, X, Y).cost;
   };
   return (at(h) - at(-h)) / (2 * h);
 }

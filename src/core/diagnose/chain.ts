@@ -11,7 +11,7 @@
 import { softmaxBackwardColumns } from '../records/activations.js';
 import { biasGradient, transposeTimes, weightGradient } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
-import { l2Coefficient, type Grads, type Model, type Params } from '../model.js';
+import { l2Coefficient, type Grads, type LayerParams, type Model, type Params } from '../model.js';
 import { zeros, type Tensor } from '../tensor.js';
 
 /** Everything fixed while chains are compared: the network, its forward pass, the targets. */
@@ -219,5 +219,5 @@ export function deltas(net: Net, chain: Chain): Tensor[] {
 export function evaluate(net: Net, chain: Chain): { grads: Grads; dZ: Tensor[] } {
   const dZ = deltas(net, chain);
   const layers = dZ.map((d, l) => layerGradients(net, l, d, chain.layers[l]));
-  return { grads: { W: layers.map((g) => g.dW), b: layers.map((g) => g.db) }, dZ };
+  return { grads: layers.map((g): LayerParams => (g.db ? { W: g.dW, b: g.db } : { W: g.dW })), dZ };
 }

@@ -14,7 +14,7 @@
 import { biasGradient, weightGradient } from '../backprop.js';
 import { compare } from '../check/compare.js';
 import { Random } from '../random.js';
-import type { Grads, ParamKind } from '../model.js';
+import type { Grads, ParamRef } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import {
   incomingApplies, incomingGradient, inputMatrix, layerValues, outputDelta, outputValues, penaltyTerm,
@@ -40,7 +40,7 @@ const BUDGET = 3e8;
 export interface Fingerprint {
   mutations: Mutation[];
   /** Tensors nothing in the catalogue reproduces. */
-  unexplained: { layer: number; kind: ParamKind }[];
+  unexplained: ParamRef[];
   /** The layer where the search lost the chain (its dZ could not be reproduced), if it did. */
   stalledAt: number | null;
   /** True when the search ran out of its work budget (a very large network). */
@@ -51,7 +51,7 @@ interface Entry {
   cost: number;
   dZ: Tensor;
   mutations: Mutation[];
-  unexplained: { layer: number; kind: ParamKind }[];
+  unexplained: ParamRef[];
 }
 
 interface Explanation {
@@ -119,11 +119,11 @@ class Search {
     return { mutations: beam[0].mutations, unexplained: beam[0].unexplained, stalledAt: null, exhausted: exhausted() };
   }
 
-  private allTensors(from: number): { layer: number; kind: ParamKind }[] {
-    const out: { layer: number; kind: ParamKind }[] = [];
+  private allTensors(from: number): ParamRef[] {
+    const out: ParamRef[] = [];
     for (let l = from; l >= 0; l--) {
-      out.push({ layer: l, kind: 'W' });
-      if (this.net.params[l].b) out.push({ layer: l, kind: 'b' });
+      out.push({ layer: l, name: 'W' });
+      if (this.net.params[l].b) out.push({ layer: l, name: 'b' });
     }
     return out;
   }
@@ -220,7 +220,7 @@ class Search {
           cost: cand.cost + e.cost,
           dZ: e.deltaScale !== undefined ? scaled(cand.dZ, e.deltaScale) : cand.dZ,
           mutations: [...cand.mutations, ...e.mutations],
-          unexplained: e.weightUnexplained ? [...cand.unexplained, { layer: l, kind: 'W' }] : cand.unexplained,
+          unexplained: e.weightUnexplained ? [...cand.unexplained, { layer: l, name: 'W' }] : cand.unexplained,
         };
         if (e.weightUnexplained) { fallback.push(entry); continue; }
         kept.push(entry);
