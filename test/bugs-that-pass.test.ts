@@ -12,7 +12,7 @@ import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check/che
 import { diagnoser } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import type { Grads, Model, Params } from '../src/core/model.js';
+import { mapTensors, type Grads, type Model, type Params } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { isFloat32 } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
@@ -51,7 +51,7 @@ describe('directional mode: a sample on a kink no longer discards the direction'
 
   it('db1 2× too large fails (it passed with exit 0 before: every direction was discarded)', () => {
     const g = correctOf(n);
-    const bad = { ...g, b: g.b.map((b, l) => (l === 0 ? { ...b!, data: b!.data.map((v) => 2 * v) } : b)) };
+    const bad = g.map((t, l) => (l === 0 ? { ...t, b: { ...t.b, data: t.b.data.map((v) => 2 * v) } } : t));
     const r = run(n, bad, { mode: 'directional', samples: 5 });
     expect(status(r, 'b1')).toMatchObject({ status: 'fail', checked: 5, kinks: 5 });
     expect(r.ok).toBe(false);
@@ -67,7 +67,7 @@ describe('directional mode: a sample on a kink no longer discards the direction'
 
   it('a W1 bug on the same net still fails in directional mode', () => {
     const g = correctOf(n);
-    const bad = { ...g, W: g.W.map((w, l) => (l === 0 ? { ...w, data: w.data.map((v) => -v) } : w)) };
+    const bad = g.map((t, l) => (l === 0 ? { ...t, W: { ...t.W, data: t.W.data.map((v) => -v) } } : t));
     expect(status(run(n, bad, { mode: 'directional', samples: 5 }), 'W1').status).toBe('fail');
   });
 });
@@ -98,7 +98,7 @@ function float32Backprop(n: Net, m1: number): Grads {
   const dW1 = Array.from({ length: H * D }, (_, i) => f(sum(Array.from({ length: m }, (_x, c) => f(dZ1[Math.floor(i / D) * m + c] * f(n.X.data[(i % D) * m + c])))) / m1));
   const db1 = Array.from({ length: H }, (_, h) => f(sum(Array.from(dZ1.slice(h * m, (h + 1) * m))) / m1));
   const mat = (rows: number, cols: number, d: number[]): Tensor => ({ shape: [rows, cols], data: Float64Array.from(d) });
-  return { W: [mat(H, D, dW1), mat(1, H, dW2)], b: [mat(H, 1, db1), mat(1, 1, [db2])] };
+  return [{ W: mat(H, D, dW1), b: mat(H, 1, db1) }, { W: mat(1, H, dW2), b: mat(1, 1, [db2]) }];
 }
 
 describe('float32 gradients are judged by float32 resolution, not a blanket 1e-4', () => {
@@ -107,11 +107,11 @@ describe('float32 gradients are judged by float32 resolution, not a blanket 1e-4
   const n = net({ layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 4 } }, 2, m, 4,
     (rng, X, Y) => { for (let c = 0; c < m; c++) { const x0 = rng.normal(); X.data[c] = x0; X.data[m + c] = rng.normal(); Y.data[c] = x0 + 0.3 * rng.normal() > 0 ? 1 : 0; } });
   // The weights as float32 code holds them.
-  n.params = { W: n.params.W.map((w) => ({ ...w, data: w.data.map(Math.fround) })), b: n.params.b.map((b) => b && { ...b, data: b.data.map(Math.fround) }) };
+  n.params = mapTensors(n.params, (t) => ({ ...t, data: t.data.map(Math.fround) }));
 
   it('gradients computed in float32 arithmetic pass, judged against float32 resolution', () => {
     const g = float32Backprop(n, m);
-    for (const t of [...g.W, ...g.b]) expect(isFloat32(t!.data)).toBe(true);
+    for (const t of g.flatMap(Object.values)) expect(isFloat32(t!.data)).toBe(true);
     const r = run(n, g);
     // float32's rounding shows (the warn band at 1e-6 before), and stays within float32's resolution.
     expect(r.checks.some((c) => c.relativeError > 1e-8)).toBe(true);
@@ -141,7 +141,7 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
     const g = correctOf(n);
     const data = Float64Array.from(g[0].W.data);
     data[1234] += 1e-5;
-    const r = run(n, { ...g, W: [{ ...g[0].W, data }, g[1].W] });
+    const r = run(n, [{ ...g[0], W: { ...g[0].W, data } }, g[1]]);
     const w1 = status(r, 'W1');
     expect(w1.relativeError).toBeLessThan(1e-6);
     expect(w1).toMatchObject({ status: 'fail', failedBy: 'element' });
@@ -157,7 +157,7 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
     const right = correctOf(weak);
     const data = Float64Array.from(right[0].W.data);
     for (let j = 0; j < 80; j++) data[7 * 80 + j] = -data[7 * 80 + j];
-    const r = run(weak, { ...right, W: [{ ...right[0].W, data }, right[1].W] });
+    const r = run(weak, [{ ...right[0], W: { ...right[0].W, data } }, right[1]]);
     const w1 = status(r, 'W1');
     expect(w1.relativeError).toBeLessThan(1e-6);
     expect(w1).toMatchObject({ status: 'fail', failedBy: 'element' });
@@ -169,7 +169,7 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
 
   it('a norm-wise failure says failedBy "norm"', () => {
     const g = correctOf(n);
-    const r = run(n, { ...g, W: [{ ...g[0].W, data: g[0].W.data.map((v) => 2 * v) }, g[1].W] });
+    const r = run(n, [{ ...g[0], W: { ...g[0].W, data: g[0].W.data.map((v) => 2 * v) } }, g[1]]);
     expect(status(r, 'W1')).toMatchObject({ status: 'fail', failedBy: 'norm' });
   });
 });

@@ -39,7 +39,7 @@ function failure(text: string, loss: LossName, outputs: number, input?: number, 
   }
   throw new Error('the data was accepted');
 }
-const rows = (m: { rows: number; cols: number; data: Float64Array }) =>
+const rows = (m: { shape: readonly number[]; data: Float64Array }) =>
   Array.from({ length: m.shape[0] }, (_, r) => Array.from(m.data.subarray(r * m.shape[1], (r + 1) * m.shape[1])));
 
 describe('header detection and layout', () => {

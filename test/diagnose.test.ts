@@ -15,7 +15,7 @@ import { namedActivation } from '../src/core/records/activations.js';
 import { namedLoss } from '../src/core/records/losses.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import { type Grads, type Model, type Params } from '../src/core/model.js';
+import { mapTensors, type Grads, type Model, type Params } from '../src/core/model.js';
 import { clone, type Tensor } from '../src/core/tensor.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { dataFor, userBackprop, type Injection } from '../tools/matrix.js';
@@ -78,7 +78,7 @@ describe('the chain', () => {
       const right = backward(model, params, fwd, data.Y, correctPlan(model));
       const { grads } = evaluate(netOf(model, params, fwd, data.Y), correctChain(netOf(model, params, fwd, data.Y)));
       let worst = 0;
-      right.W.forEach((W, l) => {
+      right.forEach(({ W }, l) => {
         W.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(grads[l].W.data[i] - v)); });
         right[l].b?.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(grads[l].b!.data[i] - v)); });
       });
@@ -158,7 +158,7 @@ describe('the fingerprint', () => {
     const { model, params, X, Y } = setup({ input: 3, layers: [{ units: 4, activation: 'tanh' }, { units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 4 } });
     const fwd = forward(model, params, X, Y);
     const right = backward(model, params, fwd, Y, correctPlan(model));
-    const noisy: Grads = { W: right.W.map(clone), b: right.b.map((b) => b && clone(b)) };
+    const noisy: Grads = mapTensors(right, clone);
     noisy[1].W.data.forEach((v, i) => { noisy[1].W.data[i] = v * (1 + 0.1 * Math.sin(7 * i + 1)); });
     const r = checked(model, params, X, Y, { source: 'grads', grads: noisy });
     expect(codes(r).filter((c) => !/vanishing|init|chance/.test(c))).toEqual(['gradient-mismatch@2']);
@@ -387,7 +387,7 @@ describe('codes and order', () => {
 
   it('finite differences that disagree with right gradients are a gradient-mismatch that says so', () => {
     const { model, params, X, Y } = setup({ input: 3, layers: [{ units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 2 } });
-    params.W.forEach((W) => W.data.forEach((v, i) => { W.data[i] = 3 * v; }));
+    params.forEach(({ W }) => W.data.forEach((v, i) => { W.data[i] = 3 * v; }));
     const r = checked(model, params, X, Y, { source: 'correct', plan: correctPlan(model) }, null, { epsilon: 0.3 });
     expect(r.ok).toBe(false);
     const f = r.findings.find((x) => x.code === 'gradient-mismatch')!;

@@ -141,7 +141,7 @@ describe('execGradients', () => {
     const pidFile = join(tmp, 'straggler.pid');
     const started = Date.now();
     const grads = await execGradients(`sleep 30 > /dev/null 2>&1 & echo $! > ${pidFile}; sleep 30 & echo '${zeros}'`, payload, model, quiet);
-    expect(grads.W).toHaveLength(2);
+    expect(grads).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await goneSoon(readFileSync(pidFile, 'utf8').trim())).toBe(true);
   });

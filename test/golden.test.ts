@@ -28,7 +28,7 @@ interface Golden {
 
 function matrix(rows: number[][]): Tensor {
   const cols = rows[0].length;
-  return { rows: rows.length, cols, data: Float64Array.from(rows.flat()) };
+  return { shape: [rows.length, cols], data: Float64Array.from(rows.flat()) };
 }
 
 function raw(tensors: Record<string, number[][]>): RawTensors {
@@ -89,15 +89,15 @@ describe('golden gradients from PyTorch (fixtures/golden)', () => {
     const fwd = forward(model, params, X, Y);
     expect(Math.abs(fwd.cost - g.loss) / Math.abs(g.loss)).toBeLessThanOrEqual(1e-10);
 
-    const ours = namedTensors(backward(model, params, fwd, Y, correctPlan(model)));
-    const theirs = namedTensors(torchGrads);
-    expect(ours.map((t) => t.name)).toEqual(theirs.map((t) => t.name));
+    const ours = namedTensors(model, backward(model, params, fwd, Y, correctPlan(model)));
+    const theirs = namedTensors(model, torchGrads);
+    expect(ours.map((t) => t.label)).toEqual(theirs.map((t) => t.label));
     expect(ours.length).toBe(Object.keys(g.grads).length);
     ours.forEach((t, i) => {
       const expected = theirs[i].value.data;
-      expect(Math.max(...expected.map(Math.abs)), `${t.name} is not all zeros`).toBeGreaterThan(0);
-      expect(relativeError(t.value.data, expected), `${t.name} relative error`).toBeLessThanOrEqual(1e-10);
-      expect(worstElement(t.value.data, expected), `${t.name} worst element`).toBeLessThanOrEqual(1e-10);
+      expect(Math.max(...expected.map(Math.abs)), `${t.label} is not all zeros`).toBeGreaterThan(0);
+      expect(relativeError(t.value.data, expected), `${t.label} relative error`).toBeLessThanOrEqual(1e-10);
+      expect(worstElement(t.value.data, expected), `${t.label} worst element`).toBeLessThanOrEqual(1e-10);
     });
   });
 
@@ -107,7 +107,7 @@ describe('golden gradients from PyTorch (fixtures/golden)', () => {
       { model, params, X, Y, gradients: { source: 'grads', grads: torchGrads } },
       { epsilon: 1e-6, tolerance: 1e-8, mode: 'full', seed: 1, samples: 10 },
     );
-    expect(report.checks.map((c) => c.param)).toEqual(namedTensors(params).map((t) => t.name));
+    expect(report.checks.map((c) => c.param)).toEqual(namedTensors(model, params).map((t) => t.label));
     for (const c of report.checks) {
       expect(c.checked, c.param).toBe(c.shape[0] * c.shape[1]);
       expect(c.kinks, `${c.param} kinks`).toBe(0);

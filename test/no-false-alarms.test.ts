@@ -10,7 +10,7 @@ import { forward } from '../src/core/forward.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { initialise } from '../src/core/init.js';
-import { type Model, type Params } from '../src/core/model.js';
+import { mapTensors, tensorOf, type Model, type Params } from '../src/core/model.js';
 import { zeros, type Tensor } from '../src/core/tensor.js';
 import { NUMERICS_CODES } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
@@ -64,14 +64,14 @@ function train(model: Model, params: Params, X: Tensor, Y: Tensor, rng: Random):
   const tame = (q: Params) => forward(model, q, X, Y).Z.every((Z) => Z.data.every((z) => Math.abs(z) < 100));
   for (let k = 0; k < steps && lr > 1e-6; k++) {
     const g = backward(model, p, forward(model, p, X, Y), Y, correctPlan(model));
-    const next = { W: p.W.map((W, l) => ({ ...W, data: W.data.map((w, i) => w - lr * g[l].W.data[i]) })), b: p.b.map((b, l) => b && { ...b, data: b.data.map((v, i) => v - lr * g[l].b!.data[i]) }) };
+    const next = mapTensors(p, (t, ref) => ({ ...t, data: t.data.map((w, i) => w - lr * tensorOf(g, ref).data[i]) }));
     const c = forward(model, next, X, Y).cost;
     if (!(c <= cost) || !tame(next)) { lr /= 2; continue; }
     p = next;
     cost = c;
   }
   const L = model.layers.length;
-  const scale = (l: number, k: number) => { p = { W: p.W.map((W, i) => (i === l ? { ...W, data: W.data.map((w) => k * w) } : W)), b: p.b.map((b, i) => (i === l && b ? { ...b, data: b.data.map((v) => k * v) } : b)) }; };
+  const scale = (l: number, k: number) => { p = mapTensors(p, (t, ref) => (ref.layer === l ? { ...t, data: t.data.map((w) => k * w) } : t)); };
   const saturating = model.layers.slice(0, -1).map((layer, l) => (['tanh', 'sigmoid'].includes(layer.activation.family) ? l : -1)).filter((l) => l >= 0);
   if (saturating.length > 0 && rng.uniform() < 0.5) scale(saturating[rng.int(saturating.length)], 4 + 6 * rng.uniform());
   const out = model.layers[L - 1].activation;

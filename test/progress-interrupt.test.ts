@@ -17,6 +17,7 @@ import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check/che
 import { forward } from '../src/core/forward.js';
 import { backward } from '../src/core/backprop.js';
 import { initialise } from '../src/core/init.js';
+import { mapTensors } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 
@@ -113,7 +114,7 @@ describe('an interrupted check (core)', () => {
   it('marks the tensors judged against float32 resolution (float32 gradients)', () => {
     const fwd = forward(model, params, X, Y);
     const g = backward(model, params, fwd, Y, correctPlan(model));
-    const f32 = { W: g.W.map((w) => ({ ...w, data: w.data.map(Math.fround) })), b: g.b.map((b) => b && { ...b, data: b.data.map(Math.fround) }) };
+    const f32 = mapTensors(g, (t) => ({ ...t, data: t.data.map(Math.fround) }));
     const r = check({ model, params, X, Y, gradients: { source: 'grads', grads: f32 } });
     expect(r.checks.filter((c) => c.precision === 'float32').length).toBeGreaterThan(0);
     expect(check({ model, params, X, Y, gradients: { source: 'grads', grads: g } }).checks.every((c) => c.precision === undefined)).toBe(true);

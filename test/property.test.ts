@@ -186,8 +186,8 @@ describe('the loaders throw only UserError', () => {
     });
     fc.assert(fc.property(valid, edits, (v, e) => onlyUserErrors(() => {
       const p = loadTensors(write('p.json', JSON.stringify(corrupt(v, e))), BCE, 'params');
-      p.W.forEach((W, l) => { expect([W.shape[0], W.shape[1]]).toEqual([BCE.layers[l].units, BCE.layers[l].inputs]); });
-      for (const W of p.W) for (const w of W.data) expect(Number.isFinite(w)).toBe(true);
+      p.forEach(({ W }, l) => { expect([W.shape[0], W.shape[1]]).toEqual([BCE.layers[l].units, BCE.layers[l].inputs]); });
+      for (const { W } of p) for (const w of W.data) expect(Number.isFinite(w)).toBe(true);
     })), { seed: SEED, numRuns: 400 });
   });
 
@@ -360,8 +360,8 @@ function mutated(n: NetCase, mistake: Mistake, pick: number) {
   fc.pre(sites.length > 0);
   const at = sites[pick % sites.length];
   const grads = userBackprop(m, params, X, Y, mistake.injection(m, at, n.samples));
-  const right = namedTensors(correctGrads(m, params, X, Y));
-  const changed = namedTensors(grads).map((t, i) => ({ name: t.name, error: compare(t.value.data, right[i].value.data).relativeError }));
+  const right = namedTensors(m, correctGrads(m, params, X, Y));
+  const changed = namedTensors(m, grads).map((t, i) => ({ name: t.label, error: compare(t.value.data, right[i].value.data).relativeError }));
   fc.pre(changed.some((c) => c.error >= 1e-4));
   return { m, params, X, Y, grads, at, changed };
 }

@@ -179,8 +179,8 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
     const rows = (m: Tensor, f: (v: number, i: number, j: number) => number = (v) => v) =>
       Array.from({ length: m.shape[0] }, (_, i) => Array.from(m.data.slice(i * m.shape[1], (i + 1) * m.shape[1]), (v, j) => f(v, i, j)));
     const P: Record<string, number[][]> = {}, G: Record<string, number[][]> = {};
-    params.W.forEach((W, l) => { P[`W${l + 1}`] = rows(W); P[`b${l + 1}`] = rows(params[l].b!); });
-    g.W.forEach((W, l) => {
+    params.forEach(({ W, b }, l) => { P[`W${l + 1}`] = rows(W); P[`b${l + 1}`] = rows(b); });
+    g.forEach(({ W }, l) => {
       G[`dW${l + 1}`] = rows(W, (v, i, j) => v * (1 + (l === 1 ? 3e-7 * Math.sin(i + 3 * j) : 0) + (l === 0 && i === 2 && j === 1 ? 5e-7 : 0)));
       G[`db${l + 1}`] = rows(g[l].b!);
     });
