@@ -153,7 +153,7 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
     // Row 7 made weak (its outgoing weights 1e-6 of the others'), then its dW1 row negated.
     const W2 = { ...n.params[1].W, data: Float64Array.from(n.params[1].W.data) };
     for (let k = 0; k < W2.shape[0]; k++) W2.data[k * W2.shape[1] + 7] *= 1e-6;
-    const weak = { ...n, params: { ...n.params, W: [n.params[0].W, W2] } };
+    const weak = { ...n, params: [n.params[0], { ...n.params[1], W: W2 }] };
     const right = correctOf(weak);
     const data = Float64Array.from(right[0].W.data);
     for (let j = 0; j < 80; j++) data[7 * 80 + j] = -data[7 * 80 + j];

@@ -207,14 +207,14 @@ function refuseOtherLayout(raw: RawTensors, model: Model, file: string, prefix: 
       return layer.bias && layer.units > 1 && fit(raw.get(name), layer.units, 1) === 'transposed' ? [name] : [];
     });
     throw new UserError(file, '',
-      `weights stored as (units, inputs), as in deeplearning.ai code: ${Ws.map((w) => `${w.name} ${shape([w.shape[0], w.shape[1]])}`).join(', ')}`,
+      `weights stored as (units, inputs), as in deeplearning.ai code: ${Ws.map((w) => `${w.name} ${shape([w.rows, w.cols])}`).join(', ')}`,
       `the (inputs, units) layout of Keras and X @ W code throughout: ${transposed.map((w) => `${w.name} ${shape(w.shape)}`).join(', ')}, ` +
         `${transposed.length === 1 ? 'its transpose' : 'their transposes'}${squareNote}${square.length > 0 ? ' (in a file written this way, transposed too)' : ''}`,
       layoutFix(model, file, prefix, source, biasRows, square.length > 0));
   }
   if (transposed.length >= 2) {
     throw new UserError(file, '',
-      `every weight matrix stored the same way, as (units, inputs): ${Ws.map((w) => `${w.name} ${shape([w.shape[0], w.shape[1]])}`).join(', ')}`,
+      `every weight matrix stored the same way, as (units, inputs): ${Ws.map((w) => `${w.name} ${shape([w.rows, w.cols])}`).join(', ')}`,
       `a mixture: ${listed(transposed.map((w) => `${w.name} ${shape(w.shape)}`))} are stored transposed, as (inputs, units), while ${names(right)} ${right.length === 1 ? 'is' : 'are'} (units, inputs)${squareNote}`,
       `Store ${names(transposed)} as (units, inputs) too: save ${listed(transposed.map((w) => `${w.name}.T`))}.`);
   }
