@@ -263,7 +263,7 @@ describe('float32 .npz inputs', () => {
   const { X, Y } = moons();
   const model = withInputs(parseSpec(spec, 'x').model, 2);
   const p64 = initialise(model);
-  const f32 = (m: Tensor, wobble = 0): Tensor => ({ shape: [m.shape[0], m.shape[1]], data: m.data.map((v, i) => Math.fround(v * (1 + wobble * Math.sin(7 * i + 1)))) });
+  const f32 = (m: Tensor, wobble = 0): Tensor => ({ shape: m.shape, data: m.data.map((v, i) => Math.fround(v * (1 + wobble * Math.sin(7 * i + 1)))) });
   const named = (g: Grads, prefix: string) => Object.fromEntries(g.flatMap(({ W, b }, l) => [[`${prefix}W${l + 1}`, W], [`${prefix}b${l + 1}`, b]]));
 
   it('float32 params are read exactly and checked in float64 at those values, with a note', () => {

@@ -67,7 +67,7 @@ export function userBackprop(model: Model, params: Params, X: Tensor, Y: Tensor,
   const s = model.reduction === 'mean' ? 1 / m : 1;
   const c2 = 2 * l2Coefficient(model, m);
   const here = (l: number) => bug !== null && bug.at === l;
-  const map = (M: Tensor, f: (v: number, i: number) => number): Tensor => ({ shape: [M.shape[0], M.shape[1]], data: M.data.map(f) });
+  const map = (M: Tensor, f: (v: number, i: number) => number): Tensor => ({ shape: M.shape, data: M.data.map(f) });
 
   const A = (l: number) => fwd.A[l], Z = (l: number) => fwd.Z[l - 1];
   /** dZ_l = dA_l ⊙ g'(Z_l), or the buggy derivative. */

@@ -36,7 +36,7 @@ export function correctPlan(model: Model): BackwardPlan {
 function throughActivation(model: Model, l: number, fwd: ForwardCache, dA: Tensor, derivative: Elementwise | null): Tensor {
   const layer = model.layers[l];
   const Z = fwd.Z[l], A = fwd.A[l + 1];
-  const dZ = zeros([dA.shape[0], dA.shape[1]]);
+  const dZ = zeros(dA.shape);
   if (derivative) {
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * derivative(Z.data[i], A.data[i], 0);
   } else if (layer.activation.columnwise) {
@@ -97,9 +97,9 @@ export function weightGradient(dZ: Tensor, A: Tensor, s: number): Tensor {
 
 /** s·Σ_columns dZ, as a units × 1 matrix. */
 export function biasGradient(dZ: Tensor, s: number): Tensor {
-  const out = zeros([dZ.shape[0], 1]);
-  const m = dZ.shape[1];
-  for (let i = 0; i < dZ.shape[0]; i++) {
+  const [rows, m] = dZ.shape;
+  const out = zeros([rows, 1]);
+  for (let i = 0; i < rows; i++) {
     let sum = 0;
     for (let c = 0; c < m; c++) sum += dZ.data[i * m + c];
     out.data[i] = s * sum;
@@ -110,10 +110,11 @@ export function biasGradient(dZ: Tensor, s: number): Tensor {
 /** Wᵀ·dZ. */
 export function transposeTimes(W: Tensor, dZ: Tensor): Tensor {
   const m = dZ.shape[1];
-  const out = zeros([W.shape[1], m]);
-  for (let i = 0; i < W.shape[0]; i++) {
-    for (let k = 0; k < W.shape[1]; k++) {
-      const w = W.data[i * W.shape[1] + k];
+  const [rows, cols] = W.shape;
+  const out = zeros([cols, m]);
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < cols; k++) {
+      const w = W.data[i * cols + k];
       if (w === 0) continue;
       for (let c = 0; c < m; c++) out.data[k * m + c] += w * dZ.data[i * m + c];
     }

@@ -115,7 +115,7 @@ export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y
 function perturb(m: Tensor, unit: number, rng: Random): Tensor {
   const data = new Float64Array(m.data.length);
   for (let i = 0; i < data.length; i++) data[i] = m.data[i] * (1 + (2 * rng.uniform() - 1) * MC_UNITS * unit);
-  return { shape: [m.shape[0], m.shape[1]], data };
+  return { shape: m.shape, data };
 }
 
 /**
@@ -131,7 +131,7 @@ export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache
   const through = (l: number, dA: Tensor): Tensor => {
     const act = model.layers[l].activation;
     const Z = fwd.Z[l].data, A = fwd.A[l + 1].data;
-    const dZ = zeros([dA.shape[0], dA.shape[1]]);
+    const dZ = zeros(dA.shape);
     if (act.columnwise) {
       const units = dA.shape[0];
       for (let c = 0; c < m; c++) {

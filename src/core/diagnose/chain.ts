@@ -94,7 +94,7 @@ export function cloneChain(chain: Chain): Chain {
 /** dZ = q·(dA ⊙ g'(Z)), with the given per-element factor or the true derivative. */
 export function throughActivation(net: Net, l: number, dA: Tensor, derivative: Float64Array | null, q = 1): Tensor {
   const layer = net.model.layers[l];
-  const dZ = zeros([dA.shape[0], dA.shape[1]]);
+  const dZ = zeros(dA.shape);
   if (derivative) {
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * derivative[i];
   } else if (layer.activation.columnwise) {
@@ -173,8 +173,9 @@ export function penaltyTerm(W: Tensor, form: PenaltyForm): Float64Array {
 
 /** Pᵀ of a square matrix. */
 export function transposed(P: Tensor): Tensor {
-  const out = zeros([P.shape[1], P.shape[0]]);
-  for (let i = 0; i < P.shape[0]; i++) for (let j = 0; j < P.shape[1]; j++) out.data[j * P.shape[0] + i] = P.data[i * P.shape[1] + j];
+  const [rows, cols] = P.shape;
+  const out = zeros([cols, rows]);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out.data[j * rows + i] = P.data[i * cols + j];
   return out;
 }
 
@@ -185,7 +186,7 @@ export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerStep
   if (w.transposed) P = transposed(P);
   const W = net.params[l].W;
   const pen = w.beta !== 0 ? penaltyTerm(W, w.penalty) : null;
-  const dW = zeros([W.shape[0], W.shape[1]]);
+  const dW = zeros(W.shape);
   for (let i = 0; i < dW.data.length; i++) dW.data[i] = w.k * (w.s * P.data[i] + (pen ? w.beta * pen[i] : 0));
   let db: Tensor | null = null;
   if (net.params[l].b) {

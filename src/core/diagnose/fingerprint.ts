@@ -387,7 +387,8 @@ class Search {
     // (dZ·Sᵀ)·V = dZ·(Sᵀ·V); (dZ·Sᵀ)ᵀ·V = S·(dZᵀ·V) (square: units = inputs).
     const [left, right] = flip ? [S, dZ] : [dZ, S];
     const Q = new Float64Array(m * PROBES);
-    for (let k = 0; k < right.shape[0]; k++) {
+    const n = right.shape[0];
+    for (let k = 0; k < n; k++) {
       for (let c = 0; c < m; c++) {
         const r = right.data[k * m + c];
         if (r === 0) continue;
@@ -436,7 +437,7 @@ function times(M: Float64Array, rows: number, inner: number, V: Float64Array): F
 }
 
 function scaled(M: Tensor, k: number): Tensor {
-  return { shape: [M.shape[0], M.shape[1]], data: combination(M.data, k, null, 0) };
+  return { shape: M.shape, data: combination(M.data, k, null, 0) };
 }
 
 /**

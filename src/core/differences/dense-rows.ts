@@ -248,11 +248,11 @@ export class RowBatch {
     }
     // Rounding is monotone, so w·δa over the chains ranges exactly from w·lo to w·hi (or back).
     const extremes = slope !== null && Number.isFinite(lo) && Number.isFinite(hi);
-    const units = W.shape[0];
+    const [units, inputs] = W.shape;
     const zs = this.zT[k];
     const nz = this.nonZeroRow;
     for (let u = 0; u < units; u++) {
-      const w = W.data[u * W.shape[1] + i];
+      const w = W.data[u * inputs + i];
       const ub = u * live;
       if (extremes) {
         const z = zs[c * units + u];
@@ -491,11 +491,11 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
 
 /** One output row of denseBatch, skipping zero weights. */
 function denseRow(W: Tensor, D: Float64Array, inputs: Int32Array, active: number, out: Float64Array, live: number, r: number): void {
-  const ob = r * live;
+  const ob = r * live, wr = r * W.shape[1];
   out.fill(0, ob, ob + live);
   for (let j = 0; j < active; j++) {
     const q = inputs[j];
-    const w = W.data[r * W.shape[1] + q];
+    const w = W.data[wr + q];
     if (w === 0) continue;
     const db = q * live;
     for (let t = 0; t < live; t++) out[ob + t] += w * D[db + t];

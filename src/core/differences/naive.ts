@@ -37,13 +37,14 @@ export class NaiveDifferences extends FiniteDifferences {
       const W = params[k].W;
       const dZ = this.denseZ[k];
       const A = fwd.A[k].data;
-      for (let r = 0; r < W.shape[0]; r++) {
+      const [units, inputs] = W.shape;
+      for (let r = 0; r < units; r++) {
         for (let c = 0; c < m; c++) {
           let z = 0;
-          for (let q = 0; q < W.shape[1]; q++) z += W.data[r * W.shape[1] + q] * prev[q * m + c];
+          for (let q = 0; q < inputs; q++) z += W.data[r * inputs + q] * prev[q * m + c];
           if (k === layer) {
             // δW·A_{k−1} with δW = h at (row, col), zero elsewhere; δb = h at row.
-            if (kind === 'W') for (let q = 0; q < W.shape[1]; q++) z += (r === row && q === col ? h : 0) * A[q * m + c];
+            if (kind === 'W') for (let q = 0; q < inputs; q++) z += (r === row && q === col ? h : 0) * A[q * m + c];
             else z += r === row ? h : 0;
           }
           dZ[r * m + c] = z;
@@ -52,7 +53,7 @@ export class NaiveDifferences extends FiniteDifferences {
       const act = model.layers[k].activation;
       const dA = this.denseA[k];
       if (act.columnwise) {
-        softmaxDifferenceColumns(fwd.A[k + 1].data, dZ, dA, W.shape[0], m);
+        softmaxDifferenceColumns(fwd.A[k + 1].data, dZ, dA, units, m);
       } else {
         const Z = fwd.Z[k].data, Ak = fwd.A[k + 1].data;
         for (let i = 0; i < dZ.length; i++) {

@@ -289,19 +289,20 @@ export class FiniteDifferences {
   /** V·A_{l−1} for a direction V over W_layer (units × samples); for V = u·vᵀ, u·(vᵀ·A_{l−1}). */
   private directionProduct(layer: number, v: Direction): Float64Array {
     const W = this.params[layer].W;
+    const [units, inputs] = W.shape;
     const m = this.m;
-    const out = new Float64Array(W.shape[0] * m);
+    const out = new Float64Array(units * m);
     const A = this.fwd.A[layer].data;
     if (v instanceof Float64Array) {
       denseTimes({ shape: W.shape, data: v }, A, out, m);
       return out;
     }
     const vA = new Float64Array(m);
-    for (let k = 0; k < W.shape[1]; k++) {
+    for (let k = 0; k < inputs; k++) {
       const vk = v.v[k];
       if (vk !== 0) for (let c = 0; c < m; c++) vA[c] += vk * A[k * m + c];
     }
-    for (let i = 0; i < W.shape[0]; i++) for (let c = 0; c < m; c++) out[i * m + c] = v.u[i] * vA[c];
+    for (let i = 0; i < units; i++) for (let c = 0; c < m; c++) out[i * m + c] = v.u[i] * vA[c];
     return out;
   }
 
@@ -347,12 +348,13 @@ export class FiniteDifferences {
     // Later layers: δZ_k = W_k·δA_{k−1}, rank-1 when δA_{k−1} has one non-zero row.
     for (let k = layer + 1; k < L; k++) {
       const W = this.params[k].W;
+      const [outputs, inputs] = W.shape;
       const out = this.dZ[k];
       const prev = this.dA[k - 1];
       if (sparseRow >= 0) {
         const pr = sparseRow * m;
-        for (let i = 0; i < W.shape[0]; i++) {
-          const w = W.data[i * W.shape[1] + sparseRow];
+        for (let i = 0; i < outputs; i++) {
+          const w = W.data[i * inputs + sparseRow];
           const oi = i * m;
           for (let c = 0; c < m; c++) out[oi + c] = w * prev[pr + c];
         }
@@ -360,8 +362,8 @@ export class FiniteDifferences {
         denseTimes(W, prev, out, m);
       }
       const next = model.layers[k].activation;
-      if (next.columnwise) softmaxDifferenceColumns(fwd.A[k + 1].data, out, this.dA[k], W.shape[0], m);
-      else this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, W.shape[0] * m);
+      if (next.columnwise) softmaxDifferenceColumns(fwd.A[k + 1].data, out, this.dA[k], outputs, m);
+      else this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, outputs * m);
       sparseRow = -1;
     }
 
