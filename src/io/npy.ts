@@ -1,12 +1,12 @@
-// The NumPy .npy format (numpy.lib.format, versions 1.0, 2.0 and 3.0) → RawTensor. The header is a
-// Python dict literal, parsed here by a small recursive-descent reader that knows strings, numbers,
-// True/False/None, tuples, lists and dicts — nothing is evaluated and nothing is unpickled: an
+// The NumPy .npy format (numpy.lib.format, versions 1.0, 2.0 and 3.0) → a Tensor of any rank. The
+// header is a Python dict literal, parsed here by a small recursive-descent reader that knows strings,
+// numbers, True/False/None, tuples, lists and dicts — nothing is evaluated and nothing is unpickled: an
 // object array ('O', which np.save pickles) is refused before its bytes are looked at.
 //
 // Layout: "\x93NUMPY", major and minor version bytes, the header length (uint16 LE in 1.0,
 // uint32 LE in 2.0/3.0), the header (latin-1 in 1.0/2.0, UTF-8 in 3.0), then the raw data:
 // product(shape) items in C order, or in Fortran order when fortran_order is True.
-import type { RawTensor } from './tensors.js';
+import type { Tensor } from '../core/tensor.js';
 import { clip, UserError } from './errors.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -31,7 +31,7 @@ export function isNpy(bytes: Uint8Array): boolean {
 
 /** Reads a whole .npy of any rank: header, dtype, shape and data, converted to row-major float64.
  *  Whether the shape suits the tensor it is read for is judged later, against the layer (tensors.ts). */
-export function parseNpy(bytes: Uint8Array, src: NpySource): RawTensor {
+export function parseNpy(bytes: Uint8Array, src: NpySource): Tensor {
   const header = parseNpyHeader(bytes, src);
   const dtype = floatDtype(header.descr, src);
   const shape = header.shape;

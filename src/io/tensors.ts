@@ -1,5 +1,6 @@
 // Parameter and gradient files → Params. Every reader (JSON here, .npz in npz.ts) produces raw
-// tensors by name; `assemble` checks names and shapes against the model in one place, so a
+// tensors of any rank by name; `assemble` checks names and shapes against each layer's parameter
+// list (layers/dense.ts) in one place, so a
 // transposed W gets the same message whatever format it came in (a file, an --exec answer). The
 // layout, (units, inputs) or (inputs, units), is decided for the whole file from its W's, and
 // deeplearning.ai's other gradients (dA…, dZ…) in a grads dict are accepted and named, unchecked.
@@ -13,12 +14,8 @@ import { readNpy, readNpz } from './npz.js';
 import { parseJsonText } from './json.js';
 import { readText } from './spec.js';
 
-export interface RawTensor {
-  /** The shape as stored, of any rank: [n] for a 1-D array, [rows, cols] for 2-D, … */
-  shape: number[];
-  /** Row-major (C-order) values. */
-  data: Float64Array;
-}
+/** A tensor as a file stores it, of any rank ([n] for a 1-D array, [rows, cols] for 2-D, …), row-major. */
+export type RawTensor = Tensor;
 
 export type RawTensors = Map<string, RawTensor>;
 
@@ -198,7 +195,7 @@ function refuseOtherLayout(raw: RawTensors, model: Model, file: string, prefix: 
   const right = Ws.filter((w) => w.fit === 'fits');
   const square = Ws.filter((w) => w.fit === 'square');
   if (transposed.length === 0) return;
-  const shape = (s: number[]) => `(${s.join(', ')})`;
+  const shape = (s: readonly number[]) => `(${s.join(', ')})`;
   const names = (ws: { name: string }[]) => listed(ws.map((w) => w.name));
   const squareNote = square.length === 0 ? '' : `; ${square.map((w) => `${w.name} ${shape(w.shape)}`).join(', ')} ${square.length === 1 ? 'is' : 'are'} square, so ${square.length === 1 ? 'its shape cannot tell' : 'their shapes cannot tell'} which way ${square.length === 1 ? 'it is' : 'they are'} stored`;
   if (right.length === 0 && transposed.length + square.length >= 2) {

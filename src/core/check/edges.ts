@@ -310,7 +310,7 @@ function derivativeOverflow({ model, fwd, correct }: NumericsInput): Finding | n
     }
     return {
       code: 'non-finite', severity: 'error', layer: l + 1,
-      message: `The true gradient dW${l + 1} has ${g.count} ±Inf or NaN elements although the forward pass and the loss are finite` +
+      message: `The true gradient d${paramLabel({ layer: l, name: 'W' })} has ${g.count} ±Inf or NaN elements although the forward pass and the loss are finite` +
         (worst >= 0 ? `: the derivative of ${layer.activation.name} is not finite at z = ${fmt(fwd.Z[l].data[worst])}.` : '.') +
         ' Nothing can be checked at these weights.',
       fix: 'Check at weights of a smaller scale (init.scale, or --params from earlier in training), or use an activation whose derivative stays finite there.',
