@@ -32,6 +32,16 @@ export function cols(t: Tensor): number {
   return t.shape.length > 1 ? t.shape[1] : 1;
 }
 
+/** The index (i₀, i₁, …) of the flat row-major position `flat` in a tensor of this shape. */
+export function indexOf(flat: number, shape: readonly number[]): number[] {
+  const index = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index[d] = flat % shape[d];
+    flat = Math.floor(flat / shape[d]);
+  }
+  return index;
+}
+
 /** "64×32", "3×3×16×8", "5" — how the renderers show a shape. */
 export function shapeText(shape: readonly number[]): string {
   return shape.join('×');

@@ -6,7 +6,7 @@
 // Layout: "\x93NUMPY", major and minor version bytes, the header length (uint16 LE in 1.0,
 // uint32 LE in 2.0/3.0), the header (latin-1 in 1.0/2.0, UTF-8 in 3.0), then the raw data:
 // product(shape) items in C order, or in Fortran order when fortran_order is True.
-import type { Tensor } from '../core/tensor.js';
+import { indexOf, type Tensor } from '../core/tensor.js';
 import { clip, UserError } from './errors.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -57,16 +57,6 @@ export function parseNpy(bytes: Uint8Array, src: NpySource): Tensor {
     }
   }
   return { shape, data };
-}
-
-/** The index (i₀, i₁, …) of the flat row-major position `flat` in an array of this shape. */
-function indexOf(flat: number, shape: number[]): number[] {
-  const index = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    index[d] = flat % shape[d];
-    flat = Math.floor(flat / shape[d]);
-  }
-  return index;
 }
 
 /** Column-major (Fortran) → row-major: the element at (i₀, i₁, …) sits at i₀ + d₀·(i₁ + d₁·(…)) in Fortran order. */

@@ -6,7 +6,7 @@ import { forward, type ForwardCache } from '../forward.js';
 import { categoryOf } from '../diagnose/explain.js';
 import { layerHealth } from './layer-health.js';
 import { namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
-import type { Tensor } from '../tensor.js';
+import { indexOf, type Tensor } from '../tensor.js';
 import { alongDirection, FiniteDifferences, type Direction, type ElementDifference } from '../differences/propagated.js';
 import { isFloat32, mergeNumerics, numericalFindings } from './edges.js';
 import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, floorParts, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
@@ -303,7 +303,6 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
 function elementCheck(
   p: NamedTensor, g: Tensor, values: Float64Array, checked: Uint8Array, kinks: Uint8Array, tolerance: number, floor: Float64Array | null, h: number,
 ): TensorCheck {
-  const [rows, cols] = p.value.shape;
   const skip = new Uint8Array(values.length);
   let count = 0, kinkCount = 0;
   for (let i = 0; i < values.length; i++) {
@@ -320,7 +319,7 @@ function elementCheck(
     shape: p.value.shape.slice(),
     relativeError: c.relativeError,
     maxElementError: c.maxElementError,
-    worst: worstOf(c, (flat) => [Math.floor(flat / cols), flat % cols], g.data, values),
+    worst: worstOf(c, (flat) => indexOf(flat, p.value.shape), g.data, values),
     analyticNorm: c.analyticNorm,
     numericNorm: c.numericNorm,
     checked: count,
