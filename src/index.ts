@@ -26,7 +26,8 @@ export { run, load, gradientSource, type RunOptions, type Loaded } from './run.j
 /** The pure core: a model, weights, data and a gradient source in, a Report out (no files, no processes). */
 export { check as checkNetwork, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type GradientSource } from './core/check/check.js';
 export type { Report, TensorCheck, Finding, LayerHealth, Settings, Status, Mode, Severity } from './core/report.js';
-export type { Model, Params, Grads, Matrix } from './core/model.js';
+export type { Model, Params, Grads, ParamRef } from './core/model.js';
+export type { Tensor } from './core/tensor.js';
 export { execPayload, type ExecPayload, type BackpropFunction } from './io/exec.js';
 export { UserError } from './io/errors.js';
 export { renderJson } from './render/json.js';

@@ -54,10 +54,10 @@ export interface Loaded {
 export function load(options: RunOptions): Loaded {
   const spec = loadSpec(options.net);
   const data = loadData(options.data, spec.model, spec.statedInputs, options.target, options.ignoreColumns);
-  const model = withInputs(spec.model, data.X.rows);
+  const model = withInputs(spec.model, data.X.shape[0]);
   // The data's columns fix the first layer's inputs: the weights' size is known only now.
   refuseTooManyParameters(model.layers, options.net, 'data', options.data);
-  refuseTooManyValues(model, data.X.cols, options.net, options.data);
+  refuseTooManyValues(model, data.X.shape[1], options.net, options.data);
   // --seed seeds every random choice, the initialisation included; without it, init.seed does.
   const seed = options.seed ?? model.init.seed;
   const params = options.params ? loadTensors(options.params, model, 'params') : initialise(model, seed);
@@ -130,7 +130,7 @@ function otherLayout(input: CheckInput, report: Report, settings: CheckOptions, 
   const { model, params, gradients } = input;
   if (report.ok || report.partial || !('grads' in gradients) || options.grads === undefined || options.params === undefined) return null;
   if (!model.layers.every((l) => l.units === l.inputs && l.units > 1)) return null;
-  const flip = (p: Params): Params => ({ W: p.W.map(transposed), b: p.b });
+  const flip = (p: Params): Params => p.map((layer) => ({ ...layer, W: transposed(layer.W) }));
   const again = check({ ...input, params: flip(params), gradients: { source: gradients.source, grads: flip(gradients.grads) } },
     { ...settings, onProgress: undefined, shouldStop: undefined });
   return again.ok ? otherLayoutFinding(options.params, options.grads, model.layers.length) : null;
@@ -138,7 +138,7 @@ function otherLayout(input: CheckInput, report: Report, settings: CheckOptions, 
 
 /** Stops a check that would run for hours, before it starts, with what to do instead. */
 function refuseTooLarge(loaded: Loaded, settings: CheckOptions, options: RunOptions): void {
-  const m = loaded.data.X.cols;
+  const m = loaded.data.X.shape[1];
   if (options.sweep && options.epsilon !== undefined) {
     throw new UserError('command line', '--sweep', 'either --sweep or --epsilon: the sweep chooses ε itself', 'both');
   }

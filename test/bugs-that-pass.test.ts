@@ -12,21 +12,22 @@ import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check/che
 import { diagnoser } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import type { Grads, Matrix, Model, Params } from '../src/core/model.js';
+import { mapTensors, type Grads, type Model, type Params } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { isFloat32 } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
 import type { Report } from '../src/core/report.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 
-interface Net { model: Model; params: Params; X: Matrix; Y: Matrix }
+interface Net { model: Model; params: Params; X: Tensor; Y: Tensor }
 
-function net(spec: Record<string, unknown>, inputs: number, m: number, seed: number, fill: (rng: Random, X: Matrix, Y: Matrix) => void): Net {
+function net(spec: Record<string, unknown>, inputs: number, m: number, seed: number, fill: (rng: Random, X: Tensor, Y: Tensor) => void): Net {
   const model = withInputs(parseSpec(spec, 'net.json').model, inputs);
   const params = initialise(model, seed);
   const rng = new Random(seed + 5);
   const k = model.layers[model.layers.length - 1].units;
-  const X: Matrix = { rows: inputs, cols: m, data: new Float64Array(inputs * m) };
-  const Y: Matrix = { rows: k, cols: m, data: new Float64Array(k * m) };
+  const X: Tensor = { shape: [inputs, m], data: new Float64Array(inputs * m) };
+  const Y: Tensor = { shape: [k, m], data: new Float64Array(k * m) };
   fill(rng, X, Y);
   return { model, params, X, Y };
 }
@@ -43,14 +44,14 @@ describe('directional mode: a sample on a kink no longer discards the direction'
     (rng, X, Y) => { for (let i = 0; i < X.data.length; i++) X.data[i] = i % 12 === 0 ? 0 : rng.normal(); for (let i = 0; i < Y.data.length; i++) Y.data[i] = rng.normal(); });
 
   it('the net really has a sample on the kink and zero biases', () => {
-    expect(Array.from(n.params.b[0]!.data)).toEqual([0, 0, 0, 0, 0]);
+    expect(Array.from(n.params[0].b!.data)).toEqual([0, 0, 0, 0, 0]);
     const Z = forward(n.model, n.params, n.X, n.Y).Z[0];
     for (let u = 0; u < 5; u++) expect(Z.data[u * 12]).toBe(0);
   });
 
   it('db1 2× too large fails (it passed with exit 0 before: every direction was discarded)', () => {
     const g = correctOf(n);
-    const bad = { ...g, b: g.b.map((b, l) => (l === 0 ? { ...b!, data: b!.data.map((v) => 2 * v) } : b)) };
+    const bad = g.map((t, l) => (l === 0 ? { ...t, b: { ...t.b, data: t.b.data.map((v) => 2 * v) } } : t));
     const r = run(n, bad, { mode: 'directional', samples: 5 });
     expect(status(r, 'b1')).toMatchObject({ status: 'fail', checked: 5, kinks: 5 });
     expect(r.ok).toBe(false);
@@ -66,7 +67,7 @@ describe('directional mode: a sample on a kink no longer discards the direction'
 
   it('a W1 bug on the same net still fails in directional mode', () => {
     const g = correctOf(n);
-    const bad = { ...g, W: g.W.map((w, l) => (l === 0 ? { ...w, data: w.data.map((v) => -v) } : w)) };
+    const bad = g.map((t, l) => (l === 0 ? { ...t, W: { ...t.W, data: t.W.data.map((v) => -v) } } : t));
     expect(status(run(n, bad, { mode: 'directional', samples: 5 }), 'W1').status).toBe('fail');
   });
 });
@@ -74,10 +75,10 @@ describe('directional mode: a sample on a kink no longer discards the direction'
 /** float32 arithmetic, as numpy.float32 code computes a tanh → sigmoid net: every operation rounded, sums pairwise. */
 function float32Backprop(n: Net, m1: number): Grads {
   const f = Math.fround;
-  const m = n.X.cols;
+  const m = n.X.shape[1];
   const sum = (xs: number[]): number => (xs.length <= 8 ? xs.reduce((a, b) => f(a + b), 0) : f(sum(xs.slice(0, xs.length >> 1)) + sum(xs.slice(xs.length >> 1))));
-  const W1 = n.params.W[0], b1 = n.params.b[0]!, W2 = n.params.W[1], b2 = n.params.b[1]!;
-  const H = W1.rows, D = W1.cols;
+  const W1 = n.params[0].W, b1 = n.params[0].b!, W2 = n.params[1].W, b2 = n.params[1].b!;
+  const H = W1.shape[0], D = W1.shape[1];
   const A1 = new Float64Array(H * m), dZ2 = new Float64Array(m);
   for (let c = 0; c < m; c++) {
     for (let h = 0; h < H; h++) {
@@ -96,8 +97,8 @@ function float32Backprop(n: Net, m1: number): Grads {
   for (let h = 0; h < H; h++) for (let c = 0; c < m; c++) dZ1[h * m + c] = f(f(f(W2.data[h]) * dZ2[c]) * f(1 - f(A1[h * m + c] * A1[h * m + c])));
   const dW1 = Array.from({ length: H * D }, (_, i) => f(sum(Array.from({ length: m }, (_x, c) => f(dZ1[Math.floor(i / D) * m + c] * f(n.X.data[(i % D) * m + c])))) / m1));
   const db1 = Array.from({ length: H }, (_, h) => f(sum(Array.from(dZ1.slice(h * m, (h + 1) * m))) / m1));
-  const mat = (rows: number, cols: number, d: number[]): Matrix => ({ rows, cols, data: Float64Array.from(d) });
-  return { W: [mat(H, D, dW1), mat(1, H, dW2)], b: [mat(H, 1, db1), mat(1, 1, [db2])] };
+  const mat = (rows: number, cols: number, d: number[]): Tensor => ({ shape: [rows, cols], data: Float64Array.from(d) });
+  return [{ W: mat(H, D, dW1), b: mat(H, 1, db1) }, { W: mat(1, H, dW2), b: mat(1, 1, [db2]) }];
 }
 
 describe('float32 gradients are judged by float32 resolution, not a blanket 1e-4', () => {
@@ -106,11 +107,11 @@ describe('float32 gradients are judged by float32 resolution, not a blanket 1e-4
   const n = net({ layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 4 } }, 2, m, 4,
     (rng, X, Y) => { for (let c = 0; c < m; c++) { const x0 = rng.normal(); X.data[c] = x0; X.data[m + c] = rng.normal(); Y.data[c] = x0 + 0.3 * rng.normal() > 0 ? 1 : 0; } });
   // The weights as float32 code holds them.
-  n.params = { W: n.params.W.map((w) => ({ ...w, data: w.data.map(Math.fround) })), b: n.params.b.map((b) => b && { ...b, data: b.data.map(Math.fround) }) };
+  n.params = mapTensors(n.params, (t) => ({ ...t, data: t.data.map(Math.fround) }));
 
   it('gradients computed in float32 arithmetic pass, judged against float32 resolution', () => {
     const g = float32Backprop(n, m);
-    for (const t of [...g.W, ...g.b]) expect(isFloat32(t!.data)).toBe(true);
+    for (const t of g.flatMap(Object.values)) expect(isFloat32(t!.data)).toBe(true);
     const r = run(n, g);
     // float32's rounding shows (the warn band at 1e-6 before), and stays within float32's resolution.
     expect(r.checks.some((c) => c.relativeError > 1e-8)).toBe(true);
@@ -138,9 +139,9 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
 
   it('one element off by 1e-5 fails with failedBy "element"', () => {
     const g = correctOf(n);
-    const data = Float64Array.from(g.W[0].data);
+    const data = Float64Array.from(g[0].W.data);
     data[1234] += 1e-5;
-    const r = run(n, { ...g, W: [{ ...g.W[0], data }, g.W[1]] });
+    const r = run(n, [{ ...g[0], W: { ...g[0].W, data } }, g[1]]);
     const w1 = status(r, 'W1');
     expect(w1.relativeError).toBeLessThan(1e-6);
     expect(w1).toMatchObject({ status: 'fail', failedBy: 'element' });
@@ -150,13 +151,13 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
 
   it('a weak unit\'s row with the wrong sign fails with failedBy "element"', () => {
     // Row 7 made weak (its outgoing weights 1e-6 of the others'), then its dW1 row negated.
-    const W2 = { ...n.params.W[1], data: Float64Array.from(n.params.W[1].data) };
-    for (let k = 0; k < W2.rows; k++) W2.data[k * W2.cols + 7] *= 1e-6;
-    const weak = { ...n, params: { ...n.params, W: [n.params.W[0], W2] } };
+    const W2 = { ...n.params[1].W, data: Float64Array.from(n.params[1].W.data) };
+    for (let k = 0; k < W2.shape[0]; k++) W2.data[k * W2.shape[1] + 7] *= 1e-6;
+    const weak = { ...n, params: [n.params[0], { ...n.params[1], W: W2 }] };
     const right = correctOf(weak);
-    const data = Float64Array.from(right.W[0].data);
+    const data = Float64Array.from(right[0].W.data);
     for (let j = 0; j < 80; j++) data[7 * 80 + j] = -data[7 * 80 + j];
-    const r = run(weak, { ...right, W: [{ ...right.W[0], data }, right.W[1]] });
+    const r = run(weak, [{ ...right[0], W: { ...right[0].W, data } }, right[1]]);
     const w1 = status(r, 'W1');
     expect(w1.relativeError).toBeLessThan(1e-6);
     expect(w1).toMatchObject({ status: 'fail', failedBy: 'element' });
@@ -168,7 +169,7 @@ describe('one clearly wrong element fails the tensor, however large the tensor',
 
   it('a norm-wise failure says failedBy "norm"', () => {
     const g = correctOf(n);
-    const r = run(n, { ...g, W: [{ ...g.W[0], data: g.W[0].data.map((v) => 2 * v) }, g.W[1]] });
+    const r = run(n, [{ ...g[0], W: { ...g[0].W, data: g[0].W.data.map((v) => 2 * v) } }, g[1]]);
     expect(status(r, 'W1')).toMatchObject({ status: 'fail', failedBy: 'norm' });
   });
 });
@@ -179,14 +180,14 @@ describe('on the command line', () => {
     const spec = { input: 2, layers: [{ units: 4, activation: 'relu' }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error', init: { scheme: 'he', seed: 2 } };
     const model = withInputs(parseSpec(spec, 'net.json').model, 2);
     const params = initialise(model, 2);
-    const X: Matrix = { rows: 2, cols: 6, data: Float64Array.from([0, 1, -0.5, 0.3, 2, -1, 0, -1, 0.7, 0.2, -0.4, 1.5]) };
-    const Y: Matrix = { rows: 1, cols: 6, data: Float64Array.from([0.1, 0.5, -0.2, 0.9, 0.3, -0.7]) };
+    const X: Tensor = { shape: [2, 6], data: Float64Array.from([0, 1, -0.5, 0.3, 2, -1, 0, -1, 0.7, 0.2, -0.4, 1.5]) };
+    const Y: Tensor = { shape: [1, 6], data: Float64Array.from([0.1, 0.5, -0.2, 0.9, 0.3, -0.7]) };
     const g = correctOf({ model, params, X, Y });
-    const rows = (m: Matrix) => Array.from({ length: m.rows }, (_r, i) => Array.from(m.data.slice(i * m.cols, (i + 1) * m.cols)));
+    const rows = (m: Tensor) => Array.from({ length: m.shape[0] }, (_r, i) => Array.from(m.data.slice(i * m.shape[1], (i + 1) * m.shape[1])));
     writeFileSync(join(dir, 'net.json'), JSON.stringify(spec));
     writeFileSync(join(dir, 'data.csv'), ['a,b,y', ...Array.from({ length: 6 }, (_c, c) => `${X.data[c]},${X.data[6 + c]},${Y.data[c]}`)].join('\n') + '\n');
-    writeFileSync(join(dir, 'params.json'), JSON.stringify({ W1: rows(params.W[0]), b1: rows(params.b[0]!), W2: rows(params.W[1]), b2: rows(params.b[1]!) }));
-    const grads = (db1: number) => JSON.stringify({ dW1: rows(g.W[0]), db1: rows({ ...g.b[0]!, data: g.b[0]!.data.map((v) => db1 * v) }), dW2: rows(g.W[1]), db2: rows(g.b[1]!) });
+    writeFileSync(join(dir, 'params.json'), JSON.stringify({ W1: rows(params[0].W), b1: rows(params[0].b!), W2: rows(params[1].W), b2: rows(params[1].b!) }));
+    const grads = (db1: number) => JSON.stringify({ dW1: rows(g[0].W), db1: rows({ ...g[0].b!, data: g[0].b!.data.map((v) => db1 * v) }), dW2: rows(g[1].W), db2: rows(g[1].b!) });
     writeFileSync(join(dir, 'right.json'), grads(1));
     writeFileSync(join(dir, 'bad.json'), grads(2));
     const args = (file: string) => ['net.json', 'data.csv', '--params', 'params.json', '--grads', file, '--directions', '4', '--format', 'json'];

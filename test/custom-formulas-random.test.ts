@@ -14,7 +14,7 @@ import { compileFormula, differentiate } from '../src/core/formula/formula.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import { customLoss } from '../src/core/records/losses.js';
-import { zeros } from '../src/core/model.js';
+import { zeros } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
 import { declaredPlan, parseSpec, withInputs } from '../src/io/spec.js';
 
@@ -65,10 +65,10 @@ function randomNet(seed: number, channel: Channel) {
   const model = withInputs(loaded.model, inputs);
   const params = initialise(model);
   const m = 4 + rng.int(8);
-  const X = zeros(inputs, m);
+  const X = zeros([inputs, m]);
   for (let i = 0; i < X.data.length; i++) X.data[i] = 1.5 * rng.normal();
   const outUnits = layers[layers.length - 1].units as number;
-  const Y = zeros(outUnits, m);
+  const Y = zeros([outUnits, m]);
   for (let i = 0; i < Y.data.length; i++) Y.data[i] = regression ? rng.normal() : rng.int(2);
   const gradients: GradientSource = channel === 'correct'
     ? { source: 'correct', plan: correctPlan(model) }
@@ -119,9 +119,9 @@ describe('custom kinks next to the data', () => {
     const params = initialise(model);
     const rng = new Random(5);
     const m = 6;
-    const X = zeros(2, m);
+    const X = zeros([2, m]);
     for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
-    const Y = zeros(1, m);
+    const Y = zeros([1, m]);
     const out = forward(model, params, X, Y).A[2].data;
     // Samples 0 and 1: a − y = ±hair, inside the reach of a 1e-6 step; the rest far from the kink.
     for (let c = 0; c < m; c++) Y.data[c] = c === 0 ? out[c] - hair : c === 1 ? out[c] + hair : out[c] + rng.normal();

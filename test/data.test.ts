@@ -39,8 +39,8 @@ function failure(text: string, loss: LossName, outputs: number, input?: number, 
   }
   throw new Error('the data was accepted');
 }
-const rows = (m: { rows: number; cols: number; data: Float64Array }) =>
-  Array.from({ length: m.rows }, (_, r) => Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols)));
+const rows = (m: { shape: readonly number[]; data: Float64Array }) =>
+  Array.from({ length: m.shape[0] }, (_, r) => Array.from(m.data.subarray(r * m.shape[1], (r + 1) * m.shape[1])));
 
 describe('header detection and layout', () => {
   it('a first row with a non-number is a header; X is features × samples', () => {
@@ -54,7 +54,7 @@ describe('header detection and layout', () => {
   it('one non-number is enough (x, 2, y is a header)', () => {
     const d = load('x,2,y\n1,2,0\n', 'binary_cross_entropy', 1);
     expect(d.featureNames).toEqual(['x', '2']);
-    expect(d.X.cols).toBe(1);
+    expect(d.X.shape[1]).toBe(1);
   });
 
   it('an all-number first row is data, and the columns get numbered names', () => {
@@ -205,7 +205,7 @@ describe('--ignore-columns', () => {
 
   it('an id column dropped by number does not make the first row of a file without a header a header', () => {
     const d = loadIgnoring('a17,0.5,-1,1\nb2,2,0.3,0\n', '1');
-    expect(d.X.cols).toBe(2);
+    expect(d.X.shape[1]).toBe(2);
     expect(d.featureNames).toEqual(['column 2', 'column 3']);
     expect(rows(d.X)).toEqual([[0.5, 2], [-1, 0.3]]);
   });

@@ -32,7 +32,7 @@ describe('denseTimes', () => {
       D: fc.array(value, { minLength: s.cols * s.m, maxLength: s.cols * s.m }),
       start: fc.array(value, { minLength: s.rows, maxLength: s.rows }),
     })), ({ s, w, D, start }) => {
-      const W = { rows: s.rows, cols: s.cols, data: Float64Array.from(w) };
+      const W = { shape: [s.rows, s.cols], data: Float64Array.from(w) };
       const d = Float64Array.from(D), b = s.withStart ? Float64Array.from(start) : null;
       const out = new Float64Array(s.rows * s.m).fill(NaN);
       denseTimes(W, d, out, s.m, b);

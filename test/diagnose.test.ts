@@ -15,7 +15,8 @@ import { namedActivation } from '../src/core/records/activations.js';
 import { namedLoss } from '../src/core/records/losses.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import { cloneMatrix, type Grads, type Matrix, type Model, type Params } from '../src/core/model.js';
+import { mapTensors, type Grads, type Model, type Params } from '../src/core/model.js';
+import { clone, type Tensor } from '../src/core/tensor.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { dataFor, userBackprop, type Injection } from '../tools/matrix.js';
 import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
@@ -30,7 +31,7 @@ function setup(spec: Record<string, unknown>, m = 24, seed = 5) {
   return { model, params, declared: loaded.declared, ...dataFor(model, m, seed) };
 }
 
-function checked(model: Model, params: Params, X: Matrix, Y: Matrix, gradients: GradientSource, declared: DeclaredBackward | null = null, options = {}): Report {
+function checked(model: Model, params: Params, X: Tensor, Y: Tensor, gradients: GradientSource, declared: DeclaredBackward | null = null, options = {}): Report {
   return check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, ...options }, diagnoser(declared));
 }
 
@@ -77,9 +78,9 @@ describe('the chain', () => {
       const right = backward(model, params, fwd, data.Y, correctPlan(model));
       const { grads } = evaluate(netOf(model, params, fwd, data.Y), correctChain(netOf(model, params, fwd, data.Y)));
       let worst = 0;
-      right.W.forEach((W, l) => {
-        W.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(grads.W[l].data[i] - v)); });
-        right.b[l]?.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(grads.b[l]!.data[i] - v)); });
+      right.forEach(({ W }, l) => {
+        W.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(grads[l].W.data[i] - v)); });
+        right[l].b?.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(grads[l].b!.data[i] - v)); });
       });
       expect(worst, name).toBeLessThan(1e-15);
     }
@@ -157,8 +158,8 @@ describe('the fingerprint', () => {
     const { model, params, X, Y } = setup({ input: 3, layers: [{ units: 4, activation: 'tanh' }, { units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 4 } });
     const fwd = forward(model, params, X, Y);
     const right = backward(model, params, fwd, Y, correctPlan(model));
-    const noisy: Grads = { W: right.W.map(cloneMatrix), b: right.b.map((b) => b && cloneMatrix(b)) };
-    noisy.W[1].data.forEach((v, i) => { noisy.W[1].data[i] = v * (1 + 0.1 * Math.sin(7 * i + 1)); });
+    const noisy: Grads = mapTensors(right, clone);
+    noisy[1].W.data.forEach((v, i) => { noisy[1].W.data[i] = v * (1 + 0.1 * Math.sin(7 * i + 1)); });
     const r = checked(model, params, X, Y, { source: 'grads', grads: noisy });
     expect(codes(r).filter((c) => !/vanishing|init|chance/.test(c))).toEqual(['gradient-mismatch@2']);
     const [f] = r.findings;
@@ -167,7 +168,7 @@ describe('the fingerprint', () => {
     everyFailureAccountedFor(r);
 
     // With db2 garbled too, dZ2 cannot be recovered: layers 2 and 1 are lost, layer 3 is not.
-    noisy.b[1]!.data.forEach((v, i) => { noisy.b[1]!.data[i] = v + 0.3 * Math.cos(i) * Math.abs(v); });
+    noisy[1].b!.data.forEach((v, i) => { noisy[1].b!.data[i] = v + 0.3 * Math.cos(i) * Math.abs(v); });
     const lost = checked(model, params, X, Y, { source: 'grads', grads: noisy });
     const [g] = lost.findings;
     expect(g.code).toBe('gradient-mismatch');
@@ -194,9 +195,9 @@ describe('the fingerprint', () => {
     const fwd = forward(model, params, data.X, data.Y);
     // dW1 from the layer's own output would not fit (4×4 vs 4×2); transpose-free mistake: db1 summed without 1/m.
     const g = backward(model, params, fwd, data.Y, correctPlan(model));
-    const rows = (M: Matrix) => Array.from({ length: M.rows }, (_x, i) => Array.from(M.data.subarray(i * M.cols, (i + 1) * M.cols)));
-    const grads = { dW1: rows(g.W[0]), db1: rows(g.b[0]!).map((r) => r.map((v) => v * data.X.cols)), dW2: rows(g.W[1]), db2: rows(g.b[1]!) };
-    writeFileSync(join(dir, 'params.json'), JSON.stringify({ W1: rows(params.W[0]), b1: rows(params.b[0]!), W2: rows(params.W[1]), b2: rows(params.b[1]!) }));
+    const rows = (M: Tensor) => Array.from({ length: M.shape[0] }, (_x, i) => Array.from(M.data.subarray(i * M.shape[1], (i + 1) * M.shape[1])));
+    const grads = { dW1: rows(g[0].W), db1: rows(g[0].b!).map((r) => r.map((v) => v * data.X.shape[1])), dW2: rows(g[1].W), db2: rows(g[1].b!) };
+    writeFileSync(join(dir, 'params.json'), JSON.stringify({ W1: rows(params[0].W), b1: rows(params[0].b!), W2: rows(params[1].W), b2: rows(params[1].b!) }));
     writeFileSync(join(dir, 'grads.json'), JSON.stringify(grads));
     const fromFile = await run({ ...fixture('xor'), params: join(dir, 'params.json'), grads: join(dir, 'grads.json') });
     const fromFunction = await run({ ...fixture('xor'), backprop: () => grads });
@@ -323,7 +324,7 @@ describe('health', () => {
 
   it('saturated tanh units, with the fraction the report’s health has', () => {
     const { model, params, X, Y } = setup(tanhNet);
-    params.W[0].data.forEach((v, i) => { params.W[0].data[i] = 30 * v; });
+    params[0].W.data.forEach((v, i) => { params[0].W.data[i] = 30 * v; });
     const r = checked(model, params, X, Y, correct(model));
     const f = r.findings.find((x) => x.code === 'saturated-units')!;
     expect(f.layer).toBe(1);
@@ -334,7 +335,7 @@ describe('health', () => {
 
   it('dead ReLUs, exploding gradients, a chance-level softmax and NaN', () => {
     const relu = setup({ input: 3, layers: [{ units: 4, activation: 'relu' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'he', seed: 1 } });
-    relu.params.b[0]!.data.fill(-100);
+    relu.params[0].b!.data.fill(-100);
     const dead = checked(relu.model, relu.params, relu.X, relu.Y, correct(relu.model)).findings.find((f) => f.code === 'dead-relu')!;
     expect(dead).toMatchObject({ severity: 'warning', layer: 1 });
     expect(dead.message).toContain('4 of the 4 ReLU units of layer 1 are 0 on every one of the 24 samples');
@@ -349,7 +350,7 @@ describe('health', () => {
     expect(chance.evidence!.chance).toBeCloseTo(Math.log(3), 15);
 
     const nan = setup(tanhNet);
-    nan.params.W[1].data[0] = NaN;
+    nan.params[1].W.data[0] = NaN;
     const r = checked(nan.model, nan.params, nan.X, nan.Y, correct(nan.model));
     const f = r.findings.find((x) => x.code === 'non-finite')!;
     expect(f).toMatchObject({ severity: 'error', layer: 2 });
@@ -386,7 +387,7 @@ describe('codes and order', () => {
 
   it('finite differences that disagree with right gradients are a gradient-mismatch that says so', () => {
     const { model, params, X, Y } = setup({ input: 3, layers: [{ units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 2 } });
-    params.W.forEach((W) => W.data.forEach((v, i) => { W.data[i] = 3 * v; }));
+    params.forEach(({ W }) => W.data.forEach((v, i) => { W.data[i] = 3 * v; }));
     const r = checked(model, params, X, Y, { source: 'correct', plan: correctPlan(model) }, null, { epsilon: 0.3 });
     expect(r.ok).toBe(false);
     const f = r.findings.find((x) => x.code === 'gradient-mismatch')!;

@@ -16,7 +16,7 @@ import { run } from '../src/run.js';
 const root = new URL('..', import.meta.url).pathname;
 const spec = loadSpec('fixtures/xor/net.json');
 const data = loadData('fixtures/xor/data.csv', spec.model, spec.statedInputs);
-const model = withInputs(spec.model, data.X.rows);
+const model = withInputs(spec.model, data.X.shape[0]);
 const params = initialise(model, 3);
 const payload = execPayload(data.X, data.Y, params);
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-exec-'));
@@ -58,10 +58,10 @@ describe('the payload', () => {
     expect(payload.X[1][0]).toBe(-0.065983);
     expect(payload.Y[0].slice(0, 2)).toEqual([0, 1]);
     expect(Object.keys(payload.params)).toEqual(['W1', 'b1', 'W2', 'b2']);
-    const w = Array.from(params.W[0].data);
+    const w = Array.from(params[0].W.data);
     expect(payload.params.W1).toEqual([w.slice(0, 2), w.slice(2, 4), w.slice(4, 6), w.slice(6, 8)]);
-    expect(payload.params.b1).toEqual(Array.from(params.b[0]!.data, (x) => [x]));
-    expect(payload.params.W2).toEqual([Array.from(params.W[1].data)]);
+    expect(payload.params.b1).toEqual(Array.from(params[0].b!.data, (x) => [x]));
+    expect(payload.params.W2).toEqual([Array.from(params[1].W.data)]);
   });
 });
 
@@ -71,15 +71,15 @@ describe('execGradients', () => {
     let passed = '';
     stderr.on('data', (c) => { passed += c; });
     const grads = await execGradients(echo, payload, model, { stderr });
-    expect(Array.from(grads.W[0].data)).toEqual(Array.from(params.W[0].data, (x) => 2 * x));
-    expect(Array.from(grads.b[1]!.data)).toEqual(Array.from(params.b[1]!.data, (x) => x + 1));
+    expect(Array.from(grads[0].W.data)).toEqual(Array.from(params[0].W.data, (x) => 2 * x));
+    expect(Array.from(grads[1].b!.data)).toEqual(Array.from(params[1].b!.data, (x) => x + 1));
     expect(passed).toBe('read 200 samples\n');
   });
 
   it('does not mind a program that never reads its (large) stdin', async () => {
     const big: ExecPayload = { ...payload, X: [Array.from({ length: 400_000 }, (_, i) => i / 7)] };
     const grads = await execGradients(`echo '${zeros}'`, big, model, quiet);
-    expect(grads.W[1].data).toEqual(new Float64Array(4));
+    expect(grads[1].W.data).toEqual(new Float64Array(4));
   });
 
   it.each([
@@ -110,7 +110,7 @@ describe('execGradients', () => {
   it('accepts deeplearning.ai’s other gradients (dA0 … dA2, dZ1, dZ2) beside dW and db, and names them', async () => {
     const answer = await execAnswer(`echo '${zeros.replace('{', '{"dA0": [[1, 2]], "dA1": [[3]], "dZ2": [[4]], ')}'`, payload, model, quiet);
     expect(answer.ignored).toEqual(['dA0', 'dA1', 'dZ2']);
-    expect(answer.grads.W[0].data).toEqual(new Float64Array(8));
+    expect(answer.grads[0].W.data).toEqual(new Float64Array(8));
   });
 
   it('kills the whole process group on a timeout', async () => {
@@ -133,7 +133,7 @@ describe('execGradients', () => {
   it('does not wait for a process that left the group (setsid) but holds stdout open', async () => {
     const started = Date.now();
     const grads = await execGradients(`setsid sleep 5 & echo '${zeros}'`, payload, model, quiet);
-    expect(grads.b[0]!.data).toEqual(new Float64Array(4));
+    expect(grads[0].b!.data).toEqual(new Float64Array(4));
     expect(Date.now() - started).toBeLessThan(4000);
   });
 
@@ -141,7 +141,7 @@ describe('execGradients', () => {
     const pidFile = join(tmp, 'straggler.pid');
     const started = Date.now();
     const grads = await execGradients(`sleep 30 > /dev/null 2>&1 & echo $! > ${pidFile}; sleep 30 & echo '${zeros}'`, payload, model, quiet);
-    expect(grads.W).toHaveLength(2);
+    expect(grads).toHaveLength(2);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await goneSoon(readFileSync(pidFile, 'utf8').trim())).toBe(true);
   });

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
-import { namedTensors, type Matrix } from '../src/core/model.js';
+import { namedTensors } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 import { assemble, type RawTensors } from '../src/io/tensors.js';
 
@@ -25,9 +26,9 @@ interface Golden {
   grads: Record<string, number[][]>;
 }
 
-function matrix(rows: number[][]): Matrix {
+function matrix(rows: number[][]): Tensor {
   const cols = rows[0].length;
-  return { rows: rows.length, cols, data: Float64Array.from(rows.flat()) };
+  return { shape: [rows.length, cols], data: Float64Array.from(rows.flat()) };
 }
 
 function raw(tensors: Record<string, number[][]>): RawTensors {
@@ -44,7 +45,7 @@ function load(file: string) {
 function loadUncached(file: string) {
   const g = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Golden;
   const X = matrix(g.X), Y = matrix(g.Y);
-  const model = withInputs(parseSpec(g.spec, file).model, X.rows);
+  const model = withInputs(parseSpec(g.spec, file).model, X.shape[0]);
   return {
     g, X, Y, model,
     params: assemble(raw(g.params), model, file, 'params'),
@@ -88,15 +89,15 @@ describe('golden gradients from PyTorch (fixtures/golden)', () => {
     const fwd = forward(model, params, X, Y);
     expect(Math.abs(fwd.cost - g.loss) / Math.abs(g.loss)).toBeLessThanOrEqual(1e-10);
 
-    const ours = namedTensors(backward(model, params, fwd, Y, correctPlan(model)));
-    const theirs = namedTensors(torchGrads);
-    expect(ours.map((t) => t.name)).toEqual(theirs.map((t) => t.name));
+    const ours = namedTensors(model, backward(model, params, fwd, Y, correctPlan(model)));
+    const theirs = namedTensors(model, torchGrads);
+    expect(ours.map((t) => t.label)).toEqual(theirs.map((t) => t.label));
     expect(ours.length).toBe(Object.keys(g.grads).length);
     ours.forEach((t, i) => {
       const expected = theirs[i].value.data;
-      expect(Math.max(...expected.map(Math.abs)), `${t.name} is not all zeros`).toBeGreaterThan(0);
-      expect(relativeError(t.value.data, expected), `${t.name} relative error`).toBeLessThanOrEqual(1e-10);
-      expect(worstElement(t.value.data, expected), `${t.name} worst element`).toBeLessThanOrEqual(1e-10);
+      expect(Math.max(...expected.map(Math.abs)), `${t.label} is not all zeros`).toBeGreaterThan(0);
+      expect(relativeError(t.value.data, expected), `${t.label} relative error`).toBeLessThanOrEqual(1e-10);
+      expect(worstElement(t.value.data, expected), `${t.label} worst element`).toBeLessThanOrEqual(1e-10);
     });
   });
 
@@ -106,7 +107,7 @@ describe('golden gradients from PyTorch (fixtures/golden)', () => {
       { model, params, X, Y, gradients: { source: 'grads', grads: torchGrads } },
       { epsilon: 1e-6, tolerance: 1e-8, mode: 'full', seed: 1, samples: 10 },
     );
-    expect(report.checks.map((c) => c.param)).toEqual(namedTensors(params).map((t) => t.name));
+    expect(report.checks.map((c) => c.param)).toEqual(namedTensors(model, params).map((t) => t.label));
     for (const c of report.checks) {
       expect(c.checked, c.param).toBe(c.shape[0] * c.shape[1]);
       expect(c.kinks, `${c.param} kinks`).toBe(0);

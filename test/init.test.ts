@@ -24,32 +24,32 @@ describe('seeded reproducibility', () => {
   it('the same spec gives the same weights; another seed gives others', () => {
     const m = model({ scheme: 'normal', scale: 0.1, seed: 5 }, 4, 3);
     const a = initialise(m), b = initialise(m);
-    expect(Array.from(a.W[0].data)).toEqual(Array.from(b.W[0].data));
-    expect(Array.from(a.W[1].data)).toEqual(Array.from(b.W[1].data));
+    expect(Array.from(a[0].W.data)).toEqual(Array.from(b[0].W.data));
+    expect(Array.from(a[1].W.data)).toEqual(Array.from(b[1].W.data));
     const c = initialise(model({ scheme: 'normal', scale: 0.1, seed: 6 }, 4, 3));
-    expect(Array.from(c.W[0].data)).not.toEqual(Array.from(a.W[0].data));
+    expect(Array.from(c[0].W.data)).not.toEqual(Array.from(a[0].W.data));
   });
 
   it('an explicit seed (--seed) overrides init.seed', () => {
     const m5 = model({ scheme: 'he', seed: 5 }, 4, 3), m9 = model({ scheme: 'he', seed: 9 }, 4, 3);
-    expect(Array.from(initialise(m5, 9).W[0].data)).toEqual(Array.from(initialise(m9).W[0].data));
+    expect(Array.from(initialise(m5, 9)[0].W.data)).toEqual(Array.from(initialise(m9)[0].W.data));
   });
 
   it('shapes follow the layers, and biases are zero', () => {
     const p = initialise(model({ scheme: 'xavier' }, 4, 3));
-    expect(p.W.map((w) => [w.rows, w.cols])).toEqual([[3, 4], [2, 3]]);
-    expect(p.b.map((b) => Array.from(b!.data))).toEqual([[0, 0, 0], [0, 0]]);
+    expect(p.map(({ W: w }) => [w.shape[0], w.shape[1]])).toEqual([[3, 4], [2, 3]]);
+    expect(p.map(({ b }) => Array.from(b!.data))).toEqual([[0, 0, 0], [0, 0]]);
   });
 
   it('no init at all is xavier with scale 1, seed 1', () => {
     const m = model(undefined, 4, 3);
     expect(m.init).toEqual({ scheme: 'xavier', scale: 1, seed: 1 });
-    expect(Array.from(initialise(m).W[0].data)).toEqual(Array.from(initialise(model({ scheme: 'xavier', scale: 1, seed: 1 }, 4, 3)).W[0].data));
+    expect(Array.from(initialise(m)[0].W.data)).toEqual(Array.from(initialise(model({ scheme: 'xavier', scale: 1, seed: 1 }, 4, 3))[0].W.data));
   });
 
   it('a layer without bias gets null', () => {
     const raw = { layers: [{ units: 3, activation: 'tanh', bias: false }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error' };
-    expect(initialise(withInputs(parseSpec(raw, 'net.json').model, 2)).b.map((b) => b === null)).toEqual([true, false]);
+    expect(initialise(withInputs(parseSpec(raw, 'net.json').model, 2)).map(({ b }) => b === undefined)).toEqual([true, false]);
   });
 });
 
@@ -62,14 +62,14 @@ describe('scheme scales (statistically, 30,000 weights)', () => {
     ['xavier × 2', { scheme: 'xavier', scale: 2 }, 2 * Math.sqrt(1 / fanIn)],
     ['he: √(2/fan_in)', { scheme: 'he' }, Math.sqrt(2 / fanIn)],
   ])('%s', (_name, init, std) => {
-    const w = initialise(model({ ...init, seed: 3 }, fanIn)).W[0].data;
+    const w = initialise(model({ ...init, seed: 3 }, fanIn))[0].W.data;
     const s = stats(w);
     expect(Math.abs(s.std / std - 1)).toBeLessThan(0.02);
     expect(Math.abs(s.mean)).toBeLessThan((5 * std) / Math.sqrt(w.length));
   });
 
   it('uniform: U(−scale, scale), standard deviation scale/√3', () => {
-    const w = initialise(model({ scheme: 'uniform', scale: 0.3, seed: 3 }, fanIn)).W[0].data;
+    const w = initialise(model({ scheme: 'uniform', scale: 0.3, seed: 3 }, fanIn))[0].W.data;
     const s = stats(w);
     expect(s.max).toBeLessThanOrEqual(0.3);
     expect(s.max).toBeGreaterThan(0.299);
@@ -77,7 +77,7 @@ describe('scheme scales (statistically, 30,000 weights)', () => {
   });
 
   it('normal draws are normal: 68.27% within 1σ, 95.45% within 2σ (standard normal table)', () => {
-    const w = initialise(model({ scheme: 'normal', scale: 1, seed: 11 }, fanIn)).W[0].data;
+    const w = initialise(model({ scheme: 'normal', scale: 1, seed: 11 }, fanIn))[0].W.data;
     const within = (k: number) => w.filter((v) => Math.abs(v) < k).length / w.length;
     // Binomial standard errors at n = 30,000: 0.0027 and 0.0012.
     expect(Math.abs(within(1) - 0.6827)).toBeLessThan(0.012);

@@ -130,10 +130,10 @@ function subtlyWrong(): Report {
   const root = new URL('..', import.meta.url).pathname;
   const spec = loadSpec(join(root, 'fixtures/mse2/net.json'));
   const data = loadData(join(root, 'fixtures/mse2/data.csv'), spec.model, spec.statedInputs);
-  const model = withInputs(spec.model, data.X.rows);
+  const model = withInputs(spec.model, data.X.shape[0]);
   const params = initialise(model);
-  const grads = backward(model, params, forward(model, params, data.X, data.Y), data.Y, correctPlan(model));
-  grads.W[0] = { ...grads.W[0], data: grads.W[0].data.map((x) => x * 1.0001) };
+  const right = backward(model, params, forward(model, params, data.X, data.Y), data.Y, correctPlan(model));
+  const grads = [{ ...right[0], W: { ...right[0].W, data: right[0].W.data.map((x) => x * 1.0001) } }, ...right.slice(1)];
   return check({ model, params, X: data.X, Y: data.Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, tolerance: 1e-4, taylor: true });
 }
 

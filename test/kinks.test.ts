@@ -6,7 +6,8 @@ import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import type { Grads, Matrix, Model } from '../src/core/model.js';
+import type { Grads, Model } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 
@@ -21,9 +22,9 @@ function kinkedNet(seed: number, hidden2 = 'leaky_relu') {
   const model: Model = withInputs(spec.model, 3);
   const rng = new Random(seed + 100);
   const m = 12;
-  const X: Matrix = { rows: 3, cols: m, data: new Float64Array(3 * m) };
+  const X: Tensor = { shape: [3, m], data: new Float64Array(3 * m) };
   for (let i = 0; i < X.data.length; i++) X.data[i] = (i % m) === 0 ? 0 : rng.normal();
-  const Y: Matrix = { rows: 1, cols: m, data: Float64Array.from({ length: m }, (_, i) => i % 2) };
+  const Y: Tensor = { shape: [1, m], data: Float64Array.from({ length: m }, (_, i) => i % 2) };
   return { model, params: initialise(model), X, Y };
 }
 
@@ -51,7 +52,7 @@ describe('samples exactly on a kink', () => {
   it('a wrong gradient at the kinked elements still fails', () => {
     const net = kinkedNet(2);
     const grads = withConvention(net, 0.01);
-    for (let i = 0; i < grads.b[0]!.data.length; i++) grads.b[0]!.data[i] *= 1.1;
+    for (let i = 0; i < grads[0].b!.data.length; i++) grads[0].b!.data[i] *= 1.1;
     const report = check({ ...net, gradients: { source: 'grads', grads } }, DEFAULT_OPTIONS);
     expect(report.checks.find((c) => c.param === 'b1')!.status).toBe('fail');
   });

@@ -10,7 +10,8 @@ import { forward } from '../src/core/forward.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { initialise } from '../src/core/init.js';
-import { zeros, type Matrix, type Model, type Params } from '../src/core/model.js';
+import { mapTensors, tensorOf, type Model, type Params } from '../src/core/model.js';
+import { zeros, type Tensor } from '../src/core/tensor.js';
 import { NUMERICS_CODES } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
 import { userBackprop } from '../tools/matrix.js';
@@ -55,7 +56,7 @@ interface Case {
  * some nets, a hidden layer scaled up until its units saturate, and the output layer scaled so
  * that its largest |z| is 10 to 30 (confident sigmoids, softmax margins in the twenties).
  */
-function train(model: Model, params: Params, X: Matrix, Y: Matrix, rng: Random): Params {
+function train(model: Model, params: Params, X: Tensor, Y: Tensor, rng: Random): Params {
   const steps = 100 + rng.int(400);
   let lr = 0.05 + 0.5 * rng.uniform();
   let p = params, cost = forward(model, p, X, Y).cost;
@@ -63,14 +64,14 @@ function train(model: Model, params: Params, X: Matrix, Y: Matrix, rng: Random):
   const tame = (q: Params) => forward(model, q, X, Y).Z.every((Z) => Z.data.every((z) => Math.abs(z) < 100));
   for (let k = 0; k < steps && lr > 1e-6; k++) {
     const g = backward(model, p, forward(model, p, X, Y), Y, correctPlan(model));
-    const next = { W: p.W.map((W, l) => ({ ...W, data: W.data.map((w, i) => w - lr * g.W[l].data[i]) })), b: p.b.map((b, l) => b && { ...b, data: b.data.map((v, i) => v - lr * g.b[l]!.data[i]) }) };
+    const next = mapTensors(p, (t, ref) => ({ ...t, data: t.data.map((w, i) => w - lr * tensorOf(g, ref).data[i]) }));
     const c = forward(model, next, X, Y).cost;
     if (!(c <= cost) || !tame(next)) { lr /= 2; continue; }
     p = next;
     cost = c;
   }
   const L = model.layers.length;
-  const scale = (l: number, k: number) => { p = { W: p.W.map((W, i) => (i === l ? { ...W, data: W.data.map((w) => k * w) } : W)), b: p.b.map((b, i) => (i === l && b ? { ...b, data: b.data.map((v) => k * v) } : b)) }; };
+  const scale = (l: number, k: number) => { p = mapTensors(p, (t, ref) => (ref.layer === l ? { ...t, data: t.data.map((w) => k * w) } : t)); };
   const saturating = model.layers.slice(0, -1).map((layer, l) => (['tanh', 'sigmoid'].includes(layer.activation.family) ? l : -1)).filter((l) => l >= 0);
   if (saturating.length > 0 && rng.uniform() < 0.5) scale(saturating[rng.int(saturating.length)], 4 + 6 * rng.uniform());
   const out = model.layers[L - 1].activation;
@@ -119,7 +120,7 @@ function randomCase(seed: number, trained = false): { c: Case; check: () => Retu
   const model = withInputs(loaded.model, inputs);
   let params = initialise(model);
   const m = 3 + rng.int(10);
-  const X = zeros(inputs, m);
+  const X = zeros([inputs, m]);
   for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
   // ReLU-type layers: a sample a hair from the kink, whose pre-activations the ±ε steps push across
   // it; and, when the first layer is ReLU-type, a sample exactly on it (x = 0 and b = 0 give z = 0,
@@ -129,7 +130,7 @@ function randomCase(seed: number, trained = false): { c: Case; check: () => Retu
   const exact = kinks && relu(acts[0]);
   if (kinks) for (let f = 0; f < inputs; f++) { X.data[f * m + 1] *= 1e-9; if (exact) X.data[f * m] = 0; }
   const outUnits = layers[layers.length - 1].units;
-  const Y = zeros(outUnits, m);
+  const Y = zeros([outUnits, m]);
   for (let c = 0; c < m; c++) {
     if (kind === 1) Y.data[rng.int(outUnits) * m + c] = 1;
     else for (let k = 0; k < outUnits; k++) Y.data[k * m + c] = kind === 0 ? (rng.uniform() < 0.3 ? 0.3 : rng.int(2)) : rng.normal();

@@ -18,8 +18,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'bpc-npz-'));
 
 const expected = JSON.parse(readFileSync(`${dir}/values.json`, 'utf8')) as Record<string, number[][]>;
 const plain = (p: ReturnType<typeof loadTensors>) => ({
-  W1: p.W.map((m) => [m.rows, m.cols, Array.from(m.data)]),
-  b: p.b.map((m) => m && [m.rows, m.cols, Array.from(m.data)]),
+  W1: p.map(({ W: m }) => [m.shape[0], m.shape[1], Array.from(m.data)]),
+  b: p.map(({ b: m }) => m && [m.shape[0], m.shape[1], Array.from(m.data)]),
 });
 
 function errorOf(f: () => unknown): string {

@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { NaiveDifferences } from '../src/core/differences/naive.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import type { Matrix, Model, Params } from '../src/core/model.js';
+import type { Model, Params } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { FiniteDifferences } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
@@ -17,8 +18,8 @@ import { parseSpec, withInputs } from '../src/io/spec.js';
 interface Net {
   model: Model;
   params: Params;
-  X: Matrix;
-  Y: Matrix;
+  X: Tensor;
+  Y: Tensor;
 }
 
 /** A seeded network from a spec-like object, with standard normal inputs and fitting targets. */
@@ -26,9 +27,9 @@ function net(spec: Record<string, unknown>, inputs: number, samples: number, see
   const model = withInputs(parseSpec({ init: { scheme: 'he', seed }, ...spec }, 'net.json').model, inputs);
   const params = initialise(model, seed);
   const rng = new Random(seed + 17);
-  const X: Matrix = { rows: inputs, cols: samples, data: Float64Array.from({ length: inputs * samples }, () => rng.normal()) };
+  const X: Tensor = { shape: [inputs, samples], data: Float64Array.from({ length: inputs * samples }, () => rng.normal()) };
   const k = model.layers[model.layers.length - 1].units;
-  const Y: Matrix = { rows: k, cols: samples, data: new Float64Array(k * samples) };
+  const Y: Tensor = { shape: [k, samples], data: new Float64Array(k * samples) };
   for (let c = 0; c < samples; c++) {
     if (model.loss.name === 'categorical_cross_entropy') Y.data[rng.int(k) * samples + c] = 1;
     else for (let r = 0; r < k; r++) Y.data[r * samples + c] = model.loss.name === 'binary_cross_entropy' ? rng.int(2) : rng.normal();
@@ -42,8 +43,8 @@ function net(spec: Record<string, unknown>, inputs: number, samples: number, see
  * step of b₁ pushes it across 0.
  */
 function withKinks(n: Net): Net {
-  const m = n.X.cols;
-  for (let j = 0; j < n.X.rows; j++) {
+  const m = n.X.shape[1];
+  for (let j = 0; j < n.X.shape[0]; j++) {
     n.X.data[j * m] = 0;
     n.X.data[j * m + 1] = j === 0 ? 1e-9 : 0;
   }
@@ -67,10 +68,10 @@ describe('FiniteDifferences.elements against the naive reference', () => {
     let compared = 0, refined = 0, kinks = 0, exact = 0;
     for (let l = 0; l < model.layers.length; l++) {
       for (const kind of ['W', 'b'] as const) {
-        const T = kind === 'W' ? params.W[l] : params.b[l];
+        const T = kind === 'W' ? params[l].W : params[l].b;
         if (!T) continue;
-        for (let r = 0; r < T.rows; r++) {
-          const cols = Array.from({ length: T.cols }, (_, j) => j);
+        for (let r = 0; r < T.shape[0]; r++) {
+          const cols = Array.from({ length: T.shape[1] }, (_, j) => j);
           const got = fast.elements(l, kind, r, cols, 1e-6);
           cols.forEach((j) => {
             const want = naive.element(l, kind, r, j, 1e-6);

@@ -17,7 +17,8 @@ import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check/che
 import { forward } from '../src/core/forward.js';
 import { backward } from '../src/core/backprop.js';
 import { initialise } from '../src/core/init.js';
-import type { Matrix } from '../src/core/model.js';
+import { mapTensors } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -73,8 +74,8 @@ describe('an interrupted check (core)', () => {
   const model = withInputs(parseSpec(spec, 'net.json').model, 3);
   const params = initialise(model, 2);
   const m = 5;
-  const X: Matrix = { rows: 3, cols: m, data: Float64Array.from({ length: 3 * m }, (_, i) => Math.sin(i + 1)) };
-  const Y: Matrix = { rows: 1, cols: m, data: Float64Array.from({ length: m }, (_, i) => i % 2) };
+  const X: Tensor = { shape: [3, m], data: Float64Array.from({ length: 3 * m }, (_, i) => Math.sin(i + 1)) };
+  const Y: Tensor = { shape: [1, m], data: Float64Array.from({ length: m }, (_, i) => i % 2) };
   const stopAfter = (polls: number, options: Partial<CheckOptions> = {}) => {
     let n = 0;
     return check({ model, params, X, Y, gradients: { source: 'correct', plan: correctPlan(model) } }, { ...DEFAULT_OPTIONS, ...options, shouldStop: () => ++n > polls });
@@ -113,7 +114,7 @@ describe('an interrupted check (core)', () => {
   it('marks the tensors judged against float32 resolution (float32 gradients)', () => {
     const fwd = forward(model, params, X, Y);
     const g = backward(model, params, fwd, Y, correctPlan(model));
-    const f32 = { W: g.W.map((w) => ({ ...w, data: w.data.map(Math.fround) })), b: g.b.map((b) => b && { ...b, data: b.data.map(Math.fround) }) };
+    const f32 = mapTensors(g, (t) => ({ ...t, data: t.data.map(Math.fround) }));
     const r = check({ model, params, X, Y, gradients: { source: 'grads', grads: f32 } });
     expect(r.checks.filter((c) => c.precision === 'float32').length).toBeGreaterThan(0);
     expect(check({ model, params, X, Y, gradients: { source: 'grads', grads: g } }).checks.every((c) => c.precision === undefined)).toBe(true);

@@ -17,7 +17,8 @@ import { compare } from '../src/core/check/compare.js';
 import { compileFormula } from '../src/core/formula/formula.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import { namedTensors, zeros, type Grads, type Matrix, type Model, type Params } from '../src/core/model.js';
+import { namedTensors, type Grads, type Model, type Params } from '../src/core/model.js';
+import { zeros, type Tensor } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
 import { ENTRIES, NATURAL_DERIVATIVES, userBackprop, type Injection } from '../tools/matrix.js';
 import { loadData } from '../src/io/data.js';
@@ -119,7 +120,7 @@ describe('the loaders throw only UserError', () => {
       onlyUserErrors(() => {
         const d = loadData(write('data.csv', text), BCE, undefined, c.target, c.ignore);
         for (const v of [...d.X.data, ...d.Y.data]) expect(Number.isFinite(v)).toBe(true);
-        expect(d.X.rows + d.Y.rows).toBeLessThanOrEqual(4);
+        expect(d.X.shape[0] + d.Y.shape[0]).toBeLessThanOrEqual(4);
       });
     }), { seed: SEED, numRuns: 400 });
   });
@@ -158,8 +159,8 @@ describe('the loaders throw only UserError', () => {
       const file = write('data.csv', (c.bom ? '\uFEFF' : '') + lines.join(c.eol) + c.eol);
       onlyUserErrors(() => {
         const d = loadData(file, c.m, c.stated ? c.m.inputs : undefined, c.target);
-        expect(d.Y.rows).toBe(K);
-        expect(d.X.cols).toBe(d.Y.cols);
+        expect(d.Y.shape[0]).toBe(K);
+        expect(d.X.shape[1]).toBe(d.Y.shape[1]);
         for (const v of [...d.X.data, ...d.Y.data]) expect(Number.isFinite(v)).toBe(true);
         if (c.m.loss.name !== 'mean_squared_error') for (const v of d.Y.data) expect(v >= 0 && v <= 1).toBe(true);
       });
@@ -185,8 +186,8 @@ describe('the loaders throw only UserError', () => {
     });
     fc.assert(fc.property(valid, edits, (v, e) => onlyUserErrors(() => {
       const p = loadTensors(write('p.json', JSON.stringify(corrupt(v, e))), BCE, 'params');
-      p.W.forEach((W, l) => { expect([W.rows, W.cols]).toEqual([BCE.layers[l].units, BCE.layers[l].inputs]); });
-      for (const W of p.W) for (const w of W.data) expect(Number.isFinite(w)).toBe(true);
+      p.forEach(({ W }, l) => { expect([W.shape[0], W.shape[1]]).toEqual([BCE.layers[l].units, BCE.layers[l].inputs]); });
+      for (const { W } of p) for (const w of W.data) expect(Number.isFinite(w)).toBe(true);
     })), { seed: SEED, numRuns: 400 });
   });
 
@@ -256,12 +257,12 @@ const netCase: fc.Arbitrary<NetCase> = fc.record({
 });
 
 /** Seeded data that suits the loss: normal features, labels in {0, 1}, one-hot classes, real targets. */
-function dataFor(m: Model, samples: number, seed: number): { X: Matrix; Y: Matrix } {
+function dataFor(m: Model, samples: number, seed: number): { X: Tensor; Y: Tensor } {
   const rng = new Random(seed);
-  const X = zeros(m.inputs, samples);
+  const X = zeros([m.inputs, samples]);
   for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
   const K = m.layers[m.layers.length - 1].units;
-  const Y = zeros(K, samples);
+  const Y = zeros([K, samples]);
   for (let c = 0; c < samples; c++) {
     if (m.loss.name === 'categorical_cross_entropy') Y.data[rng.int(K) * samples + c] = 1;
     else for (let k = 0; k < K; k++) Y.data[k * samples + c] = m.loss.name === 'binary_cross_entropy' ? rng.int(2) : rng.normal();
@@ -275,7 +276,7 @@ function build(n: NetCase) {
   return { model: m, params, ...dataFor(m, n.samples, n.dataSeed) };
 }
 
-const correctGrads = (m: Model, params: Params, X: Matrix, Y: Matrix): Grads => backward(m, params, forward(m, params, X, Y), Y, correctPlan(m));
+const correctGrads = (m: Model, params: Params, X: Tensor, Y: Tensor): Grads => backward(m, params, forward(m, params, X, Y), Y, correctPlan(m));
 
 describe('random correct networks always pass', () => {
   it('correct backprop, and a NumPy-style backprop of the same maths handed in as --grads', () => {
@@ -359,8 +360,8 @@ function mutated(n: NetCase, mistake: Mistake, pick: number) {
   fc.pre(sites.length > 0);
   const at = sites[pick % sites.length];
   const grads = userBackprop(m, params, X, Y, mistake.injection(m, at, n.samples));
-  const right = namedTensors(correctGrads(m, params, X, Y));
-  const changed = namedTensors(grads).map((t, i) => ({ name: t.name, error: compare(t.value.data, right[i].value.data).relativeError }));
+  const right = namedTensors(m, correctGrads(m, params, X, Y));
+  const changed = namedTensors(m, grads).map((t, i) => ({ name: t.label, error: compare(t.value.data, right[i].value.data).relativeError }));
   fc.pre(changed.some((c) => c.error >= 1e-4));
   return { m, params, X, Y, grads, at, changed };
 }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import type { Matrix } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { load } from '../src/run.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -176,13 +176,13 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
     const loaded = load({ net: 'fixtures/seed-fixed/net.json', data: 'fixtures/seed-fixed/data.csv' });
     const params = initialise(loaded.model);
     const g = backward(loaded.model, params, forward(loaded.model, params, loaded.data.X, loaded.data.Y), loaded.data.Y, correctPlan(loaded.model));
-    const rows = (m: Matrix, f: (v: number, i: number, j: number) => number = (v) => v) =>
-      Array.from({ length: m.rows }, (_, i) => Array.from(m.data.slice(i * m.cols, (i + 1) * m.cols), (v, j) => f(v, i, j)));
+    const rows = (m: Tensor, f: (v: number, i: number, j: number) => number = (v) => v) =>
+      Array.from({ length: m.shape[0] }, (_, i) => Array.from(m.data.slice(i * m.shape[1], (i + 1) * m.shape[1]), (v, j) => f(v, i, j)));
     const P: Record<string, number[][]> = {}, G: Record<string, number[][]> = {};
-    params.W.forEach((W, l) => { P[`W${l + 1}`] = rows(W); P[`b${l + 1}`] = rows(params.b[l]!); });
-    g.W.forEach((W, l) => {
+    params.forEach(({ W, b }, l) => { P[`W${l + 1}`] = rows(W); P[`b${l + 1}`] = rows(b); });
+    g.forEach(({ W }, l) => {
       G[`dW${l + 1}`] = rows(W, (v, i, j) => v * (1 + (l === 1 ? 3e-7 * Math.sin(i + 3 * j) : 0) + (l === 0 && i === 2 && j === 1 ? 5e-7 : 0)));
-      G[`db${l + 1}`] = rows(g.b[l]!);
+      G[`db${l + 1}`] = rows(g[l].b!);
     });
     writeFileSync(join(dir, 'params.json'), JSON.stringify(P));
     writeFileSync(join(dir, 'grads.json'), JSON.stringify(G));

@@ -13,7 +13,7 @@ import { backward } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
-import { namedTensors } from '../src/core/model.js';
+import { mapTensors, namedTensors, paramLabel } from '../src/core/model.js';
 import { stepFor } from '../src/core/check/resolution.js';
 import { loadData } from '../src/io/data.js';
 import { declaredPlan, loadSpec, withInputs } from '../src/io/spec.js';
@@ -23,7 +23,7 @@ const root = new URL('..', import.meta.url).pathname;
 function fixture(name: string) {
   const spec = loadSpec(join(root, 'fixtures', name, 'net.json'));
   const data = loadData(join(root, 'fixtures', name, 'data.csv'), spec.model, spec.statedInputs);
-  const model = withInputs(spec.model, data.X.rows);
+  const model = withInputs(spec.model, data.X.shape[0]);
   const plan = spec.declared ? declaredPlan(model, spec.declared) : correctPlan(model);
   return { model, params: initialise(model), X: data.X, Y: data.Y, gradients: { source: 'declared' as const, plan } };
 }
@@ -87,10 +87,7 @@ describe('the per-tensor choice (issue 11, item 5)', () => {
   function oneWrong(param: string) {
     const f = fixture('seed-fixed');
     const right = backward(f.model, f.params, forward(f.model, f.params, f.X, f.Y), f.Y, f.gradients.plan);
-    const grads = {
-      W: right.W.map((m, l) => (`W${l + 1}` === param ? { ...m, data: m.data.map((v) => 1.5 * v) } : m)),
-      b: right.b.map((m, l) => (m && `b${l + 1}` === param ? { ...m, data: m.data.map((v) => 1.5 * v) } : m)),
-    };
+    const grads = mapTensors(right, (m, ref) => (paramLabel(ref) === param ? { ...m, data: m.data.map((v) => 1.5 * v) } : m));
     return { ...f, gradients: { source: 'grads' as const, grads } };
   }
 
@@ -107,7 +104,7 @@ describe('the per-tensor choice (issue 11, item 5)', () => {
     expect(s.reason).toContain('(W3: wrong at every step, checked at the normal step)');
     const r = check(input, { ...DEFAULT_OPTIONS, epsilon: s.chosen, epsilons: s.perTensor }, diagnoser(null));
     expect(r.checks.filter((c) => c.status === 'fail').map((c) => c.param)).toEqual(['W3']);
-    for (const c of r.checks) expect(c.epsilon).toBe(c.param === 'W3' ? stepFor(namedTensors(input.params).find((t) => t.name === 'W3')!, forward(input.model, input.params, input.X, input.Y), s.chosen) : s.perTensor[c.param]);
+    for (const c of r.checks) expect(c.epsilon).toBe(c.param === 'W3' ? stepFor(namedTensors(input.model, input.params).find((t) => t.label === 'W3')!, forward(input.model, input.params, input.X, input.Y), s.chosen) : s.perTensor[c.param]);
     // Only W3 is named by the diagnosis.
     for (const f of r.findings.filter((x) => ['root', 'propagated'].includes(categoryOf(x.code) ?? ''))) {
       expect(f.layer).toBe(3);

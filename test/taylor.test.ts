@@ -9,7 +9,8 @@ import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import { namedTensors, type Matrix } from '../src/core/model.js';
+import { namedTensors } from '../src/core/model.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { FiniteDifferences } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
 import { taylorStatus, taylorTest, TAYLOR_STEPS } from '../src/core/check/taylor.js';
@@ -17,12 +18,12 @@ import { loadData } from '../src/io/data.js';
 import { declaredPlan, loadSpec, parseSpec, withInputs } from '../src/io/spec.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const matrix = (rows: number, cols: number, values: number[]): Matrix => ({ rows, cols, data: Float64Array.from(values) });
+const matrix = (rows: number, cols: number, values: number[]): Tensor => ({ shape: [rows, cols], data: Float64Array.from(values) });
 
 function fixture(name: string) {
   const spec = loadSpec(join(root, 'fixtures', name, 'net.json'));
   const data = loadData(join(root, 'fixtures', name, 'data.csv'), spec.model, spec.statedInputs);
-  const model = withInputs(spec.model, data.X.rows);
+  const model = withInputs(spec.model, data.X.shape[0]);
   return { model, params: initialise(model), X: data.X, Y: data.Y, declared: spec.declared };
 }
 
@@ -31,14 +32,14 @@ describe('known answers', () => {
   // higher terms, and a gradient off by e has r(h) = |h·e·v + ½h²·vᵀHv|.
   const model = withInputs(parseSpec({ layers: [{ units: 1, activation: 'linear' }], loss: 'mean_squared_error', reduction: 'sum' }, 'x').model, 2);
   const X = matrix(2, 3, [1, 2, -1, 0.5, 0, 1]), Y = matrix(1, 3, [1, 0, 2]);
-  const params = { W: [matrix(1, 2, [0.3, -0.2])], b: [matrix(1, 1, [0.1])] };
+  const params = [{ W: matrix(1, 2, [0.3, -0.2]), b: matrix(1, 1, [0.1]) }];
   const fwd = forward(model, params, X, Y);
   const right = backward(model, params, fwd, Y, correctPlan(model));
   const fd = new FiniteDifferences(model, params, fwd, Y);
-  const W1 = namedTensors(params)[0];
+  const W1 = namedTensors(model, params)[0];
 
   it('order 2 for the right gradient, and r(h) is ½h²·vᵀHv (H = X·Xᵀ here)', () => {
-    const t = taylorTest(fd, W1, right.W[0].data, new Random(3));
+    const t = taylorTest(fd, W1, right[0].W.data, new Random(3));
     expect(t.order).toBeCloseTo(2, 6);
     expect(t.status).toBe('pass');
     expect(t.points.length).toBeGreaterThanOrEqual(3);
@@ -52,7 +53,7 @@ describe('known answers', () => {
   });
 
   it('order 1 for a gradient off by 1e-3 of itself', () => {
-    const wrong = Float64Array.from(right.W[0].data, (g) => g * 1.001);
+    const wrong = Float64Array.from(right[0].W.data, (g) => g * 1.001);
     const t = taylorTest(fd, W1, wrong, new Random(3));
     expect(t.order).toBeCloseTo(1, 2);
     expect(t.status).toBe('fail');
@@ -98,8 +99,8 @@ describe('on the fixtures', () => {
   it('off by one part in 10⁴ on W1 only: W1 reads order 1, the others 2', () => {
     const f = fixture('mse2');
     const fwd = forward(f.model, f.params, f.X, f.Y);
-    const g = backward(f.model, f.params, fwd, f.Y, correctPlan(f.model));
-    g.W[0] = { ...g.W[0], data: g.W[0].data.map((x) => x * 1.0001) };
+    const right = backward(f.model, f.params, fwd, f.Y, correctPlan(f.model));
+    const g = [{ ...right[0], W: { ...right[0].W, data: right[0].W.data.map((x) => x * 1.0001) } }, ...right.slice(1)];
     const r = check({ model: f.model, params: f.params, X: f.X, Y: f.Y, gradients: { source: 'grads', grads: g } }, { ...DEFAULT_OPTIONS, taylor: true });
     for (const c of r.checks) expect(c.taylorStatus, c.param).toBe(c.param === 'W1' ? 'fail' : 'pass');
   });

@@ -34,26 +34,26 @@ function failure(json: unknown, role: TensorRole = 'params', m = model): string 
 describe('assemble', () => {
   it('builds row-major matrices in layer order', () => {
     const p = from(valid);
-    expect(p.W.map((w) => [w.rows, w.cols])).toEqual([[3, 2], [1, 3]]);
-    expect(Array.from(p.W[0].data)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(Array.from(p.b[0]!.data)).toEqual([0.1, 0.2, 0.3]);
-    expect([p.b[1]!.rows, p.b[1]!.cols]).toEqual([1, 1]);
+    expect(p.map(({ W: w }) => [w.shape[0], w.shape[1]])).toEqual([[3, 2], [1, 3]]);
+    expect(Array.from(p[0].W.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(p[0].b!.data)).toEqual([0.1, 0.2, 0.3]);
+    expect([p[1].b!.shape[0], p[1].b!.shape[1]]).toEqual([1, 1]);
   });
 
   it('accepts biases as flat lists', () => {
     const p = from({ W1, b1: [0.1, 0.2, 0.3], W2, b2: [0.5] });
-    expect([p.b[0]!.rows, p.b[0]!.cols]).toEqual([3, 1]);
-    expect(Array.from(p.b[0]!.data)).toEqual([0.1, 0.2, 0.3]);
+    expect([p[0].b!.shape[0], p[0].b!.shape[1]]).toEqual([3, 1]);
+    expect(Array.from(p[0].b!.data)).toEqual([0.1, 0.2, 0.3]);
   });
 
   it('gradients are dW1, db1, …', () => {
     const g = from({ dW1: W1, db1: b1, dW2: W2, db2: b2 }, 'grads');
-    expect(Array.from(g.W[1].data)).toEqual([7, 8, 9]);
+    expect(Array.from(g[1].W.data)).toEqual([7, 8, 9]);
   });
 
   it('a net without biases has no b tensors', () => {
     const p = from({ W1, W2 }, 'params', noBias);
-    expect(p.b).toEqual([null, null]);
+    expect(p.map((layer) => layer.b ?? null)).toEqual([null, null]);
   });
 });
 
@@ -109,7 +109,7 @@ describe('loadTensors', () => {
   it('reads a JSON file', () => {
     const file = join(dir, 'params.json');
     writeFileSync(file, JSON.stringify(valid));
-    expect(Array.from(loadTensors(file, model, 'params').W[1].data)).toEqual([7, 8, 9]);
+    expect(Array.from(loadTensors(file, model, 'params')[1].W.data)).toEqual([7, 8, 9]);
   });
 
   it('names the file in its errors', () => {
@@ -202,7 +202,7 @@ describe('the layout of a whole file', () => {
   it('a file whose W’s are all square cannot be decided from shapes: it is read as stored', () => {
     const m = net(3, [3, 3], 'mean_squared_error');
     const p = from({ W1: mat(3, 3), b1: col(3), W2: mat(3, 3, 10), b2: col(3) }, 'params', m);
-    expect(Array.from(p.W[1].data)).toEqual(mat(3, 3, 10).flat());
+    expect(Array.from(p[1].W.data)).toEqual(mat(3, 3, 10).flat());
   });
 });
 
@@ -213,7 +213,7 @@ describe('extra gradients (a deeplearning.ai grads dict)', () => {
   it('dA0 … dAL and dZ1 … dZL are accepted, named, and not used', () => {
     const r = assembled({ dA0: [[1, 2]], dA1: [[1]], dA2: [[3]], dZ1: [[1]], dZ2: [[2]], ...grads });
     expect(r.ignored).toEqual(['dA0', 'dA1', 'dA2', 'dZ1', 'dZ2']);
-    expect(Array.from(r.tensors.W[1].data)).toEqual([7, 8, 9]);
+    expect(Array.from(r.tensors[1].W.data)).toEqual([7, 8, 9]);
     expect(assembled(grads).ignored).toEqual([]);
   });
 

@@ -12,7 +12,8 @@ import { categoryOf, diagnoser, type FindingCode } from '../src/core/diagnose/in
 import { compileFormula, type Fn } from '../src/core/formula/formula.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type Params } from '../src/core/model.js';
+import { l2Coefficient, type Grads, type Model, type Params } from '../src/core/model.js';
+import { zeros, type Tensor } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
@@ -44,11 +45,11 @@ export interface Injection {
   dbAll?: boolean;
 }
 
-function matmul(A: Matrix, B: Matrix, transposeA = false, transposeB = false): Matrix {
-  const rows = transposeA ? A.cols : A.rows, inner = transposeA ? A.rows : A.cols;
-  const cols = transposeB ? B.rows : B.cols;
-  const at = (M: Matrix, i: number, j: number, t: boolean) => (t ? M.data[j * M.cols + i] : M.data[i * M.cols + j]);
-  const out = zeros(rows, cols);
+function matmul(A: Tensor, B: Tensor, transposeA = false, transposeB = false): Tensor {
+  const rows = transposeA ? A.shape[1] : A.shape[0], inner = transposeA ? A.shape[0] : A.shape[1];
+  const cols = transposeB ? B.shape[0] : B.shape[1];
+  const at = (M: Tensor, i: number, j: number, t: boolean) => (t ? M.data[j * M.shape[1] + i] : M.data[i * M.shape[1] + j]);
+  const out = zeros([rows, cols]);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       let s = 0;
@@ -60,23 +61,23 @@ function matmul(A: Matrix, B: Matrix, transposeA = false, transposeB = false): M
 }
 
 /** Backprop as a user writes it, NumPy style, with one mistake switched on. */
-export function userBackprop(model: Model, params: Params, X: Matrix, Y: Matrix, bug: Injection | null): Grads {
+export function userBackprop(model: Model, params: Params, X: Tensor, Y: Tensor, bug: Injection | null): Grads {
   const fwd = forward(model, params, X, Y);
-  const L = model.layers.length, m = X.cols;
+  const L = model.layers.length, m = X.shape[1];
   const s = model.reduction === 'mean' ? 1 / m : 1;
   const c2 = 2 * l2Coefficient(model, m);
   const here = (l: number) => bug !== null && bug.at === l;
-  const map = (M: Matrix, f: (v: number, i: number) => number): Matrix => ({ rows: M.rows, cols: M.cols, data: M.data.map(f) });
+  const map = (M: Tensor, f: (v: number, i: number) => number): Tensor => ({ shape: M.shape, data: M.data.map(f) });
 
   const A = (l: number) => fwd.A[l], Z = (l: number) => fwd.Z[l - 1];
   /** dZ_l = dA_l ⊙ g'(Z_l), or the buggy derivative. */
-  const times = (l: number, dA: Matrix) => {
+  const times = (l: number, dA: Tensor) => {
     const g = model.layers[l - 1].activation, z = Z(l).data, a = A(l).data;
     const d = here(l) && bug!.derivative ? bug!.derivative : (zz: number, aa: number) => g.derivative(zz, aa);
     return map(dA, (v, i) => v * d(z[i], a[i], 0));
   };
 
-  let dZ: Matrix;
+  let dZ: Tensor;
   const aL = A(L).data, zL = Z(L).data, y = Y.data;
   const out = model.layers[L - 1];
   if (bug?.outputDelta) {
@@ -85,7 +86,7 @@ export function userBackprop(model: Model, params: Params, X: Matrix, Y: Matrix,
     const dA = map(A(L), (_v, i) => (bug?.outputGradient ? bug.outputGradient(zL[i], aL[i], y[i]) : model.loss.gradient(aL[i], y[i])));
     if (out.activation.columnwise && !(here(L) && bug!.derivative)) {
       // Softmax: dZ_k = a_k·(dA_k − Σ_j a_j·dA_j) per sample.
-      dZ = zeros(out.units, m);
+      dZ = zeros([out.units, m]);
       for (let c = 0; c < m; c++) {
         let dot = 0;
         for (let k = 0; k < out.units; k++) dot += aL[k * m + c] * dA.data[k * m + c];
@@ -94,9 +95,9 @@ export function userBackprop(model: Model, params: Params, X: Matrix, Y: Matrix,
     } else dZ = times(L, dA);
   }
 
-  const dW: Matrix[] = [], db: (Matrix | null)[] = [];
+  const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
   for (let l = L; l >= 1; l--) {
-    const W = params.W[l - 1];
+    const W = params[l - 1].W;
     const bugged = here(l) ? bug! : null;
     const input = bugged?.input ? (bugged.input.kind === 'A' ? fwd.A[bugged.input.index] : fwd.Z[bugged.input.index]) : A(l - 1);
     const P = bugged?.transposed ? matmul(input, dZ, false, true) : matmul(dZ, input, false, true);
@@ -112,25 +113,25 @@ export function userBackprop(model: Model, params: Params, X: Matrix, Y: Matrix,
         default: return c2 * w;
       }
     };
-    dW[l - 1] = map(P, (v, i) => (bugged?.factor ?? 1) * (sW * v + penalty(W.data[i])));
-    if (params.b[l - 1]) {
-      const rowSums = zeros(dZ.rows, 1);
-      for (let i = 0; i < dZ.rows; i++) for (let c = 0; c < m; c++) rowSums.data[i] += dZ.data[i * m + c];
+    grads[l - 1].W = map(P, (v, i) => (bugged?.factor ?? 1) * (sW * v + penalty(W.data[i])));
+    if (params[l - 1].b) {
+      const rowSums = zeros([dZ.shape[0], 1]);
+      for (let i = 0; i < dZ.shape[0]; i++) for (let c = 0; c < m; c++) rowSums.data[i] += dZ.data[i * m + c];
       const all = rowSums.data.reduce((x, v) => x + v, 0);
-      db[l - 1] = map(rowSums, (v) => sb * (bugged?.dbAll ? all : v));
-    } else db[l - 1] = null;
+      grads[l - 1].b = map(rowSums, (v) => sb * (bugged?.dbAll ? all : v));
+    }
     if (l > 1) {
-      let dA: Matrix;
+      let dA: Tensor;
       if (bugged?.backprop === 'plain') dA = matmul(W, dZ);
       else if (bugged?.backprop === 'skip') {
         const units = model.layers[l - 2].units;
-        dA = zeros(units, m);
-        for (let i = 0; i < units; i++) for (let c = 0; c < m; c++) dA.data[i * m + c] = dZ.data[(dZ.rows === 1 ? 0 : i) * m + c];
+        dA = zeros([units, m]);
+        for (let i = 0; i < units; i++) for (let c = 0; c < m; c++) dA.data[i * m + c] = dZ.data[(dZ.shape[0] === 1 ? 0 : i) * m + c];
       } else dA = matmul(W, dZ, true);
       dZ = times(l - 1, dA);
     }
   }
-  return { W: dW, b: db };
+  return grads;
 }
 
 // ---- architectures ------------------------------------------------------------------------------
@@ -320,12 +321,12 @@ export const ENTRIES: EntrySpec[] = [
 // ---- running it ---------------------------------------------------------------------------------
 
 /** Seeded data for a model: standard normal features and targets that suit the loss. */
-export function dataFor(model: Model, m: number, seed: number): { X: Matrix; Y: Matrix } {
+export function dataFor(model: Model, m: number, seed: number): { X: Tensor; Y: Tensor } {
   const rng = new Random(seed);
-  const X = zeros(model.inputs, m);
+  const X = zeros([model.inputs, m]);
   for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
   const K = model.layers[model.layers.length - 1].units;
-  const Y = zeros(K, m);
+  const Y = zeros([K, m]);
   for (let c = 0; c < m; c++) {
     const x0 = X.data[c], x1 = X.data[(1 % model.inputs) * m + c];
     if (model.loss.name === 'categorical_cross_entropy') Y.data[(Math.abs(Math.floor(2 * x0 + x1)) % K) * m + c] = 1;
@@ -359,7 +360,7 @@ function judge(report: Report, code: FindingCode, layer: number): Cell {
   return { detected: true, note: roots };
 }
 
-function runCheck(model: Model, params: Params, X: Matrix, Y: Matrix, gradients: GradientSource, declared: DeclaredBackward | null): Report {
+function runCheck(model: Model, params: Params, X: Tensor, Y: Tensor, gradients: GradientSource, declared: DeclaredBackward | null): Report {
   return check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed: 1 }, diagnoser(declared));
 }
 

@@ -11,7 +11,8 @@ import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { elu, leakyRelu, namedActivation, type Activation } from '../core/records/activations.js';
 import { checkSteps, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type Diagnose, type RowJob } from '../core/check/check.js';
-import type { Model, Params, Matrix } from '../core/model.js';
+import type { Model, Params } from '../core/model.js';
+import type { Tensor } from '../core/tensor.js';
 import { namedLoss } from '../core/records/losses.js';
 import { forward } from '../core/forward.js';
 import { checkWork, FiniteDifferences, type ElementDifference } from '../core/differences/propagated.js';
@@ -31,8 +32,8 @@ const TURN_EVERY_MS = 50;
 export interface WorkerInput {
   model: Pick<Model, 'inputs' | 'reduction' | 'l2' | 'init'> & { layers: { units: number; inputs: number; bias: boolean; activation: string }[]; loss: string };
   params: Params;
-  X: Matrix;
-  Y: Matrix;
+  X: Tensor;
+  Y: Tensor;
 }
 
 /** The element differences of one row job, packed for postMessage. */
@@ -189,7 +190,7 @@ export async function checkAsync(
   input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose, parallel: Parallel = {},
 ): Promise<Report> {
   const threads = parallel.threads ?? threadCount();
-  const large = checkWork(input.model, input.X.cols, options) >= (parallel.minWork ?? THREADS_FROM_WORK);
+  const large = checkWork(input.model, input.X.shape[1], options) >= (parallel.minWork ?? THREADS_FROM_WORK);
   const description = threads > 1 && options.mode !== 'directional' && large ? describe(input) : null;
   const pool = description ? new WorkerPool(description, threads) : null;
   const shouldStop = () => options.shouldStop?.() ?? false;

@@ -8,7 +8,8 @@
 //   dA_{l−1} = W_lᵀ·dZ_l,  dZ_{l−1} = dA_{l−1} ⊙ g_{l−1}'(Z_{l−1})
 import { softmaxBackwardColumns } from './records/activations.js';
 import type { ForwardCache } from './forward.js';
-import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type Params, type Reduction } from './model.js';
+import { l2Coefficient, type Grads, type Model, type Params, type Reduction } from './model.js';
+import { zeros, type Tensor } from './tensor.js';
 
 export type Elementwise = (z: number, a: number, y: number) => number;
 
@@ -32,14 +33,14 @@ export function correctPlan(model: Model): BackwardPlan {
 }
 
 /** dZ = dA ⊙ g'(Z), with the declared derivative or the true one. */
-function throughActivation(model: Model, l: number, fwd: ForwardCache, dA: Matrix, derivative: Elementwise | null): Matrix {
+function throughActivation(model: Model, l: number, fwd: ForwardCache, dA: Tensor, derivative: Elementwise | null): Tensor {
   const layer = model.layers[l];
   const Z = fwd.Z[l], A = fwd.A[l + 1];
-  const dZ = zeros(dA.rows, dA.cols);
+  const dZ = zeros(dA.shape);
   if (derivative) {
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * derivative(Z.data[i], A.data[i], 0);
   } else if (layer.activation.columnwise) {
-    softmaxBackwardColumns(A.data, dA.data, dZ.data, layer.units, dA.cols);
+    softmaxBackwardColumns(A.data, dA.data, dZ.data, layer.units, dA.shape[1]);
   } else {
     const g = layer.activation;
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * g.derivative(Z.data[i], A.data[i]);
@@ -47,43 +48,43 @@ function throughActivation(model: Model, l: number, fwd: ForwardCache, dA: Matri
   return dZ;
 }
 
-export function backward(model: Model, params: Params, fwd: ForwardCache, Y: Matrix, plan: BackwardPlan): Grads {
+export function backward(model: Model, params: Params, fwd: ForwardCache, Y: Tensor, plan: BackwardPlan): Grads {
   const L = model.layers.length;
   const m = fwd.samples;
   const s = plan.reduction === 'mean' ? 1 / m : 1;
   const c2 = plan.l2 ? 2 * l2Coefficient(model, m) : 0;
-  const dW: Matrix[] = new Array(L);
-  const db: (Matrix | null)[] = new Array(L);
+  const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
 
   const Zout = fwd.Z[L - 1], Aout = fwd.A[L];
-  let dZ: Matrix;
+  let dZ: Tensor;
   if (plan.output.kind === 'delta') {
-    dZ = zeros(Aout.rows, m);
+    dZ = zeros([Aout.shape[0], m]);
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = plan.output.fn(Zout.data[i], Aout.data[i], Y.data[i]);
   } else {
-    const dA = zeros(Aout.rows, m);
+    const dA = zeros([Aout.shape[0], m]);
     for (let i = 0; i < dA.data.length; i++) dA.data[i] = plan.output.fn(Zout.data[i], Aout.data[i], Y.data[i]);
     dZ = throughActivation(model, L - 1, fwd, dA, plan.derivatives[L - 1]);
   }
 
   for (let l = L - 1; l >= 0; l--) {
     const Aprev = fwd.A[l];
-    const W = params.W[l];
-    dW[l] = weightGradient(dZ, Aprev, s);
-    if (c2 !== 0) for (let i = 0; i < W.data.length; i++) dW[l].data[i] += c2 * W.data[i];
-    db[l] = params.b[l] ? biasGradient(dZ, s) : null;
+    const W = params[l].W;
+    const dW = weightGradient(dZ, Aprev, s);
+    if (c2 !== 0) for (let i = 0; i < W.data.length; i++) dW.data[i] += c2 * W.data[i];
+    grads[l].W = dW;
+    if (params[l].b) grads[l].b = biasGradient(dZ, s);
     if (l > 0) {
       const dAprev = transposeTimes(W, dZ);
       dZ = throughActivation(model, l - 1, fwd, dAprev, plan.derivatives[l - 1]);
     }
   }
-  return { W: dW, b: db };
+  return grads;
 }
 
 /** s·dZ·Aᵀ. */
-export function weightGradient(dZ: Matrix, A: Matrix, s: number): Matrix {
-  const rows = dZ.rows, cols = A.rows, m = dZ.cols;
-  const out = zeros(rows, cols);
+export function weightGradient(dZ: Tensor, A: Tensor, s: number): Tensor {
+  const rows = dZ.shape[0], cols = A.shape[0], m = dZ.shape[1];
+  const out = zeros([rows, cols]);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       let sum = 0;
@@ -95,10 +96,10 @@ export function weightGradient(dZ: Matrix, A: Matrix, s: number): Matrix {
 }
 
 /** s·Σ_columns dZ, as a units × 1 matrix. */
-export function biasGradient(dZ: Matrix, s: number): Matrix {
-  const out = zeros(dZ.rows, 1);
-  const m = dZ.cols;
-  for (let i = 0; i < dZ.rows; i++) {
+export function biasGradient(dZ: Tensor, s: number): Tensor {
+  const [rows, m] = dZ.shape;
+  const out = zeros([rows, 1]);
+  for (let i = 0; i < rows; i++) {
     let sum = 0;
     for (let c = 0; c < m; c++) sum += dZ.data[i * m + c];
     out.data[i] = s * sum;
@@ -107,12 +108,13 @@ export function biasGradient(dZ: Matrix, s: number): Matrix {
 }
 
 /** Wᵀ·dZ. */
-export function transposeTimes(W: Matrix, dZ: Matrix): Matrix {
-  const m = dZ.cols;
-  const out = zeros(W.cols, m);
-  for (let i = 0; i < W.rows; i++) {
-    for (let k = 0; k < W.cols; k++) {
-      const w = W.data[i * W.cols + k];
+export function transposeTimes(W: Tensor, dZ: Tensor): Tensor {
+  const m = dZ.shape[1];
+  const [rows, cols] = W.shape;
+  const out = zeros([cols, m]);
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < cols; k++) {
+      const w = W.data[i * cols + k];
       if (w === 0) continue;
       for (let c = 0; c < m; c++) out.data[k * m + c] += w * dZ.data[i * m + c];
     }

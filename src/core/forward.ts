@@ -1,13 +1,14 @@
 // The forward pass and the cost: Z_l = W_l·A_{l−1} + b_l, A_l = g_l(Z_l), A_0 = X.
 import { softmaxColumns } from './records/activations.js';
 import { denseTimes } from './layers/dense-kernel.js';
-import { l2Coefficient, zeros, type Matrix, type Model, type Params } from './model.js';
+import { l2Coefficient, type Model, type Params } from './model.js';
+import { zeros, type Tensor } from './tensor.js';
 
 export interface ForwardCache {
   /** A[0] = X, A[l+1] = activation of layer l. */
-  A: Matrix[];
+  A: Tensor[];
   /** Z[l] = pre-activation of layer l. */
-  Z: Matrix[];
+  Z: Tensor[];
   /** The data term of the cost (after reduction), without the penalty. */
   dataCost: number;
   /** The cost including the L2 penalty. */
@@ -16,18 +17,18 @@ export interface ForwardCache {
 }
 
 /** out = W·A (+ b broadcast over columns): each output is b, then W's products added in order. */
-export function affine(W: Matrix, A: Matrix, b: Matrix | null, out: Matrix): void {
-  denseTimes(W, A.data, out.data, A.cols, b ? b.data : null);
+export function affine(W: Tensor, A: Tensor, b: Tensor | undefined, out: Tensor): void {
+  denseTimes(W, A.data, out.data, A.shape[1], b ? b.data : null);
 }
 
-export function forward(model: Model, params: Params, X: Matrix, Y: Matrix): ForwardCache {
-  const m = X.cols;
-  const A: Matrix[] = [X];
-  const Z: Matrix[] = [];
+export function forward(model: Model, params: Params, X: Tensor, Y: Tensor): ForwardCache {
+  const m = X.shape[1];
+  const A: Tensor[] = [X];
+  const Z: Tensor[] = [];
   model.layers.forEach((layer, l) => {
-    const z = zeros(layer.units, m);
-    affine(params.W[l], A[l], params.b[l], z);
-    const a = zeros(layer.units, m);
+    const z = zeros([layer.units, m]);
+    affine(params[l].W, A[l], params[l].b, z);
+    const a = zeros([layer.units, m]);
     if (layer.activation.columnwise) softmaxColumns(z.data, a.data, layer.units, m);
     else for (let i = 0; i < z.data.length; i++) a.data[i] = layer.activation.f(z.data[i]);
     Z.push(z);
@@ -45,6 +46,6 @@ export function penalty(model: Model, params: Params, m: number): number {
   const c = l2Coefficient(model, m);
   if (c === 0) return 0;
   let sum = 0;
-  for (const W of params.W) for (const w of W.data) sum += w * w;
+  for (const { W } of params) for (const w of W.data) sum += w * w;
   return c * sum;
 }

@@ -1,22 +1,10 @@
 // The network as the core sees it: validated, with activation and loss records resolved.
-// Matrices are row-major Float64Arrays, shaped as in deeplearning.ai code: W (units × inputs),
-// b (units × 1), activations (units × samples).
+// Tensors are row-major Float64Arrays with a shape (tensor.ts); a dense layer's are shaped as in
+// deeplearning.ai code: W (units × inputs), b (units × 1), activations (units × samples).
+import { denseParams } from './layers/dense.js';
 import type { Activation } from './records/activations.js';
 import type { Loss } from './records/losses.js';
-
-export interface Matrix {
-  rows: number;
-  cols: number;
-  data: Float64Array;
-}
-
-export function zeros(rows: number, cols: number): Matrix {
-  return { rows, cols, data: new Float64Array(rows * cols) };
-}
-
-export function cloneMatrix(m: Matrix): Matrix {
-  return { rows: m.rows, cols: m.cols, data: Float64Array.from(m.data) };
-}
+import type { Tensor } from './tensor.js';
 
 export interface Layer {
   units: number;
@@ -48,41 +36,50 @@ export interface Model {
   init: InitSpec;
 }
 
-/** The weights and biases; b[l] is null for a layer without bias. */
-export interface Params {
-  W: Matrix[];
-  b: (Matrix | null)[];
+/** Which parameter: a 0-based layer index and the layer kind's name for it ("W", "b"). */
+export interface ParamRef {
+  readonly layer: number;
+  readonly name: string;
 }
 
-/** Gradients have the same structure as parameters: dW[l], db[l]. */
+/** "W1", "b3": how users name a parameter (1-based layer numbers). The only place that label is built. */
+export function paramLabel(ref: ParamRef): string {
+  return `${ref.name}${ref.layer + 1}`;
+}
+
+/** One layer's parameters by the kind's names: params[l].W, params[l].b (absent for a layer without bias). */
+export type LayerParams = Readonly<Record<string, Tensor>>;
+
+/** The parameters of every layer, in layer order. */
+export type Params = ReadonlyArray<LayerParams>;
+
+/** Gradients have the same structure as parameters: grads[l].W is dJ/dW of layer l. */
 export type Grads = Params;
 
-export type ParamKind = 'W' | 'b';
-
-/** One named tensor of a parameter set: the pairs that travel together through a check. */
+/** One tensor of a parameter set with its identity: the pairs that travel together through a check. */
 export interface NamedTensor {
-  /** "W1", "b1", … (1-based layer numbers, as users name them). */
-  name: string;
-  /** 0-based layer index. */
-  layer: number;
-  kind: ParamKind;
-  value: Matrix;
+  ref: ParamRef;
+  /** paramLabel(ref): "W1", "b1", … */
+  label: string;
+  value: Tensor;
 }
 
-/** The tensor of a parameter set (or of gradients, or of anything shaped like them) at { layer, kind }. */
-export function tensorOf(set: Params, { layer, kind }: { layer: number; kind: ParamKind }): Matrix {
-  return kind === 'W' ? set.W[layer] : set.b[layer]!;
+/** The tensor of a parameter set (or of gradients, or of anything shaped like them) at ref. */
+export function tensorOf(set: Params, ref: ParamRef): Tensor {
+  return set[ref.layer][ref.name];
 }
 
-/** W1, b1, W2, b2, … in that order, skipping absent biases. */
-export function namedTensors(params: Params): NamedTensor[] {
-  const out: NamedTensor[] = [];
-  params.W.forEach((W, l) => {
-    out.push({ name: `W${l + 1}`, layer: l, kind: 'W', value: W });
-    const b = params.b[l];
-    if (b) out.push({ name: `b${l + 1}`, layer: l, kind: 'b', value: b });
-  });
-  return out;
+/** Every layer's parameters in the order its kind lists them (W1, b1, W2, b2, …), skipping absent biases. */
+export function namedTensors(model: Pick<Model, 'layers'>, set: Params): NamedTensor[] {
+  return model.layers.flatMap((layer, l) => denseParams(layer).map(({ name }) => {
+    const ref = { layer: l, name };
+    return { ref, label: paramLabel(ref), value: set[l][name] };
+  }));
+}
+
+/** A set shaped like `set` (the same layers and names), each tensor replaced by f(tensor, its ref). */
+export function mapTensors(set: Params, f: (t: Tensor, ref: ParamRef) => Tensor): Params {
+  return set.map((tensors, layer) => Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, f(t, { layer, name })])));
 }
 
 /** The effective coefficient c of the penalty c·Σ‖W‖² for m samples. */
@@ -92,8 +89,4 @@ export function l2Coefficient(model: Model, m: number): number {
     case 'coefficient': return model.l2.coefficient;
     case 'lambda': return model.reduction === 'mean' ? model.l2.lambda / (2 * m) : model.l2.lambda / 2;
   }
-}
-
-export function parameterCount(model: Model): number {
-  return model.layers.reduce((n, layer) => n + layer.units * layer.inputs + (layer.bias ? layer.units : 0), 0);
 }

@@ -9,9 +9,10 @@ export type Severity = 'error' | 'warning' | 'info';
 export interface TensorCheck {
   /** 1-based layer number. */
   layer: number;
-  /** "W1", "b1", … */
+  /** "W1", "b1", … (paramLabel of the tensor's ParamRef) */
   param: string;
-  shape: [number, number];
+  /** The tensor's shape, of any rank: [units, inputs] for a dense W. */
+  shape: number[];
   /** ‖g − ĝ‖₂ / (‖g‖₂ + ‖ĝ‖₂), 0 when both are 0; over the checked, kink-free elements. */
   relativeError: number;
   /** max |gᵢ − ĝᵢ| / max(|gᵢ|, |ĝᵢ|) over the same elements. */

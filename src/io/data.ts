@@ -3,7 +3,8 @@
 // detected when any field of the first row is not a number. Targets are the last columns unless --target
 // names them; how many depends on the loss (see SPEC.md, "data.csv").
 import { createRequire } from 'node:module';
-import type { Matrix, Model } from '../core/model.js';
+import type { Model } from '../core/model.js';
+import type { Tensor } from '../core/tensor.js';
 import { clip, UserError } from './errors.js';
 import { readText } from './spec.js';
 
@@ -255,8 +256,8 @@ function columnNames(header: string[] | null, columns: number): string[] {
 }
 
 export interface Dataset {
-  X: Matrix;
-  Y: Matrix;
+  X: Tensor;
+  Y: Tensor;
   /** Column names (from the header, or x1…, y1…). */
   featureNames: string[];
   targetNames: string[];
@@ -300,7 +301,7 @@ export function loadData(file: string, model: Model, statedInputs: number | unde
   }
 
   const m = values.length;
-  const X: Matrix = { rows: featureCols.length, cols: m, data: new Float64Array(featureCols.length * m) };
+  const X: Tensor = { shape: [featureCols.length, m], data: new Float64Array(featureCols.length * m) };
   featureCols.forEach((col, f) => { for (let s = 0; s < m; s++) X.data[f * m + s] = values[s][col]; });
   const Y = targetMatrix(values, targetCols, lines, names, outputs, model, file);
   return {
@@ -430,9 +431,9 @@ function lastColumns(values: number[][], kept: number[], outputs: number, model:
 
 function targetMatrix(
   values: number[][], targetCols: number[], lines: number[], names: string[], outputs: number, model: Model, file: string,
-): Matrix {
+): Tensor {
   const m = values.length;
-  const Y: Matrix = { rows: outputs, cols: m, data: new Float64Array(outputs * m) };
+  const Y: Tensor = { shape: [outputs, m], data: new Float64Array(outputs * m) };
   const loss = model.loss.name;
   const place = (s: number, c: number) => `row ${lines[s]}, column ${c + 1} (${clip(names[c])})`;
   if (targetCols.length === 1 && outputs > 1) {

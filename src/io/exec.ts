@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import type { Grads, Matrix, Model, Params } from '../core/model.js';
+import { paramLabel, type Grads, type Model, type Params } from '../core/model.js';
+import type { Tensor } from '../core/tensor.js';
 import { parseJsonText } from './json.js';
 import { clip, UserError } from './errors.js';
 import { assembleTensors, jsonTensors } from './tensors.js';
@@ -37,18 +38,17 @@ export interface ExecPayload {
   params: Record<string, number[][]>;
 }
 
-export function execPayload(X: Matrix, Y: Matrix, params: Params): ExecPayload {
+export function execPayload(X: Tensor, Y: Tensor, params: Params): ExecPayload {
   const named: Record<string, number[][]> = {};
-  params.W.forEach((W, l) => {
-    named[`W${l + 1}`] = rowsOf(W);
-    const b = params.b[l];
-    if (b) named[`b${l + 1}`] = rowsOf(b);
+  // Each layer's tensors in the order its record holds them (W, then b), labelled W1, b1, …
+  params.forEach((tensors, layer) => {
+    for (const [name, t] of Object.entries(tensors)) named[paramLabel({ layer, name })] = rowsOf(t);
   });
   return { X: rowsOf(X), Y: rowsOf(Y), params: named };
 }
 
-function rowsOf(m: Matrix): number[][] {
-  return Array.from({ length: m.rows }, (_, r) => Array.from(m.data.subarray(r * m.cols, (r + 1) * m.cols)));
+function rowsOf(m: Tensor): number[][] {
+  return Array.from({ length: m.shape[0] }, (_, r) => Array.from(m.data.subarray(r * m.shape[1], (r + 1) * m.shape[1])));
 }
 
 /** The gradients an answer holds, and the other gradients in it (dA…, dZ…) that were accepted unchecked. */

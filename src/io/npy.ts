@@ -1,12 +1,12 @@
-// The NumPy .npy format (numpy.lib.format, versions 1.0, 2.0 and 3.0) → RawTensor. The header is a
-// Python dict literal, parsed here by a small recursive-descent reader that knows strings, numbers,
-// True/False/None, tuples, lists and dicts — nothing is evaluated and nothing is unpickled: an
+// The NumPy .npy format (numpy.lib.format, versions 1.0, 2.0 and 3.0) → a Tensor of any rank. The
+// header is a Python dict literal, parsed here by a small recursive-descent reader that knows strings,
+// numbers, True/False/None, tuples, lists and dicts — nothing is evaluated and nothing is unpickled: an
 // object array ('O', which np.save pickles) is refused before its bytes are looked at.
 //
 // Layout: "\x93NUMPY", major and minor version bytes, the header length (uint16 LE in 1.0,
 // uint32 LE in 2.0/3.0), the header (latin-1 in 1.0/2.0, UTF-8 in 3.0), then the raw data:
 // product(shape) items in C order, or in Fortran order when fortran_order is True.
-import type { RawTensor } from './tensors.js';
+import { indexOf, type Tensor } from '../core/tensor.js';
 import { clip, UserError } from './errors.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -29,18 +29,12 @@ export function isNpy(bytes: Uint8Array): boolean {
   return bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b);
 }
 
-/** Reads a whole .npy: header, dtype, shape and data, converted to row-major float64. */
-export function parseNpy(bytes: Uint8Array, src: NpySource): RawTensor {
+/** Reads a whole .npy of any rank: header, dtype, shape and data, converted to row-major float64.
+ *  Whether the shape suits the tensor it is read for is judged later, against the layer (tensors.ts). */
+export function parseNpy(bytes: Uint8Array, src: NpySource): Tensor {
   const header = parseNpyHeader(bytes, src);
   const dtype = floatDtype(header.descr, src);
   const shape = header.shape;
-  if (shape.length === 0) {
-    throw new UserError(src.file, src.place, 'a 1-D or 2-D array', 'a 0-D array (a single number)', 'Save the tensor with its full shape, e.g. np.array([[x]]) for a (1, 1) one.');
-  }
-  if (shape.length > 2) {
-    throw new UserError(src.file, src.place, 'a 1-D or 2-D array', `a ${shape.length}-D array of shape (${shape.join(', ')})`,
-      'Weights are (units, inputs) matrices and biases (units, 1) columns.');
-  }
   const count = shape.reduce((n, d) => n * d, 1);
   const needed = count * dtype.size;
   const available = bytes.length - header.dataOffset;
@@ -55,20 +49,25 @@ export function parseNpy(bytes: Uint8Array, src: NpySource): RawTensor {
   for (let i = 0; i < count; i++) {
     stored[i] = dtype.size === 8 ? view.getFloat64(i * 8, dtype.littleEndian) : view.getFloat32(i * 4, dtype.littleEndian);
   }
-  const data = header.fortranOrder && shape.length === 2 ? toRowMajor(stored, shape[0], shape[1]) : stored;
+  const data = header.fortranOrder && shape.length >= 2 ? toRowMajor(stored, shape) : stored;
   for (let i = 0; i < count; i++) {
     if (!Number.isFinite(data[i])) {
-      const index = shape.length === 2 ? `[${Math.floor(i / shape[1])}][${i % shape[1]}]` : `[${i}]`;
+      const index = indexOf(i, shape).map((k) => `[${k}]`).join('');
       throw new UserError(src.file, `${src.place}${index}`, 'a finite number', String(data[i]));
     }
   }
   return { shape, data };
 }
 
-/** Column-major (Fortran) rows×cols → row-major. */
-function toRowMajor(colMajor: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  for (let c = 0; c < cols; c++) for (let r = 0; r < rows; r++) out[r * cols + c] = colMajor[c * rows + r];
+/** Column-major (Fortran) → row-major: the element at (i₀, i₁, …) sits at i₀ + d₀·(i₁ + d₁·(…)) in Fortran order. */
+function toRowMajor(colMajor: Float64Array, shape: number[]): Float64Array {
+  const out = new Float64Array(colMajor.length);
+  for (let i = 0; i < out.length; i++) {
+    const index = indexOf(i, shape);
+    let f = 0;
+    for (let d = shape.length - 1; d >= 0; d--) f = f * shape[d] + index[d];
+    out[i] = colMajor[f];
+  }
   return out;
 }
 

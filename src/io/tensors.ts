@@ -1,22 +1,21 @@
 // Parameter and gradient files → Params. Every reader (JSON here, .npz in npz.ts) produces raw
-// tensors by name; `assemble` checks names and shapes against the model in one place, so a
+// tensors of any rank by name; `assemble` checks names and shapes against each layer's parameter
+// list (layers/dense.ts) in one place, so a
 // transposed W gets the same message whatever format it came in (a file, an --exec answer). The
 // layout, (units, inputs) or (inputs, units), is decided for the whole file from its W's, and
 // deeplearning.ai's other gradients (dA…, dZ…) in a grads dict are accepted and named, unchecked.
 import { basename, extname } from 'node:path';
-import type { Matrix, Model, Params } from '../core/model.js';
+import { denseParams } from '../core/layers/dense.js';
+import { paramLabel, type Model, type Params, type ParamRef } from '../core/model.js';
+import type { Tensor } from '../core/tensor.js';
 import type { Finding } from '../core/report.js';
 import { clip, show, UserError } from './errors.js';
 import { readNpy, readNpz } from './npz.js';
 import { parseJsonText } from './json.js';
 import { readText } from './spec.js';
 
-export interface RawTensor {
-  /** The shape as stored: [n] for a 1-D array, [rows, cols] for 2-D. */
-  shape: number[];
-  /** Row-major (C-order) values. */
-  data: Float64Array;
-}
+/** A tensor as a file stores it, of any rank ([n] for a 1-D array, [rows, cols] for 2-D, …), row-major. */
+export type RawTensor = Tensor;
 
 export type RawTensors = Map<string, RawTensor>;
 
@@ -119,23 +118,27 @@ export function assembleTensors(raw: RawTensors, model: Model, file: string, rol
     throw new UserError(file, `tensor ${clip(name)}`, `only the tensors ${[...expected.keys()].join(', ')}`, `an unexpected tensor "${clip(name)}"`, hint);
   }
   refuseOtherLayout(raw, model, file, prefix, source);
-  const get = (name: string): Matrix => {
+  const tensors: Record<string, Tensor>[] = model.layers.map(() => ({}));
+  // Every layer's first parameter, then every layer's second (W1 … WL, then b1 … bL): the order in
+  // which a file's mistakes have always been reported.
+  const byPosition = [...expected.entries()].map(([name, e], k) => ({ name, ...e, k })).sort((x, y) => x.position - y.position || x.k - y.k);
+  for (const { name, ref, shape: [rows, cols] } of byPosition) {
     const t = raw.get(name);
-    const [rows, cols] = expected.get(name)!;
     if (!t) throw new UserError(file, `tensor ${name}`, `a tensor ${name} of shape (${rows}, ${cols})`, 'none');
-    return shaped(t, name, rows, cols, file);
-  };
-  const W = model.layers.map((_, l) => get(`${prefix}W${l + 1}`));
-  const b = model.layers.map((layer, l) => (layer.bias ? get(`${prefix}b${l + 1}`) : null));
-  return { tensors: { W, b }, ignored };
+    tensors[ref.layer][ref.name] = shaped(t, name, rows, cols, file);
+  }
+  return { tensors, ignored };
 }
 
-/** W1 → (units₁, inputs), b1 → (units₁, 1), … in layer order (with "d" for gradients). */
-function expectedShapes(model: Model, prefix: string): Map<string, [number, number]> {
-  const expected = new Map<string, [number, number]>();
+/** What a file must hold, by its name in the file: W1 → (units₁, inputs), b1 → (units₁, 1), … in
+ *  layer order (with "d" for gradients), each with its parameter and its place in the layer's list. */
+function expectedShapes(model: Model, prefix: string): Map<string, { ref: ParamRef; shape: number[]; position: number }> {
+  const expected = new Map<string, { ref: ParamRef; shape: number[]; position: number }>();
   model.layers.forEach((layer, l) => {
-    expected.set(`${prefix}W${l + 1}`, [layer.units, layer.inputs]);
-    if (layer.bias) expected.set(`${prefix}b${l + 1}`, [layer.units, 1]);
+    denseParams(layer).forEach(({ name, shape }, position) => {
+      const ref = { layer: l, name };
+      expected.set(prefix + paramLabel(ref), { ref, shape, position });
+    });
   });
   return expected;
 }
@@ -182,7 +185,7 @@ function fit(t: RawTensor | undefined, rows: number, cols: number): Fit {
  */
 function refuseOtherLayout(raw: RawTensors, model: Model, file: string, prefix: string, source: TensorSource): void {
   const Ws = model.layers.map((layer, l) => {
-    const name = `${prefix}W${l + 1}`;
+    const name = prefix + paramLabel({ layer: l, name: 'W' });
     const t = raw.get(name);
     return { name, rows: layer.units, cols: layer.inputs, shape: t?.shape ?? [], fit: fit(t, layer.units, layer.inputs) };
   });
@@ -192,12 +195,12 @@ function refuseOtherLayout(raw: RawTensors, model: Model, file: string, prefix: 
   const right = Ws.filter((w) => w.fit === 'fits');
   const square = Ws.filter((w) => w.fit === 'square');
   if (transposed.length === 0) return;
-  const shape = (s: number[]) => `(${s.join(', ')})`;
+  const shape = (s: readonly number[]) => `(${s.join(', ')})`;
   const names = (ws: { name: string }[]) => listed(ws.map((w) => w.name));
   const squareNote = square.length === 0 ? '' : `; ${square.map((w) => `${w.name} ${shape(w.shape)}`).join(', ')} ${square.length === 1 ? 'is' : 'are'} square, so ${square.length === 1 ? 'its shape cannot tell' : 'their shapes cannot tell'} which way ${square.length === 1 ? 'it is' : 'they are'} stored`;
   if (right.length === 0 && transposed.length + square.length >= 2) {
     const biasRows = model.layers.flatMap((layer, l) => {
-      const name = `${prefix}b${l + 1}`;
+      const name = prefix + paramLabel({ layer: l, name: 'b' });
       return layer.bias && layer.units > 1 && fit(raw.get(name), layer.units, 1) === 'transposed' ? [name] : [];
     });
     throw new UserError(file, '',
@@ -225,7 +228,7 @@ function layoutFix(model: Model, file: string, prefix: string, source: TensorSou
   if (source === 'function') return `${every} (${W}.T).`;
   if (extname(file).toLowerCase() === '.npz') {
     const args = model.layers.flatMap((layer, l) => {
-      const w = `${W}${l + 1}`, b = `${prefix}b${l + 1}`;
+      const w = prefix + paramLabel({ layer: l, name: 'W' }), b = prefix + paramLabel({ layer: l, name: 'b' });
       return [`${w}=${w}.T`, ...(layer.bias ? [biasRows.includes(b) ? `${b}=${b}.T` : `${b}=${b}`] : [])];
     });
     return `${every}: np.savez("${basename(file)}", ${args.join(', ')}).`;
@@ -238,12 +241,21 @@ function listed(items: string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-function shaped(t: RawTensor, name: string, rows: number, cols: number, file: string): Matrix {
+/** A dense layer's 2-D tensor of shape (rows, cols), from a stored tensor of any rank. */
+function shaped(t: RawTensor, name: string, rows: number, cols: number, file: string): Tensor {
   const s = t.shape;
+  const place = `tensor ${name}`;
+  if (s.length === 0) {
+    throw new UserError(file, place, 'a 1-D or 2-D array', 'a 0-D array (a single number)', 'Save the tensor with its full shape, e.g. np.array([[x]]) for a (1, 1) one.');
+  }
+  if (s.length > 2) {
+    throw new UserError(file, place, 'a 1-D or 2-D array', `a ${s.length}-D array of shape (${s.join(', ')})`,
+      'Weights are (units, inputs) matrices and biases (units, 1) columns.');
+  }
   const found = `shape (${s.join(', ')}${s.length === 1 ? ',' : ''})`;
   // A bias may be a flat list of units numbers, or (units, 1).
-  if (cols === 1 && s.length === 1 && s[0] === rows) return { rows, cols, data: t.data };
-  if (s.length === 2 && s[0] === rows && s[1] === cols) return { rows, cols, data: t.data };
+  if (cols === 1 && s.length === 1 && s[0] === rows) return { shape: [rows, cols], data: t.data };
+  if (s.length === 2 && s[0] === rows && s[1] === cols) return { shape: [rows, cols], data: t.data };
   if (s.length === 2 && s[0] === cols && s[1] === rows && rows !== cols) {
     const isBias = cols === 1;
     throw new UserError(file, `tensor ${name}`, `shape (${rows}, ${cols})`, `${found}, its transpose`,
@@ -292,7 +304,7 @@ export function explainTensorNote(code: string): string | undefined {
 
 /** An error finding: read transposed, the square weights and gradients of these files agree. */
 export function otherLayoutFinding(params: string, grads: string, layers: number): Finding {
-  const Ws = Array.from({ length: layers }, (_, l) => `W${l + 1}`);
+  const Ws = Array.from({ length: layers }, (_, layer) => paramLabel({ layer, name: 'W' }));
   return {
     code: OTHER_LAYOUT,
     severity: 'error',

@@ -3,7 +3,8 @@
 // from the user's files (spec, formulas, activation names, messages) is escaped.
 import type { Finding, LayerHealth, Mode, Report, Status, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/check/sweep.js';
-import { columnHeads, num, shape, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
+import { columnHeads, num, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
+import { shapeText } from '../core/tensor.js';
 import { CHECKED, interruptedCounts } from './table.js';
 import { COLORS, escapeXml as esc, gradientFlowChart, histogramChart, relativeErrorChart, residualChart, scatterChart, sweepChart, type FlowPoint } from './svg.js';
 
@@ -114,7 +115,7 @@ function tensorTable(checks: readonly TensorCheck[], layers: readonly LayerHealt
     const u = unfinished(c, mode);
     const act = activation.get(c.layer);
     const lead = `${first ? `<th scope="rowgroup" rowspan="${span}">${c.layer}${act ? ` <span class="act">${esc(act)}</span>` : ''}</th>` : ''}` +
-      `<td><code>${esc(c.param)}</code></td><td>${shape(c.shape)}</td>`;
+      `<td><code>${esc(c.param)}</code></td><td>${shapeText(c.shape)}</td>`;
     const state = u ? `<span class="pill ${c.status === 'fail' ? 'fail' : 'warn'}">${esc(unfinishedWords(c, mode)!)}</span>` : pill(c.status);
     if (u && !u.reached) {
       return `<tr class="partial${first ? ' group' : ''}">${lead}<td class="n"></td><td class="n"></td><td class="n"></td><td></td><td>${state}</td>${taylor ? '<td></td>' : ''}</tr>`;

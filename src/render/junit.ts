@@ -10,6 +10,7 @@ import type { Finding, Report, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/check/sweep.js';
 import { num, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { interruptedCounts, verdict } from './table.js';
+import { shapeText } from '../core/tensor.js';
 
 const plain = new Chalk({ level: 0 });
 
@@ -68,7 +69,7 @@ function testcase(c: TensorCheck, report: Report): string {
   if (c.status === 'fail') {
     const message = `${c.param}: ${measured}${part ? ` (${part})` : ''}` + (findings.length > 0 ? `. ${findings.map((f) => `${f.code}: ${f.message}`).join(' ')}` : '');
     const details = [
-      `${c.param} (layer ${c.layer}, shape ${c.shape.join('×')}): the gradient under test disagrees with finite differences.`,
+      `${c.param} (layer ${c.layer}, shape ${shapeText(c.shape)}): the gradient under test disagrees with finite differences.`,
       `relative error ${c.relativeError} ≥ tolerance ${tolerance}; largest element-wise error ${c.maxElementError}`,
       ...(c.worst ? [`worst ${worstWord} [${c.worst.index.join(',')}]: analytic ${c.worst.analytic}, numeric ${c.worst.numeric}`] : []),
       `‖analytic‖ ${c.analyticNorm}, ‖numeric‖ ${c.numericNorm}; ${c.checked} ${worstWord}(s) checked${c.planned !== undefined ? ` of ${c.planned} (interrupted)` : ''}${c.kinks > 0 ? `, ${c.kinks} at a kink` : ''}`,

@@ -5,7 +5,8 @@
 import { Chalk } from 'chalk';
 import type { Finding, Mode, Report, Status, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/check/sweep.js';
-import { columnHeads, num, shape, taylorWords, unfinished, unfinishedWords } from './format.js';
+import { columnHeads, num, taylorWords, unfinished, unfinishedWords } from './format.js';
+import { shapeText } from '../core/tensor.js';
 import { verdict } from './table.js';
 
 const plain = new Chalk({ level: 0 });
@@ -29,11 +30,11 @@ function table(checks: TensorCheck[], mode: Mode): string[] {
   const heads = columnHeads(mode);
   const rows = checks.map((c) => {
     const u = unfinished(c, mode);
-    if (u && !u.reached) return [String(c.layer), c.param, shape(c.shape), '', '', '', '', `⏸️ ${unfinishedWords(c, mode)}`, ...(taylor ? [''] : [])];
+    if (u && !u.reached) return [String(c.layer), c.param, shapeText(c.shape), '', '', '', '', `⏸️ ${unfinishedWords(c, mode)}`, ...(taylor ? [''] : [])];
     const worst = c.worst ? `[${c.worst.index.join(',')}] ${num(c.worst.analytic)} vs ${num(c.worst.numeric)}` : '';
     const kinks = c.kinks > 0 ? ` (${c.kinks} at a kink)` : '';
     const state = u ? `${c.status === 'fail' ? '❌' : '⏸️'} ${unfinishedWords(c, mode)}` : status(c.status);
-    return [String(c.layer), c.param, shape(c.shape), num(c.analyticNorm), num(c.numericNorm), num(c.relativeError), worst + kinks, state,
+    return [String(c.layer), c.param, shapeText(c.shape), num(c.analyticNorm), num(c.numericNorm), num(c.relativeError), worst + kinks, state,
       ...(taylor ? [taylorOrder(c)] : [])];
   });
   return [

@@ -2,7 +2,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { Finding, Report, Status } from '../core/report.js';
-import { columnHeads, count, num, shape, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords, unitWord } from './format.js';
+import { columnHeads, count, num, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords, unitWord } from './format.js';
+import { shapeText } from '../core/tensor.js';
 import { gradientNormBars } from './sparkline.js';
 
 /** Columns to wrap finding lines at when stdout is not a terminal (a CI log, a pipe, a test). */
@@ -23,13 +24,13 @@ export function renderTable(report: Report, color: boolean, width = DEFAULT_WIDT
   for (const ch of report.checks) {
     const u = unfinished(ch, mode);
     if (u && !u.reached) {
-      table.push([String(ch.layer), ch.param, shape(ch.shape), '', '', '', '', c.yellow(unfinishedWords(ch, mode)!), ...(taylor ? [''] : [])]);
+      table.push([String(ch.layer), ch.param, shapeText(ch.shape), '', '', '', '', c.yellow(unfinishedWords(ch, mode)!), ...(taylor ? [''] : [])]);
       continue;
     }
     const worst = ch.worst ? `[${ch.worst.index.join(',')}] ${num(ch.worst.analytic)} vs ${num(ch.worst.numeric)}` : '';
     const kinks = ch.kinks > 0 ? c.dim(` (${ch.kinks} at a kink)`) : '';
     table.push([
-      String(ch.layer), ch.param, shape(ch.shape),
+      String(ch.layer), ch.param, shapeText(ch.shape),
       num(ch.analyticNorm), num(ch.numericNorm), num(ch.relativeError),
       worst + kinks, u ? (ch.status === 'fail' ? c.red.bold : c.yellow)(unfinishedWords(ch, mode)!) : statusText(ch.status, c),
       ...(taylor ? [taylorText(ch, c)] : []),

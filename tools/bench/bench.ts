@@ -120,24 +120,24 @@ function references(files: { net: string; data: string }, naivePerTensor: number
   const naive = new NaiveDifferences(model, params, fwd, Y);
   const plain = new PlainDifferences(model, params, fwd, Y);
   const out: Reference = { naiveSeconds: 0, naiveElements: 0, identical: 0, maxRelativeDifference: 0, plainElements: 0, plainMaxDeviation: 0 };
-  for (const t of namedTensors(params)) {
-    const { rows, cols } = t.value;
+  for (const t of namedTensors(model, params)) {
+    const [rows, cols] = t.value.shape;
     const n = rows * cols;
     const chosen = spread(n, naivePerTensor);
     const start = performance.now();
-    const naiveValues = chosen.map((flat) => naive.element(t.layer, t.kind, Math.floor(flat / cols), flat % cols, EPSILON));
+    const naiveValues = chosen.map((flat) => naive.element(t.ref.layer, t.ref.name, Math.floor(flat / cols), flat % cols, EPSILON));
     out.naiveSeconds += ((performance.now() - start) / 1000) * (n / chosen.length);
     out.naiveElements += chosen.length;
     chosen.forEach((flat, k) => {
-      const d = fast.elements(t.layer, t.kind, Math.floor(flat / cols), [flat % cols], EPSILON)[0];
+      const d = fast.elements(t.ref.layer, t.ref.name, Math.floor(flat / cols), [flat % cols], EPSILON)[0];
       const want = naiveValues[k];
       if (Object.is(d.numeric, want.numeric) && d.spread === want.spread && d.kink === want.kink) out.identical++;
       const scale = Math.max(Math.abs(d.numeric), Math.abs(want.numeric));
       if (scale > 0) out.maxRelativeDifference = Math.max(out.maxRelativeDifference, Math.abs(d.numeric - want.numeric) / scale);
     });
     for (const flat of spread(n, plainPerTensor)) {
-      const exact = fast.element(t.layer, t.kind, Math.floor(flat / cols), flat % cols, EPSILON).numeric;
-      const p = plain.element(t.layer, t.kind, Math.floor(flat / cols), flat % cols, EPSILON).numeric;
+      const exact = fast.element(t.ref.layer, t.ref.name, Math.floor(flat / cols), flat % cols, EPSILON).numeric;
+      const p = plain.element(t.ref.layer, t.ref.name, Math.floor(flat / cols), flat % cols, EPSILON).numeric;
       const scale = Math.max(Math.abs(exact), Math.abs(p));
       if (scale > 0) out.plainMaxDeviation = Math.max(out.plainMaxDeviation, Math.abs(exact - p) / scale);
       out.plainElements++;

@@ -5,7 +5,8 @@ import { compare, statusOf, worstOf } from './compare.js';
 import { forward, type ForwardCache } from '../forward.js';
 import { categoryOf } from '../diagnose/explain.js';
 import { layerHealth } from './layer-health.js';
-import { namedTensors, tensorOf, type Grads, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import { namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
+import { indexOf, type Tensor } from '../tensor.js';
 import { alongDirection, FiniteDifferences, type Direction, type ElementDifference } from '../differences/propagated.js';
 import { isFloat32, mergeNumerics, numericalFindings } from './edges.js';
 import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, floorParts, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
@@ -55,9 +56,9 @@ export interface CheckInput {
   model: Model;
   params: Params;
   /** features × samples */
-  X: Matrix;
+  X: Tensor;
   /** outputs × samples */
-  Y: Matrix;
+  Y: Tensor;
   gradients: GradientSource;
 }
 
@@ -77,7 +78,7 @@ export interface CheckContext {
 /** Finite differences wanted for elements (row, cols[k]) of one tensor; see checkSteps. */
 export interface RowJob {
   layer: number;
-  kind: NamedTensor['kind'];
+  kind: string;
   row: number;
   cols: number[];
   h: number;
@@ -113,11 +114,11 @@ export function* checkSteps(
   const fd = new FiniteDifferences(model, params, fwd, Y);
   const rng = new Random(options.seed);
 
-  const testedTensors = namedTensors(tested);
-  const paramTensors = namedTensors(params);
+  const testedTensors = namedTensors(model, tested);
+  const paramTensors = namedTensors(model, params);
   const plans = paramTensors.map((t) => elementsToCheck(t, options, rng));
   const tolerance = options.tolerance;
-  const steps = paramTensors.map((p) => options.epsilons?.[p.name] ?? (options.fixedStep ? options.epsilon : stepFor(p, fwd, options.epsilon)));
+  const steps = paramTensors.map((p) => options.epsilons?.[p.label] ?? (options.fixedStep ? options.epsilon : stepFor(p, fwd, options.epsilon)));
   // Gradients handed in as float32 are judged against float32's resolution, the others float64's.
   const units = testedTensors.map((g) => (!('plan' in gs) && isFloat32(g.value.data) ? FLOAT32_UNIT : FLOAT64_UNIT));
   // The floors cost a few backprops: computed once, and only when some tensor would warn or fail.
@@ -139,11 +140,11 @@ export function* checkSteps(
   for (let t = 0; t < paramTensors.length && !stopped; t++) {
     const p = paramTensors[t], g = testedTensors[t];
     const plan = plans[t];
-    const { rows, cols } = p.value;
+    const [rows, cols] = p.value.shape;
     let result: { check: TensorCheck; stopped: boolean };
     const h = steps[t];
     if (plan.kind === 'directions') {
-      result = checkDirections(fd, p, g.value, plan.directions, h, tolerance, () => floorOf(t), () => conventionsOf().map((gr) => tensorOf(gr, p).data) as [Float64Array, Float64Array],
+      result = checkDirections(fd, p, g.value, plan.directions, h, tolerance, () => floorOf(t), () => conventionsOf().map((gr) => tensorOf(gr, p.ref).data) as [Float64Array, Float64Array],
         () => { done++; tick(done); return options.shouldStop?.() ?? false; });
       yield { jobs: [], done, total };
     } else {
@@ -166,7 +167,7 @@ export function* checkSteps(
           const gv = g.value.data[flat];
           if (d.kink) {
             const [left, right] = conventionsOf();
-            const candidates = [d.numeric - d.spread, d.numeric + d.spread, tensorOf(left, p).data[flat], tensorOf(right, p).data[flat]];
+            const candidates = [d.numeric - d.spread, d.numeric + d.spread, tensorOf(left, p.ref).data[flat], tensorOf(right, p.ref).data[flat]];
             values[flat] = Math.min(Math.max(gv, Math.min(...candidates)), Math.max(...candidates));
           } else {
             values[flat] = d.numeric;
@@ -177,7 +178,7 @@ export function* checkSteps(
         });
         tick(done);
       }
-      numeric.set(p.name, { values, checked: checkedMask, kinks });
+      numeric.set(p.label, { values, checked: checkedMask, kinks });
       let c = elementCheck(p, g.value, values, checkedMask, kinks, tolerance, null, h);
       if (c.status !== 'pass' && !halted) {
         // Would warn or fail: judge it against resolution. The floor of backprop's rounding, plus
@@ -209,7 +210,7 @@ export function* checkSteps(
     // sampled elements and directions above stay what they were).
     const taylorRng = new Random(options.seed + 0x7a11);
     for (const c of checks) {
-      const t = paramTensors.findIndex((p) => p.name === c.param);
+      const t = paramTensors.findIndex((p) => p.label === c.param);
       const result = taylorTest(fd, paramTensors[t], testedTensors[t].value.data, taylorRng);
       c.taylorOrder = result.order;
       c.taylorStatus = result.status;
@@ -249,7 +250,7 @@ export function* checkSteps(
  * a kink (relu'(0) taken as 0, and as 1): what a correct implementation computes there, whichever
  * convention it uses.
  */
-function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Matrix): [Grads, Grads] {
+function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): [Grads, Grads] {
   const withSlope = (side: -1 | 1): Grads => {
     const plan = correctPlan(model);
     plan.derivatives = model.layers.map(({ activation: act }) => {
@@ -271,8 +272,8 @@ function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Mat
 /** Interrupted: a check with nothing compared (checked 0) and `planned` for each tensor not reached. */
 function notReached(tensors: NamedTensor[], plans: ElementPlan[], checks: TensorCheck[]): TensorCheck[] {
   const done = new Set(checks.map((c) => c.param));
-  return tensors.flatMap((p, t) => done.has(p.name) ? [] : [{
-    layer: p.layer + 1, param: p.name, shape: [p.value.rows, p.value.cols] as [number, number],
+  return tensors.flatMap((p, t) => done.has(p.label) ? [] : [{
+    layer: p.ref.layer + 1, param: p.label, shape: p.value.shape.slice(),
     relativeError: 0, maxElementError: 0, worst: null, analyticNorm: 0, numericNorm: 0,
     checked: 0, kinks: 0, status: 'pass' as const, planned: plans[t].count,
   }]);
@@ -293,16 +294,15 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
   // Over a W the directions are rank one, u·vᵀ (see differences/propagated.ts, Direction): a wrong gradient
   // G + E is still seen by almost every one (uᵀEv ≠ 0 unless E = 0), with the same mean square
   // ‖E‖²/n as a direction uniform on the sphere, at a cost of rows + cols instead of rows·cols.
-  const { rows, cols } = t.value;
+  const [rows, cols] = t.value.shape;
   const directions = Array.from({ length: options.samples }, (): Direction =>
-    t.kind === 'W' && rows > 1 && cols > 1 ? { u: rng.unitVector(rows), v: rng.unitVector(cols) } : rng.unitVector(n));
+    t.ref.name === 'W' && rows > 1 && cols > 1 ? { u: rng.unitVector(rows), v: rng.unitVector(cols) } : rng.unitVector(n));
   return { kind: 'directions', directions, count: directions.length };
 }
 
 function elementCheck(
-  p: NamedTensor, g: Matrix, values: Float64Array, checked: Uint8Array, kinks: Uint8Array, tolerance: number, floor: Float64Array | null, h: number,
+  p: NamedTensor, g: Tensor, values: Float64Array, checked: Uint8Array, kinks: Uint8Array, tolerance: number, floor: Float64Array | null, h: number,
 ): TensorCheck {
-  const { rows, cols } = p.value;
   const skip = new Uint8Array(values.length);
   let count = 0, kinkCount = 0;
   for (let i = 0; i < values.length; i++) {
@@ -314,12 +314,12 @@ function elementCheck(
   const j = count === 0 ? null : verdict(c.relativeError, judge(g.data, values, floor, tolerance, skip), floor !== null, tolerance);
   const status = j?.status ?? 'pass';
   return {
-    layer: p.layer + 1,
-    param: p.name,
-    shape: [rows, cols],
+    layer: p.ref.layer + 1,
+    param: p.label,
+    shape: p.value.shape.slice(),
     relativeError: c.relativeError,
     maxElementError: c.maxElementError,
-    worst: worstOf(c, (flat) => [Math.floor(flat / cols), flat % cols], g.data, values),
+    worst: worstOf(c, (flat) => indexOf(flat, p.value.shape), g.data, values),
     analyticNorm: c.analyticNorm,
     numericNorm: c.numericNorm,
     checked: count,
@@ -372,14 +372,14 @@ function resolutionOutcome(raw: TensorCheck, resolved: TensorCheck, forward: num
  * never left out.
  */
 function checkDirections(
-  fd: FiniteDifferences, p: NamedTensor, g: Matrix, directions: Direction[], h: number, tolerance: number,
+  fd: FiniteDifferences, p: NamedTensor, g: Tensor, directions: Direction[], h: number, tolerance: number,
   floorOf: () => Float64Array, conventions: () => [Float64Array, Float64Array], step: () => boolean,
 ): { check: TensorCheck; stopped: boolean } {
   const analytic: number[] = [], numericValues: number[] = [], kinkAt: boolean[] = [];
   let kinks = 0, stopped = false;
   for (const v of directions) {
     const dot = alongDirection(g.data, v);
-    const d = fd.direction(p.layer, p.kind, v, h);
+    const d = fd.direction(p.ref.layer, p.ref.name, v, h);
     let value = d.numeric;
     if (d.kink) {
       const [left, right] = conventions();
@@ -397,9 +397,9 @@ function checkDirections(
   const build = (j: Judgement | null, floored: boolean): TensorCheck => {
     const status = j?.status ?? 'pass';
     return {
-      layer: p.layer + 1,
-      param: p.name,
-      shape: [p.value.rows, p.value.cols],
+      layer: p.ref.layer + 1,
+      param: p.label,
+      shape: p.value.shape.slice(),
       relativeError: c.relativeError,
       maxElementError: c.maxElementError,
       worst: worstOf(c, (i) => [i], analytic, numericValues),
@@ -422,7 +422,7 @@ function checkDirections(
   const floor = analytic.map((_a, k) => {
     const v = directions[k];
     const f = floorAlong(elementFloor, v);
-    const t = kinkAt[k] ? 0 : (4 / 3) * Math.abs(numericValues[k] - fd.direction(p.layer, p.kind, v, h / 2).numeric);
+    const t = kinkAt[k] ? 0 : (4 / 3) * Math.abs(numericValues[k] - fd.direction(p.ref.layer, p.ref.name, v, h / 2).numeric);
     forward += f * f;
     trunc += t * t;
     return f + t;
@@ -447,11 +447,11 @@ function comparedValues(g: ArrayLike<number>, gHat: ArrayLike<number>, include: 
 
 /** The elements of one tensor (sorted flat indices) as row jobs: each row is computed as one batch. */
 function rowJobs(p: NamedTensor, elements: number[], h: number): RowJob[] {
-  const cols = p.value.cols;
+  const cols = p.value.shape[1];
   const jobs: RowJob[] = [];
   for (const flat of elements) {
     const row = Math.floor(flat / cols);
-    if (jobs.length === 0 || jobs[jobs.length - 1].row !== row) jobs.push({ layer: p.layer, kind: p.kind, row, cols: [], h });
+    if (jobs.length === 0 || jobs[jobs.length - 1].row !== row) jobs.push({ layer: p.ref.layer, kind: p.ref.name, row, cols: [], h });
     jobs[jobs.length - 1].cols.push(flat % cols);
   }
   return jobs;

@@ -6,14 +6,15 @@
 import { fmt } from '../format.js';
 import type { Activation } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
-import { namedTensors, type Grads, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import { namedTensors, paramLabel, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import type { Finding, TensorCheck } from '../report.js';
 
 export interface NumericsInput {
   model: Model;
   params: Params;
   fwd: ForwardCache;
-  Y: Matrix;
+  Y: Tensor;
   correct: Grads;
   checks: TensorCheck[];
   /** The gradients under test, and whether they were handed in (--grads, --exec) or computed here. */
@@ -73,7 +74,7 @@ export function explainNumerics(code: string): string | undefined {
 export function numericalFindings(input: NumericsInput): Finding[] {
   // NaN or Inf in the weights themselves (only the library API can hand them in) is the
   // diagnosis' non-finite finding, which names them.
-  const paramsFinite = [...input.params.W, ...input.params.b].every((t) => !t || countNonFinite(t.data).count === 0);
+  const paramsFinite = namedTensors(input.model, input.params).every((t) => countNonFinite(t.value.data).count === 0);
   const nonFinite = paramsFinite ? forwardOverflow(input) ?? lossAtBound(input) ?? derivativeOverflow(input) : null;
   return [...(nonFinite ? [nonFinite] : []), ...zeroGradients(input), ...precision(input), ...resolution(input)];
 }
@@ -84,7 +85,7 @@ function resolution({ model, fwd, checks, tested, handedIn }: NumericsInput): Fi
   const out: Finding[] = [];
   for (const precision of ['float64', 'float32'] as const) {
     const list = within.filter((c) => {
-      const t = tested.find((x) => x.name === c.param);
+      const t = tested.find((x) => x.label === c.param);
       return (handedIn && t !== undefined && isFloat32(t.value.data)) === (precision === 'float32');
     });
     if (list.length === 0) continue;
@@ -143,16 +144,16 @@ export function isFloat32(d: ArrayLike<number>): boolean {
 }
 
 /** Notes on float32 inputs: gradients judged at float32's tolerance, weights that are float32 values. */
-function precision({ params, tested, handedIn, checks }: NumericsInput): Finding[] {
+function precision({ model, params, tested, handedIn, checks }: NumericsInput): Finding[] {
   const out: Finding[] = [];
   const grads32 = handedIn ? tested.filter((t) => isFloat32(t.value.data)) : [];
   if (grads32.length > 0) {
-    const names = grads32.map((t) => `d${t.name}`);
-    const saved = checks.filter((c) => grads32.some((t) => t.name === c.param) && c.withinResolution);
+    const names = grads32.map((t) => `d${t.label}`);
+    const saved = checks.filter((c) => grads32.some((t) => t.label === c.param) && c.withinResolution);
     out.push({
       code: 'float32-precision',
       severity: 'info',
-      layer: grads32[0].layer + 1,
+      layer: grads32[0].ref.layer + 1,
       message: `${names.join(', ')} hold float32 values (every element is exactly a float32: about 7 significant digits), so ${names.length === 1 ? 'it is' : 'they are'} judged against float32's resolution at these weights (unit roundoff 2^-24, for the rounding of the forward quantities and of the sums) instead of float64's` +
         (saved.length > 0 ? `; ${saved.map((c) => `${c.param} (relative error ${fmt(c.relativeError)})`).join(', ')} ${saved.length === 1 ? 'passes' : 'pass'} only within that resolution.` : '.') +
         ' A bug of any size a float32 computation cannot explain still fails.',
@@ -160,15 +161,15 @@ function precision({ params, tested, handedIn, checks }: NumericsInput): Finding
       evidence: { tensors: names.join(', '), unit: 2 ** -24 },
     });
   }
-  const params32 = namedTensors(params).filter((t) => isFloat32(t.value.data));
+  const params32 = namedTensors(model, params).filter((t) => isFloat32(t.value.data));
   if (params32.length > 0) {
     out.push({
       code: 'float32-precision',
       severity: 'info',
-      layer: params32[0].layer + 1,
-      message: `The weights ${params32.map((t) => t.name).join(', ')} are float32 values. The check runs in float64 at exactly these values, so their precision changes nothing about it.`,
+      layer: params32[0].ref.layer + 1,
+      message: `The weights ${params32.map((t) => t.label).join(', ')} are float32 values. The check runs in float64 at exactly these values, so their precision changes nothing about it.`,
       fix: 'Nothing to fix.',
-      evidence: { tensors: params32.map((t) => t.name).join(', ') },
+      evidence: { tensors: params32.map((t) => t.label).join(', ') },
     });
   }
   return out;
@@ -299,7 +300,7 @@ const lossName = (model: Model) =>
 /** Forward pass and loss finite, but the true gradient is not: an activation's derivative overflows. */
 function derivativeOverflow({ model, fwd, correct }: NumericsInput): Finding | null {
   for (let l = model.layers.length - 1; l >= 0; l--) {
-    const g = countNonFinite(correct.W[l].data);
+    const g = countNonFinite(correct[l].W.data);
     if (g.count === 0) continue;
     const layer = model.layers[l];
     let worst = -1;
@@ -309,7 +310,7 @@ function derivativeOverflow({ model, fwd, correct }: NumericsInput): Finding | n
     }
     return {
       code: 'non-finite', severity: 'error', layer: l + 1,
-      message: `The true gradient dW${l + 1} has ${g.count} ±Inf or NaN elements although the forward pass and the loss are finite` +
+      message: `The true gradient d${paramLabel({ layer: l, name: 'W' })} has ${g.count} ±Inf or NaN elements although the forward pass and the loss are finite` +
         (worst >= 0 ? `: the derivative of ${layer.activation.name} is not finite at z = ${fmt(fwd.Z[l].data[worst])}.` : '.') +
         ' Nothing can be checked at these weights.',
       fix: 'Check at weights of a smaller scale (init.scale, or --params from earlier in training), or use an activation whose derivative stays finite there.',
@@ -365,8 +366,8 @@ function zeroCauses(model: Model, fwd: ForwardCache, params: Params, empty: Tens
     if (!c.param.startsWith('W')) continue;
     if (maxAbs(fwd.A[c.layer - 1].data) === 0) causes.push(`the inputs of layer ${c.layer} (${c.layer === 1 ? 'X' : `A${c.layer - 1}`}) are all 0, so d${c.param} = dZ·${c.layer === 1 ? 'X' : `A${c.layer - 1}`}ᵀ is 0`);
   }
-  const tiny = params.W.map((W, l) => ({ l, r: rms(W.data) })).filter((x) => x.r > 0 && x.r < 1e-30);
-  if (tiny.length > 0) causes.push(`weights of RMS ${tiny.map((x) => `${fmt(x.r)} (W${x.l + 1})`).join(', ')} are so small that their products underflow float64 to 0`);
+  const tiny = params.map(({ W }, layer) => ({ layer, r: rms(W.data) })).filter((x) => x.r > 0 && x.r < 1e-30);
+  if (tiny.length > 0) causes.push(`weights of RMS ${tiny.map((x) => `${fmt(x.r)} (${paramLabel({ layer: x.layer, name: 'W' })})`).join(', ')} are so small that their products underflow float64 to 0`);
   if (causes.length === 0) causes.push('the error signal underflows to 0 on its way back');
   return causes;
 }

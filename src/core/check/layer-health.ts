@@ -43,10 +43,10 @@ export function layerHealth(model: Model, params: Params, fwd: ForwardCache, cor
     return {
       layer: l + 1,
       activation: layer.activation.name,
-      gradientNorm: norm(correct.W[l].data),
+      gradientNorm: norm(correct[l].W.data),
       saturation: A.length === 0 ? 0 : saturated / A.length,
       deadFraction: family === 'relu' ? dead / layer.units : 0,
-      weightScale: std(params.W[l].data),
+      weightScale: std(params[l].W.data),
       recommendedScale: Math.sqrt(gainSquared / layer.inputs),
       histogram: histogram(A, family === 'tanh' ? [-1, 1] : family === 'sigmoid' || family === 'softmax' ? [0, 1] : undefined),
     };

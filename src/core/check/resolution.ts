@@ -20,7 +20,8 @@
 import { softmaxBackwardColumns } from '../records/activations.js';
 import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
-import { l2Coefficient, tensorOf, zeros, type Grads, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import { l2Coefficient, mapTensors, namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
+import { zeros, type Tensor } from '../tensor.js';
 import type { Direction } from '../differences/propagated.js';
 import { Random } from '../random.js';
 import type { Status } from '../report.js';
@@ -51,8 +52,8 @@ export const ELEMENT_SCALE = 0.01;
  */
 export function stepFor(p: NamedTensor, fwd: ForwardCache, epsilon: number): number {
   let h = epsilon;
-  if (p.kind === 'W') {
-    const s = maxAbs(fwd.A[p.layer].data);
+  if (p.ref.name === 'W') {
+    const s = maxAbs(fwd.A[p.ref.layer].data);
     if (Number.isFinite(s) && s > 10) h = epsilon / 10 ** Math.ceil(Math.log10(s / 10));
   }
   const size = maxAbs(p.value.data);
@@ -78,9 +79,9 @@ export interface GradientFloor {
  * The gradient side's floor at these weights for arithmetic of unit roundoff `unit`: how far a
  * correct backprop in that arithmetic can land from the true gradient. Seeded.
  */
-export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y: Matrix, correct: Grads, unit: number, seed: number): GradientFloor {
+export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y: Tensor, correct: Grads, unit: number, seed: number): GradientFloor {
   const rng = new Random(seed ^ 0x5eed);
-  const forwardPart: Grads = { W: correct.W.map((w) => zeros(w.rows, w.cols)), b: correct.b.map((b) => (b ? zeros(b.rows, b.cols) : null)) };
+  const forwardPart: Grads = mapTensors(correct, (t) => zeros(t.shape));
   // float32 code also rounds its inputs; float64 code reads them exactly.
   const fromLayer = unit > FLOAT64_UNIT ? 0 : 1;
   for (let k = 0; k < MC_RUNS; k++) {
@@ -90,32 +91,31 @@ export function gradientFloor(model: Model, params: Params, fwd: ForwardCache, Y
       A: fwd.A.map((a, l) => (l >= fromLayer ? perturb(a, unit, rng) : a)),
     };
     const g = backward(model, params, perturbed, Y, correctPlan(model));
-    const widen = (out: Matrix, run: Matrix, ref: Matrix) => {
+    const widen = (out: Tensor, run: Tensor, ref: Tensor) => {
       for (let i = 0; i < out.data.length; i++) {
         const d = Math.abs(run.data[i] - ref.data[i]);
         // A perturbation that makes a value non-finite says nothing about the rounding.
         if (Number.isFinite(d)) out.data[i] = Math.max(out.data[i], MC_SAFETY * d);
       }
     };
-    g.W.forEach((w, l) => widen(forwardPart.W[l], w, correct.W[l]));
-    g.b.forEach((b, l) => { if (b) widen(forwardPart.b[l]!, b, correct.b[l]!); });
+    for (const { ref, value } of namedTensors(model, g)) widen(tensorOf(forwardPart, ref), value, tensorOf(correct, ref));
   }
   const abs = absoluteBackward(model, params, fwd, Y);
   // A few roundings per layer, and a sum over m samples: log2(m) levels pairwise (NumPy), more
   // when summed in a loop; 2·log2(m) covers the typical √m-like growth of loop sums up to m ≈ 10⁵.
   const gamma = 2 * model.layers.length + 4 + 2 * Math.log2(Math.max(2, fwd.samples));
-  const scale = (m: Matrix, ref: Matrix): Matrix => ({ ...m, data: m.data.map((v, i) => gamma * unit * v + unit * Math.abs(ref.data[i])) });
+  const scale = (m: Tensor, ref: Tensor): Tensor => ({ ...m, data: m.data.map((v, i) => gamma * unit * v + unit * Math.abs(ref.data[i])) });
   return {
     forward: forwardPart,
-    sums: { W: abs.W.map((w, l) => scale(w, correct.W[l])), b: abs.b.map((b, l) => (b ? scale(b, correct.b[l]!) : null)) },
+    sums: mapTensors(abs, (t, ref) => scale(t, tensorOf(correct, ref))),
   };
 }
 
 /** m ⊙ (1 + δ) with δ uniform in ±MC_UNITS·unit, element by element. */
-function perturb(m: Matrix, unit: number, rng: Random): Matrix {
+function perturb(m: Tensor, unit: number, rng: Random): Tensor {
   const data = new Float64Array(m.data.length);
   for (let i = 0; i < data.length; i++) data[i] = m.data[i] * (1 + (2 * rng.uniform() - 1) * MC_UNITS * unit);
-  return { rows: m.rows, cols: m.cols, data };
+  return { shape: m.shape, data };
 }
 
 /**
@@ -123,17 +123,17 @@ function perturb(m: Matrix, unit: number, rng: Random): Matrix {
  * sum of the magnitudes of the terms whose signed sum is the gradient, which bounds the rounding
  * of that sum relative to unit roundoff.
  */
-export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache, Y: Matrix): Grads {
+export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): Grads {
   const L = model.layers.length;
   const m = fwd.samples;
   const s = model.reduction === 'mean' ? 1 / m : 1;
   const c2 = 2 * l2Coefficient(model, m);
-  const through = (l: number, dA: Matrix): Matrix => {
+  const through = (l: number, dA: Tensor): Tensor => {
     const act = model.layers[l].activation;
     const Z = fwd.Z[l].data, A = fwd.A[l + 1].data;
-    const dZ = zeros(dA.rows, dA.cols);
+    const dZ = zeros(dA.shape);
     if (act.columnwise) {
-      const units = dA.rows;
+      const units = dA.shape[0];
       for (let c = 0; c < m; c++) {
         let dot = 0;
         for (let k = 0; k < units; k++) dot += Math.abs(A[k * m + c] * dA.data[k * m + c]);
@@ -147,28 +147,29 @@ export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache
   // The output delta itself in magnitude: its own cancellation (1 − a, a − y, softmax's Jacobian)
   // is the forward rounding the Monte-Carlo part measures; from here on the sums are bounded.
   const Aout = fwd.A[L].data;
-  const dAout = zeros(Aout.length / m, m);
+  const dAout = zeros([Aout.length / m, m]);
   for (let i = 0; i < Aout.length; i++) dAout.data[i] = model.loss.gradient(Aout[i], Y.data[i]);
-  let dZ = zeros(dAout.rows, m);
+  let dZ = zeros([dAout.shape[0], m]);
   const out = model.layers[L - 1].activation;
-  if (out.columnwise) softmaxBackwardColumns(Aout, dAout.data, dZ.data, dAout.rows, m);
+  if (out.columnwise) softmaxBackwardColumns(Aout, dAout.data, dZ.data, dAout.shape[0], m);
   else for (let i = 0; i < Aout.length; i++) dZ.data[i] = dAout.data[i] * out.derivative(fwd.Z[L - 1].data[i], Aout[i]);
   dZ = { ...dZ, data: dZ.data.map(Math.abs) };
-  const W: Matrix[] = new Array(L), b: (Matrix | null)[] = new Array(L);
+  const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
   for (let l = L - 1; l >= 0; l--) {
     const Aprev = { ...fwd.A[l], data: fwd.A[l].data.map(Math.abs) };
-    const Wabs = { ...params.W[l], data: params.W[l].data.map(Math.abs) };
-    W[l] = weightGradient(dZ, Aprev, s);
-    if (c2 !== 0) for (let i = 0; i < Wabs.data.length; i++) W[l].data[i] += c2 * Wabs.data[i];
-    b[l] = params.b[l] ? biasGradient(dZ, s) : null;
+    const Wabs = { ...params[l].W, data: params[l].W.data.map(Math.abs) };
+    const dW = weightGradient(dZ, Aprev, s);
+    if (c2 !== 0) for (let i = 0; i < Wabs.data.length; i++) dW.data[i] += c2 * Wabs.data[i];
+    grads[l].W = dW;
+    if (params[l].b) grads[l].b = biasGradient(dZ, s);
     if (l > 0) dZ = through(l - 1, transposeTimes(Wabs, dZ));
   }
-  return { W, b };
+  return grads;
 }
 
 /** One tensor's floor in its parts, per element: forward rounding, and the sums' rounding for one side. */
 export function floorParts(floor: GradientFloor, p: NamedTensor): { forward: Float64Array; sums: Float64Array } {
-  return { forward: tensorOf(floor.forward, p).data, sums: tensorOf(floor.sums, p).data };
+  return { forward: tensorOf(floor.forward, p.ref).data, sums: tensorOf(floor.sums, p.ref).data };
 }
 
 /** One tensor's floor as a flat array: forward rounding + sums, for the tensor under test and for the differences. */

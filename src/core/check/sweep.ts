@@ -15,7 +15,8 @@
 import { compare } from './compare.js';
 import type { GradientSource } from './check.js';
 import { forward } from '../forward.js';
-import { cloneMatrix, namedTensors, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
+import { namedTensors, type Model, type NamedTensor, type Params } from '../model.js';
+import { clone, type Tensor } from '../tensor.js';
 import { FiniteDifferences } from '../differences/propagated.js';
 import { Random } from '../random.js';
 import { backward } from '../backprop.js';
@@ -51,8 +52,8 @@ export interface SweepResult {
 export interface SweepInput {
   model: Model;
   params: Params;
-  X: Matrix;
-  Y: Matrix;
+  X: Tensor;
+  Y: Tensor;
   gradients: GradientSource;
 }
 
@@ -63,17 +64,17 @@ export function sweep(input: SweepInput, seed: number, epsilons: readonly number
   const { model, params, X, Y } = input;
   const fwd = forward(model, params, X, Y);
   const gs = input.gradients;
-  const tested = namedTensors('plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads);
+  const tested = namedTensors(model, 'plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads);
   const fd = new FiniteDifferences(model, params, fwd, Y);
   const rng = new Random(seed);
-  const tensors = namedTensors(params).map((p, t): SweepTensor => {
+  const tensors = namedTensors(model, params).map((p, t): SweepTensor => {
     const picked = rng.sample(p.value.data.length, SWEEP_ELEMENTS);
     const g = picked.map((flat) => tested[t].value.data[flat]);
     const curve = (difference: (flat: number, h: number) => number) =>
       epsilons.map((h) => compare(g, picked.map((flat) => difference(flat, h))).relativeError);
-    const accurate = curve((flat, h) => fd.element(p.layer, p.kind, Math.floor(flat / p.value.cols), flat % p.value.cols, h).numeric);
+    const accurate = curve((flat, h) => fd.element(p.ref.layer, p.ref.name, Math.floor(flat / p.value.shape[1]), flat % p.value.shape[1], h).numeric);
     return {
-      param: p.name,
+      param: p.label,
       elements: picked.length,
       accurate,
       plain: curve((flat, h) => plainDifference(input, p, flat, h)),
@@ -125,11 +126,10 @@ export function chooseFor(epsilons: readonly number[], curve: readonly number[],
 function plainDifference(input: SweepInput, p: NamedTensor, flat: number, h: number): number {
   const { model, params, X, Y } = input;
   const at = (step: number) => {
-    const copy = cloneMatrix(p.value);
+    const copy = clone(p.value);
     copy.data[flat] += step;
-    const W = params.W.map((w, l) => (p.kind === 'W' && l === p.layer ? copy : w));
-    const b = params.b.map((x, l) => (p.kind === 'b' && l === p.layer ? copy : x));
-    return forward(model, { W, b }, X, Y).cost;
+    const moved = params.map((tensors, l) => (l === p.ref.layer ? { ...tensors, [p.ref.name]: copy } : tensors));
+    return forward(model, moved, X, Y).cost;
   };
   return (at(h) - at(-h)) / (2 * h);
 }

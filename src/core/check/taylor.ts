@@ -45,7 +45,7 @@ export function taylorTest(fd: FiniteDifferences, param: NamedTensor, g: Float64
   const usable: { h: number; r: number }[] = [];
   for (let k = 0; k < TAYLOR_STEPS; k++) {
     const h = h0 / 2 ** k;
-    const change = fd.directionChange(param.layer, param.kind, v, h);
+    const change = fd.directionChange(param.ref.layer, param.ref.name, v, h);
     const r = Math.abs(change - h * gv);
     // Rounding in change and in h·g·v: a few ulps of the larger of them.
     const noise = 64 * Number.EPSILON * Math.max(Math.abs(change), Math.abs(h * gv));

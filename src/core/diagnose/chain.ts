@@ -11,14 +11,15 @@
 import { softmaxBackwardColumns } from '../records/activations.js';
 import { biasGradient, transposeTimes, weightGradient } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
-import { l2Coefficient, zeros, type Grads, type Matrix, type Model, type Params } from '../model.js';
+import { l2Coefficient, type Grads, type LayerParams, type Model, type Params } from '../model.js';
+import { zeros, type Tensor } from '../tensor.js';
 
 /** Everything fixed while chains are compared: the network, its forward pass, the targets. */
 export interface Net {
   model: Model;
   params: Params;
   fwd: ForwardCache;
-  Y: Matrix;
+  Y: Tensor;
   m: number;
   /** The right scale of the data term: 1/m (mean) or 1 (sum). */
   s: number;
@@ -26,7 +27,7 @@ export interface Net {
   c2: number;
 }
 
-export function netOf(model: Model, params: Params, fwd: ForwardCache, Y: Matrix): Net {
+export function netOf(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): Net {
   const m = fwd.samples;
   return { model, params, fwd, Y, m, s: model.reduction === 'mean' ? 1 / m : 1, c2: 2 * l2Coefficient(model, m) };
 }
@@ -91,13 +92,13 @@ export function cloneChain(chain: Chain): Chain {
 }
 
 /** dZ = q·(dA ⊙ g'(Z)), with the given per-element factor or the true derivative. */
-export function throughActivation(net: Net, l: number, dA: Matrix, derivative: Float64Array | null, q = 1): Matrix {
+export function throughActivation(net: Net, l: number, dA: Tensor, derivative: Float64Array | null, q = 1): Tensor {
   const layer = net.model.layers[l];
-  const dZ = zeros(dA.rows, dA.cols);
+  const dZ = zeros(dA.shape);
   if (derivative) {
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * derivative[i];
   } else if (layer.activation.columnwise) {
-    softmaxBackwardColumns(net.fwd.A[l + 1].data, dA.data, dZ.data, layer.units, dA.cols);
+    softmaxBackwardColumns(net.fwd.A[l + 1].data, dA.data, dZ.data, layer.units, dA.shape[1]);
   } else {
     const g = layer.activation, Z = net.fwd.Z[l].data, A = net.fwd.A[l + 1].data;
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * g.derivative(Z[i], A[i]);
@@ -107,12 +108,12 @@ export function throughActivation(net: Net, l: number, dA: Matrix, derivative: F
 }
 
 /** The output layer's dZ as the chain makes it. */
-export function outputDelta(net: Net, output: Chain['output'], derivative: Float64Array | null, q = 1): Matrix {
+export function outputDelta(net: Net, output: Chain['output'], derivative: Float64Array | null, q = 1): Tensor {
   const L = net.model.layers.length;
   const rows = net.model.layers[L - 1].units;
-  const given: Matrix = { rows, cols: net.m, data: output.values };
+  const given: Tensor = { shape: [rows, net.m], data: output.values };
   if (output.kind === 'gradient') return throughActivation(net, L - 1, given, derivative, q);
-  const dZ = zeros(rows, net.m);
+  const dZ = zeros([rows, net.m]);
   for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = q * output.values[i];
   return dZ;
 }
@@ -128,15 +129,15 @@ export function incomingApplies(net: Net, l: number, how: Incoming): boolean {
 }
 
 /** dA_l from dZ_{l+1}. */
-export function incomingGradient(net: Net, l: number, dZnext: Matrix, how: Incoming): Matrix {
-  const W = net.params.W[l + 1];
+export function incomingGradient(net: Net, l: number, dZnext: Tensor, how: Incoming): Tensor {
+  const W = net.params[l + 1].W;
   if (how === 'transpose') return transposeTimes(W, dZnext);
-  const m = dZnext.cols;
+  const m = dZnext.shape[1];
   const units = net.model.layers[l].units;
-  const out = zeros(units, m);
+  const out = zeros([units, m]);
   if (how === 'plain') {
     // (W·dZ)_i = Σ_k W_ik·dZ_k; only a square W fits.
-    const n = W.rows;
+    const n = W.shape[0];
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < n; k++) {
         const w = W.data[i * n + k];
@@ -147,18 +148,18 @@ export function incomingGradient(net: Net, l: number, dZnext: Matrix, how: Incom
     return out;
   }
   for (let i = 0; i < units; i++) {
-    const from = dZnext.rows === 1 ? 0 : i;
+    const from = dZnext.shape[0] === 1 ? 0 : i;
     out.data.set(dZnext.data.subarray(from * m, (from + 1) * m), i * m);
   }
   return out;
 }
 
-export function inputMatrix(net: Net, ref: InputRef): Matrix {
+export function inputMatrix(net: Net, ref: InputRef): Tensor {
   return ref.kind === 'A' ? net.fwd.A[ref.index] : net.fwd.Z[ref.index];
 }
 
 /** P(W): what the code adds, before β, for the penalty. */
-export function penaltyTerm(W: Matrix, form: PenaltyForm): Float64Array {
+export function penaltyTerm(W: Tensor, form: PenaltyForm): Float64Array {
   if (form === 'W') return W.data;
   const out = new Float64Array(W.data.length);
   if (form === 'sign') for (let i = 0; i < out.length; i++) out[i] = Math.sign(W.data[i]);
@@ -171,23 +172,24 @@ export function penaltyTerm(W: Matrix, form: PenaltyForm): Float64Array {
 }
 
 /** Pᵀ of a square matrix. */
-export function transposed(P: Matrix): Matrix {
-  const out = zeros(P.cols, P.rows);
-  for (let i = 0; i < P.rows; i++) for (let j = 0; j < P.cols; j++) out.data[j * P.rows + i] = P.data[i * P.cols + j];
+export function transposed(P: Tensor): Tensor {
+  const [rows, cols] = P.shape;
+  const out = zeros([cols, rows]);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out.data[j * rows + i] = P.data[i * cols + j];
   return out;
 }
 
 /** dW_l and db_l from the layer's dZ as the steps say. */
-export function layerGradients(net: Net, l: number, dZ: Matrix, steps: LayerSteps): { dW: Matrix; db: Matrix | null } {
+export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerSteps): { dW: Tensor; db: Tensor | null } {
   const { dW: w, db: b } = steps;
   let P = weightGradient(dZ, inputMatrix(net, w.input), 1);
   if (w.transposed) P = transposed(P);
-  const W = net.params.W[l];
+  const W = net.params[l].W;
   const pen = w.beta !== 0 ? penaltyTerm(W, w.penalty) : null;
-  const dW = zeros(W.rows, W.cols);
+  const dW = zeros(W.shape);
   for (let i = 0; i < dW.data.length; i++) dW.data[i] = w.k * (w.s * P.data[i] + (pen ? w.beta * pen[i] : 0));
-  let db: Matrix | null = null;
-  if (net.params.b[l]) {
+  let db: Tensor | null = null;
+  if (net.params[l].b) {
     db = biasGradient(dZ, 1);
     if (b.all) {
       let total = 0;
@@ -200,9 +202,9 @@ export function layerGradients(net: Net, l: number, dZ: Matrix, steps: LayerStep
 }
 
 /** The dZ a chain computes per layer, from the output back. */
-export function deltas(net: Net, chain: Chain): Matrix[] {
+export function deltas(net: Net, chain: Chain): Tensor[] {
   const L = net.model.layers.length;
-  const out: Matrix[] = new Array(L);
+  const out: Tensor[] = new Array(L);
   let dZ = outputDelta(net, chain.output, chain.layers[L - 1].derivative, chain.layers[L - 1].deltaScale);
   for (let l = L - 1; l >= 0; l--) {
     out[l] = dZ;
@@ -215,8 +217,8 @@ export function deltas(net: Net, chain: Chain): Matrix[] {
 }
 
 /** The gradients a chain computes, and its dZ per layer. */
-export function evaluate(net: Net, chain: Chain): { grads: Grads; dZ: Matrix[] } {
+export function evaluate(net: Net, chain: Chain): { grads: Grads; dZ: Tensor[] } {
   const dZ = deltas(net, chain);
   const layers = dZ.map((d, l) => layerGradients(net, l, d, chain.layers[l]));
-  return { grads: { W: layers.map((g) => g.dW), b: layers.map((g) => g.db) }, dZ };
+  return { grads: layers.map((g): LayerParams => (g.db ? { W: g.dW, b: g.db } : { W: g.dW })), dZ };
 }

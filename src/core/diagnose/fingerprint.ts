@@ -14,7 +14,8 @@
 import { biasGradient, weightGradient } from '../backprop.js';
 import { compare } from '../check/compare.js';
 import { Random } from '../random.js';
-import type { Grads, Matrix, ParamKind } from '../model.js';
+import type { Grads, ParamRef } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import {
   incomingApplies, incomingGradient, inputMatrix, layerValues, outputDelta, outputValues, penaltyTerm,
   throughActivation, transposed, type Incoming, type InputRef, type Net, type PenaltyForm,
@@ -39,7 +40,7 @@ const BUDGET = 3e8;
 export interface Fingerprint {
   mutations: Mutation[];
   /** Tensors nothing in the catalogue reproduces. */
-  unexplained: { layer: number; kind: ParamKind }[];
+  unexplained: ParamRef[];
   /** The layer where the search lost the chain (its dZ could not be reproduced), if it did. */
   stalledAt: number | null;
   /** True when the search ran out of its work budget (a very large network). */
@@ -48,9 +49,9 @@ export interface Fingerprint {
 
 interface Entry {
   cost: number;
-  dZ: Matrix;
+  dZ: Tensor;
   mutations: Mutation[];
-  unexplained: { layer: number; kind: ParamKind }[];
+  unexplained: ParamRef[];
 }
 
 interface Explanation {
@@ -118,11 +119,11 @@ class Search {
     return { mutations: beam[0].mutations, unexplained: beam[0].unexplained, stalledAt: null, exhausted: exhausted() };
   }
 
-  private allTensors(from: number): { layer: number; kind: ParamKind }[] {
-    const out: { layer: number; kind: ParamKind }[] = [];
+  private allTensors(from: number): ParamRef[] {
+    const out: ParamRef[] = [];
     for (let l = from; l >= 0; l--) {
-      out.push({ layer: l, kind: 'W' });
-      if (this.net.params.b[l]) out.push({ layer: l, kind: 'b' });
+      out.push({ layer: l, name: 'W' });
+      if (this.net.params[l].b) out.push({ layer: l, name: 'b' });
     }
     return out;
   }
@@ -219,7 +220,7 @@ class Search {
           cost: cand.cost + e.cost,
           dZ: e.deltaScale !== undefined ? scaled(cand.dZ, e.deltaScale) : cand.dZ,
           mutations: [...cand.mutations, ...e.mutations],
-          unexplained: e.weightUnexplained ? [...cand.unexplained, { layer: l, kind: 'W' }] : cand.unexplained,
+          unexplained: e.weightUnexplained ? [...cand.unexplained, { layer: l, name: 'W' }] : cand.unexplained,
         };
         if (e.weightUnexplained) { fallback.push(entry); continue; }
         kept.push(entry);
@@ -237,9 +238,9 @@ class Search {
   }
 
   /** The ways layer l's dW and db follow from dZ, cheapest first (none: dZ is not the code's). */
-  private explain(l: number, dZ: Matrix): Explanation[] {
+  private explain(l: number, dZ: Tensor): Explanation[] {
     const net = this.net;
-    const tb = this.tested.b[l]?.data ?? null;
+    const tb = this.tested[l].b?.data ?? null;
     const biases = tb ? this.explainBias(l, dZ, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
     if (biases.length === 0) return [];
     const space = this.space(l);
@@ -264,7 +265,7 @@ class Search {
     const s0 = this.net.s;
     const mutations = [...w.mutations, ...b.mutations];
     let cost = w.cost + b.cost;
-    const hasBias = this.net.params.b[l] !== null;
+    const hasBias = this.net.params[l].b !== undefined;
     if (w.s !== s0 && hasBias && b.s === w.s) {
       mutations.push({ kind: REDUCTION, layer: l, detail: { s: w.s, which: 'both' } });
       cost += COST;
@@ -276,7 +277,7 @@ class Search {
     return { cost, mutations };
   }
 
-  private explainBias(l: number, dZ: Matrix, tb: Float64Array): { cost: number; mutations: Mutation[]; s: number; all: boolean }[] {
+  private explainBias(l: number, dZ: Tensor, tb: Float64Array): { cost: number; mutations: Mutation[]; s: number; all: boolean }[] {
     const q = biasGradient(dZ, 1).data;
     let total = 0;
     for (const v of q) total += v;
@@ -291,7 +292,7 @@ class Search {
     return out;
   }
 
-  private explainWeights(l: number, right: Float64Array, dZ: Matrix): { cost: number; mutations: Mutation[]; s: number }[] {
+  private explainWeights(l: number, right: Float64Array, dZ: Tensor): { cost: number; mutations: Mutation[]; s: number }[] {
     const net = this.net;
     const { T, penalty } = this.space(l);
     const out: { cost: number; mutations: Mutation[]; s: number }[] = [];
@@ -359,13 +360,13 @@ class Search {
   private space(l: number): WeightSpace {
     let space = this.spaces.get(l);
     if (!space) {
-      const W = this.net.params.W[l];
-      const big = W.rows * W.cols * this.net.m > PROJECT_ABOVE && W.cols > PROBES;
-      const V = big ? probes(W.cols, l) : null;
-      const project = (M: Float64Array) => (V ? times(M, W.rows, W.cols, V) : M);
+      const W = this.net.params[l].W;
+      const big = W.shape[0] * W.shape[1] * this.net.m > PROJECT_ABOVE && W.shape[1] > PROBES;
+      const V = big ? probes(W.shape[1], l) : null;
+      const project = (M: Float64Array) => (V ? times(M, W.shape[0], W.shape[1], V) : M);
       space = {
         V,
-        T: project(this.tested.W[l].data),
+        T: project(this.tested[l].W.data),
         penalty: { W: project(W.data), sum: project(penaltyTerm(W, 'sum')), sign: project(penaltyTerm(W, 'sign')) },
       };
       this.spaces.set(l, space);
@@ -374,9 +375,9 @@ class Search {
   }
 
   /** dZ·Sᵀ (or its transpose, for a square layer), projected when the layer is large. */
-  private term(l: number, dZ: Matrix, S: Matrix, flip: boolean): Float64Array {
+  private term(l: number, dZ: Tensor, S: Tensor, flip: boolean): Float64Array {
     const { V } = this.space(l);
-    const m = dZ.cols, units = dZ.rows, inputs = S.rows;
+    const m = dZ.shape[1], units = dZ.shape[0], inputs = S.shape[0];
     if (!V) {
       this.spend(units * inputs * m);
       const P = weightGradient(dZ, S, 1);
@@ -386,14 +387,15 @@ class Search {
     // (dZ·Sᵀ)·V = dZ·(Sᵀ·V); (dZ·Sᵀ)ᵀ·V = S·(dZᵀ·V) (square: units = inputs).
     const [left, right] = flip ? [S, dZ] : [dZ, S];
     const Q = new Float64Array(m * PROBES);
-    for (let k = 0; k < right.rows; k++) {
+    const n = right.shape[0];
+    for (let k = 0; k < n; k++) {
       for (let c = 0; c < m; c++) {
         const r = right.data[k * m + c];
         if (r === 0) continue;
         for (let j = 0; j < PROBES; j++) Q[c * PROBES + j] += r * V[k * PROBES + j];
       }
     }
-    return times(left.data, left.rows, m, Q);
+    return times(left.data, left.shape[0], m, Q);
   }
 
   private spend(work: number): void {
@@ -434,8 +436,8 @@ function times(M: Float64Array, rows: number, inner: number, V: Float64Array): F
   return out;
 }
 
-function scaled(M: Matrix, k: number): Matrix {
-  return { rows: M.rows, cols: M.cols, data: combination(M.data, k, null, 0) };
+function scaled(M: Tensor, k: number): Tensor {
+  return { shape: M.shape, data: combination(M.data, k, null, 0) };
 }
 
 /**
@@ -460,13 +462,13 @@ class Seen {
     return { sig: dot(data, this.w), norm: Math.sqrt(dot(data, data)) };
   }
 
-  has(M: Matrix): boolean {
+  has(M: Tensor): boolean {
     const { sig, norm } = this.signature(M.data);
     return this.items.some((x) =>
       Math.abs(x.sig - sig) <= MATCH * (x.norm + norm) * this.wNorm * (1 + 1e-9) && matches(x.data, M.data));
   }
 
-  add(M: Matrix): void {
+  add(M: Tensor): void {
     this.items.push({ ...this.signature(M.data), data: M.data });
   }
 }

@@ -6,7 +6,8 @@
 // Health and numerics findings follow. Plugged into check() as its Diagnose hook.
 import type { CheckContext, CheckInput, Diagnose } from '../check/check.js';
 import { compare } from '../check/compare.js';
-import type { Grads, Matrix, NamedTensor, ParamKind } from '../model.js';
+import { paramLabel, type Grads, type NamedTensor, type ParamRef } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import type { Finding, Report, TensorCheck } from '../report.js';
 import { correctChain, evaluate, netOf, type Net } from './chain.js';
 import { categoryOf } from './explain.js';
@@ -26,25 +27,27 @@ export function diagnoser(declared: DeclaredFormulas | null = null): Diagnose {
   return (input, report, context) => diagnose(input, report, context, declared);
 }
 
-type TensorRef = { layer: number; kind: ParamKind };
-
 const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
 
-function tensor(g: Grads, { layer, kind }: TensorRef): Matrix | null {
-  return kind === 'W' ? g.W[layer] : g.b[layer];
+/** The tensor at ref, or null when the layer has no such parameter (a layer without bias). */
+function tensor(g: Grads, { layer, name }: ParamRef): Tensor | null {
+  return g[layer][name] ?? null;
 }
 
 function gradsOf(tested: NamedTensor[], layers: number): Grads {
-  const g: Grads = { W: new Array(layers), b: new Array(layers).fill(null) };
-  for (const t of tested) (t.kind === 'W' ? g.W : g.b)[t.layer] = t.value;
+  const g: Record<string, Tensor>[] = Array.from({ length: layers }, () => ({}));
+  for (const t of tested) g[t.ref.layer][t.ref.name] = t.value;
   return g;
 }
 
-const refOf = (c: TensorCheck): TensorRef => ({ layer: c.layer - 1, kind: c.param.startsWith('W') ? 'W' : 'b' });
+/** A check's parameter, looked up by its label among the tensors under test. */
+type RefOf = (c: TensorCheck) => ParamRef;
 
 export function diagnose(input: CheckInput, report: Report, context: CheckContext, declared: DeclaredFormulas | null): Finding[] {
   const net = netOf(input.model, input.params, context.fwd, input.Y);
   const tested = gradsOf(context.tested, input.model.layers.length);
+  const refs = new Map(context.tested.map((t) => [t.label, t.ref]));
+  const refOf: RefOf = (c) => refs.get(c.param)!;
   const failing = report.checks.filter((c) => c.status === 'fail');
   const fromFormulas = input.gradients.source === 'declared' && declared !== null;
   let search: Fingerprint | null = null;
@@ -71,7 +74,7 @@ export function diagnose(input: CheckInput, report: Report, context: CheckContex
   const unexplained: TensorCheck[] = [];
   for (const c of failing) {
     const ref = refOf(c);
-    if (search?.unexplained.some((u) => u.layer === ref.layer && u.kind === ref.kind)) { unexplained.push(c); continue; }
+    if (search?.unexplained.some((u) => u.layer === ref.layer && u.name === ref.name)) { unexplained.push(c); continue; }
     const verdict = explained.classify(ref);
     if (verdict.kind === 'root') continue;
     if (verdict.kind === 'propagated') {
@@ -83,7 +86,7 @@ export function diagnose(input: CheckInput, report: Report, context: CheckContex
 
   const findings = [
     ...root,
-    ...mismatchFindings(net, unexplained, tested, context.correct, search),
+    ...mismatchFindings(net, unexplained, tested, context.correct, search, refOf),
     ...[...propagated].map(([from, list]) => propagatedFinding(from, list, report.settings.tolerance, fromFormulas)),
     ...healthFindings({ net, report, tested: context.tested, correct: context.correct, numeric: context.numeric }),
     ...kinkFindings(report.checks),
@@ -105,14 +108,14 @@ class Causes {
   }
 
   /** Largest relative difference between the reconstruction and the tested tensors it explains. */
-  reproduction(tested: Grads, unexplained: TensorRef[]): number {
+  reproduction(tested: Grads, unexplained: ParamRef[]): number {
     const g = this.with(this.mutations);
     let worst = 0;
     this.net.model.layers.forEach((_x, layer) => {
-      for (const kind of ['W', 'b'] as ParamKind[]) {
-        const ref = { layer, kind };
+      for (const name of Object.keys(this.correct[layer])) {
+        const ref = { layer, name };
         const t = tensor(tested, ref), r = tensor(g, ref);
-        if (!t || !r || unexplained.some((u) => u.layer === layer && u.kind === kind)) continue;
+        if (!t || !r || unexplained.some((u) => u.layer === layer && u.name === name)) continue;
         worst = Math.max(worst, relative(t.data, r.data));
       }
     });
@@ -135,8 +138,8 @@ class Causes {
   private effect(ms: Mutation[], layer: number): number {
     const g = this.with(ms);
     let worst = 0;
-    for (const kind of ['W', 'b'] as ParamKind[]) {
-      const r = tensor(g, { layer, kind }), c = tensor(this.correct, { layer, kind });
+    for (const name of Object.keys(this.correct[layer])) {
+      const r = tensor(g, { layer, name }), c = tensor(this.correct, { layer, name });
       if (r && c) worst = Math.max(worst, relative(r.data, c.data));
     }
     return worst;
@@ -146,7 +149,7 @@ class Causes {
    * A failing tensor is a root failure when its own layer's mistakes alone make it fail; it is
    * propagated when they do not (or there are none) and a mistake sits at a later layer.
    */
-  classify(ref: TensorRef): { kind: 'root' } | { kind: 'propagated'; from: number; own: number } | { kind: 'none' } {
+  classify(ref: ParamRef): { kind: 'root' } | { kind: 'propagated'; from: number; own: number } | { kind: 'none' } {
     const here = this.mutations.filter((m) => m.layer === ref.layer);
     let own = this.own.get(ref.layer);
     if (!own) {
@@ -195,12 +198,12 @@ class Causes {
 
 /** The tensor a mistake is about, when it is about one. */
 function paramOf(m: Mutation): string | undefined {
-  const l = m.layer + 1;
+  const W = paramLabel({ layer: m.layer, name: 'W' }), b = paramLabel({ layer: m.layer, name: 'b' });
   switch (m.kind) {
-    case TENSOR_FACTOR: return m.detail.which === 'db' ? `b${l}` : `W${l}`;
-    case BIAS: return `b${l}`;
-    case TRANSPOSED: case WRONG_INPUT: case L2_MISSING: case L2_WRONG: return `W${l}`;
-    case REDUCTION: return m.detail.which === 'dW' ? `W${l}` : undefined;
+    case TENSOR_FACTOR: return m.detail.which === 'db' ? b : W;
+    case BIAS: return b;
+    case TRANSPOSED: case WRONG_INPUT: case L2_MISSING: case L2_WRONG: return W;
+    case REDUCTION: return m.detail.which === 'dW' ? W : undefined;
     default: return undefined;
   }
 }
@@ -220,7 +223,7 @@ function propagatedFinding(from: number, list: { check: TensorCheck; own: number
   };
 }
 
-function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null): Finding[] {
+function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null, refOf: RefOf): Finding[] {
   if (list.length === 0) return [];
   const L = net.model.layers.length;
   const stats = list.map((c) => {

@@ -280,7 +280,7 @@ export const BIAS: MistakeKind = {
   id: 'bias',
   code: 'wrong-bias-gradient',
   name: 'db averaged or summed wrongly',
-  appliesTo: (net, l) => net.params.b[l] !== null,
+  appliesTo: (net, l) => net.params[l].b !== undefined,
   apply: (chain, m) => {
     chain.layers[m.layer].db.s = m.detail.s!;
     chain.layers[m.layer].db.all = m.detail.all ?? false;
@@ -375,8 +375,8 @@ export const WRONG_INPUT: MistakeKind = {
 export function inputChoices(net: Net, l: number): InputRef[] {
   const rows = net.model.layers[l].inputs;
   const out: InputRef[] = [];
-  net.fwd.A.forEach((A, i) => { if (i !== l && A.rows === rows) out.push({ kind: 'A', index: i }); });
-  net.fwd.Z.forEach((Z, i) => { if (Z.rows === rows) out.push({ kind: 'Z', index: i }); });
+  net.fwd.A.forEach((A, i) => { if (i !== l && A.shape[0] === rows) out.push({ kind: 'A', index: i }); });
+  net.fwd.Z.forEach((Z, i) => { if (Z.shape[0] === rows) out.push({ kind: 'Z', index: i }); });
   return out;
 }
 

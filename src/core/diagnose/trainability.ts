@@ -2,7 +2,8 @@
 // does. Vanishing or exploding error signals, saturated or dead units, a chance-level cost,
 // weights far from Xavier/He scale, and NaN/Inf anywhere. They never change the exit status
 // (unless --strict); every number in them is computed from the network and the data.
-import type { Grads, Matrix, NamedTensor } from '../model.js';
+import { paramLabel, type Grads, type NamedTensor } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import type { Finding, Report } from '../report.js';
 import { correctChain, deltas, type Net } from './chain.js';
 import { fmt, layersText } from './mutations.js';
@@ -55,16 +56,16 @@ function nonFinite({ net, tested, correct, numeric }: HealthInput): Finding[] {
     const count = countNonFinite(d, mask);
     if (count > 0) places.push({ what, layer, count, of: d.length });
   };
-  net.params.W.forEach((W, l) => add(`W${l + 1}`, l, W.data));
-  net.params.b.forEach((b, l) => b && add(`b${l + 1}`, l, b.data));
+  net.params.forEach(({ W }, layer) => add(paramLabel({ layer, name: 'W' }), layer, W.data));
+  net.params.forEach(({ b }, layer) => b && add(paramLabel({ layer, name: 'b' }), layer, b.data));
   net.fwd.Z.forEach((Z, l) => add(`Z${l + 1} (pre-activations)`, l, Z.data));
   net.fwd.A.slice(1).forEach((A, l) => add(`A${l + 1} (activations)`, l, A.data));
   if (!Number.isFinite(net.fwd.cost)) places.push({ what: 'the cost', layer: net.model.layers.length - 1, count: 1, of: 1 });
-  for (const t of tested) add(`d${t.name} under test`, t.layer, t.value.data);
-  correct.W.forEach((g, l) => add(`the true dW${l + 1}`, l, g.data));
+  for (const t of tested) add(`d${t.label} under test`, t.ref.layer, t.value.data);
+  correct.forEach(({ W }, layer) => add(`the true d${paramLabel({ layer, name: 'W' })}`, layer, W.data));
   for (const t of tested) {
-    const n = numeric.get(t.name);
-    if (n) add(`the finite differences of ${t.name}`, t.layer, n.values, n.checked);
+    const n = numeric.get(t.label);
+    if (n) add(`the finite differences of ${t.label}`, t.ref.layer, n.values, n.checked);
   }
   if (places.length === 0) return [];
   const list = places.slice(0, 6).map((p) => `${p.what}: ${p.count} of ${p.of}`).join('; ');
@@ -87,7 +88,7 @@ interface ScaleCheck {
 function initScale({ net, report }: HealthInput): ScaleCheck {
   const rows: { layer: number; rms: number; recommended: number; act: string; fanIn: number; he: boolean }[] = [];
   report.health.layers.forEach((h, l) => {
-    const r = rms(net.params.W[l].data);
+    const r = rms(net.params[l].W.data);
     const fanIn = net.model.layers[l].inputs;
     const he = net.model.layers[l].activation.family === 'relu';
     if (!(r > 0) || !Number.isFinite(r)) return;
@@ -123,14 +124,14 @@ function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Finding[
   const L = net.model.layers.length;
   if (L < 2) return [];
   const dZ = deltas(net, correctChain(net));
-  const delta = dZ.map((d: Matrix) => rms(d.data));
+  const delta = dZ.map((d: Tensor) => rms(d.data));
   const first = delta[0], last = delta[L - 1];
   if (!(last > 0) || !Number.isFinite(first) || !Number.isFinite(last)) return [];
   const ratio = first / last;
   const vanishing = ratio < VANISHING;
   if (!vanishing && !(ratio > EXPLODING)) return [];
   const norms = report.health.layers.map((h) => fmt(h.gradientNorm)).join(', ');
-  const relative = report.health.layers.map((h, l) => h.gradientNorm / rms(net.params.W[l].data) / Math.sqrt(net.params.W[l].data.length));
+  const relative = report.health.layers.map((h, l) => h.gradientNorm / rms(net.params[l].W.data) / Math.sqrt(net.params[l].W.data.length));
   const cause = vanishing && scale.small.length > 0
     ? ` The cause: ${layersText(scale.small.map((s) => s.layer))} start with weights of RMS ${scale.small.map((s) => fmt(s.rms)).join(', ')}, far below ${scale.small.map((s) => fmt(s.recommended)).join(', ')} (Xavier/He), so each layer shrinks the signal.`
     : '';

@@ -14,7 +14,8 @@
 // change. `isZeroClean` checks this; when it fails, callers use the element-wise path.
 import type { Activation } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
-import type { Matrix, Model, ParamKind, Params } from '../model.js';
+import type { Model, Params } from '../model.js';
+import type { Tensor } from '../tensor.js';
 
 /** Chains per batch at most; keeps the buffers (widest layer × chains) within a few MB. */
 const MAX_CHAINS = 2048;
@@ -61,14 +62,14 @@ export class RowBatch {
     private readonly model: Model,
     private readonly params: Params,
     fwd: ForwardCache,
-    Y: Matrix,
+    Y: Tensor,
   ) {
     this.m = fwd.samples;
     this.L = model.layers.length;
-    this.zT = fwd.Z.map((z) => transpose(z.data, z.rows, this.m));
-    this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.rows, this.m));
-    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.rows, this.m));
-    this.yT = transpose(Y.data, Y.rows, this.m);
+    this.zT = fwd.Z.map((z) => transpose(z.data, z.shape[0], this.m));
+    this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.shape[0], this.m));
+    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.shape[0], this.m));
+    this.yT = transpose(Y.data, Y.shape[0], this.m);
     this.zeroTargetIgnored = model.loss.name === 'categorical_cross_entropy';
     this.widest = Math.max(...model.layers.map((l) => l.units));
     this.slopes = model.layers.map((layer) => piecewiseSlope(layer.activation));
@@ -91,7 +92,7 @@ export class RowBatch {
    * Fills `out` with each sample's loss change for the elements (row, cols[k]) of W_layer (or
    * b_layer, cols = [0]) at +h and at −h, and marks elements where some sample met a kink.
    */
-  run(layer: number, kind: ParamKind, row: number, cols: Int32Array, h: number, out: RowChanges): void {
+  run(layer: number, kind: string, row: number, cols: Int32Array, h: number, out: RowChanges): void {
     const per = MAX_CHAINS >> 1;
     for (let from = 0; from < cols.length; from += per) {
       const to = Math.min(cols.length, from + per);
@@ -101,7 +102,7 @@ export class RowBatch {
 
   /** All chains of columns cols[from..to) × {+h, −h} for sample c. */
   private sample(
-    l: number, kind: ParamKind, i: number, cols: Int32Array, from: number, to: number, c: number, h: number, out: RowChanges,
+    l: number, kind: string, i: number, cols: Int32Array, from: number, to: number, c: number, h: number, out: RowChanges,
   ): void {
     const n = to - from;
     const P = 2 * n;
@@ -180,7 +181,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     this.rankOne(l + 1, i, live, live, cur, c, false);
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params.W[k], cur, this.nonZeroRow, next, live, this.denseWork);
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, live, this.denseWork);
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1) this.hiddenStage(k, cur, live, c, false);
     }
@@ -209,7 +210,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     if (!this.rankOne(l + 1, i, half, live, cur, c, true)) return false;
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params.W[k], cur, this.nonZeroRow, next, half, this.denseWork);
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, half, this.denseWork);
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1 && !this.hiddenStage(k, cur, half, c, true)) return false;
     }
@@ -233,7 +234,7 @@ export class RowBatch {
    * path makes it return false instead.
    */
   private rankOne(k: number, i: number, live: number, extremesOver: number, dZ: Float64Array, c: number, mirrored: boolean): boolean {
-    const W = this.params.W[k];
+    const W = this.params[k].W;
     const da = this.da;
     const hidden = k < this.L - 1;
     const slope = hidden ? this.slopes[k] : null;
@@ -247,11 +248,11 @@ export class RowBatch {
     }
     // Rounding is monotone, so w·δa over the chains ranges exactly from w·lo to w·hi (or back).
     const extremes = slope !== null && Number.isFinite(lo) && Number.isFinite(hi);
-    const units = W.rows;
+    const [units, inputs] = W.shape;
     const zs = this.zT[k];
     const nz = this.nonZeroRow;
     for (let u = 0; u < units; u++) {
-      const w = W.data[u * W.cols + i];
+      const w = W.data[u * inputs + i];
       const ub = u * live;
       if (extremes) {
         const z = zs[c * units + u];
@@ -434,8 +435,8 @@ function markKinks(
  * skipped (adding w·0 changes no sum), and so are zero weights, as denseTimes skips them.
  * Four outputs of one chain are accumulated at a time, in registers.
  */
-function denseBatch(W: Matrix, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork): void {
-  const { rows, cols } = W;
+function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork): void {
+  const [rows, cols] = W.shape;
   const inputs = work.inputs;
   let active = 0;
   for (let q = 0; q < cols; q++) if (nonZeroRow[q]) inputs[active++] = q;
@@ -489,12 +490,12 @@ function denseBatch(W: Matrix, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
 }
 
 /** One output row of denseBatch, skipping zero weights. */
-function denseRow(W: Matrix, D: Float64Array, inputs: Int32Array, active: number, out: Float64Array, live: number, r: number): void {
-  const ob = r * live;
+function denseRow(W: Tensor, D: Float64Array, inputs: Int32Array, active: number, out: Float64Array, live: number, r: number): void {
+  const ob = r * live, wr = r * W.shape[1];
   out.fill(0, ob, ob + live);
   for (let j = 0; j < active; j++) {
     const q = inputs[j];
-    const w = W.data[r * W.cols + q];
+    const w = W.data[wr + q];
     if (w === 0) continue;
     const db = q * live;
     for (let t = 0; t < live; t++) out[ob + t] += w * D[db + t];
@@ -516,8 +517,8 @@ function transpose(data: Float64Array, rows: number, cols: number): Float64Array
  * Whether skipping exact zeros is exact for this network at these weights: finite weights and
  * cached values, and a zero change mapped to a zero change by every activation and the loss.
  */
-export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: Matrix): boolean {
-  for (const W of params.W) for (const w of W.data) if (!Number.isFinite(w)) return false;
+export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): boolean {
+  for (const { W } of params) for (const w of W.data) if (!Number.isFinite(w)) return false;
   const L = model.layers.length;
   for (let k = 0; k < L; k++) {
     const act = model.layers[k].activation;

@@ -10,7 +10,8 @@
 // for context: it shows the digits that difference propagation keeps.
 import { softmaxDifferenceColumns } from '../records/activations.js';
 import { forward, type ForwardCache } from '../forward.js';
-import { cloneMatrix, l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from '../model.js';
+import { l2Coefficient, type Model, type Params } from '../model.js';
+import { clone, type Tensor } from '../tensor.js';
 import { FiniteDifferences } from './propagated.js';
 
 export class NaiveDifferences extends FiniteDifferences {
@@ -18,7 +19,7 @@ export class NaiveDifferences extends FiniteDifferences {
   private readonly denseA: Float64Array[];
   private readonly zeroInput: Float64Array;
 
-  constructor(model: Model, params: Params, fwd: ForwardCache, Y: Matrix) {
+  constructor(model: Model, params: Params, fwd: ForwardCache, Y: Tensor) {
     super(model, params, fwd, Y);
     const m = fwd.samples;
     this.denseZ = model.layers.map((layer) => new Float64Array(layer.units * m));
@@ -26,23 +27,24 @@ export class NaiveDifferences extends FiniteDifferences {
     this.zeroInput = new Float64Array(model.inputs * m);
   }
 
-  override costChange(layer: number, kind: ParamKind, row: number, col: number, h: number): number {
+  override costChange(layer: number, kind: string, row: number, col: number, h: number): number {
     const { model, params, fwd } = this;
     const m = fwd.samples;
     const L = model.layers.length;
     this.colKink.fill(0);
     let prev = this.zeroInput;
     for (let k = 0; k < L; k++) {
-      const W = params.W[k];
+      const W = params[k].W;
       const dZ = this.denseZ[k];
       const A = fwd.A[k].data;
-      for (let r = 0; r < W.rows; r++) {
+      const [units, inputs] = W.shape;
+      for (let r = 0; r < units; r++) {
         for (let c = 0; c < m; c++) {
           let z = 0;
-          for (let q = 0; q < W.cols; q++) z += W.data[r * W.cols + q] * prev[q * m + c];
+          for (let q = 0; q < inputs; q++) z += W.data[r * inputs + q] * prev[q * m + c];
           if (k === layer) {
             // δW·A_{k−1} with δW = h at (row, col), zero elsewhere; δb = h at row.
-            if (kind === 'W') for (let q = 0; q < W.cols; q++) z += (r === row && q === col ? h : 0) * A[q * m + c];
+            if (kind === 'W') for (let q = 0; q < inputs; q++) z += (r === row && q === col ? h : 0) * A[q * m + c];
             else z += r === row ? h : 0;
           }
           dZ[r * m + c] = z;
@@ -51,7 +53,7 @@ export class NaiveDifferences extends FiniteDifferences {
       const act = model.layers[k].activation;
       const dA = this.denseA[k];
       if (act.columnwise) {
-        softmaxDifferenceColumns(fwd.A[k + 1].data, dZ, dA, W.rows, m);
+        softmaxDifferenceColumns(fwd.A[k + 1].data, dZ, dA, units, m);
       } else {
         const Z = fwd.Z[k].data, Ak = fwd.A[k + 1].data;
         for (let i = 0; i < dZ.length; i++) {
@@ -75,14 +77,12 @@ export class NaiveDifferences extends FiniteDifferences {
 }
 
 export class PlainDifferences extends FiniteDifferences {
-  override costChange(layer: number, kind: ParamKind, row: number, col: number, h: number): number {
+  override costChange(layer: number, kind: string, row: number, col: number, h: number): number {
     const { model, params, fwd } = this;
     const m = fwd.samples;
-    const moved: Params = { W: params.W.slice(), b: params.b.slice() };
-    const t = cloneMatrix(kind === 'W' ? params.W[layer] : params.b[layer]!);
-    t.data[row * t.cols + col] += h;
-    if (kind === 'W') moved.W[layer] = t;
-    else moved.b[layer] = t;
+    const t = clone(params[layer][kind]);
+    t.data[row * t.shape[1] + col] += h;
+    const moved: Params = params.map((p, l) => (l === layer ? { ...p, [kind]: t } : p));
     const after = forward(model, moved, fwd.A[0], this.Y);
     const L = model.layers.length;
     const units = model.layers[L - 1].units;
@@ -108,10 +108,10 @@ export class PlainDifferences extends FiniteDifferences {
 }
 
 /** c·((w + h)² − w²) = c·h·(2w + h) for a weight; biases are not regularised. */
-function penaltyChange(model: Model, params: Params, m: number, layer: number, kind: ParamKind, row: number, col: number, h: number): number {
+function penaltyChange(model: Model, params: Params, m: number, layer: number, kind: string, row: number, col: number, h: number): number {
   const c = l2Coefficient(model, m);
   if (kind !== 'W' || c === 0) return 0;
-  const W = params.W[layer];
-  const w = W.data[row * W.cols + col];
+  const W = params[layer].W;
+  const w = W.data[row * W.shape[1] + col];
   return c * h * (2 * w + h);
 }

@@ -13,7 +13,8 @@
 import { softmaxDifferenceColumns, type Activation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
 import type { ForwardCache } from '../forward.js';
-import { l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from '../model.js';
+import { l2Coefficient, type Model, type Params } from '../model.js';
+import type { Tensor } from '../tensor.js';
 import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
 
 /**
@@ -41,7 +42,7 @@ export function alongDirection(G: Float64Array, V: Direction): number {
 }
 
 /** Σ V_ij·(2·W_ij + h·V_ij): the L2 sum ‖W‖² changes by h times this along V. */
-function penaltyAlong(W: Matrix, V: Direction, h: number): number {
+function penaltyAlong(W: Tensor, V: Direction, h: number): number {
   if (V instanceof Float64Array) {
     let s = 0;
     for (let i = 0; i < V.length; i++) s += V[i] * (2 * W.data[i] + h * V[i]);
@@ -110,7 +111,7 @@ export class FiniteDifferences {
     protected readonly model: Model,
     protected readonly params: Params,
     protected readonly fwd: ForwardCache,
-    protected readonly Y: Matrix,
+    protected readonly Y: Tensor,
   ) {
     this.m = fwd.samples;
     this.dZ = model.layers.map((layer) => new Float64Array(layer.units * this.m));
@@ -131,7 +132,7 @@ export class FiniteDifferences {
    * is differenced again with the step shrunk by 10× until it no longer crosses; only a
    * pre-activation sitting exactly on the kink (not differentiable there) stays a kink.
    */
-  element(layer: number, kind: ParamKind, row: number, col: number, h: number): ElementDifference {
+  element(layer: number, kind: string, row: number, col: number, h: number): ElementDifference {
     const m = this.m;
     const plus = this.plus, minus = this.minus, crossed = this.crossed;
     this.costChange(layer, kind, row, col, h);
@@ -195,7 +196,7 @@ export class FiniteDifferences {
    * element(layer, kind, row, cols[k], h) for every k, computed together: the same numbers.
    * Elements where some sample meets a kink go through element() itself, for its refinement.
    */
-  elements(layer: number, kind: ParamKind, row: number, cols: ArrayLike<number>, h: number): ElementDifference[] {
+  elements(layer: number, kind: string, row: number, cols: ArrayLike<number>, h: number): ElementDifference[] {
     if (this.batch === undefined) {
       this.batch = isZeroClean(this.model, this.params, this.fwd, this.Y) ? new RowBatch(this.model, this.params, this.fwd, this.Y) : null;
     }
@@ -228,14 +229,14 @@ export class FiniteDifferences {
   }
 
   /** The L2 penalty's own central difference, exactly: c·((w+h)² − (w−h)²)/2h = 2c·w. */
-  private penaltyQuotient(layer: number, kind: ParamKind, row: number, col: number): number {
+  private penaltyQuotient(layer: number, kind: string, row: number, col: number): number {
     if (kind !== 'W' || this.c === 0) return 0;
-    const W = this.params.W[layer];
-    return 2 * this.c * W.data[row * W.cols + col];
+    const W = this.params[layer].W;
+    return 2 * this.c * W.data[row * W.shape[1] + col];
   }
 
   /** Fills colChange[c] = L_c(θ + h·e) − L_c(θ) per sample (and colKink); returns J(θ + h·e) − J(θ). */
-  costChange(layer: number, kind: ParamKind, row: number, col: number, h: number): number {
+  costChange(layer: number, kind: string, row: number, col: number, h: number): number {
     const m = this.m;
     const dZ = this.dZ[layer];
     const base = row * m;
@@ -247,8 +248,8 @@ export class FiniteDifferences {
     }
     let penaltyChange = 0;
     if (kind === 'W' && this.c !== 0) {
-      const W = this.params.W[layer];
-      const w = W.data[row * W.cols + col];
+      const W = this.params[layer].W;
+      const w = W.data[row * W.shape[1] + col];
       penaltyChange = this.c * h * (2 * w + h);
     }
     return this.propagate(layer, row) + penaltyChange;
@@ -260,7 +261,7 @@ export class FiniteDifferences {
    * with a smaller step, and those exactly on a kink give their interval of one-sided quotients,
    * so one sample on a kink never discards the direction.
    */
-  direction(layer: number, kind: ParamKind, v: Direction, h: number): ElementDifference {
+  direction(layer: number, kind: string, v: Direction, h: number): ElementDifference {
     // V·A_{l−1} is the same for every step; each step scales it, as directionChange does.
     const product = kind === 'W' ? this.directionProduct(layer, v) : null;
     const m = this.m;
@@ -271,7 +272,7 @@ export class FiniteDifferences {
     const minus = this.directionStep(layer, kind, v, -h, product);
     for (let c = 0; c < m; c++) crossed[c] |= this.colKink[c];
     if (!crossed.includes(1)) return { numeric: (plus - minus) / (2 * h), kink: false, refined: false, spread: 0 };
-    const penalty = (step: number) => (kind === 'W' && this.c !== 0 ? this.c * step * penaltyAlong(this.params.W[layer], v, step) : 0);
+    const penalty = (step: number) => (kind === 'W' && this.c !== 0 ? this.c * step * penaltyAlong(this.params[layer].W, v, step) : 0);
     let sum = 0, low = 0, high = 0, kinkLeft = false;
     for (let c = 0; c < m; c++) if (!crossed[c]) sum += (plusAt[c] - this.colChange[c]) / (2 * h);
     ({ sum, low, high, kink: kinkLeft } = this.refineCrossed(crossed, h, sum, plusAt, (step) => { this.directionStep(layer, kind, v, step, product); }));
@@ -281,37 +282,38 @@ export class FiniteDifferences {
   }
 
   /** J(θ + h·v) − J(θ) for a direction v over the whole of W_layer or b_layer. */
-  directionChange(layer: number, kind: ParamKind, v: Direction, h: number): number {
+  directionChange(layer: number, kind: string, v: Direction, h: number): number {
     return this.directionStep(layer, kind, v, h, kind === 'W' ? this.directionProduct(layer, v) : null);
   }
 
   /** V·A_{l−1} for a direction V over W_layer (units × samples); for V = u·vᵀ, u·(vᵀ·A_{l−1}). */
   private directionProduct(layer: number, v: Direction): Float64Array {
-    const W = this.params.W[layer];
+    const W = this.params[layer].W;
+    const [units, inputs] = W.shape;
     const m = this.m;
-    const out = new Float64Array(W.rows * m);
+    const out = new Float64Array(units * m);
     const A = this.fwd.A[layer].data;
     if (v instanceof Float64Array) {
-      denseTimes({ rows: W.rows, cols: W.cols, data: v }, A, out, m);
+      denseTimes({ shape: W.shape, data: v }, A, out, m);
       return out;
     }
     const vA = new Float64Array(m);
-    for (let k = 0; k < W.cols; k++) {
+    for (let k = 0; k < inputs; k++) {
       const vk = v.v[k];
       if (vk !== 0) for (let c = 0; c < m; c++) vA[c] += vk * A[k * m + c];
     }
-    for (let i = 0; i < W.rows; i++) for (let c = 0; c < m; c++) out[i * m + c] = v.u[i] * vA[c];
+    for (let i = 0; i < units; i++) for (let c = 0; c < m; c++) out[i * m + c] = v.u[i] * vA[c];
     return out;
   }
 
-  private directionStep(layer: number, kind: ParamKind, v: Direction, h: number, product: Float64Array | null): number {
+  private directionStep(layer: number, kind: string, v: Direction, h: number, product: Float64Array | null): number {
     const m = this.m;
     const dZ = this.dZ[layer];
     const units = this.model.layers[layer].units;
     let penaltyChange = 0;
     if (kind === 'W') {
       for (let i = 0; i < dZ.length; i++) dZ[i] = product![i] * h;
-      if (this.c !== 0) penaltyChange = this.c * h * penaltyAlong(this.params.W[layer], v, h);
+      if (this.c !== 0) penaltyChange = this.c * h * penaltyAlong(this.params[layer].W, v, h);
     } else {
       const b = v as Float64Array;
       for (let i = 0; i < units; i++) dZ.fill(h * b[i], i * m, (i + 1) * m);
@@ -345,13 +347,14 @@ export class FiniteDifferences {
 
     // Later layers: δZ_k = W_k·δA_{k−1}, rank-1 when δA_{k−1} has one non-zero row.
     for (let k = layer + 1; k < L; k++) {
-      const W = this.params.W[k];
+      const W = this.params[k].W;
+      const [outputs, inputs] = W.shape;
       const out = this.dZ[k];
       const prev = this.dA[k - 1];
       if (sparseRow >= 0) {
         const pr = sparseRow * m;
-        for (let i = 0; i < W.rows; i++) {
-          const w = W.data[i * W.cols + sparseRow];
+        for (let i = 0; i < outputs; i++) {
+          const w = W.data[i * inputs + sparseRow];
           const oi = i * m;
           for (let c = 0; c < m; c++) out[oi + c] = w * prev[pr + c];
         }
@@ -359,8 +362,8 @@ export class FiniteDifferences {
         denseTimes(W, prev, out, m);
       }
       const next = model.layers[k].activation;
-      if (next.columnwise) softmaxDifferenceColumns(fwd.A[k + 1].data, out, this.dA[k], W.rows, m);
-      else this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, W.rows * m);
+      if (next.columnwise) softmaxDifferenceColumns(fwd.A[k + 1].data, out, this.dA[k], outputs, m);
+      else this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, outputs * m);
       sparseRow = -1;
     }
 

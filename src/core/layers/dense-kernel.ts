@@ -1,6 +1,6 @@
 // The one dense kernel of the hot paths: the forward pass's W·A + b and the finite differences'
 // W·δA. Plain loops over Float64Array, no allocation.
-import type { Matrix } from '../model.js';
+import type { Tensor } from '../tensor.js';
 
 /**
  * out = start + W·D for D (inputs × m, row-major) and start a value per output row (a bias; 0 when
@@ -9,8 +9,8 @@ import type { Matrix } from '../model.js';
  * rows (1.6× one row at a time on the 784-wide first layer, 2–3× the row-by-row axpy loop the forward
  * pass had); every sum keeps that one order, so the results are bit for bit those of the plain loop.
  */
-export function denseTimes(W: Pick<Matrix, 'rows' | 'cols' | 'data'>, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
-  const { rows, cols } = W;
+export function denseTimes(W: Tensor, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
+  const [rows, cols] = W.shape;
   const w = W.data;
   const m4 = m - (m % 4);
   let i = 0;
