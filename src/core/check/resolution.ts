@@ -21,7 +21,7 @@ import { softmaxBackwardColumns } from '../records/activations.js';
 import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, tensorOf, zeros, type Grads, type Matrix, type Model, type NamedTensor, type Params } from '../model.js';
-import type { Direction } from '../differences/propagated.js';
+import type { Direction } from '../differences/source.js';
 import { Random } from '../random.js';
 import type { Status } from '../report.js';
 
