@@ -1,6 +1,6 @@
 // From file names and settings to a Report: loads and validates every input at the boundary,
 // then hands plain objects to the pure core. The CLI and the library API both call this.
-import { check, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type GradientSource } from './core/check/check.js';
+import { check, DEFAULT_OPTIONS, prepare, type CheckInput, type CheckOptions, type GradientSource } from './core/check/check.js';
 import { transposed } from './core/diagnose/chain.js';
 import { correctPlan } from './core/backprop.js';
 import { diagnoser } from './core/diagnose/index.js';
@@ -14,7 +14,7 @@ import { declaredPlan, loadSpec, refuseTooManyParameters, withInputs, type Loade
 import { extraGradientsFinding, loadTensorFile, loadTensors, otherLayoutFinding } from './io/tensors.js';
 import { count, directionalWork, directionStorage, layerValues, MAX_DIRECTION_VALUES, MAX_DIRECTIONS, MAX_ELEMENT_EVALUATIONS, MAX_LAYER_VALUES, MAX_SWEEP_WORK, samplesWithin, sweepWork, workload, WORK_PER_EVALUATION } from './core/check/limits.js';
 import { checkWork } from './core/differences/propagated.js';
-import { sweep, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/check/sweep.js';
+import { sweep, sweepSources, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/check/sweep.js';
 import { checkAsync, threadSetting } from './cli/threaded-check.js';
 
 export interface RunOptions extends Partial<CheckOptions> {
@@ -110,10 +110,13 @@ export async function run(options: RunOptions): Promise<Report> {
   refuseTooLarge(loaded, settings, options);
   const { gradients, notes } = await gradientsUnderTest(loaded, options);
   const input = { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients };
-  const swept = options.sweep ? sweep(input, settings.seed, SWEEP_EPSILONS, settings.tolerance) : undefined;
+  // The forward pass and the backprops at these weights, once, with the propagated source on them:
+  // the sweep and the check share them.
+  const prepared = prepare(input);
+  const swept = options.sweep ? sweep(input, settings.seed, SWEEP_EPSILONS, settings.tolerance, sweepSources(input, prepared)) : undefined;
   // check() itself, on worker threads when large, yielding to the event loop so Ctrl-C can stop it.
   const checkSettings = swept ? { ...settings, epsilon: swept.chosen, epsilons: swept.perTensor } : settings;
-  const checked = await checkAsync(input, checkSettings, diagnoser(loaded.spec.declared));
+  const checked = await checkAsync(input, checkSettings, diagnoser(loaded.spec.declared), {}, prepared);
   const layout = otherLayout(input, checked, checkSettings, options);
   // The layout, when it explains every failure, comes before the diagnosis of the files as read.
   const report = { ...checked, findings: [...(layout ? [layout] : []), ...checked.findings, ...notes] };

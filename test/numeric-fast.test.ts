@@ -1,17 +1,17 @@
 // The fast path of the finite differences gives the naive reference's numbers.
 //
-// FiniteDifferences.elements runs every perturbation of a tensor row as one batch, skips exact
-// zeros and decides ReLU rows from their extremes; NaiveDifferences (src/core/differences/naive.ts) re-runs
+// The propagated source's elements run every perturbation of a tensor row as one batch, skip exact
+// zeros and decide ReLU rows from their extremes; the naive source (src/core/differences/naive.ts) re-runs
 // every layer densely from the first for every perturbation, with the same difference arithmetic.
 // They must agree element by element (to 1e-12 relative; in fact bit for bit), kinks and refined
 // samples included. Then: the same report whether the rows run in this thread or on worker threads.
 import { describe, expect, it } from 'vitest';
-import { NaiveDifferences } from '../src/core/differences/naive.js';
+import { naiveSource } from '../src/core/differences/naive.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import type { Model, Params } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
-import { FiniteDifferences } from '../src/core/differences/propagated.js';
+import { propagatedSource } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 
@@ -63,8 +63,8 @@ describe('FiniteDifferences.elements against the naive reference', () => {
   it.each(NETS)('%s: every element agrees to 1e-12', (_, make) => {
     const { model, params, X, Y } = make();
     const fwd = forward(model, params, X, Y);
-    const fast = new FiniteDifferences(model, params, fwd, Y);
-    const naive = new NaiveDifferences(model, params, fwd, Y);
+    const fast = propagatedSource({ model, params, Y }, fwd);
+    const naive = naiveSource({ model, params, Y }, fwd);
     let compared = 0, refined = 0, kinks = 0, exact = 0;
     for (let l = 0; l < model.layers.length; l++) {
       for (const kind of ['W', 'b'] as const) {
@@ -72,9 +72,9 @@ describe('FiniteDifferences.elements against the naive reference', () => {
         if (!T) continue;
         for (let r = 0; r < T.shape[0]; r++) {
           const cols = Array.from({ length: T.shape[1] }, (_, j) => j);
-          const got = fast.elements(l, kind, r, cols, 1e-6);
+          const got = fast.elements!({ layer: l, name: kind }, cols.map((j) => r * T.shape[1] + j), 1e-6);
           cols.forEach((j) => {
-            const want = naive.element(l, kind, r, j, 1e-6);
+            const want = naive.element({ layer: l, name: kind }, r * T.shape[1] + j, 1e-6);
             const d = got[j];
             expect(Math.abs(d.numeric - want.numeric)).toBeLessThanOrEqual(1e-12 * Math.max(Math.abs(want.numeric), 1e-300));
             expect(Math.abs(d.spread - want.spread)).toBeLessThanOrEqual(1e-12 * Math.max(Math.abs(want.spread), 1e-300));
@@ -97,20 +97,22 @@ describe('FiniteDifferences.elements against the naive reference', () => {
 
   it('a subset of columns, in any row, gives the same numbers as the whole row', () => {
     const { model, params, X, Y } = NETS[1][1]();
-    const fd = new FiniteDifferences(model, params, forward(model, params, X, Y), Y);
-    const whole = fd.elements(0, 'W', 3, [0, 1, 2, 3, 4], 1e-6);
-    const some = fd.elements(0, 'W', 3, [1, 4], 1e-6);
+    const fd = propagatedSource({ model, params, Y }, forward(model, params, X, Y));
+    const W1 = { layer: 0, name: 'W' }, at = (col: number) => 3 * params[0].W.shape[1] + col;
+    const whole = fd.elements!(W1, [0, 1, 2, 3, 4].map(at), 1e-6);
+    const some = fd.elements!(W1, [1, 4].map(at), 1e-6);
     expect(some).toEqual([whole[1], whole[4]]);
-    expect(fd.elements(0, 'W', 3, [2], 1e-6)[0]).toEqual(fd.element(0, 'W', 3, 2, 1e-6));
+    expect(fd.elements!(W1, [2].map(at), 1e-6)[0]).toEqual(fd.element(W1, at(2), 1e-6));
   });
 
   it('a network that is not zero-clean (an activation overflowing) takes the element-wise path: element()\'s numbers', () => {
     // Here even the naive reference differs from element(): it differences rows that did not change.
     const n = net({ layers: [{ units: 4, activation: { expr: 'exp(z)' } }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error' }, 2, 5, 6);
     n.X.data[0] = 800; // exp(800·w) overflows for some unit of sample 0
-    const fast = new FiniteDifferences(n.model, n.params, forward(n.model, n.params, n.X, n.Y), n.Y);
-    const got = fast.elements(1, 'W', 0, [0, 1, 2, 3], 1e-6);
-    got.forEach((d, j) => expect(Object.is(d.numeric, fast.element(1, 'W', 0, j, 1e-6).numeric)).toBe(true));
+    const fast = propagatedSource(n, forward(n.model, n.params, n.X, n.Y));
+    const W2 = { layer: 1, name: 'W' };
+    const got = fast.elements!(W2, [0, 1, 2, 3], 1e-6);
+    got.forEach((d, j) => expect(Object.is(d.numeric, fast.element(W2, j, 1e-6).numeric)).toBe(true));
   });
 });
 

@@ -11,7 +11,7 @@ import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import { namedTensors } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
-import { FiniteDifferences } from '../src/core/differences/propagated.js';
+import { propagatedSource } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
 import { taylorStatus, taylorTest, TAYLOR_STEPS } from '../src/core/check/taylor.js';
 import { loadData } from '../src/io/data.js';
@@ -35,7 +35,7 @@ describe('known answers', () => {
   const params = [{ W: matrix(1, 2, [0.3, -0.2]), b: matrix(1, 1, [0.1]) }];
   const fwd = forward(model, params, X, Y);
   const right = backward(model, params, fwd, Y, correctPlan(model));
-  const fd = new FiniteDifferences(model, params, fwd, Y);
+  const fd = propagatedSource({ model, params, Y }, fwd);
   const W1 = namedTensors(model, params)[0];
 
   it('order 2 for the right gradient, and r(h) is ½h²·vᵀHv (H = X·Xᵀ here)', () => {

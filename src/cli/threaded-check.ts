@@ -3,19 +3,19 @@
 // stop a long check and print what was done.
 //
 // The numbers do not depend on the thread count: every element is computed by the same code
-// (FiniteDifferences.elements) from the same inputs, whichever thread runs it, and the results
-// go back to their own places. Worker threads are used only when the model can be rebuilt by name
+// (the propagated source's elements) from the same inputs, whichever thread runs it, and the
+// results go back to their own places. Worker threads are used only when the model can be rebuilt by name
 // on the other side (every built-in activation and loss; custom formulas stay in this thread) and
 // when the work is large enough to pay for starting them.
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { elu, leakyRelu, namedActivation, type Activation } from '../core/records/activations.js';
-import { checkSteps, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type Diagnose, type RowJob } from '../core/check/check.js';
+import { checkSteps, DEFAULT_OPTIONS, prepare, type CheckInput, type CheckOptions, type Diagnose, type Prepared, type RowJob } from '../core/check/check.js';
 import type { Model, Params } from '../core/model.js';
 import type { Tensor } from '../core/tensor.js';
 import { namedLoss } from '../core/records/losses.js';
-import { forward } from '../core/forward.js';
-import { checkWork, FiniteDifferences, type ElementDifference } from '../core/differences/propagated.js';
+import { checkWork, propagatedSource } from '../core/differences/propagated.js';
+import { elementsOf, type DifferenceSource, type ElementDifference } from '../core/differences/source.js';
 import type { Report } from '../core/report.js';
 import { clip, UserError } from '../io/errors.js';
 
@@ -101,13 +101,13 @@ export class WorkerPool {
     const results: (ElementDifference[] | undefined)[] = new Array(jobs.length);
     // About sixteen groups per worker: few messages, an even share at the end, and a stop (Ctrl-C)
     // that waits for at most one group.
-    const elements = jobs.reduce((n, j) => n + j.cols.length, 0);
+    const elements = jobs.reduce((n, j) => n + j.indices.length, 0);
     const target = Math.max(1, Math.ceil(elements / (16 * this.workers.length)));
     const groups: number[][] = [];
     let group: number[] = [], size = 0;
     jobs.forEach((job, k) => {
       group.push(k);
-      size += job.cols.length;
+      size += job.indices.length;
       if (size >= target) { groups.push(group); group = []; size = 0; }
     });
     if (group.length > 0) groups.push(group);
@@ -117,7 +117,7 @@ export class WorkerPool {
       while (next < groups.length && !shouldStop()) {
         const mine = groups[next++];
         const packed = await this.ask(worker, mine.map((k) => jobs[k]));
-        mine.forEach((k, i) => { results[k] = unpack(packed[i]); done += jobs[k].cols.length; });
+        mine.forEach((k, i) => { results[k] = unpack(packed[i]); done += jobs[k].indices.length; });
         progress(done);
       }
     };
@@ -183,20 +183,21 @@ export interface Parallel {
 }
 
 /**
- * check(input, options, diagnose), with worker threads for a large element-wise check and a turn
- * of the event loop at least every 50 ms.
+ * check(input, options, diagnose, prepared), with worker threads for a large element-wise check and
+ * a turn of the event loop at least every 50 ms. The workers build the propagated source on their
+ * own forward pass, so a check prepared with another source runs in this thread.
  */
 export async function checkAsync(
-  input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose, parallel: Parallel = {},
+  input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose, parallel: Parallel = {}, prepared?: Prepared,
 ): Promise<Report> {
   const threads = parallel.threads ?? threadCount();
   const large = checkWork(input.model, input.X.shape[1], options) >= (parallel.minWork ?? THREADS_FROM_WORK);
-  const description = threads > 1 && options.mode !== 'directional' && large ? describe(input) : null;
+  const shared = prepared ?? prepare(input);
+  const description = threads > 1 && options.mode !== 'directional' && large && shared.factory === propagatedSource ? describe(input) : null;
   const pool = description ? new WorkerPool(description, threads) : null;
   const shouldStop = () => options.shouldStop?.() ?? false;
-  let here: FiniteDifferences | undefined;
   try {
-    const steps = checkSteps(input, options, diagnose);
+    const steps = checkSteps(input, options, diagnose, shared);
     let step = steps.next();
     while (!step.done) {
       const { jobs, done, total } = step.value;
@@ -204,10 +205,7 @@ export async function checkAsync(
       let given: (ElementDifference[] | undefined)[] | undefined;
       if (jobs.length === 0) await turn();
       else if (pool) given = await pool.run(jobs, shouldStop, progress);
-      else {
-        here ??= new FiniteDifferences(input.model, input.params, forward(input.model, input.params, input.X, input.Y), input.Y);
-        given = await runHere(here, jobs, shouldStop, progress);
-      }
+      else given = await runHere(shared.differences, jobs, shouldStop, progress);
       step = steps.next(given);
     }
     return step.value;
@@ -218,14 +216,14 @@ export async function checkAsync(
 
 /** The jobs in this thread, with a turn of the event loop every 50 ms. */
 async function runHere(
-  fd: FiniteDifferences, jobs: RowJob[], shouldStop: () => boolean, progress: (elements: number) => void,
+  source: DifferenceSource, jobs: RowJob[], shouldStop: () => boolean, progress: (elements: number) => void,
 ): Promise<(ElementDifference[] | undefined)[]> {
   const results: (ElementDifference[] | undefined)[] = new Array(jobs.length);
   let since = performance.now(), done = 0;
   for (let k = 0; k < jobs.length && !shouldStop(); k++) {
     const j = jobs[k];
-    results[k] = fd.elements(j.layer, j.kind, j.row, j.cols, j.h);
-    done += j.cols.length;
+    results[k] = elementsOf(source, j, j.indices, j.h);
+    done += j.indices.length;
     if (performance.now() - since > TURN_EVERY_MS) {
       progress(done);
       await turn();

@@ -11,7 +11,7 @@
 // Per network:
 // - full check: the check in a child process (so that its peak RSS is its own), on all threads and
 //   on one (BACKPROP_CHECK_THREADS=1), timed from loaded inputs to the report, diagnosis left out;
-// - naive: NaiveDifferences (every layer densely from the first, per perturbation) on evenly spaced
+// - naive: the naive source (every layer densely from the first, per perturbation) on evenly spaced
 //   elements of every tensor, timed and scaled to the whole tensor; its numbers are compared with
 //   the fast path's, element by element;
 // - plain subtraction J(θ+h)−J(θ−h), on fewer elements, for context: how far it is from the
@@ -27,12 +27,12 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { forward } from '../../src/core/forward.js';
 import { namedTensors } from '../../src/core/model.js';
-import { FiniteDifferences } from '../../src/core/differences/propagated.js';
+import { propagatedSource } from '../../src/core/differences/propagated.js';
 import { DEFAULT_OPTIONS } from '../../src/core/check/check.js';
 import { gradientSource, load } from '../../src/run.js';
 import { checkAsync } from '../../src/cli/threaded-check.js';
 import { CASES, parameterCountOf, writeCase, type BenchCase } from './cases.js';
-import { NaiveDifferences, PlainDifferences } from '../../src/core/differences/naive.js';
+import { naiveSource, perSamplePlainSource } from '../../src/core/differences/naive.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const EPSILON = 1e-6;
@@ -116,28 +116,28 @@ function references(files: { net: string; data: string }, naivePerTensor: number
   const { model, params } = loaded;
   const { X, Y } = loaded.data;
   const fwd = forward(model, params, X, Y);
-  const fast = new FiniteDifferences(model, params, fwd, Y);
-  const naive = new NaiveDifferences(model, params, fwd, Y);
-  const plain = new PlainDifferences(model, params, fwd, Y);
+  const at = { model, params, Y };
+  const fast = propagatedSource(at, fwd);
+  const naive = naiveSource(at, fwd);
+  const plain = perSamplePlainSource(at, fwd);
   const out: Reference = { naiveSeconds: 0, naiveElements: 0, identical: 0, maxRelativeDifference: 0, plainElements: 0, plainMaxDeviation: 0 };
-  for (const t of namedTensors(model, params)) {
-    const [rows, cols] = t.value.shape;
-    const n = rows * cols;
+  for (const t of namedTensors(at.model, params)) {
+    const n = t.value.data.length;
     const chosen = spread(n, naivePerTensor);
     const start = performance.now();
-    const naiveValues = chosen.map((flat) => naive.element(t.ref.layer, t.ref.name, Math.floor(flat / cols), flat % cols, EPSILON));
+    const naiveValues = chosen.map((flat) => naive.element(t.ref, flat, EPSILON));
     out.naiveSeconds += ((performance.now() - start) / 1000) * (n / chosen.length);
     out.naiveElements += chosen.length;
     chosen.forEach((flat, k) => {
-      const d = fast.elements(t.ref.layer, t.ref.name, Math.floor(flat / cols), [flat % cols], EPSILON)[0];
+      const d = fast.elements!(t.ref, [flat], EPSILON)[0];
       const want = naiveValues[k];
       if (Object.is(d.numeric, want.numeric) && d.spread === want.spread && d.kink === want.kink) out.identical++;
       const scale = Math.max(Math.abs(d.numeric), Math.abs(want.numeric));
       if (scale > 0) out.maxRelativeDifference = Math.max(out.maxRelativeDifference, Math.abs(d.numeric - want.numeric) / scale);
     });
     for (const flat of spread(n, plainPerTensor)) {
-      const exact = fast.element(t.ref.layer, t.ref.name, Math.floor(flat / cols), flat % cols, EPSILON).numeric;
-      const p = plain.element(t.ref.layer, t.ref.name, Math.floor(flat / cols), flat % cols, EPSILON).numeric;
+      const exact = fast.element(t.ref, flat, EPSILON).numeric;
+      const p = plain.element(t.ref, flat, EPSILON).numeric;
       const scale = Math.max(Math.abs(exact), Math.abs(p));
       if (scale > 0) out.plainMaxDeviation = Math.max(out.plainMaxDeviation, Math.abs(exact - p) / scale);
       out.plainElements++;

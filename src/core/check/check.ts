@@ -1,13 +1,16 @@
 // The whole check: forward, the gradients under test, finite differences, comparison, health and
-// diagnosis, as one pure function from plain inputs to a Report.
+// diagnosis, as one pure function from plain inputs to a Report. The forward pass and the backprops
+// at the checked weights are computed once (prepare) and shared by every part of the check, the
+// sweep and the difference source built on them; the source is the caller's choice.
 import { backward, correctPlan, type BackwardPlan } from '../backprop.js';
 import { compare, statusOf, worstOf } from './compare.js';
 import { forward, type ForwardCache } from '../forward.js';
 import { categoryOf } from '../diagnose/explain.js';
 import { layerHealth } from './layer-health.js';
-import { namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
+import { namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type ParamRef, type Params } from '../model.js';
 import { indexOf, type Tensor } from '../tensor.js';
-import { alongDirection, FiniteDifferences, type Direction, type ElementDifference } from '../differences/propagated.js';
+import { propagatedSource } from '../differences/propagated.js';
+import { alongDirection, elementsOf, type DifferenceSource, type Direction, type ElementDifference } from '../differences/source.js';
 import { isFloat32, mergeNumerics, numericalFindings } from './edges.js';
 import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, floorParts, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
 import { taylorTest } from './taylor.js';
@@ -72,16 +75,40 @@ export interface CheckContext {
   numeric: Map<string, { values: Float64Array; checked: Uint8Array; kinks: Uint8Array }>;
   /** The correct gradients from our own backprop. */
   correct: Grads;
-  fwd: ReturnType<typeof forward>;
+  fwd: ForwardCache;
 }
 
-/** Finite differences wanted for elements (row, cols[k]) of one tensor; see checkSteps. */
-export interface RowJob {
-  layer: number;
-  kind: string;
-  row: number;
-  cols: number[];
+/** Finite differences wanted for elements `indices` (flat, one row's worth) of one tensor; see checkSteps. */
+export interface RowJob extends ParamRef {
+  indices: number[];
   h: number;
+}
+
+/** What a check computes once at the checked weights, and shares between all its parts. */
+export interface Prepared {
+  fwd: ForwardCache;
+  /** Correct backprop, from our own records. */
+  correct: Grads;
+  /** The gradients under test. */
+  tested: Grads;
+  /** The finite differences, built on `fwd`. */
+  differences: DifferenceSource;
+  /** What built them: a worker thread builds the same on its own forward pass (cli/row-worker.ts). */
+  factory: SourceFactory;
+}
+
+/** Builds a difference source on the checked input and its forward pass (differences/*.ts). */
+export type SourceFactory = (input: CheckInput, fwd: ForwardCache) => DifferenceSource;
+
+/** The forward pass, correct backprop and the gradients under test, once; and the source on them. */
+export function prepare(input: CheckInput, differences: SourceFactory = propagatedSource): Prepared {
+  const { model, params, X, Y } = input;
+  const fwd = forward(model, params, X, Y);
+  const correct = backward(model, params, fwd, Y, correctPlan(model));
+  const gs = input.gradients;
+  // The correct plan is deterministic: its gradients are the ones just computed.
+  const tested = gs.source === 'correct' ? correct : 'plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads;
+  return { fwd, correct, tested, differences: differences(input, fwd), factory: differences };
 }
 
 /** One step of checkSteps: a tensor's row jobs, and the elements done before them out of the total. */
@@ -91,8 +118,9 @@ export interface CheckStep {
   total: number;
 }
 
-export function check(input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose): Report {
-  const steps = checkSteps(input, options, diagnose);
+/** The check of `input`; `prepared` (default: prepare(input), the propagated source) says where its differences come from. */
+export function check(input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose, prepared?: Prepared): Report {
+  const steps = checkSteps(input, options, diagnose, prepared);
   for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
 }
 
@@ -103,15 +131,13 @@ export function check(input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS
  * early (options.shouldStop) leaves the jobs it did not run undefined.
  */
 export function* checkSteps(
-  input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose,
+  input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose, prepared: Prepared = prepare(input),
 ): Generator<CheckStep, Report, (ElementDifference[] | undefined)[] | undefined> {
-  const { model, params, X, Y } = input;
-  const fwd = forward(model, params, X, Y);
-  const correct = backward(model, params, fwd, Y, correctPlan(model));
+  const { model, params, Y } = input;
+  const { fwd, correct, tested, differences: fd } = prepared;
   const gs = input.gradients;
-  // The correct plan is deterministic: its gradients are the ones just computed.
-  const tested = gs.source === 'correct' ? correct : 'plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads;
-  const fd = new FiniteDifferences(model, params, fwd, Y);
+  const lacking = options.mode === 'directional' && !fd.direction ? 'directions' : options.taylor && !fd.change ? 'one-sided changes (the Taylor test)' : null;
+  if (lacking) throw new Error(`internal: this check's difference source answers no ${lacking}`);
   const rng = new Random(options.seed);
 
   const testedTensors = namedTensors(model, tested);
@@ -157,10 +183,10 @@ export function* checkSteps(
       for (let k = 0; k < jobs.length; k++) {
         if (!given && options.shouldStop?.()) { halted = true; break; }
         const job = jobs[k];
-        const ds = given ? given[k] : fd.elements(job.layer, job.kind, job.row, job.cols, job.h);
+        const ds = given ? given[k] : elementsOf(fd, job, job.indices, job.h);
         if (!ds) { halted = true; continue; }
         ds.forEach((d, n) => {
-          const flat = job.row * cols + job.cols[n];
+          const flat = job.indices[n];
           // At a kink every value between the one-sided quotients is a valid derivative, and so
           // is backprop with either one-sided slope there (with several units on kinks the two need
           // not coincide): compare with the valid value nearest to the gradient under test.
@@ -187,8 +213,8 @@ export function* checkSteps(
         const floor = floorOf(t);
         const truncation = new Float64Array(floor.length);
         for (const job of jobs) {
-          fd.elements(job.layer, job.kind, job.row, job.cols, job.h / 2).forEach((d2, n) => {
-            const flat = job.row * cols + job.cols[n];
+          elementsOf(fd, job, job.indices, job.h / 2).forEach((d2, n) => {
+            const flat = job.indices[n];
             if (!kinks[flat] && checkedMask[flat]) truncation[flat] = (4 / 3) * Math.abs(values[flat] - d2.numeric);
           });
         }
@@ -372,14 +398,14 @@ function resolutionOutcome(raw: TensorCheck, resolved: TensorCheck, forward: num
  * never left out.
  */
 function checkDirections(
-  fd: FiniteDifferences, p: NamedTensor, g: Tensor, directions: Direction[], h: number, tolerance: number,
+  fd: DifferenceSource, p: NamedTensor, g: Tensor, directions: Direction[], h: number, tolerance: number,
   floorOf: () => Float64Array, conventions: () => [Float64Array, Float64Array], step: () => boolean,
 ): { check: TensorCheck; stopped: boolean } {
   const analytic: number[] = [], numericValues: number[] = [], kinkAt: boolean[] = [];
   let kinks = 0, stopped = false;
   for (const v of directions) {
     const dot = alongDirection(g.data, v);
-    const d = fd.direction(p.ref.layer, p.ref.name, v, h);
+    const d = fd.direction!(p.ref, v, h);
     let value = d.numeric;
     if (d.kink) {
       const [left, right] = conventions();
@@ -422,7 +448,7 @@ function checkDirections(
   const floor = analytic.map((_a, k) => {
     const v = directions[k];
     const f = floorAlong(elementFloor, v);
-    const t = kinkAt[k] ? 0 : (4 / 3) * Math.abs(numericValues[k] - fd.direction(p.ref.layer, p.ref.name, v, h / 2).numeric);
+    const t = kinkAt[k] ? 0 : (4 / 3) * Math.abs(numericValues[k] - fd.direction!(p.ref, v, h / 2).numeric);
     forward += f * f;
     trunc += t * t;
     return f + t;
@@ -445,14 +471,17 @@ function comparedValues(g: ArrayLike<number>, gHat: ArrayLike<number>, include: 
   return { analytic, numeric };
 }
 
-/** The elements of one tensor (sorted flat indices) as row jobs: each row is computed as one batch. */
+/** The elements of one tensor (sorted flat indices) as row jobs: a source with `elements` computes each row as one batch. */
 function rowJobs(p: NamedTensor, elements: number[], h: number): RowJob[] {
   const cols = p.value.shape[1];
   const jobs: RowJob[] = [];
+  let row = -1;
   for (const flat of elements) {
-    const row = Math.floor(flat / cols);
-    if (jobs.length === 0 || jobs[jobs.length - 1].row !== row) jobs.push({ layer: p.ref.layer, kind: p.ref.name, row, cols: [], h });
-    jobs[jobs.length - 1].cols.push(flat % cols);
+    if (Math.floor(flat / cols) !== row) {
+      row = Math.floor(flat / cols);
+      jobs.push({ layer: p.ref.layer, name: p.ref.name, indices: [], h });
+    }
+    jobs[jobs.length - 1].indices.push(flat);
   }
   return jobs;
 }

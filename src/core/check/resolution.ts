@@ -22,7 +22,7 @@ import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } f
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, mapTensors, namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
 import { zeros, type Tensor } from '../tensor.js';
-import type { Direction } from '../differences/propagated.js';
+import type { Direction } from '../differences/source.js';
 import { Random } from '../random.js';
 import type { Status } from '../report.js';
 

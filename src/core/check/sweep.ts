@@ -1,8 +1,8 @@
 // --sweep: the relative error of the gradients under test against finite differences taken with
 // steps ε = 1e-1 … 1e-12, one per decade, on a seeded sample of elements per tensor, in two ways:
 //
-//   accurate — backprop-check's own differences, which never subtract two costs (differences/propagated.ts);
-//   plain    — (J(θ + εe) − J(θ − εe)) / 2ε from two forward passes, as most checkers do.
+//   accurate — the check's own difference source (differences/propagated.ts: it never subtracts two costs);
+//   plain    — (J(θ + εe) − J(θ − εe)) / 2ε from two evaluations of J, as most checkers do (differences/costs.ts).
 //
 // With right gradients the plain curve is the textbook V: truncation error ∝ ε² on the left,
 // round-off ∝ ulp(J)/ε on the right. The accurate curve has the left arm only and stays flat at
@@ -13,13 +13,11 @@
 // it keeps its normal step, and it never drags the others to a step (0.1, say) that their own
 // curves mark as unresolved.
 import { compare } from './compare.js';
-import type { GradientSource } from './check.js';
-import { forward } from '../forward.js';
-import { namedTensors, type Model, type NamedTensor, type Params } from '../model.js';
-import { clone, type Tensor } from '../tensor.js';
-import { FiniteDifferences } from '../differences/propagated.js';
+import { prepare, type CheckInput, type Prepared } from './check.js';
+import { plainCostSource } from '../differences/costs.js';
+import type { DifferenceSource } from '../differences/source.js';
+import { namedTensors } from '../model.js';
 import { Random } from '../random.js';
-import { backward } from '../backprop.js';
 
 export const SWEEP_EPSILONS = Array.from({ length: 12 }, (_, i) => Number(`1e-${i + 1}`));
 
@@ -49,35 +47,35 @@ export interface SweepResult {
   perTensor: Record<string, number>;
 }
 
-export interface SweepInput {
-  model: Model;
-  params: Params;
-  X: Tensor;
-  Y: Tensor;
-  gradients: GradientSource;
+/** The two curves' sources: the check's own (with the gradients under test), and plain subtraction. */
+export interface SweepSources {
+  prepared: Prepared;
+  plain: DifferenceSource;
+}
+
+/** The check's prepared pass (default: prepare(input)) and the plain subtraction of forward costs on it. */
+export function sweepSources(input: CheckInput, prepared: Prepared = prepare(input)): SweepSources {
+  return { prepared, plain: plainCostSource(input, prepared.fwd) };
 }
 
 /** Elements per tensor: enough to see the curve, few enough that 24 forward passes each stay cheap. */
 export const SWEEP_ELEMENTS = 8;
 
-export function sweep(input: SweepInput, seed: number, epsilons: readonly number[] = SWEEP_EPSILONS, tolerance = 1e-6): SweepResult {
-  const { model, params, X, Y } = input;
-  const fwd = forward(model, params, X, Y);
-  const gs = input.gradients;
-  const tested = namedTensors(model, 'plan' in gs ? backward(model, params, fwd, Y, gs.plan) : gs.grads);
-  const fd = new FiniteDifferences(model, params, fwd, Y);
+export function sweep(input: CheckInput, seed: number, epsilons: readonly number[] = SWEEP_EPSILONS, tolerance = 1e-6, sources: SweepSources = sweepSources(input)): SweepResult {
+  const { prepared, plain } = sources;
+  const tested = namedTensors(input.model, prepared.tested);
   const rng = new Random(seed);
-  const tensors = namedTensors(model, params).map((p, t): SweepTensor => {
+  const tensors = namedTensors(input.model, input.params).map((p, t): SweepTensor => {
     const picked = rng.sample(p.value.data.length, SWEEP_ELEMENTS);
     const g = picked.map((flat) => tested[t].value.data[flat]);
-    const curve = (difference: (flat: number, h: number) => number) =>
-      epsilons.map((h) => compare(g, picked.map((flat) => difference(flat, h))).relativeError);
-    const accurate = curve((flat, h) => fd.element(p.ref.layer, p.ref.name, Math.floor(flat / p.value.shape[1]), flat % p.value.shape[1], h).numeric);
+    const curve = (source: DifferenceSource) =>
+      epsilons.map((h) => compare(g, picked.map((flat) => source.element(p.ref, flat, h).numeric)).relativeError);
+    const accurate = curve(prepared.differences);
     return {
       param: p.label,
       elements: picked.length,
       accurate,
-      plain: curve((flat, h) => plainDifference(input, p, flat, h)),
+      plain: curve(plain),
       ...chooseFor(epsilons, accurate, tolerance),
     };
   });
@@ -120,18 +118,6 @@ export function chooseFor(epsilons: readonly number[], curve: readonly number[],
     chosen: epsilons[at],
     reason: `the largest step whose relative error is within 10× of its smallest (${best === 0 ? '0' : best.toExponential(1)}) or below ${(tolerance / 1000).toExponential(0).replace('+', '')}`,
   };
-}
-
-/** (J(θ + h·e) − J(θ − h·e)) / 2h by two full forward passes: the plain way, cancellation and all. */
-function plainDifference(input: SweepInput, p: NamedTensor, flat: number, h: number): number {
-  const { model, params, X, Y } = input;
-  const at = (step: number) => {
-    const copy = clone(p.value);
-    copy.data[flat] += step;
-    const moved = params.map((tensors, l) => (l === p.ref.layer ? { ...tensors, [p.ref.name]: copy } : tensors));
-    return forward(model, moved, X, Y).cost;
-  };
-  return (at(h) - at(-h)) / (2 * h);
 }
 
 /** The largest ε whose worst relative error is within 10× of the smallest one. */

@@ -6,9 +6,10 @@
 // is the error of the first-order model. If g is the gradient, r(h) = ½h²·vᵀHv + O(h³): halving h
 // divides r by 4, order 2. If g is wrong by e, r(h) ≈ h·|e·v|: halving h halves r, order 1. The
 // order is the slope of log r against log h, fitted over the smallest steps whose r stands clear
-// of rounding. J(θ + h·v) − J(θ) comes from FiniteDifferences.directionChange, which never
-// subtracts two costs, so r keeps its digits down to very small h.
-import type { FiniteDifferences } from '../differences/propagated.js';
+// of rounding. J(θ + h·v) − J(θ) is the difference source's `change`: the propagated one never
+// subtracts two costs, so r keeps its digits down to very small h; one that does (costs.ts) says so,
+// and its rounding is counted relative to J.
+import type { DifferenceSource } from '../differences/source.js';
 import type { NamedTensor } from '../model.js';
 import type { Random } from '../random.js';
 
@@ -33,8 +34,8 @@ export function taylorStatus(order: number | null): TaylorResult['status'] {
   return 'inconclusive';
 }
 
-/** The Taylor test of one tensor: `param` its weights, `g` the gradient under test. */
-export function taylorTest(fd: FiniteDifferences, param: NamedTensor, g: Float64Array, rng: Random): TaylorResult {
+/** The Taylor test of one tensor: `param` its weights, `g` the gradient under test, `source` one that answers `change`. */
+export function taylorTest(source: DifferenceSource, param: NamedTensor, g: Float64Array, rng: Random): TaylorResult {
   const n = g.length;
   const v = rng.unitVector(n);
   let gv = 0, norm = 0;
@@ -45,10 +46,10 @@ export function taylorTest(fd: FiniteDifferences, param: NamedTensor, g: Float64
   const usable: { h: number; r: number }[] = [];
   for (let k = 0; k < TAYLOR_STEPS; k++) {
     const h = h0 / 2 ** k;
-    const change = fd.directionChange(param.ref.layer, param.ref.name, v, h);
+    const change = source.change!(param.ref, v, h);
     const r = Math.abs(change - h * gv);
-    // Rounding in change and in h·g·v: a few ulps of the larger of them.
-    const noise = 64 * Number.EPSILON * Math.max(Math.abs(change), Math.abs(h * gv));
+    // Rounding in change and in h·g·v: a few ulps of the larger of them (or of J, when change subtracts two costs).
+    const noise = 64 * Number.EPSILON * Math.max(Math.abs(change), Math.abs(h * gv), source.subtractedCost ?? 0);
     if (Number.isFinite(r) && r > 100 * noise) usable.push({ h, r });
   }
   const points = usable.slice(-FIT_POINTS);

@@ -6,13 +6,29 @@
 // No caching of the unperturbed layers' changes, no rank-1 shortcut, no batching. The fast
 // path must give its numbers.
 //
-// PlainDifferences: J(θ + h·e) − J(θ − h·e) by two ordinary forward passes and a subtraction,
-// for context: it shows the digits that difference propagation keeps.
+// PlainDifferences: J(θ + h·e) − J(θ − h·e) by two ordinary forward passes and a subtraction
+// (sample by sample, kinks refined as in FiniteDifferences), for context: it shows the digits
+// that difference propagation keeps.
+//
+// Both are difference sources (source.ts) that answer element questions only: their classes
+// inherit FiniteDifferences' batched and directional paths, which are the propagated arithmetic,
+// not theirs, so the sources leave them out and a check falls back to element() one by one.
 import { softmaxDifferenceColumns } from '../records/activations.js';
 import { forward, type ForwardCache } from '../forward.js';
 import { l2Coefficient, type Model, type Params } from '../model.js';
 import { clone, type Tensor } from '../tensor.js';
-import { FiniteDifferences } from './propagated.js';
+import { elementOf, FiniteDifferences } from './propagated.js';
+import type { DifferenceSource } from './source.js';
+
+/** The naive reference as a source: every perturbation through every layer, densely. */
+export function naiveSource(at: { model: Model; params: Params; Y: Tensor }, fwd: ForwardCache): DifferenceSource {
+  return { element: elementOf(new NaiveDifferences(at.model, at.params, fwd, at.Y), at.params) };
+}
+
+/** Plain subtraction, sample by sample, as a source. */
+export function perSamplePlainSource(at: { model: Model; params: Params; Y: Tensor }, fwd: ForwardCache): DifferenceSource {
+  return { element: elementOf(new PlainDifferences(at.model, at.params, fwd, at.Y), at.params) };
+}
 
 export class NaiveDifferences extends FiniteDifferences {
   private readonly denseZ: Float64Array[];

@@ -13,33 +13,10 @@
 import { softmaxDifferenceColumns, type Activation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
 import type { ForwardCache } from '../forward.js';
-import { l2Coefficient, type Model, type Params } from '../model.js';
-import type { Tensor } from '../tensor.js';
+import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
+import { cols as colsOf, type Tensor } from '../tensor.js';
 import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
-
-/**
- * A unit direction over a tensor: dense (a Float64Array of the tensor's shape), or, over a W,
- * rank one: V = u·vᵀ with |u| = |v| = 1, which needs rows + cols numbers instead of rows·cols and
- * one matrix–vector product per step instead of a matrix product.
- */
-export type Direction = Float64Array | RankOne;
-export interface RankOne { u: Float64Array; v: Float64Array }
-
-/** ⟨G, V⟩ = Σ G_ij·V_ij for a gradient G (rows × cols, flat) and a direction V over it. */
-export function alongDirection(G: Float64Array, V: Direction): number {
-  let dot = 0;
-  if (V instanceof Float64Array) {
-    for (let i = 0; i < V.length; i++) dot += G[i] * V[i];
-    return dot;
-  }
-  const cols = V.v.length;
-  for (let i = 0; i < V.u.length; i++) {
-    let row = 0;
-    for (let j = 0; j < cols; j++) row += G[i * cols + j] * V.v[j];
-    dot += V.u[i] * row;
-  }
-  return dot;
-}
+import { alongDirection, type DifferenceSource, type Direction, type ElementDifference, type TensorRef } from './source.js';
 
 /** Σ V_ij·(2·W_ij + h·V_ij): the L2 sum ‖W‖² changes by h times this along V. */
 function penaltyAlong(W: Tensor, V: Direction, h: number): number {
@@ -52,19 +29,6 @@ function penaltyAlong(W: Tensor, V: Direction, h: number): number {
   for (const x of V.u) uu += x * x;
   for (const x of V.v) vv += x * x;
   return 2 * alongDirection(W.data, V) + h * uu * vv;
-}
-
-export interface ElementDifference {
-  /** The central difference quotient. */
-  numeric: number;
-  /**
-   * A pre-activation sat exactly on a kink (ReLU at 0 …): the cost is not differentiable there.
-   * `numeric` is then the middle of the interval of one-sided quotients, ± `spread`.
-   */
-  kink: boolean;
-  spread: number;
-  /** Some samples crossed a kink at step h and were differenced with a smaller step. */
-  refined: boolean;
 }
 
 /**
@@ -86,6 +50,38 @@ export function checkWork(model: Model, samples: number, options: { mode: string
     work += elements * 2 * samples * after;
   }
   return work;
+}
+
+/**
+ * The propagated source (source.ts) on the forward pass cached at the checked weights: every
+ * question a check asks, with the row batching of dense-rows.ts as its `elements`.
+ */
+export function propagatedSource(at: { model: Model; params: Params; Y: Tensor }, fwd: ForwardCache): DifferenceSource {
+  const fd = new FiniteDifferences(at.model, at.params, fwd, at.Y);
+  return {
+    element: elementOf(fd, at.params),
+    elements: (t, indices, h) => {
+      // The batch is one row of the tensor: split the flat indices into runs of one row each.
+      const cols = colsOf(tensorOf(at.params, t));
+      const out: ElementDifference[] = [];
+      for (let k = 0; k < indices.length;) {
+        const row = Math.floor(indices[k] / cols), inRow: number[] = [];
+        for (; k < indices.length && Math.floor(indices[k] / cols) === row; k++) inRow.push(indices[k] % cols);
+        out.push(...fd.elements(t.layer, t.name, row, inRow, h));
+      }
+      return out;
+    },
+    direction: (t, v, h) => fd.direction(t.layer, t.name, v, h),
+    change: (t, v, h) => fd.directionChange(t.layer, t.name, v, h),
+  };
+}
+
+/** FiniteDifferences.element (or a reference's, naive.ts) as a source's: at a flat index of the tensor. */
+export function elementOf(fd: FiniteDifferences, params: Params): DifferenceSource['element'] {
+  return (t: TensorRef, index: number, h: number) => {
+    const cols = colsOf(tensorOf(params, t));
+    return fd.element(t.layer, t.name, Math.floor(index / cols), index % cols, h);
+  };
 }
 
 /** Each refinement divides the step by 10; six of them go from 1e-6 to 1e-12. */
