@@ -9,7 +9,7 @@ import { compare } from '../check/compare.js';
 import type { Grads, Matrix, NamedTensor, ParamKind } from '../model.js';
 import type { Finding, Report, TensorCheck } from '../report.js';
 import { correctChain, evaluate, netOf, type Net } from './chain.js';
-import { categoryOf } from './explain.js';
+import { categoryOf, type Category, type RegisteredFinding } from '../findings/registry.js';
 import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
 import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
 import { healthFindings } from './trainability.js';
@@ -18,8 +18,8 @@ import {
 } from './mutations.js';
 
 export type { DeclaredFormulas } from './formulas.js';
-export type { FindingCode } from './explain.js';
-export { explain, FINDING_CODES, categoryOf, isFindingCode } from './explain.js';
+export type { FindingCode } from '../findings/registry.js';
+export { explain, FINDING_CODES, categoryOf, isFindingCode } from '../findings/registry.js';
 
 /** The Diagnose hook for check(); `declared` is the spec's backward block, when it has one. */
 export function diagnoser(declared: DeclaredFormulas | null = null): Diagnose {
@@ -205,7 +205,7 @@ function paramOf(m: Mutation): string | undefined {
   }
 }
 
-function propagatedFinding(from: number, list: { check: TensorCheck; own: number }[], tolerance: number, declared: boolean): Finding {
+function propagatedFinding(from: number, list: { check: TensorCheck; own: number }[], tolerance: number, declared: boolean): RegisteredFinding {
   const names = list.map((x) => x.check.param);
   const worst = Math.max(...list.map((x) => x.own));
   const own = declared ? 'their own layers’ formulas as declared' : 'their own layers’ code as reconstructed';
@@ -220,7 +220,7 @@ function propagatedFinding(from: number, list: { check: TensorCheck; own: number
   };
 }
 
-function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null): Finding[] {
+function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null): RegisteredFinding[] {
   if (list.length === 0) return [];
   const L = net.model.layers.length;
   const stats = list.map((c) => {
@@ -263,10 +263,10 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
   }];
 }
 
-function kinkFindings(checks: TensorCheck[]): Finding[] {
+function kinkFindings(checks: TensorCheck[]): RegisteredFinding[] {
   return checks.filter((c) => c.kinks > 0).map((c) => ({
     code: 'kink',
-    severity: 'info' as const,
+    severity: 'info',
     layer: c.layer,
     param: c.param,
     message: `${c.kinks} of the elements of ${c.param} sit exactly on a kink (where the cost is not differentiable: a ReLU-type pre-activation at 0, or the 0 of an abs, max, min or sign in a custom formula): any value between the one-sided differences is accepted for them.`,
@@ -275,7 +275,8 @@ function kinkFindings(checks: TensorCheck[]): Finding[] {
   }));
 }
 
-const RANK = { root: 0, propagated: 1, health: 2, numerics: 3 } as const;
+// Notes on the input files (extra-gradients, other-layout) are added by run(), after the diagnosis.
+const RANK = { root: 0, propagated: 1, health: 2, numerics: 3, input: 4 } as const satisfies Record<Category, number>;
 
 /** Root causes first (the output side first, as backprop meets them), then propagated, health, numerics. */
 function order(findings: Finding[]): Finding[] {

@@ -5,7 +5,7 @@
 import { fmt } from '../format.js';
 import type { Finding } from '../report.js';
 import { layerValues, outputValues, type Chain, type Incoming, type InputRef, type Net, type PenaltyForm } from './chain.js';
-import type { FindingCode } from './explain.js';
+import type { FindingCode } from '../findings/registry.js';
 import { deltaText, derivativeText, trueDelta } from './forms.js';
 
 /** The facts of one mistake at one layer. */

@@ -3,7 +3,8 @@
 // weights far from Xavier/He scale, and NaN/Inf anywhere. They never change the exit status
 // (unless --strict); every number in them is computed from the network and the data.
 import type { Grads, Matrix, NamedTensor } from '../model.js';
-import type { Finding, Report } from '../report.js';
+import type { RegisteredFinding } from '../findings/registry.js';
+import type { Report } from '../report.js';
 import { correctChain, deltas, type Net } from './chain.js';
 import { fmt, layersText } from './mutations.js';
 
@@ -31,7 +32,7 @@ export interface HealthInput {
   numeric: Map<string, { values: Float64Array; checked: Uint8Array }>;
 }
 
-export function healthFindings(h: HealthInput): Finding[] {
+export function healthFindings(h: HealthInput): RegisteredFinding[] {
   const scale = initScale(h);
   return [
     ...nonFinite(h),
@@ -49,7 +50,7 @@ function countNonFinite(d: ArrayLike<number>, mask?: Uint8Array): number {
   return n;
 }
 
-function nonFinite({ net, tested, correct, numeric }: HealthInput): Finding[] {
+function nonFinite({ net, tested, correct, numeric }: HealthInput): RegisteredFinding[] {
   const places: { what: string; layer: number; count: number; of: number }[] = [];
   const add = (what: string, layer: number, d: ArrayLike<number>, mask?: Uint8Array) => {
     const count = countNonFinite(d, mask);
@@ -79,7 +80,7 @@ function nonFinite({ net, tested, correct, numeric }: HealthInput): Finding[] {
 }
 
 interface ScaleCheck {
-  finding?: Finding;
+  finding?: RegisteredFinding;
   /** The flagged layers' weight RMS and recommended scale. */
   small: { layer: number; rms: number; recommended: number }[];
 }
@@ -119,7 +120,7 @@ function initScale({ net, report }: HealthInput): ScaleCheck {
   };
 }
 
-function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Finding[] {
+function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): RegisteredFinding[] {
   const L = net.model.layers.length;
   if (L < 2) return [];
   const dZ = deltas(net, correctChain(net));
@@ -146,7 +147,7 @@ function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Finding[
   }];
 }
 
-function saturation({ net, report }: HealthInput): Finding[] {
+function saturation({ net, report }: HealthInput): RegisteredFinding[] {
   const L = net.model.layers.length;
   const hot = report.health.layers.filter((h, l) => l < L - 1 && h.saturation >= SATURATED);
   if (hot.length === 0) return [];
@@ -161,8 +162,8 @@ function saturation({ net, report }: HealthInput): Finding[] {
   }];
 }
 
-function deadRelu({ net, report }: HealthInput): Finding[] {
-  const out: Finding[] = [];
+function deadRelu({ net, report }: HealthInput): RegisteredFinding[] {
+  const out: RegisteredFinding[] = [];
   report.health.layers.forEach((h, l) => {
     if (h.deadFraction <= 0) return;
     const units = net.model.layers[l].units;
@@ -179,7 +180,7 @@ function deadRelu({ net, report }: HealthInput): Finding[] {
   return out;
 }
 
-function chanceLevel({ net }: HealthInput): Finding[] {
+function chanceLevel({ net }: HealthInput): RegisteredFinding[] {
   const L = net.model.layers.length;
   const loss = net.model.loss.name;
   const K = net.model.layers[L - 1].units;
