@@ -13,9 +13,7 @@ import { categoryOf, type Category, type RegisteredFinding } from '../findings/r
 import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
 import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
 import { healthFindings } from './trainability.js';
-import {
-  BIAS, fmt, L2_MISSING, L2_WRONG, layersText, REDUCTION, TENSOR_FACTOR, TRANSPOSED, WRONG_INPUT, type Mutation,
-} from './mutations.js';
+import { fmt, layersText, type Mutation } from './mutations.js';
 
 export type { DeclaredFormulas } from './formulas.js';
 export type { FindingCode } from '../findings/registry.js';
@@ -176,7 +174,7 @@ class Causes {
       const effect = Math.max(...group.map((m) => this.effectOf(m)));
       const latent = !(effect >= this.tolerance);
       const layers = group.map((m) => m.layer);
-      const param = group.length === 1 ? paramOf(group[0]) : undefined;
+      const param = group.length === 1 ? kind.param?.(group[0]) : undefined;
       const note = latent
         ? ` On this data it does not make ${layersText(layers)} fail by itself (largest relative effect ${fmt(effect)}, tolerance ${fmt(this.tolerance)}); it will with other weights or data.`
         : '';
@@ -190,18 +188,6 @@ class Causes {
         evidence: { ...text.evidence, effect, ...(reproducedTo !== undefined ? { reproducedTo } : {}) },
       } satisfies Finding;
     });
-  }
-}
-
-/** The tensor a mistake is about, when it is about one. */
-function paramOf(m: Mutation): string | undefined {
-  const l = m.layer + 1;
-  switch (m.kind) {
-    case TENSOR_FACTOR: return m.detail.which === 'db' ? `b${l}` : `W${l}`;
-    case BIAS: return `b${l}`;
-    case TRANSPOSED: case WRONG_INPUT: case L2_MISSING: case L2_WRONG: return `W${l}`;
-    case REDUCTION: return m.detail.which === 'dW' ? `W${l}` : undefined;
-    default: return undefined;
   }
 }
 

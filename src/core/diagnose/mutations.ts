@@ -59,6 +59,8 @@ export interface MistakeKind {
   apply(chain: Chain, m: Mutation): void;
   /** Mutations with equal keys at several layers are reported as one finding. */
   key(m: Mutation): string;
+  /** The tensor a finding of this mistake at one layer is about ("W2", "b1"), when it is about one. */
+  param?(m: Mutation): string | undefined;
   describe(group: Mutation[], ctx: DescribeContext): Text;
 }
 
@@ -74,6 +76,8 @@ export function layersText(layers: number[], capital = false): string {
 }
 
 const names = (tensor: string, layers: number[]) => layers.map((l) => `${tensor}${l + 1}`).join(', ');
+const weight = (m: Mutation) => `W${m.layer + 1}`;
+const bias = (m: Mutation) => `b${m.layer + 1}`;
 const layerNumbers = (group: Mutation[]) => group.map((m) => m.layer + 1);
 const sameKey = (id: string) => (m: Mutation) => `${id}|${m.detail.text ?? ''}`;
 
@@ -237,6 +241,7 @@ export const TENSOR_FACTOR: MistakeKind = {
     else chain.layers[m.layer].db.k = m.detail.k!;
   },
   key: (m) => `tensor-factor|${m.layer}|${m.detail.which}`,
+  param: (m) => (m.detail.which === 'db' ? bias(m) : weight(m)),
   describe([m]) {
     const t = `${m.detail.which === 'dW' ? 'dW' : 'db'}${m.layer + 1}`;
     const k = m.detail.k!;
@@ -258,6 +263,7 @@ export const REDUCTION: MistakeKind = {
     if (m.detail.which === 'both') chain.layers[m.layer].db.s = m.detail.s!;
   },
   key: (m) => `reduction|${m.detail.s}|${m.detail.which}`,
+  param: (m) => (m.detail.which === 'dW' ? weight(m) : undefined),
   describe(group, { net, declared }) {
     const layers = group.map((m) => m.layer);
     const { s, which } = group[0].detail;
@@ -286,6 +292,7 @@ export const BIAS: MistakeKind = {
     chain.layers[m.layer].db.all = m.detail.all ?? false;
   },
   key: (m) => `bias|${m.detail.s}|${m.detail.all}`,
+  param: bias,
   describe(group, { net }) {
     const layers = group.map((m) => m.layer);
     const { s, all } = group[0].detail;
@@ -309,6 +316,7 @@ export const L2_MISSING: MistakeKind = {
   appliesTo: hasPenalty,
   apply: (chain, m) => { chain.layers[m.layer].dW.beta = 0; },
   key: () => 'l2-missing',
+  param: weight,
   describe(group, { net, declared }) {
     const layers = group.map((m) => m.layer);
     return {
@@ -331,6 +339,7 @@ export const L2_WRONG: MistakeKind = {
     chain.layers[m.layer].dW.penalty = m.detail.penalty!;
   },
   key: (m) => `l2-wrong|${m.detail.penalty}|${fmt(m.detail.beta! )}`,
+  param: weight,
   describe(group, { net }) {
     const layers = group.map((m) => m.layer);
     const { beta, penalty } = group[0].detail;
@@ -359,6 +368,7 @@ export const WRONG_INPUT: MistakeKind = {
   appliesTo: (net, l) => inputChoices(net, l).length > 0,
   apply: (chain, m) => { chain.layers[m.layer].dW.input = m.detail.input!; },
   key: (m) => `input|${m.layer}`,
+  param: weight,
   describe([m], { net }) {
     const l = m.layer;
     const used = inputName(net, m.detail.input!, l);
@@ -389,6 +399,7 @@ export const TRANSPOSED: MistakeKind = {
   appliesTo: square,
   apply: (chain, m) => { chain.layers[m.layer].dW.transposed = true; },
   key: (m) => `transposed|${m.layer}`,
+  param: weight,
   describe([m], { net }) {
     const l = m.layer + 1;
     const { units, inputs } = net.model.layers[m.layer];

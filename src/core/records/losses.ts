@@ -12,6 +12,12 @@ export interface Loss {
   gradient(a: number, y: number): number;
   /** ∂L/∂a as a user would write it. */
   gradientText: string;
+  /** ∂L/∂a as a signed sum of terms, so that the diagnosis can name a flipped or a missing term. */
+  gradientTerms?: readonly { sign: 1 | -1; text: string; fn: (a: number, y: number) => number }[];
+  /** The output activation with which ∂L/∂z = ∂L/∂a · g'(z) simplifies to a − y (the canonical link). */
+  canonicalLink?: string;
+  /** Targets that show what the loss's gradient does: its labels, when it takes labels. */
+  targets?: readonly number[];
   /** L(a + da, y) − L(a, y) without cancellation. */
   difference(a: number, y: number, da: number): number;
   /** Custom losses with abs/sign/max/min: whether a step da from a crosses a kink or starts on one and moves. */
@@ -30,6 +36,12 @@ const BINARY_CROSS_ENTROPY: Loss = {
   value: (a, y) => -(xlog(y, a) + xlog(1 - y, 1 - a)),
   gradient: (a, y) => -(xdiv(y, a) - xdiv(1 - y, 1 - a)),
   gradientText: '-(y / a - (1 - y) / (1 - a))',
+  gradientTerms: [
+    { sign: -1, text: 'y / a', fn: (a, y) => y / a },
+    { sign: 1, text: '(1 - y) / (1 - a)', fn: (a, y) => (1 - y) / (1 - a) },
+  ],
+  canonicalLink: 'sigmoid',
+  targets: [0, 1, 0.3],
   difference: (a, y, da) => -(xlog1p(y, da / a) + xlog1p(1 - y, -da / (1 - a))),
 };
 
@@ -38,6 +50,11 @@ const MEAN_SQUARED_ERROR: Loss = {
   value: (a, y) => 0.5 * (a - y) * (a - y),
   gradient: (a, y) => a - y,
   gradientText: 'a - y',
+  gradientTerms: [
+    { sign: 1, text: 'a', fn: (a) => a },
+    { sign: -1, text: 'y', fn: (_a, y) => y },
+  ],
+  canonicalLink: 'linear',
   difference: (a, y, da) => 0.5 * da * (2 * (a - y) + da),
 };
 
@@ -46,6 +63,9 @@ const CATEGORICAL_CROSS_ENTROPY: Loss = {
   value: (a, y) => -xlog(y, a),
   gradient: (a, y) => -xdiv(y, a),
   gradientText: '-y / a',
+  gradientTerms: [{ sign: -1, text: 'y / a', fn: (a, y) => y / a }],
+  canonicalLink: 'softmax',
+  targets: [0, 1],
   difference: (a, y, da) => -xlog1p(y, da / a),
 };
 
