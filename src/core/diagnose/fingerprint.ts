@@ -21,8 +21,8 @@ import {
 } from './chain.js';
 import { derivativeForms, outputForms } from './forms.js';
 import {
-  ACTIVATION_SWAP, BACKPROP_WEIGHT, BIAS, DELTA_FACTOR, inputChoices, L2_MISSING, L2_WRONG, OUTPUT_GRADIENT,
-  REDUCTION, TENSOR_FACTOR, TRANSPOSED, WRONG_INPUT, WRONG_VARIABLE, type Mutation,
+  BACKPROP_WEIGHT, BIAS, DELTA_FACTOR, derivativeMistake, inputChoices, L2_MISSING, L2_WRONG, OUTPUT_GRADIENT,
+  REDUCTION, TENSOR_FACTOR, TRANSPOSED, WRONG_INPUT, type Mutation,
 } from './mutations.js';
 
 /** A candidate reproduces a tensor when their relative difference is at most this. */
@@ -144,8 +144,7 @@ class Search {
         if (aliases.length < 3) aliases.push(`${form.text} (${form.label})`);
         continue;
       }
-      const kind = form.own ? WRONG_VARIABLE : ACTIVATION_SWAP;
-      out.push({ values, mutation: { kind, layer: l, detail: { text: form.text, label: form.label, of: form.of, values, aliases: [] } } });
+      out.push({ values, mutation: { kind: derivativeMistake(form.own), layer: l, detail: { text: form.text, label: form.label, of: form.of, values, aliases: [] } } });
     }
     return out;
   }

@@ -234,7 +234,7 @@ function termVariants(terms: Term[], kind: OutputForm['kind']): OutputForm[] {
  */
 export function outputForms(activation: Activation, loss: Loss): OutputForm[] {
   const terms = gradientTerms(loss);
-  const gradient = (z: number, a: number, y: number) => loss.gradient(a, y);
+  const gradient = (_z: number, a: number, y: number) => loss.gradient(a, y);
   const delta = trueDelta(activation, loss);
   const forms: OutputForm[] = [
     { kind: 'gradient', mistake: 'correct', label: '∂L/∂a', text: loss.gradientText, fn: gradient },

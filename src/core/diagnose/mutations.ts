@@ -51,8 +51,6 @@ export type Text = Pick<Finding, 'message' | 'fix' | 'evidence'>;
 export interface MistakeKind {
   id: string;
   code: FindingCode;
-  /** A short name, for the detection matrix. */
-  name: string;
   /** Whether the mistake can be made at layer l (0-based) of this network at all. */
   appliesTo(net: Net, l: number): boolean;
   /** Makes the chain compute what the mistaken code computes. */
@@ -81,7 +79,7 @@ const bias = (m: Mutation) => `b${m.layer + 1}`;
 const layerNumbers = (group: Mutation[]) => group.map((m) => m.layer + 1);
 const sameKey = (id: string) => (m: Mutation) => `${id}|${m.detail.text ?? ''}`;
 
-function inputName(net: Net, ref: InputRef, l: number): string {
+function inputName(ref: InputRef, l: number): string {
   if (ref.kind === 'Z') return `Z${ref.index + 1} (the pre-activation of layer ${ref.index + 1})`;
   if (ref.index === 0) return 'X (the input data)';
   if (ref.index === l + 1) return `A${ref.index} (the layer's own output)`;
@@ -120,7 +118,6 @@ const always = () => true;
 export const OUTPUT_GRADIENT: MistakeKind = {
   id: 'output-gradient',
   code: 'wrong-output-gradient',
-  name: 'output gradient (sign, term, delta)',
   appliesTo: (net, l) => l === net.model.layers.length - 1,
   apply: (chain, m) => { chain.output = { kind: m.detail.outputKind!, values: m.detail.values! }; },
   key: sameKey('output-gradient'),
@@ -168,9 +165,9 @@ export function meansText(used: number, right: number): string {
   return `${show(used)} where the right one averages ${show(right)}: ${side}`;
 }
 
-function derivativeRecord(id: string, code: FindingCode, name: string): MistakeKind {
+function derivativeRecord(id: string, code: FindingCode): MistakeKind {
   return {
-    id, code, name,
+    id, code,
     appliesTo: always,
     apply: (chain, m) => { chain.layers[m.layer].derivative = m.detail.values!; },
     key: (m) => `${id}|${m.detail.text}|${m.detail.label}|${m.detail.declaredAt ? 'declared' : ''}`,
@@ -208,13 +205,15 @@ function derivativeRecord(id: string, code: FindingCode, name: string): MistakeK
   };
 }
 
-export const ACTIVATION_SWAP = derivativeRecord('activation-swap', 'wrong-activation-derivative', 'activation-derivative swap');
-export const WRONG_VARIABLE = derivativeRecord('wrong-variable', 'derivative-of-wrong-variable', 'derivative of the wrong variable (z vs a)');
+export const ACTIVATION_SWAP = derivativeRecord('activation-swap', 'wrong-activation-derivative');
+export const WRONG_VARIABLE = derivativeRecord('wrong-variable', 'derivative-of-wrong-variable');
+
+/** The mistake a wrong derivative is: the layer's own at the wrong variable, or another activation's. */
+export const derivativeMistake = (own: boolean): MistakeKind => (own ? WRONG_VARIABLE : ACTIVATION_SWAP);
 
 export const DELTA_FACTOR: MistakeKind = {
   id: 'delta-factor',
   code: 'constant-factor',
-  name: 'constant factor on a layer’s dZ',
   appliesTo: always,
   apply: (chain, m) => { chain.layers[m.layer].deltaScale = m.detail.k!; },
   key: (m) => `delta-factor|${m.layer}`,
@@ -222,7 +221,7 @@ export const DELTA_FACTOR: MistakeKind = {
     const k = m.detail.k!, l = m.layer + 1;
     const L = net.model.layers.length;
     const hint = k === -1 ? ' (a sign error)'
-      : Math.abs(k - 2) < 1e-9 && net.model.loss.name === 'mean_squared_error' && l === L ? ' (the derivative of (a − y)² without the ½ is 2(a − y))' : '';
+      : Math.abs(k - 2) < 1e-9 && net.model.loss.doubledDelta && l === L ? ` (${net.model.loss.doubledDelta})` : '';
     return {
       message: `Your gradients equal backprop with dZ${l} multiplied by k = ${fmt(k)}${hint}; dW${l}, db${l} and every earlier layer inherit the factor.`,
       fix: `Remove the factor ${fmt(k)} from dZ${l}${l === L ? ' (the output gradient)' : ''}.`,
@@ -234,7 +233,6 @@ export const DELTA_FACTOR: MistakeKind = {
 export const TENSOR_FACTOR: MistakeKind = {
   id: 'tensor-factor',
   code: 'constant-factor',
-  name: 'constant factor k on one tensor',
   appliesTo: always,
   apply: (chain, m) => {
     if (m.detail.which === 'dW') chain.layers[m.layer].dW.k = m.detail.k!;
@@ -256,7 +254,6 @@ export const TENSOR_FACTOR: MistakeKind = {
 export const REDUCTION: MistakeKind = {
   id: 'reduction',
   code: 'wrong-reduction',
-  name: 'missing or extra 1/m',
   appliesTo: (net) => net.m > 1,
   apply: (chain, m) => {
     chain.layers[m.layer].dW.s = m.detail.s!;
@@ -285,7 +282,6 @@ export const REDUCTION: MistakeKind = {
 export const BIAS: MistakeKind = {
   id: 'bias',
   code: 'wrong-bias-gradient',
-  name: 'db averaged or summed wrongly',
   appliesTo: (net, l) => net.params.b[l] !== null,
   apply: (chain, m) => {
     chain.layers[m.layer].db.s = m.detail.s!;
@@ -312,7 +308,6 @@ const hasPenalty = (net: Net) => net.c2 !== 0;
 export const L2_MISSING: MistakeKind = {
   id: 'l2-missing',
   code: 'missing-l2-gradient',
-  name: 'L2 term missing',
   appliesTo: hasPenalty,
   apply: (chain, m) => { chain.layers[m.layer].dW.beta = 0; },
   key: () => 'l2-missing',
@@ -332,7 +327,6 @@ export const L2_MISSING: MistakeKind = {
 export const L2_WRONG: MistakeKind = {
   id: 'l2-wrong',
   code: 'wrong-l2-gradient',
-  name: 'L2 term of wrong sign, factor or form',
   appliesTo: hasPenalty,
   apply: (chain, m) => {
     chain.layers[m.layer].dW.beta = m.detail.beta!;
@@ -364,14 +358,13 @@ export const L2_WRONG: MistakeKind = {
 export const WRONG_INPUT: MistakeKind = {
   id: 'input',
   code: 'wrong-input-activation',
-  name: 'dW from the wrong activation',
   appliesTo: (net, l) => inputChoices(net, l).length > 0,
   apply: (chain, m) => { chain.layers[m.layer].dW.input = m.detail.input!; },
   key: (m) => `input|${m.layer}`,
   param: weight,
   describe([m], { net }) {
     const l = m.layer;
-    const used = inputName(net, m.detail.input!, l);
+    const used = inputName(m.detail.input!, l);
     const right = l === 0 ? 'X (the input data, A0)' : `A${l} (the input to layer ${l + 1})`;
     return {
       message: `Your gradients equal backprop with dW${l + 1} built from ${used} instead of ${right}.`,
@@ -395,7 +388,6 @@ const square = (net: Net, l: number) => net.model.layers[l].units === net.model.
 export const TRANSPOSED: MistakeKind = {
   id: 'transposed',
   code: 'transposed-gradient',
-  name: 'dW transposed (square layer)',
   appliesTo: square,
   apply: (chain, m) => { chain.layers[m.layer].dW.transposed = true; },
   key: (m) => `transposed|${m.layer}`,
@@ -414,7 +406,6 @@ export const TRANSPOSED: MistakeKind = {
 export const BACKPROP_WEIGHT: MistakeKind = {
   id: 'backprop-weight',
   code: 'wrong-backprop-weight',
-  name: 'dA_prev with W instead of Wᵀ, or skipping Wᵀ',
   appliesTo: (net, l) => l < net.model.layers.length - 1,
   apply: (chain, m) => { chain.layers[m.layer].incoming = m.detail.incoming!; },
   key: (m) => `backprop-weight|${m.layer}|${m.detail.incoming}`,
@@ -431,7 +422,7 @@ export const BACKPROP_WEIGHT: MistakeKind = {
   },
 };
 
-/** Every kind, for the explain texts and the matrix. */
+/** Every kind of mistake in the catalogue (each one's code is held to the findings registry by test/findings.test.ts). */
 export const MISTAKE_KINDS: MistakeKind[] = [
   OUTPUT_GRADIENT, ACTIVATION_SWAP, WRONG_VARIABLE, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
   L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED, BACKPROP_WEIGHT,

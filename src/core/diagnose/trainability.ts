@@ -182,12 +182,9 @@ function deadRelu({ net, report }: HealthInput): RegisteredFinding[] {
 
 function chanceLevel({ net }: HealthInput): RegisteredFinding[] {
   const L = net.model.layers.length;
-  const loss = net.model.loss.name;
-  const K = net.model.layers[L - 1].units;
-  let guess: number, chance: number, text: string;
-  if (loss === 'binary_cross_entropy') { guess = 0.5; chance = K * Math.LN2; text = K === 1 ? 'ln 2' : `${K}·ln 2`; }
-  else if (loss === 'categorical_cross_entropy' && K > 1) { guess = 1 / K; chance = Math.log(K); text = `ln ${K}`; }
-  else return [];
+  const blind = net.model.loss.chance?.(net.model.layers[L - 1].units);
+  if (!blind) return [];
+  const { guess, cost: chance, text } = blind;
   const A = net.fwd.A[L].data;
   let spread = 0;
   for (const a of A) spread = Math.max(spread, Math.abs(a - guess));
