@@ -228,6 +228,13 @@ function termVariants(terms: Term[], kind: OutputForm['kind']): OutputForm[] {
   return out;
 }
 
+/** The right output formulas: ∂L/∂a, and ∂L/∂z = a − y written directly where the pair has that closed form. */
+export function rightOutputForms(activation: Activation, loss: Loss): OutputForm[] {
+  const forms: OutputForm[] = [{ kind: 'gradient', mistake: 'correct', label: '∂L/∂a', text: loss.gradientText, fn: (_z, a, y) => loss.gradient(a, y) }];
+  if (hasAMinusYDelta(activation, loss)) forms.push({ kind: 'delta', mistake: 'correct', label: '∂L/∂z', text: 'a - y', fn: trueDelta(activation, loss) });
+  return forms;
+}
+
 /**
  * The output formulas worth trying, the right ones first: ∂L/∂a and its common corruptions, then,
  * where the pair has the closed form a − y, ∂L/∂z written directly and its corruptions.
@@ -236,15 +243,16 @@ export function outputForms(activation: Activation, loss: Loss): OutputForm[] {
   const terms = gradientTerms(loss);
   const gradient = (_z: number, a: number, y: number) => loss.gradient(a, y);
   const delta = trueDelta(activation, loss);
+  const [rightGradient, rightDelta] = rightOutputForms(activation, loss);
   const forms: OutputForm[] = [
-    { kind: 'gradient', mistake: 'correct', label: '∂L/∂a', text: loss.gradientText, fn: gradient },
+    rightGradient,
     { kind: 'gradient', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: `-(${loss.gradientText})`, fn: (z, a, y) => -gradient(z, a, y) },
     ...termVariants(terms, 'gradient'),
     { kind: 'gradient', mistake: 'delta-as-gradient', label: `it is ∂L/∂z (${deltaText(activation, loss)}), so the output derivative is applied twice`, text: deltaText(activation, loss), fn: delta },
   ];
-  if (hasAMinusYDelta(activation, loss)) {
+  if (rightDelta) {
     forms.push(
-      { kind: 'delta', mistake: 'correct', label: '∂L/∂z', text: 'a - y', fn: delta },
+      rightDelta,
       { kind: 'delta', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: 'y - a', fn: (z, a, y) => -delta(z, a, y) },
       ...termVariants(A_MINUS_Y, 'delta'),
     );

@@ -9,7 +9,7 @@ import type { Formula } from '../formula/formula.js';
 import type { Reduction } from '../model.js';
 import { layerValues, outputValues, type Net } from './chain.js';
 import { derivativeForms, outputForms, trueDelta, type DerivativeForm, type OutputForm } from './forms.js';
-import { derivativeMistake, L2_MISSING, OUTPUT_GRADIENT, REDUCTION, type Mutation } from './mutations.js';
+import { ACTIVATION_SWAP, L2_MISSING, OUTPUT_GRADIENT, REDUCTION, WRONG_VARIABLE, type Mutation } from './mutations.js';
 
 /** The formulas a spec's backward block declares (the shape of io/spec.ts's DeclaredBackward). */
 export interface DeclaredFormulas {
@@ -80,7 +80,7 @@ function identifyDerivative(g: Activation, f: Formula, p: Points): DerivativeFor
 
 function derivativeMutation(net: Net, l: number, f: Formula, form: DerivativeForm | undefined): Mutation {
   const values = layerValues(net, l, (z, a) => f.fn(z, a, 0));
-  const kind = derivativeMistake(form?.own ?? false);
+  const kind = form?.own ? WRONG_VARIABLE : ACTIVATION_SWAP;
   const label = form ? (form.text === f.source ? form.label : `which is ${form.label}`) : `which is not the derivative of any supported activation`;
   return { kind, layer: l, detail: { text: f.source, label, of: form?.of, values, declaredAt: `backward.activationDerivatives[${l}]` } };
 }

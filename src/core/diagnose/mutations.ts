@@ -4,9 +4,9 @@
 // Mutations of these kinds; the findings are written from them.
 import { fmt } from '../format.js';
 import type { Finding } from '../report.js';
-import { layerValues, outputValues, type Chain, type Incoming, type InputRef, type Net, type PenaltyForm } from './chain.js';
+import { incomingApplies, layerValues, outputValues, type Chain, type Incoming, type InputRef, type Net, type PenaltyForm } from './chain.js';
 import type { FindingCode } from '../findings/registry.js';
-import { deltaText, derivativeText, trueDelta } from './forms.js';
+import { deltaText, derivativeForms, derivativeText, outputForms, trueDelta } from './forms.js';
 
 /** The facts of one mistake at one layer. */
 export interface Detail {
@@ -60,7 +60,16 @@ export interface MistakeKind {
   /** The tensor a finding of this mistake at one layer is about ("W2", "b1"), when it is about one. */
   param?(m: Mutation): string | undefined;
   describe(group: Mutation[], ctx: DescribeContext): Text;
+  /**
+   * For the mistakes the fingerprint search enumerates: where it tries them (the output gradient,
+   * a layer's activation derivative, or the dA a layer receives) and their variants at layer l,
+   * most plausible first. The kinds of one slot are tried in MISTAKE_KINDS order. The search fits
+   * the other kinds (a factor on dZ, the terms of dW and db) to the tensors under test instead.
+   */
+  tried?: { slot: Slot; variants(net: Net, l: number): Detail[] };
 }
+
+export type Slot = 'output' | 'derivative' | 'incoming';
 
 // ---- wording helpers ------------------------------------------------------------------------
 
@@ -121,6 +130,11 @@ export const OUTPUT_GRADIENT: MistakeKind = {
   appliesTo: (net, l) => l === net.model.layers.length - 1,
   apply: (chain, m) => { chain.output = { kind: m.detail.outputKind!, values: m.detail.values! }; },
   key: sameKey('output-gradient'),
+  tried: {
+    slot: 'output',
+    variants: (net, l) => outputForms(net.model.layers[l].activation, net.model.loss).filter((form) => form.mistake !== 'correct')
+      .map((form) => ({ text: form.text, label: form.label, values: outputValues(net, form.fn), outputKind: form.kind })),
+  },
   describe([m], { net, declared }) {
     const { model } = net;
     const L = model.layers.length;
@@ -165,11 +179,17 @@ export function meansText(used: number, right: number): string {
   return `${show(used)} where the right one averages ${show(right)}: ${side}`;
 }
 
-function derivativeRecord(id: string, code: FindingCode): MistakeKind {
+/** A wrong derivative: the layer's own evaluated at the wrong variable (own), or another activation's. */
+function derivativeRecord(id: string, code: FindingCode, own: boolean): MistakeKind {
   return {
     id, code,
     appliesTo: always,
     apply: (chain, m) => { chain.layers[m.layer].derivative = m.detail.values!; },
+    tried: {
+      slot: 'derivative',
+      variants: (net, l) => derivativeForms(net.model.layers[l].activation).filter((form) => form.own === own)
+        .map((form) => ({ text: form.text, label: form.label, of: form.of, values: layerValues(net, l, form.fn), aliases: [] })),
+    },
     key: (m) => `${id}|${m.detail.text}|${m.detail.label}|${m.detail.declaredAt ? 'declared' : ''}`,
     describe(group, { net, declared }) {
       const layers = group.map((m) => m.layer);
@@ -205,11 +225,8 @@ function derivativeRecord(id: string, code: FindingCode): MistakeKind {
   };
 }
 
-export const ACTIVATION_SWAP = derivativeRecord('activation-swap', 'wrong-activation-derivative');
-export const WRONG_VARIABLE = derivativeRecord('wrong-variable', 'derivative-of-wrong-variable');
-
-/** The mistake a wrong derivative is: the layer's own at the wrong variable, or another activation's. */
-export const derivativeMistake = (own: boolean): MistakeKind => (own ? WRONG_VARIABLE : ACTIVATION_SWAP);
+export const ACTIVATION_SWAP = derivativeRecord('activation-swap', 'wrong-activation-derivative', false);
+export const WRONG_VARIABLE = derivativeRecord('wrong-variable', 'derivative-of-wrong-variable', true);
 
 export const DELTA_FACTOR: MistakeKind = {
   id: 'delta-factor',
@@ -409,6 +426,11 @@ export const BACKPROP_WEIGHT: MistakeKind = {
   appliesTo: (net, l) => l < net.model.layers.length - 1,
   apply: (chain, m) => { chain.layers[m.layer].incoming = m.detail.incoming!; },
   key: (m) => `backprop-weight|${m.layer}|${m.detail.incoming}`,
+  tried: {
+    slot: 'incoming',
+    // W_{l+1}·dZ (a square W), or dZ_{l+1} itself (the same rows, or one row NumPy broadcasts).
+    variants: (net, l) => (['plain', 'skip'] as const).filter((how) => incomingApplies(net, l, how)).map((incoming) => ({ incoming })),
+  },
   describe([m], { net }) {
     const l = m.layer + 1, next = l + 1;
     const message = m.detail.incoming === 'plain'
@@ -423,7 +445,14 @@ export const BACKPROP_WEIGHT: MistakeKind = {
 };
 
 /** Every kind of mistake in the catalogue (each one's code is held to the findings registry by test/findings.test.ts). */
+// The layer's own derivative at the wrong variable is tried before another activation's.
 export const MISTAKE_KINDS: MistakeKind[] = [
-  OUTPUT_GRADIENT, ACTIVATION_SWAP, WRONG_VARIABLE, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
-  L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED, BACKPROP_WEIGHT,
+  OUTPUT_GRADIENT, WRONG_VARIABLE, ACTIVATION_SWAP, BACKPROP_WEIGHT, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
+  L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED,
 ];
+
+/** The mistakes the search tries at a slot of layer l: every variant of every kind tried there. */
+export function variantsAt(slot: Slot, net: Net, l: number): Mutation[] {
+  return MISTAKE_KINDS.flatMap((kind) =>
+    kind.tried?.slot === slot && kind.appliesTo(net, l) ? kind.tried.variants(net, l).map((detail) => ({ kind, layer: l, detail })) : []);
+}
