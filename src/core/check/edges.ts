@@ -127,8 +127,6 @@ function precision({ params, tested, handedIn, checks }: NumericsInput): Registe
   return out;
 }
 
-/** 4 significant digits. */
-
 function countNonFinite(d: Float64Array): { count: number; first: number } {
   let count = 0, first = -1;
   for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) { count++; if (first < 0) first = i; }

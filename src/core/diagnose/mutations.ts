@@ -444,8 +444,10 @@ export const BACKPROP_WEIGHT: MistakeKind = {
   },
 };
 
-/** Every kind of mistake in the catalogue (each one's code is held to the findings registry by test/findings.test.ts). */
-// The layer's own derivative at the wrong variable is tried before another activation's.
+/**
+ * Every kind of mistake in the catalogue. The search tries the kinds of one slot in this order (the
+ * layer's own derivative at the wrong variable before another activation's).
+ */
 export const MISTAKE_KINDS: MistakeKind[] = [
   OUTPUT_GRADIENT, WRONG_VARIABLE, ACTIVATION_SWAP, BACKPROP_WEIGHT, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
   L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED,
