@@ -1,7 +1,8 @@
 // The catalogue of backprop mistakes: one small record per mistake, saying which finding code it
 // is, at which layers it can be made, how it changes the backward chain, and how to tell the
-// user about it (with the numbers). The fingerprint search and the formula analysis both produce
-// Mutations of these kinds; the findings are written from them.
+// user about it (with the numbers), and, for the mistakes the fingerprint search enumerates, the
+// variants it tries. The search and the formula analysis both produce Mutations of these kinds;
+// the findings are written from them.
 import { fmt } from '../format.js';
 import type { Finding } from '../report.js';
 import { incomingApplies, layerValues, outputValues, type Chain, type Incoming, type InputRef, type Net, type PenaltyForm } from './chain.js';
