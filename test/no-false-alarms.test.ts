@@ -8,14 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { forward } from '../src/core/forward.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
-import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
+import { categoryOf, diagnoser, FINDING_CODES } from '../src/core/diagnose/index.js';
 import { initialise } from '../src/core/init.js';
 import { mapTensors, tensorOf, type Model, type Params } from '../src/core/model.js';
 import { zeros, type Tensor } from '../src/core/tensor.js';
-import { NUMERICS_CODES } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
 import { userBackprop } from '../tools/matrix.js';
 import { declaredPlan, parseSpec, withInputs } from '../src/io/spec.js';
+
+/** The numerical-edge checks' codes (non-finite, which they share with the diagnosis, is a health code). */
+const NUMERICS_CODES = FINDING_CODES.filter((c) => categoryOf(c) === 'numerics');
 
 type Act = string | { name: string; alpha: number } | { expr: string };
 

@@ -4,12 +4,11 @@
 import { accessSync, constants, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { explain, FINDING_CODES, healthFails } from '../core/diagnose/index.js';
-import { explainNumerics } from '../core/check/edges.js';
+import { healthFails } from '../core/diagnose/index.js';
+import { explain, FINDING_CODES } from '../core/findings/registry.js';
 import type { Report } from '../core/report.js';
 import { clip, UserError } from '../io/errors.js';
 import { readSpecJson } from '../io/spec.js';
-import { EXTRA_GRADIENTS, explainTensorNote, OTHER_LAYOUT } from '../io/tensors.js';
 import { renderHtml } from '../render/html.js';
 import { renderJson } from '../render/json.js';
 import { renderSweep } from '../render/sweep.js';
@@ -377,12 +376,12 @@ function explainRequest(argv: string[]): string | undefined | null {
 
 /** --explain <code>: the explanation on stdout (exit 0), or the list of codes (exit 2). */
 function explainCode(code: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  const text = code === undefined ? undefined : explain(code) ?? explainNumerics(code) ?? explainTensorNote(code);
+  const text = code === undefined ? undefined : explain(code);
   if (text !== undefined) {
     out.write(text);
     return EXIT.pass;
   }
-  const e = new UserError('command line', '--explain', `one of the finding codes ${[...FINDING_CODES, 'zero-gradients', 'float32-precision', 'float64-resolution', EXTRA_GRADIENTS, OTHER_LAYOUT].join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
+  const e = new UserError('command line', '--explain', `one of the finding codes ${FINDING_CODES.join(', ')}`, code === undefined ? 'nothing' : `"${code}"`);
   err.write(`backprop-check: ${e.message}\n`);
   return EXIT.usage;
 }

@@ -8,7 +8,7 @@ import { basename, extname } from 'node:path';
 import { denseParams } from '../core/layers/dense.js';
 import { paramLabel, type Model, type Params, type ParamRef } from '../core/model.js';
 import type { Tensor } from '../core/tensor.js';
-import type { Finding } from '../core/report.js';
+import type { RegisteredFinding } from '../core/findings/registry.js';
 import { clip, show, UserError } from './errors.js';
 import { readNpy, readNpz } from './npz.js';
 import { parseJsonText } from './json.js';
@@ -267,46 +267,11 @@ function shaped(t: RawTensor, name: string, rows: number, cols: number, file: st
   throw new UserError(file, `tensor ${name}`, `shape (${rows}, ${cols})`, found);
 }
 
-/** The code of the note on extra gradients in a grads file or an --exec answer. */
-export const EXTRA_GRADIENTS = 'extra-gradients';
-
-const EXTRA_GRADIENTS_TEXT = `extra-gradients: gradients that are not parameters' (input)
-
-A deeplearning.ai grads dict holds dA0 … dA(L−1) (and in some versions dAL and dZ1 … dZL) beside
-dW1, db1, …: the gradients of the cost with respect to each layer's activations and
-pre-activations. They are accepted in a --grads file or an --exec answer and left unchecked: only
-the parameters' gradients dW and db are compared with finite differences. Names that would be the
-gradient of a tensor the net does not have (dW9, dA9 or dZ0 in a three-layer net) are still an error.
-Fix: nothing to fix. To leave them out, keep only dW and db:
-{k: v for k, v in grads.items() if k.startswith(("dW", "db"))}.
-`;
-
-/** The code of the finding that square weight files are in the (inputs, units) layout. */
-export const OTHER_LAYOUT = 'other-layout';
-
-const OTHER_LAYOUT_TEXT = `other-layout: square weights stored as (inputs, units) (input)
-
-backprop-check reads W as (units, inputs), as deeplearning.ai code stores it; Keras kernels and
-code that computes X @ W store the transpose, (inputs, units). When a W's shape is not square, a
-file in that layout is refused before anything is checked. When every W is square, the shapes
-cannot tell, and the files are read transposed: the check fails everywhere although the code may
-be right. So a failing check of --params and --grads whose W's are all square runs once more with
-every W and dW transposed, and when that passes, this finding says so. The diagnosis of the first
-check is kept beside it (it describes the files as they were read).
-Fix: store every W and dW transposed (np.savez(path, W1=W1.T, …), or
-{k: (v.T if k.startswith(("W", "dW")) else v).tolist() for k, v in d.items()} for JSON).
-`;
-
-/** What \`--explain <code>\` prints for the codes of this file, or undefined for another code. */
-export function explainTensorNote(code: string): string | undefined {
-  return code === EXTRA_GRADIENTS ? EXTRA_GRADIENTS_TEXT : code === OTHER_LAYOUT ? OTHER_LAYOUT_TEXT : undefined;
-}
-
 /** An error finding: read transposed, the square weights and gradients of these files agree. */
-export function otherLayoutFinding(params: string, grads: string, layers: number): Finding {
+export function otherLayoutFinding(params: string, grads: string, layers: number): RegisteredFinding {
   const Ws = Array.from({ length: layers }, (_, layer) => paramLabel({ layer, name: 'W' }));
   return {
-    code: OTHER_LAYOUT,
+    code: 'other-layout',
     severity: 'error',
     message: `Every W is square, so the shapes of ${params} and ${grads} cannot tell how they are stored. Read as (inputs, units), the layout of Keras and X @ W code, ` +
       `with ${listed([...Ws, ...Ws.map((w) => `d${w}`)])} transposed, every tensor passes: the files use that layout, and the failures above come from reading them transposed.`,
@@ -316,10 +281,10 @@ export function otherLayoutFinding(params: string, grads: string, layers: number
 }
 
 /** An info finding: `where` held these other gradients, accepted and not checked. */
-export function extraGradientsFinding(ignored: string[], where: string): Finding {
+export function extraGradientsFinding(ignored: string[], where: string): RegisteredFinding {
   const names = ignored.join(', ');
   return {
-    code: EXTRA_GRADIENTS,
+    code: 'extra-gradients',
     severity: 'info',
     message: `${where} also holds ${names}: gradients of activations or pre-activations (as a deeplearning.ai grads dict keeps them), not of parameters. ${ignored.length === 1 ? 'It was' : 'They were'} accepted and not checked.`,
     fix: 'Nothing to fix. To leave them out, keep only dW and db: {k: v for k, v in grads.items() if k.startswith(("dW", "db"))}.',

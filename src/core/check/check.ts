@@ -5,7 +5,7 @@
 import { backward, correctPlan, type BackwardPlan } from '../backprop.js';
 import { compare, statusOf, worstOf } from './compare.js';
 import { forward, type ForwardCache } from '../forward.js';
-import { categoryOf } from '../diagnose/explain.js';
+import { categoryOf } from '../findings/registry.js';
 import { layerHealth } from './layer-health.js';
 import { namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type ParamRef, type Params } from '../model.js';
 import { indexOf, type Tensor } from '../tensor.js';

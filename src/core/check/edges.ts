@@ -8,6 +8,7 @@ import type { Activation } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
 import { namedTensors, paramLabel, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
+import type { RegisteredFinding } from '../findings/registry.js';
 import type { Finding, TensorCheck } from '../report.js';
 
 export interface NumericsInput {
@@ -23,55 +24,7 @@ export interface NumericsInput {
   tolerance: number;
 }
 
-/** Codes of the findings here: `non-finite` (shared with the diagnosis), `zero-gradients`, `float32-precision`, `float64-resolution`. */
-export const NUMERICS_CODES = ['non-finite', 'zero-gradients', 'float32-precision', 'float64-resolution'] as const;
-
-/** What `--explain` prints for the codes only this file makes (the diagnosis explains `non-finite`). */
-const EXPLANATIONS: Record<string, string> = {
-  'zero-gradients': `zero-gradients: tensors where nothing was compared (numerics)
-
-A tensor whose every gradient element is exactly 0, in the gradients under test and in the finite
-differences alike, passes without anything being compared: a wrong formula would give 0 there too.
-It happens when the error signal cannot reach the tensor (saturated tanh/sigmoid units, whose
-derivative rounds to 0; dead ReLU layers), when the inputs of a layer are all 0, or when the weights
-are so small that their products underflow float64 (a few layers at scale 1e-120). When it is so for
-every tensor, nothing at all was checked: an error, and exit status 1.
-Fix: check at weights where the gradients are not 0: init.scheme "xavier" or "he" with scale 1, or
---params from a real training state.
-`,
-  'float32-precision': `float32-precision: float32 gradients or weights (numerics)
-
-Gradients handed in with --grads or --exec whose every element is exactly a float32 (about 7
-significant digits) were most likely computed in float32, whose arithmetic alone leaves relative
-errors of 1e-7 to 1e-4. They are judged at a tolerance of 1e-4 instead of a tighter one, and the
-finding names the tensors that would have failed at the requested tolerance. Bugs give relative
-errors far above 1e-4. Float32 weights (--params) are read exactly and the check runs in float64 at
-those values, so they only get a note.
-Fix: compute and save the gradients in float64 (np.float64) to check them more tightly.
-`,
-  'float64-resolution': `float64-resolution: agrees to float64 resolution at these weights (numerics)
-
-A tensor whose disagreement with the finite differences would warn or fail is judged against what
-float64 can resolve at these weights, for both sides. Backprop starts from rounded forward values:
-at a confident sigmoid (z ≈ 30) a is 1 to an ulp, so 1 − a and a − y keep 3 or 4 digits of e^−z;
-softmax at a margin of 28 the same; a bias gradient that is 0 by symmetry is a sum of terms that
-cancel. backprop-check measures this: its correct backprop re-run 4 times (seeded) with every
-forward quantity perturbed by a few units of rounding, plus γ·u·Σ|terms| for the sums; and the
-truncation of the differences from a second step. Only the part of each element's error above
-that floor counts. When nothing is left, the tensor passes and this note names it, the floor (as
-a relative error) and its largest part. A real bug is far above the floor and still fails.
-Gradients handed in as float32 are judged the same way against float32's resolution (2^-24).
-Fix: nothing to fix. To resolve more, check at weights earlier in training (or a smaller scale),
-or compute the loss from the logits, whose output delta a − y keeps its digits.
-`,
-};
-
-/** The --explain text of a numerics code, or undefined. */
-export function explainNumerics(code: string): string | undefined {
-  return Object.hasOwn(EXPLANATIONS, code) ? EXPLANATIONS[code] : undefined;
-}
-
-export function numericalFindings(input: NumericsInput): Finding[] {
+export function numericalFindings(input: NumericsInput): RegisteredFinding[] {
   // NaN or Inf in the weights themselves (only the library API can hand them in) is the
   // diagnosis' non-finite finding, which names them.
   const paramsFinite = namedTensors(input.model, input.params).every((t) => countNonFinite(t.value.data).count === 0);
@@ -80,9 +33,9 @@ export function numericalFindings(input: NumericsInput): Finding[] {
 }
 
 /** Tensors that pass only because their disagreement lies within resolution: one note per precision. */
-function resolution({ model, fwd, checks, tested, handedIn }: NumericsInput): Finding[] {
+function resolution({ model, fwd, checks, tested, handedIn }: NumericsInput): RegisteredFinding[] {
   const within = checks.filter((c) => c.withinResolution);
-  const out: Finding[] = [];
+  const out: RegisteredFinding[] = [];
   for (const precision of ['float64', 'float32'] as const) {
     const list = within.filter((c) => {
       const t = tested.find((x) => x.label === c.param);
@@ -144,8 +97,8 @@ export function isFloat32(d: ArrayLike<number>): boolean {
 }
 
 /** Notes on float32 inputs: gradients judged at float32's tolerance, weights that are float32 values. */
-function precision({ model, params, tested, handedIn, checks }: NumericsInput): Finding[] {
-  const out: Finding[] = [];
+function precision({ model, params, tested, handedIn, checks }: NumericsInput): RegisteredFinding[] {
+  const out: RegisteredFinding[] = [];
   const grads32 = handedIn ? tested.filter((t) => isFloat32(t.value.data)) : [];
   if (grads32.length > 0) {
     const names = grads32.map((t) => `d${t.label}`);
@@ -175,8 +128,6 @@ function precision({ model, params, tested, handedIn, checks }: NumericsInput): 
   return out;
 }
 
-/** 4 significant digits. */
-
 function countNonFinite(d: Float64Array): { count: number; first: number } {
   let count = 0, first = -1;
   for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) { count++; if (first < 0) first = i; }
@@ -190,7 +141,7 @@ function maxAbs(d: Float64Array): number {
 }
 
 /** The first layer whose pre-activations or activations are not finite. */
-function forwardOverflow({ model, fwd }: NumericsInput): Finding | null {
+function forwardOverflow({ model, fwd }: NumericsInput): RegisteredFinding | null {
   for (let l = 0; l < model.layers.length; l++) {
     const Z = fwd.Z[l].data, A = fwd.A[l + 1].data;
     const z = countNonFinite(Z);
@@ -232,7 +183,7 @@ function boundText(act: Activation): string {
  * derivative rounds to 0 there, so backprop gives those samples no gradient while the finite
  * differences still see their true one (about e^−|z|).
  */
-function lossAtBound({ model, fwd, Y }: NumericsInput): Finding | null {
+function lossAtBound({ model, fwd, Y }: NumericsInput): RegisteredFinding | null {
   const L = model.layers.length;
   const out = model.layers[L - 1];
   const A = fwd.A[L].data, Z = fwd.Z[L - 1].data, y = Y.data;
@@ -298,7 +249,7 @@ const lossName = (model: Model) =>
   model.loss.name === 'binary_cross_entropy' ? 'Binary cross-entropy' : model.loss.name === 'categorical_cross_entropy' ? 'Categorical cross-entropy' : `The loss ${model.loss.name}`;
 
 /** Forward pass and loss finite, but the true gradient is not: an activation's derivative overflows. */
-function derivativeOverflow({ model, fwd, correct }: NumericsInput): Finding | null {
+function derivativeOverflow({ model, fwd, correct }: NumericsInput): RegisteredFinding | null {
   for (let l = model.layers.length - 1; l >= 0; l--) {
     const g = countNonFinite(correct[l].W.data);
     if (g.count === 0) continue;
@@ -325,7 +276,7 @@ function derivativeOverflow({ model, fwd, correct }: NumericsInput): Finding | n
  * under test and in the finite differences, or every element sits on a kink. A pass there is
  * vacuous; when it is so for every tensor, nothing at all was checked.
  */
-function zeroGradients({ model, fwd, params, checks }: NumericsInput): Finding[] {
+function zeroGradients({ model, fwd, params, checks }: NumericsInput): RegisteredFinding[] {
   const empty = checks.filter((c) => (c.checked > 0 && c.analyticNorm === 0 && c.numericNorm === 0) || (c.checked === 0 && c.kinks > 0));
   if (empty.length === 0 || checks.some((c) => !Number.isFinite(c.relativeError))) return [];
   const all = empty.length === checks.length;

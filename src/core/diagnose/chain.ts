@@ -84,13 +84,6 @@ export function correctChain(net: Net): Chain {
   };
 }
 
-export function cloneChain(chain: Chain): Chain {
-  return {
-    output: chain.output,
-    layers: chain.layers.map((x) => ({ ...x, dW: { ...x.dW, input: { ...x.dW.input } }, db: { ...x.db } })),
-  };
-}
-
 /** dZ = q·(dA ⊙ g'(Z)), with the given per-element factor or the true derivative. */
 export function throughActivation(net: Net, l: number, dA: Tensor, derivative: Float64Array | null, q = 1): Tensor {
   const layer = net.model.layers[l];

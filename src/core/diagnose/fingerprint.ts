@@ -1,8 +1,9 @@
 // Fingerprinting: which backprop, with which catalogued mistakes, computes exactly the gradients
 // under test? The search runs layer by layer from the output back. At the output it tries every
 // output formula × every derivative; at each hidden layer every way of forming dA × every
-// derivative; and for each candidate dZ it asks whether the layer's dW and db follow from it
-// with the right formula or a catalogued mistake (wrong input activation, transposed, 1/m, L2
+// derivative (the right one, then the variants the catalogue's records offer: MistakeKind.tried);
+// and for each candidate dZ it asks whether the layer's dW and db follow from it with the right
+// formula or a catalogued mistake (wrong input activation, transposed, 1/m, L2
 // term, a constant factor fitted by least squares, db summed wrongly). A mistake at the output
 // changes every earlier layer, so each surviving candidate keeps its mutated dZ while the search
 // moves back. Candidates are compared with the tested gradients, never with finite differences,
@@ -17,13 +18,13 @@ import { Random } from '../random.js';
 import type { Grads, ParamRef } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import {
-  incomingApplies, incomingGradient, inputMatrix, layerValues, outputDelta, outputValues, penaltyTerm,
-  throughActivation, transposed, type Incoming, type InputRef, type Net, type PenaltyForm,
+  incomingGradient, inputMatrix, layerValues, outputDelta, outputValues, penaltyTerm,
+  throughActivation, transposed, type InputRef, type Net, type PenaltyForm,
 } from './chain.js';
-import { derivativeForms, outputForms } from './forms.js';
+import { rightOutputForms } from './forms.js';
 import {
-  ACTIVATION_SWAP, BACKPROP_WEIGHT, BIAS, DELTA_FACTOR, inputChoices, L2_MISSING, L2_WRONG, OUTPUT_GRADIENT,
-  REDUCTION, TENSOR_FACTOR, TRANSPOSED, WRONG_INPUT, WRONG_VARIABLE, type Mutation,
+  BIAS, DELTA_FACTOR, inputChoices, L2_MISSING, L2_WRONG, REDUCTION, TENSOR_FACTOR, TRANSPOSED, variantsAt,
+  WRONG_INPUT, type Mutation,
 } from './mutations.js';
 
 /** A candidate reproduces a tensor when their relative difference is at most this. */
@@ -133,8 +134,8 @@ class Search {
     const g = this.net.model.layers[l].activation;
     const out: { values: Float64Array | null; mutation: Mutation | null }[] = [{ values: null, mutation: null }];
     const truth = g.columnwise ? null : layerValues(this.net, l, (z, a) => g.derivative(z, a));
-    for (const form of derivativeForms(g)) {
-      const values = layerValues(this.net, l, form.fn);
+    for (const mutation of variantsAt('derivative', this.net, l)) {
+      const values = mutation.detail.values!;
       if (!values.every(Number.isFinite)) continue;
       // A form that equals the truth on this data is not a mistake here; one that equals an
       // earlier form is the same hypothesis, named as its alias.
@@ -142,11 +143,10 @@ class Search {
       const twin = out.find((o) => o.values && matches(values, o.values));
       if (twin) {
         const aliases = twin.mutation!.detail.aliases!;
-        if (aliases.length < 3) aliases.push(`${form.text} (${form.label})`);
+        if (aliases.length < 3) aliases.push(`${mutation.detail.text} (${mutation.detail.label})`);
         continue;
       }
-      const kind = form.own ? WRONG_VARIABLE : ACTIVATION_SWAP;
-      out.push({ values, mutation: { kind, layer: l, detail: { text: form.text, label: form.label, of: form.of, values, aliases: [] } } });
+      out.push({ values, mutation });
     }
     return out;
   }
@@ -158,15 +158,16 @@ class Search {
     const truth = outputValues(net, (_z, a, y) => net.model.loss.gradient(a, y));
     const derivatives = this.derivatives(L - 1);
     const out: Entry[] = [];
-    for (const form of outputForms(layer.activation, net.model.loss)) {
-      const values = outputValues(net, form.fn);
+    // The right formulas first, then every catalogued wrong one (candidates are sorted by cost, stably).
+    const forms = [
+      ...rightOutputForms(layer.activation, net.model.loss).map((form) => ({ kind: form.kind, values: outputValues(net, form.fn), mutation: null })),
+      ...variantsAt('output', net, L - 1).map((mutation) => ({ kind: mutation.detail.outputKind!, values: mutation.detail.values!, mutation })),
+    ];
+    for (const { kind, values, mutation } of forms) {
       if (values.some((v, i) => !Number.isFinite(v) && Number.isFinite(truth[i]))) continue;
-      const mutation: Mutation | null = form.mistake === 'correct' ? null : {
-        kind: OUTPUT_GRADIENT, layer: L - 1, detail: { text: form.text, label: form.label, values, outputKind: form.kind },
-      };
       const base = mutation ? COST : 0;
       const mutations = mutation ? [mutation] : [];
-      if (form.kind === 'delta') {
+      if (kind === 'delta') {
         out.push({ cost: base, dZ: outputDelta(net, { kind: 'delta', values }, null), mutations, unexplained: [] });
         continue;
       }
@@ -184,12 +185,12 @@ class Search {
 
   private hiddenCandidates(l: number, beam: Entry[]): Entry[] {
     const derivatives = this.derivatives(l);
+    // dA = W_{l+1}ᵀ·dZ_{l+1} (no mistake), then the catalogued wrong ways of forming it.
+    const hops: (Mutation | null)[] = [null, ...variantsAt('incoming', this.net, l)];
     const out: Entry[] = [];
     for (const entry of beam) {
-      for (const how of ['transpose', 'plain', 'skip'] as Incoming[]) {
-        if (!incomingApplies(this.net, l, how)) continue;
-        const dA = incomingGradient(this.net, l, entry.dZ, how);
-        const hop: Mutation | null = how === 'transpose' ? null : { kind: BACKPROP_WEIGHT, layer: l, detail: { incoming: how } };
+      for (const hop of hops) {
+        const dA = incomingGradient(this.net, l, entry.dZ, hop?.detail.incoming ?? 'transpose');
         for (const d of derivatives) {
           out.push({
             cost: entry.cost + (hop ? COST : 0) + (d.mutation ? COST : 0),

@@ -5,7 +5,7 @@
 // A derivative can be written in z (tanh'(z) = 1 − tanh(z)²) or in the activation's output a
 // (tanh' = 1 − a²). The classic mistakes are another activation's derivative, and the right one
 // evaluated at the wrong variable (1 − z² for tanh).
-import { elu, leakyRelu, namedActivation, sigmoid, type Activation } from '../records/activations.js';
+import { ACTIVATION_NAMES, namedActivation, type Activation } from '../records/activations.js';
 import { compileFormula, type Formula } from '../formula/formula.js';
 import { customGradient, type Loss } from '../records/losses.js';
 
@@ -32,34 +32,20 @@ interface Written {
   inA?: { text: string; fn: (a: number) => number };
 }
 
-/** The leaky-ReLU / ELU alpha of a layer's activation name, e.g. "leaky_relu(0.1)" → 0.1. */
-function alphaOf(name: string, family: string, fallback: number): number {
-  const m = new RegExp(`^${family}\\((.+)\\)$`).exec(name);
-  return m ? Number(m[1]) : fallback;
-}
-
 /** The derivative of f at z from its record: f'(z) given z and a = f(z). */
 const inZ = (f: Activation) => (z: number) => f.derivative(z, f.f(z));
 
 /**
- * Every supported element-wise activation's derivative, written in z and in a. Alphas follow the
- * layer's own leaky_relu/elu when it has one (so that "the right formula" is recognised), else
- * the defaults.
+ * Every built-in element-wise activation's derivative, written in z and in a, as its record writes
+ * it. A leaky ReLU or ELU takes the layer's own α when the layer is one (so that "the right
+ * formula" is recognised), else its default.
  */
 function catalogue(layer: Activation): Written[] {
-  const leakyAlpha = alphaOf(layer.name, 'leaky_relu', 0.01);
-  const eluAlpha = layer.name === 'elu' ? 1 : alphaOf(layer.name, 'elu', 1);
-  const leaky = leakyRelu(leakyAlpha), el = elu(eluAlpha);
-  const named = (n: string) => namedActivation(n)!;
-  return [
-    { name: 'sigmoid', inZ: { text: 'sigmoid(z) * (1 - sigmoid(z))', fn: inZ(named('sigmoid')) }, inA: { text: 'a * (1 - a)', fn: (a) => a * (1 - a) } },
-    { name: 'tanh', inZ: { text: '1 - tanh(z)^2', fn: inZ(named('tanh')) }, inA: { text: '1 - a^2', fn: (a) => 1 - a * a } },
-    { name: 'relu', inZ: { text: 'z > 0 ? 1 : 0', fn: inZ(named('relu')) } },
-    { name: leaky.name, inZ: { text: `z > 0 ? 1 : ${leakyAlpha}`, fn: inZ(leaky) } },
-    { name: 'linear', inZ: { text: '1', fn: () => 1 } },
-    { name: 'softplus', inZ: { text: 'sigmoid(z)', fn: sigmoid }, inA: { text: '1 - exp(-a)', fn: (a) => -Math.expm1(-a) } },
-    { name: el.name, inZ: { text: `z > 0 ? 1 : ${eluAlpha} * exp(z)`, fn: inZ(el) }, inA: { text: `a > 0 ? 1 : a + ${eluAlpha}`, fn: (a) => (a > 0 ? 1 : a + eluAlpha) } },
-  ];
+  return ACTIVATION_NAMES.flatMap((name) => {
+    const named = namedActivation(name)!;
+    const f = named.withAlpha && named.withAlpha === layer.withAlpha ? named.withAlpha(layer.alpha!) : named;
+    return f.written ? [{ name: f.name, inZ: { text: f.written.z, fn: inZ(f) }, inA: f.written.a }] : [];
+  });
 }
 
 /** "1 - a^2" → "1 - z^2": swaps the variables z and a where they stand alone. */
@@ -108,11 +94,10 @@ function wrongVariable(w: Written, own: boolean): DerivativeForm[] {
   return out;
 }
 
-/** The right derivative of a layer as users write it (softmax: its Jacobian). */
+/** The right derivative of a layer as users write it, in a where it can be (softmax: its Jacobian). */
 export function derivativeText(layer: Activation): string {
   if (layer.columnwise) return 'the softmax Jacobian: dZ = a ⊙ (dA − Σₖ aₖ·dAₖ)';
-  const w = catalogue(layer).find((x) => x.name === layer.name);
-  return w?.inA?.text ?? w?.inZ.text ?? layer.derivativeText;
+  return layer.written?.a?.text ?? layer.written?.z ?? layer.derivativeText;
 }
 
 // ---- output gradients -------------------------------------------------------------------------
@@ -124,28 +109,21 @@ interface Term {
   fn: (z: number, a: number, y: number) => number;
 }
 
-/** ∂L/∂a of the named losses as sums of signed terms (so that a term can be flipped or dropped). */
-const GRADIENT_TERMS: Record<string, Term[]> = {
-  binary_cross_entropy: [
-    { sign: -1, text: 'y / a', fn: (_z, a, y) => y / a },
-    { sign: 1, text: '(1 - y) / (1 - a)', fn: (_z, a, y) => (1 - y) / (1 - a) },
-  ],
-  mean_squared_error: [
-    { sign: 1, text: 'a', fn: (_z, a) => a },
-    { sign: -1, text: 'y', fn: (_z, _a, y) => y },
-  ],
-  categorical_cross_entropy: [{ sign: -1, text: 'y / a', fn: (_z, a, y) => y / a }],
-};
-
-/** Pairs whose ∂L/∂z is the famous a − y (softmax with categorical cross-entropy when Σy = 1). */
+/** ∂L/∂z = a − y written as two terms, for the pairs whose product simplifies so (loss.canonicalLink). */
 const A_MINUS_Y: Term[] = [
   { sign: 1, text: 'a', fn: (_z, a) => a },
   { sign: -1, text: 'y', fn: (_z, _a, y) => y },
 ];
 
+/** Whether ∂L/∂z is a − y for this output: sigmoid with binary cross-entropy, softmax with categorical, linear with squared error. */
 function hasAMinusYDelta(activation: Activation, loss: Loss): boolean {
-  const pair = `${activation.name}+${loss.name}`;
-  return ['sigmoid+binary_cross_entropy', 'softmax+categorical_cross_entropy', 'linear+mean_squared_error'].includes(pair);
+  return loss.canonicalLink !== undefined && loss.canonicalLink === activation.name;
+}
+
+/** The terms of ∂L/∂a: the loss record's own, or those of a custom loss's formula. */
+function gradientTerms(loss: Loss): Term[] {
+  if (!loss.gradientTerms) return customTerms(loss);
+  return loss.gradientTerms.map((t) => ({ sign: t.sign, text: t.text, fn: (_z: number, a: number, y: number) => t.fn(a, y) }));
 }
 
 /** Splits a parsed formula into signed additive terms (through parentheses and unary minus). */
@@ -250,23 +228,31 @@ function termVariants(terms: Term[], kind: OutputForm['kind']): OutputForm[] {
   return out;
 }
 
+/** The right output formulas: ∂L/∂a, and ∂L/∂z = a − y written directly where the pair has that closed form. */
+export function rightOutputForms(activation: Activation, loss: Loss): OutputForm[] {
+  const forms: OutputForm[] = [{ kind: 'gradient', mistake: 'correct', label: '∂L/∂a', text: loss.gradientText, fn: (_z, a, y) => loss.gradient(a, y) }];
+  if (hasAMinusYDelta(activation, loss)) forms.push({ kind: 'delta', mistake: 'correct', label: '∂L/∂z', text: 'a - y', fn: trueDelta(activation, loss) });
+  return forms;
+}
+
 /**
  * The output formulas worth trying, the right ones first: ∂L/∂a and its common corruptions, then,
  * where the pair has the closed form a − y, ∂L/∂z written directly and its corruptions.
  */
 export function outputForms(activation: Activation, loss: Loss): OutputForm[] {
-  const terms = GRADIENT_TERMS[loss.name] ?? customTerms(loss);
-  const gradient = (z: number, a: number, y: number) => loss.gradient(a, y);
+  const terms = gradientTerms(loss);
+  const gradient = (_z: number, a: number, y: number) => loss.gradient(a, y);
   const delta = trueDelta(activation, loss);
+  const [rightGradient, rightDelta] = rightOutputForms(activation, loss);
   const forms: OutputForm[] = [
-    { kind: 'gradient', mistake: 'correct', label: '∂L/∂a', text: loss.gradientText, fn: gradient },
+    rightGradient,
     { kind: 'gradient', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: `-(${loss.gradientText})`, fn: (z, a, y) => -gradient(z, a, y) },
     ...termVariants(terms, 'gradient'),
     { kind: 'gradient', mistake: 'delta-as-gradient', label: `it is ∂L/∂z (${deltaText(activation, loss)}), so the output derivative is applied twice`, text: deltaText(activation, loss), fn: delta },
   ];
-  if (hasAMinusYDelta(activation, loss)) {
+  if (rightDelta) {
     forms.push(
-      { kind: 'delta', mistake: 'correct', label: '∂L/∂z', text: 'a - y', fn: delta },
+      rightDelta,
       { kind: 'delta', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: 'y - a', fn: (z, a, y) => -delta(z, a, y) },
       ...termVariants(A_MINUS_Y, 'delta'),
     );

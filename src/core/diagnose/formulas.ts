@@ -48,7 +48,7 @@ function elementwise(g: Activation): (z: number) => number {
   return g.columnwise ? sigmoid : g.f;
 }
 
-function layerPoints(net: Net, l: number, ys: number[] = [0]): Points {
+function layerPoints(net: Net, l: number, ys: readonly number[] = [0]): Points {
   const g = net.model.layers[l].activation;
   const p: Points = { z: [], a: [], y: [] };
   for (const z of Z_GRID) for (const y of ys) { p.z.push(z); p.a.push(elementwise(g)(z)); p.y.push(y); }
@@ -63,12 +63,9 @@ function layerPoints(net: Net, l: number, ys: number[] = [0]): Points {
   return p;
 }
 
-/** Targets worth trying for the loss: labels for the cross-entropies, real values otherwise. */
-function targetGrid(net: Net): number[] {
-  const name = net.model.loss.name;
-  if (name === 'binary_cross_entropy') return [0, 1, 0.3];
-  if (name === 'categorical_cross_entropy') return [0, 1];
-  return [-1.2, 0, 0.6, 2.1];
+/** Targets worth trying for the loss: its labels (the cross-entropies' record says them), real values otherwise. */
+function targetGrid(net: Net): readonly number[] {
+  return net.model.loss.targets ?? [-1.2, 0, 0.6, 2.1];
 }
 
 /**

@@ -10,17 +10,15 @@ import { paramLabel, type Grads, type NamedTensor, type ParamRef } from '../mode
 import type { Tensor } from '../tensor.js';
 import type { Finding, Report, TensorCheck } from '../report.js';
 import { correctChain, evaluate, netOf, type Net } from './chain.js';
-import { categoryOf } from './explain.js';
+import { categoryOf, type Category, type RegisteredFinding } from '../findings/registry.js';
 import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
 import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
 import { healthFindings } from './trainability.js';
-import {
-  BIAS, fmt, L2_MISSING, L2_WRONG, layersText, REDUCTION, TENSOR_FACTOR, TRANSPOSED, WRONG_INPUT, type Mutation,
-} from './mutations.js';
+import { fmt, layersText, type Mutation } from './mutations.js';
 
 export type { DeclaredFormulas } from './formulas.js';
-export type { FindingCode } from './explain.js';
-export { explain, FINDING_CODES, categoryOf, isFindingCode } from './explain.js';
+export type { FindingCode } from '../findings/registry.js';
+export { explain, FINDING_CODES, categoryOf, isFindingCode } from '../findings/registry.js';
 
 /** The Diagnose hook for check(); `declared` is the spec's backward block, when it has one. */
 export function diagnoser(declared: DeclaredFormulas | null = null): Diagnose {
@@ -179,7 +177,7 @@ class Causes {
       const effect = Math.max(...group.map((m) => this.effectOf(m)));
       const latent = !(effect >= this.tolerance);
       const layers = group.map((m) => m.layer);
-      const param = group.length === 1 ? paramOf(group[0]) : undefined;
+      const param = group.length === 1 ? kind.param?.(group[0]) : undefined;
       const note = latent
         ? ` On this data it does not make ${layersText(layers)} fail by itself (largest relative effect ${fmt(effect)}, tolerance ${fmt(this.tolerance)}); it will with other weights or data.`
         : '';
@@ -196,19 +194,7 @@ class Causes {
   }
 }
 
-/** The tensor a mistake is about, when it is about one. */
-function paramOf(m: Mutation): string | undefined {
-  const W = paramLabel({ layer: m.layer, name: 'W' }), b = paramLabel({ layer: m.layer, name: 'b' });
-  switch (m.kind) {
-    case TENSOR_FACTOR: return m.detail.which === 'db' ? b : W;
-    case BIAS: return b;
-    case TRANSPOSED: case WRONG_INPUT: case L2_MISSING: case L2_WRONG: return W;
-    case REDUCTION: return m.detail.which === 'dW' ? W : undefined;
-    default: return undefined;
-  }
-}
-
-function propagatedFinding(from: number, list: { check: TensorCheck; own: number }[], tolerance: number, declared: boolean): Finding {
+function propagatedFinding(from: number, list: { check: TensorCheck; own: number }[], tolerance: number, declared: boolean): RegisteredFinding {
   const names = list.map((x) => x.check.param);
   const worst = Math.max(...list.map((x) => x.own));
   const own = declared ? 'their own layers’ formulas as declared' : 'their own layers’ code as reconstructed';
@@ -223,7 +209,7 @@ function propagatedFinding(from: number, list: { check: TensorCheck; own: number
   };
 }
 
-function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null, refOf: RefOf): Finding[] {
+function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null, refOf: RefOf): RegisteredFinding[] {
   if (list.length === 0) return [];
   const L = net.model.layers.length;
   const stats = list.map((c) => {
@@ -266,10 +252,10 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
   }];
 }
 
-function kinkFindings(checks: TensorCheck[]): Finding[] {
+function kinkFindings(checks: TensorCheck[]): RegisteredFinding[] {
   return checks.filter((c) => c.kinks > 0).map((c) => ({
     code: 'kink',
-    severity: 'info' as const,
+    severity: 'info',
     layer: c.layer,
     param: c.param,
     message: `${c.kinks} of the elements of ${c.param} sit exactly on a kink (where the cost is not differentiable: a ReLU-type pre-activation at 0, or the 0 of an abs, max, min or sign in a custom formula): any value between the one-sided differences is accepted for them.`,
@@ -278,7 +264,8 @@ function kinkFindings(checks: TensorCheck[]): Finding[] {
   }));
 }
 
-const RANK = { root: 0, propagated: 1, health: 2, numerics: 3 } as const;
+// Notes on the input files (extra-gradients, other-layout) are added by run(), after the diagnosis.
+const RANK = { root: 0, propagated: 1, health: 2, numerics: 3, input: 4 } as const satisfies Record<Category, number>;
 
 /** Root causes first (the output side first, as backprop meets them), then propagated, health, numerics. */
 function order(findings: Finding[]): Finding[] {

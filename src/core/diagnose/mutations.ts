@@ -1,12 +1,14 @@
 // The catalogue of backprop mistakes: one small record per mistake, saying which finding code it
 // is, at which layers it can be made, how it changes the backward chain, and how to tell the
-// user about it (with the numbers). The fingerprint search and the formula analysis both produce
-// Mutations of these kinds; the findings are written from them.
+// user about it (with the numbers), and, for the mistakes the fingerprint search enumerates, the
+// variants it tries. The search and the formula analysis both produce Mutations of these kinds;
+// the findings are written from them.
 import { fmt } from '../format.js';
+import { paramLabel } from '../model.js';
 import type { Finding } from '../report.js';
-import { layerValues, outputValues, type Chain, type Incoming, type InputRef, type Net, type PenaltyForm } from './chain.js';
-import type { FindingCode } from './explain.js';
-import { deltaText, derivativeText, trueDelta } from './forms.js';
+import { incomingApplies, layerValues, outputValues, type Chain, type Incoming, type InputRef, type Net, type PenaltyForm } from './chain.js';
+import type { FindingCode } from '../findings/registry.js';
+import { deltaText, derivativeForms, derivativeText, outputForms, trueDelta } from './forms.js';
 
 /** The facts of one mistake at one layer. */
 export interface Detail {
@@ -51,16 +53,25 @@ export type Text = Pick<Finding, 'message' | 'fix' | 'evidence'>;
 export interface MistakeKind {
   id: string;
   code: FindingCode;
-  /** A short name, for the detection matrix. */
-  name: string;
   /** Whether the mistake can be made at layer l (0-based) of this network at all. */
   appliesTo(net: Net, l: number): boolean;
   /** Makes the chain compute what the mistaken code computes. */
   apply(chain: Chain, m: Mutation): void;
   /** Mutations with equal keys at several layers are reported as one finding. */
   key(m: Mutation): string;
+  /** The tensor a finding of this mistake at one layer is about ("W2", "b1"), when it is about one. */
+  param?(m: Mutation): string | undefined;
   describe(group: Mutation[], ctx: DescribeContext): Text;
+  /**
+   * For the mistakes the fingerprint search enumerates: where it tries them (the output gradient,
+   * a layer's activation derivative, or the dA a layer receives) and their variants at layer l,
+   * most plausible first. The kinds of one slot are tried in MISTAKE_KINDS order. The search fits
+   * the other kinds (a factor on dZ, the terms of dW and db) to the tensors under test instead.
+   */
+  tried?: { slot: Slot; variants(net: Net, l: number): Detail[] };
 }
+
+export type Slot = 'output' | 'derivative' | 'incoming';
 
 // ---- wording helpers ------------------------------------------------------------------------
 
@@ -74,10 +85,12 @@ export function layersText(layers: number[], capital = false): string {
 }
 
 const names = (tensor: string, layers: number[]) => layers.map((l) => `${tensor}${l + 1}`).join(', ');
+const weight = (m: Mutation) => paramLabel({ layer: m.layer, name: 'W' });
+const bias = (m: Mutation) => paramLabel({ layer: m.layer, name: 'b' });
 const layerNumbers = (group: Mutation[]) => group.map((m) => m.layer + 1);
 const sameKey = (id: string) => (m: Mutation) => `${id}|${m.detail.text ?? ''}`;
 
-function inputName(net: Net, ref: InputRef, l: number): string {
+function inputName(ref: InputRef, l: number): string {
   if (ref.kind === 'Z') return `Z${ref.index + 1} (the pre-activation of layer ${ref.index + 1})`;
   if (ref.index === 0) return 'X (the input data)';
   if (ref.index === l + 1) return `A${ref.index} (the layer's own output)`;
@@ -116,10 +129,14 @@ const always = () => true;
 export const OUTPUT_GRADIENT: MistakeKind = {
   id: 'output-gradient',
   code: 'wrong-output-gradient',
-  name: 'output gradient (sign, term, delta)',
   appliesTo: (net, l) => l === net.model.layers.length - 1,
   apply: (chain, m) => { chain.output = { kind: m.detail.outputKind!, values: m.detail.values! }; },
   key: sameKey('output-gradient'),
+  tried: {
+    slot: 'output',
+    variants: (net, l) => outputForms(net.model.layers[l].activation, net.model.loss).filter((form) => form.mistake !== 'correct')
+      .map((form) => ({ text: form.text, label: form.label, values: outputValues(net, form.fn), outputKind: form.kind })),
+  },
   describe([m], { net, declared }) {
     const { model } = net;
     const L = model.layers.length;
@@ -164,11 +181,17 @@ export function meansText(used: number, right: number): string {
   return `${show(used)} where the right one averages ${show(right)}: ${side}`;
 }
 
-function derivativeRecord(id: string, code: FindingCode, name: string): MistakeKind {
+/** A wrong derivative: the layer's own evaluated at the wrong variable (own), or another activation's. */
+function derivativeRecord(id: string, code: FindingCode, own: boolean): MistakeKind {
   return {
-    id, code, name,
+    id, code,
     appliesTo: always,
     apply: (chain, m) => { chain.layers[m.layer].derivative = m.detail.values!; },
+    tried: {
+      slot: 'derivative',
+      variants: (net, l) => derivativeForms(net.model.layers[l].activation).filter((form) => form.own === own)
+        .map((form) => ({ text: form.text, label: form.label, of: form.of, values: layerValues(net, l, form.fn), aliases: [] })),
+    },
     key: (m) => `${id}|${m.detail.text}|${m.detail.label}|${m.detail.declaredAt ? 'declared' : ''}`,
     describe(group, { net, declared }) {
       const layers = group.map((m) => m.layer);
@@ -204,13 +227,12 @@ function derivativeRecord(id: string, code: FindingCode, name: string): MistakeK
   };
 }
 
-export const ACTIVATION_SWAP = derivativeRecord('activation-swap', 'wrong-activation-derivative', 'activation-derivative swap');
-export const WRONG_VARIABLE = derivativeRecord('wrong-variable', 'derivative-of-wrong-variable', 'derivative of the wrong variable (z vs a)');
+export const ACTIVATION_SWAP = derivativeRecord('activation-swap', 'wrong-activation-derivative', false);
+export const WRONG_VARIABLE = derivativeRecord('wrong-variable', 'derivative-of-wrong-variable', true);
 
 export const DELTA_FACTOR: MistakeKind = {
   id: 'delta-factor',
   code: 'constant-factor',
-  name: 'constant factor on a layer’s dZ',
   appliesTo: always,
   apply: (chain, m) => { chain.layers[m.layer].deltaScale = m.detail.k!; },
   key: (m) => `delta-factor|${m.layer}`,
@@ -218,7 +240,7 @@ export const DELTA_FACTOR: MistakeKind = {
     const k = m.detail.k!, l = m.layer + 1;
     const L = net.model.layers.length;
     const hint = k === -1 ? ' (a sign error)'
-      : Math.abs(k - 2) < 1e-9 && net.model.loss.name === 'mean_squared_error' && l === L ? ' (the derivative of (a − y)² without the ½ is 2(a − y))' : '';
+      : Math.abs(k - 2) < 1e-9 && net.model.loss.doubledDelta && l === L ? ` (${net.model.loss.doubledDelta})` : '';
     return {
       message: `Your gradients equal backprop with dZ${l} multiplied by k = ${fmt(k)}${hint}; dW${l}, db${l} and every earlier layer inherit the factor.`,
       fix: `Remove the factor ${fmt(k)} from dZ${l}${l === L ? ' (the output gradient)' : ''}.`,
@@ -230,13 +252,13 @@ export const DELTA_FACTOR: MistakeKind = {
 export const TENSOR_FACTOR: MistakeKind = {
   id: 'tensor-factor',
   code: 'constant-factor',
-  name: 'constant factor k on one tensor',
   appliesTo: always,
   apply: (chain, m) => {
     if (m.detail.which === 'dW') chain.layers[m.layer].dW.k = m.detail.k!;
     else chain.layers[m.layer].db.k = m.detail.k!;
   },
   key: (m) => `tensor-factor|${m.layer}|${m.detail.which}`,
+  param: (m) => (m.detail.which === 'db' ? bias(m) : weight(m)),
   describe([m]) {
     const t = `${m.detail.which === 'dW' ? 'dW' : 'db'}${m.layer + 1}`;
     const k = m.detail.k!;
@@ -251,13 +273,13 @@ export const TENSOR_FACTOR: MistakeKind = {
 export const REDUCTION: MistakeKind = {
   id: 'reduction',
   code: 'wrong-reduction',
-  name: 'missing or extra 1/m',
   appliesTo: (net) => net.m > 1,
   apply: (chain, m) => {
     chain.layers[m.layer].dW.s = m.detail.s!;
     if (m.detail.which === 'both') chain.layers[m.layer].db.s = m.detail.s!;
   },
   key: (m) => `reduction|${m.detail.s}|${m.detail.which}`,
+  param: (m) => (m.detail.which === 'dW' ? weight(m) : undefined),
   describe(group, { net, declared }) {
     const layers = group.map((m) => m.layer);
     const { s, which } = group[0].detail;
@@ -279,13 +301,13 @@ export const REDUCTION: MistakeKind = {
 export const BIAS: MistakeKind = {
   id: 'bias',
   code: 'wrong-bias-gradient',
-  name: 'db averaged or summed wrongly',
   appliesTo: (net, l) => net.params[l].b !== undefined,
   apply: (chain, m) => {
     chain.layers[m.layer].db.s = m.detail.s!;
     chain.layers[m.layer].db.all = m.detail.all ?? false;
   },
   key: (m) => `bias|${m.detail.s}|${m.detail.all}`,
+  param: bias,
   describe(group, { net }) {
     const layers = group.map((m) => m.layer);
     const { s, all } = group[0].detail;
@@ -305,10 +327,10 @@ const hasPenalty = (net: Net) => net.c2 !== 0;
 export const L2_MISSING: MistakeKind = {
   id: 'l2-missing',
   code: 'missing-l2-gradient',
-  name: 'L2 term missing',
   appliesTo: hasPenalty,
   apply: (chain, m) => { chain.layers[m.layer].dW.beta = 0; },
   key: () => 'l2-missing',
+  param: weight,
   describe(group, { net, declared }) {
     const layers = group.map((m) => m.layer);
     return {
@@ -324,13 +346,13 @@ export const L2_MISSING: MistakeKind = {
 export const L2_WRONG: MistakeKind = {
   id: 'l2-wrong',
   code: 'wrong-l2-gradient',
-  name: 'L2 term of wrong sign, factor or form',
   appliesTo: hasPenalty,
   apply: (chain, m) => {
     chain.layers[m.layer].dW.beta = m.detail.beta!;
     chain.layers[m.layer].dW.penalty = m.detail.penalty!;
   },
   key: (m) => `l2-wrong|${m.detail.penalty}|${fmt(m.detail.beta! )}`,
+  param: weight,
   describe(group, { net }) {
     const layers = group.map((m) => m.layer);
     const { beta, penalty } = group[0].detail;
@@ -355,13 +377,13 @@ export const L2_WRONG: MistakeKind = {
 export const WRONG_INPUT: MistakeKind = {
   id: 'input',
   code: 'wrong-input-activation',
-  name: 'dW from the wrong activation',
   appliesTo: (net, l) => inputChoices(net, l).length > 0,
   apply: (chain, m) => { chain.layers[m.layer].dW.input = m.detail.input!; },
   key: (m) => `input|${m.layer}`,
+  param: weight,
   describe([m], { net }) {
     const l = m.layer;
-    const used = inputName(net, m.detail.input!, l);
+    const used = inputName(m.detail.input!, l);
     const right = l === 0 ? 'X (the input data, A0)' : `A${l} (the input to layer ${l + 1})`;
     return {
       message: `Your gradients equal backprop with dW${l + 1} built from ${used} instead of ${right}.`,
@@ -385,10 +407,10 @@ const square = (net: Net, l: number) => net.model.layers[l].units === net.model.
 export const TRANSPOSED: MistakeKind = {
   id: 'transposed',
   code: 'transposed-gradient',
-  name: 'dW transposed (square layer)',
   appliesTo: square,
   apply: (chain, m) => { chain.layers[m.layer].dW.transposed = true; },
   key: (m) => `transposed|${m.layer}`,
+  param: weight,
   describe([m], { net }) {
     const l = m.layer + 1;
     const { units, inputs } = net.model.layers[m.layer];
@@ -403,10 +425,14 @@ export const TRANSPOSED: MistakeKind = {
 export const BACKPROP_WEIGHT: MistakeKind = {
   id: 'backprop-weight',
   code: 'wrong-backprop-weight',
-  name: 'dA_prev with W instead of Wᵀ, or skipping Wᵀ',
   appliesTo: (net, l) => l < net.model.layers.length - 1,
   apply: (chain, m) => { chain.layers[m.layer].incoming = m.detail.incoming!; },
   key: (m) => `backprop-weight|${m.layer}|${m.detail.incoming}`,
+  tried: {
+    slot: 'incoming',
+    // W_{l+1}·dZ (a square W), or dZ_{l+1} itself (the same rows, or one row NumPy broadcasts).
+    variants: (net, l) => (['plain', 'skip'] as const).filter((how) => incomingApplies(net, l, how)).map((incoming) => ({ incoming })),
+  },
   describe([m], { net }) {
     const l = m.layer + 1, next = l + 1;
     const message = m.detail.incoming === 'plain'
@@ -420,8 +446,17 @@ export const BACKPROP_WEIGHT: MistakeKind = {
   },
 };
 
-/** Every kind, for the explain texts and the matrix. */
+/**
+ * Every kind of mistake in the catalogue. The search tries the kinds of one slot in this order (the
+ * layer's own derivative at the wrong variable before another activation's).
+ */
 export const MISTAKE_KINDS: MistakeKind[] = [
-  OUTPUT_GRADIENT, ACTIVATION_SWAP, WRONG_VARIABLE, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
-  L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED, BACKPROP_WEIGHT,
+  OUTPUT_GRADIENT, WRONG_VARIABLE, ACTIVATION_SWAP, BACKPROP_WEIGHT, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
+  L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED,
 ];
+
+/** The mistakes the search tries at a slot of layer l: every variant of every kind tried there. */
+export function variantsAt(slot: Slot, net: Net, l: number): Mutation[] {
+  return MISTAKE_KINDS.flatMap((kind) =>
+    kind.tried?.slot === slot && kind.appliesTo(net, l) ? kind.tried.variants(net, l).map((detail) => ({ kind, layer: l, detail })) : []);
+}

@@ -4,7 +4,8 @@
 // (unless --strict); every number in them is computed from the network and the data.
 import { paramLabel, type Grads, type NamedTensor } from '../model.js';
 import type { Tensor } from '../tensor.js';
-import type { Finding, Report } from '../report.js';
+import type { RegisteredFinding } from '../findings/registry.js';
+import type { Report } from '../report.js';
 import { correctChain, deltas, type Net } from './chain.js';
 import { fmt, layersText } from './mutations.js';
 
@@ -32,7 +33,7 @@ export interface HealthInput {
   numeric: Map<string, { values: Float64Array; checked: Uint8Array }>;
 }
 
-export function healthFindings(h: HealthInput): Finding[] {
+export function healthFindings(h: HealthInput): RegisteredFinding[] {
   const scale = initScale(h);
   return [
     ...nonFinite(h),
@@ -50,7 +51,7 @@ function countNonFinite(d: ArrayLike<number>, mask?: Uint8Array): number {
   return n;
 }
 
-function nonFinite({ net, tested, correct, numeric }: HealthInput): Finding[] {
+function nonFinite({ net, tested, correct, numeric }: HealthInput): RegisteredFinding[] {
   const places: { what: string; layer: number; count: number; of: number }[] = [];
   const add = (what: string, layer: number, d: ArrayLike<number>, mask?: Uint8Array) => {
     const count = countNonFinite(d, mask);
@@ -80,7 +81,7 @@ function nonFinite({ net, tested, correct, numeric }: HealthInput): Finding[] {
 }
 
 interface ScaleCheck {
-  finding?: Finding;
+  finding?: RegisteredFinding;
   /** The flagged layers' weight RMS and recommended scale. */
   small: { layer: number; rms: number; recommended: number }[];
 }
@@ -120,7 +121,7 @@ function initScale({ net, report }: HealthInput): ScaleCheck {
   };
 }
 
-function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Finding[] {
+function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): RegisteredFinding[] {
   const L = net.model.layers.length;
   if (L < 2) return [];
   const dZ = deltas(net, correctChain(net));
@@ -147,7 +148,7 @@ function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Finding[
   }];
 }
 
-function saturation({ net, report }: HealthInput): Finding[] {
+function saturation({ net, report }: HealthInput): RegisteredFinding[] {
   const L = net.model.layers.length;
   const hot = report.health.layers.filter((h, l) => l < L - 1 && h.saturation >= SATURATED);
   if (hot.length === 0) return [];
@@ -162,8 +163,8 @@ function saturation({ net, report }: HealthInput): Finding[] {
   }];
 }
 
-function deadRelu({ net, report }: HealthInput): Finding[] {
-  const out: Finding[] = [];
+function deadRelu({ net, report }: HealthInput): RegisteredFinding[] {
+  const out: RegisteredFinding[] = [];
   report.health.layers.forEach((h, l) => {
     if (h.deadFraction <= 0) return;
     const units = net.model.layers[l].units;
@@ -180,14 +181,11 @@ function deadRelu({ net, report }: HealthInput): Finding[] {
   return out;
 }
 
-function chanceLevel({ net }: HealthInput): Finding[] {
+function chanceLevel({ net }: HealthInput): RegisteredFinding[] {
   const L = net.model.layers.length;
-  const loss = net.model.loss.name;
-  const K = net.model.layers[L - 1].units;
-  let guess: number, chance: number, text: string;
-  if (loss === 'binary_cross_entropy') { guess = 0.5; chance = K * Math.LN2; text = K === 1 ? 'ln 2' : `${K}·ln 2`; }
-  else if (loss === 'categorical_cross_entropy' && K > 1) { guess = 1 / K; chance = Math.log(K); text = `ln ${K}`; }
-  else return [];
+  const blind = net.model.loss.chance?.(net.model.layers[L - 1].units);
+  if (!blind) return [];
+  const { guess, cost: chance, text } = blind;
   const A = net.fwd.A[L].data;
   let spread = 0;
   for (const a of A) spread = Math.max(spread, Math.abs(a - guess));

@@ -15,6 +15,15 @@ export interface Activation {
   derivative(z: number, a: number): number;
   /** The derivative as a user would write it, e.g. "1 - a^2". */
   derivativeText: string;
+  /**
+   * The derivative written both ways users write it, for naming a formula in a finding: in z, and
+   * in the output a where it can be written so (with its value as a function of a alone). The
+   * built-in element-wise activations have it; the diagnosis tries each as a wrong derivative.
+   */
+  written?: { z: string; a?: { text: string; fn: (a: number) => number } };
+  /** Leaky ReLU and ELU: their α, and the same activation with another α. */
+  alpha?: number;
+  withAlpha?(alpha: number): Activation;
   /** f(z + d) − f(z) without cancellation. */
   difference(z: number, a: number, d: number): number;
   /** Points where f' jumps: a perturbation crossing one makes the finite difference meaningless. */
@@ -39,6 +48,7 @@ const SIGMOID: Activation = {
   f: sigmoid,
   derivative: (_z, a) => a * (1 - a),
   derivativeText: 'a * (1 - a)',
+  written: { z: 'sigmoid(z) * (1 - sigmoid(z))', a: { text: 'a * (1 - a)', fn: (a) => a * (1 - a) } },
   // σ(z+d) − σ(z) = expm1(d)·σ(z)·(1 − σ(z+d))
   difference: (z, a, d) => Math.expm1(d) * a * sigmoid(-(z + d)),
   kinks: [],
@@ -50,6 +60,7 @@ const TANH: Activation = {
   f: Math.tanh,
   derivative: (_z, a) => 1 - a * a,
   derivativeText: '1 - a^2',
+  written: { z: '1 - tanh(z)^2', a: { text: '1 - a^2', fn: (a) => 1 - a * a } },
   // tanh(x) − tanh(y) = sinh(x − y) / (cosh x · cosh y); cosh overflowing to ∞ correctly gives 0.
   difference: (z, _a, d) => Math.sinh(d) / (Math.cosh(z) * Math.cosh(z + d)),
   kinks: [],
@@ -58,11 +69,13 @@ const TANH: Activation = {
 
 function piecewiseLinear(name: string, slopeBelow: number): Activation {
   const f = (z: number) => (z > 0 ? z : slopeBelow * z);
+  const derivativeText = slopeBelow === 0 ? 'z > 0 ? 1 : 0' : `z > 0 ? 1 : ${slopeBelow}`;
   return {
     name,
     f,
     derivative: (z) => (z > 0 ? 1 : slopeBelow),
-    derivativeText: slopeBelow === 0 ? 'z > 0 ? 1 : 0' : `z > 0 ? 1 : ${slopeBelow}`,
+    derivativeText,
+    written: { z: derivativeText },
     difference: (z, a, d) => {
       const w = z + d;
       if (z > 0 && w > 0) return d;
@@ -75,7 +88,7 @@ function piecewiseLinear(name: string, slopeBelow: number): Activation {
 }
 
 export function leakyRelu(alpha: number): Activation {
-  return piecewiseLinear(`leaky_relu(${alpha})`, alpha);
+  return { ...piecewiseLinear(`leaky_relu(${alpha})`, alpha), alpha, withAlpha: leakyRelu };
 }
 
 const LINEAR: Activation = {
@@ -83,6 +96,7 @@ const LINEAR: Activation = {
   f: (z) => z,
   derivative: () => 1,
   derivativeText: '1',
+  written: { z: '1' },
   difference: (_z, _a, d) => d,
   kinks: [],
   family: 'linear',
@@ -93,6 +107,7 @@ const SOFTPLUS: Activation = {
   f: (z) => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))),
   derivative: (z) => sigmoid(z),
   derivativeText: 'sigmoid(z)',
+  written: { z: 'sigmoid(z)', a: { text: '1 - exp(-a)', fn: (a) => -Math.expm1(-a) } },
   // log(1 + e^(z+d)) − log(1 + e^z) = log1p(σ(z)·expm1(d))
   difference: (z, _a, d) => Math.log1p(sigmoid(z) * Math.expm1(d)),
   kinks: [],
@@ -106,6 +121,7 @@ export function elu(alpha: number): Activation {
     f,
     derivative: (z, a) => (z > 0 ? 1 : a + alpha),
     derivativeText: `z > 0 ? 1 : a + ${alpha}`,
+    written: { z: `z > 0 ? 1 : ${alpha} * exp(z)`, a: { text: `a > 0 ? 1 : a + ${alpha}`, fn: (a) => (a > 0 ? 1 : a + alpha) } },
     difference: (z, a, d) => {
       const w = z + d;
       if (z > 0 && w > 0) return d;
@@ -116,6 +132,8 @@ export function elu(alpha: number): Activation {
     // across 0 still costs accuracy, so 0 counts as a kink either way.
     kinks: [0],
     family: 'smooth',
+    alpha,
+    withAlpha: elu,
   };
 }
 

@@ -12,6 +12,19 @@ export interface Loss {
   gradient(a: number, y: number): number;
   /** ∂L/∂a as a user would write it. */
   gradientText: string;
+  /** ∂L/∂a as a signed sum of terms, so that the diagnosis can name a flipped or a missing term. */
+  gradientTerms?: readonly { sign: 1 | -1; text: string; fn: (a: number, y: number) => number }[];
+  /** The output activation with which ∂L/∂z = ∂L/∂a · g'(z) simplifies to a − y (the canonical link). */
+  canonicalLink?: string;
+  /** Targets that show what the loss's gradient does: its labels, when it takes labels. */
+  targets?: readonly number[];
+  /**
+   * The per-sample cost of a blind guess over `units` outputs (every output `guess`), as a number
+   * and as maths; undefined when this loss has no such level.
+   */
+  chance?(units: number): { guess: number; cost: number; text: string } | undefined;
+  /** What a factor 2 on the output delta usually is with this loss, when it is something. */
+  doubledDelta?: string;
   /** L(a + da, y) − L(a, y) without cancellation. */
   difference(a: number, y: number, da: number): number;
   /** Custom losses with abs/sign/max/min: whether a step da from a crosses a kink or starts on one and moves. */
@@ -30,6 +43,14 @@ const BINARY_CROSS_ENTROPY: Loss = {
   value: (a, y) => -(xlog(y, a) + xlog(1 - y, 1 - a)),
   gradient: (a, y) => -(xdiv(y, a) - xdiv(1 - y, 1 - a)),
   gradientText: '-(y / a - (1 - y) / (1 - a))',
+  gradientTerms: [
+    { sign: -1, text: 'y / a', fn: (a, y) => y / a },
+    { sign: 1, text: '(1 - y) / (1 - a)', fn: (a, y) => (1 - y) / (1 - a) },
+  ],
+  canonicalLink: 'sigmoid',
+  targets: [0, 1, 0.3],
+  // A sigmoid output of 0.5 costs ln 2 per output.
+  chance: (K) => ({ guess: 0.5, cost: K * Math.LN2, text: K === 1 ? 'ln 2' : `${K}·ln 2` }),
   difference: (a, y, da) => -(xlog1p(y, da / a) + xlog1p(1 - y, -da / (1 - a))),
 };
 
@@ -38,6 +59,12 @@ const MEAN_SQUARED_ERROR: Loss = {
   value: (a, y) => 0.5 * (a - y) * (a - y),
   gradient: (a, y) => a - y,
   gradientText: 'a - y',
+  gradientTerms: [
+    { sign: 1, text: 'a', fn: (a) => a },
+    { sign: -1, text: 'y', fn: (_a, y) => y },
+  ],
+  canonicalLink: 'linear',
+  doubledDelta: 'the derivative of (a − y)² without the ½ is 2(a − y)',
   difference: (a, y, da) => 0.5 * da * (2 * (a - y) + da),
 };
 
@@ -46,6 +73,11 @@ const CATEGORICAL_CROSS_ENTROPY: Loss = {
   value: (a, y) => -xlog(y, a),
   gradient: (a, y) => -xdiv(y, a),
   gradientText: '-y / a',
+  gradientTerms: [{ sign: -1, text: 'y / a', fn: (a, y) => y / a }],
+  canonicalLink: 'softmax',
+  targets: [0, 1],
+  // A uniform softmax over K classes costs ln K.
+  chance: (K) => (K > 1 ? { guess: 1 / K, cost: Math.log(K), text: `ln ${K}` } : undefined),
   difference: (a, y, da) => -xlog1p(y, da / a),
 };
 

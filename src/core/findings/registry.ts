@@ -1,16 +1,27 @@
-// The finding codes: stable names for the JSON report, what kind of finding each is, and the
-// longer explanation with the maths that `backprop-check --explain <code>` prints.
+// Every finding code in one place: what kind of finding it is, the severities its findings may
+// carry, and the longer explanation with the maths that `backprop-check --explain <code>` prints.
+// The diagnosis, the numerical-edge checks, the tensor readers and the CLI all read this list, so
+// adding a code touches this file and the code that emits the finding, nothing else.
+import type { Finding, Severity } from '../report.js';
 
-export type Category = 'root' | 'propagated' | 'health' | 'numerics';
+/**
+ * What a finding is about: a mistake in the gradient code (root), the echo of one further
+ * downstream (propagated), the trainability of the network at these weights (health), a limit of
+ * float64 or of the check itself (numerics), or how the input files were written (input).
+ */
+export type Category = 'root' | 'propagated' | 'health' | 'numerics' | 'input';
 
-interface CodeInfo {
+interface CodeRecord {
   category: Category;
+  /** The severities a finding of this code may carry, the usual one first. */
+  severities: readonly Severity[];
   title: string;
   text: string;
 }
 
 const CODES = {
   'wrong-activation-derivative': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: "a layer multiplies by another activation's derivative",
     text: `Backprop turns dA into dZ with the layer's own derivative, element by element:
@@ -29,6 +40,7 @@ The derivatives, in z and in the activation's output a:
 Fix: use the derivative of the activation the layer actually applies.`,
   },
   'derivative-of-wrong-variable': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'the right derivative, evaluated at the wrong variable',
     text: `A derivative written in the activation's output must be given the output. tanh' = 1 − a²
@@ -40,6 +52,7 @@ Fix: evaluate the formula at the variable it is written in; in code, cache A (no
 backward pass.`,
   },
   'wrong-output-gradient': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'the output gradient is not ∂L/∂a (or ∂L/∂z)',
     text: `Backprop starts at the output with dA_L = ∂L/∂a for each output unit and sample, then
@@ -54,6 +67,7 @@ cross-entropy, the product simplifies to dZ_L = a − y. The usual mistakes: a f
 Fix: use the formula given in the finding.`,
   },
   'wrong-reduction': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'the 1/m of a mean cost is missing or applied twice',
     text: `With reduction "mean" the cost is J = (1/m)·Σᵢ L(aᵢ, yᵢ), so
@@ -64,6 +78,7 @@ no 1/m at all.
 Fix: divide by m exactly once, where dW and db are formed (or not at all with "sum").`,
   },
   'constant-factor': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'a gradient is a constant multiple of the right one',
     text: `The tensor equals k times the right gradient, with k found by least squares,
@@ -74,6 +89,7 @@ dZ, every earlier layer inherits it.
 Fix: find the stray factor in the line that computes that tensor (or that dZ).`,
   },
   'missing-l2-gradient': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'the L2 penalty is in the cost but not in dW',
     text: `The penalty c·Σ‖W_l‖² (c = λ/(2m) with "mean", λ/2 with "sum") adds 2c·W_l to each dW_l:
@@ -82,6 +98,7 @@ Biases are not regularised. Without the term the gradient is that of the unregul
 Fix: add (λ/m)·W_l (λ·W_l with "sum") to every dW_l.`,
   },
   'wrong-l2-gradient': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'the L2 term of dW has the wrong sign, factor or form',
     text: `The gradient of c·Σ‖W‖² with respect to W is exactly 2c·W: λ/m·W for λ/(2m)·Σ‖W‖².
@@ -91,6 +108,7 @@ gradient). The finding gives the factor β your code uses, fitted by least squar
 Fix: add exactly (λ/m)·W_l.`,
   },
   'wrong-input-activation': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'dW is built from the wrong activation',
     text: `Z_l = W_l·A_{l−1} + b_l, so ∂J/∂W_l = dZ_l·A_{l−1}ᵀ (times 1/m): the activation that
@@ -100,6 +118,7 @@ wrong numbers.
 Fix: use A_{l−1}, the input to layer l (A_0 = X).`,
   },
   'transposed-gradient': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'dW is transposed (a square layer)',
     text: `dW_l must have W_l's shape, units × inputs: dW_l = dZ_l·A_{l−1}ᵀ. A_{l−1}·dZ_lᵀ is its
@@ -107,6 +126,7 @@ transpose; for a square layer the shapes agree and only the numbers tell.
 Fix: dW_l = dZ_l·A_{l−1}ᵀ / m.`,
   },
   'wrong-backprop-weight': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'dA is not W_lᵀ·dZ_l',
     text: `The gradient flowing into layer l−1 is dA_{l−1} = W_lᵀ·dZ_l. With a square W_l, W_l·dZ_l
@@ -116,6 +136,7 @@ The layer that receives the wrong dA is the first whose gradients are wrong.
 Fix: dA_{l−1} = W_lᵀ·dZ_l (np.dot(W.T, dZ)).`,
   },
   'wrong-bias-gradient': {
+    severities: ['error', 'warning'],
     category: 'root',
     title: 'db is summed or averaged wrongly',
     text: `db_l = (1/m)·Σᵢ dZ_l[:, i]: a sum over the samples only (axis=1, keepdims=True), with the
@@ -124,6 +145,7 @@ the same value; a missing or doubled 1/m scales db alone.
 Fix: db = np.sum(dZ, axis=1, keepdims=True) / m.`,
   },
   'error-propagated': {
+    severities: ['info'],
     category: 'propagated',
     title: 'a tensor fails only because an error downstream reaches it',
     text: `Backprop runs from the output to the input: dA_{l−1} = W_lᵀ·dZ_l. A mistake at layer l
@@ -133,6 +155,7 @@ their own layer's code as it is).
 Fix: fix the root causes listed above them first, then check again.`,
   },
   'gradient-mismatch': {
+    severities: ['error'],
     category: 'root',
     title: 'a tensor fails and nothing in the catalogue reproduces it',
     text: `The gradients under test disagree with the finite differences, and no combination of the
@@ -145,6 +168,7 @@ Fix: compare your code for that tensor line by line with
     dZ_l = dA_l ⊙ g'(Z_l),  dW_l = dZ_l·A_{l−1}ᵀ/m + λ/m·W_l,  db_l = Σᵢ dZ_l/m,  dA_{l−1} = W_lᵀ·dZ_l.`,
   },
   'vanishing-gradients': {
+    severities: ['warning'],
     category: 'health',
     title: 'gradients shrink towards the input',
     text: `The error signal δ_l = dZ_l shrinks by roughly ‖W_l‖·g'(Z_l) per layer on its way back.
@@ -154,6 +178,7 @@ ratio of the RMS of δ at the first and the last layer (below 1e-3 is flagged).
 Fix: Xavier initialisation for tanh/sigmoid (std 1/√fan_in), He for ReLU (std √(2/fan_in)).`,
   },
   'exploding-gradients': {
+    severities: ['warning'],
     category: 'health',
     title: 'gradients grow towards the input',
     text: `When ‖W_l‖·g' exceeds 1 per layer, δ grows geometrically on its way back; the ratio of the
@@ -161,6 +186,7 @@ RMS of δ at the first and the last layer is above 1e3, and training steps overs
 Fix: smaller initial weights (Xavier/He), or gradient clipping.`,
   },
   'saturated-units': {
+    severities: ['warning'],
     category: 'health',
     title: 'many tanh/sigmoid units sit in their flat tails',
     text: `tanh' = 1 − a² and sigmoid' = a(1 − a) are near 0 when |a| is near 1 (tanh) or a near 0 or 1
@@ -170,6 +196,7 @@ at least 30% of a hidden layer's (unit, sample) pairs have |tanh| > 0.99 or sigm
 Fix: smaller initial weights, standardised inputs.`,
   },
   'dead-relu': {
+    severities: ['warning', 'info'],
     category: 'health',
     title: 'ReLU units that are zero on every sample',
     text: `A ReLU unit whose pre-activation is ≤ 0 on every sample has zero gradient on every sample and
@@ -177,6 +204,7 @@ will never recover. Flagged per layer with the fraction of dead units (a warning
 Fix: He initialisation, a small positive bias, a lower learning rate, or leaky_relu.`,
   },
   'chance-level-loss': {
+    severities: ['warning'],
     category: 'health',
     title: 'the cost is that of a constant, uninformed guess',
     text: `A sigmoid output of 0.5 on every sample gives binary cross-entropy ln 2 = 0.6931 per output;
@@ -186,6 +214,7 @@ weights, where every layer's output is ≈ 0.
 Fix: initialise with Xavier/He scale; check that the gradients pass, then train.`,
   },
   'init-scale': {
+    severities: ['warning'],
     category: 'health',
     title: 'weights far from the scale their activation needs',
     text: `Xavier initialisation keeps the variance of activations and gradients steady through tanh,
@@ -195,6 +224,7 @@ signals vanish or explode layer by layer.
 Fix: init.scheme "xavier" or "he" in net.json (or the equivalent in your code).`,
   },
   'non-finite': {
+    severities: ['error', 'info'],
     category: 'health',
     title: 'NaN or Inf somewhere',
     text: `A NaN or ±Inf in the weights, activations, cost or gradients makes every comparison
@@ -203,6 +233,7 @@ a = 0 or a = 1 in ∂L/∂a, exp overflow, or an uninitialised array.
 Fix: see which tensor the finding names; clip a to [ε, 1 − ε] in the loss or use the a − y delta.`,
   },
   kink: {
+    severities: ['info'],
     category: 'numerics',
     title: 'elements at a kink (not differentiable there)',
     text: `ReLU, leaky ReLU and ELU have a kink at z = 0. A step ±ε that moves a pre-activation across 0
@@ -212,11 +243,88 @@ pre-activation sitting exactly at 0 is a real point of non-differentiability: an
 the two one-sided differences (a subgradient) is accepted there, and such elements are counted.
 They never make a correct network fail.`,
   },
-} satisfies Record<string, CodeInfo>;
+  'zero-gradients': {
+    category: 'numerics',
+    severities: ['error', 'warning'],
+    title: 'tensors where nothing was compared',
+    text: `A tensor whose every gradient element is exactly 0, in the gradients under test and in the finite
+differences alike, passes without anything being compared: a wrong formula would give 0 there too.
+It happens when the error signal cannot reach the tensor (saturated tanh/sigmoid units, whose
+derivative rounds to 0; dead ReLU layers), when the inputs of a layer are all 0, or when the weights
+are so small that their products underflow float64 (a few layers at scale 1e-120). When it is so for
+every tensor, nothing at all was checked: an error, and exit status 1.
+Fix: check at weights where the gradients are not 0: init.scheme "xavier" or "he" with scale 1, or
+--params from a real training state.`,
+  },
+  'float32-precision': {
+    category: 'numerics',
+    severities: ['info'],
+    title: 'float32 gradients or weights',
+    text: `Gradients handed in with --grads or --exec whose every element is exactly a float32 (about 7
+significant digits) were most likely computed in float32, whose arithmetic alone leaves relative
+errors of 1e-7 to 1e-4. They are judged at a tolerance of 1e-4 instead of a tighter one, and the
+finding names the tensors that would have failed at the requested tolerance. Bugs give relative
+errors far above 1e-4. Float32 weights (--params) are read exactly and the check runs in float64 at
+those values, so they only get a note.
+Fix: compute and save the gradients in float64 (np.float64) to check them more tightly.`,
+  },
+  'float64-resolution': {
+    category: 'numerics',
+    severities: ['info'],
+    title: 'agrees to float64 resolution at these weights',
+    text: `A tensor whose disagreement with the finite differences would warn or fail is judged against what
+float64 can resolve at these weights, for both sides. Backprop starts from rounded forward values:
+at a confident sigmoid (z ≈ 30) a is 1 to an ulp, so 1 − a and a − y keep 3 or 4 digits of e^−z;
+softmax at a margin of 28 the same; a bias gradient that is 0 by symmetry is a sum of terms that
+cancel. backprop-check measures this: its correct backprop re-run 4 times (seeded) with every
+forward quantity perturbed by a few units of rounding, plus γ·u·Σ|terms| for the sums; and the
+truncation of the differences from a second step. Only the part of each element's error above
+that floor counts. When nothing is left, the tensor passes and this note names it, the floor (as
+a relative error) and its largest part. A real bug is far above the floor and still fails.
+Gradients handed in as float32 are judged the same way against float32's resolution (2^-24).
+Fix: nothing to fix. To resolve more, check at weights earlier in training (or a smaller scale),
+or compute the loss from the logits, whose output delta a − y keeps its digits.`,
+  },
+  'extra-gradients': {
+    category: 'input',
+    severities: ['info'],
+    title: "gradients that are not parameters'",
+    text: `A deeplearning.ai grads dict holds dA0 … dA(L−1) (and in some versions dAL and dZ1 … dZL) beside
+dW1, db1, …: the gradients of the cost with respect to each layer's activations and
+pre-activations. They are accepted in a --grads file or an --exec answer and left unchecked: only
+the parameters' gradients dW and db are compared with finite differences. Names that would be the
+gradient of a tensor the net does not have (dW9, dA9 or dZ0 in a three-layer net) are still an error.
+Fix: nothing to fix. To leave them out, keep only dW and db:
+{k: v for k, v in grads.items() if k.startswith(("dW", "db"))}.`,
+  },
+  'other-layout': {
+    category: 'input',
+    severities: ['error'],
+    title: 'square weights stored as (inputs, units)',
+    text: `backprop-check reads W as (units, inputs), as deeplearning.ai code stores it; Keras kernels and
+code that computes X @ W store the transpose, (inputs, units). When a W's shape is not square, a
+file in that layout is refused before anything is checked. When every W is square, the shapes
+cannot tell, and the files are read transposed: the check fails everywhere although the code may
+be right. So a failing check of --params and --grads whose W's are all square runs once more with
+every W and dW transposed, and when that passes, this finding says so. The diagnosis of the first
+check is kept beside it (it describes the files as they were read).
+Fix: store every W and dW transposed (np.savez(path, W1=W1.T, …), or
+{k: (v.T if k.startswith(("W", "dW")) else v).tolist() for k, v in d.items()} for JSON).`,
+  },
+} as const satisfies Record<string, CodeRecord>;
 
 export type FindingCode = keyof typeof CODES;
 
+/** Every code, in the order `--explain` lists them. */
 export const FINDING_CODES = Object.keys(CODES) as FindingCode[];
+
+/**
+ * A finding whose code is registered and whose severity is one the registry allows for that code:
+ * what every emitter returns, so that the type checker holds each finding to its record.
+ */
+export type RegisteredFinding = {
+  [C in FindingCode]: Omit<Finding, 'code' | 'severity'> & { code: C; severity: (typeof CODES)[C]['severities'][number] };
+}[FindingCode];
 
 export function isFindingCode(code: string): code is FindingCode {
   return Object.hasOwn(CODES, code);
@@ -226,9 +334,14 @@ export function categoryOf(code: string): Category | undefined {
   return isFindingCode(code) ? CODES[code].category : undefined;
 }
 
+/** The severities a finding of this code may carry (none for an unknown code). */
+export function severitiesOf(code: string): readonly Severity[] {
+  return isFindingCode(code) ? CODES[code].severities : [];
+}
+
 /** The text `--explain <code>` prints, or undefined for an unknown code. */
 export function explain(code: string): string | undefined {
   if (!isFindingCode(code)) return undefined;
-  const info: CodeInfo = CODES[code];
+  const info: CodeRecord = CODES[code];
   return `${code}: ${info.title} (${info.category === 'root' ? 'a root cause' : info.category})\n\n${info.text}\n`;
 }
