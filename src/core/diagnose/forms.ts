@@ -5,7 +5,7 @@
 // A derivative can be written in z (tanh'(z) = 1 − tanh(z)²) or in the activation's output a
 // (tanh' = 1 − a²). The classic mistakes are another activation's derivative, and the right one
 // evaluated at the wrong variable (1 − z² for tanh).
-import { elu, leakyRelu, namedActivation, sigmoid, type Activation } from '../records/activations.js';
+import { elu, leakyRelu, namedActivation, sigmoid, type Activation, type ElementwiseActivation } from '../records/activations.js';
 import { compileFormula, type Formula } from '../formula/formula.js';
 import { customGradient, type Loss } from '../records/losses.js';
 
@@ -39,7 +39,7 @@ function alphaOf(name: string, family: string, fallback: number): number {
 }
 
 /** The derivative of f at z from its record: f'(z) given z and a = f(z). */
-const inZ = (f: Activation) => (z: number) => f.derivative(z, f.f(z));
+const inZ = (f: ElementwiseActivation) => (z: number) => f.derivative(z, f.f(z));
 
 /**
  * Every supported element-wise activation's derivative, written in z and in a. Alphas follow the
@@ -50,7 +50,8 @@ function catalogue(layer: Activation): Written[] {
   const leakyAlpha = alphaOf(layer.name, 'leaky_relu', 0.01);
   const eluAlpha = layer.name === 'elu' ? 1 : alphaOf(layer.name, 'elu', 1);
   const leaky = leakyRelu(leakyAlpha), el = elu(eluAlpha);
-  const named = (n: string) => namedActivation(n)!;
+  // Only element-wise built-ins are named here.
+  const named = (n: string) => namedActivation(n) as ElementwiseActivation;
   return [
     { name: 'sigmoid', inZ: { text: 'sigmoid(z) * (1 - sigmoid(z))', fn: inZ(named('sigmoid')) }, inA: { text: 'a * (1 - a)', fn: (a) => a * (1 - a) } },
     { name: 'tanh', inZ: { text: '1 - tanh(z)^2', fn: inZ(named('tanh')) }, inA: { text: '1 - a^2', fn: (a) => 1 - a * a } },
@@ -110,7 +111,7 @@ function wrongVariable(w: Written, own: boolean): DerivativeForm[] {
 
 /** The right derivative of a layer as users write it (softmax: its Jacobian). */
 export function derivativeText(layer: Activation): string {
-  if (layer.columnwise) return 'the softmax Jacobian: dZ = a ⊙ (dA − Σₖ aₖ·dAₖ)';
+  if (!layer.diagonal) return `the ${layer.name} Jacobian: ${layer.jacobianText}`;
   const w = catalogue(layer).find((x) => x.name === layer.name);
   return w?.inA?.text ?? w?.inZ.text ?? layer.derivativeText;
 }
@@ -124,18 +125,11 @@ interface Term {
   fn: (z: number, a: number, y: number) => number;
 }
 
-/** ∂L/∂a of the named losses as sums of signed terms (so that a term can be flipped or dropped). */
-const GRADIENT_TERMS: Record<string, Term[]> = {
-  binary_cross_entropy: [
-    { sign: -1, text: 'y / a', fn: (_z, a, y) => y / a },
-    { sign: 1, text: '(1 - y) / (1 - a)', fn: (_z, a, y) => (1 - y) / (1 - a) },
-  ],
-  mean_squared_error: [
-    { sign: 1, text: 'a', fn: (_z, a) => a },
-    { sign: -1, text: 'y', fn: (_z, _a, y) => y },
-  ],
-  categorical_cross_entropy: [{ sign: -1, text: 'y / a', fn: (_z, a, y) => y / a }],
-};
+/** ∂L/∂a as a sum of signed terms (so that a term can be flipped or dropped): the record's, or a custom loss's own. */
+function gradientTerms(loss: Loss): Term[] {
+  if (!loss.gradientTerms) return customTerms(loss);
+  return loss.gradientTerms.map((t) => ({ sign: t.sign, text: t.text, fn: (_z: number, a: number, y: number) => t.fn(a, y) }));
+}
 
 /** Pairs whose ∂L/∂z is the famous a − y (softmax with categorical cross-entropy when Σy = 1). */
 const A_MINUS_Y: Term[] = [
@@ -144,8 +138,7 @@ const A_MINUS_Y: Term[] = [
 ];
 
 function hasAMinusYDelta(activation: Activation, loss: Loss): boolean {
-  const pair = `${activation.name}+${loss.name}`;
-  return ['sigmoid+binary_cross_entropy', 'softmax+categorical_cross_entropy', 'linear+mean_squared_error'].includes(pair);
+  return loss.canonicalActivation === activation.name;
 }
 
 /** Splits a parsed formula into signed additive terms (through parentheses and unary minus). */
@@ -223,9 +216,12 @@ export interface OutputForm {
   fn: (z: number, a: number, y: number) => number;
 }
 
-/** ∂L/∂z at one output element, for element-wise output activations (softmax: a − y). */
+/**
+ * ∂L/∂z at one output element, for element-wise output activations; a coupled one (softmax)
+ * comes only with its canonical loss (spec.ts), whose ∂L/∂z is a − y.
+ */
 export function trueDelta(activation: Activation, loss: Loss): (z: number, a: number, y: number) => number {
-  if (activation.columnwise) return (_z, a, y) => a - y;
+  if (!activation.diagonal) return (_z, a, y) => a - y;
   return (z, a, y) => loss.gradient(a, y) * activation.derivative(z, a);
 }
 
@@ -255,7 +251,7 @@ function termVariants(terms: Term[], kind: OutputForm['kind']): OutputForm[] {
  * where the pair has the closed form a − y, ∂L/∂z written directly and its corruptions.
  */
 export function outputForms(activation: Activation, loss: Loss): OutputForm[] {
-  const terms = GRADIENT_TERMS[loss.name] ?? customTerms(loss);
+  const terms = gradientTerms(loss);
   const gradient = (z: number, a: number, y: number) => loss.gradient(a, y);
   const delta = trueDelta(activation, loss);
   const forms: OutputForm[] = [

@@ -181,12 +181,10 @@ function deadRelu({ net, report }: HealthInput): Finding[] {
 
 function chanceLevel({ net }: HealthInput): Finding[] {
   const L = net.model.layers.length;
-  const loss = net.model.loss.name;
   const K = net.model.layers[L - 1].units;
-  let guess: number, chance: number, text: string;
-  if (loss === 'binary_cross_entropy') { guess = 0.5; chance = K * Math.LN2; text = K === 1 ? 'ln 2' : `${K}·ln 2`; }
-  else if (loss === 'categorical_cross_entropy' && K > 1) { guess = 1 / K; chance = Math.log(K); text = `ln ${K}`; }
-  else return [];
+  const level = net.model.loss.chanceCost(K);
+  if (!level) return [];
+  const { guess, cost: chance, text } = level;
   const A = net.fwd.A[L].data;
   let spread = 0;
   for (const a of A) spread = Math.max(spread, Math.abs(a - guess));

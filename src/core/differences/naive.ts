@@ -8,7 +8,6 @@
 //
 // PlainDifferences: J(θ + h·e) − J(θ − h·e) by two ordinary forward passes and a subtraction,
 // for context: it shows the digits that difference propagation keeps.
-import { softmaxDifferenceColumns } from '../records/activations.js';
 import { forward, type ForwardCache } from '../forward.js';
 import { cloneMatrix, l2Coefficient, type Matrix, type Model, type ParamKind, type Params } from '../model.js';
 import { FiniteDifferences } from './propagated.js';
@@ -50,15 +49,11 @@ export class NaiveDifferences extends FiniteDifferences {
       }
       const act = model.layers[k].activation;
       const dA = this.denseA[k];
-      if (act.columnwise) {
-        softmaxDifferenceColumns(fwd.A[k + 1].data, dZ, dA, W.rows, m);
-      } else {
-        const Z = fwd.Z[k].data, Ak = fwd.A[k + 1].data;
-        for (let i = 0; i < dZ.length; i++) {
-          dA[i] = act.difference(Z[i], Ak[i], dZ[i]);
-          for (const kink of act.kinks) {
-            if (dZ[i] !== 0 && (Z[i] > kink !== Z[i] + dZ[i] > kink || Z[i] === kink)) this.colKink[i % m] = 1;
-          }
+      const Z = fwd.Z[k].data;
+      act.columnDifference(Z, fwd.A[k + 1].data, dZ, dA, W.rows, m);
+      for (let i = 0; i < dZ.length; i++) {
+        for (const kink of act.kinks) {
+          if (dZ[i] !== 0 && (Z[i] > kink !== Z[i] + dZ[i] > kink || Z[i] === kink)) this.colKink[i % m] = 1;
         }
       }
       prev = dA;
