@@ -118,7 +118,7 @@ function perturb(m: Matrix, unit: number, rng: Random): Matrix {
 }
 
 /**
- * Backprop in absolute values from the output delta's magnitude: |J_g|ᵀ·|W|ᵀ·|dZ| (element-wise: ⊙ |g'|), s·|dZ|·|A|ᵀ + 2c·|W|. Each element is the
+ * Backprop in absolute values from the output delta's magnitude: |W|ᵀ·|dZ| through each activation's backwardMagnitude (⊙ |g'|), s·|dZ|·|A|ᵀ + 2c·|W|. Each element is the
  * sum of the magnitudes of the terms whose signed sum is the gradient, which bounds the rounding
  * of that sum relative to unit roundoff.
  */

@@ -16,8 +16,8 @@ interface ColumnFunctions {
   /** dz = J_g(z)ᵀ·da, sample by sample: backprop through the activation. */
   backward(z: Float64Array, a: Float64Array, da: Float64Array, dz: Float64Array, units: number, m: number): void;
   /**
-   * dz = |J_g(z)|ᵀ·da for a da of magnitudes (da ≥ 0): the sum of the magnitudes of the terms
-   * whose signed sum `backward` gives, which bounds that sum's rounding (check/resolution.ts).
+   * For a da of magnitudes (da ≥ 0), dz = the sum of the magnitudes of the terms whose signed sum
+   * `backward` gives (element-wise: da·|g'|), which bounds that sum's rounding (check/resolution.ts).
    */
   backwardMagnitude(z: Float64Array, a: Float64Array, da: Float64Array, dz: Float64Array, units: number, m: number): void;
   /** out = g(z + dz) − g(z), sample by sample, without cancellation (a = g(z)). */
@@ -317,7 +317,7 @@ export function softmaxBackwardColumns(
   }
 }
 
-/** dz = |J_softmax(a)|ᵀ · da per column, da ≥ 0: dz_k = |a_k| (|da_k| + Σ_j |a_j da_j|). */
+/** The terms a_k·da_k and a_k·a_j·da_j of softmaxBackwardColumns in magnitude: dz_k = |a_k| (|da_k| + Σ_j |a_j da_j|). */
 function softmaxBackwardMagnitude(
   a: Float64Array, da: Float64Array, dz: Float64Array, units: number, m: number,
 ): void {
