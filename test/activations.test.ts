@@ -166,10 +166,10 @@ describe('difference(z, a, d) = f(z + d) − f(z)', () => {
 describe('softmax', () => {
   const softmax = named('softmax');
 
-  it('is column-wise, and its element-wise functions refuse to run', () => {
-    expect(softmax.columnwise).toBe(true);
-    expect(() => softmax.f(0)).toThrow(/column-wise/);
-    expect(() => softmax.difference(0, 0, 0)).toThrow(/column-wise/);
+  it('is not element-wise: it has block functions and no scalar f or difference', () => {
+    expect(softmax.diagonal).toBe(false);
+    expect('f' in softmax).toBe(false);
+    expect('difference' in softmax).toBe(false);
   });
 
   it('softmaxColumns: the Wikipedia example, column by column', () => {
@@ -225,5 +225,122 @@ describe('softmax', () => {
         expect(Math.abs(dz[i * m + c] - expected)).toBeLessThan(1e-15);
       }
     }
+  });
+});
+
+describe('the block functions of every record', () => {
+  // Two samples of three units, row-major: z[k·m + c].
+  const units = 3, m = 2;
+  const z = Float64Array.from([0.2, -1.3, -1.0, 0.4, 0.7, 2.1]);
+  const da = Float64Array.from([0.5, -2, 1.5, 0.25, -0.75, 3]);
+  const dz = Float64Array.from([0.3, 0, -0.2, 1e-13, 0.05, -0.4]);
+
+  it('element-wise records: the scalar functions, element by element, bit for bit', () => {
+    for (const [name, act] of ELEMENTWISE) {
+      if (!act.diagonal) throw new Error(`${name} is element-wise`);
+      const a = new Float64Array(6), dzOut = new Float64Array(6), mag = new Float64Array(6), diff = new Float64Array(6);
+      act.forward(z, a, units, m);
+      act.backward(z, a, da, dzOut, units, m);
+      act.backwardMagnitude(z, a, da.map(Math.abs), mag, units, m);
+      act.columnDifference(z, a, dz, diff, units, m);
+      for (let i = 0; i < 6; i++) {
+        expect(a[i], name).toBe(act.f(z[i]));
+        expect(dzOut[i], name).toBe(da[i] * act.derivative(z[i], a[i]));
+        expect(mag[i], name).toBe(Math.abs(da[i]) * Math.abs(act.derivative(z[i], a[i])));
+        expect(diff[i], name).toBe(act.difference(z[i], a[i], dz[i]));
+      }
+    }
+  });
+
+  it('the properties the callers ask for', () => {
+    for (const [name, act] of ELEMENTWISE) {
+      expect(act.diagonal, name).toBe(true);
+      expect(act.sumsToOne, name).toBe(false);
+    }
+    expect(named('sigmoid').bounds).toEqual([0, 1]);
+    expect(named('tanh').bounds).toEqual([-1, 1]);
+    expect(named('softmax').bounds).toEqual([0, 1]);
+    for (const name of ['relu', 'leaky_relu', 'linear', 'softplus', 'elu']) expect(named(name).bounds, name).toBeNull();
+    expect(customActivation('z / (1 + exp(-z))').bounds).toBeNull();
+    // Only the probability outputs say where float64 puts them on 0 or 1.
+    expect(named('sigmoid').roundsToBound).toMatch(/36\.7/);
+    expect(named('softmax').roundsToBound).toMatch(/745/);
+    expect(named('tanh').roundsToBound).toBeNull();
+    expect(named('softmax').sumsToOne).toBe(true);
+  });
+});
+
+describe('the softmax record', () => {
+  const softmax = named('softmax');
+  const units = 4, m = 3;
+  const z = Float64Array.from([0.2, -1.3, 3.0, -1.0, 0.4, 2.9, 0.7, 2.1, -4.0, 1.5, -0.6, 0.1]);
+  const at = (zz: Float64Array) => {
+    const a = new Float64Array(zz.length);
+    softmax.forward(zz, a, units, m);
+    return a;
+  };
+  const a = at(z);
+
+  it('forward: every column is a distribution', () => {
+    for (let c = 0; c < m; c++) {
+      let sum = 0;
+      for (let k = 0; k < units; k++) sum += a[k * m + c];
+      expect(Math.abs(sum - 1)).toBeLessThan(1e-15);
+    }
+  });
+
+  it('backward is Jᵀ·da: (Jᵀ·da)_k = ⟨da, J·e_k⟩, J·e_k by a central difference of forward', () => {
+    const da = Float64Array.from([0.5, -2, 1.5, 0.25, -0.75, 3, -1, 0.1, 2, 0.3, 0.6, -0.9]);
+    const dz = new Float64Array(z.length);
+    softmax.backward(z, a, da, dz, units, m);
+    const h = 1e-5;
+    for (let k = 0; k < units; k++) {
+      const plus = z.slice(), minus = z.slice();
+      for (let c = 0; c < m; c++) { plus[k * m + c] += h; minus[k * m + c] -= h; }
+      const ap = at(plus), am = at(minus);
+      for (let c = 0; c < m; c++) {
+        let jvp = 0;
+        for (let j = 0; j < units; j++) jvp += da[j * m + c] * (ap[j * m + c] - am[j * m + c]) / (2 * h);
+        expect(Math.abs(dz[k * m + c] - jvp), `unit ${k}, sample ${c}`).toBeLessThan(1e-9);
+      }
+    }
+  });
+
+  it('backwardMagnitude: the sum of the magnitudes of the terms a_k·da_k − a_k·Σ_j a_j·da_j', () => {
+    const da = Float64Array.from([0.5, 2, 1.5, 0.25, 0.75, 3, 1, 0.1, 2, 0.3, 0.6, 0.9]);
+    const signed = new Float64Array(z.length), mag = new Float64Array(z.length);
+    softmax.backward(z, a, da.map((v, i) => (i % 2 ? -v : v)), signed, units, m);
+    softmax.backwardMagnitude(z, a, da, mag, units, m);
+    for (let c = 0; c < m; c++) {
+      for (let k = 0; k < units; k++) {
+        let terms = Math.abs(a[k * m + c] * da[k * m + c]);
+        for (let j = 0; j < units; j++) terms += Math.abs(a[k * m + c] * a[j * m + c] * da[j * m + c]);
+        expect(Math.abs(mag[k * m + c] - terms)).toBeLessThan(1e-15 * terms);
+        expect(mag[k * m + c]).toBeGreaterThanOrEqual(Math.abs(signed[k * m + c]));
+      }
+    }
+  });
+
+  it('columnDifference: the plain difference for a moderate step', () => {
+    const dz = Float64Array.from([0.3, 0, -0.2, 0.1, 0.05, -0.4, 0.2, -0.1, 0, -0.3, 0.15, 0.25]);
+    const out = new Float64Array(z.length);
+    softmax.columnDifference(z, a, dz, out, units, m);
+    const b = at(z.map((v, i) => v + dz[i]));
+    out.forEach((v, i) => expect(Math.abs(v - (b[i] - a[i]))).toBeLessThan(1e-15));
+  });
+
+  it('columnDifference: accurate for a step of 1e-13, where the plain difference cancels', () => {
+    // mpmath at 50 digits: softmax(z + dz) − softmax(z) for z = (0.2, −1, 0.7), dz = (1e-13, −2e-13, 0).
+    const exact = [2.933007939720071e-14, -2.1796747277293965e-14, -7.533332119906741e-15];
+    const z1 = Float64Array.from([0.2, -1.0, 0.7]), dz = Float64Array.from([1e-13, -2e-13, 0]);
+    const a1 = new Float64Array(3), b1 = new Float64Array(3), out = new Float64Array(3);
+    softmax.forward(z1, a1, 3, 1);
+    softmax.forward(z1.map((v, i) => v + dz[i]), b1, 3, 1);
+    softmax.columnDifference(z1, a1, dz, out, 3, 1);
+    exact.forEach((e, k) => {
+      expect(rel(out[k], e)).toBeLessThan(1e-12);
+      // Two values near 0.4 subtracted keep about 3 of the 16 digits.
+      expect(rel(b1[k] - a1[k], e)).toBeGreaterThan(1e-4);
+    });
   });
 });

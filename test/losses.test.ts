@@ -141,3 +141,80 @@ describe('custom losses', () => {
     expect([l.gradient(0.7, 0.2), l.gradient(0.1, 0.2), l.gradient(0.2, 0.2)]).toEqual([1, -1, 0]);
   });
 });
+
+describe('what a loss can do, as fields of its record', () => {
+  const A = [1e-3, 0.2, 0.5, 0.7, 0.999];
+
+  it('names and targets', () => {
+    expect([BCE.title, MSE.title, CCE.title]).toEqual(['Binary cross-entropy', 'Mean squared error', 'Categorical cross-entropy']);
+    expect([BCE.targets, MSE.targets, CCE.targets]).toEqual(['probability', 'any', 'one-hot']);
+  });
+
+  it('zeroTargetTermVanishes: L(a, 0) = 0 for every a exactly when it says so', () => {
+    for (const l of [BCE, MSE, CCE]) {
+      const vanishes = A.every((a) => l.value(a, 0) === 0 && l.difference(a, 0, 0.1 * a) === 0);
+      expect(vanishes, l.name).toBe(l.zeroTargetTermVanishes);
+    }
+    expect(CCE.zeroTargetTermVanishes).toBe(true);
+  });
+
+  it('infiniteAtBounds: the cross-entropies take log 0 or divide by 0 at a = 0 or 1', () => {
+    for (const l of [BCE, MSE, CCE]) {
+      const infinite = [0, 1].some((a) => [0, 1].some((y) => !Number.isFinite(l.value(a, y)) || !Number.isFinite(l.gradient(a, y))));
+      expect(infinite, l.name).toBe(l.infiniteAtBounds);
+    }
+  });
+
+  it('canonicalActivation: with it, ∂L/∂a · g\'(z) = a − y', () => {
+    const check = (loss: Loss, g: (z: number) => number, dg: (z: number) => number) => {
+      for (const z of [-2.5, -0.3, 0.4, 1.7]) for (const y of [0, 1, 0.3]) {
+        const a = g(z);
+        expect(Math.abs(loss.gradient(a, y) * dg(z) - (a - y)), `${loss.name} z = ${z}, y = ${y}`).toBeLessThan(1e-12);
+      }
+    };
+    expect(BCE.canonicalActivation).toBe('sigmoid');
+    check(BCE, (z) => 1 / (1 + Math.exp(-z)), (z) => Math.exp(-z) / (1 + Math.exp(-z)) ** 2);
+    expect(MSE.canonicalActivation).toBe('linear');
+    check(MSE, (z) => z, () => 1);
+    // Softmax: Jᵀ·(−y/a) = a − y for a one-hot y (Σy = 1), by hand for three classes.
+    expect(CCE.canonicalActivation).toBe('softmax');
+    const z = [0.3, -1.2, 0.8], e = z.map(Math.exp), s = e.reduce((x, v) => x + v, 0), a = e.map((v) => v / s), y = [0, 0, 1];
+    const dA = a.map((ak, k) => CCE.gradient(ak, y[k]));
+    const dot = a.reduce((x, ak, k) => x + ak * dA[k], 0);
+    a.forEach((ak, k) => expect(Math.abs(ak * (dA[k] - dot) - (ak - y[k]))).toBeLessThan(1e-15));
+  });
+
+  it('gradientTerms: signed terms that sum to ∂L/∂a', () => {
+    for (const l of [BCE, MSE, CCE]) {
+      for (const a of A) for (const y of [0, 1, 0.3]) {
+        const sum = l.gradientTerms!.reduce((x, t) => x + t.sign * t.fn(a, y), 0);
+        expect(Math.abs(sum - l.gradient(a, y)), `${l.name} a = ${a}, y = ${y}`).toBeLessThan(1e-12 * Math.max(1, Math.abs(sum)));
+      }
+    }
+    expect(BCE.gradientTerms!.map((t) => t.text)).toEqual(['y / a', '(1 - y) / (1 - a)']);
+  });
+
+  it('doubledBy: the forgotten ½ of mean squared error', () => {
+    expect(MSE.doubledBy).toBe('the derivative of (a − y)² without the ½ is 2(a − y)');
+    expect([BCE.doubledBy, CCE.doubledBy]).toEqual([null, null]);
+  });
+
+  it('chanceCost: the cost of a blind guess, per sample', () => {
+    const bce = BCE.chanceCost(3)!;
+    expect(bce).toEqual({ guess: 0.5, cost: 3 * Math.LN2, text: '3·ln 2' });
+    expect(BCE.chanceCost(1)!.text).toBe('ln 2');
+    expect(Math.abs(BCE.value(bce.guess, 1) - Math.LN2)).toBeLessThan(1e-16);
+    const cce = CCE.chanceCost(4)!;
+    expect(cce).toEqual({ guess: 0.25, cost: Math.log(4), text: 'ln 4' });
+    expect(CCE.value(cce.guess, 1)).toBe(cce.cost);
+    expect(CCE.chanceCost(1)).toBeNull();
+    expect(MSE.chanceCost(2)).toBeNull();
+  });
+
+  it('a custom loss assumes nothing', () => {
+    const l = customLoss('-y * log(a)');
+    expect(l.title).toBe('The loss expr(-y * log(a))');
+    expect([l.targets, l.zeroTargetTermVanishes, l.infiniteAtBounds, l.canonicalActivation, l.gradientTerms, l.doubledBy, l.chanceCost(3)])
+      .toEqual(['any', false, false, null, null, null, null]);
+  });
+});

@@ -77,7 +77,7 @@ function train(model: Model, params: Params, X: Tensor, Y: Tensor, rng: Random):
   const saturating = model.layers.slice(0, -1).map((layer, l) => (['tanh', 'sigmoid'].includes(layer.activation.family) ? l : -1)).filter((l) => l >= 0);
   if (saturating.length > 0 && rng.uniform() < 0.5) scale(saturating[rng.int(saturating.length)], 4 + 6 * rng.uniform());
   const out = model.layers[L - 1].activation;
-  if (out.columnwise || out.family === 'sigmoid') {
+  if (out.roundsToBound !== null) {
     const Z = forward(model, p, X, Y).Z[L - 1].data;
     let zMax = 0;
     for (const z of Z) zMax = Math.max(zMax, Math.abs(z));

@@ -323,7 +323,7 @@ const MISTAKES: Mistake[] = [
   // Our own simple ones: another activation's derivative, the output gradient's sign, 1/m dropped, a tensor scaled.
   {
     id: 'derivative-swap',
-    applies: (m, at) => !layerOf(m, at).activation.columnwise,
+    applies: (m, at) => layerOf(m, at).activation.diagonal,
     injection: (m, at) => {
       const names = Object.keys(NATURAL_DERIVATIVES).filter((h) => h !== baseName(m, at));
       const text = NATURAL_DERIVATIVES[names[(at * 7 + m.layers.length) % names.length]];

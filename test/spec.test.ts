@@ -119,7 +119,7 @@ describe('activations and losses', () => {
 
   it('softmax on the output with categorical cross-entropy is accepted', () => {
     const { model } = parse({ ...base(), layers: [{ units: 4, activation: 'relu' }, { units: 3, activation: 'softmax' }], loss: 'categorical_cross_entropy' });
-    expect(model.layers[1].activation.columnwise).toBe(true);
+    expect(model.layers[1].activation.sumsToOne).toBe(true);
   });
 });
 

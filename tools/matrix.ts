@@ -84,8 +84,8 @@ export function userBackprop(model: Model, params: Params, X: Tensor, Y: Tensor,
     dZ = map(A(L), (_v, i) => bug.outputDelta!(zL[i], aL[i], y[i]));
   } else {
     const dA = map(A(L), (_v, i) => (bug?.outputGradient ? bug.outputGradient(zL[i], aL[i], y[i]) : model.loss.gradient(aL[i], y[i])));
-    if (out.activation.columnwise && !(here(L) && bug!.derivative)) {
-      // Softmax: dZ_k = a_k·(dA_k − Σ_j a_j·dA_j) per sample.
+    if (!out.activation.diagonal && !(here(L) && bug!.derivative)) {
+      // Softmax, the one output that is not element-wise: dZ_k = a_k·(dA_k − Σ_j a_j·dA_j) per sample.
       dZ = zeros([out.units, m]);
       for (let c = 0; c < m; c++) {
         let dot = 0;
@@ -329,9 +329,9 @@ export function dataFor(model: Model, m: number, seed: number): { X: Tensor; Y: 
   const Y = zeros([K, m]);
   for (let c = 0; c < m; c++) {
     const x0 = X.data[c], x1 = X.data[(1 % model.inputs) * m + c];
-    if (model.loss.name === 'categorical_cross_entropy') Y.data[(Math.abs(Math.floor(2 * x0 + x1)) % K) * m + c] = 1;
+    if (model.loss.targets === 'one-hot') Y.data[(Math.abs(Math.floor(2 * x0 + x1)) % K) * m + c] = 1;
     else for (let k = 0; k < K; k++) {
-      Y.data[k * m + c] = model.loss.name === 'binary_cross_entropy' ? (x0 + 0.5 * x1 * (k + 1) > 0 ? 1 : 0) : Math.sin(x0) + 0.3 * (k + 1) * x1;
+      Y.data[k * m + c] = model.loss.targets === 'probability' ? (x0 + 0.5 * x1 * (k + 1) > 0 ? 1 : 0) : Math.sin(x0) + 0.3 * (k + 1) * x1;
     }
   }
   return { X, Y };

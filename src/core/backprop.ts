@@ -6,7 +6,6 @@
 //   dW_l = s·dZ_l·A_{l−1}ᵀ + 2c·W_l      s = 1/m (mean) or 1 (sum), c·Σ‖W‖² the penalty
 //   db_l = s·Σ_samples dZ_l
 //   dA_{l−1} = W_lᵀ·dZ_l,  dZ_{l−1} = dA_{l−1} ⊙ g_{l−1}'(Z_{l−1})
-import { softmaxBackwardColumns } from './records/activations.js';
 import type { ForwardCache } from './forward.js';
 import { l2Coefficient, type Grads, type Model, type Params, type Reduction } from './model.js';
 import { zeros, type Tensor } from './tensor.js';
@@ -32,18 +31,15 @@ export function correctPlan(model: Model): BackwardPlan {
   };
 }
 
-/** dZ = dA ⊙ g'(Z), with the declared derivative or the true one. */
+/** dZ = dA ⊙ g'(Z) with the declared derivative, or the true backprop J_g(Z)ᵀ·dA (the record's `backward`). */
 function throughActivation(model: Model, l: number, fwd: ForwardCache, dA: Tensor, derivative: Elementwise | null): Tensor {
   const layer = model.layers[l];
   const Z = fwd.Z[l], A = fwd.A[l + 1];
   const dZ = zeros(dA.shape);
   if (derivative) {
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * derivative(Z.data[i], A.data[i], 0);
-  } else if (layer.activation.columnwise) {
-    softmaxBackwardColumns(A.data, dA.data, dZ.data, layer.units, dA.shape[1]);
   } else {
-    const g = layer.activation;
-    for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * g.derivative(Z.data[i], A.data[i]);
+    layer.activation.backward(Z.data, A.data, dA.data, dZ.data, layer.units, dA.shape[1]);
   }
   return dZ;
 }

@@ -1,5 +1,4 @@
 // The forward pass and the cost: Z_l = W_l·A_{l−1} + b_l, A_l = g_l(Z_l), A_0 = X.
-import { softmaxColumns } from './records/activations.js';
 import { denseTimes } from './layers/dense-kernel.js';
 import { l2Coefficient, type Model, type Params } from './model.js';
 import { zeros, type Tensor } from './tensor.js';
@@ -29,8 +28,7 @@ export function forward(model: Model, params: Params, X: Tensor, Y: Tensor): For
     const z = zeros([layer.units, m]);
     affine(params[l].W, A[l], params[l].b, z);
     const a = zeros([layer.units, m]);
-    if (layer.activation.columnwise) softmaxColumns(z.data, a.data, layer.units, m);
-    else for (let i = 0; i < z.data.length; i++) a.data[i] = layer.activation.f(z.data[i]);
+    layer.activation.forward(z.data, a.data, layer.units, m);
     Z.push(z);
     A.push(a);
   });

@@ -405,7 +405,7 @@ function lastColumns(values: number[][], kept: number[], outputs: number, model:
   const columns = kept.length;
   const last = (k: number) => kept.slice(columns - k);
   const counted = `${columns} column(s)${ignoring ? ` after --ignore-columns (${values[0].length} in the file)` : ''}`;
-  const categorical = model.loss.name === 'categorical_cross_entropy' && outputs > 1;
+  const categorical = model.loss.targets === 'one-hot' && outputs > 1;
   let k = outputs;
   if (statedInputs !== undefined) {
     k = columns - statedInputs;
@@ -434,10 +434,10 @@ function targetMatrix(
 ): Tensor {
   const m = values.length;
   const Y: Tensor = { shape: [outputs, m], data: new Float64Array(outputs * m) };
-  const loss = model.loss.name;
+  const loss = model.loss;
   const place = (s: number, c: number) => `row ${lines[s]}, column ${c + 1} (${clip(names[c])})`;
   if (targetCols.length === 1 && outputs > 1) {
-    if (loss !== 'categorical_cross_entropy') {
+    if (loss.targets !== 'one-hot') {
       throw new UserError(file, 'the columns', `${outputs} target columns, one per output unit`, '1 target column');
     }
     const col = targetCols[0];
@@ -452,16 +452,16 @@ function targetMatrix(
     return Y;
   }
   if (targetCols.length !== outputs) {
-    throw new UserError('command line', `--target "${clip(targetCols.map((c) => names[c]).join(','))}"`, `${outputs} target column(s), one per output unit${loss === 'categorical_cross_entropy' ? ', or one class index' : ''}`, `${targetCols.length} column(s)`);
+    throw new UserError('command line', `--target "${clip(targetCols.map((c) => names[c]).join(','))}"`, `${outputs} target column(s), one per output unit${loss.targets === 'one-hot' ? ', or one class index' : ''}`, `${targetCols.length} column(s)`);
   }
   targetCols.forEach((col, k) => {
     for (let s = 0; s < m; s++) {
       const v = values[s][col];
-      if (loss === 'binary_cross_entropy' && (v < 0 || v > 1)) {
-        throw new UserError(file, place(s, col), 'a label 0 or 1 (or a soft label in [0, 1]) for binary cross-entropy', String(v));
+      if (loss.targets === 'probability' && (v < 0 || v > 1)) {
+        throw new UserError(file, place(s, col), `a label 0 or 1 (or a soft label in [0, 1]) for ${loss.title.toLowerCase()}`, String(v));
       }
-      if (loss === 'categorical_cross_entropy' && (v < 0 || v > 1)) {
-        throw new UserError(file, place(s, col), 'a one-hot (or probability) target in [0, 1] for categorical cross-entropy', String(v));
+      if (loss.targets === 'one-hot' && (v < 0 || v > 1)) {
+        throw new UserError(file, place(s, col), `a one-hot (or probability) target in [0, 1] for ${loss.title.toLowerCase()}`, String(v));
       }
       Y.data[k * m + s] = v;
     }

@@ -81,7 +81,8 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
   let inputs = spec.input ?? 0;
   const layers: Layer[] = spec.layers.map((l, i) => {
     const activation = activationOf(l.activation, file, ['layers', i, 'activation']);
-    if (activation.columnwise && i !== spec.layers.length - 1) {
+    // Only an output layer may be other than element-wise (the row batches carry hidden layers unit by unit).
+    if (!activation.diagonal && i !== spec.layers.length - 1) {
       throw new UserError(file, jsonPath(['layers', i, 'activation']), 'softmax only on the output layer', `softmax on hidden layer ${i + 1} of ${spec.layers.length}`);
     }
     const layer: Layer = { units: l.units, inputs, activation, bias: l.bias ?? topBias };
@@ -92,10 +93,11 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
   refuseTooManyParameters(layers.map((l, i) => (i === 0 ? { ...l, inputs: spec.input ?? 1 } : l)), file, 'layers', undefined, spec.input !== undefined);
   const loss = lossOf(spec.loss, file);
   const output = layers[layers.length - 1];
-  if (output.activation.columnwise && loss.name !== 'categorical_cross_entropy') {
+  // A coupled output's ∂L/∂z is known to the diagnosis only as a − y, with its canonical loss.
+  if (!output.activation.diagonal && loss.canonicalActivation !== output.activation.name) {
     throw new UserError(file, 'loss', 'categorical_cross_entropy with a softmax output layer', show(typeof spec.loss === 'string' ? spec.loss : spec.loss.expr));
   }
-  if (output.activation.name === 'softmax' && output.units < 2) {
+  if (output.activation.sumsToOne && output.units < 2) {
     throw new UserError(file, jsonPath(['layers', layers.length - 1, 'units']), 'at least 2 units for a softmax output (softmax of one unit is always 1, so nothing can be learnt or checked)',
       '1', 'For one yes/no output use "activation": "sigmoid" with "loss": "binary_cross_entropy".');
   }

@@ -280,7 +280,8 @@ function kinkConventions(model: Model, params: Params, fwd: ForwardCache, Y: Ten
   const withSlope = (side: -1 | 1): Grads => {
     const plan = correctPlan(model);
     plan.derivatives = model.layers.map(({ activation: act }) => {
-      if ((act.kinks.length === 0 && !act.onKink) || act.columnwise) return null;
+      // A per-element slope stands for the Jacobian only when it is diagonal.
+      if (!act.diagonal || (act.kinks.length === 0 && !act.onKink)) return null;
       return (z: number, a: number) => {
         // A custom formula's kink (onKink) is taken at z itself: its one-sided slopes one step away.
         if (act.kinks.includes(z) || act.onKink?.(z)) {

@@ -4,7 +4,6 @@
 // saturated or dead units, every element on a kink), where a "pass" compares nothing. Each becomes
 // a finding that names the layer, the cause and the fix; check() appends them to the report.
 import { fmt } from '../format.js';
-import type { Activation } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
 import { namedTensors, paramLabel, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
@@ -66,13 +65,11 @@ function causeText(cause: NonNullable<TensorCheck['floorCause']>, model: Model, 
   const saturated: string[] = [];
   model.layers.forEach((layer, l) => {
     const act = layer.activation;
-    if (!(act.columnwise || act.family === 'sigmoid' || act.family === 'tanh')) return;
+    if (!act.bounds) return;
+    const [lo, hi] = act.bounds;
     const A = fwd.A[l + 1].data;
     let near = 0;
-    for (const a of A) {
-      const gap = act.family === 'tanh' ? 1 - Math.abs(a) : Math.min(a, 1 - a);
-      if (gap < 1e-6) near++;
-    }
+    for (const a of A) if (Math.min(a - lo, hi - a) < 1e-6) near++;
     if (near > 0) saturated.push(`layer ${l + 1} (${act.name}) has ${near} of ${A.length} values within 1e-6 of a bound, where ${act.family === 'tanh' ? '1 − a²' : '1 − a and a − y'} keep${act.family === 'tanh' ? 's' : ''} few digits`);
   });
   return `the rounding of the forward quantities${saturated.length > 0 ? `: ${saturated.join('; ')}` : ' (the output and its loss gradient are ill-conditioned at these weights)'}`;
@@ -170,13 +167,6 @@ function forwardOverflow({ model, fwd }: NumericsInput): RegisteredFinding | nul
   return null;
 }
 
-/** Where a sigmoid or softmax output rounds to exactly 0 or 1 in float64. */
-function boundText(act: Activation): string {
-  if (act.columnwise) return 'softmax rounds a class to exactly 0 once its logit is about 745 below the largest, and to 1 when all others are';
-  if (act.family === 'sigmoid') return '1/(1 + e^−z) rounds to exactly 1 for z ≥ 36.7 and to 0 for z ≤ −745';
-  return 'the activation reaches the bound exactly';
-}
-
 /**
  * Outputs at exactly 0 or 1 (a saturated sigmoid or softmax in float64). Under cross-entropy the
  * loss or ∂L/∂a is then ±Inf or NaN (log 0, division by a or 1 − a); with any loss, the output's
@@ -188,7 +178,7 @@ function lossAtBound({ model, fwd, Y }: NumericsInput): RegisteredFinding | null
   const out = model.layers[L - 1];
   const A = fwd.A[L].data, Z = fwd.Z[L - 1].data, y = Y.data;
   const m = fwd.samples;
-  const saturating = out.activation.columnwise || out.activation.family === 'sigmoid';
+  const saturating = out.activation.roundsToBound !== null;
   let bad = 0, atBound = 0, zMax = 0, example = -1;
   const badSamples = new Set<number>(), boundSamples = new Set<number>(), boundValues = new Set<number>();
   for (let i = 0; i < A.length; i++) {
@@ -214,7 +204,7 @@ function lossAtBound({ model, fwd, Y }: NumericsInput): RegisteredFinding | null
   }
   const values = [...boundValues].sort().join(' and ');
   const bound = `The output of layer ${L} (${out.activation.name}) is exactly ${values} at ${atBound} of ${A.length} output values (${boundSamples.size} of ${m} samples), ` +
-    `where ${boundText(out.activation)} (|z| up to ${fmt(zMax)} here)`;
+    `where ${out.activation.roundsToBound} (|z| up to ${fmt(zMax)} here)`;
   const fix = 'Check at weights of a smaller scale (init.scale in net.json, or --params saved earlier in training), or compute the loss from the logits z: log(1 + e^z) − y·z, whose output delta a − y stays finite.';
   if (bad > 0) {
     const costText = Number.isFinite(fwd.cost) ? 'the cost stays finite' : `the cost is ${fmt(fwd.cost)}`;
@@ -234,7 +224,7 @@ function lossAtBound({ model, fwd, Y }: NumericsInput): RegisteredFinding | null
   const every = boundSamples.size === m;
   return {
     code: 'non-finite', severity: 'info', layer: L,
-    message: `${bound}. ` + (out.activation.columnwise
+    message: `${bound}. ` + (out.activation.sumsToOne
       ? `There a − y holds the other classes' share (about e^−margin) only to float64's resolution, and an output at exactly 0 gives its sample no gradient for that class. `
       : `There the output's derivative rounds to exactly 0, so backprop gives ${every ? 'every sample' : 'those samples'} no gradient, while the finite differences still see the true one (about e^−|z| = ${fmt(Math.exp(-zMax))}). `) +
       (every
@@ -245,8 +235,8 @@ function lossAtBound({ model, fwd, Y }: NumericsInput): RegisteredFinding | null
   };
 }
 
-const lossName = (model: Model) =>
-  model.loss.name === 'binary_cross_entropy' ? 'Binary cross-entropy' : model.loss.name === 'categorical_cross_entropy' ? 'Categorical cross-entropy' : `The loss ${model.loss.name}`;
+/** The loss as the sentence saying it takes log(0) or divides by 0 starts: by title only where it does. */
+const lossName = (model: Model) => (model.loss.infiniteAtBounds ? model.loss.title : `The loss ${model.loss.name}`);
 
 /** Forward pass and loss finite, but the true gradient is not: an activation's derivative overflows. */
 function derivativeOverflow({ model, fwd, correct }: NumericsInput): RegisteredFinding | null {
@@ -255,7 +245,8 @@ function derivativeOverflow({ model, fwd, correct }: NumericsInput): RegisteredF
     if (g.count === 0) continue;
     const layer = model.layers[l];
     let worst = -1;
-    if (!layer.activation.columnwise) {
+    // An element-wise derivative names the z where it overflows; a Jacobian has no single one.
+    if (layer.activation.diagonal) {
       const Z = fwd.Z[l].data, A = fwd.A[l + 1].data;
       for (let i = 0; i < Z.length && worst < 0; i++) if (!Number.isFinite(layer.activation.derivative(Z[i], A[i]))) worst = i;
     }
@@ -304,7 +295,8 @@ function zeroCauses(model: Model, fwd: ForwardCache, params: Params, empty: Tens
   const first = Math.min(...empty.map((c) => c.layer)) - 1;
   for (let l = first; l < model.layers.length; l++) {
     const act = model.layers[l].activation;
-    if (act.columnwise) continue;
+    // A zero diagonal says a unit passes nothing back only when it is the whole Jacobian.
+    if (!act.diagonal) continue;
     const Z = fwd.Z[l].data, A = fwd.A[l + 1].data;
     let zero = 0;
     for (let i = 0; i < Z.length; i++) if (act.derivative(Z[i], A[i]) === 0) zero++;

@@ -48,7 +48,7 @@ export function layerHealth(model: Model, params: Params, fwd: ForwardCache, cor
       deadFraction: family === 'relu' ? dead / layer.units : 0,
       weightScale: std(params[l].W.data),
       recommendedScale: Math.sqrt(gainSquared / layer.inputs),
-      histogram: histogram(A, family === 'tanh' ? [-1, 1] : family === 'sigmoid' || family === 'softmax' ? [0, 1] : undefined),
+      histogram: histogram(A, layer.activation.bounds ?? undefined),
     };
   });
 }
@@ -57,7 +57,7 @@ const HISTOGRAM_BINS = 20;
 
 /** Counts of the finite values in equal bins over `range` (the activation's bounds, so that the
  *  saturated tails sit at the edges) or, for unbounded activations, over the values' own range. */
-function histogram(data: Float64Array, range?: [number, number]): NonNullable<LayerHealth['histogram']> {
+function histogram(data: Float64Array, range?: readonly [number, number]): NonNullable<LayerHealth['histogram']> {
   let lo = Infinity, hi = -Infinity, nonFinite = 0;
   for (const v of data) {
     if (!Number.isFinite(v)) { nonFinite++; continue; }

@@ -17,7 +17,6 @@
 // The verdict. Only the part of each element's disagreement that exceeds its floor counts: the
 // norm-wise rule on those excesses, and an element rule (one element clearly wrong fails the
 // tensor even when the norm-wise error is small).
-import { softmaxBackwardColumns } from '../records/activations.js';
 import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, mapTensors, namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
@@ -119,7 +118,7 @@ function perturb(m: Tensor, unit: number, rng: Random): Tensor {
 }
 
 /**
- * Backprop in absolute values from the output delta's magnitude: |W|ᵀ·|dZ| ⊙ |g'|, s·|dZ|·|A|ᵀ + 2c·|W|. Each element is the
+ * Backprop in absolute values from the output delta's magnitude: |W|ᵀ·|dZ| through each activation's backwardMagnitude (⊙ |g'|), s·|dZ|·|A|ᵀ + 2c·|W|. Each element is the
  * sum of the magnitudes of the terms whose signed sum is the gradient, which bounds the rounding
  * of that sum relative to unit roundoff.
  */
@@ -129,19 +128,8 @@ export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache
   const s = model.reduction === 'mean' ? 1 / m : 1;
   const c2 = 2 * l2Coefficient(model, m);
   const through = (l: number, dA: Tensor): Tensor => {
-    const act = model.layers[l].activation;
-    const Z = fwd.Z[l].data, A = fwd.A[l + 1].data;
     const dZ = zeros(dA.shape);
-    if (act.columnwise) {
-      const units = dA.shape[0];
-      for (let c = 0; c < m; c++) {
-        let dot = 0;
-        for (let k = 0; k < units; k++) dot += Math.abs(A[k * m + c] * dA.data[k * m + c]);
-        for (let k = 0; k < units; k++) dZ.data[k * m + c] = Math.abs(A[k * m + c]) * (Math.abs(dA.data[k * m + c]) + dot);
-      }
-    } else {
-      for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * Math.abs(act.derivative(Z[i], A[i]));
-    }
+    model.layers[l].activation.backwardMagnitude(fwd.Z[l].data, fwd.A[l + 1].data, dA.data, dZ.data, dA.shape[0], m);
     return dZ;
   };
   // The output delta itself in magnitude: its own cancellation (1 − a, a − y, softmax's Jacobian)
@@ -151,8 +139,7 @@ export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache
   for (let i = 0; i < Aout.length; i++) dAout.data[i] = model.loss.gradient(Aout[i], Y.data[i]);
   let dZ = zeros([dAout.shape[0], m]);
   const out = model.layers[L - 1].activation;
-  if (out.columnwise) softmaxBackwardColumns(Aout, dAout.data, dZ.data, dAout.shape[0], m);
-  else for (let i = 0; i < Aout.length; i++) dZ.data[i] = dAout.data[i] * out.derivative(fwd.Z[L - 1].data[i], Aout[i]);
+  out.backward(fwd.Z[L - 1].data, Aout, dAout.data, dZ.data, dAout.shape[0], m);
   dZ = { ...dZ, data: dZ.data.map(Math.abs) };
   const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
   for (let l = L - 1; l >= 0; l--) {

@@ -8,7 +8,6 @@
 //   dZ_l = q_l·(dA_l ⊙ g_l'(Z_l))                                              derivative, deltaScale
 //
 // Layers are 0-based here, as in the model; findings say them 1-based.
-import { softmaxBackwardColumns } from '../records/activations.js';
 import { biasGradient, transposeTimes, weightGradient } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, type Grads, type LayerParams, type Model, type Params } from '../model.js';
@@ -84,17 +83,14 @@ export function correctChain(net: Net): Chain {
   };
 }
 
-/** dZ = q·(dA ⊙ g'(Z)), with the given per-element factor or the true derivative. */
+/** dZ = q·(dA ⊙ g'(Z)) with the given per-element factor, or q·J_g(Z)ᵀ·dA with the true one. */
 export function throughActivation(net: Net, l: number, dA: Tensor, derivative: Float64Array | null, q = 1): Tensor {
   const layer = net.model.layers[l];
   const dZ = zeros(dA.shape);
   if (derivative) {
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * derivative[i];
-  } else if (layer.activation.columnwise) {
-    softmaxBackwardColumns(net.fwd.A[l + 1].data, dA.data, dZ.data, layer.units, dA.shape[1]);
   } else {
-    const g = layer.activation, Z = net.fwd.Z[l].data, A = net.fwd.A[l + 1].data;
-    for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * g.derivative(Z[i], A[i]);
+    layer.activation.backward(net.fwd.Z[l].data, net.fwd.A[l + 1].data, dA.data, dZ.data, layer.units, dA.shape[1]);
   }
   if (q !== 1) for (let i = 0; i < dZ.data.length; i++) dZ.data[i] *= q;
   return dZ;

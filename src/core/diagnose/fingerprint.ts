@@ -133,7 +133,8 @@ class Search {
   private derivatives(l: number): { values: Float64Array | null; mutation: Mutation | null }[] {
     const g = this.net.model.layers[l].activation;
     const out: { values: Float64Array | null; mutation: Mutation | null }[] = [{ values: null, mutation: null }];
-    const truth = g.columnwise ? null : layerValues(this.net, l, (z, a) => g.derivative(z, a));
+    // A per-element factor can equal the true backprop only where the Jacobian is diagonal.
+    const truth = g.diagonal ? layerValues(this.net, l, (z, a) => g.derivative(z, a)) : null;
     for (const mutation of variantsAt('derivative', this.net, l)) {
       const values = mutation.detail.values!;
       if (!values.every(Number.isFinite)) continue;

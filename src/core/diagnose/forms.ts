@@ -5,7 +5,7 @@
 // A derivative can be written in z (tanh'(z) = 1 − tanh(z)²) or in the activation's output a
 // (tanh' = 1 − a²). The classic mistakes are another activation's derivative, and the right one
 // evaluated at the wrong variable (1 − z² for tanh).
-import { ACTIVATION_NAMES, namedActivation, type Activation } from '../records/activations.js';
+import { ACTIVATION_NAMES, namedActivation, type Activation, type ElementwiseActivation } from '../records/activations.js';
 import { compileFormula, type Formula } from '../formula/formula.js';
 import { customGradient, type Loss } from '../records/losses.js';
 
@@ -33,7 +33,7 @@ interface Written {
 }
 
 /** The derivative of f at z from its record: f'(z) given z and a = f(z). */
-const inZ = (f: Activation) => (z: number) => f.derivative(z, f.f(z));
+const inZ = (f: ElementwiseActivation) => (z: number) => f.derivative(z, f.f(z));
 
 /**
  * Every built-in element-wise activation's derivative, written in z and in a, as its record writes
@@ -44,7 +44,7 @@ function catalogue(layer: Activation): Written[] {
   return ACTIVATION_NAMES.flatMap((name) => {
     const named = namedActivation(name)!;
     const f = named.withAlpha && named.withAlpha === layer.withAlpha ? named.withAlpha(layer.alpha!) : named;
-    return f.written ? [{ name: f.name, inZ: { text: f.written.z, fn: inZ(f) }, inA: f.written.a }] : [];
+    return f.written && f.diagonal ? [{ name: f.name, inZ: { text: f.written.z, fn: inZ(f) }, inA: f.written.a }] : [];
   });
 }
 
@@ -96,7 +96,7 @@ function wrongVariable(w: Written, own: boolean): DerivativeForm[] {
 
 /** The right derivative of a layer as users write it, in a where it can be (softmax: its Jacobian). */
 export function derivativeText(layer: Activation): string {
-  if (layer.columnwise) return 'the softmax Jacobian: dZ = a ⊙ (dA − Σₖ aₖ·dAₖ)';
+  if (!layer.diagonal) return `the ${layer.name} Jacobian: ${layer.jacobianText}`;
   return layer.written?.a?.text ?? layer.written?.z ?? layer.derivativeText;
 }
 
@@ -109,7 +109,7 @@ interface Term {
   fn: (z: number, a: number, y: number) => number;
 }
 
-/** ∂L/∂z = a − y written as two terms, for the pairs whose product simplifies so (loss.canonicalLink). */
+/** ∂L/∂z = a − y written as two terms, for the pairs whose product simplifies so (loss.canonicalActivation). */
 const A_MINUS_Y: Term[] = [
   { sign: 1, text: 'a', fn: (_z, a) => a },
   { sign: -1, text: 'y', fn: (_z, _a, y) => y },
@@ -117,7 +117,7 @@ const A_MINUS_Y: Term[] = [
 
 /** Whether ∂L/∂z is a − y for this output: sigmoid with binary cross-entropy, softmax with categorical, linear with squared error. */
 function hasAMinusYDelta(activation: Activation, loss: Loss): boolean {
-  return loss.canonicalLink !== undefined && loss.canonicalLink === activation.name;
+  return loss.canonicalActivation === activation.name;
 }
 
 /** The terms of ∂L/∂a: the loss record's own, or those of a custom loss's formula. */
@@ -201,9 +201,12 @@ export interface OutputForm {
   fn: (z: number, a: number, y: number) => number;
 }
 
-/** ∂L/∂z at one output element, for element-wise output activations (softmax: a − y). */
+/**
+ * ∂L/∂z at one output element, for element-wise output activations; a coupled one (softmax)
+ * comes only with its canonical loss (spec.ts), whose ∂L/∂z is a − y.
+ */
 export function trueDelta(activation: Activation, loss: Loss): (z: number, a: number, y: number) => number {
-  if (activation.columnwise) return (_z, a, y) => a - y;
+  if (!activation.diagonal) return (_z, a, y) => a - y;
   return (z, a, y) => loss.gradient(a, y) * activation.derivative(z, a);
 }
 

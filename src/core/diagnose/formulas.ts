@@ -4,7 +4,7 @@
 // ∂L/∂a or ∂L/∂z) on a grid of points spanning the activation's range and on the layer's actual
 // z, a and y values, and a wrong one is named by finding which catalogued formula it equals.
 // The grid is what tells 1 − z² from tanh' when the weights are so small that z ≈ a on the data.
-import { softmaxBackwardColumns, softmaxColumns, sigmoid, type Activation } from '../records/activations.js';
+import { sigmoid, type Activation } from '../records/activations.js';
 import type { Formula } from '../formula/formula.js';
 import type { Reduction } from '../model.js';
 import { layerValues, outputValues, type Net } from './chain.js';
@@ -43,9 +43,9 @@ function agrees(fn: (z: number, a: number, y: number) => number, truth: (z: numb
   return true;
 }
 
-/** The stand-in for a softmax output at a single element: some value in (0, 1). */
+/** The output at a single element; for a coupled one (softmax) a stand-in in its range (0, 1). */
 function elementwise(g: Activation): (z: number) => number {
-  return g.columnwise ? sigmoid : g.f;
+  return g.diagonal ? g.f : sigmoid;
 }
 
 function layerPoints(net: Net, l: number, ys: readonly number[] = [0]): Points {
@@ -63,9 +63,12 @@ function layerPoints(net: Net, l: number, ys: readonly number[] = [0]): Points {
   return p;
 }
 
-/** Targets worth trying for the loss: its labels (the cross-entropies' record says them), real values otherwise. */
-function targetGrid(net: Net): readonly number[] {
-  return net.model.loss.targets ?? [-1.2, 0, 0.6, 2.1];
+/** Targets worth trying for the loss: labels for the cross-entropies, real values otherwise. */
+function targetGrid(net: Net): number[] {
+  const { targets } = net.model.loss;
+  if (targets === 'probability') return [0, 1, 0.3];
+  if (targets === 'one-hot') return [0, 1];
+  return [-1.2, 0, 0.6, 2.1];
 }
 
 /**
@@ -95,10 +98,11 @@ function outputMutation(net: Net, f: Formula, kind: OutputForm['kind'], form: Ou
 }
 
 /**
- * Whether gradient × derivative at a softmax output gives a − y: checked on the data's columns
- * and on a synthetic batch of one-hot columns.
+ * Whether gradient × derivative at a softmax output (the one coupled output, paired with
+ * categorical cross-entropy by spec.ts) gives its ∂L/∂z = a·Σy − y, a − y for one-hot y:
+ * checked on the data's columns and on a synthetic batch of one-hot columns.
  */
-function softmaxProductRight(net: Net, gradient: (z: number, a: number, y: number) => number, derivative: Formula | null): boolean {
+function softmaxProductRight(net: Net, g: Activation, gradient: (z: number, a: number, y: number) => number, derivative: Formula | null): boolean {
   const L = net.model.layers.length;
   const K = net.model.layers[L - 1].units;
   const batches: { z: Float64Array; a: Float64Array; y: Float64Array; m: number }[] = [
@@ -108,13 +112,13 @@ function softmaxProductRight(net: Net, gradient: (z: number, a: number, y: numbe
   const z = new Float64Array(K * m), y = new Float64Array(K * m), a = new Float64Array(K * m);
   for (let k = 0; k < K; k++) for (let c = 0; c < m; c++) z[k * m + c] = Z_GRID[(c + 3 * k) % m];
   for (let c = 0; c < m; c++) y[(c % K) * m + c] = 1;
-  softmaxColumns(z, a, K, m);
+  g.forward(z, a, K, m);
   batches.push({ z, a, y, m });
   for (const b of batches) {
     const dA = new Float64Array(b.a.length), dZ = new Float64Array(b.a.length);
     for (let i = 0; i < dA.length; i++) dA[i] = gradient(b.z[i], b.a[i], b.y[i]);
     if (derivative) for (let i = 0; i < dZ.length; i++) dZ[i] = dA[i] * derivative.fn(b.z[i], b.a[i], 0);
-    else softmaxBackwardColumns(b.a, dA, dZ, K, b.m);
+    else g.backward(b.z, b.a, dA, dZ, K, b.m);
     for (let c = 0; c < b.m; c++) {
       let sy = 0;
       for (let k = 0; k < K; k++) sy += b.y[k * b.m + c];
@@ -148,8 +152,8 @@ export function analyseDeclared(net: Net, declared: DeclaredFormulas): Mutation[
     const grad = declared.outputGradient;
     const deriv = declared.activationDerivatives[L - 1];
     const gradFn = grad ? grad.fn : gradientTruth;
-    const productRight = outLayer.columnwise
-      ? softmaxProductRight(net, gradFn, deriv)
+    const productRight = !outLayer.diagonal
+      ? softmaxProductRight(net, outLayer, gradFn, deriv)
       : agrees((z, a, y) => gradFn(z, a, y) * (deriv ? deriv.fn(z, a, 0) : outLayer.derivative(z, a)), trueDelta(outLayer, model.loss), points);
     if (!productRight) {
       if (grad && !agrees(grad.fn, gradientTruth, points)) {
@@ -157,7 +161,7 @@ export function analyseDeclared(net: Net, declared: DeclaredFormulas): Mutation[
         out.push(outputMutation(net, grad, 'gradient', form));
       }
       const derivTruth = (z: number, a: number) => outLayer.derivative(z, a);
-      if (deriv && (outLayer.columnwise || !agrees((z, a) => deriv.fn(z, a, 0), derivTruth, points))) {
+      if (deriv && (!outLayer.diagonal || !agrees((z, a) => deriv.fn(z, a, 0), derivTruth, points))) {
         out.push(derivativeMutation(net, L - 1, deriv, identifyDerivative(outLayer, deriv, points)));
       }
     }

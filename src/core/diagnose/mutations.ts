@@ -212,11 +212,11 @@ function derivativeRecord(id: string, code: FindingCode, own: boolean): MistakeK
         return `in layer ${p.layer + 1} it averages ${meansText(p.meanUsed, p.meanTrue)}, the largest difference being ${fmt(p.worst)} at z = ${fmt(Z[p.at])}, a = ${fmt(A[p.at])}`;
       }).join('; ');
       const alias = d.aliases?.length ? ` On this data it is indistinguishable from ${d.aliases.join(', ')}.` : '';
-      const softmax = acts.some((a) => a.columnwise);
+      const coupled = acts.find((a) => !a.diagonal);
       return {
         message: `${head} On your data ${numbers}.${alias}`,
-        fix: softmax
-          ? `Use the softmax Jacobian, dZ = a ⊙ (dA − Σₖ aₖ·dAₖ); with categorical cross-entropy that is outputDelta "a - y".`
+        fix: coupled
+          ? `Use the ${coupled.name} Jacobian, ${coupled.jacobianText}; with ${net.model.loss.title.toLowerCase()} that is outputDelta "a - y".`
           : `Use ${right} in ${layersText(layers)}${declared ? ` (backward.activationDerivatives)` : ''}.`,
         evidence: {
           layers: layerNumbers(group), used: d.text ?? '', right,
@@ -240,7 +240,7 @@ export const DELTA_FACTOR: MistakeKind = {
     const k = m.detail.k!, l = m.layer + 1;
     const L = net.model.layers.length;
     const hint = k === -1 ? ' (a sign error)'
-      : Math.abs(k - 2) < 1e-9 && net.model.loss.doubledDelta && l === L ? ` (${net.model.loss.doubledDelta})` : '';
+      : Math.abs(k - 2) < 1e-9 && net.model.loss.doubledBy && l === L ? ` (${net.model.loss.doubledBy})` : '';
     return {
       message: `Your gradients equal backprop with dZ${l} multiplied by k = ${fmt(k)}${hint}; dW${l}, db${l} and every earlier layer inherit the factor.`,
       fix: `Remove the factor ${fmt(k)} from dZ${l}${l === L ? ' (the output gradient)' : ''}.`,

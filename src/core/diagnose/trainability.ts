@@ -183,9 +183,10 @@ function deadRelu({ net, report }: HealthInput): RegisteredFinding[] {
 
 function chanceLevel({ net }: HealthInput): RegisteredFinding[] {
   const L = net.model.layers.length;
-  const blind = net.model.loss.chance?.(net.model.layers[L - 1].units);
-  if (!blind) return [];
-  const { guess, cost: chance, text } = blind;
+  const K = net.model.layers[L - 1].units;
+  const level = net.model.loss.chanceCost(K);
+  if (!level) return [];
+  const { guess, cost: chance, text } = level;
   const A = net.fwd.A[L].data;
   let spread = 0;
   for (const a of A) spread = Math.max(spread, Math.abs(a - guess));

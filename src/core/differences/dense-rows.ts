@@ -12,7 +12,7 @@
 // (adding w·0 to a sum leaves it unchanged). That is exact when the network is "zero-clean":
 // finite weights and activations, and every activation and the loss map a zero change to a zero
 // change. `isZeroClean` checks this; when it fails, callers use the element-wise path.
-import type { Activation } from '../records/activations.js';
+import type { Activation, ElementwiseActivation } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
 import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
@@ -37,8 +37,10 @@ export class RowBatch {
   /** The layer inputs A_{k−1} transposed (inT[0] = Xᵀ). */
   private readonly inT: Float64Array[];
   private readonly yT: Float64Array;
-  /** For categorical cross-entropy a zero target ignores the output's change (0·log(…) = 0). */
+  /** The loss ignores an output's change where its target is 0 (categorical cross-entropy: 0·log(…) = 0). */
   private readonly zeroTargetIgnored: boolean;
+  /** Per layer: its record when element-wise, the only kind a hidden layer can be here (isZeroClean). */
+  private readonly elementwise: (ElementwiseActivation | null)[];
   private readonly widest: number;
   /** Per layer: the slope below 0 of a ReLU-like activation (see piecewiseSlope), else null. */
   private readonly slopes: (number | null)[];
@@ -52,7 +54,12 @@ export class RowBatch {
   private readonly col: Float64Array;
   /** The loss change of each live chain, from outputStage. */
   private readonly change: Float64Array;
-  private readonly lse: Float64Array;
+  /**
+   * For an output activation that is not element-wise: one sample's z and a repeated over the
+   * chains (units × chains, as δZ) and the change of a, so that its record's columnDifference
+   * takes the chains as samples. Null otherwise.
+   */
+  private readonly outputBlock: { z: Float64Array; a: Float64Array; change: Float64Array } | null;
   private readonly bufA: Float64Array;
   private readonly bufB: Float64Array;
   private readonly nonZeroRow: Uint8Array;
@@ -70,7 +77,8 @@ export class RowBatch {
     this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.shape[0], this.m));
     this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.shape[0], this.m));
     this.yT = transpose(Y.data, Y.shape[0], this.m);
-    this.zeroTargetIgnored = model.loss.name === 'categorical_cross_entropy';
+    this.zeroTargetIgnored = model.loss.zeroTargetTermVanishes;
+    this.elementwise = model.layers.map(({ activation: act }) => (act.diagonal ? act : null));
     this.widest = Math.max(...model.layers.map((l) => l.units));
     this.slopes = model.layers.map((layer) => piecewiseSlope(layer.activation));
     this.mirrorFrom = model.layers.map((_, l) => this.slopes.slice(l + 1, this.L - 1).every((slope) => slope !== null));
@@ -80,7 +88,9 @@ export class RowBatch {
     this.chainOf = new Int32Array(MAX_CHAINS);
     this.col = new Float64Array(MAX_CHAINS);
     this.change = new Float64Array(MAX_CHAINS);
-    this.lse = new Float64Array(MAX_CHAINS);
+    const outSize = model.layers[this.L - 1].units * MAX_CHAINS;
+    this.outputBlock = model.layers[this.L - 1].activation.diagonal ? null
+      : { z: new Float64Array(outSize), a: new Float64Array(outSize), change: new Float64Array(outSize) };
     this.bufA = new Float64Array(this.widest * MAX_CHAINS);
     this.bufB = new Float64Array(this.widest * MAX_CHAINS);
     this.nonZeroRow = new Uint8Array(this.widest);
@@ -123,8 +133,8 @@ export class RowBatch {
     flag.fill(0, 0, P);
 
     const act = this.model.layers[l].activation;
-    if (act.columnwise) {
-      // Softmax can only be the output layer: the change is the column e_i·δz, all units move.
+    if (!act.diagonal) {
+      // Only the output layer can be so (isZeroClean): the change is the column e_i·δz, all units move.
       const units = this.model.layers[l].units;
       const buf = this.bufA;
       buf.fill(0, 0, units * P);
@@ -322,7 +332,7 @@ export class RowBatch {
 
   /** One unit of a hidden layer, element by element: kinks first (they need δz), then δa in place. */
   private unitStage(k: number, u: number, dZ: Float64Array, live: number, c: number): void {
-    const act = this.model.layers[k].activation;
+    const act = this.elementwise[k]!;
     const units = this.model.layers[k].units;
     const z = this.zT[k][c * units + u], a = this.aT[k][c * units + u];
     const ub = u * live;
@@ -347,27 +357,27 @@ export class RowBatch {
     const as = this.aT[k], ys = this.yT;
     const loss = this.model.loss;
     const sums = this.change;
-    if (act.columnwise) {
-      // softmaxDifferenceColumns, chain by chain: δa_u = a_u · expm1(δz_u − log1p(Σ_j a_j·expm1(δz_j))).
-      const s = this.lse;
-      s.fill(0, 0, live);
+    const zs = this.zT[k];
+    if (!act.diagonal) {
+      // Every unit's change depends on all of δz: the record's columnDifference, with the chains
+      // as the samples of a block whose every column starts from sample c's z and a.
+      const block = this.outputBlock!;
       for (let u = 0; u < units; u++) {
-        const a = as[c * units + u];
-        const ub = u * live;
-        for (let t = 0; t < live; t++) s[t] += a * Math.expm1(dZ[ub + t]);
+        block.z.fill(zs[c * units + u], u * live, (u + 1) * live);
+        block.a.fill(as[c * units + u], u * live, (u + 1) * live);
       }
-      for (let t = 0; t < live; t++) s[t] = Math.log1p(s[t]);
+      act.columnDifference(block.z, block.a, dZ, block.change, units, live);
+      const da = block.change;
       sums.fill(0, 0, live);
       for (let u = 0; u < units; u++) {
         const a = as[c * units + u], y = ys[c * units + u];
         if (this.zeroTargetIgnored && y === 0) continue;
         const ub = u * live;
-        for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, a * Math.expm1(dZ[ub + t] - s[t]));
-        if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, a * Math.expm1(dZ[ub + t] - s[t]))) this.flag[this.chainOf[t]] = 1;
+        for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, da[ub + t]);
+        if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, da[ub + t])) this.flag[this.chainOf[t]] = 1;
       }
       return;
     }
-    const zs = this.zT[k];
     const diff = act.difference;
     sums.fill(0, 0, live);
     for (let u = 0; u < units; u++) {
@@ -397,7 +407,7 @@ export class RowBatch {
  * a record that behaves otherwise (elu …) takes the element-wise path; null for other activations.
  */
 function piecewiseSlope(act: Activation): number | null {
-  if (act.columnwise || act.kinks.length !== 1 || act.kinks[0] !== 0) return null;
+  if (!act.diagonal || act.kinks.length !== 1 || act.kinks[0] !== 0) return null;
   const slope = act.derivative(-1, act.f(-1));
   if (!Number.isFinite(slope)) return null;
   for (const z of [0.5, 2, 1e-3]) {
@@ -516,16 +526,18 @@ function transpose(data: Float64Array, rows: number, cols: number): Float64Array
 /**
  * Whether skipping exact zeros is exact for this network at these weights: finite weights and
  * cached values, and a zero change mapped to a zero change by every activation and the loss.
+ * Every hidden layer must also be element-wise: the batches carry its change unit by unit.
  */
 export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): boolean {
   for (const { W } of params) for (const w of W.data) if (!Number.isFinite(w)) return false;
   const L = model.layers.length;
   for (let k = 0; k < L; k++) {
     const act = model.layers[k].activation;
+    if (!act.diagonal && k < L - 1) return false;
     const Z = fwd.Z[k].data, A = fwd.A[k + 1].data;
     for (let i = 0; i < Z.length; i++) {
       if (!Number.isFinite(Z[i]) || !Number.isFinite(A[i])) return false;
-      if (!act.columnwise && (act.difference(Z[i], A[i], 0) !== 0 || act.difference(Z[i], A[i], -0) !== 0)) return false;
+      if (act.diagonal && (act.difference(Z[i], A[i], 0) !== 0 || act.difference(Z[i], A[i], -0) !== 0)) return false;
     }
   }
   const out = fwd.A[L].data;

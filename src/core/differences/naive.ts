@@ -13,7 +13,6 @@
 // Both are difference sources (source.ts) that answer element questions only: their classes
 // inherit FiniteDifferences' batched and directional paths, which are the propagated arithmetic,
 // not theirs, so the sources leave them out and a check falls back to element() one by one.
-import { softmaxDifferenceColumns } from '../records/activations.js';
 import { forward, type ForwardCache } from '../forward.js';
 import { l2Coefficient, type Model, type Params } from '../model.js';
 import { clone, type Tensor } from '../tensor.js';
@@ -68,15 +67,11 @@ export class NaiveDifferences extends FiniteDifferences {
       }
       const act = model.layers[k].activation;
       const dA = this.denseA[k];
-      if (act.columnwise) {
-        softmaxDifferenceColumns(fwd.A[k + 1].data, dZ, dA, units, m);
-      } else {
-        const Z = fwd.Z[k].data, Ak = fwd.A[k + 1].data;
-        for (let i = 0; i < dZ.length; i++) {
-          dA[i] = act.difference(Z[i], Ak[i], dZ[i]);
-          for (const kink of act.kinks) {
-            if (dZ[i] !== 0 && (Z[i] > kink !== Z[i] + dZ[i] > kink || Z[i] === kink)) this.colKink[i % m] = 1;
-          }
+      const Z = fwd.Z[k].data;
+      act.columnDifference(Z, fwd.A[k + 1].data, dZ, dA, W.shape[0], m);
+      for (let i = 0; i < dZ.length; i++) {
+        for (const kink of act.kinks) {
+          if (dZ[i] !== 0 && (Z[i] > kink !== Z[i] + dZ[i] > kink || Z[i] === kink)) this.colKink[i % m] = 1;
         }
       }
       prev = dA;

@@ -10,7 +10,7 @@
 // (by h·A_{l−1}[j, :]), so layer l+1 sees a rank-1 change; later layers are dense. `elements`
 // goes further and runs all the perturbations of one row together (dense-rows.ts), with the
 // same arithmetic, so the same numbers.
-import { softmaxDifferenceColumns, type Activation } from '../records/activations.js';
+import type { ElementwiseActivation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
@@ -328,17 +328,19 @@ export class FiniteDifferences {
     const act = model.layers[layer].activation;
     const units = model.layers[layer].units;
     this.colKink.fill(0);
-    if (act.columnwise) {
+    if (act.diagonal) {
+      // Through a diagonal Jacobian one changed row of δZ changes one row of δA.
+      const from = sparseRow >= 0 ? sparseRow * m : 0;
+      const to = sparseRow >= 0 ? from + m : units * m;
+      this.activationDifference(act, fwd.Z[layer].data, fwd.A[layer + 1].data, dZ, this.dA[layer], from, to);
+    } else {
+      // Otherwise every unit of a changed sample moves: the whole block, the other rows of δZ 0.
       if (sparseRow >= 0) {
         dZ.fill(0, 0, sparseRow * m);
         dZ.fill(0, (sparseRow + 1) * m);
       }
-      softmaxDifferenceColumns(fwd.A[layer + 1].data, dZ, this.dA[layer], units, m);
+      act.columnDifference(fwd.Z[layer].data, fwd.A[layer + 1].data, dZ, this.dA[layer], units, m);
       sparseRow = -1;
-    } else {
-      const from = sparseRow >= 0 ? sparseRow * m : 0;
-      const to = sparseRow >= 0 ? from + m : units * m;
-      this.activationDifference(act, fwd.Z[layer].data, fwd.A[layer + 1].data, dZ, this.dA[layer], from, to);
     }
 
     // Later layers: δZ_k = W_k·δA_{k−1}, rank-1 when δA_{k−1} has one non-zero row.
@@ -358,8 +360,8 @@ export class FiniteDifferences {
         denseTimes(W, prev, out, m);
       }
       const next = model.layers[k].activation;
-      if (next.columnwise) softmaxDifferenceColumns(fwd.A[k + 1].data, out, this.dA[k], outputs, m);
-      else this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, outputs * m);
+      if (next.diagonal) this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, outputs * m);
+      else next.columnDifference(fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], outputs, m);
       sparseRow = -1;
     }
 
@@ -384,7 +386,7 @@ export class FiniteDifferences {
   }
 
   private activationDifference(
-    act: Activation, Z: Float64Array, A: Float64Array, dZ: Float64Array, dA: Float64Array, from: number, to: number,
+    act: ElementwiseActivation, Z: Float64Array, A: Float64Array, dZ: Float64Array, dA: Float64Array, from: number, to: number,
   ): void {
     const { kinks, difference, crosses } = act;
     for (let i = from; i < to; i++) dA[i] = difference(Z[i], A[i], dZ[i]);

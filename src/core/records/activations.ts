@@ -1,17 +1,33 @@
 // One record per activation: its value, its derivative (and the variable that derivative is
 // naturally written in), and f(z + d) − f(z) computed without cancellation, which is what lets
 // the finite differences stay accurate when a perturbation changes the output by 1e-13.
+// Every record works on blocks of units × samples (forward, backward, columnDifference), so its
+// callers need not know whether it is element-wise; element-wise records also state the scalar
+// functions those blocks are made of, which the fast paths use directly.
 import { compileFormula } from '../formula/formula.js';
 import { differenceEvaluator } from '../formula/difference.js';
 import { derivativeEvaluator, verifiedDerivativeText, type Point } from '../formula/derivative.js';
 import { hasKinks, toProgram } from '../formula/program.js';
 
-export interface Activation {
+/** A block of values: `units` rows of `m` samples (columns), stored row-major. */
+interface ColumnFunctions {
+  /** a = g(z), sample by sample. */
+  forward(z: Float64Array, a: Float64Array, units: number, m: number): void;
+  /** dz = J_g(z)ᵀ·da, sample by sample: backprop through the activation. */
+  backward(z: Float64Array, a: Float64Array, da: Float64Array, dz: Float64Array, units: number, m: number): void;
+  /**
+   * For a da of magnitudes (da ≥ 0), dz = the sum of the magnitudes of the terms whose signed sum
+   * `backward` gives (element-wise: da·|g'|), which bounds that sum's rounding (check/resolution.ts).
+   */
+  backwardMagnitude(z: Float64Array, a: Float64Array, da: Float64Array, dz: Float64Array, units: number, m: number): void;
+  /** out = g(z + dz) − g(z), sample by sample, without cancellation (a = g(z)). */
+  columnDifference(z: Float64Array, a: Float64Array, dz: Float64Array, out: Float64Array, units: number, m: number): void;
+}
+
+interface ActivationRecord extends ColumnFunctions {
   /** Spec name, e.g. "tanh" or "leaky_relu(0.1)" or "expr(z / (1 + exp(-z)))". */
   name: string;
-  /** f(z). */
-  f(z: number): number;
-  /** f'(z), given z and a = f(z). */
+  /** ∂a_k/∂z_k given z and a: the diagonal of the Jacobian, which is all of it when `diagonal`. */
   derivative(z: number, a: number): number;
   /** The derivative as a user would write it, e.g. "1 - a^2". */
   derivativeText: string;
@@ -24,8 +40,6 @@ export interface Activation {
   /** Leaky ReLU and ELU: their α, and the same activation with another α. */
   alpha?: number;
   withAlpha?(alpha: number): Activation;
-  /** f(z + d) − f(z) without cancellation. */
-  difference(z: number, a: number, d: number): number;
   /** Points where f' jumps: a perturbation crossing one makes the finite difference meaningless. */
   kinks: readonly number[];
   /**
@@ -35,15 +49,76 @@ export interface Activation {
   crosses?(z: number, d: number): boolean;
   /** Whether z sits exactly on such a kink. */
   onKink?(z: number): boolean;
-  /** True for softmax: applied per sample over the units, not element-wise. */
-  columnwise?: boolean;
   /** The family for health checks: saturating ones are judged by |a| near the bound. */
   family: 'sigmoid' | 'tanh' | 'relu' | 'linear' | 'smooth' | 'softmax';
+  /** The finite values the output approaches as |z| grows (sigmoid, tanh, softmax); null when unbounded. */
+  bounds: readonly [number, number] | null;
+  /**
+   * Where float64 rounds the output to exactly 0 or 1, the bounds of a probability, said when an
+   * output sits there (cross-entropy cannot take it); null for outputs that are not probabilities.
+   */
+  roundsToBound: string | null;
+  /** The outputs of a sample sum to 1 (a distribution over the units): the target must be one too. */
+  sumsToOne: boolean;
+}
+
+/**
+ * a_i = f(z_i): each output depends on its own pre-activation only, so the Jacobian is the
+ * diagonal `derivative`, a sparse change of z stays sparse, and a per-element factor (a one-sided
+ * slope, a mistaken derivative) can stand in for it.
+ */
+export interface ElementwiseActivation extends ActivationRecord {
+  diagonal: true;
+  /** f(z). */
+  f(z: number): number;
+  /** f(z + d) − f(z) without cancellation. */
+  difference(z: number, a: number, d: number): number;
+}
+
+/** Every output of a sample depends on every unit's z (softmax): only the column functions apply. */
+export interface CoupledActivation extends ActivationRecord {
+  diagonal: false;
+  /** How backprop through it is written, after "the <name> Jacobian", e.g. "dZ = a ⊙ (dA − Σₖ aₖ·dAₖ)". */
+  jacobianText: string;
+}
+
+export type Activation = ElementwiseActivation | CoupledActivation;
+
+/** What an element-wise record states; `elementwise` derives the rest. */
+type Scalar = Omit<ElementwiseActivation, keyof ColumnFunctions | 'diagonal' | 'bounds' | 'roundsToBound' | 'sumsToOne'>
+  & Partial<Pick<ElementwiseActivation, 'bounds' | 'roundsToBound'>>;
+
+/**
+ * An element-wise record from its scalar functions: its column functions are plain loops over
+ * the block with the scalar functions hoisted, the same operations in the same order as a loop
+ * that calls them directly.
+ */
+function elementwise(r: Scalar): ElementwiseActivation {
+  const { f, derivative, difference } = r;
+  return {
+    bounds: null,
+    roundsToBound: null,
+    ...r,
+    diagonal: true,
+    sumsToOne: false,
+    forward(z, a, units, m) {
+      for (let i = 0, n = units * m; i < n; i++) a[i] = f(z[i]);
+    },
+    backward(z, a, da, dz, units, m) {
+      for (let i = 0, n = units * m; i < n; i++) dz[i] = da[i] * derivative(z[i], a[i]);
+    },
+    backwardMagnitude(z, a, da, dz, units, m) {
+      for (let i = 0, n = units * m; i < n; i++) dz[i] = da[i] * Math.abs(derivative(z[i], a[i]));
+    },
+    columnDifference(z, a, dz, out, units, m) {
+      for (let i = 0, n = units * m; i < n; i++) out[i] = difference(z[i], a[i], dz[i]);
+    },
+  };
 }
 
 export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
-const SIGMOID: Activation = {
+const SIGMOID = elementwise({
   name: 'sigmoid',
   f: sigmoid,
   derivative: (_z, a) => a * (1 - a),
@@ -53,9 +128,11 @@ const SIGMOID: Activation = {
   difference: (z, a, d) => Math.expm1(d) * a * sigmoid(-(z + d)),
   kinks: [],
   family: 'sigmoid',
-};
+  bounds: [0, 1],
+  roundsToBound: '1/(1 + e^−z) rounds to exactly 1 for z ≥ 36.7 and to 0 for z ≤ −745',
+});
 
-const TANH: Activation = {
+const TANH = elementwise({
   name: 'tanh',
   f: Math.tanh,
   derivative: (_z, a) => 1 - a * a,
@@ -65,12 +142,13 @@ const TANH: Activation = {
   difference: (z, _a, d) => Math.sinh(d) / (Math.cosh(z) * Math.cosh(z + d)),
   kinks: [],
   family: 'tanh',
-};
+  bounds: [-1, 1],
+});
 
-function piecewiseLinear(name: string, slopeBelow: number): Activation {
+function piecewiseLinear(name: string, slopeBelow: number): ElementwiseActivation {
   const f = (z: number) => (z > 0 ? z : slopeBelow * z);
   const derivativeText = slopeBelow === 0 ? 'z > 0 ? 1 : 0' : `z > 0 ? 1 : ${slopeBelow}`;
-  return {
+  return elementwise({
     name,
     f,
     derivative: (z) => (z > 0 ? 1 : slopeBelow),
@@ -84,14 +162,14 @@ function piecewiseLinear(name: string, slopeBelow: number): Activation {
     },
     kinks: [0],
     family: 'relu',
-  };
+  });
 }
 
-export function leakyRelu(alpha: number): Activation {
+export function leakyRelu(alpha: number): ElementwiseActivation {
   return { ...piecewiseLinear(`leaky_relu(${alpha})`, alpha), alpha, withAlpha: leakyRelu };
 }
 
-const LINEAR: Activation = {
+const LINEAR = elementwise({
   name: 'linear',
   f: (z) => z,
   derivative: () => 1,
@@ -100,9 +178,9 @@ const LINEAR: Activation = {
   difference: (_z, _a, d) => d,
   kinks: [],
   family: 'linear',
-};
+});
 
-const SOFTPLUS: Activation = {
+const SOFTPLUS = elementwise({
   name: 'softplus',
   f: (z) => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))),
   derivative: (z) => sigmoid(z),
@@ -112,11 +190,11 @@ const SOFTPLUS: Activation = {
   difference: (z, _a, d) => Math.log1p(sigmoid(z) * Math.expm1(d)),
   kinks: [],
   family: 'smooth',
-};
+});
 
-export function elu(alpha: number): Activation {
+export function elu(alpha: number): ElementwiseActivation {
   const f = (z: number) => (z > 0 ? z : alpha * Math.expm1(z));
-  return {
+  return elementwise({
     name: alpha === 1 ? 'elu' : `elu(${alpha})`,
     f,
     derivative: (z, a) => (z > 0 ? 1 : a + alpha),
@@ -134,26 +212,28 @@ export function elu(alpha: number): Activation {
     family: 'smooth',
     alpha,
     withAlpha: elu,
-  };
+  });
 }
 
 /**
- * Softmax over the units of one sample. Its `f`, `derivative` and `difference` are not used
- * element-wise; forward, backward and the finite differences call the column functions below.
+ * Softmax over the units of one sample: a_k = e^{z_k} / Σ_j e^{z_j}. Its Jacobian is
+ * diag(a) − a·aᵀ, whose diagonal a_k(1 − a_k) is `derivative`.
  */
-const SOFTMAX: Activation = {
+const SOFTMAX: CoupledActivation = {
   name: 'softmax',
-  f: () => {
-    throw new Error('internal: softmax is column-wise');
-  },
+  diagonal: false,
+  forward: (z, a, units, m) => softmaxColumns(z, a, units, m),
+  backward: (_z, a, da, dz, units, m) => softmaxBackwardColumns(a, da, dz, units, m),
+  backwardMagnitude: (_z, a, da, dz, units, m) => softmaxBackwardMagnitude(a, da, dz, units, m),
+  columnDifference: (_z, a, dz, out, units, m) => softmaxDifferenceColumns(a, dz, out, units, m),
   derivative: (_z, a) => a * (1 - a),
   derivativeText: 'a * (1 - a)  (diagonal of the Jacobian)',
-  difference: () => {
-    throw new Error('internal: softmax is column-wise');
-  },
+  jacobianText: 'dZ = a ⊙ (dA − Σₖ aₖ·dAₖ)',
   kinks: [],
-  columnwise: true,
   family: 'softmax',
+  bounds: [0, 1],
+  roundsToBound: 'softmax rounds a class to exactly 0 once its logit is about 745 below the largest, and to 1 when all others are',
+  sumsToOne: true,
 };
 
 /** Where a custom activation's shown derivative is compared with the AD one (0 itself is avoided: kinks). */
@@ -164,14 +244,14 @@ const Z_POINTS = [-6.1, -4.3, -2.9, -1.7, -1.1, -0.93, -0.41, -0.23, -0.07, -0.0
  * differentiation and its difference f(z + d) − f(z) from the formula's values, node by node
  * (formula/difference.ts): neither from the symbolic derivative, which is only shown, once verified.
  */
-export function customActivation(source: string): Activation {
+export function customActivation(source: string): ElementwiseActivation {
   const formula = compileFormula(source, ['z']);
   const program = toProgram(formula.node);
   const ad = derivativeEvaluator(program, 'z');
   const diff = differenceEvaluator(program, 'z');
   const f = (z: number) => formula.fn(z, 0, 0);
   const points: Point[] = Z_POINTS.map((z) => [z, f(z), 0]);
-  const act: Activation = {
+  const act = elementwise({
     name: `expr(${source})`,
     f,
     derivative: (z) => ad.derivative(z, 0, 0),
@@ -179,7 +259,7 @@ export function customActivation(source: string): Activation {
     difference: (z, _a, d) => (d === 0 ? 0 : diff.difference(z, 0, 0, d)),
     kinks: [],
     family: 'smooth',
-  };
+  });
   if (hasKinks(program)) {
     // abs/sign/max/min: a crossing is a sign change of their argument, wherever that lies in z.
     act.crosses = (z, d) => {
@@ -252,5 +332,16 @@ export function softmaxBackwardColumns(
     let dot = 0;
     for (let k = 0; k < units; k++) dot += a[k * m + col] * da[k * m + col];
     for (let k = 0; k < units; k++) dz[k * m + col] = a[k * m + col] * (da[k * m + col] - dot);
+  }
+}
+
+/** The terms a_k·da_k and a_k·a_j·da_j of softmaxBackwardColumns in magnitude: dz_k = |a_k| (|da_k| + Σ_j |a_j da_j|). */
+function softmaxBackwardMagnitude(
+  a: Float64Array, da: Float64Array, dz: Float64Array, units: number, m: number,
+): void {
+  for (let col = 0; col < m; col++) {
+    let dot = 0;
+    for (let k = 0; k < units; k++) dot += Math.abs(a[k * m + col] * da[k * m + col]);
+    for (let k = 0; k < units; k++) dz[k * m + col] = Math.abs(a[k * m + col]) * (Math.abs(da[k * m + col]) + dot);
   }
 }

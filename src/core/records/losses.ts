@@ -1,30 +1,52 @@
 // One record per loss, per output unit of one sample: value, ∂L/∂a, and L(a + δ) − L(a)
-// without cancellation. The cost sums these over units, then reduces over samples.
+// without cancellation. The cost sums these over units, then reduces over samples. What the rest
+// of the program needs to know about a loss (the targets it takes, how it pairs with an output
+// activation, what to call it) is a field here, so that no caller tests a loss's name.
 import { compileFormula, type Formula } from '../formula/formula.js';
 import { differenceEvaluator } from '../formula/difference.js';
 import { derivativeEvaluator, verifiedDerivativeText, type Point } from '../formula/derivative.js';
 import { hasKinks, toProgram } from '../formula/program.js';
 
+/** One additive term of ∂L/∂a, with its sign: ∂L/∂a = Σ sign·fn(a, y). */
+export interface GradientTerm {
+  sign: 1 | -1;
+  text: string;
+  fn(a: number, y: number): number;
+}
+
+/** The cost of a blind guess: every output `guess`, a data cost per sample of `cost`, written `text`. */
+export interface ChanceCost {
+  guess: number;
+  cost: number;
+  text: string;
+}
+
 export interface Loss {
   name: string;
+  /** The loss as a sentence starts with it, e.g. "Binary cross-entropy". */
+  title: string;
+  /**
+   * The targets it takes: labels or soft labels in [0, 1] ('probability'); one-hot rows, or a
+   * class index per sample, for an output of several units ('one-hot'); any number ('any').
+   */
+  targets: 'probability' | 'one-hot' | 'any';
+  /** L(a, 0) = 0 for every a, so an output whose target is 0 changes nothing (0·log a). */
+  zeroTargetTermVanishes: boolean;
+  /** L or ∂L/∂a is infinite at a = 0 or a = 1 (log 0, division by a or 1 − a). */
+  infiniteAtBounds: boolean;
+  /** The output activation with which ∂L/∂z = a − y (the canonical pair), or null. */
+  canonicalActivation: string | null;
+  /** The terms of ∂L/∂a, for naming a missing or sign-flipped one; null when not stated here (custom). */
+  gradientTerms: readonly GradientTerm[] | null;
+  /** The common slip that doubles ∂L/∂z at the output, said when a factor 2 is found there; null if none. */
+  doubledBy: string | null;
+  /** The cost of a blind guess for an output of `units` units, where it is a known constant; else null. */
+  chanceCost(units: number): ChanceCost | null;
   value(a: number, y: number): number;
   /** ∂L/∂a. */
   gradient(a: number, y: number): number;
   /** ∂L/∂a as a user would write it. */
   gradientText: string;
-  /** ∂L/∂a as a signed sum of terms, so that the diagnosis can name a flipped or a missing term. */
-  gradientTerms?: readonly { sign: 1 | -1; text: string; fn: (a: number, y: number) => number }[];
-  /** The output activation with which ∂L/∂z = ∂L/∂a · g'(z) simplifies to a − y (the canonical link). */
-  canonicalLink?: string;
-  /** Targets that show what the loss's gradient does: its labels, when it takes labels. */
-  targets?: readonly number[];
-  /**
-   * The per-sample cost of a blind guess over `units` outputs (every output `guess`), as a number
-   * and as maths; undefined when this loss has no such level.
-   */
-  chance?(units: number): { guess: number; cost: number; text: string } | undefined;
-  /** What a factor 2 on the output delta usually is with this loss, when it is something. */
-  doubledDelta?: string;
   /** L(a + da, y) − L(a, y) without cancellation. */
   difference(a: number, y: number, da: number): number;
   /** Custom losses with abs/sign/max/min: whether a step da from a crosses a kink or starts on one and moves. */
@@ -40,45 +62,58 @@ const xdiv = (y: number, a: number) => (y === 0 ? 0 : y / a);
 
 const BINARY_CROSS_ENTROPY: Loss = {
   name: 'binary_cross_entropy',
+  title: 'Binary cross-entropy',
   value: (a, y) => -(xlog(y, a) + xlog(1 - y, 1 - a)),
   gradient: (a, y) => -(xdiv(y, a) - xdiv(1 - y, 1 - a)),
   gradientText: '-(y / a - (1 - y) / (1 - a))',
+  difference: (a, y, da) => -(xlog1p(y, da / a) + xlog1p(1 - y, -da / (1 - a))),
+  targets: 'probability',
+  zeroTargetTermVanishes: false,
+  infiniteAtBounds: true,
+  canonicalActivation: 'sigmoid',
   gradientTerms: [
     { sign: -1, text: 'y / a', fn: (a, y) => y / a },
     { sign: 1, text: '(1 - y) / (1 - a)', fn: (a, y) => (1 - y) / (1 - a) },
   ],
-  canonicalLink: 'sigmoid',
-  targets: [0, 1, 0.3],
-  // A sigmoid output of 0.5 costs ln 2 per output.
-  chance: (K) => ({ guess: 0.5, cost: K * Math.LN2, text: K === 1 ? 'ln 2' : `${K}·ln 2` }),
-  difference: (a, y, da) => -(xlog1p(y, da / a) + xlog1p(1 - y, -da / (1 - a))),
+  doubledBy: null,
+  // Each of the K units guesses 1/2: K·ln 2.
+  chanceCost: (K) => ({ guess: 0.5, cost: K * Math.LN2, text: K === 1 ? 'ln 2' : `${K}·ln 2` }),
 };
 
 const MEAN_SQUARED_ERROR: Loss = {
   name: 'mean_squared_error',
+  title: 'Mean squared error',
   value: (a, y) => 0.5 * (a - y) * (a - y),
   gradient: (a, y) => a - y,
   gradientText: 'a - y',
+  difference: (a, y, da) => 0.5 * da * (2 * (a - y) + da),
+  targets: 'any',
+  zeroTargetTermVanishes: false,
+  infiniteAtBounds: false,
+  canonicalActivation: 'linear',
   gradientTerms: [
     { sign: 1, text: 'a', fn: (a) => a },
     { sign: -1, text: 'y', fn: (_a, y) => y },
   ],
-  canonicalLink: 'linear',
-  doubledDelta: 'the derivative of (a − y)² without the ½ is 2(a − y)',
-  difference: (a, y, da) => 0.5 * da * (2 * (a - y) + da),
+  doubledBy: 'the derivative of (a − y)² without the ½ is 2(a − y)',
+  chanceCost: () => null,
 };
 
 const CATEGORICAL_CROSS_ENTROPY: Loss = {
   name: 'categorical_cross_entropy',
+  title: 'Categorical cross-entropy',
   value: (a, y) => -xlog(y, a),
   gradient: (a, y) => -xdiv(y, a),
   gradientText: '-y / a',
-  gradientTerms: [{ sign: -1, text: 'y / a', fn: (a, y) => y / a }],
-  canonicalLink: 'softmax',
-  targets: [0, 1],
-  // A uniform softmax over K classes costs ln K.
-  chance: (K) => (K > 1 ? { guess: 1 / K, cost: Math.log(K), text: `ln ${K}` } : undefined),
   difference: (a, y, da) => -xlog1p(y, da / a),
+  targets: 'one-hot',
+  zeroTargetTermVanishes: true,
+  infiniteAtBounds: true,
+  canonicalActivation: 'softmax',
+  gradientTerms: [{ sign: -1, text: 'y / a', fn: (a, y) => y / a }],
+  doubledBy: null,
+  // A uniform guess 1/K over K ≥ 2 classes: ln K (one unit has no classes to guess between).
+  chanceCost: (K) => (K > 1 ? { guess: 1 / K, cost: Math.log(K), text: `ln ${K}` } : null),
 };
 
 /** Where a custom loss's shown gradient is compared with the AD one. */
@@ -99,19 +134,29 @@ export function customGradient(formula: Formula): { gradient: (a: number, y: num
 /**
  * A custom per-unit loss in a and y. Its ∂L/∂a comes from automatic differentiation and its
  * difference from the formula's values, node by node (formula/difference.ts); the symbolic
- * derivative is only shown, once verified.
+ * derivative is only shown, once verified. Nothing is assumed about it: any target, no pairing,
+ * no known chance level.
  */
 export function customLoss(source: string): Loss {
   const formula = compileFormula(source, ['a', 'y']);
   const program = toProgram(formula.node);
   const diff = differenceEvaluator(program, 'a');
   const { gradient, text } = customGradient(formula);
+  const name = `expr(${source})`;
   const loss: Loss = {
-    name: `expr(${source})`,
+    name,
+    title: `The loss ${name}`,
     value: (a, y) => formula.fn(0, a, y),
     gradient,
     gradientText: text,
     difference: (a, y, da) => (da === 0 ? 0 : diff.difference(0, a, y, da)),
+    targets: 'any',
+    zeroTargetTermVanishes: false,
+    infiniteAtBounds: false,
+    canonicalActivation: null,
+    gradientTerms: null,
+    doubledBy: null,
+    chanceCost: () => null,
   };
   if (hasKinks(program)) {
     loss.crosses = (a, y, da) => {
