@@ -9,10 +9,10 @@ seeded NumPy generator; the torch computations are float64 on the CPU). test/gol
 requires backprop-check's forward pass, backprop and finite differences to agree with these files.
 
 Each file holds
-    spec    a net.json object exactly as SPEC.md defines it (with "input"),
+    spec    a net.json object exactly as docs/formats.md defines it (with "input"),
     X       features x samples,  Y  outputs x samples,
     params  {"W1": [[...]], "b1": [[...]], ...}  (deeplearning.ai shapes; no bL with "bias": false),
-    loss    the cost J, L2 penalty included, per SPEC.md's definitions:
+    loss    the cost J, L2 penalty included, per docs/formats.md's definitions:
               per sample  BCE -sum_k [y log a + (1-y) log(1-a)],  MSE 1/2 ||a-y||^2,  CCE -sum_k y log a,
                           a custom {"expr"} summed over the output units;
               reduction   "mean" divides the sum over samples by m, "sum" does not;
@@ -109,7 +109,7 @@ REGULARISATIONS = [("mean", 0), ("mean", 0.7), ("mean", {"coefficient": 0.03}),
 
 
 def cost(Ws, bs, X, Y, acts, loss_fn, reduction, l2):
-    """J as SPEC.md defines it: per-unit losses summed, reduced over samples, plus the L2 penalty."""
+    """J as docs/formats.md defines it: per-unit losses summed, reduced over samples, plus the L2 penalty."""
     A = X
     for W, b, act in zip(Ws, bs, acts):
         Z = W @ A + (b if b is not None else 0)

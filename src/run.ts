@@ -24,7 +24,7 @@ export interface RunOptions extends Partial<CheckOptions> {
   params?: string;
   /** Gradients computed by the user's code at `params` (JSON or .npz). */
   grads?: string;
-  /** A shell command that computes the gradients through the exec protocol (SPEC.md); at `params`
+  /** A shell command that computes the gradients through the exec protocol (docs/formats.md); at `params`
    *  if given, else at the spec's initialisation. */
   exec?: string;
   /** Seconds before the --exec program's process group is killed (default 60). */

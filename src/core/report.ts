@@ -1,6 +1,5 @@
 // The report: what every renderer (table, JSON, JUnit, Markdown, HTML) and the library API
-// return. Its JSON form is the contract of SPEC.md ("JSON report").
-import type { SweepResult } from './check/sweep.js';
+// return. Its JSON form is the documented contract (docs/formats.md, "The JSON report").
 
 export type Status = 'pass' | 'warn' | 'fail';
 export type Mode = 'full' | 'sample' | 'directional';
@@ -116,4 +115,31 @@ export interface Report {
   partial?: boolean;
   /** With --sweep: the relative error against ε, and the ε the check then ran with (core/check/sweep.ts). */
   sweep?: SweepResult;
+}
+
+/** --sweep, per tensor: the relative error at each ε (SWEEP_EPSILONS, check/sweep.ts) both ways, and the step chosen. */
+export interface SweepTensor {
+  param: string;
+  /** Elements compared (a seeded sample, the same at every ε). */
+  elements: number;
+  /** Relative error at each ε of SWEEP_EPSILONS, with backprop-check's differences and with plain subtraction. */
+  accurate: number[];
+  plain: number[];
+  /** The step this tensor is checked with, or null: wrong at every ε, so it keeps its normal step. */
+  chosen: number | null;
+  /** How it was chosen, in a sentence. */
+  reason: string;
+}
+
+export interface SweepResult {
+  epsilons: number[];
+  tensors: SweepTensor[];
+  /** The worst tensor's relative error at each ε. */
+  worst: { accurate: number[]; plain: number[] };
+  /** The base step the check then runs with: chosen on the worst curve of the tensors that some ε resolves. */
+  chosen: number;
+  /** How it was chosen, in a sentence. */
+  reason: string;
+  /** The step of each tensor that some ε resolves, by name ("W1", "b1", …); the others keep their normal step. */
+  perTensor: Record<string, number>;
 }

@@ -1,7 +1,7 @@
 // data.csv → X (features × samples) and Y (outputs × samples), through csv-parse (or, for plain
 // numeric text, JSON.parse of each line, which reads the same numbers ~5× faster). A header is
 // detected when any field of the first row is not a number. Targets are the last columns unless --target
-// names them; how many depends on the loss (see SPEC.md, "data.csv").
+// names them; how many depends on the loss (see docs/formats.md, "data.csv").
 import { createRequire } from 'node:module';
 import type { Model } from '../core/model.js';
 import type { Tensor } from '../core/tensor.js';

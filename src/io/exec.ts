@@ -1,4 +1,4 @@
-// The exec protocol of SPEC.md: run the user's own gradient program (any language) through the
+// The exec protocol (docs/formats.md): run the user's own gradient program (any language) through the
 // shell, write { X, Y, params } as JSON to its stdin, read { dW1, db1, … } as JSON from its stdout.
 // The program runs under a small supervisor (SUPERVISOR below) in its own process group, which
 // kills everything the program started, setsid'd descendants included, when the program exits,

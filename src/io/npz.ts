@@ -11,7 +11,7 @@ function unzipSync(...args: Parameters<typeof import('fflate').unzipSync>): Retu
 import { show, UserError } from './errors.js';
 import { isNpy, parseNpy, parseNpyHeader } from './npy.js';
 import { readBounded } from './read.js';
-import type { RawTensors, TensorRole } from './tensors.js';
+import type { RawTensors, TensorRole } from './raw-tensors.js';
 
 /** Archives (and the sum of their unpacked members) larger than this are refused. */
 export const MAX_NPZ_BYTES = 1024 * 1024 * 1024;

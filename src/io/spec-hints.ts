@@ -79,7 +79,7 @@ export function lossHint(name: string): string {
   return 'Any other loss can be written as a formula in a and y, per output unit (summed over the units), for example { "expr": "abs(a - y)" }.';
 }
 
-/** Layer types of SPEC.md that are planned, by how people spell them. */
+/** Layer types that are planned, by how people spell them. */
 const PLANNED: Record<string, string> = {
   conv2d: 'conv2d', conv: 'conv2d', convolution: 'conv2d', convolution2d: 'conv2d', conv2: 'conv2d',
   maxpool2d: 'maxpool2d', maxpool: 'maxpool2d', maxpooling2d: 'maxpool2d', maxpooling: 'maxpool2d',

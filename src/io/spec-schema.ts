@@ -1,4 +1,4 @@
-// The JSON Schema of net.json (SPEC.md, "net.json"). spec.ts validates with the code that
+// The JSON Schema of net.json (docs/formats.md, "net.json"). spec.ts validates with the code that
 // scripts/make-spec-validator.mjs generates from it, and reads it to word its error messages.
 import { ACTIVATION_NAMES } from '../core/records/activations.js';
 import { LOSS_NAMES } from '../core/records/losses.js';

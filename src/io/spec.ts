@@ -263,7 +263,7 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
 }
 
 /**
- * A layer with a "type" (Keras's or SPEC.md's "conv2d", "dropout", …): whatever else the schema finds
+ * A layer with a "type" (Keras's or the planned "conv2d", "dropout", …): whatever else the schema finds
  * wrong in that layer, the type is what to talk about, with what exists and what is planned.
  */
 function layerType(raw: unknown, file: string): UserError | null {

@@ -11,16 +11,11 @@ import type { Tensor } from '../core/tensor.js';
 import type { RegisteredFinding } from '../core/findings/registry.js';
 import { clip, show, UserError } from './errors.js';
 import { readNpy, readNpz } from './npz.js';
+import type { RawTensor, RawTensors, TensorRole } from './raw-tensors.js';
 import { parseJsonText } from './json.js';
 import { readText } from './spec.js';
 
-/** A tensor as a file stores it, of any rank ([n] for a 1-D array, [rows, cols] for 2-D, …), row-major. */
-export type RawTensor = Tensor;
-
-export type RawTensors = Map<string, RawTensor>;
-
-/** What a file holds: weights ("W1", "b1") or gradients ("dW1", "db1"). */
-export type TensorRole = 'params' | 'grads';
+export type { RawTensor, RawTensors, TensorRole } from './raw-tensors.js';
 
 /** Readers for other formats register here (npz.ts adds ".npz" and ".npy"). */
 export const readers: Record<string, (file: string, role: TensorRole) => RawTensors> = {

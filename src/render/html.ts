@@ -2,7 +2,7 @@
 // external fonts, styles or images; a Content-Security-Policy forbids loading any). Every string
 // from the user's files (spec, formulas, activation names, messages) is escaped.
 import type { Finding, LayerHealth, Mode, Report, Status, TensorCheck } from '../core/report.js';
-import type { SweepResult } from '../core/check/sweep.js';
+import type { SweepResult } from '../core/report.js';
 import { columnHeads, num, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
 import { shapeText } from '../core/tensor.js';
 import { CHECKED, interruptedCounts } from './table.js';

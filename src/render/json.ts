@@ -1,4 +1,4 @@
-// The JSON report of SPEC.md. Non-finite numbers (which JSON cannot hold) become null.
+// The JSON report (docs/formats.md). Non-finite numbers (which JSON cannot hold) become null.
 // The chart data of the HTML report (per-element values of failing tensors, activation
 // histograms) is left out: it would bury the report under thousands of one-number lines.
 import type { Report } from '../core/report.js';

@@ -7,7 +7,7 @@
 // Deterministic: no timestamps, no durations, no host names.
 import { Chalk } from 'chalk';
 import type { Finding, Report, TensorCheck } from '../core/report.js';
-import type { SweepResult } from '../core/check/sweep.js';
+import type { SweepResult } from '../core/report.js';
 import { num, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { interruptedCounts, verdict } from './table.js';
 import { shapeText } from '../core/tensor.js';

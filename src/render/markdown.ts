@@ -4,7 +4,7 @@
 // shows as written.
 import { Chalk } from 'chalk';
 import type { Finding, Mode, Report, Status, TensorCheck } from '../core/report.js';
-import type { SweepResult } from '../core/check/sweep.js';
+import type { SweepResult } from '../core/report.js';
 import { columnHeads, num, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { shapeText } from '../core/tensor.js';
 import { verdict } from './table.js';

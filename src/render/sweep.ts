@@ -2,7 +2,7 @@
 // differences and with plain subtraction, each with a log-scale bar (1e-16 empty, 1 full), and the
 // chosen ε marked. Printed before the check's own table.
 import { Chalk } from 'chalk';
-import type { SweepResult } from '../core/check/sweep.js';
+import type { SweepResult } from '../core/report.js';
 import { num } from './format.js';
 
 const WIDTH = 16;

@@ -74,4 +74,3 @@ function histogram(data: Float64Array, range?: readonly [number, number]): NonNu
   return { edges, counts, ...(nonFinite > 0 ? { nonFinite } : {}) };
 }
 
-export { norm as l2Norm };

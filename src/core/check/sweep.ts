@@ -18,34 +18,11 @@ import { plainCostSource } from '../differences/costs.js';
 import type { DifferenceSource } from '../differences/source.js';
 import { namedTensors } from '../model.js';
 import { Random } from '../random.js';
+import type { SweepResult, SweepTensor } from '../report.js';
+
+export type { SweepResult, SweepTensor } from '../report.js';
 
 export const SWEEP_EPSILONS = Array.from({ length: 12 }, (_, i) => Number(`1e-${i + 1}`));
-
-export interface SweepTensor {
-  param: string;
-  /** Elements compared (a seeded sample, the same at every ε). */
-  elements: number;
-  /** Relative error at each ε of SWEEP_EPSILONS, with backprop-check's differences and with plain subtraction. */
-  accurate: number[];
-  plain: number[];
-  /** The step this tensor is checked with, or null: wrong at every ε, so it keeps its normal step. */
-  chosen: number | null;
-  /** How it was chosen, in a sentence. */
-  reason: string;
-}
-
-export interface SweepResult {
-  epsilons: number[];
-  tensors: SweepTensor[];
-  /** The worst tensor's relative error at each ε. */
-  worst: { accurate: number[]; plain: number[] };
-  /** The base step the check then runs with: chosen on the worst curve of the tensors that some ε resolves. */
-  chosen: number;
-  /** How it was chosen, in a sentence. */
-  reason: string;
-  /** The step of each tensor that some ε resolves, by name ("W1", "b1", …); the others keep their normal step. */
-  perTensor: Record<string, number>;
-}
 
 /** The two curves' sources: the check's own (with the gradients under test), and plain subtraction. */
 export interface SweepSources {
