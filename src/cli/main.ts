@@ -4,7 +4,6 @@
 import { accessSync, constants, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { healthFails } from '../core/diagnose/index.js';
 import { explain, FINDING_CODES } from '../core/findings/registry.js';
 import type { Report } from '../core/report.js';
 import { clip, UserError } from '../io/errors.js';
@@ -17,8 +16,8 @@ import { renderMarkdown } from '../render/markdown.js';
 import { ProgressBar } from '../render/progress.js';
 import { renderTable } from '../render/table.js';
 import { run, type RunOptions } from '../run.js';
+import { EXIT, reportStatus } from './exit-status.js';
 
-export const EXIT = { pass: 0, fail: 1, usage: 2, internal: 3, interrupted: 130 } as const;
 
 type Format = 'table' | 'json' | 'junit' | 'markdown';
 
@@ -294,8 +293,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     const color = useColor(o.color, Boolean(out.isTTY), process.env);
     if (report.sweep && (o.format ?? 'table') === 'table') out.write(renderSweep(report.sweep, color));
     out.write(render(report, o.format ?? 'table', color, out.isTTY && out.columns > 0 ? out.columns : undefined));
-    if (report.partial) return EXIT.interrupted;
-    return report.ok && !(o.strict && healthFails(report)) ? EXIT.pass : EXIT.fail;
+    return reportStatus(report, Boolean(o.strict));
   } catch (e) {
     progress.clear();
     if (e instanceof UserError) {
