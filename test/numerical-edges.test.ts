@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCli } from './helpers/cli.js';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
@@ -319,7 +319,7 @@ describe('float32 .npz inputs', () => {
 
 // ---- through the CLI ----------------------------------------------------------------------------
 
-const cli = (args: string[]) => runCli(args, tmp);
+const cli = (args: string[]) => runCli(args, { cwd: tmp });
 
 describe('through the CLI', () => {
   it('a saturated sigmoid under BCE: exit 1, the verdict says nothing could be checked, the JSON has no NaN', async () => {

@@ -6,7 +6,6 @@
 // the signal is sent after a delay, and again with a longer one if the process died of it. The
 // full check itself lasts seconds (on one thread here, so that a machine with many cores does not
 // finish it first), a wide window.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,16 +19,13 @@ import { initialise } from '../src/core/init.js';
 import { mapTensors } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
+import { root, spawnCli } from './helpers/cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const bin = join(root, 'bin/backprop-check.js');
 
 interface Outcome { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 function interruptAfter(files: { net: string; data: string }, ms: number): Promise<Outcome> {
-  const child = spawn(process.execPath, [bin, files.net, files.data, '--format', 'json'], {
-    cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', BACKPROP_CHECK_THREADS: '1' },
-  });
+  const child = spawnCli([files.net, files.data, '--format', 'json'], { env: { BACKPROP_CHECK_THREADS: '1' } });
   let stdout = '', stderr = '';
   child.stdout.on('data', (d) => { stdout += d; });
   child.stderr.on('data', (d) => { stderr += d; });

@@ -2,10 +2,9 @@
 // draws the V (truncation ∝ ε² on the left, round-off ∝ 1/ε on the right) while backprop-check's
 // own differences fall with ε² and then stay at the bottom; with wrong gradients both stay flat and
 // high. The check then runs at the chosen ε.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCli, spawnCli } from './helpers/cli.js';
 import { correctPlan } from '../src/core/backprop.js';
 import { initialise } from '../src/core/init.js';
 import { choose, chooseFor, sweep, SWEEP_EPSILONS } from '../src/core/check/sweep.js';
@@ -167,7 +166,7 @@ describe('--sweep on the command line', () => {
   });
 
   it('a reader that closes the pipe early (… | head) gets no stack trace and no error status', async () => {
-    const child = spawn(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/xor/net.json', 'fixtures/xor/data.csv', '--sweep'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnCli(['fixtures/xor/net.json', 'fixtures/xor/data.csv', '--sweep'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     // Closed before backprop-check writes anything: its first write meets EPIPE.

@@ -4,7 +4,7 @@
 // fixtures, a subtle bug, and the column in the CLI.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCli } from './helpers/cli.js';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
