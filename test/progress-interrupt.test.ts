@@ -15,10 +15,9 @@ import { correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { backward } from '../src/core/backprop.js';
-import { initialise } from '../src/core/init.js';
 import { mapTensors } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
+import { network } from './helpers/network.js';
 import { root, spawnCli } from './helpers/cli.js';
 
 
@@ -67,11 +66,10 @@ describe('Ctrl-C', () => {
 
 describe('an interrupted check (core)', () => {
   const spec = { input: 3, layers: [{ units: 4, activation: 'tanh' }, { units: 2, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 2 } };
-  const model = withInputs(parseSpec(spec, 'net.json').model, 3);
-  const params = initialise(model, 2);
   const m = 5;
   const X: Tensor = { shape: [3, m], data: Float64Array.from({ length: 3 * m }, (_, i) => Math.sin(i + 1)) };
   const Y: Tensor = { shape: [1, m], data: Float64Array.from({ length: m }, (_, i) => i % 2) };
+  const { model, params } = network(spec, { initSeed: 2, data: { X, Y } });
   const stopAfter = (polls: number, options: Partial<CheckOptions> = {}) => {
     let n = 0;
     return check({ model, params, X, Y, gradients: { source: 'correct', plan: correctPlan(model) } }, { ...DEFAULT_OPTIONS, ...options, shouldStop: () => ++n > polls });
