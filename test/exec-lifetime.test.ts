@@ -6,16 +6,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initialise } from '../src/core/init.js';
 import { execGradients, execPayload } from '../src/io/exec.js';
-import { loadData } from '../src/io/data.js';
-import { loadSpec, withInputs } from '../src/io/spec.js';
 import { spawnCli } from './helpers/cli.js';
+import { fixtureNetwork } from './helpers/network.js';
 
-const spec = loadSpec('fixtures/xor/net.json');
-const data = loadData('fixtures/xor/data.csv', spec.model, spec.statedInputs);
-const model = withInputs(spec.model, data.X.shape[0]);
-const payload = execPayload(data.X, data.Y, initialise(model, 3));
+const { model, params, X, Y } = fixtureNetwork('xor', 3);
+const payload = execPayload(X, Y, params);
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-lifetime-'));
 const zeros = JSON.stringify({ dW1: [[0, 0], [0, 0], [0, 0], [0, 0]], db1: [[0], [0], [0], [0]], dW2: [[0, 0, 0, 0]], db2: [[0]] });
 

@@ -7,18 +7,13 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS } from '../src/core/check/check.js';
-import { initialise } from '../src/core/init.js';
 import { execAnswer, execGradients, execPayload, type ExecPayload } from '../src/io/exec.js';
-import { loadData } from '../src/io/data.js';
-import { loadSpec, withInputs } from '../src/io/spec.js';
 import { run } from '../src/run.js';
 import { root, runCliSync, spawnCli } from './helpers/cli.js';
+import { fixtureNetwork } from './helpers/network.js';
 
-const spec = loadSpec('fixtures/xor/net.json');
-const data = loadData('fixtures/xor/data.csv', spec.model, spec.statedInputs);
-const model = withInputs(spec.model, data.X.shape[0]);
-const params = initialise(model, 3);
-const payload = execPayload(data.X, data.Y, params);
+const { model, params, X, Y } = fixtureNetwork('xor', 3);
+const payload = execPayload(X, Y, params);
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-exec-'));
 const quiet = { stderr: null, timeoutSeconds: 20 };
 
