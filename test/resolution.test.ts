@@ -17,7 +17,7 @@ import type { Tensor } from '../src/core/tensor.js';
 import { judge, stepFor } from '../src/core/check/resolution.js';
 import { namedTensors } from '../src/core/model.js';
 import type { Report } from '../src/core/report.js';
-import { loadTrained, TRAINED_DIR, TRAINED_FILES, type Trained } from './trained-fixtures.js';
+import { loadTrained, TRAINED_DIR, TRAINED_FILES, type Trained } from './helpers/network.js';
 
 const MODES: CheckOptions['mode'][] = ['full', 'sample', 'directional'];
 

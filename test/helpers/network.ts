@@ -3,13 +3,15 @@
 // (or an explicit seed, as --seed), and data either given or drawn from a seeded Random. A test's
 // numbers depend on its seeds and on the order of its draws, so a test that draws its own way
 // passes its fill, which draws in that order.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initialise } from '../../src/core/init.js';
-import type { Model, Params } from '../../src/core/model.js';
+import type { Grads, Model, Params } from '../../src/core/model.js';
 import { Random } from '../../src/core/random.js';
 import { zeros, type Tensor } from '../../src/core/tensor.js';
 import { loadData } from '../../src/io/data.js';
 import { loadSpec, parseSpec, withInputs, type DeclaredBackward } from '../../src/io/spec.js';
+import { assemble, type RawTensors } from '../../src/io/tensors.js';
 import { root } from './cli.js';
 
 export interface Network {
@@ -92,4 +94,46 @@ export function fixtureNetwork(name: string, initSeed?: number): Network {
   const data = loadData(join(root, 'fixtures', name, 'data.csv'), spec.model, spec.statedInputs);
   const model = withInputs(spec.model, data.X.shape[0]);
   return { model, params: initialise(model, initSeed), X: data.X, Y: data.Y, declared: spec.declared };
+}
+
+/** What scripts/golden.py and scripts/golden_trained.py save: a spec, its data and params, and PyTorch's float64 gradients, as nested lists. */
+export interface SavedJson {
+  spec: unknown;
+  X: number[][];
+  Y: number[][];
+  params: Record<string, number[][]>;
+  grads: Record<string, number[][]>;
+}
+
+const matrix = (rows: number[][]): Tensor => ({ shape: [rows.length, rows[0].length], data: Float64Array.from(rows.flat()) });
+const rawTensors = (tensors: Record<string, number[][]>): RawTensors => new Map(Object.entries(tensors).map(([name, rows]) => [name, matrix(rows)]));
+
+/** `dir`/`file` saved by the PyTorch scripts: the network at its saved params, torch's gradients, and the JSON itself. */
+export function savedNetwork<J extends SavedJson>(dir: string, file: string): Network & { grads: Grads; json: J } {
+  const json = JSON.parse(readFileSync(join(dir, file), 'utf8')) as J;
+  const X = matrix(json.X), Y = matrix(json.Y);
+  const { model, declared } = specOf(json.spec, X.shape[0], file);
+  return {
+    model, X, Y, declared, json,
+    params: assemble(rawTensors(json.params), model, file, 'params'),
+    grads: assemble(rawTensors(json.grads), model, file, 'grads'),
+  };
+}
+
+/** fixtures/trained/*.json (scripts/golden_trained.py): gradients at trained, saturated, symmetric and large-scale weights. */
+export const TRAINED_DIR = join(root, 'fixtures/trained/');
+export const TRAINED_FILES = readdirSync(TRAINED_DIR).filter((f) => f.endsWith('.json')).sort();
+
+export interface Trained extends Network {
+  name: string;
+  note: string;
+  /** torch's float64 gradients. */
+  grads: Grads;
+  /** torch's cost. */
+  loss: number;
+}
+
+export function loadTrained(file: string): Trained {
+  const { json, ...saved } = savedNetwork<SavedJson & { name: string; note: string; loss: number }>(TRAINED_DIR, file);
+  return { ...saved, name: json.name, note: json.note, loss: json.loss };
 }
