@@ -12,10 +12,9 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
 import type { Tensor } from '../src/core/tensor.js';
-import { load } from '../src/run.js';
 import { root, runCliSync } from './helpers/cli.js';
+import { fixtureNetwork } from './helpers/network.js';
 
 const outDir = join(root, 'test-output');
 const chromiumPath = process.env.BACKPROP_CHECK_CHROMIUM ?? '/usr/bin/chromium';
@@ -166,9 +165,8 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
   it('draws the residuals of nearly-right tensors: one mark per compared element', async () => {
     // seed-fixed's correct gradients, with W2 off by up to 3e-7 relative and one element of W1 by 5e-7 (below the tolerance: the element rule does not fail it): two warnings.
     const dir = mkdtempSync(join(tmpdir(), 'bpc-residual-'));
-    const loaded = load({ net: 'fixtures/seed-fixed/net.json', data: 'fixtures/seed-fixed/data.csv' });
-    const params = initialise(loaded.model);
-    const g = backward(loaded.model, params, forward(loaded.model, params, loaded.data.X, loaded.data.Y), loaded.data.Y, correctPlan(loaded.model));
+    const { model, params, X, Y } = fixtureNetwork('seed-fixed');
+    const g = backward(model, params, forward(model, params, X, Y), Y, correctPlan(model));
     const rows = (m: Tensor, f: (v: number, i: number, j: number) => number = (v) => v) =>
       Array.from({ length: m.shape[0] }, (_, i) => Array.from(m.data.slice(i * m.shape[1], (i + 1) * m.shape[1]), (v, j) => f(v, i, j)));
     const P: Record<string, number[][]> = {}, G: Record<string, number[][]> = {};
