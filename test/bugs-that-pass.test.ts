@@ -16,7 +16,9 @@ import type { Tensor } from '../src/core/tensor.js';
 import { isFloat32 } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
 import type { Report } from '../src/core/report.js';
-import { drawn, network, type Network as Net } from './helpers/network.js';
+import { drawn, network, type Network } from './helpers/network.js';
+
+type Net = Pick<Network, 'model' | 'params' | 'X' | 'Y'>;
 
 function net(spec: Record<string, unknown>, inputs: number, m: number, seed: number, fill: (rng: Random, X: Tensor, Y: Tensor) => void): Net {
   return network(spec, { inputs, initSeed: seed, data: drawn(m, seed + 5, fill) });

@@ -1,7 +1,8 @@
 // The built command line, run as a user runs it, for the end-to-end tests: `node bin/backprop-check.js`
 // with colour off, in the repository root unless told otherwise. vitest's globalSetup
 // (test/helpers/build.ts) has made dist/ current, so this runs the source the unit tests import.
-import { execFile, spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess, type ChildProcessByStdio, type StdioOptions } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 
 export const root = new URL('../..', import.meta.url).pathname;
@@ -73,8 +74,14 @@ export function runCliSync(args: string[], options: CliOptions = {}): CliRun {
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
 }
 
-/** The CLI as a running child, for tests that signal it or close its pipes while it runs. */
-export function spawnCli(args: string[], options: Omit<CliOptions, 'input' | 'timeout'> & { stdio?: StdioOptions } = {}): ChildProcess {
+type SpawnOptions = Omit<CliOptions, 'input' | 'timeout'>;
+
+/** The CLI as a running child, for tests that signal it or close its pipes while it runs (stdio as node's spawn takes it). */
+export function spawnCli(args: string[], options?: SpawnOptions & { stdio?: 'pipe' }): ChildProcessByStdio<Writable, Readable, Readable>;
+export function spawnCli(args: string[], options: SpawnOptions & { stdio: ['ignore', 'pipe', 'pipe'] }): ChildProcessByStdio<null, Readable, Readable>;
+export function spawnCli(args: string[], options: SpawnOptions & { stdio: ['ignore', 'ignore', 'pipe'] }): ChildProcessByStdio<null, null, Readable>;
+export function spawnCli(args: string[], options: SpawnOptions & { stdio: 'ignore' }): ChildProcessByStdio<null, null, null>;
+export function spawnCli(args: string[], options: SpawnOptions & { stdio?: StdioOptions } = {}): ChildProcess {
   return spawn(process.execPath, [bin, ...args], { cwd: options.cwd ?? root, env: cliEnv(options.env), stdio: options.stdio ?? 'pipe' });
 }
 
