@@ -23,8 +23,6 @@ export interface CliOptions {
   cwd?: string;
   /** Added to (or, as undefined, removed from) the colour-off environment. */
   env?: Record<string, string | undefined>;
-  /** Written to stdin, which is then closed (else runCli leaves stdin open and unwritten, as execFile does). */
-  input?: string;
   /** Milliseconds before the process is killed with SIGTERM; default none. */
   timeout?: number;
 }
@@ -55,13 +53,12 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
 export function runNode(args: string[], options: CliOptions = {}): Promise<CliRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, args, {
+    execFile(process.execPath, args, {
       cwd: options.cwd ?? root, env: cliEnv(options.env), encoding: 'utf8', timeout: options.timeout ?? 0, maxBuffer: MAX_BUFFER,
     }, (err, stdout, stderr) => resolve({
       status: err ? (typeof err.code === 'number' ? err.code : null) : 0,
       signal: err?.signal ?? null, stdout, stderr, ms: Date.now() - started,
     }));
-    if (options.input !== undefined) child.stdin!.end(options.input);
   });
 }
 
@@ -69,12 +66,12 @@ export function runNode(args: string[], options: CliOptions = {}): Promise<CliRu
 export function runCliSync(args: string[], options: CliOptions = {}): CliRun {
   const started = Date.now();
   const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd: options.cwd ?? root, env: cliEnv(options.env), encoding: 'utf8', timeout: options.timeout, maxBuffer: MAX_BUFFER, input: options.input,
+    cwd: options.cwd ?? root, env: cliEnv(options.env), encoding: 'utf8', timeout: options.timeout, maxBuffer: MAX_BUFFER,
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
 }
 
-type SpawnOptions = Omit<CliOptions, 'input' | 'timeout'>;
+type SpawnOptions = Omit<CliOptions, 'timeout'>;
 
 /** The CLI as a running child, for tests that signal it or close its pipes while it runs (stdio as node's spawn takes it). */
 export function spawnCli(args: string[], options?: SpawnOptions & { stdio?: 'pipe' }): ChildProcessByStdio<Writable, Readable, Readable>;
