@@ -1,17 +1,15 @@
 // The library API, imported from the built package entry as a user would: `check` resolves to exactly
 // the report `--format json` prints for the same inputs.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error the examples are plain JavaScript, without types
 import { backprop } from '../fixtures/examples/js/backprop.mjs';
 import { check, checkNetwork, renderJson, UserError, type Report } from '../dist/index.js';
-
-const root = new URL('..', import.meta.url).pathname;
+import { root, runCliSync } from './helpers/cli.js';
 
 function cliJson(args: string[]): { status: number | null; report: Report } {
-  const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), ...args, '--format', 'json'], { cwd: root, encoding: 'utf8' });
+  const r = runCliSync([...args, '--format', 'json']);
   return { status: r.status, report: JSON.parse(r.stdout) as Report };
 }
 

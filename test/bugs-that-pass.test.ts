@@ -6,30 +6,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCli } from './helpers/cli.js';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check/check.js';
 import { diagnoser } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
-import { mapTensors, type Grads, type Model, type Params } from '../src/core/model.js';
+import { mapTensors, type Grads } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { isFloat32 } from '../src/core/check/edges.js';
 import { Random } from '../src/core/random.js';
 import type { Report } from '../src/core/report.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
+import { drawn, network, type Network } from './helpers/network.js';
 
-interface Net { model: Model; params: Params; X: Tensor; Y: Tensor }
+type Net = Pick<Network, 'model' | 'params' | 'X' | 'Y'>;
 
 function net(spec: Record<string, unknown>, inputs: number, m: number, seed: number, fill: (rng: Random, X: Tensor, Y: Tensor) => void): Net {
-  const model = withInputs(parseSpec(spec, 'net.json').model, inputs);
-  const params = initialise(model, seed);
-  const rng = new Random(seed + 5);
-  const k = model.layers[model.layers.length - 1].units;
-  const X: Tensor = { shape: [inputs, m], data: new Float64Array(inputs * m) };
-  const Y: Tensor = { shape: [k, m], data: new Float64Array(k * m) };
-  fill(rng, X, Y);
-  return { model, params, X, Y };
+  return network(spec, { inputs, initSeed: seed, data: drawn(m, seed + 5, fill) });
 }
 
 const correctOf = (n: Net): Grads => backward(n.model, n.params, forward(n.model, n.params, n.X, n.Y), n.Y, correctPlan(n.model));
@@ -178,10 +170,9 @@ describe('on the command line', () => {
   it('directional mode, zero biases, a sample on the kink: db1 2× too large exits 1 (it exited 0)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bpc-bugs-'));
     const spec = { input: 2, layers: [{ units: 4, activation: 'relu' }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error', init: { scheme: 'he', seed: 2 } };
-    const model = withInputs(parseSpec(spec, 'net.json').model, 2);
-    const params = initialise(model, 2);
     const X: Tensor = { shape: [2, 6], data: Float64Array.from([0, 1, -0.5, 0.3, 2, -1, 0, -1, 0.7, 0.2, -0.4, 1.5]) };
     const Y: Tensor = { shape: [1, 6], data: Float64Array.from([0.1, 0.5, -0.2, 0.9, 0.3, -0.7]) };
+    const { model, params } = network(spec, { initSeed: 2, data: { X, Y } });
     const g = correctOf({ model, params, X, Y });
     const rows = (m: Tensor) => Array.from({ length: m.shape[0] }, (_r, i) => Array.from(m.data.slice(i * m.shape[1], (i + 1) * m.shape[1])));
     writeFileSync(join(dir, 'net.json'), JSON.stringify(spec));
@@ -191,10 +182,10 @@ describe('on the command line', () => {
     writeFileSync(join(dir, 'right.json'), grads(1));
     writeFileSync(join(dir, 'bad.json'), grads(2));
     const args = (file: string) => ['net.json', 'data.csv', '--params', 'params.json', '--grads', file, '--directions', '4', '--format', 'json'];
-    const right = await runCli(args('right.json'), dir);
+    const right = await runCli(args('right.json'), { cwd: dir });
     expect(right.stderr).toBe('');
     expect(right.status).toBe(0);
-    const bad = await runCli(args('bad.json'), dir);
+    const bad = await runCli(args('bad.json'), { cwd: dir });
     expect(bad.status).toBe(1);
     const b1 = JSON.parse(bad.stdout).checks.find((c: { param: string }) => c.param === 'b1');
     expect(b1).toMatchObject({ status: 'fail', checked: 4, kinks: 4 });

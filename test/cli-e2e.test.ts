@@ -1,19 +1,13 @@
 // End-to-end: spawns the built binary (npm test builds first) on the bundled fixtures.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCliSync } from './helpers/cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const bin = join(root, 'bin/backprop-check.js');
-
+/** NO_COLOR and FORCE_COLOR empty (neither set, as most users run it) unless `env` sets them. */
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...env },
-  });
+  const r = runCliSync(args, { env: { NO_COLOR: '', FORCE_COLOR: '', ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -12,11 +12,10 @@ import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { customActivation } from '../src/core/records/activations.js';
 import { compileFormula, differentiate } from '../src/core/formula/formula.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
 import { customLoss } from '../src/core/records/losses.js';
-import { zeros } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
-import { declaredPlan, parseSpec, withInputs } from '../src/io/spec.js';
+import { declaredPlan } from '../src/io/spec.js';
+import { drawn, network } from './helpers/network.js';
 
 /** A random formula in `v` of nesting depth ≤ depth; every leaf mentions v. */
 function randomFormula(rng: Random, depth: number, v: string): string {
@@ -61,19 +60,17 @@ function randomNet(seed: number, channel: Channel) {
     derivatives.push(null);
     spec.backward = { activationDerivatives: derivatives, ...(regression ? { outputGradient: rawDerivative(lossExpr, 'a') } : {}) };
   }
-  const loaded = parseSpec(spec, `random custom net ${seed}`);
-  const model = withInputs(loaded.model, inputs);
-  const params = initialise(model);
-  const m = 4 + rng.int(8);
-  const X = zeros([inputs, m]);
-  for (let i = 0; i < X.data.length; i++) X.data[i] = 1.5 * rng.normal();
-  const outUnits = layers[layers.length - 1].units as number;
-  const Y = zeros([outUnits, m]);
-  for (let i = 0; i < Y.data.length; i++) Y.data[i] = regression ? rng.normal() : rng.int(2);
+  const { model, params, X, Y, declared } = network(spec, {
+    inputs, file: `random custom net ${seed}`,
+    data: drawn(4 + rng.int(8), rng, (rng, X, Y) => {
+      for (let i = 0; i < X.data.length; i++) X.data[i] = 1.5 * rng.normal();
+      for (let i = 0; i < Y.data.length; i++) Y.data[i] = regression ? rng.normal() : rng.int(2);
+    }),
+  });
   const gradients: GradientSource = channel === 'correct'
     ? { source: 'correct', plan: correctPlan(model) }
-    : { source: 'declared', plan: declaredPlan(model, loaded.declared!) };
-  const report = check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed }, diagnoser(channel === 'correct' ? null : loaded.declared));
+    : { source: 'declared', plan: declaredPlan(model, declared!) };
+  const report = check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed }, diagnoser(channel === 'correct' ? null : declared));
   return { spec, report, exprs };
 }
 
@@ -114,14 +111,12 @@ describe('custom kinks next to the data', () => {
   /** A 2 → 3 → 1 net with a custom loss; the targets of some samples are put a hair from the output. */
   function nearKink(loss: string, hair: number, mode: 'full' | 'directional') {
     const spec = { input: 2, layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'linear' }], loss: { expr: loss }, init: { scheme: 'xavier', seed: 3 } };
-    const loaded = parseSpec(spec, 'near-kink net');
-    const model = withInputs(loaded.model, 2);
-    const params = initialise(model);
     const rng = new Random(5);
     const m = 6;
-    const X = zeros([2, m]);
-    for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
-    const Y = zeros([1, m]);
+    const { model, params, X, Y } = network(spec, {
+      file: 'near-kink net',
+      data: drawn(m, rng, (rng, X) => { for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal(); }),
+    });
     const out = forward(model, params, X, Y).A[2].data;
     // Samples 0 and 1: a − y = ±hair, inside the reach of a 1e-6 step; the rest far from the kink.
     for (let c = 0; c < m; c++) Y.data[c] = c === 0 ? out[c] - hair : c === 1 ? out[c] + hair : out[c] + rng.normal();

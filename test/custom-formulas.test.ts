@@ -4,7 +4,7 @@
 // PyTorch float64 autograd (scripts/custom_formulas_golden.py → fixtures/custom-formulas/).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { root, runCli } from './run-cli.js';
+import { root, runCli } from './helpers/cli.js';
 
 const dir = join(root, 'fixtures/custom-formulas');
 

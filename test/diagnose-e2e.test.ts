@@ -1,7 +1,7 @@
 // End-to-end: the built binary (npm test builds first) names the seed story's four faults, passes
 // the fixed net with its initialisation warnings, fails it under --strict, and explains the codes.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliRun as Run } from './run-cli.js';
+import { runCli, type CliRun as Run } from './helpers/cli.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { renderTable } from '../src/render/table.js';
 

@@ -14,22 +14,17 @@ import { fingerprint } from '../src/core/diagnose/fingerprint.js';
 import { namedActivation } from '../src/core/records/activations.js';
 import { namedLoss } from '../src/core/records/losses.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
 import { mapTensors, type Grads, type Model, type Params } from '../src/core/model.js';
 import { clone, type Tensor } from '../src/core/tensor.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { dataFor, userBackprop, type Injection } from '../tools/matrix.js';
-import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
+import { declaredPlan, type DeclaredBackward } from '../src/io/spec.js';
 import { load, run } from '../src/run.js';
+import { network, specOf } from './helpers/network.js';
 
 const fixture = (name: string) => ({ net: `fixtures/${name}/net.json`, data: `fixtures/${name}/data.csv` });
 
-function setup(spec: Record<string, unknown>, m = 24, seed = 5) {
-  const loaded = parseSpec(spec, 'test');
-  const model = withInputs(loaded.model, spec.input as number);
-  const params = initialise(model);
-  return { model, params, declared: loaded.declared, ...dataFor(model, m, seed) };
-}
+const setup = (spec: Record<string, unknown>, m = 24, seed = 5) => network(spec, { file: 'test', data: (model) => dataFor(model, m, seed) });
 
 function checked(model: Model, params: Params, X: Tensor, Y: Tensor, gradients: GradientSource, declared: DeclaredBackward | null = null, options = {}): Report {
   return check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, ...options }, diagnoser(declared));
@@ -238,7 +233,7 @@ describe('the formula analysis', () => {
     const { model, params, data } = loaded;
     const raw = { ...(loaded.spec.raw as Record<string, unknown>) };
     raw.backward = { activationDerivatives: [null, '1 - z^2', '1 - z^2', null] };
-    const { declared } = parseSpec(raw, 'test');
+    const { declared } = specOf(raw, model.inputs, 'test');
     const r = checked(model, params, data.X, data.Y, { source: 'declared', plan: declaredPlan(model, declared!) }, declared);
     expect(r.ok).toBe(true);
     const [f] = r.findings;

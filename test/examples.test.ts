@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/core/report.js';
+import { root, runCliSync } from './helpers/cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const seed = ['fixtures/seed/net.json', 'fixtures/seed/data.csv'];
 const examples = 'fixtures/examples/numpy';
 let python = '';
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), ...seed, ...args], { cwd: root, encoding: 'utf8' });
+  const r = runCliSync([...seed, ...args]);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -2,21 +2,16 @@
 // a child that left the group (setsid), not even when backprop-check itself is killed with
 // SIGKILL, which no handler can see. Each program here starts sleeps with a unique number of
 // seconds, so that /proc can be searched for them by command line afterwards.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { initialise } from '../src/core/init.js';
 import { execGradients, execPayload } from '../src/io/exec.js';
-import { loadData } from '../src/io/data.js';
-import { loadSpec, withInputs } from '../src/io/spec.js';
+import { spawnCli } from './helpers/cli.js';
+import { fixtureNetwork } from './helpers/network.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const spec = loadSpec('fixtures/xor/net.json');
-const data = loadData('fixtures/xor/data.csv', spec.model, spec.statedInputs);
-const model = withInputs(spec.model, data.X.shape[0]);
-const payload = execPayload(data.X, data.Y, initialise(model, 3));
+const { model, params, X, Y } = fixtureNetwork('xor', 3);
+const payload = execPayload(X, Y, params);
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-lifetime-'));
 const zeros = JSON.stringify({ dW1: [[0, 0], [0, 0], [0, 0], [0, 0]], db1: [[0], [0], [0], [0]], dW2: [[0, 0, 0, 0]], db2: [[0]] });
 
@@ -78,8 +73,7 @@ describe('the lifetime of what --exec starts', () => {
 
   it('leaves nothing running when backprop-check is killed with SIGKILL during --exec', async () => {
     const a = marker(), b = marker();
-    const cli = spawn(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/xor/net.json', 'fixtures/xor/data.csv',
-      '--exec', `setsid sleep ${a} > /dev/null 2>&1 < /dev/null & sleep ${b}`], { cwd: root, stdio: 'ignore' });
+    const cli = spawnCli(['fixtures/xor/net.json', 'fixtures/xor/data.csv', '--exec', `setsid sleep ${a} > /dev/null 2>&1 < /dev/null & sleep ${b}`], { stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => cli.on('exit', (_code, signal) => resolve(signal)));
     await until(() => sleeping(a).length > 0 && sleeping(b).length > 0);
     expect(sleeping(a)).toHaveLength(1);

@@ -1,24 +1,19 @@
 // The exec protocol (SPEC.md, "Exec protocol"): what the program reads, what it may print, and
 // every way it can fail — each a UserError naming the command and quoting the program's stderr.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS } from '../src/core/check/check.js';
-import { initialise } from '../src/core/init.js';
 import { execAnswer, execGradients, execPayload, type ExecPayload } from '../src/io/exec.js';
-import { loadData } from '../src/io/data.js';
-import { loadSpec, withInputs } from '../src/io/spec.js';
 import { run } from '../src/run.js';
+import { root, runCliSync, spawnCli } from './helpers/cli.js';
+import { fixtureNetwork } from './helpers/network.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const spec = loadSpec('fixtures/xor/net.json');
-const data = loadData('fixtures/xor/data.csv', spec.model, spec.statedInputs);
-const model = withInputs(spec.model, data.X.shape[0]);
-const params = initialise(model, 3);
-const payload = execPayload(data.X, data.Y, params);
+const { model, params, X, Y } = fixtureNetwork('xor', 3);
+const payload = execPayload(X, Y, params);
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-exec-'));
 const quiet = { stderr: null, timeoutSeconds: 20 };
 
@@ -199,7 +194,7 @@ console.log(JSON.stringify({ dA1: [[0]], ...g, dZ2: [[0]], dA0: p.X }));`);
   it('stops the program’s process group when backprop-check is interrupted (Ctrl-C: exit 130)', async () => {
     const pidFile = join(tmp, 'interrupted.pid');
     const command = `sleep 30 & echo $! > ${pidFile}; wait`;
-    const cli = spawn(process.execPath, [join(root, 'bin/backprop-check.js'), files.net, files.data, '--exec', command], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const cli = spawnCli([files.net, files.data, '--exec', command], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     cli.stderr.on('data', (c) => { stderr += c; });
     const exited = new Promise<number | null>((resolve) => cli.on('close', (code) => resolve(code)));
@@ -228,7 +223,7 @@ await run({ net: ${JSON.stringify(join(root, files.net))}, data: ${JSON.stringif
   });
 
   it('exits 2 with one paragraph for a protocol failure, the program’s stderr passed through first', () => {
-    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), files.net, files.data, '--exec', 'echo "Traceback: boom" >&2; exit 1'], { cwd: root, encoding: 'utf8' });
+    const r = runCliSync([files.net, files.data, '--exec', 'echo "Traceback: boom" >&2; exit 1']);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(

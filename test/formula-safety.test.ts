@@ -4,7 +4,6 @@
 // sentinel shows that nothing ran: no JavaScript was generated (the Function constructor, the only
 // way our compiler produces code, is never called) and no global was touched. Through the CLI, each
 // payload in each place a formula can appear is exit status 2 with a message naming that place.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +11,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { customActivation } from '../src/core/records/activations.js';
 import { compileFormula, FormulaError } from '../src/core/formula/formula.js';
 import { customLoss } from '../src/core/records/losses.js';
+import { root, runCli, runNode, type CliRun } from './helpers/cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const bin = join(root, 'bin/backprop-check.js');
 const data = join(root, 'test/bad-input/shared/data.csv');
 
 /** Escape attempts and other things that are not arithmetic, with why each is interesting. */
@@ -223,13 +221,6 @@ const PLACES: { place: string; net: (f: string) => unknown; expected: string }[]
 
 const CLI_PAYLOADS = PAYLOADS.map(([p]) => p).filter((p) => p.length < 200);
 
-function node(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: root, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', maxBuffer: 1 << 26 },
-      (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
-  });
-}
-
 describe('through the CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bpc-formula-'));
   const cases: { name: string; place: string; expected: string; payload: string }[] = [];
@@ -241,14 +232,14 @@ describe('through the CLI', () => {
     cases.push({ name, place: p.place, expected: p.expected, payload });
   }));
   let results: Record<string, { status: number; stdout: string; stderr: string }> = {};
-  let spawned: Awaited<ReturnType<typeof node>>;
+  let spawned: CliRun;
 
   beforeAll(async () => {
-    const r = await node([join(root, 'test/bad-input/harness.mjs'), dir, ...cases.map((c) => c.name)]);
+    const r = await runNode([join(root, 'test/bad-input/harness.mjs'), dir, ...cases.map((c) => c.name)]);
     if (r.status !== 0) throw new Error(r.stderr);
     results = JSON.parse(r.stdout);
     // And one through the binary itself.
-    spawned = await node([bin, join(dir, 'p0-1', 'net.json'), data]);
+    spawned = await runCli([join(dir, 'p0-1', 'net.json'), data]);
   }, 300_000);
 
   it(`${PLACES.length} places × ${CLI_PAYLOADS.length} payloads: exit 2, one line naming the place, nothing on stdout`, () => {

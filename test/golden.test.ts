@@ -2,37 +2,20 @@
 // scripts/golden.py with PyTorch float64 autograd (regenerate: /usr/bin/python3 scripts/golden.py).
 // For every case, our forward pass and correct backprop must agree with torch to 1e-10, and our
 // finite differences, checked against torch's gradients through check(), to 1e-8.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { namedTensors } from '../src/core/model.js';
-import type { Tensor } from '../src/core/tensor.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
-import { assemble, type RawTensors } from '../src/io/tensors.js';
+import { savedNetwork, type SavedJson } from './helpers/network.js';
 
 const dir = new URL('../fixtures/golden/', import.meta.url).pathname;
 const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
 
-interface Golden {
+interface Golden extends SavedJson {
   name: string;
-  spec: unknown;
-  X: number[][];
-  Y: number[][];
-  params: Record<string, number[][]>;
   loss: number;
-  grads: Record<string, number[][]>;
-}
-
-function matrix(rows: number[][]): Tensor {
-  const cols = rows[0].length;
-  return { shape: [rows.length, cols], data: Float64Array.from(rows.flat()) };
-}
-
-function raw(tensors: Record<string, number[][]>): RawTensors {
-  return new Map(Object.entries(tensors).map(([name, rows]) => [name, { shape: [rows.length, rows[0].length], data: Float64Array.from(rows.flat()) }]));
 }
 
 const loaded = new Map<string, ReturnType<typeof loadUncached>>();
@@ -43,14 +26,8 @@ function load(file: string) {
 }
 
 function loadUncached(file: string) {
-  const g = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Golden;
-  const X = matrix(g.X), Y = matrix(g.Y);
-  const model = withInputs(parseSpec(g.spec, file).model, X.shape[0]);
-  return {
-    g, X, Y, model,
-    params: assemble(raw(g.params), model, file, 'params'),
-    torchGrads: assemble(raw(g.grads), model, file, 'grads'),
-  };
+  const { json: g, X, Y, model, params, grads: torchGrads } = savedNetwork<Golden>(dir, file);
+  return { g, X, Y, model, params, torchGrads };
 }
 
 /** ‖g − ĝ‖ / (‖g‖ + ‖ĝ‖), as SPEC.md defines a tensor's relative error. */

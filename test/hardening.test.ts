@@ -1,7 +1,7 @@
 // Bad input that the corpus (test/bad-input/) cannot hold as files: FIFOs, a full disk as
 // stdout, inputs of 100 MB, a 10 MB key, a million levels of nesting; and the units behind them
 // (bounded reading, capped quoting, byte-order marks, zip directories, limits).
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,23 +14,12 @@ import { readBounded } from '../src/io/read.js';
 import { parseSpec, unicodeBom } from '../src/io/spec.js';
 import { run } from '../src/run.js';
 import { maxThreads, threadSetting } from '../src/cli/threaded-check.js';
+import { cliCommand, cliEnv, root, runCli, runCliSync, spawnCli, type CliRun as Outcome } from './helpers/cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const bin = join(root, 'bin/backprop-check.js');
 const shared = join(root, 'test/bad-input/shared');
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-hardening-'));
-const env = { ...process.env, NO_COLOR: '1' };
-delete env.FORCE_COLOR;
 
-interface Outcome { status: number | null; stdout: string; stderr: string; ms: number }
-
-function cli(args: string[], options: { timeout?: number } = {}): Promise<Outcome> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: tmp, env, encoding: 'utf8', timeout: options.timeout ?? 60_000, maxBuffer: 1 << 24 },
-      (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr, ms: Date.now() - started }));
-  });
-}
+const cli = (args: string[], options: { timeout?: number } = {}): Promise<Outcome> => runCli(args, { cwd: tmp, timeout: options.timeout ?? 60_000 });
 
 /** Exit 2, nothing on stdout, one line on stderr without a stack: the message after "backprop-check: ". */
 function refusal(r: Outcome): string {
@@ -76,21 +65,21 @@ describe('files that are not files', () => {
 describe('a full disk or a closed pipe as stdout', () => {
   it('a report that cannot be written (/dev/full) is one line on stderr and exit status 2, without a stack', () => {
     for (const format of ['table', 'json']) {
-      const r = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" "${shared}/net.json" "${shared}/data.csv" --format ${format} > /dev/full`], { env, encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', `${cliCommand([`${shared}/net.json`, `${shared}/data.csv`, '--format', format])} > /dev/full`], { env: cliEnv(), encoding: 'utf8' });
       expect(r.stderr).toBe('backprop-check: stdout: expected somewhere the output can be written; found ENOSPC: no space left on the device. The output (the report) was not written.\n');
       expect(r.status).toBe(2);
     }
   });
 
   it('--version into /dev/full too', () => {
-    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" --version > /dev/full`], { env, encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', `${cliCommand(['--version'])} > /dev/full`], { env: cliEnv(), encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a reader that closes the pipe early (| head) gets the verdict’s status: 1 for a failing check', async () => {
-    const child = spawn(process.execPath, [bin, join(shared, 'net.json'), join(shared, 'data.csv'), '--params', join(shared, 'params.json'), '--grads', join(shared, 'grads.json')],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnCli([join(shared, 'net.json'), join(shared, 'data.csv'), '--params', join(shared, 'params.json'), '--grads', join(shared, 'grads.json')],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     // Closed before backprop-check writes anything: its first write meets EPIPE.
@@ -99,11 +88,11 @@ describe('a full disk or a closed pipe as stdout', () => {
     expect(stderr).toBe('');
     expect(status).toBe(1);
     // The same check with its output read: status 1, so the gradients are wrong indeed.
-    expect(spawnSync(process.execPath, [bin, join(shared, 'net.json'), join(shared, 'data.csv'), '--params', join(shared, 'params.json'), '--grads', join(shared, 'grads.json')], { env }).status).toBe(1);
+    expect(runCliSync([join(shared, 'net.json'), join(shared, 'data.csv'), '--params', join(shared, 'params.json'), '--grads', join(shared, 'grads.json')]).status).toBe(1);
   });
 
   it('a message that cannot be written (stderr on /dev/full) keeps its exit status and no crash', () => {
-    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" "${shared}/net.json" missing.csv 2> /dev/full; echo "status $?"`], { env, encoding: 'utf8', cwd: tmp });
+    const r = spawnSync('sh', ['-c', `${cliCommand([`${shared}/net.json`, 'missing.csv'])} 2> /dev/full; echo "status $?"`], { env: cliEnv(), encoding: 'utf8', cwd: tmp });
     expect(r.stdout).toBe('status 2\n');
   });
 });

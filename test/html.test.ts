@@ -1,6 +1,5 @@
 // The HTML report as text: self-contained (nothing to fetch), every user string escaped, and every
 // section and chart there, on a hand-made report and on the seed fixture's real one.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import type { Report } from '../src/core/report.js';
 import { loadSpec } from '../src/io/spec.js';
 import { flowPoints, renderHtml } from '../src/render/html.js';
 import { run } from '../src/run.js';
+import { runCliSync } from './helpers/cli.js';
 
 const hostile = '<script>alert(1)</script>';
 
@@ -239,10 +239,7 @@ describe('with --sweep', () => {
 });
 
 describe('--report on the command line (the built binary)', () => {
-  const root = new URL('..', import.meta.url).pathname;
-  const cli = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/xor/net.json', 'fixtures/xor/data.csv', ...args], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
-  });
+  const cli = (args: string[]) => runCliSync(['fixtures/xor/net.json', 'fixtures/xor/data.csv', ...args]);
 
   it('writes the report in addition to the usual output', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bpc-report-')), 'xor.html');

@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { initialise } from '../src/core/init.js';
 import type { Model } from '../src/core/model.js';
 import { Random } from '../src/core/random.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
+import { modelOf } from './helpers/network.js';
 
 function model(init: Record<string, unknown> | undefined, inputs = 300, units = 100): Model {
   const raw = { layers: [{ units, activation: 'tanh' }, { units: 2, activation: 'linear' }], loss: 'mean_squared_error', ...(init ? { init } : {}) };
-  return withInputs(parseSpec(raw, 'net.json').model, inputs);
+  return modelOf(raw, inputs);
 }
 
 function stats(values: Float64Array) {
@@ -49,7 +49,7 @@ describe('seeded reproducibility', () => {
 
   it('a layer without bias gets null', () => {
     const raw = { layers: [{ units: 3, activation: 'tanh', bias: false }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error' };
-    expect(initialise(withInputs(parseSpec(raw, 'net.json').model, 2)).map(({ b }) => b === undefined)).toEqual([true, false]);
+    expect(initialise(modelOf(raw, 2)).map(({ b }) => b === undefined)).toEqual([true, false]);
   });
 });
 

@@ -2,17 +2,14 @@
 // and the findings about that tensor/layer/network, everything escaped, nothing time-dependent.
 // Then real reports with --taylor (each testcase's Taylor order; a <failure> only where the exit
 // status says so) and --sweep (sweep.* properties, the sweep in the suite's system-out).
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
 import type { Finding, Report, TensorCheck } from '../src/core/report.js';
-import { loadData } from '../src/io/data.js';
-import { loadSpec, withInputs } from '../src/io/spec.js';
 import { attr, renderJunit, text } from '../src/render/junit.js';
 import { run } from '../src/run.js';
+import { fixtureNetwork } from './helpers/network.js';
 
 function tensor(layer: number, param: string, status: TensorCheck['status'], relativeError: number): TensorCheck {
   return {
@@ -127,14 +124,10 @@ const suiteOut = (xml: string) => /<system-out>([^<]*)<\/system-out>\n {2}<\/tes
 /** mse2 with W1's gradient off by one part in 10⁴ (as in taylor.test.ts), checked at tolerance 1e-4:
  *  W1's relative error 5e-5 passes (a warning), while the Taylor test reads it as order 1, WRONG. */
 function subtlyWrong(): Report {
-  const root = new URL('..', import.meta.url).pathname;
-  const spec = loadSpec(join(root, 'fixtures/mse2/net.json'));
-  const data = loadData(join(root, 'fixtures/mse2/data.csv'), spec.model, spec.statedInputs);
-  const model = withInputs(spec.model, data.X.shape[0]);
-  const params = initialise(model);
-  const right = backward(model, params, forward(model, params, data.X, data.Y), data.Y, correctPlan(model));
+  const { model, params, X, Y } = fixtureNetwork('mse2');
+  const right = backward(model, params, forward(model, params, X, Y), Y, correctPlan(model));
   const grads = [{ ...right[0], W: { ...right[0].W, data: right[0].W.data.map((x) => x * 1.0001) } }, ...right.slice(1)];
-  return check({ model, params, X: data.X, Y: data.Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, tolerance: 1e-4, taylor: true });
+  return check({ model, params, X, Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, tolerance: 1e-4, taylor: true });
 }
 
 describe('with --taylor', () => {

@@ -5,27 +5,24 @@ import { describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
-import type { Grads, Model } from '../src/core/model.js';
-import type { Tensor } from '../src/core/tensor.js';
-import { Random } from '../src/core/random.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
+import type { Grads } from '../src/core/model.js';
+import { drawn, network } from './helpers/network.js';
 
 /** tanh → leaky_relu → sigmoid, zero biases, and one sample at x = 0: every unit of layer 2 sits on its kink. */
 function kinkedNet(seed: number, hidden2 = 'leaky_relu') {
-  const spec = parseSpec({
+  const m = 12;
+  const { model, params, X, Y } = network({
     input: 3,
     layers: [{ units: 5, activation: 'tanh' }, { units: 4, activation: hidden2 }, { units: 1, activation: 'sigmoid' }],
     loss: 'binary_cross_entropy',
     init: { scheme: 'xavier', seed },
-  }, 'net.json');
-  const model: Model = withInputs(spec.model, 3);
-  const rng = new Random(seed + 100);
-  const m = 12;
-  const X: Tensor = { shape: [3, m], data: new Float64Array(3 * m) };
-  for (let i = 0; i < X.data.length; i++) X.data[i] = (i % m) === 0 ? 0 : rng.normal();
-  const Y: Tensor = { shape: [1, m], data: Float64Array.from({ length: m }, (_, i) => i % 2) };
-  return { model, params: initialise(model), X, Y };
+  }, {
+    data: drawn(m, seed + 100, (rng, X, Y) => {
+      for (let i = 0; i < X.data.length; i++) X.data[i] = (i % m) === 0 ? 0 : rng.normal();
+      for (let i = 0; i < m; i++) Y.data[i] = i % 2;
+    }),
+  });
+  return { model, params, X, Y };
 }
 
 /** Correct backprop, but with the given slope of the hidden activation at exactly 0. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../src/run.js';
-import { runCli } from './run-cli.js';
+import { runCli } from './helpers/cli.js';
 
 const dir = 'fixtures/layouts';
 const files = { net: `${dir}/net.json`, data: `${dir}/data.csv` };

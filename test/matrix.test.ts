@@ -5,18 +5,15 @@
 import { describe, expect, it } from 'vitest';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
-import { initialise } from '../src/core/init.js';
 import {
   ARCHITECTURES, dataFor, detectionMatrix, ENTRIES, pairMatrix, PAIR_ACTIVATIONS, renderMatrix, userBackprop,
 } from '../tools/matrix.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
+import { network } from './helpers/network.js';
 
 describe('the detection matrix', () => {
   it('the user-style backprop it injects mistakes into is right when no mistake is switched on', () => {
     ARCHITECTURES.forEach((arch, i) => {
-      const model = withInputs(parseSpec({ input: 3, ...arch.spec }, 'matrix').model, 3);
-      const params = initialise(model);
-      const { X, Y } = dataFor(model, arch.samples, 300 + i);
+      const { model, params, X, Y } = network({ input: 3, ...arch.spec }, { inputs: 3, file: 'matrix', data: (model) => dataFor(model, arch.samples, 300 + i) });
       const grads = userBackprop(model, params, X, Y, null);
       const report = check({ model, params, X, Y, gradients: { source: 'grads', grads } }, DEFAULT_OPTIONS, diagnoser());
       expect(report.ok, arch.name).toBe(true);

@@ -9,12 +9,12 @@ import { backward, correctPlan } from '../src/core/backprop.js';
 import { forward } from '../src/core/forward.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser, FINDING_CODES } from '../src/core/diagnose/index.js';
-import { initialise } from '../src/core/init.js';
 import { mapTensors, tensorOf, type Model, type Params } from '../src/core/model.js';
-import { zeros, type Tensor } from '../src/core/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
 import { userBackprop } from '../tools/matrix.js';
-import { declaredPlan, parseSpec, withInputs } from '../src/io/spec.js';
+import { declaredPlan } from '../src/io/spec.js';
+import { drawn, network } from './helpers/network.js';
 
 /** The numerical-edge checks' codes (non-finite, which they share with the diagnosis, is a health code). */
 const NUMERICS_CODES = FINDING_CODES.filter((c) => categoryOf(c) === 'numerics');
@@ -118,25 +118,28 @@ function randomCase(seed: number, trained = false): { c: Case; check: () => Retu
       reduction: spec.reduction, l2: true,
     };
   }
-  const loaded = parseSpec(spec, `random net ${seed}`);
-  const model = withInputs(loaded.model, inputs);
-  let params = initialise(model);
   const m = 3 + rng.int(10);
-  const X = zeros([inputs, m]);
-  for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
   // ReLU-type layers: a sample a hair from the kink, whose pre-activations the ±ε steps push across
   // it; and, when the first layer is ReLU-type, a sample exactly on it (x = 0 and b = 0 give z = 0,
   // and with ReLU-type layers after it, exact kinks in consecutive layers too).
   const relu = (a: Act | undefined) => a !== undefined && /relu|elu/.test(typeof a === 'string' ? a : 'name' in a ? a.name : '');
-  const kinks = acts.some(relu) && rng.uniform() < 0.6;
-  const exact = kinks && relu(acts[0]);
-  if (kinks) for (let f = 0; f < inputs; f++) { X.data[f * m + 1] *= 1e-9; if (exact) X.data[f * m] = 0; }
+  let kinks = false;
   const outUnits = layers[layers.length - 1].units;
-  const Y = zeros([outUnits, m]);
-  for (let c = 0; c < m; c++) {
-    if (kind === 1) Y.data[rng.int(outUnits) * m + c] = 1;
-    else for (let k = 0; k < outUnits; k++) Y.data[k * m + c] = kind === 0 ? (rng.uniform() < 0.3 ? 0.3 : rng.int(2)) : rng.normal();
-  }
+  const built = network(spec, {
+    inputs, file: `random net ${seed}`,
+    data: drawn(m, rng, (rng, X, Y) => {
+      for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
+      kinks = acts.some(relu) && rng.uniform() < 0.6;
+      const exact = kinks && relu(acts[0]);
+      if (kinks) for (let f = 0; f < inputs; f++) { X.data[f * m + 1] *= 1e-9; if (exact) X.data[f * m] = 0; }
+      for (let c = 0; c < m; c++) {
+        if (kind === 1) Y.data[rng.int(outUnits) * m + c] = 1;
+        else for (let k = 0; k < outUnits; k++) Y.data[k * m + c] = kind === 0 ? (rng.uniform() < 0.3 ? 0.3 : rng.int(2)) : rng.normal();
+      }
+    }),
+  });
+  const { model, X, Y, declared } = built;
+  let params = built.params;
   if (trained) {
     // Learnable targets, so that training makes the outputs confident.
     for (let c = 0; c < m; c++) {
@@ -150,12 +153,12 @@ function randomCase(seed: number, trained = false): { c: Case; check: () => Retu
     params = train(model, params, X, Y, new Random(seed + 99));
   }
   const gradients: GradientSource =
-    channel === 'declared' ? { source: 'declared', plan: declaredPlan(model, loaded.declared!) }
+    channel === 'declared' ? { source: 'declared', plan: declaredPlan(model, declared!) }
     : channel === 'grads' ? { source: 'grads', grads: userBackprop(model, params, X, Y, null) }
     : { source: 'correct', plan: correctPlan(model) };
   return {
     c: { spec, model, channel, kinks },
-    check: () => check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed }, diagnoser(channel === 'declared' ? loaded.declared : null)),
+    check: () => check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed }, diagnoser(channel === 'declared' ? declared : null)),
   };
 }
 

@@ -8,12 +8,12 @@ import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../src/io/npy.js';
 import { readNpz } from '../src/io/npz.js';
-import { loadSpec, withInputs } from '../src/io/spec.js';
 import { loadTensors } from '../src/io/tensors.js';
 import { run } from '../src/run.js';
+import { fixtureNetwork } from './helpers/network.js';
 
 const dir = 'fixtures/npz';
-const model = withInputs(loadSpec('fixtures/xor/net.json').model, 2);
+const { model } = fixtureNetwork('xor');
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-npz-'));
 
 const expected = JSON.parse(readFileSync(`${dir}/values.json`, 'utf8')) as Record<string, number[][]>;

@@ -8,33 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { naiveSource } from '../src/core/differences/naive.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
-import type { Model, Params } from '../src/core/model.js';
-import type { Tensor } from '../src/core/tensor.js';
 import { propagatedSource } from '../src/core/differences/propagated.js';
-import { Random } from '../src/core/random.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
-
-interface Net {
-  model: Model;
-  params: Params;
-  X: Tensor;
-  Y: Tensor;
-}
+import { drawn, network, type Network as Net } from './helpers/network.js';
 
 /** A seeded network from a spec-like object, with standard normal inputs and fitting targets. */
 function net(spec: Record<string, unknown>, inputs: number, samples: number, seed: number): Net {
-  const model = withInputs(parseSpec({ init: { scheme: 'he', seed }, ...spec }, 'net.json').model, inputs);
-  const params = initialise(model, seed);
-  const rng = new Random(seed + 17);
-  const X: Tensor = { shape: [inputs, samples], data: Float64Array.from({ length: inputs * samples }, () => rng.normal()) };
-  const k = model.layers[model.layers.length - 1].units;
-  const Y: Tensor = { shape: [k, samples], data: new Float64Array(k * samples) };
-  for (let c = 0; c < samples; c++) {
-    if (model.loss.name === 'categorical_cross_entropy') Y.data[rng.int(k) * samples + c] = 1;
-    else for (let r = 0; r < k; r++) Y.data[r * samples + c] = model.loss.name === 'binary_cross_entropy' ? rng.int(2) : rng.normal();
-  }
-  return { model, params, X, Y };
+  return network({ init: { scheme: 'he', seed }, ...spec }, { inputs, initSeed: seed, data: drawn(samples, seed + 17) });
 }
 
 /**

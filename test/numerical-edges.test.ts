@@ -8,18 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCli } from './helpers/cli.js';
+import { modelOf, network } from './helpers/network.js';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
 import { FLOAT32_TOLERANCE, isFloat32 } from '../src/core/check/edges.js';
 import { mapTensors, type Grads, type Model, type Params } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
 import type { Report } from '../src/core/report.js';
 import { loadData } from '../src/io/data.js';
-import { declaredPlan, parseSpec, withInputs } from '../src/io/spec.js';
+import { declaredPlan } from '../src/io/spec.js';
 import { loadTensors } from '../src/io/tensors.js';
 import { renderJson } from '../src/render/json.js';
 import { renderTable } from '../src/render/table.js';
@@ -29,11 +29,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'bpc-edges-'));
 
 const matrix = (rows: number, cols: number, values: number[]): Tensor => ({ shape: [rows, cols], data: Float64Array.from(values) });
 
-function build(spec: Record<string, unknown>, X: Tensor, Y: Tensor, params?: Params) {
-  const loaded = parseSpec(spec, 'net.json');
-  const model = withInputs(loaded.model, X.shape[0]);
-  return { model, params: params ?? initialise(model), X, Y, declared: loaded.declared };
-}
+const build = (spec: Record<string, unknown>, X: Tensor, Y: Tensor, params?: Params) => network(spec, { data: { X, Y }, params });
 
 function run(n: ReturnType<typeof build>, gradients?: GradientSource): Report {
   const g = gradients ?? (n.declared ? { source: 'declared' as const, plan: declaredPlan(n.model, n.declared) } : { source: 'correct' as const, plan: correctPlan(n.model) });
@@ -42,7 +38,7 @@ function run(n: ReturnType<typeof build>, gradients?: GradientSource): Report {
 
 /** The moons fixture's first 60 rows. */
 function moons(model?: Model) {
-  const m = model ?? withInputs(parseSpec({ layers: [{ units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, 'x').model, 2);
+  const m = model ?? modelOf({ layers: [{ units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, 2, 'x');
   const d = loadData(join(root, 'fixtures/seed/data.csv'), m, 2);
   const take = 60;
   const X = matrix(2, take, [...d.X.data.slice(0, take), ...d.X.data.slice(d.X.shape[1], d.X.shape[1] + take)]);
@@ -261,8 +257,7 @@ function npz32(name: string, tensors: Record<string, Tensor>): string {
 describe('float32 .npz inputs', () => {
   const spec = { input: 2, layers: [{ units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 3 } };
   const { X, Y } = moons();
-  const model = withInputs(parseSpec(spec, 'x').model, 2);
-  const p64 = initialise(model);
+  const { model, params: p64 } = network(spec, { file: 'x', data: { X, Y } });
   const f32 = (m: Tensor, wobble = 0): Tensor => ({ shape: m.shape, data: m.data.map((v, i) => Math.fround(v * (1 + wobble * Math.sin(7 * i + 1)))) });
   const named = (g: Grads, prefix: string) => Object.fromEntries(g.flatMap(({ W, b }, l) => [[`${prefix}W${l + 1}`, W], [`${prefix}b${l + 1}`, b]]));
 
@@ -319,7 +314,7 @@ describe('float32 .npz inputs', () => {
 
 // ---- through the CLI ----------------------------------------------------------------------------
 
-const cli = (args: string[]) => runCli(args, tmp);
+const cli = (args: string[]) => runCli(args, { cwd: tmp });
 
 describe('through the CLI', () => {
   it('a saturated sigmoid under BCE: exit 1, the verdict says nothing could be checked, the JSON has no NaN', async () => {

@@ -6,7 +6,6 @@
 // the signal is sent after a delay, and again with a longer one if the process died of it. The
 // full check itself lasts seconds (on one thread here, so that a machine with many cores does not
 // finish it first), a wide window.
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,20 +15,16 @@ import { correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS, type CheckOptions } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
 import { backward } from '../src/core/backprop.js';
-import { initialise } from '../src/core/init.js';
 import { mapTensors } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
+import { network } from './helpers/network.js';
+import { root, spawnCli } from './helpers/cli.js';
 
-const root = new URL('..', import.meta.url).pathname;
-const bin = join(root, 'bin/backprop-check.js');
 
 interface Outcome { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 function interruptAfter(files: { net: string; data: string }, ms: number): Promise<Outcome> {
-  const child = spawn(process.execPath, [bin, files.net, files.data, '--format', 'json'], {
-    cwd: root, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', BACKPROP_CHECK_THREADS: '1' },
-  });
+  const child = spawnCli([files.net, files.data, '--format', 'json'], { env: { BACKPROP_CHECK_THREADS: '1' } });
   let stdout = '', stderr = '';
   child.stdout.on('data', (d) => { stdout += d; });
   child.stderr.on('data', (d) => { stderr += d; });
@@ -71,11 +66,10 @@ describe('Ctrl-C', () => {
 
 describe('an interrupted check (core)', () => {
   const spec = { input: 3, layers: [{ units: 4, activation: 'tanh' }, { units: 2, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 2 } };
-  const model = withInputs(parseSpec(spec, 'net.json').model, 3);
-  const params = initialise(model, 2);
   const m = 5;
   const X: Tensor = { shape: [3, m], data: Float64Array.from({ length: 3 * m }, (_, i) => Math.sin(i + 1)) };
   const Y: Tensor = { shape: [1, m], data: Float64Array.from({ length: m }, (_, i) => i % 2) };
+  const { model, params } = network(spec, { initSeed: 2, data: { X, Y } });
   const stopAfter = (polls: number, options: Partial<CheckOptions> = {}) => {
     let n = 0;
     return check({ model, params, X, Y, gradients: { source: 'correct', plan: correctPlan(model) } }, { ...DEFAULT_OPTIONS, ...options, shouldStop: () => ++n > polls });

@@ -16,15 +16,15 @@ import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { compare } from '../src/core/check/compare.js';
 import { compileFormula } from '../src/core/formula/formula.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
 import { namedTensors, type Grads, type Model, type Params } from '../src/core/model.js';
-import { zeros, type Tensor } from '../src/core/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
 import { ENTRIES, NATURAL_DERIVATIVES, userBackprop, type Injection } from '../tools/matrix.js';
 import { loadData } from '../src/io/data.js';
 import { UserError } from '../src/io/errors.js';
-import { loadSpec, parseSpec, withInputs } from '../src/io/spec.js';
+import { loadSpec } from '../src/io/spec.js';
 import { loadTensors } from '../src/io/tensors.js';
+import { drawn, modelOf, network } from './helpers/network.js';
 
 const SEED = 20240611;
 const dir = mkdtempSync(join(tmpdir(), 'bpc-property-'));
@@ -40,7 +40,7 @@ function onlyUserErrors(load: () => unknown): void {
   }
 }
 
-const model = (spec: unknown, inputs: number) => withInputs(parseSpec(spec, 'net.json').model, inputs);
+const model = (spec: unknown, inputs: number) => modelOf(spec, inputs);
 const BCE = model({ input: 2, layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, 2);
 const CCE = model({ input: 2, layers: [{ units: 3, activation: 'relu' }, { units: 3, activation: 'softmax' }], loss: 'categorical_cross_entropy' }, 2);
 const MSE = model({ layers: [{ units: 2, activation: 'linear' }], loss: 'mean_squared_error' }, 2);
@@ -256,25 +256,8 @@ const netCase: fc.Arbitrary<NetCase> = fc.record({
   };
 });
 
-/** Seeded data that suits the loss: normal features, labels in {0, 1}, one-hot classes, real targets. */
-function dataFor(m: Model, samples: number, seed: number): { X: Tensor; Y: Tensor } {
-  const rng = new Random(seed);
-  const X = zeros([m.inputs, samples]);
-  for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
-  const K = m.layers[m.layers.length - 1].units;
-  const Y = zeros([K, samples]);
-  for (let c = 0; c < samples; c++) {
-    if (m.loss.name === 'categorical_cross_entropy') Y.data[rng.int(K) * samples + c] = 1;
-    else for (let k = 0; k < K; k++) Y.data[k * samples + c] = m.loss.name === 'binary_cross_entropy' ? rng.int(2) : rng.normal();
-  }
-  return { X, Y };
-}
-
-function build(n: NetCase) {
-  const m = model(n.spec, n.inputs);
-  const params = initialise(m);
-  return { model: m, params, ...dataFor(m, n.samples, n.dataSeed) };
-}
+/** Seeded data that suits the loss (standardData): normal features, labels in {0, 1}, one-hot classes, real targets. */
+const build = (n: NetCase) => network(n.spec, { inputs: n.inputs, data: drawn(n.samples, n.dataSeed) });
 
 const correctGrads = (m: Model, params: Params, X: Tensor, Y: Tensor): Grads => backward(m, params, forward(m, params, X, Y), Y, correctPlan(m));
 

@@ -5,7 +5,6 @@
 // Needs Debian's `chromium` (.ci/run installs it). Without it this test fails, on purpose; set
 // BACKPROP_CHECK_SKIP_BROWSER=1 to skip it explicitly. BACKPROP_CHECK_UPDATE_SCREENSHOT=1 also
 // copies the screenshot to docs/report.png, the one the README shows.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +12,10 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
 import type { Tensor } from '../src/core/tensor.js';
-import { load } from '../src/run.js';
+import { root, runCliSync } from './helpers/cli.js';
+import { fixtureNetwork } from './helpers/network.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'test-output');
 const chromiumPath = process.env.BACKPROP_CHECK_CHROMIUM ?? '/usr/bin/chromium';
 const skip = process.env.BACKPROP_CHECK_SKIP_BROWSER === '1';
@@ -35,9 +33,7 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
         'point BACKPROP_CHECK_CHROMIUM at it, or set BACKPROP_CHECK_SKIP_BROWSER=1 to skip this test.');
     }
     mkdirSync(outDir, { recursive: true });
-    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/seed/net.json', 'fixtures/seed/data.csv', '--report', file], {
-      cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
-    });
+    const r = runCliSync(['fixtures/seed/net.json', 'fixtures/seed/data.csv', '--report', file]);
     expect(r.stderr).toContain('wrote the HTML report');
     expect(r.status).toBe(1);
 
@@ -121,9 +117,7 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
 
   it('with --sweep --taylor: the sweep chart has its 24 marks, and every tensor a Taylor verdict', async () => {
     const swept = join(outDir, 'report-seed-fixed-sweep.html');
-    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/seed-fixed/net.json', 'fixtures/seed-fixed/data.csv', '--sweep', '--taylor', '--report', swept], {
-      cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
-    });
+    const r = runCliSync(['fixtures/seed-fixed/net.json', 'fixtures/seed-fixed/data.csv', '--sweep', '--taylor', '--report', swept]);
     expect(r.status).toBe(0);
     const page = await context.newPage();
     const errors: string[] = [];
@@ -152,9 +146,7 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
 
   it.each(['full', 'directional'])('with --taylor in %s mode the checks table fits a 1280-px window', async (mode) => {
     const file = join(outDir, `report-seed-taylor-${mode}.html`);
-    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/seed/net.json', 'fixtures/seed/data.csv', '--taylor', '--mode', mode, '--report', file], {
-      cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
-    });
+    const r = runCliSync(['fixtures/seed/net.json', 'fixtures/seed/data.csv', '--taylor', '--mode', mode, '--report', file]);
     expect(r.status).toBe(1);
     const page = await context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
@@ -173,9 +165,8 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
   it('draws the residuals of nearly-right tensors: one mark per compared element', async () => {
     // seed-fixed's correct gradients, with W2 off by up to 3e-7 relative and one element of W1 by 5e-7 (below the tolerance: the element rule does not fail it): two warnings.
     const dir = mkdtempSync(join(tmpdir(), 'bpc-residual-'));
-    const loaded = load({ net: 'fixtures/seed-fixed/net.json', data: 'fixtures/seed-fixed/data.csv' });
-    const params = initialise(loaded.model);
-    const g = backward(loaded.model, params, forward(loaded.model, params, loaded.data.X, loaded.data.Y), loaded.data.Y, correctPlan(loaded.model));
+    const { model, params, X, Y } = fixtureNetwork('seed-fixed');
+    const g = backward(model, params, forward(model, params, X, Y), Y, correctPlan(model));
     const rows = (m: Tensor, f: (v: number, i: number, j: number) => number = (v) => v) =>
       Array.from({ length: m.shape[0] }, (_, i) => Array.from(m.data.slice(i * m.shape[1], (i + 1) * m.shape[1]), (v, j) => f(v, i, j)));
     const P: Record<string, number[][]> = {}, G: Record<string, number[][]> = {};
@@ -187,8 +178,8 @@ describe.skipIf(skip)('the HTML report in headless Chromium', () => {
     writeFileSync(join(dir, 'params.json'), JSON.stringify(P));
     writeFileSync(join(dir, 'grads.json'), JSON.stringify(G));
     const file = join(outDir, 'report-residuals.html');
-    const r = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/seed-fixed/net.json', 'fixtures/seed-fixed/data.csv',
-      '--params', join(dir, 'params.json'), '--grads', join(dir, 'grads.json'), '--format', 'json', '--report', file], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const r = runCliSync(['fixtures/seed-fixed/net.json', 'fixtures/seed-fixed/data.csv',
+      '--params', join(dir, 'params.json'), '--grads', join(dir, 'grads.json'), '--format', 'json', '--report', file]);
     rmSync(dir, { recursive: true, force: true });
     expect(r.status).toBe(0);
     const warned = JSON.parse(r.stdout).checks.filter((c: { status: string }) => c.status === 'warn').map((c: { param: string }) => c.param);

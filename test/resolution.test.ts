@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCli } from './helpers/cli.js';
 import { correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS, type CheckOptions, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
@@ -17,7 +17,7 @@ import type { Tensor } from '../src/core/tensor.js';
 import { judge, stepFor } from '../src/core/check/resolution.js';
 import { namedTensors } from '../src/core/model.js';
 import type { Report } from '../src/core/report.js';
-import { loadTrained, TRAINED_DIR, TRAINED_FILES, type Trained } from './trained-fixtures.js';
+import { loadTrained, TRAINED_DIR, TRAINED_FILES, type Trained } from './helpers/network.js';
 
 const MODES: CheckOptions['mode'][] = ['full', 'sample', 'directional'];
 
@@ -152,7 +152,7 @@ describe('on the command line', () => {
   const args = ['net.json', 'data.csv', '--params', 'params.json', '--grads', 'grads.json', '--format', 'json'];
 
   it('PyTorch\'s gradients at a confident sigmoid: exit 0, each check with its step, floor and withinResolution, and the note', async () => {
-    const r = await runCli(args, dir);
+    const r = await runCli(args, { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
@@ -169,7 +169,7 @@ describe('on the command line', () => {
   it('a real bug in the same gradients fails with exit 1 and says which rule failed it', async () => {
     const grads = { ...t.grads, dW2: t.grads.dW2.map((row: number[]) => row.map((v: number) => 2 * v)) };
     writeFileSync(join(dir, 'bad.json'), JSON.stringify(grads));
-    const r = await runCli(['net.json', 'data.csv', '--params', 'params.json', '--grads', 'bad.json', '--format', 'json'], dir);
+    const r = await runCli(['net.json', 'data.csv', '--params', 'params.json', '--grads', 'bad.json', '--format', 'json'], { cwd: dir });
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout).checks.find((c: { param: string }) => c.param === 'W2')).toMatchObject({ status: 'fail', failedBy: 'norm' });
   });

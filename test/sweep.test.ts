@@ -2,12 +2,9 @@
 // draws the V (truncation ∝ ε² on the left, round-off ∝ 1/ε on the right) while backprop-check's
 // own differences fall with ε² and then stay at the bottom; with wrong gradients both stay flat and
 // high. The check then runs at the chosen ε.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCli, spawnCli } from './helpers/cli.js';
 import { correctPlan } from '../src/core/backprop.js';
-import { initialise } from '../src/core/init.js';
 import { choose, chooseFor, sweep, SWEEP_EPSILONS } from '../src/core/check/sweep.js';
 import { backward } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
@@ -15,17 +12,14 @@ import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
 import { mapTensors, namedTensors, paramLabel } from '../src/core/model.js';
 import { stepFor } from '../src/core/check/resolution.js';
-import { loadData } from '../src/io/data.js';
-import { declaredPlan, loadSpec, withInputs } from '../src/io/spec.js';
+import { declaredPlan } from '../src/io/spec.js';
+import { fixtureNetwork } from './helpers/network.js';
 
-const root = new URL('..', import.meta.url).pathname;
 
 function fixture(name: string) {
-  const spec = loadSpec(join(root, 'fixtures', name, 'net.json'));
-  const data = loadData(join(root, 'fixtures', name, 'data.csv'), spec.model, spec.statedInputs);
-  const model = withInputs(spec.model, data.X.shape[0]);
-  const plan = spec.declared ? declaredPlan(model, spec.declared) : correctPlan(model);
-  return { model, params: initialise(model), X: data.X, Y: data.Y, gradients: { source: 'declared' as const, plan } };
+  const { model, params, X, Y, declared } = fixtureNetwork(name);
+  const plan = declared ? declaredPlan(model, declared) : correctPlan(model);
+  return { model, params, X, Y, gradients: { source: 'declared' as const, plan } };
 }
 
 const argmin = (xs: number[]) => xs.indexOf(Math.min(...xs));
@@ -167,7 +161,7 @@ describe('--sweep on the command line', () => {
   });
 
   it('a reader that closes the pipe early (… | head) gets no stack trace and no error status', async () => {
-    const child = spawn(process.execPath, [join(root, 'bin/backprop-check.js'), 'fixtures/xor/net.json', 'fixtures/xor/data.csv', '--sweep'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnCli(['fixtures/xor/net.json', 'fixtures/xor/data.csv', '--sweep'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     // Closed before backprop-check writes anything: its first write meets EPIPE.

@@ -2,35 +2,27 @@
 // the gradient and as h (order 1) when it is not, whatever finite-difference step the rest of the
 // check uses. Known answers first (a quadratic cost, where r(h) = ½h²·vᵀHv exactly), then the
 // fixtures, a subtle bug, and the column in the CLI.
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './run-cli.js';
+import { runCli } from './helpers/cli.js';
 import { backward, correctPlan } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { forward } from '../src/core/forward.js';
-import { initialise } from '../src/core/init.js';
 import { namedTensors } from '../src/core/model.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { propagatedSource } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
 import { taylorStatus, taylorTest, TAYLOR_STEPS } from '../src/core/check/taylor.js';
-import { loadData } from '../src/io/data.js';
-import { declaredPlan, loadSpec, parseSpec, withInputs } from '../src/io/spec.js';
+import { declaredPlan } from '../src/io/spec.js';
+import { fixtureNetwork, modelOf } from './helpers/network.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const matrix = (rows: number, cols: number, values: number[]): Tensor => ({ shape: [rows, cols], data: Float64Array.from(values) });
 
-function fixture(name: string) {
-  const spec = loadSpec(join(root, 'fixtures', name, 'net.json'));
-  const data = loadData(join(root, 'fixtures', name, 'data.csv'), spec.model, spec.statedInputs);
-  const model = withInputs(spec.model, data.X.shape[0]);
-  return { model, params: initialise(model), X: data.X, Y: data.Y, declared: spec.declared };
-}
+const fixture = (name: string) => fixtureNetwork(name);
 
 describe('known answers', () => {
   // A linear layer under squared error: J is exactly quadratic in W, so r(h) = ½h²·vᵀHv with no
   // higher terms, and a gradient off by e has r(h) = |h·e·v + ½h²·vᵀHv|.
-  const model = withInputs(parseSpec({ layers: [{ units: 1, activation: 'linear' }], loss: 'mean_squared_error', reduction: 'sum' }, 'x').model, 2);
+  const model = modelOf({ layers: [{ units: 1, activation: 'linear' }], loss: 'mean_squared_error', reduction: 'sum' }, 2, 'x');
   const X = matrix(2, 3, [1, 2, -1, 0.5, 0, 1]), Y = matrix(1, 3, [1, 0, 2]);
   const params = [{ W: matrix(1, 2, [0.3, -0.2]), b: matrix(1, 1, [0.1]) }];
   const fwd = forward(model, params, X, Y);

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/io/errors.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
 import { assemble, assembleTensors, extraGradientsFinding, jsonTensors, loadTensors, type TensorRole } from '../src/io/tensors.js';
+import { modelOf } from './helpers/network.js';
 
 // A 2-3-1 net: W1 (3, 2), b1 (3, 1), W2 (1, 3), b2 (1, 1).
 const layers = [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }];
-const model = withInputs(parseSpec({ input: 2, layers, loss: 'binary_cross_entropy' }, 'net.json').model, 2);
-const noBias = withInputs(parseSpec({ input: 2, layers, loss: 'binary_cross_entropy', bias: false }, 'net.json').model, 2);
+const model = modelOf({ input: 2, layers, loss: 'binary_cross_entropy' }, 2);
+const noBias = modelOf({ input: 2, layers, loss: 'binary_cross_entropy', bias: false }, 2);
 
 const W1 = [[1, 2], [3, 4], [5, 6]];
 const b1 = [[0.1], [0.2], [0.3]];
@@ -122,7 +122,7 @@ describe('loadTensors', () => {
 /** A model with the given layer widths after the input (tanh, then a linear or sigmoid output). */
 function net(input: number, units: number[], loss: 'binary_cross_entropy' | 'mean_squared_error' = 'binary_cross_entropy') {
   const ls = units.map((u, i) => ({ units: u, activation: i === units.length - 1 ? (loss === 'mean_squared_error' ? 'linear' : 'sigmoid') : 'tanh' }));
-  return withInputs(parseSpec({ input, layers: ls, loss }, 'net.json').model, input);
+  return modelOf({ input, layers: ls, loss }, input);
 }
 /** A (rows, cols) matrix of distinct numbers, and its transpose. */
 const mat = (rows: number, cols: number, start = 1) => Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => start + r * cols + c));

@@ -7,14 +7,12 @@
 // Cases marked "spawn" (one or more per kind of file, and every --exec case) spawn the built binary
 // itself; the rest run through the same main() in one child process (harness.mjs), which keeps the
 // corpus to seconds instead of one Node start-up per case.
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { root, runCli, runNode, type CliOptions } from '../helpers/cli.js';
 
 const here = new URL('.', import.meta.url).pathname;
-const root = join(here, '../..');
-const bin = join(root, 'bin/backprop-check.js');
 const casesDir = join(here, 'cases');
 
 interface Case {
@@ -43,32 +41,21 @@ const names = readdirSync(casesDir).filter((n) => existsSync(join(casesDir, n, '
 const cases = new Map(names.map((n) => [n, JSON.parse(readFileSync(join(casesDir, n, 'case.json'), 'utf8')) as Case]));
 const outcomes = new Map<string, Outcome>();
 
-const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
-  // An empty FORCE_COLOR beside NO_COLOR makes Node print a warning on an --exec program's stderr.
-  delete env.FORCE_COLOR;
-  if (!extra.BACKPROP_CHECK_MAX_CSV_BYTES) delete env.BACKPROP_CHECK_MAX_CSV_BYTES;
-  return env;
-};
-
-function node(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd, env, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 26 },
-      (err, stdout, stderr) => resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }));
-  });
-}
+/** In `cwd`, colour off; a case's env on top, and the CSV size limit only when the case sets it. */
+const childOptions = (cwd: string, extra: Record<string, string> = {}): CliOptions =>
+  ({ cwd, timeout: 300_000, env: { BACKPROP_CHECK_MAX_CSV_BYTES: undefined, ...extra } });
 
 beforeAll(async () => {
   const spawned = names.filter((n) => cases.get(n)!.spawn);
   const inProcess = names.filter((n) => !cases.get(n)!.spawn);
-  const harness = node([join(here, 'harness.mjs'), casesDir, ...inProcess], root, childEnv()).then((r) => {
+  const harness = runNode([join(here, 'harness.mjs'), casesDir, ...inProcess], childOptions(root)).then((r) => {
     if (r.status !== 0) throw new Error(`the harness failed (status ${r.status}): ${r.stderr}`);
     for (const [name, outcome] of Object.entries(JSON.parse(r.stdout) as Record<string, Outcome>)) outcomes.set(name, outcome);
   });
   // One spawned case at a time beside the harness: the machine is small and shared.
   for (const name of spawned) {
     const c = cases.get(name)!;
-    outcomes.set(name, await node([bin, ...c.args], join(casesDir, name), childEnv(c.env)));
+    outcomes.set(name, await runCli(c.args, childOptions(join(casesDir, name), c.env)));
   }
   await harness;
 }, 600_000);
