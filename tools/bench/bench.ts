@@ -34,7 +34,8 @@ import { checkAsync } from '../../src/cli/threaded-check.js';
 import { CASES, parameterCountOf, writeCase, type BenchCase } from './cases.js';
 import { naiveSource, perSamplePlainSource } from '../../src/core/differences/naive.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+// Compiled to build/tools/bench/: the repository is three folders up.
+const root = new URL('../../../', import.meta.url).pathname;
 const EPSILON = 1e-6;
 
 interface Timing {
