@@ -16,6 +16,11 @@ export interface ForwardCache {
   samples: number;
 }
 
+/** The outputs of entry l's records, in LAYER_KINDS order: Z_l (dense), A_l (activation). */
+export function entryValues(fwd: ForwardCache, l: number): [Tensor, Tensor] {
+  return [fwd.Z[l], fwd.A[l + 1]];
+}
+
 export function forward(model: Model, params: Params, X: Tensor, Y: Tensor): ForwardCache {
   const m = X.shape[1];
   const A: Tensor[] = [X];

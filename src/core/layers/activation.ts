@@ -8,7 +8,7 @@
 //   work         none counted: the dense products dominate (check/limits.ts)
 //   health       saturation (tanh, sigmoid), dead units (ReLU) and a histogram of A
 import { zeros, type Tensor } from '../tensor.js';
-import type { HealthStats, LayerKind } from './kind.js';
+import type { HealthStats, Layer, LayerKind, ParamSpec, TensorSet } from './kind.js';
 
 const HISTOGRAM_BINS = 20;
 
@@ -31,18 +31,18 @@ function histogram(data: Float64Array, range?: readonly [number, number]): NonNu
   return { edges, counts, ...(nonFinite > 0 ? { nonFinite } : {}) };
 }
 
-export const activation: LayerKind = {
+export const activation = {
   name: 'activation',
-  params: () => [],
-  outputShape: (_layer, input) => input.slice(),
+  params: (_layer: Layer): ParamSpec[] => [],
+  outputShape: (_layer: Layer, input: readonly number[]) => input.slice(),
 
-  forward(layer, x) {
+  forward(layer: Layer, x: Tensor, _p: TensorSet) {
     const a = zeros(x.shape);
     layer.activation.forward(x.data, a.data, layer.units, x.shape[1]);
     return a;
   },
 
-  backward(layer, x, y, dy) {
+  backward(layer: Layer, x: Tensor, y: Tensor, dy: Tensor, _p: TensorSet, _s: number) {
     const dx = () => {
       const out = zeros(dy.shape);
       layer.activation.backward(x.data, y.data, dy.data, out.data, layer.units, dy.shape[1]);
@@ -51,11 +51,11 @@ export const activation: LayerKind = {
     return { dx, dparams: {} };
   },
 
-  difference(layer, x, y, dx, _p, _dp, out) {
+  difference(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, _p: TensorSet, _dp: TensorSet | null, out: Float64Array) {
     layer.activation.columnDifference(x.data, y.data, dx, out, layer.units, x.shape[1]);
   },
 
-  kinks(layer, x, dx, from, to, flags) {
+  kinks(layer: Layer, x: Tensor, dx: Float64Array, from: number, to: number, flags: Uint8Array) {
     const { kinks, crosses } = layer.activation;
     const Z = x.data, m = x.shape[1];
     // Kinks of a custom formula lie wherever its abs/max/min arguments change sign.
@@ -68,9 +68,9 @@ export const activation: LayerKind = {
     }
   },
 
-  work: () => 0,
+  work: (_layer: Layer) => 0,
 
-  health(layer, x, y) {
+  health(layer: Layer, x: Tensor, y: Tensor, _p: TensorSet, _g: TensorSet) {
     const A = y.data;
     const family = layer.activation.family;
     let saturated = 0;
@@ -92,4 +92,4 @@ export const activation: LayerKind = {
       histogram: histogram(A, layer.activation.bounds ?? undefined),
     };
   },
-};
+} satisfies LayerKind;

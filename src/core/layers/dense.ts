@@ -8,7 +8,7 @@
 //   health       ‖dW‖₂, the spread of W and the scale Xavier/He initialisation would give it
 import { zeros, type Tensor } from '../tensor.js';
 import { denseTimes } from './dense-kernel.js';
-import type { HealthStats, Layer, LayerKind, ParamSpec, TensorSet } from './kind.js';
+import type { Layer, LayerKind, ParamSpec, TensorSet } from './kind.js';
 
 /** W, then b when the layer has one: the order every list of a dense layer's tensors keeps. */
 export function denseParams(layer: { units: number; inputs: number; bias: boolean }): ParamSpec[] {
@@ -77,10 +77,10 @@ function std(data: Float64Array): number {
   return Math.sqrt(s / data.length);
 }
 
-export const dense: LayerKind = {
+export const dense = {
   name: 'dense',
   params: denseParams,
-  outputShape: (layer, input) => [layer.units, input[1]],
+  outputShape: (layer: Layer, input: readonly number[]) => [layer.units, input[1]],
 
   forward(layer: Layer, x: Tensor, p: TensorSet): Tensor {
     // Each output is b, then W's products added in order (dense-kernel.ts).
@@ -89,13 +89,13 @@ export const dense: LayerKind = {
     return z;
   },
 
-  backward(_layer, x, _y, dy, p, s) {
+  backward(_layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet, s: number) {
     const dparams: Record<string, () => Tensor> = { W: () => weightGradient(dy, x, s) };
     if (p.b) dparams.b = () => biasGradient(dy, s);
     return { dx: () => inputGradient(p.W, dy), dparams };
   },
 
-  difference(layer, x, _y, dx, p, dp, out) {
+  difference(layer: Layer, x: Tensor, _y: Tensor, dx: Float64Array, p: TensorSet, dp: TensorSet | null, out: Float64Array) {
     // δZ[r][c] = Σ_q W[r][q]·δA[q][c] (+ Σ_q δW[r][q]·A[q][c]) (+ δb[r]), summed in that order.
     const W = p.W.data, A = x.data;
     const units = layer.units, inputs = layer.inputs, m = x.shape[1];
@@ -111,15 +111,15 @@ export const dense: LayerKind = {
     }
   },
 
-  kinks() {
+  kinks(_layer: Layer, _x: Tensor, _dx: Float64Array, _from: number, _to: number, _flags: Uint8Array) {
     // Linear in x and in the parameters: no slope jumps.
   },
 
-  work: (layer) => layer.units * layer.inputs,
+  work: (layer: Layer) => layer.units * layer.inputs,
 
-  health(layer, _x, _y, p, g): HealthStats {
+  health(layer: Layer, _x: Tensor, _y: Tensor, p: TensorSet, g: TensorSet) {
     // He initialisation for ReLU-like activations (gain² = 2), Xavier (gain² = 1) otherwise.
     const gainSquared = layer.activation.family === 'relu' ? 2 : 1;
     return { gradientNorm: norm(g.W.data), weightScale: std(p.W.data), recommendedScale: Math.sqrt(gainSquared / layer.inputs) };
   },
-};
+} satisfies LayerKind;

@@ -9,6 +9,7 @@
 // its entry in the net.json schema (io/spec.ts, with the Layer fields it reads in kind.ts).
 import { activation } from './activation.js';
 import { dense } from './dense.js';
+import { size } from '../tensor.js';
 import type { Layer, LayerKind, ParamSpec } from './kind.js';
 
 /** The kinds, in the order one net.json entry applies them: its values are Z_l, then A_l. */
@@ -17,6 +18,16 @@ export const LAYER_KINDS: readonly LayerKind[] = [dense, activation];
 /** An entry's parameters, kind by kind (a dense entry's W, then b when it has one). */
 export function entryParams(layer: Layer): ParamSpec[] {
   return LAYER_KINDS.flatMap((kind) => kind.params(layer));
+}
+
+/** An entry's parameter count: the sizes of its tensors. */
+export function entryParamCount(layer: Layer): number {
+  return entryParams(layer).reduce((n, p) => n + size(p.shape), 0);
+}
+
+/** An entry's forward multiply-adds per sample, kind by kind: what a difference carried through it costs. */
+export function entryWork(layer: Layer): number {
+  return LAYER_KINDS.reduce((n, kind) => n + kind.work(layer), 0);
 }
 
 export { activation, dense };
