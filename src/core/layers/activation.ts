@@ -37,7 +37,7 @@ export const activation = {
   outputShape: (_layer: Layer, input: readonly number[]) => input.slice(),
 
   forward(layer: Layer, x: Tensor, _p: TensorSet) {
-    const a = zeros(x.shape);
+    const a = zeros(activation.outputShape(layer, x.shape));
     layer.activation.forward(x.data, a.data, layer.units, x.shape[1]);
     return a;
   },

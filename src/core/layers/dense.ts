@@ -84,7 +84,7 @@ export const dense = {
 
   forward(layer: Layer, x: Tensor, p: TensorSet): Tensor {
     // Each output is b, then W's products added in order (dense-kernel.ts).
-    const z = zeros([layer.units, x.shape[1]]);
+    const z = zeros(dense.outputShape(layer, x.shape));
     denseTimes(p.W, x.data, z.data, x.shape[1], p.b ? p.b.data : null);
     return z;
   },
