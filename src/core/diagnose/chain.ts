@@ -3,11 +3,12 @@
 // own is which changes are possible at all, here, and which mutations exist (mutations.ts).
 import type { Incoming, Net } from '../backprop.js';
 
+// The walk's pieces the diagnosis builds and compares chains with (fingerprint.ts, mutations.ts, index.ts).
 export {
   correctChain, deltas, evaluate, incomingGradient, inputMatrix, layerValues, netOf, outputDelta, outputValues,
   penaltyTerm, throughActivation, transposed,
 } from '../backprop.js';
-export type { Chain, Incoming, InputRef, LayerSteps, Net, PenaltyForm } from '../backprop.js';
+export type { Chain, Incoming, InputRef, Net, PenaltyForm } from '../backprop.js';
 
 /** Whether a way of forming dA_l from dZ_{l+1} is possible at all (the shapes must fit). */
 export function incomingApplies(net: Net, l: number, how: Incoming): boolean {
