@@ -1,8 +1,7 @@
 // From file names and settings to a Report: loads and validates every input at the boundary,
 // then hands plain objects to the pure core. The CLI and the library API both call this.
 import { check, DEFAULT_OPTIONS, prepare, type CheckInput, type CheckOptions, type GradientSource } from './core/check/check.js';
-import { transposed } from './core/diagnose/chain.js';
-import { correctPlan } from './core/backprop.js';
+import { correctPlan, transposed } from './core/backprop.js';
 import { diagnoser } from './core/diagnose/index.js';
 import { initialise } from './core/init.js';
 import type { Grads, Model, Params } from './core/model.js';

@@ -2,17 +2,19 @@
 // where it can be made, must make the check fail and be named with the right finding code at the
 // right layer. Mistakes reach backprop-check in two ways, and both are exercised:
 //   grads     gradients computed by a user's own backprop with the bug in it (as --grads/--exec
-//             deliver them); that backprop is written out below, independently of the diagnosis;
+//             deliver them): the one backprop walk (core/backprop.ts) with the mistake set in its
+//             hooks; the check receives only the gradients, and the diagnosis must find the hook;
 //   declared  a `backward` block in net.json with the wrong formula (the formula mistakes only).
 // A second table swaps the hidden layer's derivative between every ordered pair of activations.
 // `npm run matrix` prints both; test/matrix.test.ts asserts that every cell is detected.
 import { pathToFileURL } from 'node:url';
+import { correctChain, evaluate, layerValues, netOf, outputValues, type Chain, type Net } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
 import { categoryOf, diagnoser, type FindingCode } from '../src/core/diagnose/index.js';
 import { compileFormula, type Fn } from '../src/core/formula/formula.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
-import { l2Coefficient, type Grads, type Model, type Params } from '../src/core/model.js';
+import type { Grads, Model, Params } from '../src/core/model.js';
 import { zeros, type Tensor } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
 import type { Finding, Report } from '../src/core/report.js';
@@ -45,93 +47,40 @@ export interface Injection {
   dbAll?: boolean;
 }
 
-function matmul(A: Tensor, B: Tensor, transposeA = false, transposeB = false): Tensor {
-  const rows = transposeA ? A.shape[1] : A.shape[0], inner = transposeA ? A.shape[0] : A.shape[1];
-  const cols = transposeB ? B.shape[0] : B.shape[1];
-  const at = (M: Tensor, i: number, j: number, t: boolean) => (t ? M.data[j * M.shape[1] + i] : M.data[i * M.shape[1] + j]);
-  const out = zeros([rows, cols]);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      let s = 0;
-      for (let k = 0; k < inner; k++) s += at(A, i, k, transposeA) * at(B, k, j, transposeB);
-      out.data[i * cols + j] = s;
-    }
+/**
+ * The chain (core/backprop.ts) of a user's backprop with the injected mistake: the correct chain
+ * with the hooks the mistake changes set.
+ */
+export function injectedChain(net: Net, bug: Injection | null): Chain {
+  const chain = correctChain(net);
+  if (bug === null) return chain;
+  const l = bug.at - 1;
+  const steps = chain.layers[l];
+  if (bug.outputDelta) chain.output = { kind: 'delta', values: outputValues(net, bug.outputDelta) };
+  else if (bug.outputGradient) chain.output = { kind: 'gradient', values: outputValues(net, bug.outputGradient) };
+  const derivative = bug.derivative;
+  if (derivative) steps.derivative = layerValues(net, l, (z, a) => derivative(z, a, 0));
+  if (bug.dWScale !== undefined) steps.dW.s = bug.dWScale;
+  if (bug.dbScale !== undefined) steps.db.s = bug.dbScale;
+  if (bug.factor !== undefined) steps.dW.k = bug.factor;
+  switch (bug.penalty) {
+    case 'none': steps.dW.beta = 0; break;
+    case 'negated': steps.dW.beta = -net.c2; break;
+    case 'scaled': steps.dW.beta = bug.penaltyScale! * net.c2; break;
+    case 'sum': steps.dW.penalty = 'sum'; break;
   }
-  return out;
+  if (bug.input) steps.dW.input = bug.input;
+  if (bug.transposed) steps.dW.transposed = true;
+  // dA_{at−1} is made from dZ_at: the hook of the layer below the site.
+  if (bug.backprop) chain.layers[l - 1].incoming = bug.backprop;
+  if (bug.dbAll) steps.db.all = true;
+  return chain;
 }
 
-/** Backprop as a user writes it, NumPy style, with one mistake switched on. */
+/** Backprop as a user writes it, with one mistake switched on (none: correct backprop). */
 export function userBackprop(model: Model, params: Params, X: Tensor, Y: Tensor, bug: Injection | null): Grads {
-  const fwd = forward(model, params, X, Y);
-  const L = model.layers.length, m = X.shape[1];
-  const s = model.reduction === 'mean' ? 1 / m : 1;
-  const c2 = 2 * l2Coefficient(model, m);
-  const here = (l: number) => bug !== null && bug.at === l;
-  const map = (M: Tensor, f: (v: number, i: number) => number): Tensor => ({ shape: M.shape, data: M.data.map(f) });
-
-  const A = (l: number) => fwd.A[l], Z = (l: number) => fwd.Z[l - 1];
-  /** dZ_l = dA_l ⊙ g'(Z_l), or the buggy derivative. */
-  const times = (l: number, dA: Tensor) => {
-    const g = model.layers[l - 1].activation, z = Z(l).data, a = A(l).data;
-    const d = here(l) && bug!.derivative ? bug!.derivative : (zz: number, aa: number) => g.derivative(zz, aa);
-    return map(dA, (v, i) => v * d(z[i], a[i], 0));
-  };
-
-  let dZ: Tensor;
-  const aL = A(L).data, zL = Z(L).data, y = Y.data;
-  const out = model.layers[L - 1];
-  if (bug?.outputDelta) {
-    dZ = map(A(L), (_v, i) => bug.outputDelta!(zL[i], aL[i], y[i]));
-  } else {
-    const dA = map(A(L), (_v, i) => (bug?.outputGradient ? bug.outputGradient(zL[i], aL[i], y[i]) : model.loss.gradient(aL[i], y[i])));
-    if (!out.activation.diagonal && !(here(L) && bug!.derivative)) {
-      // Softmax, the one output that is not element-wise: dZ_k = a_k·(dA_k − Σ_j a_j·dA_j) per sample.
-      dZ = zeros([out.units, m]);
-      for (let c = 0; c < m; c++) {
-        let dot = 0;
-        for (let k = 0; k < out.units; k++) dot += aL[k * m + c] * dA.data[k * m + c];
-        for (let k = 0; k < out.units; k++) dZ.data[k * m + c] = aL[k * m + c] * (dA.data[k * m + c] - dot);
-      }
-    } else dZ = times(L, dA);
-  }
-
-  const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
-  for (let l = L; l >= 1; l--) {
-    const W = params[l - 1].W;
-    const bugged = here(l) ? bug! : null;
-    const input = bugged?.input ? (bugged.input.kind === 'A' ? fwd.A[bugged.input.index] : fwd.Z[bugged.input.index]) : A(l - 1);
-    const P = bugged?.transposed ? matmul(input, dZ, false, true) : matmul(dZ, input, false, true);
-    const sW = bugged?.dWScale ?? s, sb = bugged?.dbScale ?? s;
-    let total = 0;
-    for (const w of W.data) total += w;
-    const penalty = (w: number) => {
-      switch (bugged?.penalty) {
-        case 'none': return 0;
-        case 'negated': return -c2 * w;
-        case 'scaled': return bugged.penaltyScale! * c2 * w;
-        case 'sum': return c2 * total;
-        default: return c2 * w;
-      }
-    };
-    grads[l - 1].W = map(P, (v, i) => (bugged?.factor ?? 1) * (sW * v + penalty(W.data[i])));
-    if (params[l - 1].b) {
-      const rowSums = zeros([dZ.shape[0], 1]);
-      for (let i = 0; i < dZ.shape[0]; i++) for (let c = 0; c < m; c++) rowSums.data[i] += dZ.data[i * m + c];
-      const all = rowSums.data.reduce((x, v) => x + v, 0);
-      grads[l - 1].b = map(rowSums, (v) => sb * (bugged?.dbAll ? all : v));
-    }
-    if (l > 1) {
-      let dA: Tensor;
-      if (bugged?.backprop === 'plain') dA = matmul(W, dZ);
-      else if (bugged?.backprop === 'skip') {
-        const units = model.layers[l - 2].units;
-        dA = zeros([units, m]);
-        for (let i = 0; i < units; i++) for (let c = 0; c < m; c++) dA.data[i * m + c] = dZ.data[(dZ.shape[0] === 1 ? 0 : i) * m + c];
-      } else dA = matmul(W, dZ, true);
-      dZ = times(l - 1, dA);
-    }
-  }
-  return grads;
+  const net = netOf(model, params, forward(model, params, X, Y), Y);
+  return evaluate(net, injectedChain(net, bug)).grads;
 }
 
 // ---- architectures ------------------------------------------------------------------------------

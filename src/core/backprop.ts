@@ -1,14 +1,231 @@
-// Backpropagation, either correct or as a user's code does it. A plan says what differs:
-// the output gradient (or delta), each layer's activation derivative, the 1/m and the L2 term.
-// The correct backprop is the plan with everything left at "the right formula".
+// Backpropagation: one walk back over the layer records (layers/), with a hook at each place a
+// user's code can differ from the records' own formulas. The hooks are data, a Chain: per layer
+// entry, what the code does at each step.
 //
-//   dZ_L = dA_L ⊙ g_L'(Z_L)            (or the declared output delta)
-//   dW_l = s·dZ_l·A_{l−1}ᵀ + 2c·W_l      s = 1/m (mean) or 1 (sum), c·Σ‖W‖² the penalty
-//   db_l = s·Σ_samples dZ_l
-//   dA_{l−1} = W_lᵀ·dZ_l,  dZ_{l−1} = dA_{l−1} ⊙ g_{l−1}'(Z_{l−1})
+//   dZ_L = q_L·(dA_L ⊙ g_L'(Z_L))            or a delta written directly     output, derivative
+//   dW_l = k·(s·dZ_l·S_lᵀ + β·P(W_l))        S_l = A_{l−1}, P(W) = W, β = 2c   dW
+//   db_l = k·s·Σ_samples dZ_l                                                  db
+//   dA_l = W_{l+1}ᵀ·dZ_{l+1}                 (W·dZ, or dZ itself, when wrong)  incoming
+//   dZ_l = q_l·(dA_l ⊙ g_l'(Z_l))                                              derivative, deltaScale
+//
+// s = 1/m (mean) or 1 (sum), c·Σ‖W‖² the penalty. With every hook at the records' formula
+// (correctChain) this is correct backprop; a declared `backward` block (BackwardPlan) sets the
+// output, the derivatives, s and β (planChain); the diagnosis mutates chains (diagnose/mutations.ts)
+// and the detection matrix injects its mistakes as one (tools/matrix.ts). Layers are 0-based here,
+// as in the model; findings say them 1-based.
 import type { ForwardCache } from './forward.js';
-import { l2Coefficient, type Grads, type Model, type Params, type Reduction } from './model.js';
+import { activation, dense } from './layers/index.js';
+import { l2Coefficient, type Grads, type LayerParams, type Model, type Params, type Reduction } from './model.js';
 import { zeros, type Tensor } from './tensor.js';
+
+/** Everything fixed while chains are compared: the network, its forward pass, the targets. */
+export interface Net {
+  model: Model;
+  params: Params;
+  fwd: ForwardCache;
+  Y: Tensor;
+  m: number;
+  /** The right scale of the data term: 1/m (mean) or 1 (sum). */
+  s: number;
+  /** 2c, the factor of W in the gradient of the penalty c·Σ‖W‖². */
+  c2: number;
+}
+
+export function netOf(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): Net {
+  const m = fwd.samples;
+  return { model, params, fwd, Y, m, s: model.reduction === 'mean' ? 1 / m : 1, c2: 2 * l2Coefficient(model, m) };
+}
+
+/** How dA_l is made from dZ_{l+1}: W_{l+1}ᵀ·dZ (right), W_{l+1}·dZ, or dZ_{l+1} itself. */
+export type Incoming = 'transpose' | 'plain' | 'skip';
+/** A matrix of the forward pass: A[index] (A[0] = X) or Z[index]. */
+export interface InputRef { kind: 'A' | 'Z'; index: number }
+/** The term the code adds for the penalty: β·W (right), β·ΣW in every element, or β·sign(W). */
+export type PenaltyForm = 'W' | 'sum' | 'sign';
+
+/** The hooks of one layer entry. */
+export interface LayerSteps {
+  incoming: Incoming;
+  /** The factor the code multiplies dA by, per element; null = the record's backward (softmax: its Jacobian). */
+  derivative: Float64Array | null;
+  deltaScale: number;
+  dW: { input: InputRef; transposed: boolean; s: number; penalty: PenaltyForm; beta: number; k: number };
+  db: { s: number; all: boolean; k: number };
+}
+
+/** A backprop as data: the output hook and each entry's hooks. */
+export interface Chain {
+  output: { kind: 'gradient' | 'delta'; values: Float64Array };
+  layers: LayerSteps[];
+}
+
+/** fn over the output layer's (z, a, y), element by element. */
+export function outputValues(net: Net, fn: (z: number, a: number, y: number) => number): Float64Array {
+  const L = net.model.layers.length;
+  const Z = net.fwd.Z[L - 1].data, A = net.fwd.A[L].data, Y = net.Y.data;
+  const out = new Float64Array(A.length);
+  for (let i = 0; i < out.length; i++) out[i] = fn(Z[i], A[i], Y[i]);
+  return out;
+}
+
+/** fn over a layer's (z, a), element by element. */
+export function layerValues(net: Net, l: number, fn: (z: number, a: number) => number): Float64Array {
+  const Z = net.fwd.Z[l].data, A = net.fwd.A[l + 1].data;
+  const out = new Float64Array(Z.length);
+  for (let i = 0; i < out.length; i++) out[i] = fn(Z[i], A[i]);
+  return out;
+}
+
+/** The hooks of one entry left at the records' formulas. */
+function rightSteps(net: Net, l: number): LayerSteps {
+  return {
+    incoming: 'transpose',
+    derivative: null,
+    deltaScale: 1,
+    dW: { input: { kind: 'A', index: l }, transposed: false, s: net.s, penalty: 'W', beta: net.c2, k: 1 },
+    db: { s: net.s, all: false, k: 1 },
+  };
+}
+
+/** Correct backprop: dL/da from the loss record, every other hook at the records' formulas. */
+export function correctChain(net: Net): Chain {
+  const { model } = net;
+  return {
+    output: { kind: 'gradient', values: outputValues(net, (_z, a, y) => model.loss.gradient(a, y)) },
+    layers: model.layers.map((_layer, l) => rightSteps(net, l)),
+  };
+}
+
+/** dZ = q·(dA ⊙ factor) with the given per-element factor, or q·J_g(Z)ᵀ·dA by the activation record. */
+export function throughActivation(net: Net, l: number, dA: Tensor, derivative: Float64Array | null, q = 1): Tensor {
+  let dZ: Tensor;
+  if (derivative) {
+    dZ = zeros(dA.shape);
+    for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * derivative[i];
+  } else {
+    const layer = net.model.layers[l];
+    dZ = activation.backward(layer, net.fwd.Z[l], net.fwd.A[l + 1], dA, {}, net.s).dx();
+  }
+  if (q !== 1) for (let i = 0; i < dZ.data.length; i++) dZ.data[i] *= q;
+  return dZ;
+}
+
+/** The output layer's dZ as the chain makes it. */
+export function outputDelta(net: Net, output: Chain['output'], derivative: Float64Array | null, q = 1): Tensor {
+  const L = net.model.layers.length;
+  const rows = net.model.layers[L - 1].units;
+  const given: Tensor = { shape: [rows, net.m], data: output.values };
+  if (output.kind === 'gradient') return throughActivation(net, L - 1, given, derivative, q);
+  const dZ = zeros([rows, net.m]);
+  for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = q * output.values[i];
+  return dZ;
+}
+
+/** dA_l from dZ_{l+1}: the dense record's Wᵀ·dZ, or what a code does instead. */
+export function incomingGradient(net: Net, l: number, dZnext: Tensor, how: Incoming): Tensor {
+  const W = net.params[l + 1].W;
+  if (how === 'transpose') {
+    const next = l + 1;
+    return dense.backward(net.model.layers[next], net.fwd.A[next], net.fwd.Z[next], dZnext, net.params[next], net.s).dx();
+  }
+  const m = dZnext.shape[1];
+  const units = net.model.layers[l].units;
+  const out = zeros([units, m]);
+  if (how === 'plain') {
+    // (W·dZ)_i = Σ_k W_ik·dZ_k; only a square W fits.
+    const n = W.shape[0];
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < n; k++) {
+        const w = W.data[i * n + k];
+        if (w === 0) continue;
+        for (let c = 0; c < m; c++) out.data[i * m + c] += w * dZnext.data[k * m + c];
+      }
+    }
+    return out;
+  }
+  for (let i = 0; i < units; i++) {
+    const from = dZnext.shape[0] === 1 ? 0 : i;
+    out.data.set(dZnext.data.subarray(from * m, (from + 1) * m), i * m);
+  }
+  return out;
+}
+
+export function inputMatrix(net: Net, ref: InputRef): Tensor {
+  return ref.kind === 'A' ? net.fwd.A[ref.index] : net.fwd.Z[ref.index];
+}
+
+/** P(W): what the code adds, before β, for the penalty. */
+export function penaltyTerm(W: Tensor, form: PenaltyForm): Float64Array {
+  if (form === 'W') return W.data;
+  const out = new Float64Array(W.data.length);
+  if (form === 'sign') for (let i = 0; i < out.length; i++) out[i] = Math.sign(W.data[i]);
+  else {
+    let sum = 0;
+    for (const w of W.data) sum += w;
+    out.fill(sum);
+  }
+  return out;
+}
+
+/** Pᵀ of a matrix. */
+export function transposed(P: Tensor): Tensor {
+  const [rows, cols] = P.shape;
+  const out = zeros([cols, rows]);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out.data[j * rows + i] = P.data[i * cols + j];
+  return out;
+}
+
+/**
+ * dW_l and db_l from the layer's dZ as the steps say: the dense record's Σ_samples dZ·Sᵀ and
+ * Σ_samples dZ (s = 1), then the hooks' scales and penalty. With the right steps each element is
+ * 1·(s·Σ + 2c·w) (1·(s·Σ) without a penalty) and Σ·(1·s): bit for bit s·Σ + 2c·w and s·Σ.
+ */
+export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerSteps): { dW: Tensor; db: Tensor | null } {
+  const { dW: w, db: b } = steps;
+  const back = dense.backward(net.model.layers[l], inputMatrix(net, w.input), net.fwd.Z[l], dZ, net.params[l], 1);
+  let P = back.dparams.W();
+  if (w.transposed) P = transposed(P);
+  const W = net.params[l].W;
+  const pen = w.beta !== 0 ? penaltyTerm(W, w.penalty) : null;
+  const dW = zeros(W.shape);
+  if (pen) for (let i = 0; i < dW.data.length; i++) dW.data[i] = w.k * (w.s * P.data[i] + w.beta * pen[i]);
+  else for (let i = 0; i < dW.data.length; i++) dW.data[i] = w.k * (w.s * P.data[i]);
+  let db: Tensor | null = null;
+  if (back.dparams.b) {
+    db = back.dparams.b();
+    if (b.all) {
+      let total = 0;
+      for (const v of db.data) total += v;
+      db.data.fill(total);
+    }
+    for (let i = 0; i < db.data.length; i++) db.data[i] *= b.k * b.s;
+  }
+  return { dW, db };
+}
+
+/** The dZ a chain computes per layer, from the output back. */
+export function deltas(net: Net, chain: Chain): Tensor[] {
+  const L = net.model.layers.length;
+  const out: Tensor[] = new Array(L);
+  let dZ = outputDelta(net, chain.output, chain.layers[L - 1].derivative, chain.layers[L - 1].deltaScale);
+  for (let l = L - 1; l >= 0; l--) {
+    out[l] = dZ;
+    if (l > 0) {
+      const steps = chain.layers[l - 1];
+      dZ = throughActivation(net, l - 1, incomingGradient(net, l - 1, dZ, steps.incoming), steps.derivative, steps.deltaScale);
+    }
+  }
+  return out;
+}
+
+/** The gradients a chain computes, and its dZ per layer: the one backprop walk. */
+export function evaluate(net: Net, chain: Chain): { grads: Grads; dZ: Tensor[] } {
+  const dZ = deltas(net, chain);
+  const layers = dZ.map((d, l) => layerGradients(net, l, d, chain.layers[l]));
+  return { grads: layers.map((g): LayerParams => (g.db ? { W: g.dW, b: g.db } : { W: g.dW })), dZ };
+}
+
+// ---- a backprop as a spec's `backward` block declares it ---------------------------------------
 
 export type Elementwise = (z: number, a: number, y: number) => number;
 
@@ -31,89 +248,28 @@ export function correctPlan(model: Model): BackwardPlan {
   };
 }
 
-/** dZ = dA ⊙ g'(Z) with the declared derivative, or the true backprop J_g(Z)ᵀ·dA (the record's `backward`). */
-function throughActivation(model: Model, l: number, fwd: ForwardCache, dA: Tensor, derivative: Elementwise | null): Tensor {
-  const layer = model.layers[l];
-  const Z = fwd.Z[l], A = fwd.A[l + 1];
-  const dZ = zeros(dA.shape);
-  if (derivative) {
-    for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * derivative(Z.data[i], A.data[i], 0);
-  } else {
-    layer.activation.backward(Z.data, A.data, dA.data, dZ.data, layer.units, dA.shape[1]);
-  }
-  return dZ;
+/** The chain a plan describes: its output and derivatives as values, its reduction as s, its L2 as β. */
+export function planChain(net: Net, plan: BackwardPlan): Chain {
+  const s = plan.reduction === 'mean' ? 1 / net.m : 1;
+  const beta = plan.l2 ? net.c2 : 0;
+  const fn = plan.output.fn;
+  return {
+    output: { kind: plan.output.kind, values: outputValues(net, fn) },
+    layers: net.model.layers.map((_layer, l) => {
+      const steps = rightSteps(net, l);
+      const d = plan.derivatives[l];
+      return {
+        ...steps,
+        derivative: d ? layerValues(net, l, (z, a) => d(z, a, 0)) : null,
+        dW: { ...steps.dW, s, beta },
+        db: { ...steps.db, s },
+      };
+    }),
+  };
 }
 
+/** The gradients a plan computes (correctPlan: correct backprop). */
 export function backward(model: Model, params: Params, fwd: ForwardCache, Y: Tensor, plan: BackwardPlan): Grads {
-  const L = model.layers.length;
-  const m = fwd.samples;
-  const s = plan.reduction === 'mean' ? 1 / m : 1;
-  const c2 = plan.l2 ? 2 * l2Coefficient(model, m) : 0;
-  const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
-
-  const Zout = fwd.Z[L - 1], Aout = fwd.A[L];
-  let dZ: Tensor;
-  if (plan.output.kind === 'delta') {
-    dZ = zeros([Aout.shape[0], m]);
-    for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = plan.output.fn(Zout.data[i], Aout.data[i], Y.data[i]);
-  } else {
-    const dA = zeros([Aout.shape[0], m]);
-    for (let i = 0; i < dA.data.length; i++) dA.data[i] = plan.output.fn(Zout.data[i], Aout.data[i], Y.data[i]);
-    dZ = throughActivation(model, L - 1, fwd, dA, plan.derivatives[L - 1]);
-  }
-
-  for (let l = L - 1; l >= 0; l--) {
-    const Aprev = fwd.A[l];
-    const W = params[l].W;
-    const dW = weightGradient(dZ, Aprev, s);
-    if (c2 !== 0) for (let i = 0; i < W.data.length; i++) dW.data[i] += c2 * W.data[i];
-    grads[l].W = dW;
-    if (params[l].b) grads[l].b = biasGradient(dZ, s);
-    if (l > 0) {
-      const dAprev = transposeTimes(W, dZ);
-      dZ = throughActivation(model, l - 1, fwd, dAprev, plan.derivatives[l - 1]);
-    }
-  }
-  return grads;
-}
-
-/** s·dZ·Aᵀ. */
-export function weightGradient(dZ: Tensor, A: Tensor, s: number): Tensor {
-  const rows = dZ.shape[0], cols = A.shape[0], m = dZ.shape[1];
-  const out = zeros([rows, cols]);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      let sum = 0;
-      for (let c = 0; c < m; c++) sum += dZ.data[i * m + c] * A.data[j * m + c];
-      out.data[i * cols + j] = s * sum;
-    }
-  }
-  return out;
-}
-
-/** s·Σ_columns dZ, as a units × 1 matrix. */
-export function biasGradient(dZ: Tensor, s: number): Tensor {
-  const [rows, m] = dZ.shape;
-  const out = zeros([rows, 1]);
-  for (let i = 0; i < rows; i++) {
-    let sum = 0;
-    for (let c = 0; c < m; c++) sum += dZ.data[i * m + c];
-    out.data[i] = s * sum;
-  }
-  return out;
-}
-
-/** Wᵀ·dZ. */
-export function transposeTimes(W: Tensor, dZ: Tensor): Tensor {
-  const m = dZ.shape[1];
-  const [rows, cols] = W.shape;
-  const out = zeros([cols, m]);
-  for (let i = 0; i < rows; i++) {
-    for (let k = 0; k < cols; k++) {
-      const w = W.data[i * cols + k];
-      if (w === 0) continue;
-      for (let c = 0; c < m; c++) out.data[k * m + c] += w * dZ.data[i * m + c];
-    }
-  }
-  return out;
+  const net = netOf(model, params, fwd, Y);
+  return evaluate(net, planChain(net, plan)).grads;
 }

@@ -1,7 +1,8 @@
-// The forward pass and the cost: Z_l = W_l·A_{l−1} + b_l, A_l = g_l(Z_l), A_0 = X.
-import { denseTimes } from './layers/dense-kernel.js';
+// The forward pass and the cost: each layer entry's records in order (layers/index.ts),
+// Z_l = W_l·A_{l−1} + b_l (dense), A_l = g_l(Z_l) (activation), A_0 = X.
+import { LAYER_KINDS } from './layers/index.js';
 import { l2Coefficient, type Model, type Params } from './model.js';
-import { zeros, type Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
 
 export interface ForwardCache {
   /** A[0] = X, A[l+1] = activation of layer l. */
@@ -15,9 +16,9 @@ export interface ForwardCache {
   samples: number;
 }
 
-/** out = W·A (+ b broadcast over columns): each output is b, then W's products added in order. */
-export function affine(W: Tensor, A: Tensor, b: Tensor | undefined, out: Tensor): void {
-  denseTimes(W, A.data, out.data, A.shape[1], b ? b.data : null);
+/** The outputs of entry l's records, in LAYER_KINDS order: Z_l (dense), A_l (activation). */
+export function entryValues(fwd: ForwardCache, l: number): [Tensor, Tensor] {
+  return [fwd.Z[l], fwd.A[l + 1]];
 }
 
 export function forward(model: Model, params: Params, X: Tensor, Y: Tensor): ForwardCache {
@@ -25,10 +26,8 @@ export function forward(model: Model, params: Params, X: Tensor, Y: Tensor): For
   const A: Tensor[] = [X];
   const Z: Tensor[] = [];
   model.layers.forEach((layer, l) => {
-    const z = zeros([layer.units, m]);
-    affine(params[l].W, A[l], params[l].b, z);
-    const a = zeros([layer.units, m]);
-    layer.activation.forward(z.data, a.data, layer.units, m);
+    let x = A[l];
+    const [z, a] = LAYER_KINDS.map((kind) => (x = kind.forward(layer, x, params[l])));
     Z.push(z);
     A.push(a);
   });

@@ -1,17 +1,12 @@
 // The network as the core sees it: validated, with activation and loss records resolved.
 // Tensors are row-major Float64Arrays with a shape (tensor.ts); a dense layer's are shaped as in
 // deeplearning.ai code: W (units × inputs), b (units × 1), activations (units × samples).
-import { denseParams } from './layers/dense.js';
-import type { Activation } from './records/activations.js';
+import { entryParams } from './layers/index.js';
+import type { Layer } from './layers/kind.js';
 import type { Loss } from './records/losses.js';
 import type { Tensor } from './tensor.js';
 
-export interface Layer {
-  units: number;
-  inputs: number;
-  activation: Activation;
-  bias: boolean;
-}
+export type { Layer } from './layers/kind.js';
 
 /** How the cost is regularised: λ/(2m)·Σ‖W‖² (mean) or λ/2·Σ‖W‖² (sum), or exactly c·Σ‖W‖². */
 export type L2 =
@@ -69,9 +64,9 @@ export function tensorOf(set: Params, ref: ParamRef): Tensor {
   return set[ref.layer][ref.name];
 }
 
-/** Every layer's parameters in the order its kind lists them (W1, b1, W2, b2, …), skipping absent biases. */
+/** Every layer's parameters in the order its kinds list them (W1, b1, W2, b2, …), skipping absent biases. */
 export function namedTensors(model: Pick<Model, 'layers'>, set: Params): NamedTensor[] {
-  return model.layers.flatMap((layer, l) => denseParams(layer).map(({ name }) => {
+  return model.layers.flatMap((layer, l) => entryParams(layer).map(({ name }) => {
     const ref = { layer: l, name };
     return { ref, label: paramLabel(ref), value: set[l][name] };
   }));

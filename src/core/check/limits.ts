@@ -5,7 +5,9 @@
 // evaluation each. 10⁷ of them is the 784-128-64-10 network on 91 samples, about 15 s here; ten
 // times that is minutes. Directional mode is never limited: it is what to use instead.
 import type { Mode } from '../report.js';
+import { entryParamCount, entryParams } from '../layers/index.js';
 import type { Model } from '../model.js';
+import { size } from '../tensor.js';
 import { SWEEP_ELEMENTS, SWEEP_EPSILONS } from './sweep.js';
 
 export const MAX_ELEMENT_EVALUATIONS = 10_000_000;
@@ -22,10 +24,11 @@ export interface Workload {
 export function workload(model: Model, samples: number, options: { mode: Mode; samples: number }): Workload {
   let elements = 0, tensors = 0;
   for (const layer of model.layers) {
-    for (const size of [layer.units * layer.inputs, layer.bias ? layer.units : 0]) {
-      if (size === 0) continue;
+    for (const { shape } of entryParams(layer)) {
+      const n = size(shape);
+      if (n === 0) continue;
       tensors++;
-      elements += options.mode === 'full' ? size : options.mode === 'sample' ? Math.min(options.samples, size) : 0;
+      elements += options.mode === 'full' ? n : options.mode === 'sample' ? Math.min(options.samples, n) : 0;
     }
   }
   return { elements, samples, evaluations: elements * samples, tensors };
@@ -33,8 +36,8 @@ export function workload(model: Model, samples: number, options: { mode: Mode; s
 
 /** Forward passes' worth of multiply-adds a --sweep makes: three per element and step (plain ±ε, and ours). */
 export function sweepWork(model: Model, samples: number): number {
-  const params = model.layers.reduce((n, l) => n + l.units * l.inputs + (l.bias ? l.units : 0), 0);
-  const tensors = model.layers.reduce((n, l) => n + (l.bias ? 2 : 1), 0);
+  const params = model.layers.reduce((n, l) => n + entryParamCount(l), 0);
+  const tensors = model.layers.reduce((n, l) => n + entryParams(l).length, 0);
   return SWEEP_EPSILONS.length * SWEEP_ELEMENTS * tensors * 3 * params * samples;
 }
 
@@ -75,7 +78,7 @@ export const MAX_DIRECTION_VALUES = 30_000_000;
 
 /** Weights and biases of each layer, and in all. */
 export function parameterCounts(model: Pick<Model, 'layers'>): { perLayer: number[]; total: number } {
-  const perLayer = model.layers.map((l) => l.units * l.inputs + (l.bias ? l.units : 0));
+  const perLayer = model.layers.map(entryParamCount);
   return { perLayer, total: perLayer.reduce((a, b) => a + b, 0) };
 }
 
@@ -93,7 +96,7 @@ export function directionalWork(model: Pick<Model, 'layers'>, samples: number, d
   let work = 0, after = 0;
   for (let l = model.layers.length - 1; l >= 0; l--) {
     after += perLayer[l];
-    work += (model.layers[l].bias ? 2 : 1) * directions * 2 * samples * after;
+    work += entryParams(model.layers[l]).length * directions * 2 * samples * after;
   }
   return work;
 }

@@ -17,7 +17,8 @@
 // The verdict. Only the part of each element's disagreement that exceeds its floor counts: the
 // norm-wise rule on those excesses, and an element rule (one element clearly wrong fails the
 // tensor even when the norm-wise error is small).
-import { backward, biasGradient, correctPlan, transposeTimes, weightGradient } from '../backprop.js';
+import { backward, correctPlan } from '../backprop.js';
+import { biasGradient, inputGradient, weightGradient } from '../layers/dense.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, mapTensors, namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
 import { zeros, type Tensor } from '../tensor.js';
@@ -149,7 +150,7 @@ export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache
     if (c2 !== 0) for (let i = 0; i < Wabs.data.length; i++) dW.data[i] += c2 * Wabs.data[i];
     grads[l].W = dW;
     if (params[l].b) grads[l].b = biasGradient(dZ, s);
-    if (l > 0) dZ = through(l - 1, transposeTimes(Wabs, dZ));
+    if (l > 0) dZ = through(l - 1, inputGradient(Wabs, dZ));
   }
   return grads;
 }

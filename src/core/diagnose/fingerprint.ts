@@ -12,7 +12,7 @@
 // The cheapest explanation wins: each mutation costs 1, a fitted factor slightly more (it has a
 // free parameter); a small beam keeps the runners-up, because the cheapest choice at one layer
 // can make the layers below it expensive.
-import { biasGradient, weightGradient } from '../backprop.js';
+import { biasGradient, weightGradient } from '../layers/dense.js';
 import { compare } from '../check/compare.js';
 import { Random } from '../random.js';
 import type { Grads, ParamRef } from '../model.js';

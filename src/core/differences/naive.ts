@@ -1,9 +1,11 @@
 // Reference checkers for the benchmark and the tests; not used by the product.
 //
-// NaiveDifferences: the same difference arithmetic as FiniteDifferences (each activation's and
-// the loss's cancellation-free `difference`), but every perturbation re-runs every layer densely
-// from the first: δZ_k = W_k·δA_{k−1} + δW_k·A_{k−1} + δb_k, δA_k = g_k(Z_k + δZ_k) − g_k(Z_k).
-// No caching of the unperturbed layers' changes, no rank-1 shortcut, no batching. The fast
+// NaiveDifferences: the straightforward walk over the layer records (layers/), each turning the
+// change of its input (and of its parameters) into the change of its output with its own
+// cancellation-free `difference` — δZ_k = W_k·δA_{k−1} + δW_k·A_{k−1} + δb_k (dense),
+// δA_k = g_k(Z_k + δZ_k) − g_k(Z_k) (activation) — and marking the samples that cross a kink
+// (`kinks`); then the loss's `difference`. Every perturbation re-runs every layer densely from the
+// first: no caching of the unperturbed layers' changes, no rank-1 shortcut, no batching. The fast
 // path must give its numbers.
 //
 // PlainDifferences: J(θ + h·e) − J(θ − h·e) by two ordinary forward passes and a subtraction
@@ -13,9 +15,10 @@
 // Both are difference sources (source.ts) that answer element questions only: their classes
 // inherit FiniteDifferences' batched and directional paths, which are the propagated arithmetic,
 // not theirs, so the sources leave them out and a check falls back to element() one by one.
-import { forward, type ForwardCache } from '../forward.js';
+import { entryValues, forward, type ForwardCache } from '../forward.js';
+import { LAYER_KINDS } from '../layers/index.js';
 import { l2Coefficient, type Model, type Params } from '../model.js';
-import { clone, type Tensor } from '../tensor.js';
+import { clone, cols as colsOf, zeros, type Tensor } from '../tensor.js';
 import { elementOf, FiniteDifferences } from './propagated.js';
 import type { DifferenceSource } from './source.js';
 
@@ -30,16 +33,18 @@ export function perSamplePlainSource(at: { model: Model; params: Params; Y: Tens
 }
 
 export class NaiveDifferences extends FiniteDifferences {
-  private readonly denseZ: Float64Array[];
-  private readonly denseA: Float64Array[];
+  /** recordChanges[k][r]: the change of record r's output in entry k (LAYER_KINDS order: δZ_k, δA_k). */
+  private readonly recordChanges: Float64Array[][];
   private readonly zeroInput: Float64Array;
+  /** Per entry, a zero tensor shaped like each parameter: δθ, set to h at one element while it is used. */
+  private readonly steps: Record<string, Tensor>[];
 
   constructor(model: Model, params: Params, fwd: ForwardCache, Y: Tensor) {
     super(model, params, fwd, Y);
     const m = fwd.samples;
-    this.denseZ = model.layers.map((layer) => new Float64Array(layer.units * m));
-    this.denseA = model.layers.map((layer) => new Float64Array(layer.units * m));
+    this.recordChanges = model.layers.map((_layer, l) => entryValues(fwd, l).map((v) => new Float64Array(v.data.length)));
     this.zeroInput = new Float64Array(model.inputs * m);
+    this.steps = params.map((p) => Object.fromEntries(Object.entries(p).map(([name, t]) => [name, zeros(t.shape)])));
   }
 
   override costChange(layer: number, kind: string, row: number, col: number, h: number): number {
@@ -47,39 +52,29 @@ export class NaiveDifferences extends FiniteDifferences {
     const m = fwd.samples;
     const L = model.layers.length;
     this.colKink.fill(0);
-    let prev = this.zeroInput;
+    // δθ = h at (row, col) of the perturbed tensor, zero elsewhere; every other tensor unchanged.
+    const step = this.steps[layer][kind];
+    const at = row * colsOf(step) + col;
+    step.data[at] = h;
+    let x: Tensor = fwd.A[0];
+    let dx = this.zeroInput;
     for (let k = 0; k < L; k++) {
-      const W = params[k].W;
-      const dZ = this.denseZ[k];
-      const A = fwd.A[k].data;
-      const [units, inputs] = W.shape;
-      for (let r = 0; r < units; r++) {
-        for (let c = 0; c < m; c++) {
-          let z = 0;
-          for (let q = 0; q < inputs; q++) z += W.data[r * inputs + q] * prev[q * m + c];
-          if (k === layer) {
-            // δW·A_{k−1} with δW = h at (row, col), zero elsewhere; δb = h at row.
-            if (kind === 'W') for (let q = 0; q < inputs; q++) z += (r === row && q === col ? h : 0) * A[q * m + c];
-            else z += r === row ? h : 0;
-          }
-          dZ[r * m + c] = z;
-        }
-      }
-      const act = model.layers[k].activation;
-      const dA = this.denseA[k];
-      const Z = fwd.Z[k].data;
-      act.columnDifference(Z, fwd.A[k + 1].data, dZ, dA, W.shape[0], m);
-      for (let i = 0; i < dZ.length; i++) {
-        for (const kink of act.kinks) {
-          if (dZ[i] !== 0 && (Z[i] > kink !== Z[i] + dZ[i] > kink || Z[i] === kink)) this.colKink[i % m] = 1;
-        }
-      }
-      prev = dA;
+      const entry = model.layers[k];
+      const values = entryValues(fwd, k);
+      const dp = k === layer ? { [kind]: step } : null;
+      LAYER_KINDS.forEach((record, r) => {
+        const out = this.recordChanges[k][r];
+        record.difference(entry, x, values[r], dx, params[k], dp, out);
+        record.kinks(entry, x, dx, 0, dx.length, this.colKink);
+        x = values[r];
+        dx = out;
+      });
     }
+    step.data[at] = 0;
     const out = fwd.A[L].data, Y = this.Y.data;
     this.colChange.fill(0);
     for (let r = 0; r < model.layers[L - 1].units; r++) {
-      for (let c = 0; c < m; c++) this.colChange[c] += model.loss.difference(out[r * m + c], Y[r * m + c], prev[r * m + c]);
+      for (let c = 0; c < m; c++) this.colChange[c] += model.loss.difference(out[r * m + c], Y[r * m + c], dx[r * m + c]);
     }
     let total = 0;
     for (let c = 0; c < m; c++) total += this.colChange[c];

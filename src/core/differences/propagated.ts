@@ -12,9 +12,10 @@
 // same arithmetic, so the same numbers.
 import type { ElementwiseActivation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
+import { activation, entryParams, entryWork } from '../layers/index.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
-import { cols as colsOf, type Tensor } from '../tensor.js';
+import { cols as colsOf, size, type Tensor } from '../tensor.js';
 import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
 import { alongDirection, type DifferenceSource, type Direction, type ElementDifference, type TensorRef } from './source.js';
 
@@ -41,12 +42,12 @@ export function checkWork(model: Model, samples: number, options: { mode: string
   let work = 0;
   for (let l = 0; l < L; l++) {
     const layer = model.layers[l];
-    // Layer l+1 sees a rank-1 change, the ones after it dense changes, then the loss.
+    // Layer l+1 sees a rank-1 change, the ones after it dense changes (their records' work), then the loss.
     let after = model.layers[L - 1].units;
     if (l + 1 < L) after += model.layers[l + 1].units;
-    for (let k = l + 2; k < L; k++) after += model.layers[k].units * model.layers[k].inputs;
-    const W = layer.units * layer.inputs, b = layer.bias ? layer.units : 0;
-    const elements = options.mode === 'full' ? W + b : Math.min(options.samples, W) + Math.min(options.samples, b);
+    for (let k = l + 2; k < L; k++) after += entryWork(model.layers[k]);
+    const sizes = entryParams(layer).map((p) => size(p.shape));
+    const elements = sizes.reduce((n, t) => n + (options.mode === 'full' ? t : Math.min(options.samples, t)), 0);
     work += elements * 2 * samples * after;
   }
   return work;
@@ -332,7 +333,7 @@ export class FiniteDifferences {
       // Through a diagonal Jacobian one changed row of δZ changes one row of δA.
       const from = sparseRow >= 0 ? sparseRow * m : 0;
       const to = sparseRow >= 0 ? from + m : units * m;
-      this.activationDifference(act, fwd.Z[layer].data, fwd.A[layer + 1].data, dZ, this.dA[layer], from, to);
+      this.activationDifference(layer, dZ, this.dA[layer], from, to);
     } else {
       // Otherwise every unit of a changed sample moves: the whole block, the other rows of δZ 0.
       if (sparseRow >= 0) {
@@ -360,7 +361,7 @@ export class FiniteDifferences {
         denseTimes(W, prev, out, m);
       }
       const next = model.layers[k].activation;
-      if (next.diagonal) this.activationDifference(next, fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], 0, outputs * m);
+      if (next.diagonal) this.activationDifference(k, out, this.dA[k], 0, outputs * m);
       else next.columnDifference(fwd.Z[k].data, fwd.A[k + 1].data, out, this.dA[k], outputs, m);
       sparseRow = -1;
     }
@@ -385,20 +386,16 @@ export class FiniteDifferences {
     return model.reduction === 'mean' ? total / m : total;
   }
 
-  private activationDifference(
-    act: ElementwiseActivation, Z: Float64Array, A: Float64Array, dZ: Float64Array, dA: Float64Array, from: number, to: number,
-  ): void {
-    const { kinks, difference, crosses } = act;
-    for (let i = from; i < to; i++) dA[i] = difference(Z[i], A[i], dZ[i]);
-    const m = this.m;
-    // Kinks of a custom formula lie wherever its abs/max/min arguments change sign.
-    if (crosses) for (let i = from; i < to; i++) if (dZ[i] !== 0 && crosses(Z[i], dZ[i])) this.colKink[i % m] = 1;
-    if (kinks.length === 0) return;
-    for (const k of kinks) {
-      for (let i = from; i < to; i++) {
-        // A step that crosses the kink, or starts exactly on it, differences across it.
-        if (dZ[i] !== 0 && (Z[i] > k !== Z[i] + dZ[i] > k || Z[i] === k)) this.colKink[i % m] = 1;
-      }
-    }
+  /**
+   * δA = g(Z + δZ) − g(Z) over the flat positions from … to of layer l's element-wise activation
+   * (only those: a sparse δZ stays sparse), and the samples whose step crosses a kink, as the
+   * activation record marks them.
+   */
+  private activationDifference(l: number, dZ: Float64Array, dA: Float64Array, from: number, to: number): void {
+    const layer = this.model.layers[l];
+    const { difference } = layer.activation as ElementwiseActivation;
+    const Z = this.fwd.Z[l], A = this.fwd.A[l + 1].data;
+    for (let i = from; i < to; i++) dA[i] = difference(Z.data[i], A[i], dZ[i]);
+    activation.kinks(layer, Z, dZ, from, to, this.colKink);
   }
 }

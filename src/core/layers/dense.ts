@@ -1,12 +1,125 @@
-// The dense layer kind's parameters: W (units × inputs), then b (units × 1) when the layer has a bias.
-export interface ParamSpec {
-  /** The kind's name for the parameter ("W", "b"). */
-  name: string;
-  shape: number[];
-}
+// The dense layer kind: Z = W·A + b, with W (units × inputs) and b (units × 1, when the layer has a
+// bias) broadcast over the samples (columns of A).
+//
+//   forward      Z = W·A + b
+//   backward     dW = s·dZ·Aᵀ,  db = s·Σ_samples dZ,  dA = Wᵀ·dZ
+//   difference   δZ = W·δA + δW·A + δb    (linear: no cancellation to avoid, no kinks)
+//   work         units·inputs multiply-adds per sample
+//   health       ‖dW‖₂, the spread of W and the scale Xavier/He initialisation would give it
+import { zeros, type Tensor } from '../tensor.js';
+import { denseTimes } from './dense-kernel.js';
+import type { Layer, LayerKind, ParamSpec, TensorSet } from './kind.js';
 
 /** W, then b when the layer has one: the order every list of a dense layer's tensors keeps. */
 export function denseParams(layer: { units: number; inputs: number; bias: boolean }): ParamSpec[] {
   const W: ParamSpec = { name: 'W', shape: [layer.units, layer.inputs] };
   return layer.bias ? [W, { name: 'b', shape: [layer.units, 1] }] : [W];
 }
+
+/** s·dZ·Aᵀ. */
+export function weightGradient(dZ: Tensor, A: Tensor, s: number): Tensor {
+  const rows = dZ.shape[0], cols = A.shape[0], m = dZ.shape[1];
+  const out = zeros([rows, cols]);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      let sum = 0;
+      for (let c = 0; c < m; c++) sum += dZ.data[i * m + c] * A.data[j * m + c];
+      out.data[i * cols + j] = s * sum;
+    }
+  }
+  return out;
+}
+
+/** s·Σ_columns dZ, as a units × 1 matrix. */
+export function biasGradient(dZ: Tensor, s: number): Tensor {
+  const [rows, m] = dZ.shape;
+  const out = zeros([rows, 1]);
+  for (let i = 0; i < rows; i++) {
+    let sum = 0;
+    for (let c = 0; c < m; c++) sum += dZ.data[i * m + c];
+    out.data[i] = s * sum;
+  }
+  return out;
+}
+
+/** dA = Wᵀ·dZ: each output row k sums W[i][k]·dZ[i] over the rows i in order, zero weights skipped. */
+export function inputGradient(W: Tensor, dZ: Tensor): Tensor {
+  const m = dZ.shape[1];
+  const [rows, cols] = W.shape;
+  const out = zeros([cols, m]);
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < cols; k++) {
+      const w = W.data[i * cols + k];
+      if (w === 0) continue;
+      for (let c = 0; c < m; c++) out.data[k * m + c] += w * dZ.data[i * m + c];
+    }
+  }
+  return out;
+}
+
+/** ‖v‖₂, scaled by the largest magnitude so that neither tiny nor huge values under- or overflow. */
+export function norm(data: Float64Array): number {
+  let max = 0;
+  for (const v of data) max = Math.max(max, Math.abs(v));
+  if (max === 0 || !Number.isFinite(max)) return max;
+  let s = 0;
+  for (const v of data) s += (v / max) ** 2;
+  return max * Math.sqrt(s);
+}
+
+/** The population standard deviation. */
+function std(data: Float64Array): number {
+  let mean = 0;
+  for (const v of data) mean += v;
+  mean /= data.length;
+  let s = 0;
+  for (const v of data) s += (v - mean) ** 2;
+  return Math.sqrt(s / data.length);
+}
+
+export const dense = {
+  name: 'dense',
+  params: denseParams,
+  outputShape: (layer: Layer, input: readonly number[]) => [layer.units, input[1]],
+
+  forward(layer: Layer, x: Tensor, p: TensorSet): Tensor {
+    // Each output is b, then W's products added in order (dense-kernel.ts).
+    const z = zeros(dense.outputShape(layer, x.shape));
+    denseTimes(p.W, x.data, z.data, x.shape[1], p.b ? p.b.data : null);
+    return z;
+  },
+
+  backward(_layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet, s: number) {
+    const dparams: Record<string, () => Tensor> = { W: () => weightGradient(dy, x, s) };
+    if (p.b) dparams.b = () => biasGradient(dy, s);
+    return { dx: () => inputGradient(p.W, dy), dparams };
+  },
+
+  difference(layer: Layer, x: Tensor, _y: Tensor, dx: Float64Array, p: TensorSet, dp: TensorSet | null, out: Float64Array) {
+    // δZ[r][c] = Σ_q W[r][q]·δA[q][c] (+ Σ_q δW[r][q]·A[q][c]) (+ δb[r]), summed in that order.
+    const W = p.W.data, A = x.data;
+    const units = layer.units, inputs = layer.inputs, m = x.shape[1];
+    const dW = dp?.W?.data, db = dp?.b?.data;
+    for (let r = 0; r < units; r++) {
+      for (let c = 0; c < m; c++) {
+        let z = 0;
+        for (let q = 0; q < inputs; q++) z += W[r * inputs + q] * dx[q * m + c];
+        if (dW) for (let q = 0; q < inputs; q++) z += dW[r * inputs + q] * A[q * m + c];
+        if (db) z += db[r];
+        out[r * m + c] = z;
+      }
+    }
+  },
+
+  kinks(_layer: Layer, _x: Tensor, _dx: Float64Array, _from: number, _to: number, _flags: Uint8Array) {
+    // Linear in x and in the parameters: no slope jumps.
+  },
+
+  work: (layer: Layer) => layer.units * layer.inputs,
+
+  health(layer: Layer, _x: Tensor, _y: Tensor, p: TensorSet, g: TensorSet) {
+    // He initialisation for ReLU-like activations (gain² = 2), Xavier (gain² = 1) otherwise.
+    const gainSquared = layer.activation.family === 'relu' ? 2 : 1;
+    return { gradientNorm: norm(g.W.data), weightScale: std(p.W.data), recommendedScale: Math.sqrt(gainSquared / layer.inputs) };
+  },
+} satisfies LayerKind;

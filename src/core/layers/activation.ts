@@ -1,0 +1,95 @@
+// The activation layer kind: A = g(Z) for an activation record g (records/activations.ts),
+// element-wise or over each sample's units (softmax). No parameters; the output has the input's shape.
+//
+//   forward      A = g(Z)
+//   backward     dZ = J_g(Z)ᵀ·dA                     (element-wise: dA ⊙ g'(Z))
+//   difference   δA = g(Z + δZ) − g(Z), the record's cancellation-free columnDifference
+//   kinks        the record's kinks (fixed z) and, for custom formulas, `crosses`
+//   work         none counted: the dense products dominate (check/limits.ts)
+//   health       saturation (tanh, sigmoid), dead units (ReLU) and a histogram of A
+import { zeros, type Tensor } from '../tensor.js';
+import type { HealthStats, Layer, LayerKind, ParamSpec, TensorSet } from './kind.js';
+
+const HISTOGRAM_BINS = 20;
+
+/** Counts of the finite values in equal bins over `range` (the activation's bounds, so that the
+ *  saturated tails sit at the edges) or, for unbounded activations, over the values' own range. */
+function histogram(data: Float64Array, range?: readonly [number, number]): NonNullable<HealthStats['histogram']> {
+  let lo = Infinity, hi = -Infinity, nonFinite = 0;
+  for (const v of data) {
+    if (!Number.isFinite(v)) { nonFinite++; continue; }
+    lo = Math.min(lo, v); hi = Math.max(hi, v);
+  }
+  if (range) [lo, hi] = range;
+  else if (!(lo < hi)) { const mid = lo <= hi ? lo : 0; lo = mid - 0.5; hi = mid + 0.5; }
+  const width = (hi - lo) / HISTOGRAM_BINS;
+  const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => (i === HISTOGRAM_BINS ? hi : lo + i * width));
+  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
+  for (const v of data) {
+    if (Number.isFinite(v)) counts[Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
+  }
+  return { edges, counts, ...(nonFinite > 0 ? { nonFinite } : {}) };
+}
+
+export const activation = {
+  name: 'activation',
+  params: (_layer: Layer): ParamSpec[] => [],
+  outputShape: (_layer: Layer, input: readonly number[]) => input.slice(),
+
+  forward(layer: Layer, x: Tensor, _p: TensorSet) {
+    const a = zeros(activation.outputShape(layer, x.shape));
+    layer.activation.forward(x.data, a.data, layer.units, x.shape[1]);
+    return a;
+  },
+
+  backward(layer: Layer, x: Tensor, y: Tensor, dy: Tensor, _p: TensorSet, _s: number) {
+    const dx = () => {
+      const out = zeros(dy.shape);
+      layer.activation.backward(x.data, y.data, dy.data, out.data, layer.units, dy.shape[1]);
+      return out;
+    };
+    return { dx, dparams: {} };
+  },
+
+  difference(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, _p: TensorSet, _dp: TensorSet | null, out: Float64Array) {
+    layer.activation.columnDifference(x.data, y.data, dx, out, layer.units, x.shape[1]);
+  },
+
+  kinks(layer: Layer, x: Tensor, dx: Float64Array, from: number, to: number, flags: Uint8Array) {
+    const { kinks, crosses } = layer.activation;
+    const Z = x.data, m = x.shape[1];
+    // Kinks of a custom formula lie wherever its abs/max/min arguments change sign.
+    if (crosses) for (let i = from; i < to; i++) if (dx[i] !== 0 && crosses(Z[i], dx[i])) flags[i % m] = 1;
+    for (const k of kinks) {
+      for (let i = from; i < to; i++) {
+        // A step that crosses the kink, or starts exactly on it, differences across it.
+        if (dx[i] !== 0 && (Z[i] > k !== Z[i] + dx[i] > k || Z[i] === k)) flags[i % m] = 1;
+      }
+    }
+  },
+
+  work: (_layer: Layer) => 0,
+
+  health(layer: Layer, x: Tensor, y: Tensor, _p: TensorSet, _g: TensorSet) {
+    const A = y.data;
+    const family = layer.activation.family;
+    let saturated = 0;
+    if (family === 'tanh') for (const a of A) { if (Math.abs(a) > 0.99) saturated++; }
+    if (family === 'sigmoid') for (const a of A) { if (a < 0.01 || a > 0.99) saturated++; }
+    let dead = 0;
+    if (family === 'relu') {
+      // A dead unit is inactive (z ≤ 0) on every sample.
+      const m = x.shape[1];
+      for (let i = 0; i < layer.units; i++) {
+        let alive = false;
+        for (let c = 0; c < m && !alive; c++) alive = x.data[i * m + c] > 0;
+        if (!alive) dead++;
+      }
+    }
+    return {
+      saturation: A.length === 0 ? 0 : saturated / A.length,
+      deadFraction: family === 'relu' ? dead / layer.units : 0,
+      histogram: histogram(A, layer.activation.bounds ?? undefined),
+    };
+  },
+} satisfies LayerKind;
