@@ -156,7 +156,7 @@ class Search {
       if (truth && matches(values, truth)) continue;
       const twin = out.find((o) => o.values && matches(values, o.values));
       if (twin) {
-        const aliases = twin.mutation!.detail.aliases!;
+        const aliases = (twin.mutation!.detail.aliases ??= []);
         if (aliases.length < 3) aliases.push(`${mutation.detail.text} (${mutation.detail.label})`);
         continue;
       }
@@ -310,6 +310,7 @@ class Search {
       const base = form.db.all ? new Float64Array(q.length).fill(total) : q;
       for (const { db: { s } } of scales) if (matches(tb, combination(base, s, null, 0))) out.push({ cost: 0, mutations: [], s, all: form.db.all });
     }
+    // A fitted mutation accounts for the steps it changes: the 1/m and sum left to name are the right ones.
     for (const mutation of this.fitted('factor', l, { tensor: 'db', target: tb, candidate: combination(q, s0, null, 0), penalty: this.space(l).penalty, explained: out.length > 0, bias: null })) {
       out.push({ cost: FITTED, mutations: [mutation], s: s0, all: false });
     }
