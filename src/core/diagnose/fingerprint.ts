@@ -67,7 +67,11 @@ interface Reading {
   cost: number;
   mutations: Mutation[];
   s: number;
-  all?: boolean;
+}
+
+/** A db reading also says whether db sums dZ over every unit (all) or over the samples. */
+interface BiasReading extends Reading {
+  all: boolean;
 }
 
 /**
@@ -95,13 +99,23 @@ class Search {
     return variantsAt(slot, this.net, l, this.kinds);
   }
 
-  /** Layer l's right steps with the mutations applied (each a mutation at layer l). */
-  private steps(l: number, mutations: Mutation[]): LayerSteps {
+  /** The fixed variants of one kind at layer l. */
+  private variantsOf(kind: MistakeKind, l: number): Mutation[] {
+    return (kind.tried!.variants?.(this.net, l) ?? []).map((detail) => ({ kind, layer: l, detail }));
+  }
+
+  /** The right chain with layer l's steps replaced by a copy of the right ones, and that copy. */
+  private copyAt(l: number): { chain: Chain; steps: LayerSteps } {
     const right = this.right.layers[l];
     const steps: LayerSteps = { ...right, dW: { ...right.dW }, db: { ...right.db } };
     const layers = [...this.right.layers];
     layers[l] = steps;
-    const chain: Chain = { output: { ...this.right.output }, layers };
+    return { chain: { output: { ...this.right.output }, layers }, steps };
+  }
+
+  /** Layer l's right steps with the mutations applied (each a mutation at layer l). */
+  private steps(l: number, mutations: Mutation[]): LayerSteps {
+    const { chain, steps } = this.copyAt(l);
     for (const m of mutations) m.kind.apply(chain, m);
     return steps;
   }
@@ -256,8 +270,9 @@ class Search {
   private explain(l: number, dZ: Tensor): Explanation[] {
     const net = this.net;
     const tb = this.tested[l].b?.data ?? null;
-    const sums = tb ? biasGradient(dZ, 1).data : null;
-    const biases = tb ? this.explainBias(l, sums!, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
+    // Σ_samples dZ, per unit.
+    const q = tb ? biasGradient(dZ, 1).data : null;
+    const biases = tb ? this.explainBias(l, q!, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
     if (biases.length === 0) return [];
     const space = this.space(l);
     const right = this.term(l, dZ, net.fwd.A[l], false);
@@ -266,7 +281,7 @@ class Search {
     for (const w of weights) {
       for (const b of biases) out.push(this.combine(l, w, b));
     }
-    const bias = tb ? { target: tb, sums: sums! } : null;
+    const bias = tb ? { target: tb, sums: q! } : null;
     const candidate = combination(right, net.s, null, 0);
     for (const mutation of this.fitted('delta-factor', l, { tensor: 'dW', target: space.T, candidate, penalty: space.penalty, explained: false, bias })) {
       out.push({ cost: FITTED, mutations: [mutation], deltaScale: this.steps(l, [mutation]).deltaScale });
@@ -279,15 +294,14 @@ class Search {
    * One dW reading and one db reading, and the mistakes their 1/m and sum choices are, as the
    * scale and bias-form kinds name them (in order, each seeing what the earlier ones named).
    */
-  private combine(l: number, w: Reading, b: Reading): Explanation {
+  private combine(l: number, w: Reading, b: BiasReading): Explanation {
     const mutations = [...w.mutations, ...b.mutations];
     let cost = w.cost + b.cost;
     const found = this.steps(l, []);
     found.dW.s = w.s;
     found.db.s = b.s;
-    found.db.all = b.all!;
-    const named = this.steps(l, []);
-    const chain: Chain = { output: this.right.output, layers: this.right.layers.map((steps, i) => (i === l ? named : steps)) };
+    found.db.all = b.all;
+    const { chain, steps: named } = this.copyAt(l);
     for (const kind of this.kinds) {
       const detail = kind.tried?.name && kind.appliesTo(this.net, l) ? kind.tried.name(found, named, this.net, l) : null;
       if (!detail) continue;
@@ -300,12 +314,12 @@ class Search {
   }
 
   /** The readings of db = k·s·Σ dZ: each sum form × each scale, then the fitted ones. */
-  private explainBias(l: number, q: Float64Array, tb: Float64Array): Reading[] {
+  private explainBias(l: number, q: Float64Array, tb: Float64Array): BiasReading[] {
     const s0 = this.net.s;
     let total = 0;
     for (const v of q) total += v;
     const scales = this.scales(l);
-    const out: Reading[] = [];
+    const out: BiasReading[] = [];
     for (const form of [this.right.layers[l], ...this.variantsAt('bias-form', l).map((m) => this.steps(l, [m]))]) {
       const base = form.db.all ? new Float64Array(q.length).fill(total) : q;
       for (const { db: { s } } of scales) if (matches(tb, combination(base, s, null, 0))) out.push({ cost: 0, mutations: [], s, all: form.db.all });
@@ -330,7 +344,7 @@ class Search {
     // The right source first; every kind's variants combine with the earlier kinds' choices.
     let sources: Mutation[][] = [[]];
     for (const kind of this.kindsAt('weight-source', l)) {
-      const variants = this.variantsAt('weight-source', l).filter((m) => m.kind === kind);
+      const variants = this.variantsOf(kind, l);
       sources = sources.flatMap((base) => [base, ...variants.map((m) => [...base, m])]);
     }
     const scales = this.scales(l);
@@ -361,7 +375,7 @@ class Search {
     const out: { cost: number; mutations: Mutation[] }[] = [];
     if (matches(T, withPenalty(this.right.layers[l]))) out.push({ cost: 0, mutations: [] });
     for (const kind of this.kindsAt('penalty', l)) {
-      for (const mutation of this.variantsAt('penalty', l).filter((m) => m.kind === kind)) {
+      for (const mutation of this.variantsOf(kind, l)) {
         if (matches(T, withPenalty(this.steps(l, [mutation])))) out.push({ cost: COST, mutations: [mutation] });
       }
       for (const detail of kind.tried!.fit?.({ net: this.net, l, tensor: 'dW', target: T, candidate: data, penalty, explained: out.length > 0, bias: null }) ?? []) {
