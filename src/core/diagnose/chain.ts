@@ -8,7 +8,7 @@ export {
   correctChain, deltas, evaluate, incomingGradient, inputMatrix, layerValues, netOf, outputDelta, outputValues,
   penaltyTerm, throughActivation, transposed,
 } from '../backprop.js';
-export type { Chain, Incoming, InputRef, Net, PenaltyForm } from '../backprop.js';
+export type { Chain, Incoming, InputRef, LayerSteps, Net, PenaltyForm } from '../backprop.js';
 
 /** Whether a way of forming dA_l from dZ_{l+1} is possible at all (the shapes must fit). */
 export function incomingApplies(net: Net, l: number, how: Incoming): boolean {

@@ -1,34 +1,32 @@
 // Fingerprinting: which backprop, with which catalogued mistakes, computes exactly the gradients
-// under test? The search runs layer by layer from the output back. At the output it tries every
-// output formula × every derivative; at each hidden layer every way of forming dA × every
-// derivative (the right one, then the variants the catalogue's records offer: MistakeKind.tried);
-// and for each candidate dZ it asks whether the layer's dW and db follow from it with the right
-// formula or a catalogued mistake (wrong input activation, transposed, 1/m, L2
-// term, a constant factor fitted by least squares, db summed wrongly). A mistake at the output
-// changes every earlier layer, so each surviving candidate keeps its mutated dZ while the search
-// moves back. Candidates are compared with the tested gradients, never with finite differences,
-// so the search costs a few matrix products per candidate.
+// under test? The search runs layer by layer from the output back, over the steps of the chain
+// (chain.ts) and the mistake records of the catalogue (mutations.ts), which say at which step
+// each is tried and how (MistakeKind.tried); it knows no mistake by name. At the output it tries
+// every output formula × every derivative; at each hidden layer every way of forming dA × every
+// derivative (the right one, then the records' variants); and for each candidate dZ it asks
+// whether the layer's dW and db follow from it with the right formula or with the records'
+// variants of its steps: dW = k·(s·dZ·Sᵀ + β·P(W)), db = k·s·Σ dZ, with the records' fitted
+// parameters estimated from the tensors. A mistake at the output changes every earlier layer, so
+// each surviving candidate keeps its mutated dZ while the search moves back. Candidates are
+// compared with the tested gradients, never with finite differences, so the search costs a few
+// matrix products per candidate.
 //
-// The cheapest explanation wins: each mutation costs 1, a fitted factor slightly more (it has a
+// The cheapest explanation wins: each mutation costs 1, a fitted one slightly more (it has a
 // free parameter); a small beam keeps the runners-up, because the cheapest choice at one layer
 // can make the layers below it expensive.
 import { biasGradient, weightGradient } from '../layers/dense.js';
-import { compare } from '../check/compare.js';
 import { Random } from '../random.js';
 import type { Grads, ParamRef } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import {
-  incomingGradient, inputMatrix, layerValues, outputDelta, outputValues, penaltyTerm,
-  throughActivation, transposed, type InputRef, type Net, type PenaltyForm,
+  correctChain, incomingGradient, inputMatrix, layerValues, outputDelta, outputValues, penaltyTerm,
+  throughActivation, transposed, type Chain, type LayerSteps, type Net, type PenaltyForm,
 } from './chain.js';
+import { combination, dot, MATCH, matches } from './fit.js';
 import { rightOutputForms } from './forms.js';
-import {
-  BIAS, DELTA_FACTOR, inputChoices, L2_MISSING, L2_WRONG, REDUCTION, TENSOR_FACTOR, TRANSPOSED, variantsAt,
-  WRONG_INPUT, type Mutation,
-} from './mutations.js';
+import { kindsAt, MISTAKE_KINDS, variantsAt, type Evidence, type MistakeKind, type Mutation, type Slot } from './mutations.js';
 
-/** A candidate reproduces a tensor when their relative difference is at most this. */
-export const MATCH = 1e-6;
+export { MATCH } from './fit.js';
 const BEAM = 4;
 /** How much costlier than the best a kept alternative may be. */
 const SLACK = 1.2;
@@ -64,44 +62,73 @@ interface Explanation {
   weightUnexplained?: boolean;
 }
 
-const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
-const matches = (x: ArrayLike<number>, y: ArrayLike<number>) => relative(x, y) <= MATCH;
-
-function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
-  return s;
+/** A way dW or db follows from dZ: the mutations it takes, and the 1/m (and, for db, the sum) it uses. */
+interface Reading {
+  cost: number;
+  mutations: Mutation[];
+  s: number;
 }
 
-function combination(a: ArrayLike<number>, x: number, b: ArrayLike<number> | null, y: number): Float64Array {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < out.length; i++) out[i] = x * a[i] + (b ? y * b[i] : 0);
-  return out;
+/** A db reading also says whether db sums dZ over every unit (all) or over the samples. */
+interface BiasReading extends Reading {
+  all: boolean;
 }
 
-/** k minimising ‖t − k·c‖, when k·c reproduces t and k is not 1. */
-function fittedFactor(t: ArrayLike<number>, c: ArrayLike<number>): number | null {
-  const cc = dot(c, c);
-  if (!(cc > 0) || !Number.isFinite(cc)) return null;
-  const k = dot(t, c) / cc;
-  if (!Number.isFinite(k) || Math.abs(k - 1) <= MATCH) return null;
-  return matches(t, combination(c, k, null, 0)) ? k : null;
-}
-
-/** The mistakes that reproduce `tested`, searched from the output back within `budget` multiply-adds. */
-export function fingerprint(net: Net, tested: Grads, budget = BUDGET): Fingerprint {
-  return new Search(net, tested, budget).run();
+/**
+ * The mistakes of `kinds` (the catalogue's, by default) that reproduce `tested`, searched from the
+ * output back within `budget` multiply-adds.
+ */
+export function fingerprint(net: Net, tested: Grads, budget = BUDGET, kinds: MistakeKind[] = MISTAKE_KINDS): Fingerprint {
+  return new Search(net, tested, budget, kinds).run();
 }
 
 class Search {
   private work = 0;
   private exhausted = false;
-  private readonly scales: number[];
+  private readonly right: Chain;
 
-  constructor(private readonly net: Net, private readonly tested: Grads, private readonly budget: number) {
-    const { s, m } = net;
-    // The right 1/m (or none), then the 1/m left out or applied twice (or applied to a sum).
-    this.scales = m > 1 ? (s === 1 ? [1, 1 / m] : [s, 1, s / m]) : [s];
+  constructor(private readonly net: Net, private readonly tested: Grads, private readonly budget: number, private readonly kinds: MistakeKind[]) {
+    this.right = correctChain(net);
+  }
+
+  private kindsAt(slot: Slot, l: number): MistakeKind[] {
+    return kindsAt(slot, this.net, l, this.kinds);
+  }
+
+  private variantsAt(slot: Slot, l: number): Mutation[] {
+    return variantsAt(slot, this.net, l, this.kinds);
+  }
+
+  /** The fixed variants of one kind at layer l. */
+  private variantsOf(kind: MistakeKind, l: number): Mutation[] {
+    return (kind.tried!.variants?.(this.net, l) ?? []).map((detail) => ({ kind, layer: l, detail }));
+  }
+
+  /** The right chain with layer l's steps replaced by a copy of the right ones, and that copy. */
+  private copyAt(l: number): { chain: Chain; steps: LayerSteps } {
+    const right = this.right.layers[l];
+    const steps: LayerSteps = { ...right, dW: { ...right.dW }, db: { ...right.db } };
+    const layers = [...this.right.layers];
+    layers[l] = steps;
+    return { chain: { output: { ...this.right.output }, layers }, steps };
+  }
+
+  /** Layer l's right steps with the mutations applied (each a mutation at layer l). */
+  private steps(l: number, mutations: Mutation[]): LayerSteps {
+    const { chain, steps } = this.copyAt(l);
+    for (const m of mutations) m.kind.apply(chain, m);
+    return steps;
+  }
+
+  /** Mutations of the fitted details a slot's kinds return for the evidence. */
+  private fitted(slot: Slot, l: number, evidence: Omit<Evidence, 'net' | 'l'>): Mutation[] {
+    return this.kindsAt(slot, l).flatMap((kind) =>
+      (kind.tried!.fit?.({ net: this.net, l, ...evidence }) ?? []).map((detail) => ({ kind, layer: l, detail })));
+  }
+
+  /** The scales dW and db may use at layer l: the right one first, then the slot's variants. */
+  private scales(l: number): LayerSteps[] {
+    return [this.right.layers[l], ...this.variantsAt('scale', l).map((m) => this.steps(l, [m]))];
   }
 
   run(): Fingerprint {
@@ -135,7 +162,7 @@ class Search {
     const out: { values: Float64Array | null; mutation: Mutation | null }[] = [{ values: null, mutation: null }];
     // A per-element factor can equal the true backprop only where the Jacobian is diagonal.
     const truth = g.diagonal ? layerValues(this.net, l, (z, a) => g.derivative(z, a)) : null;
-    for (const mutation of variantsAt('derivative', this.net, l)) {
+    for (const mutation of this.variantsAt('derivative', l)) {
       const values = mutation.detail.values!;
       if (!values.every(Number.isFinite)) continue;
       // A form that equals the truth on this data is not a mistake here; one that equals an
@@ -143,7 +170,7 @@ class Search {
       if (truth && matches(values, truth)) continue;
       const twin = out.find((o) => o.values && matches(values, o.values));
       if (twin) {
-        const aliases = twin.mutation!.detail.aliases!;
+        const aliases = (twin.mutation!.detail.aliases ??= []);
         if (aliases.length < 3) aliases.push(`${mutation.detail.text} (${mutation.detail.label})`);
         continue;
       }
@@ -162,7 +189,7 @@ class Search {
     // The right formulas first, then every catalogued wrong one (candidates are sorted by cost, stably).
     const forms = [
       ...rightOutputForms(layer.activation, net.model.loss).map((form) => ({ kind: form.kind, values: outputValues(net, form.fn), mutation: null })),
-      ...variantsAt('output', net, L - 1).map((mutation) => ({ kind: mutation.detail.outputKind!, values: mutation.detail.values!, mutation })),
+      ...this.variantsAt('output', L - 1).map((mutation) => ({ kind: mutation.detail.outputKind!, values: mutation.detail.values!, mutation })),
     ];
     for (const { kind, values, mutation } of forms) {
       if (values.some((v, i) => !Number.isFinite(v) && Number.isFinite(truth[i]))) continue;
@@ -187,7 +214,7 @@ class Search {
   private hiddenCandidates(l: number, beam: Entry[]): Entry[] {
     const derivatives = this.derivatives(l);
     // dA = W_{l+1}ᵀ·dZ_{l+1} (no mistake), then the catalogued wrong ways of forming it.
-    const hops: (Mutation | null)[] = [null, ...variantsAt('incoming', this.net, l)];
+    const hops: (Mutation | null)[] = [null, ...this.variantsAt('incoming', l)];
     const out: Entry[] = [];
     for (const entry of beam) {
       for (const hop of hops) {
@@ -243,7 +270,9 @@ class Search {
   private explain(l: number, dZ: Tensor): Explanation[] {
     const net = this.net;
     const tb = this.tested[l].b?.data ?? null;
-    const biases = tb ? this.explainBias(l, dZ, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
+    // Σ_samples dZ, per unit.
+    const q = tb ? biasGradient(dZ, 1).data : null;
+    const biases = tb ? this.explainBias(l, q!, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
     if (biases.length === 0) return [];
     const space = this.space(l);
     const right = this.term(l, dZ, net.fwd.A[l], false);
@@ -252,97 +281,105 @@ class Search {
     for (const w of weights) {
       for (const b of biases) out.push(this.combine(l, w, b));
     }
-    // dW and db both k times right: the factor sits on dZ, and the layers below inherit it.
-    const R = combination(space.T, 1, net.c2 !== 0 ? space.penalty.W : null, -net.c2);
-    const k = fittedFactor(R, combination(right, net.s, null, 0));
-    if (k !== null && (!tb || matches(tb, combination(biasGradient(dZ, 1).data, k * net.s, null, 0)))) {
-      out.push({ cost: FITTED, mutations: [{ kind: DELTA_FACTOR, layer: l, detail: { k } }], deltaScale: k });
+    const bias = tb ? { target: tb, sums: q! } : null;
+    const candidate = combination(right, net.s, null, 0);
+    for (const mutation of this.fitted('delta-factor', l, { tensor: 'dW', target: space.T, candidate, penalty: space.penalty, explained: false, bias })) {
+      out.push({ cost: FITTED, mutations: [mutation], deltaScale: this.steps(l, [mutation]).deltaScale });
     }
     if (out.length === 0 && tb) out.push({ cost: 3 * COST, mutations: [], weightUnexplained: true });
     return out.sort((x, y) => x.cost - y.cost);
   }
 
-  /** One dW explanation and one db explanation, with their 1/m choices merged when they agree. */
-  private combine(l: number, w: { cost: number; mutations: Mutation[]; s: number }, b: { cost: number; mutations: Mutation[]; s: number; all: boolean }): Explanation {
-    const s0 = this.net.s;
+  /**
+   * One dW reading and one db reading, and the mistakes their 1/m and sum choices are, as the
+   * scale and bias-form kinds name them (in order, each seeing what the earlier ones named).
+   */
+  private combine(l: number, w: Reading, b: BiasReading): Explanation {
     const mutations = [...w.mutations, ...b.mutations];
     let cost = w.cost + b.cost;
-    const hasBias = this.net.params[l].b !== undefined;
-    if (w.s !== s0 && hasBias && b.s === w.s) {
-      mutations.push({ kind: REDUCTION, layer: l, detail: { s: w.s, which: 'both' } });
+    const found = this.steps(l, []);
+    found.dW.s = w.s;
+    found.db.s = b.s;
+    found.db.all = b.all;
+    const { chain, steps: named } = this.copyAt(l);
+    for (const kind of this.kinds) {
+      const detail = kind.tried?.name && kind.appliesTo(this.net, l) ? kind.tried.name(found, named, this.net, l) : null;
+      if (!detail) continue;
+      const mutation: Mutation = { kind, layer: l, detail };
+      mutations.push(mutation);
       cost += COST;
-      if (b.all) { mutations.push({ kind: BIAS, layer: l, detail: { s: b.s, all: true } }); cost += COST; }
-      return { cost, mutations };
+      kind.apply(chain, mutation);
     }
-    if (w.s !== s0) { mutations.push({ kind: REDUCTION, layer: l, detail: { s: w.s, which: hasBias ? 'dW' : 'both' } }); cost += COST; }
-    if (hasBias && (b.s !== s0 || b.all)) { mutations.push({ kind: BIAS, layer: l, detail: { s: b.s, all: b.all } }); cost += COST; }
     return { cost, mutations };
   }
 
-  private explainBias(l: number, dZ: Tensor, tb: Float64Array): { cost: number; mutations: Mutation[]; s: number; all: boolean }[] {
-    const q = biasGradient(dZ, 1).data;
+  /** The readings of db = k·s·Σ dZ: each sum form × each scale, then the fitted ones. */
+  private explainBias(l: number, q: Float64Array, tb: Float64Array): BiasReading[] {
+    const s0 = this.net.s;
     let total = 0;
     for (const v of q) total += v;
-    const out: { cost: number; mutations: Mutation[]; s: number; all: boolean }[] = [];
-    for (const s of this.scales) if (matches(tb, combination(q, s, null, 0))) out.push({ cost: 0, mutations: [], s, all: false });
-    if (q.length > 1) {
-      const sums = new Float64Array(q.length).fill(total);
-      for (const s of this.scales) if (matches(tb, combination(sums, s, null, 0))) out.push({ cost: 0, mutations: [], s, all: true });
-      const k = fittedFactor(tb, combination(q, this.net.s, null, 0));
-      if (k !== null) out.push({ cost: FITTED, mutations: [{ kind: TENSOR_FACTOR, layer: l, detail: { k, which: 'db' } }], s: this.net.s, all: false });
+    const scales = this.scales(l);
+    const out: BiasReading[] = [];
+    for (const form of [this.right.layers[l], ...this.variantsAt('bias-form', l).map((m) => this.steps(l, [m]))]) {
+      const base = form.db.all ? new Float64Array(q.length).fill(total) : q;
+      for (const { db: { s } } of scales) if (matches(tb, combination(base, s, null, 0))) out.push({ cost: 0, mutations: [], s, all: form.db.all });
+    }
+    // A fitted mutation accounts for the steps it changes: the 1/m and sum left to name are the right ones.
+    for (const mutation of this.fitted('factor', l, { tensor: 'db', target: tb, candidate: combination(q, s0, null, 0), penalty: this.space(l).penalty, explained: out.length > 0, bias: null })) {
+      out.push({ cost: FITTED, mutations: [mutation], s: s0, all: false });
     }
     return out;
   }
 
-  private explainWeights(l: number, right: Float64Array, dZ: Tensor): { cost: number; mutations: Mutation[]; s: number }[] {
+  /**
+   * The readings of dW = k·(s·dZ·Sᵀ + β·P(W)): each combination of the weight-source variants ×
+   * each scale × each penalty term, stopping at the right formula when it fits; then the fitted factors.
+   */
+  private explainWeights(l: number, right: Float64Array, dZ: Tensor): Reading[] {
     const net = this.net;
     const { T, penalty } = this.space(l);
-    const out: { cost: number; mutations: Mutation[]; s: number }[] = [];
-    const inputs: InputRef[] = [{ kind: 'A', index: l }, ...(WRONG_INPUT.appliesTo(net, l) ? inputChoices(net, l) : [])];
+    const out: Reading[] = [];
     const sCost = (s: number) => (s === net.s ? 0 : COST);
     const sorted = () => out.sort((x, y) => x.cost + sCost(x.s) - (y.cost + sCost(y.s)));
-    for (const input of inputs) {
-      const wrongInput = input.kind !== 'A' || input.index !== l;
-      for (const flip of TRANSPOSED.appliesTo(net, l) ? [false, true] : [false]) {
-        const data = !wrongInput && !flip ? right : this.term(l, dZ, inputMatrix(net, input), flip);
-        const base: Mutation[] = [
-          ...(wrongInput ? [{ kind: WRONG_INPUT, layer: l, detail: { input } }] : []),
-          ...(flip ? [{ kind: TRANSPOSED, layer: l, detail: {} }] : []),
-        ];
-        const baseCost = base.length * COST;
-        for (const s of this.scales) {
-          for (const p of this.penalties(l, combination(data, s, null, 0))) {
-            out.push({ cost: baseCost + p.cost, mutations: [...base, ...p.mutations], s });
-          }
-          if (out.some((o) => o.cost + sCost(o.s) === 0)) return sorted();
+    // The right source first; every kind's variants combine with the earlier kinds' choices.
+    let sources: Mutation[][] = [[]];
+    for (const kind of this.kindsAt('weight-source', l)) {
+      const variants = this.variantsOf(kind, l);
+      sources = sources.flatMap((base) => [base, ...variants.map((m) => [...base, m])]);
+    }
+    const scales = this.scales(l);
+    for (const base of sources) {
+      const { dW } = this.steps(l, base);
+      const data = base.length === 0 ? right : this.term(l, dZ, inputMatrix(net, dW.input), dW.transposed);
+      const baseCost = base.length * COST;
+      for (const { dW: { s } } of scales) {
+        for (const p of this.penalties(l, combination(data, s, null, 0))) {
+          out.push({ cost: baseCost + p.cost, mutations: [...base, ...p.mutations], s });
         }
+        if (out.some((o) => o.cost + sCost(o.s) === 0)) return sorted();
       }
     }
     // A constant factor on the whole tensor (penalty included).
-    const k = fittedFactor(T, combination(right, net.s, net.c2 !== 0 ? penalty.W : null, net.c2));
-    if (k !== null) out.push({ cost: FITTED, mutations: [{ kind: TENSOR_FACTOR, layer: l, detail: { k, which: 'dW' } }], s: net.s });
+    const { dW } = this.right.layers[l];
+    const candidate = combination(right, dW.s, dW.beta !== 0 ? penalty[dW.penalty] : null, dW.beta);
+    for (const mutation of this.fitted('factor', l, { tensor: 'dW', target: T, candidate, penalty, explained: out.length > 0, bias: null })) {
+      out.push({ cost: FITTED, mutations: [mutation], s: net.s });
+    }
     return sorted();
   }
 
-  /** The penalty terms that turn the data part into T: right, missing, or fitted β·P(W). */
+  /** The penalty terms that turn the data part into T: the right one, then the penalty kinds' variants and fits. */
   private penalties(l: number, data: Float64Array): { cost: number; mutations: Mutation[] }[] {
-    const { c2 } = this.net;
     const { T, penalty } = this.space(l);
-    if (!L2_MISSING.appliesTo(this.net, l)) return matches(T, data) ? [{ cost: 0, mutations: [] }] : [];
+    const withPenalty = ({ dW }: LayerSteps) => (dW.beta !== 0 ? combination(data, 1, penalty[dW.penalty], dW.beta) : data);
     const out: { cost: number; mutations: Mutation[] }[] = [];
-    if (matches(T, combination(data, 1, penalty.W, c2))) out.push({ cost: 0, mutations: [] });
-    if (matches(T, data)) out.push({ cost: COST, mutations: [{ kind: L2_MISSING, layer: l, detail: {} }] });
-    if (out.length > 0) return out;
-    const R = combination(T, 1, data, -1);
-    for (const form of ['W', 'sum', 'sign'] as PenaltyForm[]) {
-      const F = penalty[form];
-      const FF = dot(F, F);
-      if (!(FF > 0)) continue;
-      const beta = dot(R, F) / FF;
-      if (!Number.isFinite(beta) || Math.abs(beta) <= MATCH * Math.abs(c2)) continue;
-      if (form === 'W' && Math.abs(beta - c2) <= MATCH * Math.abs(c2)) continue;
-      if (matches(T, combination(data, 1, F, beta))) {
-        out.push({ cost: FITTED, mutations: [{ kind: L2_WRONG, layer: l, detail: { beta, penalty: form } }] });
+    if (matches(T, withPenalty(this.right.layers[l]))) out.push({ cost: 0, mutations: [] });
+    for (const kind of this.kindsAt('penalty', l)) {
+      for (const mutation of this.variantsOf(kind, l)) {
+        if (matches(T, withPenalty(this.steps(l, [mutation])))) out.push({ cost: COST, mutations: [mutation] });
+      }
+      for (const detail of kind.tried!.fit?.({ net: this.net, l, tensor: 'dW', target: T, candidate: data, penalty, explained: out.length > 0, bias: null }) ?? []) {
+        out.push({ cost: FITTED, mutations: [{ kind, layer: l, detail }] });
       }
     }
     return out;

@@ -1,12 +1,14 @@
 // The catalogue of backprop mistakes: one small record per mistake, saying which finding code it
-// is, at which layers it can be made, how it changes the backward chain, and how to tell the
-// user about it (with the numbers), and, for the mistakes the fingerprint search enumerates, the
-// variants it tries. The search and the formula analysis both produce Mutations of these kinds;
-// the findings are written from them.
+// is, at which layers it can be made, how it changes the backward chain, how the fingerprint
+// search tries it (the variants it enumerates, or how its parameter is estimated from the
+// tensors), and how to tell the user about it (with the numbers). The search iterates these
+// records and knows none by name, so adding a mistake touches this file alone. The search and
+// the formula analysis both produce Mutations of these kinds; the findings are written from them.
 import { fmt } from '../format.js';
 import { paramLabel } from '../model.js';
 import type { Finding } from '../report.js';
-import { incomingApplies, layerValues, outputValues, type Chain, type Incoming, type InputRef, type Net, type PenaltyForm } from './chain.js';
+import { incomingApplies, layerValues, outputValues, type Chain, type Incoming, type InputRef, type LayerSteps, type Net, type PenaltyForm } from './chain.js';
+import { combination, dot, fittedFactor, matches, MATCH } from './fit.js';
 import type { FindingCode } from '../findings/registry.js';
 import { deltaText, derivativeForms, derivativeText, outputForms, trueDelta } from './forms.js';
 
@@ -62,16 +64,63 @@ export interface MistakeKind {
   /** The tensor a finding of this mistake at one layer is about ("W2", "b1"), when it is about one. */
   param?(m: Mutation): string | undefined;
   describe(group: Mutation[], ctx: DescribeContext): Text;
-  /**
-   * For the mistakes the fingerprint search enumerates: where it tries them (the output gradient,
-   * a layer's activation derivative, or the dA a layer receives) and their variants at layer l,
-   * most plausible first. The kinds of one slot are tried in MISTAKE_KINDS order. The search fits
-   * the other kinds (a factor on dZ, the terms of dW and db) to the tensors under test instead.
-   */
-  tried?: { slot: Slot; variants(net: Net, l: number): Detail[] };
+  /** How the fingerprint search tries the mistake (a kind without it is only declared or replayed). */
+  tried?: Trial;
 }
 
-export type Slot = 'output' | 'derivative' | 'incoming';
+/**
+ * Where in the chain (chain.ts's LayerSteps) the search tries a kind, and how. The kinds of one slot
+ * are tried in the order of the list the search is given (MISTAKE_KINDS), each at the layers it
+ * applies to; every slot is explained where fingerprint.ts visits it:
+ *   output, derivative, incoming: how dZ is formed (the output gradient or delta, a layer's
+ *     derivative factor, the dA a layer receives); every variant is a candidate dZ.
+ *   weight-source: the product dZ·Sᵀ of dW (which S, transposed or not); the variants of the
+ *     kinds of this slot are combined with one another.
+ *   scale: the 1/m of dW and db; bias-form: how db sums dZ. These are chosen for dW and db
+ *     separately, then `name` says which mistakes the choices are (one 1/m missing from both is one
+ *     mistake).
+ *   penalty: the L2 term of dW; factor: a constant factor on the whole of dW or db; delta-factor:
+ *     a factor on dZ itself, which the layers below inherit.
+ */
+export interface Trial {
+  slot: Slot;
+  /**
+   * Fixed variants at layer l, most plausible first. The search applies each to the right steps
+   * (MistakeKind.apply) and compares what the steps compute; one costs one mistake.
+   */
+  variants?(net: Net, l: number): Detail[];
+  /**
+   * A fitted variant: its parameter estimated from the tensors (k = ⟨t, c⟩/⟨c, c⟩, …). Returns the
+   * details that reproduce the evidence; each costs a little more than a fixed mistake (it has a free
+   * parameter).
+   */
+  fit?(e: Evidence): Detail[];
+  /** For scale and bias-form: the mistake in the steps found, given the steps earlier kinds named (null: none). */
+  name?(found: LayerSteps, named: LayerSteps, net: Net, l: number): Detail | null;
+}
+
+export type Slot = 'output' | 'derivative' | 'incoming' | 'weight-source' | 'scale' | 'bias-form' | 'penalty' | 'factor' | 'delta-factor';
+
+/** What a fitted kind is fitted to at layer l. dW-sized arrays are projected alike (fingerprint.ts). */
+export interface Evidence {
+  net: Net;
+  l: number;
+  /** The tensor the fit is about: dW (a factor on dZ is estimated on dW, then checked on db) or db. */
+  tensor: 'dW' | 'db';
+  /** The tested tensor. */
+  target: Float64Array;
+  /**
+   * What the code computes up to the step the kind changes: for a penalty, s·dZ·Sᵀ; for a factor,
+   * the whole right formula; for a factor on dZ, s·dZ·Aᵀ.
+   */
+  candidate: Float64Array;
+  /** P(W) of every penalty form. */
+  penalty: Record<PenaltyForm, Float64Array>;
+  /** Whether an earlier variant of this slot already reproduces the target. */
+  explained: boolean;
+  /** The tested db and Σ_samples dZ (per unit), when the layer has a bias and the fit must agree with it. */
+  bias: { target: Float64Array; sums: Float64Array } | null;
+}
 
 // ---- wording helpers ------------------------------------------------------------------------
 
@@ -235,6 +284,16 @@ export const DELTA_FACTOR: MistakeKind = {
   code: 'constant-factor',
   appliesTo: always,
   apply: (chain, m) => { chain.layers[m.layer].deltaScale = m.detail.k!; },
+  tried: {
+    slot: 'delta-factor',
+    // dW and db both k times right: k by least squares on dW's data term (the right penalty taken
+    // off, since a factor on dZ does not reach it), then db must agree.
+    fit({ net, target, candidate, penalty, bias }) {
+      const k = fittedFactor(combination(target, 1, net.c2 !== 0 ? penalty.W : null, -net.c2), candidate);
+      if (k === null || (bias && !matches(bias.target, combination(bias.sums, k * net.s, null, 0)))) return [];
+      return [{ k }];
+    },
+  },
   key: (m) => `delta-factor|${m.layer}`,
   describe([m], { net }) {
     const k = m.detail.k!, l = m.layer + 1;
@@ -257,6 +316,16 @@ export const TENSOR_FACTOR: MistakeKind = {
     if (m.detail.which === 'dW') chain.layers[m.layer].dW.k = m.detail.k!;
     else chain.layers[m.layer].db.k = m.detail.k!;
   },
+  tried: {
+    slot: 'factor',
+    // k by least squares over the whole tensor (penalty included). A single bias is a multiple of
+    // anything, so a factor on it would explain nothing.
+    fit({ tensor, target, candidate }) {
+      if (tensor === 'db' && target.length < 2) return [];
+      const k = fittedFactor(target, candidate);
+      return k === null ? [] : [{ k, which: tensor }];
+    },
+  },
   key: (m) => `tensor-factor|${m.layer}|${m.detail.which}`,
   param: (m) => (m.detail.which === 'db' ? bias(m) : weight(m)),
   describe([m]) {
@@ -277,6 +346,14 @@ export const REDUCTION: MistakeKind = {
   apply: (chain, m) => {
     chain.layers[m.layer].dW.s = m.detail.s!;
     if (m.detail.which === 'both') chain.layers[m.layer].db.s = m.detail.s!;
+  },
+  tried: {
+    slot: 'scale',
+    // The 1/m left out, or applied twice (or applied to a sum).
+    variants: ({ m, s }) => (s === 1 ? [1 / m] : [1, s / m]).map((scale) => ({ s: scale, which: 'both' as const })),
+    // dW's scale is wrong; db's too when it is the same wrong one (a layer without bias: both).
+    name: (found, named, net, l) => (found.dW.s === named.dW.s ? null
+      : { s: found.dW.s, which: net.params[l].b === undefined || found.db.s === found.dW.s ? 'both' : 'dW' }),
   },
   key: (m) => `reduction|${m.detail.s}|${m.detail.which}`,
   param: (m) => (m.detail.which === 'dW' ? weight(m) : undefined),
@@ -306,6 +383,13 @@ export const BIAS: MistakeKind = {
     chain.layers[m.layer].db.s = m.detail.s!;
     chain.layers[m.layer].db.all = m.detail.all ?? false;
   },
+  tried: {
+    slot: 'bias-form',
+    // Summed over every unit and sample: with one unit that is the right sum.
+    variants: (net, l) => (net.model.layers[l].units > 1 ? [{ s: net.s, all: true }] : []),
+    // Whatever of db's scale and sum the 1/m mistake did not account for.
+    name: (found, named) => (found.db.s === named.db.s && found.db.all === named.db.all ? null : { s: found.db.s, all: found.db.all }),
+  },
   key: (m) => `bias|${m.detail.s}|${m.detail.all}`,
   param: bias,
   describe(group, { net }) {
@@ -329,6 +413,7 @@ export const L2_MISSING: MistakeKind = {
   code: 'missing-l2-gradient',
   appliesTo: hasPenalty,
   apply: (chain, m) => { chain.layers[m.layer].dW.beta = 0; },
+  tried: { slot: 'penalty', variants: () => [{}] },
   key: () => 'l2-missing',
   param: weight,
   describe(group, { net, declared }) {
@@ -350,6 +435,27 @@ export const L2_WRONG: MistakeKind = {
   apply: (chain, m) => {
     chain.layers[m.layer].dW.beta = m.detail.beta!;
     chain.layers[m.layer].dW.penalty = m.detail.penalty!;
+  },
+  tried: {
+    slot: 'penalty',
+    // β = ⟨R, P⟩/⟨P, P⟩ for each form P, R = T − s·dZ·Sᵀ being what the code added; a fitted β is
+    // worth its free parameter only when no fixed penalty term fits, and a β of 0 or the right
+    // one is no wrong L2 term.
+    fit({ net: { c2 }, target, candidate, penalty, explained }) {
+      if (explained) return [];
+      const R = combination(target, 1, candidate, -1);
+      const out: Detail[] = [];
+      for (const form of ['W', 'sum', 'sign'] as PenaltyForm[]) {
+        const F = penalty[form];
+        const FF = dot(F, F);
+        if (!(FF > 0)) continue;
+        const beta = dot(R, F) / FF;
+        if (!Number.isFinite(beta) || Math.abs(beta) <= MATCH * Math.abs(c2)) continue;
+        if (form === 'W' && Math.abs(beta - c2) <= MATCH * Math.abs(c2)) continue;
+        if (matches(target, combination(candidate, 1, F, beta))) out.push({ beta, penalty: form });
+      }
+      return out;
+    },
   },
   key: (m) => `l2-wrong|${m.detail.penalty}|${fmt(m.detail.beta! )}`,
   param: weight,
@@ -379,6 +485,7 @@ export const WRONG_INPUT: MistakeKind = {
   code: 'wrong-input-activation',
   appliesTo: (net, l) => inputChoices(net, l).length > 0,
   apply: (chain, m) => { chain.layers[m.layer].dW.input = m.detail.input!; },
+  tried: { slot: 'weight-source', variants: (net, l) => inputChoices(net, l).map((input) => ({ input })) },
   key: (m) => `input|${m.layer}`,
   param: weight,
   describe([m], { net }) {
@@ -409,6 +516,7 @@ export const TRANSPOSED: MistakeKind = {
   code: 'transposed-gradient',
   appliesTo: square,
   apply: (chain, m) => { chain.layers[m.layer].dW.transposed = true; },
+  tried: { slot: 'weight-source', variants: () => [{}] },
   key: (m) => `transposed|${m.layer}`,
   param: weight,
   describe([m], { net }) {
@@ -455,8 +563,12 @@ export const MISTAKE_KINDS: MistakeKind[] = [
   L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED,
 ];
 
-/** The mistakes the search tries at a slot of layer l: every variant of every kind tried there. */
-export function variantsAt(slot: Slot, net: Net, l: number): Mutation[] {
-  return MISTAKE_KINDS.flatMap((kind) =>
-    kind.tried?.slot === slot && kind.appliesTo(net, l) ? kind.tried.variants(net, l).map((detail) => ({ kind, layer: l, detail })) : []);
+/** The kinds of `kinds` the search tries at a slot of layer l, in their order. */
+export function kindsAt(slot: Slot, net: Net, l: number, kinds: MistakeKind[] = MISTAKE_KINDS): MistakeKind[] {
+  return kinds.filter((kind) => kind.tried?.slot === slot && kind.appliesTo(net, l));
+}
+
+/** The fixed variants the search tries at a slot of layer l: every variant of every kind tried there. */
+export function variantsAt(slot: Slot, net: Net, l: number, kinds: MistakeKind[] = MISTAKE_KINDS): Mutation[] {
+  return kindsAt(slot, net, l, kinds).flatMap((kind) => (kind.tried!.variants?.(net, l) ?? []).map((detail) => ({ kind, layer: l, detail })));
 }
