@@ -12,10 +12,12 @@
 // (adding w·0 to a sum leaves it unchanged). That is exact when the network is "zero-clean":
 // finite weights and activations, and every activation and the loss map a zero change to a zero
 // change. `isZeroClean` checks this; when it fails, callers use the element-wise path.
-import type { Activation, ElementwiseActivation } from '../records/activations.js';
+import { namedActivation, type Activation, type ElementwiseActivation } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
 import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
+
+const SOFTMAX = namedActivation('softmax');
 
 /** Chains per batch at most; keeps the buffers (widest layer × chains) within a few MB. */
 const MAX_CHAINS = 2048;
@@ -54,12 +56,8 @@ export class RowBatch {
   private readonly col: Float64Array;
   /** The loss change of each live chain, from outputStage. */
   private readonly change: Float64Array;
-  /**
-   * For an output activation that is not element-wise: one sample's z and a repeated over the
-   * chains (units × chains, as δZ) and the change of a, so that its record's columnDifference
-   * takes the chains as samples. Null otherwise.
-   */
-  private readonly outputBlock: { z: Float64Array; a: Float64Array; change: Float64Array } | null;
+  /** A softmax output's log-sum-exp change per chain (see outputStage). */
+  private readonly lse: Float64Array;
   private readonly bufA: Float64Array;
   private readonly bufB: Float64Array;
   private readonly nonZeroRow: Uint8Array;
@@ -88,9 +86,7 @@ export class RowBatch {
     this.chainOf = new Int32Array(MAX_CHAINS);
     this.col = new Float64Array(MAX_CHAINS);
     this.change = new Float64Array(MAX_CHAINS);
-    const outSize = model.layers[this.L - 1].units * MAX_CHAINS;
-    this.outputBlock = model.layers[this.L - 1].activation.diagonal ? null
-      : { z: new Float64Array(outSize), a: new Float64Array(outSize), change: new Float64Array(outSize) };
+    this.lse = new Float64Array(MAX_CHAINS);
     this.bufA = new Float64Array(this.widest * MAX_CHAINS);
     this.bufB = new Float64Array(this.widest * MAX_CHAINS);
     this.nonZeroRow = new Uint8Array(this.widest);
@@ -359,22 +355,24 @@ export class RowBatch {
     const sums = this.change;
     const zs = this.zT[k];
     if (!act.diagonal) {
-      // Every unit's change depends on all of δz: the record's columnDifference, with the chains
-      // as the samples of a block whose every column starts from sample c's z and a.
-      const block = this.outputBlock!;
+      // The softmax record's columnDifference, chain by chain, inlined so that the units whose
+      // target is 0 (skipped by the loss) cost nothing: δa_u = a_u·expm1(δz_u − log1p(Σ_j a_j·expm1(δz_j))).
+      // isZeroClean lets no other coupled activation reach here.
+      const s = this.lse;
+      s.fill(0, 0, live);
       for (let u = 0; u < units; u++) {
-        block.z.fill(zs[c * units + u], u * live, (u + 1) * live);
-        block.a.fill(as[c * units + u], u * live, (u + 1) * live);
+        const a = as[c * units + u];
+        const ub = u * live;
+        for (let t = 0; t < live; t++) s[t] += a * Math.expm1(dZ[ub + t]);
       }
-      act.columnDifference(block.z, block.a, dZ, block.change, units, live);
-      const da = block.change;
+      for (let t = 0; t < live; t++) s[t] = Math.log1p(s[t]);
       sums.fill(0, 0, live);
       for (let u = 0; u < units; u++) {
         const a = as[c * units + u], y = ys[c * units + u];
         if (this.zeroTargetIgnored && y === 0) continue;
         const ub = u * live;
-        for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, da[ub + t]);
-        if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, da[ub + t])) this.flag[this.chainOf[t]] = 1;
+        for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, a * Math.expm1(dZ[ub + t] - s[t]));
+        if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, a * Math.expm1(dZ[ub + t] - s[t]))) this.flag[this.chainOf[t]] = 1;
       }
       return;
     }
@@ -526,14 +524,15 @@ function transpose(data: Float64Array, rows: number, cols: number): Float64Array
 /**
  * Whether skipping exact zeros is exact for this network at these weights: finite weights and
  * cached values, and a zero change mapped to a zero change by every activation and the loss.
- * Every hidden layer must also be element-wise: the batches carry its change unit by unit.
+ * Every hidden layer must also be element-wise (the batches carry its change unit by unit), and a coupled output softmax.
  */
 export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): boolean {
   for (const { W } of params) for (const w of W.data) if (!Number.isFinite(w)) return false;
   const L = model.layers.length;
   for (let k = 0; k < L; k++) {
     const act = model.layers[k].activation;
-    if (!act.diagonal && k < L - 1) return false;
+    // The batches carry a hidden layer's change unit by unit, and know one coupled output: softmax.
+    if (!act.diagonal && (k < L - 1 || act !== SOFTMAX)) return false;
     const Z = fwd.Z[k].data, A = fwd.A[k + 1].data;
     for (let i = 0; i < Z.length; i++) {
       if (!Number.isFinite(Z[i]) || !Number.isFinite(A[i])) return false;
