@@ -3,7 +3,7 @@
 // at the checked weights are computed once (prepare) and shared by every part of the check, the
 // sweep and the difference source built on them; the source is the caller's choice.
 import { backward, correctPlan, type BackwardPlan } from '../backprop.js';
-import { compare, statusOf, worstOf } from './compare.js';
+import { compare, statusOf, worstOf, type Comparison } from './compare.js';
 import { forward, type ForwardCache } from '../forward.js';
 import { categoryOf } from '../findings/registry.js';
 import { layerHealth } from './layer-health.js';
@@ -15,7 +15,7 @@ import { isFloat32, mergeNumerics, numericalFindings } from './edges.js';
 import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, floorParts, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
 import { taylorTest } from './taylor.js';
 import { Random } from '../random.js';
-import { VALUES_CAP, type Finding, type Mode, type Report, type TensorCheck } from '../report.js';
+import { VALUES_CAP, type Finding, type Mode, type Report, type Status, type TensorCheck } from '../report.js';
 
 export interface CheckOptions {
   epsilon: number;
@@ -341,20 +341,29 @@ function elementCheck(
   const j = count === 0 ? null : verdict(c.relativeError, judge(g.data, values, floor, tolerance, skip), floor !== null, tolerance);
   const status = j?.status ?? 'pass';
   return {
+    ...comparedFields(p, c, worstOf(c, (flat) => indexOf(flat, p.value.shape), g.data, values), count, kinkCount, status, h),
+    ...judgementFields(j, floor !== null),
+    ...(status !== 'pass' ? { values: comparedValues(g.data, values, (i) => checked[i] === 1) } : {}),
+  };
+}
+
+/** A tensor check's comparison fields, in the report's order (element-wise and directional checks alike). */
+function comparedFields(
+  p: NamedTensor, c: Comparison, worst: TensorCheck['worst'], checked: number, kinks: number, status: Status, h: number,
+): Pick<TensorCheck, 'layer' | 'param' | 'shape' | 'relativeError' | 'maxElementError' | 'worst' | 'analyticNorm' | 'numericNorm' | 'checked' | 'kinks' | 'status' | 'epsilon'> {
+  return {
     layer: p.ref.layer + 1,
     param: p.label,
     shape: p.value.shape.slice(),
     relativeError: c.relativeError,
     maxElementError: c.maxElementError,
-    worst: worstOf(c, (flat) => indexOf(flat, p.value.shape), g.data, values),
+    worst,
     analyticNorm: c.analyticNorm,
     numericNorm: c.numericNorm,
-    checked: count,
-    kinks: kinkCount,
+    checked,
+    kinks,
     status,
     epsilon: h,
-    ...judgementFields(j, floor !== null),
-    ...(status !== 'pass' ? { values: comparedValues(g.data, values, (i) => checked[i] === 1) } : {}),
   };
 }
 
@@ -424,18 +433,7 @@ function checkDirections(
   const build = (j: Judgement | null, floored: boolean): TensorCheck => {
     const status = j?.status ?? 'pass';
     return {
-      layer: p.ref.layer + 1,
-      param: p.label,
-      shape: p.value.shape.slice(),
-      relativeError: c.relativeError,
-      maxElementError: c.maxElementError,
-      worst: worstOf(c, (i) => [i], analytic, numericValues),
-      analyticNorm: c.analyticNorm,
-      numericNorm: c.numericNorm,
-      checked,
-      kinks,
-      status,
-      epsilon: h,
+      ...comparedFields(p, c, worstOf(c, (i) => [i], analytic, numericValues), checked, kinks, status, h),
       ...judgementFields(j, floored),
       ...(status !== 'pass' ? { values: comparedValues(analytic, numericValues, () => true) } : {}),
     };
