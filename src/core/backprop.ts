@@ -11,11 +11,14 @@
 // s = 1/m (mean) or 1 (sum), c·Σ‖W‖² the penalty. With every hook at the records' formula
 // (correctChain) this is correct backprop; a declared `backward` block (BackwardPlan) sets the
 // output, the derivatives, s and β (planChain); the diagnosis mutates chains (diagnose/mutations.ts)
-// and the detection matrix injects its mistakes as one (tools/matrix.ts). Layers are 0-based here,
-// as in the model; findings say them 1-based.
+// and the detection matrix injects its mistakes as one (tools/matrix.ts). The same walk in
+// magnitudes (magnitudesOf) is backprop in absolute values, which bounds the rounding of the
+// gradient's sums (check/resolution.ts). Layers are 0-based here, as in the model; findings say
+// them 1-based.
 import type { ForwardCache } from './forward.js';
 import { activation, dense } from './layers/index.js';
-import { l2Coefficient, type Grads, type LayerParams, type Model, type Params, type Reduction } from './model.js';
+import { backwardMagnitude } from './layers/activation.js';
+import { l2Coefficient, mapTensors, type Grads, type LayerParams, type Model, type Params, type Reduction } from './model.js';
 import { zeros, type Tensor } from './tensor.js';
 
 /** Everything fixed while chains are compared: the network, its forward pass, the targets. */
@@ -29,11 +32,32 @@ export interface Net {
   s: number;
   /** 2c, the factor of W in the gradient of the penalty c·Σ‖W‖². */
   c2: number;
+  /**
+   * Whether the walk is in magnitudes (magnitudesOf): params holds |W|, the dense steps read |A|
+   * (or |Z|), and each activation is taken through its backwardMagnitude. false for every backprop.
+   */
+  magnitudes: boolean;
 }
 
 export function netOf(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): Net {
   const m = fwd.samples;
-  return { model, params, fwd, Y, m, s: model.reduction === 'mean' ? 1 / m : 1, c2: 2 * l2Coefficient(model, m) };
+  return { model, params, fwd, Y, m, s: model.reduction === 'mean' ? 1 / m : 1, c2: 2 * l2Coefficient(model, m), magnitudes: false };
+}
+
+/** |t|, element by element. */
+function absolute(t: Tensor): Tensor {
+  return { ...t, data: t.data.map(Math.abs) };
+}
+
+/**
+ * The net for the walk in magnitudes. Every term of backprop is a product of a weight or an input
+ * with a delta, or an activation's Jacobian with a delta; from a delta of magnitudes, the walk on
+ * |W| and |A|, with each activation's backwardMagnitude, gives per element the sum of the
+ * magnitudes of the terms whose signed sum the walk on the net gives (penalty: 2c·|W|). The
+ * forward values the activations read stay signed (ELU's g' = a + α reads a < 0).
+ */
+export function magnitudesOf(net: Net): Net {
+  return { ...net, params: mapTensors(net.params, absolute), magnitudes: true };
 }
 
 /** How dA_l is made from dZ_{l+1}: W_{l+1}ᵀ·dZ (right), W_{l+1}·dZ, or dZ_{l+1} itself. */
@@ -96,7 +120,10 @@ export function correctChain(net: Net): Chain {
   };
 }
 
-/** dZ = q·(dA ⊙ factor) with the given per-element factor, or q·J_g(Z)ᵀ·dA by the activation record. */
+/**
+ * dZ = q·(dA ⊙ factor) with the given per-element factor, or q·J_g(Z)ᵀ·dA by the activation record
+ * (in magnitudes: the record's backwardMagnitude).
+ */
 export function throughActivation(net: Net, l: number, dA: Tensor, derivative: Float64Array | null, q = 1): Tensor {
   let dZ: Tensor;
   if (derivative) {
@@ -104,7 +131,8 @@ export function throughActivation(net: Net, l: number, dA: Tensor, derivative: F
     for (let i = 0; i < dZ.data.length; i++) dZ.data[i] = dA.data[i] * derivative[i];
   } else {
     const layer = net.model.layers[l];
-    dZ = activation.backward(layer, net.fwd.Z[l], net.fwd.A[l + 1], dA, {}, net.s).dx();
+    const Z = net.fwd.Z[l], A = net.fwd.A[l + 1];
+    dZ = net.magnitudes ? backwardMagnitude(layer, Z, A, dA) : activation.backward(layer, Z, A, dA, {}, net.s).dx();
   }
   if (q !== 1) for (let i = 0; i < dZ.data.length; i++) dZ.data[i] *= q;
   return dZ;
@@ -150,8 +178,10 @@ export function incomingGradient(net: Net, l: number, dZnext: Tensor, how: Incom
   return out;
 }
 
+/** The forward matrix a dW step reads (in magnitudes, its |·|). */
 export function inputMatrix(net: Net, ref: InputRef): Tensor {
-  return ref.kind === 'A' ? net.fwd.A[ref.index] : net.fwd.Z[ref.index];
+  const M = ref.kind === 'A' ? net.fwd.A[ref.index] : net.fwd.Z[ref.index];
+  return net.magnitudes ? absolute(M) : M;
 }
 
 /** P(W): what the code adds, before β, for the penalty. */

@@ -17,10 +17,9 @@
 // The verdict. Only the part of each element's disagreement that exceeds its floor counts: the
 // norm-wise rule on those excesses, and an element rule (one element clearly wrong fails the
 // tensor even when the norm-wise error is small).
-import { backward, correctPlan } from '../backprop.js';
-import { biasGradient, inputGradient, weightGradient } from '../layers/dense.js';
+import { backward, correctChain, correctPlan, evaluate, magnitudesOf, netOf, outputDelta } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
-import { l2Coefficient, mapTensors, namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
+import { mapTensors, namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
 import { zeros, type Tensor } from '../tensor.js';
 import type { Direction } from '../differences/source.js';
 import { Random } from '../random.js';
@@ -119,40 +118,18 @@ function perturb(m: Tensor, unit: number, rng: Random): Tensor {
 }
 
 /**
- * Backprop in absolute values from the output delta's magnitude: |W|ᵀ·|dZ| through each activation's backwardMagnitude (⊙ |g'|), s·|dZ|·|A|ᵀ + 2c·|W|. Each element is the
- * sum of the magnitudes of the terms whose signed sum is the gradient, which bounds the rounding
- * of that sum relative to unit roundoff.
+ * Backprop in absolute values from the output delta's magnitude: the one walk in magnitudes
+ * (backprop.ts's magnitudesOf: |W|ᵀ·|dZ| through each activation's backwardMagnitude (⊙ |g'|),
+ * s·|dZ|·|A|ᵀ + 2c·|W|). Each element is the sum of the magnitudes of the terms whose signed sum
+ * is the gradient, which bounds the rounding of that sum relative to unit roundoff.
  */
 export function absoluteBackward(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): Grads {
-  const L = model.layers.length;
-  const m = fwd.samples;
-  const s = model.reduction === 'mean' ? 1 / m : 1;
-  const c2 = 2 * l2Coefficient(model, m);
-  const through = (l: number, dA: Tensor): Tensor => {
-    const dZ = zeros(dA.shape);
-    model.layers[l].activation.backwardMagnitude(fwd.Z[l].data, fwd.A[l + 1].data, dA.data, dZ.data, dA.shape[0], m);
-    return dZ;
-  };
+  const net = netOf(model, params, fwd, Y);
+  const chain = correctChain(net);
   // The output delta itself in magnitude: its own cancellation (1 − a, a − y, softmax's Jacobian)
   // is the forward rounding the Monte-Carlo part measures; from here on the sums are bounded.
-  const Aout = fwd.A[L].data;
-  const dAout = zeros([Aout.length / m, m]);
-  for (let i = 0; i < Aout.length; i++) dAout.data[i] = model.loss.gradient(Aout[i], Y.data[i]);
-  let dZ = zeros([dAout.shape[0], m]);
-  const out = model.layers[L - 1].activation;
-  out.backward(fwd.Z[L - 1].data, Aout, dAout.data, dZ.data, dAout.shape[0], m);
-  dZ = { ...dZ, data: dZ.data.map(Math.abs) };
-  const grads: Record<string, Tensor>[] = model.layers.map(() => ({}));
-  for (let l = L - 1; l >= 0; l--) {
-    const Aprev = { ...fwd.A[l], data: fwd.A[l].data.map(Math.abs) };
-    const Wabs = { ...params[l].W, data: params[l].W.data.map(Math.abs) };
-    const dW = weightGradient(dZ, Aprev, s);
-    if (c2 !== 0) for (let i = 0; i < Wabs.data.length; i++) dW.data[i] += c2 * Wabs.data[i];
-    grads[l].W = dW;
-    if (params[l].b) grads[l].b = biasGradient(dZ, s);
-    if (l > 0) dZ = through(l - 1, inputGradient(Wabs, dZ));
-  }
-  return grads;
+  const delta = outputDelta(net, chain.output, null);
+  return evaluate(magnitudesOf(net), { ...chain, output: { kind: 'delta', values: delta.data.map(Math.abs) } }).grads;
 }
 
 /** One tensor's floor in its parts, per element: forward rounding, and the sums' rounding for one side. */

@@ -3,6 +3,7 @@
 //
 //   forward      A = g(Z)
 //   backward     dZ = J_g(Z)ᵀ·dA                     (element-wise: dA ⊙ g'(Z))
+//                in magnitudes: the sum of |terms| of that product (element-wise: |dA| ⊙ |g'(Z)|)
 //   difference   δA = g(Z + δZ) − g(Z), the record's cancellation-free columnDifference
 //   kinks        the record's kinks (fixed z) and, for custom formulas, `crosses`
 //   work         none counted: the dense products dominate (check/limits.ts)
@@ -29,6 +30,18 @@ function histogram(data: Float64Array, range?: readonly [number, number]): NonNu
     if (Number.isFinite(v)) counts[Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
   }
   return { edges, counts, ...(nonFinite > 0 ? { nonFinite } : {}) };
+}
+
+/**
+ * The backward step in magnitudes: for a dy of magnitudes (dy ≥ 0), per element of dx the sum of
+ * the magnitudes of the terms whose signed sum the kind's backward gives (the record's
+ * backwardMagnitude; element-wise dy·|g'(x)|). Backprop in absolute values takes it instead of
+ * backward (backprop.ts's magnitudesOf, check/resolution.ts).
+ */
+export function backwardMagnitude(layer: Layer, x: Tensor, y: Tensor, dy: Tensor): Tensor {
+  const out = zeros(dy.shape);
+  layer.activation.backwardMagnitude(x.data, y.data, dy.data, out.data, layer.units, dy.shape[1]);
+  return out;
 }
 
 export const activation = {
