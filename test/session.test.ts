@@ -1,6 +1,7 @@
 // The session protocol's client (io/session.ts) against small protocol programs: the hello, each op,
 // batching and pipelining in order, every non-finite form of a cost, and every fault the program can
 // commit, each a UserError naming the command, the request, what was expected and what was found.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -177,7 +178,7 @@ describe('the faults of a program', () => {
   });
 
   it('a line beyond the answer', async () => {
-    expect((await fault('extra-line', async (p) => { await p.grads(); await new Promise((r) => setTimeout(r, 300)); await p.cost(); })).message)
+    expect((await fault('extra-line', async (p) => { await p.grads(); await p.cost(); })).message)
       .toMatch(new RegExp(`^${escape(where('extra-line'))}, stdout: expected nothing beyond the answers to the requests sent; found the line "\\{\\\\"id\\\\":1,\\\\"grads\\\\".*" with no request waiting for it\\. Answer each request with exactly one line; write anything else to stderr\\.$`));
   });
 
@@ -246,7 +247,25 @@ describe('--connect: a program listening on a Unix-domain socket', () => {
 
   it('no such socket', async () => {
     const path = join(tmp, 'none.sock');
-    await expect(openSession({ socket: path }, {})).rejects.toThrow(`--connect ${path}, the hello: expected the program's hello, {"protocol": "backprop-check/1", "params": {…}}, on stdout; found no such socket before it. Start the program that listens on it first, and give its path.`);
+    await expect(openSession({ socket: path }, {})).rejects.toThrow(`--connect ${path}: expected a Unix-domain socket that a program speaking backprop-check/1 listens on; found no such socket. Start the program that listens on it first, and give its path.`);
+  });
+
+  it('a socket nobody listens on', async () => {
+    const path = join(tmp, 'stale.sock');
+    // A socket bound and never listened on, as a program that died leaves one behind.
+    execFileSync('/usr/bin/python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path]);
+    await expect(openSession({ socket: path }, {})).rejects.toThrow(`--connect ${path}: expected a Unix-domain socket that a program speaking backprop-check/1 listens on; found a socket nobody listens on (connection refused). The program that made it has stopped listening: start it again.`);
+  });
+
+  it('a program on the socket that hangs up before its hello', async () => {
+    const path = join(tmp, 'rude.sock');
+    const server = createServer((socket) => socket.end());
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      await expect(openSession({ socket: path }, {})).rejects.toThrow(`--connect ${path}, the hello: expected the program's hello, {"protocol": "backprop-check/1", "params": {…}}, on the socket; found the connection closed by the program before it.`);
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -64,6 +64,8 @@ interface ChannelEvents {
   data(chunk: Buffer): void;
   /** The program ended (or the connection closed): how, in words, for the message. */
   end(found: string, hint: string): void;
+  /** The socket could not be connected to: why, in words. */
+  unreachable(found: string, hint: string): void;
   /** backprop-check got a signal nobody else handles: the program is being stopped. */
   interrupted(signal: NodeJS.Signals): void;
 }
@@ -129,7 +131,7 @@ function socketChannel(path: string, events: ChannelEvents): Channel {
   socket.on('error', (e: NodeJS.ErrnoException) => {
     if (connected) return events.end(`the connection failing (${e.code ?? e.message})`, '');
     const [found, hint] = CONNECT_ERRORS[e.code ?? ''] ?? [`a connection that failed (${e.code ?? e.message})`, ''];
-    events.end(found, hint);
+    events.unreachable(found, hint);
   });
   socket.on('close', () => events.end('the connection closed by the program', ''));
   return {
@@ -157,6 +159,8 @@ const NEWLINE = 0x0a;
 
 class Session {
   private readonly where: string;
+  /** Where the program's lines come from, in messages. */
+  private readonly stream: string;
   private readonly timeoutSeconds: number;
   private readonly maxLine: number;
   private channel: Channel | null = null;
@@ -172,6 +176,7 @@ class Session {
 
   constructor(private readonly target: SessionTarget, private readonly options: SessionOptions) {
     this.where = sessionWhere(target);
+    this.stream = 'command' in target ? 'stdout' : 'the socket';
     this.timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS;
     this.maxLine = options.maxLineBytes ?? MAX_EXEC_OUTPUT_BYTES;
   }
@@ -183,6 +188,7 @@ class Session {
     const events: ChannelEvents = {
       data: (chunk) => this.onData(chunk),
       end: (found, hint) => this.onEnd(found, hint),
+      unreachable: (found, hint) => this.failAll(this.fail('', `a Unix-domain socket that a program speaking ${PROTOCOL} listens on`, found, hint)),
       interrupted: (signal) => this.failAll(new UserError(this.where, this.place(), 'an answer', `none: interrupted by ${signal}`)),
     };
     const line = new Promise<string>((accept, reject) => { this.helloWaiter = { accept, reject }; });
@@ -256,7 +262,7 @@ class Session {
     if (line.trim() === '') return;
     const request = this.pending.shift();
     if (!request) {
-      return this.failAll(this.fail('stdout', 'nothing beyond the answers to the requests sent', `the line ${describeLine(line)} with no request waiting for it`,
+      return this.failAll(this.fail(this.stream, 'nothing beyond the answers to the requests sent', `the line ${describeLine(line)} with no request waiting for it`,
         'Answer each request with exactly one line; write anything else to stderr.'));
     }
     this.arm();
@@ -292,9 +298,9 @@ class Session {
         value = JSON.parse(bareNonFinite(line));
       } catch {
         const hello = place === 'the hello';
-        throw this.fail(place, hello ? `the program's hello, {"protocol": "${PROTOCOL}", "params": {…}}, as the first line on stdout` : 'one line of JSON',
+        throw this.fail(place, hello ? `the program's hello, {"protocol": "${PROTOCOL}", "params": {…}}, as the first line on ${this.stream}` : 'one line of JSON',
           `${describeLine(line)}, which is not JSON`,
-          hello ? 'stdout is the protocol channel: print debug output to stderr (in Python, print(..., file=sys.stderr)).'
+          hello ? `${this.stream === 'stdout' ? 'stdout' : 'The socket'} is the protocol channel: print debug output to stderr (in Python, print(..., file=sys.stderr)).`
             : 'Write each answer with a JSON library, on one line; print anything else to stderr.');
       }
     }
@@ -317,7 +323,7 @@ class Session {
   private onEnd(found: string, hint: string): void {
     if (this.fault || this.closed) return;
     const place = this.place();
-    const expected = this.helloWaiter ? `the program's hello, {"protocol": "${PROTOCOL}", "params": {…}}, on stdout` : this.pending.length > 0 ? 'an answer' : 'the program to wait for requests until "bye"';
+    const expected = this.helloWaiter ? `the program's hello, {"protocol": "${PROTOCOL}", "params": {…}}, on ${this.stream}` : this.pending.length > 0 ? 'an answer' : 'the program to wait for requests until "bye"';
     this.failAll(this.fail(place, expected, `${found} ${this.helloWaiter ? 'before it' : this.pending.length > 0 ? 'before it answered' : 'between requests'}`, hint));
   }
 

@@ -66,7 +66,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     if (mode === 'not-json') return process.stdout.write(`{"id": ${id}, "grads": {W: 1}}\n`);
     if (mode === 'wrong-id') return say({ id: id + 1, grads: g });
     if (mode === 'error-reply') return say({ id, error: 'CUDA out of memory' });
-    if (mode === 'extra-line') { say({ id, grads: g }); return say({ id, grads: g }); }
+    // Both lines in one write: they arrive together, before the next request is sent.
+    if (mode === 'extra-line') return process.stdout.write(`${JSON.stringify({ id, grads: g })}\n${JSON.stringify({ id, grads: g })}\n`);
     return say({ id, grads: g });
   }
   if (op === 'cost') {
@@ -80,7 +81,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
       process.exit(1);
     }
     if (mode === 'hang') return;
-    if (mode === 'flood') return process.stdout.write('x'.repeat(3 * 1024 * 1024));
+    if (mode === 'flood') return process.stdout.write('x'.repeat(Number(process.env.FLOOD_BYTES ?? 3 * 1024 * 1024)));
     const costs = (req.steps ?? req.directions).map((s) => cost(stepped(s)));
     if (mode === 'count') costs.pop();
     if (mode === 'nan-forms') {
