@@ -1,6 +1,6 @@
 // A small program speaking the session protocol, for the tests of io/session.ts and of --model.
 // Its model: J = Σ W²/2 + Σ b³/3 + 2·s² over W (2×3), b (3) and a 0-d s, so ∂J/∂W = W, ∂J/∂b = b²,
-// ∂J/∂s = 4s. The first argument picks a behaviour: "good", "bug" (∂J/∂b = 2b), or one of the
+// ∂J/∂s = 4s. Arguments after the first are ignored (the lifetime tests mark processes with them). The first argument picks a behaviour: "good", "bug" (∂J/∂b = 2b), or one of the
 // protocol faults below; the requests it received are logged to $SESSION_LOG when that is set.
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -91,6 +91,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     }
     if (mode === 'bad-cost') costs[1] = 'oops';
     if (mode === 'late-crash' && costsSeen > 1) process.kill(process.pid, 'SIGSEGV');
+    // A slow model: each answer a second late (timers of equal delay fire in order, so answers stay in order).
+    if (mode === 'slow') return setTimeout(() => say({ id, costs }), 1000);
     return say({ id, costs });
   }
   say({ id, error: `unknown op ${op}` });
