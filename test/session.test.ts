@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CostRequest } from '../src/core/session/program.js';
 import { UserError } from '../src/io/errors.js';
+import { runCli } from './helpers/cli.js';
 import { MAX_STEPS_PER_REQUEST, openSession, parseTensor, REQUESTS_IN_FLIGHT } from '../src/io/session.js';
 
 const program = new URL('./session/program.mjs', import.meta.url).pathname;
@@ -202,6 +203,11 @@ describe('the faults of a program', () => {
     expect(err?.message).toBe(`${where('flood')}, request 1 (costs): expected one JSON object per line, each at most 1 MiB; found a line longer than that (the program was stopped). Answer each request with one line of JSON; write anything else to stderr.`);
   });
 
+  it('an exit between requests (before bye)', async () => {
+    expect((await fault('quit', async (p) => { await p.grads(); await new Promise((r) => setTimeout(r, 500)); await p.cost(); })).message)
+      .toBe(`${where('quit')}, after request 1: expected the program to wait for requests until "bye"; found its exit with status 0 between requests.`);
+  });
+
   it('too few costs', async () => {
     expect((await fault('count', (p) => p.costs([{ param: 's', index: [], delta: 1e-6 }, { param: 's', index: [], delta: 2e-6 }]))).message).toBe(`${where('count')}, request 1 (costs): expected 2 costs, one per step, in order; found 1.`);
   });
@@ -263,6 +269,57 @@ describe('--connect: a program listening on a Unix-domain socket', () => {
     await new Promise<void>((resolve) => server.listen(path, resolve));
     try {
       await expect(openSession({ socket: path }, {})).rejects.toThrow(`--connect ${path}, the hello: expected the program's hello, {"protocol": "backprop-check/1", "params": {…}}, on the socket; found the connection closed by the program before it.`);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('the command line with --model and --connect', () => {
+  it('checks a program: exit 0 when its gradients are right, 1 when not, and --json writes what --format json prints', async () => {
+    const good = await runCli(['--model', command('good')]);
+    expect(good.status, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/all 3 tensors pass/);
+    const json = join(tmp, 'bug.json');
+    const bug = await runCli(['--model', command('bug'), '--format', 'json', '--json', json]);
+    expect(bug.status, bug.stderr).toBe(1);
+    expect(readFileSync(json, 'utf8')).toBe(bug.stdout);
+    const report = JSON.parse(bug.stdout) as { checks: { param: string; status: string }[] };
+    expect(report.checks.map((c) => [c.param, c.status])).toEqual([['W', 'pass'], ['b', 'fail'], ['s', 'pass']]);
+  });
+
+  it('--json also for a net.json check, and --report with --model writes the HTML report', async () => {
+    const json = join(tmp, 'xor.json'), html = join(tmp, 'model.html');
+    const files = await runCli(['fixtures/xor/net.json', 'fixtures/xor/data.csv', '--json', json]);
+    expect(files.status, files.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(json, 'utf8')) as { ok: boolean }).ok).toBe(true);
+    const model = await runCli(['--model', command('good'), '--report', html, '--format', 'markdown']);
+    expect(model.status, model.stderr).toBe(0);
+    expect(readFileSync(html, 'utf8')).toMatch(/^<!doctype html>[\s\S]*--model &quot;node /);
+  });
+
+  it('--connect: checks the program listening on the socket', async () => {
+    const path = join(tmp, 'cli.sock');
+    const server = createServer((socket) => {
+      socket.write(JSON.stringify({ protocol: 'backprop-check/1', params: { s: 0.7 } }) + '\n');
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString();
+        for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+          const req = JSON.parse(buffered.slice(0, at)) as { id: number; op: string; steps?: { delta: number }[] };
+          buffered = buffered.slice(at + 1);
+          // J = s³, so ∂J/∂s = 3s²; this program's gradient says 2s² (a wrong factor).
+          if (req.op === 'bye') { socket.end(); continue; }
+          const answer = req.op === 'grads' ? { grads: { s: 2 * 0.49 } } : req.op === 'cost' ? { cost: 0.7 ** 3 } : { costs: req.steps!.map((s) => (0.7 + s.delta) ** 3) };
+          socket.write(JSON.stringify({ id: req.id, ...answer }) + '\n');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const r = await runCli(['--connect', path, '--format', 'json']);
+      expect(r.status, r.stderr).toBe(1);
+      expect((JSON.parse(r.stdout) as { checks: { status: string }[] }).checks.map((c) => c.status)).toEqual(['fail']);
     } finally {
       server.close();
     }

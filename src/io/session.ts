@@ -173,6 +173,7 @@ class Session {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private closing: Promise<void> | null = null;
+  private helloRead = false;
 
   constructor(private readonly target: SessionTarget, private readonly options: SessionOptions) {
     this.where = sessionWhere(target);
@@ -218,10 +219,12 @@ class Session {
   private readonly fail = (place: string, expected: string, found: string, hint = ''): UserError =>
     new UserError(this.where, place, expected, found, (hint + quoteStderr(this.channel?.stderrTail() ?? '')).trim() || undefined);
 
-  /** Where the session stands, for a fault that belongs to no one answer: the oldest request waiting, or the hello. */
+  /** Where the session stands, for a fault that belongs to no one answer: the oldest request waiting, the hello, or after the last answer. */
   private place(): string {
     const first = this.pending[0];
-    return first ? requestName(first) : 'the hello';
+    if (first) return requestName(first);
+    if (this.helloWaiter || !this.helloRead) return 'the hello';
+    return this.nextId === 1 ? 'after the hello' : `after request ${this.nextId - 1}`;
   }
 
   private onData(chunk: Buffer): void {
@@ -256,6 +259,7 @@ class Session {
     if (this.helloWaiter) {
       const waiter = this.helloWaiter;
       this.helloWaiter = null;
+      this.helloRead = true;
       this.arm();
       return waiter.accept(line);
     }

@@ -68,6 +68,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     if (mode === 'error-reply') return say({ id, error: 'CUDA out of memory' });
     // Both lines in one write: they arrive together, before the next request is sent.
     if (mode === 'extra-line') return process.stdout.write(`${JSON.stringify({ id, grads: g })}\n${JSON.stringify({ id, grads: g })}\n`);
+    if (mode === 'quit') { say({ id, grads: g }); process.exit(0); }
     return say({ id, grads: g });
   }
   if (op === 'cost') {
