@@ -139,7 +139,11 @@ describe('the faults of a program', () => {
   });
 
   it('no hello within the timeout: the program is killed', async () => {
-    expect((await fault('silent', undefined, 0.5)).message).toBe(`${where('silent')}, the hello: expected the hello within 0.5 s; found none after 0.5 s (its process group was killed). Give it longer with --exec-timeout <seconds>.`);
+    expect((await fault('silent', undefined, 0.5)).message).toBe(`${where('silent')}, the hello: expected the hello within 0.5 s; found none after 0.5 s (its process group was killed). Give it longer with --exec-timeout <seconds>, and flush stdout after each line (in Python, print(..., flush=True)).`);
+  });
+
+  it('a hello without its newline: the timeout says so', async () => {
+    expect((await fault('no-newline', undefined, 0.5)).message).toBe(`${where('no-newline')}, the hello: expected the hello within 0.5 s; found none after 0.5 s (its process group was killed). It wrote part of a line and no "\\n": end each line with a newline. Give it longer with --exec-timeout <seconds>, and flush stdout after each line (in Python, print(..., flush=True)).`);
   });
 
   it('a wrong protocol version', async () => {
@@ -193,7 +197,7 @@ describe('the faults of a program', () => {
   });
 
   it('a hang past the timeout', async () => {
-    expect((await fault('hang', (p) => p.costs([{ param: 's', index: [], delta: 1e-6 }]), 0.5)).message).toBe(`${where('hang')}, request 1 (costs): expected an answer within 0.5 s; found none after 0.5 s (its process group was killed). Give it longer with --exec-timeout <seconds>.`);
+    expect((await fault('hang', (p) => p.costs([{ param: 's', index: [], delta: 1e-6 }]), 0.5)).message).toBe(`${where('hang')}, request 1 (costs): expected an answer within 0.5 s; found none after 0.5 s (its process group was killed). Give it longer with --exec-timeout <seconds>, and flush stdout after each line (in Python, print(..., flush=True)).`);
   });
 
   it('a flood: a line longer than the limit', async () => {

@@ -73,6 +73,9 @@ interface ChannelEvents {
 function commandChannel(command: string, options: SessionOptions, events: ChannelEvents): Channel {
   let ended: ((v: void) => void) | null = null;
   const done = new Promise<void>((resolve) => { ended = resolve; });
+  // Once the supervisor has closed, its group is gone: nothing is stopped (or killed by number) again.
+  let over = false;
+  const stop = (): void => { if (!over) running.stop(); };
   const running = supervise(command, options, {
     onStdout: (chunk) => events.data(chunk),
     onSpawnError: (err) => { events.end(`a command the shell could not start (${err.message})`, ''); },
@@ -84,6 +87,7 @@ function commandChannel(command: string, options: SessionOptions, events: Channe
       return true;
     },
     onClose: (end) => {
+      over = true;
       running.release();
       events.end(...endText(end));
       ended?.();
@@ -96,10 +100,10 @@ function commandChannel(command: string, options: SessionOptions, events: Channe
       running.stdin.end();
       const timer = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([done, timer]);
-      running.stop();
+      stop();
       await Promise.race([done, new Promise<void>((resolve) => setTimeout(resolve, 1500).unref())]);
     },
-    kill: () => running.stop(),
+    kill: stop,
   };
 }
 
@@ -149,9 +153,8 @@ function socketChannel(path: string, events: ChannelEvents): Channel {
 interface Pending {
   id: number;
   op: 'grads' | 'cost' | 'costs';
-  /** The answers a costs request must hold. */
-  count: number;
-  accept(answer: Record<string, unknown>, raw: string): void;
+  /** Reads the answer (throwing the UserError of a wrong one) and resolves the request with it. */
+  accept(answer: Record<string, unknown>): void;
   reject(error: UserError): void;
 }
 
@@ -286,7 +289,7 @@ class Session {
       return this.failAll(this.fail(requestName(request), `its ${request.op === 'costs' ? 'costs' : request.op}`, `the error "${clip(message ?? '', 500)}"`), request);
     }
     try {
-      request.accept(answer, line);
+      request.accept(answer);
     } catch (e) {
       this.failAll(e as UserError, request);
     }
@@ -320,8 +323,15 @@ class Session {
     if (this.fault || (!this.helloWaiter && this.pending.length === 0)) return;
     this.timer = setTimeout(() => {
       this.failAll(this.fail(this.place(), `${this.helloWaiter ? 'the hello' : 'an answer'} within ${this.timeoutSeconds} s`,
-        `none after ${this.timeoutSeconds} s (${'command' in this.target ? 'its process group was killed' : 'the connection was closed'})`, 'Give it longer with --exec-timeout <seconds>.'));
+        `none after ${this.timeoutSeconds} s (${'command' in this.target ? 'its process group was killed' : 'the connection was closed'})`, this.timeoutHint()));
     }, Math.min(this.timeoutSeconds * 1000, 2 ** 31 - 1));
+  }
+
+  /** A program that answered into a buffer (Python's stdout to a pipe is block-buffered) looks exactly like one that hangs. */
+  private timeoutHint(): string {
+    const partial = this.bufferedBytes > 0 ? 'It wrote part of a line and no "\\n": end each line with a newline. ' : '';
+    if (!('command' in this.target)) return `${partial}Give it longer with --exec-timeout <seconds>.`;
+    return `${partial}Give it longer with --exec-timeout <seconds>, and flush stdout after each line (in Python, print(..., flush=True)).`;
   }
 
   private onEnd(found: string, hint: string): void {
@@ -343,12 +353,12 @@ class Session {
     this.channel?.kill();
   }
 
-  private request<T>(op: Pending['op'], body: string, count: number, read: (answer: Record<string, unknown>, place: string) => T): Promise<T> {
+  private request<T>(op: Pending['op'], body: string, read: (answer: Record<string, unknown>, place: string) => T): Promise<T> {
     if (this.fault) return Promise.reject(this.fault);
     if (this.closed) return Promise.reject(new UserError(this.where, op, 'an open session', 'one already closed'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      const p: Pending = { id, op, count, reject, accept: (answer) => resolve(read(answer, requestName(p))) };
+      const p: Pending = { id, op, reject, accept: (answer) => resolve(read(answer, requestName(p))) };
       this.pending.push(p);
       if (this.pending.length === 1) this.arm();
       this.channel!.send(`{"id":${id},"op":"${op}"${body}}\n`);
@@ -356,11 +366,11 @@ class Session {
   }
 
   private grads(params: readonly ProgramTensor[]): Promise<Map<string, Tensor>> {
-    return this.request('grads', '', 0, (answer, place) => readGrads(answer.grads, params, place, this.fail));
+    return this.request('grads', '', (answer, place) => readGrads(answer.grads, params, place, this.fail));
   }
 
   private cost(): Promise<number> {
-    return this.request('cost', '', 0, (answer, place) => {
+    return this.request('cost', '', (answer, place) => {
       if (!('cost' in answer)) throw this.fail(place, 'an answer {"id": …, "cost": <number>}', `an answer without "cost"${keysOf(answer)}`);
       return costValue(answer.cost, `${place}, cost`, this.fail);
     });
@@ -387,7 +397,7 @@ class Session {
       if (next >= chunks.length) return null;
       const [from, to] = chunks[next++];
       const body = stepsJson(requests, from, to, shapes);
-      return this.request('costs', body, to - from, (answer, place) => {
+      return this.request('costs', body, (answer, place) => {
         const costs = answer.costs;
         if (!Array.isArray(costs)) throw this.fail(place, `an answer {"id": …, "costs": [${to - from} numbers]}`, 'costs' in answer ? `"costs": ${show(costs)}` : `an answer without "costs"${keysOf(answer)}`);
         if (costs.length !== to - from) throw this.fail(place, `${to - from} costs, one per step, in order`, `${costs.length}`);

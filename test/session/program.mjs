@@ -47,7 +47,9 @@ if (mode === 'wrong-version') hello.protocol = 'backprop-check/2';
 if (mode === 'ragged') hello.params = { ...params, W: [[1, 2, 3], [4, 5]] };
 if (mode === 'shape-data') hello.params = { ...params, W: { shape: [2, 3], data: [1, 2, 3, 4, 5] } };
 if (mode === 'float32') hello.dtype = 'float32';
-if (mode !== 'silent') say(hello);
+// "no-newline": the hello without its "\n", as an unflushed or unterminated write leaves it.
+if (mode === 'no-newline') process.stdout.write(JSON.stringify(hello));
+else if (mode !== 'silent') say(hello);
 
 let costsSeen = 0;
 createInterface({ input: process.stdin }).on('line', (line) => {
