@@ -178,6 +178,11 @@ describe('the faults of a program', () => {
     expect((await fault('wrong-id')).message).toBe(`${where('wrong-id')}, request 1 (grads): expected the answer to it, {"id": 1, …}, first: answers come one per request, in the order of the requests; found an answer with "id": 2.`);
   });
 
+  it('answers out of order', async () => {
+    const steps = Array.from({ length: 2 * MAX_STEPS_PER_REQUEST }, () => ({ param: 's', index: [] as number[], delta: 1e-6 }));
+    expect((await fault('swap', (p) => p.costs(steps))).message).toBe(`${where('swap')}, request 1 (costs): expected the answer to it, {"id": 1, …}, first: answers come one per request, in the order of the requests; found an answer with "id": 2 (a later request’s).`);
+  });
+
   it('an error reply, quoted', async () => {
     expect((await fault('error-reply')).message).toBe(`${where('error-reply')}, request 1 (grads): expected its grads; found the error "CUDA out of memory".`);
   });

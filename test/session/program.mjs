@@ -52,6 +52,7 @@ if (mode === 'no-newline') process.stdout.write(JSON.stringify(hello));
 else if (mode !== 'silent') say(hello);
 
 let costsSeen = 0;
+let held = null;
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (log) appendFileSync(log, line + '\n');
   const req = JSON.parse(line);
@@ -86,6 +87,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     if (mode === 'hang') return;
     if (mode === 'flood') return process.stdout.write('x'.repeat(Number(process.env.FLOOD_BYTES ?? 3 * 1024 * 1024)));
     const costs = (req.steps ?? req.directions).map((s) => cost(stepped(s)));
+    // "swap": the first two costs requests answered in the wrong order.
+    if (mode === 'swap' && costsSeen === 1) { held = { id, costs }; return; }
+    if (mode === 'swap' && costsSeen === 2) { say({ id, costs }); return say(held); }
     if (mode === 'count') costs.pop();
     if (mode === 'nan-forms') {
       // Every non-finite form the protocol accepts, after the real costs' first four.
