@@ -109,6 +109,19 @@ describe('a session with a program', () => {
     }
   });
 
+  it('talks to a Python program, reading the bare NaN its json.dumps writes', async () => {
+    const py = new URL('./session/program.py', import.meta.url).pathname;
+    const p = await openSession({ command: `/usr/bin/python3 ${py}` }, { stderr: null, timeoutSeconds: 20 });
+    try {
+      expect(Array.from((await p.grads()).get('w')!.data)).toEqual([1, -2, 4, 0.5]);
+      const costs = await p.costs([{ param: 'w', index: [0, 1], delta: 0.5 }, { param: 'w', index: [1, 1], delta: -1 }]);
+      expect(costs[0]).toBeCloseTo(0.25 + 0.25 + 4 + 0.0625, 14);
+      expect(Number.isNaN(costs[1])).toBe(true);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('sends bye on close, and close is safe to call twice', async () => {
     const logFile = join(tmp, 'bye.log');
     const p = await open('good', 20, { SESSION_LOG: logFile });
