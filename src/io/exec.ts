@@ -3,7 +3,8 @@
 // The program runs under a small supervisor (SUPERVISOR below) in its own process group, which
 // kills everything the program started, setsid'd descendants included, when the program exits,
 // on a timeout or interruption, and when backprop-check dies, even of SIGKILL. Its stderr is passed through as it arrives, and its last lines are quoted
-// in every error. Every way the protocol can fail is a UserError naming the command.
+// in every error. Every way the protocol can fail is a UserError naming the command. The session
+// protocol's --model programs (io/session.ts) run under the same supervisor, through supervise().
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
