@@ -318,7 +318,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     progress.clear();
     if (e instanceof UserError) {
       err.write(`backprop-check: ${e.message}\n`);
-      // Ctrl-C while an --exec (or --model) program ran: it was stopped, so it gave no answer; still an interruption.
+      // Ctrl-C while an --exec program ran: it was stopped, so it gave no answer; still an interruption.
       return interrupted ? EXIT.interrupted : EXIT.usage;
     }
     err.write(`backprop-check: internal error (this is a bug in backprop-check, not in your input; please report it):\n${(e as Error).stack ?? String(e)}\n`);
