@@ -1,5 +1,6 @@
 // From file names and settings to a Report: loads and validates every input at the boundary,
-// then hands plain objects to the pure core. The CLI and the library API both call this.
+// then hands plain objects to the pure core. The CLI and the library API both call this. With a
+// program as the model (--model, --connect) there are no files: runModel opens the session instead.
 import { check, DEFAULT_OPTIONS, prepare, type CheckInput, type CheckOptions, type GradientSource } from './core/check/check.js';
 import { correctPlan, transposed } from './core/backprop.js';
 import { diagnoser } from './core/diagnose/index.js';
@@ -7,7 +8,9 @@ import { initialise } from './core/init.js';
 import type { Grads, Model, Params } from './core/model.js';
 import type { Finding, Report } from './core/report.js';
 import { loadData, type Dataset } from './io/data.js';
-import { UserError } from './io/errors.js';
+import { clip, UserError } from './io/errors.js';
+import { openSession } from './io/session.js';
+import { checkProgram } from './core/check/program-check.js';
 import { execAnswer, execPayload, functionAnswer, type BackpropFunction } from './io/exec.js';
 import { declaredPlan, loadSpec, refuseTooManyParameters, withInputs, type LoadedSpec } from './io/spec.js';
 import { extraGradientsFinding, loadTensorFile, loadTensors, otherLayoutFinding } from './io/tensors.js';
@@ -17,8 +20,13 @@ import { sweep, sweepSources, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/chec
 import { checkAsync, threadSetting } from './cli/threaded-check.js';
 
 export interface RunOptions extends Partial<CheckOptions> {
-  net: string;
-  data: string;
+  /** The spec and the data set; neither with `model` or `connect`, both otherwise. */
+  net?: string;
+  data?: string;
+  /** A shell command that runs the user's own program as the model (the session protocol, io/session.ts). */
+  model?: string;
+  /** The Unix-domain socket a program speaking the session protocol listens on. */
+  connect?: string;
   /** Weights to check at; default: initialised from the spec's `init`. */
   params?: string;
   /** Gradients computed by the user's code at `params` (JSON or .npz). */
@@ -26,7 +34,7 @@ export interface RunOptions extends Partial<CheckOptions> {
   /** A shell command that computes the gradients through the exec protocol (docs/formats.md); at `params`
    *  if given, else at the spec's initialisation. */
   exec?: string;
-  /** Seconds before the --exec program's process group is killed (default 60). */
+  /** Seconds before the --exec program's process group is killed (default 60); with --model/--connect, for the hello and each answer. */
   execTimeout?: number;
   /** Where the --exec program's stderr is passed through to (default process.stderr; null: nowhere). */
   execStderr?: NodeJS.WritableStream | null;
@@ -51,12 +59,16 @@ export interface Loaded {
 }
 
 export function load(options: RunOptions): Loaded {
-  const spec = loadSpec(options.net);
-  const data = loadData(options.data, spec.model, spec.statedInputs, options.target, options.ignoreColumns);
+  const { net, data: dataFile } = options;
+  if (net === undefined || dataFile === undefined) {
+    throw new UserError('options', net === undefined ? 'net' : 'data', 'a net.json and a data.csv, or a program to check (model or connect)', `no ${net === undefined ? 'net' : 'data'}`);
+  }
+  const spec = loadSpec(net);
+  const data = loadData(dataFile, spec.model, spec.statedInputs, options.target, options.ignoreColumns);
   const model = withInputs(spec.model, data.X.shape[0]);
   // The data's columns fix the first layer's inputs: the weights' size is known only now.
-  refuseTooManyParameters(model.layers, options.net, 'data', options.data);
-  refuseTooManyValues(model, data.X.shape[1], options.net, options.data);
+  refuseTooManyParameters(model.layers, net, 'data', dataFile);
+  refuseTooManyValues(model, data.X.shape[1], net, dataFile);
   // --seed seeds every random choice, the initialisation included; without it, init.seed does.
   const seed = options.seed ?? model.init.seed;
   const params = options.params ? loadTensors(options.params, model, 'params') : initialise(model, seed);
@@ -101,6 +113,7 @@ async function gradientsUnderTest(loaded: Loaded, options: RunOptions): Promise<
 }
 
 export async function run(options: RunOptions): Promise<Report> {
+  if (options.model !== undefined || options.connect !== undefined) return runModel(options);
   threadSetting();
   refuseUnresolvable(options);
   const loaded = load(options);
@@ -120,6 +133,51 @@ export async function run(options: RunOptions): Promise<Report> {
   // The layout, when it explains every failure, comes before the diagnosis of the files as read.
   const report = { ...checked, findings: [...(layout ? [layout] : []), ...checked.findings, ...notes] };
   return swept ? { ...report, sweep: swept } : report;
+}
+
+/**
+ * The user's program as the model (--model, --connect): started or connected to, checked through
+ * its own costs, and always closed (bye, then its process group killed), whatever the check did.
+ */
+export async function runModel(options: RunOptions): Promise<Report> {
+  refuseWithProgram(options);
+  refuseUnresolvable(options);
+  if (options.sweep && options.epsilon !== undefined) {
+    throw new UserError('command line', '--sweep', 'either --sweep or --epsilon: the sweep chooses ε itself', 'both');
+  }
+  const settings: CheckOptions = { ...DEFAULT_OPTIONS, ...definedOnly(options), ...(options.epsilon !== undefined ? { fixedStep: true } : {}) };
+  const target = options.model !== undefined ? { command: options.model } : { socket: options.connect! };
+  const program = await openSession(target, { timeoutSeconds: options.execTimeout, stderr: options.execStderr });
+  try {
+    return await checkProgram(program, { ...settings, sweep: options.sweep, maxEvaluations: options.maxEvaluations });
+  } finally {
+    await program.close();
+  }
+}
+
+/** With a program as the model, the files and flags that describe a net.json model mean nothing: each is refused. */
+function refuseWithProgram(options: RunOptions): void {
+  const flag = options.model !== undefined ? '--model' : '--connect';
+  if (options.model !== undefined && options.connect !== undefined) {
+    throw new UserError('command line', '--connect', 'either --model or --connect: each names the program to check', 'both');
+  }
+  const files = [options.net, options.data].filter((f): f is string => f !== undefined);
+  if (files.length > 0) {
+    throw new UserError('command line', 'the arguments', `no <net.json> or <data.csv> with ${flag}: the program owns its model and its data`,
+      files.map((f) => `"${clip(f)}"`).join(' and '), `Leave them out, or check the files without ${flag}.`);
+  }
+  const meaningless: [string, unknown, string][] = [
+    ['--params', options.params, 'the program owns its parameters'],
+    ['--grads', options.grads, 'the program computes its own gradients'],
+    ['--exec', options.exec, 'the program computes its own gradients'],
+    ['backprop', options.backprop, 'the program computes its own gradients'],
+    ['--target', options.target, 'the program owns its data'],
+    ['--ignore-columns', options.ignoreColumns, 'the program owns its data'],
+  ];
+  for (const [name, value, why] of meaningless) {
+    if (value === undefined) continue;
+    throw new UserError('command line', name, `no ${name} with ${flag}: ${why}`, typeof value === 'string' ? `${name} "${clip(value)}"` : name);
+  }
 }
 
 /**

@@ -25,6 +25,9 @@ interface CliOptions {
   params?: string;
   grads?: string;
   exec?: string;
+  model?: string;
+  connect?: string;
+  json?: string;
   execTimeout: number;
   target?: string;
   ignoreColumns?: string;
@@ -109,10 +112,8 @@ export function usageError(e: CommanderError, args: readonly string[]): UserErro
       const suggestion = /\(Did you mean (.*)\?\)/.exec(message)?.[1];
       return new UserError('command line', name, 'one of the options of backprop-check --help', 'an unknown option', suggestion ? `Did you mean ${suggestion}? ${help}` : help);
     }
-    case 'commander.missingArgument': {
-      const name = /argument '(.*)'/.exec(message)?.[1] ?? 'an argument';
-      return new UserError('command line', 'the arguments', usage, `no <${name}>`, help);
-    }
+    case 'commander.missingArgument':
+      return missingArgument(/argument '(.*)'/.exec(message)?.[1] ?? 'an argument');
     case 'commander.excessArguments': {
       const positional = args.filter((a) => !a.startsWith('-'));
       return new UserError('command line', 'the arguments', usage, `${/got (\d+)/.exec(message)?.[1] ?? 'more'} arguments${positional.length > 2 ? ` (the extra one: "${clip(positional[positional.length - 1])}")` : ''}`, help);
@@ -122,16 +123,25 @@ export function usageError(e: CommanderError, args: readonly string[]): UserErro
   }
 }
 
+/** A missing <net.json> or <data.csv>, worded as commander's missing required argument was. */
+function missingArgument(name: string): UserError {
+  return new UserError('command line', 'the arguments', 'two arguments, <net.json> <data.csv>, then the options', `no <${name}>`, 'Run "backprop-check --help" for the options.');
+}
+
 export function buildProgram(): Command {
   return new Command()
     .name('backprop-check')
     .description('Checks hand-written backpropagation against finite differences, layer by layer, and says what is wrong.')
-    .argument('<net.json>', 'the network spec')
-    .argument('<data.csv>', 'the data set (features first, targets last)')
+    .usage('[options] <net.json> <data.csv>\n       backprop-check [options] --model "<command>" | --connect <socket>')
+    // Optional to commander, required by main() unless a program is the model (--model, --connect).
+    .argument('[net.json]', 'the network spec')
+    .argument('[data.csv]', 'the data set (features first, targets last)')
+    .option('--model <command>', 'your own program is the model: start it (through the shell) and check it over the session protocol (JSON Lines on its stdin/stdout); no net.json or data.csv then')
+    .option('--connect <socket>', 'check a program speaking the session protocol that listens on this Unix-domain socket')
     .option('--params <file>', 'the weights to check at (JSON or .npz); default: initialised from the spec')
     .option('--grads <file>', 'gradients your own code computed at --params (JSON or .npz); checked instead of the spec’s formulas')
     .option('--exec <command>', 'run your own gradient program (any language) through the exec protocol and check what it prints')
-    .option('--exec-timeout <seconds>', 'seconds before the --exec program (and everything it started) is killed', positiveNumber('--exec-timeout'), 60)
+    .option('--exec-timeout <seconds>', 'seconds before the --exec program (and everything it started) is killed; with --model/--connect, for its hello and for each answer', positiveNumber('--exec-timeout'), 60)
     .option('--target <columns>', 'target columns of data.csv, by name or 1-based number, comma-separated (default: the last ones)')
     .option('--ignore-columns <columns>', 'columns of data.csv that are neither features nor targets (an id), by name or 1-based number, comma-separated')
     .option('--epsilon <h>', 'finite-difference step', resolvable('--epsilon', { below: 1 }, 'expected a step'), 1e-6)
@@ -142,6 +152,7 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seeds every random choice: initialisation, sampling, directions (default: the spec’s init.seed, else 1)', wholeNumber(0, 4294967295))
     .addOption(new Option('--format <format>', 'output format: junit for CI test reports, markdown for a job summary').choices(['table', 'json', 'junit', 'markdown']))
     .option('--report <file.html>', 'also write a self-contained HTML report with charts to this file')
+    .option('--json <file>', 'also write the JSON report (as --format json prints it) to this file')
     .option('--sweep', 'first print the relative error against ε over 1e-1 … 1e-12 (the V-shaped curve), then check at the ε it chooses')
     .option('--taylor', 'also run the Taylor-remainder test per tensor: its order is ≈ 2 when the gradient is right and ≈ 1 when it is wrong, whatever ε')
     .option('--max-evaluations <n>', 'the most (element, sample) evaluations a full or sample check may make (default 10000000)', wholeNumber(1))
@@ -259,13 +270,18 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     }
     throw e;
   }
+  const [net, data] = program.args;
+  const o = program.opts<CliOptions>();
+  // The files are required unless a program is the model (which refuses them: run.ts, runModel).
+  if (o.model === undefined && o.connect === undefined && (net === undefined || data === undefined)) {
+    err.write(`backprop-check: ${missingArgument(net === undefined ? 'net.json' : 'data.csv').message}\n`);
+    return EXIT.usage;
+  }
   const repeated = repeatedOption(given);
   if (repeated) {
     err.write(`backprop-check: ${repeated.message}\n`);
     return EXIT.usage;
   }
-  const [net, data] = program.args;
-  const o = program.opts<CliOptions>();
   // Ctrl-C stops the check and prints what was checked so far (exit 130); a second one quits at once.
   let interrupted = false;
   const onInterrupt = () => {
@@ -276,9 +292,10 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   const progress = new ProgressBar(err);
   try {
     // An --report path that cannot be written is found now, not after a long check.
-    if (o.report !== undefined) assertWritable(o.report);
+    if (o.report !== undefined) assertWritable(o.report, '--report', 'an HTML file');
+    if (o.json !== undefined) assertWritable(o.json, '--json', 'a JSON file');
     const report = await run({
-      net, data,
+      net, data, model: o.model, connect: o.connect,
       params: o.params, grads: o.grads, exec: o.exec, execTimeout: o.execTimeout, target: o.target, ignoreColumns: o.ignoreColumns,
       epsilon: sweepEpsilon(o, program.getOptionValueSource('epsilon') === 'default'), tolerance: o.tolerance,
       ...modeAndSamples(o, program.getOptionValueSource('mode') === 'default'),
@@ -287,9 +304,12 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     });
     progress.clear();
     if (o.report !== undefined) {
-      writeReport(o.report, renderHtml(report, { spec: readSpecJson(net), net, data }));
+      // A program as the model has no spec or files to show; the page is titled by the program.
+      const context = net !== undefined ? { spec: readSpecJson(net), net, data } : { net: o.model !== undefined ? `--model "${o.model}"` : `--connect ${o.connect}` };
+      writeReport(o.report, renderHtml(report, context), '--report', 'an HTML file');
       err.write(`backprop-check: wrote the HTML report to ${o.report}\n`);
     }
+    if (o.json !== undefined) writeReport(o.json, renderJson(report), '--json', 'a JSON file');
     const color = useColor(o.color, Boolean(out.isTTY), process.env);
     if (report.sweep && (o.format ?? 'table') === 'table') out.write(renderSweep(report.sweep, color));
     out.write(render(report, o.format ?? 'table', color, out.isTTY && out.columns > 0 ? out.columns : undefined));
@@ -330,17 +350,17 @@ function modeAndSamples(o: CliOptions, modeDefaulted: boolean): Pick<RunOptions,
   return { mode: 'directional', samples: o.directions };
 }
 
-/** Writes the --report file; a path that cannot be written is the user's mistake (exit status 2). */
-function writeReport(path: string, html: string): void {
+/** Writes the --report (or --json) file; a path that cannot be written is the user's mistake (exit status 2). */
+function writeReport(path: string, text: string, flag: string, what: string): void {
   try {
-    writeFileSync(path, html);
+    writeFileSync(path, text);
   } catch (e) {
-    throw reportError(path, e);
+    throw reportError(path, e, flag, what);
   }
 }
 
-/** Whether --report's path could be written, asked of the file system without creating anything. */
-function assertWritable(path: string): void {
+/** Whether --report's (--json's) path could be written, asked of the file system without creating anything. */
+function assertWritable(path: string, flag: string, what: string): void {
   try {
     const existing = statSync(path, { throwIfNoEntry: false });
     if (existing?.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
@@ -348,14 +368,14 @@ function assertWritable(path: string): void {
     if (existing?.isFIFO() || existing?.isSocket()) throw Object.assign(new Error('a pipe'), { code: 'EPIPEFILE' });
     accessSync(existing ? path : dirname(resolve(path)), constants.W_OK);
   } catch (e) {
-    throw reportError(path, e);
+    throw reportError(path, e, flag, what);
   }
 }
 
-function reportError(path: string, e: unknown): UserError {
+function reportError(path: string, e: unknown, flag: string, what: string): UserError {
   const code = (e as NodeJS.ErrnoException).code ?? '';
   const why = WRITE_ERRORS[code] ?? (e as Error).message;
-  return new UserError('command line', '--report', 'an HTML file that can be written', `"${path}": ${why}`);
+  return new UserError('command line', flag, `${what} that can be written`, `"${path}": ${why}`);
 }
 
 const WRITE_ERRORS: Record<string, string> = {

@@ -3,7 +3,8 @@
 // The program runs under a small supervisor (SUPERVISOR below) in its own process group, which
 // kills everything the program started, setsid'd descendants included, when the program exits,
 // on a timeout or interruption, and when backprop-check dies, even of SIGKILL. Its stderr is passed through as it arrives, and its last lines are quoted
-// in every error. Every way the protocol can fail is a UserError naming the command.
+// in every error. Every way the protocol can fail is a UserError naming the command. The session
+// protocol's --model programs (io/session.ts) run under the same supervisor, through supervise().
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
@@ -118,7 +119,7 @@ function jsonHint(text: string): string {
 }
 
 /** " Its stderr ended with: "…"." — the last few lines the program wrote, or nothing. */
-function quoteStderr(tail: string): string {
+export function quoteStderr(tail: string): string {
   // (Python's caret lines, "^^^^", only point into the line above.)
   const lines = tail.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !/^[\^~\s]+$/.test(l));
   if (lines.length === 0) return '';
@@ -211,129 +212,185 @@ setInterval(watch, 50).unref();
 watch();
 `;
 
+/** How a supervised command ended: its exit status or signal, as the supervisor saw it, or why it could not start. */
+export interface CommandEnd {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The shell could not be started (the supervisor's spawn error). */
+  error?: string;
+}
+
+export interface SupervisedHooks {
+  /** Each chunk of the command's stdout as it arrives. */
+  onStdout(chunk: Buffer): void;
+  /** The supervisor could not be started. */
+  onSpawnError(err: Error): void;
+  /** The supervisor and its pipes are closed (after its group was killed). */
+  onClose(end: CommandEnd): void;
+  /**
+   * SIGINT, SIGTERM or SIGHUP reached backprop-check; `othersListen`: someone else handles it too.
+   * True: stop the command now (and, with nobody else listening, die of the signal as we would have).
+   */
+  onSignal(signal: NodeJS.Signals, othersListen: boolean): boolean;
+}
+
+/** A command running under the supervisor: its stdin, its stderr so far, and how to stop it. */
+export interface Supervised {
+  readonly stdin: import('node:stream').Writable;
+  /** The last STDERR_TAIL_BYTES of what the command wrote to stderr. */
+  stderrTail(): string;
+  /** Stops everything the command started (closing the control pipe; the group after 500 ms; the pipes after 1 s). */
+  stop(): void;
+  /** Removes the process-wide handlers and the timers (the command has ended or been given up on). */
+  release(): void;
+}
+
+/**
+ * Spawns `command` under the supervisor in its own process group, with its stderr passed through
+ * and its last lines kept. The --exec protocol and the session protocol (io/session.ts) both run
+ * their programs through this, so that both are killed the same ways.
+ */
+export function supervise(command: string, options: ExecOptions, hooks: SupervisedHooks): Supervised {
+  const passThrough = options.stderr === undefined ? process.stderr : options.stderr;
+  const token = `${process.pid}-${randomBytes(8).toString('hex')}`;
+  const child = spawn(process.execPath, ['-e', SUPERVISOR, command, token], {
+    detached: true, // its own session and process group: killed as a whole, and no terminal's Ctrl-C reaches it twice
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+  });
+  const control = child.stdio[3] as import('node:net').Socket;
+  let answer = '';
+  control.on('data', (chunk: Buffer) => { answer += chunk.toString('utf8'); });
+  control.on('error', () => {});
+  let stderrTail = '';
+
+  const killGroup = (): void => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // Already gone (ESRCH), or no process groups here: the child alone, then.
+      try { child.kill('SIGKILL'); } catch { /* gone */ }
+    }
+  };
+  // Closing the control pipe tells the supervisor to kill everything the command started, those
+  // that left the group included; the group is killed too, after a moment, in case it cannot.
+  let backstop: NodeJS.Timeout | undefined;
+  const stopAll = (): void => {
+    control.destroy();
+    backstop ??= setTimeout(killGroup, 500);
+  };
+  // A process that left the group (setsid) can still hold the pipes; after a second, stop reading.
+  let lastResort: NodeJS.Timeout | undefined;
+  const stopSoon = (): void => {
+    stopAll();
+    lastResort ??= setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); }, 1000);
+  };
+  // Our own exit closes the control pipe whatever the cause: the supervisor then stops the rest.
+  const onOurExit = (): void => { control.destroy(); };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!hooks.onSignal(signal, process.listenerCount(signal) > 1)) return;
+    control.destroy();
+    release();
+    // With nobody else listening, die of the signal as we would have without this handler.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  let grace: NodeJS.Timeout | undefined;
+  const release = (): void => {
+    clearTimeout(grace);
+    clearTimeout(lastResort);
+    clearTimeout(backstop);
+    process.removeListener('exit', onOurExit);
+    for (const s of FORWARDED_SIGNALS) process.removeListener(s, onSignal);
+  };
+  process.on('exit', onOurExit);
+  for (const s of FORWARDED_SIGNALS) process.on(s, onSignal);
+
+  child.stdout.on('data', hooks.onStdout);
+  const decoder = new StringDecoder('utf8');
+  child.stderr.on('data', (chunk: Buffer) => {
+    passThrough?.write(chunk);
+    stderrTail = (stderrTail + decoder.write(chunk)).slice(-STDERR_TAIL_BYTES);
+  });
+  // A program that exits without reading all of its stdin closes the pipe under us: not our error.
+  child.stdin.on('error', () => {});
+
+  child.on('error', hooks.onSpawnError);
+  // Whatever the program left running in its group would hold the pipes open: stop it shortly after.
+  child.on('exit', () => { grace = setTimeout(stopSoon, 200); });
+  child.on('close', (supervisorCode, supervisorSignal) => {
+    killGroup(); // anything it left running in its group, holding the pipes or not
+    // The command's own status, as the supervisor saw it (its own, should it have been killed).
+    const told = parseAnswer(answer);
+    if (told?.error !== undefined) return hooks.onClose({ code: null, signal: null, error: told.error });
+    hooks.onClose({ code: told ? told.code ?? null : supervisorCode, signal: told ? told.signal ?? null : supervisorSignal });
+  });
+  return { stdin: child.stdin, stderrTail: () => stderrTail, stop: stopSoon, release };
+}
+
 /** Spawns `command` under the supervisor in its own process group, feeds `input`, and waits for it to exit 0. */
 function runCommand(command: string, input: string, options: ExecOptions): Promise<Finished> {
   const where = execWhere(command);
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS;
   const maxOutput = options.maxOutputBytes ?? MAX_EXEC_OUTPUT_BYTES;
-  const passThrough = options.stderr === undefined ? process.stderr : options.stderr;
 
   return new Promise<Finished>((resolve, reject) => {
-    const token = `${process.pid}-${randomBytes(8).toString('hex')}`;
-    const child = spawn(process.execPath, ['-e', SUPERVISOR, command, token], {
-      detached: true, // its own session and process group: killed as a whole, and no terminal's Ctrl-C reaches it twice
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-    });
-    const control = child.stdio[3] as import('node:net').Socket;
-    let answer = '';
-    control.on('data', (chunk: Buffer) => { answer += chunk.toString('utf8'); });
-    control.on('error', () => {});
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
-    let stderrTail = '';
     let stopped: 'timeout' | 'output' | NodeJS.Signals | null = null;
     let settled = false;
 
-    const killGroup = (): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone (ESRCH), or no process groups here: the child alone, then.
-        try { child.kill('SIGKILL'); } catch { /* gone */ }
-      }
-    };
-    // Closing the control pipe tells the supervisor to kill everything the command started, those
-    // that left the group included; the group is killed too, after a moment, in case it cannot.
-    let backstop: NodeJS.Timeout | undefined;
-    const stopAll = (): void => {
-      control.destroy();
-      backstop ??= setTimeout(killGroup, 500);
-    };
-    // A process that left the group (setsid) can still hold the pipes; after a second, stop reading.
-    let lastResort: NodeJS.Timeout | undefined;
-    const stopSoon = (): void => {
-      stopAll();
-      lastResort ??= setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); }, 1000);
-    };
-    // Our own exit closes the control pipe whatever the cause: the supervisor then stops the rest.
-    const onOurExit = (): void => { control.destroy(); };
-    const onSignal = (signal: NodeJS.Signals): void => {
-      stopped = signal;
-      control.destroy();
-      detach();
-      // With nobody else listening, die of the signal as we would have without this handler.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
     const detach = (): void => {
       clearTimeout(timer);
-      clearTimeout(grace);
-      clearTimeout(lastResort);
-      clearTimeout(backstop);
-      process.removeListener('exit', onOurExit);
-      for (const s of FORWARDED_SIGNALS) process.removeListener(s, onSignal);
+      running.release();
     };
-    process.on('exit', onOurExit);
-    for (const s of FORWARDED_SIGNALS) process.on(s, onSignal);
-
-    const timer = setTimeout(() => { stopped = 'timeout'; stopSoon(); }, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
-    let grace: NodeJS.Timeout | undefined;
-
     const fail = (found: string, hint: string, place = ''): void => {
       if (settled) return;
       settled = true;
       detach();
-      reject(new UserError(where, place, expectedAnswer(timeoutSeconds), found, (hint + quoteStderr(stderrTail)).trim() || undefined));
+      reject(new UserError(where, place, expectedAnswer(timeoutSeconds), found, (hint + quoteStderr(running.stderrTail())).trim() || undefined));
     };
 
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (stopped) return;
-      stdoutBytes += chunk.length;
-      if (stdoutBytes > maxOutput) {
-        stopped = 'output';
-        stopSoon();
-        return;
-      }
-      stdout.push(chunk);
+    const running = supervise(command, options, {
+      onStdout: (chunk) => {
+        if (stopped) return;
+        stdoutBytes += chunk.length;
+        if (stdoutBytes > maxOutput) {
+          stopped = 'output';
+          running.stop();
+          return;
+        }
+        stdout.push(chunk);
+      },
+      onSpawnError: (err) => fail(`a command the shell could not start (${err.message})`, ''),
+      onSignal: (signal) => {
+        stopped = signal;
+        clearTimeout(timer);
+        return true;
+      },
+      onClose: ({ code, signal, error }) => {
+        if (settled) return;
+        if (error !== undefined) return fail(`a command the shell could not start (${error})`, '');
+        if (stopped === 'timeout') {
+          return fail(`no answer after ${timeoutSeconds} s (its process group was killed)`, 'Give it longer with --exec-timeout <seconds>.');
+        }
+        if (stopped === 'output') {
+          return fail(`more than ${byteSize(maxOutput)} on stdout (it was stopped)`, 'Print only the gradients, as one JSON object.', 'stdout');
+        }
+        if (stopped) return fail(`no answer: interrupted by ${stopped}`, '');
+        if (signal) return fail(`death by signal ${signal}`, '');
+        if (code !== 0) {
+          const hint = code === 127 ? 'The shell could not find the command.' : code === 126 ? 'The command is not executable.' : '';
+          return fail(`exit status ${code}`, hint);
+        }
+        settled = true;
+        detach();
+        resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderrTail: running.stderrTail() });
+      },
     });
-    const decoder = new StringDecoder('utf8');
-    child.stderr.on('data', (chunk: Buffer) => {
-      passThrough?.write(chunk);
-      stderrTail = (stderrTail + decoder.write(chunk)).slice(-STDERR_TAIL_BYTES);
-    });
-    // A program that exits without reading all of its stdin closes the pipe under us: not our error.
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-
-    child.on('error', (err) => fail(`a command the shell could not start (${err.message})`, ''));
-    // Whatever the program left running in its group would hold the pipes open: stop it shortly after.
-    child.on('exit', () => { grace = setTimeout(stopSoon, 200); });
-    child.on('close', (supervisorCode, supervisorSignal) => {
-      killGroup(); // anything it left running in its group, holding the pipes or not
-      if (settled) return;
-      // The command's own status, as the supervisor saw it (its own, should it have been killed).
-      const told = parseAnswer(answer);
-      if (told?.error !== undefined) return fail(`a command the shell could not start (${told.error})`, '');
-      const code = told ? told.code ?? null : supervisorCode;
-      const signal = told ? told.signal ?? null : supervisorSignal;
-      if (stopped === 'timeout') {
-        return fail(`no answer after ${timeoutSeconds} s (its process group was killed)`, 'Give it longer with --exec-timeout <seconds>.');
-      }
-      if (stopped === 'output') {
-        return fail(`more than ${byteSize(maxOutput)} on stdout (it was stopped)`, 'Print only the gradients, as one JSON object.', 'stdout');
-      }
-      if (stopped) return fail(`no answer: interrupted by ${stopped}`, '');
-      if (signal) return fail(`death by signal ${signal}`, '');
-      if (code !== 0) {
-        const hint = code === 127 ? 'The shell could not find the command.' : code === 126 ? 'The command is not executable.' : '';
-        return fail(`exit status ${code}`, hint);
-      }
-      settled = true;
-      detach();
-      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderrTail });
-    });
+    const timer = setTimeout(() => { stopped = 'timeout'; running.stop(); }, Math.min(timeoutSeconds * 1000, 2 ** 31 - 1));
+    running.stdin.end(input);
   });
 }
 
@@ -349,7 +406,7 @@ function parseAnswer(text: string): { code?: number | null; signal?: NodeJS.Sign
   }
 }
 
-function byteSize(n: number): string {
+export function byteSize(n: number): string {
   return n >= 1024 * 1024 ? `${+(n / 1024 / 1024).toFixed(1)} MiB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${n} bytes`;
 }
 
