@@ -227,19 +227,28 @@ function residuals(report: Report): string {
 
 function histograms(layers: readonly LayerHealth[]): string {
   if (layers.length === 0) return empty('No layers.');
+  // A program's report has no activations to draw (nor saturation, dead units).
+  if (layers.every((l) => l.activation === undefined)) return '';
   const figures = layers.map((l) => {
     const h = l.histogram;
     const body = h ? histogramChart(h.edges, h.counts, `layer ${l.layer}`, h.nonFinite) : empty('No histogram in the report.');
-    const extra = l.activation === 'relu' || l.deadFraction > 0 ? ` · dead ${percent(l.deadFraction)}` : '';
-    return `<figure>${body}<figcaption>layer ${l.layer} · <code>${esc(l.activation)}</code> · saturated ${percent(l.saturation)}${extra}</figcaption></figure>`;
+    const extra = l.activation === 'relu' || (l.deadFraction ?? 0) > 0 ? ` · dead ${percent(l.deadFraction ?? 0)}` : '';
+    return `<figure>${body}<figcaption>layer ${l.layer} · <code>${esc(l.activation ?? '')}</code> · saturated ${percent(l.saturation ?? 0)}${extra}</figcaption></figure>`;
   });
   return `<div class="grid">${figures.join('\n')}</div>`;
 }
 
 function healthTable(layers: readonly LayerHealth[]): string {
   if (layers.length === 0) return '';
-  const rows = layers.map((l) => `<tr><th scope="row">${l.layer}</th><td><code>${esc(l.activation)}</code></td><td class="n">${num(l.gradientNorm)}</td>` +
-    `<td class="n">${percent(l.saturation)}</td><td class="n">${percent(l.deadFraction)}</td><td class="n">${num(l.weightScale)}</td><td class="n">${num(l.recommendedScale)}</td></tr>`);
+  if (layers.every((l) => l.activation === undefined)) {
+    // A program's layer groups: what the differences and the weights show, nothing about activations.
+    const rows = layers.map((l) => `<tr><th scope="row">${l.layer}</th><td>${(l.tensors ?? []).map((t) => `<code>${esc(t)}</code>`).join(' ')}</td><td class="n">${num(l.gradientNorm)}</td><td class="n">${num(l.weightScale)}</td></tr>`);
+    return `<div class="scroll"><table>
+<thead><tr><th>layer</th><th>tensors</th><th class="n">‖ĝ‖ (finite differences)</th><th class="n">std of weights</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table></div>`;
+  }
+  const rows = layers.map((l) => `<tr><th scope="row">${l.layer}</th><td><code>${esc(l.activation ?? '')}</code></td><td class="n">${num(l.gradientNorm)}</td>` +
+    `<td class="n">${percent(l.saturation ?? 0)}</td><td class="n">${percent(l.deadFraction ?? 0)}</td><td class="n">${num(l.weightScale)}</td><td class="n">${num(l.recommendedScale ?? NaN)}</td></tr>`);
   return `<div class="scroll"><table>
 <thead><tr><th>layer</th><th>activation</th><th class="n">‖∂J/∂W‖ (true)</th><th class="n">saturated</th><th class="n">dead units</th><th class="n">std of W</th><th class="n">Xavier/He std</th></tr></thead>
 <tbody>

@@ -71,6 +71,7 @@ function statusText(s: Status, c: ChalkInstance): string {
 export const CHECKED: Record<Report['source'], string> = {
   correct: 'the gradients of correct backprop for this spec', declared: 'the gradients from the backward formulas in net.json',
   grads: 'the gradients in your --grads file', exec: 'the gradients from your --exec program',
+  model: "your program's gradients",
 };
 
 /** One sentence on the outcome, with the tolerance each tensor was judged at; also the verdict of
