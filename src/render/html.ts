@@ -3,7 +3,7 @@
 // from the user's files (spec, formulas, activation names, messages) is escaped.
 import type { Finding, LayerHealth, Mode, Report, Status, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/report.js';
-import { columnHeads, num, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
+import { columnHeads, num, resolutionWords, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
 import { shapeText } from '../core/tensor.js';
 import { CHECKED, interruptedCounts } from './table.js';
 import { COLORS, escapeXml as esc, gradientFlowChart, histogramChart, relativeErrorChart, residualChart, scatterChart, sweepChart, type FlowPoint } from './svg.js';
@@ -73,12 +73,17 @@ function header(report: Report, context: HtmlContext): string {
     const full = report.checks.filter((c) => c.planned === undefined).length;
     cls = failed.length ? 'fail' : 'warn'; headline = `Interrupted: ${full} of ${report.checks.length} tensors checked in full`;
     detail = `The check was stopped: ${interruptedCounts(report)}${failed.length ? `; failing so far: ${failed.map((f) => f.param).join(', ')}` : '; none fails so far'}. What follows is what was checked.`;
+  } else if (report.findings.some((f) => f.code === 'nondeterministic-cost')) {
+    cls = 'fail'; headline = '✗ no verdict: the cost is not deterministic';
+    detail = "The program's cost changes between identical calls, so its finite differences measure noise; no tensor was judged (see nondeterministic-cost).";
   } else if (failed.length > 0) {
     cls = 'fail'; headline = `✗ ${failed.length} of ${report.checks.length} tensors fail`;
     detail = `${what[0].toUpperCase()}${what.slice(1)} disagree with finite differences: ${failed.map((f) => f.param).join(', ')}.`;
   } else {
-    cls = warned.length ? 'warn' : 'pass'; headline = `✓ all ${report.checks.length} tensors pass`;
-    detail = `${what[0].toUpperCase()}${what.slice(1)} match finite differences.` +
+    const unresolved = warned.filter((w) => w.resolution === 'unresolved');
+    cls = warned.length ? 'warn' : 'pass';
+    headline = unresolved.length ? `✓ none of ${report.checks.length} tensors fails, ${unresolved.length} unresolved` : `✓ all ${report.checks.length} tensors pass`;
+    detail = `${what[0].toUpperCase()}${what.slice(1)} match finite differences${unresolved.length ? ` as far as they resolve (unresolved: ${unresolved.map((w) => `${w.param}, floor ${num(w.floor ?? NaN)}`).join('; ')})` : ''}.` +
       (warned.length ? ` ${warned.length} within 100× of the tolerance: ${warned.map((w) => w.param).join(', ')}.` : '');
   }
   // Tensors an interrupt cut short count as partial, whatever their (partial) status says.
@@ -116,7 +121,7 @@ function tensorTable(checks: readonly TensorCheck[], layers: readonly LayerHealt
     const act = activation.get(c.layer);
     const lead = `${first ? `<th scope="rowgroup" rowspan="${span}">${c.layer}${act ? ` <span class="act">${esc(act)}</span>` : ''}</th>` : ''}` +
       `<td><code>${esc(c.param)}</code></td><td>${shapeText(c.shape)}</td>`;
-    const state = u ? `<span class="pill ${c.status === 'fail' ? 'fail' : 'warn'}">${esc(unfinishedWords(c, mode)!)}</span>` : pill(c.status);
+    const state = u ? `<span class="pill ${c.status === 'fail' ? 'fail' : 'warn'}">${esc(unfinishedWords(c, mode)!)}</span>` : resolutionWords(c) ? `<span class="pill warn">${esc(resolutionWords(c)!)}</span>` : pill(c.status);
     if (u && !u.reached) {
       return `<tr class="partial${first ? ' group' : ''}">${lead}<td class="n"></td><td class="n"></td><td class="n"></td><td></td><td>${state}</td>${taylor ? '<td></td>' : ''}</tr>`;
     }
