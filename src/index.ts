@@ -23,7 +23,7 @@ import { run, type RunOptions } from './run.js';
  *
  * With `model`, the functions are the model: their cost is differenced, their grads are checked.
  */
-export async function check(options: CheckFilesOptions | CheckModelOptions): Promise<Report> {
+export async function check(options: CheckFilesOptions): Promise<Report> {
   if (isModelOptions(options)) {
     const { model, ...settings } = options;
     const program = functionProgram(model);
@@ -35,7 +35,7 @@ export async function check(options: CheckFilesOptions | CheckModelOptions): Pro
       await program.close();
     }
   }
-  return withoutChartData(await run(options as CheckFilesOptions));
+  return withoutChartData(await run(options));
 }
 
 /** The options of `check` for a model given as JavaScript functions. */
@@ -44,7 +44,7 @@ export interface CheckModelOptions extends Partial<Omit<ProgramCheckOptions, 'fi
 }
 
 /** A model of JavaScript functions (an object), not a command line to start (a string, --model). */
-function isModelOptions(options: CheckFilesOptions | CheckModelOptions): options is CheckModelOptions {
+function isModelOptions(options: CheckFilesOptions): options is CheckModelOptions {
   const model = (options as { model?: unknown }).model;
   return typeof model === 'object' && model !== null;
 }
@@ -53,8 +53,8 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** The options of `check`: the CLI's options, by their camelCase names. */
-export type CheckFilesOptions = RunOptions;
+/** The options of `check`: the CLI's options, by their camelCase names; or a model given as JavaScript functions. */
+export type CheckFilesOptions = RunOptions | CheckModelOptions;
 
 export { run, load, gradientSource, type RunOptions, type Loaded } from './run.js';
 /** The pure core: a model, weights, data and a gradient source in, a Report out (no files, no processes). */
