@@ -12,6 +12,7 @@ import { renderTable } from '../src/render/table.js';
 import { renderMarkdown } from '../src/render/markdown.js';
 import { renderJunit } from '../src/render/junit.js';
 import { renderHtml } from '../src/render/html.js';
+import { renderSweep } from '../src/render/sweep.js';
 
 const options = (o: Partial<ProgramCheckOptions> = {}): ProgramCheckOptions => ({ ...DEFAULT_OPTIONS, ...o });
 
@@ -183,6 +184,8 @@ describe('checkProgram: precision and floors', () => {
     expect(finding.fix).toMatch(/--taylor/);
     expect(renderTable(r, false)).toMatch(/unresolved \(floor /);
     expect(renderMarkdown(r)).toMatch(/unresolved \(floor /);
+    expect(renderHtml(r, {})).toMatch(/unresolved \(floor /);
+    expect(renderJunit(r)).toMatch(/unresolved \(floor [^)]+\), not a failure/);
   });
 
   it('still fails a big-J program whose gradient is twice the truth', async () => {
@@ -316,6 +319,9 @@ describe('checkProgram: modes, Taylor, sweep, interrupts, limits', () => {
     expect(W1[W1.length - 1]).toBeGreaterThan(10 * Math.min(...W1));
     expect(W1[0]).toBeGreaterThan(10 * Math.min(...W1));
     expect(s.perTensor.W1).toBe(s.tensors[0].chosen);
+    // Rendered as what it is: a marked ε, each tensor at its own step.
+    expect(renderSweep(s, false)).toMatch(/Each tensor is checked at its own step:\nW1 [^,]+, b1 /);
+    expect(renderHtml(r, {})).not.toMatch(/chosen by the step sweep/);
   });
 
   it('gives a partial report when told to stop, listing the tensors not reached', async () => {

@@ -150,4 +150,7 @@ export interface SweepResult {
   reason: string;
   /** The step of each tensor that some ε resolves, by name ("W1", "b1", …); the others keep their normal step. */
   perTensor: Record<string, number>;
+  /** A program's sweep (source "model"): its costs give plain differences only (`accurate` repeats `plain`),
+   *  and each tensor is checked at its own step (perTensor), not at `chosen`, which only marks the worst curve's best. */
+  program?: true;
 }

@@ -68,7 +68,9 @@ function sweep(s: SweepResult): string[] {
     '| ---: | ---: | ---: |',
     ...rows,
     '',
-    escape(`Chosen ε = ${num(s.chosen)}: ${s.reason}. The check above ran with it.`),
+    escape(s.program
+      ? `Marked ε = ${num(s.chosen)}: ${s.reason}. Each tensor was checked at its own step: ${Object.entries(s.perTensor).map(([name, h]) => `${name} ${num(h)}`).join(', ')}.`
+      : `Chosen ε = ${num(s.chosen)}: ${s.reason}. The check above ran with it.`),
   ];
 }
 

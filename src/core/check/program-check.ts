@@ -561,7 +561,7 @@ async function sweepProgram(
   const worst = worstOf('plain');
   const { chosen, reason } = choose(epsilons, worst);
   return {
-    epsilons, tensors, worst: { accurate: worst, plain: [...worst] }, chosen,
+    epsilons, tensors, worst: { accurate: worst, plain: [...worst] }, chosen, program: true,
     reason: `${reason} (marked only: each tensor of a program is checked at its own step, listed per tensor)`,
     perTensor: Object.fromEntries(tensors.filter((t) => t.chosen !== null).map((t) => [t.param, t.chosen!])),
   };
