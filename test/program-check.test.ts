@@ -231,6 +231,20 @@ describe('checkProgram: kinks and determinism', () => {
     expect([r.x.status, r.w.status]).toEqual(['pass', 'pass']);
   });
 
+  it('never fails a right gradient whose kink lies within the step, element-wise or along directions', async () => {
+    // relu(x₀) with x₀ = 1e-7, far inside any step the check takes.
+    const m: ModelFunctions = {
+      params: { x: [1e-7, 0.3, -0.2, 0.5, 1.0, -0.7, 0.05, 2] },
+      cost: (p) => (p.x as number[]).reduce((a, v, i) => a + Math.max(0, v) * (i + 1) + v * v * v, 0),
+      grads: (p) => ({ x: (p.x as number[]).map((v, i) => (v > 0 ? i + 1 : 0) + 3 * v * v) }),
+    };
+    for (const mode of ['full', 'sample', 'directional'] as const) {
+      const r = await checkProgram(functionProgram(m), options({ mode, samples: 4 }));
+      expect(r.checks[0].status, mode).not.toBe('fail');
+      expect(r.ok, mode).toBe(true);
+    }
+  });
+
   it('fails a gradient outside the interval at a kink', async () => {
     const m: ModelFunctions = {
       params: { x: [0, 0.5] },

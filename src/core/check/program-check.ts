@@ -134,9 +134,11 @@ export async function checkProgram(program: CostProgram, options: ProgramCheckOp
   if (!stopped) {
     const again = counter.repeats();
     const answers = again.length > 0 ? await program.costs(again.map((r) => r.request)) : new Float64Array(0);
-    again.forEach((r, k) => { spread = Math.max(spread, Math.abs(answers[k] - r.cost)); });
+    // The same non-finite answer twice is no spread.
+    const gap = (a: number, b: number) => (Object.is(a, b) ? 0 : Math.abs(a - b));
+    again.forEach((r, k) => { spread = Math.max(spread, gap(answers[k], r.cost)); });
     const J1 = await program.cost();
-    spread = Math.max(spread, Math.abs(J1 - J0));
+    spread = Math.max(spread, gap(J1, J0));
     counter.count += again.length + 1;
   }
   const deterministic = !(spread > DETERMINISM_ULPS * u * Math.abs(J0)) && Number.isFinite(spread);
@@ -302,9 +304,10 @@ async function refine(counter: CostCounter, s: TensorState, precision: Precision
         const right = (p.plus - J) / p.hPlus, left = (J - p.minus) / p.hMinus, pad = oneSidedFloor(p);
         const lo = Math.min(left, right) - pad, hi = Math.max(left, right) + pad;
         s.probes[k] = { ...s.probes[k], numeric: Math.min(Math.max(s.probes[k].analytic, lo), hi), kink: true };
-      } else if (gaps[1] <= KINK_KEEPS * gaps[0]) {
-        // The gap shrank: a kink within the step, or strong curvature; the tenth step is clear of both.
-        s.probes[k] = tenth[i];
+      } else {
+        // The gap collapsed at a smaller step: a kink within the step, or strong curvature; the first
+        // step past the collapse is clear of both.
+        s.probes[k] = gaps[1] <= KINK_KEEPS * gaps[0] ? tenth[i] : hundredth[i];
       }
     });
   }
