@@ -42,9 +42,12 @@ export function effectiveSteps(precision: Precision, theta: number, delta: numbe
   return [roundTo(precision, theta + h) - theta, theta - roundTo(precision, theta - h)];
 }
 
-/** What rounding leaves of (a − b) / step when a and b are costs: ROUNDING_ULPS·u·(|a| + |b|) / step. */
-export function roundingFloor(unit: number, a: number, b: number, step: number): number {
-  return (ROUNDING_ULPS * unit * (Math.abs(a) + Math.abs(b))) / step;
+/** The rounding of one cost to expect (not to bound): what the step choice weighs against truncation. */
+export const TYPICAL_ULPS = 2;
+
+/** What rounding leaves of (a − b) / step when a and b are costs: ulps·u·(|a| + |b|) / step (a bound with ROUNDING_ULPS). */
+export function roundingFloor(unit: number, a: number, b: number, step: number, ulps = ROUNDING_ULPS): number {
+  return (ulps * unit * (Math.abs(a) + Math.abs(b))) / step;
 }
 
 /** The nominal steps the per-tensor sweep tries: scale·10⁻¹ … scale·10⁻ᵏ (fewer in float32, whose rounding wins sooner). */
@@ -63,10 +66,10 @@ export function scaleOf(values: ArrayLike<number>): number {
 
 /**
  * One tensor's step from its sweep: D[k] the central differences of the pilot elements at steps[k]
- * (largest first), floors[k] their rounding floors. The error at step k is estimated as its truncation,
- * ‖D[k] − D[k+1]‖ (the next decade's truncation is a hundredth of it), plus its rounding floor; the
- * step is the largest whose estimate is within 10× of the smallest: where the estimate has stopped
- * improving. Nothing compared with the gradient under test, so a wrong gradient cannot steer it.
+ * (largest first), floors[k] their typical rounding (TYPICAL_ULPS). The error at step k is estimated as
+ * its truncation, ‖D[k] − D[k+1]‖ (the next decade's truncation is a hundredth of it), plus its
+ * rounding; the step is the largest whose estimate is within 2× of the smallest: where the estimate
+ * has stopped improving (a decade larger costs 100× in truncation, so 2× keeps the best decade). Nothing compared with the gradient under test, so a wrong gradient cannot steer it.
  */
 export function chooseStep(steps: readonly number[], D: readonly Float64Array[], floors: readonly Float64Array[]): { step: number; estimate: number[] } {
   const norm = (x: ArrayLike<number>) => { let s = 0; for (let i = 0; i < x.length; i++) s += x[i] * x[i]; return Math.sqrt(s); };
@@ -80,6 +83,6 @@ export function chooseStep(steps: readonly number[], D: readonly Float64Array[],
   // The last step has no smaller one to estimate its truncation from: it is never preferred for that.
   const best = Math.min(...estimate.slice(0, -1));
   if (!Number.isFinite(best)) return { step: steps[Math.min(5, steps.length - 1)], estimate };
-  const at = estimate.findIndex((e) => e <= 10 * best);
+  const at = estimate.findIndex((e) => e <= 2 * best);
   return { step: steps[at], estimate };
 }
