@@ -50,6 +50,10 @@ export interface TensorCheck {
    *  gradient is right, ≈ 1 it is wrong; null when rounding left too few steps), and that verdict. */
   taylorOrder?: number | null;
   taylorStatus?: 'pass' | 'fail' | 'inconclusive';
+  /** A program's check (source "model") only, on a tensor that warns without a verdict. "unresolved": its
+   *  disagreement lies within a floor (`floor`) at or above the tolerance, so the differences cannot tell;
+   *  "nondeterministic": the program's cost changed between identical calls, so no verdict was taken. */
+  resolution?: 'unresolved' | 'nondeterministic';
   /** Only in an interrupted report (`partial`), on a tensor whose check did not finish: the elements
    *  (directions) it was to compare, of which `checked` (+ `kinks` in directional mode) were; a tensor
    *  not reached at all has `checked: 0`. Its `status` judges the compared ones only. */
@@ -76,16 +80,20 @@ export interface Finding {
 
 export interface LayerHealth {
   layer: number;
-  activation: string;
+  /** Absent in a program's report (source "model"), which cannot see activations; so are saturation,
+   *  deadFraction and recommendedScale. */
+  activation?: string;
   /** ‖∂J/∂W_l‖₂ from the finite differences (the truth, whatever the code under test says). */
   gradientNorm: number;
   /** Fraction of (unit, sample) pairs in the flat tails of tanh/sigmoid; 0 for others. */
-  saturation: number;
+  saturation?: number;
   /** For ReLU layers: fraction of units that are zero on every sample. */
-  deadFraction: number;
+  deadFraction?: number;
   /** Standard deviation of W_l, and the scale Xavier/He would give for this activation. */
   weightScale: number;
-  recommendedScale: number;
+  recommendedScale?: number;
+  /** A program's report: the tensors of this layer group, by the program's names. */
+  tensors?: string[];
   /** The layer's activations over all (unit, sample) pairs: counts[i] lie in [edges[i], edges[i+1])
    *  (the last bin is closed); `nonFinite` counts NaN/±Inf activations, which are in no bin.
    *  For the HTML report; left out of `--format json`. */
@@ -103,10 +111,10 @@ export interface Settings {
 
 export interface Report {
   ok: boolean;
-  /** The cost at the checked weights, penalty included. */
+  /** The cost at the checked weights, penalty included (a program's report: the program's cost). */
   loss: number;
-  /** What was checked: the spec's correct backprop, its declared `backward`, or the user's gradients. */
-  source: 'correct' | 'declared' | 'grads' | 'exec';
+  /** What was checked: the spec's correct backprop, its declared `backward`, the user's gradients, or the user's program (--model, --connect, the library's `model`). */
+  source: 'correct' | 'declared' | 'grads' | 'exec' | 'model';
   checks: TensorCheck[];
   findings: Finding[];
   health: { layers: LayerHealth[] };
@@ -142,4 +150,7 @@ export interface SweepResult {
   reason: string;
   /** The step of each tensor that some ε resolves, by name ("W1", "b1", …); the others keep their normal step. */
   perTensor: Record<string, number>;
+  /** A program's sweep (source "model"): its costs give plain differences only (`accurate` repeats `plain`),
+   *  and each tensor is checked at its own step (perTensor), not at `chosen`, which only marks the worst curve's best. */
+  program?: true;
 }

@@ -21,6 +21,13 @@ export function columnHeads(mode: Mode): { analytic: string; numeric: string; wo
   return { analytic: '‖analytic‖', numeric: '‖numeric‖', worst: 'worst element (analytic vs numeric)' };
 }
 
+/** A program's tensor warned without a verdict: "unresolved (floor 2.1e-3)", "no verdict (cost not deterministic)"; else null. */
+export function resolutionWords(c: TensorCheck): string | null {
+  if (c.resolution === 'unresolved') return `unresolved (floor ${num(c.floor ?? NaN)})`;
+  if (c.resolution === 'nondeterministic') return 'no verdict (cost not deterministic)';
+  return null;
+}
+
 /** What one check compares: "elements", or "directions" in directional mode. */
 export const unitWord = (mode: Mode): string => (mode === 'directional' ? 'directions' : 'elements');
 
@@ -51,6 +58,7 @@ export const count = (n: number): string => n.toLocaleString('en-US');
 /** The tolerance, and the tensors judged against float32's resolution instead of float64's. */
 export function toleranceWords(report: Report): string {
   const f32 = report.checks.filter((c) => c.precision === 'float32' && (c.checked > 0 || c.kinks > 0)).map((c) => c.param);
+  if (report.source === 'model') return `tolerance ${num(report.settings.tolerance)}` + (f32.length ? ' (a float32 program)' : '');
   return `tolerance ${num(report.settings.tolerance)}` + (f32.length ? ` (${f32.join(', ')} against float32 resolution: float32 gradients)` : '');
 }
 
@@ -63,5 +71,7 @@ export function stepWords(report: Report): string {
     others.set(c.epsilon, [...(others.get(c.epsilon) ?? []), c.param]);
   }
   const parts = [...others].map(([h, names]) => `${num(h)} for ${names.join(', ')}`);
+  // A program's tensors each have their own step unless --epsilon fixed one.
+  if (report.source === 'model' && parts.length > 0) return `ε per tensor: ${parts.join('; ')}`;
   return `ε=${num(base)}` + (parts.length ? ` (${parts.join('; ')})` : '');
 }

@@ -8,7 +8,7 @@
 import { Chalk } from 'chalk';
 import type { Finding, Report, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/report.js';
-import { num, taylorWords, unfinished, unfinishedWords } from './format.js';
+import { num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { interruptedCounts, verdict } from './table.js';
 import { shapeText } from '../core/tensor.js';
 
@@ -79,7 +79,7 @@ function testcase(c: TensorCheck, report: Report): string {
     return `${open}\n      <failure message="${attr(message)}" type="gradient-mismatch">${text(details)}</failure>\n    </testcase>`;
   }
   const notes = [
-    ...(c.status === 'warn' ? [`${measured}: passes, but within 100× of the tolerance`] : []),
+    ...(c.status === 'warn' ? [resolutionWords(c) ? `${measured}: ${resolutionWords(c)}, not a failure` : `${measured}: passes, but within 100× of the tolerance`] : []),
     ...taylorLine(c),
     ...findings.map(findingText),
   ];

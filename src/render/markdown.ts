@@ -5,7 +5,7 @@
 import { Chalk } from 'chalk';
 import type { Finding, Mode, Report, Status, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/report.js';
-import { columnHeads, num, taylorWords, unfinished, unfinishedWords } from './format.js';
+import { columnHeads, num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { shapeText } from '../core/tensor.js';
 import { verdict } from './table.js';
 
@@ -33,7 +33,7 @@ function table(checks: TensorCheck[], mode: Mode): string[] {
     if (u && !u.reached) return [String(c.layer), c.param, shapeText(c.shape), '', '', '', '', `⏸️ ${unfinishedWords(c, mode)}`, ...(taylor ? [''] : [])];
     const worst = c.worst ? `[${c.worst.index.join(',')}] ${num(c.worst.analytic)} vs ${num(c.worst.numeric)}` : '';
     const kinks = c.kinks > 0 ? ` (${c.kinks} at a kink)` : '';
-    const state = u ? `${c.status === 'fail' ? '❌' : '⏸️'} ${unfinishedWords(c, mode)}` : status(c.status);
+    const state = u ? `${c.status === 'fail' ? '❌' : '⏸️'} ${unfinishedWords(c, mode)}` : resolutionWords(c) ? `⚠️ ${resolutionWords(c)}` : status(c.status);
     return [String(c.layer), c.param, shapeText(c.shape), num(c.analyticNorm), num(c.numericNorm), num(c.relativeError), worst + kinks, state,
       ...(taylor ? [taylorOrder(c)] : [])];
   });
@@ -68,7 +68,9 @@ function sweep(s: SweepResult): string[] {
     '| ---: | ---: | ---: |',
     ...rows,
     '',
-    escape(`Chosen ε = ${num(s.chosen)}: ${s.reason}. The check above ran with it.`),
+    escape(s.program
+      ? `Marked ε = ${num(s.chosen)}: ${s.reason}. Each tensor was checked at its own step: ${Object.entries(s.perTensor).map(([name, h]) => `${name} ${num(h)}`).join(', ')}.`
+      : `Chosen ε = ${num(s.chosen)}: ${s.reason}. The check above ran with it.`),
   ];
 }
 

@@ -25,7 +25,8 @@ export function gradientNormBars(layers: readonly LayerHealth[], width = 24, pai
   const positive = norms.filter((v) => v > 0 && Number.isFinite(v));
   // The scale always reaches up to 1, so that uniformly tiny gradients look tiny, not full.
   const scale = logScale(norms, 0, 1, positive.length ? [Math.min(...positive) / 10, 1] : [1]);
-  const names = layers.map((l) => `layer ${l.layer} ${l.activation}`);
+  // A program's layer groups have no activation: they are named by their tensors.
+  const names = layers.map((l) => `layer ${l.layer} ${l.activation ?? (l.tensors ?? []).join(' ')}`.trimEnd());
   const pad = Math.max(...names.map((n) => [...n].length));
   const lines = [`gradient norm ‖∂J/∂W‖ per layer (log scale, ${decadeLabel(scale.loExp)} … ${decadeLabel(scale.hiExp)}):`];
   layers.forEach((l, i) => {

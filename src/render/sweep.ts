@@ -28,9 +28,14 @@ export function renderSweep(s: SweepResult, color: boolean): string {
     lines.push(chosen ? `${c.bold(row)}  ${c.cyan('◀ chosen')}` : row);
   });
   lines.push(
-    `Chosen ε = ${num(s.chosen)}: ${s.reason}. The check below runs with it.`,
-    'Plain subtraction loses digits as ε shrinks (the right arm of the V); backprop-check never subtracts two costs,',
-    'so its curve stays at the bottom. Right gradients reach the bottom; wrong ones stay flat and high at every ε.',
+    ...(s.program
+      ? [`Marked ε = ${num(s.chosen)}: ${s.reason}.`,
+        "A program's costs give plain differences only (both columns are the same). Each tensor is checked at its own step:",
+        Object.entries(s.perTensor).map(([name, h]) => `${name} ${num(h)}`).join(', ') + '.',
+        'Right gradients reach the bottom; wrong ones stay flat and high at every ε.']
+      : [`Chosen ε = ${num(s.chosen)}: ${s.reason}. The check below runs with it.`,
+        'Plain subtraction loses digits as ε shrinks (the right arm of the V); backprop-check never subtracts two costs,',
+        'so its curve stays at the bottom. Right gradients reach the bottom; wrong ones stay flat and high at every ε.']),
     '',
   );
   return lines.join('\n') + '\n';

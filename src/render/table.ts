@@ -2,7 +2,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import type { Finding, Report, Status } from '../core/report.js';
-import { columnHeads, count, num, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords, unitWord } from './format.js';
+import { columnHeads, count, num, resolutionWords, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords, unitWord } from './format.js';
 import { shapeText } from '../core/tensor.js';
 import { gradientNormBars } from './sparkline.js';
 
@@ -32,7 +32,7 @@ export function renderTable(report: Report, color: boolean, width = DEFAULT_WIDT
     table.push([
       String(ch.layer), ch.param, shapeText(ch.shape),
       num(ch.analyticNorm), num(ch.numericNorm), num(ch.relativeError),
-      worst + kinks, u ? (ch.status === 'fail' ? c.red.bold : c.yellow)(unfinishedWords(ch, mode)!) : statusText(ch.status, c),
+      worst + kinks, u ? (ch.status === 'fail' ? c.red.bold : c.yellow)(unfinishedWords(ch, mode)!) : resolutionWords(ch) ? c.yellow(resolutionWords(ch)!) : statusText(ch.status, c),
       ...(taylor ? [taylorText(ch, c)] : []),
     ]);
   }
@@ -71,6 +71,7 @@ function statusText(s: Status, c: ChalkInstance): string {
 export const CHECKED: Record<Report['source'], string> = {
   correct: 'the gradients of correct backprop for this spec', declared: 'the gradients from the backward formulas in net.json',
   grads: 'the gradients in your --grads file', exec: 'the gradients from your --exec program',
+  model: "your program's gradients",
 };
 
 /** One sentence on the outcome, with the tolerance each tensor was judged at; also the verdict of
@@ -92,9 +93,20 @@ export function verdict(report: Report, c: ChalkInstance): string {
     const why = blocked.code === 'non-finite' ? 'NaN or Inf at these weights' : 'every gradient is exactly 0 at these weights';
     return c.red.bold('✗ nothing could be checked') + `: ${why}, so ${what} can be neither confirmed nor refuted (see ${blocked.code} below; ${cost}; ${settings}).`;
   }
+  // A program whose cost is not deterministic: no tensor was judged (nondeterministic-cost below).
+  if (report.findings.some((f) => f.code === 'nondeterministic-cost')) {
+    return c.red.bold('✗ no verdict') + `: the program's cost changes between identical calls, so its finite differences measure noise (see nondeterministic-cost below; ${cost}; ${settings}).`;
+  }
   if (failed.length > 0) {
     return c.red.bold(`✗ ${failed.length} of ${report.checks.length} tensors fail`) +
       ` (${failed.map((f) => f.param).join(', ')}): ${what} disagree with finite differences (${cost}; ${settings}).`;
+  }
+  const unresolved = warned.filter((w) => w.resolution === 'unresolved');
+  if (unresolved.length > 0) {
+    const near = warned.filter((w) => w.resolution === undefined);
+    return c.yellow.bold(`✓ none of ${report.checks.length} tensors fails, ${unresolved.length} unresolved`) +
+      ` (${unresolved.map((w) => `${w.param}: floor ${num(w.floor ?? NaN)}`).join(', ')}): ${what} match finite differences as far as they resolve (${cost}; ${settings}).` +
+      (near.length > 0 ? c.yellow(` ${near.length} within 100× of the tolerance (${near.map((w) => w.param).join(', ')}).`) : '');
   }
   const warn = warned.length > 0 ? c.yellow(` ${warned.length} within 100× of the tolerance (${warned.map((w) => w.param).join(', ')}).`) : '';
   return c.green.bold(`✓ all ${report.checks.length} tensors pass`) + `: ${what} match finite differences (${cost}; ${settings}).` + warn;

@@ -38,20 +38,39 @@ export function taylorStatus(order: number | null): TaylorResult['status'] {
 export function taylorTest(source: DifferenceSource, param: NamedTensor, g: Float64Array, rng: Random): TaylorResult {
   const n = g.length;
   const v = rng.unitVector(n);
-  let gv = 0, norm = 0;
-  for (let i = 0; i < n; i++) { gv += g[i] * v[i]; norm += param.value.data[i] ** 2; }
-  // A tenth of the tensor's own size to start with (at least 1e-3), so that the first steps show
-  // the curvature whatever the weight scale.
-  const h0 = 0.1 * Math.max(Math.sqrt(norm), 1e-2);
+  let gv = 0;
+  for (let i = 0; i < n; i++) gv += g[i] * v[i];
+  const h0 = taylorStart(param.value.data);
+  const steps = taylorSteps(h0);
+  return taylorFit(steps, steps.map((h) => source.change!(param.ref, v, h)), gv, source.subtractedCost ?? 0);
+}
+
+/** A tenth of the tensor's own size to start with (at least 1e-3), so that the first steps show the curvature whatever the weight scale. */
+export function taylorStart(weights: ArrayLike<number>): number {
+  let norm = 0;
+  for (let i = 0; i < weights.length; i++) norm += weights[i] ** 2;
+  return 0.1 * Math.max(Math.sqrt(norm), 1e-2);
+}
+
+/** The TAYLOR_STEPS steps h₀, h₀/2, …, h₀·2⁻²³. */
+export function taylorSteps(h0: number): number[] {
+  return Array.from({ length: TAYLOR_STEPS }, (_, k) => h0 / 2 ** k);
+}
+
+/**
+ * The order of r(h) = |change(h) − h·g·v| from the changes J(θ + h·v) − J(θ) at the steps, g·v the
+ * gradient under test along v. `subtracted` is the |J| a change was subtracted from (0 when it was not),
+ * `epsilon` the machine epsilon of the arithmetic the changes were computed in (2⁻²³ for float32).
+ */
+export function taylorFit(steps: readonly number[], changes: readonly number[], gv: number, subtracted: number, epsilon = Number.EPSILON): TaylorResult {
   const usable: { h: number; r: number }[] = [];
-  for (let k = 0; k < TAYLOR_STEPS; k++) {
-    const h = h0 / 2 ** k;
-    const change = source.change!(param.ref, v, h);
+  steps.forEach((h, k) => {
+    const change = changes[k];
     const r = Math.abs(change - h * gv);
     // Rounding in change and in h·g·v: a few ulps of the larger of them (or of J, when change subtracts two costs).
-    const noise = 64 * Number.EPSILON * Math.max(Math.abs(change), Math.abs(h * gv), source.subtractedCost ?? 0);
+    const noise = 64 * epsilon * Math.max(Math.abs(change), Math.abs(h * gv), subtracted);
     if (Number.isFinite(r) && r > 100 * noise) usable.push({ h, r });
-  }
+  });
   const points = usable.slice(-FIT_POINTS);
   const order = points.length >= 3 ? slope(points) : null;
   return { order, status: taylorStatus(order), points };

@@ -92,7 +92,8 @@ function initScale({ net, report }: HealthInput): ScaleCheck {
     const r = rms(net.params[l].W.data);
     const fanIn = net.model.layers[l].inputs;
     const he = net.model.layers[l].activation.family === 'relu';
-    if (!(r > 0) || !Number.isFinite(r)) return;
+    // A program's report (no activations, no recommended scale) has nothing to compare with.
+    if (!(r > 0) || !Number.isFinite(r) || h.recommendedScale === undefined || h.activation === undefined) return;
     const ratio = r / h.recommendedScale;
     if (ratio < 1 / SCALE_FACTOR || ratio > SCALE_FACTOR) {
       rows.push({ layer: l, rms: r, recommended: h.recommendedScale, act: h.activation, fanIn, he });
@@ -150,32 +151,34 @@ function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): Register
 
 function saturation({ net, report }: HealthInput): RegisteredFinding[] {
   const L = net.model.layers.length;
-  const hot = report.health.layers.filter((h, l) => l < L - 1 && h.saturation >= SATURATED);
+  const hot = report.health.layers.filter((h, l) => l < L - 1 && (h.saturation ?? 0) >= SATURATED);
   if (hot.length === 0) return [];
-  const text = hot.map((h) => `layer ${h.layer} (${h.activation}): ${fmt(100 * h.saturation)}%`).join('; ');
+  const text = hot.map((h) => `layer ${h.layer} (${h.activation}): ${fmt(100 * (h.saturation ?? 0))}%`).join('; ');
   return [{
     code: 'saturated-units',
     severity: 'warning',
     layer: hot[0].layer,
     message: `Saturated units pass almost no gradient: ${text} of the (unit, sample) pairs sit where the derivative is below 0.02 (|tanh| > 0.99, sigmoid outside [0.01, 0.99]).`,
     fix: 'Use smaller initial weights (Xavier) and standardised inputs.',
-    evidence: { layers: hot.map((h) => h.layer), saturation: hot.map((h) => h.saturation) },
+    evidence: { layers: hot.map((h) => h.layer), saturation: hot.map((h) => h.saturation ?? 0) },
   }];
 }
 
 function deadRelu({ net, report }: HealthInput): RegisteredFinding[] {
   const out: RegisteredFinding[] = [];
   report.health.layers.forEach((h, l) => {
-    if (h.deadFraction <= 0) return;
+    // Absent in a program's report, which has no activations to count.
+    const fraction = h.deadFraction ?? 0;
+    if (fraction <= 0) return;
     const units = net.model.layers[l].units;
-    const dead = Math.round(h.deadFraction * units);
+    const dead = Math.round(fraction * units);
     out.push({
       code: 'dead-relu',
-      severity: h.deadFraction >= 0.5 ? 'warning' : 'info',
+      severity: fraction >= 0.5 ? 'warning' : 'info',
       layer: h.layer,
       message: `${dead} of the ${units} ReLU units of layer ${h.layer} are 0 on every one of the ${net.m} samples, so they get no gradient and cannot recover.`,
       fix: 'He initialisation, a small positive bias, a lower learning rate, or leaky_relu.',
-      evidence: { layers: [h.layer], dead, units, fraction: h.deadFraction },
+      evidence: { layers: [h.layer], dead, units, fraction },
     });
   });
   return out;

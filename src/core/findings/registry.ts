@@ -285,6 +285,70 @@ Gradients handed in as float32 are judged the same way against float32's resolut
 Fix: nothing to fix. To resolve more, check at weights earlier in training (or a smaller scale),
 or compute the loss from the logits, whose output delta a − y keeps its digits.`,
   },
+  'unresolved-gradients': {
+    category: 'numerics',
+    severities: ['warning'],
+    title: "a program's tensor whose disagreement lies within what its differences resolve",
+    text: `With --model (a program's own cost), a difference is (J(θ + h₊eᵢ) − J(θ − h₋eᵢ)) / (h₊ + h₋) of two
+costs the program rounded in its own precision, h± the steps it really took (fl(θᵢ ± δ) − θᵢ). Each
+element's floor is what that leaves: its rounding, 32·u·(|J₊| + |J₋|) / (h₊ + h₋) with u = 2^-53 (2^-24
+in float32), plus the step's truncation from a second step, (4/3)·|D(h) − D(h/2)|, plus any spread of
+repeated costs. Only the part of a disagreement above its floor counts. When nothing is left and the
+floor itself, ‖floor‖ / (‖g‖ + ‖ĝ‖), is at or above the tolerance, the differences cannot tell at this
+tolerance whether the gradient is right: the tensor warns, "unresolved", with the floor stated. It is
+not a pass, and never a failure (exit status 0). A real bug shows above the floor and still fails.
+Fix: compute the cost in float64, reduce |J| (a mean instead of a sum, no large constant added), a
+larger step with Richardson extrapolation, or --taylor, whose verdict needs no step.`,
+  },
+  'gradients-below-floor': {
+    category: 'numerics',
+    severities: ['warning'],
+    title: "a program's gradients far below what its differences resolve",
+    text: `The rounding floor of a difference of two costs is about 32·u·|J| / h. With J ≈ 0.69 in float32
+(u = 2^-24) and h ≈ 1e-3, that is ≈ 1e-3: gradients of 1e-7 are ten thousand times below it, and
+the differences show only rounding. Such a tensor is "unresolved" (see unresolved-gradients) with a
+floor as large as the gradients themselves: the check can neither confirm nor refute them.
+Fix: what would resolve them: the program in float64 (u = 2^-53), a larger step with Richardson
+extrapolation (whose truncation cancels to O(h⁴)), or --taylor (the order of the first-order model's
+error along a direction, which needs no step).`,
+  },
+  'float32-program': {
+    category: 'numerics',
+    severities: ['info'],
+    title: 'the program computes in float32',
+    text: `A program whose hello says "dtype": "float32", or whose every parameter and cost is exactly a
+float32 value (PyTorch's default), keeps about 7 digits in each cost. Its steps are chosen and its
+floors computed with float32's unit roundoff (2^-24): the best central difference of a float32 cost
+resolves about u^(2/3) ≈ 2e-5, so the tolerance is at least 1e-3. Bugs give relative errors far above.
+Fix: for a tighter check, run the program in float64 while it is checked (model.double() in PyTorch).`,
+  },
+  'nondeterministic-cost': {
+    category: 'numerics',
+    severities: ['error'],
+    title: "the program's cost changes between identical calls",
+    text: `Finite differences assume that the cost is a function of the parameters. backprop-check asks some
+points twice: the cost at the start and at the end, and a few steps again in a later batch. When they
+differ by more than 64 units of rounding of |J|, the differences measure that noise, not the
+gradient: this is an error (exit status 1), and no tensor is failed on such numbers (each warns,
+"nondeterministic"). A spread of a few units of rounding only widens the floors. The usual causes: a
+dropout mask drawn on every call, data shuffled or sampled inside the cost, batch-norm updating its
+running statistics inside the cost (training mode), an unseeded random number, GPU kernels that sum
+in a different order on every call.
+Fix: make the cost depend on the parameters alone while it is checked: draw the dropout mask once
+(or turn dropout off), use one fixed batch, put batch-norm in one mode without updates, fix the seed,
+use deterministic kernels (torch.use_deterministic_algorithms(True)) or the CPU.`,
+  },
+  'evaluation-limit': {
+    category: 'numerics',
+    severities: ['info'],
+    title: 'a seeded sample, because a full check would exceed --max-evaluations',
+    text: `A full check of a program with n parameters needs about 2n cost evaluations (each element stepped
+up and down), plus a few hundred per tensor for its step. When that is more than --max-evaluations
+allows (default 200,000), each tensor is checked on a seeded sample of its elements, in proportion
+to its size, so that the whole fits; the finding says how many were checked.
+Fix: to check everything, raise the limit (--max-evaluations N, N as the finding states), or choose
+the sample yourself (--mode sample --samples N, or --mode directional).`,
+  },
   'extra-gradients': {
     category: 'input',
     severities: ['info'],
