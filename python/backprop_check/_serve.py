@@ -16,17 +16,30 @@ _DTYPES = ("float32", "float64")
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def _user_frames(error):
+    """The traceback's frames outside this package: where the user's code (and what it called) ran."""
+    return [f for f in traceback.extract_tb(error.__traceback__) if os.path.dirname(os.path.abspath(f.filename)) != _HERE]
+
+
 def _where(error):
     """'file:line' where the user's code raised: the innermost frame outside this package, preferring one
     outside installed libraries (a NumPy shape error is the user's line that called NumPy). None when
     the error is ours (a malformed request)."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if os.path.dirname(os.path.abspath(f.filename)) != _HERE]
+    frames = _user_frames(error)
     if not frames:
         return None
     own = [f for f in frames if "site-packages" not in f.filename and "dist-packages" not in f.filename]
     frame = (own or frames)[-1]
     return "%s:%d" % (frame.filename, frame.lineno)
+
+
+def _print_traceback(error):
+    frames = _user_frames(error)
+    text = "".join(traceback.format_exception_only(type(error), error))
+    if frames:
+        text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames)) + text
+    sys.stderr.write(text)
+    sys.stderr.flush()
 
 
 def describe_error(error):
@@ -119,7 +132,7 @@ class Server:
         except Exception as error:  # the user's code (or a malformed request) failed: answer, keep serving
             self.last_error = error
             if self.echo_errors:
-                traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+                _print_traceback(error)
             return _line({"id": ident, "error": describe_error(error)})
 
     def _costs(self, request):
@@ -178,6 +191,9 @@ def serve(params, cost, grads, *, layers=None, dtype=None):
     so a stray print (or a C library's output) cannot corrupt it.
     """
     server = Server(params, cost, grads, layers=layers, dtype=dtype, echo_errors=True)
+    if sys.stdin.isatty():  # run by hand: the protocol would wait for requests no one types
+        sys.stderr.write("backprop_check.serve() waits for backprop-check's requests on stdin; run this program with\n"
+                         "  npx backprop-check --model \"%s\"\n" % " ".join([os.path.basename(sys.executable)] + sys.argv))
     sys.stdout.flush()
     protocol = os.fdopen(os.dup(1), "wb")
     saved_fd, saved_stdout = os.dup(1), sys.stdout
