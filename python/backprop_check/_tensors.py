@@ -62,6 +62,10 @@ def _list_shape(name, value):
     return (len(value),) + shapes[0]
 
 
+def _has_tuple(value):
+    return isinstance(value, tuple) or (isinstance(value, list) and any(_has_tuple(item) for item in value))
+
+
 def _flatten(value, out):
     if isinstance(value, (list, tuple)):
         for item in value:
@@ -140,12 +144,16 @@ class Param:
             if value.dtype.kind != "f":
                 raise TypeError("parameter %r: an array of %s cannot be stepped by a small delta; use float64 (or float32)"
                                 % (name, value.dtype))
+            if not value.flags.writeable:
+                raise ValueError("parameter %r is a read-only array; the check steps it in place (pass a writeable copy)" % name)
         elif _is_number(value):
             self.kind = "scalar"
             self.shape = ()
         else:
             self.kind = "list"
             self.shape = _list_shape(name, value)
+            if _has_tuple(value):
+                raise TypeError("parameter %r holds tuples; the check steps it in place, so it must be (nested) lists" % name)
             if self.shape == ():
                 self.kind = "scalar"
         self.dtype = _dtype_name(value)

@@ -181,6 +181,12 @@ class BoundaryTest(unittest.TestCase):
             Server([np.zeros(2)], cost, grads)
         with self.assertRaisesRegex(TypeError, "'n'.*int64"):
             Server({"n": np.arange(3)}, cost, grads)
+        frozen = np.zeros(2)
+        frozen.flags.writeable = False
+        with self.assertRaisesRegex(ValueError, "'f' is a read-only array"):
+            Server({"f": frozen}, cost, grads)
+        with self.assertRaisesRegex(TypeError, "'t' holds tuples"):
+            Server({"t": [(1.0, 2.0)]}, cost, grads)
         with self.assertRaisesRegex(ValueError, "not rectangular"):
             Server({"w": [[1.0, 2.0], [3.0]]}, cost, grads)
         with self.assertRaisesRegex(ValueError, "layers: 'V'"):
