@@ -81,8 +81,9 @@ interface TensorState {
 }
 
 export async function checkProgram(program: CostProgram, options: ProgramCheckOptions): Promise<Report> {
-  const J0 = await program.cost();
+  // The order of the protocol's example: the gradients under test first, then the cost.
   const grads = await program.grads();
+  const J0 = await program.cost();
   const precision = precisionOf(program.dtype, program.params, J0);
   const u = UNIT[precision];
   const tolerance = precision === 'float32' ? Math.max(options.tolerance, FLOAT32_PROGRAM_TOLERANCE) : options.tolerance;
