@@ -425,7 +425,7 @@ function limitToBudget(params: readonly ProgramTensor[], plans: Item[][], budget
   // What the check asks besides the central differences: the step sweeps, Taylor, --sweep, the repeats.
   const overhead = params.reduce((s, p) => {
     const n = p.value.data.length;
-    return s + (options.fixedStep ? 0 : 2 * 9 * Math.min(PILOT_ELEMENTS, n)) + (options.taylor ? 24 : 0) + (options.sweep ? 2 * SWEEP_EPSILONS.length * Math.min(8, n) : 0);
+    return s + (options.fixedStep ? 0 : 2 * pilotSteps('float64', 1).length * Math.min(PILOT_ELEMENTS, n)) + (options.taylor ? 24 : 0) + (options.sweep ? 2 * SWEEP_EPSILONS.length * Math.min(8, n) : 0);
   }, REPEATS + 2);
   const items = plans.reduce((s, p) => s + p.length, 0);
   const needed = 2 * items + overhead;
