@@ -305,7 +305,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     progress.clear();
     if (o.report !== undefined) {
       // A program as the model has no spec or files to show; the page is titled by the program.
-      const context = net !== undefined ? { spec: readSpecJson(net), net, data } : { net: o.model !== undefined ? `--model "${o.model}"` : `--connect ${o.connect}` };
+      const context = net !== undefined ? { spec: readSpecJson(net), net, data } : { program: o.model !== undefined ? `--model "${o.model}"` : `--connect ${o.connect}` };
       writeReport(o.report, renderHtml(report, context), '--report', 'an HTML file');
       err.write(`backprop-check: wrote the HTML report to ${o.report}\n`);
     }

@@ -14,10 +14,12 @@ export interface HtmlContext {
   /** The input files, as given on the command line. */
   net?: string;
   data?: string;
+  /** The program checked instead (`--model "<command>"`, `--connect <socket>`): there is no spec then. */
+  program?: string;
 }
 
 export function renderHtml(report: Report, context: HtmlContext = {}): string {
-  const title = `backprop-check: ${context.net ?? 'report'}`;
+  const title = `backprop-check: ${context.net ?? context.program ?? 'report'}`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -91,7 +93,7 @@ function header(report: Report, context: HtmlContext): string {
   // Tensors an interrupt cut short count as partial, whatever their (partial) status says.
   const count = (s: Status) => report.checks.filter((c) => c.status === s && (c.planned === undefined || s === 'fail')).length;
   const partial = report.checks.filter((c) => c.planned !== undefined && c.status !== 'fail').length;
-  const files = [context.net, context.data].filter((f): f is string => f !== undefined);
+  const files = [context.net, context.data, context.program].filter((f): f is string => f !== undefined);
   return `<header class="verdict ${cls}">
 <p class="kicker">backprop-check${files.length ? ` · ${files.map((f) => `<code>${esc(f)}</code>`).join(' · ')}` : ''}</p>
 <h1>${esc(headline)}</h1>
@@ -286,6 +288,8 @@ function settings(report: Report, context: HtmlContext): string {
   ];
   if (context.net) rows.push(['net', context.net]);
   if (context.data) rows.push(['data', context.data]);
+  if (context.program) rows.push(['program', context.program]);
+  if (context.program) return `<dl class="settings">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`;
   const spec = context.spec === undefined ? empty('The spec is not in the report.') : `<pre><code>${esc(JSON.stringify(context.spec, null, 2))}</code></pre>`;
   return `<dl class="settings">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>\n${spec}`;
 }
