@@ -1,12 +1,13 @@
 // npm run bench: how fast a full element-wise check is, side by side with the naive checker and
 // with torch.autograd.gradcheck, on the seed net, 20-64-32-1 × 128, 64-128-64-10 × 64 and
-// 784-128-64-10 × 64. Everything for one network runs before the next network, so that each
-// ratio is measured under the same load.
+// 784-128-64-10 × 64, and the session case: `--model` on NumPy programs (tools/bench/session.ts).
+// Everything for one network runs before the next network, so that each ratio is measured under
+// the same load.
 //
-//   npm run bench                     all networks, torch when `import torch` works
+//   npm run bench                     all networks and the session case, torch when `import torch` works
 //   npm run bench -- --no-torch       without torch
-//   npm run bench -- --only 64-128    the networks whose name contains the text
-//   npm run bench -- --json out.json  also write the measurements as JSON
+//   npm run bench -- --only 64-128    the networks whose name contains the text ("session": that case alone)
+//   npm run bench -- --json out.json  also write the measurements as JSON: { networks, session }
 //
 // Per network:
 // - full check: the check in a child process (so that its peak RSS is its own), on all threads and
@@ -33,6 +34,7 @@ import { gradientSource, load } from '../../src/run.js';
 import { checkAsync } from '../../src/cli/threaded-check.js';
 import { CASES, parameterCountOf, writeCase, type BenchCase } from './cases.js';
 import { naiveSource, perSamplePlainSource } from '../../src/core/differences/naive.js';
+import { numpyPython, sessionBench, sessionReport, type SessionResult } from './session.js';
 
 // Compiled to build/tools/bench/: the repository is three folders up.
 const root = new URL('../../../', import.meta.url).pathname;
@@ -257,14 +259,29 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(' done\n');
     rows.push({ case: c, parameters: parameterCountOf(c), full, serial, reference, directionalProcess, directional, oneDirection, torch });
   }
-  console.log('');
-  console.log(table(rows));
-  console.log('');
-  console.log(notes(rows));
-  const t = rows.find((r) => r.torch.available)?.torch;
-  console.log(t ? `torch ${t.version}, ${t.threads} thread(s), gradcheck eps 1e-6, float64.` : `torch: ${rows[0]?.torch.why ?? 'skipped'}`);
+  if (rows.length > 0) {
+    console.log('');
+    console.log(table(rows));
+    console.log('');
+    console.log(notes(rows));
+    const t = rows.find((r) => r.torch.available)?.torch;
+    console.log(t ? `torch ${t.version}, ${t.threads} thread(s), gradcheck eps 1e-6, float64.` : `torch: ${rows[0]?.torch.why ?? 'skipped'}`);
+  }
+  let session: SessionResult | undefined;
+  if (!only || 'session'.includes(only)) {
+    const numpy = numpyPython();
+    console.log('');
+    if (numpy) {
+      process.stderr.write('session …');
+      session = sessionBench(root, numpy);
+      process.stderr.write(' done\n');
+      console.log(sessionReport(session));
+    } else {
+      console.log('session: skipped: no python3 with NumPy (`python3 -c "import numpy"` fails)');
+    }
+  }
   console.log(`load average at end ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-  if (jsonOut) writeFileSync(jsonOut, JSON.stringify(rows, null, 2) + '\n');
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ networks: rows, session }, null, 2) + '\n');
 }
 
 await main(process.argv.slice(2));
