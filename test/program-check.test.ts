@@ -271,6 +271,11 @@ describe('checkProgram: kinks and determinism', () => {
     // Not even the wrong W2 is failed on such numbers.
     expect(r.checks.every((c) => c.status === 'warn' && c.resolution === 'nondeterministic')).toBe(true);
     expect(renderTable(r, false)).toMatch(/no verdict/);
+    // Noise makes one-sided gaps that do not shrink: they are not reported as kinks, and the
+    // differences' norms are not shown as the gradients' health.
+    expect(r.checks.map((c) => c.kinks)).toEqual(r.checks.map(() => 0));
+    expect(r.findings.map((x) => x.code)).not.toContain('kink');
+    expect(r.health.layers).toEqual([]);
   });
 
   it('lets a spread of a few units of rounding only widen the floor', async () => {
