@@ -276,6 +276,10 @@ describe('checkProgram: kinks and determinism', () => {
     expect(r.checks.map((c) => c.kinks)).toEqual(r.checks.map(() => 0));
     expect(r.findings.map((x) => x.code)).not.toContain('kink');
     expect(r.health.layers).toEqual([]);
+    // No format calls it a pass: the Markdown headline and a failing JUnit testcase say "no verdict".
+    expect(renderMarkdown(r).split('\n')[0]).toBe('### backprop-check: ❌ no verdict (nondeterministic-cost)');
+    expect(renderJunit(r)).toMatch(/<testsuites name="backprop-check" tests="\d+" failures="1"/);
+    expect(renderJunit(r)).toContain('<failure message="no verdict: nondeterministic-cost" type="no-verdict">');
   });
 
   it('lets a spread of a few units of rounding only widen the floor', async () => {

@@ -1,6 +1,6 @@
 // Number formatting shared by the renderers.
 import { formatNumber } from '../core/format.js';
-import type { Mode, Report, TensorCheck } from '../core/report.js';
+import type { Finding, Mode, Report, TensorCheck } from '../core/report.js';
 
 /** 3 significant digits, exponent form outside [1e-3, 1e4). */
 export function num(x: number): string {
@@ -74,4 +74,13 @@ export function stepWords(report: Report): string {
   // A program's tensors each have their own step unless --epsilon fixed one.
   if (report.source === 'model' && parts.length > 0) return `ε per tensor: ${parts.join('; ')}`;
   return `ε=${num(base)}` + (parts.length ? ` (${parts.join('; ')})` : '');
+}
+
+/**
+ * The error finding that leaves a report without a verdict although no tensor failed: NaN/Inf at
+ * these weights, every gradient exactly 0 (cannotCheck), or a program whose cost is not
+ * deterministic. Every format says "no verdict" for it, never a pass.
+ */
+export function noVerdict(report: Report): Finding | undefined {
+  return report.findings.find((f) => f.severity === 'error' && (f.evidence?.cannotCheck === true || f.code === 'nondeterministic-cost'));
 }

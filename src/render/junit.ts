@@ -8,7 +8,7 @@
 import { Chalk } from 'chalk';
 import type { Finding, Report, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/report.js';
-import { num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
+import { noVerdict, num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { interruptedCounts, verdict } from './table.js';
 import { shapeText } from '../core/tensor.js';
 
@@ -23,8 +23,18 @@ export function renderJunit(report: Report): string {
       `    </testcase>`,
     );
   }
+  // No tensor failed, but there is no verdict (a cost that is not deterministic, NaN at these weights,
+  // nothing compared): one failing testcase says why, so that a dashboard never shows a pass.
+  const blocked = report.partial || report.checks.some((c) => c.status === 'fail') ? undefined : noVerdict(report);
+  if (blocked) {
+    cases.push(
+      `    <testcase classname="backprop-check" name="a verdict">\n` +
+      `      <failure message="${attr(`no verdict: ${blocked.code}`)}" type="no-verdict">${text(findingText(blocked))}</failure>\n` +
+      `    </testcase>`,
+    );
+  }
   const tests = cases.length;
-  const failures = report.checks.filter((c) => c.status === 'fail').length + (report.partial ? 1 : 0);
+  const failures = report.checks.filter((c) => c.status === 'fail').length + (report.partial || blocked ? 1 : 0);
   const skipped = report.checks.filter((c) => c.planned !== undefined && c.status !== 'fail').length;
   const properties = [
     ['source', report.source],

@@ -5,7 +5,7 @@
 import { Chalk } from 'chalk';
 import type { Finding, Mode, Report, Status, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/report.js';
-import { columnHeads, num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
+import { columnHeads, noVerdict, num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { shapeText } from '../core/tensor.js';
 import { verdict } from './table.js';
 
@@ -21,7 +21,10 @@ export function renderMarkdown(report: Report): string {
 function headline(report: Report): string {
   const failed = report.checks.filter((c) => c.status === 'fail').length;
   if (report.partial) return `⏸️ interrupted: ${report.checks.filter((c) => c.planned === undefined).length} of ${report.checks.length} tensors checked in full`;
-  return failed > 0 ? `❌ ${failed} of ${report.checks.length} tensors fail` : `✅ all ${report.checks.length} tensors pass`;
+  if (failed > 0) return `❌ ${failed} of ${report.checks.length} tensors fail`;
+  const blocked = noVerdict(report);
+  if (blocked) return `❌ no verdict (${blocked.code})`;
+  return `✅ all ${report.checks.length} tensors pass`;
 }
 
 function table(checks: TensorCheck[], mode: Mode): string[] {
