@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/core/report.js';
+import { pythonWith } from './helpers/python.js';
 import { root, runCliSync } from './helpers/cli.js';
 
 const seed = ['fixtures/seed/net.json', 'fixtures/seed/data.csv'];
@@ -23,15 +24,7 @@ function errors(report: Report): string[] {
   return report.findings.filter((f) => f.severity === 'error').map((f) => `${f.code}@${f.layer}`).sort();
 }
 
-beforeAll(() => {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(candidate, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0) {
-      python = candidate;
-      return;
-    }
-  }
-  throw new Error('The NumPy examples need python3 with NumPy: apt-get install python3-numpy (.ci/run does it when it is missing).');
-});
+beforeAll(() => { python = pythonWith('numpy', 'The NumPy examples'); });
 
 describe('--exec with the NumPy exec adapter', () => {
   it('buggy: exit 1, every tensor fails, the JUnit report names both bugs at layer 4', () => {

@@ -2,12 +2,13 @@
 // a child that left the group (setsid), not even when backprop-check itself is killed with
 // SIGKILL, which no handler can see. Each program here starts sleeps with a unique number of
 // seconds, so that /proc can be searched for them by command line afterwards.
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execGradients, execPayload } from '../src/io/exec.js';
 import { spawnCli } from './helpers/cli.js';
+import { goneSoon, sleeping, until } from './helpers/processes.js';
 import { fixtureNetwork } from './helpers/network.js';
 
 const { model, params, X, Y } = fixtureNetwork('xor', 3);
@@ -19,56 +20,33 @@ const zeros = JSON.stringify({ dW1: [[0, 0], [0, 0], [0, 0], [0, 0]], db1: [[0],
 let nextMarker = 4100 + (process.pid % 500) * 10;
 const marker = () => String(nextMarker++);
 
-/** Processes (not zombies) whose command line is exactly `sleep <seconds>`. */
-function sleeping(seconds: string): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      const state = readFileSync(`/proc/${name}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
-      if (state !== 'Z' && cmd.length === 2 && /(^|\/)sleep$/.test(cmd[0]) && cmd[1] === seconds) found.push(Number(name));
-    } catch { /* gone meanwhile */ }
-  }
-  return found;
-}
-
-/** Waits (a SIGKILL takes effect soon, not at once) until no such sleep is left, for up to 10 s. */
-async function goneSoon(seconds: string): Promise<boolean> {
-  for (let i = 0; i < 100 && sleeping(seconds).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-  return sleeping(seconds).length === 0;
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
-}
 
 describe('the lifetime of what --exec starts', () => {
   it('kills a setsid child after the program has answered', async () => {
     const m = marker();
     const grads = await execGradients(`setsid sleep ${m} > /dev/null 2>&1 < /dev/null & sleep 0.3; echo '${zeros}'`, payload, model, { stderr: null, timeoutSeconds: 20 });
     expect(grads).toHaveLength(2);
-    expect(await goneSoon(m)).toBe(true);
+    expect(await goneSoon(() => sleeping(m))).toBe(true);
   });
 
   it('kills a setsid child that also cleared its environment, seen while its parent lived', async () => {
     const m = marker();
     await execGradients(`env -i /usr/bin/setsid sleep ${m} > /dev/null 2>&1 < /dev/null & sleep 0.5; echo '${zeros}'`, payload, model, { stderr: null, timeoutSeconds: 20 });
-    expect(await goneSoon(m)).toBe(true);
+    expect(await goneSoon(() => sleeping(m))).toBe(true);
   });
 
   it('kills a setsid grandchild whose parent exited at once (an orphan, found by its environment)', async () => {
     const m = marker();
     await execGradients(`sh -c 'setsid sleep ${m} > /dev/null 2>&1 < /dev/null &'; sleep 0.3; echo '${zeros}'`, payload, model, { stderr: null, timeoutSeconds: 20 });
-    expect(await goneSoon(m)).toBe(true);
+    expect(await goneSoon(() => sleeping(m))).toBe(true);
   });
 
   it('kills the program, its group and its setsid child on a timeout', async () => {
     const a = marker(), b = marker();
     await expect(execGradients(`setsid sleep ${a} > /dev/null 2>&1 < /dev/null & sleep ${b}`, payload, model, { stderr: null, timeoutSeconds: 0.5 }))
       .rejects.toThrow(/found no answer after 0.5 s \(its process group was killed\)/);
-    expect(await goneSoon(a)).toBe(true);
-    expect(await goneSoon(b)).toBe(true);
+    expect(await goneSoon(() => sleeping(a))).toBe(true);
+    expect(await goneSoon(() => sleeping(b))).toBe(true);
   });
 
   it('leaves nothing running when backprop-check is killed with SIGKILL during --exec', async () => {
@@ -80,8 +58,8 @@ describe('the lifetime of what --exec starts', () => {
     expect(sleeping(b)).toHaveLength(1);
     cli.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
-    expect(await goneSoon(a)).toBe(true);
-    expect(await goneSoon(b)).toBe(true);
+    expect(await goneSoon(() => sleeping(a))).toBe(true);
+    expect(await goneSoon(() => sleeping(b))).toBe(true);
   });
 
   it('still reports the program’s own death by a signal and its exit status', async () => {

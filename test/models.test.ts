@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../src/core/report.js';
+import { pythonWith } from './helpers/python.js';
 import { root, runCliSync } from './helpers/cli.js';
 
 /** The finding a cost that changes between identical calls gets (SPEC.md, "Your code is the model", 5). */
@@ -33,15 +34,7 @@ const pythonProgram = (file: string) => `${quote(python)} ${models}/${file}`;
 const failing = (report: Report) => report.checks.filter((c) => c.status === 'fail').map((c) => c.param).sort();
 const codes = (report: Report) => report.findings.map((f) => f.code);
 
-beforeAll(() => {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(candidate, ['-c', 'import numpy, torch'], { stdio: 'ignore' }).status === 0) {
-      python = candidate;
-      return;
-    }
-  }
-  throw new Error('The model examples need python3 with NumPy and PyTorch: apt-get install python3-numpy python3-torch (.ci/run does it when they are missing).');
-});
+beforeAll(() => { python = pythonWith('numpy, torch', 'The model examples'); });
 
 describe('verify.py: each example\'s bug and fix, without backprop-check', () => {
   it('the fixed backward agrees with central differences and torch.autograd, the buggy one differs in exactly its bugged tensors', () => {

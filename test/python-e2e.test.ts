@@ -5,18 +5,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pythonWith } from './helpers/python.js';
 import { root } from './helpers/cli.js';
 
 let python = '';
 const dir = mkdtempSync(join(tmpdir(), 'bc-python-e2e-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-beforeAll(() => {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(candidate, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0) { python = candidate; return; }
-  }
-  throw new Error('The Python helper tests need python3 with NumPy: apt-get install python3-numpy (.ci/run does it when it is missing).');
-});
+beforeAll(() => { python = pythonWith('numpy', 'The Python helper tests'); });
 
 describe('backprop_check from Python, with the real command line', () => {
   it('check() prints the table and returns the report; assert_gradients() raises with the table and findings; bad options raise BackpropCheckError', () => {

@@ -5,20 +5,13 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pythonWith } from './helpers/python.js';
 import { root } from './helpers/cli.js';
 
 const tests = join(root, 'python', 'tests');
 let python = '';
 
-beforeAll(() => {
-  for (const candidate of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(candidate, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0) {
-      python = candidate;
-      return;
-    }
-  }
-  throw new Error('The Python helper tests need python3 with NumPy: apt-get install python3-numpy (.ci/run does it when it is missing).');
-});
+beforeAll(() => { python = pythonWith('numpy', 'The Python helper tests'); });
 
 describe('python/ (backprop_check)', () => {
   // One vitest case per test module, so a failure names the module and prints unittest's report.

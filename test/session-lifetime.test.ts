@@ -2,10 +2,11 @@
 // crash, not after Ctrl-C or SIGTERM of backprop-check, not even after its SIGKILL. Each program here
 // starts a sleep with a unique number of seconds, and the protocol program itself carries a unique
 // marker argument, so that /proc can be searched for both afterwards (as test/exec-lifetime.test.ts does).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openSession } from '../src/io/session.js';
 import { spawnCli } from './helpers/cli.js';
+import { goneSoon, running, sleeping, until } from './helpers/processes.js';
 
 const program = new URL('./session/program.mjs', import.meta.url).pathname;
 
@@ -13,31 +14,7 @@ const program = new URL('./session/program.mjs', import.meta.url).pathname;
 let nextMarker = 5100 + (process.pid % 500) * 10;
 const marker = () => String(nextMarker++);
 
-/** Live processes (not zombies) whose command line is exactly `sleep <seconds>`, or that carry `marker` as an argument. */
-function running(test: (cmd: string[]) => boolean): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      const state = readFileSync(`/proc/${name}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
-      if (state !== 'Z' && test(cmd)) found.push(Number(name));
-    } catch { /* gone meanwhile */ }
-  }
-  return found;
-}
-const sleeping = (seconds: string) => running((cmd) => cmd.length === 2 && /(^|\/)sleep$/.test(cmd[0]) && cmd[1] === seconds);
 const programs = (m: string) => running((cmd) => /(^|\/)node$/.test(cmd[0]) && cmd[1] === program && cmd[3] === m);
-
-/** Waits (a SIGKILL takes effect soon, not at once) until none is left, for up to 10 s. */
-async function goneSoon(find: () => number[]): Promise<boolean> {
-  for (let i = 0; i < 100 && find().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-  return find().length === 0;
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
-}
 
 /** The shell command: a setsid'd sleep `a` (it left the group), then the protocol program in `mode`, marked `m`. */
 const command = (a: string, mode: string, m: string) => `setsid sleep ${a} > /dev/null 2>&1 < /dev/null & node ${program} ${mode} ${m}`;

@@ -485,7 +485,8 @@ function rowJobs(p: NamedTensor, elements: number[], h: number): RowJob[] {
   return jobs;
 }
 
-function progressTicker(options: CheckOptions, total: number): (done: number) => void {
+/** Calls options.onProgress about 200 times over a check of `total` steps. */
+export function progressTicker(options: CheckOptions, total: number): (done: number) => void {
   if (!options.onProgress) return () => {};
   const every = Math.max(1, Math.floor(total / 200));
   let next = every;

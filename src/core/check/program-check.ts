@@ -17,7 +17,7 @@
 // Then determinism: a few requests asked again in a later batch and the cost asked again at the end;
 // a cost that changes by more than a few units of rounding is an error finding and no gradient verdict.
 import { compare, statusOf, worstOf } from './compare.js';
-import type { CheckOptions } from './check.js';
+import { progressTicker, type CheckOptions } from './check.js';
 import { judge, type Judgement } from './resolution.js';
 import { SWEEP_EPSILONS, choose } from './sweep.js';
 import { taylorFit, taylorStart, taylorSteps } from './taylor.js';
@@ -110,7 +110,7 @@ export async function checkProgram(program: CostProgram, options: ProgramCheckOp
   const total = plans.reduce((s, p) => s + p.length, 0);
   let done = 0;
   let stopped = false;
-  const tick = progress(options, total);
+  const tick = progressTicker(options, total);
   const states: TensorState[] = [];
 
   for (let t = 0; t < program.params.length && !stopped; t++) {
@@ -452,16 +452,6 @@ function limitToBudget(params: readonly ProgramTensor[], plans: Item[][], budget
   };
 }
 
-function progress(options: CheckOptions, total: number): (done: number) => void {
-  if (!options.onProgress) return () => {};
-  const every = Math.max(1, Math.floor(total / 200));
-  let next = every;
-  return (done) => {
-    if (done < next) return;
-    next = done + every;
-    options.onProgress!(done, total);
-  };
-}
 
 function nondeterminism(program: CostProgram, spread: number, J: number, repeats: number): RegisteredFinding {
   const relative = spread / Math.abs(J);
