@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CostRequest } from '../src/core/session/program.js';
 import { UserError } from '../src/io/errors.js';
 import { runCli } from './helpers/cli.js';
-import { MAX_STEPS_PER_REQUEST, openSession, parseTensor, REQUESTS_IN_FLIGHT } from '../src/io/session.js';
+import { MAX_STEPS_PER_REQUEST, openSession, REQUESTS_IN_FLIGHT } from '../src/io/session.js';
+import { parseTensor } from '../src/io/tensor-values.js';
 
 const program = new URL('./session/program.mjs', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'bpc-session-'));

@@ -10,6 +10,7 @@ import { constants } from 'node:os';
 import type { CostProgram, CostRequest, DirectionStep, ElementStep, ProgramTensor } from '../core/session/program.js';
 import { size, type Tensor } from '../core/tensor.js';
 import { clip, show, UserError } from './errors.js';
+import { NON_FINITE, parseTensor, type Fail } from './tensor-values.js';
 import { byteSize, DEFAULT_EXEC_TIMEOUT_SECONDS, MAX_EXEC_OUTPUT_BYTES, quoteStderr, supervise, type CommandEnd } from './exec.js';
 
 export const PROTOCOL = 'backprop-check/1';
@@ -450,9 +451,7 @@ function bareNonFinite(line: string): string {
   return line.replace(/"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/g, (match, bare: string | undefined) => (bare ? `"${bare}"` : match));
 }
 
-const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 
-type Fail = (place: string, expected: string, found: string, hint?: string) => UserError;
 
 /** A cost: a number, or a non-finite one as null, "NaN", "Infinity" or "-Infinity". */
 function costValue(v: unknown, place: string, fail: Fail): number {
@@ -514,55 +513,6 @@ function parseLayers(layers: unknown, params: readonly ProgramTensor[], place: s
   const missing = [...names].filter((n) => !seen.has(n));
   if (missing.length > 0) throw fail(`${place}, layers`, 'every parameter in some layer', `${missing.slice(0, 5).map((n) => `"${clip(n)}"`).join(', ')} in none`);
   return out;
-}
-
-/**
- * A tensor as the protocol writes it: a number (0-d), nested lists of numbers of any rank (every
- * sublist at one depth the same length), or {"shape": [...], "data": [...]} (row-major, data of the
- * shape's size). `nonFinite`: NaN and ±Infinity (null, "NaN", …) are accepted, as a gradient may be.
- */
-export function parseTensor(value: unknown, path: string, fail: Fail, nonFinite: boolean): Tensor {
-  const element = (v: unknown, at: string): number => {
-    if (typeof v === 'number') return v;
-    if (nonFinite && (v === null || (typeof v === 'string' && v in NON_FINITE))) return v === null ? NaN : NON_FINITE[v as string];
-    if (!nonFinite && (v === null || (typeof v === 'string' && v in NON_FINITE))) throw fail(at, 'a finite number', v === null ? 'null' : String(v));
-    throw fail(at, 'a number', show(v));
-  };
-  if (typeof value === 'number' || value === null || typeof value === 'string') {
-    const v = element(value, path);
-    if (!nonFinite && !Number.isFinite(v)) throw fail(path, 'a finite number', String(v));
-    return { shape: [], data: Float64Array.of(v) };
-  }
-  if (!Array.isArray(value)) {
-    if (typeof value !== 'object') throw fail(path, 'a number, a nested list of numbers, or {"shape": […], "data": […]}', show(value));
-    const { shape, data } = value as { shape?: unknown; data?: unknown };
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
-      throw fail(`${path}.shape`, 'a list of whole numbers', show(shape));
-    }
-    if (!Array.isArray(data)) throw fail(`${path}.data`, 'a flat list of numbers, row-major', show(data));
-    const n = size(shape as number[]);
-    if (data.length !== n) throw fail(`${path}.data`, `${n} numbers (the product of shape [${shape.join(', ')}])`, `${data.length}`);
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = element(data[i], `${path}.data[${i}]`);
-    return { shape: (shape as number[]).slice(), data: out };
-  }
-  // The shape is read down the first elements; every list is then checked against it.
-  const shape: number[] = [];
-  for (let v: unknown = value; Array.isArray(v); v = v[0]) shape.push(v.length);
-  const out = new Float64Array(size(shape));
-  let k = 0;
-  const walk = (v: unknown, depth: number, at: string): void => {
-    if (depth === shape.length) {
-      out[k++] = element(v, at);
-      return;
-    }
-    if (!Array.isArray(v)) throw fail(at, `a list of ${shape[depth]} (the tensor is ragged: every list at one depth must be as long as the first)`, show(v));
-    if (v.length !== shape[depth]) throw fail(at, `a list of ${shape[depth]}, like the first at its depth (the tensor is ragged)`, `a list of ${v.length}`);
-    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${at}[${i}]`);
-  };
-  walk(value, 0, path);
-  for (let i = 0; i < out.length && !nonFinite; i++) if (!Number.isFinite(out[i])) throw fail(path, 'finite numbers', String(out[i]));
-  return { shape, data: out };
 }
 
 function readGrads(raw: unknown, params: readonly ProgramTensor[], place: string, fail: Fail): Map<string, Tensor> {

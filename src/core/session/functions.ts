@@ -8,7 +8,8 @@
 // synchronous or return promises. Everything they give back is validated at this boundary: a
 // mistake is a UserError naming the tensor and what was expected.
 import { UserError, show } from '../../io/errors.js';
-import { size, type Tensor } from '../tensor.js';
+import { parseTensor } from '../../io/tensor-values.js';
+import type { Tensor } from '../tensor.js';
 import type { CostProgram, CostRequest, ProgramTensor } from './program.js';
 
 /** A tensor as a JavaScript model may hold it. */
@@ -124,39 +125,7 @@ function formOf(raw: unknown): Form {
 
 /** A tensor from a number, nested arrays (rectangular) or { shape, data }; finite numbers only. */
 export function tensorOf(raw: unknown, place: string): Tensor {
-  if (typeof raw === 'number') return { shape: [], data: Float64Array.of(finite(raw, place)) };
-  if (Array.isArray(raw)) {
-    const shape: number[] = [];
-    for (let x: unknown = raw; Array.isArray(x); x = x[0]) shape.push(x.length);
-    const data = new Float64Array(size(shape));
-    let at = 0;
-    const walk = (x: unknown, depth: number, where: string): void => {
-      if (depth === shape.length) { data[at++] = finite(x, where); return; }
-      if (!Array.isArray(x) || x.length !== shape[depth]) {
-        throw new UserError(WHO, where, `a list of ${shape[depth]} (the tensor's shape is [${shape.join(', ')}])`, show(x));
-      }
-      x.forEach((y, i) => walk(y, depth + 1, `${where}[${i}]`));
-    };
-    walk(raw, 0, place);
-    return { shape, data };
-  }
-  if (typeof raw === 'object' && raw !== null && 'shape' in raw && 'data' in raw) {
-    const { shape, data } = raw as { shape: unknown; data: unknown };
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new UserError(WHO, `${place}.shape`, 'a list of sizes', show(shape));
-    const values = data as ArrayLike<unknown> | null;
-    if (values === null || typeof values !== 'object' || typeof values.length !== 'number' || values.length !== size(shape)) {
-      throw new UserError(WHO, `${place}.data`, `${size(shape)} numbers (shape [${shape.join(', ')}])`, show(data));
-    }
-    const out = new Float64Array(values.length);
-    for (let i = 0; i < out.length; i++) out[i] = finite(values[i], `${place}.data[${i}]`);
-    return { shape: shape.slice(), data: out };
-  }
-  throw new UserError(WHO, place, 'a number, nested lists of numbers or { shape, data }', show(raw));
-}
-
-function finite(x: unknown, place: string): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new UserError(WHO, place, 'a finite number', show(x));
-  return x;
+  return parseTensor(raw, place, (at, expected, found) => new UserError(WHO, at, expected, found), false);
 }
 
 /** A tensor in the form its parameter was given in. */
