@@ -240,25 +240,31 @@ describe('the faults of a program', () => {
   });
 });
 
-describe('--connect: a program listening on a Unix-domain socket', () => {
-  /** A server that speaks the protocol for test/session/program.mjs's model with the `good` behaviour. */
-  function serve(path: string): Promise<Server> {
-    const server = createServer((socket) => {
-      socket.write(JSON.stringify({ protocol: 'backprop-check/1', params: { s: 0.7 } }) + '\n');
-      let buffered = '';
-      socket.on('data', (chunk) => {
-        buffered += chunk.toString();
-        for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
-          const req = JSON.parse(buffered.slice(0, at)) as { id: number; op: string; steps?: { delta: number }[] };
-          buffered = buffered.slice(at + 1);
-          if (req.op === 'bye') { socket.end(JSON.stringify({ id: req.id }) + '\n'); continue; }
-          const answer = req.op === 'grads' ? { grads: { s: 2.8 } } : req.op === 'cost' ? { cost: 0.98 } : { costs: req.steps!.map((s) => 2 * (0.7 + s.delta) ** 2) };
-          socket.write(JSON.stringify({ id: req.id, ...answer }) + '\n');
-        }
-      });
+/**
+ * A program listening on a Unix-domain socket at `path`, with one parameter s = 0.7: its cost J(s)
+ * and the gradient it claims; it answers bye with {"id": n} when `answerBye`, else just hangs up.
+ */
+function listeningProgram(path: string, J: (s: number) => number, gradient: number, answerBye = true): Promise<Server> {
+  const server = createServer((socket) => {
+    socket.write(JSON.stringify({ protocol: 'backprop-check/1', params: { s: 0.7 } }) + '\n');
+    let buffered = '';
+    socket.on('data', (chunk) => {
+      buffered += chunk.toString();
+      for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+        const req = JSON.parse(buffered.slice(0, at)) as { id: number; op: string; steps?: { delta: number }[] };
+        buffered = buffered.slice(at + 1);
+        if (req.op === 'bye') { socket.end(answerBye ? JSON.stringify({ id: req.id }) + '\n' : undefined); continue; }
+        const answer = req.op === 'grads' ? { grads: { s: gradient } } : req.op === 'cost' ? { cost: J(0.7) } : { costs: req.steps!.map((step) => J(0.7 + step.delta)) };
+        socket.write(JSON.stringify({ id: req.id, ...answer }) + '\n');
+      }
     });
-    return new Promise((resolve) => server.listen(path, () => resolve(server)));
-  }
+  });
+  return new Promise((resolve) => server.listen(path, () => resolve(server)));
+}
+
+describe('--connect: a program listening on a Unix-domain socket', () => {
+  /** test/session/program.mjs's model with the `good` behaviour: J = 2s², ∂J/∂s = 4s = 2.8. */
+  const serve = (path: string) => listeningProgram(path, (x) => 2 * x ** 2, 2.8);
 
   it('runs the same session over the socket', async () => {
     const path = join(tmp, 'good.sock');
@@ -323,22 +329,8 @@ describe('the command line with --model and --connect', () => {
 
   it('--connect: checks the program listening on the socket', async () => {
     const path = join(tmp, 'cli.sock');
-    const server = createServer((socket) => {
-      socket.write(JSON.stringify({ protocol: 'backprop-check/1', params: { s: 0.7 } }) + '\n');
-      let buffered = '';
-      socket.on('data', (chunk) => {
-        buffered += chunk.toString();
-        for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
-          const req = JSON.parse(buffered.slice(0, at)) as { id: number; op: string; steps?: { delta: number }[] };
-          buffered = buffered.slice(at + 1);
-          // J = s³, so ∂J/∂s = 3s²; this program's gradient says 2s² (a wrong factor).
-          if (req.op === 'bye') { socket.end(); continue; }
-          const answer = req.op === 'grads' ? { grads: { s: 2 * 0.49 } } : req.op === 'cost' ? { cost: 0.7 ** 3 } : { costs: req.steps!.map((s) => (0.7 + s.delta) ** 3) };
-          socket.write(JSON.stringify({ id: req.id, ...answer }) + '\n');
-        }
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(path, resolve));
+    // J = s³, so ∂J/∂s = 3s²; this program's gradient says 2s² (a wrong factor).
+    const server = await listeningProgram(path, (x) => x ** 3, 2 * 0.49, false);
     try {
       const r = await runCli(['--connect', path, '--format', 'json']);
       expect(r.status, r.stderr).toBe(1);
