@@ -3,12 +3,11 @@
 // Report that `--format json` prints; or a model as JavaScript functions (`model: { params, cost,
 // grads }`), checked in process through its own cost. A mistake in the input rejects with a UserError (the CLI's
 // exit status 2); a failing check is not an error: it is `report.ok === false`.
-import { DEFAULT_OPTIONS } from './core/check/check.js';
-import { checkProgram, type ProgramCheckOptions } from './core/check/program-check.js';
+import type { ProgramCheckOptions } from './core/check/program-check.js';
 import type { Report } from './core/report.js';
 import { functionProgram, type ModelFunctions } from './core/session/functions.js';
 import { withoutChartData } from './render/json.js';
-import { run, type RunOptions } from './run.js';
+import { run, runProgram, type RunOptions } from './run.js';
 
 /**
  * Checks gradients against finite differences, tensor by tensor.
@@ -25,15 +24,8 @@ import { run, type RunOptions } from './run.js';
  */
 export async function check(options: CheckFilesOptions): Promise<Report> {
   if (isModelOptions(options)) {
-    const { model, ...settings } = options;
-    const program = functionProgram(model);
-    try {
-      return withoutChartData(await checkProgram(program, {
-        ...DEFAULT_OPTIONS, ...definedOnly(settings), fixedStep: settings.epsilon !== undefined,
-      }));
-    } finally {
-      await program.close();
-    }
+    const { model } = options;
+    return withoutChartData(await runProgram(options, () => functionProgram(model)));
   }
   return withoutChartData(await run(options));
 }
@@ -47,10 +39,6 @@ export interface CheckModelOptions extends Partial<Omit<ProgramCheckOptions, 'fi
 function isModelOptions(options: CheckFilesOptions): options is CheckModelOptions {
   const model = (options as { model?: unknown }).model;
   return typeof model === 'object' && model !== null;
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The options of `check`: the CLI's options, by their camelCase names; or a model given as JavaScript functions. */

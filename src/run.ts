@@ -11,6 +11,7 @@ import { loadData, type Dataset } from './io/data.js';
 import { clip, UserError } from './io/errors.js';
 import { openSession } from './io/session.js';
 import { checkProgram } from './core/check/program-check.js';
+import type { CostProgram } from './core/session/program.js';
 import { execAnswer, execPayload, functionAnswer, type BackpropFunction } from './io/exec.js';
 import { declaredPlan, loadSpec, refuseTooManyParameters, withInputs, type LoadedSpec } from './io/spec.js';
 import { extraGradientsFinding, loadTensorFile, loadTensors, otherLayoutFinding } from './io/tensors.js';
@@ -140,14 +141,25 @@ export async function run(options: RunOptions): Promise<Report> {
  * its own costs, and always closed (bye, then its process group killed), whatever the check did.
  */
 export async function runModel(options: RunOptions): Promise<Report> {
+  const target = options.model !== undefined ? { command: options.model } : { socket: options.connect! };
+  return runProgram(options, () => openSession(target, { timeoutSeconds: options.execTimeout, stderr: options.execStderr }));
+}
+
+/** The options of a check of a program: RunOptions, whose `model` may also be the library's functions. */
+export type ProgramRunOptions = Omit<RunOptions, 'model'> & { model?: unknown };
+
+/**
+ * The check of a program, however it is reached (a session, the library's functions): the settings
+ * checked as for a net.json check, the program opened, checked, and closed whatever happens.
+ */
+export async function runProgram(options: ProgramRunOptions, open: () => CostProgram | Promise<CostProgram>): Promise<Report> {
   refuseWithProgram(options);
   refuseUnresolvable(options);
   if (options.sweep && options.epsilon !== undefined) {
     throw new UserError('command line', '--sweep', 'either --sweep or --epsilon: the sweep chooses ε itself', 'both');
   }
   const settings: CheckOptions = { ...DEFAULT_OPTIONS, ...definedOnly(options), ...(options.epsilon !== undefined ? { fixedStep: true } : {}) };
-  const target = options.model !== undefined ? { command: options.model } : { socket: options.connect! };
-  const program = await openSession(target, { timeoutSeconds: options.execTimeout, stderr: options.execStderr });
+  const program = await open();
   try {
     return await checkProgram(program, { ...settings, sweep: options.sweep, maxEvaluations: options.maxEvaluations });
   } finally {
@@ -156,7 +168,7 @@ export async function runModel(options: RunOptions): Promise<Report> {
 }
 
 /** With a program as the model, the files and flags that describe a net.json model mean nothing: each is refused. */
-function refuseWithProgram(options: RunOptions): void {
+function refuseWithProgram(options: ProgramRunOptions): void {
   const flag = options.model !== undefined ? '--model' : '--connect';
   if (options.model !== undefined && options.connect !== undefined) {
     throw new UserError('command line', '--connect', 'either --model or --connect: each names the program to check', 'both');
@@ -269,7 +281,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 const MACHINE_EPSILON = 2 ** -52;
 
 /** The library's epsilon and tolerance, checked as the command line checks its flags. */
-function refuseUnresolvable(options: RunOptions): void {
+function refuseUnresolvable(options: Pick<RunOptions, 'epsilon' | 'tolerance'>): void {
   const { epsilon, tolerance } = options;
   if (epsilon !== undefined && !(epsilon >= MACHINE_EPSILON && epsilon < 1)) {
     throw new UserError('options', 'epsilon', 'a step from 2.2e-16 (float64\'s machine epsilon: below it θ + h == θ for a weight of 1) to below 1', String(epsilon));
@@ -279,7 +291,7 @@ function refuseUnresolvable(options: RunOptions): void {
   }
 }
 
-function definedOnly(options: RunOptions): Partial<CheckOptions> {
+function definedOnly(options: Partial<CheckOptions>): Partial<CheckOptions> {
   const out: Partial<CheckOptions> = {};
   for (const key of ['epsilon', 'tolerance', 'mode', 'seed', 'samples', 'onProgress', 'shouldStop', 'taylor'] as const) {
     if (options[key] !== undefined) (out as Record<string, unknown>)[key] = options[key];

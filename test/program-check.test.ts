@@ -424,6 +424,13 @@ describe('functions.ts and check({ model })', () => {
     expect(report.checks[0]).not.toHaveProperty('values');
   });
 
+  it('checks the library\'s settings for a model as the command line checks its flags', async () => {
+    const model = { params: { w: [0.5] }, cost: (p: ModelParams) => (p.w as number[])[0] ** 2, grads: (p: ModelParams) => ({ w: [2 * (p.w as number[])[0]] }) };
+    await expect(check({ model, epsilon: 5 })).rejects.toThrow(/epsilon: expected a step/);
+    await expect(check({ model, sweep: true, epsilon: 1e-4 })).rejects.toThrow(/either --sweep or --epsilon/);
+    await expect(check({ model, params: 'p.npz' } as never)).rejects.toThrow(/no --params with --model/);
+  });
+
   it('renders a program\'s failing report in every format', async () => {
     const r = await checkProgram(functionProgram(netModel((g) => { g.W2 = g.W2.map((x) => 2 * x); })), options());
     expect(renderTable(r, false)).toMatch(/1 of 4 tensors fail \(W2\): your program's gradients/);
