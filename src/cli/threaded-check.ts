@@ -14,7 +14,9 @@ import { checkSteps, DEFAULT_OPTIONS, prepare, type CheckInput, type CheckOption
 import type { Model, Params } from '../core/model.js';
 import type { Tensor } from '../core/tensor.js';
 import { namedLoss } from '../core/records/losses.js';
-import { checkWork, propagatedSource } from '../core/differences/propagated.js';
+import { checkWork } from '../core/differences/propagated.js';
+import { productSource } from '../core/differences/product.js';
+import { allDense } from '../core/layers/index.js';
 import { elementsOf, type DifferenceSource, type ElementDifference } from '../core/differences/source.js';
 import type { Report } from '../core/report.js';
 import { clip, UserError } from '../io/errors.js';
@@ -193,7 +195,7 @@ export async function checkAsync(
   const threads = parallel.threads ?? threadCount();
   const large = checkWork(input.model, input.X.shape[1], options) >= (parallel.minWork ?? THREADS_FROM_WORK);
   const shared = prepared ?? prepare(input);
-  const description = threads > 1 && options.mode !== 'directional' && large && shared.factory === propagatedSource ? describe(input) : null;
+  const description = threads > 1 && options.mode !== 'directional' && large && shared.factory === productSource && allDense(input.model.layers) ? describe(input) : null;
   const pool = description ? new WorkerPool(description, threads) : null;
   const shouldStop = () => options.shouldStop?.() ?? false;
   try {

@@ -15,8 +15,14 @@
 // magnitudes (magnitudesOf) is backprop in absolute values, which bounds the rounding of the
 // gradient's sums (check/resolution.ts). Layers are 0-based here, as in the model; findings say
 // them 1-based.
+//
+// Entries of other types (conv2d, pooling, normalisation, dropout, flatten: layers/) go through
+// the same walk: their record's backward gives dA_{l−1} and their parameters' gradients (γ, β …
+// scaled by s like W), and the `mistake` hook replaces that backward by one of the record's own
+// mistaken ones (kind.ts, `mistakes`). The dW hooks that only a dense W has (its input, transposed,
+// the penalty's form) apply to dense entries; a conv2d W gets s, k and the penalty 2c·W.
 import type { ForwardCache } from './forward.js';
-import { activation, dense } from './layers/index.js';
+import { activation, dense, kindOf, typeOf, type Backward, type Layer, type LayerKind, type TensorSet } from './layers/index.js';
 import { backwardMagnitude } from './layers/activation.js';
 import { l2Coefficient, mapTensors, type Grads, type LayerParams, type Model, type Params, type Reduction } from './model.js';
 import { zeros, type Tensor } from './tensor.js';
@@ -70,6 +76,11 @@ export type PenaltyForm = 'W' | 'sum' | 'sign';
 /** The hooks of one layer entry. */
 export interface LayerSteps {
   incoming: Incoming;
+  /**
+   * The id of one of the entry's record's mistaken backwards (its kind's `mistakes`), used for both
+   * dA_{l−1} and the entry's parameter gradients; absent: the record's own backward.
+   */
+  mistake?: string;
   /** The factor the code multiplies dA by, per element; null = the record's backward (softmax: its Jacobian). */
   derivative: Float64Array | null;
   deltaScale: number;
@@ -149,13 +160,28 @@ export function outputDelta(net: Net, output: Chain['output'], derivative: Float
   return dZ;
 }
 
-/** dA_l from dZ_{l+1}: the dense record's Wᵀ·dZ, or what a code does instead. */
-export function incomingGradient(net: Net, l: number, dZnext: Tensor, how: Incoming): Tensor {
-  const W = net.params[l + 1].W;
+/** The backward of an entry's type record, or the mistaken one the hook names. */
+export function recordBackward(kind: LayerKind, layer: Layer, x: Tensor, y: Tensor, dy: Tensor, p: TensorSet, s: number, mistake?: string): Backward {
+  if (mistake === undefined) return kind.backward(layer, x, y, dy, p, s);
+  const mistaken = kind.mistakes?.[mistake];
+  if (!mistaken) throw new Error(`internal: layer kind ${kind.name} has no mistake ${mistake}`);
+  return mistaken.backward(layer, x, y, dy, p, s);
+}
+
+/**
+ * dA_l from dZ_{l+1}: the next entry's record's backward (dense: Wᵀ·dZ), or what a code does
+ * instead (`how`, for a dense next entry; `mistake`, the next entry's mistaken backward).
+ */
+export function incomingGradient(net: Net, l: number, dZnext: Tensor, how: Incoming, mistake?: string): Tensor {
+  const next = l + 1;
+  const layer = net.model.layers[next];
   if (how === 'transpose') {
-    const next = l + 1;
-    return dense.backward(net.model.layers[next], net.fwd.A[next], net.fwd.Z[next], dZnext, net.params[next], net.s).dx();
+    const kind = kindOf(layer);
+    const x = net.fwd.A[next], y = net.fwd.Z[next], p = net.params[next];
+    if (net.magnitudes && kind.backwardMagnitude && mistake === undefined) return kind.backwardMagnitude(layer, x, y, dZnext, p);
+    return recordBackward(kind, layer, x, y, dZnext, p, net.s, mistake).dx();
   }
+  const W = net.params[next].W;
   const m = dZnext.shape[1];
   const units = net.model.layers[l].units;
   const out = zeros([units, m]);
@@ -212,6 +238,9 @@ export function transposed(P: Tensor): Tensor {
  */
 export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerSteps): { dW: Tensor; db: Tensor | null } {
   const { dW: w, db: b } = steps;
+  if (typeOf(net.model.layers[l]) !== 'dense' || steps.mistake !== undefined) {
+    throw new Error('internal: layerGradients is the dense hooks’ step; entryGradients takes every kind');
+  }
   const back = dense.backward(net.model.layers[l], inputMatrix(net, w.input), net.fwd.Z[l], dZ, net.params[l], 1);
   let P = back.dparams.W();
   if (w.transposed) P = transposed(P);
@@ -233,6 +262,37 @@ export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerStep
   return { dW, db };
 }
 
+/**
+ * Entry l's parameter gradients from its dZ as the steps say: layerGradients for a dense entry
+ * with its own backward; otherwise the record's (or its mistaken) backward with s = 1, each
+ * gradient then scaled as layerGradients scales: b by the db hook, W by the dW hook's k, s and the
+ * penalty 2c·W (β·W), every other parameter (γ, β) by the dW hook's k and s.
+ */
+export function entryGradients(net: Net, l: number, dZ: Tensor, steps: LayerSteps): LayerParams {
+  const layer = net.model.layers[l];
+  if (typeOf(layer) === 'dense' && steps.mistake === undefined) {
+    const g = layerGradients(net, l, dZ, steps);
+    return g.db ? { W: g.dW, b: g.db } : { W: g.dW };
+  }
+  const { dW: w, db: b } = steps;
+  const x = net.magnitudes ? absolute(net.fwd.A[l]) : net.fwd.A[l];
+  const back = recordBackward(kindOf(layer), layer, x, net.fwd.Z[l], dZ, net.params[l], 1, steps.mistake);
+  const out: Record<string, Tensor> = {};
+  for (const [name, grad] of Object.entries(back.dparams)) {
+    const g = grad();
+    if (name === 'b') {
+      for (let i = 0; i < g.data.length; i++) g.data[i] *= b.k * b.s;
+    } else if (name === 'W' && w.beta !== 0) {
+      const W = net.params[l].W.data;
+      for (let i = 0; i < g.data.length; i++) g.data[i] = w.k * (w.s * g.data[i] + w.beta * W[i]);
+    } else {
+      for (let i = 0; i < g.data.length; i++) g.data[i] = w.k * (w.s * g.data[i]);
+    }
+    out[name] = g;
+  }
+  return out;
+}
+
 /** The dZ a chain computes per layer, from the output back. */
 export function deltas(net: Net, chain: Chain): Tensor[] {
   const L = net.model.layers.length;
@@ -242,7 +302,7 @@ export function deltas(net: Net, chain: Chain): Tensor[] {
     out[l] = dZ;
     if (l > 0) {
       const steps = chain.layers[l - 1];
-      dZ = throughActivation(net, l - 1, incomingGradient(net, l - 1, dZ, steps.incoming), steps.derivative, steps.deltaScale);
+      dZ = throughActivation(net, l - 1, incomingGradient(net, l - 1, dZ, steps.incoming, chain.layers[l].mistake), steps.derivative, steps.deltaScale);
     }
   }
   return out;
@@ -251,8 +311,7 @@ export function deltas(net: Net, chain: Chain): Tensor[] {
 /** The gradients a chain computes, and its dZ per layer: the one backprop walk. */
 export function evaluate(net: Net, chain: Chain): { grads: Grads; dZ: Tensor[] } {
   const dZ = deltas(net, chain);
-  const layers = dZ.map((d, l) => layerGradients(net, l, d, chain.layers[l]));
-  return { grads: layers.map((g): LayerParams => (g.db ? { W: g.dW, b: g.db } : { W: g.dW })), dZ };
+  return { grads: dZ.map((d, l) => entryGradients(net, l, d, chain.layers[l])), dZ };
 }
 
 // ---- a backprop as a spec's `backward` block declares it ---------------------------------------

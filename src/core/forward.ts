@@ -1,6 +1,6 @@
-// The forward pass and the cost: each layer entry's records in order (layers/index.ts),
-// Z_l = W_l·A_{l−1} + b_l (dense), A_l = g_l(Z_l) (activation), A_0 = X.
-import { LAYER_KINDS } from './layers/index.js';
+// The forward pass and the cost: each layer entry's two records in order (layers/index.ts),
+// Z_l = its type's record of A_{l−1} (dense: W_l·A_{l−1} + b_l), A_l = g_l(Z_l), A_0 = X.
+import { entryKinds } from './layers/index.js';
 import { l2Coefficient, type Model, type Params } from './model.js';
 import type { Tensor } from './tensor.js';
 
@@ -16,7 +16,7 @@ export interface ForwardCache {
   samples: number;
 }
 
-/** The outputs of entry l's records, in LAYER_KINDS order: Z_l (dense), A_l (activation). */
+/** The outputs of entry l's records, in entryKinds order: Z_l (its type's record), A_l (activation). */
 export function entryValues(fwd: ForwardCache, l: number): [Tensor, Tensor] {
   return [fwd.Z[l], fwd.A[l + 1]];
 }
@@ -27,7 +27,7 @@ export function forward(model: Model, params: Params, X: Tensor, Y: Tensor): For
   const Z: Tensor[] = [];
   model.layers.forEach((layer, l) => {
     let x = A[l];
-    const [z, a] = LAYER_KINDS.map((kind) => (x = kind.forward(layer, x, params[l])));
+    const [z, a] = entryKinds(layer).map((kind) => (x = kind.forward(layer, x, params[l])));
     Z.push(z);
     A.push(a);
   });
@@ -43,6 +43,6 @@ export function penalty(model: Model, params: Params, m: number): number {
   const c = l2Coefficient(model, m);
   if (c === 0) return 0;
   let sum = 0;
-  for (const { W } of params) for (const w of W.data) sum += w * w;
+  for (const { W } of params) if (W) for (const w of W.data) sum += w * w;
   return c * sum;
 }

@@ -83,6 +83,9 @@ export interface LayerHealth {
   /** Absent in a program's report (source "model"), which cannot see activations; so are saturation,
    *  deadFraction and recommendedScale. */
   activation?: string;
+  /** The entry's net.json type when it is not dense (conv2d, batchnorm, …); a parameterless entry
+   *  (pooling, flatten, dropout, activation) has gradientNorm and weightScale 0. */
+  type?: string;
   /** ‖∂J/∂W_l‖₂ from the finite differences (the truth, whatever the code under test says). */
   gradientNorm: number;
   /** Fraction of (unit, sample) pairs in the flat tails of tanh/sigmoid; 0 for others. */

@@ -9,7 +9,7 @@ import { categoryOf } from '../findings/registry.js';
 import { layerHealth } from './layer-health.js';
 import { namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type ParamRef, type Params } from '../model.js';
 import { indexOf, type Tensor } from '../tensor.js';
-import { propagatedSource } from '../differences/propagated.js';
+import { productSource } from '../differences/product.js';
 import { alongDirection, elementsOf, type DifferenceSource, type Direction, type ElementDifference } from '../differences/source.js';
 import { isFloat32, mergeNumerics, numericalFindings } from './edges.js';
 import { FLOAT32_UNIT, FLOAT64_UNIT, floorAlong, floorParts, gradientFloor, judge, stepFor, tensorFloor, type GradientFloor, type Judgement } from './resolution.js';
@@ -101,7 +101,7 @@ export interface Prepared {
 export type SourceFactory = (input: CheckInput, fwd: ForwardCache) => DifferenceSource;
 
 /** The forward pass, correct backprop and the gradients under test, once; and the source on them. */
-export function prepare(input: CheckInput, differences: SourceFactory = propagatedSource): Prepared {
+export function prepare(input: CheckInput, differences: SourceFactory = productSource): Prepared {
   const { model, params, X, Y } = input;
   const fwd = forward(model, params, X, Y);
   const correct = backward(model, params, fwd, Y, correctPlan(model));
@@ -118,7 +118,7 @@ export interface CheckStep {
   total: number;
 }
 
-/** The check of `input`; `prepared` (default: prepare(input), the propagated source) says where its differences come from. */
+/** The check of `input`; `prepared` (default: prepare(input), the product's source) says where its differences come from. */
 export function check(input: CheckInput, options: CheckOptions = DEFAULT_OPTIONS, diagnose?: Diagnose, prepared?: Prepared): Report {
   const steps = checkSteps(input, options, diagnose, prepared);
   for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;

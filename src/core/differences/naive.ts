@@ -16,7 +16,7 @@
 // inherit FiniteDifferences' batched and directional paths, which are the propagated arithmetic,
 // not theirs, so the sources leave them out and a check falls back to element() one by one.
 import { entryValues, forward, type ForwardCache } from '../forward.js';
-import { LAYER_KINDS } from '../layers/index.js';
+import { entryKinds } from '../layers/index.js';
 import { l2Coefficient, type Model, type Params } from '../model.js';
 import { clone, cols as colsOf, zeros, type Tensor } from '../tensor.js';
 import { elementOf, FiniteDifferences } from './propagated.js';
@@ -33,7 +33,7 @@ export function perSamplePlainSource(at: { model: Model; params: Params; Y: Tens
 }
 
 export class NaiveDifferences extends FiniteDifferences {
-  /** recordChanges[k][r]: the change of record r's output in entry k (LAYER_KINDS order: δZ_k, δA_k). */
+  /** recordChanges[k][r]: the change of record r's output in entry k (entryKinds order: δZ_k, δA_k). */
   private readonly recordChanges: Float64Array[][];
   private readonly zeroInput: Float64Array;
   /** Per entry, a zero tensor shaped like each parameter: δθ, set to h at one element while it is used. */
@@ -62,7 +62,7 @@ export class NaiveDifferences extends FiniteDifferences {
       const entry = model.layers[k];
       const values = entryValues(fwd, k);
       const dp = k === layer ? { [kind]: step } : null;
-      LAYER_KINDS.forEach((record, r) => {
+      entryKinds(entry).forEach((record, r) => {
         const out = this.recordChanges[k][r];
         record.difference(entry, x, values[r], dx, params[k], dp, out);
         record.kinks(entry, x, dx, 0, dx.length, this.colKink);

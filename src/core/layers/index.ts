@@ -1,23 +1,47 @@
 // The layer kinds, and how a net.json layer entry is made of them.
 //
-// A net.json entry (units, activation, bias) is a dense record followed by an activation record:
-// Z_l = W_l·A_{l−1} + b_l, A_l = g_l(Z_l). Users number entries ("layer 3", "W3"), not records.
-// The forward pass and the naive finite differences walk LAYER_KINDS for every entry; backprop.ts
-// walks them back with the hooks a user's code can differ at.
+// Every entry is two records: its type's record, then an activation record (kind.ts). A dense
+// entry is Z_l = W_l·A_{l−1} + b_l, A_l = g_l(Z_l); a conv2d entry the same with the convolution;
+// an activation entry the identity, then g_l; every other kind its record, then the identity
+// (`linear`), so Z_l = A_l. Users number entries ("layer 3", "W3"), not records. The forward pass
+// and the naive finite differences walk entryKinds for every entry; backprop.ts walks them back
+// with the hooks a user's code can differ at.
 //
-// Adding a layer kind: a file here that implements LayerKind (kind.ts), a line in LAYER_KINDS, and
+// Adding a layer kind: a file here that implements LayerKind (kind.ts), its line in KINDS, and
 // its entry in the net.json schema (io/spec.ts, with the Layer fields it reads in kind.ts).
 import { activation } from './activation.js';
 import { dense } from './dense.js';
+import { identity } from './identity.js';
 import { size } from '../tensor.js';
-import type { Layer, LayerKind, ParamSpec } from './kind.js';
+import { typeOf, type Layer, type LayerKind, type LayerType, type ParamSpec } from './kind.js';
 
-/** The kinds, in the order one net.json entry applies them: its values are Z_l, then A_l. */
-export const LAYER_KINDS: readonly LayerKind[] = [dense, activation];
+/** The first record of each type of entry; the second is always `activation`. */
+const KINDS: Partial<Record<LayerType, LayerKind>> = {
+  dense,
+  flatten: identity,
+  activation: identity,
+};
+
+/** The record of an entry's type (its first record). */
+export function kindOf(layer: Layer): LayerKind {
+  const kind = KINDS[typeOf(layer)];
+  if (!kind) throw new Error(`internal: no layer kind for type ${typeOf(layer)}`);
+  return kind;
+}
+
+/** The records of an entry, in the order it applies them: its values are Z_l, then A_l. */
+export function entryKinds(layer: Layer): readonly [LayerKind, LayerKind] {
+  return [kindOf(layer), activation];
+}
+
+/** Whether every entry is dense: the dense fast paths (differences/dense-rows.ts, diagnose/) apply. */
+export function allDense(layers: readonly Layer[]): boolean {
+  return layers.every((l) => typeOf(l) === 'dense');
+}
 
 /** An entry's parameters, kind by kind (a dense entry's W, then b when it has one). */
 export function entryParams(layer: Layer): ParamSpec[] {
-  return LAYER_KINDS.flatMap((kind) => kind.params(layer));
+  return entryKinds(layer).flatMap((kind) => kind.params(layer));
 }
 
 /** An entry's parameter count: the sizes of its tensors. */
@@ -27,8 +51,9 @@ export function entryParamCount(layer: Layer): number {
 
 /** An entry's forward multiply-adds per sample, kind by kind: what a difference carried through it costs. */
 export function entryWork(layer: Layer): number {
-  return LAYER_KINDS.reduce((n, kind) => n + kind.work(layer), 0);
+  return entryKinds(layer).reduce((n, kind) => n + kind.work(layer), 0);
 }
 
-export { activation, dense };
-export type { Backward, HealthStats, Layer, LayerKind, ParamSpec, TensorSet } from './kind.js';
+export { activation, dense, identity };
+export { inShapeOf, outShapeOf, typeOf } from './kind.js';
+export type { Backward, HealthStats, KindMistake, Layer, LayerKind, LayerType, MistakenBackward, ParamSpec, Rows, TensorSet } from './kind.js';
