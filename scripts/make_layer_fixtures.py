@@ -25,8 +25,9 @@ The bugs:
                (the cs231n slip): dW1 is wrong; the conv is the first layer, so no dx is needed.
     batchnorm  batchnorm_backward uses the "simplified" dx = gamma * dout / sqrt(var + eps), without
                the mean and variance terms: dW1, the dense layer below the batch norm, is wrong.
-    dropout    backward divides by keep_prob but forgets the mask (dA1 = dA1 / keep_prob instead of
-               dA1 = dA1 * D1 / keep_prob): dW1 and db1 are wrong.
+    dropout    backward forgets the dropout step (the two lines dA1 = dA1 * D1, dA1 = dA1 / keep_prob
+               are missing, so dx = dy, the form backprop-check's dropout-mask-missing names):
+               dW1 and db1 are wrong.
     rows       none: a PyTorch-style MLP (x @ W + b) with correct gradients, checked with --data.
 """
 import argparse
@@ -331,10 +332,10 @@ def dropout(out):
         dW3 = dZ3 @ A1d.T / m
         db3 = np.sum(dZ3, axis=1, keepdims=True) / m
         dA1 = W3.T @ dZ3
+        # THE BUG (without `fixed`): forward dropped units with D1, backward does not.
         if fixed:
             dA1 = dA1 * D1
-        # THE BUG (without `fixed`): the mask D1 is applied in forward but not here.
-        dA1 = dA1 / keep_prob
+            dA1 = dA1 / keep_prob
         dZ1 = dA1 * (A1 > 0)
         return {"dW1": dZ1 @ X.T / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m, "dW3": dW3, "db3": db3}
 

@@ -38,7 +38,7 @@ const BUGS = [
   { name: 'cnn', tensors: ['W1', 'b1', 'W4', 'b4'], fails: ['W1'], code: 'conv-stride-ignored', layer: 1 },
   // The "simplified" batch-norm dx = γ·dy/σ: the dense layer below it, W1.
   { name: 'batchnorm', tensors: ['W1', 'gamma2', 'beta2', 'W4', 'b4'], fails: ['W1'], code: 'batchnorm-simplified', layer: 2 },
-  // deeplearning.ai's dropout backward without the mask (dA1 / keep_prob): layer 1's W1 and b1.
+  // deeplearning.ai-style dropout whose backward forgets the mask and the 1/keep (dx = dy): layer 1's W1 and b1.
   { name: 'dropout', tensors: ['W1', 'b1', 'W3', 'b3'], fails: ['W1', 'b1'], code: 'dropout-mask-missing', layer: 2 },
 ];
 
