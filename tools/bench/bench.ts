@@ -235,7 +235,8 @@ function notes(rows: Row[]): string {
     out.push(`${r.case.name}: fast = naive on ${ref.identical}/${ref.naiveElements} sampled elements bit for bit (largest relative difference ${ref.maxRelativeDifference.toExponential(1)}); ` +
       `plain J(θ+h)−J(θ−h) is off by up to ${ref.plainMaxDeviation.toExponential(1)} relative on ${ref.plainElements} elements; ` +
       `directional: the whole process ${fmt(r.directionalProcess.median)} s (median of ${r.directionalProcess.runs} runs, ${fmt(r.directionalProcess.min)}–${fmt(r.directionalProcess.max)} s), the check in process ${fmt(r.directional.seconds)} s, with one direction per tensor ${fmt(r.oneDirection.seconds)} s, vs torch fast ${r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–'}; ` +
-      `1 thread: ${r.torch.full ? `${fmt(r.torch.full.seconds / r.serial.seconds)}× torch full, ` : ''}${fmt(ref.naiveSeconds / r.serial.seconds)}× naive.`);
+      `1 thread: ${r.torch.full ? `${fmt(r.torch.full.seconds / r.serial.seconds)}× torch full, ` : ''}${fmt(ref.naiveSeconds / r.serial.seconds)}× naive.` +
+      (r.case.net && r.torch.full ? ` Target for this network: ≥ 20× torch full; ${fmt(r.torch.full.seconds / r.full.seconds)}× (${r.torch.full.seconds / r.full.seconds >= 20 ? 'met' : 'not met'}).` : ''));
   }
   return out.join('\n');
 }
