@@ -10,8 +10,11 @@
 // Adding a layer kind: a file here that implements LayerKind (kind.ts), its line in KINDS, and
 // its entry in the net.json schema (io/spec.ts, with the Layer fields it reads in kind.ts).
 import { activation } from './activation.js';
+import { batchnorm } from './batchnorm.js';
 import { dense } from './dense.js';
+import { dropout } from './dropout.js';
 import { identity } from './identity.js';
+import { layernorm } from './layernorm.js';
 import { size } from '../tensor.js';
 import { typeOf, type Layer, type LayerKind, type LayerType, type ParamSpec } from './kind.js';
 
@@ -20,6 +23,9 @@ const KINDS: Partial<Record<LayerType, LayerKind>> = {
   dense,
   flatten: identity,
   activation: identity,
+  batchnorm,
+  layernorm,
+  dropout,
 };
 
 /** The record of an entry's type (its first record). */
