@@ -325,7 +325,7 @@ function restatedForm(layer: Layer, x: Tensor, scale: (n: number) => number, eps
 const mistakes: Record<string, KindMistake> = {
   'batchnorm-simplified': {
     says: 'dx is γ·dy/√(σ² + ε), without the terms for the batch mean and variance',
-    fix: 'dx = gamma / np.sqrt(var + eps) / N * (N * dout - np.sum(dout, axis=0) - x_hat * np.sum(dout * x_hat, axis=0))',
+    fix: 'dx = gamma / np.sqrt(var + eps) / N * (N * dout - np.sum(dout, axis=0) - x_hat * np.sum(dout * x_hat, axis=0)) (axis=(0, 2, 3) for an image input)',
     backward: (layer, x, _y, dy, p, s) => normBackward(x, dy, p, s, { ...rightForm(x, channelGroups(layer, x.shape[1]), epsOf(layer)), full: false }),
   },
   'batchnorm-gamma-missing': {

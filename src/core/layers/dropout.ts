@@ -1,7 +1,8 @@
 // The dropout layer kind, inverted: y = x·(mask/keep) with a fixed 0/1 mask (layer.mask, a block of
 // units × samples: drawn from the entry's seed, or the user's own; io/ sets it before any forward).
 // mask/keep is formed first, as PyTorch (the mask divided by 1 − p, then multiplied in) and cs231n
-// (mask = (np.random.rand(*x.shape) < p) / p; out = x * mask) compute it, so y is theirs bit for bit.
+// (mask = (np.random.rand(*x.shape) < p) / p; out = x * mask) compute it: x·(1/keep) rounds
+// differently from x/keep, and y is then theirs bit for bit for the same keep.
 //
 //   forward      y = x·q,  q = mask/keep       backward   dx = dy·q
 //   difference   δy = δx·q (linear)            kinks      none
