@@ -323,6 +323,24 @@ describe('backwardMagnitude', () => {
   }
 });
 
+// ---- kinks --------------------------------------------------------------------------------------
+
+describe('kinks', () => {
+  it('batch norm has none of its own, but carries one sample’s crossing to every sample; layer norm and dropout keep samples apart', () => {
+    for (const [type, shape, m] of CASES) {
+      const { layer, x, kind } = setup(type, [...shape], m, 81);
+      const dx = new Float64Array(x.data.length).fill(1e-3);
+      const none = new Uint8Array(m);
+      kind.kinks(layer, x, dx, 0, dx.length, none);
+      expect(Array.from(none)).toEqual(new Array(m).fill(0));
+      const one = new Uint8Array(m);
+      one[1] = 1;
+      kind.kinks(layer, x, dx, 0, dx.length, one);
+      expect(Array.from(one)).toEqual(Array.from({ length: m }, (_, c) => (type === 'batchnorm' || c === 1 ? 1 : 0)));
+    }
+  });
+});
+
 // ---- health -------------------------------------------------------------------------------------
 
 describe('health', () => {

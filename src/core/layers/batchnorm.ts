@@ -9,7 +9,8 @@
 //                δr = −δσ²/(√v·√(v + δσ²)·(√v + √(v + δσ²))),  v = σ² + ε,
 //                δy = γ·(δc·r' + c·δr) + δγ·x̂' + δβ        (c = x − μ, r' = r + δr, x̂' = (c + δc)·r')
 //                every part a product of changes, never the difference of two close numbers
-//   kinks        none (smooth where σ² + ε > 0)
+//   kinks        none of its own (smooth where σ² + ε > 0); a kink crossed upstream in one
+//                sample reaches every sample through μ and σ², so it marks them all
 //   work         4 per unit: the mean, the variance, the normalisation, the scale
 //   health       the smallest σ² (before ε), ‖dγ‖₂, the spread of γ
 //
@@ -385,8 +386,10 @@ export const batchnorm = {
     return [index * plane, (index + 1) * plane];
   },
 
-  kinks(_layer: Layer, _x: Tensor, _dx: Float64Array, _from: number, _to: number, _flags: Uint8Array) {
-    // Smooth in x and in γ, β wherever σ² + ε > 0.
+  kinks(_layer: Layer, _x: Tensor, _dx: Float64Array, _from: number, _to: number, flags: Uint8Array) {
+    // Smooth itself wherever σ² + ε > 0, but the batch statistics couple the samples: once one
+    // sample's change has crossed a kink upstream, every sample's output carries the two slopes.
+    if (flags.includes(1)) flags.fill(1);
   },
 
   work: (layer: Layer) => 4 * layer.inputs,
