@@ -540,4 +540,29 @@ describe('in a network', () => {
     expect(Object.keys(grads[1])).toEqual(['gamma', 'beta']);
     expect(Object.keys(grads[4])).toEqual([]);
   });
+
+  it('a ReLU kink crossed in one sample between two batch norms: the refined difference is the derivative', () => {
+    const rng = new Random(92);
+    const relu = namedActivation('relu')!, sigmoid = namedActivation('sigmoid')!;
+    const m = 6;
+    const layers: Layer[] = [
+      { units: 4, inputs: 3, activation: linear, bias: true },
+      { ...layerOf('batchnorm', [4], { eps: 1e-5 }), activation: relu },
+      layerOf('batchnorm', [4], { eps: 1e-5 }),
+      { units: 2, inputs: 4, activation: sigmoid, bias: true },
+    ];
+    const model: Model = { inputs: 3, layers, loss: namedLoss('mean_squared_error')!, reduction: 'mean', l2: { kind: 'none' }, init: { scheme: 'normal', scale: 1, seed: 0 } };
+    const params: Params = layers.map((layer) => Object.fromEntries(kindOf(layer).params(layer).map((spec) => [spec.name, randomTensor(spec.shape, rng, 0.6, spec.name === 'gamma' ? 1 : 0)])));
+    const X = randomTensor([3, m], rng), Y = randomTensor([2, m], rng);
+    // β2[0] puts sample 0's unit 0 3e-7 above the ReLU's kink, so a step of 1e-5 crosses it.
+    params[1].beta.data[0] += 3e-7 - forward(model, params, X, Y).Z[1].data[0];
+    const fwd = forward(model, params, X, Y);
+    for (let c = 1; c < m; c++) expect(Math.abs(fwd.Z[1].data[c])).toBeGreaterThan(1e-3);
+    const grads = backward(model, params, fwd, Y, correctPlan(model));
+    const difference = new NaiveDifferences(model, params, fwd, Y).element(1, 'beta', 0, 0, 1e-5);
+    expect(difference.refined).toBe(true);
+    // Unrefined, the other samples' quotients would carry sample 0's two slopes through the second
+    // batch norm’s statistics: an error of 0.2 here.
+    expect(Math.abs(difference.numeric - grads[1].beta.data[0]) / Math.abs(grads[1].beta.data[0])).toBeLessThan(1e-6);
+  });
 });
