@@ -6,7 +6,8 @@
 //   backward     dx[c,r,q] = Σ_{f,i,j,u,v: i·sh+u−ph = r, j·sw+v−pw = q} W[f,c,u,v]·dy[f,i,j]
 //                dW[f,c,u,v] = s·Σ_{samples,i,j} dy[f,i,j]·x[c, i·sh+u−ph, j·sw+v−pw]
 //                db[f] = s·Σ_{samples,i,j} dy[f,i,j]
-//   difference   δy = conv(δx; W) + conv(x; δW) + δb    (linear: no cancellation to avoid, no kinks)
+//   difference   δy = conv(δx; W) + conv(x; δW) + δb    (linear: no cancellation to avoid, no kinks;
+//                one change at a time, δx or δθ, as the finite differences make them and dense.ts)
 //   work         F·C·kh·kw·H'·W' multiply-adds per sample
 //   health       ‖dW‖₂, the spread of W and the scale He/Xavier initialisation gives a fan-in C·kh·kw
 import { zeros, type Tensor } from '../tensor.js';
@@ -140,7 +141,7 @@ function convBackward(layer: Layer, x: Tensor, dy: Tensor, p: TensorSet, s: numb
 const mistakes: Record<string, KindMistake> = {
   'conv-stride-ignored': {
     says: 'the backward pass takes window (i, j) at offset (i, j) instead of (i·stride, j·stride), for dx and dW',
-    fix: 'slice the window at the strided offset: x_pad[n, :, i*stride:i*stride+kh, j*stride:j*stride+kw] (and the same slice of dx_pad)',
+    fix: 'slice the window at the strided offset, for dW and dx alike: window = x_pad[n, :, i*stride:i*stride+kh, j*stride:j*stride+kw]; dx_pad[n, :, i*stride:i*stride+kh, j*stride:j*stride+kw] += W[f] * dout[n, f, i, j]',
     appliesTo: (layer) => {
       const g = gridOf(layer);
       return (g.sh > 1 && g.Ho > 1) || (g.sw > 1 && g.Wo > 1);

@@ -16,7 +16,8 @@ import { typeOf, type KindMistake, type Layer, type LayerKind, type ParamSpec, t
  * dA.reshape(m, H, W, C).transpose(0, 3, 1, 2) for an A that was flattened as (C, H, W).
  */
 function channelsLastGradient(layer: Layer, dy: Tensor): Tensor {
-  const [C, H, W] = layer.inShape!;
+  // A flat input is one channel of one position per feature: the reading is the identity.
+  const [C, H = 1, W = 1] = layer.inShape ?? [layer.units];
   const m = dy.shape[1];
   const dx = zeros(dy.shape);
   for (let c = 0; c < C; c++) {
