@@ -6,14 +6,19 @@
 // backprop mistake against the right backward.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { backward, correctPlan } from '../src/core/backprop.js';
+import { naiveSource } from '../src/core/differences/naive.js';
+import { forward } from '../src/core/forward.js';
 import { conv2d } from '../src/core/layers/conv2d.js';
 import { identity } from '../src/core/layers/identity.js';
 import { kindOf } from '../src/core/layers/index.js';
 import type { Layer, LayerKind, LayerType, TensorSet } from '../src/core/layers/kind.js';
 import { avgpool2d, maxpool2d } from '../src/core/layers/pool.js';
 import { outputSize } from '../src/core/layers/shapes.js';
+import { paramLabel, type Model, type Params } from '../src/core/model.js';
 import { Random } from '../src/core/random.js';
 import { namedActivation } from '../src/core/records/activations.js';
+import { namedLoss } from '../src/core/records/losses.js';
 import { size, type Tensor } from '../src/core/tensor.js';
 
 const linear = namedActivation('linear')!;
@@ -438,5 +443,35 @@ describe('flatten-order: the gradient un-flattened in (H, W, C) order', () => {
     }
     // An activation entry is the identity too, but has no flatten to get wrong.
     expect(mistake.appliesTo!({ ...flatten([3, 2, 2]), type: 'activation' }, 2)).toBe(false);
+  });
+});
+
+describe('a small CNN through the forward pass, backprop and the naive finite differences', () => {
+  // input 1×6×6 → conv 2@3×3 padding 1, relu → maxpool 2 → flatten → dense 3, sigmoid; MSE, mean.
+  const conv = { ...layerOf({ type: 'conv2d', inShape: [1, 6, 6], kernel: [3, 3], stride: [1, 1], padding: [1, 1], filters: 2, bias: true }), activation: namedActivation('relu')! };
+  const pool = layerOf({ type: 'maxpool2d', inShape: [2, 6, 6], kernel: [2, 2], stride: [2, 2] });
+  const flat: Layer = { type: 'flatten', units: 18, inputs: 18, activation: linear, bias: false, inShape: [2, 3, 3], outShape: [18] };
+  const out: Layer = { units: 3, inputs: 18, activation: namedActivation('sigmoid')!, bias: true };
+  const model: Model = { inputs: 36, layers: [conv, pool, flat, out], loss: namedLoss('mean_squared_error')!, reduction: 'mean', l2: { kind: 'lambda', lambda: 0.1 }, init: { scheme: 'normal', scale: 1, seed: 1 } };
+
+  it('every gradient agrees with the naive source’s central differences', () => {
+    const rng = new Random(11);
+    const m = 4;
+    const X = randomTensor(rng, [36, m]), Y = tensor([3, m], Array.from({ length: 3 * m }, () => rng.uniform()));
+    const params: Params = model.layers.map((layer) => randomParams(rng, kindOf(layer), layer));
+    const fwd = forward(model, params, X, Y);
+    const grads = backward(model, params, fwd, Y, correctPlan(model));
+    const source = naiveSource({ model, params, Y }, fwd);
+    let compared = 0;
+    model.layers.forEach((layer, l) => {
+      for (const spec of kindOf(layer).params(layer)) {
+        const g = grads[l][spec.name];
+        expect(g.shape).toEqual(spec.shape);
+        const numeric = Array.from(g.data, (_v, index) => source.element({ layer: l, name: spec.name }, index, 1e-6).numeric);
+        expect(relativeError(g.data, numeric), paramLabel({ layer: l, name: spec.name })).toBeLessThan(1e-7);
+        compared += numeric.length;
+      }
+    });
+    expect(compared).toBe(2 * 9 + 2 + 3 * 18 + 3);
   });
 });
