@@ -410,6 +410,37 @@ describe('the backprop mistakes', () => {
     });
   }
 
+  // What course code computes with each mistake: scripts/conv_golden.py's NumPy backward passes
+  // (cs231n's loops, deeplearning.ai's masks), each checked against torch without its mistake.
+  interface Reference { id: string; type: LayerType; inShape: number[]; outShape?: number[]; filters?: number; kernel?: [number, number]; stride?: [number, number]; padding?: [number, number]; bias?: boolean; m: number; x?: number[]; W?: number[]; b?: number[]; dy: number[]; dx: number[]; dW?: number[]; db?: number[] }
+  const references = (JSON.parse(readFileSync(new URL('../fixtures/golden/layers/conv.json', import.meta.url), 'utf8')) as { mistakes: Reference[] }).mistakes;
+
+  it('the NumPy references cover every mistake of the three records and flatten’s', () => {
+    const ids = [conv2d, maxpool2d, avgpool2d, identity].flatMap((k) => Object.keys(k.mistakes));
+    expect(references.map((r) => r.id).sort()).toEqual(ids.sort());
+  });
+
+  for (const r of references) {
+    it(`${r.id} computes what the NumPy backward with that mistake computes`, () => {
+      const layer: Layer = r.type === 'flatten'
+        ? { type: 'flatten', units: size(r.inShape), inputs: size(r.inShape), activation: linear, bias: false, inShape: r.inShape, outShape: [size(r.inShape)] }
+        : layerOf(r as Geometry);
+      const kind = kindOf(layer);
+      const mistake = kind.mistakes![r.id];
+      expect(mistake.appliesTo?.(layer, r.m) ?? true).toBe(true);
+      const dy = tensor([layer.units, r.m], r.dy);
+      const x = r.x ? tensor([layer.inputs, r.m], r.x) : dy;
+      const p: Record<string, Tensor> = {};
+      if (r.W) p.W = tensor(kind.params(layer)[0].shape, r.W);
+      if (r.b) p.b = tensor([r.b.length, 1], r.b);
+      // The references average over the samples: s = 1/m.
+      const back = mistake.backward(layer, x, kind.forward(layer, x, p), dy, p, 1 / r.m);
+      expect(relativeError(back.dx().data, r.dx)).toBeLessThanOrEqual(1e-12);
+      if (r.dW) expect(relativeError(back.dparams.W().data, r.dW)).toBeLessThanOrEqual(1e-12);
+      if (r.db) expect(relativeError(back.dparams.b().data, r.db)).toBeLessThanOrEqual(1e-12);
+    });
+  }
+
   it('each mistake says what the code does and how NumPy fixes it', () => {
     for (const kind of [conv2d, maxpool2d, avgpool2d, identity]) {
       for (const [id, mistake] of Object.entries(kind.mistakes)) {
