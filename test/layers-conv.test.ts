@@ -288,6 +288,17 @@ describe('difference: cancellation-free, and the fast path gives its numbers', (
     }
   }
 
+  it('differenceRows of no rows changes nothing', () => {
+    for (const g of ALL) {
+      const layer = layerOf(g), kind = KINDS[g.type];
+      const x = randomTensor(new Random(6), [layer.inputs, 2]), p = randomParams(new Random(6), kind, layer);
+      const out = new Float64Array(layer.units * 2);
+      const [from, to] = kind.differenceRows!(layer, x, kind.forward(layer, x, p), new Float64Array(x.data.length), [3, 3], p, out);
+      expect(to - from, name(g)).toBe(0);
+      expect(out.every((v) => v === 0)).toBe(true);
+    }
+  });
+
   it('differenceRows of a change between windows (stride larger than the window) changes nothing', () => {
     const layer = layerOf(POOL[3]), x = randomTensor(new Random(5), [layer.inputs, 2]);
     const y = maxpool2d.forward(layer, x, {});

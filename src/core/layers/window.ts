@@ -35,11 +35,13 @@ export function reaching(h0: number, h1: number, k: number, s: number, p: number
 
 /**
  * For a change in input rows [from, to): the input channels c0 … c1 it touches and the output rows
- * i0 … i1 (of H') its windows reach, taking the spatial rows the change spans within its first and
+ * i0 … i1 (of H') whose windows reach it (none, i0 > i1, when they all miss it), taking the spatial rows the change spans within its first and
  * last channel (all of them when it spans more than one channel, as a flat range then covers whole
  * images between).
  */
 export function touched(g: Grid, rows: Rows): { c0: number; c1: number; i0: number; i1: number } {
+  // No rows changed: no output row is reached (i0 > i1).
+  if (rows[0] >= rows[1]) return { c0: 0, c1: -1, i0: 0, i1: -1 };
   const plane = g.H * g.W;
   const c0 = Math.floor(rows[0] / plane), c1 = Math.floor((rows[1] - 1) / plane);
   const h0 = c0 === c1 ? Math.floor((rows[0] % plane) / g.W) : 0;
