@@ -6,7 +6,7 @@
 // backprop mistake against the right backward.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { backward, correctPlan } from '../src/core/backprop.js';
+import { backward, correctChain, correctPlan, evaluate, netOf } from '../src/core/backprop.js';
 import { naiveSource } from '../src/core/differences/naive.js';
 import { forward } from '../src/core/forward.js';
 import { conv2d } from '../src/core/layers/conv2d.js';
@@ -15,7 +15,7 @@ import { kindOf } from '../src/core/layers/index.js';
 import type { Layer, LayerKind, LayerType, TensorSet } from '../src/core/layers/kind.js';
 import { avgpool2d, maxpool2d } from '../src/core/layers/pool.js';
 import { outputSize } from '../src/core/layers/shapes.js';
-import { paramLabel, type Model, type Params } from '../src/core/model.js';
+import { paramLabel, type Grads, type Model, type Params } from '../src/core/model.js';
 import { Random } from '../src/core/random.js';
 import { namedActivation } from '../src/core/records/activations.js';
 import { namedLoss } from '../src/core/records/losses.js';
@@ -496,24 +496,35 @@ describe('a small CNN through the forward pass, backprop and the naive finite di
   const out: Layer = { units: 3, inputs: 18, activation: namedActivation('sigmoid')!, bias: true };
   const model: Model = { inputs: 36, layers: [conv, pool, flat, out], loss: namedLoss('mean_squared_error')!, reduction: 'mean', l2: { kind: 'lambda', lambda: 0.1 }, init: { scheme: 'normal', scale: 1, seed: 1 } };
 
-  it('every gradient agrees with the naive source’s central differences', () => {
-    const rng = new Random(11);
-    const m = 4;
-    const X = randomTensor(rng, [36, m]), Y = tensor([3, m], Array.from({ length: 3 * m }, () => rng.uniform()));
-    const params: Params = model.layers.map((layer) => randomParams(rng, kindOf(layer), layer));
-    const fwd = forward(model, params, X, Y);
+  const rng = new Random(11);
+  const m = 4;
+  const X = randomTensor(rng, [36, m]), Y = tensor([3, m], Array.from({ length: 3 * m }, () => rng.uniform()));
+  const params: Params = model.layers.map((layer) => randomParams(rng, kindOf(layer), layer));
+  const fwd = forward(model, params, X, Y);
+  // The naive source's central differences of every parameter, by label.
+  const source = naiveSource({ model, params, Y }, fwd);
+  const tensors = model.layers.flatMap((layer, l) => kindOf(layer).params(layer).map((spec) => ({ l, spec, label: paramLabel({ layer: l, name: spec.name }) })));
+  const numeric = Object.fromEntries(tensors.map(({ l, spec, label }) =>
+    [label, Array.from({ length: size(spec.shape) }, (_v, index) => source.element({ layer: l, name: spec.name }, index, 1e-6).numeric)]));
+  const errors = (grads: Grads) => Object.fromEntries(tensors.map(({ l, spec, label }) => [label, relativeError(grads[l][spec.name].data, numeric[label])]));
+
+  it('every gradient of correct backprop agrees with the naive source’s central differences', () => {
     const grads = backward(model, params, fwd, Y, correctPlan(model));
-    const source = naiveSource({ model, params, Y }, fwd);
-    let compared = 0;
-    model.layers.forEach((layer, l) => {
-      for (const spec of kindOf(layer).params(layer)) {
-        const g = grads[l][spec.name];
-        expect(g.shape).toEqual(spec.shape);
-        const numeric = Array.from(g.data, (_v, index) => source.element({ layer: l, name: spec.name }, index, 1e-6).numeric);
-        expect(relativeError(g.data, numeric), paramLabel({ layer: l, name: spec.name })).toBeLessThan(1e-7);
-        compared += numeric.length;
-      }
-    });
-    expect(compared).toBe(2 * 9 + 2 + 3 * 18 + 3);
+    expect(tensors.map((t) => t.label)).toEqual(['W1', 'b1', 'W4', 'b4']);
+    for (const { l, spec } of tensors) expect(grads[l][spec.name].shape).toEqual(spec.shape);
+    for (const [label, error] of Object.entries(errors(grads))) expect(error, label).toBeLessThan(1e-7);
+  });
+
+  it('each mistake injected through backprop’s hook puts off exactly the tensors it reaches', () => {
+    // dW1 alone for a mistake in conv's own dW, db1 for its db; both conv tensors for a mistake
+    // in a dx above the conv; the dense layer's never.
+    for (const [l, id, off] of [[0, 'conv-dw-not-summed', ['W1']], [0, 'conv-db-not-summed', ['b1']], [1, 'maxpool-whole-window', ['W1', 'b1']], [2, 'flatten-order', ['W1', 'b1']]] as const) {
+      const net = netOf(model, params, fwd, Y);
+      const chain = correctChain(net);
+      chain.layers[l].mistake = id;
+      const err = errors(evaluate(net, chain).grads);
+      expect(Object.keys(err).filter((label) => err[label] > 1e-3), id).toEqual(off);
+      expect(Math.max(...Object.keys(err).filter((label) => !(off as readonly string[]).includes(label)).map((label) => err[label])), id).toBeLessThan(1e-7);
+    }
   });
 });
