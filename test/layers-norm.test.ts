@@ -6,7 +6,7 @@
 // backward in magnitudes against its terms summed one by one, and every mistake against backward.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { backward, correctPlan } from '../src/core/backprop.js';
+import { backward, correctChain, correctPlan, evaluate, netOf } from '../src/core/backprop.js';
 import { NaiveDifferences } from '../src/core/differences/naive.js';
 import { forward } from '../src/core/forward.js';
 import { batchnorm } from '../src/core/layers/batchnorm.js';
@@ -564,5 +564,66 @@ describe('in a network', () => {
     // Unrefined, the other samples' quotients would carry sample 0's two slopes through the second
     // batch norm’s statistics: an error of 0.2 here.
     expect(Math.abs(difference.numeric - grads[1].beta.data[0]) / Math.abs(grads[1].beta.data[0])).toBeLessThan(1e-6);
+  });
+
+  describe('a CNN with every norm kind: conv → batch norm (spatial), relu → flatten → layer norm → dropout → dense', () => {
+    // input 1×4×4 → conv 2@3×3 padding 1 → batchnorm per channel, relu → flatten → layernorm over
+    // 32 features → dropout keep 0.75 → dense 3, sigmoid; MSE, mean.
+    const m = 5;
+    const conv: Layer = { type: 'conv2d', units: 32, inputs: 16, activation: linear, bias: true, inShape: [1, 4, 4], outShape: [2, 4, 4], kernel: [3, 3], stride: [1, 1], padding: [1, 1], filters: 2 };
+    const layers: Layer[] = [
+      conv,
+      { ...layerOf('batchnorm', [2, 4, 4], { eps: 1e-5 }), activation: namedActivation('relu')! },
+      { type: 'flatten', units: 32, inputs: 32, activation: linear, bias: false, inShape: [2, 4, 4], outShape: [32] },
+      layerOf('layernorm', [32], { eps: 1e-5 }),
+      layerOf('dropout', [32], { keep: 0.75, mask: drawMask(32, m, 0.75, 8) }),
+      { units: 3, inputs: 32, activation: namedActivation('sigmoid')!, bias: true },
+    ];
+    const model: Model = { inputs: 16, layers, loss: namedLoss('mean_squared_error')!, reduction: 'mean', l2: { kind: 'none' }, init: { scheme: 'normal', scale: 1, seed: 0 } };
+    const rng = new Random(93);
+    const params: Params = layers.map((layer) => Object.fromEntries(kindOf(layer).params(layer).map((spec) => [spec.name, randomTensor(spec.shape, rng, 0.5, spec.name === 'gamma' ? 1 : 0)])));
+    const X = randomTensor([16, m], rng), Y = randomTensor([3, m], rng);
+    const fwd = forward(model, params, X, Y);
+    const naive = new NaiveDifferences(model, params, fwd, Y);
+    const labels = layers.flatMap((layer, l) => kindOf(layer).params(layer).map((spec) => ({ l, name: spec.name, label: `${spec.name}${l + 1}` })));
+    const numeric = Object.fromEntries(labels.map(({ l, name, label }) => {
+      const cols = params[l][name].shape[1];
+      return [label, params[l][name].data.map((_v, i) => naive.element(l, name, Math.floor(i / cols), i % cols, 1e-6).numeric)];
+    }));
+    // b1 is 0 exactly (batch norm removes a shift of its channel): its error is measured against the tensor scale.
+    const errors = (grads: Params) => Object.fromEntries(labels.map(({ l, name, label }) =>
+      [label, label === 'b1' ? maxDiff(grads[l][name].data, numeric[label]) / norm2(numeric.W1) : relative(grads[l][name].data, numeric[label])]));
+
+    it('correct backprop agrees with the naive differences on every tensor', () => {
+      const grads = backward(model, params, fwd, Y, correctPlan(model));
+      expect(labels.map((t) => t.label)).toEqual(['W1', 'b1', 'gamma2', 'beta2', 'gamma4', 'beta4', 'W6', 'b6']);
+      for (const [label, error] of Object.entries(errors(grads))) expect(error, label).toBeLessThan(1e-7);
+    });
+
+    it('each mistake injected through backprop’s hook puts off exactly the tensors it reaches', () => {
+      // A mistake in an entry's dx puts off every tensor below it; one that also changes the
+      // entry's dγ puts that off too; the tensors at and above it stay right. b1 stays 0 below a
+      // batch norm whose dx sums to 0 over each channel, as every form but the simplified one does.
+      const below2 = ['W1', 'b1'], below4 = ['W1', 'gamma2', 'beta2'], below5 = [...below4, 'gamma4', 'beta4'];
+      const cases: [number, string, string[]][] = [
+        [1, 'batchnorm-simplified', below2],
+        [1, 'batchnorm-gamma-missing', ['W1']],
+        [1, 'batchnorm-unbiased-variance', ['W1', 'gamma2']],
+        [1, 'batchnorm-eps-missing', ['W1', 'gamma2']],
+        [1, 'batchnorm-spatial-axes', ['W1', 'gamma2']],
+        [3, 'layernorm-wrong-axis', below4],
+        [4, 'dropout-mask-missing', below5],
+        [4, 'dropout-keep-missing', below5],
+        [4, 'dropout-new-mask', below5],
+      ];
+      for (const [l, id, off] of cases) {
+        const net = netOf(model, params, fwd, Y);
+        const chain = correctChain(net);
+        chain.layers[l].mistake = id;
+        const err = errors(evaluate(net, chain).grads);
+        expect(Object.keys(err).filter((label) => err[label] > 1e-6), id).toEqual(off);
+        expect(Math.max(...Object.keys(err).filter((label) => !off.includes(label)).map((label) => err[label])), id).toBeLessThan(1e-7);
+      }
+    });
   });
 });
