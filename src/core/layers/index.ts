@@ -21,7 +21,7 @@ import { size } from '../tensor.js';
 import { typeOf, type Layer, type LayerKind, type LayerType, type ParamSpec } from './kind.js';
 
 /** The first record of each type of entry; the second is always `activation`. */
-const KINDS: Partial<Record<LayerType, LayerKind>> = {
+const KINDS: Readonly<Record<LayerType, LayerKind>> = {
   dense,
   conv2d,
   maxpool2d,
@@ -35,9 +35,7 @@ const KINDS: Partial<Record<LayerType, LayerKind>> = {
 
 /** The record of an entry's type (its first record). */
 export function kindOf(layer: Layer): LayerKind {
-  const kind = KINDS[typeOf(layer)];
-  if (!kind) throw new Error(`internal: no layer kind for type ${typeOf(layer)}`);
-  return kind;
+  return KINDS[typeOf(layer)];
 }
 
 /** The records of an entry, in the order it applies them: its values are Z_l, then A_l. */
