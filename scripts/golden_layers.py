@@ -365,13 +365,15 @@ def cases():
                                           FLAT, dense(2, "tanh")], "sq", "real", 4)
     add("pool-max-then-avg", [1, 8, 8], [conv(2, 3, "tanh", padding=1), {"type": "maxpool2d", "size": 2},
                                          {"type": "avgpool2d", "size": 2}, FLAT, dense(2)], "mse", "real", 3)
-    # Batch norm: per feature after a dense layer, per channel after a conv; its own eps.
+    # Batch norm: per feature after a dense layer, per channel after a conv; its own eps. The layer
+    # before a batch norm has no bias: the batch norm subtracts the mean, so that bias's gradient
+    # is 0 and torch's and ours would be different rounding noise.
     add("batchnorm-dense-relu-bce", 4, [dense(6, "linear", bias=False), {"type": "batchnorm"}, act_entry("relu"),
                                         dense(1, "sigmoid")], "bce", "hard", 6)
-    add("batchnorm-dense-twice-tanh", 3, [dense(5), {"type": "batchnorm"}, act_entry("tanh"), dense(4),
+    add("batchnorm-dense-twice-tanh", 3, [dense(5, bias=False), {"type": "batchnorm"}, act_entry("tanh"), dense(4, bias=False),
                                           {"type": "batchnorm", "eps": 1e-3}, act_entry("sigmoid"), dense(2)],
         "mse", "real", 5, l2=0.2)
-    add("batchnorm-spatial-conv", [2, 4, 4], [conv(3, 3, "linear", padding=1), {"type": "batchnorm"}, act_entry("tanh"),
+    add("batchnorm-spatial-conv", [2, 4, 4], [conv(3, 3, "linear", padding=1, bias=False), {"type": "batchnorm"}, act_entry("tanh"),
                                               {"type": "avgpool2d", "size": 2}, FLAT, dense(2)], "mse-outputs", "real", 3)
     add("batchnorm-spatial-relu-maxpool", [1, 4, 4], [conv(2, 3, "linear", padding=1, bias=False), {"type": "batchnorm"},
                                                       act_entry("relu"), {"type": "maxpool2d", "size": 2}, FLAT,
@@ -403,7 +405,7 @@ def cases():
     add("rows-cnn", [1, 5, 5], [conv(2, 3, "tanh", padding=1), {"type": "maxpool2d", "size": 3, "stride": 2}, FLAT,
                                 dense(4, "tanh"), {"type": "layernorm"}, dense(2, "sigmoid")], "bce", "hard", 3,
         layout="rows", l2=0.2)
-    add("rows-conv-batchnorm-dropout", [2, 4, 4], [conv(2, 3, "linear", stride=1, padding=1), {"type": "batchnorm"},
+    add("rows-conv-batchnorm-dropout", [2, 4, 4], [conv(2, 3, "linear", stride=1, padding=1, bias=False), {"type": "batchnorm"},
                                                    act_entry("elu"), {"type": "dropout", "keep": 0.5},
                                                    {"type": "avgpool2d", "size": 2}, FLAT, dense(3, "softmax")],
         "cce", "onehot", 3, layout="rows")
