@@ -8,8 +8,8 @@
 //
 //   npm run bench                     all networks and the session case, torch when `import torch` works
 //   npm run bench -- --no-torch       without torch
-//   npm run bench -- --only 64-128    the networks whose name contains the text ("session": that case alone;
-//                                     "cnn", "batchnorm": the layered cases)
+//   npm run bench -- --only 64-128    the networks whose name contains the text ("session": that case alone);
+//                                     several texts, comma-separated: --only cnn,batchnorm (the layered cases)
 //   npm run bench -- --json out.json  also write the measurements as JSON: { networks, session }
 //
 // Per network:
@@ -253,7 +253,8 @@ async function main(argv: string[]): Promise<void> {
     `load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(python ? `torch: ${python}` : `torch: ${noTorch ? 'skipped (--no-torch)' : 'skipped: no python3 with torch (`python3 -c "import torch"` fails)'}`);
   const rows: Row[] = [];
-  for (const c of CASES.filter((x) => !only || x.name.includes(only))) {
+  const wanted = only?.split(',');
+  for (const c of CASES.filter((x) => !wanted || wanted.some((w) => x.name.includes(w)))) {
     const files = writeCase(c, root, join(dir, caseFolder(c)));
     process.stderr.write(`${c.name}: full check …`);
     const full = inChild(files, 'full');
@@ -279,7 +280,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(t ? `torch ${t.version}, ${t.threads} thread(s), gradcheck eps 1e-6, float64.` : `torch: ${rows[0]?.torch.why ?? 'skipped'}`);
   }
   let session: SessionResult | undefined;
-  if (!only || 'session'.includes(only)) {
+  if (!wanted || wanted.some((w) => 'session'.includes(w))) {
     const numpy = numpyPython();
     console.log('');
     if (numpy) {
