@@ -3,7 +3,9 @@
 // use the right variables, one derivative per layer) are checked after it. Every error is a
 // UserError naming the file and the JSON path.
 import type { ErrorObject } from 'ajv';
-import { ACTIVATION_NAMES, customActivation, elu, leakyRelu, namedActivation, type Activation } from '../core/records/activations.js';
+import { ACTIVATION_NAMES } from '../core/records/activations.js';
+import { typeOf } from '../core/layers/kind.js';
+import { buildLayers, type EntryJson } from './spec-layers.js';
 import type { BackwardPlan } from '../core/backprop.js';
 import { compileFormula, FormulaError, type Formula, type Variable } from '../core/formula/formula.js';
 import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../core/records/losses.js';
@@ -28,8 +30,15 @@ export interface DeclaredBackward {
 
 export interface LoadedSpec {
   model: Model;
-  /** The `input` the spec states, if it does (else inferred from the data). */
+  /** The number of input features the spec states, if it does (C·H·W for an image; else inferred from the data). */
   statedInputs?: number;
+  /** The image shape [C, H, W] when "input" states one. */
+  statedShape?: readonly number[];
+  /**
+   * Per entry: a dropout entry's own "seed", or null when it states none (its mask is then drawn
+   * from dropoutSeed(the check's seed, l), spec-layers.ts); undefined for the other entries.
+   */
+  dropoutSeeds: (number | null | undefined)[];
   declared: DeclaredBackward | null;
   /** The raw JSON, for reports. */
   raw: unknown;
@@ -78,25 +87,12 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
   if (!validateSchema(raw)) throw schemaError(raw, validateSchema.errors ?? [], file);
   const spec = raw as SpecJson;
   const topBias = spec.bias ?? true;
-  let inputs = spec.input ?? 0;
-  const layers: Layer[] = spec.layers.map((l, i) => {
-    const activation = activationOf(l.activation, file, ['layers', i, 'activation']);
-    // Only an output layer may be other than element-wise (the row batches carry hidden layers unit by unit).
-    if (!activation.diagonal && i !== spec.layers.length - 1) {
-      throw new UserError(file, jsonPath(['layers', i, 'activation']), 'softmax only on the output layer', `softmax on hidden layer ${i + 1} of ${spec.layers.length}`);
-    }
-    const layer: Layer = { units: l.units, inputs, activation, bias: l.bias ?? topBias };
-    inputs = l.units;
-    return layer;
-  });
+  const { layers, seeds } = buildLayers(spec.layers, spec.input, topBias, file);
+  const statedInputs = spec.input === undefined ? undefined : typeof spec.input === 'number' ? spec.input : spec.input.reduce((a, b) => a * b, 1);
   // The first layer's inputs are only known here when "input" states them; else 1 until the data says.
-  refuseTooManyParameters(layers.map((l, i) => (i === 0 ? { ...l, inputs: spec.input ?? 1 } : l)), file, 'layers', undefined, spec.input !== undefined);
+  refuseTooManyParameters(statedInputs === undefined ? layersWithInputs(layers, 1) : layers, file, 'layers', undefined, statedInputs !== undefined);
   const loss = lossOf(spec.loss, file);
   const output = layers[layers.length - 1];
-  // A coupled output's ∂L/∂z is known to the diagnosis only as a − y, with its canonical loss.
-  if (!output.activation.diagonal && loss.canonicalActivation !== output.activation.name) {
-    throw new UserError(file, 'loss', 'categorical_cross_entropy with a softmax output layer', show(typeof spec.loss === 'string' ? spec.loss : spec.loss.expr));
-  }
   if (output.activation.sumsToOne && output.units < 2) {
     throw new UserError(file, jsonPath(['layers', layers.length - 1, 'units']), 'at least 2 units for a softmax output (softmax of one unit is always 1, so nothing can be learnt or checked)',
       '1', 'For one yes/no output use "activation": "sigmoid" with "loss": "binary_cross_entropy".');
@@ -111,9 +107,10 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
     scale: spec.init?.scale ?? (spec.init?.scheme === 'normal' || spec.init?.scheme === 'uniform' ? 0.01 : 1),
     seed: spec.init?.seed ?? 1,
   };
-  const model: Model = { inputs: spec.input ?? 0, layers, loss, reduction, l2, init };
+  const model: Model = { inputs: statedInputs ?? 0, layers, loss, reduction, l2, init };
   const declared = spec.backward ? declaredBackward(spec.backward, layers.length, file) : null;
-  return { model, statedInputs: spec.input, declared, raw };
+  const dropoutSeeds = seeds.map((own, l) => (typeOf(layers[l]) === 'dropout' ? own ?? null : undefined));
+  return { model, statedInputs, ...(Array.isArray(spec.input) ? { statedShape: spec.input } : {}), dropoutSeeds, declared, raw };
 }
 
 /**
@@ -137,15 +134,34 @@ export function refuseTooManyParameters(layers: Pick<Layer, 'units' | 'inputs' |
   throw new UserError(file, jsonPath(['layers', widest, 'units']), expected, found, 'Check a narrower network: the same code on layers of a few dozen units finds the same bugs.');
 }
 
-/** Sets the number of inputs once the data is known (the first layer's fan-in). */
+/**
+ * Sets the number of inputs once the data is known: the first layer's fan-in, and through the
+ * leading entries that keep their input's shape (batchnorm, dropout, …), their sizes too, up to
+ * the first that has a size of its own. Only a flat input is ever unknown (an image states its shape).
+ */
 export function withInputs(model: Model, inputs: number): Model {
-  const layers = model.layers.map((l, i) => (i === 0 ? { ...l, inputs } : l));
-  return { ...model, inputs, layers };
+  return { ...model, inputs, layers: layersWithInputs(model.layers, inputs) };
+}
+
+function layersWithInputs(layers: readonly Layer[], inputs: number): Layer[] {
+  let carried = true;
+  return layers.map((l): Layer => {
+    if (!carried) return l;
+    if (typeOf(l) === 'dense') {
+      carried = false;
+      return { ...l, inputs };
+    }
+    if (l.inShape !== undefined && l.inShape.length !== 1) {
+      carried = false;
+      return l;
+    }
+    return { ...l, units: inputs, inputs, inShape: [inputs], outShape: [inputs] };
+  });
 }
 
 interface SpecJson {
-  input?: number;
-  layers: { units: number; activation: string | { name?: string; alpha?: number; expr?: string }; bias?: boolean }[];
+  input?: number | number[];
+  layers: EntryJson[];
   loss: string | { expr: string };
   reduction?: Reduction;
   l2?: number | { coefficient: number };
@@ -158,13 +174,6 @@ interface SpecJson {
     reduction?: Reduction;
     l2?: boolean;
   };
-}
-
-function activationOf(a: SpecJson['layers'][number]['activation'], file: string, path: (string | number)[]): Activation {
-  if (typeof a === 'string') return namedActivation(a)!;
-  if (a.expr !== undefined) return withFormula(() => customActivation(a.expr!), file, [...path, 'expr']);
-  if (a.name === 'leaky_relu') return leakyRelu(a.alpha ?? 0.01);
-  return elu(a.alpha ?? 1);
 }
 
 function lossOf(l: SpecJson['loss'], file: string): Loss {
@@ -229,8 +238,6 @@ export function declaredPlan(model: Model, declared: DeclaredBackward): Backward
 }
 
 function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserError {
-  const typed = layerType(raw, file);
-  if (typed) return typed;
   // ajv reports every branch of a oneOf; the most specific error is the deepest one among the
   // branches of the right kind (see relevant).
   const best = relevant(errors).sort((x, y) => depth(y) - depth(x) || rank(x) - rank(y))[0];
@@ -250,30 +257,27 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
       return new UserError(file, jsonPath(segments), describeType(p.type as string | string[]), show(value));
     case 'minimum':
     case 'exclusiveMinimum':
-      return new UserError(file, jsonPath(segments), `a number ${best.keyword === 'minimum' ? '≥' : '>'} ${p.limit as number}`, show(value));
+      return new UserError(file, jsonPath(segments), `a number ${best.keyword === 'minimum' ? '≥' : '>'} ${p.limit as number}`, show(value), fieldHint(segments));
     case 'maximum':
-      return new UserError(file, jsonPath(segments), `a number ≤ ${p.limit as number}`, show(value));
+      return new UserError(file, jsonPath(segments), `a number ≤ ${p.limit as number}`, show(value), fieldHint(segments));
     case 'minItems':
+    case 'maxItems':
+      if (Array.isArray(value) && value.length > 0) return new UserError(file, jsonPath(segments), describeSchema(best, segments), `a list of ${value.length}`);
       return new UserError(file, jsonPath(segments), `at least ${p.limit as number} item(s)`, 'an empty list');
     case 'minLength':
       return new UserError(file, jsonPath(segments), 'a non-empty string', '""');
     default:
-      return new UserError(file, jsonPath(segments), describeSchema(best), show(value));
+      return new UserError(file, jsonPath(segments), describeSchema(best, segments), show(value));
   }
 }
 
-/**
- * A layer with a "type" (Keras's or the planned "conv2d", "dropout", …): whatever else the schema finds
- * wrong in that layer, the type is what to talk about, with what exists and what is planned.
- */
-function layerType(raw: unknown, file: string): UserError | null {
-  const layers = (raw as { layers?: unknown } | null)?.layers;
-  if (!Array.isArray(layers)) return null;
-  const at = layers.findIndex((l) => l !== null && typeof l === 'object' && !Array.isArray(l) && Object.hasOwn(l, 'type'));
-  if (at < 0) return null;
-  const type = (layers[at] as { type: unknown }).type;
-  return new UserError(file, jsonPath(['layers', at, 'type']), `only the properties ${allowedProperties(SCHEMA.properties.layers.items)} (every layer is dense)`,
-    `an unknown property "type" (${show(type)})`, layerTypeHint(type));
+/** What a field out of range means, where the bare bound does not say it. */
+function fieldHint(segments: string[]): string | undefined {
+  const last = segments[segments.length - 1];
+  if (segments[0] !== 'layers') return undefined;
+  if (last === 'keep') return '"keep" is the probability of keeping a unit, in (0, 1]: PyTorch\'s and Keras\'s p or rate is the probability of dropping one, so keep = 1 − p.';
+  if (last === 'stride' || segments[segments.length - 2] === 'stride') return 'A window moves by at least 1 at each step.';
+  return undefined;
 }
 
 /** For a name that is not built in: an activation's or a loss's formula, or the name that was meant. */
@@ -284,6 +288,7 @@ function nameHint(segments: string[], value: unknown): string | undefined {
   // { "name": "swish" }; a built-in name there ("relu" with an alpha) keeps the plain message.
   if (segments[0] === 'layers' && last === 'name' && segments[segments.length - 2] === 'activation' && !ACTIVATION_NAMES.includes(value)) return activationHint(value);
   if (segments.length === 1 && last === 'loss') return lossHint(value);
+  if (segments[0] === 'layers' && segments.length === 3 && last === 'type') return layerTypeHint(value);
   return undefined;
 }
 
@@ -303,6 +308,8 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
     if (oneOf && e.instancePath === oneOf.instancePath && (e.keyword === 'type' || e.keyword === 'required')) wrongKind.add(`${b[1]}/${b[2]}`);
   }
   return errors.filter((e) => {
+    // A layer type's branch whose `if` failed adds an error of its own: it says nothing about the entry.
+    if (e.keyword === 'if') return false;
     const b = branchOf(e);
     if (e.keyword === 'oneOf') {
       // Kept only when none of its branches fits the kind of value.
@@ -325,7 +332,7 @@ function depth(e: ErrorObject): number {
 
 /** Among errors at one depth, prefer the ones that say most. */
 function rank(e: ErrorObject): number {
-  return ['additionalProperties', 'required', 'enum', 'minimum', 'exclusiveMinimum', 'maximum', 'minItems', 'minLength', 'type', 'oneOf'].indexOf(e.keyword);
+  return ['additionalProperties', 'required', 'enum', 'minimum', 'exclusiveMinimum', 'maximum', 'minItems', 'maxItems', 'minLength', 'type', 'oneOf'].indexOf(e.keyword);
 }
 
 function valueAt(raw: unknown, segments: string[]): unknown {
@@ -336,7 +343,8 @@ function valueAt(raw: unknown, segments: string[]): unknown {
 
 function allowedProperties(schema: unknown): string {
   const props = (schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
-  return Object.keys(props).filter((k) => k !== '$schema').join(', ');
+  // "type" picks the branch, so it is allowed wherever the branch's other properties are.
+  return Object.keys(props).filter((k) => k !== '$schema' && k !== 'type').join(', ');
 }
 
 function describeType(t: string | string[]): string {
@@ -344,7 +352,10 @@ function describeType(t: string | string[]): string {
   return (Array.isArray(t) ? t : [t]).map((x) => names[x] ?? x).join(' or ');
 }
 
-function describeSchema(e: ErrorObject): string {
+function describeSchema(e: ErrorObject, segments: string[]): string {
+  const last = segments[segments.length - 1] ?? '';
+  if (e.instancePath === '/input') return 'a number of features, or an image\'s [C, H, W]';
+  if (segments[0] === 'layers' && ['kernel', 'size', 'stride', 'padding'].includes(last)) return `a whole number n, or [h, w]`;
   if (e.keyword === 'oneOf' && e.instancePath.endsWith('/activation')) {
     return `an activation: one of ${ACTIVATION_NAMES.join(', ')}, { "name": "leaky_relu", "alpha": 0.1 } or { "expr": "…" }`;
   }
