@@ -92,7 +92,18 @@ export const SCHEMA = {
       // branch is the only one whose `if` holds, so its errors are the only ones reported.
       items: { type: 'object', properties: { type: { enum: LAYER_TYPES } }, allOf: LAYER_TYPES.map(typeBranch) },
     },
-    loss: formulaOrName(LOSS_NAMES),
+    loss: {
+      oneOf: [
+        ...formulaOrName(LOSS_NAMES).oneOf,
+        // PyTorch's MSELoss(): the mean over the outputs too (losses.ts).
+        {
+          type: 'object',
+          required: ['name', 'average'],
+          properties: { name: { enum: ['mean_squared_error'] }, average: { enum: ['outputs'] } },
+          additionalProperties: false,
+        },
+      ],
+    },
     reduction: { enum: ['mean', 'sum'] },
     l2: {
       oneOf: [

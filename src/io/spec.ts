@@ -8,7 +8,7 @@ import { typeOf } from '../core/layers/kind.js';
 import { buildLayers, type EntryJson } from './spec-layers.js';
 import type { BackwardPlan } from '../core/backprop.js';
 import { compileFormula, FormulaError, type Formula, type Variable } from '../core/formula/formula.js';
-import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../core/records/losses.js';
+import { customLoss, LOSS_NAMES, meanSquaredErrorOverOutputs, namedLoss, type Loss } from '../core/records/losses.js';
 import type { InitSpec, L2, Layer, Model, Reduction } from '../core/model.js';
 import { clip, jsonPath, show, UserError } from './errors.js';
 import { parseJsonText } from './json.js';
@@ -91,8 +91,8 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
   const statedInputs = spec.input === undefined ? undefined : typeof spec.input === 'number' ? spec.input : spec.input.reduce((a, b) => a * b, 1);
   // The first layer's inputs are only known here when "input" states them; else 1 until the data says.
   refuseTooManyParameters(statedInputs === undefined ? layersWithInputs(layers, 1) : layers, file, 'layers', undefined, statedInputs !== undefined);
-  const loss = lossOf(spec.loss, file);
   const output = layers[layers.length - 1];
+  const loss = lossOf(spec.loss, output.units, file);
   if (output.activation.sumsToOne && output.units < 2) {
     throw new UserError(file, jsonPath(['layers', layers.length - 1, 'units']), 'at least 2 units for a softmax output (softmax of one unit is always 1, so nothing can be learnt or checked)',
       '1', 'For one yes/no output use "activation": "sigmoid" with "loss": "binary_cross_entropy".');
@@ -162,7 +162,7 @@ function layersWithInputs(layers: readonly Layer[], inputs: number): Layer[] {
 interface SpecJson {
   input?: number | number[];
   layers: EntryJson[];
-  loss: string | { expr: string };
+  loss: string | { expr: string } | { name: 'mean_squared_error'; average: 'outputs' };
   reduction?: Reduction;
   l2?: number | { coefficient: number };
   bias?: boolean;
@@ -176,8 +176,10 @@ interface SpecJson {
   };
 }
 
-function lossOf(l: SpecJson['loss'], file: string): Loss {
+/** The loss record; K is the output units (an average over the outputs divides by it). */
+function lossOf(l: SpecJson['loss'], K: number, file: string): Loss {
   if (typeof l === 'string') return namedLoss(l)!;
+  if ('average' in l) return meanSquaredErrorOverOutputs(K);
   return withFormula(() => customLoss(l.expr), file, ['loss', 'expr']);
 }
 
@@ -359,7 +361,7 @@ function describeSchema(e: ErrorObject, segments: string[]): string {
   if (e.keyword === 'oneOf' && e.instancePath.endsWith('/activation')) {
     return `an activation: one of ${ACTIVATION_NAMES.join(', ')}, { "name": "leaky_relu", "alpha": 0.1 } or { "expr": "…" }`;
   }
-  if (e.keyword === 'oneOf' && e.instancePath === '/loss') return `a loss: one of ${LOSS_NAMES.join(', ')} or { "expr": "…" }`;
+  if (e.keyword === 'oneOf' && e.instancePath === '/loss') return `a loss: one of ${LOSS_NAMES.join(', ')}, { "name": "mean_squared_error", "average": "outputs" } or { "expr": "…" }`;
   if (e.keyword === 'oneOf' && e.instancePath === '/l2') return 'λ ≥ 0 or { "coefficient": c }';
   return e.message ?? 'a valid value';
 }
