@@ -1,0 +1,21 @@
+import { parseSpec } from '../src/io/spec.js';
+import { it } from "vitest"; it("x", () => {
+const tryit = (s: unknown) => { try { const r = parseSpec(s, 'net.json'); console.log(JSON.stringify(r.model.layers.map(l => ({...l, activation: l.activation.name})))); } catch (e) { console.log((e as Error).message); } };
+tryit({ input: [1, 12, 12], layers: [{ type: 'conv2d', filters: 4, kernel: 3, padding: 1, activation: 'relu' }, { type: 'maxpool2d', size: 2 }, { type: 'flatten' }, { units: 10, activation: 'softmax' }], loss: 'categorical_cross_entropy' });
+tryit({ input: [1, 12, 12], layers: [{ type: 'conv2d', filters: 4, kernel: 3, stride: 2 }, { type: 'flatten' }, { units: 10, activation: 'softmax' }], loss: 'mean_squared_error' });
+tryit({ input: [1, 12, 12], layers: [{ type: 'conv2d', filters: 4, kernel: 13 }, { type: 'flatten' }, { units: 10, activation: 'softmax' }], loss: 'mean_squared_error' });
+tryit({ input: [1, 12, 12], layers: [{ type: 'conv2d', filters: 4, kernel: 3, stride: 0 }, { type: 'flatten' }, { units: 10, activation: 'softmax' }], loss: 'mean_squared_error' });
+tryit({ input: [1, 12, 12], layers: [{ units: 10, activation: 'softmax' }], loss: 'mean_squared_error' });
+tryit({ input: 4, layers: [{ type: 'maxpool2d', size: 2 }, { units: 10, activation: 'softmax' }], loss: 'mean_squared_error' });
+tryit({ layers: [{ type: 'flatten' }, { units: 10, activation: 'softmax' }], loss: 'mean_squared_error' });
+tryit({ layers: [{ type: 'dropout', keep: 0 }, { units: 10, activation: 'softmax' }], loss: 'mean_squared_error' });
+tryit({ layers: [{ type: 'dropout', keep: 1.5 }, { units: 10, activation: 'softmax' }], loss: 'mean_squared_error' });
+tryit({ layers: [{ type: 'Conv2D', filters: 3 }, { units: 10, activation: 'softmax' }], loss: 'mean_squared_error' });
+tryit({ layers: [{ type: 'Dense', units: 3, activation: 'relu' }], loss: 'mean_squared_error' });
+tryit({ layers: [{ type: 'conv2d', filters: 3 }], loss: 'mean_squared_error' });
+tryit({ layers: [{ type: 'batchnorm', eps: 1e-3, units: 3 }], loss: 'mean_squared_error' });
+tryit({ input: [1, 2], layers: [{ units: 3, activation: 'relu' }], loss: 'mean_squared_error' });
+tryit({ input: [1, 5, 5], layers: [{ type: 'conv2d', filters: 2, kernel: [3, 2], padding: [1, 2, 3] }], loss: 'mean_squared_error' });
+tryit({ layers: [{ type: 'batchnorm' }, { type: 'dropout', keep: 0.8, seed: 3 }, { type: 'activation', activation: 'relu' }, { units: 2, activation: 'linear' }], loss: 'mean_squared_error' });
+tryit({ layers: [{ units: 3, activation: 'tanh', filters: 3 }], loss: 'mean_squared_error' });
+});
