@@ -191,7 +191,7 @@ describe('error messages', () => {
     ['λ as a string', { ...base(), l2: '0.1' }, 'net.json, l2: expected λ ≥ 0 or { "coefficient": c }; found "0.1".'],
     ['a negative coefficient', { ...base(), l2: { coefficient: -1 } }, 'net.json, l2.coefficient: expected a number ≥ 0; found -1.'],
     ['an unknown property', { ...base(), learningRate: 0.1 },
-      'net.json, learningRate: expected only the properties description, input, layers, loss, reduction, l2, bias, init, backward; found an unknown property "learningRate".'],
+      'net.json, learningRate: expected only the properties description, input, layers, loss, reduction, layout, l2, bias, init, backward; found an unknown property "learningRate".'],
     ['an unknown layer property', { ...base(), layers: [{ units: 3, activation: 'tanh', dropout: 0.5 }] },
       'net.json, layers[0].dropout: expected only the properties units, activation, bias; found an unknown property "dropout".'],
     ['bias as a string', { ...base(), bias: 'no' }, 'net.json, bias: expected true or false; found "no".'],

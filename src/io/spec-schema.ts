@@ -105,6 +105,8 @@ export const SCHEMA = {
       ],
     },
     reduction: { enum: ['mean', 'sum'] },
+    // How --params, --grads, --exec and --data store tensors (io/tensors.ts's Layout).
+    layout: { enum: ['columns', 'rows'] },
     l2: {
       oneOf: [
         { type: 'number', minimum: 0 },

@@ -6,6 +6,7 @@ import type { ErrorObject } from 'ajv';
 import { ACTIVATION_NAMES } from '../core/records/activations.js';
 import { typeOf } from '../core/layers/kind.js';
 import { buildLayers, type EntryJson } from './spec-layers.js';
+import type { Layout } from './tensors.js';
 import type { BackwardPlan } from '../core/backprop.js';
 import { compileFormula, FormulaError, type Formula, type Variable } from '../core/formula/formula.js';
 import { customLoss, LOSS_NAMES, meanSquaredErrorOverOutputs, namedLoss, type Loss } from '../core/records/losses.js';
@@ -40,6 +41,8 @@ export interface LoadedSpec {
    */
   dropoutSeeds: (number | null | undefined)[];
   declared: DeclaredBackward | null;
+  /** How the tensor files, the --exec program and --data store tensors ("layout", default columns). */
+  layout: Layout;
   /** The raw JSON, for reports. */
   raw: unknown;
 }
@@ -110,7 +113,7 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
   const model: Model = { inputs: statedInputs ?? 0, layers, loss, reduction, l2, init };
   const declared = spec.backward ? declaredBackward(spec.backward, layers.length, file) : null;
   const dropoutSeeds = seeds.map((own, l) => (typeOf(layers[l]) === 'dropout' ? own ?? null : undefined));
-  return { model, statedInputs, ...(Array.isArray(spec.input) ? { statedShape: spec.input } : {}), dropoutSeeds, declared, raw };
+  return { model, statedInputs, ...(Array.isArray(spec.input) ? { statedShape: spec.input } : {}), dropoutSeeds, declared, layout: spec.layout ?? 'columns', raw };
 }
 
 /**
@@ -164,6 +167,7 @@ interface SpecJson {
   layers: EntryJson[];
   loss: string | { expr: string } | { name: 'mean_squared_error'; average: 'outputs' };
   reduction?: Reduction;
+  layout?: Layout;
   l2?: number | { coefficient: number };
   bias?: boolean;
   init?: { scheme?: InitSpec['scheme']; scale?: number; seed?: number };

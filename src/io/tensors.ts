@@ -32,10 +32,10 @@ export function loadTensors(file: string, model: Model, role: TensorRole): Param
 }
 
 /** loadTensors, also naming the extra gradients (dA…, dZ…) the file held. */
-export function loadTensorFile(file: string, model: Model, role: TensorRole): Assembled {
+export function loadTensorFile(file: string, model: Model, role: TensorRole, source: TensorSource = 'file', context: AssemblyContext = {}): Assembled {
   const ext = extname(file).toLowerCase();
   const reader = readers[ext] ?? readers['.json'];
-  return assembleTensors(reader(file, role), model, file, role);
+  return assembleTensors(reader(file, role), model, file, role, source, context);
 }
 
 function readJsonTensors(file: string, role: TensorRole): RawTensors {
@@ -398,15 +398,17 @@ function shaped(t: RawTensor, name: string, rows: number, cols: number, file: st
   throw new UserError(file, `tensor ${name}`, `shape (${rows}, ${cols})`, found);
 }
 
-/** An error finding: read transposed, the square weights and gradients of these files agree. */
-export function otherLayoutFinding(params: string, grads: string, layers: number): RegisteredFinding {
+/** An error finding: read transposed, the square weights and gradients of these files agree (they are in the other layout). */
+export function otherLayoutFinding(params: string, grads: string, layers: number, layout: Layout = 'columns'): RegisteredFinding {
   const Ws = Array.from({ length: layers }, (_, layer) => paramLabel({ layer, name: 'W' }));
+  const other = layout === 'rows' ? '(units, inputs), the layout of deeplearning.ai code' : '(inputs, units), the layout of Keras and X @ W code';
+  const line = layout === 'rows' ? 'set "layout": "columns" in net.json (or leave "layout" out)' : 'add "layout": "rows" to net.json';
   return {
     code: 'other-layout',
     severity: 'error',
-    message: `Every W is square, so the shapes of ${params} and ${grads} cannot tell how they are stored. Read as (inputs, units), the layout of Keras and X @ W code, ` +
+    message: `Every W is square, so the shapes of ${params} and ${grads} cannot tell how they are stored. Read as ${other}, ` +
       `with ${listed([...Ws, ...Ws.map((w) => `d${w}`)])} transposed, every tensor passes: the files use that layout, and the failures above come from reading them transposed.`,
-    fix: `Store every W and dW transposed: np.savez(path, ${Ws.map((w) => `${w}=${w}.T`).join(', ')}, …), or in JSON {k: (v.T if k.startswith(("W", "dW")) else v).tolist() for k, v in d.items()}.`,
+    fix: `Store every W and dW transposed: np.savez(path, ${Ws.map((w) => `${w}=${w}.T`).join(', ')}, …), or in JSON {k: (v.T if k.startswith(("W", "dW")) else v).tolist() for k, v in d.items()}; or ${line}.`,
     evidence: { tensors: [...Ws, ...Ws.map((w) => `d${w}`)].join(', ') },
   };
 }
