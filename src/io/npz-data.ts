@@ -32,16 +32,27 @@ export function loadNpzData(file: string, model: Model, layout: Layout, statedSh
   const x = raw.get('X'), y = raw.get('Y');
   if (!x || !y) throw new UserError(file, `array ${x ? 'Y' : 'X'}`, 'the arrays X and Y', 'none', 'Write the archive with np.savez("data.npz", X=X, Y=Y).');
   const K = model.layers[model.layers.length - 1].units;
-  const rows = layout === 'rows';
   const image = statedShape !== undefined;
-  // The samples: an image's first axis, else the axis the layout puts them on (of X, or of a flat Y when X cannot say).
-  const m = image || rows ? x.shape[0] : x.shape.length === 2 ? x.shape[1] : y.shape[0];
-  const n = image ? statedShape.reduce((a, b) => a * b, 1) : model.inputs > 0 ? model.inputs : x.shape.length === 2 ? x.shape[rows ? 1 : 0] : 0;
-  const wantX = image ? [m, ...statedShape] : rows ? [m, n] : [n, m];
   const yFlat = y.shape.length === 1 && (K === 1 || model.loss.targets === 'one-hot');
-  const wantY = yFlat ? [m] : rows ? [m, K] : [K, m];
-  const xFits = same(x.shape, wantX), yFits = same(y.shape, wantY);
-  if (!xFits || !yFits) refuseShapes(file, layout, image, x.shape, y.shape, wantX, wantY, xFits, yFits);
+  /** The shapes X and Y must have in a layout, the samples read from X where it can say them. */
+  const wanted = (l: Layout) => {
+    const rows = l === 'rows';
+    const m = image || rows ? x.shape[0] : x.shape.length === 2 ? x.shape[1] : y.shape[0];
+    const n = image ? statedShape.reduce((a, b) => a * b, 1) : model.inputs > 0 ? model.inputs : x.shape.length === 2 ? x.shape[rows ? 1 : 0] : 0;
+    return { m, n, X: image ? [m, ...statedShape] : rows ? [m, n] : [n, m], Y: yFlat ? [m] : rows ? [m, K] : [K, m] };
+  };
+  const want = wanted(layout);
+  const { m, n } = want;
+  const xFits = same(x.shape, want.X), yFits = same(y.shape, want.Y);
+  if (!xFits || !yFits) {
+    const other = wanted(layout === 'rows' ? 'columns' : 'rows');
+    // Both arrays fit the other layout, and at least one is stored differently in it: the file's layout is the other one.
+    // Said with the samples the other layout reads, which are the file's.
+    const flip = (s: number[]) => (s.length === 2 ? [s[1], s[0]] : s);
+    if (same(x.shape, other.X) && same(y.shape, other.Y)) refuseOtherLayout(file, layout, flip(other.X), flip(other.Y), x.shape, y.shape, xFits, yFits);
+    refuseShape(file, layout, image, !xFits ? 'X' : 'Y', !xFits ? want.X : want.Y, !xFits ? x.shape : y.shape);
+  }
+  const rows = layout === 'rows';
   for (const [name, t] of [['X', x], ['Y', y]] as const) {
     const bad = t.data.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new UserError(file, `array ${name}`, 'finite numbers', `${t.data[bad]} at flat index ${bad}`);
@@ -57,25 +68,20 @@ export function loadNpzData(file: string, model: Model, layout: Layout, statedSh
   };
 }
 
-/**
- * Arrays of the wrong shape, said once: both in the other layout (the "layout" line that fixes
- * it), or each array's expected and found shape.
- */
-function refuseShapes(file: string, layout: Layout, image: boolean, xs: readonly number[], ys: readonly number[], wantX: number[], wantY: number[], xFits: boolean, yFits: boolean): never {
-  const flip = (s: readonly number[]) => (s.length === 2 ? [s[1], s[0]] : s);
-  const otherX = image ? xFits : same(xs, flip(wantX));
-  const otherY = wantY.length === 1 ? yFits : same(ys, flip(wantY));
-  const how = layout === 'rows' ? '"layout": "rows" says: X (samples, features), Y (samples, outputs)' : 'the columns layout (net.json\'s default): X (features, samples), Y (outputs, samples)';
-  if (otherX && otherY && !(xFits && yFits)) {
-    const line = layout === 'rows' ? 'Set "layout": "columns" in net.json (or leave "layout" out)' : 'Add "layout": "rows" to net.json';
-    throw new UserError(file, '', `X ${shapeText(wantX)} and Y ${shapeText(wantY)}, as ${how}`,
-      `X ${shapeText(xs)} and Y ${shapeText(ys)}, the other layout${image ? ' for Y' : ''}`, `${line}, or save ${[!xFits ? 'X.T' : null, !yFits ? 'Y.T' : null].filter(Boolean).join(' and ')}.`);
-  }
-  const name = !xFits ? 'X' : 'Y';
-  const [want, found] = !xFits ? [wantX, xs] : [wantY, ys];
-  const imageNote = name === 'X' && image ? ' (samples, C, H, W) for net.json\'s image "input", in either layout' : ` as ${how}`;
-  throw new UserError(file, `array ${name}`, `shape ${shapeText(want)}${imageNote}`, `shape ${shapeText(found)}`,
-    name === 'Y' ? 'The samples must agree with X\'s; one column of Y per output unit (or a flat array of labels for one output or a class index per sample).' : undefined);
+const how = (layout: Layout) => (layout === 'rows' ? '"layout": "rows" says: X (samples, features), Y (samples, outputs)' : 'the columns layout (net.json\'s default): X (features, samples), Y (outputs, samples)');
+
+/** X and Y stored in the other layout: said once, naming both, with the "layout" line that fixes it. */
+function refuseOtherLayout(file: string, layout: Layout, wantX: number[], wantY: number[], xs: readonly number[], ys: readonly number[], xFits: boolean, yFits: boolean): never {
+  const line = layout === 'rows' ? 'Set "layout": "columns" in net.json (or leave "layout" out)' : 'Add "layout": "rows" to net.json';
+  throw new UserError(file, '', `X ${shapeText(wantX)} and Y ${shapeText(wantY)}, as ${how(layout)}`, `X ${shapeText(xs)} and Y ${shapeText(ys)}, the other layout`,
+    `${line}, or save ${[!xFits ? 'X.T' : null, !yFits ? 'Y.T' : null].filter(Boolean).join(' and ')}.`);
+}
+
+/** One array of the wrong shape. */
+function refuseShape(file: string, layout: Layout, image: boolean, name: 'X' | 'Y', want: number[], found: readonly number[]): never {
+  const note = name === 'X' && image ? ' (samples, C, H, W) for net.json\'s image "input", in either layout' : ` as ${how(layout)}`;
+  throw new UserError(file, `array ${name}`, `shape ${shapeText(want)}${note}`, `shape ${shapeText(found)}`,
+    name === 'Y' ? 'Y has a row or column per sample, as X does, and one per output unit (or is a flat array of labels: a 0/1 label for one output, a class index for categorical cross-entropy).' : undefined);
 }
 
 /** A flat array of labels: a 0/1 (or soft) label for one output, else a class index 0…K−1, one-hot. */
