@@ -1,5 +1,5 @@
 // --data data.npz → a Dataset: the arrays X and Y as the user's code held them, read bit for bit
-// (float64, or float32 widened exactly, by npy.ts) with no rounding through text. They are stored in
+// (float64, or float32 widened exactly, by npy.ts, which also refuses NaN and ±Inf) with no rounding through text. They are stored in
 // net.json's layout (tensors.ts): columns X (features, samples), Y (outputs, samples); rows X
 // (samples, features), Y (samples, outputs); an image X is (samples, C, H, W) in both, and Y may be
 // a flat (samples,) of labels for a one-label loss (a 0/1 label for one output, a class index for
@@ -53,10 +53,6 @@ export function loadNpzData(file: string, model: Model, layout: Layout, statedSh
     refuseShape(file, layout, image, !xFits ? 'X' : 'Y', !xFits ? want.X : want.Y, !xFits ? x.shape : y.shape);
   }
   const rows = layout === 'rows';
-  for (const [name, t] of [['X', x], ['Y', y]] as const) {
-    const bad = t.data.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new UserError(file, `array ${name}`, 'finite numbers', `${t.data[bad]} at flat index ${bad}`);
-  }
   // Images and rows hold the samples first: the block is their transpose.
   const X: Tensor = image || rows ? transposed({ shape: [m, n], data: x.data }) : { shape: [n, m], data: x.data };
   const Y = yFlat ? labels(y.data, K, model, file) : rows ? transposed({ shape: [m, K], data: y.data }) : { shape: [K, m], data: y.data };
