@@ -37,7 +37,8 @@ export function loadNpzData(file: string, model: Model, layout: Layout, statedSh
   /** The shapes X and Y must have in a layout, the samples read from X where it can say them. */
   const wanted = (l: Layout) => {
     const rows = l === 'rows';
-    const m = image || rows ? x.shape[0] : x.shape.length === 2 ? x.shape[1] : y.shape[0];
+    const ySamples = yFlat || rows ? y.shape[0] : y.shape[1];
+    const m = image ? (x.shape.length === 4 ? x.shape[0] : ySamples) : rows ? x.shape[0] : x.shape.length === 2 ? x.shape[1] : ySamples;
     const n = image ? statedShape.reduce((a, b) => a * b, 1) : model.inputs > 0 ? model.inputs : x.shape.length === 2 ? x.shape[rows ? 1 : 0] : 0;
     return { m, n, X: image ? [m, ...statedShape] : rows ? [m, n] : [n, m], Y: yFlat ? [m] : rows ? [m, K] : [K, m] };
   };
