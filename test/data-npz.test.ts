@@ -10,7 +10,8 @@ import { execPayload } from '../src/io/exec.js';
 import { UserError } from '../src/io/errors.js';
 import { loadNpzData } from '../src/io/npz-data.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
-import { jsonTensors } from '../src/io/tensors.js';
+import { assembleTensors, jsonTensors, loadTensorFile } from '../src/io/tensors.js';
+import { initialise } from '../src/core/init.js';
 import { runCli } from './helpers/cli.js';
 import { writeNpz } from './helpers/npz.js';
 
@@ -116,6 +117,42 @@ describe('tensors of any rank', () => {
   it('a ragged level is named with its place', () => {
     expect(message(() => jsonTensors({ W1: [[[1, 2], [3]]] }, 'p.json', 'params'))).toBe(
       'p.json, tensor W1[0][1]: expected a list of 2 numbers, like the first at this level (shape (1, 2, 2)); found a list of 1.');
+  });
+
+  const conv = withInputs(specOf({ input: [2, 4, 4], layers: [{ type: 'conv2d', filters: 3, kernel: 3 }, { type: 'flatten' }, { units: 2, activation: 'linear' }], loss: 'mean_squared_error' }).model, 32);
+  const Wc = Array.from({ length: 3 * 2 * 3 * 3 }, (_, i) => i / 10);
+  const nestedW = Array.from({ length: 3 }, (_, f) => Array.from({ length: 2 }, (_, c) => Array.from({ length: 3 }, (_, u) => Wc.slice(((f * 2 + c) * 3 + u) * 3, ((f * 2 + c) * 3 + u) * 3 + 3))));
+  const denseW = Array.from({ length: 2 }, () => new Array(12).fill(0.5));
+
+  it.each(['columns', 'rows'] as const)('--params for a conv net in %s: W1 (filters, C, kh, kw) as 4-deep lists, b1 flat, read as they are', (layout) => {
+    const W3 = layout === 'rows' ? Array.from({ length: 12 }, () => [0.5, 0.5]) : denseW;
+    const raw = jsonTensors({ W1: nestedW, b1: [1, 2, 3], W3, b3: [0, 0] }, 'p.json', 'params');
+    const [p1, , p3] = assembleTensors(raw, conv, 'p.json', 'params', 'file', { layout }).tensors;
+    expect(p1.W.shape).toEqual([3, 2, 3, 3]);
+    expect(Array.from(p1.W.data)).toEqual(Wc);
+    expect(p1.b.shape).toEqual([3, 1]);
+    expect(p3.W.shape).toEqual([2, 12]);
+  });
+
+  it('a conv W stored flat: its 4-D shape, and the reshape that gives it', () => {
+    const raw = jsonTensors({ W1: Wc, b1: [1, 2, 3], W3: denseW, b3: [0, 0] }, 'p.json', 'params');
+    expect(message(() => assembleTensors(raw, conv, 'p.json', 'params'))).toBe(
+      'p.json, tensor W1: expected shape (3, 2, 3, 3); found shape (54,). Save it with its 4-D shape, e.g. W1.reshape(3, 2, 3, 3).');
+  });
+
+  it('a conv net\'s gradients from an .npz, 4-D dW1', () => {
+    const file = npz('conv-grads.npz', { dW1: { shape: [3, 2, 3, 3], data: Wc }, db1: { shape: [3], data: [1, 2, 3] }, dW3: { shape: [2, 12], data: denseW.flat() }, db3: { shape: [2, 1], data: [0, 0] } });
+    const grads = loadTensorFile(file, conv, 'grads').tensors;
+    expect(grads[0].W.shape).toEqual([3, 2, 3, 3]);
+    expect(grads[0].W.data[53]).toBe(5.3);
+  });
+
+  it('initialisation: a conv W by its fan-in C·kh·kw (xavier: N(0, 1/18) here)', () => {
+    const wide = withInputs(specOf({ input: [2, 4, 4], layers: [{ type: 'conv2d', filters: 200, kernel: 3 }, { type: 'flatten' }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error' }).model, 32);
+    const W = initialise(wide)[0].W.data;
+    const std = Math.sqrt(W.reduce((s, v) => s + v * v, 0) / W.length);
+    // 3,600 draws: the sample std is within 5% of 1/√18 = 0.2357 with overwhelming probability (seed 1 gives it).
+    expect(Math.abs(std / Math.sqrt(1 / 18) - 1)).toBeLessThan(0.05);
   });
 
   it('the exec payload writes a 4-D tensor as 4-deep lists', () => {
