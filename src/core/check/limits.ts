@@ -126,12 +126,17 @@ export function directionalWork(model: Pick<Model, 'layers'>, samples: number, d
   return work;
 }
 
-/** The direction vectors a directional check draws, and the numbers they hold (rank one over a W: rows + cols). */
+/**
+ * The direction vectors a directional check draws, and the numbers they hold: rank one over a 2-D
+ * W of more than one row and column (rows + cols), a dense direction over every other tensor (its size).
+ */
 export function directionStorage(model: Pick<Model, 'layers'>, directions: number): { vectors: number; values: number } {
   let vectors = 0, values = 0;
   for (const l of model.layers) {
-    vectors += directions * (l.bias ? 2 : 1);
-    values += directions * ((l.units > 1 && l.inputs > 1 ? l.units + l.inputs : l.units * l.inputs) + (l.bias ? l.units : 0));
+    for (const { name, shape } of entryParams(l)) {
+      vectors += directions;
+      values += directions * (name === 'W' && shape.length === 2 && shape[0] > 1 && shape[1] > 1 ? shape[0] + shape[1] : size(shape));
+    }
   }
   return { vectors, values };
 }
