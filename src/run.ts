@@ -71,6 +71,11 @@ export function load(options: RunOptions): Loaded {
     throw new UserError('options', net === undefined ? 'net' : 'data', 'a net.json and a data.csv, or a program to check (model or connect)', `no ${net === undefined ? 'net' : 'data'}`);
   }
   const spec = loadSpec(net);
+  if (isNpz(dataFile) && (options.target !== undefined || options.ignoreColumns !== undefined)) {
+    const flag = options.target !== undefined ? '--target' : '--ignore-columns';
+    throw new UserError('command line', flag, `no ${flag} with an .npz data set: its X holds the features and its Y the targets`, `${flag} "${clip(options.target ?? options.ignoreColumns ?? '')}" with ${clip(dataFile)}`,
+      'Leave it out, or save only the columns you mean: np.savez("data.npz", X=X, Y=Y).');
+  }
   const data = isNpz(dataFile)
     ? loadNpzData(dataFile, spec.model, spec.layout, spec.statedShape)
     : loadData(dataFile, spec.model, spec.statedInputs, options.target, options.ignoreColumns, spec.statedShape);

@@ -174,6 +174,12 @@ describe('the command line', () => {
     expect(flag.stdout).toBe(positional.stdout);
   });
 
+  it('--target with an .npz: exit 2, its Y holds the targets', async () => {
+    const r = await runCli([net, '--data', data, '--target', 'y']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`backprop-check: command line, --target: expected no --target with an .npz data set: its X holds the features and its Y the targets; found --target "y" with ${data}. Leave it out, or save only the columns you mean: np.savez("data.npz", X=X, Y=Y).`);
+  });
+
   it('--data and a data argument together: exit 2, one paragraph', async () => {
     const r = await runCli([net, data, '--data', data]);
     expect(r.status).toBe(2);
