@@ -1,7 +1,7 @@
 // net.json's layer types (SPEC.md, "Beyond dense layers"): every kind's fields and defaults as
 // Layers, the shapes that flow from "input" through the entries, the rules a schema cannot say
 // (exact messages), the losses that now go with softmax, and MSE averaged over the outputs.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,8 @@ import { dense } from '../src/core/layers/dense.js';
 import { UserError } from '../src/io/errors.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 import { dropoutSeed } from '../src/io/spec-layers.js';
-import { run } from '../src/run.js';
+import { load, run } from '../src/run.js';
+import { drawMask } from '../src/core/layers/dropout-mask.js';
 
 const parse = (spec: unknown) => parseSpec(spec, 'net.json');
 const loss = 'mean_squared_error';
@@ -175,5 +176,93 @@ describe('losses with any output activation', () => {
     expect(l.title).toBe("Mean squared error averaged over the 4 outputs (PyTorch's MSELoss())");
     expect(l.gradientText).toBe('2 * (a - y) / 4');
     expect(l.canonicalActivation).toBeNull();
+  });
+});
+
+describe('dropout masks and norm parameters, once the samples are known', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'bpc-masks-'));
+  const write = (name: string, value: unknown) => {
+    const file = join(tmp, name);
+    writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value));
+    return file;
+  };
+  const net = write('net.json', { input: 3, layers: [{ units: 4, activation: 'linear' }, { type: 'batchnorm' }, { type: 'dropout', keep: 0.7 }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' });
+  const data = write('data.csv', Array.from({ length: 6 }, (_, s) => [Math.sin(s), Math.cos(s), s / 6, s % 2].join(',')).join('\n'));
+  const mask = [[1, 0, 1, 1, 0, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1], [1, 1, 0, 0, 1, 1]];
+  const loaded = load({ net, data });
+  /** The loaded parameters as a --params JSON, with `extra` tensors. */
+  const paramsFile = (name: string, extra: Record<string, unknown>) => write(name, {
+    ...Object.fromEntries(loaded.params.flatMap((ps, l) => Object.entries(ps).map(([k, t]) => [`${k}${l + 1}`, Array.from({ length: t.shape[0] }, (_, r) => Array.from(t.data.subarray(r * t.shape[1], (r + 1) * t.shape[1])))]))),
+    ...extra,
+  });
+  const refusal = (options: Parameters<typeof load>[0]) => {
+    try {
+      load(options);
+    } catch (err) {
+      expect(err).toBeInstanceOf(UserError);
+      return (err as Error).message;
+    }
+    throw new Error('accepted');
+  };
+
+  it('without a mask of the user\'s: drawn from the check\'s seed and the position (units × samples, 0/1), another with --seed, the entry\'s own seed over both', () => {
+    const drawn = loaded.model.layers[2].mask!;
+    expect(drawn.shape).toEqual([4, 6]);
+    expect(Array.from(drawn.data).every((v) => v === 0 || v === 1)).toBe(true);
+    expect(drawn).toEqual(drawMask(4, 6, 0.7, dropoutSeed(1, 2)));
+    expect(load({ net, data, seed: 5 }).model.layers[2].mask).toEqual(drawMask(4, 6, 0.7, dropoutSeed(5, 2)));
+    const own = write('own.json', { ...JSON.parse(readFileSync(net, 'utf8')), layers: [{ units: 4, activation: 'linear' }, { type: 'dropout', keep: 0.5, seed: 9 }, { units: 1, activation: 'sigmoid' }] });
+    expect(load({ net: own, data, seed: 5 }).model.layers[1].mask).toEqual(drawMask(4, 6, 0.5, 9));
+  });
+
+  it('γ ~ U[0.5, 1.5] and β ~ U[−0.5, 0.5], drawn, not 1 and 0', () => {
+    const { gamma, beta } = loaded.params[1];
+    expect(gamma.shape).toEqual([4, 1]);
+    expect(Array.from(gamma.data).every((g) => g >= 0.5 && g <= 1.5 && g !== 1)).toBe(true);
+    expect(Array.from(beta.data).every((b) => b >= -0.5 && b <= 0.5 && b !== 0)).toBe(true);
+    expect(new Set(gamma.data).size).toBe(4);
+  });
+
+  it('the user\'s mask{l} from --params, (features, samples) in columns and (samples, features) in rows; a file without it keeps the drawn one', () => {
+    expect(Array.from(load({ net, data, params: paramsFile('p.json', { mask3: mask }) }).model.layers[2].mask!.data)).toEqual(mask.flat());
+    const rowsNet = write('net_rows.json', { ...JSON.parse(readFileSync(net, 'utf8')), layout: 'rows' });
+    const rowsParams = write('p_rows.json', {
+      ...Object.fromEntries(loaded.params.flatMap((ps, l) => Object.entries(ps).map(([k, t]) => [`${k}${l + 1}`, k === 'W' ? Array.from({ length: t.shape[1] }, (_, c) => Array.from({ length: t.shape[0] }, (_, r) => t.data[r * t.shape[1] + c])) : Array.from(t.data)]))),
+      mask3: mask[0].map((_, s) => mask.map((row) => row[s])),
+    });
+    const rows = load({ net: rowsNet, data, params: rowsParams });
+    expect(Array.from(rows.model.layers[2].mask!.data)).toEqual(mask.flat());
+    expect(rows.params).toEqual(loaded.params);
+    expect(load({ net, data, params: paramsFile('p_none.json', {}) }).model.layers[2].mask).toEqual(loaded.model.layers[2].mask);
+  });
+
+  it.each([
+    ['a mask of the wrong shape', { mask3: [[1, 0, 1]] }, 'tensor mask3: expected a mask of shape (4, 6): (features, samples), the layer output\'s shape in the columns layout; found shape (1, 3).'],
+    ['a mask already divided by keep', { mask3: mask.map((r) => r.map((v) => v / 0.7)) }, 'tensor mask3: expected a mask of 0s and 1s (which units are kept; the division by keep is the layer\'s); found 1.4285714285714286 at flat index 0. That is 1/keep: the layer divides by keep itself, so save the 0/1 mask before scaling (mask = (np.random.rand(…) < keep)).'],
+    ['a mask of another value', { mask3: mask.map((r) => r.map((v) => v * 0.5)) }, 'tensor mask3: expected a mask of 0s and 1s (which units are kept; the division by keep is the layer\'s); found 0.5 at flat index 0.'],
+    ['a mask for a layer that is not dropout', { mask2: mask }, 'tensor mask2: expected only the tensors W1, b1, gamma2, beta2, W4, b4; found an unexpected tensor "mask2". Only a dropout layer has a mask: layer 2 is not one.'],
+  ])('%s: refused', (_what, extra, expected) => {
+    const file = paramsFile(`${_what.replace(/\W+/g, '-')}.json`, extra);
+    expect(refusal({ net, data, params: file })).toBe(`${file}, ${expected}`);
+  });
+
+  it.each(['columns', 'rows'])('after a conv, mask{l} is (samples, C, H, W) in %s too, read as C·H·W rows × samples', (layout) => {
+    const cnn = write(`cnn-${layout}.json`, { input: [1, 3, 3], layout, layers: [{ type: 'conv2d', filters: 2, kernel: 2 }, { type: 'dropout', keep: 0.5 }, { type: 'flatten' }, { units: 1, activation: 'linear' }], loss: 'mean_squared_error' });
+    const images = write('images.csv', Array.from({ length: 3 }, (_, s) => [...Array.from({ length: 9 }, (_, i) => Math.sin(s * 9 + i)), s].join(',')).join('\n'));
+    const p = load({ net: cnn, data: images }).params;
+    // Sample s, channel c, position (h, w) kept when (s + c + h + w) is even.
+    const m4 = Array.from({ length: 3 }, (_, s) => Array.from({ length: 2 }, (_, c) => Array.from({ length: 2 }, (_, h) => Array.from({ length: 2 }, (_, w) => ((s + c + h + w) % 2 === 0 ? 1 : 0)))));
+    const W3 = layout === 'rows' ? Array.from(p[3].W.data, (v) => [v]) : [Array.from(p[3].W.data)];
+    const file = write(`cnn-p-${layout}.json`, { W1: [[[[0.1, 0.2], [0.3, 0.4]]], [[[0.5, 0.6], [0.7, 0.8]]]], b1: [0, 0], W4: W3, b4: [0] });
+    const withMask = write(`cnn-pm-${layout}.json`, { ...JSON.parse(readFileSync(file, 'utf8')), mask2: m4 });
+    const block = load({ net: cnn, data: images, params: withMask }).model.layers[1].mask!;
+    expect(block.shape).toEqual([8, 3]);
+    // Row (c·2 + h)·2 + w, column s.
+    for (let r = 0; r < 8; r++) for (let s = 0; s < 3; s++) expect(block.data[r * 3 + s]).toBe((s + (r >> 2) + ((r >> 1) & 1) + (r & 1)) % 2 === 0 ? 1 : 0);
+  });
+
+  it('batch norm on one sample: refused once the data is read', () => {
+    const one = write('one.csv', '0.1,0.2,0.3,1');
+    expect(refusal({ net, data: one })).toBe(`${one}, the rows: expected at least 2 samples for the batch norm of layer 2 (its mean and variance are over the batch); found 1 sample: the variance is 0, so the normalised values are all 0 and no gradient reaches the layers before it. Check on a batch of several samples, as the code trains on.`);
   });
 });
