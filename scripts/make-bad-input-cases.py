@@ -136,6 +136,10 @@ case('npz-data-features','--data X with another number of features than net.json
 case('npz-data-extra-array','--data holding an array other than X and Y',[S+'/net.json','--data','data.npz'],files={'data.npz':npz_bytes({'X':([2,2],[0.1,0.2,0.3,0.4]),'Y':([2],[1,0]),'W1':([1],[1.0])})})
 case('npz-data-image-flat','--data with an image X stored flat',['net.json','--data','data.npz'],files={'net.json':img([{"type":"flatten"},{"units":1,"activation":"sigmoid"}],inp=[1,2,2]),'data.npz':npz_bytes({'X':([4,2],[0.0]*8),'Y':([2],[1,0])})})
 case('args-data-twice','a data file argument and --data',[S+'/net.json',S+'/data.csv','--data',S+'/data.csv'])
+drop_net=net2([{"units":4,"activation":"tanh"},{"type":"dropout","keep":0.8},{"units":1,"activation":"sigmoid"}])
+drop_params=lambda mask: json.dumps({"W1":shared_params["W1"],"b1":shared_params["b1"],"W3":shared_params["W2"],"b3":shared_params["b2"],"mask2":mask})
+case('params-mask-shape','a dropout mask{l} of the wrong shape (samples and features swapped)',['net.json',S+'/data.csv','--params','params.json'],files={'net.json':drop_net,'params.json':drop_params([[1,0,1,1]]*6)})
+case('params-mask-not-binary','a dropout mask already divided by keep',['net.json',S+'/data.csv','--params','params.json'],files={'net.json':drop_net,'params.json':drop_params([[1.25,0,1.25,1.25,0,1.25]]*4)},spawn=True)
 
 import re
 only=sys.argv[1:]

@@ -245,7 +245,9 @@ function maskOf(t: RawTensor, name: string, layer: Layer, samples: number | unde
   const want = image ? [m, ...out] : layout === 'rows' ? [m, layer.units] : [layer.units, m];
   if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
     const how = image ? '(samples, C, H, W), the layer output\'s shape' : layout === 'rows' ? '(samples, features) as "layout": "rows" says' : '(features, samples), the layer output\'s shape in the columns layout';
-    throw new UserError(file, `tensor ${name}`, `a mask of shape ${shapeText(want)}: ${how}`, `shape ${shapeText(t.shape)}`);
+    const flipped = !image && t.shape.length === 2 && t.shape[0] === want[1] && t.shape[1] === want[0];
+    const other = layout === 'rows' ? 'the columns layout\'s (features, samples): save it transposed, or set "layout": "columns" in net.json' : 'the rows layout\'s (samples, features): save it transposed, or add "layout": "rows" to net.json';
+    throw new UserError(file, `tensor ${name}`, `a mask of shape ${shapeText(want)}: ${how}`, `shape ${shapeText(t.shape)}`, flipped ? `That is ${other}.` : undefined);
   }
   for (let i = 0; i < t.data.length; i++) {
     const v = t.data[i];
