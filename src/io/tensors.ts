@@ -1,9 +1,10 @@
 // Parameter and gradient files → Params. Every reader (JSON here, .npz in npz.ts) produces raw
-// tensors of any rank by name; `assemble` checks names and shapes against each layer's parameter
-// list (layers/dense.ts) in one place, so a
-// transposed W gets the same message whatever format it came in (a file, an --exec answer). The
-// layout, (units, inputs) or (inputs, units), is decided for the whole file from its W's, and
-// deeplearning.ai's other gradients (dA…, dZ…) in a grads dict are accepted and named, unchecked.
+// tensors of any rank by name; `assemble` checks names and shapes against each entry's parameter
+// list (layers/index.ts, entryParams) in one place, so a transposed W gets the same message
+// whatever format it came in (a file, an --exec answer). Files are in net.json's layout (columns
+// or rows, converted to columns here); a file written in the other one is told from its dense W's
+// and refused once, and deeplearning.ai's other gradients (dA…, dZ…) in a grads dict are accepted
+// and named, unchecked. A parameter file may also hold each dropout entry's mask{l}.
 import { basename, extname } from 'node:path';
 import { entryParams } from '../core/layers/index.js';
 import { outShapeOf, typeOf, type Layer } from '../core/layers/kind.js';
@@ -216,7 +217,7 @@ function shapedAny(t: RawTensor, name: string, shape: readonly number[], file: s
   const flatColumn = shape.length === 2 && shape[1] === 1 && s.length === 1 && s[0] === shape[0];
   if (same || flatColumn) return { shape: shape.slice(), data: t.data };
   const hint = s.length === 1 && s[0] === size(shape) && shape.length > 2 ? `Save it with its ${shape.length}-D shape, e.g. ${name}.reshape(${shape.join(', ')}).` : undefined;
-  throw new UserError(file, `tensor ${name}`, `shape ${shapeText(shape)}${flatColumn || (shape.length === 2 && shape[1] === 1) ? ` or (${shape[0]},)` : ''}`, `shape ${shapeText(s)}`, hint);
+  throw new UserError(file, `tensor ${name}`, `shape ${shapeText(shape)}${shape.length === 2 && shape[1] === 1 ? ` or (${shape[0]},)` : ''}`, `shape ${shapeText(s)}`, hint);
 }
 
 /** A dense W or b in the rows layout, W (inputs, units) and b (units,) (or (1, units), a row as X @ W + b broadcasts it), as columns. */
