@@ -1,7 +1,7 @@
 // net.json → Model and the backward plan under test. The structure is validated with a JSON
-// Schema (ajv); the rules a schema cannot say (softmax only at the output, formulas that parse and
-// use the right variables, one derivative per layer) are checked after it. Every error is a
-// UserError naming the file and the JSON path.
+// Schema (ajv); the rules a schema cannot say (the layers' shapes and softmax only at the output,
+// spec-layers.ts; formulas that parse and use the right variables, one derivative per layer) are
+// checked after it. Every error is a UserError naming the file and the JSON path.
 import type { ErrorObject } from 'ajv';
 import { ACTIVATION_NAMES } from '../core/records/activations.js';
 import { typeOf } from '../core/layers/kind.js';
