@@ -138,6 +138,8 @@ describe('the rules a schema cannot say', () => {
       'net.json, layers[0].padding: expected a whole number n, or [h, w]; found a list of 3.'],
     ['an input of two numbers', image([{ type: 'flatten' }], [12, 12]),
       'net.json, input: expected a number of features, or an image\'s [C, H, W]; found a list of 2.'],
+    ['a conv2d too large to hold: named by its type and parameter count', image([{ type: 'conv2d', filters: 4000, kernel: 3 }, { type: 'conv2d', filters: 400, kernel: 3 }], [1, 12, 12]),
+      'net.json, layers[1].filters: expected a network of at most 10,000,000 weights and biases (80 MB for each of the several copies a check holds); found 14,440,400 (layer 2: conv2d, 14,400,400 parameters, of 2 layers). Check a narrower network: the same code on layers of a few dozen units finds the same bugs.'],
     ['average over anything but the outputs', { input: 2, layers: [{ units: 2, activation: 'linear' }], loss: { name: 'mean_squared_error', average: 'samples' } },
       'net.json, loss.average: expected one of "outputs"; found "samples".'],
   ])('%s', (_what, spec, expected) => {

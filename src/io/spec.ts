@@ -121,20 +121,21 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
  * naming the layer that is widest in weights. `where` is "layers" for net.json, or the data's
  * columns once they set the first layer's inputs.
  */
-export function refuseTooManyParameters(layers: Pick<Layer, 'units' | 'inputs' | 'bias'>[], file: string, where: 'layers' | 'data', data?: string, inputsKnown = true): void {
-  const { perLayer, total } = parameterCounts({ layers: layers as Layer[] });
+export function refuseTooManyParameters(layers: Layer[], file: string, where: 'layers' | 'data', data?: string, inputsKnown = true): void {
+  const { perLayer, total } = parameterCounts({ layers });
   if (total <= MAX_PARAMETERS) return;
   const widest = perLayer.indexOf(Math.max(...perLayer));
   const l = layers[widest];
   // Before the data is read, the first layer's inputs are unknown unless net.json states them.
-  const shape = where === 'layers' && widest === 0 && !inputsKnown ? `${count(l.units)} units` : `${count(l.units)} units × ${count(l.inputs)} inputs`;
+  const shape = typeOf(l) !== 'dense' ? `${typeOf(l)}, ${count(perLayer[widest])} parameters`
+    : where === 'layers' && widest === 0 && !inputsKnown ? `${count(l.units)} units` : `${count(l.units)} units × ${count(l.inputs)} inputs`;
   const found = `${Number.isFinite(total) ? count(total) : 'more than float64 can count'} (layer ${widest + 1}: ${shape}${layers.length > 1 ? `, of ${count(layers.length)} layers` : ''})`;
   const expected = `a network of at most ${count(MAX_PARAMETERS)} weights and biases (${MAX_PARAMETERS * 8 / 1e6} MB for each of the several copies a check holds)`;
   if (where === 'data' && widest === 0) {
     throw new UserError(data ?? file, 'the columns', `${expected}, with ${count(l.inputs)} feature columns as inputs`, found,
       'Check on fewer features (a few hundred columns find the same bugs) or a narrower first layer.');
   }
-  throw new UserError(file, jsonPath(['layers', widest, 'units']), expected, found, 'Check a narrower network: the same code on layers of a few dozen units finds the same bugs.');
+  throw new UserError(file, jsonPath(['layers', widest, ...(typeOf(l) === 'dense' ? ['units'] : typeOf(l) === 'conv2d' ? ['filters'] : [])]), expected, found, 'Check a narrower network: the same code on layers of a few dozen units finds the same bugs.');
 }
 
 /**
