@@ -5,11 +5,12 @@
 //   backward     dZ = J_g(Z)ᵀ·dA                     (element-wise: dA ⊙ g'(Z))
 //                in magnitudes: the sum of |terms| of that product (element-wise: |dA| ⊙ |g'(Z)|)
 //   difference   δA = g(Z + δZ) − g(Z), the record's cancellation-free columnDifference
+//                over changed rows: element-wise the same rows, coupled (softmax) every row
 //   kinks        the record's kinks (fixed z) and, for custom formulas, `crosses`
 //   work         none counted: the dense products dominate (check/limits.ts)
 //   health       saturation (tanh, sigmoid), dead units (ReLU) and a histogram of A
 import { zeros, type Tensor } from '../tensor.js';
-import type { HealthStats, Layer, LayerKind, ParamSpec, TensorSet } from './kind.js';
+import type { HealthStats, Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 const HISTOGRAM_BINS = 20;
 
@@ -66,6 +67,20 @@ export const activation = {
 
   difference(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, _p: TensorSet, _dp: TensorSet | null, out: Float64Array) {
     layer.activation.columnDifference(x.data, y.data, dx, out, layer.units, x.shape[1]);
+  },
+
+  differenceRows(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, rows: Rows, _p: TensorSet, out: Float64Array): Rows {
+    const act = layer.activation, m = x.shape[1];
+    if (act.diagonal) {
+      // Element-wise: a changed row of δZ changes that row of δA alone, by the record's difference.
+      const { difference } = act;
+      const Z = x.data, A = y.data;
+      for (let i = rows[0] * m, end = rows[1] * m; i < end; i++) out[i] = difference(Z[i], A[i], dx[i]);
+      return rows;
+    }
+    // Coupled over each sample's units (softmax): every row moves; δZ is zero outside `rows`.
+    act.columnDifference(x.data, y.data, dx, out, layer.units, m);
+    return [0, layer.units];
   },
 
   kinks(layer: Layer, x: Tensor, dx: Float64Array, from: number, to: number, flags: Uint8Array) {
