@@ -19,9 +19,11 @@
 // says how a step's per-sample changes are computed.
 //
 // Buffers: one per record output, all zeros except while a step runs; each step zeroes the rows it
-// wrote once the next record has read them (the contract of differenceRows and paramChange).
+// wrote once the next record has read them (the contract of differenceRows and paramChange). A
+// record whose change is its input's (the identity, a linear activation) is skipped: the change
+// stays where it is.
 import { entryValues, type ForwardCache } from '../forward.js';
-import { entryKinds } from '../layers/index.js';
+import { activation, entryKinds, identity } from '../layers/index.js';
 import type { Layer, LayerKind, Rows, TensorSet } from '../layers/kind.js';
 import type { Model, Params } from '../model.js';
 import { cols as colsOf, size, zeros, type Tensor } from '../tensor.js';
@@ -51,6 +53,15 @@ function recordRows(kind: LayerKind, layer: Layer, x: Tensor, y: Tensor, dx: Flo
   return [0, rowsOf(y)];
 }
 
+/**
+ * Whether a record's δy is δx itself, whatever δx: the identity (flatten, the first record of an
+ * activation entry) and a linear activation (the second record of every kind without one). The
+ * carry skips them and hands the change on as it is, the same numbers as copying it.
+ */
+function passesThrough(record: LayerKind, entry: Layer): boolean {
+  return record === identity || (record === activation && entry.activation.family === 'linear');
+}
+
 /** A unit direction as a dense array over its tensor: V = u·vᵀ over (shape[0], the rest) for a rank-one one. */
 function denseDirection(v: Direction, shape: readonly number[]): Float64Array {
   if (v instanceof Float64Array) return v;
@@ -68,6 +79,7 @@ export class LayeredDifferences extends FiniteDifferences {
   /** Per entry, its records and their outputs at θ (entryKinds, entryValues), looked up once. */
   private readonly kinds: (readonly [LayerKind, LayerKind])[];
   private readonly values: [Tensor, Tensor][];
+  private readonly passes: [boolean, boolean][];
 
   constructor(model: Model, params: Params, fwd: ForwardCache, Y: Tensor) {
     super(model, params, fwd, Y);
@@ -78,6 +90,7 @@ export class LayeredDifferences extends FiniteDifferences {
     this.still = model.layers.map((_layer, l) => new Float64Array(fwd.A[l].data.length));
     this.kinds = model.layers.map(entryKinds);
     this.values = model.layers.map((_layer, l) => entryValues(fwd, l));
+    this.passes = model.layers.map((entry, l) => [passesThrough(this.kinds[l][0], entry), passesThrough(this.kinds[l][1], entry)]);
   }
 
   /** Fills colChange[c] = L_c(θ + h·e) − L_c(θ) per sample (and colKink); returns J(θ + h·e) − J(θ). */
@@ -145,6 +158,11 @@ export class LayeredDifferences extends FiniteDifferences {
       const entry = model.layers[k], kinds = this.kinds[k], values = this.values[k];
       for (; r < 2; r++) {
         const record = kinds[r], y = values[r], out = this.out[k][r];
+        // δy = δx: the change stays in its buffer, to be zeroed by the record that reads it next.
+        if (this.passes[k][r]) {
+          x = y;
+          continue;
+        }
         const next = recordRows(record, entry, x, y, dx, rows, params[k], out);
         record.kinks(entry, x, dx, rows[0] * m, rows[1] * m, this.colKink);
         dx.fill(0, rows[0] * m, rows[1] * m);

@@ -72,11 +72,6 @@ export const activation = {
   differenceRows(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, rows: Rows, _p: TensorSet, out: Float64Array): Rows {
     const act = layer.activation, m = x.shape[1];
     const from = rows[0] * m, to = rows[1] * m;
-    // The identity (the activation record of every kind without one): its difference is δZ itself.
-    if (act.family === 'linear') {
-      out.set(dx.subarray(from, to), from);
-      return rows;
-    }
     if (act.diagonal) {
       // Element-wise: a changed row of δZ changes that row of δA alone, by the record's difference
       // (its own columnDifference loop, on those rows).
