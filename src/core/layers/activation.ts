@@ -72,6 +72,17 @@ export const activation = {
   differenceRows(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, rows: Rows, _p: TensorSet, out: Float64Array): Rows {
     const act = layer.activation, m = x.shape[1];
     const from = rows[0] * m, to = rows[1] * m;
+    if (act.family === 'relu') {
+      // ReLU and leaky ReLU (records/activations.ts, piecewiseLinear): their difference written out
+      // here, the same arithmetic, because the records' shared element-wise loop calls each one's
+      // difference through one call site that cannot be inlined, and this loop is the hot one.
+      const slope = act.alpha ?? 0, Z = x.data, A = y.data;
+      for (let i = from; i < to; i++) {
+        const z = Z[i], d = dx[i], w = z + d;
+        out[i] = z > 0 && w > 0 ? d : z <= 0 && w <= 0 ? slope * d : (w > 0 ? w : slope * w) - A[i];
+      }
+      return rows;
+    }
     if (act.diagonal) {
       // Element-wise: a changed row of δZ changes that row of δA alone, by the record's difference
       // (its own columnDifference loop, on those rows).
