@@ -99,10 +99,14 @@ export const activation = {
     const Z = x.data, m = x.shape[1];
     // Kinks of a custom formula lie wherever its abs/max/min arguments change sign.
     if (crosses) for (let i = from; i < to; i++) if (dx[i] !== 0 && crosses(Z[i], dx[i])) flags[i % m] = 1;
-    for (const k of kinks) {
+    for (let j = 0; j < kinks.length; j++) {
+      const k = kinks[j];
       for (let i = from; i < to; i++) {
+        const d = dx[i];
+        if (d === 0) continue;
         // A step that crosses the kink, or starts exactly on it, differences across it.
-        if (dx[i] !== 0 && (Z[i] > k !== Z[i] + dx[i] > k || Z[i] === k)) flags[i % m] = 1;
+        const z = Z[i];
+        if (z > k !== z + d > k || z === k) flags[i % m] = 1;
       }
     }
   },

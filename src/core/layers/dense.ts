@@ -121,6 +121,15 @@ export const dense = {
     // (whose other terms are W·0: exact zeros that change no sum), every output row. Row by row
     // as axpys over the samples, zero weights skipped; out starts at 0.
     const W = p.W.data, units = layer.units, inputs = layer.inputs, m = x.shape[1];
+    if (rows[1] - rows[0] === 1) {
+      // One changed row q (a rank-one change): δZ[r] = W[r][q]·δA[q], the sum's one term.
+      const q = rows[0], d = q * m;
+      for (let r = 0; r < units; r++) {
+        const w = W[r * inputs + q], o = r * m;
+        if (w !== 0) for (let c = 0; c < m; c++) out[o + c] = w * dx[d + c];
+      }
+      return [0, units];
+    }
     for (let r = 0; r < units; r++) {
       const o = r * m;
       for (let q = rows[0]; q < rows[1]; q++) {
