@@ -24,9 +24,9 @@
 // stays where it is.
 import { entryValues, type ForwardCache } from '../forward.js';
 import { activation, entryKinds, identity } from '../layers/index.js';
-import type { Layer, LayerKind, Rows, TensorSet } from '../layers/kind.js';
+import type { Layer, LayerKind, Rows } from '../layers/kind.js';
 import type { Model, Params } from '../model.js';
-import { cols as colsOf, size, zeros, type Tensor } from '../tensor.js';
+import { cols as colsOf, size, type Tensor } from '../tensor.js';
 import { elementOf, FiniteDifferences, penaltyAlong } from './propagated.js';
 import type { DifferenceSource, Direction } from './source.js';
 
@@ -43,14 +43,10 @@ export function layeredSource(at: { model: Model; params: Params; Y: Tensor }, f
 /** The rows of a features × samples block. */
 const rowsOf = (t: Tensor): number => t.shape[0];
 
-/**
- * δy of a record for a change of its input in `rows`: its differenceRows, or, for a kind without
- * one, its full `difference` (every row written; dx is zero outside `rows`, so the numbers agree).
- */
-function recordRows(kind: LayerKind, layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, rows: Rows, p: TensorSet, out: Float64Array): Rows {
-  if (kind.differenceRows) return kind.differenceRows(layer, x, y, dx, rows, p, out);
-  kind.difference(layer, x, y, dx, p, null, out);
-  return [0, rowsOf(y)];
+/** The fast path needs every record's differenceRows, and paramChange of every kind with parameters. */
+function requireFastPath(kind: LayerKind, layer: Layer): void {
+  const missing = !kind.differenceRows ? 'differenceRows' : kind.params(layer).length > 0 && !kind.paramChange ? 'paramChange' : null;
+  if (missing) throw new Error(`internal: the ${kind.name} layer kind has no ${missing}`);
 }
 
 /**
@@ -89,6 +85,7 @@ export class LayeredDifferences extends FiniteDifferences {
     });
     this.still = model.layers.map((_layer, l) => new Float64Array(fwd.A[l].data.length));
     this.kinds = model.layers.map(entryKinds);
+    model.layers.forEach((entry, l) => this.kinds[l].forEach((kind) => requireFastPath(kind, entry)));
     this.values = model.layers.map((_layer, l) => entryValues(fwd, l));
     this.passes = model.layers.map((entry, l) => [passesThrough(this.kinds[l][0], entry), passesThrough(this.kinds[l][1], entry)]);
   }
@@ -100,17 +97,7 @@ export class LayeredDifferences extends FiniteDifferences {
     const [first] = entryKinds(entry);
     const t = params[layer][kind];
     const index = row * colsOf(t) + col;
-    const out = this.out[layer][0];
-    let rows: Rows;
-    if (first.paramChange) {
-      rows = first.paramChange(entry, fwd.A[layer], fwd.Z[layer], params[layer], kind, index, h, out);
-    } else {
-      // δθ = h at the element alone, through the record's full difference (x unchanged).
-      const step = zeros(t.shape);
-      step.data[index] = h;
-      first.difference(entry, fwd.A[layer], fwd.Z[layer], this.still[layer], params[layer], { [kind]: step }, out);
-      rows = [0, rowsOf(fwd.Z[layer])];
-    }
+    const rows = first.paramChange!(entry, fwd.A[layer], fwd.Z[layer], params[layer], kind, index, h, this.out[layer][0]);
     let penaltyChange = 0;
     if (kind === 'W' && this.c !== 0) {
       const w = t.data[index];
@@ -163,7 +150,7 @@ export class LayeredDifferences extends FiniteDifferences {
           x = y;
           continue;
         }
-        const next = recordRows(record, entry, x, y, dx, rows, params[k], out);
+        const next = record.differenceRows!(entry, x, y, dx, rows, params[k], out);
         record.kinks(entry, x, dx, rows[0] * m, rows[1] * m, this.colKink);
         dx.fill(0, rows[0] * m, rows[1] * m);
         x = y;
