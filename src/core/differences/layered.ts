@@ -93,8 +93,7 @@ export class LayeredDifferences extends FiniteDifferences {
   /** Fills colChange[c] = L_c(θ + h·e) − L_c(θ) per sample (and colKink); returns J(θ + h·e) − J(θ). */
   override costChange(layer: number, kind: string, row: number, col: number, h: number): number {
     const { model, params, fwd } = this;
-    const entry = model.layers[layer];
-    const [first] = entryKinds(entry);
+    const entry = model.layers[layer], first = this.kinds[layer][0];
     const t = params[layer][kind];
     const index = row * colsOf(t) + col;
     const rows = first.paramChange!(entry, fwd.A[layer], fwd.Z[layer], params[layer], kind, index, h, this.out[layer][0]);
