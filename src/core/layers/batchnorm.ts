@@ -51,11 +51,22 @@ export interface Moments {
   variance: Float64Array;
 }
 
+/** The last groups made per entry: the finite differences ask for them on every step. */
+const groupsCache = new WeakMap<Layer, Groups>();
+
 /**
  * Batch norm's groups for m samples: one per feature of a flat input (its row: m elements), one per
  * channel of an image input (its H·W rows, which are contiguous in (C, H, W) order: H·W·m elements).
  */
 export function channelGroups(layer: Layer, m: number): Groups {
+  const cached = groupsCache.get(layer);
+  if (cached && cached.size === planeOf(layer) * m) return cached;
+  const groups = makeChannelGroups(layer, m);
+  groupsCache.set(layer, groups);
+  return groups;
+}
+
+function makeChannelGroups(layer: Layer, m: number): Groups {
   const shape = inShapeOf(layer);
   const channels = shape[0];
   const plane = shape.length === 3 ? shape[1] * shape[2] : 1;
