@@ -23,6 +23,7 @@
 // record whose change is its input's (the identity, a linear activation) is skipped: the change
 // stays where it is.
 import { entryValues, type ForwardCache } from '../forward.js';
+import { differenceAndKinks } from '../layers/activation.js';
 import { activation, entryKinds, identity } from '../layers/index.js';
 import type { Layer, LayerKind, Rows } from '../layers/kind.js';
 import type { Model, Params } from '../model.js';
@@ -149,8 +150,13 @@ export class LayeredDifferences extends FiniteDifferences {
           x = y;
           continue;
         }
-        const next = record.differenceRows!(entry, x, y, dx, rows, params[k], out);
-        record.kinks(entry, x, dx, rows[0] * m, rows[1] * m, this.colKink);
+        let next: Rows;
+        if (record === activation) {
+          next = differenceAndKinks(entry, x, y, dx, rows, out, this.colKink);
+        } else {
+          next = record.differenceRows!(entry, x, y, dx, rows, params[k], out);
+          record.kinks(entry, x, dx, rows[0] * m, rows[1] * m, this.colKink);
+        }
         dx.fill(0, rows[0] * m, rows[1] * m);
         x = y;
         dx = out;

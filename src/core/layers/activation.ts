@@ -45,6 +45,28 @@ export function backwardMagnitude(layer: Layer, x: Tensor, y: Tensor, dy: Tensor
   return out;
 }
 
+/**
+ * ReLU's and leaky ReLU's difference (records/activations.ts, piecewiseLinear) over flat positions
+ * from … to, written out here with the same arithmetic: the records' shared element-wise loop
+ * calls each one's difference through a call site V8 cannot inline, and this is the hottest loop
+ * of the layered differences. With `flags`, also kinks' marks for the kink at 0 (a step that
+ * changes side, or starts exactly on 0 and moves), decided in the branch that computes the
+ * element: z and z + δz both above 0 never mark.
+ */
+function reluDifference(
+  slope: number, Z: Float64Array, A: Float64Array, dx: Float64Array, out: Float64Array, from: number, to: number, flags: Uint8Array | null, m: number,
+): void {
+  for (let i = from; i < to; i++) {
+    const z = Z[i], d = dx[i], w = z + d;
+    if (z > 0 && w > 0) {
+      out[i] = d;
+      continue;
+    }
+    out[i] = z <= 0 && w <= 0 ? slope * d : (w > 0 ? w : slope * w) - A[i];
+    if (flags && d !== 0 && (z > 0 !== w > 0 || z === 0)) flags[i % m] = 1;
+  }
+}
+
 export const activation = {
   name: 'activation',
   params: (_layer: Layer): ParamSpec[] => [],
@@ -73,14 +95,7 @@ export const activation = {
     const act = layer.activation, m = x.shape[1];
     const from = rows[0] * m, to = rows[1] * m;
     if (act.family === 'relu') {
-      // ReLU and leaky ReLU (records/activations.ts, piecewiseLinear): their difference written out
-      // here, the same arithmetic, because the records' shared element-wise loop calls each one's
-      // difference through one call site that cannot be inlined, and this loop is the hot one.
-      const slope = act.alpha ?? 0, Z = x.data, A = y.data;
-      for (let i = from; i < to; i++) {
-        const z = Z[i], d = dx[i], w = z + d;
-        out[i] = z > 0 && w > 0 ? d : z <= 0 && w <= 0 ? slope * d : (w > 0 ? w : slope * w) - A[i];
-      }
+      reluDifference(act.alpha ?? 0, x.data, y.data, dx, out, from, to, null, m);
       return rows;
     }
     if (act.diagonal) {
@@ -136,3 +151,20 @@ export const activation = {
     };
   },
 } satisfies LayerKind;
+
+/**
+ * The activation record's differenceRows, then its kinks on the same change, in one pass over the
+ * rows where the record allows (ReLU: the branch that computes an element's difference says
+ * whether it crosses 0). The same numbers and flags as the two calls; the layered differences
+ * (differences/layered.ts) call this instead of them.
+ */
+export function differenceAndKinks(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, rows: Rows, out: Float64Array, flags: Uint8Array): Rows {
+  const act = layer.activation, m = x.shape[1];
+  if (act.family === 'relu' && !act.crosses && act.kinks.length === 1 && act.kinks[0] === 0) {
+    reluDifference(act.alpha ?? 0, x.data, y.data, dx, out, rows[0] * m, rows[1] * m, flags, m);
+    return rows;
+  }
+  const next = activation.differenceRows(layer, x, y, dx, rows, {}, out);
+  activation.kinks(layer, x, dx, rows[0] * m, rows[1] * m, flags);
+  return next;
+}
