@@ -12,13 +12,15 @@ import { productSource } from '../src/core/differences/product.js';
 import { propagatedSource } from '../src/core/differences/propagated.js';
 import type { DifferenceSource, Direction, ElementDifference } from '../src/core/differences/source.js';
 import { entryValues, forward, type ForwardCache } from '../src/core/forward.js';
-import { entryKinds } from '../src/core/layers/index.js';
+import { drawMask } from '../src/core/layers/dropout-mask.js';
+import { entryKinds, entryParams } from '../src/core/layers/index.js';
+import { outputSize } from '../src/core/layers/shapes.js';
 import type { Layer, LayerType } from '../src/core/layers/kind.js';
 import { l2Coefficient, namedTensors, type Model, type Params } from '../src/core/model.js';
 import { Random } from '../src/core/random.js';
 import { namedActivation } from '../src/core/records/activations.js';
 import type { Tensor } from '../src/core/tensor.js';
-import { drawn, network, type Network } from './helpers/network.js';
+import { drawn, modelOf, network, type Network } from './helpers/network.js';
 
 /** A seeded dense network from a spec-like object, standard normal inputs and fitting targets. */
 function dense(spec: Record<string, unknown>, inputs: number, samples: number, seed: number): Network {
@@ -251,5 +253,139 @@ describe('the product', () => {
     const W3 = { layer: 2, name: 'W' }, v = new Random(5).unitVector(n.params[2].W.data.length);
     expect(product.direction!(W3, v, 1e-6)).toEqual(layered.direction!(W3, v, 1e-6));
     expect(product.element(W3, 4, 1e-6)).toEqual(layered.element(W3, 4, 1e-6));
+  });
+});
+
+// ---- the other layer kinds: conv2d, pooling, batch and layer norm, dropout -----------------------
+
+type Shape = readonly number[];
+const flat = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
+const act = (name: string) => namedActivation(name)!;
+
+/** The entries of a network, each built from the shape of its input, as io/ fills them in. */
+type Entry = (input: Shape) => Layer;
+
+function windowed(type: 'conv2d' | 'maxpool2d' | 'avgpool2d', input: Shape, filters: number, kernel: [number, number], stride: [number, number], padding: [number, number], activation: string, bias: boolean): Layer {
+  const [C, H, W] = input;
+  const Ho = outputSize(H, kernel[0], stride[0], padding[0])!, Wo = outputSize(W, kernel[1], stride[1], padding[1])!;
+  const outShape = [type === 'conv2d' ? filters : C, Ho, Wo];
+  return {
+    type, units: flat(outShape), inputs: flat(input), activation: act(activation), bias, inShape: input, outShape, kernel, stride, padding,
+    ...(type === 'conv2d' ? { filters } : {}),
+  };
+}
+const conv = (filters: number, k: number, o: { stride?: number; padding?: number; activation?: string; bias?: boolean } = {}): Entry => (input) =>
+  windowed('conv2d', input, filters, [k, k], [o.stride ?? 1, o.stride ?? 1], [o.padding ?? 0, o.padding ?? 0], o.activation ?? 'linear', o.bias ?? true);
+const pool = (type: 'maxpool2d' | 'avgpool2d', k: number, stride = k): Entry => (input) => windowed(type, input, 0, [k, k], [stride, stride], [0, 0], 'linear', false);
+const plain = (type: 'flatten' | 'batchnorm' | 'layernorm' | 'activation', activation = 'linear', outShape?: Shape): Entry => (input) =>
+  ({ type, units: flat(input), inputs: flat(input), activation: act(activation), bias: false, inShape: input, outShape: outShape ?? (type === 'flatten' ? [flat(input)] : input) });
+const dropout = (keep: number): Entry => (input) => ({ ...plain('activation')(input), type: 'dropout', keep });
+const denseEntry = (units: number, activation: string): Entry => (input) => ({ units, inputs: flat(input), activation: act(activation), bias: true });
+
+/**
+ * A network of any layer kinds: seeded He-normal weights by fan-in, biases and β small normals, γ
+ * near 1 (so that no parameter is special), dropout masks drawn from the seed, standard normal
+ * inputs and fitting targets.
+ */
+function kindsNet(input: Shape, entries: Entry[], loss: Record<string, unknown>, samples: number, seed: number): Network {
+  const base = modelOf({ layers: [{ units: 1, activation: 'linear' }], ...loss }, 1);
+  let shape = input;
+  const layers = entries.map((make) => {
+    const layer = make(shape);
+    shape = layer.outShape ?? [layer.units];
+    return layer.type === 'dropout' ? { ...layer, mask: drawMask(layer.units, samples, layer.keep!, seed + 1) } : layer;
+  });
+  const model: Model = { ...base, inputs: flat(input), layers };
+  const rng = new Random(seed);
+  const params: Params = layers.map((layer) => Object.fromEntries(entryParams(layer).map(({ name, shape: s }) => {
+    const data = new Float64Array(flat(s));
+    const fan = data.length / s[0];
+    for (let i = 0; i < data.length; i++) {
+      const z = rng.normal();
+      data[i] = name === 'W' ? z * Math.sqrt(2 / fan) : name === 'gamma' ? 1 + 0.1 * z : 0.1 * z;
+    }
+    return [name, { shape: s, data }];
+  })));
+  const { X, Y } = drawn(samples, seed + 17)(model);
+  return { model, params, X, Y, declared: null };
+}
+
+const CCE = { loss: 'categorical_cross_entropy' }, BCE = { loss: 'binary_cross_entropy' };
+const KINDS: [string, () => Network][] = [
+  ['conv 3@3×3 padding 1 ReLU → max-pool 2 → flatten → dense softmax, L2 (the bench CNN, smaller)',
+    () => kindsNet([1, 6, 6], [conv(3, 3, { padding: 1, activation: 'relu' }), pool('maxpool2d', 2), plain('flatten'), denseEntry(4, 'softmax')], { ...CCE, l2: 0.2 }, 5, 11)],
+  ['conv stride 2 no bias tanh → avg-pool 2 stride 1 → conv 1×1 → flatten → dense sigmoid',
+    () => kindsNet([2, 7, 7], [conv(3, 3, { stride: 2, activation: 'tanh', bias: false }), pool('avgpool2d', 2, 1), conv(2, 1), plain('flatten'), denseEntry(1, 'sigmoid')], BCE, 4, 12)],
+  ['dense → batch norm → ReLU → dense → batch norm → ReLU → dense sigmoid (the bench MLP, smaller)',
+    () => kindsNet([5], [denseEntry(8, 'linear'), plain('batchnorm'), plain('activation', 'relu'), denseEntry(6, 'linear'), plain('batchnorm'), plain('activation', 'relu'), denseEntry(1, 'sigmoid')], BCE, 9, 13)],
+  ['conv → spatial batch norm → ReLU → max-pool 3 stride 2 → flatten → dropout → dense softmax',
+    () => kindsNet([1, 7, 7], [conv(2, 3, { padding: 1 }), plain('batchnorm'), plain('activation', 'relu'), pool('maxpool2d', 3, 2), plain('flatten'), dropout(0.7), denseEntry(3, 'softmax')], CCE, 4, 14)],
+  ['dense tanh → layer norm → dropout → dense, mean squared error summed, L2 coefficient',
+    () => kindsNet([4], [denseEntry(7, 'tanh'), plain('layernorm'), dropout(0.5), denseEntry(2, 'linear')], { loss: 'mean_squared_error', reduction: 'sum', l2: { coefficient: 0.05 } }, 6, 15)],
+];
+
+describe('layered source on every layer kind equals the naive reference', () => {
+  it.each(KINDS)('%s: every element', (_, make) => {
+    const n = make();
+    everyElement(n, sources(n, layeredSource), sources(n, naiveSource), 1e-6, 1e-13);
+  });
+
+  it.each(KINDS)('%s: directions and changes, as the naive walk gives them', (_, make) => {
+    const n = make();
+    const fwd = forward(n.model, n.params, n.X, n.Y);
+    const layered = layeredSource({ model: n.model, params: n.params, Y: n.Y }, fwd);
+    const rng = new Random(21);
+    let compared = 0;
+    const tensors = namedTensors(n.model, n.params);
+    for (const { ref, value } of tensors) {
+      const V = rng.unitVector(value.data.length);
+      const d = layered.direction!(ref, V, 1e-5);
+      // A sample whose step crosses a kink is refined: compare only the directions that met none.
+      if (!d.refined) {
+        close(d.numeric, (naiveChange(n, fwd, ref.layer, ref.name, V, 1e-5) - naiveChange(n, fwd, ref.layer, ref.name, V, -1e-5)) / 2e-5, 1e-12);
+        compared++;
+      }
+      close(layered.change!(ref, V, 1e-3), naiveChange(n, fwd, ref.layer, ref.name, V, 1e-3), 1e-13);
+    }
+    expect(compared).toBeGreaterThan(tensors.length / 2);
+  });
+});
+
+describe('max-pool kinks', () => {
+  /**
+   * conv 1×1 over two channels (W = [0.5, 0.25], b = 0) then one 2×1 max-pool window over the
+   * two positions p = (x₀ 1, x₁ 0) and q = (x₀ 0, x₁ 2 + t): z_p = 0.5, z_q = 0.5 + t/4. Moving W's
+   * first element moves z_p alone: with t = 0 the window sits on a tie whose elements move
+   * differently (a kink at every step); with t = 4e-9 a step of 1e-6 crosses the argmax switch,
+   * which a step of 1e-9 no longer does (refined).
+   */
+  function pooled(t: number): Network {
+    const base = modelOf({ layers: [{ units: 1, activation: 'sigmoid' }], ...BCE }, 1);
+    const input = [2, 2, 1];
+    const c = conv(1, 1)(input), p = windowed('maxpool2d', c.outShape!, 0, [2, 1], [2, 1], [0, 0], 'linear', false), f = plain('flatten')(p.outShape!);
+    const model: Model = { ...base, inputs: 4, layers: [c, p, f, denseEntry(1, 'sigmoid')(f.outShape!)] };
+    const params: Params = [
+      { W: { shape: [1, 2, 1, 1], data: Float64Array.of(0.5, 0.25) }, b: { shape: [1, 1], data: Float64Array.of(0) } },
+      {}, {},
+      { W: { shape: [1, 1], data: Float64Array.of(1.5) }, b: { shape: [1, 1], data: Float64Array.of(-0.2) } },
+    ];
+    // Rows (c, h, w): x₀ at p, x₀ at q, x₁ at p, x₁ at q; one sample.
+    const X = { shape: [4, 1], data: Float64Array.of(1, 0, 0, 2 + t) };
+    return { model, params, X, Y: { shape: [1, 1], data: Float64Array.of(1) }, declared: null };
+  }
+
+  it.each([[0, true], [4e-9, false]] as const)('gap %s: kink %s, refined, as the naive reference says', (t, kink) => {
+    const n = pooled(t);
+    const layered = sources(n, layeredSource), naive = sources(n, naiveSource);
+    const W1 = { layer: 0, name: 'W' };
+    const got = layered.element(W1, 0, 1e-6);
+    sameDifference(got, naive.element(W1, 0, 1e-6), 1e-13);
+    expect([got.kink, got.refined]).toEqual([kink, true]);
+    if (kink) expect(got.spread).toBeGreaterThan(0);
+    // W's second element moves z_q alone: q is the argmax already (or tied), so a step up keeps
+    // it there, but a step down crosses to p (or leaves the tie): refined as well.
+    const second = layered.element(W1, 1, 1e-6);
+    sameDifference(second, naive.element(W1, 1, 1e-6), 1e-13);
+    expect(second.refined).toBe(true);
   });
 });
