@@ -8,7 +8,8 @@
 // with the hooks a user's code can differ at.
 //
 // Adding a layer kind: a file here that implements LayerKind (kind.ts), its line in KINDS, and
-// its entry in the net.json schema (io/spec.ts, with the Layer fields it reads in kind.ts).
+// its fields in the net.json schema (io/spec-schema.ts, LAYER_FIELDS) and its Layer built from them
+// (io/spec-layers.ts, with the Layer fields it reads in kind.ts).
 import { activation } from './activation.js';
 import { batchnorm } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
