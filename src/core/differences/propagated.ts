@@ -12,7 +12,7 @@
 // same arithmetic, so the same numbers.
 import type { ElementwiseActivation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
-import { activation, entryParams, entryWork } from '../layers/index.js';
+import { activation, allDense, entryParams, entryWork } from '../layers/index.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
 import { cols as colsOf, size, type Tensor } from '../tensor.js';
@@ -39,13 +39,16 @@ export function penaltyAlong(W: Tensor, V: Direction, h: number): number {
  */
 export function checkWork(model: Model, samples: number, options: { mode: string; samples: number }): number {
   const L = model.layers.length;
+  const dense = allDense(model.layers);
   let work = 0;
   for (let l = 0; l < L; l++) {
     const layer = model.layers[l];
-    // Layer l+1 sees a rank-1 change, the ones after it dense changes (their records' work), then the loss.
+    // Dense: layer l+1 sees a rank-1 change, the ones after it dense changes (their records' work),
+    // then the loss. Other kinds (layered.ts): at most every later record's work, and the entry's own output.
     let after = model.layers[L - 1].units;
-    if (l + 1 < L) after += model.layers[l + 1].units;
-    for (let k = l + 2; k < L; k++) after += entryWork(model.layers[k]);
+    if (!dense) after += layer.units;
+    else if (l + 1 < L) after += model.layers[l + 1].units;
+    for (let k = dense ? l + 2 : l + 1; k < L; k++) after += entryWork(model.layers[k]);
     const sizes = entryParams(layer).map((p) => size(p.shape));
     const elements = sizes.reduce((n, t) => n + (options.mode === 'full' ? t : Math.min(options.samples, t)), 0);
     work += elements * 2 * samples * after;
