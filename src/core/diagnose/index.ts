@@ -122,23 +122,25 @@ class Causes {
 
   private readonly effects = new Map<Mutation, number>();
 
-  /** How far one mistake alone moves its layer's gradients from the right ones. */
+  /** How far one mistake alone moves the gradients of the layers it changes first (its own, by default). */
   effectOf(m: Mutation): number {
     let e = this.effects.get(m);
     if (e === undefined) {
-      e = this.effect([m], m.layer);
+      e = this.effect([m], m.kind.effectLayers?.(m) ?? [m.layer]);
       this.effects.set(m, e);
     }
     return e;
   }
 
-  /** How far a layer's tensors move from the right ones under some mistakes. */
-  private effect(ms: Mutation[], layer: number): number {
+  /** How far the layers' tensors move from the right ones under some mistakes. */
+  private effect(ms: Mutation[], layers: number[]): number {
     const g = this.with(ms);
     let worst = 0;
-    for (const name of Object.keys(this.correct[layer])) {
-      const r = tensor(g, { layer, name }), c = tensor(this.correct, { layer, name });
-      if (r && c) worst = Math.max(worst, relative(r.data, c.data));
+    for (const layer of layers) {
+      for (const name of Object.keys(this.correct[layer])) {
+        const r = tensor(g, { layer, name }), c = tensor(this.correct, { layer, name });
+        if (r && c) worst = Math.max(worst, relative(r.data, c.data));
+      }
     }
     return worst;
   }
@@ -173,7 +175,7 @@ class Causes {
     return [...groups.values()].map((unsorted) => {
       const group = [...unsorted].sort((x, y) => x.layer - y.layer);
       const { kind } = group[0];
-      const text = kind.describe(group, { net: this.net, declared });
+      const text = kind.describe(group, { net: this.net, declared, ...(reproducedTo !== undefined ? { reproducedTo } : {}) });
       const effect = Math.max(...group.map((m) => this.effectOf(m)));
       const latent = !(effect >= this.tolerance);
       const layers = group.map((m) => m.layer);
