@@ -192,8 +192,9 @@ Fix: dW[:, :, :, :, f] += a_slice * dZ[i, h, w, f] inside the loop over every sa
     category: 'root',
     title: 'conv2d backward: db not summed over the output positions',
     text: `A conv2d bias b[f] is added at every output position (i, j) of filter f, so its gradient sums
-dZ over the samples and all positions: db[f] = s·Σ_samples Σ_(i, j) dZ[f, i, j]. Summing over the
-samples only (one position's value), or over the wrong axes, misses the positions.
+dZ over the samples and all positions: db[f] = s·Σ_samples Σ_(i, j) dZ[f, i, j] (s = 1/m for a
+mean cost, 1 for a sum). Averaging over the positions as well (np.mean(dZ, axis=(0, 2, 3)), the
+dense layer's mean over the samples carried over) divides it by H'·W' once too often.
 Fix: db = np.sum(dZ, axis=(0, 2, 3)) (samples, H, W), times 1/m for a mean cost.`,
   },
   'maxpool-whole-window': {
