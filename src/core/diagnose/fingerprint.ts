@@ -37,6 +37,12 @@ import { kindsAt, MISTAKE_KINDS, variantsAt, type Evidence, type MistakeKind, ty
 
 export { MATCH } from './fit.js';
 const BEAM = 4;
+/**
+ * An entry without parameters (pooling, flatten, dropout, activation) has nothing to compare, so
+ * every hypothesis within the slack explains it alike: the beam carries them all (up to this many)
+ * to the next layer that has tensors to tell them apart.
+ */
+const WIDE_BEAM = 64;
 /** How much costlier than the best a kept alternative may be. */
 const SLACK = 1.2;
 const COST = 1;
@@ -283,8 +289,9 @@ class Search {
     const pool = kept.length > 0 ? kept : fallback;
     pool.sort((x, y) => x.cost - y.cost);
     const beam: Entry[] = [];
+    const width = Object.keys(this.tested[l]).length > 0 ? BEAM : WIDE_BEAM;
     for (const e of pool) {
-      if (beam.length >= BEAM || e.cost > pool[0].cost + SLACK) break;
+      if (beam.length >= width || e.cost > pool[0].cost + SLACK) break;
       // The same dZ is the same hypothesis unless the dA below differs (another mistaken backward).
       if (!beam.some((b) => b.record?.detail.mistake === e.record?.detail.mistake && matches(b.dZ.data, e.dZ.data))) beam.push(e);
     }
