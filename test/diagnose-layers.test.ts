@@ -2,7 +2,8 @@
 // (kind.ts `mistakes`) is named at its entry, alone or beside a dense-catalogue mistake in the
 // same net; entries without parameters neither crash the search nor raise health findings of their
 // own; softmax with a loss other than categorical cross-entropy gets its Jacobian, and its
-// diagonal-only backward is named. The kind mistake used here is defined by the test on the
+// diagonal-only backward is named; dead channels after a conv, a normalisation dividing by a
+// variance near 0 and saturation after a norm layer are health findings. The kind mistake used here is defined by the test on the
 // identity record (an `activation` entry is the identity, then its activation), so the search is
 // exercised without depending on any one kind's file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,8 @@ import { Random } from '../src/core/random.js';
 import type { Report } from '../src/core/report.js';
 import { zeros, type Tensor } from '../src/core/tensor.js';
 import { initialise } from '../src/core/init.js';
+import { parseSpec } from '../src/io/spec.js';
+import { withMasks } from '../tools/matrix.js';
 import { modelOf } from './helpers/network.js';
 
 /** dx = dy with its rows in reverse order: a permutation of the features, as a wrong reshape is. */
@@ -223,5 +226,85 @@ describe('the registry knows every layer kind mistake', () => {
       'layernorm-wrong-axis', 'dropout-mask-missing', 'dropout-keep-missing', 'dropout-new-mask', 'softmax-diagonal',
     ]) expect(categoryOf(id), id).toBe('root');
     expect(categoryOf('norm-variance-near-zero')).toBe('health');
+  });
+});
+
+describe('health beyond dense layers', () => {
+  /** A net.json's network (its masks drawn), its parameters and seeded data. */
+  function built(spec: Record<string, unknown>, m: number, seed: number): Setup {
+    const loaded = parseSpec(spec, 'health');
+    const model = withMasks(loaded.model, loaded.dropoutSeeds, m);
+    const params = initialise(model);
+    const K = model.layers[model.layers.length - 1].units;
+    const rng = new Random(seed);
+    const X = zeros([model.inputs, m]), Y = zeros([K, m]);
+    for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
+    for (let i = 0; i < Y.data.length; i++) Y.data[i] = rng.uniform() < 0.5 ? 1 : 0;
+    return { model, params, X, Y };
+  }
+
+  it('a conv filter whose ReLU is 0 at every position on every sample is a dead channel', () => {
+    const s = built({
+      input: [1, 5, 5], layers: [{ type: 'conv2d', filters: 3, kernel: 3, activation: 'relu' }, { type: 'flatten' }, { units: 1, activation: 'sigmoid' }],
+      loss: 'binary_cross_entropy', init: { scheme: 'he', seed: 5 },
+    }, 8, 6);
+    // Filter 2's bias far below anything its weights can reach on this data.
+    s.params[0].b.data[1] = -100;
+    const r = checked(s, gradsWith(s, () => {}));
+    expect(r.health.layers[0].deadFraction).toBeCloseTo(1 / 3, 12);
+    const dead = r.findings.filter((f) => f.code === 'dead-relu');
+    expect(dead).toHaveLength(1);
+    expect(dead[0].message).toBe('1 of the 3 channels of layer 1 (conv2d, ReLU) are 0 at every one of their 3×3 positions on every one of the 8 samples, so they get no gradient and cannot recover.');
+    // A live filter with some position 0 on every sample is not dead: its other positions carry gradient.
+    s.params[0].b.data[1] = 0;
+    expect(checked(s, gradsWith(s, () => {})).findings.filter((f) => f.code === 'dead-relu')).toEqual([]);
+  });
+
+  it('a batch norm over a feature that does not vary is flagged with its variance and ε', () => {
+    const s = built({
+      input: 3, layers: [{ units: 4, activation: 'linear', bias: false }, { type: 'batchnorm' }, { type: 'activation', activation: 'tanh' }, { units: 1, activation: 'sigmoid' }],
+      loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 9 },
+    }, 10, 10);
+    const r0 = checked(s, gradsWith(s, () => {}));
+    expect(r0.findings.map((f) => f.code)).not.toContain('norm-variance-near-zero');
+    expect(r0.health.layers[1].minVariance).toBeGreaterThan(1e-3);
+    // Unit 3 of layer 1 is 0 on every sample: the batch norm divides by √ε there.
+    s.params[0].W.data.fill(0, 2 * 3, 3 * 3);
+    const r = checked(s, gradsWith(s, () => {}));
+    expect(r.health.layers[1].minVariance).toBe(0);
+    const f = r.findings.filter((x) => x.code === 'norm-variance-near-zero');
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ severity: 'warning', layer: 2 });
+    expect(f[0].message).toBe('Layer 2 (batchnorm) divides by a variance of 0 over the 10 samples, for some feature, below its ε = 1.00e-5: x̂ = (x − μ)/√(var + ε) there is nearly (x − μ)/√ε, and dx carries the factor γ/√(var + ε), up to 316.2·γ.');
+  });
+
+  it('saturation after a norm layer names the norm and its γ', () => {
+    const s = built({
+      input: 3, layers: [{ units: 4, activation: 'linear', bias: false }, { type: 'layernorm' }, { type: 'activation', activation: 'tanh' }, { units: 1, activation: 'sigmoid' }],
+      loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 9 },
+    }, 10, 10);
+    s.params[1].gamma.data.fill(40);
+    const f = checked(s, gradsWith(s, () => {})).findings.find((x) => x.code === 'saturated-units')!;
+    expect(f.message).toMatch(/layer 3 \(tanh\): \d+(\.\d+)?%, after layer 2's layernorm \(\|γ\| up to 40/);
+  });
+
+  it('entries without parameters neither raise gradient-flow findings nor count in them', () => {
+    const s = built({
+      input: [1, 6, 6],
+      layers: [
+        { type: 'conv2d', filters: 2, kernel: 3, activation: 'tanh' }, { type: 'maxpool2d', size: 2 }, { type: 'flatten' },
+        { type: 'dropout', keep: 0.5, seed: 3 }, { units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' },
+      ],
+      loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 4 },
+    }, 8, 5);
+    const r = checked(s, gradsWith(s, () => {}));
+    expect(r.ok).toBe(true);
+    expect(r.health.layers.filter((h) => h.gradientNorm === 0).map((h) => h.type)).toEqual(['maxpool2d', 'flatten', 'dropout']);
+    expect(r.findings.filter((f) => f.code === 'vanishing-gradients' || f.code === 'exploding-gradients')).toEqual([]);
+    // Tiny weights in the first and the last weighted layer make the signal vanish between them: layers 1 and 6 are compared.
+    s.params[4].W.data.forEach((w, i) => { s.params[4].W.data[i] = w * 1e-4; });
+    s.params[5].W.data.forEach((w, i) => { s.params[5].W.data[i] = w * 1e-2; });
+    const v = checked(s, gradsWith(s, () => {})).findings.find((f) => f.code === 'vanishing-gradients');
+    expect(v?.message).toMatch(/at layer 1 and .* at layer 6 .*per layer with weights \(1, 5, 6\)/);
   });
 });
