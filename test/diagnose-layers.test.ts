@@ -85,6 +85,19 @@ function checked(s: Setup, grads: ReturnType<typeof gradsWith>): Report {
   return check({ model: s.model, params: s.params, X: s.X, Y: s.Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, seed: 1 }, diagnoser());
 }
 
+/** A net.json's network (its masks drawn), its parameters and seeded data (0/1 targets). */
+function built(spec: Record<string, unknown>, m: number, seed: number): Setup {
+  const loaded = parseSpec(spec, 'net.json');
+  const model = withMasks(loaded.model, loaded.dropoutSeeds, m);
+  const params = initialise(model);
+  const K = model.layers[model.layers.length - 1].units;
+  const rng = new Random(seed);
+  const X = zeros([model.inputs, m]), Y = zeros([K, m]);
+  for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
+  for (let i = 0; i < Y.data.length; i++) Y.data[i] = rng.uniform() < 0.5 ? 1 : 0;
+  return { model, params, X, Y };
+}
+
 const roots = (r: Report) => r.findings.filter((f) => categoryOf(f.code) === 'root');
 
 describe('layer-kind mistakes in the diagnosis', () => {
@@ -230,19 +243,6 @@ describe('the registry knows every layer kind mistake', () => {
 });
 
 describe('health beyond dense layers', () => {
-  /** A net.json's network (its masks drawn), its parameters and seeded data. */
-  function built(spec: Record<string, unknown>, m: number, seed: number): Setup {
-    const loaded = parseSpec(spec, 'health');
-    const model = withMasks(loaded.model, loaded.dropoutSeeds, m);
-    const params = initialise(model);
-    const K = model.layers[model.layers.length - 1].units;
-    const rng = new Random(seed);
-    const X = zeros([model.inputs, m]), Y = zeros([K, m]);
-    for (let i = 0; i < X.data.length; i++) X.data[i] = rng.normal();
-    for (let i = 0; i < Y.data.length; i++) Y.data[i] = rng.uniform() < 0.5 ? 1 : 0;
-    return { model, params, X, Y };
-  }
-
   it('a conv filter whose ReLU is 0 at every position on every sample is a dead channel', () => {
     const s = built({
       input: [1, 5, 5], layers: [{ type: 'conv2d', filters: 3, kernel: 3, activation: 'relu' }, { type: 'flatten' }, { units: 1, activation: 'sigmoid' }],
@@ -306,5 +306,37 @@ describe('health beyond dense layers', () => {
     s.params[5].W.data.forEach((w, i) => { s.params[5].W.data[i] = w * 1e-2; });
     const v = checked(s, gradsWith(s, () => {})).findings.find((f) => f.code === 'vanishing-gradients');
     expect(v?.message).toMatch(/at layer 1 and .* at layer 6 .*per layer with weights \(1, 5, 6\)/);
+  });
+});
+
+describe('dense-catalogue mistakes on the other kinds', () => {
+  const CNN = {
+    input: [2, 5, 5],
+    layers: [{ type: 'conv2d', filters: 3, kernel: 3, padding: 1, activation: 'tanh' }, { type: 'avgpool2d', size: 2, stride: 1 }, { type: 'flatten' }, { units: 4, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }],
+    loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 12 },
+  };
+
+  it("a conv2d's dW and db without the 1/m are a wrong reduction at that layer", () => {
+    const s = built(CNN, 6, 13);
+    const r = checked(s, gradsWith(s, (chain) => { chain.layers[0].dW.s = 1; chain.layers[0].db.s = 1; }));
+    const found = roots(r);
+    expect(found.map((f) => `${f.code}@${f.layer}`)).toEqual(['wrong-reduction@1']);
+    expect(found[0].message).toBe('Your gradients equal backprop with dW1 and db1 6 times too large: the 1/m (m = 6) is missing.');
+  });
+
+  it("a wrong derivative in a CNN's dense head is named there, with the conv below it propagated", () => {
+    const s = built(CNN, 6, 13);
+    const r = checked(s, gradsWith(s, (chain, n) => { chain.layers[3].derivative = layerValues(n, 3, (z) => 1 - z * z); }));
+    expect(roots(r).map((f) => `${f.code}@${f.layer}`)).toEqual(['derivative-of-wrong-variable@4']);
+    expect(r.findings.find((f) => f.code === 'error-propagated')?.evidence).toMatchObject({ from: 4 });
+  });
+
+  it('a conv2d mistake and a dense-head mistake in one network are both named', () => {
+    const s = built(CNN, 6, 13);
+    const r = checked(s, gradsWith(s, (chain, n) => {
+      chain.layers[0].mistake = 'conv-dw-not-summed';
+      chain.layers[4].derivative = layerValues(n, 4, (_z, a) => 1 - a * a);
+    }));
+    expect(roots(r).map((f) => `${f.code}@${f.layer}`).sort()).toEqual(['conv-dw-not-summed@1', 'wrong-activation-derivative@5']);
   });
 });

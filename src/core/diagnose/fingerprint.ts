@@ -348,6 +348,14 @@ class Search {
       else if (agree(g, tested)) out.push({ cost: COST, mutations: [mutation], record: mutation });
     }
     if (agree(right, tested)) out.unshift({ cost: 0, mutations: [], deferred });
+    else {
+      // The 1/m of the entry's parameter gradients left out or doubled (the kinds that take it: a conv2d's dW and db).
+      for (const mutation of this.variantsAt('scale', l)) {
+        const steps = this.steps(l, [mutation]);
+        this.spend(entryWork(net.model.layers[l]) * net.m);
+        if (agree(entryGradients(net, l, dZ, steps), tested)) out.push({ cost: COST, mutations: [mutation], deferred });
+      }
+    }
     return out;
   }
 

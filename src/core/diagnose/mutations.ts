@@ -370,7 +370,8 @@ export const TENSOR_FACTOR: MistakeKind = {
 export const REDUCTION: MistakeKind = {
   id: 'reduction',
   code: 'wrong-reduction',
-  appliesTo: (net, l) => net.m > 1 && isDense(net, l),
+  // A conv2d's dW and db take the same 1/m as a dense layer's (its own backward sums over the samples).
+  appliesTo: (net, l) => net.m > 1 && (isDense(net, l) || typeOf(net.model.layers[l]) === 'conv2d'),
   apply: (chain, m) => {
     chain.layers[m.layer].dW.s = m.detail.s!;
     if (m.detail.which === 'both') chain.layers[m.layer].db.s = m.detail.s!;
