@@ -321,9 +321,10 @@ function elementsToCheck(t: NamedTensor, options: CheckOptions, rng: Random): El
   // Over a W the directions are rank one, u·vᵀ (see differences/propagated.ts, Direction): a wrong gradient
   // G + E is still seen by almost every one (uᵀEv ≠ 0 unless E = 0), with the same mean square
   // ‖E‖²/n as a direction uniform on the sphere, at a cost of rows + cols instead of rows·cols.
+  // A conv2d W (4-D) gets dense directions.
   const [rows, cols] = t.value.shape;
   const directions = Array.from({ length: options.samples }, (): Direction =>
-    t.ref.name === 'W' && rows > 1 && cols > 1 ? { u: rng.unitVector(rows), v: rng.unitVector(cols) } : rng.unitVector(n));
+    t.ref.name === 'W' && t.value.shape.length === 2 && rows > 1 && cols > 1 ? { u: rng.unitVector(rows), v: rng.unitVector(cols) } : rng.unitVector(n));
   return { kind: 'directions', directions, count: directions.length };
 }
 

@@ -68,7 +68,7 @@ export function norm(data: Float64Array): number {
 }
 
 /** The population standard deviation. */
-function std(data: Float64Array): number {
+export function std(data: Float64Array): number {
   let mean = 0;
   for (const v of data) mean += v;
   mean /= data.length;

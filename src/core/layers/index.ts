@@ -10,14 +10,19 @@
 // Adding a layer kind: a file here that implements LayerKind (kind.ts), its line in KINDS, and
 // its entry in the net.json schema (io/spec.ts, with the Layer fields it reads in kind.ts).
 import { activation } from './activation.js';
+import { conv2d } from './conv2d.js';
 import { dense } from './dense.js';
 import { identity } from './identity.js';
+import { avgpool2d, maxpool2d } from './pool.js';
 import { size } from '../tensor.js';
 import { typeOf, type Layer, type LayerKind, type LayerType, type ParamSpec } from './kind.js';
 
 /** The first record of each type of entry; the second is always `activation`. */
 const KINDS: Partial<Record<LayerType, LayerKind>> = {
   dense,
+  conv2d,
+  maxpool2d,
+  avgpool2d,
   flatten: identity,
   activation: identity,
 };
