@@ -10,9 +10,12 @@
 // Adding a layer kind: a file here that implements LayerKind (kind.ts), its line in KINDS, and
 // its entry in the net.json schema (io/spec.ts, with the Layer fields it reads in kind.ts).
 import { activation } from './activation.js';
+import { batchnorm } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
 import { dense } from './dense.js';
+import { dropout } from './dropout.js';
 import { identity } from './identity.js';
+import { layernorm } from './layernorm.js';
 import { avgpool2d, maxpool2d } from './pool.js';
 import { size } from '../tensor.js';
 import { typeOf, type Layer, type LayerKind, type LayerType, type ParamSpec } from './kind.js';
@@ -25,6 +28,9 @@ const KINDS: Partial<Record<LayerType, LayerKind>> = {
   avgpool2d,
   flatten: identity,
   activation: identity,
+  batchnorm,
+  layernorm,
+  dropout,
 };
 
 /** The record of an entry's type (its first record). */
