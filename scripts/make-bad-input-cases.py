@@ -111,6 +111,36 @@ case('net-softmax-one-unit','a one-unit softmax with cross-entropy (always 1: re
 case('exec-newline-command','an --exec command with a newline: the message stays on one line',F+['--exec','echo one\nexit 3'],spawn=True)
 case('net-unknown-long-property','a 10,000-character unknown property in net.json',['net.json',S+'/data.csv'],files={'net.json':json.dumps({"input":2,"layers":tanh_sig,"loss":"binary_cross_entropy","z"*10000:1})})
 
+# issue 14: the layer types, layouts and .npz data
+def npz_bytes(arrays):
+    buf=io.BytesIO()
+    with zipfile.ZipFile(buf,'w') as z:
+        for k,(shape,values) in arrays.items(): z.writestr(k+'.npy',npy(shape,values))
+    return buf.getvalue()
+img=lambda layers, loss="binary_cross_entropy", inp=[1,6,6]: json.dumps({"input":inp,"layers":layers,"loss":loss}, indent=2)
+head=[{"type":"flatten"},{"units":1,"activation":"sigmoid"}]
+case('net-conv-kernel-too-large','a conv2d kernel larger than its padded input',['net.json','data.csv'],files={'net.json':img([{"type":"conv2d","filters":2,"kernel":7}]+head),'data.csv':''})
+case('net-conv-stride-zero','a conv2d stride of 0',['net.json','data.csv'],files={'net.json':img([{"type":"conv2d","filters":2,"kernel":3,"stride":0}]+head),'data.csv':''})
+case('net-conv-output-not-whole','a conv2d whose windows do not tile the input: the sizes, and the strides and paddings that would fit',['net.json','data.csv'],files={'net.json':img([{"type":"conv2d","filters":2,"kernel":3,"stride":2}]+head),'data.csv':''},spawn=True)
+case('net-pool-flat-input','max pooling on a flat input',['net.json',S+'/data.csv'],files={'net.json':net2([{"type":"maxpool2d","size":2},{"units":1,"activation":"sigmoid"}])})
+case('net-dense-after-image','a dense layer directly after a conv2d (no flatten)',['net.json','data.csv'],files={'net.json':img([{"type":"conv2d","filters":2,"kernel":3},{"units":1,"activation":"sigmoid"}]),'data.csv':''})
+case('net-flatten-flat-input','a flatten of flat features',['net.json',S+'/data.csv'],files={'net.json':net2([{"type":"flatten"},{"units":1,"activation":"sigmoid"}])})
+case('net-dropout-keep-zero','dropout with keep 0',['net.json',S+'/data.csv'],files={'net.json':net2([{"type":"dropout","keep":0},{"units":1,"activation":"sigmoid"}])})
+case('net-dropout-keep-above-one','dropout with keep 1.2 (PyTorch\'s p is the probability of dropping)',['net.json',S+'/data.csv'],files={'net.json':net2([{"type":"dropout","keep":1.2},{"units":1,"activation":"sigmoid"}])})
+case('net-layer-type-keras','a Keras class name as the layer type',['net.json',S+'/data.csv'],files={'net.json':net2([{"type":"Conv2D","filters":2,"kernel":3},{"units":1,"activation":"sigmoid"}])})
+case('net-loss-average-samples','an MSE average other than over the outputs',['net.json',S+'/data.csv'],files={'net.json':json.dumps({"input":2,"layers":tanh_sig,"loss":{"name":"mean_squared_error","average":"samples"}})})
+case('csv-image-columns','data.csv with fewer feature columns than the image input\'s C·H·W',['net.json',S+'/data.csv'],files={'net.json':img(head,inp=[1,2,3])})
+case('csv-batchnorm-one-sample','batch norm checked on one sample (variance 0)',['net.json','data.csv'],files={'net.json':net2([{"type":"batchnorm"},{"units":1,"activation":"sigmoid"}]),'data.csv':'x1,x2,label\n0.1,0.2,1\n'},spawn=True)
+case('npz-data-other-layout','--data arrays in the rows layout under the columns default',[S+'/net.json','--data','data.npz'],files={'data.npz':npz_bytes({'X':([3,2],[0.1,0.2,0.3,0.4,0.5,0.6]),'Y':([3,1],[1,0,1])})},spawn=True)
+case('npz-data-features','--data X with another number of features than net.json\'s input',[S+'/net.json','--data','data.npz'],files={'data.npz':npz_bytes({'X':([3,4],[0.0]*12),'Y':([1,4],[1,0,1,0])})})
+case('npz-data-extra-array','--data holding an array other than X and Y',[S+'/net.json','--data','data.npz'],files={'data.npz':npz_bytes({'X':([2,2],[0.1,0.2,0.3,0.4]),'Y':([2],[1,0]),'W1':([1],[1.0])})})
+case('npz-data-image-flat','--data with an image X stored flat',['net.json','--data','data.npz'],files={'net.json':img([{"type":"flatten"},{"units":1,"activation":"sigmoid"}],inp=[1,2,2]),'data.npz':npz_bytes({'X':([4,2],[0.0]*8),'Y':([2],[1,0])})})
+case('args-data-twice','a data file argument and --data',[S+'/net.json',S+'/data.csv','--data',S+'/data.csv'])
+drop_net=net2([{"units":4,"activation":"tanh"},{"type":"dropout","keep":0.8},{"units":1,"activation":"sigmoid"}])
+drop_params=lambda mask: json.dumps({"W1":shared_params["W1"],"b1":shared_params["b1"],"W3":shared_params["W2"],"b3":shared_params["b2"],"mask2":mask})
+case('params-mask-shape','a dropout mask{l} of the wrong shape (samples and features swapped)',['net.json',S+'/data.csv','--params','params.json'],files={'net.json':drop_net,'params.json':drop_params([[1,0,1,1]]*6)})
+case('params-mask-not-binary','a dropout mask already divided by keep',['net.json',S+'/data.csv','--params','params.json'],files={'net.json':drop_net,'params.json':drop_params([[1.25,0,1.25,1.25,0,1.25]]*4)},spawn=True)
+
 import re
 only=sys.argv[1:]
 for name,c in spec.items():

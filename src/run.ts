@@ -8,13 +8,19 @@ import { initialise } from './core/init.js';
 import type { Grads, Model, Params } from './core/model.js';
 import type { Finding, Report } from './core/report.js';
 import { loadData, type Dataset } from './io/data.js';
+import { isNpz, loadNpzData } from './io/npz-data.js';
+import { dropoutSeed } from './io/spec-layers.js';
+import { drawMask } from './core/layers/dropout-mask.js';
+import { inShapeOf, typeOf, type Layer } from './core/layers/kind.js';
+import type { Tensor } from './core/tensor.js';
 import { clip, UserError } from './io/errors.js';
 import { openSession } from './io/session.js';
 import { checkProgram } from './core/check/program-check.js';
 import type { CostProgram } from './core/session/program.js';
 import { execAnswer, execPayload, functionAnswer, type BackpropFunction } from './io/exec.js';
 import { declaredPlan, loadSpec, refuseTooManyParameters, withInputs, type LoadedSpec } from './io/spec.js';
-import { extraGradientsFinding, loadTensorFile, loadTensors, otherLayoutFinding } from './io/tensors.js';
+import { extraGradientsFinding, loadTensorFile, otherLayoutFinding, type Layout } from './io/tensors.js';
+import { allDense } from './core/layers/index.js';
 import { count, directionalWork, directionStorage, layerValues, MAX_DIRECTION_VALUES, MAX_DIRECTIONS, MAX_ELEMENT_EVALUATIONS, MAX_LAYER_VALUES, MAX_SWEEP_WORK, samplesWithin, sweepWork, workload, WORK_PER_EVALUATION } from './core/check/limits.js';
 import { checkWork } from './core/differences/propagated.js';
 import { sweep, sweepSources, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/check/sweep.js';
@@ -65,15 +71,55 @@ export function load(options: RunOptions): Loaded {
     throw new UserError('options', net === undefined ? 'net' : 'data', 'a net.json and a data.csv, or a program to check (model or connect)', `no ${net === undefined ? 'net' : 'data'}`);
   }
   const spec = loadSpec(net);
-  const data = loadData(dataFile, spec.model, spec.statedInputs, options.target, options.ignoreColumns);
-  const model = withInputs(spec.model, data.X.shape[0]);
+  if (isNpz(dataFile) && (options.target !== undefined || options.ignoreColumns !== undefined)) {
+    const flag = options.target !== undefined ? '--target' : '--ignore-columns';
+    throw new UserError('command line', flag, `no ${flag} with an .npz data set: its X holds the features and its Y the targets`, `${flag} "${clip(options.target ?? options.ignoreColumns ?? '')}" with ${clip(dataFile)}`,
+      'Leave it out, or save only the columns you mean: np.savez("data.npz", X=X, Y=Y).');
+  }
+  const data = isNpz(dataFile)
+    ? loadNpzData(dataFile, spec.model, spec.layout, spec.statedShape)
+    : loadData(dataFile, spec.model, spec.statedInputs, options.target, options.ignoreColumns, spec.statedShape);
+  const sized = withInputs(spec.model, data.X.shape[0]);
   // The data's columns fix the first layer's inputs: the weights' size is known only now.
-  refuseTooManyParameters(model.layers, net, 'data', dataFile);
-  refuseTooManyValues(model, data.X.shape[1], net, dataFile);
-  // --seed seeds every random choice, the initialisation included; without it, init.seed does.
-  const seed = options.seed ?? model.init.seed;
-  const params = options.params ? loadTensors(options.params, model, 'params') : initialise(model, seed);
+  refuseTooManyParameters(sized.layers, net, 'data', dataFile);
+  const m = data.X.shape[1];
+  refuseTooManyValues(sized, m, net, dataFile);
+  refuseOneValueStatistics(sized, m, dataFile);
+  // --seed seeds every random choice, the initialisation and the dropout masks included; without it, init.seed does.
+  const seed = options.seed ?? sized.init.seed;
+  const file = options.params ? loadTensorFile(options.params, sized, 'params', 'file', { layout: spec.layout, samples: m }) : null;
+  const model = withMasks(sized, spec.dropoutSeeds, seed, m, file?.masks ?? new Map());
+  const params = file ? file.tensors : initialise(model, seed);
   return { spec, model, data, params };
+}
+
+/**
+ * Every dropout entry's fixed mask, a units × samples block: the user's mask{l} from --params, else
+ * drawn from the entry's "seed" or, without one, from dropoutSeed(the check's seed, l).
+ */
+function withMasks(model: Model, seeds: LoadedSpec['dropoutSeeds'], seed: number, m: number, given: ReadonlyMap<number, Tensor>): Model {
+  if (!model.layers.some((l) => typeOf(l) === 'dropout')) return model;
+  const layers = model.layers.map((l, i): Layer => {
+    if (typeOf(l) !== 'dropout') return l;
+    return { ...l, mask: given.get(i) ?? drawMask(l.units, m, l.keep!, seeds[i] ?? dropoutSeed(seed, i)) };
+  });
+  return { ...model, layers };
+}
+
+/**
+ * Batch norm's statistics over one value each (one sample, and a 1 × 1 image or flat features)
+ * have variance 0: x̂ = 0 whatever x is, every gradient through the layer vanishes, and nothing
+ * can be checked. Refused once the data says how many samples there are.
+ */
+function refuseOneValueStatistics(model: Model, m: number, data: string): void {
+  model.layers.forEach((l, i) => {
+    if (typeOf(l) !== 'batchnorm') return;
+    const shape = inShapeOf(l);
+    const perStatistic = m * (shape.length === 3 ? shape[1] * shape[2] : 1);
+    if (perStatistic > 1) return;
+    throw new UserError(data, 'the rows', `at least 2 samples for the batch norm of layer ${i + 1} (its mean and variance are over the batch)`,
+      `1 sample: the variance is 0, so the normalised values are all 0 and no gradient reaches the layers before it`, 'Check on a batch of several samples, as the code trains on.');
+  });
 }
 
 /** The gradients under test: the user's file or program, or the spec's declared/correct backprop. */
@@ -90,20 +136,20 @@ async function gradientsUnderTest(loaded: Loaded, options: RunOptions): Promise<
   const handedIn = (source: 'exec' | 'grads', grads: Grads, ignored: string[], where: string) =>
     ({ gradients: { source, grads }, notes: ignored.length > 0 ? [extraGradientsFinding(ignored, where)] : [] });
   if (options.backprop) {
-    const answer = await functionAnswer(options.backprop, execPayload(loaded.data.X, loaded.data.Y, loaded.params), loaded.model);
+    const answer = await functionAnswer(options.backprop, execPayload(loaded.data.X, loaded.data.Y, loaded.params, loaded.model, loaded.spec.layout), loaded.model, loaded.spec.layout);
     return handedIn('exec', answer.grads, answer.ignored, 'The backprop function’s answer');
   }
   if (options.exec !== undefined) {
     if (options.exec.trim() === '') throw new UserError('command line', '--exec', 'a command to run', 'an empty string');
-    const payload = execPayload(loaded.data.X, loaded.data.Y, loaded.params);
-    const answer = await execAnswer(options.exec, payload, loaded.model, { timeoutSeconds: options.execTimeout, stderr: options.execStderr });
+    const payload = execPayload(loaded.data.X, loaded.data.Y, loaded.params, loaded.model, loaded.spec.layout);
+    const answer = await execAnswer(options.exec, payload, loaded.model, { timeoutSeconds: options.execTimeout, stderr: options.execStderr }, loaded.spec.layout);
     return handedIn('exec', answer.grads, answer.ignored, 'The --exec answer');
   }
   if (options.grads) {
     if (!options.params) {
       throw new UserError('command line', '--grads', '--params too: gradients are only meaningful at the weights they were computed at', '--grads without --params');
     }
-    const file = loadTensorFile(options.grads, loaded.model, 'grads');
+    const file = loadTensorFile(options.grads, loaded.model, 'grads', 'file', { layout: loaded.spec.layout });
     return handedIn('grads', file.tensors, file.ignored, options.grads);
   }
   const declared = loaded.spec.declared;
@@ -130,7 +176,7 @@ export async function run(options: RunOptions): Promise<Report> {
   // check() itself, on worker threads when large, yielding to the event loop so Ctrl-C can stop it.
   const checkSettings = swept ? { ...settings, epsilon: swept.chosen, epsilons: swept.perTensor } : settings;
   const checked = await checkAsync(input, checkSettings, diagnoser(loaded.spec.declared), {}, prepared);
-  const layout = otherLayout(input, checked, checkSettings, options);
+  const layout = otherLayout(input, checked, checkSettings, options, loaded.spec.layout);
   // The layout, when it explains every failure, comes before the diagnosis of the files as read.
   const report = { ...checked, findings: [...(layout ? [layout] : []), ...checked.findings, ...notes] };
   return swept ? { ...report, sweep: swept } : report;
@@ -198,14 +244,14 @@ function refuseWithProgram(options: ProgramRunOptions): void {
  * failing check of such files is run once more with every W and dW transposed: if that passes, the
  * files use the other layout, and a finding says so (the diagnosis of the first check is kept).
  */
-function otherLayout(input: CheckInput, report: Report, settings: CheckOptions, options: RunOptions): Finding | null {
+function otherLayout(input: CheckInput, report: Report, settings: CheckOptions, options: RunOptions, layout: Layout): Finding | null {
   const { model, params, gradients } = input;
   if (report.ok || report.partial || !('grads' in gradients) || options.grads === undefined || options.params === undefined) return null;
-  if (!model.layers.every((l) => l.units === l.inputs && l.units > 1)) return null;
+  if (!allDense(model.layers) || !model.layers.every((l) => l.units === l.inputs && l.units > 1)) return null;
   const flip = (p: Params): Params => p.map((layer) => ({ ...layer, W: transposed(layer.W) }));
   const again = check({ ...input, params: flip(params), gradients: { source: gradients.source, grads: flip(gradients.grads) } },
     { ...settings, onProgress: undefined, shouldStop: undefined });
-  return again.ok ? otherLayoutFinding(options.params, options.grads, model.layers.length) : null;
+  return again.ok ? otherLayoutFinding(options.params, options.grads, model.layers.length, layout) : null;
 }
 
 /** Stops a check that would run for hours, before it starts, with what to do instead. */

@@ -97,7 +97,7 @@ describe('execGradients', () => {
     ['a gradient of an activation the net does not have', `echo '${zeros.replace('{', '{"dA3": [[1]], ')}'`,
       'tensor dA3: expected only the tensors dW1, db1, dW2, db2; found an unexpected tensor "dA3". dA3 would be the gradient of A3, which a 2-layer net does not have: beside dW1 … dW2 and db1 … db2, only dA0 … dA2 and dZ1 … dZ2 are accepted (and not checked).'],
     ['every dW transposed (the other layout throughout)', `echo '${zeros.replace('"dW1":[[0,0],[0,0],[0,0],[0,0]]', '"dW1":[[0,0,0,0],[0,0,0,0]]').replace('"dW2":[[0,0,0,0]]', '"dW2":[[0],[0],[0],[0]]')}'`,
-      'expected weights stored as (units, inputs), as in deeplearning.ai code: dW1 (4, 2), dW2 (1, 4); found the (inputs, units) layout of Keras and X @ W code throughout: dW1 (2, 4), dW2 (4, 1), their transposes. Store every dW transposed: print(json.dumps({k: (v.T if k.startswith("dW") else v).tolist() for k, v in grads.items()})).'],
+      'expected weights stored as (units, inputs), as in deeplearning.ai code: dW1 (4, 2), dW2 (1, 4); found the (inputs, units) layout of Keras and X @ W code throughout: dW1 (2, 4), dW2 (4, 1), their transposes. Add "layout": "rows" to net.json, or store every dW transposed: print(json.dumps({k: (v.T if k.startswith("dW") else v).tolist() for k, v in grads.items()})).'],
   ])('reports %s', async (_what, command, message) => {
     expect(await messageOf(execGradients(command, payload, model, quiet))).toBe(`--exec "${command}"${message.startsWith('expected') ? ': ' : ', '}${message}`);
   });

@@ -323,6 +323,34 @@ describe('backwardMagnitude', () => {
   }
 });
 
+describe('paramMagnitudes', () => {
+  for (const [type, shape, m] of CASES.filter(([t]) => t !== 'dropout')) {
+    it(`${type} on ${shape.join('×')}: Σ |dy·x̂| for γ and Σ |dy| for β, from the signed x`, () => {
+      const { layer, x, p, kind, rng } = setup(type, [...shape], m, 67);
+      const y = kind.forward(layer, x, p);
+      const dy = randomTensor(x.shape.slice(), rng);
+      const signed = kind.backward(layer, x, y, dy, p, 1).dparams;
+      for (let i = 0; i < dy.data.length; i++) dy.data[i] = Math.abs(dy.data[i]);
+      const got = kind.paramMagnitudes!(layer, x, y, dy, p);
+      // x̂ = (y − β)/γ element by element: the terms are dy·x̂ and dy, each taken in magnitude.
+      // γ_k of a row: per feature (layer norm, flat batch norm), per channel (spatial batch norm).
+      const paramOf = (row: number) => (type === 'batchnorm' && shape.length === 3 ? Math.floor(row / (shape[1] * shape[2])) : row);
+      const gamma = new Float64Array(p.gamma.data.length), beta = new Float64Array(p.beta.data.length);
+      for (let i = 0; i < x.data.length; i++) {
+        const k = paramOf(Math.floor(i / m));
+        const xhat = (y.data[i] - p.beta.data[k]) / p.gamma.data[k];
+        gamma[k] += dy.data[i] * Math.abs(xhat);
+        beta[k] += dy.data[i];
+      }
+      expect(relative(got.gamma().data, gamma)).toBeLessThan(1e-12);
+      expect(relative(got.beta().data, beta)).toBeLessThan(1e-14);
+      // And they bound the signed sums (with dy's signs).
+      const g = signed.gamma().data;
+      for (let k = 0; k < g.length; k++) expect(Math.abs(g[k])).toBeLessThanOrEqual(gamma[k] * (1 + 1e-12));
+    });
+  }
+});
+
 // ---- kinks --------------------------------------------------------------------------------------
 
 describe('kinks', () => {

@@ -33,7 +33,7 @@ describe('square weights, whose shapes cannot tell the layout', () => {
       code: 'other-layout', severity: 'error',
       message: `Every W is square, so the shapes of ${dir}/params_rows.json and ${dir}/grads_rows.json cannot tell how they are stored. Read as (inputs, units), the layout of Keras and X @ W code, ` +
         'with W1, W2, dW1 and dW2 transposed, every tensor passes: the files use that layout, and the failures above come from reading them transposed.',
-      fix: 'Store every W and dW transposed: np.savez(path, W1=W1.T, W2=W2.T, …), or in JSON {k: (v.T if k.startswith(("W", "dW")) else v).tolist() for k, v in d.items()}.',
+      fix: 'Store every W and dW transposed: np.savez(path, W1=W1.T, W2=W2.T, …), or in JSON {k: (v.T if k.startswith(("W", "dW")) else v).tolist() for k, v in d.items()}; or add "layout": "rows" to net.json.',
       evidence: { tensors: 'W1, W2, dW1, dW2' },
     });
     // The diagnosis of the files as they were read is kept beside it.

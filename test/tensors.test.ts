@@ -134,7 +134,7 @@ describe('the layout of a whole file', () => {
     expect(failure({ W1: T(W1), b1, W2: T(W2), b2 })).toBe(
       'p.json: expected weights stored as (units, inputs), as in deeplearning.ai code: W1 (3, 2), W2 (1, 3); ' +
       'found the (inputs, units) layout of Keras and X @ W code throughout: W1 (2, 3), W2 (3, 1), their transposes. ' +
-      'Store every W transposed: json.dump({k: (v.T if k.startswith("W") else v).tolist() for k, v in params.items()}, f).');
+      'Add "layout": "rows" to net.json, or store every W transposed: json.dump({k: (v.T if k.startswith("W") else v).tolist() for k, v in params.items()}, f).');
   });
 
   it('a square W in such a file is named too: its shape cannot tell, and it would be read transposed', () => {
@@ -144,7 +144,7 @@ describe('the layout of a whole file', () => {
       'p.json: expected weights stored as (units, inputs), as in deeplearning.ai code: W1 (3, 2), W2 (3, 3), W3 (1, 3); ' +
       'found the (inputs, units) layout of Keras and X @ W code throughout: W1 (2, 3), W3 (3, 1), their transposes; ' +
       'W2 (3, 3) is square, so its shape cannot tell which way it is stored (in a file written this way, transposed too). ' +
-      'Store every W transposed, the square ones too: json.dump({k: (v.T if k.startswith("W") else v).tolist() for k, v in params.items()}, f).');
+      'Add "layout": "rows" to net.json, or store every W transposed, the square ones too: json.dump({k: (v.T if k.startswith("W") else v).tolist() for k, v in params.items()}, f).');
   });
 
   it('one transposed W beside a square one (so no W says "right"): the whole file, not the one tensor', () => {
@@ -153,7 +153,7 @@ describe('the layout of a whole file', () => {
       'p.json: expected weights stored as (units, inputs), as in deeplearning.ai code: W1 (3, 3), W2 (1, 3); ' +
       'found the (inputs, units) layout of Keras and X @ W code throughout: W2 (3, 1), its transpose; ' +
       'W1 (3, 3) is square, so its shape cannot tell which way it is stored (in a file written this way, transposed too). ' +
-      'Store every W transposed, the square ones too: json.dump({k: (v.T if k.startswith("W") else v).tolist() for k, v in params.items()}, f).');
+      'Add "layout": "rows" to net.json, or store every W transposed, the square ones too: json.dump({k: (v.T if k.startswith("W") else v).tolist() for k, v in params.items()}, f).');
   });
 
   it('gradients, an .npz, biases stored as rows: the fix is written for them', () => {
@@ -167,8 +167,8 @@ describe('the layout of a whole file', () => {
       throw new Error('accepted');
     };
     expect(message('grads', 'g.json')).toMatch(/^g\.json: expected weights stored as \(units, inputs\), as in deeplearning\.ai code: dW1 \(3, 2\), dW2 \(1, 3\); found .*: dW1 \(2, 3\), dW2 \(3, 1\), their transposes\. /);
-    expect(message('grads', 'g.json')).toMatch(/Store every dW transposed, and db1 as columns: json\.dump\(\{k: v\.T\.tolist\(\) for k, v in grads\.items\(\)\}, f\)\.$/);
-    expect(message('params', 'dir/params.npz')).toMatch(/Store every W transposed, and b1 as columns: np\.savez\("params\.npz", W1=W1\.T, b1=b1\.T, W2=W2\.T, b2=b2\)\.$/);
+    expect(message('grads', 'g.json')).toMatch(/store every dW transposed, and db1 as columns: json\.dump\(\{k: v\.T\.tolist\(\) for k, v in grads\.items\(\)\}, f\)\.$/);
+    expect(message('params', 'dir/params.npz')).toMatch(/store every W transposed, and b1 as columns: np\.savez\("params\.npz", W1=W1\.T, b1=b1\.T, W2=W2\.T, b2=b2\)\.$/);
   });
 
   it('two or more transposed W beside right ones: one message saying which', () => {

@@ -22,6 +22,7 @@ import { EXIT, reportStatus } from './exit-status.js';
 type Format = 'table' | 'json' | 'junit' | 'markdown';
 
 interface CliOptions {
+  data?: string;
   params?: string;
   grads?: string;
   exec?: string;
@@ -135,13 +136,14 @@ export function buildProgram(): Command {
     .usage('[options] <net.json> <data.csv>\n       backprop-check [options] --model "<command>" | --connect <socket>')
     // Optional to commander, required by main() unless a program is the model (--model, --connect).
     .argument('[net.json]', 'the network spec')
-    .argument('[data.csv]', 'the data set (features first, targets last)')
+    .argument('[data.csv]', 'the data set (features first, targets last), or an .npz archive of X and Y')
     .option('--model <command>', 'your own program is the model: start it (through the shell) and check it over the session protocol (JSON Lines on its stdin/stdout); no net.json or data.csv then')
     .option('--connect <socket>', 'check a program speaking the session protocol that listens on this Unix-domain socket')
     .option('--params <file>', 'the weights to check at (JSON or .npz); default: initialised from the spec')
     .option('--grads <file>', 'gradients your own code computed at --params (JSON or .npz); checked instead of the spec’s formulas')
     .option('--exec <command>', 'run your own gradient program (any language) through the exec protocol and check what it prints')
     .option('--exec-timeout <seconds>', 'seconds before the --exec program (and everything it started) is killed; with --model/--connect, for its hello and for each answer', positiveNumber('--exec-timeout'), 60)
+    .option('--data <file>', 'the data set instead of the <data.csv> argument: an .npz archive of X and Y (np.savez("data.npz", X=X, Y=Y)) in net.json\'s layout, read bit for bit, or a data.csv')
     .option('--target <columns>', 'target columns of data.csv, by name or 1-based number, comma-separated (default: the last ones)')
     .option('--ignore-columns <columns>', 'columns of data.csv that are neither features nor targets (an id), by name or 1-based number, comma-separated')
     .option('--epsilon <h>', 'finite-difference step', resolvable('--epsilon', { below: 1 }, 'expected a step'), 1e-6)
@@ -270,8 +272,13 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     }
     throw e;
   }
-  const [net, data] = program.args;
+  const [net, dataArgument] = program.args;
   const o = program.opts<CliOptions>();
+  if (o.data !== undefined && dataArgument !== undefined) {
+    err.write(`backprop-check: ${new UserError('command line', '--data', 'either --data or a <data.csv> argument: each names the data set', `both (--data "${clip(o.data)}" and "${clip(dataArgument)}")`).message}\n`);
+    return EXIT.usage;
+  }
+  const data = o.data ?? dataArgument;
   // The files are required unless a program is the model (which refuses them: run.ts, runModel).
   if (o.model === undefined && o.connect === undefined && (net === undefined || data === undefined)) {
     err.write(`backprop-check: ${missingArgument(net === undefined ? 'net.json' : 'data.csv').message}\n`);

@@ -275,10 +275,14 @@ export function entryGradients(net: Net, l: number, dZ: Tensor, steps: LayerStep
     return g.db ? { W: g.dW, b: g.db } : { W: g.dW };
   }
   const { dW: w, db: b } = steps;
-  const x = net.magnitudes ? absolute(net.fwd.A[l]) : net.fwd.A[l];
-  const back = recordBackward(kindOf(layer), layer, x, net.fwd.Z[l], dZ, net.params[l], 1, steps.mistake);
+  const kind = kindOf(layer);
+  const x = net.fwd.A[l], y = net.fwd.Z[l], p = net.params[l];
+  const dparams =
+    !net.magnitudes ? recordBackward(kind, layer, x, y, dZ, p, 1, steps.mistake).dparams
+    : kind.paramMagnitudes ? kind.paramMagnitudes(layer, x, y, dZ, p)
+    : kind.backward(layer, absolute(x), y, dZ, p, 1).dparams;
   const out: Record<string, Tensor> = {};
-  for (const [name, grad] of Object.entries(back.dparams)) {
+  for (const [name, grad] of Object.entries(dparams)) {
     const g = grad();
     if (name === 'b') {
       for (let i = 0; i < g.data.length; i++) g.data[i] *= b.k * b.s;

@@ -263,7 +263,11 @@ export interface Dataset {
   targetNames: string[];
 }
 
-export function loadData(file: string, model: Model, statedInputs: number | undefined, target?: string, ignore?: string): Dataset {
+/**
+ * `statedShape` is net.json's image "input" [C, H, W], when it states one: then statedInputs is
+ * C·H·W, the feature columns each row holds in C, H, W order.
+ */
+export function loadData(file: string, model: Model, statedInputs: number | undefined, target?: string, ignore?: string, statedShape?: readonly number[]): Dataset {
   const limit = maxCsvBytes();
   const text = readText(file, 'a CSV data file', {
     maxBytes: limit,
@@ -293,11 +297,12 @@ export function loadData(file: string, model: Model, statedInputs: number | unde
   }
 
   const outputs = model.layers[model.layers.length - 1].units;
-  const targetCols = target !== undefined ? namedColumns(target, names, file) : lastColumns(values, kept, outputs, model, statedInputs, file, ignore !== undefined);
+  const targetCols = target !== undefined ? namedColumns(target, names, file) : lastColumns(values, kept, outputs, model, statedInputs, file, ignore !== undefined, statedShape);
   const featureCols = kept.filter((i) => !targetCols.includes(i));
   if (featureCols.length === 0) throw new UserError(file, 'the header', 'at least one feature column before the target column(s)', `${columns} column(s), all of them targets`);
   if (statedInputs !== undefined && featureCols.length !== statedInputs) {
-    throw new UserError(file, 'the columns', `${statedInputs} feature column(s), as net.json's "input" says, plus the target column(s)`, `${featureCols.length} feature column(s) (${columns} columns in all${dropped(ignored.length)})`);
+    const says = statedShape ? `C·H·W for net.json's "input": [${statedShape.join(', ')}]` : 'as net.json\'s "input" says';
+    throw new UserError(file, 'the columns', `${statedInputs} feature column(s), ${says}, plus the target column(s)`, `${featureCols.length} feature column(s) (${columns} columns in all${dropped(ignored.length)})`);
   }
 
   const m = values.length;
@@ -401,7 +406,7 @@ function namedColumns(target: string, names: string[], file: string): number[] {
  * The target columns when --target is absent: the last K (of those --ignore-columns keeps) for K
  * outputs; for categorical cross-entropy either one class-index column or K one-hot columns.
  */
-function lastColumns(values: number[][], kept: number[], outputs: number, model: Model, statedInputs: number | undefined, file: string, ignoring: boolean): number[] {
+function lastColumns(values: number[][], kept: number[], outputs: number, model: Model, statedInputs: number | undefined, file: string, ignoring: boolean, statedShape?: readonly number[]): number[] {
   const columns = kept.length;
   const last = (k: number) => kept.slice(columns - k);
   const counted = `${columns} column(s)${ignoring ? ` after --ignore-columns (${values[0].length} in the file)` : ''}`;
@@ -412,7 +417,8 @@ function lastColumns(values: number[][], kept: number[], outputs: number, model:
     const fits = k === outputs || (categorical && k === 1);
     if (!fits) {
       const want = categorical ? `1 (class index) or ${outputs} (one-hot)` : `${outputs}`;
-      throw new UserError(file, 'the columns', `${statedInputs} feature column(s) (net.json says "input": ${statedInputs}) and ${want} target column(s): ${statedInputs + outputs} columns${categorical ? ` or ${statedInputs + 1}` : ''}`, counted);
+      const says = statedShape ? `C·H·W for net.json's "input": [${statedShape.join(', ')}]` : `net.json says "input": ${statedInputs}`;
+      throw new UserError(file, 'the columns', `${statedInputs} feature column(s) (${says}) and ${want} target column(s): ${statedInputs + outputs} columns${categorical ? ` or ${statedInputs + 1}` : ''}`, counted);
     }
   } else if (categorical) {
     // One-hot when the last K columns look like it; else a class index in the last column.

@@ -12,7 +12,9 @@ import { paramLabel, type Grads, type Model, type Params } from '../core/model.j
 import type { Tensor } from '../core/tensor.js';
 import { parseJsonText } from './json.js';
 import { clip, UserError } from './errors.js';
-import { assembleTensors, jsonTensors } from './tensors.js';
+import { assembleTensors, jsonTensors, type Layout } from './tensors.js';
+import { inShapeOf, outShapeOf, typeOf } from '../core/layers/kind.js';
+import { transposed } from '../core/backprop.js';
 
 /** Larger output on stdout is refused (the program is stopped when it passes this). */
 export const MAX_EXEC_OUTPUT_BYTES = 64 * 1024 * 1024;
@@ -29,27 +31,62 @@ export interface ExecOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** What the program reads on stdin: deeplearning.ai shapes, as nested lists. */
+/** Nested lists of numbers, as deep as the tensor's rank. */
+export type NestedNumbers = number[] | NestedNumbers[];
+
+/**
+ * What the program reads on stdin, as nested lists in net.json's layout (tensors.ts): columns,
+ * deeplearning.ai's X (features, samples), Y (outputs, samples), W (units, inputs), b (units, 1);
+ * rows, PyTorch's X (samples, features), Y (samples, outputs), W (inputs, units), b (units,). Images
+ * are (samples, C, H, W) and conv2d weights (filters, C, kh, kw) in both, γ and β (n, 1) or (n,) as
+ * biases are, and a dropout entry's mask{l} is among the params, shaped as --params takes it.
+ */
 export interface ExecPayload {
-  /** features × samples */
-  X: number[][];
-  /** outputs × samples */
-  Y: number[][];
-  /** "W1": (units, inputs), "b1": (units, 1), … */
-  params: Record<string, number[][]>;
+  X: NestedNumbers;
+  Y: NestedNumbers;
+  params: Record<string, NestedNumbers>;
 }
 
-export function execPayload(X: Tensor, Y: Tensor, params: Params): ExecPayload {
-  const named: Record<string, number[][]> = {};
+/** The payload for X (features × samples) and Y (outputs × samples) at these parameters; without a model, a dense net in columns. */
+export function execPayload(X: Tensor, Y: Tensor, params: Params, model?: Pick<Model, 'layers'>, layout: Layout = 'columns'): ExecPayload {
+  const named: Record<string, NestedNumbers> = {};
   // Each layer's tensors in the order its record holds them (W, then b), labelled W1, b1, …
   params.forEach((tensors, layer) => {
-    for (const [name, t] of Object.entries(tensors)) named[paramLabel({ layer, name })] = rowsOf(t);
+    const dense = !model || typeOf(model.layers[layer]) === 'dense';
+    for (const [name, t] of Object.entries(tensors)) named[paramLabel({ layer, name })] = layout === 'rows' ? inRows(t, name, dense) : nested(t);
   });
-  return { X: rowsOf(X), Y: rowsOf(Y), params: named };
+  model?.layers.forEach((l, i) => {
+    if (l.mask) named[`mask${i + 1}`] = samplesBlock(l.mask, outShapeOf(l), layout);
+  });
+  const input = model ? inShapeOf(model.layers[0]) : [X.shape[0]];
+  return { X: samplesBlock(X, input, layout), Y: samplesBlock(Y, [Y.shape[0]], layout), params: named };
 }
 
-function rowsOf(m: Tensor): number[][] {
-  return Array.from({ length: m.shape[0] }, (_, r) => Array.from(m.data.subarray(r * m.shape[1], (r + 1) * m.shape[1])));
+/** A parameter in the rows layout: a dense W as (inputs, units), any (n, 1) column (b, γ, β) flat; a conv W as it is. */
+function inRows(t: Tensor, name: string, dense: boolean): NestedNumbers {
+  if (name === 'W' && dense) return nested(transposed(t));
+  if (t.shape.length === 2 && t.shape[1] === 1) return Array.from(t.data);
+  return nested(t);
+}
+
+/** A features × samples block: (features, samples) in columns, (samples, features) in rows, (samples, C, H, W) for an image in both. */
+function samplesBlock(block: Tensor, features: readonly number[], layout: Layout): NestedNumbers {
+  if (features.length === 3) {
+    const t = transposed(block);
+    return nested({ shape: [block.shape[1], ...features], data: t.data });
+  }
+  return nested(layout === 'rows' ? transposed(block) : block);
+}
+
+/** A row-major tensor as nested lists (a 2-D one as its rows). */
+function nested(t: Tensor): NestedNumbers {
+  const walk = (level: number, offset: number, stride: number): NestedNumbers => {
+    const n = t.shape[level];
+    const inner = stride / n;
+    if (level === t.shape.length - 1) return Array.from(t.data.subarray(offset, offset + n));
+    return Array.from({ length: n }, (_, i) => walk(level + 1, offset + i * inner, inner)) as NestedNumbers;
+  };
+  return walk(0, 0, t.data.length);
 }
 
 /** The gradients an answer holds, and the other gradients in it (dA…, dZ…) that were accepted unchecked. */
@@ -59,12 +96,12 @@ export interface ExecAnswer {
 }
 
 /** Runs the command on the payload and validates its answer as the model's gradients. */
-export async function execGradients(command: string, payload: ExecPayload, model: Model, options: ExecOptions = {}): Promise<Grads> {
-  return (await execAnswer(command, payload, model, options)).grads;
+export async function execGradients(command: string, payload: ExecPayload, model: Model, options: ExecOptions = {}, layout: Layout = 'columns'): Promise<Grads> {
+  return (await execAnswer(command, payload, model, options, layout)).grads;
 }
 
 /** execGradients, also naming the extra gradients (deeplearning.ai's dA0, dZ1, …) the answer held. */
-export async function execAnswer(command: string, payload: ExecPayload, model: Model, options: ExecOptions = {}): Promise<ExecAnswer> {
+export async function execAnswer(command: string, payload: ExecPayload, model: Model, options: ExecOptions = {}, layout: Layout = 'columns'): Promise<ExecAnswer> {
   const where = execWhere(command);
   const { stdout, stderrTail } = await runCommand(command, JSON.stringify(payload), options);
   const text = stdout.replace(/^\uFEFF/, '').trim();
@@ -83,7 +120,7 @@ export async function execAnswer(command: string, payload: ExecPayload, model: M
   }
   // Valid JSON can still name a tensor twice, and JSON.parse keeps only the last: refuse it, as for files.
   parseJsonText(text, where, 'one JSON object { "dW1": [[…]], … } on stdout');
-  const { tensors, ignored } = assembleTensors(jsonTensors(raw, where, 'grads'), model, where, 'grads', 'exec');
+  const { tensors, ignored } = assembleTensors(jsonTensors(raw, where, 'grads'), model, where, 'grads', 'exec', { layout });
   return { grads: tensors, ignored };
 }
 
@@ -96,10 +133,10 @@ export function execWhere(command: string): string {
 export type BackpropFunction = (payload: ExecPayload) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 /** Calls the function on the payload and validates its answer as the model's gradients (and the extra dA…, dZ… it held). */
-export async function functionAnswer(fn: BackpropFunction, payload: ExecPayload, model: Model): Promise<ExecAnswer> {
+export async function functionAnswer(fn: BackpropFunction, payload: ExecPayload, model: Model, layout: Layout = 'columns'): Promise<ExecAnswer> {
   const where = 'the backprop function';
   const answer: unknown = await fn(payload);
-  const { tensors, ignored } = assembleTensors(jsonTensors(answer, where, 'grads'), model, where, 'grads', 'function');
+  const { tensors, ignored } = assembleTensors(jsonTensors(answer, where, 'grads'), model, where, 'grads', 'function', { layout });
   return { grads: tensors, ignored };
 }
 

@@ -18,8 +18,13 @@ export const MAX_NPZ_BYTES = 1024 * 1024 * 1024;
 
 const ZIP_MAGIC = [0x50, 0x4b]; // "PK"
 
-function example(role: TensorRole): string {
-  return role === 'params' ? 'np.savez("params.npz", W1=W1, b1=b1, W2=W2, b2=b2, …)' : 'np.savez("grads.npz", dW1=dW1, db1=db1, …)';
+/** What an archive holds: parameters, gradients, or --data's X and Y. */
+export type ArchiveRole = TensorRole | 'data';
+
+function example(role: ArchiveRole): string {
+  return role === 'params' ? 'np.savez("params.npz", W1=W1, b1=b1, W2=W2, b2=b2, …)'
+    : role === 'grads' ? 'np.savez("grads.npz", dW1=dW1, db1=db1, …)'
+    : 'np.savez("data.npz", X=X, Y=Y)';
 }
 
 function readBytes(file: string, what: string): Uint8Array {
@@ -29,8 +34,8 @@ function readBytes(file: string, what: string): Uint8Array {
   });
 }
 
-export function readNpz(file: string, role: TensorRole): RawTensors {
-  const what = role === 'params' ? 'a parameter archive (.npz with W1, b1, …)' : 'a gradient archive (.npz with dW1, db1, …)';
+export function readNpz(file: string, role: ArchiveRole): RawTensors {
+  const what = role === 'params' ? 'a parameter archive (.npz with W1, b1, …)' : role === 'grads' ? 'a gradient archive (.npz with dW1, db1, …)' : 'a data archive (.npz with X and Y)';
   const bytes = readBytes(file, what);
   if (!ZIP_MAGIC.every((b, i) => bytes[i] === b)) {
     const found = bytes.length === 0 ? 'an empty file'
@@ -107,7 +112,7 @@ export function centralDirectory(bytes: Uint8Array): ZipEntry[] | null {
   return entries;
 }
 
-function refuseAmbiguousOrEncrypted(entries: ZipEntry[] | null, file: string, what: string, role: TensorRole): void {
+function refuseAmbiguousOrEncrypted(entries: ZipEntry[] | null, file: string, what: string, role: ArchiveRole): void {
   if (entries === null) return;
   const seen = new Set<string>();
   for (const e of entries) {

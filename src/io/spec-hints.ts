@@ -1,7 +1,7 @@
 // What to write instead, for the names net.json does not know: an activation or a loss that is not
 // built in (the { "expr": … } form, with a worked formula for the common ones, or the built-in name
-// that was meant), and a layer "type" (only dense stacks can be described today; which types are
-// planned). spec.ts adds these sentences to its schema errors.
+// that was meant), and a layer "type" that is not one of net.json's (the one that was meant, as
+// Keras and PyTorch spell it). spec.ts adds these sentences to its schema errors.
 import { ACTIVATION_NAMES } from '../core/records/activations.js';
 import { LOSS_NAMES } from '../core/records/losses.js';
 import { show } from './errors.js';
@@ -79,8 +79,9 @@ export function lossHint(name: string): string {
   return 'Any other loss can be written as a formula in a and y, per output unit (summed over the units), for example { "expr": "abs(a - y)" }.';
 }
 
-/** Layer types that are planned, by how people spell them. */
-const PLANNED: Record<string, string> = {
+/** Layer types by how Keras, PyTorch and course code spell them. */
+const TYPE_ALIASES: Record<string, string> = {
+  dense: 'dense', linear: 'dense', fc: 'dense', fullyconnected: 'dense', affine: 'dense', perceptron: 'dense',
   conv2d: 'conv2d', conv: 'conv2d', convolution: 'conv2d', convolution2d: 'conv2d', conv2: 'conv2d',
   maxpool2d: 'maxpool2d', maxpool: 'maxpool2d', maxpooling2d: 'maxpool2d', maxpooling: 'maxpool2d',
   avgpool2d: 'avgpool2d', avgpool: 'avgpool2d', averagepooling2d: 'avgpool2d', averagepool: 'avgpool2d', meanpool: 'avgpool2d',
@@ -88,30 +89,16 @@ const PLANNED: Record<string, string> = {
   batchnorm: 'batchnorm', batchnorm1d: 'batchnorm', batchnorm2d: 'batchnorm', batchnormalization: 'batchnorm', bn: 'batchnorm',
   layernorm: 'layernorm', layernormalization: 'layernorm', ln: 'layernorm',
   dropout: 'dropout',
-  activation: 'activation',
+  activation: 'activation', relu: 'activation', sigmoid: 'activation', tanh: 'activation', softmax: 'activation',
 };
 
-/** What each planned type can be replaced with today, if anything. */
-const TODAY: Record<string, string> = {
-  flatten: ' data.csv is flat already: a dense layer takes every column as an input.',
-  dropout: ' Check the network without it (as in evaluation mode, where dropout does nothing).',
-  activation: ' Put the activation in the dense layer before it: { "units": …, "activation": "relu" }.',
-};
-
-/** The sentence after "found an unknown property "type"" in a layer. */
+/** The sentence after "found …" for a layer "type" that is not one of net.json's. */
 export function layerTypeHint(type: unknown): string {
-  const name = typeof type === 'string' ? normal(type) : '';
-  if (['dense', 'linear', 'fc', 'fullyconnected', 'affine', 'perceptron'].includes(name)) {
-    return 'Every layer is dense (fully connected): leave "type" out.';
-  }
-  const planned = PLANNED[name];
-  const only = 'today net.json describes only stacks of dense layers ({ "units": …, "activation": … }), and --exec and --grads are checked against the dense net it describes';
-  if (planned) {
-    const what = planned === 'activation' ? 'A layer of its own for an activation' : `The ${planned} layer`;
-    const cannot = TODAY[planned] ?? ` A network with ${planned} layers cannot be checked yet.`;
-    return `${what} is planned, not built yet: ${only}.${cannot}`;
-  }
-  return `Layer types are not part of net.json: ${only}, so a network with ${show(type)} layers cannot be checked.`;
+  const meant = typeof type === 'string' ? TYPE_ALIASES[normal(type)] : undefined;
+  if (meant === 'dense') return 'Write "dense", or leave "type" out: a layer is dense unless it says otherwise.';
+  if (meant === 'activation') return `Write { "type": "activation", "activation": "${normal(String(type)) === 'activation' ? 'relu' : normal(String(type))}" }, or put the activation in the layer before it.`;
+  if (meant !== undefined) return `Did you mean "${meant}"?`;
+  return `A network with ${show(type)} layers cannot be checked: net.json describes dense, convolution, pooling, normalisation, dropout and activation layers.`;
 }
 
 /** The one name nearest to `name` (letter case and separators aside), if it is within two edits. */

@@ -1,12 +1,15 @@
 // net.json → Model and the backward plan under test. The structure is validated with a JSON
-// Schema (ajv); the rules a schema cannot say (softmax only at the output, formulas that parse and
-// use the right variables, one derivative per layer) are checked after it. Every error is a
-// UserError naming the file and the JSON path.
+// Schema (ajv); the rules a schema cannot say (the layers' shapes and softmax only at the output,
+// spec-layers.ts; formulas that parse and use the right variables, one derivative per layer) are
+// checked after it. Every error is a UserError naming the file and the JSON path.
 import type { ErrorObject } from 'ajv';
-import { ACTIVATION_NAMES, customActivation, elu, leakyRelu, namedActivation, type Activation } from '../core/records/activations.js';
+import { ACTIVATION_NAMES } from '../core/records/activations.js';
+import { typeOf } from '../core/layers/kind.js';
+import { buildLayers, type EntryJson } from './spec-layers.js';
+import type { Layout } from './tensors.js';
 import type { BackwardPlan } from '../core/backprop.js';
 import { compileFormula, FormulaError, type Formula, type Variable } from '../core/formula/formula.js';
-import { customLoss, LOSS_NAMES, namedLoss, type Loss } from '../core/records/losses.js';
+import { customLoss, LOSS_NAMES, meanSquaredErrorOverOutputs, namedLoss, type Loss } from '../core/records/losses.js';
 import type { InitSpec, L2, Layer, Model, Reduction } from '../core/model.js';
 import { clip, jsonPath, show, UserError } from './errors.js';
 import { parseJsonText } from './json.js';
@@ -28,9 +31,18 @@ export interface DeclaredBackward {
 
 export interface LoadedSpec {
   model: Model;
-  /** The `input` the spec states, if it does (else inferred from the data). */
+  /** The number of input features the spec states, if it does (C·H·W for an image; else inferred from the data). */
   statedInputs?: number;
+  /** The image shape [C, H, W] when "input" states one. */
+  statedShape?: readonly number[];
+  /**
+   * Per entry: a dropout entry's own "seed", or null when it states none (its mask is then drawn
+   * from dropoutSeed(the check's seed, l), spec-layers.ts); undefined for the other entries.
+   */
+  dropoutSeeds: (number | null | undefined)[];
   declared: DeclaredBackward | null;
+  /** How the tensor files, the --exec program and --data store tensors ("layout", default columns). */
+  layout: Layout;
   /** The raw JSON, for reports. */
   raw: unknown;
 }
@@ -78,25 +90,12 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
   if (!validateSchema(raw)) throw schemaError(raw, validateSchema.errors ?? [], file);
   const spec = raw as SpecJson;
   const topBias = spec.bias ?? true;
-  let inputs = spec.input ?? 0;
-  const layers: Layer[] = spec.layers.map((l, i) => {
-    const activation = activationOf(l.activation, file, ['layers', i, 'activation']);
-    // Only an output layer may be other than element-wise (the row batches carry hidden layers unit by unit).
-    if (!activation.diagonal && i !== spec.layers.length - 1) {
-      throw new UserError(file, jsonPath(['layers', i, 'activation']), 'softmax only on the output layer', `softmax on hidden layer ${i + 1} of ${spec.layers.length}`);
-    }
-    const layer: Layer = { units: l.units, inputs, activation, bias: l.bias ?? topBias };
-    inputs = l.units;
-    return layer;
-  });
+  const { layers, seeds } = buildLayers(spec.layers, spec.input, topBias, file);
+  const statedInputs = spec.input === undefined ? undefined : typeof spec.input === 'number' ? spec.input : spec.input.reduce((a, b) => a * b, 1);
   // The first layer's inputs are only known here when "input" states them; else 1 until the data says.
-  refuseTooManyParameters(layers.map((l, i) => (i === 0 ? { ...l, inputs: spec.input ?? 1 } : l)), file, 'layers', undefined, spec.input !== undefined);
-  const loss = lossOf(spec.loss, file);
+  refuseTooManyParameters(statedInputs === undefined ? layersWithInputs(layers, 1) : layers, file, 'layers', undefined, statedInputs !== undefined);
   const output = layers[layers.length - 1];
-  // A coupled output's ∂L/∂z is known to the diagnosis only as a − y, with its canonical loss.
-  if (!output.activation.diagonal && loss.canonicalActivation !== output.activation.name) {
-    throw new UserError(file, 'loss', 'categorical_cross_entropy with a softmax output layer', show(typeof spec.loss === 'string' ? spec.loss : spec.loss.expr));
-  }
+  const loss = lossOf(spec.loss, output.units, file);
   if (output.activation.sumsToOne && output.units < 2) {
     throw new UserError(file, jsonPath(['layers', layers.length - 1, 'units']), 'at least 2 units for a softmax output (softmax of one unit is always 1, so nothing can be learnt or checked)',
       '1', 'For one yes/no output use "activation": "sigmoid" with "loss": "binary_cross_entropy".');
@@ -111,9 +110,10 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
     scale: spec.init?.scale ?? (spec.init?.scheme === 'normal' || spec.init?.scheme === 'uniform' ? 0.01 : 1),
     seed: spec.init?.seed ?? 1,
   };
-  const model: Model = { inputs: spec.input ?? 0, layers, loss, reduction, l2, init };
+  const model: Model = { inputs: statedInputs ?? 0, layers, loss, reduction, l2, init };
   const declared = spec.backward ? declaredBackward(spec.backward, layers.length, file) : null;
-  return { model, statedInputs: spec.input, declared, raw };
+  const dropoutSeeds = seeds.map((own, l) => (typeOf(layers[l]) === 'dropout' ? own ?? null : undefined));
+  return { model, statedInputs, ...(Array.isArray(spec.input) ? { statedShape: spec.input } : {}), dropoutSeeds, declared, layout: spec.layout ?? 'columns', raw };
 }
 
 /**
@@ -121,33 +121,54 @@ export function parseSpec(raw: unknown, file: string): LoadedSpec {
  * naming the layer that is widest in weights. `where` is "layers" for net.json, or the data's
  * columns once they set the first layer's inputs.
  */
-export function refuseTooManyParameters(layers: Pick<Layer, 'units' | 'inputs' | 'bias'>[], file: string, where: 'layers' | 'data', data?: string, inputsKnown = true): void {
-  const { perLayer, total } = parameterCounts({ layers: layers as Layer[] });
+export function refuseTooManyParameters(layers: Layer[], file: string, where: 'layers' | 'data', data?: string, inputsKnown = true): void {
+  const { perLayer, total } = parameterCounts({ layers });
   if (total <= MAX_PARAMETERS) return;
   const widest = perLayer.indexOf(Math.max(...perLayer));
   const l = layers[widest];
   // Before the data is read, the first layer's inputs are unknown unless net.json states them.
-  const shape = where === 'layers' && widest === 0 && !inputsKnown ? `${count(l.units)} units` : `${count(l.units)} units × ${count(l.inputs)} inputs`;
+  const shape = typeOf(l) !== 'dense' ? `${typeOf(l)}, ${count(perLayer[widest])} parameters`
+    : where === 'layers' && widest === 0 && !inputsKnown ? `${count(l.units)} units` : `${count(l.units)} units × ${count(l.inputs)} inputs`;
   const found = `${Number.isFinite(total) ? count(total) : 'more than float64 can count'} (layer ${widest + 1}: ${shape}${layers.length > 1 ? `, of ${count(layers.length)} layers` : ''})`;
   const expected = `a network of at most ${count(MAX_PARAMETERS)} weights and biases (${MAX_PARAMETERS * 8 / 1e6} MB for each of the several copies a check holds)`;
   if (where === 'data' && widest === 0) {
     throw new UserError(data ?? file, 'the columns', `${expected}, with ${count(l.inputs)} feature columns as inputs`, found,
       'Check on fewer features (a few hundred columns find the same bugs) or a narrower first layer.');
   }
-  throw new UserError(file, jsonPath(['layers', widest, 'units']), expected, found, 'Check a narrower network: the same code on layers of a few dozen units finds the same bugs.');
+  throw new UserError(file, jsonPath(['layers', widest, ...(typeOf(l) === 'dense' ? ['units'] : typeOf(l) === 'conv2d' ? ['filters'] : [])]), expected, found, 'Check a narrower network: the same code on layers of a few dozen units finds the same bugs.');
 }
 
-/** Sets the number of inputs once the data is known (the first layer's fan-in). */
+/**
+ * Sets the number of inputs once the data is known: the first layer's fan-in, and through the
+ * leading entries that keep their input's shape (batchnorm, dropout, …), their sizes too, up to
+ * the first that has a size of its own. Only a flat input is ever unknown (an image states its shape).
+ */
 export function withInputs(model: Model, inputs: number): Model {
-  const layers = model.layers.map((l, i) => (i === 0 ? { ...l, inputs } : l));
-  return { ...model, inputs, layers };
+  return { ...model, inputs, layers: layersWithInputs(model.layers, inputs) };
+}
+
+function layersWithInputs(layers: readonly Layer[], inputs: number): Layer[] {
+  let carried = true;
+  return layers.map((l): Layer => {
+    if (!carried) return l;
+    if (typeOf(l) === 'dense') {
+      carried = false;
+      return { ...l, inputs };
+    }
+    if (l.inShape !== undefined && l.inShape.length !== 1) {
+      carried = false;
+      return l;
+    }
+    return { ...l, units: inputs, inputs, inShape: [inputs], outShape: [inputs] };
+  });
 }
 
 interface SpecJson {
-  input?: number;
-  layers: { units: number; activation: string | { name?: string; alpha?: number; expr?: string }; bias?: boolean }[];
-  loss: string | { expr: string };
+  input?: number | number[];
+  layers: EntryJson[];
+  loss: string | { expr: string } | { name: 'mean_squared_error'; average: 'outputs' };
   reduction?: Reduction;
+  layout?: Layout;
   l2?: number | { coefficient: number };
   bias?: boolean;
   init?: { scheme?: InitSpec['scheme']; scale?: number; seed?: number };
@@ -160,15 +181,10 @@ interface SpecJson {
   };
 }
 
-function activationOf(a: SpecJson['layers'][number]['activation'], file: string, path: (string | number)[]): Activation {
-  if (typeof a === 'string') return namedActivation(a)!;
-  if (a.expr !== undefined) return withFormula(() => customActivation(a.expr!), file, [...path, 'expr']);
-  if (a.name === 'leaky_relu') return leakyRelu(a.alpha ?? 0.01);
-  return elu(a.alpha ?? 1);
-}
-
-function lossOf(l: SpecJson['loss'], file: string): Loss {
+/** The loss record; K is the output units (an average over the outputs divides by it). */
+function lossOf(l: SpecJson['loss'], K: number, file: string): Loss {
   if (typeof l === 'string') return namedLoss(l)!;
+  if ('average' in l) return meanSquaredErrorOverOutputs(K);
   return withFormula(() => customLoss(l.expr), file, ['loss', 'expr']);
 }
 
@@ -229,8 +245,6 @@ export function declaredPlan(model: Model, declared: DeclaredBackward): Backward
 }
 
 function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserError {
-  const typed = layerType(raw, file);
-  if (typed) return typed;
   // ajv reports every branch of a oneOf; the most specific error is the deepest one among the
   // branches of the right kind (see relevant).
   const best = relevant(errors).sort((x, y) => depth(y) - depth(x) || rank(x) - rank(y))[0];
@@ -250,30 +264,27 @@ function schemaError(raw: unknown, errors: ErrorObject[], file: string): UserErr
       return new UserError(file, jsonPath(segments), describeType(p.type as string | string[]), show(value));
     case 'minimum':
     case 'exclusiveMinimum':
-      return new UserError(file, jsonPath(segments), `a number ${best.keyword === 'minimum' ? '≥' : '>'} ${p.limit as number}`, show(value));
+      return new UserError(file, jsonPath(segments), `a number ${best.keyword === 'minimum' ? '≥' : '>'} ${p.limit as number}`, show(value), fieldHint(segments));
     case 'maximum':
-      return new UserError(file, jsonPath(segments), `a number ≤ ${p.limit as number}`, show(value));
+      return new UserError(file, jsonPath(segments), `a number ≤ ${p.limit as number}`, show(value), fieldHint(segments));
     case 'minItems':
+    case 'maxItems':
+      if (Array.isArray(value) && value.length > 0) return new UserError(file, jsonPath(segments), describeSchema(best, segments), `a list of ${value.length}`);
       return new UserError(file, jsonPath(segments), `at least ${p.limit as number} item(s)`, 'an empty list');
     case 'minLength':
       return new UserError(file, jsonPath(segments), 'a non-empty string', '""');
     default:
-      return new UserError(file, jsonPath(segments), describeSchema(best), show(value));
+      return new UserError(file, jsonPath(segments), describeSchema(best, segments), show(value));
   }
 }
 
-/**
- * A layer with a "type" (Keras's or the planned "conv2d", "dropout", …): whatever else the schema finds
- * wrong in that layer, the type is what to talk about, with what exists and what is planned.
- */
-function layerType(raw: unknown, file: string): UserError | null {
-  const layers = (raw as { layers?: unknown } | null)?.layers;
-  if (!Array.isArray(layers)) return null;
-  const at = layers.findIndex((l) => l !== null && typeof l === 'object' && !Array.isArray(l) && Object.hasOwn(l, 'type'));
-  if (at < 0) return null;
-  const type = (layers[at] as { type: unknown }).type;
-  return new UserError(file, jsonPath(['layers', at, 'type']), `only the properties ${allowedProperties(SCHEMA.properties.layers.items)} (every layer is dense)`,
-    `an unknown property "type" (${show(type)})`, layerTypeHint(type));
+/** What a field out of range means, where the bare bound does not say it. */
+function fieldHint(segments: string[]): string | undefined {
+  const last = segments[segments.length - 1];
+  if (segments[0] !== 'layers') return undefined;
+  if (last === 'keep') return '"keep" is the probability of keeping a unit, in (0, 1]: PyTorch\'s and Keras\'s p or rate is the probability of dropping one, so keep = 1 − p.';
+  if (last === 'stride' || segments[segments.length - 2] === 'stride') return 'A window moves by at least 1 at each step.';
+  return undefined;
 }
 
 /** For a name that is not built in: an activation's or a loss's formula, or the name that was meant. */
@@ -284,6 +295,7 @@ function nameHint(segments: string[], value: unknown): string | undefined {
   // { "name": "swish" }; a built-in name there ("relu" with an alpha) keeps the plain message.
   if (segments[0] === 'layers' && last === 'name' && segments[segments.length - 2] === 'activation' && !ACTIVATION_NAMES.includes(value)) return activationHint(value);
   if (segments.length === 1 && last === 'loss') return lossHint(value);
+  if (segments[0] === 'layers' && segments.length === 3 && last === 'type') return layerTypeHint(value);
   return undefined;
 }
 
@@ -303,6 +315,8 @@ function relevant(errors: ErrorObject[]): ErrorObject[] {
     if (oneOf && e.instancePath === oneOf.instancePath && (e.keyword === 'type' || e.keyword === 'required')) wrongKind.add(`${b[1]}/${b[2]}`);
   }
   return errors.filter((e) => {
+    // A layer type's branch whose `if` failed adds an error of its own: it says nothing about the entry.
+    if (e.keyword === 'if') return false;
     const b = branchOf(e);
     if (e.keyword === 'oneOf') {
       // Kept only when none of its branches fits the kind of value.
@@ -325,7 +339,7 @@ function depth(e: ErrorObject): number {
 
 /** Among errors at one depth, prefer the ones that say most. */
 function rank(e: ErrorObject): number {
-  return ['additionalProperties', 'required', 'enum', 'minimum', 'exclusiveMinimum', 'maximum', 'minItems', 'minLength', 'type', 'oneOf'].indexOf(e.keyword);
+  return ['additionalProperties', 'required', 'enum', 'minimum', 'exclusiveMinimum', 'maximum', 'minItems', 'maxItems', 'minLength', 'type', 'oneOf'].indexOf(e.keyword);
 }
 
 function valueAt(raw: unknown, segments: string[]): unknown {
@@ -336,7 +350,8 @@ function valueAt(raw: unknown, segments: string[]): unknown {
 
 function allowedProperties(schema: unknown): string {
   const props = (schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
-  return Object.keys(props).filter((k) => k !== '$schema').join(', ');
+  // "type" picks the branch, so it is allowed wherever the branch's other properties are.
+  return Object.keys(props).filter((k) => k !== '$schema' && k !== 'type').join(', ');
 }
 
 function describeType(t: string | string[]): string {
@@ -344,11 +359,14 @@ function describeType(t: string | string[]): string {
   return (Array.isArray(t) ? t : [t]).map((x) => names[x] ?? x).join(' or ');
 }
 
-function describeSchema(e: ErrorObject): string {
+function describeSchema(e: ErrorObject, segments: string[]): string {
+  const last = segments[segments.length - 1] ?? '';
+  if (e.instancePath === '/input') return 'a number of features, or an image\'s [C, H, W]';
+  if (segments[0] === 'layers' && ['kernel', 'size', 'stride', 'padding'].includes(last)) return `a whole number n, or [h, w]`;
   if (e.keyword === 'oneOf' && e.instancePath.endsWith('/activation')) {
     return `an activation: one of ${ACTIVATION_NAMES.join(', ')}, { "name": "leaky_relu", "alpha": 0.1 } or { "expr": "…" }`;
   }
-  if (e.keyword === 'oneOf' && e.instancePath === '/loss') return `a loss: one of ${LOSS_NAMES.join(', ')} or { "expr": "…" }`;
+  if (e.keyword === 'oneOf' && e.instancePath === '/loss') return `a loss: one of ${LOSS_NAMES.join(', ')}, { "name": "mean_squared_error", "average": "outputs" } or { "expr": "…" }`;
   if (e.keyword === 'oneOf' && e.instancePath === '/l2') return 'λ ≥ 0 or { "coefficient": c }';
   return e.message ?? 'a valid value';
 }

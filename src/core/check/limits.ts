@@ -6,6 +6,7 @@
 // times that is minutes. Directional mode is never limited: it is what to use instead.
 import type { Mode } from '../report.js';
 import { entryParamCount, entryParams } from '../layers/index.js';
+import { inShapeOf, typeOf, type Layer } from '../layers/kind.js';
 import type { Model } from '../model.js';
 import { size } from '../tensor.js';
 import { SWEEP_ELEMENTS, SWEEP_EPSILONS } from './sweep.js';
@@ -76,9 +77,33 @@ export const WORK_PER_EVALUATION = 3_000;
 export const MAX_DIRECTIONS = 1_000_000;
 export const MAX_DIRECTION_VALUES = 30_000_000;
 
-/** Weights and biases of each layer, and in all. */
+/**
+ * An entry's parameter count from its fields alone, as the kinds' params() shape them: dense
+ * units·inputs (+ units), conv2d filters·C·kh·kw (+ filters), batchnorm γ and β per channel after
+ * an image (per feature otherwise), layernorm γ and β per feature; the other kinds have none. It is
+ * counted without the kinds because net.json's size is refused before a model exists to check
+ * (spec.ts), and a count that overflows is still a count (Infinity is refused like any other).
+ */
+export function parameterCount(layer: Layer): number {
+  switch (typeOf(layer)) {
+    case 'dense':
+      return layer.units * layer.inputs + (layer.bias ? layer.units : 0);
+    case 'conv2d': {
+      const [kh, kw] = layer.kernel!, filters = layer.filters!;
+      return filters * inShapeOf(layer)[0] * kh * kw + (layer.bias ? filters : 0);
+    }
+    case 'batchnorm':
+      return 2 * (inShapeOf(layer).length === 3 ? inShapeOf(layer)[0] : layer.units);
+    case 'layernorm':
+      return 2 * layer.units;
+    default:
+      return 0;
+  }
+}
+
+/** Weights and biases (and γ, β) of each layer, and in all. */
 export function parameterCounts(model: Pick<Model, 'layers'>): { perLayer: number[]; total: number } {
-  const perLayer = model.layers.map(entryParamCount);
+  const perLayer = model.layers.map(parameterCount);
   return { perLayer, total: perLayer.reduce((a, b) => a + b, 0) };
 }
 
@@ -101,12 +126,17 @@ export function directionalWork(model: Pick<Model, 'layers'>, samples: number, d
   return work;
 }
 
-/** The direction vectors a directional check draws, and the numbers they hold (rank one over a W: rows + cols). */
+/**
+ * The direction vectors a directional check draws, and the numbers they hold: rank one over a 2-D
+ * W of more than one row and column (rows + cols), a dense direction over every other tensor (its size).
+ */
 export function directionStorage(model: Pick<Model, 'layers'>, directions: number): { vectors: number; values: number } {
   let vectors = 0, values = 0;
   for (const l of model.layers) {
-    vectors += directions * (l.bias ? 2 : 1);
-    values += directions * ((l.units > 1 && l.inputs > 1 ? l.units + l.inputs : l.units * l.inputs) + (l.bias ? l.units : 0));
+    for (const { name, shape } of entryParams(l)) {
+      vectors += directions;
+      values += directions * (name === 'W' && shape.length === 2 && shape[0] > 1 && shape[1] > 1 ? shape[0] + shape[1] : size(shape));
+    }
   }
   return { vectors, values };
 }

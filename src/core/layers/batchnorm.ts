@@ -169,15 +169,19 @@ export function normInputGradient(x: Tensor, dy: Tensor, gammaParam: Tensor, f: 
   return dx;
 }
 
-/** s·Σ dy·x̂ (withXhat) or s·Σ dy per parameter element, summed over every element it scales. */
-export function normParamGradient(x: Tensor, dy: Tensor, f: NormBackwardForm, shape: readonly number[], withXhat: boolean, s: number): Tensor {
+/**
+ * s·Σ dy·x̂ (withXhat) or s·Σ dy per parameter element, summed over every element it scales; with
+ * `magnitudes`, Σ |dy·x̂| or Σ |dy| (the terms' magnitudes, check/resolution.ts).
+ */
+export function normParamGradient(x: Tensor, dy: Tensor, f: NormBackwardForm, shape: readonly number[], withXhat: boolean, s: number, magnitudes = false): Tensor {
   const g = f.groups, X = x.data, D = dy.data;
   const out = zeros(shape);
   for (let k = 0; k < g.count; k++) {
     const base = k * g.start, mu = f.mean[k], rk = f.r[k], pk = g.param[k];
     for (let j = 0; j < g.size; j++) {
       const i = base + j * g.step;
-      out.data[pk + j * g.paramStep] += withXhat ? D[i] * ((X[i] - mu) * rk) : D[i];
+      const term = withXhat ? D[i] * ((X[i] - mu) * rk) : D[i];
+      out.data[pk + j * g.paramStep] += magnitudes ? Math.abs(term) : term;
     }
   }
   for (let q = 0; q < out.data.length; q++) out.data[q] *= s;
@@ -194,6 +198,12 @@ export function normBackward(x: Tensor, dy: Tensor, p: TensorSet, s: number, f: 
       beta: () => normParamGradient(x, dy, f, shape, false, s),
     },
   };
+}
+
+/** The parameters' gradients in magnitudes (s = 1): Σ |dy·x̂| for γ, Σ |dy| for β. */
+export function normParamMagnitudes(x: Tensor, dy: Tensor, p: TensorSet, g: Groups, eps: number): Readonly<Record<string, () => Tensor>> {
+  const f = rightForm(x, g, eps), shape = p.gamma.shape;
+  return { gamma: () => normParamGradient(x, dy, f, shape, true, 1, true), beta: () => normParamGradient(x, dy, f, shape, false, 1, true) };
 }
 
 /**
@@ -400,6 +410,8 @@ export const batchnorm = {
 
   backwardMagnitude: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
     normBackwardMagnitude(x, dy, p, channelGroups(layer, x.shape[1]), epsOf(layer)),
+  paramMagnitudes: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
+    normParamMagnitudes(x, dy, p, channelGroups(layer, x.shape[1]), epsOf(layer)),
 
   mistakes,
 } satisfies LayerKind;

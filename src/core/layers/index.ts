@@ -8,7 +8,8 @@
 // with the hooks a user's code can differ at.
 //
 // Adding a layer kind: a file here that implements LayerKind (kind.ts), its line in KINDS, and
-// its entry in the net.json schema (io/spec.ts, with the Layer fields it reads in kind.ts).
+// its fields in the net.json schema (io/spec-schema.ts, LAYER_FIELDS) and its Layer built from them
+// (io/spec-layers.ts, with the Layer fields it reads in kind.ts).
 import { activation } from './activation.js';
 import { batchnorm } from './batchnorm.js';
 import { conv2d } from './conv2d.js';
@@ -21,7 +22,7 @@ import { size } from '../tensor.js';
 import { typeOf, type Layer, type LayerKind, type LayerType, type ParamSpec } from './kind.js';
 
 /** The first record of each type of entry; the second is always `activation`. */
-const KINDS: Partial<Record<LayerType, LayerKind>> = {
+const KINDS: Readonly<Record<LayerType, LayerKind>> = {
   dense,
   conv2d,
   maxpool2d,
@@ -35,9 +36,7 @@ const KINDS: Partial<Record<LayerType, LayerKind>> = {
 
 /** The record of an entry's type (its first record). */
 export function kindOf(layer: Layer): LayerKind {
-  const kind = KINDS[typeOf(layer)];
-  if (!kind) throw new Error(`internal: no layer kind for type ${typeOf(layer)}`);
-  return kind;
+  return KINDS[typeOf(layer)];
 }
 
 /** The records of an entry, in the order it applies them: its values are Z_l, then A_l. */

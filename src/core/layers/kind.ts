@@ -149,6 +149,12 @@ export interface LayerKind {
    * routes values: dense, conv2d, pooling, dropout, flatten).
    */
   backwardMagnitude?(layer: Layer, x: Tensor, y: Tensor, dy: Tensor, p: TensorSet): Tensor;
+  /**
+   * The same for the parameters' gradients (with s = 1): per element, the sum of the magnitudes of
+   * the terms its gradient sums, from the signed forward values x. Absent: backward on |x| and |dy|
+   * is that sum (a kind whose parameter gradients are products of x and dy: dense, conv2d).
+   */
+  paramMagnitudes?(layer: Layer, x: Tensor, y: Tensor, dy: Tensor, p: TensorSet): Readonly<Record<string, () => Tensor>>;
 
   /**
    * The backprop mistakes people make in this kind's backward, by id (the id is the finding code

@@ -11,7 +11,7 @@
 //
 // The arithmetic is batch norm's group arithmetic (batchnorm.ts) with a sample's features as the group.
 import { zeros, type Tensor } from '../tensor.js';
-import { cachedMoments, epsOf, minVariance, normBackward, normBackwardMagnitude, normDifference, normForward, rightForm, type Groups } from './batchnorm.js';
+import { cachedMoments, epsOf, minVariance, normBackward, normBackwardMagnitude, normParamMagnitudes, normDifference, normForward, rightForm, type Groups } from './batchnorm.js';
 import { norm, std } from './dense.js';
 import type { Backward, KindMistake, Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
@@ -103,6 +103,8 @@ export const layernorm = {
 
   backwardMagnitude: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
     normBackwardMagnitude(x, dy, p, sampleGroups(layer, x.shape[1]), epsOf(layer)),
+  paramMagnitudes: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
+    normParamMagnitudes(x, dy, p, sampleGroups(layer, x.shape[1]), epsOf(layer)),
 
   mistakes,
 } satisfies LayerKind;

@@ -168,6 +168,33 @@ export function customLoss(source: string): Loss {
   return loss;
 }
 
+/**
+ * PyTorch's MSELoss(): the mean over the K output units as well as over the samples, and no ½, so
+ * per unit L = (a − y)²/K and ∂L/∂a = 2(a − y)/K (net.json's { "name": "mean_squared_error",
+ * "average": "outputs" }). Its ∂L/∂z is never a − y, with any output activation: no canonical pair.
+ */
+export function meanSquaredErrorOverOutputs(K: number): Loss {
+  return {
+    name: `mean_squared_error averaged over ${K} outputs`,
+    title: `Mean squared error averaged over the ${K} outputs (PyTorch's MSELoss())`,
+    value: (a, y) => ((a - y) * (a - y)) / K,
+    gradient: (a, y) => (2 * (a - y)) / K,
+    gradientText: `2 * (a - y) / ${K}`,
+    // (a + δ − y)² − (a − y)² = δ·(2(a − y) + δ), without subtracting the two squares.
+    difference: (a, y, da) => (da * (2 * (a - y) + da)) / K,
+    targets: 'any',
+    zeroTargetTermVanishes: false,
+    infiniteAtBounds: false,
+    canonicalActivation: null,
+    gradientTerms: [
+      { sign: 1, text: `2 * a / ${K}`, fn: (a) => (2 * a) / K },
+      { sign: -1, text: `2 * y / ${K}`, fn: (_a, y) => (2 * y) / K },
+    ],
+    doubledBy: null,
+    chanceCost: () => null,
+  };
+}
+
 const NAMED: Record<string, Loss> = {
   binary_cross_entropy: BINARY_CROSS_ENTROPY,
   mean_squared_error: MEAN_SQUARED_ERROR,
