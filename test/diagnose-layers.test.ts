@@ -22,7 +22,7 @@ import { Random } from '../src/core/random.js';
 import type { Report } from '../src/core/report.js';
 import { zeros, type Tensor } from '../src/core/tensor.js';
 import { initialise } from '../src/core/init.js';
-import { parseSpec } from '../src/io/spec.js';
+import { declaredPlan, parseSpec } from '../src/io/spec.js';
 import { withMasks } from '../tools/matrix.js';
 import { modelOf } from './helpers/network.js';
 
@@ -338,5 +338,31 @@ describe('dense-catalogue mistakes on the other kinds', () => {
       chain.layers[4].derivative = layerValues(n, 4, (_z, a) => 1 - a * a);
     }));
     expect(roots(r).map((f) => `${f.code}@${f.layer}`).sort()).toEqual(['conv-dw-not-summed@1', 'wrong-activation-derivative@5']);
+  });
+});
+
+describe('declared formulas on a softmax with squared error', () => {
+  function declaredCheck(backward: Record<string, unknown>): Report {
+    const spec = {
+      input: [1, 5, 5], layers: [{ type: 'conv2d', filters: 2, kernel: 3, activation: 'tanh' }, { type: 'flatten' }, { units: 3, activation: 'softmax' }],
+      loss: 'mean_squared_error', init: { scheme: 'xavier', seed: 3 }, backward,
+    };
+    const loaded = parseSpec(spec, 'net.json');
+    const s = built(spec, 6, 4);
+    return check({ ...s, gradients: { source: 'declared', plan: declaredPlan(s.model, loaded.declared!) } }, { ...DEFAULT_OPTIONS, seed: 1 }, diagnoser(loaded.declared));
+  }
+
+  it('the right derivative left to the Jacobian passes; a(1 − a) declared for the softmax is softmax-diagonal', () => {
+    expect(declaredCheck({ outputGradient: 'a - y' }).ok).toBe(true);
+    const r = declaredCheck({ activationDerivatives: [null, null, 'a * (1 - a)'] });
+    expect(roots(r).map((f) => `${f.code}@${f.layer}`)).toEqual(['softmax-diagonal@3']);
+    expect(roots(r)[0].message).toMatch(/^Layer 3 \(softmax\) multiplies dA by a \* \(1 - a\), the diagonal of the softmax Jacobian only/);
+  });
+
+  it('outputDelta "a - y" leaves the Jacobian out, and the fix says there is no element-wise ∂L/∂z', () => {
+    const f = roots(declaredCheck({ outputDelta: 'a - y' }));
+    expect(f.map((x) => `${x.code}@${x.layer}`)).toEqual(['wrong-output-gradient@3']);
+    expect(f[0].message).toContain('it is ∂L/∂a (a - y): the softmax Jacobian is left out');
+    expect(f[0].fix).toBe('Remove outputDelta and set outputGradient to "a - y": a softmax output with mean squared error has no element-wise ∂L/∂z.');
   });
 });

@@ -22,6 +22,7 @@ import { zeros, type Tensor } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
+import { dropoutSeed } from '../src/io/spec-layers.js';
 
 // ---- a user's backprop, with a switch for each mistake ----------------------------------------
 
@@ -580,11 +581,14 @@ function siteProblem(model: Model, id: FindingCode, site: number, m: number): st
 
 export interface KindNet { arch: KindArchitecture; model: Model; params: Params; X: Tensor; Y: Tensor }
 
-/** The model with each dropout entry's fixed mask for m samples, drawn from its seed (each architecture states one). */
+/**
+ * The model with each dropout entry's fixed mask for m samples, as a check draws it: from the
+ * entry's "seed", or without one from dropoutSeed(seed 1, l).
+ */
 export function withMasks(model: Model, seeds: readonly (number | null | undefined)[], m: number): Model {
   return {
     ...model,
-    layers: model.layers.map((layer, l) => (typeOf(layer) === 'dropout' ? { ...layer, mask: drawMask(layer.units, m, layer.keep!, seeds[l]!) } : layer)),
+    layers: model.layers.map((layer, l) => (typeOf(layer) === 'dropout' ? { ...layer, mask: drawMask(layer.units, m, layer.keep!, seeds[l] ?? dropoutSeed(1, l)) } : layer)),
   };
 }
 
