@@ -4,12 +4,16 @@
 // with a fixed mask, activation entries — with random activations, every output/loss pair
 // (softmax with any loss, MSE averaged over the outputs, custom losses), both reductions, L2 on or
 // off, checked with the right gradients (backprop-check's own, or a user's backprop handed in as
-// --grads). None may fail, and none may get a root-cause, propagated or error finding.
-// test/no-false-alarms.test.ts keeps its 200 dense nets.
+// --grads). None may fail, and none may get a root-cause, propagated or error finding. The same
+// kind of networks with one layer-kind mistake made at a random entry: the mistake is named there,
+// as the only root cause. test/no-false-alarms.test.ts keeps its 200 dense nets.
 import { describe, expect, it } from 'vitest';
-import { correctPlan } from '../src/core/backprop.js';
+import { correctChain, correctPlan, evaluate, netOf } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
+import { compare } from '../src/core/check/compare.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
+import { layerMistakesAt } from '../src/core/diagnose/layer-mistakes.js';
+import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import { typeOf, type LayerType } from '../src/core/layers/index.js';
 import { Random } from '../src/core/random.js';
@@ -124,7 +128,7 @@ function randomCase(seed: number) {
   const gradients: GradientSource = channel === 'grads'
     ? { source: 'grads', grads: userBackprop(model, params, X, Y, null) }
     : { source: 'correct', plan: correctPlan(model) };
-  return { spec, model, channel, run: () => check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed }, diagnoser()) };
+  return { spec, model, params, X, Y, channel, run: () => check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed }, diagnoser()) };
 }
 
 describe('no false alarms beyond dense layers', () => {
@@ -157,5 +161,30 @@ describe('no false alarms beyond dense layers', () => {
       expect(types.get(type) ?? 0, type).toBeGreaterThanOrEqual(3);
     }
     for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThanOrEqual(3);
+  });
+
+  it('60 more with one layer-kind mistake each at a random entry: named there, as the only root cause', () => {
+    const misses: string[] = [];
+    let named = 0;
+    for (let seed = 101; seed <= 160; seed++) {
+      const { spec, model, params, X, Y } = randomCase(seed);
+      const net = netOf(model, params, forward(model, params, X, Y), Y);
+      const right = evaluate(net, correctChain(net)).grads;
+      const sites = model.layers.flatMap((_x, l) => layerMistakesAt(net, l).map((m) => ({ l, id: m.detail.mistake! })));
+      if (sites.length === 0) continue;
+      const { l, id } = sites[new Random(seed).int(sites.length)];
+      const chain = correctChain(net);
+      chain.layers[l].mistake = id;
+      const grads = evaluate(net, chain).grads;
+      // A mistake that changes no gradient here (one that changes only dA_{l−1} at the first
+      // entry, or a conv's db where it has none) leaves nothing to find.
+      if (grads.every((g, k) => Object.keys(g).every((name) => compare(g[name].data, right[k][name].data).relativeError < 1e-4))) continue;
+      const report = check({ model, params, X, Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, seed: 1 }, diagnoser());
+      const roots = report.findings.filter((f) => categoryOf(f.code) === 'root').map((f) => `${f.code}@${f.layer}`);
+      if (!report.ok && roots.length === 1 && roots[0] === `${id}@${l + 1}`) named++;
+      else misses.push(`seed ${seed}: ${id}@${l + 1} ${report.ok ? 'passed' : `found ${roots.join(', ') || 'nothing'}`} in ${JSON.stringify(spec.layers)}`);
+    }
+    expect(misses).toEqual([]);
+    expect(named).toBeGreaterThanOrEqual(40);
   });
 });
