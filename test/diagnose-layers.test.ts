@@ -288,6 +288,17 @@ describe('health beyond dense layers', () => {
     expect(f.message).toMatch(/layer 3 \(tanh\): \d+(\.\d+)?%, after layer 2's layernorm \(\|γ\| up to 40/);
   });
 
+  it("a conv2d's weights are judged against He/Xavier for its fan-in C·kh·kw", () => {
+    const s = built({
+      input: [2, 5, 5], layers: [{ type: 'conv2d', filters: 3, kernel: 3, activation: 'relu' }, { type: 'flatten' }, { units: 1, activation: 'sigmoid' }],
+      loss: 'binary_cross_entropy', init: { scheme: 'he', seed: 5 },
+    }, 8, 6);
+    expect(checked(s, gradsWith(s, () => {})).findings.map((f) => f.code)).not.toContain('init-scale');
+    s.params[0].W.data.forEach((w, i) => { s.params[0].W.data[i] = w / 50; });
+    const f = checked(s, gradsWith(s, () => {})).findings.find((x) => x.code === 'init-scale')!;
+    expect(f.message).toMatch(/^The weights are far from the scale their activations need: layer 1 \(relu, fan_in 18\): RMS \S+ vs He √\(2\/18\) = 0\.3333/);
+  });
+
   it('entries without parameters neither raise gradient-flow findings nor count in them', () => {
     const s = built({
       input: [1, 6, 6],
