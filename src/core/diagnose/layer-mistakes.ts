@@ -71,7 +71,7 @@ function describeLayerMistake(id: string, group: Mutation[], net: Net, reproduce
   }
   const shown = changed.slice(0, 4).map((c) => `d${c.name} by ${fmt(c.error)}`).join(', ');
   const effect = changed.length === 0 ? '' : ` On your data that alone moves ${shown}${changed.length > 4 ? ` and ${changed.length - 4} more tensors` : ''} (relative error against the right gradients).`;
-  const reproduced = reproducedTo !== undefined ? ` The reconstruction reproduces your gradients to ${fmt(reproducedTo)}.` : '';
+  const reproduced = reproducedTo === undefined ? '' : ` The reconstruction reproduces your gradients ${reproducedTo === 0 ? 'exactly' : `to a relative ${fmt(reproducedTo)}`}.`;
   const fix = [...new Set(layers.map((l) => mistakeAt(net, l, id)!.fix))].join(' ');
   return {
     message: `Your gradients equal backprop with this mistake in ${says.join('; and in ')}.${effect}${reproduced}`,
