@@ -90,8 +90,10 @@ export interface LayerHealth {
   gradientNorm: number;
   /** Fraction of (unit, sample) pairs in the flat tails of tanh/sigmoid; 0 for others. */
   saturation?: number;
-  /** For ReLU layers: fraction of units that are zero on every sample. */
+  /** For ReLU layers: fraction of units that are zero on every sample (an image's: of channels zero at every position too). */
   deadFraction?: number;
+  /** batchnorm, layernorm: the smallest variance the layer divides by (before ε). */
+  minVariance?: number;
   /** Standard deviation of W_l, and the scale Xavier/He would give for this activation. */
   weightScale: number;
   recommendedScale?: number;
