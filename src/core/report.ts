@@ -86,6 +86,8 @@ export interface LayerHealth {
   /** The entry's net.json type when it is not dense (conv2d, batchnorm, …); a parameterless entry
    *  (pooling, flatten, dropout, activation) has gradientNorm and weightScale 0. */
   type?: string;
+  /** Present (true) on an entry without parameters: its gradientNorm and weightScale mean nothing. */
+  noParameters?: true;
   /** ‖∂J/∂W_l‖₂ from the finite differences (the truth, whatever the code under test says). */
   gradientNorm: number;
   /** Fraction of (unit, sample) pairs in the flat tails of tanh/sigmoid; 0 for others. */

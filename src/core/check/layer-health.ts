@@ -6,7 +6,7 @@
 // dead ReLUs by channel: a channel is dead when it is 0 at every position on every sample, as a
 // filter that never fires is what cannot recover (one position of a live filter may be 0 always).
 import type { ForwardCache } from '../forward.js';
-import { activation, kindOf, outShapeOf, typeOf, type Layer } from '../layers/index.js';
+import { activation, entryParams, kindOf, outShapeOf, typeOf, type Layer } from '../layers/index.js';
 import type { Grads, Model, Params } from '../model.js';
 import type { LayerHealth } from '../report.js';
 import type { Tensor } from '../tensor.js';
@@ -33,6 +33,7 @@ export function layerHealth(model: Model, params: Params, fwd: ForwardCache, cor
       layer: l + 1,
       activation: layer.activation.name,
       ...(typeOf(layer) !== 'dense' ? { type: typeOf(layer) } : {}),
+      ...(entryParams(layer).length === 0 ? { noParameters: true as const } : {}),
       gradientNorm: d.gradientNorm ?? 0,
       saturation: a.saturation,
       deadFraction: image && layer.activation.family === 'relu' ? deadChannelFraction(layer, fwd.Z[l]) : a.deadFraction,
