@@ -1,12 +1,15 @@
 // The detection matrix (tools/matrix.ts, printed by `npm run matrix`): every catalogued
 // backprop mistake, injected into every architecture where it can be made, through the gradients
 // a user's code computes and (formula mistakes) through a declared backward block, makes the check
-// fail and is named with the right code at the right layer, as the only root cause.
+// fail and is named with the right code at the right layer, as the only root cause; and so is every
+// layer kind's own mistake (conv2d, pooling, flatten, batch/layer norm, dropout, softmax's diagonal),
+// injected into networks of those kinds.
 import { describe, expect, it } from 'vitest';
 import { check, DEFAULT_OPTIONS } from '../src/core/check/check.js';
 import { categoryOf, diagnoser } from '../src/core/diagnose/index.js';
 import {
-  ARCHITECTURES, dataFor, detectionMatrix, ENTRIES, pairMatrix, PAIR_ACTIVATIONS, renderMatrix, userBackprop,
+  ARCHITECTURES, dataFor, detectionMatrix, ENTRIES, KIND_ARCHITECTURES, KIND_MISTAKES, kindMatrix, kindNet, pairMatrix, PAIR_ACTIVATIONS,
+  renderKindMatrix, renderMatrix, userBackprop,
 } from '../tools/matrix.js';
 import { network } from './helpers/network.js';
 
@@ -43,5 +46,27 @@ describe('the detection matrix', () => {
     expect(detected).toBe(total);
     expect(total).toBeGreaterThan(200);
     expect(text).toContain(`${total} of ${total} detected (100.0%)`);
+  });
+
+  it('the layer-kind networks pass with the user-style backprop when no mistake is switched on', () => {
+    KIND_ARCHITECTURES.forEach((arch, i) => {
+      const { model, params, X, Y } = kindNet(arch, i);
+      const grads = userBackprop(model, params, X, Y, null);
+      const report = check({ model, params, X, Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, seed: 1 }, diagnoser());
+      expect(report.ok, arch.name).toBe(true);
+      expect(report.findings.filter((f) => categoryOf(f.code) === 'root'), arch.name).toEqual([]);
+    });
+  });
+
+  it('names every layer kind mistake on at least three networks with that kind, at its entry', () => {
+    const rows = kindMatrix();
+    expect(rows.map((r) => r.id)).toEqual(KIND_MISTAKES);
+    for (const r of rows) expect(r.cells.filter((c) => c !== null).length, r.id).toBeGreaterThanOrEqual(3);
+    const missed = rows.flatMap((r) => r.cells.flatMap((c, i) => (c && !c.detected ? [`${r.id} in ${KIND_ARCHITECTURES[i].name}: ${c.note}`] : [])));
+    expect(missed).toEqual([]);
+    const { text, detected, total } = renderKindMatrix(rows);
+    expect(detected).toBe(total);
+    expect(total).toBeGreaterThanOrEqual(3 * KIND_MISTAKES.length);
+    expect(text).toContain(`${total} of ${total} layer-kind cells detected (100.0%)`);
   });
 });

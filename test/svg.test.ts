@@ -245,6 +245,20 @@ describe('terminal gradient-norm bars', () => {
     expect(gradientNormBars([])).toEqual([]);
   });
 
+  it('names an entry of another type by it, and an entry without parameters says so instead of a 0 bar (the scale is set by the others)', () => {
+    const layers: LayerHealth[] = [
+      { layer: 1, activation: 'relu', type: 'conv2d', gradientNorm: 1e-2, saturation: 0, deadFraction: 0, weightScale: 0.1 },
+      { layer: 2, activation: 'linear', type: 'maxpool2d', noParameters: true, gradientNorm: 0, saturation: 0, deadFraction: 0, weightScale: 0 },
+      { layer: 3, activation: 'softmax', gradientNorm: 1e-1, saturation: 0, deadFraction: 0, weightScale: 0.1 },
+    ];
+    expect(gradientNormBars(layers, 10).join('\n')).toMatchInlineSnapshot(`
+      "gradient norm ‖∂J/∂W‖ per layer (log scale, 10⁻³ … 10⁰):
+        layer 1 conv2d relu ▕███▍      ▏ 0.01
+        layer 2 maxpool2d   ▕          ▏ (no parameters)
+        layer 3 softmax     ▕██████▋   ▏ 0.1"
+    `);
+  });
+
   it('colours only the bar', () => {
     const [, line] = gradientNormBars([{ layer: 1, activation: 'tanh', gradientNorm: 1, saturation: 0, deadFraction: 0, weightScale: 0, recommendedScale: 0 }], 4, (s) => `<${s}>`);
     expect(line).toBe('  layer 1 tanh ▕<████>▏ 1');

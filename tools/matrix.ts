@@ -5,8 +5,9 @@
 //             deliver them): the one backprop walk (core/backprop.ts) with the mistake set in its
 //             hooks; the check receives only the gradients, and the diagnosis must find the hook;
 //   declared  a `backward` block in net.json with the wrong formula (the formula mistakes only).
-// A second table swaps the hidden layer's derivative between every ordered pair of activations.
-// `npm run matrix` prints both; test/matrix.test.ts asserts that every cell is detected.
+// A second table swaps the hidden layer's derivative between every ordered pair of activations; a
+// third injects each layer kind's own mistakes into networks of those kinds. `npm run matrix`
+// prints all three; test/matrix.test.ts asserts that every cell is detected.
 import { pathToFileURL } from 'node:url';
 import { correctChain, evaluate, layerValues, netOf, outputValues, type Chain, type Net } from '../src/core/backprop.js';
 import { check, DEFAULT_OPTIONS, type GradientSource } from '../src/core/check/check.js';
@@ -14,11 +15,14 @@ import { categoryOf, diagnoser, type FindingCode } from '../src/core/diagnose/in
 import { compileFormula, type Fn } from '../src/core/formula/formula.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
+import { drawMask } from '../src/core/layers/dropout-mask.js';
+import { kindOf, typeOf } from '../src/core/layers/index.js';
 import type { Grads, Model, Params } from '../src/core/model.js';
 import { zeros, type Tensor } from '../src/core/tensor.js';
 import { Random } from '../src/core/random.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
+import { dropoutSeed } from '../src/io/spec-layers.js';
 
 // ---- a user's backprop, with a switch for each mistake ----------------------------------------
 
@@ -388,6 +392,253 @@ export function pairMatrix(): { g: string; cells: { h: string; grads: Cell | nul
   });
 }
 
+// ---- the layer kinds' own mistakes --------------------------------------------------------------
+//
+// Each layer kind lists the backprop mistakes people make in its backward (LayerKind.mistakes,
+// core/layers/); softmax's diagonal-only Jacobian is the derivative hook at a softmax output whose
+// loss is not categorical cross-entropy. Each is injected into networks of those kinds as the
+// chain's `mistake` hook at one entry (the grads channel: the check sees only the gradients) and
+// must be named with its code, at that entry, as the only root cause. A mistake that changes only
+// the dA an entry passes down is injected where a layer below has parameters to show it.
+
+/** The mistakes of the layer kinds, in the order the table prints them (each id is its finding code). */
+export const KIND_MISTAKES: FindingCode[] = [
+  'conv-stride-ignored', 'conv-padding-not-stripped', 'conv-kernel-flipped', 'conv-dw-not-summed', 'conv-db-not-summed',
+  'maxpool-whole-window', 'maxpool-overwrite', 'avgpool-not-averaged', 'avgpool-stride-ignored', 'flatten-order',
+  'batchnorm-simplified', 'batchnorm-gamma-missing', 'batchnorm-unbiased-variance', 'batchnorm-eps-missing', 'batchnorm-spatial-axes',
+  'layernorm-wrong-axis', 'dropout-mask-missing', 'dropout-keep-missing', 'dropout-new-mask', 'softmax-diagonal',
+];
+
+export interface KindArchitecture {
+  name: string;
+  /** The net.json, with its `input`. */
+  spec: Record<string, unknown>;
+  samples: number;
+  /** The 1-based entry at which each mistake is injected (absent: not tried in this network). */
+  sites: Partial<Record<FindingCode, number>>;
+}
+
+const conv = (filters: number, kernel: number, activation: string, more: Record<string, unknown> = {}) => ({ type: 'conv2d', filters, kernel, activation, ...more });
+const BN_MISTAKES = ['batchnorm-simplified', 'batchnorm-gamma-missing', 'batchnorm-unbiased-variance', 'batchnorm-eps-missing'] as const;
+const DROPOUT_MISTAKES = ['dropout-mask-missing', 'dropout-keep-missing', 'dropout-new-mask'] as const;
+const CONV_BACKWARD = ['conv-padding-not-stripped', 'conv-kernel-flipped'] as const;
+const at = (ids: readonly FindingCode[], layer: number) => Object.fromEntries(ids.map((id) => [id, layer]));
+
+// A conv bias right before a batch norm has a gradient of exactly 0 (the norm removes every
+// per-channel shift), so those convs have none, and a conv's db is tested where no norm follows.
+// ReLUs right before a max-pool would tie whole windows at 0: the pools there follow tanh or a
+// leaky ReLU.
+export const KIND_ARCHITECTURES: KindArchitecture[] = [
+  {
+    name: 'conv-maxpool(overlapping)-conv-flatten-dense softmax + CCE',
+    spec: {
+      input: [2, 6, 6],
+      layers: [conv(3, 3, 'tanh', { padding: 1 }), { type: 'maxpool2d', size: 3, stride: 1 }, conv(4, 3, 'tanh', { padding: 1 }), { type: 'flatten' }, { units: 3, activation: 'softmax' }],
+      loss: 'categorical_cross_entropy', init: { scheme: 'xavier', seed: 41 },
+    },
+    samples: 8,
+    sites: { ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 1, 'conv-db-not-summed': 3, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2, 'flatten-order': 4 },
+  },
+  {
+    name: 'conv s2 p1-avgpool-batchnorm(spatial)-conv s2 p1-flatten-dense sigmoid + BCE',
+    spec: {
+      input: [1, 11, 11],
+      layers: [
+        conv(2, 3, 'tanh', { stride: 2, padding: 1 }), { type: 'avgpool2d', size: 2 }, { type: 'batchnorm' },
+        conv(3, 3, 'tanh', { stride: 2, padding: 1 }), { type: 'flatten' }, { units: 1, activation: 'sigmoid' },
+      ],
+      loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 42 },
+    },
+    samples: 6,
+    sites: {
+      'conv-stride-ignored': 4, ...at(CONV_BACKWARD, 4), 'conv-dw-not-summed': 1, 'conv-db-not-summed': 4,
+      'avgpool-not-averaged': 2, 'avgpool-stride-ignored': 2, ...at(BN_MISTAKES, 3), 'batchnorm-spatial-axes': 3, 'flatten-order': 5,
+    },
+  },
+  {
+    name: 'conv-batchnorm(spatial)-leaky ReLU-maxpool(overlapping)-flatten-dense, MSE',
+    spec: {
+      input: [2, 7, 7],
+      layers: [
+        conv(3, 3, 'linear', { padding: 1, bias: false }), { type: 'batchnorm' }, { type: 'activation', activation: { name: 'leaky_relu', alpha: 0.1 } },
+        { type: 'maxpool2d', size: 3, stride: 2 }, { type: 'flatten' }, { units: 2, activation: 'linear' },
+      ],
+      loss: 'mean_squared_error', init: { scheme: 'he', seed: 43 },
+    },
+    samples: 6,
+    sites: { 'conv-dw-not-summed': 1, ...at(BN_MISTAKES, 2), 'batchnorm-spatial-axes': 2, 'maxpool-whole-window': 4, 'maxpool-overwrite': 4, 'flatten-order': 5 },
+  },
+  {
+    name: 'dense-batchnorm-relu-dense-batchnorm-tanh-dense, BCE',
+    spec: {
+      input: 4,
+      layers: [
+        { units: 6, activation: 'linear', bias: false }, { type: 'batchnorm' }, { type: 'activation', activation: 'relu' },
+        { units: 5, activation: 'linear', bias: false }, { type: 'batchnorm' }, { type: 'activation', activation: 'tanh' }, { units: 1, activation: 'sigmoid' },
+      ],
+      loss: 'binary_cross_entropy', init: { scheme: 'he', seed: 44 },
+    },
+    samples: 10,
+    sites: { 'batchnorm-simplified': 5, 'batchnorm-gamma-missing': 2, 'batchnorm-unbiased-variance': 5, 'batchnorm-eps-missing': 2 },
+  },
+  {
+    name: 'dense-layernorm-tanh-dropout-dense, BCE',
+    spec: {
+      input: 4,
+      layers: [{ units: 6, activation: 'linear' }, { type: 'layernorm' }, { type: 'activation', activation: 'tanh' }, { type: 'dropout', keep: 0.7, seed: 5 }, { units: 1, activation: 'sigmoid' }],
+      loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 45 },
+    },
+    samples: 10,
+    sites: { 'layernorm-wrong-axis': 2, ...at(DROPOUT_MISTAKES, 4) },
+  },
+  {
+    name: 'dense-dropout-dense softmax + MSE',
+    spec: {
+      input: 3,
+      layers: [{ units: 5, activation: 'tanh' }, { type: 'dropout', keep: 0.8, seed: 2 }, { units: 3, activation: 'softmax' }],
+      loss: 'mean_squared_error', init: { scheme: 'xavier', seed: 46 },
+    },
+    samples: 10,
+    sites: { ...at(DROPOUT_MISTAKES, 2), 'softmax-diagonal': 3 },
+  },
+  {
+    name: 'conv-maxpool(overlapping)-conv s2 p1-batchnorm(spatial)-flatten-dropout-dense softmax + BCE',
+    spec: {
+      input: [1, 6, 6],
+      layers: [
+        conv(2, 3, 'tanh', { padding: 1 }), { type: 'maxpool2d', size: 2, stride: 1 }, conv(3, 3, 'linear', { stride: 2, padding: 1, bias: false }),
+        { type: 'batchnorm' }, { type: 'flatten' }, { type: 'dropout', keep: 0.75, seed: 4 }, { units: 3, activation: 'softmax' },
+      ],
+      loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 47 },
+    },
+    samples: 8,
+    sites: {
+      'conv-stride-ignored': 3, ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 3, 'conv-db-not-summed': 1, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2,
+      ...at(BN_MISTAKES, 4), 'batchnorm-spatial-axes': 4, 'flatten-order': 5, ...at(DROPOUT_MISTAKES, 6), 'softmax-diagonal': 7,
+    },
+  },
+  {
+    name: 'conv-avgpool-conv s2 p1-flatten-layernorm-tanh-dense softmax + a custom loss',
+    spec: {
+      input: [1, 6, 6],
+      layers: [
+        conv(3, 3, 'relu', { padding: 1 }), { type: 'avgpool2d', size: 2 }, conv(2, 3, 'tanh', { stride: 2, padding: 1 }), { type: 'flatten' },
+        { type: 'layernorm' }, { type: 'activation', activation: 'tanh' }, { units: 3, activation: 'softmax' },
+      ],
+      loss: { expr: '(a - y)^2 + 0.1 * (a - y)^4' }, init: { scheme: 'he', seed: 48 },
+    },
+    samples: 8,
+    sites: {
+      'conv-stride-ignored': 3, ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 1, 'conv-db-not-summed': 3, 'avgpool-not-averaged': 2, 'avgpool-stride-ignored': 2,
+      'flatten-order': 4, 'layernorm-wrong-axis': 5, 'softmax-diagonal': 7,
+    },
+  },
+  {
+    name: 'dense-layernorm-leaky ReLU-dense-batchnorm-sigmoid-dense, MSE',
+    spec: {
+      input: 4,
+      layers: [
+        { units: 5, activation: 'linear' }, { type: 'layernorm' }, { type: 'activation', activation: { name: 'leaky_relu', alpha: 0.1 } },
+        { units: 4, activation: 'linear', bias: false }, { type: 'batchnorm' }, { type: 'activation', activation: 'sigmoid' }, { units: 2, activation: 'linear' },
+      ],
+      loss: 'mean_squared_error', init: { scheme: 'xavier', seed: 49 },
+    },
+    samples: 10,
+    sites: { 'layernorm-wrong-axis': 2, ...at(BN_MISTAKES, 5) },
+  },
+  {
+    name: 'conv-avgpool-flatten-dense-dropout-dense sigmoid + BCE',
+    spec: {
+      input: [2, 6, 6],
+      layers: [conv(2, 3, 'tanh'), { type: 'avgpool2d', size: 2 }, { type: 'flatten' }, { units: 4, activation: 'relu' }, { type: 'dropout', keep: 0.6, seed: 9 }, { units: 1, activation: 'sigmoid' }],
+      loss: 'binary_cross_entropy', init: { scheme: 'xavier', seed: 50 },
+    },
+    samples: 8,
+    sites: { 'conv-dw-not-summed': 1, 'conv-db-not-summed': 1, 'avgpool-not-averaged': 2, 'avgpool-stride-ignored': 2, 'flatten-order': 3, ...at(DROPOUT_MISTAKES, 5) },
+  },
+];
+
+/** The gradients of a user's backprop with the layer-kind mistake `id` at the 1-based entry `site`. */
+export function kindBackprop(model: Model, params: Params, X: Tensor, Y: Tensor, id: FindingCode, site: number): Grads {
+  const net = netOf(model, params, forward(model, params, X, Y), Y);
+  const chain = correctChain(net);
+  const l = site - 1;
+  // Softmax's diagonal is the derivative hook, s(1 − s) per element; every other mistake is the entry's kind's.
+  if (id === 'softmax-diagonal') chain.layers[l].derivative = layerValues(net, l, (_z, a) => a * (1 - a));
+  else chain.layers[l].mistake = id;
+  return evaluate(net, chain).grads;
+}
+
+/** Why a site cannot carry the mistake (the wrong kind there, or one on which it changes nothing), or null. */
+function siteProblem(model: Model, id: FindingCode, site: number, m: number): string | null {
+  const layer = model.layers[site - 1];
+  if (!layer) return `the network has no layer ${site}`;
+  if (id === 'softmax-diagonal') return layer.activation.name === 'softmax' ? null : `layer ${site} is not a softmax`;
+  const mistake = kindOf(layer).mistakes?.[id];
+  if (!mistake) return `layer ${site} (${typeOf(layer)}) has no mistake ${id}`;
+  return !mistake.appliesTo || mistake.appliesTo(layer, m) ? null : `${id} changes nothing at layer ${site} (${typeOf(layer)})`;
+}
+
+export interface KindNet { arch: KindArchitecture; model: Model; params: Params; X: Tensor; Y: Tensor }
+
+/**
+ * The model with each dropout entry's fixed mask for m samples, as a check draws it: from the
+ * entry's "seed", or without one from dropoutSeed(seed 1, l).
+ */
+export function withMasks(model: Model, seeds: readonly (number | null | undefined)[], m: number): Model {
+  return {
+    ...model,
+    layers: model.layers.map((layer, l) => (typeOf(layer) === 'dropout' ? { ...layer, mask: drawMask(layer.units, m, layer.keep!, seeds[l] ?? dropoutSeed(1, l)) } : layer)),
+  };
+}
+
+/** A kind architecture's network: its net.json parsed, its masks drawn, its parameters initialised, seeded data. */
+export function kindNet(arch: KindArchitecture, index: number): KindNet {
+  const loaded = parseSpec(arch.spec, 'matrix');
+  const model = withMasks(loaded.model, loaded.dropoutSeeds, arch.samples);
+  return { arch, model, params: initialise(model), ...dataFor(model, arch.samples, 400 + index) };
+}
+
+export interface KindRow { id: FindingCode; cells: (Cell | null)[] }
+
+export function kindMatrix(): KindRow[] {
+  const nets = KIND_ARCHITECTURES.map(kindNet);
+  return KIND_MISTAKES.map((id) => ({
+    id,
+    cells: nets.map(({ arch, model, params, X, Y }) => {
+      const site = arch.sites[id];
+      if (site === undefined) return null;
+      const problem = siteProblem(model, id, site, arch.samples);
+      if (problem) return { detected: false, note: problem };
+      const grads = kindBackprop(model, params, X, Y, id, site);
+      return judge(runCheck(model, params, X, Y, { source: 'grads', grads }, null), id, site);
+    }),
+  }));
+}
+
+export function renderKindMatrix(rows: KindRow[]): { text: string; detected: number; total: number } {
+  let detected = 0, total = 0;
+  const label = (i: number) => `K${i + 1}`;
+  const lines = ['', 'Layer kinds: each kind\'s backprop mistakes injected at one entry of networks with that kind (grads), named with', 'their code at that entry, as the only root cause.', ''];
+  KIND_ARCHITECTURES.forEach((a, i) => lines.push(`  [${label(i)}] ${a.name}`));
+  lines.push('');
+  const width = Math.max(...KIND_MISTAKES.map((id) => id.length));
+  lines.push(`${'mistake (code)'.padEnd(width)}  ${KIND_ARCHITECTURES.map((_a, i) => label(i).padEnd(3)).join(' ')}`);
+  const misses: string[] = [];
+  for (const r of rows) {
+    r.cells.forEach((c, i) => {
+      if (!c) return;
+      total++;
+      if (c.detected) detected++;
+      else misses.push(`  ${r.id} in [${label(i)}]: ${c.note}`);
+    });
+    lines.push(`${r.id.padEnd(width)}  ${r.cells.map((c) => mark(c).padEnd(3)).join(' ')}`);
+  }
+  lines.push('', `${detected} of ${total} layer-kind cells detected (${((100 * detected) / Math.max(1, total)).toFixed(1)}%).`);
+  if (misses.length > 0) lines.push('Missed:', ...misses);
+  return { text: lines.join('\n') + '\n', detected, total };
+}
+
 // ---- printing -----------------------------------------------------------------------------------
 
 const mark = (c: Cell | null) => (c === null ? '·' : c.detected ? '✓' : '✗');
@@ -422,6 +673,7 @@ export function renderMatrix(rows: MatrixRow[], pairs: ReturnType<typeof pairMat
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = renderMatrix(detectionMatrix(), pairMatrix());
-  process.stdout.write(result.text);
-  process.exitCode = result.detected === result.total ? 0 : 1;
+  const kinds = renderKindMatrix(kindMatrix());
+  process.stdout.write(result.text + kinds.text);
+  process.exitCode = result.detected === result.total && kinds.detected === kinds.total ? 0 : 1;
 }

@@ -86,12 +86,16 @@ export interface LayerHealth {
   /** The entry's net.json type when it is not dense (conv2d, batchnorm, …); a parameterless entry
    *  (pooling, flatten, dropout, activation) has gradientNorm and weightScale 0. */
   type?: string;
+  /** Present (true) on an entry without parameters: its gradientNorm and weightScale mean nothing. */
+  noParameters?: true;
   /** ‖∂J/∂W_l‖₂ from the finite differences (the truth, whatever the code under test says). */
   gradientNorm: number;
   /** Fraction of (unit, sample) pairs in the flat tails of tanh/sigmoid; 0 for others. */
   saturation?: number;
-  /** For ReLU layers: fraction of units that are zero on every sample. */
+  /** For ReLU layers: fraction of units that are zero on every sample (an image's: of channels zero at every position too). */
   deadFraction?: number;
+  /** batchnorm, layernorm: the smallest variance the layer divides by (before ε). */
+  minVariance?: number;
   /** Standard deviation of W_l, and the scale Xavier/He would give for this activation. */
   weightScale: number;
   recommendedScale?: number;

@@ -21,15 +21,23 @@ export function bar(fraction: number, width: number): string {
  */
 export function gradientNormBars(layers: readonly LayerHealth[], width = 24, paint: (s: string) => string = (s) => s): string[] {
   if (layers.length === 0) return [];
-  const norms = layers.map((l) => l.gradientNorm);
+  const norms = layers.filter((l) => !l.noParameters).map((l) => l.gradientNorm);
   const positive = norms.filter((v) => v > 0 && Number.isFinite(v));
   // The scale always reaches up to 1, so that uniformly tiny gradients look tiny, not full.
   const scale = logScale(norms, 0, 1, positive.length ? [Math.min(...positive) / 10, 1] : [1]);
   // A program's layer groups have no activation: they are named by their tensors.
-  const names = layers.map((l) => `layer ${l.layer} ${l.activation ?? (l.tensors ?? []).join(' ')}`.trimEnd());
+  // An entry of another type than dense says it (conv2d relu, maxpool2d), without a linear activation.
+  const names = layers.map((l) => {
+    const activation = l.type && l.activation === 'linear' ? '' : l.activation;
+    return `layer ${l.layer} ${[l.type, activation ?? (l.tensors ?? []).join(' ')].filter(Boolean).join(' ')}`.trimEnd();
+  });
   const pad = Math.max(...names.map((n) => [...n].length));
   const lines = [`gradient norm ‖∂J/∂W‖ per layer (log scale, ${decadeLabel(scale.loExp)} … ${decadeLabel(scale.hiExp)}):`];
   layers.forEach((l, i) => {
+    if (l.noParameters) {
+      lines.push(`  ${names[i].padEnd(pad)} ▕${' '.repeat(width)}▏ (no parameters)`);
+      return;
+    }
     const v = l.gradientNorm;
     const value = v === 0 ? '0 (no gradient)' : Number.isFinite(v) ? num(v) : `${num(v)} (not finite)`;
     const b = v > 0 && Number.isFinite(v) ? bar(scale.at(v), width) : ' '.repeat(width);

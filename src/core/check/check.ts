@@ -166,7 +166,6 @@ export function* checkSteps(
   for (let t = 0; t < paramTensors.length && !stopped; t++) {
     const p = paramTensors[t], g = testedTensors[t];
     const plan = plans[t];
-    const [rows, cols] = p.value.shape;
     let result: { check: TensorCheck; stopped: boolean };
     const h = steps[t];
     if (plan.kind === 'directions') {
@@ -174,9 +173,11 @@ export function* checkSteps(
         () => { done++; tick(done); return options.shouldStop?.() ?? false; });
       yield { jobs: [], done, total };
     } else {
-      const values = new Float64Array(rows * cols);
-      const checkedMask = new Uint8Array(rows * cols);
-      const kinks = new Uint8Array(rows * cols);
+      // One per element, whatever the tensor's rank (a conv2d W is 4-D).
+      const n = p.value.data.length;
+      const values = new Float64Array(n);
+      const checkedMask = new Uint8Array(n);
+      const kinks = new Uint8Array(n);
       let halted = false;
       const jobs = rowJobs(p, plan.elements, h);
       const given = yield { jobs, done, total };

@@ -5,6 +5,7 @@
 // a finding that names the layer, the cause and the fix; check() appends them to the report.
 import { fmt } from '../format.js';
 import type { ForwardCache } from '../forward.js';
+import { typeOf, type Layer } from '../layers/index.js';
 import { namedTensors, paramLabel, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import type { RegisteredFinding } from '../findings/registry.js';
@@ -137,6 +138,14 @@ function maxAbs(d: Float64Array): number {
   return m;
 }
 
+/** What an entry's first record computes, as the overflow message names it. */
+function recordText(layer: Layer, l: number): string {
+  const type = typeOf(layer);
+  if (type === 'dense') return `W${l + 1}·A${l} + b${l + 1}`;
+  if (type === 'conv2d') return `the convolution of A${l} with W${l + 1}`;
+  return `the ${type} of A${l}`;
+}
+
 /** The first layer whose pre-activations or activations are not finite. */
 function forwardOverflow({ model, fwd }: NumericsInput): RegisteredFinding | null {
   for (let l = 0; l < model.layers.length; l++) {
@@ -147,7 +156,7 @@ function forwardOverflow({ model, fwd }: NumericsInput): RegisteredFinding | nul
       return {
         code: 'non-finite', severity: 'error', layer: l + 1,
         message: `The pre-activations Z${l + 1} of layer ${l + 1} overflow: ${z.count} of ${Z.length} are ±Inf or NaN ` +
-          `(W${l + 1}·A${l} + b${l + 1} with inputs up to ${fmt(maxAbs(fwd.A[l].data))} in size). Nothing can be checked at these weights.`,
+          `(${recordText(layer, l)} with inputs up to ${fmt(maxAbs(fwd.A[l].data))} in size). Nothing can be checked at these weights.`,
         fix: `Check at weights of a smaller scale (init.scale in net.json, or --params saved earlier in training), and standardise the inputs.`,
         evidence: { cannotCheck: true, layer: l + 1, count: z.count, of: Z.length, where: 'pre-activations' },
       };
@@ -241,7 +250,10 @@ const lossName = (model: Model) => (model.loss.infiniteAtBounds ? model.loss.tit
 /** Forward pass and loss finite, but the true gradient is not: an activation's derivative overflows. */
 function derivativeOverflow({ model, fwd, correct }: NumericsInput): RegisteredFinding | null {
   for (let l = model.layers.length - 1; l >= 0; l--) {
-    const g = countNonFinite(correct[l].W.data);
+    // The entry's first tensor: W (dense, conv2d), gamma (normalisation); none for a parameterless entry.
+    const name = Object.keys(correct[l])[0];
+    if (name === undefined) continue;
+    const g = countNonFinite(correct[l][name].data);
     if (g.count === 0) continue;
     const layer = model.layers[l];
     let worst = -1;
@@ -252,7 +264,7 @@ function derivativeOverflow({ model, fwd, correct }: NumericsInput): RegisteredF
     }
     return {
       code: 'non-finite', severity: 'error', layer: l + 1,
-      message: `The true gradient d${paramLabel({ layer: l, name: 'W' })} has ${g.count} ±Inf or NaN elements although the forward pass and the loss are finite` +
+      message: `The true gradient d${paramLabel({ layer: l, name })} has ${g.count} ±Inf or NaN elements although the forward pass and the loss are finite` +
         (worst >= 0 ? `: the derivative of ${layer.activation.name} is not finite at z = ${fmt(fwd.Z[l].data[worst])}.` : '.') +
         ' Nothing can be checked at these weights.',
       fix: 'Check at weights of a smaller scale (init.scale, or --params from earlier in training), or use an activation whose derivative stays finite there.',
@@ -309,7 +321,7 @@ function zeroCauses(model: Model, fwd: ForwardCache, params: Params, empty: Tens
     if (!c.param.startsWith('W')) continue;
     if (maxAbs(fwd.A[c.layer - 1].data) === 0) causes.push(`the inputs of layer ${c.layer} (${c.layer === 1 ? 'X' : `A${c.layer - 1}`}) are all 0, so d${c.param} = dZ·${c.layer === 1 ? 'X' : `A${c.layer - 1}`}ᵀ is 0`);
   }
-  const tiny = params.map(({ W }, layer) => ({ layer, r: rms(W.data) })).filter((x) => x.r > 0 && x.r < 1e-30);
+  const tiny = params.flatMap(({ W }, layer) => (W ? [{ layer, r: rms(W.data) }] : [])).filter((x) => x.r > 0 && x.r < 1e-30);
   if (tiny.length > 0) causes.push(`weights of RMS ${tiny.map((x) => `${fmt(x.r)} (${paramLabel({ layer: x.layer, name: 'W' })})`).join(', ')} are so small that their products underflow float64 to 0`);
   if (causes.length === 0) causes.push('the error signal underflows to 0 on its way back');
   return causes;

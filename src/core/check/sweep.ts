@@ -1,7 +1,7 @@
 // --sweep: the relative error of the gradients under test against finite differences taken with
 // steps ε = 1e-1 … 1e-12, one per decade, on a seeded sample of elements per tensor, in two ways:
 //
-//   accurate — the check's own difference source (differences/propagated.ts: it never subtracts two costs);
+//   accurate — the check's own difference source (differences/product.ts: propagated.ts or layered.ts, which never subtract two costs);
 //   plain    — (J(θ + εe) − J(θ − εe)) / 2ε from two evaluations of J, as most checkers do (differences/costs.ts).
 //
 // With right gradients the plain curve is the textbook V: truncation error ∝ ε² on the left,

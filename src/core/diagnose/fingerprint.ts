@@ -11,10 +11,18 @@
 // compared with the tested gradients, never with finite differences, so the search costs a few
 // matrix products per candidate.
 //
+// An entry of another kind (conv2d, pooling, normalisation, dropout, flatten, activation) is
+// explained by its record: its parameters' gradients from its own backward with the right scale,
+// or from one of its kind's mistaken backwards (layer-mistakes.ts). A mistake that leaves the
+// entry's own gradients as they are (a pooling entry has none) changes only the dA it passes
+// down, so it is tried, like a wrong W_{l+1}ᵀ, as one of the ways the layer below receives its dA.
+//
 // The cheapest explanation wins: each mutation costs 1, a fitted one slightly more (it has a
 // free parameter); a small beam keeps the runners-up, because the cheapest choice at one layer
 // can make the layers below it expensive.
+import { entryGradients } from '../backprop.js';
 import { biasGradient, weightGradient } from '../layers/dense.js';
+import { entryWork, typeOf } from '../layers/index.js';
 import { Random } from '../random.js';
 import type { Grads, ParamRef } from '../model.js';
 import type { Tensor } from '../tensor.js';
@@ -24,10 +32,17 @@ import {
 } from './chain.js';
 import { combination, dot, MATCH, matches } from './fit.js';
 import { rightOutputForms } from './forms.js';
+import { layerMistakesAt } from './layer-mistakes.js';
 import { kindsAt, MISTAKE_KINDS, variantsAt, type Evidence, type MistakeKind, type Mutation, type Slot } from './mutations.js';
 
 export { MATCH } from './fit.js';
 const BEAM = 4;
+/**
+ * An entry without parameters (pooling, flatten, dropout, activation) has nothing to compare, so
+ * every hypothesis within the slack explains it alike: the beam carries them all (up to this many)
+ * to the next layer that has tensors to tell them apart.
+ */
+const WIDE_BEAM = 64;
 /** How much costlier than the best a kept alternative may be. */
 const SLACK = 1.2;
 const COST = 1;
@@ -51,6 +66,10 @@ interface Entry {
   dZ: Tensor;
   mutations: Mutation[];
   unexplained: ParamRef[];
+  /** The layer kind's mistaken backward this layer was explained with: the dA below is its. */
+  record?: Mutation;
+  /** The kind's mistakes that change only the dA below (tried as ways the layer below receives it). */
+  deferred?: Mutation[];
 }
 
 interface Explanation {
@@ -60,6 +79,8 @@ interface Explanation {
   deltaScale?: number;
   /** dW could not be reproduced (but db could, so the chain goes on). */
   weightUnexplained?: boolean;
+  record?: Mutation;
+  deferred?: Mutation[];
 }
 
 /** A way dW or db follows from dZ: the mutations it takes, and the 1/m (and, for db, the sum) it uses. */
@@ -150,6 +171,10 @@ class Search {
   private allTensors(from: number): ParamRef[] {
     const out: ParamRef[] = [];
     for (let l = from; l >= 0; l--) {
+      if (typeOf(this.net.model.layers[l]) !== 'dense') {
+        for (const name of Object.keys(this.tested[l])) out.push({ layer: l, name });
+        continue;
+      }
       out.push({ layer: l, name: 'W' });
       if (this.net.params[l].b) out.push({ layer: l, name: 'b' });
     }
@@ -213,12 +238,15 @@ class Search {
 
   private hiddenCandidates(l: number, beam: Entry[]): Entry[] {
     const derivatives = this.derivatives(l);
-    // dA = W_{l+1}ᵀ·dZ_{l+1} (no mistake), then the catalogued wrong ways of forming it.
-    const hops: (Mutation | null)[] = [null, ...this.variantsAt('incoming', l)];
+    // dA = the next entry's backward of dZ_{l+1} (W_{l+1}ᵀ·dZ_{l+1}; no mistake, or the kind's
+    // mistake it was explained with), then the catalogued wrong ways of forming it.
+    const variants = this.variantsAt('incoming', l);
     const out: Entry[] = [];
     for (const entry of beam) {
+      const hops: (Mutation | null)[] = [null, ...variants, ...(entry.deferred ?? [])];
       for (const hop of hops) {
-        const dA = incomingGradient(this.net, l, entry.dZ, hop?.detail.incoming ?? 'transpose');
+        const mistake = hop ? hop.detail.mistake : entry.record?.detail.mistake;
+        const dA = incomingGradient(this.net, l, entry.dZ, hop?.detail.incoming ?? 'transpose', mistake);
         for (const d of derivatives) {
           out.push({
             cost: entry.cost + (hop ? COST : 0) + (d.mutation ? COST : 0),
@@ -250,6 +278,8 @@ class Search {
           dZ: e.deltaScale !== undefined ? scaled(cand.dZ, e.deltaScale) : cand.dZ,
           mutations: [...cand.mutations, ...e.mutations],
           unexplained: e.weightUnexplained ? [...cand.unexplained, { layer: l, name: 'W' }] : cand.unexplained,
+          ...(e.record ? { record: e.record } : {}),
+          ...(e.deferred ? { deferred: e.deferred } : {}),
         };
         if (e.weightUnexplained) { fallback.push(entry); continue; }
         kept.push(entry);
@@ -259,15 +289,18 @@ class Search {
     const pool = kept.length > 0 ? kept : fallback;
     pool.sort((x, y) => x.cost - y.cost);
     const beam: Entry[] = [];
+    const width = Object.keys(this.tested[l]).length > 0 ? BEAM : WIDE_BEAM;
     for (const e of pool) {
-      if (beam.length >= BEAM || e.cost > pool[0].cost + SLACK) break;
-      if (!beam.some((b) => matches(b.dZ.data, e.dZ.data))) beam.push(e);
+      if (beam.length >= width || e.cost > pool[0].cost + SLACK) break;
+      // The same dZ is the same hypothesis unless the dA below differs (another mistaken backward).
+      if (!beam.some((b) => b.record?.detail.mistake === e.record?.detail.mistake && matches(b.dZ.data, e.dZ.data))) beam.push(e);
     }
     return beam;
   }
 
   /** The ways layer l's dW and db follow from dZ, cheapest first (none: dZ is not the code's). */
   private explain(l: number, dZ: Tensor): Explanation[] {
+    if (typeOf(this.net.model.layers[l]) !== 'dense') return this.explainRecord(l, dZ);
     const net = this.net;
     const tb = this.tested[l].b?.data ?? null;
     // Σ_samples dZ, per unit.
@@ -288,6 +321,42 @@ class Search {
     }
     if (out.length === 0 && tb) out.push({ cost: 3 * COST, mutations: [], weightUnexplained: true });
     return out.sort((x, y) => x.cost - y.cost);
+  }
+
+  /**
+   * An entry of another kind: its parameters' gradients from its record's backward with the right
+   * scales (backprop.ts entryGradients), or from one of its kind's mistaken backwards. A mistake
+   * that gives the same gradients here (every one, for an entry without parameters) is deferred to
+   * the layer below, where the dA it passes down tells it apart.
+   */
+  private explainRecord(l: number, dZ: Tensor): Explanation[] {
+    const net = this.net;
+    const tested = this.tested[l];
+    const names = Object.keys(tested);
+    const gradients = (mistake?: string) => {
+      this.spend(entryWork(net.model.layers[l]) * net.m);
+      return entryGradients(net, l, dZ, mistake === undefined ? this.right.layers[l] : { ...this.right.layers[l], mistake });
+    };
+    const right = names.length > 0 ? gradients() : {};
+    const agree = (g: Record<string, Tensor>, with_: Record<string, Tensor>) => names.every((n) => g[n] !== undefined && matches(with_[n].data, g[n].data));
+    const out: Explanation[] = [];
+    const deferred: Mutation[] = [];
+    for (const mutation of layerMistakesAt(net, l)) {
+      if (names.length === 0) { deferred.push(mutation); continue; }
+      const g = gradients(mutation.detail.mistake);
+      if (agree(g, right)) deferred.push(mutation);
+      else if (agree(g, tested)) out.push({ cost: COST, mutations: [mutation], record: mutation });
+    }
+    if (agree(right, tested)) out.unshift({ cost: 0, mutations: [], deferred });
+    else {
+      // The 1/m of the entry's parameter gradients left out or doubled (the kinds that take it: a conv2d's dW and db).
+      for (const mutation of this.variantsAt('scale', l)) {
+        const steps = this.steps(l, [mutation]);
+        this.spend(entryWork(net.model.layers[l]) * net.m);
+        if (agree(entryGradients(net, l, dZ, steps), tested)) out.push({ cost: COST, mutations: [mutation], deferred });
+      }
+    }
+    return out;
   }
 
   /**

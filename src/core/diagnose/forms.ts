@@ -202,17 +202,19 @@ export interface OutputForm {
 }
 
 /**
- * ∂L/∂z at one output element, for element-wise output activations; a coupled one (softmax)
- * comes only with its canonical loss (spec.ts), whose ∂L/∂z is a − y.
+ * ∂L/∂z at one output element: for an element-wise output activation ∂L/∂a·g'(z), for a coupled
+ * one (softmax) with its canonical loss a − y. null for a coupled one with any other loss, whose
+ * ∂L/∂z at one element depends on the whole sample (the Jacobian applied to ∂L/∂a).
  */
-export function trueDelta(activation: Activation, loss: Loss): (z: number, a: number, y: number) => number {
-  if (!activation.diagonal) return (_z, a, y) => a - y;
+export function trueDelta(activation: Activation, loss: Loss): ((z: number, a: number, y: number) => number) | null {
+  if (!activation.diagonal) return hasAMinusYDelta(activation, loss) ? (_z, a, y) => a - y : null;
   return (z, a, y) => loss.gradient(a, y) * activation.derivative(z, a);
 }
 
 /** The text of the right ∂L/∂z. */
 export function deltaText(activation: Activation, loss: Loss): string {
   if (hasAMinusYDelta(activation, loss)) return 'a - y';
+  if (!activation.diagonal) return `${derivativeText(activation)}, with dA = ${loss.gradientText}`;
   return `(${loss.gradientText}) * (${derivativeText(activation)})`;
 }
 
@@ -234,13 +236,15 @@ function termVariants(terms: Term[], kind: OutputForm['kind']): OutputForm[] {
 /** The right output formulas: ∂L/∂a, and ∂L/∂z = a − y written directly where the pair has that closed form. */
 export function rightOutputForms(activation: Activation, loss: Loss): OutputForm[] {
   const forms: OutputForm[] = [{ kind: 'gradient', mistake: 'correct', label: '∂L/∂a', text: loss.gradientText, fn: (_z, a, y) => loss.gradient(a, y) }];
-  if (hasAMinusYDelta(activation, loss)) forms.push({ kind: 'delta', mistake: 'correct', label: '∂L/∂z', text: 'a - y', fn: trueDelta(activation, loss) });
+  if (hasAMinusYDelta(activation, loss)) forms.push({ kind: 'delta', mistake: 'correct', label: '∂L/∂z', text: 'a - y', fn: trueDelta(activation, loss)! });
   return forms;
 }
 
 /**
  * The output formulas worth trying, the right ones first: ∂L/∂a and its common corruptions, then,
- * where the pair has the closed form a − y, ∂L/∂z written directly and its corruptions.
+ * where the pair has the closed form a − y, ∂L/∂z written directly and its corruptions. A coupled
+ * output without its canonical loss has no element-wise ∂L/∂z, so no form is written in it; ∂L/∂a
+ * used as ∂L/∂z (the Jacobian left out) stays a candidate.
  */
 export function outputForms(activation: Activation, loss: Loss): OutputForm[] {
   const terms = gradientTerms(loss);
@@ -251,17 +255,18 @@ export function outputForms(activation: Activation, loss: Loss): OutputForm[] {
     rightGradient,
     { kind: 'gradient', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: `-(${loss.gradientText})`, fn: (z, a, y) => -gradient(z, a, y) },
     ...termVariants(terms, 'gradient'),
-    { kind: 'gradient', mistake: 'delta-as-gradient', label: `it is ∂L/∂z (${deltaText(activation, loss)}), so the output derivative is applied twice`, text: deltaText(activation, loss), fn: delta },
   ];
+  if (delta) forms.push({ kind: 'gradient', mistake: 'delta-as-gradient', label: `it is ∂L/∂z (${deltaText(activation, loss)}), so the output derivative is applied twice`, text: deltaText(activation, loss), fn: delta });
   if (rightDelta) {
     forms.push(
       rightDelta,
-      { kind: 'delta', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: 'y - a', fn: (z, a, y) => -delta(z, a, y) },
+      { kind: 'delta', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: 'y - a', fn: (z, a, y) => -rightDelta.fn(z, a, y) },
       ...termVariants(A_MINUS_Y, 'delta'),
     );
-  } else {
+  } else if (delta) {
     forms.push({ kind: 'delta', mistake: 'sign', label: 'its sign is flipped (gradient ascent)', text: `-(${deltaText(activation, loss)})`, fn: (z, a, y) => -delta(z, a, y) });
   }
-  forms.push({ kind: 'delta', mistake: 'gradient-as-delta', label: `it is ∂L/∂a (${loss.gradientText}): the output activation's derivative is left out`, text: loss.gradientText, fn: gradient });
+  const leftOut = activation.diagonal ? "the output activation's derivative is left out" : `the ${activation.name} Jacobian is left out`;
+  forms.push({ kind: 'delta', mistake: 'gradient-as-delta', label: `it is ∂L/∂a (${loss.gradientText}): ${leftOut}`, text: loss.gradientText, fn: gradient });
   return forms;
 }

@@ -7,9 +7,9 @@
 import { sigmoid, type Activation } from '../records/activations.js';
 import type { Formula } from '../formula/formula.js';
 import type { Reduction } from '../model.js';
-import { layerValues, outputValues, type Net } from './chain.js';
+import { layerValues, outputDelta, outputValues, type Net } from './chain.js';
 import { derivativeForms, outputForms, trueDelta, type DerivativeForm, type OutputForm } from './forms.js';
-import { ACTIVATION_SWAP, L2_MISSING, OUTPUT_GRADIENT, REDUCTION, WRONG_VARIABLE, type Mutation } from './mutations.js';
+import { ACTIVATION_SWAP, L2_MISSING, OUTPUT_GRADIENT, REDUCTION, SOFTMAX_DIAGONAL, WRONG_VARIABLE, type Mutation } from './mutations.js';
 
 /** The formulas a spec's backward block declares (the shape of io/spec.ts's DeclaredBackward). */
 export interface DeclaredFormulas {
@@ -83,6 +83,10 @@ function identifyDerivative(g: Activation, f: Formula, p: Points): DerivativeFor
 
 function derivativeMutation(net: Net, l: number, f: Formula, form: DerivativeForm | undefined): Mutation {
   const values = layerValues(net, l, (z, a) => f.fn(z, a, 0));
+  // a(1 − a) at a softmax whose loss needs the whole Jacobian is the diagonal-only mistake.
+  if (SOFTMAX_DIAGONAL.appliesTo(net, l) && agrees((z, a) => f.fn(z, a, 0), (_z, a) => a * (1 - a), layerPoints(net, l))) {
+    return { kind: SOFTMAX_DIAGONAL, layer: l, detail: { text: f.source, label: 'the diagonal of the softmax Jacobian', values, declaredAt: `backward.activationDerivatives[${l}]` } };
+  }
   const kind = form?.own ? WRONG_VARIABLE : ACTIVATION_SWAP;
   const label = form ? (form.text === f.source ? form.label : `which is ${form.label}`) : `which is not the derivative of any supported activation`;
   return { kind, layer: l, detail: { text: f.source, label, of: form?.of, values, declaredAt: `backward.activationDerivatives[${l}]` } };
@@ -98,11 +102,13 @@ function outputMutation(net: Net, f: Formula, kind: OutputForm['kind'], form: Ou
 }
 
 /**
- * Whether gradient × derivative at a softmax output (the one coupled output, paired with
- * categorical cross-entropy by spec.ts) gives its ∂L/∂z = a·Σy − y, a − y for one-hot y:
- * checked on the data's columns and on a synthetic batch of one-hot columns.
+ * Whether gradient × derivative at a softmax output (the one coupled output) gives its ∂L/∂z:
+ * with categorical cross-entropy a·Σy − y (a − y for one-hot y), with any other loss the
+ * Jacobian applied to the loss's ∂L/∂a. Checked on the data's columns and on a synthetic batch of
+ * one-hot columns.
  */
 function softmaxProductRight(net: Net, g: Activation, gradient: (z: number, a: number, y: number) => number, derivative: Formula | null): boolean {
+  const canonical = net.model.loss.canonicalActivation === g.name;
   const L = net.model.layers.length;
   const K = net.model.layers[L - 1].units;
   const batches: { z: Float64Array; a: Float64Array; y: Float64Array; m: number }[] = [
@@ -119,16 +125,35 @@ function softmaxProductRight(net: Net, g: Activation, gradient: (z: number, a: n
     for (let i = 0; i < dA.length; i++) dA[i] = gradient(b.z[i], b.a[i], b.y[i]);
     if (derivative) for (let i = 0; i < dZ.length; i++) dZ[i] = dA[i] * derivative.fn(b.z[i], b.a[i], 0);
     else g.backward(b.z, b.a, dA, dZ, K, b.m);
+    // The truth for a non-canonical loss: Jᵀ·∂L/∂a with the loss's own ∂L/∂a.
+    let jacobian: Float64Array | null = null;
+    if (!canonical) {
+      const truth = new Float64Array(b.a.length);
+      for (let i = 0; i < truth.length; i++) truth[i] = net.model.loss.gradient(b.a[i], b.y[i]);
+      jacobian = new Float64Array(b.a.length);
+      g.backward(b.z, b.a, truth, jacobian, K, b.m);
+    }
     for (let c = 0; c < b.m; c++) {
       let sy = 0;
       for (let k = 0; k < K; k++) sy += b.y[k * b.m + c];
       for (let k = 0; k < K; k++) {
         const i = k * b.m + c;
-        const t = b.a[i] * sy - b.y[i];
+        const t = jacobian ? jacobian[i] : b.a[i] * sy - b.y[i];
         if (!(Math.abs(dZ[i] - t) <= 1e-9 * Math.max(1, Math.abs(t)))) return false;
       }
     }
   }
+  return true;
+}
+
+/**
+ * Whether an element-wise outputDelta equals a coupled output's ∂L/∂z (its Jacobian applied to
+ * ∂L/∂a, no element-wise formula) on the data: the only points where it can be compared.
+ */
+function deltaAgreesOnData(net: Net, f: Formula): boolean {
+  const used = outputValues(net, f.fn);
+  const right = outputDelta(net, { kind: 'gradient', values: outputValues(net, (_z, a, y) => net.model.loss.gradient(a, y)) }, null).data;
+  for (let i = 0; i < used.length; i++) if (!(Math.abs(used[i] - right[i]) <= 1e-9 * Math.max(1, Math.abs(right[i])))) return false;
   return true;
 }
 
@@ -144,7 +169,8 @@ export function analyseDeclared(net: Net, declared: DeclaredFormulas): Mutation[
 
   if (declared.outputDelta) {
     const f = declared.outputDelta;
-    if (!agrees(f.fn, trueDelta(outLayer, model.loss), points)) {
+    const delta = trueDelta(outLayer, model.loss);
+    if (delta ? !agrees(f.fn, delta, points) : !deltaAgreesOnData(net, f)) {
       const form = forms.find((x) => x.kind === 'delta' && x.mistake !== 'correct' && agrees(f.fn, x.fn, points));
       out.push(outputMutation(net, f, 'delta', form));
     }
@@ -154,7 +180,7 @@ export function analyseDeclared(net: Net, declared: DeclaredFormulas): Mutation[
     const gradFn = grad ? grad.fn : gradientTruth;
     const productRight = !outLayer.diagonal
       ? softmaxProductRight(net, outLayer, gradFn, deriv)
-      : agrees((z, a, y) => gradFn(z, a, y) * (deriv ? deriv.fn(z, a, 0) : outLayer.derivative(z, a)), trueDelta(outLayer, model.loss), points);
+      : agrees((z, a, y) => gradFn(z, a, y) * (deriv ? deriv.fn(z, a, 0) : outLayer.derivative(z, a)), trueDelta(outLayer, model.loss)!, points);
     if (!productRight) {
       if (grad && !agrees(grad.fn, gradientTruth, points)) {
         const form = forms.find((x) => x.kind === 'gradient' && x.mistake !== 'correct' && agrees(grad.fn, x.fn, points));
@@ -177,12 +203,14 @@ export function analyseDeclared(net: Net, declared: DeclaredFormulas): Mutation[
     out.push(derivativeMutation(net, l, f, identifyDerivative(g, f, p)));
   }
 
+  // A declared reduction scales every entry's parameter gradients, the L2 term every W's (dense
+  // and conv2d); entries without them (pooling, flatten, dropout, activation) have nothing to scale.
   if (declared.reduction && declared.reduction !== model.reduction && net.m > 1) {
     const s = declared.reduction === 'mean' ? 1 / net.m : 1;
-    model.layers.forEach((_x, l) => out.push({ kind: REDUCTION, layer: l, detail: { s, which: 'both' } }));
+    model.layers.forEach((_x, l) => { if (Object.keys(net.params[l]).length > 0) out.push({ kind: REDUCTION, layer: l, detail: { s, which: 'both' } }); });
   }
   if (declared.l2 === false && net.c2 !== 0) {
-    model.layers.forEach((_x, l) => out.push({ kind: L2_MISSING, layer: l, detail: {} }));
+    model.layers.forEach((_x, l) => { if (net.params[l].W !== undefined) out.push({ kind: L2_MISSING, layer: l, detail: {} }); });
   }
   return out;
 }

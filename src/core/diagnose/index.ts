@@ -6,6 +6,7 @@
 // Health and numerics findings follow. Plugged into check() as its Diagnose hook.
 import type { CheckContext, CheckInput, Diagnose } from '../check/check.js';
 import { compare } from '../check/compare.js';
+import { typeOf } from '../layers/index.js';
 import { paramLabel, type Grads, type NamedTensor, type ParamRef } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import type { Finding, Report, TensorCheck } from '../report.js';
@@ -13,6 +14,7 @@ import { correctChain, evaluate, netOf, type Net } from './chain.js';
 import { categoryOf, type Category, type RegisteredFinding } from '../findings/registry.js';
 import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
 import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
+import { layerMistakesAt } from './layer-mistakes.js';
 import { healthFindings } from './trainability.js';
 import { fmt, layersText, type Mutation } from './mutations.js';
 
@@ -122,23 +124,25 @@ class Causes {
 
   private readonly effects = new Map<Mutation, number>();
 
-  /** How far one mistake alone moves its layer's gradients from the right ones. */
+  /** How far one mistake alone moves the gradients of the layers it changes first (its own, by default). */
   effectOf(m: Mutation): number {
     let e = this.effects.get(m);
     if (e === undefined) {
-      e = this.effect([m], m.layer);
+      e = this.effect([m], m.kind.effectLayers?.(m) ?? [m.layer]);
       this.effects.set(m, e);
     }
     return e;
   }
 
-  /** How far a layer's tensors move from the right ones under some mistakes. */
-  private effect(ms: Mutation[], layer: number): number {
+  /** How far the layers' tensors move from the right ones under some mistakes. */
+  private effect(ms: Mutation[], layers: number[]): number {
     const g = this.with(ms);
     let worst = 0;
-    for (const name of Object.keys(this.correct[layer])) {
-      const r = tensor(g, { layer, name }), c = tensor(this.correct, { layer, name });
-      if (r && c) worst = Math.max(worst, relative(r.data, c.data));
+    for (const layer of layers) {
+      for (const name of Object.keys(this.correct[layer])) {
+        const r = tensor(g, { layer, name }), c = tensor(this.correct, { layer, name });
+        if (r && c) worst = Math.max(worst, relative(r.data, c.data));
+      }
     }
     return worst;
   }
@@ -173,7 +177,7 @@ class Causes {
     return [...groups.values()].map((unsorted) => {
       const group = [...unsorted].sort((x, y) => x.layer - y.layer);
       const { kind } = group[0];
-      const text = kind.describe(group, { net: this.net, declared });
+      const text = kind.describe(group, { net: this.net, declared, ...(reproducedTo !== undefined ? { reproducedTo } : {}) });
       const effect = Math.max(...group.map((m) => this.effectOf(m)));
       const latent = !(effect >= this.tolerance);
       const layers = group.map((m) => m.layer);
@@ -244,12 +248,30 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
     message,
     fix: equalsBackprop
       ? 'Run with --taylor, whose verdict needs no step, or with --sweep to see the error at every step; please report this case (net.json, the data and the weights) as a backprop-check bug.'
-      : 'Compare the code for these tensors line by line with dZ = dA ⊙ g\'(Z), dW = dZ·A_prevᵀ/m + λ/m·W, db = Σ dZ/m, dA_prev = Wᵀ·dZ (see backprop-check --explain gradient-mismatch).',
+      : 'Compare the code for these tensors line by line with dZ = dA ⊙ g\'(Z), dW = dZ·A_prevᵀ/m + λ/m·W, db = Σ dZ/m, dA_prev = Wᵀ·dZ (see backprop-check --explain gradient-mismatch).' + kindsText(net),
     evidence: {
       tensors: names.join(', '), relativeErrors: stats.map((s) => s.c.relativeError),
       vsBackprop: stats.map((s) => s.vsBackprop), k: stats.map((s) => s.k),
     },
   }];
+}
+
+/**
+ * " The layers of other kinds were tried with their known slips, none of which fits: conv2d
+ * (conv-stride-ignored, …)": where else to look, when the net has entries other than dense ones.
+ */
+function kindsText(net: Net): string {
+  const kinds = new Map<string, Set<string>>();
+  net.model.layers.forEach((layer, l) => {
+    const ids = layerMistakesAt(net, l).map((m) => m.detail.mistake!);
+    if (ids.length === 0) return;
+    const known = kinds.get(typeOf(layer)) ?? new Set<string>();
+    for (const id of ids) known.add(id);
+    kinds.set(typeOf(layer), known);
+  });
+  if (kinds.size === 0) return '';
+  const list = [...kinds].map(([type, ids]) => `${type} (${[...ids].join(', ')})`).join('; ');
+  return ` For the layers of other kinds the catalogue knows these slips, and none of them reproduces your gradients, alone or with the others: ${list}; backprop-check --explain <code> gives each one's right formula.`;
 }
 
 function kinkFindings(checks: TensorCheck[]): RegisteredFinding[] {

@@ -5,9 +5,10 @@
 // records and knows none by name, so adding a mistake touches this file alone. The search and
 // the formula analysis both produce Mutations of these kinds; the findings are written from them.
 import { fmt } from '../format.js';
+import { typeOf } from '../layers/index.js';
 import { paramLabel } from '../model.js';
 import type { Finding } from '../report.js';
-import { incomingApplies, layerValues, outputValues, type Chain, type Incoming, type InputRef, type LayerSteps, type Net, type PenaltyForm } from './chain.js';
+import { correctChain, deltas, incomingApplies, incomingGradient, layerValues, outputDelta, outputValues, type Chain, type Incoming, type InputRef, type LayerSteps, type Net, type PenaltyForm } from './chain.js';
 import { combination, dot, fittedFactor, matches, MATCH } from './fit.js';
 import type { FindingCode } from '../findings/registry.js';
 import { deltaText, derivativeForms, derivativeText, outputForms, trueDelta } from './forms.js';
@@ -35,6 +36,8 @@ export interface Detail {
   all?: boolean;
   /** Other formulas that give the same numbers on this data. */
   aliases?: string[];
+  /** A layer kind's mistaken backward (its `mistakes` id, layer-mistakes.ts). */
+  mistake?: string;
 }
 
 export interface Mutation {
@@ -48,6 +51,8 @@ export interface DescribeContext {
   net: Net;
   /** True when the mistakes were read from net.json's backward block. */
   declared: boolean;
+  /** How closely the reconstruction reproduces the gradients under test, when it was verified. */
+  reproducedTo?: number;
 }
 
 export type Text = Pick<Finding, 'message' | 'fix' | 'evidence'>;
@@ -59,6 +64,11 @@ export interface MistakeKind {
   appliesTo(net: Net, l: number): boolean;
   /** Makes the chain compute what the mistaken code computes. */
   apply(chain: Chain, m: Mutation): void;
+  /**
+   * The layers whose gradients the mistake changes first (absent: its own): how large its effect
+   * is is measured there. A layer kind's mistaken backward changes its own layer and every one below.
+   */
+  effectLayers?(m: Mutation): number[];
   /** Mutations with equal keys at several layers are reported as one finding. */
   key(m: Mutation): string;
   /** The tensor a finding of this mistake at one layer is about ("W2", "b1"), when it is about one. */
@@ -175,6 +185,19 @@ function trueDerivativeValues(net: Net, l: number): Float64Array {
 
 const always = () => true;
 
+/**
+ * The dense entry's steps (its dW from dZ·Sᵀ with the 1/m, the penalty and a factor, its db, the
+ * dZ factor) are hooks of the dense record only; other kinds' parameter gradients come from their
+ * own backward (and their own mistakes, layer-mistakes.ts).
+ */
+const isDense = (net: Net, l: number) => typeOf(net.model.layers[l]) === 'dense';
+
+/** An entry that applies an activation of its own (dense, conv2d, activation), whose derivative code can be wrong. */
+function hasActivation(net: Net, l: number): boolean {
+  const type = typeOf(net.model.layers[l]);
+  return type === 'dense' || type === 'conv2d' || type === 'activation';
+}
+
 export const OUTPUT_GRADIENT: MistakeKind = {
   id: 'output-gradient',
   code: 'wrong-output-gradient',
@@ -192,7 +215,10 @@ export const OUTPUT_GRADIENT: MistakeKind = {
     const act = model.layers[L - 1].activation;
     const delta = m.detail.outputKind === 'delta';
     const right = delta ? deltaText(act, model.loss) : model.loss.gradientText;
-    const truth = outputValues(net, delta ? trueDelta(act, model.loss) : (_z, a, y) => model.loss.gradient(a, y));
+    const gradient = outputValues(net, (_z, a, y) => model.loss.gradient(a, y));
+    // A coupled output without its canonical loss has no element-wise ∂L/∂z: its Jacobian applied to ∂L/∂a.
+    const elementwise = trueDelta(act, model.loss);
+    const truth = !delta ? gradient : elementwise ? outputValues(net, elementwise) : outputDelta(net, { kind: 'gradient', values: gradient }, null).data;
     const c = compareFactor(m.detail.values!, truth);
     const what = delta ? '∂L/∂z' : '∂L/∂a';
     const name = delta ? 'outputDelta' : 'outputGradient';
@@ -206,7 +232,9 @@ export const OUTPUT_GRADIENT: MistakeKind = {
     const shortcut = !delta && right !== 'a - y' && deltaText(act, model.loss) === 'a - y' ? ` (or outputDelta "a - y")` : '';
     return {
       message,
-      fix: declared ? `Set ${name} to "${right}"${shortcut}.` : `Compute ${delta ? 'dZ' : 'dA'}${L} = ${right}.`,
+      fix: declared
+        ? (delta && !elementwise ? `Remove outputDelta and set outputGradient to "${model.loss.gradientText}": a ${act.name} output with ${model.loss.title.toLowerCase()} has no element-wise ∂L/∂z.` : `Set ${name} to "${right}"${shortcut}.`)
+        : `Compute ${delta ? 'dZ' : 'dA'}${L} = ${right}.`,
       evidence: { layers: [L], used: m.detail.text ?? '', right, a: A[c.at], y: Y[c.at], yours: m.detail.values![c.at], correct: truth[c.at] },
     };
   },
@@ -234,7 +262,7 @@ export function meansText(used: number, right: number): string {
 function derivativeRecord(id: string, code: FindingCode, own: boolean): MistakeKind {
   return {
     id, code,
-    appliesTo: always,
+    appliesTo: hasActivation,
     apply: (chain, m) => { chain.layers[m.layer].derivative = m.detail.values!; },
     tried: {
       slot: 'derivative',
@@ -265,7 +293,7 @@ function derivativeRecord(id: string, code: FindingCode, own: boolean): MistakeK
       return {
         message: `${head} On your data ${numbers}.${alias}`,
         fix: coupled
-          ? `Use the ${coupled.name} Jacobian, ${coupled.jacobianText}; with ${net.model.loss.title.toLowerCase()} that is outputDelta "a - y".`
+          ? `Use the ${coupled.name} Jacobian, ${coupled.jacobianText}${net.model.loss.canonicalActivation === coupled.name ? `; with ${net.model.loss.title.toLowerCase()} that is outputDelta "a - y"` : ''}.`
           : `Use ${right} in ${layersText(layers)}${declared ? ` (backward.activationDerivatives)` : ''}.`,
         evidence: {
           layers: layerNumbers(group), used: d.text ?? '', right,
@@ -282,7 +310,7 @@ export const WRONG_VARIABLE = derivativeRecord('wrong-variable', 'derivative-of-
 export const DELTA_FACTOR: MistakeKind = {
   id: 'delta-factor',
   code: 'constant-factor',
-  appliesTo: always,
+  appliesTo: isDense,
   apply: (chain, m) => { chain.layers[m.layer].deltaScale = m.detail.k!; },
   tried: {
     slot: 'delta-factor',
@@ -311,7 +339,7 @@ export const DELTA_FACTOR: MistakeKind = {
 export const TENSOR_FACTOR: MistakeKind = {
   id: 'tensor-factor',
   code: 'constant-factor',
-  appliesTo: always,
+  appliesTo: isDense,
   apply: (chain, m) => {
     if (m.detail.which === 'dW') chain.layers[m.layer].dW.k = m.detail.k!;
     else chain.layers[m.layer].db.k = m.detail.k!;
@@ -342,7 +370,8 @@ export const TENSOR_FACTOR: MistakeKind = {
 export const REDUCTION: MistakeKind = {
   id: 'reduction',
   code: 'wrong-reduction',
-  appliesTo: (net) => net.m > 1,
+  // A conv2d's dW and db take the same 1/m as a dense layer's (its own backward sums over the samples).
+  appliesTo: (net, l) => net.m > 1 && (isDense(net, l) || typeOf(net.model.layers[l]) === 'conv2d'),
   apply: (chain, m) => {
     chain.layers[m.layer].dW.s = m.detail.s!;
     if (m.detail.which === 'both') chain.layers[m.layer].db.s = m.detail.s!;
@@ -378,7 +407,7 @@ export const REDUCTION: MistakeKind = {
 export const BIAS: MistakeKind = {
   id: 'bias',
   code: 'wrong-bias-gradient',
-  appliesTo: (net, l) => net.params[l].b !== undefined,
+  appliesTo: (net, l) => isDense(net, l) && net.params[l].b !== undefined,
   apply: (chain, m) => {
     chain.layers[m.layer].db.s = m.detail.s!;
     chain.layers[m.layer].db.all = m.detail.all ?? false;
@@ -407,11 +436,12 @@ export const BIAS: MistakeKind = {
 };
 
 const hasPenalty = (net: Net) => net.c2 !== 0;
+const densePenalty = (net: Net, l: number) => hasPenalty(net) && isDense(net, l);
 
 export const L2_MISSING: MistakeKind = {
   id: 'l2-missing',
   code: 'missing-l2-gradient',
-  appliesTo: hasPenalty,
+  appliesTo: densePenalty,
   apply: (chain, m) => { chain.layers[m.layer].dW.beta = 0; },
   tried: { slot: 'penalty', variants: () => [{}] },
   key: () => 'l2-missing',
@@ -431,7 +461,7 @@ export const L2_MISSING: MistakeKind = {
 export const L2_WRONG: MistakeKind = {
   id: 'l2-wrong',
   code: 'wrong-l2-gradient',
-  appliesTo: hasPenalty,
+  appliesTo: densePenalty,
   apply: (chain, m) => {
     chain.layers[m.layer].dW.beta = m.detail.beta!;
     chain.layers[m.layer].dW.penalty = m.detail.penalty!;
@@ -483,7 +513,7 @@ export const L2_WRONG: MistakeKind = {
 export const WRONG_INPUT: MistakeKind = {
   id: 'input',
   code: 'wrong-input-activation',
-  appliesTo: (net, l) => inputChoices(net, l).length > 0,
+  appliesTo: (net, l) => isDense(net, l) && inputChoices(net, l).length > 0,
   apply: (chain, m) => { chain.layers[m.layer].dW.input = m.detail.input!; },
   tried: { slot: 'weight-source', variants: (net, l) => inputChoices(net, l).map((input) => ({ input })) },
   key: (m) => `input|${m.layer}`,
@@ -509,7 +539,7 @@ export function inputChoices(net: Net, l: number): InputRef[] {
   return out;
 }
 
-const square = (net: Net, l: number) => net.model.layers[l].units === net.model.layers[l].inputs;
+const square = (net: Net, l: number) => isDense(net, l) && net.model.layers[l].units === net.model.layers[l].inputs;
 
 export const TRANSPOSED: MistakeKind = {
   id: 'transposed',
@@ -533,7 +563,8 @@ export const TRANSPOSED: MistakeKind = {
 export const BACKPROP_WEIGHT: MistakeKind = {
   id: 'backprop-weight',
   code: 'wrong-backprop-weight',
-  appliesTo: (net, l) => l < net.model.layers.length - 1,
+  // dA_l from the next entry's W: a dense next entry's (other kinds' dA is their own backward).
+  appliesTo: (net, l) => l < net.model.layers.length - 1 && isDense(net, l + 1),
   apply: (chain, m) => { chain.layers[m.layer].incoming = m.detail.incoming!; },
   key: (m) => `backprop-weight|${m.layer}|${m.detail.incoming}`,
   tried: {
@@ -555,11 +586,61 @@ export const BACKPROP_WEIGHT: MistakeKind = {
 };
 
 /**
+ * A softmax whose backward multiplies dA by a(1 − a), the diagonal of its Jacobian diag(a) − a·aᵀ,
+ * element by element. With categorical cross-entropy the code usually writes dZ = a − y instead,
+ * and a(1 − a) there is read as another activation's (sigmoid's) derivative, as it always was;
+ * with any other loss the full Jacobian is needed and a(1 − a) is this mistake.
+ */
+export const SOFTMAX_DIAGONAL: MistakeKind = {
+  id: 'softmax-diagonal',
+  code: 'softmax-diagonal',
+  appliesTo: (net, l) => hasActivation(net, l) && net.model.layers[l].activation.name === 'softmax' && net.model.loss.canonicalActivation !== 'softmax',
+  apply: (chain, m) => { chain.layers[m.layer].derivative = m.detail.values!; },
+  tried: {
+    slot: 'derivative',
+    variants: (net, l) => [{ text: 'a * (1 - a)', label: "the diagonal of the softmax Jacobian", values: layerValues(net, l, (_z, a) => a * (1 - a)), aliases: [] }],
+  },
+  key: (m) => `softmax-diagonal|${m.detail.declaredAt ? 'declared' : ''}`,
+  describe(group, { net, declared }) {
+    const layers = group.map((m) => m.layer);
+    // How far the diagonal-only dZ is from the Jacobian's, with the right dA: ‖dA⊙a(1−a) − Jᵀ·dA‖ / ‖Jᵀ·dA‖.
+    const errors = layers.map((l) => {
+      const dA = incomingOrOutput(net, l);
+      const a = net.fwd.A[l + 1].data;
+      const diag = dA.map((v, i) => v * a[i] * (1 - a[i]));
+      const full = new Float64Array(dA.length);
+      net.model.layers[l].activation.backward(net.fwd.Z[l].data, a, dA, full, net.model.layers[l].units, net.m);
+      let num = 0, den = 0;
+      for (let i = 0; i < full.length; i++) { num += (diag[i] - full[i]) ** 2; den += full[i] ** 2; }
+      return den > 0 ? Math.sqrt(num / den) : 0;
+    });
+    const where = layersText(layers);
+    const head = declared
+      ? `${layersText(layers, true)} (softmax) multipl${layers.length === 1 ? 'ies' : 'y'} dA by a * (1 - a), the diagonal of the softmax Jacobian only`
+      : `Your gradients equal backprop with ${where} (softmax) multiplying dA by a * (1 - a), the diagonal of the softmax Jacobian only`;
+    return {
+      message: `${head}: the off-diagonal terms −a_k·a_j are left out. With ${net.model.loss.title.toLowerCase()} the whole Jacobian is needed (${derivativeText(net.model.layers[layers[0]].activation)}); on your data the diagonal-only dZ differs from it by a relative ${errors.map(fmt).join(', ')}.`,
+      fix: `dZ = a * (dA - np.sum(a * dA, axis=0, keepdims=True)) in ${where} (samples in columns; axis=1 with samples in rows).`,
+      evidence: { layers: layerNumbers(group), relativeErrors: errors },
+    };
+  },
+};
+
+/** dA at layer l with every hook right: the loss gradient at the output, else the backprop from above. */
+function incomingOrOutput(net: Net, l: number): Float64Array {
+  const L = net.model.layers.length;
+  if (l === L - 1) return outputValues(net, (_z, a, y) => net.model.loss.gradient(a, y));
+  const dZ = deltas(net, correctChain(net));
+  return incomingGradient(net, l, dZ[l + 1], 'transpose').data;
+}
+
+/**
  * Every kind of mistake in the catalogue. The search tries the kinds of one slot in this order (the
- * layer's own derivative at the wrong variable before another activation's).
+ * softmax diagonal before a derivative of the same values read as sigmoid's; the layer's own
+ * derivative at the wrong variable before another activation's).
  */
 export const MISTAKE_KINDS: MistakeKind[] = [
-  OUTPUT_GRADIENT, WRONG_VARIABLE, ACTIVATION_SWAP, BACKPROP_WEIGHT, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
+  OUTPUT_GRADIENT, SOFTMAX_DIAGONAL, WRONG_VARIABLE, ACTIVATION_SWAP, BACKPROP_WEIGHT, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
   L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED,
 ];
 

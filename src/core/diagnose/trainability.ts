@@ -1,7 +1,10 @@
 // Health findings: the network is trainable at these weights or not, whatever the gradient code
-// does. Vanishing or exploding error signals, saturated or dead units, a chance-level cost,
-// weights far from Xavier/He scale, and NaN/Inf anywhere. They never change the exit status
-// (unless --strict); every number in them is computed from the network and the data.
+// does. Vanishing or exploding error signals, saturated or dead units (dead channels after a
+// conv), a normalisation dividing by a variance near 0, a chance-level cost, weights far from
+// Xavier/He scale, and NaN/Inf anywhere. They never change the exit status (unless --strict);
+// every number in them is computed from the network and the data. Entries without parameters
+// (pooling, flatten, dropout, activation) have no gradient norm and no weights to judge.
+import { outShapeOf, typeOf } from '../layers/index.js';
 import { paramLabel, type Grads, type NamedTensor } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import type { RegisteredFinding } from '../findings/registry.js';
@@ -40,6 +43,7 @@ export function healthFindings(h: HealthInput): RegisteredFinding[] {
     ...gradientFlow(h, scale),
     ...saturation(h),
     ...deadRelu(h),
+    ...smallVariance(h),
     ...chanceLevel(h),
     ...(scale.finding ? [scale.finding] : []),
   ];
@@ -57,13 +61,17 @@ function nonFinite({ net, tested, correct, numeric }: HealthInput): RegisteredFi
     const count = countNonFinite(d, mask);
     if (count > 0) places.push({ what, layer, count, of: d.length });
   };
-  net.params.forEach(({ W }, layer) => add(paramLabel({ layer, name: 'W' }), layer, W.data));
+  // Every weight tensor (W, gamma, beta …) first, then the biases.
+  net.params.forEach((p, layer) => { for (const [name, t] of Object.entries(p)) if (name !== 'b') add(paramLabel({ layer, name }), layer, t.data); });
   net.params.forEach(({ b }, layer) => b && add(paramLabel({ layer, name: 'b' }), layer, b.data));
   net.fwd.Z.forEach((Z, l) => add(`Z${l + 1} (pre-activations)`, l, Z.data));
   net.fwd.A.slice(1).forEach((A, l) => add(`A${l + 1} (activations)`, l, A.data));
   if (!Number.isFinite(net.fwd.cost)) places.push({ what: 'the cost', layer: net.model.layers.length - 1, count: 1, of: 1 });
   for (const t of tested) add(`d${t.label} under test`, t.ref.layer, t.value.data);
-  correct.forEach(({ W }, layer) => add(`the true d${paramLabel({ layer, name: 'W' })}`, layer, W.data));
+  correct.forEach((g, layer) => {
+    const name = g.W ? 'W' : Object.keys(g)[0];
+    if (name !== undefined) add(`the true d${paramLabel({ layer, name })}`, layer, g[name].data);
+  });
   for (const t of tested) {
     const n = numeric.get(t.label);
     if (n) add(`the finite differences of ${t.label}`, t.ref.layer, n.values, n.checked);
@@ -89,8 +97,14 @@ interface ScaleCheck {
 function initScale({ net, report }: HealthInput): ScaleCheck {
   const rows: { layer: number; rms: number; recommended: number; act: string; fanIn: number; he: boolean }[] = [];
   report.health.layers.forEach((h, l) => {
-    const r = rms(net.params[l].W.data);
-    const fanIn = net.model.layers[l].inputs;
+    const W = net.params[l].W;
+    if (!W) return;
+    const r = rms(W.data);
+    const layer = net.model.layers[l];
+    // A conv2d's fan-in is C·kh·kw, not its input size: read it off the scale its kind recommends.
+    const fanIn = typeOf(layer) === 'dense' || h.recommendedScale === undefined
+      ? layer.inputs
+      : Math.round((layer.activation.family === 'relu' ? 2 : 1) / h.recommendedScale ** 2);
     const he = net.model.layers[l].activation.family === 'relu';
     // A program's report (no activations, no recommended scale) has nothing to compare with.
     if (!(r > 0) || !Number.isFinite(r) || h.recommendedScale === undefined || h.activation === undefined) return;
@@ -123,29 +137,35 @@ function initScale({ net, report }: HealthInput): ScaleCheck {
 }
 
 function gradientFlow({ net, report }: HealthInput, scale: ScaleCheck): RegisteredFinding[] {
-  const L = net.model.layers.length;
-  if (L < 2) return [];
+  // The error signal is compared between the first and the last entry with weights: an entry
+  // without (pooling, flatten, dropout, activation) has no gradient to vanish, and its dZ is
+  // its neighbour's, routed or scaled.
+  const weighted = net.model.layers.map((_x, l) => l).filter((l) => net.params[l].W !== undefined);
+  if (weighted.length < 2) return [];
   const dZ = deltas(net, correctChain(net));
-  const delta = dZ.map((d: Tensor) => rms(d.data));
-  const first = delta[0], last = delta[L - 1];
+  const delta = weighted.map((l) => rms(dZ[l].data));
+  const first = delta[0], last = delta[delta.length - 1];
+  const firstLayer = weighted[0] + 1, lastLayer = weighted[weighted.length - 1] + 1;
   if (!(last > 0) || !Number.isFinite(first) || !Number.isFinite(last)) return [];
   const ratio = first / last;
   const vanishing = ratio < VANISHING;
   if (!vanishing && !(ratio > EXPLODING)) return [];
-  const norms = report.health.layers.map((h) => fmt(h.gradientNorm)).join(', ');
-  const relative = report.health.layers.map((h, l) => h.gradientNorm / rms(net.params[l].W.data) / Math.sqrt(net.params[l].W.data.length));
+  const all = weighted.length === net.model.layers.length;
+  const norms = weighted.map((l) => fmt(report.health.layers[l].gradientNorm)).join(', ');
+  const relative = weighted.map((l) => report.health.layers[l].gradientNorm / rms(net.params[l].W.data) / Math.sqrt(net.params[l].W.data.length));
+  const which = all ? 'per layer' : `per layer with weights (${weighted.map((l) => l + 1).join(', ')})`;
   const cause = vanishing && scale.small.length > 0
     ? ` The cause: ${layersText(scale.small.map((s) => s.layer))} start with weights of RMS ${scale.small.map((s) => fmt(s.rms)).join(', ')}, far below ${scale.small.map((s) => fmt(s.recommended)).join(', ')} (Xavier/He), so each layer shrinks the signal.`
     : '';
   return [{
     code: vanishing ? 'vanishing-gradients' : 'exploding-gradients',
     severity: 'warning',
-    layer: 1,
-    message: `Gradients ${vanishing ? 'vanish' : 'explode'} on the way back: the error signal δ = dZ has RMS ${fmt(first)} at layer 1 and ${fmt(last)} at layer ${L} (ratio first/last ${fmt(ratio)}; per layer ${delta.map(fmt).join(', ')}). ‖dW‖ per layer: ${norms}; relative to the weights, ‖dW‖/‖W‖ = ${relative.map(fmt).join(', ')}.${cause}`,
+    layer: firstLayer,
+    message: `Gradients ${vanishing ? 'vanish' : 'explode'} on the way back: the error signal δ = dZ has RMS ${fmt(first)} at layer ${firstLayer} and ${fmt(last)} at layer ${lastLayer} (ratio first/last ${fmt(ratio)}; ${which} ${delta.map(fmt).join(', ')}). ‖dW‖ ${which}: ${norms}; relative to the weights, ‖dW‖/‖W‖ = ${relative.map(fmt).join(', ')}.${cause}`,
     fix: vanishing
       ? 'Initialise with Xavier (tanh/sigmoid, std 1/√fan_in) or He (ReLU, std √(2/fan_in)); avoid deep stacks of sigmoids.'
       : 'Initialise with smaller weights (Xavier/He), or clip gradients.',
-    evidence: { ratio, deltaRms: delta, gradientNorms: report.health.layers.map((h) => h.gradientNorm) },
+    evidence: { ratio, deltaRms: delta, gradientNorms: weighted.map((l) => report.health.layers[l].gradientNorm) },
   }];
 }
 
@@ -153,7 +173,7 @@ function saturation({ net, report }: HealthInput): RegisteredFinding[] {
   const L = net.model.layers.length;
   const hot = report.health.layers.filter((h, l) => l < L - 1 && (h.saturation ?? 0) >= SATURATED);
   if (hot.length === 0) return [];
-  const text = hot.map((h) => `layer ${h.layer} (${h.activation}): ${fmt(100 * (h.saturation ?? 0))}%`).join('; ');
+  const text = hot.map((h) => `layer ${h.layer} (${h.activation}): ${fmt(100 * (h.saturation ?? 0))}%${afterNorm(net, h.layer - 1)}`).join('; ');
   return [{
     code: 'saturated-units',
     severity: 'warning',
@@ -164,21 +184,67 @@ function saturation({ net, report }: HealthInput): RegisteredFinding[] {
   }];
 }
 
+/**
+ * ", after the batchnorm of layer 2 (its γ up to 4.1)": a tanh/sigmoid fed by a normalisation
+ * saturates only through γ and β, which set the scale and offset of what it receives.
+ */
+function afterNorm(net: Net, l: number): string {
+  const at = [l, l - 1].find((k) => k >= 0 && (typeOf(net.model.layers[k]) === 'batchnorm' || typeOf(net.model.layers[k]) === 'layernorm'));
+  if (at === undefined) return '';
+  const { gamma, beta } = net.params[at];
+  const largest = (t: Tensor | undefined) => (t ? Math.max(...Array.from(t.data, Math.abs)) : 0);
+  const where = at === l ? 'its own' : `layer ${at + 1}'s`;
+  return `, after ${where} ${typeOf(net.model.layers[at])} (|γ| up to ${fmt(largest(gamma))}, |β| up to ${fmt(largest(beta))}, which set the scale and offset the activation receives)`;
+}
+
 function deadRelu({ net, report }: HealthInput): RegisteredFinding[] {
   const out: RegisteredFinding[] = [];
   report.health.layers.forEach((h, l) => {
     // Absent in a program's report, which has no activations to count.
     const fraction = h.deadFraction ?? 0;
     if (fraction <= 0) return;
-    const units = net.model.layers[l].units;
+    const layer = net.model.layers[l];
+    // An image's deadFraction is of its channels (check/layer-health.ts).
+    const shape = outShapeOf(layer);
+    const image = shape.length === 3;
+    const units = image ? shape[0] : layer.units;
     const dead = Math.round(fraction * units);
+    const what = image
+      ? `${dead} of the ${units} channels of layer ${h.layer} (${typeOf(layer)}, ReLU) are 0 at every one of their ${shape[1]}×${shape[2]} positions on every one of the ${net.m} samples`
+      : `${dead} of the ${units} ReLU units of layer ${h.layer} are 0 on every one of the ${net.m} samples`;
     out.push({
       code: 'dead-relu',
       severity: fraction >= 0.5 ? 'warning' : 'info',
       layer: h.layer,
-      message: `${dead} of the ${units} ReLU units of layer ${h.layer} are 0 on every one of the ${net.m} samples, so they get no gradient and cannot recover.`,
+      message: `${what}, so they get no gradient and cannot recover.`,
       fix: 'He initialisation, a small positive bias, a lower learning rate, or leaky_relu.',
       evidence: { layers: [h.layer], dead, units, fraction },
+    });
+  });
+  return out;
+}
+
+/**
+ * A normalisation whose smallest variance is below its ε: x̂ = (x − μ)/√(var + ε) is then nearly
+ * (x − μ)/√ε, and dx carries γ/√ε, so a constant feature (or a batch of one) turns rounding into
+ * large gradients.
+ */
+function smallVariance({ net, report }: HealthInput): RegisteredFinding[] {
+  const out: RegisteredFinding[] = [];
+  report.health.layers.forEach((h, l) => {
+    const v = h.minVariance;
+    const layer = net.model.layers[l];
+    const eps = layer.eps ?? 1e-5;
+    if (v === undefined || !(v < eps)) return;
+    const type = typeOf(layer);
+    const over = type === 'layernorm' ? 'over its features, for some sample' : outShapeOf(layer).length === 3 ? `over the ${net.m} samples and every position, for some channel` : `over the ${net.m} samples, for some feature`;
+    out.push({
+      code: 'norm-variance-near-zero',
+      severity: 'warning',
+      layer: h.layer,
+      message: `Layer ${h.layer} (${type}) divides by a variance of ${fmt(v)} ${over}, below its ε = ${fmt(eps)}: x̂ = (x − μ)/√(var + ε) there is nearly (x − μ)/√ε, and dx carries the factor γ/√(var + ε), up to ${fmt(1 / Math.sqrt(v + eps))}·γ.${net.m === 1 && type === 'batchnorm' ? ' With one sample every batch variance is 0.' : ''}`,
+      fix: type === 'batchnorm' ? 'Use a larger batch, drop features that do not vary, or use layernorm.' : 'Drop inputs whose features are all equal, or normalise fewer features together.',
+      evidence: { layers: [h.layer], minVariance: v, eps },
     });
   });
   return out;

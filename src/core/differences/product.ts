@@ -5,10 +5,10 @@ import type { ForwardCache } from '../forward.js';
 import { allDense } from '../layers/index.js';
 import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
-import { naiveSource } from './naive.js';
+import { layeredSource } from './layered.js';
 import { propagatedSource } from './propagated.js';
 import type { DifferenceSource } from './source.js';
 
 export function productSource(at: { model: Model; params: Params; Y: Tensor }, fwd: ForwardCache): DifferenceSource {
-  return allDense(at.model.layers) ? propagatedSource(at, fwd) : naiveSource(at, fwd);
+  return allDense(at.model.layers) ? propagatedSource(at, fwd) : layeredSource(at, fwd);
 }

@@ -12,7 +12,7 @@
 // same arithmetic, so the same numbers.
 import type { ElementwiseActivation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
-import { activation, entryParams, entryWork } from '../layers/index.js';
+import { activation, allDense, entryParams, entryWork } from '../layers/index.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
 import { cols as colsOf, size, type Tensor } from '../tensor.js';
@@ -20,7 +20,7 @@ import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
 import { alongDirection, type DifferenceSource, type Direction, type ElementDifference, type TensorRef } from './source.js';
 
 /** Σ V_ij·(2·W_ij + h·V_ij): the L2 sum ‖W‖² changes by h times this along V. */
-function penaltyAlong(W: Tensor, V: Direction, h: number): number {
+export function penaltyAlong(W: Tensor, V: Direction, h: number): number {
   if (V instanceof Float64Array) {
     let s = 0;
     for (let i = 0; i < V.length; i++) s += V[i] * (2 * W.data[i] + h * V[i]);
@@ -39,13 +39,16 @@ function penaltyAlong(W: Tensor, V: Direction, h: number): number {
  */
 export function checkWork(model: Model, samples: number, options: { mode: string; samples: number }): number {
   const L = model.layers.length;
+  const dense = allDense(model.layers);
   let work = 0;
   for (let l = 0; l < L; l++) {
     const layer = model.layers[l];
-    // Layer l+1 sees a rank-1 change, the ones after it dense changes (their records' work), then the loss.
+    // Dense: layer l+1 sees a rank-1 change, the ones after it dense changes (their records' work),
+    // then the loss. Other kinds (layered.ts): at most every later record's work, and the entry's own output.
     let after = model.layers[L - 1].units;
-    if (l + 1 < L) after += model.layers[l + 1].units;
-    for (let k = l + 2; k < L; k++) after += entryWork(model.layers[k]);
+    if (!dense) after += layer.units;
+    else if (l + 1 < L) after += model.layers[l + 1].units;
+    for (let k = dense ? l + 2 : l + 1; k < L; k++) after += entryWork(model.layers[k]);
     const sizes = entryParams(layer).map((p) => size(p.shape));
     const elements = sizes.reduce((n, t) => n + (options.mode === 'full' ? t : Math.min(options.samples, t)), 0);
     work += elements * 2 * samples * after;
@@ -89,10 +92,11 @@ export function elementOf(fd: FiniteDifferences, params: Params): DifferenceSour
 const MAX_REFINEMENTS = 6;
 
 export class FiniteDifferences {
-  private readonly m: number;
+  protected readonly m: number;
   private readonly dZ: Float64Array[];
   private readonly dA: Float64Array[];
-  private readonly c: number;
+  /** The L2 coefficient c of c·Σ‖W‖² for these samples. */
+  protected readonly c: number;
   /** Per sample: the change of its loss term, and whether a pre-activation crossed a kink. */
   protected readonly colChange: Float64Array;
   protected readonly colKink: Uint8Array;
@@ -259,20 +263,19 @@ export class FiniteDifferences {
    * so one sample on a kink never discards the direction.
    */
   direction(layer: number, kind: string, v: Direction, h: number): ElementDifference {
-    // V·A_{l−1} is the same for every step; each step scales it, as directionChange does.
-    const product = kind === 'W' ? this.directionProduct(layer, v) : null;
+    const along = this.directionSteps(layer, kind, v);
     const m = this.m;
     const plusAt = new Float64Array(m), crossed = new Uint8Array(m);
-    const plus = this.directionStep(layer, kind, v, h, product);
+    const plus = along(h);
     plusAt.set(this.colChange);
     crossed.set(this.colKink);
-    const minus = this.directionStep(layer, kind, v, -h, product);
+    const minus = along(-h);
     for (let c = 0; c < m; c++) crossed[c] |= this.colKink[c];
     if (!crossed.includes(1)) return { numeric: (plus - minus) / (2 * h), kink: false, refined: false, spread: 0 };
     const penalty = (step: number) => (kind === 'W' && this.c !== 0 ? this.c * step * penaltyAlong(this.params[layer].W, v, step) : 0);
     let sum = 0, low = 0, high = 0, kinkLeft = false;
     for (let c = 0; c < m; c++) if (!crossed[c]) sum += (plusAt[c] - this.colChange[c]) / (2 * h);
-    ({ sum, low, high, kink: kinkLeft } = this.refineCrossed(crossed, h, sum, plusAt, (step) => { this.directionStep(layer, kind, v, step, product); }));
+    ({ sum, low, high, kink: kinkLeft } = this.refineCrossed(crossed, h, sum, plusAt, (step) => { along(step); }));
     const s = this.model.reduction === 'mean' ? 1 / m : 1;
     const numeric = s * (sum + (low + high) / 2) + (penalty(h) - penalty(-h)) / (2 * h);
     return { numeric, kink: kinkLeft, refined: true, spread: (s * (high - low)) / 2 };
@@ -280,7 +283,17 @@ export class FiniteDifferences {
 
   /** J(θ + h·v) − J(θ) for a direction v over the whole of W_layer or b_layer. */
   directionChange(layer: number, kind: string, v: Direction, h: number): number {
-    return this.directionStep(layer, kind, v, h, kind === 'W' ? this.directionProduct(layer, v) : null);
+    return this.directionSteps(layer, kind, v)(h);
+  }
+
+  /**
+   * The steps along v: step(h) fills colChange (and colKink) with each sample's change of its loss
+   * term at θ + h·v and returns J(θ + h·v) − J(θ). What does not depend on h is computed once:
+   * here V·A_{l−1}, which each step scales.
+   */
+  protected directionSteps(layer: number, kind: string, v: Direction): (h: number) => number {
+    const product = kind === 'W' ? this.directionProduct(layer, v) : null;
+    return (h) => this.directionStep(layer, kind, v, h, product);
   }
 
   /** V·A_{l−1} for a direction V over W_layer (units × samples); for V = u·vᵀ, u·(vᵀ·A_{l−1}). */

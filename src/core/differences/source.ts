@@ -17,8 +17,9 @@
 // mode and `change` for the Taylor test, and refuses those when the source lacks them.
 //
 // Sources: differences/propagated.ts (differences carried through the cached forward pass
-// without cancellation, the one the product uses; its dense row batching is its `elements`),
-// differences/naive.ts (the bench's reference, and plain per-sample subtraction), and
+// without cancellation, the one the product uses on dense networks; its dense row batching is its
+// `elements`), differences/layered.ts (the same, record by record over the rows a step changes: the
+// product's on networks with other layer kinds; product.ts chooses), differences/naive.ts (the bench's reference, and plain per-sample subtraction), and
 // differences/costs.ts (J(θ ± h) from evaluations of J alone, as the user's own program gives it).
 // Answers are synchronous; a check's row jobs can also be answered elsewhere (worker threads)
 // through checkSteps' driver.

@@ -144,6 +144,194 @@ same 1/m as dW_l. np.sum(dZ) without an axis sums over the units too and gives e
 the same value; a missing or doubled 1/m scales db alone.
 Fix: db = np.sum(dZ, axis=1, keepdims=True) / m.`,
   },
+  'conv-stride-ignored': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'conv2d backward: window offsets without the stride',
+    text: `Output position (i, j) of a conv2d with stride s reads the input window that starts at row s·i and
+column s·j (after padding). Backward scatters each dZ[f, i, j]·W[f] into dA_prev at that same
+window and sums x's windows for dW:
+    dA_prev[:, s·i : s·i + kh, s·j : s·j + kw] += W[f] · dZ[f, i, j]
+    dW[f] += A_prev[:, s·i : s·i + kh, s·j : s·j + kw] · dZ[f, i, j]
+Code that uses i and j (the stride left out) puts every contribution in the wrong place as soon as
+the stride is not 1.
+Fix: vert_start = i * stride, horiz_start = j * stride.`,
+  },
+  'conv-padding-not-stripped': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'conv2d backward: the padding is not stripped from dA_prev',
+    text: `Backward accumulates dA_prev on the padded input (H + 2p rows, W + 2p columns); the gradient of
+the unpadded input is its interior, dA_prev = dA_prev_pad[:, p : p + H, p : p + W]. Taking the
+top-left H × W block instead (the padding stripped on one side only, or not at all before
+cropping) shifts the gradient by p rows and columns.
+Fix: dA_prev = dA_prev_pad[:, pad:-pad, pad:-pad] (when pad > 0).`,
+  },
+  'conv-kernel-flipped': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'conv2d backward: the kernel flipped (convolution vs cross-correlation)',
+    text: `conv2d, as PyTorch and cs231n compute it, is a cross-correlation: Z[f, i, j] = Σ W[f, c, u, v]·
+A[c, s·i + u, s·j + v] + b[f]. Its input gradient scatters W itself, not W rotated by 180°:
+the "full convolution with the flipped kernel" of textbooks is the same sum written the other way,
+and flipping the kernel once more (or using a true convolution in the forward of the derivation)
+gives the gradient of a different layer.
+Fix: dA_prev[:, window] += W[f] · dZ[f, i, j], with W as in the forward pass.`,
+  },
+  'conv-dw-not-summed': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'conv2d backward: dW not summed over the batch',
+    text: `dW[f] = s·Σ_samples Σ_(i, j) dZ[f, i, j]·A_prev[:, window(i, j)]: every sample's contribution adds
+in (s = 1/m for a mean cost). Code that assigns dW inside the loop over samples (=, not +=), or
+keeps only one sample's term, gives the last sample's gradient alone.
+Fix: dW[:, :, :, :, f] += a_slice * dZ[i, h, w, f] inside the loop over every sample.`,
+  },
+  'conv-db-not-summed': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'conv2d backward: db not summed over the output positions',
+    text: `A conv2d bias b[f] is added at every output position (i, j) of filter f, so its gradient sums
+dZ over the samples and all positions: db[f] = s·Σ_samples Σ_(i, j) dZ[f, i, j] (s = 1/m for a
+mean cost, 1 for a sum). Averaging over the positions as well (np.mean(dZ, axis=(0, 2, 3)), the
+dense layer's mean over the samples carried over) divides it by H'·W' once too often.
+Fix: db = np.sum(dZ, axis=(0, 2, 3)) (samples, H, W), times 1/m for a mean cost.`,
+  },
+  'maxpool-whole-window': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'max-pool backward: the gradient sent to the whole window',
+    text: `y = max over a window passes its gradient to the one element that is the maximum (the first of
+tied maxima): dA_prev[window] += mask · dy with mask = (x == max(x)), one element set. Sending dy
+to every element of the window (no mask), or to every one of tied maxima, is the gradient of a
+different layer.
+Fix: mask = (a_slice == np.max(a_slice)); dA_prev[window] += mask * dA[i, j].`,
+  },
+  'maxpool-overwrite': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'max-pool backward: overlapping windows overwrite instead of accumulate',
+    text: `When the stride is smaller than the window, windows overlap and one input element can be the
+maximum of several; its gradient is the sum of their dy. Assigning (=) instead of adding (+=)
+keeps only the last window's share.
+Fix: dA_prev[window] += mask * dA[i, j].`,
+  },
+  'avgpool-not-averaged': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'average-pool backward: the 1/(h·w) is missing',
+    text: `y = (1/(h·w))·Σ_window x, so each element of a window receives dy/(h·w). Spreading dy itself
+over the window (the 1/(h·w) left out) makes dA_prev h·w times too large.
+Fix: dA_prev[window] += np.ones((h, w)) * dA[i, j] / (h * w).`,
+  },
+  'avgpool-stride-ignored': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'average-pool backward: window offsets without the stride',
+    text: `Output (i, j) of a pooling layer with stride s averages the window starting at (s·i, s·j); its
+gradient goes back to that window. Offsets i, j (the stride left out) put it in the wrong place.
+Fix: vert_start = i * stride, horiz_start = j * stride.`,
+  },
+  'flatten-order': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'flatten: (H, W, C) order where the forward used (C, H, W)',
+    text: `flatten turns a (C, H, W) image into C·H·W features in C, H, W order (PyTorch's x.view(m, -1)
+on (m, C, H, W)); its backward must reshape dA back in the same order. Reshaping with channels
+last (NumPy code written for (m, H, W, C) arrays, or a transpose missing) scrambles the gradient
+between channels and positions.
+Fix: dA_prev = dA.reshape(A_prev.shape), with the same axis order as the forward reshape.`,
+  },
+  'batchnorm-simplified': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'batch norm backward: dx = γ·dy/σ without the mean and variance terms',
+    text: `In training mode the batch's mean μ and variance σ² depend on every x, so with x̂ = (x − μ)/σ,
+σ = √(var + ε), N the values per feature (samples, or samples·H·W per channel):
+    dx = (γ/σ)·(dy − mean(dy) − x̂·mean(dy·x̂))
+The "simplified" dx = γ·dy/σ treats μ and σ as constants: the gradient of inference mode, wrong
+while the batch statistics are computed from the batch.
+Fix: dx = gamma / sigma * (dy - dy.mean(axis) - xhat * (dy * xhat).mean(axis)).`,
+  },
+  'batchnorm-gamma-missing': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'batch norm backward: γ missing from dx',
+    text: `y = γ·x̂ + β, so dx̂ = γ·dy and dx = (γ/σ)·(dy − mean(dy) − x̂·mean(dy·x̂)). Code that starts
+from dx̂ = dy leaves γ out of every layer below.
+Fix: dxhat = dy * gamma.`,
+  },
+  'batchnorm-unbiased-variance': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'batch norm backward: the unbiased variance (N − 1) where the forward used the biased one',
+    text: `Training-mode batch norm normalises with the biased variance, (1/N)·Σ(x − μ)² (PyTorch, and
+every derivation of its backward). A backward written with 1/(N − 1) (np.var(x, ddof=1), or
+torch.var's default) is the gradient of a different forward pass.
+Fix: var = np.mean((x - mu) ** 2, axis), the same variance as the forward.`,
+  },
+  'batchnorm-eps-missing': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'batch norm backward: ε missing from σ',
+    text: `The forward divides by σ = √(var + ε); the backward must use the same σ. 1/√var (ε left out)
+differs little while var ≫ ε and blows up for a feature of small variance.
+Fix: sigma = np.sqrt(var + eps) in the backward too (cache it from the forward).`,
+  },
+  'batchnorm-spatial-axes': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'batch norm backward: the statistics over the wrong axes',
+    text: `After a conv layer, batch norm (BatchNorm2d) keeps one mean and variance per channel, over the
+samples and every position: N = m·H·W. A backward that takes its means per (channel, position)
+over the samples only, as BatchNorm1d on flattened features does, is the gradient of another layer.
+Fix: take every mean of the backward over axes (0, 2, 3) (samples, H, W), keepdims=True.`,
+  },
+  'layernorm-wrong-axis': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'layer norm backward: the means over the batch instead of the features',
+    text: `Layer norm normalises each sample over its own features: μ and σ per sample, so its backward's
+means run over the features: dx = (1/σ)·(dx̂ − mean_f(dx̂) − x̂·mean_f(dx̂·x̂)), dx̂ = γ·dy.
+Taking them over the samples (batch norm's axis) is the gradient of another layer.
+Fix: mean over axis=-1 (the features) in every term of the backward.`,
+  },
+  'dropout-mask-missing': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'dropout backward: the mask not applied',
+    text: `Inverted dropout is y = x·mask/keep, so dx = dy·mask/keep: the dropped units get no gradient.
+Passing dy through unmasked (dx = dy, or dy/keep) sends gradient to units the forward pass zeroed.
+Fix: dA = dA * mask / keep_prob, with the mask of the forward pass.`,
+  },
+  'dropout-keep-missing': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'dropout backward: not divided by keep',
+    text: `Inverted dropout scales the kept units by 1/keep in the forward pass; the backward must too:
+dx = dy·mask/keep. Masking without the 1/keep makes the gradients below keep times too small.
+Fix: dA = dA * mask / keep_prob.`,
+  },
+  'dropout-new-mask': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'dropout backward: a new mask drawn in backward',
+    text: `The backward of dropout must use the mask its forward pass drew. Drawing a fresh one (calling
+np.random.rand again in the backward) masks other units than the forward zeroed: the gradient of
+a different network.
+Fix: cache the mask in the forward pass and use it in the backward.`,
+  },
+  'softmax-diagonal': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: "softmax backward: only the Jacobian's diagonal s(1 − s)",
+    text: `Softmax couples every output of a sample: ∂a_k/∂z_j = a_k(δ_kj − a_j). Its backward is the whole
+Jacobian, dZ = a ⊙ (dA − Σₖ aₖ·dAₖ) per sample. Multiplying dA by a(1 − a) element by element
+keeps the diagonal and drops the −a_k·a_j terms. With categorical cross-entropy the product
+simplifies to dZ = a − y; with any other loss (squared error, binary cross-entropy, a custom one)
+the full Jacobian is needed.
+Fix: dZ = a * (dA - np.sum(a * dA, axis=0, keepdims=True)) (samples in columns).`,
+  },
   'error-propagated': {
     severities: ['info'],
     category: 'propagated',
@@ -161,7 +349,8 @@ Fix: fix the root causes listed above them first, then check again.`,
     text: `The gradients under test disagree with the finite differences, and no combination of the
 catalogued mistakes (activation-derivative swaps, wrong variable, output gradient sign and terms,
 1/m, constant factors, the L2 term, the input activation of dW, transposed dW, W instead of Wᵀ,
-skipped Wᵀ, db) reproduces them to 1e-6. The finding gives what is known: the relative error,
+skipped Wᵀ, db, and each layer kind's own backward mistakes: conv2d, pooling, flatten, batch and
+layer norm, dropout, the softmax diagonal) reproduces them to 1e-6. The finding gives what is known: the relative error,
 the least-squares factor k between your gradient and the right one, and the layer where the
 search stopped (the error enters there or below).
 Fix: compare your code for that tensor line by line with
@@ -202,6 +391,16 @@ Fix: smaller initial weights, standardised inputs.`,
     text: `A ReLU unit whose pre-activation is ≤ 0 on every sample has zero gradient on every sample and
 will never recover. Flagged per layer with the fraction of dead units (a warning at 50% or more).
 Fix: He initialisation, a small positive bias, a lower learning rate, or leaky_relu.`,
+  },
+  'norm-variance-near-zero': {
+    severities: ['warning'],
+    category: 'health',
+    title: 'a normalisation layer divides by a variance near 0',
+    text: `Batch and layer norm divide by σ = √(var + ε). A feature (or channel, or sample for layer norm)
+whose variance over what is normalised is far below ε is nearly constant: x̂ = (x − μ)/σ is then
+(x − μ)/√ε, and dx carries the factor γ/√ε (about 316·γ for ε = 1e-5). Flagged when the smallest
+variance is below ε. Batch norm on a batch of one sample has variance 0 everywhere.
+Fix: a larger batch, a feature that varies (or drop it), or layer norm instead of batch norm.`,
   },
   'chance-level-loss': {
     severities: ['warning'],

@@ -5,11 +5,12 @@
 //   backward     dZ = J_g(Z)ᵀ·dA                     (element-wise: dA ⊙ g'(Z))
 //                in magnitudes: the sum of |terms| of that product (element-wise: |dA| ⊙ |g'(Z)|)
 //   difference   δA = g(Z + δZ) − g(Z), the record's cancellation-free columnDifference
+//                over changed rows: element-wise the same rows, coupled (softmax) every row
 //   kinks        the record's kinks (fixed z) and, for custom formulas, `crosses`
 //   work         none counted: the dense products dominate (check/limits.ts)
 //   health       saturation (tanh, sigmoid), dead units (ReLU) and a histogram of A
 import { zeros, type Tensor } from '../tensor.js';
-import type { HealthStats, Layer, LayerKind, ParamSpec, TensorSet } from './kind.js';
+import type { HealthStats, Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 const HISTOGRAM_BINS = 20;
 
@@ -44,6 +45,28 @@ export function backwardMagnitude(layer: Layer, x: Tensor, y: Tensor, dy: Tensor
   return out;
 }
 
+/**
+ * ReLU's and leaky ReLU's difference (records/activations.ts, piecewiseLinear) over flat positions
+ * from … to, written out here with the same arithmetic: the records' shared element-wise loop
+ * calls each one's difference through a call site V8 cannot inline, and this is the hottest loop
+ * of the layered differences. With `flags`, also kinks' marks for the kink at 0 (a step that
+ * changes side, or starts exactly on 0 and moves), decided in the branch that computes the
+ * element: z and z + δz both above 0 never mark.
+ */
+function reluDifference(
+  slope: number, Z: Float64Array, A: Float64Array, dx: Float64Array, out: Float64Array, from: number, to: number, flags: Uint8Array | null, m: number,
+): void {
+  for (let i = from; i < to; i++) {
+    const z = Z[i], d = dx[i], w = z + d;
+    if (z > 0 && w > 0) {
+      out[i] = d;
+      continue;
+    }
+    out[i] = z <= 0 && w <= 0 ? slope * d : (w > 0 ? w : slope * w) - A[i];
+    if (flags && d !== 0 && (z > 0 !== w > 0 || z === 0)) flags[i % m] = 1;
+  }
+}
+
 export const activation = {
   name: 'activation',
   params: (_layer: Layer): ParamSpec[] => [],
@@ -68,15 +91,37 @@ export const activation = {
     layer.activation.columnDifference(x.data, y.data, dx, out, layer.units, x.shape[1]);
   },
 
+  differenceRows(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, rows: Rows, _p: TensorSet, out: Float64Array): Rows {
+    const act = layer.activation, m = x.shape[1];
+    const from = rows[0] * m, to = rows[1] * m;
+    if (act.family === 'relu') {
+      reluDifference(act.alpha ?? 0, x.data, y.data, dx, out, from, to, null, m);
+      return rows;
+    }
+    if (act.diagonal) {
+      // Element-wise: a changed row of δZ changes that row of δA alone, by the record's difference
+      // (its own columnDifference loop, on those rows).
+      act.columnDifference(x.data.subarray(from, to), y.data.subarray(from, to), dx.subarray(from, to), out.subarray(from, to), rows[1] - rows[0], m);
+      return rows;
+    }
+    // Coupled over each sample's units (softmax): every row moves; δZ is zero outside `rows`.
+    act.columnDifference(x.data, y.data, dx, out, layer.units, m);
+    return [0, layer.units];
+  },
+
   kinks(layer: Layer, x: Tensor, dx: Float64Array, from: number, to: number, flags: Uint8Array) {
     const { kinks, crosses } = layer.activation;
     const Z = x.data, m = x.shape[1];
     // Kinks of a custom formula lie wherever its abs/max/min arguments change sign.
     if (crosses) for (let i = from; i < to; i++) if (dx[i] !== 0 && crosses(Z[i], dx[i])) flags[i % m] = 1;
-    for (const k of kinks) {
+    for (let j = 0; j < kinks.length; j++) {
+      const k = kinks[j];
       for (let i = from; i < to; i++) {
+        const d = dx[i];
+        if (d === 0) continue;
         // A step that crosses the kink, or starts exactly on it, differences across it.
-        if (dx[i] !== 0 && (Z[i] > k !== Z[i] + dx[i] > k || Z[i] === k)) flags[i % m] = 1;
+        const z = Z[i];
+        if (z > k !== z + d > k || z === k) flags[i % m] = 1;
       }
     }
   },
@@ -106,3 +151,20 @@ export const activation = {
     };
   },
 } satisfies LayerKind;
+
+/**
+ * The activation record's differenceRows, then its kinks on the same change, in one pass over the
+ * rows where the record allows (ReLU: the branch that computes an element's difference says
+ * whether it crosses 0). The same numbers and flags as the two calls; the layered differences
+ * (differences/layered.ts) call this instead of them.
+ */
+export function differenceAndKinks(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, rows: Rows, out: Float64Array, flags: Uint8Array): Rows {
+  const act = layer.activation, m = x.shape[1];
+  if (act.family === 'relu' && !act.crosses && act.kinks.length === 1 && act.kinks[0] === 0) {
+    reluDifference(act.alpha ?? 0, x.data, y.data, dx, out, rows[0] * m, rows[1] * m, flags, m);
+    return rows;
+  }
+  const next = activation.differenceRows(layer, x, y, dx, rows, {}, out);
+  activation.kinks(layer, x, dx, rows[0] * m, rows[1] * m, flags);
+  return next;
+}

@@ -51,11 +51,22 @@ export interface Moments {
   variance: Float64Array;
 }
 
+/** The last groups made per entry: the finite differences ask for them on every step. */
+const groupsCache = new WeakMap<Layer, Groups>();
+
 /**
  * Batch norm's groups for m samples: one per feature of a flat input (its row: m elements), one per
  * channel of an image input (its H·W rows, which are contiguous in (C, H, W) order: H·W·m elements).
  */
 export function channelGroups(layer: Layer, m: number): Groups {
+  const cached = groupsCache.get(layer);
+  if (cached && cached.size === planeOf(layer) * m) return cached;
+  const groups = makeChannelGroups(layer, m);
+  groupsCache.set(layer, groups);
+  return groups;
+}
+
+function makeChannelGroups(layer: Layer, m: number): Groups {
   const shape = inShapeOf(layer);
   const channels = shape[0];
   const plane = shape.length === 3 ? shape[1] * shape[2] : 1;
@@ -246,17 +257,18 @@ export function groupDifference(
 ): void {
   const X = x.data, gamma = p.gamma.data;
   const dgamma = dp?.gamma?.data, dbeta = dp?.beta?.data;
-  const base = k * g.start, n = g.size, pk = g.param[k];
+  // The group's geometry in locals, once: these loops run for every group of every step.
+  const base = k * g.start, n = g.size, step = g.step, pstep = g.paramStep, pk = g.param[k];
+  const end = base + n * step;
   const mu = moments.mean[k], v = moments.variance[k] + eps, sv = Math.sqrt(v), r = 1 / sv;
   let sum = 0, moved = false;
-  for (let j = 0; j < n; j++) {
-    const d = dx[base + j * g.step];
+  for (let i = base; i < end; i += step) {
+    const d = dx[i];
     sum += d;
     if (d !== 0) moved = true;
   }
   if (!moved) {
-    for (let j = 0; j < n; j++) {
-      const i = base + j * g.step, q = pk + j * g.paramStep;
+    for (let i = base, q = pk; i < end; i += step, q += pstep) {
       let d = 0;
       if (dgamma) d += dgamma[q] * ((X[i] - mu) * r);
       if (dbeta) d += dbeta[q];
@@ -267,8 +279,7 @@ export function groupDifference(
   const dmu = sum / n;
   // δσ² = mean((c + δc)² − c²) = mean(δc·(2c + δc)).
   let dv = 0;
-  for (let j = 0; j < n; j++) {
-    const i = base + j * g.step;
+  for (let i = base; i < end; i += step) {
     const dc = dx[i] - dmu;
     dv += dc * (2 * (X[i] - mu) + dc);
   }
@@ -276,8 +287,7 @@ export function groupDifference(
   // 1/√(v + δv) − 1/√v = (√v − √(v + δv))/(√v·√(v + δv)) = −δv/(√v·√(v + δv)·(√v + √(v + δv))).
   const sv2 = Math.sqrt(v + dv), r2 = 1 / sv2;
   const dr = -dv / (sv * sv2 * (sv + sv2));
-  for (let j = 0; j < n; j++) {
-    const i = base + j * g.step, q = pk + j * g.paramStep;
+  for (let i = base, q = pk; i < end; i += step, q += pstep) {
     const c = X[i] - mu, dc = dx[i] - dmu;
     // (c + δc)·r' − c·r = δc·r' + c·δr.
     let d = gamma[q] * (dc * r2 + c * dr);

@@ -4,11 +4,12 @@
 //   forward      Z = W·A + b
 //   backward     dW = s·dZ·Aᵀ,  db = s·Σ_samples dZ,  dA = Wᵀ·dZ
 //   difference   δZ = W·δA + δW·A + δb    (linear: no cancellation to avoid, no kinks)
+//                over changed rows q of δA: every row of δZ, Σ_q W[:, q]·δA[q]; W[r][q] or b[r]: row r
 //   work         units·inputs multiply-adds per sample
 //   health       ‖dW‖₂, the spread of W and the scale Xavier/He initialisation would give it
 import { zeros, type Tensor } from '../tensor.js';
 import { denseTimes } from './dense-kernel.js';
-import type { Layer, LayerKind, ParamSpec, TensorSet } from './kind.js';
+import type { Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 /** W, then b when the layer has one: the order every list of a dense layer's tensors keeps. */
 export function denseParams(layer: { units: number; inputs: number; bias: boolean }): ParamSpec[] {
@@ -113,6 +114,51 @@ export const dense = {
 
   kinks(_layer: Layer, _x: Tensor, _dx: Float64Array, _from: number, _to: number, _flags: Uint8Array) {
     // Linear in x and in the parameters: no slope jumps.
+  },
+
+  differenceRows(layer: Layer, x: Tensor, _y: Tensor, dx: Float64Array, rows: Rows, p: TensorSet, out: Float64Array): Rows {
+    // δZ[r][c] = Σ_{q in rows} W[r][q]·δA[q][c], added over q in order from 0 as in `difference`
+    // (whose other terms are W·0: exact zeros that change no sum), every output row. Row by row
+    // as axpys over the samples, zero weights skipped; out starts at 0.
+    const W = p.W.data, units = layer.units, inputs = layer.inputs, m = x.shape[1];
+    if (rows[1] - rows[0] === 1) {
+      // One changed row q (a rank-one change): δZ[r] = W[r][q]·δA[q], the sum's one term.
+      const q = rows[0], d = q * m;
+      for (let r = 0; r < units; r++) {
+        const w = W[r * inputs + q], o = r * m;
+        if (w !== 0) for (let c = 0; c < m; c++) out[o + c] = w * dx[d + c];
+      }
+      return [0, units];
+    }
+    if (rows[0] === 0 && rows[1] === inputs) {
+      // Every input changed: the forward pass's kernel, the same sums in the same order.
+      denseTimes(p.W, dx, out, m);
+      return [0, units];
+    }
+    for (let r = 0; r < units; r++) {
+      const o = r * m;
+      for (let q = rows[0]; q < rows[1]; q++) {
+        const w = W[r * inputs + q];
+        if (w === 0) continue;
+        const d = q * m;
+        for (let c = 0; c < m; c++) out[o + c] += w * dx[d + c];
+      }
+    }
+    return [0, units];
+  },
+
+  paramChange(layer: Layer, x: Tensor, _y: Tensor, _p: TensorSet, name: string, index: number, h: number, out: Float64Array): Rows {
+    // W[r][q] += h changes row r alone, by h·A[q]; b[r] += h row r, by h.
+    const m = x.shape[1];
+    const r = name === 'W' ? Math.floor(index / layer.inputs) : index;
+    const o = r * m;
+    if (name === 'W') {
+      const a = (index % layer.inputs) * m;
+      for (let c = 0; c < m; c++) out[o + c] = h * x.data[a + c];
+    } else {
+      out.fill(h, o, o + m);
+    }
+    return [r, r + 1];
   },
 
   work: (layer: Layer) => layer.units * layer.inputs,

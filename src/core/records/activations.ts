@@ -317,10 +317,20 @@ export function softmaxDifferenceColumns(
   a: Float64Array, dz: Float64Array, out: Float64Array, units: number, m: number,
 ): void {
   for (let col = 0; col < m; col++) {
+    // Units whose z does not move (a perturbation of one unit's row moves that row alone) add
+    // a·expm1(0) = 0 to the sum and change by a·expm1(0 − δLSE): skipped, and one expm1 per
+    // column for them all, the same numbers as the loop over every unit.
     let s = 0;
-    for (let k = 0; k < units; k++) s += a[k * m + col] * Math.expm1(dz[k * m + col]);
+    for (let k = 0; k < units; k++) {
+      const d = dz[k * m + col];
+      if (d !== 0) s += a[k * m + col] * Math.expm1(d);
+    }
     const dlse = Math.log1p(s);
-    for (let k = 0; k < units; k++) out[k * m + col] = a[k * m + col] * Math.expm1(dz[k * m + col] - dlse);
+    const still = Math.expm1(0 - dlse);
+    for (let k = 0; k < units; k++) {
+      const d = dz[k * m + col];
+      out[k * m + col] = a[k * m + col] * (d !== 0 ? Math.expm1(d - dlse) : still);
+    }
   }
 }
 
