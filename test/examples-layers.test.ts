@@ -8,7 +8,6 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isFindingCode } from '../src/core/findings/registry.js';
 import type { Report } from '../src/core/report.js';
 import { root, runCliSync } from './helpers/cli.js';
 import { pythonWith } from './helpers/python.js';
@@ -52,8 +51,7 @@ describe.each(BUGS)('fixtures/$name', ({ name, tensors, fails, code, layer }) =>
     expect(failing(report)).toEqual(fails);
   });
 
-  // Registered by the diagnosis of the new kinds (findings/registry.ts); skipped, visibly, until it is.
-  it.skipIf(!isFindingCode(code))(`the diagnosis names ${code} at layer ${layer}`, () => {
+  it(`the diagnosis names ${code} at layer ${layer}`, () => {
     const { report } = run(fixture(name, 'grads.npz'));
     expect(errors(report)).toContain(`${code}@${layer}`);
   });
