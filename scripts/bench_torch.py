@@ -9,15 +9,20 @@ default cases. Prints one JSON object on stdout:
 
 Each case is {"name", "sizes": [n0, n1, ..., nL], "hidden", "output", "loss", "samples"}; the
 network is W_l (units x inputs, He init N(0, 2/fan_in)) and zero biases, X (inputs x samples)
-standard normal, every draw seeded. The cost is the mean loss over the samples, as backprop-check's
-default "reduction": "mean". gradcheck perturbs every element of every W_l and b_l (full mode) or
-checks one random direction (fast mode).
+standard normal, every draw seeded. A case with "input" and "layers" (net.json's, as
+tools/bench/cases.ts writes them: conv2d, maxpool2d, flatten, batchnorm, activation, dense) is built
+from those entries with torch's functions, as scripts/golden_layers.py builds its golden nets (He
+weights, zero biases, gamma 1, beta 0; X (samples, C, H, W) standard normal). The cost is the mean
+loss over the samples, as backprop-check's default "reduction": "mean". gradcheck perturbs every
+element of every parameter (full mode) or checks one random direction (fast mode).
 """
 import json
 import sys
 import time
 
 import torch
+
+import golden_layers
 
 DEFAULT_CASES = [
     {"name": "seed 2-8-6-4-1 x 300", "sizes": [2, 8, 6, 4, 1], "hidden": "tanh", "output": "sigmoid",
@@ -68,6 +73,44 @@ def build(case, seed):
     return cost, tuple(params)
 
 
+def build_layered(case, seed):
+    """A net.json network of layer kinds (golden_layers.run's forward pass) and its mean cost."""
+    gen = torch.Generator().manual_seed(seed)
+    entries, m = case["layers"], case["samples"]
+    shp = golden_layers.shapes(case["input"], entries)
+    params, leaves = [], []
+    for entry, (ins, outs) in zip(entries, shp):
+        p = {}
+        for name, shape in golden_layers.param_shapes(entry, ins, outs):
+            if name == "W":
+                fan_in = 1
+                for n in shape[1:]:
+                    fan_in *= n
+                p[name] = torch.randn(*shape, generator=gen, dtype=torch.float64) * (2.0 / fan_in) ** 0.5
+            else:
+                p[name] = (torch.ones if name == "gamma" else torch.zeros)(*shape, dtype=torch.float64)
+            leaves.append((len(params), name, p[name].requires_grad_()))
+        params.append(p)
+    x = torch.randn(m, *shp[0][0], generator=gen, dtype=torch.float64)
+    k = shp[-1][1][0]
+    if case["loss"] == "categorical_cross_entropy":
+        labels = torch.randint(0, k, (m,), generator=gen)
+        y = torch.nn.functional.one_hot(labels, k).to(torch.float64)
+    else:
+        y = torch.randint(0, 2, (m, k), generator=gen).to(torch.float64)
+
+    def cost(*ps):
+        current = [{} for _ in entries]
+        for (l, name, _), t in zip(leaves, ps):
+            current[l][name] = t
+        a = golden_layers.run(entries, shp, x, current, {})
+        if case["loss"] == "categorical_cross_entropy":
+            return -torch.xlogy(y, a).sum() / m
+        return torch.nn.functional.binary_cross_entropy(a, y, reduction="sum") / m
+
+    return cost, tuple(t for _, _, t in leaves)
+
+
 def timed(cost, params, fast):
     start = time.perf_counter()
     passed = torch.autograd.gradcheck(cost, params, eps=1e-6, atol=1e-5, rtol=1e-3,
@@ -82,7 +125,7 @@ def main():
     seed = options.get("seed", 1)
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "cases": []}
     for case in cases:
-        cost, params = build(case, seed)
+        cost, params = build_layered(case, seed) if "layers" in case else build(case, seed)
         row = {"name": case["name"], "parameters": sum(p.numel() for p in params), "samples": case["samples"]}
         for mode in modes:
             row[mode] = timed(cost, params, mode == "fast")

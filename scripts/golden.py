@@ -4,7 +4,8 @@ How to run (from the repository root; this needs PyTorch and NumPy, which the sy
 
     /usr/bin/python3 scripts/golden.py
 
-It rewrites fixtures/golden/*.json, one file per case, deterministically (every case has its own
+It rewrites fixtures/golden/*.json (its own files only: fixtures/golden/layers/ belongs to
+scripts/golden_layers.py and the layer kinds' scripts), one file per case, deterministically (every case has its own
 seeded NumPy generator; the torch computations are float64 on the CPU). test/golden.test.ts then
 requires backprop-check's forward pass, backprop and finite differences to agree with these files.
 
@@ -33,7 +34,6 @@ hand-written torch twin next to its text. What the script checks before writing 
 
 import json
 import os
-import shutil
 
 import numpy as np
 import torch
@@ -298,8 +298,11 @@ def main():
     all_cases = cases()
     names = [c["name"] for c in all_cases]
     assert len(set(names)) == len(names), "case names must be unique"
-    shutil.rmtree(OUT, ignore_errors=True)
-    os.makedirs(OUT)
+    # Only this script's files: the subfolders hold other scripts' fixtures.
+    os.makedirs(OUT, exist_ok=True)
+    for old in os.listdir(OUT):
+        if old.endswith(".json"):
+            os.remove(os.path.join(OUT, old))
     total = 0
     for case in all_cases:
         case["name"] = case["name"].replace("(", "").replace(")", "")

@@ -1,12 +1,15 @@
 // npm run bench: how fast a full element-wise check is, side by side with the naive checker and
-// with torch.autograd.gradcheck, on the seed net, 20-64-32-1 × 128, 64-128-64-10 × 64 and
-// 784-128-64-10 × 64, and the session case: `--model` on NumPy programs (tools/bench/session.ts).
+// with torch.autograd.gradcheck, on the seed net, 20-64-32-1 × 128, 64-128-64-10 × 64,
+// 784-128-64-10 × 64, a small CNN (1×12×12, conv 4@3×3 ReLU, max-pool 2, dense 10 softmax, 16
+// samples) and a batch-norm MLP (20-64-BN-ReLU-32-BN-ReLU-1 × 64), and the session case: `--model`
+// on NumPy programs (tools/bench/session.ts).
 // Everything for one network runs before the next network, so that each ratio is measured under
 // the same load.
 //
 //   npm run bench                     all networks and the session case, torch when `import torch` works
 //   npm run bench -- --no-torch       without torch
-//   npm run bench -- --only 64-128    the networks whose name contains the text ("session": that case alone)
+//   npm run bench -- --only 64-128    the networks whose name contains the text ("session": that case alone);
+//                                     several texts, comma-separated: --only cnn,batchnorm (the layered cases)
 //   npm run bench -- --json out.json  also write the measurements as JSON: { networks, session }
 //
 // Per network:
@@ -14,25 +17,26 @@
 //   on one (BACKPROP_CHECK_THREADS=1), timed from loaded inputs to the report, diagnosis left out;
 // - naive: the naive source (every layer densely from the first, per perturbation) on evenly spaced
 //   elements of every tensor, timed and scaled to the whole tensor; its numbers are compared with
-//   the fast path's, element by element;
+//   the product's source's (the dense fast path, or the layered one for the CNN and batch-norm
+//   nets), element by element;
 // - plain subtraction J(θ+h)−J(θ−h), on fewer elements, for context: how far it is from the
 //   cancellation-free value;
 // - directional mode: the whole `backprop-check --mode directional` process (the median of
 //   PROCESS_RUNS runs, with their range), and the check alone in process, with the default 10
 //   directions per tensor and with 1, which is what gradcheck's fast mode checks (one random
 //   direction per input tensor): "× torch fast" is that pair's ratio;
-// - torch: scripts/bench_torch.py (gradcheck, full and fast mode, float64) on the same sizes.
+// - torch: scripts/bench_torch.py (gradcheck, full and fast mode, float64) on the same networks.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { forward } from '../../src/core/forward.js';
 import { namedTensors } from '../../src/core/model.js';
-import { propagatedSource } from '../../src/core/differences/propagated.js';
+import { productSource } from '../../src/core/differences/product.js';
 import { DEFAULT_OPTIONS } from '../../src/core/check/check.js';
 import { gradientSource, load } from '../../src/run.js';
 import { checkAsync } from '../../src/cli/threaded-check.js';
-import { CASES, parameterCountOf, writeCase, type BenchCase } from './cases.js';
+import { caseFolder, CASES, parameterCountOf, writeCase, type BenchCase } from './cases.js';
 import { naiveSource, perSamplePlainSource } from '../../src/core/differences/naive.js';
 import { numpyPython, sessionBench, sessionReport, type SessionResult } from './session.js';
 
@@ -120,7 +124,7 @@ function references(files: { net: string; data: string }, naivePerTensor: number
   const { X, Y } = loaded.data;
   const fwd = forward(model, params, X, Y);
   const at = { model, params, Y };
-  const fast = propagatedSource(at, fwd);
+  const fast = productSource(at, fwd);
   const naive = naiveSource(at, fwd);
   const plain = perSamplePlainSource(at, fwd);
   const out: Reference = { naiveSeconds: 0, naiveElements: 0, identical: 0, maxRelativeDifference: 0, plainElements: 0, plainMaxDeviation: 0 };
@@ -132,7 +136,7 @@ function references(files: { net: string; data: string }, naivePerTensor: number
     out.naiveSeconds += ((performance.now() - start) / 1000) * (n / chosen.length);
     out.naiveElements += chosen.length;
     chosen.forEach((flat, k) => {
-      const d = fast.elements!(t.ref, [flat], EPSILON)[0];
+      const d = fast.elements ? fast.elements(t.ref, [flat], EPSILON)[0] : fast.element(t.ref, flat, EPSILON);
       const want = naiveValues[k];
       if (Object.is(d.numeric, want.numeric) && d.spread === want.spread && d.kink === want.kink) out.identical++;
       const scale = Math.max(Math.abs(d.numeric), Math.abs(want.numeric));
@@ -147,6 +151,12 @@ function references(files: { net: string; data: string }, naivePerTensor: number
     }
   }
   return out;
+}
+
+/** The parameters of the network the files describe, as the check loads it. */
+function parameterCountOfFiles(files: { net: string; data: string }): number {
+  const { model, params } = load({ net: files.net, data: files.data });
+  return namedTensors(model, params).reduce((n, t) => n + t.value.data.length, 0);
 }
 
 interface Torch {
@@ -169,7 +179,7 @@ function torchPython(): string | null {
 
 function torchCase(python: string | null, c: BenchCase): Torch {
   if (!python) return { available: false, why: 'skipped: no python3 with torch (`python3 -c "import torch"` fails)' };
-  const spec = { cases: [{ name: c.name, sizes: c.sizes, hidden: c.hidden, output: c.output, loss: c.loss, samples: c.samples }] };
+  const spec = { cases: [{ name: c.name, sizes: c.sizes, hidden: c.hidden, output: c.output, loss: c.loss, samples: c.samples, ...c.net }] };
   const r = spawnSync(python, [join(root, 'scripts/bench_torch.py'), JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) return { available: false, why: `failed: ${r.stderr.trim().split('\n').pop()}` };
   const out = JSON.parse(r.stdout);
@@ -225,7 +235,8 @@ function notes(rows: Row[]): string {
     out.push(`${r.case.name}: fast = naive on ${ref.identical}/${ref.naiveElements} sampled elements bit for bit (largest relative difference ${ref.maxRelativeDifference.toExponential(1)}); ` +
       `plain J(θ+h)−J(θ−h) is off by up to ${ref.plainMaxDeviation.toExponential(1)} relative on ${ref.plainElements} elements; ` +
       `directional: the whole process ${fmt(r.directionalProcess.median)} s (median of ${r.directionalProcess.runs} runs, ${fmt(r.directionalProcess.min)}–${fmt(r.directionalProcess.max)} s), the check in process ${fmt(r.directional.seconds)} s, with one direction per tensor ${fmt(r.oneDirection.seconds)} s, vs torch fast ${r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–'}; ` +
-      `1 thread: ${r.torch.full ? `${fmt(r.torch.full.seconds / r.serial.seconds)}× torch full, ` : ''}${fmt(ref.naiveSeconds / r.serial.seconds)}× naive.`);
+      `1 thread: ${r.torch.full ? `${fmt(r.torch.full.seconds / r.serial.seconds)}× torch full, ` : ''}${fmt(ref.naiveSeconds / r.serial.seconds)}× naive.` +
+      (r.case.net && r.torch.full ? ` Target for this network: ≥ 20× torch full; ${fmt(r.torch.full.seconds / r.full.seconds)}× (${r.torch.full.seconds / r.full.seconds >= 20 ? 'met' : 'not met'}).` : ''));
   }
   return out.join('\n');
 }
@@ -242,8 +253,9 @@ async function main(argv: string[]): Promise<void> {
     `load average at start ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   console.log(python ? `torch: ${python}` : `torch: ${noTorch ? 'skipped (--no-torch)' : 'skipped: no python3 with torch (`python3 -c "import torch"` fails)'}`);
   const rows: Row[] = [];
-  for (const c of CASES.filter((x) => !only || x.name.includes(only))) {
-    const files = writeCase(c, root, join(dir, c.sizes.join('-')));
+  const wanted = only?.split(',');
+  for (const c of CASES.filter((x) => !wanted || wanted.some((w) => x.name.includes(w)))) {
+    const files = writeCase(c, root, join(dir, caseFolder(c)));
     process.stderr.write(`${c.name}: full check …`);
     const full = inChild(files, 'full');
     const serial = inChild(files, 'full', 1);
@@ -257,7 +269,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(python ? ' torch …' : '');
     const torch = noTorch ? { available: false, why: 'skipped (--no-torch)' } : torchCase(python, c);
     process.stderr.write(' done\n');
-    rows.push({ case: c, parameters: parameterCountOf(c), full, serial, reference, directionalProcess, directional, oneDirection, torch });
+    rows.push({ case: c, parameters: c.net ? parameterCountOfFiles(files) : parameterCountOf(c), full, serial, reference, directionalProcess, directional, oneDirection, torch });
   }
   if (rows.length > 0) {
     console.log('');
@@ -268,7 +280,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(t ? `torch ${t.version}, ${t.threads} thread(s), gradcheck eps 1e-6, float64.` : `torch: ${rows[0]?.torch.why ?? 'skipped'}`);
   }
   let session: SessionResult | undefined;
-  if (!only || 'session'.includes(only)) {
+  if (!wanted || wanted.some((w) => 'session'.includes(w))) {
     const numpy = numpyPython();
     console.log('');
     if (numpy) {
