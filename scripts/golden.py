@@ -294,23 +294,27 @@ def write(case):
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-def main():
-    all_cases = cases()
+def write_cases(all_cases, out):
+    """Each case as out/<name>.json (names unique, parentheses dropped), and a line saying how much."""
     names = [c["name"] for c in all_cases]
     assert len(set(names)) == len(names), "case names must be unique"
-    # Only this script's files: the subfolders hold other scripts' fixtures.
-    os.makedirs(OUT, exist_ok=True)
-    for old in os.listdir(OUT):
-        if old.endswith(".json"):
-            os.remove(os.path.join(OUT, old))
     total = 0
     for case in all_cases:
         case["name"] = case["name"].replace("(", "").replace(")", "")
         text = write(case)
         total += len(text)
-        with open(os.path.join(OUT, case["name"] + ".json"), "w") as f:
+        with open(os.path.join(out, case["name"] + ".json"), "w") as f:
             f.write(text)
-    print(f"wrote {len(all_cases)} cases ({total / 1024:.0f} KiB) to {os.path.relpath(OUT, ROOT)}")
+    print(f"wrote {len(all_cases)} cases ({total / 1024:.0f} KiB) to {os.path.relpath(out, ROOT)}")
+
+
+def main():
+    # Only this script's files: the subfolders hold other scripts' fixtures.
+    os.makedirs(OUT, exist_ok=True)
+    for old in os.listdir(OUT):
+        if old.endswith(".json"):
+            os.remove(os.path.join(OUT, old))
+    write_cases(cases(), OUT)
 
 
 if __name__ == "__main__":

@@ -413,18 +413,9 @@ def cases():
 
 
 def main():
-    all_cases = cases()
-    names = [c["name"] for c in all_cases]
-    assert len(set(names)) == len(names), "case names must be unique"
     shutil.rmtree(OUT, ignore_errors=True)
     os.makedirs(OUT)
-    total = 0
-    for case in all_cases:
-        text = golden.write(case)
-        total += len(text)
-        with open(os.path.join(OUT, case["name"] + ".json"), "w") as f:
-            f.write(text)
-    print(f"wrote {len(all_cases)} cases ({total / 1024:.0f} KiB) to {os.path.relpath(OUT, ROOT)}")
+    golden.write_cases(cases(), OUT)
 
 
 if __name__ == "__main__":

@@ -5,28 +5,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { message, parse } from './helpers/spec.js';
 import { parameterCount } from '../src/core/check/limits.js';
 import { dense } from '../src/core/layers/dense.js';
 import { UserError } from '../src/io/errors.js';
-import { parseSpec, withInputs } from '../src/io/spec.js';
+import { withInputs } from '../src/io/spec.js';
 import { dropoutSeed } from '../src/io/spec-layers.js';
 import { load, run } from '../src/run.js';
 import { drawMask } from '../src/core/layers/dropout-mask.js';
 
-const parse = (spec: unknown) => parseSpec(spec, 'net.json');
 const loss = 'mean_squared_error';
 /** The layers as plain data, each activation by its name. */
 const layersOf = (spec: unknown) => parse(spec).model.layers.map((l) => ({ ...l, activation: l.activation.name }));
-
-function message(spec: unknown): string {
-  try {
-    parse(spec);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UserError);
-    return (err as Error).message;
-  }
-  throw new Error('the spec was accepted');
-}
 
 describe('every layer type, with its defaults', () => {
   it('a small CNN: conv2d (stride 1, activation linear unless given), maxpool2d (stride = size), flatten, dense', () => {

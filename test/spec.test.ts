@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { message, parse } from './helpers/spec.js';
 import { l2Coefficient } from '../src/core/model.js';
 import { UserError } from '../src/io/errors.js';
 import { declaredPlan, loadSpec, parseSpec, withInputs } from '../src/io/spec.js';
@@ -15,18 +16,6 @@ const base = () => ({
   layers: [{ units: 3, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }] as unknown[],
   loss: 'binary_cross_entropy' as unknown,
 });
-const parse = (spec: unknown) => parseSpec(spec, 'net.json');
-
-/** The UserError message parseSpec gives for `spec`, or a failure if it was accepted. */
-function message(spec: unknown): string {
-  try {
-    parse(spec);
-  } catch (err) {
-    expect(err).toBeInstanceOf(UserError);
-    return (err as Error).message;
-  }
-  throw new Error('the spec was accepted');
-}
 
 const FUNCTIONS = 'exp, log, log1p, expm1, tanh, sinh, cosh, sqrt, abs, sign, max, min, sigmoid, softplus';
 
