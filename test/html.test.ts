@@ -177,6 +177,17 @@ const withoutTaylor = (r: Report): Report => ({ ...r, checks: r.checks.map(({ ta
 const chartsOf = (html: string) => [...html.matchAll(/data-chart="([a-z-]+)"/g)].map((m) => m[1]);
 const tagsOf = (html: string) => [...new Set([...html.matchAll(/<([a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1].toLowerCase()))].sort();
 
+describe('a net with other layer types', () => {
+  it('the health table names each entry by its type and shows no norms for an entry without parameters', async () => {
+    const cnn = 'fixtures/cnn/';
+    const html = renderHtml(await run({ net: `${cnn}net.json`, data: `${cnn}data.csv`, params: `${cnn}params.npz`, grads: `${cnn}grads_fixed.npz` }));
+    expect(html).toContain('<th>type, activation</th>');
+    expect(html).toMatch(/<tr><th scope="row">1<\/th><td><code>conv2d relu<\/code><\/td><td class="n">[0-9.]+<\/td>/);
+    expect(html).toContain('<tr><th scope="row">2</th><td><code>maxpool2d</code></td><td class="n">–</td>');
+    expect(html).toContain('<tr><th scope="row">4</th><td><code>softmax</code></td>');
+  });
+});
+
 describe('with --taylor', () => {
   it('the checks table has a Taylor order column, worded as in the terminal, as a pill', async () => {
     const html = renderHtml(await run({ ...fixture('seed'), taylor: true }));

@@ -1,6 +1,6 @@
 // Number formatting shared by the renderers.
 import { formatNumber } from '../core/format.js';
-import type { Finding, Mode, Report, TensorCheck } from '../core/report.js';
+import type { Finding, LayerHealth, Mode, Report, TensorCheck } from '../core/report.js';
 
 /** 3 significant digits, exponent form outside [1e-3, 1e4). */
 export function num(x: number): string {
@@ -83,4 +83,9 @@ export function stepWords(report: Report): string {
  */
 export function noVerdict(report: Report): Finding | undefined {
   return report.findings.find((f) => f.severity === 'error' && (f.evidence?.cannotCheck === true || f.code === 'nondeterministic-cost'));
+}
+
+/** What a layer is, for the health views: its activation, or its type first (conv2d relu, maxpool2d) when it is not dense. */
+export function layerKindWords(l: Pick<LayerHealth, 'type' | 'activation'>): string {
+  return [l.type, l.type && l.activation === 'linear' ? '' : l.activation].filter(Boolean).join(' ');
 }

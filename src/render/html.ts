@@ -3,7 +3,7 @@
 // from the user's files (spec, formulas, activation names, messages) is escaped.
 import type { Finding, LayerHealth, Mode, Report, Status, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/report.js';
-import { columnHeads, num, resolutionWords, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
+import { columnHeads, layerKindWords, num, resolutionWords, stepWords, taylorWords, toleranceWords, unfinished, unfinishedWords } from './format.js';
 import { shapeText } from '../core/tensor.js';
 import { CHECKED, interruptedCounts } from './table.js';
 import { COLORS, escapeXml as esc, gradientFlowChart, histogramChart, relativeErrorChart, residualChart, scatterChart, sweepChart, type FlowPoint } from './svg.js';
@@ -256,10 +256,12 @@ function healthTable(layers: readonly LayerHealth[]): string {
 <thead><tr><th>layer</th><th>tensors</th><th class="n">‖ĝ‖ (finite differences)</th><th class="n">std of weights</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></div>`;
   }
-  const rows = layers.map((l) => `<tr><th scope="row">${l.layer}</th><td><code>${esc(l.activation ?? '')}</code></td><td class="n">${num(l.gradientNorm)}</td>` +
-    `<td class="n">${percent(l.saturation ?? 0)}</td><td class="n">${percent(l.deadFraction ?? 0)}</td><td class="n">${num(l.weightScale)}</td><td class="n">${num(l.recommendedScale ?? NaN)}</td></tr>`);
+  // An entry of another type says it (conv2d relu, maxpool2d); one without parameters has no norms to show.
+  const weights = (l: LayerHealth, v: number) => (l.noParameters ? '–' : num(v));
+  const rows = layers.map((l) => `<tr><th scope="row">${l.layer}</th><td><code>${esc(layerKindWords(l))}</code></td><td class="n">${weights(l, l.gradientNorm)}</td>` +
+    `<td class="n">${percent(l.saturation ?? 0)}</td><td class="n">${percent(l.deadFraction ?? 0)}</td><td class="n">${weights(l, l.weightScale)}</td><td class="n">${weights(l, l.recommendedScale ?? NaN)}</td></tr>`);
   return `<div class="scroll"><table>
-<thead><tr><th>layer</th><th>activation</th><th class="n">‖∂J/∂W‖ (true)</th><th class="n">saturated</th><th class="n">dead units</th><th class="n">std of W</th><th class="n">Xavier/He std</th></tr></thead>
+<thead><tr><th>layer</th><th>type, activation</th><th class="n">‖∂J/∂W‖ (true)</th><th class="n">saturated</th><th class="n">dead units</th><th class="n">std of W</th><th class="n">Xavier/He std</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>

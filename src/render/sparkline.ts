@@ -1,7 +1,7 @@
 // Terminal bars of the gradient norm per layer on a log scale, so that a vanishing (or exploding)
 // layer shows at a glance under the table. Plain text: block characters, no colour needed.
 import type { LayerHealth } from '../core/report.js';
-import { num } from './format.js';
+import { layerKindWords, num } from './format.js';
 import { decadeLabel, logScale } from './svg.js';
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
@@ -26,11 +26,7 @@ export function gradientNormBars(layers: readonly LayerHealth[], width = 24, pai
   // The scale always reaches up to 1, so that uniformly tiny gradients look tiny, not full.
   const scale = logScale(norms, 0, 1, positive.length ? [Math.min(...positive) / 10, 1] : [1]);
   // A program's layer groups have no activation: they are named by their tensors.
-  // An entry of another type than dense says it (conv2d relu, maxpool2d), without a linear activation.
-  const names = layers.map((l) => {
-    const activation = l.type && l.activation === 'linear' ? '' : l.activation;
-    return `layer ${l.layer} ${[l.type, activation ?? (l.tensors ?? []).join(' ')].filter(Boolean).join(' ')}`.trimEnd();
-  });
+  const names = layers.map((l) => `layer ${l.layer} ${l.activation === undefined ? (l.tensors ?? []).join(' ') : layerKindWords(l)}`.trimEnd());
   const pad = Math.max(...names.map((n) => [...n].length));
   const lines = [`gradient norm ‖∂J/∂W‖ per layer (log scale, ${decadeLabel(scale.loExp)} … ${decadeLabel(scale.hiExp)}):`];
   layers.forEach((l, i) => {
