@@ -6,11 +6,11 @@
 // of two costs loses.
 import { describe, expect, it } from 'vitest';
 import { backward, correctPlan } from '../src/core/backprop.js';
-import { layeredSource } from '../src/core/differences/layered.js';
+import { denseSuffixStart, layeredSource } from '../src/core/differences/layered.js';
 import { naiveSource, perSamplePlainSource } from '../src/core/differences/naive.js';
 import { productSource } from '../src/core/differences/product.js';
 import { propagatedSource } from '../src/core/differences/propagated.js';
-import type { DifferenceSource, Direction, ElementDifference } from '../src/core/differences/source.js';
+import { elementsOf, type DifferenceSource, type Direction, type ElementDifference } from '../src/core/differences/source.js';
 import { entryValues, forward, type ForwardCache } from '../src/core/forward.js';
 import { drawMask } from '../src/core/layers/dropout-mask.js';
 import { entryKinds, entryParams } from '../src/core/layers/index.js';
@@ -121,6 +121,38 @@ describe('layered source: elements equal the naive reference', () => {
       const moved = { layer: ref.layer === 0 ? 0 : ref.layer + 1, name: ref.name };
       for (let i = 0; i < value.data.length; i++) sameDifference(layered.element(moved, i, 1e-6), fast.element(ref, i, 1e-6), 1e-13);
     }
+  });
+});
+
+describe('layered source: the trailing dense entries go to the dense source', () => {
+  it('denseSuffixStart: the first entry of the trailing run of dense entries', () => {
+    const layers = (...types: (LayerType | undefined)[]) => types.map((type) => ({ units: 2, inputs: 2, activation: namedActivation('linear')!, bias: true, ...(type ? { type } : {}) }));
+    expect(denseSuffixStart(layers(undefined, 'flatten', undefined, 'dense'))).toBe(2);
+    expect(denseSuffixStart(layers(undefined, 'activation'))).toBe(2);
+    expect(denseSuffixStart(layers(undefined, undefined))).toBe(0);
+  });
+
+  it.each(MIXED)('%s: row batches (elements) equal the naive reference, tail and head', (name, make) => {
+    const n = make();
+    const layered = sources(n, layeredSource), naive = sources(n, naiveSource);
+    // Batched when the network ends in dense entries after a non-dense one (elementsOf then uses
+    // the source's own elements), element by element otherwise.
+    const s = denseSuffixStart(n.model.layers);
+    expect(layered.elements !== undefined).toBe(s > 0 && s < n.model.layers.length);
+    let refined = 0;
+    for (const { ref, value } of namedTensors(n.model, n.params)) {
+      const cols = value.data.length / value.shape[0];
+      for (let r = 0; r < value.shape[0]; r++) {
+        const indices = Array.from({ length: cols }, (_, j) => r * cols + j);
+        elementsOf(layered, ref, indices, 1e-6).forEach((got, k) => {
+          sameDifference(got, naive.element(ref, indices[k], 1e-6), 1e-13);
+          // The batch gives what the source's own element gives, bit for bit.
+          expect(got).toEqual(layered.element(ref, indices[k], 1e-6));
+          if (got.refined) refined++;
+        });
+      }
+    }
+    if (name.includes('kinks')) expect(refined).toBeGreaterThan(0);
   });
 });
 

@@ -24,21 +24,59 @@
 // stays where it is.
 import { entryValues, type ForwardCache } from '../forward.js';
 import { differenceAndKinks } from '../layers/activation.js';
-import { activation, entryKinds, identity } from '../layers/index.js';
+import { activation, allDense, entryKinds, identity } from '../layers/index.js';
 import type { Layer, LayerKind, Rows } from '../layers/kind.js';
 import type { Model, Params } from '../model.js';
 import { cols as colsOf, size, type Tensor } from '../tensor.js';
-import { elementOf, FiniteDifferences, penaltyAlong } from './propagated.js';
-import type { DifferenceSource, Direction } from './source.js';
+import { elementOf, FiniteDifferences, penaltyAlong, propagatedSource } from './propagated.js';
+import type { DifferenceSource, Direction, TensorRef } from './source.js';
 
-/** The layered source on the forward pass cached at the checked weights: elements, directions, changes. */
+/**
+ * The layered source on the forward pass cached at the checked weights: elements, directions, changes.
+ *
+ * The elements of the trailing run of dense entries (a CNN's classifier after its flatten: most of
+ * its parameters) go to the dense source (propagated.ts, with its row batches) on that run alone:
+ * a model whose input is the run's first entry's cached input A_s. A step there changes nothing
+ * before entry s, and after it the layered walk's records are the dense source's (a dense
+ * layer's rank-one change, the activation's difference and kinks, the loss), the same arithmetic
+ * on the same numbers; the L2 coefficient, the loss and the reduction are the model's.
+ */
 export function layeredSource(at: { model: Model; params: Params; Y: Tensor }, fwd: ForwardCache): DifferenceSource {
   const fd = new LayeredDifferences(at.model, at.params, fwd, at.Y);
+  const element = elementOf(fd, at.params);
+  const s = denseSuffixStart(at.model.layers);
+  // s = 0: an all-dense model, which the product gives to the dense source itself (product.ts);
+  // here the layered walk stays its own, so that it can be compared with that source.
+  if (s === 0 || s === at.model.layers.length) {
+    return { element, direction: (t, v, h) => fd.direction(t.layer, t.name, v, h), change: (t, v, h) => fd.directionChange(t.layer, t.name, v, h) };
+  }
+  const tail = propagatedSource(denseTail(at, s), { A: fwd.A.slice(s), Z: fwd.Z.slice(s), dataCost: fwd.dataCost, cost: fwd.cost, samples: fwd.samples });
+  const inTail = (t: TensorRef): TensorRef | null => (t.layer >= s ? { layer: t.layer - s, name: t.name } : null);
   return {
-    element: elementOf(fd, at.params),
+    element: (t, index, h) => {
+      const u = inTail(t);
+      return u ? tail.element(u, index, h) : element(t, index, h);
+    },
+    elements: (t, indices, h) => {
+      const u = inTail(t);
+      return u ? tail.elements!(u, indices, h) : Array.from(indices, (i) => element(t, i, h));
+    },
     direction: (t, v, h) => fd.direction(t.layer, t.name, v, h),
     change: (t, v, h) => fd.directionChange(t.layer, t.name, v, h),
   };
+}
+
+/** The first entry of the longest trailing run of dense entries (the entry count when the last is not dense). */
+export function denseSuffixStart(layers: readonly Layer[]): number {
+  let s = layers.length;
+  while (s > 0 && allDense([layers[s - 1]])) s--;
+  return s;
+}
+
+/** The entries s … L − 1 as a model of their own, on the same targets, loss, reduction and L2 coefficient. */
+function denseTail(at: { model: Model; params: Params; Y: Tensor }, s: number): { model: Model; params: Params; Y: Tensor } {
+  const layers = at.model.layers.slice(s);
+  return { model: { ...at.model, inputs: layers[0].inputs, layers }, params: at.params.slice(s), Y: at.Y };
 }
 
 /** The rows of a features × samples block. */

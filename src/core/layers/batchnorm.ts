@@ -104,13 +104,23 @@ function momentsOf(x: Float64Array, g: Groups): Moments {
  * recompute them. Tensors of the forward cache are never written after they are made.
  */
 const momentsCache = new WeakMap<Tensor, Map<string, Moments>>();
+/**
+ * The same by the Groups object itself (channelGroups and sampleGroups hand out one per entry):
+ * the finite differences ask on every step, and the geometry's key would be a new string each time.
+ */
+const momentsByGroups = new WeakMap<Groups, WeakMap<Tensor, Moments>>();
 
 export function cachedMoments(x: Tensor, g: Groups): Moments {
+  let forGroups = momentsByGroups.get(g);
+  if (!forGroups) momentsByGroups.set(g, (forGroups = new WeakMap()));
+  const known = forGroups.get(x);
+  if (known) return known;
   const key = `${g.count},${g.size},${g.start},${g.step}`;
   let byGroups = momentsCache.get(x);
   if (!byGroups) momentsCache.set(x, (byGroups = new Map()));
   let moments = byGroups.get(key);
   if (!moments) byGroups.set(key, (moments = momentsOf(x.data, g)));
+  forGroups.set(x, moments);
   return moments;
 }
 

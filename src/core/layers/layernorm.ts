@@ -15,9 +15,16 @@ import { cachedMoments, epsOf, minVariance, normBackward, normBackwardMagnitude,
 import { norm, std } from './dense.js';
 import type { Backward, KindMistake, Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
+/** The last groups made per entry, as batchnorm.ts's channelGroups keeps them (its moments are cached by them). */
+const groupsCache = new WeakMap<Layer, Groups>();
+
 /** One group per sample: column c's D features, m apart in the row-major block; γ, β by feature. */
 function sampleGroups(layer: Layer, m: number): Groups {
-  return { count: m, size: layer.inputs, start: 1, step: m, param: new Int32Array(m), paramStep: 1 };
+  const cached = groupsCache.get(layer);
+  if (cached && cached.count === m && cached.size === layer.inputs) return cached;
+  const groups: Groups = { count: m, size: layer.inputs, start: 1, step: m, param: new Int32Array(m), paramStep: 1 };
+  groupsCache.set(layer, groups);
+  return groups;
 }
 
 function layernormParams(layer: Layer): ParamSpec[] {

@@ -13,36 +13,54 @@ import { zeros, type Tensor } from '../tensor.js';
 import type { Backward, KindMistake, Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 import { gridOf, reachedOutputs, windowCorner, type Grid } from './window.js';
 
-/** The input row of the first maximum of x over the window at `corner`, for sample n. */
-function firstMax(g: Grid, X: Float64Array, corner: number, m: number, n: number): number {
-  let best = corner, value = X[corner * m + n];
-  for (let u = 0; u < g.kh; u++) {
-    for (let v = 0; v < g.kw; v++) {
-      const r = corner + u * g.W + v;
-      if (X[r * m + n] > value) { value = X[r * m + n]; best = r; }
+/** Scratch for firstMaxes: per sample, the row of the maximum so far and its value. */
+let bestRows = new Int32Array(0), bestValues = new Float64Array(0);
+
+/**
+ * The input row of the first maximum of x over the window at `corner` (row-major, the first on a
+ * tie), for every sample n: best[n]. Each sample's elements are compared in the window's order, as
+ * one sample at a time would, with the samples innermost: one call per window instead of per
+ * window and sample, which is most of the cost of these loops until V8 has optimised them.
+ * The returned array is scratch, overwritten by the next call.
+ */
+function firstMaxes(g: Grid, X: Float64Array, corner: number, m: number): Int32Array {
+  if (bestRows.length < m) {
+    bestRows = new Int32Array(m);
+    bestValues = new Float64Array(m);
+  }
+  const best = bestRows, value = bestValues, kh = g.kh, kw = g.kw, W = g.W;
+  for (let n = 0; n < m; n++) {
+    best[n] = corner;
+    value[n] = X[corner * m + n];
+  }
+  for (let u = 0; u < kh; u++) {
+    for (let v = 0; v < kw; v++) {
+      const r = corner + u * W + v, k = r * m;
+      for (let n = 0; n < m; n++) if (X[k + n] > value[n]) { value[n] = X[k + n]; best[n] = r; }
     }
   }
   return best;
 }
 
-/** The same for x + δx. */
-function firstMaxMoved(g: Grid, X: Float64Array, D: Float64Array, corner: number, m: number, n: number): number {
-  let best = corner, value = X[corner * m + n] + D[corner * m + n];
-  for (let u = 0; u < g.kh; u++) {
-    for (let v = 0; v < g.kw; v++) {
-      const k = (corner + u * g.W + v) * m + n;
-      if (X[k] + D[k] > value) { value = X[k] + D[k]; best = corner + u * g.W + v; }
-    }
-  }
-  return best;
-}
-
-/** δy of max-pooling for the output rows [o0, o1): δx at the argmax while it stays, else the new max − y. */
+/**
+ * δy of max-pooling for the output rows [o0, o1): δx at the argmax while it stays, else the new max − y.
+ * The first maximum of x and that of x + δx found in one scan of the window, written out (the
+ * comparisons of firstMaxes, in its order): the finite differences run this on every step.
+ */
 function maxDifference(g: Grid, X: Float64Array, Y: Float64Array, D: Float64Array, m: number, out: Float64Array, o0: number, o1: number): void {
+  const kh = g.kh, kw = g.kw, W = g.W;
   for (let o = o0; o < o1; o++) {
     const corner = windowCorner(g, o);
     for (let n = 0; n < m; n++) {
-      const a = firstMax(g, X, corner, m, n), b = firstMaxMoved(g, X, D, corner, m, n);
+      let a = corner, top = X[corner * m + n];
+      let b = corner, moved = top + D[corner * m + n];
+      for (let u = 0; u < kh; u++) {
+        for (let v = 0; v < kw; v++) {
+          const r = corner + u * W + v, k = r * m + n;
+          if (X[k] > top) { top = X[k]; a = r; }
+          if (X[k] + D[k] > moved) { moved = X[k] + D[k]; b = r; }
+        }
+      }
       out[o * m + n] = b === a ? D[a * m + n] : X[b * m + n] + D[b * m + n] - Y[o * m + n];
     }
   }
@@ -72,10 +90,11 @@ function maxInputGradient(g: Grid, x: Tensor, dy: Tensor, route: 'argmax' | 'win
   const X = x.data, D = dy.data, out = dx.data;
   for (let o = 0; o < g.C * g.Ho * g.Wo; o++) {
     const corner = windowCorner(g, o);
+    const best = route === 'window' ? null : firstMaxes(g, X, corner, m);
     for (let n = 0; n < m; n++) {
       const d = D[o * m + n];
-      if (route === 'argmax') { out[firstMax(g, X, corner, m, n) * m + n] += d; continue; }
-      const a = route === 'overwrite' ? firstMax(g, X, corner, m, n) : -1;
+      if (route === 'argmax') { out[best![n] * m + n] += d; continue; }
+      const a = best ? best[n] : -1;
       for (let u = 0; u < g.kh; u++) {
         for (let v = 0; v < g.kw; v++) {
           const r = corner + u * g.W + v;
@@ -171,8 +190,8 @@ export const maxpool2d = {
     const m = x.shape[1];
     const y = zeros(sameRows(layer, x.shape));
     for (let o = 0; o < g.C * g.Ho * g.Wo; o++) {
-      const corner = windowCorner(g, o);
-      for (let n = 0; n < m; n++) y.data[o * m + n] = x.data[firstMax(g, x.data, corner, m, n) * m + n];
+      const best = firstMaxes(g, x.data, windowCorner(g, o), m);
+      for (let n = 0; n < m; n++) y.data[o * m + n] = x.data[best[n] * m + n];
     }
     return y;
   },
@@ -198,18 +217,19 @@ export const maxpool2d = {
     const g = gridOf(layer);
     const m = x.shape[1], X = x.data;
     const [o0, o1] = reachedOutputs(g, [Math.floor(from / m), Math.floor((to - 1) / m) + 1]);
-    const step = (k: number) => (k >= from && k < to ? dx[k] : 0);
+    // δx at position k (0 outside [from, to)) written out: this runs on every step.
+    const kh = g.kh, kw = g.kw, W = g.W;
     for (let o = o0; o < o1; o++) {
-      const corner = windowCorner(g, o);
+      const corner = windowCorner(g, o), best = firstMaxes(g, X, corner, m);
       for (let n = 0; n < m; n++) {
         if (flags[n]) continue;
-        const a = firstMax(g, X, corner, m, n);
-        const top = X[a * m + n], moved = top + step(a * m + n);
+        const a = best[n], ka = a * m + n, top = X[ka];
+        const moved = top + (ka >= from && ka < to ? dx[ka] : 0);
         let kink = false;
-        for (let u = 0; u < g.kh && !kink; u++) {
-          for (let v = 0; v < g.kw && !kink; v++) {
-            const r = corner + u * g.W + v, k = r * m + n;
-            const d = step(k);
+        for (let u = 0; u < kh && !kink; u++) {
+          for (let v = 0; v < kw && !kink; v++) {
+            const r = corner + u * W + v, k = r * m + n;
+            const d = k >= from && k < to ? dx[k] : 0;
             if (r === a) kink = d !== 0 && hasTie(g, X, corner, a, m, n);
             // r is tied with a and moves, or the first maximum of x + δx is r ≠ a: r beats a, or
             // ties it from before a.
