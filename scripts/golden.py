@@ -118,14 +118,16 @@ def cost(Ws, bs, X, Y, acts, loss_fn, reduction, l2):
     data = loss_fn(A, Y).sum()
     if reduction == "mean":
         data = data / m
-    sq = sum((W ** 2).sum() for W in Ws)
+    return data + penalty(l2, reduction, m, sum((W ** 2).sum() for W in Ws))
+
+
+def penalty(l2, reduction, m, sq):
+    """The L2 term for sq = sum ||W||^2: c*sq for {"coefficient": c}, lambda/(2m)*sq with "mean", lambda/2*sq with "sum"."""
     if isinstance(l2, dict):
-        penalty = l2["coefficient"] * sq
-    elif reduction == "mean":
-        penalty = l2 / (2 * m) * sq
-    else:
-        penalty = l2 / 2 * sq
-    return data + penalty
+        return l2["coefficient"] * sq
+    if reduction == "mean":
+        return l2 / (2 * m) * sq
+    return l2 / 2 * sq
 
 
 def targets(rng, kind, K, m):

@@ -214,14 +214,7 @@ def cost(entries, shp, X, Y, params, masks, loss_key, reduction, l2):
         data = loss_of(loss_key)[1](A, Y).sum()
         if reduction == "mean":
             data = data / m
-    sq = sum((p["W"] ** 2).sum() for p in params if "W" in p)
-    if isinstance(l2, dict):
-        penalty = l2["coefficient"] * sq
-    elif reduction == "mean":
-        penalty = l2 / (2 * m) * sq
-    else:
-        penalty = l2 / 2 * sq
-    return data + penalty
+    return data + golden.penalty(l2, reduction, m, sum((p["W"] ** 2).sum() for p in params if "W" in p))
 
 
 def oriented(name, value, layout):
