@@ -383,19 +383,41 @@ const mistakes: Record<string, KindMistake> = {
   },
 };
 
+/**
+ * What batch and layer norm share, given how each groups the elements it normalises together (per
+ * feature or channel over the samples; per sample over its features): everything but which rows a
+ * change reaches, a parameter's own change, kinks and the mistakes.
+ */
+export function normalisation(groupsOf: (layer: Layer, m: number) => Groups) {
+  return {
+    outputShape: (_layer: Layer, input: readonly number[]) => input.slice(),
+
+    forward: (layer: Layer, x: Tensor, p: TensorSet) => normForward(x, groupsOf(layer, x.shape[1]), epsOf(layer), p),
+
+    backward: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet, s: number) =>
+      normBackward(x, dy, p, s, rightForm(x, groupsOf(layer, x.shape[1]), epsOf(layer))),
+
+    difference(layer: Layer, x: Tensor, _y: Tensor, dx: Float64Array, p: TensorSet, dp: TensorSet | null, out: Float64Array) {
+      normDifference(x, dx, groupsOf(layer, x.shape[1]), epsOf(layer), p, dp, out);
+    },
+
+    work: (layer: Layer) => 4 * layer.inputs,
+
+    health(layer: Layer, x: Tensor, _y: Tensor, p: TensorSet, g: TensorSet) {
+      return { minVariance: minVariance(x, groupsOf(layer, x.shape[1])), gradientNorm: norm(g.gamma.data), weightScale: std(p.gamma.data) };
+    },
+
+    backwardMagnitude: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
+      normBackwardMagnitude(x, dy, p, groupsOf(layer, x.shape[1]), epsOf(layer)),
+    paramMagnitudes: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
+      normParamMagnitudes(x, dy, p, groupsOf(layer, x.shape[1]), epsOf(layer)),
+  };
+}
+
 export const batchnorm = {
   name: 'batchnorm',
   params: batchnormParams,
-  outputShape: (_layer: Layer, input: readonly number[]) => input.slice(),
-
-  forward: (layer: Layer, x: Tensor, p: TensorSet) => normForward(x, channelGroups(layer, x.shape[1]), epsOf(layer), p),
-
-  backward: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet, s: number) =>
-    normBackward(x, dy, p, s, rightForm(x, channelGroups(layer, x.shape[1]), epsOf(layer))),
-
-  difference(layer: Layer, x: Tensor, _y: Tensor, dx: Float64Array, p: TensorSet, dp: TensorSet | null, out: Float64Array) {
-    normDifference(x, dx, channelGroups(layer, x.shape[1]), epsOf(layer), p, dp, out);
-  },
+  ...normalisation(channelGroups),
 
   differenceRows(layer: Layer, x: Tensor, _y: Tensor, dx: Float64Array, rows: Rows, p: TensorSet, out: Float64Array): Rows {
     if (rows[1] <= rows[0]) return rows;
@@ -421,17 +443,6 @@ export const batchnorm = {
     // sample's change has crossed a kink upstream, every sample's output carries the two slopes.
     if (flags.includes(1)) flags.fill(1);
   },
-
-  work: (layer: Layer) => 4 * layer.inputs,
-
-  health(layer: Layer, x: Tensor, _y: Tensor, p: TensorSet, g: TensorSet) {
-    return { minVariance: minVariance(x, channelGroups(layer, x.shape[1])), gradientNorm: norm(g.gamma.data), weightScale: std(p.gamma.data) };
-  },
-
-  backwardMagnitude: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
-    normBackwardMagnitude(x, dy, p, channelGroups(layer, x.shape[1]), epsOf(layer)),
-  paramMagnitudes: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
-    normParamMagnitudes(x, dy, p, channelGroups(layer, x.shape[1]), epsOf(layer)),
 
   mistakes,
 } satisfies LayerKind;

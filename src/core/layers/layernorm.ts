@@ -11,8 +11,7 @@
 //
 // The arithmetic is batch norm's group arithmetic (batchnorm.ts) with a sample's features as the group.
 import { zeros, type Tensor } from '../tensor.js';
-import { cachedMoments, epsOf, minVariance, normBackward, normBackwardMagnitude, normParamMagnitudes, normDifference, normForward, rightForm, type Groups } from './batchnorm.js';
-import { norm, std } from './dense.js';
+import { cachedMoments, epsOf, normalisation, normBackward, rightForm, type Groups } from './batchnorm.js';
 import type { Backward, KindMistake, Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 /** The last groups made per entry, as batchnorm.ts's channelGroups keeps them (its moments are cached by them). */
@@ -71,16 +70,7 @@ const mistakes: Record<string, KindMistake> = {
 export const layernorm = {
   name: 'layernorm',
   params: layernormParams,
-  outputShape: (_layer: Layer, input: readonly number[]) => input.slice(),
-
-  forward: (layer: Layer, x: Tensor, p: TensorSet) => normForward(x, sampleGroups(layer, x.shape[1]), epsOf(layer), p),
-
-  backward: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet, s: number) =>
-    normBackward(x, dy, p, s, rightForm(x, sampleGroups(layer, x.shape[1]), epsOf(layer))),
-
-  difference(layer: Layer, x: Tensor, _y: Tensor, dx: Float64Array, p: TensorSet, dp: TensorSet | null, out: Float64Array) {
-    normDifference(x, dx, sampleGroups(layer, x.shape[1]), epsOf(layer), p, dp, out);
-  },
+  ...normalisation(sampleGroups),
 
   differenceRows(layer: Layer, x: Tensor, y: Tensor, dx: Float64Array, _rows: Rows, p: TensorSet, out: Float64Array): Rows {
     // A change in any row moves its sample's statistics, and so every feature of that sample.
@@ -101,17 +91,6 @@ export const layernorm = {
   kinks(_layer: Layer, _x: Tensor, _dx: Float64Array, _from: number, _to: number, _flags: Uint8Array) {
     // Smooth in x and in γ, β wherever σ² + ε > 0.
   },
-
-  work: (layer: Layer) => 4 * layer.inputs,
-
-  health(layer: Layer, x: Tensor, _y: Tensor, p: TensorSet, g: TensorSet) {
-    return { minVariance: minVariance(x, sampleGroups(layer, x.shape[1])), gradientNorm: norm(g.gamma.data), weightScale: std(p.gamma.data) };
-  },
-
-  backwardMagnitude: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
-    normBackwardMagnitude(x, dy, p, sampleGroups(layer, x.shape[1]), epsOf(layer)),
-  paramMagnitudes: (layer: Layer, x: Tensor, _y: Tensor, dy: Tensor, p: TensorSet) =>
-    normParamMagnitudes(x, dy, p, sampleGroups(layer, x.shape[1]), epsOf(layer)),
 
   mistakes,
 } satisfies LayerKind;
