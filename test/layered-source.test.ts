@@ -20,7 +20,7 @@ import { l2Coefficient, namedTensors, type Model, type Params } from '../src/cor
 import { Random } from '../src/core/random.js';
 import { namedActivation } from '../src/core/records/activations.js';
 import type { Tensor } from '../src/core/tensor.js';
-import { drawn, modelOf, network, type Network } from './helpers/network.js';
+import { drawn, modelOf, network, withKinks, type Network } from './helpers/network.js';
 
 /** A seeded dense network from a spec-like object, standard normal inputs and fitting targets. */
 function dense(spec: Record<string, unknown>, inputs: number, samples: number, seed: number): Network {
@@ -38,19 +38,6 @@ function withEntry(n: Network, after: number, type: LayerType, activationName = 
   const layers = [...n.model.layers.slice(0, after + 1), entry, ...n.model.layers.slice(after + 1)];
   const params = [...n.params.slice(0, after + 1), {}, ...n.params.slice(after + 1)];
   return { ...n, model: { ...n.model, layers }, params };
-}
-
-/**
- * Puts first-layer pre-activations on the kink and within a step of it: sample 0 is all zeros (Z₁ =
- * b₁ = 0, exactly on the kink), sample 1 has one tiny feature, so a step of b₁ pushes it across 0.
- */
-function withKinks(n: Network): Network {
-  const m = n.X.shape[1];
-  for (let j = 0; j < n.X.shape[0]; j++) {
-    n.X.data[j * m] = 0;
-    n.X.data[j * m + 1] = j === 0 ? 1e-9 : 0;
-  }
-  return n;
 }
 
 const MIXED: [string, () => Network][] = [

@@ -9,25 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { naiveSource } from '../src/core/differences/naive.js';
 import { forward } from '../src/core/forward.js';
 import { propagatedSource } from '../src/core/differences/propagated.js';
-import { drawn, network, type Network as Net } from './helpers/network.js';
+import { drawn, network, withKinks, type Network as Net } from './helpers/network.js';
 
 /** A seeded network from a spec-like object, with standard normal inputs and fitting targets. */
 function net(spec: Record<string, unknown>, inputs: number, samples: number, seed: number): Net {
   return network({ init: { scheme: 'he', seed }, ...spec }, { inputs, initSeed: seed, data: drawn(samples, seed + 17) });
-}
-
-/**
- * Puts ReLU pre-activations of the first layer on the kink and within a step of it: sample 0
- * is all zeros (Z₁ = b₁ = 0 there, exactly on the kink), sample 1 has one tiny feature, so a
- * step of b₁ pushes it across 0.
- */
-function withKinks(n: Net): Net {
-  const m = n.X.shape[1];
-  for (let j = 0; j < n.X.shape[0]; j++) {
-    n.X.data[j * m] = 0;
-    n.X.data[j * m + 1] = j === 0 ? 1e-9 : 0;
-  }
-  return n;
 }
 
 const NETS: [string, () => Net][] = [

@@ -137,3 +137,17 @@ export function loadTrained(file: string): Trained {
   const { json, ...saved } = savedNetwork<SavedJson & { name: string; note: string; loss: number }>(TRAINED_DIR, file);
   return { ...saved, name: json.name, note: json.note, loss: json.loss };
 }
+
+/**
+ * Puts ReLU pre-activations of the first layer on the kink and within a step of it: sample 0
+ * is all zeros (Z₁ = b₁ = 0 there, exactly on the kink), sample 1 has one tiny feature, so a
+ * step of b₁ pushes it across 0.
+ */
+export function withKinks<N extends Data>(n: N): N {
+  const m = n.X.shape[1];
+  for (let j = 0; j < n.X.shape[0]; j++) {
+    n.X.data[j * m] = 0;
+    n.X.data[j * m + 1] = j === 0 ? 1e-9 : 0;
+  }
+  return n;
+}
