@@ -152,8 +152,7 @@ export class LayeredDifferences extends FiniteDifferences {
    */
   protected override directionSteps(layer: number, kind: string, v: Direction): (h: number) => number {
     const { model, params, fwd } = this;
-    const entry = model.layers[layer];
-    const [first] = entryKinds(entry);
+    const entry = model.layers[layer], first = this.kinds[layer][0];
     const t = params[layer][kind];
     const V = denseDirection(v, t.shape);
     const D = new Float64Array(fwd.Z[layer].data.length);
@@ -202,17 +201,8 @@ export class LayeredDifferences extends FiniteDifferences {
       }
     }
     // The loss over the output rows that changed, summed per sample.
-    const outA = fwd.A[L].data, Y = this.Y.data, loss = model.loss, colChange = this.colChange;
-    colChange.fill(0);
-    for (let q = rows[0]; q < rows[1]; q++) {
-      const base = q * m;
-      for (let c = 0; c < m; c++) colChange[c] += loss.difference(outA[base + c], Y[base + c], dx[base + c]);
-      // A custom loss's own kinks (abs(a − y) …) spoil the difference as an activation's do.
-      if (loss.crosses) for (let c = 0; c < m; c++) if (loss.crosses(outA[base + c], Y[base + c], dx[base + c])) this.colKink[c] = 1;
-    }
+    const change = this.lossChange(dx, rows[0], rows[1]);
     dx.fill(0, rows[0] * m, rows[1] * m);
-    let total = 0;
-    for (let c = 0; c < m; c++) total += colChange[c];
-    return model.reduction === 'mean' ? total / m : total;
+    return change;
   }
 }

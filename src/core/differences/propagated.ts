@@ -380,13 +380,22 @@ export class FiniteDifferences {
     }
 
     // The loss over what changed at the output.
-    const outA = fwd.A[L].data;
-    const outD = this.dA[L - 1];
+    const firstRow = sparseRow >= 0 ? sparseRow : 0;
+    const lastRow = sparseRow >= 0 ? sparseRow + 1 : model.layers[L - 1].units;
+    return this.lossChange(this.dA[L - 1], firstRow, lastRow);
+  }
+
+  /**
+   * The loss's change over output rows from … to whose activations changed by outD (the other rows
+   * did not): each sample's in colChange, a custom loss's kinks in colKink; returns the change of
+   * the data cost after the reduction.
+   */
+  protected lossChange(outD: Float64Array, firstRow: number, lastRow: number): number {
+    const { model, m } = this;
+    const outA = this.fwd.A[model.layers.length].data;
     const Y = this.Y.data;
     const loss = model.loss;
     const colChange = this.colChange;
-    const firstRow = sparseRow >= 0 ? sparseRow : 0;
-    const lastRow = sparseRow >= 0 ? sparseRow + 1 : model.layers[L - 1].units;
     colChange.fill(0);
     for (let r = firstRow; r < lastRow; r++) {
       const base = r * m;
