@@ -9,10 +9,7 @@ import type { Grads, Model, Params } from './core/model.js';
 import type { Finding, Report } from './core/report.js';
 import { loadData, type Dataset } from './io/data.js';
 import { isNpz, loadNpzData } from './io/npz-data.js';
-import { dropoutSeed } from './io/spec-layers.js';
-import { drawMask } from './core/layers/dropout-mask.js';
-import { inShapeOf, typeOf, type Layer } from './core/layers/kind.js';
-import type { Tensor } from './core/tensor.js';
+import { refuseOneValueStatistics, withMasks } from './io/spec-layers.js';
 import { clip, UserError } from './io/errors.js';
 import { openSession } from './io/session.js';
 import { checkProgram } from './core/check/program-check.js';
@@ -91,35 +88,6 @@ export function load(options: RunOptions): Loaded {
   const model = withMasks(sized, spec.dropoutSeeds, seed, m, file?.masks ?? new Map());
   const params = file ? file.tensors : initialise(model, seed);
   return { spec, model, data, params };
-}
-
-/**
- * Every dropout entry's fixed mask, a units × samples block: the user's mask{l} from --params, else
- * drawn from the entry's "seed" or, without one, from dropoutSeed(the check's seed, l).
- */
-function withMasks(model: Model, seeds: LoadedSpec['dropoutSeeds'], seed: number, m: number, given: ReadonlyMap<number, Tensor>): Model {
-  if (!model.layers.some((l) => typeOf(l) === 'dropout')) return model;
-  const layers = model.layers.map((l, i): Layer => {
-    if (typeOf(l) !== 'dropout') return l;
-    return { ...l, mask: given.get(i) ?? drawMask(l.units, m, l.keep!, seeds[i] ?? dropoutSeed(seed, i)) };
-  });
-  return { ...model, layers };
-}
-
-/**
- * Batch norm's statistics over one value each (one sample, and a 1 × 1 image or flat features)
- * have variance 0: x̂ = 0 whatever x is, every gradient through the layer vanishes, and nothing
- * can be checked. Refused once the data says how many samples there are.
- */
-function refuseOneValueStatistics(model: Model, m: number, data: string): void {
-  model.layers.forEach((l, i) => {
-    if (typeOf(l) !== 'batchnorm') return;
-    const shape = inShapeOf(l);
-    const perStatistic = m * (shape.length === 3 ? shape[1] * shape[2] : 1);
-    if (perStatistic > 1) return;
-    throw new UserError(data, 'the rows', `at least 2 samples for the batch norm of layer ${i + 1} (its mean and variance are over the batch)`,
-      `1 sample: the variance is 0, so the normalised values are all 0 and no gradient reaches the layers before it`, 'Check on a batch of several samples, as the code trains on.');
-  });
 }
 
 /** The gradients under test: the user's file or program, or the spec's declared/correct backprop. */

@@ -2,10 +2,15 @@
 // defaults (SPEC, "Beyond dense layers"), and the feature shapes that flow from "input" through the
 // entries. The rules the schema cannot say are checked here, each as a UserError at the entry's
 // JSON path: a window that is larger than its padded input or does not tile it, a conv or pooling
-// layer on a flat input, a dense layer on an image, a flatten of what is flat already.
+// layer on a flat input, a dense layer on an image, a flatten of what is flat already. Once the
+// data says how many samples there are, the dropout entries get their masks (withMasks) and a batch
+// norm over one value per statistic is refused (refuseOneValueStatistics).
 import { customActivation, elu, leakyRelu, namedActivation, type Activation } from '../core/records/activations.js';
 import { FormulaError } from '../core/formula/formula.js';
-import type { Layer, LayerType } from '../core/layers/kind.js';
+import { drawMask } from '../core/layers/dropout-mask.js';
+import { inShapeOf, typeOf, type Layer, type LayerType } from '../core/layers/kind.js';
+import type { Model } from '../core/model.js';
+import type { Tensor } from '../core/tensor.js';
 import { windowOutput, type Window } from '../core/layers/shapes.js';
 import { jsonPath, UserError } from './errors.js';
 
@@ -201,4 +206,33 @@ export function activationOf(a: ActivationJson, file: string, place: string): Ac
   }
   if (a.name === 'leaky_relu') return leakyRelu(a.alpha ?? 0.01);
   return elu(a.alpha ?? 1);
+}
+
+/**
+ * Every dropout entry's fixed mask, a units × samples block: the user's mask{l} from --params, else
+ * drawn from the entry's "seed" or, without one, from dropoutSeed(the check's seed, l).
+ */
+export function withMasks(model: Model, seeds: readonly (number | null | undefined)[], seed: number, m: number, given: ReadonlyMap<number, Tensor>): Model {
+  if (!model.layers.some((l) => typeOf(l) === 'dropout')) return model;
+  const layers = model.layers.map((l, i): Layer => {
+    if (typeOf(l) !== 'dropout') return l;
+    return { ...l, mask: given.get(i) ?? drawMask(l.units, m, l.keep!, seeds[i] ?? dropoutSeed(seed, i)) };
+  });
+  return { ...model, layers };
+}
+
+/**
+ * Batch norm's statistics over one value each (one sample, and a 1 × 1 image or flat features)
+ * have variance 0: x̂ = 0 whatever x is, every gradient through the layer vanishes, and nothing
+ * can be checked. Refused once the data says how many samples there are.
+ */
+export function refuseOneValueStatistics(model: Model, m: number, data: string): void {
+  model.layers.forEach((l, i) => {
+    if (typeOf(l) !== 'batchnorm') return;
+    const shape = inShapeOf(l);
+    const perStatistic = m * (shape.length === 3 ? shape[1] * shape[2] : 1);
+    if (perStatistic > 1) return;
+    throw new UserError(data, 'the rows', `at least 2 samples for the batch norm of layer ${i + 1} (its mean and variance are over the batch)`,
+      `1 sample: the variance is 0, so the normalised values are all 0 and no gradient reaches the layers before it`, 'Check on a batch of several samples, as the code trains on.');
+  });
 }
