@@ -12,7 +12,7 @@ import { paramLabel, type Grads, type Model, type Params } from '../core/model.j
 import type { Tensor } from '../core/tensor.js';
 import { parseJsonText } from './json.js';
 import { clip, UserError } from './errors.js';
-import { assembleTensors, jsonTensors, type Layout } from './tensors.js';
+import { assembleTensors, jsonTensors, storedOfBlock, type Layout } from './tensors.js';
 import { inShapeOf, outShapeOf, typeOf } from '../core/layers/kind.js';
 import { transposed } from '../core/backprop.js';
 
@@ -69,13 +69,9 @@ function inRows(t: Tensor, name: string, dense: boolean): NestedNumbers {
   return nested(t);
 }
 
-/** A features × samples block: (features, samples) in columns, (samples, features) in rows, (samples, C, H, W) for an image in both. */
+/** A features × samples block as the layout stores it (tensors.ts storedBlockShape), as nested lists. */
 function samplesBlock(block: Tensor, features: readonly number[], layout: Layout): NestedNumbers {
-  if (features.length === 3) {
-    const t = transposed(block);
-    return nested({ shape: [block.shape[1], ...features], data: t.data });
-  }
-  return nested(layout === 'rows' ? transposed(block) : block);
+  return nested(storedOfBlock(block, features, layout));
 }
 
 /** A row-major tensor as nested lists (a 2-D one as its rows). */

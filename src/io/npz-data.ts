@@ -5,13 +5,12 @@
 // a flat (samples,) of labels for a one-label loss (a 0/1 label for one output, a class index for
 // categorical cross-entropy). Inside, X and Y are features × samples blocks, as data.csv gives them.
 import { extname } from 'node:path';
-import { transposed } from '../core/backprop.js';
 import type { Model } from '../core/model.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Dataset } from './data.js';
 import { clip, UserError } from './errors.js';
 import { readNpz } from './npz.js';
-import type { Layout } from './tensors.js';
+import { blockOfStored, storedBlockShape, type Layout } from './tensors.js';
 
 /** Whether a data file is a NumPy archive (read here) rather than data.csv. */
 export function isNpz(file: string): boolean {
@@ -40,7 +39,7 @@ export function loadNpzData(file: string, model: Model, layout: Layout, statedSh
     const ySamples = yFlat || rows ? y.shape[0] : y.shape[1];
     const m = image ? (x.shape.length === 4 ? x.shape[0] : ySamples) : rows ? x.shape[0] : x.shape.length === 2 ? x.shape[1] : ySamples;
     const n = image ? statedShape.reduce((a, b) => a * b, 1) : model.inputs > 0 ? model.inputs : x.shape.length === 2 ? x.shape[rows ? 1 : 0] : 0;
-    return { m, n, X: image ? [m, ...statedShape] : rows ? [m, n] : [n, m], Y: yFlat ? [m] : rows ? [m, K] : [K, m] };
+    return { m, n, X: storedBlockShape(image ? statedShape : [n], m, l), Y: yFlat ? [m] : storedBlockShape([K], m, l) };
   };
   const want = wanted(layout);
   const { m, n } = want;
@@ -53,10 +52,8 @@ export function loadNpzData(file: string, model: Model, layout: Layout, statedSh
     if (same(x.shape, other.X) && same(y.shape, other.Y)) refuseOtherLayout(file, layout, flip(other.X), flip(other.Y), x.shape, y.shape, xFits, yFits);
     refuseShape(file, layout, image, !xFits ? 'X' : 'Y', !xFits ? want.X : want.Y, !xFits ? x.shape : y.shape);
   }
-  const rows = layout === 'rows';
-  // Images and rows hold the samples first: the block is their transpose.
-  const X: Tensor = image || rows ? transposed({ shape: [m, n], data: x.data }) : { shape: [n, m], data: x.data };
-  const Y = yFlat ? labels(y.data, K, model, file) : rows ? transposed({ shape: [m, K], data: y.data }) : { shape: [K, m], data: y.data };
+  const X = blockOfStored(x.data, image ? statedShape : [n], m, layout);
+  const Y = yFlat ? labels(y.data, K, model, file) : blockOfStored(y.data, [K], m, layout);
   if (!yFlat) refuseTargets(Y, model, file);
   return {
     X, Y,

@@ -118,6 +118,30 @@ export type TensorSource = 'file' | 'exec' | 'function';
  */
 export type Layout = 'columns' | 'rows';
 
+/**
+ * How a layout stores a features × samples block (the data's X and Y, a dropout mask, the exec
+ * payload's X and Y): (features, samples) in columns, (samples, features) in rows, and (samples, C,
+ * H, W) for an image in both — every stored form but the first holds the samples first.
+ */
+export function storedBlockShape(features: readonly number[], m: number, layout: Layout): number[] {
+  if (features.length === 3) return [m, ...features];
+  const n = size(features);
+  return layout === 'rows' ? [m, n] : [n, m];
+}
+
+/** The features × samples block of values stored as storedBlockShape says. */
+export function blockOfStored(data: Float64Array, features: readonly number[], m: number, layout: Layout): Tensor {
+  const n = size(features);
+  if (features.length !== 3 && layout === 'columns') return { shape: [n, m], data };
+  return transposed({ shape: [m, n], data });
+}
+
+/** A features × samples block as its layout stores it (storedBlockShape). */
+export function storedOfBlock(block: Tensor, features: readonly number[], layout: Layout): Tensor {
+  if (features.length !== 3 && layout === 'columns') return block;
+  return { shape: storedBlockShape(features, block.shape[1], layout), data: transposed(block).data };
+}
+
 /** Tensors built from a file or an answer, and the names in it that were accepted without being checked. */
 export interface Assembled {
   tensors: Params;
@@ -243,7 +267,7 @@ function maskOf(t: RawTensor, name: string, layer: Layer, samples: number | unde
   const out = outShapeOf(layer);
   const m = samples ?? 0;
   const image = out.length === 3;
-  const want = image ? [m, ...out] : layout === 'rows' ? [m, layer.units] : [layer.units, m];
+  const want = storedBlockShape(out, m, layout);
   if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
     const how = image ? '(samples, C, H, W), the layer output\'s shape' : layout === 'rows' ? '(samples, features) as "layout": "rows" says' : '(features, samples), the layer output\'s shape in the columns layout';
     const flipped = !image && t.shape.length === 2 && t.shape[0] === want[1] && t.shape[1] === want[0];
@@ -257,9 +281,7 @@ function maskOf(t: RawTensor, name: string, layer: Layer, samples: number | unde
         Math.abs(v * layer.keep! - 1) < 1e-9 ? `That is 1/keep: the layer divides by keep itself, so save the 0/1 mask before scaling (mask = (np.random.rand(…) < keep)).` : undefined);
     }
   }
-  // (features, samples) is the block already; the others hold the samples first.
-  if (!image && layout === 'columns') return { shape: [layer.units, m], data: t.data };
-  return transposed({ shape: [m, layer.units], data: t.data });
+  return blockOfStored(t.data, out, m, layout);
 }
 
 /**
