@@ -23,6 +23,7 @@ import { Random } from '../src/core/random.js';
 import type { Finding, Report } from '../src/core/report.js';
 import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
 import { dropoutSeed } from '../src/io/spec-layers.js';
+import { explanationMatrix, renderExplanations } from './explanations/index.js';
 
 // ---- a user's backprop, with a switch for each mistake ----------------------------------------
 
@@ -301,7 +302,8 @@ export interface Cell {
   note: string;
 }
 
-function judge(report: Report, code: FindingCode, layer: number): Cell {
+/** Whether a report names `code` at `layer` (1-based) as an error and as its only root cause. */
+export function judge(report: Report, code: FindingCode, layer: number): Cell {
   const named = (f: Finding) => f.layer === layer || ((f.evidence?.layers as number[] | undefined) ?? []).includes(layer);
   const rootFindings = report.findings.filter((f) => categoryOf(f.code) === 'root');
   const hit = rootFindings.find((f) => f.code === code && f.severity === 'error' && named(f));
@@ -313,7 +315,7 @@ function judge(report: Report, code: FindingCode, layer: number): Cell {
   return { detected: true, note: roots };
 }
 
-function runCheck(model: Model, params: Params, X: Tensor, Y: Tensor, gradients: GradientSource, declared: DeclaredBackward | null): Report {
+export function runCheck(model: Model, params: Params, X: Tensor, Y: Tensor, gradients: GradientSource, declared: DeclaredBackward | null): Report {
   return check({ model, params, X, Y, gradients }, { ...DEFAULT_OPTIONS, seed: 1 }, diagnoser(declared));
 }
 
@@ -674,6 +676,7 @@ export function renderMatrix(rows: MatrixRow[], pairs: ReturnType<typeof pairMat
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = renderMatrix(detectionMatrix(), pairMatrix());
   const kinds = renderKindMatrix(kindMatrix());
-  process.stdout.write(result.text + kinds.text);
-  process.exitCode = result.detected === result.total && kinds.detected === kinds.total ? 0 : 1;
+  const explained = renderExplanations(await explanationMatrix());
+  process.stdout.write(result.text + kinds.text + explained.text);
+  process.exitCode = [result, kinds, explained].every((t) => t.detected === t.total) ? 0 : 1;
 }

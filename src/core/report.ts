@@ -72,6 +72,11 @@ export interface Finding {
   severity: Severity;
   layer?: number;
   param?: string;
+  /**
+   * Every tensor the finding explains, as the report names them ("W1", "b1", "W2"), when it explains
+   * more than `param` alone: JUnit and markdown attach the finding to each of them.
+   */
+  params?: string[];
   message: string;
   fix: string;
   /** The numbers behind the finding. */

@@ -332,6 +332,7 @@ simplifies to dZ = a − y; with any other loss (squared error, binary cross-ent
 the full Jacobian is needed.
 Fix: dZ = a * (dA - np.sum(a * dA, axis=0, keepdims=True)) (samples in columns).`,
   },
+  // ---- the error itself, decomposed on interpretable directions (diagnose/decompose.ts) ----
   'error-propagated': {
     severities: ['info'],
     category: 'propagated',
@@ -356,6 +357,7 @@ search stopped (the error enters there or below).
 Fix: compare your code for that tensor line by line with
     dZ_l = dA_l ⊙ g'(Z_l),  dW_l = dZ_l·A_{l−1}ᵀ/m + λ/m·W_l,  db_l = Σᵢ dZ_l/m,  dA_{l−1} = W_lᵀ·dZ_l.`,
   },
+  // ---- formulas recovered by sparse regression (diagnose/recover.ts) ----
   'vanishing-gradients': {
     severities: ['warning'],
     category: 'health',
@@ -548,6 +550,7 @@ to its size, so that the whole fits; the finding says how many were checked.
 Fix: to check everything, raise the limit (--max-evaluations N, N as the finding states), or choose
 the sample yourself (--mode sample --samples N, or --mode directional).`,
   },
+  // ---- loss conventions and data that differ from the code's (diagnose/conventions.ts) ----
   'extra-gradients': {
     category: 'input',
     severities: ['info'],
