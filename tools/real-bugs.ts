@@ -72,7 +72,12 @@ export function runCase(bug: RealBug, args: string[], python: string): Outcome {
 }
 
 const isRoot = (f: Finding) => categoryOf(f.code) === 'root';
-const layersOf = (f: Finding) => [...new Set([...(f.layer !== undefined ? [f.layer] : []), ...((f.evidence?.layers as number[] | undefined) ?? [])])];
+/** The layers a finding speaks of: its layer, evidence.layers, and those of the tensors it explains ("b1" is layer 1). */
+const layersOf = (f: Finding) => [...new Set([
+  ...(f.layer !== undefined ? [f.layer] : []),
+  ...((f.evidence?.layers as number[] | undefined) ?? []),
+  ...[f.param, ...(f.params ?? [])].flatMap((p) => (p && /^[A-Za-z]+(\d+)$/.test(p) ? [Number(/(\d+)$/.exec(p)![1])] : [])),
+])];
 
 /** "code@layer, …" for a report's root-cause findings ("nothing" when there are none). */
 export function rootCauses(report: Report): string {
