@@ -13,15 +13,15 @@ import common  # noqa: E402
 SOURCE = "https://github.com/bighuang624/Andrew-Ng-Deep-Learning-notes/issues/10"
 TITLE = "gradient_check_n's backward_propagation_n: dW2 = ... * 2 and db1 = 4./m * ..."
 QUOTE = """
-    dA2 = np.dot(W3.T, dZ3)
+dA2 = np.dot(W3.T, dZ3)
     dZ2 = np.multiply(dA2, np.int64(A2 > 0))
     dW2 = 1./m * np.dot(dZ2, A1.T) * 2 #wrong
-    db2 = 1./m * np.sum(dZ2, axis = 1, keepdims = True)
+    db2 = 1./m * np.sum(dZ2, axis=1, keepdims = True)
 
     dA1 = np.dot(W2.T, dZ2)
     dZ1 = np.multiply(dA1, np.int64(A1 > 0))
     dW1 = 1./m * np.dot(dZ1, X.T)
-    db1 = 4./m * np.sum(dZ1, axis = 1, keepdims = True) #wrong
+    db1 = 4./m * np.sum(dZ1, axis=1, keepdims = True) #wrong
 """
 BUG = "two stray constant factors: dW2 is 2x the right gradient (layer 2), db1 is 4x (layer 1); nothing propagates"
 EXPECT = {"codes": ["constant-factor"], "layer": 2}

@@ -19,7 +19,7 @@ QUOTE = """
 **3)**Element wise multiply 1) and 2) and then multiply with 1/m - For dW1, I compute a dot product of dZ1 and X.T and then multiply with 1/m
 - For db1, I compute np.sum of dZ1 with axis 1, keepdims True and then multiply with 1/m
 
-Out of the expected assertions of the test, I see that dW2, db2 values and shapes are matching, where as dW1 and db1 don't match with values, but shape is correct.
+Out of the expected assertions of the test, I see that dW2, db2 values and shapes are matching, where as dW1 and db1 don’t match with values, but shape is correct.
 """
 BUG = "1/m applied twice at layer 1 (once in dZ1, again in dW1 and db1): layer 1's gradients are 1/m times the right ones"
 EXPECT = {"codes": ["wrong-reduction", "constant-factor"], "layer": 1}

@@ -15,9 +15,9 @@ TITLE = "dZ1 = np.dot(np.dot(W2.T, dZ2), (1 - np.dot(A1.T, A1)))"
 QUOTE = """
 I computed dZ1 this way: dZ1 = np.dot(np.dot(W2.T, dZ2), (1 - np.dot(A1.T, A1)))
 
-Cause using (1 - np.power(A1, 2)) gives an error of shapes: "(4,3) (4,3) not aligned"
+Cause using (1 - np.power(A1, 2)) gives an error of shapes: “(4,3) (4,3) not aligned”
 
-Despite I wrote the suggested formula it gives me "AssertionError: Wrong values for dW1"
+Despite I wrote the suggested formula it gives me “AssertionError: Wrong values for dW1”
 """
 BUG = ("layer 1's derivative is a matrix product with 1 - A1ᵀA1 (samples × samples) instead of the element-wise "
        "(1 - A1**2): dZ1 mixes the samples (layer 1)")

@@ -3,7 +3,8 @@ commit b8d2c31 ("Fixes #1"): the output layer's weights are updated *before* the
 computed from them, and np.delete(self.layers[-1], 200, 1) drops weight column 200 (a leftover from a
 200-unit hidden layer; the network has 300) instead of the bias column 300. Per sample (m = 1),
 sigmoid layers, ½‖a - y‖²; each layer's matrix holds its bias in its last column. Here: 6 hidden units
-and the column left from a 4-unit layer; the learning coefficient c = 1/(iteration + 10) at iteration 0."""
+and the column left from a 4-unit layer; the learning coefficient c = 1/(iteration + 10) at iteration 0.
+QUOTE is neural_net.py's backpropagate at the first commit (5551059), before the fix."""
 import os
 import sys
 

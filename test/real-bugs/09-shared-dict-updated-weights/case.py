@@ -16,6 +16,8 @@ import common  # noqa: E402
 SOURCE = "https://github.com/Bot-Academy/NeuralNetworkFromScratch/pull/3"
 TITLE = "output delta without sigmoid', hidden delta from weights updated through a shared dict, np.sum(delta) biases"
 QUOTE = """
+    last_delta = None
+    # to make simultaneous weight updates
     layers_new = np.copy(layers)
     for idx in range(len(layers) - 1, 0, -1):
         if idx == len(layers) - 1:
