@@ -24,6 +24,8 @@ import type { Finding, Report } from '../src/core/report.js';
 import { declaredPlan, parseSpec, withInputs, type DeclaredBackward } from '../src/io/spec.js';
 import { dropoutSeed } from '../src/io/spec-layers.js';
 import { explanationMatrix, renderExplanations } from './explanations/index.js';
+import { CORPUS, REAL_BUG_RATE, realBugTable, renderRealBugs } from './real-bugs.js';
+import { pythonWith } from '../test/helpers/python.js';
 
 // ---- a user's backprop, with a switch for each mistake ----------------------------------------
 
@@ -673,7 +675,12 @@ export function renderMatrix(rows: MatrixRow[], pairs: ReturnType<typeof pairMat
   return { text: lines.join('\n') + '\n', detected, total };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--real') {
+  // `npm run matrix -- --real [more case directories…]`: the real-bug corpus alone (tools/real-bugs.ts).
+  const table = renderRealBugs(realBugTable(pythonWith('numpy', 'The real-bug corpus\'s --model cases'), [CORPUS, ...process.argv.slice(3)]));
+  process.stdout.write(table.text);
+  process.exitCode = table.named >= REAL_BUG_RATE * table.total && table.clean === table.total ? 0 : 1;
+} else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const result = renderMatrix(detectionMatrix(), pairMatrix());
   const kinds = renderKindMatrix(kindMatrix());
   const explained = renderExplanations(await explanationMatrix());
