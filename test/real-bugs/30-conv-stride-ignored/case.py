@@ -4,6 +4,7 @@ wrong input patches. Reproduced on a stride-2 conv (tanh) -> flatten -> softmax 
 as backprop-check stores images; the person's loop is kept, only the axes are (C, H, W)."""
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -107,7 +108,7 @@ def write(here):
         "W3": rng.standard_normal((F * n_H * n_H, K)) * np.sqrt(1.0 / (F * n_H * n_H)),
         "b3": rng.standard_normal(K) * 0.1,
     }
-    common.write_net_case(sys.modules[__name__], here, SPEC, X, Y, p,
+    common.write_net_case(types.SimpleNamespace(**globals()), here, SPEC, X, Y, p,
                           gradients(X, Y, p, fixed=False), gradients(X, Y, p, fixed=True))
 
 

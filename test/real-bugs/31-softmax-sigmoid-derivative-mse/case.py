@@ -4,6 +4,7 @@ Jacobian; with squared error the off-diagonal -s_k s_j terms matter. Reproduced 
 (samples in columns): 4 -> tanh 6 -> softmax 3, cost (1/m) sum 1/2 |a - y|^2."""
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def write(here):
         "W2": rng.standard_normal((K, H)) / np.sqrt(H) * 2,
         "b2": rng.standard_normal((K, 1)) * 0.1,
     }
-    common.write_net_case(sys.modules[__name__], here, SPEC, X, Y, p,
+    common.write_net_case(types.SimpleNamespace(**globals()), here, SPEC, X, Y, p,
                           gradients(X, Y, p, fixed=False), gradients(X, Y, p, fixed=True))
 
 

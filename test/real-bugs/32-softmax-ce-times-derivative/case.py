@@ -5,6 +5,7 @@ extra factor double-counts the activation. Reproduced in NumPy, samples in colum
 softmax 4."""
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -66,7 +67,7 @@ def write(here):
         "W2": rng.standard_normal((K, H)) / np.sqrt(H) * 2,
         "b2": rng.standard_normal((K, 1)) * 0.1,
     }
-    common.write_net_case(sys.modules[__name__], here, SPEC, X, Y, p,
+    common.write_net_case(types.SimpleNamespace(**globals()), here, SPEC, X, Y, p,
                           gradients(X, Y, p, fixed=False), gradients(X, Y, p, fixed=True))
 
 

@@ -4,6 +4,7 @@ Reported in denizyuret/Knet.jl issue #288, fixed in #289. Reproduced in NumPy, s
 dense 5 -> 6 (no bias, linear) -> batchnorm -> tanh -> softmax 3, mean cross-entropy."""
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -87,7 +88,7 @@ def write(here):
         "W4": rng.standard_normal((H, K)) / np.sqrt(H),
         "b4": rng.standard_normal(K) * 0.1,
     }
-    common.write_net_case(sys.modules[__name__], here, SPEC, X, Y, p,
+    common.write_net_case(types.SimpleNamespace(**globals()), here, SPEC, X, Y, p,
                           gradients(X, Y, p, fixed=False), gradients(X, Y, p, fixed=True))
 
 

@@ -5,6 +5,7 @@ it must be `+=`, as the issue says. Reproduced in NumPy: conv 3x3 (pad 1, tanh) 
 stride 1 -> flatten -> softmax 3, mean cross-entropy; the tutorial's loop and get_max_index kept."""
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -131,7 +132,7 @@ def write(here):
         "W4": rng.standard_normal((K, F * out * out)) / np.sqrt(F * out * out),
         "b4": rng.standard_normal((K, 1)) * 0.1,
     }
-    common.write_net_case(sys.modules[__name__], here, SPEC, X, Y, p,
+    common.write_net_case(types.SimpleNamespace(**globals()), here, SPEC, X, Y, p,
                           gradients(X, Y, p, fixed=False), gradients(X, Y, p, fixed=True))
 
 

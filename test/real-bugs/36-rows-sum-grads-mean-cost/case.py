@@ -5,6 +5,7 @@ sum dCE + lambda W: every tensor m times too large (issue #13: the gradients "sh
 over the data batch"). Reproduced with the notebook's formulas, reg_lambda = 0.01, m = 20."""
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -79,7 +80,7 @@ def write(here):
         "W2": rng.standard_normal((NN_HDIM, NN_OUTPUT_DIM)) / np.sqrt(NN_HDIM),
         "b2": rng.standard_normal(NN_OUTPUT_DIM) * 0.1,
     }
-    common.write_net_case(sys.modules[__name__], here, SPEC, X, np.eye(NN_OUTPUT_DIM)[y], model,
+    common.write_net_case(types.SimpleNamespace(**globals()), here, SPEC, X, np.eye(NN_OUTPUT_DIM)[y], model,
                           gradients(X, y, model, fixed=False), gradients(X, y, model, fixed=True))
 
 

@@ -5,6 +5,7 @@ forum: the forward already divided A1 and A2 by keep_prob, so "dA1 and dA2 are g
 2 -> relu 5 -> dropout -> relu 3 -> dropout -> sigmoid 1, keep_prob 0.86, cross-entropy."""
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -91,7 +92,7 @@ def write(here):
     D2 = (rng.random((H2, M)) < KEEP).astype(float)
     cache = forward_propagation_with_dropout(X, p, D1, D2)
     params = dict(p, mask2=D1, mask4=D2)  # the masks the code used, 0/1, (features, samples)
-    common.write_net_case(sys.modules[__name__], here, SPEC, X, Y, params,
+    common.write_net_case(types.SimpleNamespace(**globals()), here, SPEC, X, Y, params,
                           backward_propagation_with_dropout(X, Y, cache, p, D1, D2, fixed=False),
                           backward_propagation_with_dropout(X, Y, cache, p, D1, D2, fixed=True))
 
