@@ -24,7 +24,9 @@ export interface ExplanationRow { entry: ExplanationEntry; cells: Record<string,
 
 /** Every group's entries, in the order they are printed. */
 export async function explanationEntries(): Promise<ExplanationEntry[]> {
-  const groups: ExplanationEntry[][] = [];
+  const groups: ExplanationEntry[][] = [
+    (await import('./recover.js')).entries(),
+  ];
   return groups.flat();
 }
 
