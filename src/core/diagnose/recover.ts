@@ -130,7 +130,9 @@ export function recoverAt(net: Net, l: number, sources: Source[], fit: LayerFit)
     for (const f of found) {
       const r = new Float64Array(truth.length);
       f.coefficients.forEach((c, i) => { const v = terms[f.indices[i]].values; for (let e = 0; e < r.length; e++) r[e] += c * v[e]; });
-      if (source.hop === null && matches(r, truth)) continue;
+      // A constant multiple of the true derivative is a factor on dZ (constant-factor, or a loss
+      // convention), which the catalogue and the error decomposition name: not a formula recovered.
+      if (source.hop === null && multipleOf(r, truth)) continue;
       const dZ = times(source.dA, r);
       const mutations: Mutation[] = [];
       // r equal to the true derivative on a recovered dA: the dA is the whole mistake.
@@ -186,7 +188,7 @@ interface LibraryTerm extends Term { values: Float64Array }
 function library(net: Net, l: number, truth: Float64Array): LibraryTerm[] {
   const g = net.model.layers[l].activation;
   const gText = g.derivativeText.replace(/\^/g, '**');
-  const gSum = /[+-]/.test(gText.replace(/^-/, ''));
+  const gSum = isSum(gText);
   const Zn = `Z${l + 1}`, An = `A${l + 1}`;
   const gNumpy = rightNumpy(g.name, g.alpha, Zn, An) ?? gText;
   const all: LibraryTerm[] = BASE.map((t) => ({ ...t, values: layerValues(net, l, t.fn) }));
@@ -338,6 +340,24 @@ function ratioHop(net: Net, l: number, used: Tensor, right: Tensor, detail: Reco
   return { kind: RECOVERED_INCOMING, layer: l, detail: full };
 }
 
+/** Whether r = k·truth for some k (by least squares, to MATCH). */
+function multipleOf(r: Float64Array, truth: Float64Array): boolean {
+  const tt = dot(truth, truth);
+  return tt > 0 && matches(r, combination(truth, dot(r, truth) / tt, null, 0));
+}
+
+/** Whether a formula is a sum at its top level ("1 - a**2", not "a * (1 - a)"), so a factor needs brackets. */
+function isSum(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (i > 0 && depth === 0 && (ch === '+' || ch === '-') && text[i - 1] === ' ') return true;
+  }
+  return false;
+}
+
 function times(dA: Tensor, r: Float64Array): Tensor {
   const data = new Float64Array(dA.data.length);
   for (let i = 0; i < data.length; i++) data[i] = dA.data[i] * r[i];
@@ -359,7 +379,7 @@ function formula(terms: Term[], cs: number[], write: (t: Term) => string): strin
   return terms.map((t, i) => {
     const c = cs[i];
     const body = write(t);
-    const factor = terms.length > 1 || t.sum ? `(${body})` : body;
+    const factor = isSum(body) && (terms.length > 1 || Math.abs(c) !== 1) ? `(${body})` : body;
     const sign = i === 0 ? (c < 0 ? '-' : '') : c < 0 ? ' - ' : ' + ';
     const mag = Math.abs(c);
     if (body === '1') return `${sign}${fmt(mag)}`;
@@ -388,7 +408,7 @@ function derivativeDetail(net: Net, l: number, terms: LibraryTerm[], cs: number[
 function rightFix(net: Net, l: number): string {
   const g = net.model.layers[l].activation;
   const right = rightNumpy(g.name, g.alpha, `Z${l + 1}`, `A${l + 1}`) ?? g.derivativeText.replace(/\^/g, '**');
-  return right === '1' ? `dZ${l + 1} = dA${l + 1}` : `dZ${l + 1} = dA${l + 1} * ${/[+-]/.test(right) && !right.startsWith('np.') && !right.startsWith('(') ? `(${right})` : right}`;
+  return right === '1' ? `dZ${l + 1} = dA${l + 1}` : `dZ${l + 1} = dA${l + 1} * ${isSum(right) ? `(${right})` : right}`;
 }
 
 export const RECOVERED_DERIVATIVE: MistakeKind = {
@@ -420,7 +440,7 @@ export const RECOVERED_DERIVATIVE: MistakeKind = {
 
 const numpyFactor = (m: Mutation) => {
   const n = detailOf(m).numpy ?? '';
-  return /^[^()]*[+-]/.test(n.replace(/^-/, '')) ? `(${n})` : n;
+  return isSum(n) ? `(${n})` : n;
 };
 
 /** A recovered dA: the next layer's dA passed down instead of its dZ, or the weights after the update. */
