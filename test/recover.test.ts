@@ -110,6 +110,15 @@ describe('the dA recovered', () => {
     expect(f.layer).toBe(1);
     expect(f.message).toContain('dA1 = W2ᵀ·dA2 instead of W2ᵀ·dZ2');
   });
+
+  it('names the incoming gradient dropped (dZ1 = g\'(Z1) alone)', () => {
+    const grads = withIncoming(net, 0, () => ({ shape: [5, 20], data: new Float64Array(100).fill(1) }));
+    const [f, ...rest] = roots(check(grads));
+    expect(rest).toEqual([]);
+    expect(f.code).toBe('wrong-backprop-weight');
+    expect(f.layer).toBe(1);
+    expect(f.fix).toMatch(/^dZ1 = np\.dot\(W2\.T, dZ2\) \* \(1 - A1\*\*2\): multiply/);
+  });
 });
 
 describe('the explanations group', () => {

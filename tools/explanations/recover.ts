@@ -2,7 +2,8 @@
 // catalogue record reproduces, whose formula the diagnosis recovers from the user's own dW and db.
 // Each is a real kind of bug (issue 15): the activation returned as its own derivative
 // (tanh_d(x) = tanh(x)), an extra factor in the derivative (dZ = dA·g'(Z)·Z), the derivative
-// applied twice, the delta passed down without the next layer's derivative, and backprop with the
+// applied twice, the delta passed down without the next layer's derivative, the incoming gradient
+// dropped (dZ = g'(Z) alone), and backprop with the
 // weights already updated by this step. Each goes into at least four dense architectures of
 // tools/matrix.ts as gradients (--grads) and must be named at its layer as the only root cause.
 import { correctChain, entryGradients, evaluate, incomingGradient, netOf, outputValues, throughActivation, type Net } from '../../src/core/backprop.js';
@@ -110,6 +111,12 @@ export const SPECS: Spec[] = [
     id: 'passed-dA', name: "delta passed down without g' (Wᵀ·dA)", code: 'wrong-backprop-weight',
     sites: { A: 1, B: 1, C: 1, D: 2, E: 1 },
     grads: incomingBug(({ dA }, W) => transposeTimes(W, dA)),
+  },
+  {
+    id: 'dA-dropped', name: "incoming gradient dropped (dZ = g'(Z))", code: 'wrong-backprop-weight',
+    sites: { A: 1, B: 1, C: 2, D: 2, E: 1 },
+    // dA_l = 1 everywhere, so dZ_l = g'(Z_l): the incoming gradient overwritten.
+    grads: incomingBug(({ dZ }, W) => ({ shape: [W.shape[1], dZ.shape[1]], data: new Float64Array(W.shape[1] * dZ.shape[1]).fill(1) })),
   },
   {
     id: 'updated-weights', name: 'backprop with the updated weights', code: 'wrong-backprop-weight',

@@ -11,7 +11,7 @@
 //
 // The dA the layer multiplies may itself be wrong, in ways the catalogue's fixed variants do not
 // cover: the next layer's dA passed down instead of its dZ (σ' missing from the delta that is
-// passed on), or the weights after this step's update, (W − η·dW)ᵀ·dZ with the user's own dW and η
+// passed on), dropped altogether (dZ = g'(Z) alone), or the weights after this step's update, (W − η·dW)ᵀ·dZ with the user's own dW and η
 // by least squares. Each is tried as a source of dA, with the library above on top of it.
 // The backprop chain has no hook for "another W", so such a dA is carried into the chain as the
 // per-element ratio dA_used/dA_right on the derivative step: exact where dA_right ≠ 0 (a source
@@ -96,7 +96,7 @@ interface RecoveredDetail extends Detail {
   reading?: string;
   /** For a recovered dA: dA_used/dA_right per element, and how it was made. */
   ratio?: Float64Array;
-  how?: 'updated' | 'passed';
+  how?: 'updated' | 'passed' | 'dropped';
 }
 
 const detailOf = (m: Mutation) => m.detail as RecoveredDetail;
@@ -162,6 +162,10 @@ export function sourcesAt(net: Net, l: number, above: { dZ: Tensor; dA?: Tensor;
     const hop = ratioHop(net, l, dA, right, { how: 'passed', text: `W${l + 2}ᵀ·dA${l + 2}` });
     if (hop) out.push({ dA, hop });
   }
+  // The incoming gradient dropped: dZ = g'(Z) alone (dZ = relu_prime(Z) where dZ = dA * relu_prime(Z) was meant).
+  const ones: Tensor = { shape: right.shape, data: new Float64Array(right.data.length).fill(1) };
+  const dropped = ratioHop(net, l, ones, right, { how: 'dropped', text: '1' });
+  if (dropped) out.push({ dA: ones, hop: dropped });
   if (testedNextW) {
     const eta = updatedStep(net, l, above.dZ, right, testedNextW, fit);
     if (eta !== null) {
@@ -454,9 +458,14 @@ export const RECOVERED_INCOMING: MistakeKind = {
     steps.derivative = steps.derivative ? steps.derivative.map((v, i) => v * ratio![i]) : m.detail.values!;
   },
   key: (m) => `recovered-incoming|${detailOf(m).how}|${m.detail.k ?? ''}`,
-  describe(group): Text {
+  describe(group, { net }): Text {
     const layers = group.map((m) => m.layer);
     const d = detailOf(group[0]);
+    const derivative = (l: number) => {
+      const g = net.model.layers[l].activation;
+      const n = rightNumpy(g.name, g.alpha, `Z${l + 1}`, `A${l + 1}`) ?? `g'(Z${l + 1})`;
+      return isSum(n) ? `(${n})` : n;
+    };
     const list = (f: (l: number) => string) => layers.map(f).join(', ');
     if (d.how === 'updated') {
       const eta = d.k!;
@@ -464,6 +473,13 @@ export const RECOVERED_INCOMING: MistakeKind = {
         message: `Your gradients equal backprop with ${list((l) => `dA${l + 1} = (W${l + 2} - ${fmt(eta)} * dW${l + 2})ᵀ·dZ${l + 2}`)}: the weights after this step's update (learning rate η = ${fmt(eta)}, fitted by least squares, with your own dW${layers.map((l) => l + 2).join(', dW')}), not the ones the forward pass used.`,
         fix: `Compute every dA with the forward pass's weights, ${list((l) => `dA${l + 1} = np.dot(W${l + 2}.T, dZ${l + 2})`)}, and update the weights (W -= lr * dW) only after the whole backward pass.`,
         evidence: { layers: layers.map((l) => l + 1), how: 'updated weights', eta, weightLayers: layers.map((l) => l + 2) },
+      };
+    }
+    if (d.how === 'dropped') {
+      return {
+        message: `Your gradients equal backprop with ${list((l) => `dZ${l + 1}`)} made without the incoming gradient ${list((l) => `dA${l + 1} = W${l + 2}ᵀ·dZ${l + 2}`)}: the layer's derivative factor alone, as if the gradient from above were overwritten (dZ = g'(Z) where dZ = dA * g'(Z) was meant).`,
+        fix: `${list((l) => `dZ${l + 1} = np.dot(W${l + 2}.T, dZ${l + 2}) * ${derivative(l)}`)}: multiply the incoming gradient by the derivative (\`dZ *= g'(Z)\`, not \`dZ = g'(Z)\`).`,
+        evidence: { layers: layers.map((l) => l + 1), how: 'dA dropped', weightLayers: layers.map((l) => l + 2) },
       };
     }
     return {
