@@ -111,6 +111,16 @@ describe('the dA recovered', () => {
     expect(f.message).toContain('dA1 = W2ᵀ·dA2 instead of W2ᵀ·dZ2');
   });
 
+  it('names the output error passed straight down to the hidden layer (dA2 = dA3, broadcast)', () => {
+    const grads = withIncoming(net, 1, ({ dA }) => ({ shape: [3, 20], data: Float64Array.from({ length: 60 }, (_v, i) => dA.data[i % 20]) }));
+    const [f, ...rest] = roots(check(grads));
+    expect(rest).toEqual([]);
+    expect(f.code).toBe('wrong-backprop-weight');
+    expect(f.layer).toBe(2);
+    expect(f.message).toContain('dA2 = dA3 (one row, broadcast over the units): the error of layer 3 passed straight down, without W3ᵀ and without layer 3\'s derivative');
+    expect(f.fix).toBe('dZ3 = dA3 * A3 * (1 - A3); dA2 = np.dot(W3.T, dZ3).');
+  });
+
   it('names the incoming gradient dropped (dZ1 = g\'(Z1) alone)', () => {
     const grads = withIncoming(net, 0, () => ({ shape: [5, 20], data: new Float64Array(100).fill(1) }));
     const [f, ...rest] = roots(check(grads));

@@ -2,7 +2,8 @@
 // catalogue record reproduces, whose formula the diagnosis recovers from the user's own dW and db.
 // Each is a real kind of bug (issue 15): the activation returned as its own derivative
 // (tanh_d(x) = tanh(x)), an extra factor in the derivative (dZ = dA·g'(Z)·Z), the derivative
-// applied twice, the delta passed down without the next layer's derivative, the incoming gradient
+// applied twice, the delta passed down without the next layer's derivative (or passed straight
+// down, without Wᵀ either: the output error broadcast over the hidden units), the incoming gradient
 // dropped (dZ = g'(Z) alone), and backprop with the
 // weights already updated by this step. Each goes into at least four dense architectures of
 // tools/matrix.ts as gradients (--grads) and must be named at its layer as the only root cause.
@@ -111,6 +112,17 @@ export const SPECS: Spec[] = [
     id: 'passed-dA', name: "delta passed down without g' (Wᵀ·dA)", code: 'wrong-backprop-weight',
     sites: { A: 1, B: 1, C: 1, D: 2, E: 1 },
     grads: incomingBug(({ dA }, W) => transposeTimes(W, dA)),
+  },
+  {
+    id: 'error-straight-down', name: "error passed straight down (no Wᵀ, no g')", code: 'wrong-backprop-weight',
+    sites: { A: 2, B: 1, C: 1, D: 2, E: 2 },
+    // dA_l = dA_{l+1} (broadcast from one row): the skip of incomingGradient applied to dA, not dZ.
+    grads: incomingBug(({ dA }, W) => {
+      const units = W.shape[1], m = dA.shape[1];
+      const data = new Float64Array(units * m);
+      for (let i = 0; i < units; i++) data.set(dA.data.subarray((dA.shape[0] === 1 ? 0 : i) * m, ((dA.shape[0] === 1 ? 0 : i) + 1) * m), i * m);
+      return { shape: [units, m], data };
+    }),
   },
   {
     id: 'dA-dropped', name: "incoming gradient dropped (dZ = g'(Z))", code: 'wrong-backprop-weight',

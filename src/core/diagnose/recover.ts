@@ -11,7 +11,7 @@
 //
 // The dA the layer multiplies may itself be wrong, in ways the catalogue's fixed variants do not
 // cover: the next layer's dA passed down instead of its dZ (σ' missing from the delta that is
-// passed on), dropped altogether (dZ = g'(Z) alone), or the weights after this step's update, (W − η·dW)ᵀ·dZ with the user's own dW and η
+// passed on), that dA passed straight down without Wᵀ (the output error broadcast), dropped altogether (dZ = g'(Z) alone), or the weights after this step's update, (W − η·dW)ᵀ·dZ with the user's own dW and η
 // by least squares. Each is tried as a source of dA, with the library above on top of it.
 // The backprop chain has no hook for "another W", so such a dA is carried into the chain as the
 // per-element ratio dA_used/dA_right on the derivative step: exact where dA_right ≠ 0 (a source
@@ -96,7 +96,7 @@ interface RecoveredDetail extends Detail {
   reading?: string;
   /** For a recovered dA: dA_used/dA_right per element, and how it was made. */
   ratio?: Float64Array;
-  how?: 'updated' | 'passed' | 'dropped';
+  how?: 'updated' | 'passed' | 'straight' | 'dropped';
 }
 
 const detailOf = (m: Mutation) => m.detail as RecoveredDetail;
@@ -161,6 +161,12 @@ export function sourcesAt(net: Net, l: number, above: { dZ: Tensor; dA?: Tensor;
     const dA = incomingGradient(net, l, above.dA, 'transpose');
     const hop = ratioHop(net, l, dA, right, { how: 'passed', text: `W${l + 2}ᵀ·dA${l + 2}` });
     if (hop) out.push({ dA, hop });
+    // The error above passed straight down: dA_{l+1} itself (broadcast from one row), no Wᵀ, no g'.
+    if (incomingApplies(net, l, 'skip')) {
+      const straight = incomingGradient(net, l, above.dA, 'skip');
+      const hop2 = ratioHop(net, l, straight, right, { how: 'straight', text: `dA${l + 2}` });
+      if (hop2) out.push({ dA: straight, hop: hop2 });
+    }
   }
   // The incoming gradient dropped: dZ = g'(Z) alone (dZ = relu_prime(Z) where dZ = dA * relu_prime(Z) was meant).
   const ones: Tensor = { shape: right.shape, data: new Float64Array(right.data.length).fill(1) };
@@ -473,6 +479,14 @@ export const RECOVERED_INCOMING: MistakeKind = {
         message: `Your gradients equal backprop with ${list((l) => `dA${l + 1} = (W${l + 2} - ${fmt(eta)} * dW${l + 2})ᵀ·dZ${l + 2}`)}: the weights after this step's update (learning rate η = ${fmt(eta)}, fitted by least squares, with your own dW${layers.map((l) => l + 2).join(', dW')}), not the ones the forward pass used.`,
         fix: `Compute every dA with the forward pass's weights, ${list((l) => `dA${l + 1} = np.dot(W${l + 2}.T, dZ${l + 2})`)}, and update the weights (W -= lr * dW) only after the whole backward pass.`,
         evidence: { layers: layers.map((l) => l + 1), how: 'updated weights', eta, weightLayers: layers.map((l) => l + 2) },
+      };
+    }
+    if (d.how === 'straight') {
+      const one = (l: number) => net.model.layers[l + 1].units === 1 && net.model.layers[l].units > 1;
+      return {
+        message: `Your gradients equal backprop with ${list((l) => `dA${l + 1} = dA${l + 2}${one(l) ? ' (one row, broadcast over the units)' : ''}`)}: the error of layer ${layers.map((l) => l + 2).join(', ')} passed straight down, without W${layers[0] + 2}ᵀ and without layer ${layers[0] + 2}'s derivative, instead of W${layers[0] + 2}ᵀ·dZ${layers[0] + 2}.`,
+        fix: `${list((l) => `dZ${l + 2} = dA${l + 2} * ${derivative(l + 1)}; dA${l + 1} = np.dot(W${l + 2}.T, dZ${l + 2})`)}.`,
+        evidence: { layers: layers.map((l) => l + 1), how: 'error passed straight down', weightLayers: layers.map((l) => l + 2) },
       };
     }
     if (d.how === 'dropped') {
