@@ -286,7 +286,8 @@ class Search {
       tb: this.tested[l].b?.data ?? null,
     };
     const skip = this.variantsAt('incoming', l).find((m) => m.detail.incoming === 'skip') ?? null;
-    const from = beam ?? [{ cost: 0, dZ: outputSource(net).dA, mutations: [], unexplained: [] } as Entry];
+    // The two best hypotheses above are enough: each costs a library's worth of products.
+    const from = beam?.slice(0, 2) ?? [{ cost: 0, dZ: outputSource(net).dA, mutations: [], unexplained: [] } as Entry];
     const out: Entry[] = [];
     for (const entry of from) {
       const sources = beam === null ? [outputSource(net)]

@@ -122,7 +122,7 @@ export function recoverAt(net: Net, l: number, sources: Source[], fit: LayerFit)
   if (typeOf(layer) !== 'dense' || !g.diagonal) return [];
   const truth = layerValues(net, l, (z, a) => g.derivative(z, a));
   const terms = library(net, l, truth);
-  const y = target(fit, net);
+  const y = target(fit);
   const out: Recovered[] = [];
   for (const source of sources) {
     const columns = terms.map((t) => column(net, fit, source.dA, t.values));
@@ -224,7 +224,7 @@ function library(net: Net, l: number, truth: Float64Array): LibraryTerm[] {
 }
 
 /** [dW − the right penalty, db]: what s·(dA ⊙ r)·Aᵀ and s·Σ(dA ⊙ r) must equal. */
-function target(fit: LayerFit, _net: Net): Float64Array {
+function target(fit: LayerFit): Float64Array {
   const w = fit.penalty ? combination(fit.T, 1, fit.penalty, -1) : fit.T;
   return concat(w, fit.tb);
 }
@@ -305,7 +305,7 @@ function updatedStep(net: Net, l: number, dZ: Tensor, right: Tensor, dW: Tensor,
   const g = net.model.layers[l].activation;
   if (!g.diagonal) return null;
   const truth = layerValues(net, l, (z, a) => g.derivative(z, a));
-  const y = target(fit, net);
+  const y = target(fit);
   const p = column(net, fit, right, truth);
   const q = column(net, fit, transposeTimes(dW, dZ), truth);
   const qq = dot(q, q);
