@@ -9,11 +9,10 @@ import { categoryOf } from '../src/core/diagnose/index.js';
 import { forward } from '../src/core/forward.js';
 import { initialise } from '../src/core/init.js';
 import type { Grads } from '../src/core/model.js';
-import type { Tensor } from '../src/core/tensor.js';
 import type { Report } from '../src/core/report.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 import { dataFor, injectedChain, runCheck, userBackprop } from '../tools/matrix.js';
-import { entries, withIncoming } from '../tools/explanations/recover.js';
+import { entries, transposeTimes, withIncoming } from '../tools/explanations/recover.js';
 
 const model = withInputs(parseSpec({
   input: 4,
@@ -28,14 +27,6 @@ const check = (grads: Grads): Report => runCheck(model, params, X, Y, { source: 
 const roots = (r: Report) => r.findings.filter((f) => categoryOf(f.code) === 'root');
 /** The gradients with layer `at`'s (1-based) derivative replaced by r(z, a). */
 const derivative = (at: number, r: (z: number, a: number) => number) => userBackprop(model, params, X, Y, { at, derivative: (z, a) => r(z, a) });
-
-function transposeTimes(W: Tensor, M: Tensor): Tensor {
-  const [rows, cols] = W.shape;
-  const m = M.shape[1];
-  const data = new Float64Array(cols * m);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) for (let c = 0; c < m; c++) data[j * m + c] += W.data[i * cols + j] * M.data[i * m + c];
-  return { shape: [cols, m], data };
-}
 
 describe('the local derivative recovered from dW and db', () => {
   it('names the activation returned as its own derivative (tanh_d(x) = tanh(x)) at layer 1', () => {

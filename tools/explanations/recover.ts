@@ -57,8 +57,8 @@ export function withIncoming(net: Net, l: number, incoming: (x: { dZ: Tensor; dA
   return out;
 }
 
-/** Wᵀ·M for the dense layer l + 1. */
-function transposeTimes(W: Tensor, M: Tensor): Tensor {
+/** Wᵀ·M (W units × inputs, M units × samples): the product backprop's dA is made with. */
+export function transposeTimes(W: Tensor, M: Tensor): Tensor {
   const [rows, cols] = W.shape;
   const m = M.shape[1];
   const data = new Float64Array(cols * m);
