@@ -11,8 +11,10 @@
 //
 // The dA the layer multiplies may itself be wrong, in ways the catalogue's fixed variants do not
 // cover: the next layer's dA passed down instead of its dZ (σ' missing from the delta that is
-// passed on), that dA passed straight down without Wᵀ (the output error broadcast), dropped altogether (dZ = g'(Z) alone), or the weights after this step's update, (W − η·dW)ᵀ·dZ with the user's own dW and η
-// by least squares. Each is tried as a source of dA, with the library above on top of it.
+// passed on), that dA passed straight down without Wᵀ (the output error broadcast), the incoming
+// gradient dropped altogether (dZ = g'(Z) alone), or the weights after this step's update,
+// (W − η·dW)ᵀ·dZ with the user's own dW and η by least squares. Each is tried as a source of dA,
+// with the library above on top of it.
 // The backprop chain has no hook for "another W", so such a dA is carried into the chain as the
 // per-element ratio dA_used/dA_right on the derivative step: exact where dA_right ≠ 0 (a source
 // that needs it where dA_right = 0 is not tried), and the whole reconstruction is verified anyway.
