@@ -12,14 +12,17 @@ import type { Grads } from '../src/core/model.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 import { dataFor } from '../tools/matrix.js';
 
-/** σ′ written as a·(1 + a): a fixed variant of a sigmoid layer's derivative. */
+/**
+ * σ′ written as a·(1 + a³): a fixed variant of a sigmoid layer's derivative, which neither the
+ * catalogue nor the formula recovery (recover.ts: one or two terms of its library) reproduces.
+ */
 const SIGMOID_PLUS: MistakeKind = {
   id: 'test-sigmoid-plus',
   code: 'wrong-activation-derivative',
   appliesTo: (net, l) => net.model.layers[l].activation.name === 'sigmoid',
   apply: (chain, m) => { chain.layers[m.layer].derivative = m.detail.values!; },
   key: (m) => `test-sigmoid-plus|${m.layer}`,
-  tried: { slot: 'derivative', variants: (net, l) => [{ text: 'a * (1 + a)', values: layerValues(net, l, (_z, a) => a * (1 + a)) }] },
+  tried: { slot: 'derivative', variants: (net, l) => [{ text: 'a * (1 + a^3)', values: layerValues(net, l, (_z, a) => a * (1 + a ** 3)) }] },
   describe: ([m]) => ({ message: `Layer ${m.layer + 1}: dA is multiplied by ${m.detail.text}.`, fix: 'Use a * (1 - a).', evidence: { layers: [m.layer + 1] } }),
 };
 

@@ -33,6 +33,7 @@ import {
 import { combination, dot, MATCH, matches } from './fit.js';
 import { rightOutputForms } from './forms.js';
 import { layerMistakesAt } from './layer-mistakes.js';
+import { outputSource, recoverAt, sourcesAt, type LayerFit } from './recover.js';
 import { kindsAt, MISTAKE_KINDS, variantsAt, type Evidence, type MistakeKind, type Mutation, type Slot } from './mutations.js';
 
 export { MATCH } from './fit.js';
@@ -64,6 +65,8 @@ export interface Fingerprint {
 interface Entry {
   cost: number;
   dZ: Tensor;
+  /** The dA this dZ was made from (dZ = dA ⊙ g'), when it was made so: what recover.ts passes down in its stead. */
+  dA?: Tensor;
   mutations: Mutation[];
   unexplained: ParamRef[];
   /** The layer kind's mistaken backward this layer was explained with: the dA below is its. */
@@ -156,9 +159,12 @@ class Search {
     const L = this.net.model.layers.length;
     const exhausted = () => this.exhausted;
     let beam = this.advance(L - 1, this.outputCandidates());
+    // Where the catalogue finds nothing, the formula the code used is recovered from the layer's own tensors.
+    if (beam.length === 0) beam = this.advance(L - 1, this.recovered(L - 1, null));
     if (beam.length === 0) return { mutations: [], unexplained: this.allTensors(L - 1), stalledAt: L - 1, exhausted: exhausted() };
     for (let l = L - 2; l >= 0; l--) {
-      const next = this.advance(l, this.hiddenCandidates(l, beam));
+      let next = this.advance(l, this.hiddenCandidates(l, beam));
+      if (next.length === 0) next = this.advance(l, this.recovered(l, beam));
       if (next.length === 0) {
         const best = beam[0];
         return { mutations: best.mutations, unexplained: [...best.unexplained, ...this.allTensors(l)], stalledAt: l, exhausted: exhausted() };
@@ -224,10 +230,12 @@ class Search {
         out.push({ cost: base, dZ: outputDelta(net, { kind: 'delta', values }, null), mutations, unexplained: [] });
         continue;
       }
+      const dA = { shape: [layer.units, net.m], data: values };
       for (const d of derivatives) {
         out.push({
           cost: base + (d.mutation ? COST : 0),
           dZ: outputDelta(net, { kind: 'gradient', values }, d.values),
+          dA,
           mutations: d.mutation ? [...mutations, d.mutation] : mutations,
           unexplained: [],
         });
@@ -251,10 +259,41 @@ class Search {
           out.push({
             cost: entry.cost + (hop ? COST : 0) + (d.mutation ? COST : 0),
             dZ: throughActivation(this.net, l, dA, d.values),
+            dA,
             mutations: [...entry.mutations, ...(hop ? [hop] : []), ...(d.mutation ? [d.mutation] : [])],
             unexplained: entry.unexplained,
           });
         }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The dZ of a dense layer l recovered from its own tensors (recover.ts), for each entry of the
+   * beam above (null: l is the output layer, whose dA is ∂L/∂a): the search's last resort at a
+   * layer, so it costs nothing where the catalogue explains the layer.
+   */
+  private recovered(l: number, beam: Entry[] | null): Entry[] {
+    const net = this.net;
+    if (typeOf(net.model.layers[l]) !== 'dense' || this.exhausted) return [];
+    const space = this.space(l);
+    const { dW } = this.right.layers[l];
+    const fit: LayerFit = {
+      term: (dZ) => this.term(l, dZ, net.fwd.A[l], false),
+      T: space.T,
+      penalty: dW.beta !== 0 ? combination(space.penalty.W, dW.beta, null, 0) : null,
+      tb: this.tested[l].b?.data ?? null,
+    };
+    const skip = this.variantsAt('incoming', l).find((m) => m.detail.incoming === 'skip') ?? null;
+    // The two best hypotheses above are enough: each costs a library's worth of products.
+    const from = beam?.slice(0, 2) ?? [{ cost: 0, dZ: outputSource(net).dA, mutations: [], unexplained: [] } as Entry];
+    const out: Entry[] = [];
+    for (const entry of from) {
+      const sources = beam === null ? [outputSource(net)]
+        : sourcesAt(net, l, { dZ: entry.dZ, ...(entry.dA ? { dA: entry.dA } : {}), ...(entry.record ? { mistake: entry.record.detail.mistake } : {}) }, skip, this.tested[l + 1]?.W ?? null, fit);
+      for (const r of recoverAt(net, l, sources, fit)) {
+        out.push({ cost: entry.cost + FITTED * r.mutations.length, dZ: r.dZ, mutations: [...entry.mutations, ...r.mutations], unexplained: entry.unexplained });
       }
     }
     return out;
@@ -276,6 +315,7 @@ class Search {
         const entry: Entry = {
           cost: cand.cost + e.cost,
           dZ: e.deltaScale !== undefined ? scaled(cand.dZ, e.deltaScale) : cand.dZ,
+          ...(cand.dA && e.deltaScale === undefined ? { dA: cand.dA } : {}),
           mutations: [...cand.mutations, ...e.mutations],
           unexplained: e.weightUnexplained ? [...cand.unexplained, { layer: l, name: 'W' }] : cand.unexplained,
           ...(e.record ? { record: e.record } : {}),

@@ -12,6 +12,7 @@ import { correctChain, deltas, incomingApplies, incomingGradient, layerValues, o
 import { combination, dot, fittedFactor, matches, MATCH } from './fit.js';
 import type { FindingCode } from '../findings/registry.js';
 import { deltaText, derivativeForms, derivativeText, outputForms, trueDelta } from './forms.js';
+import { RECOVERED_KINDS } from './recover.js';
 
 /** The facts of one mistake at one layer. */
 export interface Detail {
@@ -641,7 +642,7 @@ function incomingOrOutput(net: Net, l: number): Float64Array {
  */
 export const MISTAKE_KINDS: MistakeKind[] = [
   OUTPUT_GRADIENT, SOFTMAX_DIAGONAL, WRONG_VARIABLE, ACTIVATION_SWAP, BACKPROP_WEIGHT, DELTA_FACTOR, TENSOR_FACTOR, REDUCTION, BIAS,
-  L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED,
+  L2_MISSING, L2_WRONG, WRONG_INPUT, TRANSPOSED, ...RECOVERED_KINDS,
 ];
 
 /** The kinds of `kinds` the search tries at a slot of layer l, in their order. */

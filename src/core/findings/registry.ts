@@ -132,8 +132,10 @@ Fix: dW_l = dZ_l·A_{l−1}ᵀ / m.`,
     text: `The gradient flowing into layer l−1 is dA_{l−1} = W_lᵀ·dZ_l. With a square W_l, W_l·dZ_l
 has the right shape and the wrong numbers; skipping the weights altogether (dZ_{l−1} =
 dZ_l ⊙ g'(Z_{l−1}), which NumPy broadcasts when layer l has one unit) is the other classic.
-The layer that receives the wrong dA is the first whose gradients are wrong.
-Fix: dA_{l−1} = W_lᵀ·dZ_l (np.dot(W.T, dZ)).`,
+The layer that receives the wrong dA is the first whose gradients are wrong. Two more are
+recovered from your gradients: W_lᵀ·dA_l (the delta passed down without layer l's derivative), and
+(W_l − η·dW_l)ᵀ·dZ_l, the weights already updated by this step (η fitted by least squares).
+Fix: dA_{l−1} = W_lᵀ·dZ_l (np.dot(W.T, dZ)), with the forward pass's W; update W after the backward pass.`,
   },
   'wrong-bias-gradient': {
     severities: ['error', 'warning'],
@@ -358,6 +360,21 @@ Fix: compare your code for that tensor line by line with
     dZ_l = dA_l ⊙ g'(Z_l),  dW_l = dZ_l·A_{l−1}ᵀ/m + λ/m·W_l,  db_l = Σᵢ dZ_l/m,  dA_{l−1} = W_lᵀ·dZ_l.`,
   },
   // ---- formulas recovered by sparse regression (diagnose/recover.ts) ----
+  'wrong-local-derivative': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'dZ = dA ⊙ r with an r recovered from your gradients that is not g\'',
+    text: `Backprop turns dA into dZ with the layer's own derivative: dZ_l = dA_l ⊙ g_l'(Z_l). Where no
+catalogued derivative reproduces a layer, the factor r your code used is recovered from your dW and db:
+both are linear in r (dW_l = (dA_l ⊙ r)·A_{l−1}ᵀ/m, db_l = Σᵢ (dA_l ⊙ r)/m), so r is fitted by least
+squares as one or two terms of a small library (1, z, a, z², a², z·a, a(1 − a), 1 − a², σ(z), tanh(z),
+the step z > 0, and each of them times g'), and reported only when backprop with that r reproduces your
+gradients to 1e-6, the layers below included. The usual finds: the activation returned as its own
+derivative (tanh_d(x) = tanh(x), so r = a), an extra factor (r = g'(z)·z), the derivative applied
+twice (r = g'²). The dA that r multiplies may be recovered too (the next layer's dA passed down
+instead of its dZ, or the weights after the update): those are wrong-backprop-weight.
+Fix: dZ = dA * g'(Z) with the layer's own derivative, e.g. dZ1 = dA1 * (1 - A1**2) for tanh.`,
+  },
   'vanishing-gradients': {
     severities: ['warning'],
     category: 'health',
