@@ -341,9 +341,16 @@ function derivativeFix(net: Net, layers: number[], declared: boolean): string {
   })}.`;
 }
 
-/** A factor of a product in parentheses unless it is one name, number or call. */
+/** A factor of a product in parentheses unless it is a product already (no + or − outside parentheses). */
 function wrapProduct(x: string): string {
-  return /^[\w.]+$/.test(x) || /^[\w.]+\([^()]*\)$/.test(x) || /^\(.*\)$/.test(x) && balanced(x.slice(1, -1)) ? x : `(${x})`;
+  let depth = 0, sum = false;
+  x.replace(/^-/, '').split('').forEach((ch, i, all) => {
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && (ch === '+' || ch === '-') && all[i - 1] === ' ') sum = true;
+  });
+  if (!sum && !/[<>=]/.test(x)) return x;
+  return /^[\w.]+$/.test(x) || /^\([^()]*\)\.astype\(float\)$/.test(x) || /^[\w.]+\([^()]*\)$/.test(x) || /^\(.*\)$/.test(x) && balanced(x.slice(1, -1)) ? x : `(${x})`;
 }
 
 function balanced(x: string): boolean {

@@ -65,6 +65,13 @@ export function numpyOf(formula: string, names: Record<string, string>): string 
   try {
     node = compileFormula(formula, ['z', 'a', 'y']).node as unknown as Node;
   } catch {
+    // The formula language has no comparisons, so a step (the ReLU family's derivative texts,
+    // "z > 0 ? 1 : 0.01") is read here: condition, then each branch as a formula.
+    const step = /^([^?]+?)\s*\?\s*([^:]+?)\s*:\s*(.+)$/.exec(formula.trim());
+    if (step) {
+      const [c, t, f] = step.slice(1).map((part) => numpyOf(part, names));
+      return t === '1' && f === '0' ? `(${c}).astype(float)` : `np.where(${c}, ${t}, ${f})`;
+    }
     return formula.replace(/\s*\^\s*/g, ' ** ').replace(/\b[azy]\b/g, (v) => names[v] ?? v);
   }
   return print(node, names);
