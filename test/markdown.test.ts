@@ -79,6 +79,18 @@ describe('renderMarkdown', () => {
   });
 });
 
+describe('a finding about several tensors', () => {
+  it('shows in the findings column of each tensor it names, and its head names them', () => {
+    const md = renderMarkdown({ ...failing, checks: [tensor(1, 'W1', 'fail', 0.5), tensor(1, 'b1', 'fail', 0.4), tensor(2, 'W2', 'fail', 0.3), tensor(2, 'b2', 'pass', 1e-12)], findings: [
+      { code: 'derivative-of-wrong-variable', severity: 'error', layer: 1, params: ['W1', 'b1', 'W2'], message: 'layers 1 and 2 multiply dA by 1 - z^2', fix: 'dZ1 = dA1 * (1 - A1 ** 2)' },
+      { code: 'vanishing-gradients', severity: 'warning', message: 'gradients shrink 10× per layer', fix: '' },
+    ] });
+    const rows = md.split('\n').slice(4, 8);
+    expect(rows.map((row) => row.split(' | ').at(-1))).toEqual(['derivative-of-wrong-variable |', 'derivative-of-wrong-variable |', 'derivative-of-wrong-variable |', ' |']);
+    expect(md).toContain('- **error** `derivative-of-wrong-variable` (layer 1: W1, b1, W2): layers 1 and 2 multiply dA by 1 - z^2');
+  });
+});
+
 const fixture = (name: string) => ({ net: `fixtures/${name}/net.json`, data: `fixtures/${name}/data.csv` });
 const withoutTaylor = (r: Report): Report => ({ ...r, checks: r.checks.map(({ taylorOrder: _o, taylorStatus: _s, ...c }) => c) });
 
