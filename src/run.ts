@@ -143,7 +143,7 @@ export async function run(options: RunOptions): Promise<Report> {
   const swept = options.sweep ? sweep(input, settings.seed, SWEEP_EPSILONS, settings.tolerance, sweepSources(input, prepared)) : undefined;
   // check() itself, on worker threads when large, yielding to the event loop so Ctrl-C can stop it.
   const checkSettings = swept ? { ...settings, epsilon: swept.chosen, epsilons: swept.perTensor } : settings;
-  const checked = await checkAsync(input, checkSettings, diagnoser(loaded.spec.declared), {}, prepared);
+  const checked = await checkAsync(input, checkSettings, diagnoser(loaded.spec.declared, loaded.spec.layout), {}, prepared);
   const layout = otherLayout(input, checked, checkSettings, options, loaded.spec.layout);
   // The layout, when it explains every failure, comes before the diagnosis of the files as read.
   const report = { ...checked, findings: [...(layout ? [layout] : []), ...checked.findings, ...notes] };

@@ -67,7 +67,7 @@ describe('loss ((a - y)^2)^(3/2) = |a − y|³, whose mathjs-simplified gradient
     expect(status).toBe(1);
     const f = report.findings.find((x) => x.code === 'wrong-output-gradient')!;
     expect(f.message).toMatch(/^outputGradient "3 \* \(a - y\)\^2" is not ∂L\/∂a of expr\(\(\(a - y\)\^2\)\^\(3\/2\)\)\. The right one is 3 \* \(a - y\) \* \(\(a - y\) \^ 2\) \^ \(1 \/ 2\)\./);
-    expect(f.fix).toBe('Set outputGradient to "3 * (a - y) * ((a - y) ^ 2) ^ (1 / 2)".');
+    expect(f.fix).toBe('In net.json\'s backward block (mathjs syntax): set outputGradient to "3 * (a - y) * ((a - y) ^ 2) ^ (1 / 2)".');
   });
 });
 

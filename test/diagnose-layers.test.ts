@@ -192,7 +192,7 @@ describe('softmax with a loss other than categorical cross-entropy', () => {
       const found = roots(r);
       expect(found.map((f) => `${f.code}@${f.layer}`)).toEqual(['softmax-diagonal@2']);
       expect(found[0].message).toMatch(/differs from it by a relative \d/);
-      expect(found[0].fix).toContain('np.sum(a * dA, axis=0, keepdims=True)');
+      expect(found[0].fix).toMatch(/^dZ\d = A\d \* \(dA\d - np\.sum\(A\d \* dA\d, axis=0, keepdims=True\)\)\.$/);
     });
   }
 
@@ -205,7 +205,7 @@ describe('softmax with a loss other than categorical cross-entropy', () => {
     // ∂L/∂a = a − y used as dZ and dA·1 are the same numbers; the search names the cheaper reading.
     expect(found.map((f) => `${f.code}@${f.layer}`)).toEqual(['wrong-activation-derivative@2']);
     expect(found[0].message).toContain('multiplying dA by 1');
-    expect(found[0].fix).toBe('Use the softmax Jacobian, dZ = a ⊙ (dA − Σₖ aₖ·dAₖ).');
+    expect(found[0].fix).toBe('dZ2 = A2 * (dA2 - np.sum(A2 * dA2, axis=0, keepdims=True)).');
   });
 
   it('with categorical cross-entropy a(1 − a) stays a sigmoid-shaped derivative, as before', () => {
@@ -383,6 +383,6 @@ describe('declared formulas on a softmax with squared error', () => {
     const f = roots(declaredCheck({ outputDelta: 'a - y' }));
     expect(f.map((x) => `${x.code}@${x.layer}`)).toEqual(['wrong-output-gradient@3']);
     expect(f[0].message).toContain('it is ∂L/∂a (a - y): the softmax Jacobian is left out');
-    expect(f[0].fix).toBe('Remove outputDelta and set outputGradient to "a - y": a softmax output with mean squared error has no element-wise ∂L/∂z.');
+    expect(f[0].fix).toBe('In net.json\'s backward block (mathjs syntax): remove outputDelta and set outputGradient to "a - y": a softmax output with mean squared error has no element-wise ∂L/∂z.');
   });
 });

@@ -130,6 +130,37 @@ function subtlyWrong(): Report {
   return check({ model, params, X, Y, gradients: { source: 'grads', grads } }, { ...DEFAULT_OPTIONS, tolerance: 1e-4, taylor: true });
 }
 
+describe('a finding about several tensors', () => {
+  const checks = [tensor(1, 'W1', 'fail', 0.5), tensor(1, 'b1', 'fail', 0.4), tensor(2, 'W2', 'fail', 0.3), tensor(2, 'b2', 'pass', 1e-12)];
+  const group: Finding = { code: 'derivative-of-wrong-variable', severity: 'error', layer: 1, params: ['W1', 'b1', 'W2'], message: 'layers 1 and 2 multiply dA by 1 - z^2', fix: 'dZ1 = dA1 * (1 - A1 ** 2); dZ2 = dA2 * (1 - A2 ** 2).' };
+  const xml = renderJunit({ ...report, checks, findings: [group] });
+  const failureOf = (name: string) => new RegExp(`name="${name}">\\n {6}<failure message="([^"]*)"[^>]*>([^<]*)</failure>`).exec(xml);
+
+  it('is in the <failure> of every tensor it names, at every layer, not only the first', () => {
+    for (const name of ['W1', 'b1', 'W2']) {
+      const failure = failureOf(name);
+      expect(failure, name).not.toBeNull();
+      expect(failure![1], name).toContain('derivative-of-wrong-variable: layers 1 and 2 multiply dA by 1 - z^2');
+      expect(failure![2], name).toContain('error derivative-of-wrong-variable (layer 1: W1, b1, W2): layers 1 and 2 multiply dA by 1 - z^2 Fix: dZ1 = dA1 * (1 - A1 ** 2); dZ2 = dA2 * (1 - A2 ** 2).');
+    }
+  });
+
+  it('is not attached to a tensor it does not name, even at one of its layers', () => {
+    expect(xml).toContain('<testcase classname="layer 2" name="b2"></testcase>');
+  });
+
+  it('on a real report: the seed\u2019s error-propagated finding is in each of its tensors\u2019 failures', async () => {
+    const real = await run({ net: 'fixtures/seed/net.json', data: 'fixtures/seed/data.csv' });
+    const propagated = real.findings.find((f) => f.code === 'error-propagated')!;
+    expect(propagated.params!.length).toBeGreaterThan(1);
+    const out = renderJunit(real);
+    for (const name of propagated.params!) {
+      const failure = new RegExp(`name="${name}">\\n {6}<failure message="([^"]*)"`).exec(out);
+      expect(failure![1], name).toContain('error-propagated: ');
+    }
+  });
+});
+
 describe('with --taylor', () => {
   it('a failing tensor’s details say its Taylor order (the seed: 1.00, WRONG on every tensor)', async () => {
     const xml = renderJunit(await run({ ...fixture('seed'), taylor: true }));

@@ -31,10 +31,10 @@ describe('renderMarkdown', () => {
     expect(renderMarkdown(failing)).toBe([
       '### backprop-check: ❌ 1 of 2 tensors fail',
       '',
-      '| layer | tensor | shape | ‖analytic‖ | ‖numeric‖ | rel. error | worst element (analytic vs numeric) | status |',
-      '| ---: | --- | --- | ---: | ---: | ---: | --- | --- |',
-      '| 1 | W1 | 4×2 | 1.24e-5 | 2.03e-6 | 3.50e-13 | \\[3,1\\] -9.78e-6 vs 1.27e-6 (2 at a kink) | ✅ pass |',
-      '| 2 | W2 | 4×2 | 1.24e-5 | 2.03e-6 | 0.972 | \\[3,1\\] -9.78e-6 vs 1.27e-6 | ❌ FAIL |',
+      '| layer | tensor | shape | ‖analytic‖ | ‖numeric‖ | rel. error | worst element (analytic vs numeric) | status | findings |',
+      '| ---: | --- | --- | ---: | ---: | ---: | --- | --- | --- |',
+      '| 1 | W1 | 4×2 | 1.24e-5 | 2.03e-6 | 3.50e-13 | \\[3,1\\] -9.78e-6 vs 1.27e-6 (2 at a kink) | ✅ pass |  |',
+      '| 2 | W2 | 4×2 | 1.24e-5 | 2.03e-6 | 0.972 | \\[3,1\\] -9.78e-6 vs 1.27e-6 | ❌ FAIL | wrong-activation-derivative |',
       '',
       '✗ 1 of 2 tensors fail (W2): the gradients in your --grads file disagree with finite differences (cost 0.693; ε=1.00e-6, tolerance 1.00e-6, full mode).',
       '',
@@ -74,8 +74,20 @@ describe('renderMarkdown', () => {
 
   it('heads the columns for what directional and sample mode compare', () => {
     const head = (mode: Report['settings']['mode']) => renderMarkdown({ ...failing, settings: { ...failing.settings, mode } }).split('\n')[2];
-    expect(head('directional')).toBe('| layer | tensor | shape | ‖analytic·v‖ over directions | ‖numeric along v‖ | rel. error | worst direction (analytic·v vs numeric) | status |');
-    expect(head('sample')).toBe('| layer | tensor | shape | ‖analytic‖ of sample | ‖numeric‖ of sample | rel. error | worst sampled element (analytic vs numeric) | status |');
+    expect(head('directional')).toBe('| layer | tensor | shape | ‖analytic·v‖ over directions | ‖numeric along v‖ | rel. error | worst direction (analytic·v vs numeric) | status | findings |');
+    expect(head('sample')).toBe('| layer | tensor | shape | ‖analytic‖ of sample | ‖numeric‖ of sample | rel. error | worst sampled element (analytic vs numeric) | status | findings |');
+  });
+});
+
+describe('a finding about several tensors', () => {
+  it('shows in the findings column of each tensor it names, and its head names them', () => {
+    const md = renderMarkdown({ ...failing, checks: [tensor(1, 'W1', 'fail', 0.5), tensor(1, 'b1', 'fail', 0.4), tensor(2, 'W2', 'fail', 0.3), tensor(2, 'b2', 'pass', 1e-12)], findings: [
+      { code: 'derivative-of-wrong-variable', severity: 'error', layer: 1, params: ['W1', 'b1', 'W2'], message: 'layers 1 and 2 multiply dA by 1 - z^2', fix: 'dZ1 = dA1 * (1 - A1 ** 2)' },
+      { code: 'vanishing-gradients', severity: 'warning', message: 'gradients shrink 10× per layer', fix: '' },
+    ] });
+    const rows = md.split('\n').slice(4, 8);
+    expect(rows.map((row) => row.split(' | ').at(-1))).toEqual(['derivative-of-wrong-variable |', 'derivative-of-wrong-variable |', 'derivative-of-wrong-variable |', ' |']);
+    expect(md).toContain('- **error** `derivative-of-wrong-variable` (layer 1: W1, b1, W2): layers 1 and 2 multiply dA by 1 - z^2');
   });
 });
 
@@ -85,11 +97,11 @@ const withoutTaylor = (r: Report): Report => ({ ...r, checks: r.checks.map(({ ta
 describe('with --taylor', () => {
   it('adds a Taylor order column, worded as in the terminal: the seed’s wrong formulas read 1.00 (WRONG)', async () => {
     const lines = renderMarkdown(await run({ ...fixture('seed'), taylor: true })).split('\n');
-    expect(lines[2]).toBe('| layer | tensor | shape | ‖analytic‖ | ‖numeric‖ | rel. error | worst element (analytic vs numeric) | status | Taylor order |');
-    expect(lines[3]).toBe('| ---: | --- | --- | ---: | ---: | ---: | --- | --- | --- |');
+    expect(lines[2]).toBe('| layer | tensor | shape | ‖analytic‖ | ‖numeric‖ | rel. error | worst element (analytic vs numeric) | status | Taylor order | findings |');
+    expect(lines[3]).toBe('| ---: | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- |');
     const rows = lines.slice(4, 12);
     expect(rows.map((row) => row.split(' | ')[1])).toEqual(['W1', 'b1', 'W2', 'b2', 'W3', 'b3', 'W4', 'b4']);
-    for (const row of rows) expect(row).toMatch(/ \| ❌ FAIL \| ❌ 1\.00 \(WRONG\) \|$/);
+    for (const row of rows) expect(row).toMatch(/ \| ❌ FAIL \| ❌ 1\.00 \(WRONG\) \| [a-z-]+(, [a-z-]+)* \|$/);
   });
 
   it('right gradients read 2.00 (right); the column is all that --taylor adds', async () => {

@@ -43,6 +43,8 @@ export interface Net {
    * (or |Z|), and each activation is taken through its backwardMagnitude. false for every backprop.
    */
   magnitudes: boolean;
+  /** How the user's arrays are laid out (net.json "layout"), for the fixes' NumPy; absent: columns. */
+  layout?: 'columns' | 'rows';
 }
 
 export function netOf(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): Net {

@@ -89,3 +89,24 @@ export function noVerdict(report: Report): Finding | undefined {
 export function layerKindWords(l: Pick<LayerHealth, 'type' | 'activation'>): string {
   return [l.type, l.type && l.activation === 'linear' ? '' : l.activation].filter(Boolean).join(' ');
 }
+
+/**
+ * The findings a renderer attaches to one tensor: those that name it (in `params`, every tensor a
+ * finding explains, or `param`); for a failing tensor also those about its layer as a whole or
+ * about no layer in particular (the likely causes of the failure). A finding with `params` is
+ * attached to those tensors only, at whatever layers they are.
+ */
+export function findingsFor(c: Pick<TensorCheck, 'param' | 'layer'>, findings: readonly Finding[], failing: boolean): Finding[] {
+  return findings.filter((f) => {
+    if (f.params !== undefined) return f.params.includes(c.param) || f.params.includes(`d${c.param}`);
+    if (f.param !== undefined) return f.param === c.param || f.param === `d${c.param}`;
+    return failing && (f.layer === undefined || f.layer === c.layer);
+  });
+}
+
+/** Where a finding is, as the reports head it: "layer 2 W2", or with several tensors "layer 1: W1, b1, W2, b2". */
+export function findingWhere(f: Finding): string {
+  const layer = f.layer !== undefined ? `layer ${f.layer}` : '';
+  if (f.params !== undefined && f.params.length > 0) return [layer, f.params.join(', ')].filter(Boolean).join(': ');
+  return [layer, f.param ?? ''].filter(Boolean).join(' ');
+}

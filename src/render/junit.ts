@@ -1,6 +1,7 @@
 // The JUnit XML report, for CI test dashboards: one <testsuite> "backprop-check", one <testcase> per
 // tensor (classname "layer N", name "W1"). A failing tensor's <failure> says its relative error, its
-// worst element, and the findings about that tensor, its layer, or the whole network. With --taylor
+// worst element, and the findings about that tensor, its layer, or the whole network; a finding
+// that explains several tensors (Finding.params) is in the <failure> of each of them. With --taylor
 // each testcase also says its Taylor order; a <failure> is still only what makes the exit status 1
 // (a failing finite-difference check), so a Taylor verdict of WRONG on a passing tensor is written to
 // its system-out. With --sweep the suite has sweep.* properties and the sweep in its system-out.
@@ -8,7 +9,7 @@
 import { Chalk } from 'chalk';
 import type { Finding, Report, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/report.js';
-import { noVerdict, num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
+import { findingsFor, findingWhere, noVerdict, num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { interruptedCounts, verdict } from './table.js';
 import { shapeText } from '../core/tensor.js';
 
@@ -126,15 +127,8 @@ function sweepText(s: SweepResult): string[] {
   ];
 }
 
-/** Findings about this tensor; for a failing one also those about its layer as a whole or about no
- *  layer in particular (the likely causes of the failure). */
-function findingsFor(c: TensorCheck, findings: Finding[], general: boolean): Finding[] {
-  return findings.filter((f) =>
-    f.param !== undefined ? f.param === c.param || f.param === `d${c.param}` : general && (f.layer === undefined || f.layer === c.layer));
-}
-
 function findingText(f: Finding): string {
-  const where = [f.layer !== undefined ? `layer ${f.layer}` : '', f.param ?? ''].filter(Boolean).join(' ');
+  const where = findingWhere(f);
   return `${f.severity} ${f.code}${where ? ` (${where})` : ''}: ${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`;
 }
 

@@ -1,18 +1,20 @@
 // The Markdown report, for a CI job summary ($GITHUB_STEP_SUMMARY): a headline, the per-tensor
-// table (with --taylor, its Taylor order column), the verdict, the findings and, with --sweep, the
-// step sweep. Everything that comes from the report is escaped, so a formula like dA * (1 - Z^2)
+// table (with --taylor, its Taylor order column; when a tensor fails, a findings column naming the
+// codes that explain it, so a finding about several tensors shows in each of their rows), the
+// verdict, the findings and, with --sweep, the step sweep. Everything that comes from the report is escaped, so a formula like dA * (1 - Z^2)
 // shows as written.
 import { Chalk } from 'chalk';
 import type { Finding, Mode, Report, Status, TensorCheck } from '../core/report.js';
 import type { SweepResult } from '../core/report.js';
-import { columnHeads, noVerdict, num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
+import { columnHeads, findingsFor, findingWhere, noVerdict, num, resolutionWords, taylorWords, unfinished, unfinishedWords } from './format.js';
 import { shapeText } from '../core/tensor.js';
 import { verdict } from './table.js';
+import { categoryOf } from '../core/findings/registry.js';
 
 const plain = new Chalk({ level: 0 });
 
 export function renderMarkdown(report: Report): string {
-  const lines = [`### backprop-check: ${headline(report)}`, '', ...table(report.checks, report.settings.mode), '', escape(verdict(report, plain))];
+  const lines = [`### backprop-check: ${headline(report)}`, '', ...table(report.checks, report.settings.mode, report.findings), '', escape(verdict(report, plain))];
   if (report.findings.length > 0) lines.push('', '#### Findings', '', ...report.findings.flatMap(finding));
   if (report.sweep) lines.push('', '#### Step sweep', '', ...sweep(report.sweep));
   return lines.join('\n') + '\n';
@@ -27,22 +29,27 @@ function headline(report: Report): string {
   return `✅ all ${report.checks.length} tensors pass`;
 }
 
-function table(checks: TensorCheck[], mode: Mode): string[] {
+function table(checks: TensorCheck[], mode: Mode, findings: Finding[]): string[] {
   // With --taylor, a column for the ε-free verdict, worded as in the terminal table.
   const taylor = checks.some((c) => c.taylorStatus !== undefined);
+  // The codes of the root-cause and propagated findings that explain each failing tensor (its
+  // JUnit <failure> carries these and the health notes too; the table keeps to the explanations).
+  const explains = findings.filter((f) => { const k = categoryOf(f.code); return k === 'root' || k === 'propagated'; });
+  const codes = checks.map((c) => (c.status === 'fail' ? [...new Set(findingsFor(c, explains, true).map((f) => f.code))].join(', ') : ''));
+  const named = codes.some((x) => x !== '');
   const heads = columnHeads(mode);
-  const rows = checks.map((c) => {
+  const rows = checks.map((c, i) => {
     const u = unfinished(c, mode);
-    if (u && !u.reached) return [String(c.layer), c.param, shapeText(c.shape), '', '', '', '', `⏸️ ${unfinishedWords(c, mode)}`, ...(taylor ? [''] : [])];
+    if (u && !u.reached) return [String(c.layer), c.param, shapeText(c.shape), '', '', '', '', `⏸️ ${unfinishedWords(c, mode)}`, ...(taylor ? [''] : []), ...(named ? [codes[i]] : [])];
     const worst = c.worst ? `[${c.worst.index.join(',')}] ${num(c.worst.analytic)} vs ${num(c.worst.numeric)}` : '';
     const kinks = c.kinks > 0 ? ` (${c.kinks} at a kink)` : '';
     const state = u ? `${c.status === 'fail' ? '❌' : '⏸️'} ${unfinishedWords(c, mode)}` : resolutionWords(c) ? `⚠️ ${resolutionWords(c)}` : status(c.status);
     return [String(c.layer), c.param, shapeText(c.shape), num(c.analyticNorm), num(c.numericNorm), num(c.relativeError), worst + kinks, state,
-      ...(taylor ? [taylorOrder(c)] : [])];
+      ...(taylor ? [taylorOrder(c)] : []), ...(named ? [codes[i]] : [])];
   });
   return [
-    `| layer | tensor | shape | ${escape(heads.analytic)} | ${escape(heads.numeric)} | rel. error | ${escape(heads.worst)} | status |${taylor ? ' Taylor order |' : ''}`,
-    `| ---: | --- | --- | ---: | ---: | ---: | --- | --- |${taylor ? ' --- |' : ''}`,
+    `| layer | tensor | shape | ${escape(heads.analytic)} | ${escape(heads.numeric)} | rel. error | ${escape(heads.worst)} | status |${taylor ? ' Taylor order |' : ''}${named ? ' findings |' : ''}`,
+    `| ---: | --- | --- | ---: | ---: | ---: | --- | --- |${taylor ? ' --- |' : ''}${named ? ' --- |' : ''}`,
     ...rows.map((cells) => `| ${cells.map(escape).join(' | ')} |`),
   ];
 }
@@ -78,7 +85,7 @@ function sweep(s: SweepResult): string[] {
 }
 
 function finding(f: Finding): string[] {
-  const where = [f.layer !== undefined ? `layer ${f.layer}` : '', f.param ?? ''].filter(Boolean).join(' ');
+  const where = findingWhere(f);
   const out = [`- **${f.severity}** \`${f.code.replace(/`/g, "'")}\`${where ? ` (${escape(where)})` : ''}: ${escape(f.message)}`];
   if (f.fix) out.push(`  - *fix:* ${escape(f.fix)}`);
   return out;

@@ -17,14 +17,18 @@ import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
 import { layerMistakesAt } from './layer-mistakes.js';
 import { healthFindings } from './trainability.js';
 import { fmt, layersText, type Mutation } from './mutations.js';
+import type { Layout } from './numpy.js';
 
 export type { DeclaredFormulas } from './formulas.js';
 export type { FindingCode } from '../findings/registry.js';
 export { explain, FINDING_CODES, categoryOf, isFindingCode } from '../findings/registry.js';
 
-/** The Diagnose hook for check(); `declared` is the spec's backward block, when it has one. */
-export function diagnoser(declared: DeclaredFormulas | null = null): Diagnose {
-  return (input, report, context) => diagnose(input, report, context, declared);
+/**
+ * The Diagnose hook for check(); `declared` is the spec's backward block, when it has one, and
+ * `layout` how the user's arrays are laid out (the fixes' NumPy is written in it).
+ */
+export function diagnoser(declared: DeclaredFormulas | null = null, layout: Layout = 'columns'): Diagnose {
+  return (input, report, context) => diagnose(input, report, context, declared, layout);
 }
 
 const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
@@ -43,8 +47,8 @@ function gradsOf(tested: NamedTensor[], layers: number): Grads {
 /** A check's parameter, looked up by its label among the tensors under test. */
 type RefOf = (c: TensorCheck) => ParamRef;
 
-export function diagnose(input: CheckInput, report: Report, context: CheckContext, declared: DeclaredFormulas | null): Finding[] {
-  const net = netOf(input.model, input.params, context.fwd, input.Y);
+export function diagnose(input: CheckInput, report: Report, context: CheckContext, declared: DeclaredFormulas | null, layout: Layout = 'columns'): Finding[] {
+  const net: Net = { ...netOf(input.model, input.params, context.fwd, input.Y), layout };
   const tested = gradsOf(context.tested, input.model.layers.length);
   const refs = new Map(context.tested.map((t) => [t.label, t.ref]));
   const refOf: RefOf = (c) => refs.get(c.param)!;
@@ -168,6 +172,25 @@ class Causes {
     return { kind: 'propagated', from: Math.min(...(effective.length > 0 ? effective : later).map((m) => m.layer)), own: ownError };
   }
 
+  /**
+   * The tensors of a group's own layers that its mistakes alone make fail ("W1", "b1", "W2"): what
+   * JUnit and markdown attach the finding to. A layer kind's mistake changes the layers below too,
+   * but those fail through backprop and get their own error-propagated finding. None when the
+   * group is about one tensor already named by `param`.
+   */
+  private explainedBy(group: Mutation[], param: string | undefined): string[] {
+    const out: string[] = [];
+    for (const layer of [...new Set(group.map((m) => m.layer))]) {
+      // As classify() judges a root failure: the group's mistake at this layer alone.
+      const g = this.with(group.filter((m) => m.layer === layer));
+      for (const name of Object.keys(this.correct[layer])) {
+        const r = tensor(g, { layer, name }), c = tensor(this.correct, { layer, name });
+        if (r && c && relative(r.data, c.data) >= this.tolerance) out.push(paramLabel({ layer, name }));
+      }
+    }
+    return out.length === 1 && out[0] === param ? [] : out;
+  }
+
   findings(declared: boolean, reproducedTo?: number): Finding[] {
     const groups = new Map<string, Mutation[]>();
     for (const m of this.mutations) {
@@ -182,6 +205,7 @@ class Causes {
       const latent = !(effect >= this.tolerance);
       const layers = group.map((m) => m.layer);
       const param = group.length === 1 ? kind.param?.(group[0]) : undefined;
+      const params = this.explainedBy(group, param);
       const note = latent
         ? ` On this data it does not make ${layersText(layers)} fail by itself (largest relative effect ${fmt(effect)}, tolerance ${fmt(this.tolerance)}); it will with other weights or data.`
         : '';
@@ -190,6 +214,7 @@ class Causes {
         severity: latent ? 'warning' : 'error',
         layer: Math.min(...layers) + 1,
         ...(param ? { param } : {}),
+        ...(params.length > 0 ? { params } : {}),
         message: text.message + note,
         fix: text.fix,
         evidence: { ...text.evidence, effect, ...(reproducedTo !== undefined ? { reproducedTo } : {}) },
@@ -206,7 +231,7 @@ function propagatedFinding(from: number, list: { check: TensorCheck; own: number
     code: 'error-propagated',
     severity: 'info',
     layer: Math.max(...list.map((x) => x.check.layer)),
-    ...(names.length === 1 ? { param: names[0] } : {}),
+    ...(names.length === 1 ? { param: names[0] } : { params: names }),
     message: `${names.join(', ')} fail${names.length === 1 ? 's' : ''} only because the error at layer ${from + 1} reaches them through backprop (relative errors ${list.map((x) => fmt(x.check.relativeError)).join(', ')}). Recomputed with ${own} and everything downstream right, they match backprop to ${fmt(worst)} (tolerance ${fmt(tolerance)}).`,
     fix: `Fix the findings at layer ${from + 1} and above first; these tensors will then pass.`,
     evidence: { tensors: names.join(', '), from: from + 1, relativeErrors: list.map((x) => x.check.relativeError), ownRelativeError: worst },
@@ -244,7 +269,7 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
     code: 'gradient-mismatch',
     severity: 'error',
     layer: first.layer,
-    ...(list.length === 1 ? { param: first.param } : {}),
+    ...(list.length === 1 ? { param: first.param } : { params: names }),
     message,
     fix: equalsBackprop
       ? 'Run with --taylor, whose verdict needs no step, or with --sweep to see the error at every step; please report this case (net.json, the data and the weights) as a backprop-check bug.'

@@ -12,6 +12,7 @@ import { correctChain, deltas, incomingApplies, incomingGradient, layerValues, o
 import { combination, dot, fittedFactor, matches, MATCH } from './fit.js';
 import type { FindingCode } from '../findings/registry.js';
 import { deltaText, derivativeForms, derivativeText, outputForms, trueDelta } from './forms.js';
+import { dAPrevLine, dbLine, declaredFix, dWLine, layerArrays, numpyOf, penaltyTerm, perLayer, softmaxLine } from './numpy.js';
 import { RECOVERED_KINDS } from './recover.js';
 
 /** The facts of one mistake at one layer. */
@@ -234,12 +235,25 @@ export const OUTPUT_GRADIENT: MistakeKind = {
     return {
       message,
       fix: declared
-        ? (delta && !elementwise ? `Remove outputDelta and set outputGradient to "${model.loss.gradientText}": a ${act.name} output with ${model.loss.title.toLowerCase()} has no element-wise ∂L/∂z.` : `Set ${name} to "${right}"${shortcut}.`)
-        : `Compute ${delta ? 'dZ' : 'dA'}${L} = ${right}.`,
+        ? declaredFix(delta && !elementwise ? `remove outputDelta and set outputGradient to "${model.loss.gradientText}": a ${act.name} output with ${model.loss.title.toLowerCase()} has no element-wise ∂L/∂z.` : `set ${name} to "${right}"${shortcut}.`)
+        : codeOutputFix(net, delta, elementwise !== null),
       evidence: { layers: [L], used: m.detail.text ?? '', right, a: A[c.at], y: Y[c.at], yours: m.detail.values![c.at], correct: truth[c.at] },
     };
   },
 };
+
+/** The right output line in NumPy: dA_L = ∂L/∂a, or dZ_L = ∂L/∂z (through the Jacobian for a coupled output). */
+function codeOutputFix(net: Net, delta: boolean, elementwise: boolean): string {
+  const { model } = net;
+  const L = model.layers.length;
+  const act = model.layers[L - 1].activation;
+  const names = layerArrays(L);
+  const gradient = `dA${L} = ${numpyOf(model.loss.gradientText, names)}`;
+  if (!delta) return `${gradient}.`;
+  if (!elementwise) return `${gradient}, then ${softmaxLine(net, L)}.`;
+  const right = deltaText(act, model.loss);
+  return `dZ${L} = ${numpyOf(right, names)}.`;
+}
 
 /**
  * "0.99990 where the right one averages 0.99991: 1.20e-5 lower": both means with as many digits as
@@ -293,9 +307,7 @@ function derivativeRecord(id: string, code: FindingCode, own: boolean): MistakeK
       const coupled = acts.find((a) => !a.diagonal);
       return {
         message: `${head} On your data ${numbers}.${alias}`,
-        fix: coupled
-          ? `Use the ${coupled.name} Jacobian, ${coupled.jacobianText}${net.model.loss.canonicalActivation === coupled.name ? `; with ${net.model.loss.title.toLowerCase()} that is outputDelta "a - y"` : ''}.`
-          : `Use ${right} in ${layersText(layers)}${declared ? ` (backward.activationDerivatives)` : ''}.`,
+        fix: derivativeFix(net, layers, declared),
         evidence: {
           layers: layerNumbers(group), used: d.text ?? '', right,
           meanUsed: per.map((p) => p.meanUsed), meanRight: per.map((p) => p.meanTrue), largestDifference: per.map((p) => p.worst),
@@ -303,6 +315,52 @@ function derivativeRecord(id: string, code: FindingCode, own: boolean): MistakeK
       };
     },
   };
+}
+
+/**
+ * The right derivative at each layer: for code, dZ1 = dA1 * (1 - A1 ** 2) (a softmax layer through
+ * its Jacobian); for net.json, the mathjs text of backward.activationDerivatives at each index.
+ */
+function derivativeFix(net: Net, layers: number[], declared: boolean): string {
+  const { loss } = net.model;
+  const act = (l: number) => net.model.layers[l].activation;
+  if (declared) {
+    const coupled = layers.map(act).find((a) => !a.diagonal);
+    if (coupled) {
+      const canonical = loss.canonicalActivation === coupled.name;
+      return declaredFix(canonical ? `remove activationDerivatives[${layers[0]}] and set outputDelta to "a - y": with ${loss.title.toLowerCase()} that is the ${coupled.name} output's ∂L/∂z (its Jacobian, ${coupled.jacobianText}, times ∂L/∂a).` : `set activationDerivatives[${layers[0]}] to null: a ${coupled.name} layer needs its whole Jacobian (${coupled.jacobianText}), which an element-wise derivative cannot state, and null is the right one.`);
+    }
+    const byText = new Map<string, number[]>();
+    for (const l of layers) byText.set(derivativeText(act(l)), [...(byText.get(derivativeText(act(l))) ?? []), l]);
+    const slots = (at: number[]) => `activationDerivatives${at.map((i) => `[${i}]`).join(', ').replace(/, (\[\d+\])$/, ' and $1')}`;
+    return declaredFix(`set ${[...byText].map(([text, at]) => `${slots(at)} to "${text}" (${layersText(at)})`).join(', and ')}.`);
+  }
+  return `${perLayer(layers, (l) => {
+    const g = act(l - 1);
+    if (!g.diagonal) return loss.canonicalActivation === g.name && l === net.model.layers.length ? `dZ${l} = A${l} - Y` : softmaxLine(net, l);
+    return `dZ${l} = dA${l} * ${wrapProduct(numpyOf(derivativeText(g), layerArrays(l)))}`;
+  })}.`;
+}
+
+/** A factor of a product in parentheses unless it is a product already (no + or − outside parentheses). */
+function wrapProduct(x: string): string {
+  let depth = 0, sum = false;
+  x.replace(/^-/, '').split('').forEach((ch, i, all) => {
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && (ch === '+' || ch === '-') && all[i - 1] === ' ') sum = true;
+  });
+  if (!sum && !/[<>=]/.test(x)) return x;
+  return /^[\w.]+$/.test(x) || /^\([^()]*\)\.astype\(float\)$/.test(x) || /^[\w.]+\([^()]*\)$/.test(x) || /^\(.*\)$/.test(x) && balanced(x.slice(1, -1)) ? x : `(${x})`;
+}
+
+function balanced(x: string): boolean {
+  let depth = 0;
+  for (const ch of x) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
 }
 
 export const ACTIVATION_SWAP = derivativeRecord('activation-swap', 'wrong-activation-derivative', false);
@@ -399,7 +457,8 @@ export const REDUCTION: MistakeKind = {
       : `Your gradients equal backprop with ${tensors} ${what}${all && layers.length > 1 ? ' (at every layer)' : ''}.`;
     return {
       message,
-      fix: declared ? `Set backward.reduction to "${net.model.reduction}" (or remove it).` : net.s === 1 ? `Do not divide by m: the cost is a sum over the samples.` : `Divide by m exactly once, where dW and db are formed.`,
+      fix: declared ? declaredFix(`set reduction to "${net.model.reduction}" (or remove it).`)
+        : `${net.s === 1 ? 'Do not divide by m (the cost is a sum over the samples)' : 'Divide by m exactly once, where dW and db are formed'}: ${perLayer(layers, (l) => (which === 'both' && net.params[l - 1].b !== undefined ? `${dWLine(net, l)}; ${dbLine(net, l)}` : dWLine(net, l)))}.`,
       evidence: { layers: layerNumbers(group), factor: ratio, m: net.m },
     };
   },
@@ -430,7 +489,7 @@ export const BIAS: MistakeKind = {
     const how = all ? `sum dZ over every unit and sample (np.sum without axis=1), so all its elements are equal,${scale}` : `sum dZ over the samples${scale}`;
     return {
       message: `Your gradients equal backprop with ${names('db', layers)} computed as a ${how.replace(/,$/, '')}.`,
-      fix: `db = np.sum(dZ, axis=1, keepdims=True)${net.s === 1 ? '' : ' / m'}.`,
+      fix: `${perLayer(layers, (l) => dbLine(net, l))}.`,
       evidence: { layers: layerNumbers(group), factor: ratio, allElementsEqual: all ?? false },
     };
   },
@@ -453,7 +512,7 @@ export const L2_MISSING: MistakeKind = {
       message: declared
         ? `backward.l2 is false, but the cost includes the L2 penalty: every dW lacks ${penaltyText(net)}.`
         : `Your gradients equal backprop with ${names('dW', layers)} lacking the penalty's gradient ${penaltyText(net)}.`,
-      fix: declared ? 'Set backward.l2 to true (or remove it).' : `Add ${penaltyText(net).replace(/ \(.*\)$/, '')} to ${names('dW', layers)}.`,
+      fix: declared ? declaredFix('set l2 to true (or remove it).') : `${perLayer(layers, (l) => `dW${l} += ${penaltyTerm(net, l).term}`)} (${penaltyTerm(net, 1).values}).`,
       evidence: { layers: layerNumbers(group), rightFactor: net.c2 },
     };
   },
@@ -505,7 +564,7 @@ export const L2_WRONG: MistakeKind = {
     else what = `adds ${fmt(factor)}× ${right}`;
     return {
       message: `Your gradients equal backprop with ${names('dW', layers)} whose L2 term ${what}.`,
-      fix: `Add exactly ${right.replace(/ \(.*\)$/, '')} to ${names('dW', layers)}.`,
+      fix: `${perLayer(layers, (l) => `${dWLine(net, l)} + ${penaltyTerm(net, l).term}`)} (${penaltyTerm(net, 1).values}).`,
       evidence: { layers: layerNumbers(group), beta: beta!, rightBeta: net.c2, factor, form: penalty! },
     };
   },
@@ -525,7 +584,7 @@ export const WRONG_INPUT: MistakeKind = {
     const right = l === 0 ? 'X (the input data, A0)' : `A${l} (the input to layer ${l + 1})`;
     return {
       message: `Your gradients equal backprop with dW${l + 1} built from ${used} instead of ${right}.`,
-      fix: `dW${l + 1} = dZ${l + 1}·A${l}ᵀ${net.s === 1 ? '' : ' / m'}${hasPenalty(net) ? ' + the L2 term' : ''}.`,
+      fix: `${dWLine(net, l + 1)}${hasPenalty(net) ? ` + ${penaltyTerm(net, l + 1).term} (${penaltyTerm(net, l + 1).values})` : ''}.`,
       evidence: { layers: [l + 1], used: `${m.detail.input!.kind}${m.detail.input!.kind === 'Z' ? m.detail.input!.index + 1 : m.detail.input!.index}`, right: `A${l}` },
     };
   },
@@ -555,7 +614,7 @@ export const TRANSPOSED: MistakeKind = {
     const { units, inputs } = net.model.layers[m.layer];
     return {
       message: `Your gradients equal backprop with dW${l} transposed: A${l - 1}·dZ${l}ᵀ instead of dZ${l}·A${l - 1}ᵀ. W${l} is square (${units}×${inputs}), so the shape did not give it away.`,
-      fix: `dW${l} = dZ${l}·A${l - 1}ᵀ${net.s === 1 ? '' : ' / m'} (units × inputs).`,
+      fix: `${dWLine(net, l)} (${net.layout === 'rows' ? 'inputs × units, as W is stored' : 'units × inputs, as W is'}).`,
       evidence: { layers: [l], shape: [units, inputs] },
     };
   },
@@ -580,7 +639,7 @@ export const BACKPROP_WEIGHT: MistakeKind = {
       : `Your gradients equal backprop with the delta of layer ${next} passed to layer ${l} without W${next}ᵀ: dA${l} = dZ${next}${net.model.layers[next - 1].units === 1 ? ' (one row, broadcast over the units)' : ''} instead of W${next}ᵀ·dZ${next}.`;
     return {
       message,
-      fix: `dA${l} = W${next}ᵀ·dZ${next} (np.dot(W${next}.T, dZ${next})).`,
+      fix: `${dAPrevLine(net, next)}.`,
       evidence: { layers: [l], how: m.detail.incoming!, weightLayer: next },
     };
   },
@@ -621,7 +680,7 @@ export const SOFTMAX_DIAGONAL: MistakeKind = {
       : `Your gradients equal backprop with ${where} (softmax) multiplying dA by a * (1 - a), the diagonal of the softmax Jacobian only`;
     return {
       message: `${head}: the off-diagonal terms −a_k·a_j are left out. With ${net.model.loss.title.toLowerCase()} the whole Jacobian is needed (${derivativeText(net.model.layers[layers[0]].activation)}); on your data the diagonal-only dZ differs from it by a relative ${errors.map(fmt).join(', ')}.`,
-      fix: `dZ = a * (dA - np.sum(a * dA, axis=0, keepdims=True)) in ${where} (samples in columns; axis=1 with samples in rows).`,
+      fix: declared ? declaredFix(`set activationDerivatives ${layers.map((l) => `[${l}]`).join(', ')} to null: a softmax layer needs its whole Jacobian, which an element-wise derivative cannot state, and null is the right one.`) : `${perLayer(layers, (l) => softmaxLine(net, l))}.`,
       evidence: { layers: layerNumbers(group), relativeErrors: errors },
     };
   },

@@ -95,7 +95,8 @@ Fix: find the stray factor in the line that computes that tensor (or that dZ).`,
     text: `The penalty c·Σ‖W_l‖² (c = λ/(2m) with "mean", λ/2 with "sum") adds 2c·W_l to each dW_l:
     dW_l = (1/m)·dZ_l·A_{l−1}ᵀ + (λ/m)·W_l.
 Biases are not regularised. Without the term the gradient is that of the unregularised cost.
-Fix: add (λ/m)·W_l (λ·W_l with "sum") to every dW_l.`,
+Fix: dW1 += (lambd / m) * W1 for every layer (lambd * W1 with "sum"); in net.json's backward
+block, "l2": true.`,
   },
   'wrong-l2-gradient': {
     severities: ['error', 'warning'],
@@ -105,7 +106,7 @@ Fix: add (λ/m)·W_l (λ·W_l with "sum") to every dW_l.`,
 Common slips: −λ/m·W (the sign), λ·W (the 1/m forgotten), λ/(2m)·W (the 2 from d(w²)/dw
 forgotten), λ·ΣW in every element (a sum where the element is needed), λ·sign(W) (the L1
 gradient). The finding gives the factor β your code uses, fitted by least squares.
-Fix: add exactly (λ/m)·W_l.`,
+Fix: dW1 = np.dot(dZ1, X.T) / m + (lambd / m) * W1 (samples in rows: X.T @ dZ1 / m + …).`,
   },
   'wrong-input-activation': {
     severities: ['error', 'warning'],
@@ -115,7 +116,8 @@ Fix: add exactly (λ/m)·W_l.`,
 *enters* the layer. Using the layer's own output A_l, another layer's activation, or a
 pre-activation Z gives a matrix of the same shape whenever the sizes happen to match, and the
 wrong numbers.
-Fix: use A_{l−1}, the input to layer l (A_0 = X).`,
+Fix: dW2 = np.dot(dZ2, A1.T) / m: the input to the layer (X for layer 1); samples in rows,
+A1.T @ dZ2 / m.`,
   },
   'transposed-gradient': {
     severities: ['error', 'warning'],
@@ -123,7 +125,7 @@ Fix: use A_{l−1}, the input to layer l (A_0 = X).`,
     title: 'dW is transposed (a square layer)',
     text: `dW_l must have W_l's shape, units × inputs: dW_l = dZ_l·A_{l−1}ᵀ. A_{l−1}·dZ_lᵀ is its
 transpose; for a square layer the shapes agree and only the numbers tell.
-Fix: dW_l = dZ_l·A_{l−1}ᵀ / m.`,
+Fix: dW2 = np.dot(dZ2, A1.T) / m (units × inputs); samples in rows, A1.T @ dZ2 / m (inputs × units).`,
   },
   'wrong-backprop-weight': {
     severities: ['error', 'warning'],
@@ -135,7 +137,8 @@ dZ_l ⊙ g'(Z_{l−1}), which NumPy broadcasts when layer l has one unit) is the
 The layer that receives the wrong dA is the first whose gradients are wrong. Two more are
 recovered from your gradients: W_lᵀ·dA_l (the delta passed down without layer l's derivative), and
 (W_l − η·dW_l)ᵀ·dZ_l, the weights already updated by this step (η fitted by least squares).
-Fix: dA_{l−1} = W_lᵀ·dZ_l (np.dot(W.T, dZ)), with the forward pass's W; update W after the backward pass.`,
+Fix: dA1 = np.dot(W2.T, dZ2) with the forward pass's W2, and update W2 after the backward pass;
+samples in rows, dA1 = dZ2 @ W2.T.`,
   },
   'wrong-bias-gradient': {
     severities: ['error', 'warning'],
@@ -144,7 +147,7 @@ Fix: dA_{l−1} = W_lᵀ·dZ_l (np.dot(W.T, dZ)), with the forward pass's W; upd
     text: `db_l = (1/m)·Σᵢ dZ_l[:, i]: a sum over the samples only (axis=1, keepdims=True), with the
 same 1/m as dW_l. np.sum(dZ) without an axis sums over the units too and gives every element
 the same value; a missing or doubled 1/m scales db alone.
-Fix: db = np.sum(dZ, axis=1, keepdims=True) / m.`,
+Fix: db = np.sum(dZ, axis=1, keepdims=True) / m; samples in rows, db = np.sum(dZ, axis=0) / m.`,
   },
   'conv-stride-ignored': {
     severities: ['error', 'warning'],
@@ -332,7 +335,7 @@ Jacobian, dZ = a ⊙ (dA − Σₖ aₖ·dAₖ) per sample. Multiplying dA by a(
 keeps the diagonal and drops the −a_k·a_j terms. With categorical cross-entropy the product
 simplifies to dZ = a − y; with any other loss (squared error, binary cross-entropy, a custom one)
 the full Jacobian is needed.
-Fix: dZ = a * (dA - np.sum(a * dA, axis=0, keepdims=True)) (samples in columns).`,
+Fix: dZ = A * (dA - np.sum(A * dA, axis=0, keepdims=True)); samples in rows, axis=1.`,
   },
   // ---- the error itself, decomposed on interpretable directions (diagnose/decompose.ts) ----
   'error-propagated': {
