@@ -17,6 +17,7 @@ import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
 import { layerMistakesAt } from './layer-mistakes.js';
 import { healthFindings } from './trainability.js';
 import { fmt, layersText, type Mutation } from './mutations.js';
+import { decompose, type Subject } from './decompose.js';
 
 export type { DeclaredFormulas } from './formulas.js';
 export type { FindingCode } from '../findings/registry.js';
@@ -86,7 +87,7 @@ export function diagnose(input: CheckInput, report: Report, context: CheckContex
 
   const findings = [
     ...root,
-    ...mismatchFindings(net, unexplained, tested, context.correct, search, refOf),
+    ...mismatchFindings(net, unexplained, tested, context.correct, search, refOf, report.checks.length),
     ...[...propagated].map(([from, list]) => propagatedFinding(from, list, report.settings.tolerance, fromFormulas)),
     ...healthFindings({ net, report, tested: context.tested, correct: context.correct, numeric: context.numeric }),
     ...kinkFindings(report.checks),
@@ -213,8 +214,21 @@ function propagatedFinding(from: number, list: { check: TensorCheck; own: number
   };
 }
 
-function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null, refOf: RefOf): RegisteredFinding[] {
-  if (list.length === 0) return [];
+function mismatchFindings(net: Net, all: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null, refOf: RefOf, checked: number): RegisteredFinding[] {
+  if (all.length === 0) return [];
+  // The tensors nothing in the catalogue reproduces: their error itself, decomposed (decompose.ts).
+  const subject = (c: TensorCheck, under: boolean): Subject => {
+    const ref = refOf(c);
+    const r = tensor(correct, ref)!;
+    return {
+      label: c.param, layer: c.layer, shape: r.shape.slice(), full: true,
+      G: under ? Float64Array.from(tensor(tested, ref)!.data) : new Float64Array(0), R: Float64Array.from(r.data),
+      value: Float64Array.from(net.params[ref.layer][ref.name].data),
+    };
+  };
+  const decomposed = decompose(all.map((c) => subject(c, true)), all.map((c) => subject(c, true)).concat(netTensors(net, correct, all)), { c2: net.c2, m: net.m, reduction: net.model.reduction }, checked);
+  const list = all.filter((c) => !decomposed.explained.has(c.param));
+  if (list.length === 0) return decomposed.findings;
   const L = net.model.layers.length;
   const stats = list.map((c) => {
     const ref = refOf(c);
@@ -237,10 +251,13 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
       : ` The search reproduced layer${stalled === L - 2 ? ` ${L}` : `s ${L} to ${stalled + 2}`} and lost the chain at layer ${stalled + 1}: the error enters there or below.`;
     const budget = search?.exhausted ? ' (The search stopped at its work budget: the network is large.)' : '';
     const ks = stats.map((s) => `${s.c.param}: k = ${fmt(s.k)}, residual ${fmt(s.residual)}`).join('; ');
-    message = `Nothing in the catalogue of backprop mistakes reproduces ${names.join(', ')} (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}).${where}${budget} Least-squares factor against correct backprop: ${ks}.`;
+    const closest = list.flatMap((c) => decomposed.closest.get(c.param)?.text ?? []);
+    const closestText = closest.length > 0 ? ` Closest decomposition of the error on the interpretable directions: ${closest.join('; ')}.` : '';
+    message = `Nothing in the catalogue of backprop mistakes reproduces ${names.join(', ')} (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}).${where}${budget} Least-squares factor against correct backprop: ${ks}.${closestText}`;
   }
   const first = list.reduce((a, b) => (b.layer > a.layer ? b : a));
-  return [{
+  const closest = list.flatMap((c) => decomposed.closest.get(c.param)?.text ?? []);
+  return [...decomposed.findings, {
     code: 'gradient-mismatch',
     severity: 'error',
     layer: first.layer,
@@ -252,8 +269,22 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
     evidence: {
       tensors: names.join(', '), relativeErrors: stats.map((s) => s.c.relativeError),
       vsBackprop: stats.map((s) => s.vsBackprop), k: stats.map((s) => s.k),
+      ...(closest.length > 0 ? { closest: closest.join('; ') } : {}),
     },
   }];
+}
+
+/** The reference of every tensor not in `failing`: the directions "another tensor's gradient" draw on. */
+function netTensors(net: Net, correct: Grads, failing: TensorCheck[]): Subject[] {
+  const out: Subject[] = [];
+  correct.forEach((layer, l) => {
+    for (const [name, r] of Object.entries(layer)) {
+      const label = paramLabel({ layer: l, name });
+      if (failing.some((c) => c.param === label)) continue;
+      out.push({ label, layer: l + 1, shape: r.shape.slice(), full: true, G: new Float64Array(0), R: Float64Array.from(r.data), value: null });
+    }
+  });
+  return out;
 }
 
 /**
