@@ -9,6 +9,8 @@
 // evidence of gradient-mismatch. Pure: needs no spec, so it serves net.json and --model alike.
 import { compare } from '../check/compare.js';
 import type { RegisteredFinding } from '../findings/registry.js';
+import type { TensorCheck } from '../report.js';
+import type { Tensor } from '../tensor.js';
 import { MATCH, dot } from './fit.js';
 import { fmt } from './mutations.js';
 
@@ -194,7 +196,7 @@ export function closestText(f: Fit): string {
   return `${f.subject.label}: ${formula(f)}, residual ${fmt(f.residual)}`;
 }
 
-const same = (x: number, y: number) => Math.abs(x - y) <= 1e-6 * Math.max(Math.abs(x), Math.abs(y), 1e-300);
+const same = (x: number, y: number, tol = 1e-6) => Math.abs(x - y) <= tol * Math.max(Math.abs(x), Math.abs(y), 1e-300);
 
 /**
  * Decomposes each failing tensor's error. `pool` holds every tensor's reference (the failing ones
@@ -206,8 +208,12 @@ export function decompose(failing: Subject[], pool: Subject[], penalty: Penalty 
   const exact: Fit[] = [];
   const closest = new Map<string, { text: string; residual: number }>();
   const accept = (f: Fit) => f.residual <= (f.subject.match ?? MATCH) && !(f.kind === 'factor' && Math.abs(f.a - 1) <= MATCH);
-  const joins = (f: Fit, g: Fit) => g.code === f.code && g.kind === f.kind && g.direction.replace(/\d+/g, '') === f.direction.replace(/\d+/g, '')
-    && same(g.a, f.a) && same(g.b, f.b);
+  // Numbers fitted against finite differences carry their noise: equal to ten times the match threshold.
+  const joins = (f: Fit, g: Fit) => {
+    const tol = Math.max(1e-6, 10 * (f.subject.match ?? MATCH), 10 * (g.subject.match ?? MATCH));
+    return g.code === f.code && g.kind === f.kind && g.direction.replace(/\d+/g, '') === f.direction.replace(/\d+/g, '')
+      && same(g.a, f.a, tol) && same(g.b, f.b, tol);
+  };
   const left: { s: Subject; candidates: Fit[] }[] = [];
   // Tensors with more elements than a fit's numbers first: only there does an exact fit say anything.
   // A smaller tensor (a (1, 1) db) is explained only by joining such a fit with the same numbers.
@@ -258,7 +264,8 @@ function findingOf(group: Fit[], penalty: Penalty | null): RegisteredFinding {
   const scaled = Math.abs(f.a - 1) <= MATCH ? '' : ` and the rest of it is ${fmt(f.a)} times the right gradient`;
   const d = (l: string) => `d${l}`;
   const grads = labels.map(d).join(', ');
-  const tail = ` (fitted by least squares on the error G − Ĝ, G the gradient under test and Ĝ the right one; reproduces ${names} to ${fmt(residual)}).`;
+  const reference = penalty ? 'correct backprop' : "the finite-difference gradient of your program's cost";
+  const tail = ` (fitted by least squares on the error G − Ĝ, G the gradient under test and Ĝ ${reference}; reproduces ${names} to ${fmt(residual)}).`;
   switch (f.code) {
     case 'wrong-l2-gradient': {
       const b = f.b;
@@ -296,4 +303,35 @@ function findingOf(group: Fit[], penalty: Penalty | null): RegisteredFinding {
     default:
       throw new Error(`decompose: no finding for ${f.code}`);
   }
+}
+
+/** One tensor of a program's check: its verdict, its values, and what was compared at which elements. */
+export interface ProgramResult {
+  check: TensorCheck;
+  value: Tensor;
+  /** The flat indices compared, in order; null in directional mode (no element to fit a direction at). */
+  flats: number[] | null;
+  analytic: Float64Array;
+  numeric: Float64Array;
+}
+
+/**
+ * A program's failing tensors (--model) decomposed against their finite-difference gradients. The
+ * program's parameter values are the W and b of the penalty directions; only the compared elements
+ * enter (sample mode), and the structure directions only where every element was compared. A fit
+ * counts as exact to MATCH or to twice the differences' own floor, whichever is larger.
+ */
+export function programDecomposition(results: ProgramResult[]): RegisteredFinding[] {
+  const subjects = results.flatMap((r): Subject[] => {
+    if (!r.flats) return [];
+    const full = r.flats.length === r.value.data.length && r.flats.every((f, k) => f === k);
+    return [{
+      label: r.check.param, layer: r.check.layer, shape: r.value.shape.slice(), full,
+      G: r.analytic, R: r.numeric, value: Float64Array.from(r.flats, (f) => r.value.data[f]),
+      match: Math.max(MATCH, 2 * (r.check.floor ?? 0)),
+    }];
+  });
+  const failing = subjects.filter((s) => results.find((r) => r.check.param === s.label)!.check.status === 'fail');
+  if (failing.length === 0) return [];
+  return decompose(failing, subjects, null, results.length).findings;
 }
