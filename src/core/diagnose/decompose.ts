@@ -263,6 +263,8 @@ function findingOf(group: Fit[], penalty: Penalty | null): RegisteredFinding {
   };
   const scaled = Math.abs(f.a - 1) <= MATCH ? '' : ` and the rest of it is ${fmt(f.a)} times the right gradient`;
   const d = (l: string) => `d${l}`;
+  // A coefficient equal to the spec's λ/m says where the number comes from.
+  const isL2 = (b: number) => penalty !== null && penalty.c2 > 0 && same(b, penalty.c2);
   const grads = labels.map(d).join(', ');
   const reference = penalty ? 'correct backprop' : "the finite-difference gradient of your program's cost";
   const tail = ` (fitted by least squares on the error G − Ĝ, G the gradient under test and Ĝ ${reference}; reproduces ${names} to ${fmt(residual)}).`;
@@ -287,11 +289,11 @@ function findingOf(group: Fit[], penalty: Penalty | null): RegisteredFinding {
       };
     }
     case 'bias-penalty':
-      return { ...base, code: 'bias-penalty', message: `${grads} carr${labels.length === 1 ? 'ies' : 'y'} an extra ${fmt(f.b)}·b: a penalty on the biases${scaled}, which the cost does not have${tail}`, fix: `Regularise the weights only: db = np.sum(dZ, axis=1, keepdims=True) / m, without ${fmt(f.b)} * b.` };
+      return { ...base, code: 'bias-penalty', message: `${grads} carr${labels.length === 1 ? 'ies' : 'y'} an extra ${fmt(f.b)}·b: a penalty on the biases${scaled}, which the cost does not have${tail}${isL2(f.b) ? ` ${fmt(f.b)} is the cost's own L2 coefficient λ/m: the weights' L2 term applied to the biases too.` : ''}`, fix: `Regularise the weights only: db = np.sum(dZ, axis=1, keepdims=True) / m, without ${fmt(f.b)} * b.` };
     case 'l1-gradient':
       return { ...base, code: 'l1-gradient', message: `${grads} carr${labels.length === 1 ? 'ies' : 'y'} an extra ${fmt(f.b)}·sign(W): the gradient of an L1 penalty ${fmt(f.b)}·Σ|W|${scaled}, which the cost does not have${tail}`, fix: penalty && penalty.c2 > 0 ? `The cost's penalty is L2: dW = np.dot(dZ, A_prev.T) / m + lambd / m * W, not lambd * np.sign(W).` : `Remove ${fmt(f.b)} * np.sign(W) from ${grads}, or add ${fmt(f.b)} * np.sum(np.abs(W)) to the cost.` };
     case 'constant-offset':
-      return { ...base, code: 'constant-offset', message: `${grads} ${labels.length === 1 ? 'is' : 'are'} off by the same constant ${fmt(f.b)} in every element${scaled}${tail}`, fix: `Look for a number added to ${grads} (a scalar broadcast over the whole array, e.g. db = np.sum(dZ, axis=1, keepdims=True) / m + ${fmt(f.b)}); remove it.` };
+      return { ...base, code: 'constant-offset', message: `${grads} ${labels.length === 1 ? 'is' : 'are'} off by the same constant ${fmt(f.b)} in every element${scaled}${tail}${isL2(f.b) ? ` ${fmt(f.b)} is the cost's L2 coefficient λ/m: the L2 term applied to a column of ones (a bias folded into W, or a ones row in the penalised parameters).` : ''}`, fix: `Look for a number added to ${grads} (a scalar broadcast over the whole array, e.g. db = np.sum(dZ, axis=1, keepdims=True) / m + ${fmt(f.b)}); remove it.` };
     case 'constant-factor':
       return { ...base, code: 'constant-factor', message: `${grads} ${labels.length === 1 ? 'is' : 'are'} ${fmt(f.a)} times the right gradient${f.a === 0 ? ' (zero: the term is missing)' : ''}${tail}`, fix: `Find the stray factor ${fmt(f.a)} in the line that computes ${grads}.` };
     case 'transposed-gradient':
