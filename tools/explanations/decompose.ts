@@ -42,6 +42,16 @@ const MISTAKES: Mistake[] = [
     id: 'l1-in-dW', name: 'λ·sign(W) in dW (L1)', code: 'l1-gradient',
     change: (g, p) => each(g, isW, (x, l) => x.forEach((_v, i) => { x[i] += 0.01 * Math.sign(p.get(l)![i]); })),
   },
+  {
+    id: 'db-from-dW', name: 'db = np.sum(dW, axis=1)', code: 'gradient-of-other-tensor',
+    change: (g) => {
+      for (const [label, x] of g) {
+        if (isW(label)) continue;
+        const dW = g.get(`W${label.slice(1)}`)!, cols = dW.length / x.length;
+        x.forEach((_v, i) => { let s = 0; for (let j = 0; j < cols; j++) s += dW[i * cols + j]; x[i] = s; });
+      }
+    },
+  },
 ];
 
 interface Prepared { label: string; model: Model; params: Params; X: Tensor; Y: Tensor }

@@ -154,9 +154,10 @@ function fits(s: Subject, pool: Subject[]): Fit[] {
   const k = single(G, R);
   if (k !== null) out.push({ subject: s, code: 'constant-factor', direction: 'Ĝ', kind: 'factor', a: k, b: 0, coefs: 1, residual: relative(G, lin(k, R, 0, null)) });
   for (const r of replacements(s, pool)) {
-    // A replacement proportional to Ĝ itself says nothing beyond the factor.
+    // A replacement proportional to Ĝ itself says nothing beyond the factor (a single element is
+    // proportional to anything: it counts only by joining a larger tensor's fit, see decompose).
     const kr = single(R, r.C);
-    if (kr === null || relative(R, lin(kr, r.C, 0, null)) < 1e-3) continue;
+    if (kr === null || (R.length > 1 && relative(R, lin(kr, r.C, 0, null)) < 1e-3)) continue;
     const b = single(G, r.C);
     if (b === null) continue;
     const code = r.name.startsWith('Ĝᵀ') ? 'transposed-gradient' : 'gradient-of-other-tensor';
