@@ -22,6 +22,7 @@ import { judge, type Judgement } from './resolution.js';
 import { SWEEP_EPSILONS, choose } from './sweep.js';
 import { taylorFit, taylorStart, taylorSteps } from './taylor.js';
 import type { RegisteredFinding } from '../findings/registry.js';
+import { programDecomposition } from '../diagnose/decompose.js';
 import { Random } from '../random.js';
 import { VALUES_CAP, type LayerHealth, type Report, type SweepResult, type SweepTensor, type TensorCheck } from '../report.js';
 import type { CostProgram, CostRequest, ProgramTensor } from '../session/program.js';
@@ -162,6 +163,13 @@ export async function checkProgram(program: CostProgram, options: ProgramCheckOp
   }
   if (options.taylor && !stopped && deterministic) await taylor(counter, states, checks, J0, u, options.seed);
   findings.push(...resolutionFindings(checks, precision));
+  // The error of each failing tensor against its differences, decomposed (diagnose/decompose.ts).
+  if (deterministic && !stopped) {
+    findings.push(...programDecomposition(states.map((s, t) => ({
+      check: checks[t], value: s.tensor.value, flats: s.items.every((i) => 'flat' in i) ? s.items.map((i) => (i as { flat: number }).flat) : null,
+      analytic: Float64Array.from(s.probes, (p) => p.analytic), numeric: Float64Array.from(s.probes, (p) => p.numeric),
+    }))));
+  }
   // A cost that changes between identical calls makes one-sided gaps that do not shrink: noise, not
   // kinks; and its differences say nothing about the gradients' size either.
   if (deterministic) findings.push(...kinkFindings(checks));

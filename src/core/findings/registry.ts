@@ -338,6 +338,58 @@ the full Jacobian is needed.
 Fix: dZ = A * (dA - np.sum(A * dA, axis=0, keepdims=True)); samples in rows, axis=1.`,
   },
   // ---- the error itself, decomposed on interpretable directions (diagnose/decompose.ts) ----
+  'l1-gradient': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'dW carries an L1 term, c·sign(W), that the cost does not have',
+    text: `The gradient of an L1 penalty c·Σ|W| is c·sign(W); of an L2 penalty (λ/2m)·Σ W², (λ/m)·W.
+The error of your dW, G − Ĝ, is c·sign(W) to round-off (c fitted by least squares): your code
+adds the L1 gradient where the cost has no L1 term (or has an L2 one).
+Fix: make the cost and dW agree: remove c * np.sign(W) from dW, or add c * np.sum(np.abs(W)) to the
+cost; with an L2 cost, dW = np.dot(dZ, A_prev.T) / m + lambd / m * W.`,
+  },
+  'bias-penalty': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'db carries a penalty on the biases (c·b) that the cost does not have',
+    text: `Weight decay regularises the weights only: the cost's penalty (λ/2m)·Σ‖W‖² has no b in it, so
+db = (1/m)·Σᵢ dZ[:, i] has no penalty term. The error of your db, G − Ĝ, is c·b to round-off:
+your code applies the L2 term to the biases too (a loop over all parameters, for example).
+Fix: db = np.sum(dZ, axis=1, keepdims=True) / m, without the c * b term (or add the biases'
+penalty to the cost, if you mean to regularise them).`,
+  },
+  'constant-offset': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'a gradient is off by the same constant in every element',
+    text: `The error of the tensor, G − Ĝ, is one number c in every element (c fitted by least squares,
+residual at round-off): a scalar added to the whole array, e.g. a smoothing term, a "+ eps", or a
+scalar in a formula that NumPy broadcast over the array.
+Fix: find the number added to that gradient and remove it, e.g.
+db = np.sum(dZ, axis=1, keepdims=True) / m.`,
+  },
+  'broadcast-gradient': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'a gradient has broadcast structure the right one lacks',
+    text: `Every row of the gradient is the same, every row is constant (G = u·1ᵀ), or every element is
+one number, while the right gradient has no such structure: a smaller array, (1, m), (units, 1) or
+(1, 1), was broadcast by NumPy over the whole tensor (an output error (1, m) standing for every
+hidden unit, one scalar for all outputs, np.sum without an axis).
+Fix: check the shapes of the terms: assert dW.shape == W.shape and that dZ is (units, m);
+db = np.sum(dZ, axis=1, keepdims=True) / m.`,
+  },
+  'gradient-of-other-tensor': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: "a gradient is a multiple of another tensor's gradient",
+    text: `The tensor is k times the right gradient of another tensor of the same shape (the dW of
+another layer), or db is k times the row sums of the same layer's dW (summed over the inputs
+instead of over the samples): a variable reused, overwritten in a loop, or summed over the wrong
+array.
+Fix: compute each gradient from its own layer: dW = np.dot(dZ, A_prev.T) / m,
+db = np.sum(dZ, axis=1, keepdims=True) / m.`,
+  },
   'error-propagated': {
     severities: ['info'],
     category: 'propagated',
