@@ -16,6 +16,7 @@ import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
 import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
 import { layerMistakesAt } from './layer-mistakes.js';
 import { healthFindings } from './trainability.js';
+import { namedConvention } from './conventions.js';
 import { fmt, layersText, type Mutation } from './mutations.js';
 
 export type { DeclaredFormulas } from './formulas.js';
@@ -86,7 +87,7 @@ export function diagnose(input: CheckInput, report: Report, context: CheckContex
 
   const findings = [
     ...root,
-    ...mismatchFindings(net, unexplained, tested, context.correct, search, refOf),
+    ...(namedConvention(net, unexplained.length > 0 && mutations.length === 0, tested, context.correct) ?? mismatchFindings(net, unexplained, tested, context.correct, search, refOf)),
     ...[...propagated].map(([from, list]) => propagatedFinding(from, list, report.settings.tolerance, fromFormulas)),
     ...healthFindings({ net, report, tested: context.tested, correct: context.correct, numeric: context.numeric }),
     ...kinkFindings(report.checks),

@@ -1,0 +1,250 @@
+// Loss conventions and data mismatch: gradients that nothing in the catalogue reproduces, yet that
+// are exactly correct backprop of a slightly different problem. Either the cost is written by
+// another convention (½ or not, a mean over the outputs, a sum over the samples, the a − y delta of
+// another loss), or the data or weights the code used differ from the files read by less than the
+// digits those files keep. Each is named only when correct backprop of that other problem,
+// recomputed here, reproduces every tensor under test to MATCH; otherwise nothing is said and the
+// gradient-mismatch finding stands. Called by index.ts for the tensors the fingerprint left unexplained.
+import { compare } from '../check/compare.js';
+import { forward } from '../forward.js';
+import type { Model, Grads, Params } from '../model.js';
+import { namedLoss, type Loss } from '../records/losses.js';
+import type { Tensor } from '../tensor.js';
+import type { RegisteredFinding } from '../findings/registry.js';
+import { correctChain, evaluate, netOf, type Net } from './chain.js';
+import { MATCH } from './fit.js';
+import { fmt } from './mutations.js';
+
+const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
+
+/** The tensors under test, each with its label ("W1") and correct backprop's tensor. */
+interface Pair { label: string; tested: Float64Array; correct: Float64Array }
+
+function pairsOf(net: Net, tested: Grads, correct: Grads): Pair[] {
+  const pairs: Pair[] = [];
+  net.model.layers.forEach((_layer, l) => {
+    for (const name of Object.keys(correct[l])) {
+      const t = tested[l]?.[name];
+      if (t) pairs.push({ label: `${name}${l + 1}`, tested: t.data, correct: correct[l][name].data });
+    }
+  });
+  return pairs;
+}
+
+/** Correct backprop of another model (a changed loss or reduction) at the same weights and data. */
+function backpropOf(net: Net, model: Model, params: Params = net.params, X: Tensor = net.fwd.A[0]): Grads {
+  const alt = netOf(model, params, forward(model, params, X, net.Y), net.Y);
+  return evaluate(alt, correctChain(alt)).grads;
+}
+
+/** The largest relative difference between the tensors under test and a set of gradients. */
+function worstAgainst(net: Net, tested: Grads, g: Grads): number {
+  let worst = 0;
+  for (const p of pairsOf(net, tested, g)) worst = Math.max(worst, relative(p.tested, p.correct));
+  return worst;
+}
+
+// ---- loss conventions ---------------------------------------------------------------------------
+
+/** The per-unit loss as net.json's { "expr": … } writes it (mathjs), for the built-in losses. */
+const EXPR: Record<string, string> = {
+  binary_cross_entropy: '-(y * log(a) + (1 - y) * log(1 - a))',
+  mean_squared_error: '0.5 * (a - y)^2',
+  categorical_cross_entropy: '-y * log(a)',
+};
+
+function lossExpr(loss: Loss): string | null {
+  if (EXPR[loss.name]) return EXPR[loss.name];
+  const custom = /^expr\((.*)\)$/.exec(loss.name);
+  return custom ? custom[1] : null;
+}
+
+/** f·L. Not canonical with any activation, so a coupled output (softmax) takes its Jacobian. */
+function scaledLoss(loss: Loss, f: number): Loss {
+  return {
+    ...loss,
+    name: `${fmt(f)}·${loss.name}`,
+    value: (a, y) => f * loss.value(a, y),
+    gradient: (a, y) => f * loss.gradient(a, y),
+    difference: (a, y, da) => f * loss.difference(a, y, da),
+    canonicalActivation: f === 1 ? loss.canonicalActivation : null,
+    gradientTerms: null,
+  };
+}
+
+/** The output delta in NumPy for an output activation with a loss: what the code should compute. */
+function numpyDelta(loss: Loss, act: string, L: number): string {
+  const A = `A${L}`, dA = `dA${L}`, dZ = `dZ${L}`;
+  if (loss.canonicalActivation === act) return `${dZ} = ${A} - Y`;
+  const grad: Record<string, string> = {
+    binary_cross_entropy: `-(Y / ${A} - (1 - Y) / (1 - ${A}))`,
+    mean_squared_error: `${A} - Y`,
+    categorical_cross_entropy: `-Y / ${A}`,
+  };
+  const derivative: Record<string, string> = {
+    sigmoid: `${dA} * ${A} * (1 - ${A})`,
+    tanh: `${dA} * (1 - ${A} ** 2)`,
+    linear: dA,
+    relu: `${dA} * (Z${L} > 0).astype(float)`,
+    softmax: `${A} * (${dA} - np.sum(${A} * ${dA}, axis=0, keepdims=True))`,
+  };
+  const g = grad[loss.name], d = derivative[act];
+  return g && d ? `${dA} = ${g}; ${dZ} = ${d}` : `${dZ} = ∂L/∂Z${L} of ${loss.name}`;
+}
+
+/** One convention the gradients may have been written in: the model it is, and how to say it. */
+interface Convention {
+  model: Model;
+  /** "the squared error without its ½", as a sentence continues "your gradients are those of …". */
+  what: string;
+  /** The net.json line(s) that declare it. */
+  spec: string;
+  /** The NumPy change that makes the code follow net.json instead. */
+  code: string;
+  /** The factor on every tensor, when it is one. */
+  k: number | null;
+}
+
+function lossLine(loss: Loss, f: number, K: number): string | null {
+  if (loss.name === 'mean_squared_error' && Math.abs(f - 2 / K) < 1e-12 && K > 1) return '"loss": { "name": "mean_squared_error", "average": "outputs" }';
+  if (loss.name === 'mean_squared_error' && f === 2) return '"loss": { "expr": "(a - y)^2" }';
+  const e = lossExpr(loss);
+  return e ? `"loss": { "expr": "${fmt(f)} * (${e})" }` : null;
+}
+
+function factorWords(loss: Loss, f: number, K: number): string {
+  if (loss.name === 'mean_squared_error') {
+    if (f === 2) return 'squared error without its ½, (a − y)², whose gradient is 2(a − y)';
+    if (K > 1 && Math.abs(f - 2 / K) < 1e-12) return `squared error averaged over the ${K} outputs with no ½, PyTorch's MSELoss(): 2(a − y)/${K}`;
+    if (K > 1 && Math.abs(f - 1 / K) < 1e-12) return `squared error ½‖a − y‖² averaged over the ${K} outputs: (a − y)/${K}`;
+    if (f === 0.5) return 'squared error with ½ taken twice, ¼‖a − y‖²';
+  }
+  return `${fmt(f)} × ${loss.title.toLowerCase()}`;
+}
+
+/** The conventions worth trying: loss factors, the other reduction, the losses whose a − y delta the output has. */
+function conventions(net: Net): Convention[] {
+  const { model } = net;
+  const L = model.layers.length;
+  const out = model.layers[L - 1];
+  const K = out.units;
+  const act = out.activation?.name ?? '';
+  const m = net.m;
+  const factors = [...new Set([2, 0.5, ...(K > 1 ? [1 / K, 2 / K] : [])])];
+  const other = model.reduction === 'mean' ? 'sum' : 'mean';
+  const reductionCode = other === 'sum'
+    ? `divide by m as net.json's "reduction": "mean" does: dW${L} = dZ${L} @ A${L - 1}.T / m and db${L} = np.sum(dZ${L}, axis=1, keepdims=True) / m (at every layer)`
+    : `drop the / m, as net.json's "reduction": "sum" has it: dW${L} = dZ${L} @ A${L - 1}.T and db${L} = np.sum(dZ${L}, axis=1, keepdims=True) (at every layer)`;
+  const reductionWords = other === 'sum' ? `the cost summed over the ${m} samples instead of averaged` : `the cost averaged over the ${m} samples instead of summed`;
+  const reductionK = other === 'sum' ? m : 1 / m;
+  const list: Convention[] = [];
+  const add = (loss: Loss, f: number, reduction: 'mean' | 'sum', what: string, spec: string | null, code: string, k: number | null) => {
+    if (spec === null) return;
+    list.push({ model: { ...model, loss: f === 1 ? loss : scaledLoss(loss, f), reduction }, what, spec, code, k });
+  };
+  const deltaCode = (f: number) => `compute the output delta of ${model.loss.title.toLowerCase()}, without the factor ${fmt(f)}: ${numpyDelta(model.loss, act, L)}`;
+  for (const f of factors) {
+    const line = lossLine(model.loss, f, K);
+    add(model.loss, f, model.reduction, factorWords(model.loss, f, K), line, deltaCode(f), f);
+    add(model.loss, f, other, `${factorWords(model.loss, f, K)}, with ${reductionWords}`, line && `${line}, "reduction": "${other}"`, `${deltaCode(f)}, and ${reductionCode}`, f * reductionK);
+  }
+  add(model.loss, 1, other, reductionWords, `"reduction": "${other}"`, reductionCode, reductionK);
+  // The a − y delta belongs to one loss per output activation; a net with another loss may have been given it.
+  for (const name of Object.keys(EXPR)) {
+    const loss = namedLoss(name)!;
+    if (name === model.loss.name || loss.canonicalActivation !== act || model.loss.canonicalActivation === act || !targetsFit(loss, net.Y)) continue;
+    const what = `${loss.title.toLowerCase()}, whose delta with a ${act} output is dZ${L} = A${L} - Y`;
+    const code = `with ${model.loss.title.toLowerCase()} and a ${act} output the delta is not A${L} - Y: ${numpyDelta(model.loss, act, L)}`;
+    add(loss, 1, model.reduction, what, `"loss": "${name}"`, code, null);
+    add(loss, 1, other, `${what}, with ${reductionWords}`, `"loss": "${name}", "reduction": "${other}"`, `${code}, and ${reductionCode}`, null);
+  }
+  return list;
+}
+
+/** Whether the targets are ones the loss takes (labels in [0, 1]; one-hot columns). */
+function targetsFit(loss: Loss, Y: Tensor): boolean {
+  const y = Y.data;
+  if (loss.targets === 'any') return true;
+  if (![...y].every((v) => v >= 0 && v <= 1)) return false;
+  if (loss.targets === 'probability') return true;
+  const [K, m] = Y.shape;
+  for (let c = 0; c < m; c++) {
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += y[k * m + c];
+    if (Math.abs(sum - 1) > 1e-9) return false;
+  }
+  return true;
+}
+
+/** The least-squares factor k of tested against correct over every tensor at once. */
+function jointFactor(pairs: Pair[]): number {
+  let tr = 0, rr = 0;
+  for (const p of pairs) for (let i = 0; i < p.tested.length; i++) { tr += p.tested[i] * p.correct[i]; rr += p.correct[i] * p.correct[i]; }
+  return rr > 0 ? tr / rr : NaN;
+}
+
+/** What a factor k on every tensor can mean, in words, for a net of K outputs and m samples. */
+function meaningsOf(k: number, K: number, m: number): string[] {
+  const near = (x: number) => Math.abs(k - x) <= 1e-9 * Math.abs(x);
+  const words: string[] = [];
+  for (const [f, fw] of [[1, ''], [2, '(a − y)² without the ½'], [0.5, 'a ½ too many'], [2 / K, `PyTorch's MSELoss() mean over the ${K} outputs`], [1 / K, `a mean over the ${K} outputs`]] as const) {
+    for (const [r, rw] of [[1, ''], [m, `a sum over the ${m} samples where the cost averages`], [1 / m, `a mean over the ${m} samples where the cost sums`]] as const) {
+      if ((f === 1 && r === 1) || (K === 1 && f !== 1 && f !== 2 && f !== 0.5) || !near(f * r)) continue;
+      words.push([fw, rw].filter(Boolean).join(' and '));
+    }
+  }
+  return [...new Set(words)];
+}
+
+/**
+ * loss-convention, when correct backprop under another convention of the cost reproduces every
+ * tensor under test to MATCH; or when every tensor is the same factor k times correct backprop.
+ */
+export function lossConventionFindings(net: Net, tested: Grads, correct: Grads): RegisteredFinding[] {
+  const pairs = pairsOf(net, tested, correct);
+  // Gradients that equal correct backprop are not in another convention (m = 1 makes sum and mean one).
+  if (pairs.length === 0 || worstAgainst(net, tested, correct) <= MATCH) return [];
+  const L = net.model.layers.length;
+  const labels = pairs.map((p) => p.label);
+  const k = jointFactor(pairs);
+  for (const c of conventions(net)) {
+    const alt = backpropOf(net, c.model);
+    const reproducedTo = worstAgainst(net, tested, alt);
+    if (!(reproducedTo <= MATCH) || worstAgainst(net, correct, alt) <= MATCH) continue;
+    const factor = c.k !== null ? ` Every tensor is ${fmt(c.k)} times the right one.` : '';
+    return [{
+      code: 'loss-convention',
+      severity: 'error',
+      layer: L,
+      params: labels,
+      message: `Your gradients are exactly correct backprop (to ${fmt(reproducedTo)}) of the ${c.what}, not of net.json's ${net.model.loss.title.toLowerCase()} (reduction "${net.model.reduction}").${factor}`,
+      fix: `Either say in net.json the cost your code differentiates: ${c.spec}; or make the code differentiate net.json's cost: ${c.code}.`,
+      evidence: { tensors: labels.join(', '), convention: c.what, spec: c.spec, ...(c.k !== null ? { k: c.k } : {}), reproducedTo },
+    }];
+  }
+  // A factor no named convention gives: still one factor on everything, so the cost is scaled.
+  const worst = Math.max(...pairs.map((p) => relative(p.tested, p.correct.map((v) => k * v))));
+  if (!(worst <= MATCH) || !Number.isFinite(k) || Math.abs(k - 1) <= 1e-6) return [];
+  const meanings = meaningsOf(k, net.model.layers[L - 1].units, net.m);
+  const expr = lossExpr(net.model.loss);
+  const spec = expr ? `"loss": { "expr": "${fmt(k)} * (${expr})" }` : `a loss ${fmt(k)} times yours`;
+  return [{
+    code: 'loss-convention',
+    severity: 'error',
+    layer: L,
+    params: labels,
+    message: `Every tensor is the same factor k = ${fmt(k)} times correct backprop (to ${fmt(worst)}): your code differentiates ${fmt(k)} × the cost net.json states${meanings.length ? ` (${meanings.join('; or ')})` : ''}. A factor on every tensor comes from the output delta or the loss's scale, not from a layer.`,
+    fix: `Either say in net.json the cost your code differentiates: ${spec}; or remove the factor ${fmt(k)} from the output delta: ${numpyDelta(net.model.loss, net.model.layers[L - 1].activation?.name ?? '', L)}.`,
+    evidence: { tensors: labels.join(', '), k, spec, reproducedTo: worst },
+  }];
+}
+
+/**
+ * What stands for the gradient-mismatch finding when the catalogue found nothing at all (`open`):
+ * a loss convention, else a data mismatch, else null (gradient-mismatch stays).
+ */
+export function namedConvention(net: Net, open: boolean, tested: Grads, correct: Grads): RegisteredFinding[] | null {
+  if (!open) return null;
+  const loss = lossConventionFindings(net, tested, correct);
+  return loss.length > 0 ? loss : null;
+}
