@@ -239,6 +239,171 @@ export function lossConventionFindings(net: Net, tested: Grads, correct: Grads):
   }];
 }
 
+// ---- data mismatch ------------------------------------------------------------------------------
+
+/** The fewest decimals d (1 to 9) every value has, so that the file may have rounded them to ±½·10^−d; null if none. */
+export function decimalsOf(values: ArrayLike<number>): number | null {
+  let integers = true;
+  for (let i = 0; i < values.length; i++) if (values[i] !== Math.round(values[i])) { integers = false; break; }
+  // Integer data (counts, labels) is exact as a rule: no rounding to speak of.
+  if (integers || values.length === 0) return null;
+  for (let d = 1; d <= 9; d++) {
+    const scale = 10 ** d;
+    let on = true;
+    for (let i = 0; i < values.length && on; i++) {
+      const v = values[i] * scale;
+      on = Math.abs(v - Math.round(v)) <= 1e-6 * Math.max(1, Math.abs(v)) * 1e-3;
+    }
+    if (on) return d;
+  }
+  return null;
+}
+
+/** One value the rounding of a file may have changed: where it sits and the half-step u = ½·10^−d. */
+interface Unknown { array: Float64Array; index: number; base: number; u: number }
+
+/** Work limits: the unknowns, the residuals, and the multiply-adds of all the backprops of one solve. */
+const MAX_UNKNOWNS = 3000, MAX_RESIDUALS = 1500, MAX_WORK = 2e8, STEPS = 4;
+
+/** Solves S·x = r for a symmetric positive (semi)definite S by Cholesky, with a small ridge. */
+function solveSymmetric(S: Float64Array, r: Float64Array, n: number): Float64Array {
+  let trace = 0;
+  for (let i = 0; i < n; i++) trace += S[i * n + i];
+  const ridge = 1e-13 * (trace / n || 1);
+  const Lm = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = S[i * n + j] + (i === j ? ridge : 0);
+      for (let k = 0; k < j; k++) sum -= Lm[i * n + k] * Lm[j * n + k];
+      Lm[i * n + j] = i === j ? Math.sqrt(Math.max(sum, 1e-300)) : sum / Lm[j * n + j];
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) { let sum = r[i]; for (let k = 0; k < i; k++) sum -= Lm[i * n + k] * y[k]; y[i] = sum / Lm[i * n + i]; }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) { let sum = y[i]; for (let k = i + 1; k < n; k++) sum -= Lm[k * n + i] * x[k]; x[i] = sum / Lm[i * n + i]; }
+  return x;
+}
+
+/**
+ * The smallest change ε (in half-steps of the files' rounding) of the rounded values at which
+ * correct backprop reproduces the tensors under test, by Gauss–Newton on the linearised backprop:
+ * each step the least-norm ε that zeroes the linearised residual (relative per tensor). Returns the
+ * largest |ε| and the reproduction reached, or null where the problem is too big to solve here.
+ */
+function roundingFit(net: Net, tested: Grads, unknowns: Unknown[], X: Float64Array, params: Params): { largest: number; rms: number; reproducedTo: number } | null {
+  const refs: { l: number; name: string; t: Float64Array; w: number }[] = [];
+  net.model.layers.forEach((_layer, l) => {
+    for (const name of Object.keys(params[l])) {
+      const t = tested[l]?.[name];
+      if (!t) continue;
+      let n2 = 0;
+      for (const v of t.data) n2 += v * v;
+      refs.push({ l, name, t: t.data, w: n2 > 0 ? 1 / (2 * Math.sqrt(n2)) : 1 });
+    }
+  });
+  const nres = refs.reduce((s, r) => s + r.t.length, 0);
+  const n = unknowns.length;
+  const flops = net.model.layers.reduce((s, layer) => s + layer.units * Math.max(1, layer.inputs ?? 1), 0) * net.m * 4;
+  if (n === 0 || n > MAX_UNKNOWNS || nres > MAX_RESIDUALS || 2 * n * flops * STEPS > MAX_WORK) return null;
+  const Xt: Tensor = { ...net.fwd.A[0], data: X };
+  const grads = (): Grads => backpropOf(net, net.model, params, Xt);
+  const residual = (): Float64Array => {
+    const g = grads(), r = new Float64Array(nres);
+    let o = 0;
+    for (const ref of refs) { const a = g[ref.l][ref.name].data; for (let i = 0; i < a.length; i++) r[o++] = (a[i] - ref.t[i]) * ref.w; }
+    return r;
+  };
+  const eps = new Float64Array(n);
+  const set = (j: number, e: number) => { const k = unknowns[j]; k.array[k.index] = k.base + k.u * e; };
+  const h = 1e-3;
+  for (let step = 0; step < STEPS; step++) {
+    const r = residual();
+    // J (nres × n) by central differences in ε, column by column.
+    const J = new Float64Array(nres * n);
+    for (let j = 0; j < n; j++) {
+      set(j, eps[j] + h); const up = residual();
+      set(j, eps[j] - h); const down = residual();
+      set(j, eps[j]);
+      for (let i = 0; i < nres; i++) J[i * n + j] = (up[i] - down[i]) / (2 * h);
+    }
+    let delta: Float64Array;
+    if (nres <= n) {
+      // Least norm: Δ = −Jᵀ(JJᵀ)⁻¹r.
+      const S = new Float64Array(nres * nres);
+      for (let a = 0; a < nres; a++) for (let b = 0; b <= a; b++) {
+        let sum = 0;
+        for (let j = 0; j < n; j++) sum += J[a * n + j] * J[b * n + j];
+        S[a * nres + b] = S[b * nres + a] = sum;
+      }
+      const y = solveSymmetric(S, r, nres);
+      delta = new Float64Array(n);
+      for (let j = 0; j < n; j++) { let sum = 0; for (let a = 0; a < nres; a++) sum += J[a * n + j] * y[a]; delta[j] = -sum; }
+    } else {
+      // Least squares: Δ = −(JᵀJ)⁻¹Jᵀr.
+      const S = new Float64Array(n * n), b = new Float64Array(n);
+      for (let a = 0; a < n; a++) {
+        for (let c = 0; c <= a; c++) { let sum = 0; for (let i = 0; i < nres; i++) sum += J[i * n + a] * J[i * n + c]; S[a * n + c] = S[c * n + a] = sum; }
+        let sum = 0; for (let i = 0; i < nres; i++) sum += J[i * n + a] * r[i]; b[a] = sum;
+      }
+      delta = solveSymmetric(S, b, n).map((v) => -v);
+    }
+    for (let j = 0; j < n; j++) { eps[j] += delta[j]; set(j, eps[j]); }
+  }
+  const reproducedTo = worstAgainst(net, tested, grads());
+  let largest = 0, squares = 0;
+  for (const e of eps) { largest = Math.max(largest, Math.abs(e)); squares += e * e; }
+  return { largest, rms: Math.sqrt(squares / n), reproducedTo };
+}
+
+/** A failing tensor of data-mismatch's kind: off by little, k near 1. */
+const SMALL = 0.2;
+
+/**
+ * data-mismatch, when the data (X) or the weights the tool read lie on a decimal grid and correct
+ * backprop at values within that grid's rounding reproduces every tensor under test to MATCH.
+ */
+export function dataMismatchFindings(net: Net, tested: Grads, correct: Grads): RegisteredFinding[] {
+  const pairs = pairsOf(net, tested, correct);
+  if (pairs.length === 0 || !pairs.every((p) => relative(p.tested, p.correct) < SMALL) || worstAgainst(net, tested, correct) <= MATCH) return [];
+  const X = Float64Array.from(net.fwd.A[0].data);
+  const params: Params = net.params.map((set) => Object.fromEntries(Object.entries(set).map(([name, t]) => [name, { ...t, data: Float64Array.from(t.data) }])));
+  const unknowns: Unknown[] = [];
+  const sources: string[] = [];
+  const dX = decimalsOf(X);
+  if (dX !== null) {
+    for (let i = 0; i < X.length; i++) unknowns.push({ array: X, index: i, base: X[i], u: 0.5 * 10 ** -dX });
+    sources.push(`the data X (every value read has at most ${dX} decimal${dX === 1 ? "" : "s"})`);
+  }
+  let dP: number | null = null;
+  const all = params.flatMap((set) => Object.values(set).map((t) => t.data));
+  const flat = Float64Array.from(all.flatMap((a) => [...a]));
+  dP = decimalsOf(flat);
+  if (dP !== null) {
+    for (const a of all) for (let i = 0; i < a.length; i++) unknowns.push({ array: a as Float64Array, index: i, base: a[i], u: 0.5 * 10 ** -dP });
+    sources.push(`the weights (every value read has at most ${dP} decimal${dP === 1 ? "" : "s"})`);
+  }
+  if (unknowns.length === 0) return [];
+  const fit = roundingFit(net, tested, unknowns, X, params);
+  // The change the files' rounding made has |ε| ≤ 1 everywhere, so its root mean square is ≤ 1; the
+  // least-norm change found is no larger (in the linearised problem), so rms ≤ 1 is what rounding
+  // allows. A bug's error needs, in general, a larger change of the data to be mimicked.
+  if (!fit || !(fit.reproducedTo <= MATCH) || !(fit.rms <= 1)) return [];
+  const labels = pairs.map((p) => p.label);
+  const k = pairs.map((p) => jointFactor([p]));
+  const what = sources.join(' and ');
+  const steps = [dX, dP].filter((d): d is number => d !== null).map((d) => `±${fmt(0.5 * 10 ** -d)}`).join(' and ');
+  return [{
+    code: 'data-mismatch',
+    severity: 'error',
+    layer: net.model.layers.length,
+    params: labels,
+    message: `${labels.join(', ')} are off by small amounts (relative errors ${pairs.map((p) => fmt(relative(p.tested, p.correct))).join(', ')}; least-squares factors k = ${k.map(fmt).join(', ')}), which nothing in the catalogue reproduces; but correct backprop at ${what} changed within the rounding their digits allow (${steps}; the change needed is ${fmt(fit.rms)} of it in root mean square, at most ${fmt(fit.largest)}) reproduces every tensor to ${fmt(fit.reproducedTo)}. So your code most likely computed its gradients from the full-precision arrays, and backprop-check checked them at the rounded ones the files hold: the files differ from what your code used, not your backprop. (A bug whose effect is as small as that rounding cannot be told from it: check again with the exact arrays.)`,
+    fix: `Give backprop-check the arrays your code used, bit for bit: np.savez("data.npz", X=X, Y=Y) and --data data.npz, or np.savetxt("data.csv", np.vstack([X, Y]).T, delimiter=",", fmt="%.17g"); save the weights with np.savez("params.npz", W1=W1, b1=b1, ...) and pass --params params.npz.`,
+    evidence: { tensors: labels.join(', '), k, largestChange: fit.largest, rmsChange: fit.rms, reproducedTo: fit.reproducedTo, ...(dX !== null ? { dataDecimals: dX } : {}), ...(dP !== null ? { weightDecimals: dP } : {}) },
+  }];
+}
+
 /**
  * What stands for the gradient-mismatch finding when the catalogue found nothing at all (`open`):
  * a loss convention, else a data mismatch, else null (gradient-mismatch stays).
@@ -246,5 +411,7 @@ export function lossConventionFindings(net: Net, tested: Grads, correct: Grads):
 export function namedConvention(net: Net, open: boolean, tested: Grads, correct: Grads): RegisteredFinding[] | null {
   if (!open) return null;
   const loss = lossConventionFindings(net, tested, correct);
-  return loss.length > 0 ? loss : null;
+  if (loss.length > 0) return loss;
+  const data = dataMismatchFindings(net, tested, correct);
+  return data.length > 0 ? data : null;
 }
