@@ -6,6 +6,7 @@
 // collects them, runs the cells and prints the table (`npm run matrix`).
 import type { FindingCode } from '../../src/core/findings/registry.js';
 import type { Cell } from '../matrix.js';
+import { entries as conventions } from './conventions.js';
 
 /**
  * One mistake of one group, and its cells: one per network it is injected into, keyed by the
@@ -24,7 +25,7 @@ export interface ExplanationRow { entry: ExplanationEntry; cells: Record<string,
 
 /** Every group's entries, in the order they are printed. */
 export async function explanationEntries(): Promise<ExplanationEntry[]> {
-  const groups: ExplanationEntry[][] = [];
+  const groups: ExplanationEntry[][] = [conventions()];
   return groups.flat();
 }
 

@@ -11,6 +11,7 @@ import type { Model, Grads, Params } from '../model.js';
 import { namedLoss, type Loss } from '../records/losses.js';
 import type { Tensor } from '../tensor.js';
 import type { RegisteredFinding } from '../findings/registry.js';
+import type { Finding } from '../report.js';
 import { correctChain, evaluate, netOf, type Net } from './chain.js';
 import { MATCH } from './fit.js';
 import { fmt } from './mutations.js';
@@ -149,31 +150,17 @@ function conventions(net: Net): Convention[] {
     add(model.loss, f, other, `${factorWords(model.loss, f, K)}, with ${reductionWords}`, line && `${line}, "reduction": "${other}"`, `${deltaCode(f)}, and ${reductionCode}`, f * reductionK);
   }
   add(model.loss, 1, other, reductionWords, `"reduction": "${other}"`, reductionCode, reductionK);
-  // The a − y delta belongs to one loss per output activation; a net with another loss may have been given it.
+  // The a − y delta belongs to one loss per output activation; a net with another loss may have been
+  // given it. Whether that loss takes these targets does not matter: backprop under it must reproduce.
   for (const name of Object.keys(EXPR)) {
     const loss = namedLoss(name)!;
-    if (name === model.loss.name || loss.canonicalActivation !== act || model.loss.canonicalActivation === act || !targetsFit(loss, net.Y)) continue;
+    if (name === model.loss.name || loss.canonicalActivation !== act || model.loss.canonicalActivation === act) continue;
     const what = `${loss.title.toLowerCase()}, whose delta with a ${act} output is dZ${L} = A${L} - Y`;
     const code = `with ${model.loss.title.toLowerCase()} and a ${act} output the delta is not A${L} - Y: ${numpyDelta(model.loss, act, L)}`;
     add(loss, 1, model.reduction, what, `"loss": "${name}"`, code, null);
     add(loss, 1, other, `${what}, with ${reductionWords}`, `"loss": "${name}", "reduction": "${other}"`, `${code}, and ${reductionCode}`, null);
   }
   return list;
-}
-
-/** Whether the targets are ones the loss takes (labels in [0, 1]; one-hot columns). */
-function targetsFit(loss: Loss, Y: Tensor): boolean {
-  const y = Y.data;
-  if (loss.targets === 'any') return true;
-  if (![...y].every((v) => v >= 0 && v <= 1)) return false;
-  if (loss.targets === 'probability') return true;
-  const [K, m] = Y.shape;
-  for (let c = 0; c < m; c++) {
-    let sum = 0;
-    for (let k = 0; k < K; k++) sum += y[k * m + c];
-    if (Math.abs(sum - 1) > 1e-9) return false;
-  }
-  return true;
 }
 
 /** The least-squares factor k of tested against correct over every tensor at once. */
@@ -404,14 +391,31 @@ export function dataMismatchFindings(net: Net, tested: Grads, correct: Grads): R
   }];
 }
 
+/** The codes the catalogue gives a mistake at the output that a loss convention can also be. */
+const OUTPUT_CODES = new Set(['constant-factor', 'wrong-activation-derivative', 'wrong-output-gradient']);
+
 /**
- * What stands for the gradient-mismatch finding when the catalogue found nothing at all (`open`):
- * a loss convention, else a data mismatch, else null (gradient-mismatch stays).
+ * The catalogue's root findings, reconciled with the conventions (gradients from --grads or --exec):
+ * - nothing named: a loss convention, else a data mismatch, stands for the gradient-mismatch
+ *   finding and explains every tensor (`all`);
+ * - only output-layer findings, and the gradients are another loss's correct backprop (the a − y
+ *   delta with a loss it does not belong to): the loss-convention finding replaces them;
+ * - only output-layer findings that a factor convention also reproduces (the catalogue's factor
+ *   on the output delta): they stay, and say the convention and its net.json line.
+ * null: nothing to change.
  */
-export function namedConvention(net: Net, open: boolean, tested: Grads, correct: Grads): RegisteredFinding[] | null {
-  if (!open) return null;
-  const loss = lossConventionFindings(net, tested, correct);
-  if (loss.length > 0) return loss;
-  const data = dataMismatchFindings(net, tested, correct);
-  return data.length > 0 ? data : null;
+export function reconcileConventions(net: Net, root: Finding[], tested: Grads, correct: Grads): { root: Finding[]; all: boolean } | null {
+  if (root.length === 0) {
+    const named = lossConventionFindings(net, tested, correct);
+    if (named.length > 0) return { root: named, all: true };
+    const data = dataMismatchFindings(net, tested, correct);
+    return data.length > 0 ? { root: data, all: true } : null;
+  }
+  const L = net.model.layers.length;
+  if (!root.every((f) => f.layer === L && OUTPUT_CODES.has(f.code))) return null;
+  const [named] = lossConventionFindings(net, tested, correct);
+  if (!named) return null;
+  if (named.evidence?.k === undefined && !root.some((f) => f.code === 'constant-factor')) return { root: [named], all: true };
+  const also = ` This is also a loss convention: your gradients are exactly correct backprop of ${String(named.evidence?.convention ?? `${fmt(Number(named.evidence?.k))} × net.json's cost`)}; to keep the code, say so in net.json: ${String(named.evidence?.spec)}.`;
+  return { root: root.map((f) => ({ ...f, message: f.message + also, evidence: { ...f.evidence, convention: String(named.evidence?.convention ?? ''), spec: String(named.evidence?.spec ?? '') } })), all: false };
 }

@@ -16,7 +16,7 @@ import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
 import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
 import { layerMistakesAt } from './layer-mistakes.js';
 import { healthFindings } from './trainability.js';
-import { namedConvention } from './conventions.js';
+import { reconcileConventions } from './conventions.js';
 import { fmt, layersText, type Mutation } from './mutations.js';
 
 export type { DeclaredFormulas } from './formulas.js';
@@ -70,10 +70,13 @@ export function diagnose(input: CheckInput, report: Report, context: CheckContex
   }
   const explained = new Causes(net, mutations, context.correct, report.settings.tolerance);
 
-  const root = explained.findings(fromFormulas, reproducedTo);
+  let root: Finding[] = explained.findings(fromFormulas, reproducedTo);
+  // A loss convention or a data mismatch may name what the catalogue did not, or say more about it.
+  const convention = search && failing.length > 0 ? reconcileConventions(net, root, tested, context.correct) : null;
+  if (convention) root = convention.root;
   const propagated = new Map<number, { check: TensorCheck; own: number }[]>();
   const unexplained: TensorCheck[] = [];
-  for (const c of failing) {
+  for (const c of convention?.all ? [] : failing) {
     const ref = refOf(c);
     if (search?.unexplained.some((u) => u.layer === ref.layer && u.name === ref.name)) { unexplained.push(c); continue; }
     const verdict = explained.classify(ref);
@@ -87,7 +90,7 @@ export function diagnose(input: CheckInput, report: Report, context: CheckContex
 
   const findings = [
     ...root,
-    ...(namedConvention(net, unexplained.length > 0 && mutations.length === 0, tested, context.correct) ?? mismatchFindings(net, unexplained, tested, context.correct, search, refOf)),
+    ...mismatchFindings(net, unexplained, tested, context.correct, search, refOf),
     ...[...propagated].map(([from, list]) => propagatedFinding(from, list, report.settings.tolerance, fromFormulas)),
     ...healthFindings({ net, report, tested: context.tested, correct: context.correct, numeric: context.numeric }),
     ...kinkFindings(report.checks),
