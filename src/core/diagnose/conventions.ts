@@ -73,6 +73,17 @@ function scaledLoss(loss: Loss, f: number): Loss {
   };
 }
 
+/** A mathjs formula in a and y as NumPy on the output layer's arrays: a → A3, y → Y, ^ → **. */
+function toNumpy(text: string, A: string): string {
+  return text.replace(/\ba\b/g, A).replace(/\by\b/g, 'Y').replace(/\^/g, ' ** ');
+}
+
+/** How a sentence names a loss: "binary cross-entropy", or "the loss (a - y)^2" for a custom one. */
+function lossWords(loss: Loss): string {
+  const custom = /^expr\((.*)\)$/.exec(loss.name);
+  return custom ? `the loss ${custom[1]}` : loss.title.toLowerCase();
+}
+
 /** The output delta in NumPy for an output activation with a loss: what the code should compute. */
 function numpyDelta(loss: Loss, act: string, L: number): string {
   const A = `A${L}`, dA = `dA${L}`, dZ = `dZ${L}`;
@@ -89,7 +100,7 @@ function numpyDelta(loss: Loss, act: string, L: number): string {
     relu: `${dA} * (Z${L} > 0).astype(float)`,
     softmax: `${A} * (${dA} - np.sum(${A} * ${dA}, axis=0, keepdims=True))`,
   };
-  const g = grad[loss.name], d = derivative[act];
+  const g = grad[loss.name] ?? toNumpy(loss.gradientText, A), d = derivative[act];
   return g && d ? `${dA} = ${g}; ${dZ} = ${d}` : `${dZ} = ∂L/∂Z${L} of ${loss.name}`;
 }
 
@@ -120,7 +131,7 @@ function factorWords(loss: Loss, f: number, K: number): string {
     if (K > 1 && Math.abs(f - 1 / K) < 1e-12) return `squared error ½‖a − y‖² averaged over the ${K} outputs: (a − y)/${K}`;
     if (f === 0.5) return 'squared error with ½ taken twice, ¼‖a − y‖²';
   }
-  return `${fmt(f)} × ${loss.title.toLowerCase()}`;
+  return `${fmt(f)} × ${lossWords(loss)}`;
 }
 
 /** The conventions worth trying: loss factors, the other reduction, the losses whose a − y delta the output has. */
@@ -143,7 +154,7 @@ function conventions(net: Net): Convention[] {
     if (spec === null) return;
     list.push({ model: { ...model, loss: f === 1 ? loss : scaledLoss(loss, f), reduction }, what, spec, code, k });
   };
-  const deltaCode = (f: number) => `compute the output delta of ${model.loss.title.toLowerCase()}, without the factor ${fmt(f)}: ${numpyDelta(model.loss, act, L)}`;
+  const deltaCode = (f: number) => `compute the output delta of ${lossWords(model.loss)}, without the factor ${fmt(f)}: ${numpyDelta(model.loss, act, L)}`;
   for (const f of factors) {
     const line = lossLine(model.loss, f, K);
     add(model.loss, f, model.reduction, factorWords(model.loss, f, K), line, deltaCode(f), f);
@@ -156,7 +167,7 @@ function conventions(net: Net): Convention[] {
     const loss = namedLoss(name)!;
     if (name === model.loss.name || loss.canonicalActivation !== act || model.loss.canonicalActivation === act) continue;
     const what = `${loss.title.toLowerCase()}, whose delta with a ${act} output is dZ${L} = A${L} - Y`;
-    const code = `with ${model.loss.title.toLowerCase()} and a ${act} output the delta is not A${L} - Y: ${numpyDelta(model.loss, act, L)}`;
+    const code = `with ${lossWords(model.loss)} and a ${act} output the delta is not A${L} - Y: ${numpyDelta(model.loss, act, L)}`;
     add(loss, 1, model.reduction, what, `"loss": "${name}"`, code, null);
     add(loss, 1, other, `${what}, with ${reductionWords}`, `"loss": "${name}", "reduction": "${other}"`, `${code}, and ${reductionCode}`, null);
   }
@@ -204,7 +215,7 @@ export function lossConventionFindings(net: Net, tested: Grads, correct: Grads):
       severity: 'error',
       layer: L,
       params: labels,
-      message: `Your gradients are exactly correct backprop (to ${fmt(reproducedTo)}) of the ${c.what}, not of net.json's ${net.model.loss.title.toLowerCase()} (reduction "${net.model.reduction}").${factor}`,
+      message: `Your gradients are exactly correct backprop (to ${fmt(reproducedTo)}) of ${c.what}, not of net.json's cost, ${lossWords(net.model.loss)} (reduction "${net.model.reduction}").${factor}`,
       fix: `Either say in net.json the cost your code differentiates: ${c.spec}; or make the code differentiate net.json's cost: ${c.code}.`,
       evidence: { tensors: labels.join(', '), convention: c.what, spec: c.spec, ...(c.k !== null ? { k: c.k } : {}), reproducedTo },
     }];
