@@ -9,6 +9,9 @@ import type { Model } from '../src/core/model.js';
 import type { Report } from '../src/core/report.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
+import { checkProgram } from '../src/core/check/program-check.js';
+import { DEFAULT_OPTIONS } from '../src/core/check/check.js';
+import { functionProgram, type ModelFunctions } from '../src/core/session/functions.js';
 import { dataFor, runCheck, userBackprop, type Injection } from '../tools/matrix.js';
 
 // The calibration net of issue 15: tanh-tanh-sigmoid, binary cross-entropy, 4-5-3-1, m = 20.
@@ -121,5 +124,36 @@ describe('data mismatch', () => {
     expect(decimalsOf(n.X.data)).toBeNull();
     expect(decimalsOf(rounded(n.X, 3).data)).toBe(3);
     expect(decimalsOf([0, 1, 2])).toBeNull();
+  });
+});
+
+describe('--model: one factor against the finite differences', () => {
+  // A linear model with squared error, cost ½·mean((w·x + b − y)²); the gradients are scaled by `k`.
+  const xs = [0.5, -1.2, 0.3, 2.0, -0.4], ys = [0.3, -0.5, 0.8, 0.1, -0.2];
+  const program = (k: number, bug: 'none' | 'b' = 'none'): ModelFunctions => ({
+    params: { w: [0.7], b: [0.2] },
+    cost: (p) => xs.reduce((s, x, i) => s + 0.5 * ((p.w as number[])[0] * x + (p.b as number[])[0] - ys[i]) ** 2, 0) / xs.length,
+    grads: (p) => {
+      const e = xs.map((x, i) => (p.w as number[])[0] * x + (p.b as number[])[0] - ys[i]);
+      const m = xs.length;
+      return { w: [k * e.reduce((s, v, i) => s + v * xs[i], 0) / m], b: [(bug === 'b' ? 1 : k) * e.reduce((s, v) => s + v, 0) / m] };
+    },
+  });
+
+  it('every tensor twice the differences: loss-convention that names the missing ½', async () => {
+    const r = await checkProgram(functionProgram(program(2)), { ...DEFAULT_OPTIONS });
+    expect(r.ok).toBe(false);
+    const f = r.findings.find((x) => x.code === 'loss-convention')!;
+    expect(f.evidence!.k).toBeCloseTo(2, 6);
+    expect(f.message).toContain('(a − y)²');
+    expect(f.params).toEqual(['w', 'b']);
+  });
+
+  it('a factor on one tensor only is no convention; correct gradients get nothing', async () => {
+    const one = await checkProgram(functionProgram(program(2, 'b')), { ...DEFAULT_OPTIONS });
+    expect(one.findings.some((x) => x.code === 'loss-convention')).toBe(false);
+    const right = await checkProgram(functionProgram(program(1)), { ...DEFAULT_OPTIONS });
+    expect(right.ok).toBe(true);
+    expect(right.findings.some((x) => x.code === 'loss-convention')).toBe(false);
   });
 });

@@ -22,6 +22,7 @@ import { judge, type Judgement } from './resolution.js';
 import { SWEEP_EPSILONS, choose } from './sweep.js';
 import { taylorFit, taylorStart, taylorSteps } from './taylor.js';
 import type { RegisteredFinding } from '../findings/registry.js';
+import { programConventionFindings } from '../diagnose/conventions.js';
 import { Random } from '../random.js';
 import { VALUES_CAP, type LayerHealth, type Report, type SweepResult, type SweepTensor, type TensorCheck } from '../report.js';
 import type { CostProgram, CostRequest, ProgramTensor } from '../session/program.js';
@@ -165,6 +166,11 @@ export async function checkProgram(program: CostProgram, options: ProgramCheckOp
   // A cost that changes between identical calls makes one-sided gaps that do not shrink: noise, not
   // kinks; and its differences say nothing about the gradients' size either.
   if (deterministic) findings.push(...kinkFindings(checks));
+  // The same factor on every tensor: a loss convention (diagnose/conventions.ts).
+  if (deterministic && !stopped) {
+    const probed = states.map((s) => ({ label: s.tensor.name, analytic: s.probes.map((p) => p.analytic), numeric: s.probes.map((p) => p.numeric) }));
+    findings.push(...programConventionFindings(probed, checks.filter((c) => c.status === 'fail').map((c) => c.param), tolerance));
+  }
   else for (const c of checks) c.kinks = 0;
 
   const report: Report = {

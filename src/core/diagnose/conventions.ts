@@ -430,3 +430,46 @@ export function reconcileConventions(net: Net, root: Finding[], tested: Grads, c
   const also = ` This is also a loss convention: your gradients are exactly correct backprop of ${String(named.evidence?.convention ?? `${fmt(Number(named.evidence?.k))} × net.json's cost`)}; to keep the code, say so in net.json: ${String(named.evidence?.spec)}.`;
   return { root: root.map((f) => ({ ...f, message: f.message + also, evidence: { ...f.evidence, convention: String(named.evidence?.convention ?? ''), spec: String(named.evidence?.spec ?? '') } })), all: false };
 }
+
+// ---- --model: a factor against the finite differences --------------------------------------------
+
+/** One tensor of a --model check: its label, the gradients under test and the differences at the probed elements. */
+export interface ProbedTensor { label: string; analytic: ArrayLike<number>; numeric: ArrayLike<number> }
+
+/** What a factor k on every tensor can mean with no spec to recompute: the conventions it fits. */
+function programMeanings(k: number): string[] {
+  const words: string[] = [];
+  const near = (x: number) => Math.abs(k - x) <= 1e-3 * Math.abs(x);
+  if (near(2)) words.push('the derivative of (a − y)² where the cost is ½(a − y)², or a sum over 2 outputs or samples where the cost averages');
+  if (near(0.5)) words.push('½·(a − y) where the cost is (a − y)² (no ½), or PyTorch\'s MSELoss over 4 outputs against ½(a − y)²');
+  const n = Math.round(k), r = Math.round(1 / k), h = Math.round(2 / k);
+  if (n >= 3 && near(n)) words.push(`a sum over ${n} samples (or outputs) where the cost averages`);
+  if (r >= 3 && near(1 / r)) words.push(`a mean over ${r} samples (or outputs) where the cost sums`);
+  if (h >= 3 && h !== 2 * r && near(2 / h)) words.push(`PyTorch's MSELoss() over ${h} outputs (2/${h}, no ½) where the cost is ½‖a − y‖²`);
+  return words;
+}
+
+/**
+ * loss-convention for --model: every tensor fails, and one factor k times the finite differences
+ * passes every tensor at the check's tolerance. With no spec to recompute, the finding says what k
+ * can mean; the finite differences, not backprop, are the reference here.
+ */
+export function programConventionFindings(tensors: ProbedTensor[], failing: string[], tolerance: number): RegisteredFinding[] {
+  if (tensors.length === 0 || failing.length !== tensors.length) return [];
+  let tr = 0, rr = 0;
+  for (const t of tensors) for (let i = 0; i < t.analytic.length; i++) { tr += t.analytic[i] * t.numeric[i]; rr += t.numeric[i] * t.numeric[i]; }
+  const k = rr > 0 ? tr / rr : NaN;
+  if (!Number.isFinite(k) || Math.abs(k - 1) <= 1e-3 || k === 0) return [];
+  const residuals = tensors.map((t) => relative(t.analytic, Array.from(t.numeric, (v) => k * v)));
+  if (!residuals.every((r) => r < tolerance)) return [];
+  const meanings = programMeanings(k);
+  const labels = tensors.map((t) => t.label);
+  return [{
+    code: 'loss-convention',
+    severity: 'error',
+    params: labels,
+    message: `Every tensor is the same factor k = ${fmt(k)} times the finite differences of your cost (each matches k × them to ${fmt(Math.max(...residuals))}, below the tolerance ${fmt(tolerance)}): your gradients are those of ${fmt(k)} × the cost your program returns, a convention of the loss, not a layer's mistake${meanings.length ? `. k = ${fmt(k)} fits: ${meanings.join('; ')}` : ''}.`,
+    fix: `Make the cost and its gradients agree on one convention: scale the returned cost by ${fmt(k)}, or remove the factor ${fmt(k)} from the gradient of the loss (the output delta, or its 1/m).`,
+    evidence: { tensors: labels.join(', '), k, residuals },
+  }];
+}
