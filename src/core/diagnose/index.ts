@@ -16,6 +16,7 @@ import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
 import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
 import { layerMistakesAt } from './layer-mistakes.js';
 import { healthFindings } from './trainability.js';
+import { reconcileConventions } from './conventions.js';
 import { fmt, layersText, type Mutation } from './mutations.js';
 import { dAPrevLine, dbLine, dWLine, penaltyTerm, type Layout } from './numpy.js';
 import { decompose, type Subject } from './decompose.js';
@@ -74,10 +75,13 @@ export function diagnose(input: CheckInput, report: Report, context: CheckContex
   }
   const explained = new Causes(net, mutations, context.correct, report.settings.tolerance);
 
-  const root = explained.findings(fromFormulas, reproducedTo);
+  let root: Finding[] = explained.findings(fromFormulas, reproducedTo);
+  // A loss convention or a data mismatch may name what the catalogue did not, or say more about it.
+  const convention = search && failing.length > 0 ? reconcileConventions(net, root, tested, context.correct) : null;
+  if (convention) root = convention.root;
   const propagated = new Map<number, { check: TensorCheck; own: number }[]>();
   const unexplained: TensorCheck[] = [];
-  for (const c of failing) {
+  for (const c of convention?.all ? [] : failing) {
     const ref = refOf(c);
     if (search?.unexplained.some((u) => u.layer === ref.layer && u.name === ref.name)) { unexplained.push(c); continue; }
     const verdict = explained.classify(ref);

@@ -623,6 +623,39 @@ Fix: to check everything, raise the limit (--max-evaluations N, N as the finding
 the sample yourself (--mode sample --samples N, or --mode directional).`,
   },
   // ---- loss conventions and data that differ from the code's (diagnose/conventions.ts) ----
+  'loss-convention': {
+    category: 'root',
+    severities: ['error'],
+    title: 'the gradients are right for another convention of the cost',
+    text: `Your gradients are exactly correct backprop, only of another cost than net.json's: the same
+network and data, with the cost written by another convention. The usual ones:
+    ½ or not in squared error    ½‖a − y‖² gives a − y; ‖a − y‖² gives 2(a − y): every tensor × 2 or × ½
+    a mean over the K outputs    PyTorch's MSELoss() is (1/K)·‖a − y‖² per sample: every tensor × 2/K
+    mean or sum over samples     a sum where the cost averages multiplies every tensor by m; the reverse by 1/m
+    the a − y delta              dZ = a − y is right for sigmoid with binary cross-entropy, softmax with
+                                 categorical cross-entropy and a linear output with squared error, and for
+                                 no other pair: with squared error and a sigmoid it is cross-entropy's gradient
+backprop-check recomputes correct backprop under each convention and names the one that reproduces
+every tensor to 1e-6 (a factor k on every tensor that no named convention gives is named as k).
+Either is a fix: say the cost your code differentiates in net.json (the line in the message), or make
+the code differentiate net.json's cost.
+Fix: set the net.json line the message gives, or change the output delta or the 1/m in the code as it says.`,
+  },
+  'data-mismatch': {
+    category: 'input',
+    severities: ['error'],
+    title: 'the gradients are right for slightly different data or weights',
+    text: `Every tensor is off by a small amount with a factor k ≈ 1, and nothing in the catalogue reproduces
+it, but correct backprop at data (or weights) that differ from the files backprop-check read by less than
+the digits those files keep does, to 1e-6. The usual cause: your code computed its gradients from the
+full-precision arrays, while data.csv (or the params file) was written with a few decimals, e.g.
+np.savetxt's fmt="%.3f". backprop-check then checks your gradients at other inputs than your code's.
+How it is told apart from a small real bug: the values read lie on a grid of 10^−d, and a perturbation
+within ±½·10^−d of every value (the rounding the file allows) is found, by Gauss–Newton from the
+linearised backprop, at which correct backprop reproduces every tensor under test to 1e-6. A real bug's
+error needs no such grid and, in general, changes the data by more than the rounding.
+Fix: give backprop-check the arrays your code used: np.savez("data.npz", X=X, Y=Y) and --data data.npz, or np.savetxt("data.csv", ..., fmt="%.17g"); save the weights the same way.`,
+  },
   'extra-gradients': {
     category: 'input',
     severities: ['info'],
