@@ -131,7 +131,7 @@ function factorWords(loss: Loss, f: number, K: number): string {
     if (K > 1 && Math.abs(f - 1 / K) < 1e-12) return `squared error ½‖a − y‖² averaged over the ${K} outputs: (a − y)/${K}`;
     if (f === 0.5) return 'squared error with ½ taken twice, ¼‖a − y‖²';
   }
-  return `${fmt(f)} × ${lossWords(loss)}`;
+  return f === 1 ? lossWords(loss) : `${fmt(f)} × ${lossWords(loss)}`;
 }
 
 /** The conventions worth trying: loss factors, the other reduction, the losses whose a − y delta the output has. */
@@ -421,6 +421,13 @@ export function reconcileConventions(net: Net, root: Finding[], tested: Grads, c
     if (named.length > 0) return { root: named, all: true };
     const data = dataMismatchFindings(net, tested, correct);
     return data.length > 0 ? { root: data, all: true } : null;
+  }
+  // Several catalogued mistakes that together amount to one convention on every tensor (each
+  // tensor × m where the cost averages: "dW2 × 20", "db1 summed", …) are that one convention: the
+  // simpler explanation, and it says why they all agree. One catalogued mistake stays as it is.
+  if (root.length > 1) {
+    const [one] = lossConventionFindings(net, tested, correct);
+    if (one) return { root: [one], all: true };
   }
   const L = net.model.layers.length;
   if (!root.every((f) => f.layer === L && OUTPUT_CODES.has(f.code))) return null;
