@@ -129,11 +129,11 @@ describe('decompose in the diagnosis: the calibration net', () => {
     expect(f.map((x) => [x.code, x.params, x.evidence?.b])).toEqual([['constant-offset', ['b1', 'b2', 'b3'], expect.closeTo(0.01, 12)]]);
   });
 
-  it('½ on every tensor stays gradient-mismatch (a loss convention), with the closest fit as evidence', () => {
+  it('½ on every tensor is not the decomposition\'s: it is left to the loss conventions, which name it', () => {
     const r = run(withChange(right, (_n, g) => g.forEach((_v, i) => { g[i] *= 0.5; }), params));
     const f = roots(r);
-    expect(f.map((x) => x.code)).toEqual(['gradient-mismatch']);
-    expect(f[0].evidence?.closest).toContain('W3: G = 0.5·Ĝ');
+    expect(f.map((x) => x.code)).toEqual(['loss-convention']);
+    expect(f[0].evidence?.k).toBe(0.5);
   });
 
   it('correct gradients: no finding at all from the decomposition', () => {

@@ -344,8 +344,14 @@ describe('dense-catalogue mistakes on the other kinds', () => {
 
   it('a mistake nothing reproduces is a gradient-mismatch whose fix names the kinds and the slips tried there', () => {
     const s = built(CNN, 6, 13);
-    // A factor on a conv2d's dW: not in the catalogue for that kind.
-    const f = roots(checked(s, gradsWith(s, (chain) => { chain.layers[0].dW.k = 1.7; })));
+    // A factor on a conv2d's dW is not in that kind's catalogue, but its error is Ĝ itself: the
+    // decomposition names it.
+    const scaled = roots(checked(s, gradsWith(s, (chain) => { chain.layers[0].dW.k = 1.7; })));
+    expect(scaled.map((x) => `${x.code}@${x.layer}`)).toEqual(['constant-factor@1']);
+    // dW + 0.3·dW² (element by element) is neither a catalogued slip nor a direction of the decomposition.
+    const grads = gradsWith(s, () => {});
+    grads[0].W.data.forEach((v, i) => { grads[0].W.data[i] = v + 0.3 * v * v; });
+    const f = roots(checked(s, grads));
     expect(f.map((x) => `${x.code}@${x.layer}`)).toEqual(['gradient-mismatch@1']);
     // A stride-1 conv cannot ignore its stride, a window of stride 1 neither: those slips are not listed.
     expect(f[0].fix).toContain(" For the layers of other kinds the catalogue knows these slips, and none of them reproduces your gradients, alone or with the others: conv2d (conv-padding-not-stripped, conv-kernel-flipped, conv-dw-not-summed, conv-db-not-summed); avgpool2d (avgpool-not-averaged); flatten (flatten-order); backprop-check --explain <code> gives each one's right formula.");
