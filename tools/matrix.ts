@@ -405,10 +405,13 @@ export function pairMatrix(): { g: string; cells: { h: string; grads: Cell | nul
 // must be named with its code, at that entry, as the only root cause. A mistake that changes only
 // the dA an entry passes down is injected where a layer below has parameters to show it.
 
-/** The mistakes of the layer kinds, in the order the table prints them (each id is its finding code). */
-export const KIND_MISTAKES: FindingCode[] = [
+/**
+ * The mistakes of the layer kinds, in the order the table prints them: each id is its finding code,
+ * or another form of the mistake whose code its record names (maxpool-overwrite-argmax).
+ */
+export const KIND_MISTAKES: string[] = [
   'conv-stride-ignored', 'conv-padding-not-stripped', 'conv-kernel-flipped', 'conv-dw-not-summed', 'conv-db-not-summed',
-  'maxpool-whole-window', 'maxpool-overwrite', 'avgpool-not-averaged', 'avgpool-stride-ignored', 'flatten-order',
+  'maxpool-whole-window', 'maxpool-overwrite', 'maxpool-overwrite-argmax', 'avgpool-not-averaged', 'avgpool-stride-ignored', 'flatten-order',
   'batchnorm-simplified', 'batchnorm-gamma-missing', 'batchnorm-unbiased-variance', 'batchnorm-eps-missing', 'batchnorm-spatial-axes',
   'layernorm-wrong-axis', 'dropout-mask-missing', 'dropout-keep-missing', 'dropout-new-mask', 'softmax-diagonal',
 ];
@@ -419,14 +422,14 @@ export interface KindArchitecture {
   spec: Record<string, unknown>;
   samples: number;
   /** The 1-based entry at which each mistake is injected (absent: not tried in this network). */
-  sites: Partial<Record<FindingCode, number>>;
+  sites: Partial<Record<string, number>>;
 }
 
 const conv = (filters: number, kernel: number, activation: string, more: Record<string, unknown> = {}) => ({ type: 'conv2d', filters, kernel, activation, ...more });
 const BN_MISTAKES = ['batchnorm-simplified', 'batchnorm-gamma-missing', 'batchnorm-unbiased-variance', 'batchnorm-eps-missing'] as const;
 const DROPOUT_MISTAKES = ['dropout-mask-missing', 'dropout-keep-missing', 'dropout-new-mask'] as const;
 const CONV_BACKWARD = ['conv-padding-not-stripped', 'conv-kernel-flipped'] as const;
-const at = (ids: readonly FindingCode[], layer: number) => Object.fromEntries(ids.map((id) => [id, layer]));
+const at = (ids: readonly string[], layer: number) => Object.fromEntries(ids.map((id) => [id, layer]));
 
 // A conv bias right before a batch norm has a gradient of exactly 0 (the norm removes every
 // per-channel shift), so those convs have none, and a conv's db is tested where no norm follows.
@@ -441,7 +444,7 @@ export const KIND_ARCHITECTURES: KindArchitecture[] = [
       loss: 'categorical_cross_entropy', init: { scheme: 'xavier', seed: 41 },
     },
     samples: 8,
-    sites: { ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 1, 'conv-db-not-summed': 3, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2, 'flatten-order': 4 },
+    sites: { ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 1, 'conv-db-not-summed': 3, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2, 'maxpool-overwrite-argmax': 2, 'flatten-order': 4 },
   },
   {
     name: 'conv s2 p1-avgpool-batchnorm(spatial)-conv s2 p1-flatten-dense sigmoid + BCE',
@@ -470,7 +473,7 @@ export const KIND_ARCHITECTURES: KindArchitecture[] = [
       loss: 'mean_squared_error', init: { scheme: 'he', seed: 43 },
     },
     samples: 6,
-    sites: { 'conv-dw-not-summed': 1, ...at(BN_MISTAKES, 2), 'batchnorm-spatial-axes': 2, 'maxpool-whole-window': 4, 'maxpool-overwrite': 4, 'flatten-order': 5 },
+    sites: { 'conv-dw-not-summed': 1, ...at(BN_MISTAKES, 2), 'batchnorm-spatial-axes': 2, 'maxpool-whole-window': 4, 'maxpool-overwrite': 4, 'maxpool-overwrite-argmax': 4, 'flatten-order': 5 },
   },
   {
     name: 'dense-batchnorm-relu-dense-batchnorm-tanh-dense, BCE',
@@ -517,7 +520,7 @@ export const KIND_ARCHITECTURES: KindArchitecture[] = [
     },
     samples: 8,
     sites: {
-      'conv-stride-ignored': 3, ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 3, 'conv-db-not-summed': 1, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2,
+      'conv-stride-ignored': 3, ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 3, 'conv-db-not-summed': 1, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2, 'maxpool-overwrite-argmax': 2,
       ...at(BN_MISTAKES, 4), 'batchnorm-spatial-axes': 4, 'flatten-order': 5, ...at(DROPOUT_MISTAKES, 6), 'softmax-diagonal': 7,
     },
   },
@@ -563,7 +566,7 @@ export const KIND_ARCHITECTURES: KindArchitecture[] = [
 ];
 
 /** The gradients of a user's backprop with the layer-kind mistake `id` at the 1-based entry `site`. */
-export function kindBackprop(model: Model, params: Params, X: Tensor, Y: Tensor, id: FindingCode, site: number): Grads {
+export function kindBackprop(model: Model, params: Params, X: Tensor, Y: Tensor, id: string, site: number): Grads {
   const net = netOf(model, params, forward(model, params, X, Y), Y);
   const chain = correctChain(net);
   const l = site - 1;
@@ -574,7 +577,7 @@ export function kindBackprop(model: Model, params: Params, X: Tensor, Y: Tensor,
 }
 
 /** Why a site cannot carry the mistake (the wrong kind there, or one on which it changes nothing), or null. */
-function siteProblem(model: Model, id: FindingCode, site: number, m: number): string | null {
+function siteProblem(model: Model, id: string, site: number, m: number): string | null {
   const layer = model.layers[site - 1];
   if (!layer) return `the network has no layer ${site}`;
   if (id === 'softmax-diagonal') return layer.activation.name === 'softmax' ? null : `layer ${site} is not a softmax`;
@@ -603,7 +606,7 @@ export function kindNet(arch: KindArchitecture, index: number): KindNet {
   return { arch, model, params: initialise(model), ...dataFor(model, arch.samples, 400 + index) };
 }
 
-export interface KindRow { id: FindingCode; cells: (Cell | null)[] }
+export interface KindRow { id: string; cells: (Cell | null)[] }
 
 export function kindMatrix(): KindRow[] {
   const nets = KIND_ARCHITECTURES.map(kindNet);
@@ -615,7 +618,9 @@ export function kindMatrix(): KindRow[] {
       const problem = siteProblem(model, id, site, arch.samples);
       if (problem) return { detected: false, note: problem };
       const grads = kindBackprop(model, params, X, Y, id, site);
-      return judge(runCheck(model, params, X, Y, { source: 'grads', grads }, null), id, site);
+      // A mistake's other form is named with the code of the mistake it is a form of.
+      const code = (kindOf(model.layers[site - 1]).mistakes?.[id]?.code ?? id) as FindingCode;
+      return judge(runCheck(model, params, X, Y, { source: 'grads', grads }, null), code, site);
     }),
   }));
 }
