@@ -52,6 +52,8 @@ export interface Injection {
   backprop?: 'plain' | 'skip';
   /** db at `at` = the sum over units and samples, in every element. */
   dbAll?: boolean;
+  /** db at a hidden `at` summed from dA, the gradient before g′, instead of dZ. */
+  dbFromA?: boolean;
 }
 
 /**
@@ -81,6 +83,7 @@ export function injectedChain(net: Net, bug: Injection | null): Chain {
   // dA_{at−1} is made from dZ_at: the hook of the layer below the site.
   if (bug.backprop) chain.layers[l - 1].incoming = bug.backprop;
   if (bug.dbAll) steps.db.all = true;
+  if (bug.dbFromA) steps.db.fromA = true;
   return chain;
 }
 
@@ -123,7 +126,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 2, 'swap-output': 3, 'wrong-variable': 1, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
       'missing-1/m': 2, 'extra-1/m': 3, 'constant-factor': 2, 'input-own': 2, 'input-preact': 2, 'input-other-layer': 3,
-      transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 2, 'db-all': 2,
+      transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 2, 'db-all': 2, 'db-from-dA': 1,
     },
     swapHidden: 'a * (1 - a)', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
     output: BCE_OUTPUT,
@@ -136,7 +139,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 1, 'swap-output': 3, 'wrong-variable': 2, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
       'missing-1/m': 1, 'extra-1/m': 2, 'constant-factor': 3, 'l2-missing': 3, 'l2-sign': 2, 'l2-factor': 1, 'l2-form': 3,
-      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 3, 'db-all': 1,
+      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 3, 'db-all': 1, 'db-from-dA': 2,
     },
     swapHidden: '1 - a^2', swapOutput: 'a * (1 - a)', wrongVariable: 'min(z + 1, 1)',
     output: { sign: { outputGradient: 'y / a' }, termSign: { outputDelta: 'a + y' }, missingTerm: { outputDelta: 'a' } },
@@ -149,7 +152,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 2, 'swap-output': 3, 'wrong-variable': 1, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
       'missing-1/m': 3, 'extra-1/m': 1, 'constant-factor': 1, 'l2-missing': 1, 'l2-sign': 3, 'l2-factor': 2, 'l2-form': 2,
-      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 1, 'db-all': 3,
+      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 1, 'db-all': 3, 'db-from-dA': 2,
     },
     swapHidden: 'a * (1 - a)', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
     output: { sign: { outputGradient: 'y - a' }, termSign: { outputGradient: 'a + y' }, missingTerm: { outputGradient: 'a' } },
@@ -168,7 +171,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 3, 'swap-output': 6, 'wrong-variable': 5, 'output-sign': 6, 'output-term-sign': 6, 'output-missing-term': 6,
       'missing-1/m': 4, 'extra-1/m': 2, 'constant-factor': 1, 'l2-missing': 2, 'l2-sign': 5, 'l2-factor': 3, 'l2-form': 4,
-      'input-own': 3, 'input-preact': 5, 'input-other-layer': 4, transposed: 4, 'W-not-WT': 4, 'skip-WT': 3, 'db-summed': 5, 'db-all': 2,
+      'input-own': 3, 'input-preact': 5, 'input-other-layer': 4, transposed: 4, 'W-not-WT': 4, 'skip-WT': 3, 'db-summed': 5, 'db-all': 2, 'db-from-dA': 3,
     },
     swapHidden: '1 - a^2', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
     output: BCE_OUTPUT,
@@ -184,7 +187,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 1, 'swap-output': 3, 'wrong-variable': 2, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
       'extra-1/m': 2, 'constant-factor': 2, 'l2-missing': 1, 'l2-sign': 2, 'l2-factor': 3, 'l2-form': 1,
-      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 1, 'db-all': 2,
+      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 1, 'db-all': 2, 'db-from-dA': 2,
     },
     swapHidden: 'a * (1 - a)', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
     output: BCE_OUTPUT,
@@ -198,7 +201,7 @@ export const ARCHITECTURES: Architecture[] = [
 export type EntryId =
   | 'swap-hidden' | 'swap-output' | 'wrong-variable' | 'output-sign' | 'output-term-sign' | 'output-missing-term'
   | 'missing-1/m' | 'extra-1/m' | 'constant-factor' | 'l2-missing' | 'l2-sign' | 'l2-factor' | 'l2-form'
-  | 'input-own' | 'input-preact' | 'input-other-layer' | 'transposed' | 'W-not-WT' | 'skip-WT' | 'db-summed' | 'db-all';
+  | 'input-own' | 'input-preact' | 'input-other-layer' | 'transposed' | 'W-not-WT' | 'skip-WT' | 'db-summed' | 'db-all' | 'db-from-dA';
 
 interface Setup {
   arch: Architecture;
@@ -272,6 +275,8 @@ export const ENTRIES: EntrySpec[] = [
     grads: (s) => ({ at: s.at, dbScale: mean(s) ? 1 : 1 / m(s) }) },
   { id: 'db-all', name: 'db summed over units too (no axis)', code: 'wrong-bias-gradient',
     grads: (s) => ({ at: s.at, dbAll: true }) },
+  { id: 'db-from-dA', name: 'hidden db summed from dA (before g′), dW from dZ', code: 'wrong-bias-gradient',
+    grads: (s) => ({ at: s.at, dbFromA: true }) },
 ];
 
 // ---- running it ---------------------------------------------------------------------------------
