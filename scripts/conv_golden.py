@@ -125,7 +125,11 @@ def pool_backward_numpy(x, dout, kernel, stride, mode, bug=None):
                         mask.flat[np.argmax(window)] = 1  # np.argmax: the first maximum, as torch
                         if bug == "maxpool-whole-window":
                             mask = np.ones_like(window)
-                        if bug == "maxpool-overwrite":
+                        if bug == "maxpool-overwrite-argmax":
+                            # hanbt/learn_dl's MaxPoolingLayer.backward: get_max_index, then one element assigned.
+                            k, l = np.unravel_index(np.argmax(window), window.shape)
+                            dx[n, c, r + k, q + l] = dout[n, c, i, j]
+                        elif bug == "maxpool-overwrite":
                             dx[n, c, r:r + kh, q:q + kw] = mask * dout[n, c, i, j]
                         else:
                             dx[n, c, r:r + kh, q:q + kw] += mask * dout[n, c, i, j]
@@ -204,6 +208,7 @@ def mistakes():
         conv_mistake("conv-db-not-summed", 505, 2, 5, 5, 3, [3, 3], [2, 2], [1, 1], 3),
         pool_mistake("maxpool-whole-window", 506, "maxpool2d", 2, 4, 4, [2, 2], [2, 2], 3),
         pool_mistake("maxpool-overwrite", 507, "maxpool2d", 2, 5, 5, [3, 3], [1, 1], 3),
+        pool_mistake("maxpool-overwrite-argmax", 511, "maxpool2d", 2, 5, 5, [3, 3], [1, 1], 3),
         pool_mistake("avgpool-not-averaged", 508, "avgpool2d", 2, 5, 5, [3, 3], [2, 2], 3),
         pool_mistake("avgpool-stride-ignored", 509, "avgpool2d", 2, 7, 5, [3, 3], [2, 2], 3),
         flatten_mistake(510, (3, 2, 4), 2),

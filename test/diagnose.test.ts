@@ -11,6 +11,7 @@ import { correctChain, evaluate, netOf } from '../src/core/diagnose/chain.js';
 import { categoryOf, diagnoser, explain, FINDING_CODES, healthFails } from '../src/core/diagnose/index.js';
 import { derivativeForms, outputForms } from '../src/core/diagnose/forms.js';
 import { fingerprint } from '../src/core/diagnose/fingerprint.js';
+import { MISTAKE_KINDS } from '../src/core/diagnose/mutations.js';
 import { namedActivation } from '../src/core/records/activations.js';
 import { namedLoss } from '../src/core/records/losses.js';
 import { forward } from '../src/core/forward.js';
@@ -201,6 +202,39 @@ describe('the fingerprint', () => {
       expect(codes(r)).toEqual(['wrong-bias-gradient@1']);
       expect(r.findings[0].param).toBe('b1');
     }
+  });
+});
+
+describe('db summed from dA, before the derivative (deepcourse PR #9, real case 33)', () => {
+  const spec = { input: 4, layers: [{ units: 5, activation: 'tanh' }, { units: 3, activation: 'softmax' }], loss: 'categorical_cross_entropy', init: { scheme: 'xavier', seed: 33 } };
+
+  it('is named wrong-bias-gradient at its layer, with the NumPy fix in the user’s layout', () => {
+    for (const layout of ['columns', 'rows'] as const) {
+      // The layout only changes how the fix is written (net.json's "layout" reaches the diagnoser so).
+      const { model, params, X, Y } = setup(spec);
+      const grads = userBackprop(model, params, X, Y, { at: 1, dbFromA: true });
+      const r = check({ model, params, X, Y, gradients: { source: 'grads', grads } }, DEFAULT_OPTIONS, diagnoser(null, layout));
+      expect(r.checks.filter((c) => c.status === 'fail').map((c) => c.param)).toEqual(['b1']);
+      expect(codes(r)).toEqual(['wrong-bias-gradient@1']);
+      const f = r.findings[0];
+      expect(f.param).toBe('b1');
+      expect(f.message).toContain('db1 summed over the samples from dA1, the gradient before the activation\'s derivative');
+      expect(f.fix).toBe(layout === 'rows' ? 'db1 = np.sum(dZ1, axis=0) / m.' : 'db1 = np.sum(dZ1, axis=1, keepdims=True) / m.');
+      expect(f.evidence!.reproducedTo).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it('without the record, is a gradient-mismatch: no derivative mistake that dW1 contradicts is claimed', () => {
+    // Before: dZ1 = dA1 (identity′) reproduced db1 alone and was reported with dW1 "unexplained",
+    // though dW1 is right, so the mistake it names is in no tensor. A layer's own mistake must
+    // reproduce every tensor of its layer.
+    const { model, params, X, Y } = setup(spec);
+    const grads = userBackprop(model, params, X, Y, { at: 1, dbFromA: true });
+    const net = netOf(model, params, forward(model, params, X, Y), Y);
+    const withoutBias = MISTAKE_KINDS.filter((k) => k.code !== 'wrong-bias-gradient');
+    const found = fingerprint(net, grads, undefined, withoutBias);
+    expect(found.mutations.filter((m) => m.layer === 0)).toEqual([]);
+    expect(found.unexplained).toEqual(expect.arrayContaining([{ layer: 0, name: 'b' }]));
   });
 });
 

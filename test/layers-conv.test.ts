@@ -386,6 +386,7 @@ describe('the backprop mistakes', () => {
     { kind: conv2d, id: 'conv-db-not-summed', applies: [CONV[0], CONV[1], CONV[2], CONV[4]], not: [g('conv2d', [2, 3, 3], [3, 3], [1, 1])] },
     { kind: maxpool2d, id: 'maxpool-whole-window', applies: POOL.slice(0, 4), not: [g('maxpool2d', [2, 3, 3], [1, 1], [1, 1])] },
     { kind: maxpool2d, id: 'maxpool-overwrite', applies: [POOL[1], POOL[2]], not: [POOL[0], POOL[3], g('maxpool2d', [1, 3, 6], [3, 2], [1, 2]) /* one window high, side by side */] },
+    { kind: maxpool2d, id: 'maxpool-overwrite-argmax', applies: [POOL[1], POOL[2]], not: [POOL[0], POOL[3], g('maxpool2d', [1, 3, 6], [3, 2], [1, 2]) /* one window high, side by side */] },
     { kind: avgpool2d, id: 'avgpool-not-averaged', applies: POOL.slice(4), not: [g('avgpool2d', [2, 3, 3], [1, 1], [1, 1])] },
     { kind: avgpool2d, id: 'avgpool-stride-ignored', applies: [POOL[4], POOL[5], POOL[7], g('avgpool2d', [1, 2, 6], [2, 2], [1, 2]) /* strided along W only */], not: [POOL[6], g('avgpool2d', [1, 2, 6], [2, 2], [2, 1]) /* strided along H, which has H' = 1 */] },
   ];

@@ -52,6 +52,8 @@ export interface Injection {
   backprop?: 'plain' | 'skip';
   /** db at `at` = the sum over units and samples, in every element. */
   dbAll?: boolean;
+  /** db at a hidden `at` summed from dA, the gradient before g′, instead of dZ. */
+  dbFromA?: boolean;
 }
 
 /**
@@ -81,6 +83,7 @@ export function injectedChain(net: Net, bug: Injection | null): Chain {
   // dA_{at−1} is made from dZ_at: the hook of the layer below the site.
   if (bug.backprop) chain.layers[l - 1].incoming = bug.backprop;
   if (bug.dbAll) steps.db.all = true;
+  if (bug.dbFromA) steps.db.fromA = true;
   return chain;
 }
 
@@ -123,7 +126,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 2, 'swap-output': 3, 'wrong-variable': 1, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
       'missing-1/m': 2, 'extra-1/m': 3, 'constant-factor': 2, 'input-own': 2, 'input-preact': 2, 'input-other-layer': 3,
-      transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 2, 'db-all': 2,
+      transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 2, 'db-all': 2, 'db-from-dA': 1,
     },
     swapHidden: 'a * (1 - a)', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
     output: BCE_OUTPUT,
@@ -136,7 +139,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 1, 'swap-output': 3, 'wrong-variable': 2, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
       'missing-1/m': 1, 'extra-1/m': 2, 'constant-factor': 3, 'l2-missing': 3, 'l2-sign': 2, 'l2-factor': 1, 'l2-form': 3,
-      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 3, 'db-all': 1,
+      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 3, 'db-all': 1, 'db-from-dA': 2,
     },
     swapHidden: '1 - a^2', swapOutput: 'a * (1 - a)', wrongVariable: 'min(z + 1, 1)',
     output: { sign: { outputGradient: 'y / a' }, termSign: { outputDelta: 'a + y' }, missingTerm: { outputDelta: 'a' } },
@@ -149,7 +152,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 2, 'swap-output': 3, 'wrong-variable': 1, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
       'missing-1/m': 3, 'extra-1/m': 1, 'constant-factor': 1, 'l2-missing': 1, 'l2-sign': 3, 'l2-factor': 2, 'l2-form': 2,
-      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 1, 'db-all': 3,
+      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 2, 'db-summed': 1, 'db-all': 3, 'db-from-dA': 2,
     },
     swapHidden: 'a * (1 - a)', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
     output: { sign: { outputGradient: 'y - a' }, termSign: { outputGradient: 'a + y' }, missingTerm: { outputGradient: 'a' } },
@@ -168,7 +171,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 3, 'swap-output': 6, 'wrong-variable': 5, 'output-sign': 6, 'output-term-sign': 6, 'output-missing-term': 6,
       'missing-1/m': 4, 'extra-1/m': 2, 'constant-factor': 1, 'l2-missing': 2, 'l2-sign': 5, 'l2-factor': 3, 'l2-form': 4,
-      'input-own': 3, 'input-preact': 5, 'input-other-layer': 4, transposed: 4, 'W-not-WT': 4, 'skip-WT': 3, 'db-summed': 5, 'db-all': 2,
+      'input-own': 3, 'input-preact': 5, 'input-other-layer': 4, transposed: 4, 'W-not-WT': 4, 'skip-WT': 3, 'db-summed': 5, 'db-all': 2, 'db-from-dA': 3,
     },
     swapHidden: '1 - a^2', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
     output: BCE_OUTPUT,
@@ -184,7 +187,7 @@ export const ARCHITECTURES: Architecture[] = [
     sites: {
       'swap-hidden': 1, 'swap-output': 3, 'wrong-variable': 2, 'output-sign': 3, 'output-term-sign': 3, 'output-missing-term': 3,
       'extra-1/m': 2, 'constant-factor': 2, 'l2-missing': 1, 'l2-sign': 2, 'l2-factor': 3, 'l2-form': 1,
-      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 1, 'db-all': 2,
+      'input-own': 2, 'input-preact': 2, 'input-other-layer': 3, transposed: 2, 'W-not-WT': 2, 'skip-WT': 3, 'db-summed': 1, 'db-all': 2, 'db-from-dA': 2,
     },
     swapHidden: 'a * (1 - a)', swapOutput: '1 - a^2', wrongVariable: '1 - z^2',
     output: BCE_OUTPUT,
@@ -198,7 +201,7 @@ export const ARCHITECTURES: Architecture[] = [
 export type EntryId =
   | 'swap-hidden' | 'swap-output' | 'wrong-variable' | 'output-sign' | 'output-term-sign' | 'output-missing-term'
   | 'missing-1/m' | 'extra-1/m' | 'constant-factor' | 'l2-missing' | 'l2-sign' | 'l2-factor' | 'l2-form'
-  | 'input-own' | 'input-preact' | 'input-other-layer' | 'transposed' | 'W-not-WT' | 'skip-WT' | 'db-summed' | 'db-all';
+  | 'input-own' | 'input-preact' | 'input-other-layer' | 'transposed' | 'W-not-WT' | 'skip-WT' | 'db-summed' | 'db-all' | 'db-from-dA';
 
 interface Setup {
   arch: Architecture;
@@ -272,6 +275,8 @@ export const ENTRIES: EntrySpec[] = [
     grads: (s) => ({ at: s.at, dbScale: mean(s) ? 1 : 1 / m(s) }) },
   { id: 'db-all', name: 'db summed over units too (no axis)', code: 'wrong-bias-gradient',
     grads: (s) => ({ at: s.at, dbAll: true }) },
+  { id: 'db-from-dA', name: 'hidden db summed from dA (before g′), dW from dZ', code: 'wrong-bias-gradient',
+    grads: (s) => ({ at: s.at, dbFromA: true }) },
 ];
 
 // ---- running it ---------------------------------------------------------------------------------
@@ -405,10 +410,13 @@ export function pairMatrix(): { g: string; cells: { h: string; grads: Cell | nul
 // must be named with its code, at that entry, as the only root cause. A mistake that changes only
 // the dA an entry passes down is injected where a layer below has parameters to show it.
 
-/** The mistakes of the layer kinds, in the order the table prints them (each id is its finding code). */
-export const KIND_MISTAKES: FindingCode[] = [
+/**
+ * The mistakes of the layer kinds, in the order the table prints them: each id is its finding code,
+ * or another form of the mistake whose code its record names (maxpool-overwrite-argmax).
+ */
+export const KIND_MISTAKES: string[] = [
   'conv-stride-ignored', 'conv-padding-not-stripped', 'conv-kernel-flipped', 'conv-dw-not-summed', 'conv-db-not-summed',
-  'maxpool-whole-window', 'maxpool-overwrite', 'avgpool-not-averaged', 'avgpool-stride-ignored', 'flatten-order',
+  'maxpool-whole-window', 'maxpool-overwrite', 'maxpool-overwrite-argmax', 'avgpool-not-averaged', 'avgpool-stride-ignored', 'flatten-order',
   'batchnorm-simplified', 'batchnorm-gamma-missing', 'batchnorm-unbiased-variance', 'batchnorm-eps-missing', 'batchnorm-spatial-axes',
   'layernorm-wrong-axis', 'dropout-mask-missing', 'dropout-keep-missing', 'dropout-new-mask', 'softmax-diagonal',
 ];
@@ -419,14 +427,14 @@ export interface KindArchitecture {
   spec: Record<string, unknown>;
   samples: number;
   /** The 1-based entry at which each mistake is injected (absent: not tried in this network). */
-  sites: Partial<Record<FindingCode, number>>;
+  sites: Partial<Record<string, number>>;
 }
 
 const conv = (filters: number, kernel: number, activation: string, more: Record<string, unknown> = {}) => ({ type: 'conv2d', filters, kernel, activation, ...more });
 const BN_MISTAKES = ['batchnorm-simplified', 'batchnorm-gamma-missing', 'batchnorm-unbiased-variance', 'batchnorm-eps-missing'] as const;
 const DROPOUT_MISTAKES = ['dropout-mask-missing', 'dropout-keep-missing', 'dropout-new-mask'] as const;
 const CONV_BACKWARD = ['conv-padding-not-stripped', 'conv-kernel-flipped'] as const;
-const at = (ids: readonly FindingCode[], layer: number) => Object.fromEntries(ids.map((id) => [id, layer]));
+const at = (ids: readonly string[], layer: number) => Object.fromEntries(ids.map((id) => [id, layer]));
 
 // A conv bias right before a batch norm has a gradient of exactly 0 (the norm removes every
 // per-channel shift), so those convs have none, and a conv's db is tested where no norm follows.
@@ -441,7 +449,7 @@ export const KIND_ARCHITECTURES: KindArchitecture[] = [
       loss: 'categorical_cross_entropy', init: { scheme: 'xavier', seed: 41 },
     },
     samples: 8,
-    sites: { ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 1, 'conv-db-not-summed': 3, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2, 'flatten-order': 4 },
+    sites: { ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 1, 'conv-db-not-summed': 3, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2, 'maxpool-overwrite-argmax': 2, 'flatten-order': 4 },
   },
   {
     name: 'conv s2 p1-avgpool-batchnorm(spatial)-conv s2 p1-flatten-dense sigmoid + BCE',
@@ -470,7 +478,7 @@ export const KIND_ARCHITECTURES: KindArchitecture[] = [
       loss: 'mean_squared_error', init: { scheme: 'he', seed: 43 },
     },
     samples: 6,
-    sites: { 'conv-dw-not-summed': 1, ...at(BN_MISTAKES, 2), 'batchnorm-spatial-axes': 2, 'maxpool-whole-window': 4, 'maxpool-overwrite': 4, 'flatten-order': 5 },
+    sites: { 'conv-dw-not-summed': 1, ...at(BN_MISTAKES, 2), 'batchnorm-spatial-axes': 2, 'maxpool-whole-window': 4, 'maxpool-overwrite': 4, 'maxpool-overwrite-argmax': 4, 'flatten-order': 5 },
   },
   {
     name: 'dense-batchnorm-relu-dense-batchnorm-tanh-dense, BCE',
@@ -517,7 +525,7 @@ export const KIND_ARCHITECTURES: KindArchitecture[] = [
     },
     samples: 8,
     sites: {
-      'conv-stride-ignored': 3, ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 3, 'conv-db-not-summed': 1, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2,
+      'conv-stride-ignored': 3, ...at(CONV_BACKWARD, 3), 'conv-dw-not-summed': 3, 'conv-db-not-summed': 1, 'maxpool-whole-window': 2, 'maxpool-overwrite': 2, 'maxpool-overwrite-argmax': 2,
       ...at(BN_MISTAKES, 4), 'batchnorm-spatial-axes': 4, 'flatten-order': 5, ...at(DROPOUT_MISTAKES, 6), 'softmax-diagonal': 7,
     },
   },
@@ -563,7 +571,7 @@ export const KIND_ARCHITECTURES: KindArchitecture[] = [
 ];
 
 /** The gradients of a user's backprop with the layer-kind mistake `id` at the 1-based entry `site`. */
-export function kindBackprop(model: Model, params: Params, X: Tensor, Y: Tensor, id: FindingCode, site: number): Grads {
+export function kindBackprop(model: Model, params: Params, X: Tensor, Y: Tensor, id: string, site: number): Grads {
   const net = netOf(model, params, forward(model, params, X, Y), Y);
   const chain = correctChain(net);
   const l = site - 1;
@@ -574,7 +582,7 @@ export function kindBackprop(model: Model, params: Params, X: Tensor, Y: Tensor,
 }
 
 /** Why a site cannot carry the mistake (the wrong kind there, or one on which it changes nothing), or null. */
-function siteProblem(model: Model, id: FindingCode, site: number, m: number): string | null {
+function siteProblem(model: Model, id: string, site: number, m: number): string | null {
   const layer = model.layers[site - 1];
   if (!layer) return `the network has no layer ${site}`;
   if (id === 'softmax-diagonal') return layer.activation.name === 'softmax' ? null : `layer ${site} is not a softmax`;
@@ -603,7 +611,7 @@ export function kindNet(arch: KindArchitecture, index: number): KindNet {
   return { arch, model, params: initialise(model), ...dataFor(model, arch.samples, 400 + index) };
 }
 
-export interface KindRow { id: FindingCode; cells: (Cell | null)[] }
+export interface KindRow { id: string; cells: (Cell | null)[] }
 
 export function kindMatrix(): KindRow[] {
   const nets = KIND_ARCHITECTURES.map(kindNet);
@@ -615,7 +623,9 @@ export function kindMatrix(): KindRow[] {
       const problem = siteProblem(model, id, site, arch.samples);
       if (problem) return { detected: false, note: problem };
       const grads = kindBackprop(model, params, X, Y, id, site);
-      return judge(runCheck(model, params, X, Y, { source: 'grads', grads }, null), id, site);
+      // A mistake's other form is named with the code of the mistake it is a form of.
+      const code = (kindOf(model.layers[site - 1]).mistakes?.[id]?.code ?? id) as FindingCode;
+      return judge(runCheck(model, params, X, Y, { source: 'grads', grads }, null), code, site);
     }),
   }));
 }

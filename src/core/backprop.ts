@@ -4,7 +4,7 @@
 //
 //   dZ_L = q_L·(dA_L ⊙ g_L'(Z_L))            or a delta written directly     output, derivative
 //   dW_l = k·(s·dZ_l·S_lᵀ + β·P(W_l))        S_l = A_{l−1}, P(W) = W, β = 2c   dW
-//   db_l = k·s·Σ_samples dZ_l                                                  db
+//   db_l = k·s·Σ_samples dZ_l                 (Σ dA_l, before g', when wrong)  db
 //   dA_l = W_{l+1}ᵀ·dZ_{l+1}                 (W·dZ, or dZ itself, when wrong)  incoming
 //   dZ_l = q_l·(dA_l ⊙ g_l'(Z_l))                                              derivative, deltaScale
 //
@@ -22,6 +22,7 @@
 // mistaken ones (kind.ts, `mistakes`). The dW hooks that only a dense W has (its input, transposed,
 // the penalty's form) apply to dense entries; a conv2d W gets s, k and the penalty 2c·W.
 import type { ForwardCache } from './forward.js';
+import { biasGradient } from './layers/dense.js';
 import { activation, dense, kindOf, typeOf, type Backward, type Layer, type LayerKind, type TensorSet } from './layers/index.js';
 import { backwardMagnitude } from './layers/activation.js';
 import { l2Coefficient, mapTensors, type Grads, type LayerParams, type Model, type Params, type Reduction } from './model.js';
@@ -87,7 +88,8 @@ export interface LayerSteps {
   derivative: Float64Array | null;
   deltaScale: number;
   dW: { input: InputRef; transposed: boolean; s: number; penalty: PenaltyForm; beta: number; k: number };
-  db: { s: number; all: boolean; k: number };
+  /** fromA: db sums dA_l, the gradient before the derivative, instead of dZ_l (a hidden dense layer). */
+  db: { s: number; all: boolean; k: number; fromA?: boolean };
 }
 
 /** A backprop as data: the output hook and each entry's hooks. */
@@ -238,7 +240,7 @@ export function transposed(P: Tensor): Tensor {
  * Σ_samples dZ (s = 1), then the hooks' scales and penalty. With the right steps each element is
  * 1·(s·Σ + 2c·w) (1·(s·Σ) without a penalty) and Σ·(1·s): bit for bit s·Σ + 2c·w and s·Σ.
  */
-export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerSteps): { dW: Tensor; db: Tensor | null } {
+export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerSteps, dA?: Tensor): { dW: Tensor; db: Tensor | null } {
   const { dW: w, db: b } = steps;
   if (typeOf(net.model.layers[l]) !== 'dense' || steps.mistake !== undefined) {
     throw new Error('internal: layerGradients is the dense hooks’ step; entryGradients takes every kind');
@@ -253,7 +255,7 @@ export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerStep
   else for (let i = 0; i < dW.data.length; i++) dW.data[i] = w.k * (w.s * P.data[i]);
   let db: Tensor | null = null;
   if (back.dparams.b) {
-    db = back.dparams.b();
+    db = b.fromA && dA ? biasGradient(dA, 1) : back.dparams.b();
     if (b.all) {
       let total = 0;
       for (const v of db.data) total += v;
@@ -270,10 +272,10 @@ export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerStep
  * gradient then scaled as layerGradients scales: b by the db hook, W by the dW hook's k, s and the
  * penalty 2c·W (β·W), every other parameter (γ, β) by the dW hook's k and s.
  */
-export function entryGradients(net: Net, l: number, dZ: Tensor, steps: LayerSteps): LayerParams {
+export function entryGradients(net: Net, l: number, dZ: Tensor, steps: LayerSteps, dA?: Tensor): LayerParams {
   const layer = net.model.layers[l];
   if (typeOf(layer) === 'dense' && steps.mistake === undefined) {
-    const g = layerGradients(net, l, dZ, steps);
+    const g = layerGradients(net, l, dZ, steps, dA);
     return g.db ? { W: g.dW, b: g.db } : { W: g.dW };
   }
   const { dW: w, db: b } = steps;
@@ -301,23 +303,30 @@ export function entryGradients(net: Net, l: number, dZ: Tensor, steps: LayerStep
 
 /** The dZ a chain computes per layer, from the output back. */
 export function deltas(net: Net, chain: Chain): Tensor[] {
+  return walk(net, chain).dZ;
+}
+
+/** The dZ per layer, and the dA each hidden layer's dZ was made from (absent at the output). */
+function walk(net: Net, chain: Chain): { dZ: Tensor[]; dA: (Tensor | undefined)[] } {
   const L = net.model.layers.length;
   const out: Tensor[] = new Array(L);
+  const dAs: (Tensor | undefined)[] = new Array(L);
   let dZ = outputDelta(net, chain.output, chain.layers[L - 1].derivative, chain.layers[L - 1].deltaScale);
   for (let l = L - 1; l >= 0; l--) {
     out[l] = dZ;
     if (l > 0) {
       const steps = chain.layers[l - 1];
-      dZ = throughActivation(net, l - 1, incomingGradient(net, l - 1, dZ, steps.incoming, chain.layers[l].mistake), steps.derivative, steps.deltaScale);
+      dAs[l - 1] = incomingGradient(net, l - 1, dZ, steps.incoming, chain.layers[l].mistake);
+      dZ = throughActivation(net, l - 1, dAs[l - 1]!, steps.derivative, steps.deltaScale);
     }
   }
-  return out;
+  return { dZ: out, dA: dAs };
 }
 
 /** The gradients a chain computes, and its dZ per layer: the one backprop walk. */
 export function evaluate(net: Net, chain: Chain): { grads: Grads; dZ: Tensor[] } {
-  const dZ = deltas(net, chain);
-  return { grads: dZ.map((d, l) => entryGradients(net, l, d, chain.layers[l])), dZ };
+  const { dZ, dA } = walk(net, chain);
+  return { grads: dZ.map((d, l) => entryGradients(net, l, d, chain.layers[l], dA[l])), dZ };
 }
 
 // ---- a backprop as a spec's `backward` block declares it ---------------------------------------

@@ -93,9 +93,10 @@ interface Reading {
   s: number;
 }
 
-/** A db reading also says whether db sums dZ over every unit (all) or over the samples. */
+/** A db reading also says whether db sums dZ over every unit (all) or over the samples, and whether it sums dA instead. */
 interface BiasReading extends Reading {
   all: boolean;
+  fromA: boolean;
 }
 
 /**
@@ -311,7 +312,10 @@ class Search {
       // The same dZ reached another way, more cheaply, has been explained (or not) already.
       if (tried.has(cand.dZ)) continue;
       tried.add(cand.dZ);
-      for (const e of this.explain(l, cand.dZ)) {
+      // A dZ this layer's own mistakes made, which its dW contradicts, is not the code's: only db
+      // would back it, and a mistake is named only where it reproduces every tensor of its layer.
+      const ownMistake = cand.mutations.some((m) => m.layer === l);
+      for (const e of this.explain(l, cand.dZ, cand.dA)) {
         const entry: Entry = {
           cost: cand.cost + e.cost,
           dZ: e.deltaScale !== undefined ? scaled(cand.dZ, e.deltaScale) : cand.dZ,
@@ -321,7 +325,7 @@ class Search {
           ...(e.record ? { record: e.record } : {}),
           ...(e.deferred ? { deferred: e.deferred } : {}),
         };
-        if (e.weightUnexplained) { fallback.push(entry); continue; }
+        if (e.weightUnexplained) { if (!ownMistake) fallback.push(entry); continue; }
         kept.push(entry);
         best = Math.min(best, entry.cost);
       }
@@ -339,13 +343,14 @@ class Search {
   }
 
   /** The ways layer l's dW and db follow from dZ, cheapest first (none: dZ is not the code's). */
-  private explain(l: number, dZ: Tensor): Explanation[] {
+  private explain(l: number, dZ: Tensor, dA?: Tensor): Explanation[] {
     if (typeOf(this.net.model.layers[l]) !== 'dense') return this.explainRecord(l, dZ);
     const net = this.net;
     const tb = this.tested[l].b?.data ?? null;
-    // Σ_samples dZ, per unit.
+    // Σ_samples dZ, per unit (and Σ_samples dA, which a db summed before g' reads).
     const q = tb ? biasGradient(dZ, 1).data : null;
-    const biases = tb ? this.explainBias(l, q!, tb) : [{ cost: 0, mutations: [], s: net.s, all: false }];
+    const qA = tb && dA ? biasGradient(dA, 1).data : null;
+    const biases = tb ? this.explainBias(l, q!, tb, qA) : [{ cost: 0, mutations: [], s: net.s, all: false, fromA: false }];
     if (biases.length === 0) return [];
     const space = this.space(l);
     const right = this.term(l, dZ, net.fwd.A[l], false);
@@ -410,6 +415,7 @@ class Search {
     found.dW.s = w.s;
     found.db.s = b.s;
     found.db.all = b.all;
+    found.db.fromA = b.fromA;
     const { chain, steps: named } = this.copyAt(l);
     for (const kind of this.kinds) {
       const detail = kind.tried?.name && kind.appliesTo(this.net, l) ? kind.tried.name(found, named, this.net, l) : null;
@@ -423,19 +429,22 @@ class Search {
   }
 
   /** The readings of db = k·s·Σ dZ: each sum form × each scale, then the fitted ones. */
-  private explainBias(l: number, q: Float64Array, tb: Float64Array): BiasReading[] {
+  private explainBias(l: number, q: Float64Array, tb: Float64Array, qA: Float64Array | null): BiasReading[] {
     const s0 = this.net.s;
-    let total = 0;
-    for (const v of q) total += v;
     const scales = this.scales(l);
     const out: BiasReading[] = [];
     for (const form of [this.right.layers[l], ...this.variantsAt('bias-form', l).map((m) => this.steps(l, [m]))]) {
-      const base = form.db.all ? new Float64Array(q.length).fill(total) : q;
-      for (const { db: { s } } of scales) if (matches(tb, combination(base, s, null, 0))) out.push({ cost: 0, mutations: [], s, all: form.db.all });
+      const fromA = form.db.fromA ?? false;
+      const sums = fromA ? qA : q;
+      if (!sums) continue;
+      let total = 0;
+      for (const v of sums) total += v;
+      const base = form.db.all ? new Float64Array(sums.length).fill(total) : sums;
+      for (const { db: { s } } of scales) if (matches(tb, combination(base, s, null, 0))) out.push({ cost: 0, mutations: [], s, all: form.db.all, fromA });
     }
     // A fitted mutation accounts for the steps it changes: the 1/m and sum left to name are the right ones.
     for (const mutation of this.fitted('factor', l, { tensor: 'db', target: tb, candidate: combination(q, s0, null, 0), penalty: this.space(l).penalty, explained: out.length > 0, bias: null })) {
-      out.push({ cost: FITTED, mutations: [mutation], s: s0, all: false });
+      out.push({ cost: FITTED, mutations: [mutation], s: s0, all: false, fromA: false });
     }
     return out;
   }

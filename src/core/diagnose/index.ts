@@ -334,7 +334,7 @@ function netTensors(net: Net, correct: Grads, failing: TensorCheck[]): Subject[]
 function kindsText(net: Net): string {
   const kinds = new Map<string, Set<string>>();
   net.model.layers.forEach((layer, l) => {
-    const ids = layerMistakesAt(net, l).map((m) => m.detail.mistake!);
+    const ids = layerMistakesAt(net, l).map((m) => m.kind.code);
     if (ids.length === 0) return;
     const known = kinds.get(typeOf(layer)) ?? new Set<string>();
     for (const id of ids) known.add(id);

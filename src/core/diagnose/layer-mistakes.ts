@@ -2,7 +2,8 @@
 // make in its backward (layers/*.ts, LayerKind.mistakes: what the code computes, what to tell the
 // user); here each becomes a MistakeKind whose mutation sets the chain's `mistake` hook at one
 // entry (backprop.ts), so the fingerprint search, the reconstruction and the findings treat it as
-// any other catalogued mistake. The finding code is the mistake's id (findings/registry.ts).
+// any other catalogued mistake. The finding code is the mistake's id (findings/registry.ts), or the
+// code it names when it is another form of a listed mistake (KindMistake.code).
 //
 // A kind's mistake changes its entry's backward: dA_{l−1}, and the entry's own parameter
 // gradients where it has any. So what it changes first is its own layer and every layer below it
@@ -26,11 +27,11 @@ function mistakeAt(net: Net, l: number, id: string): KindMistake | null {
 }
 
 /** The catalogue record of a layer kind's mistake `id` (one record per id, shared by every kind that lists it). */
-export function layerMistakeKind(id: string): MistakeKind {
+export function layerMistakeKind(id: string, named: string = id): MistakeKind {
   const known = records.get(id);
   if (known) return known;
-  if (!isFindingCode(id)) throw new Error(`internal: the layer-kind mistake ${id} has no finding code (findings/registry.ts)`);
-  const code: FindingCode = id;
+  if (!isFindingCode(named)) throw new Error(`internal: the layer-kind mistake ${id} has no finding code (findings/registry.ts)`);
+  const code: FindingCode = named;
   const record: MistakeKind = {
     id,
     code,
@@ -46,8 +47,9 @@ export function layerMistakeKind(id: string): MistakeKind {
 
 /** Every layer-kind mistake that applies at entry l, as mutations (the kind's order). */
 export function layerMistakesAt(net: Net, l: number): Mutation[] {
-  const ids = Object.keys(kindOf(net.model.layers[l]).mistakes ?? {});
-  return ids.filter((id) => mistakeAt(net, l, id) !== null).map((id) => ({ kind: layerMistakeKind(id), layer: l, detail: { mistake: id } }));
+  const mistakes = kindOf(net.model.layers[l]).mistakes ?? {};
+  return Object.keys(mistakes).filter((id) => mistakeAt(net, l, id) !== null)
+    .map((id) => ({ kind: layerMistakeKind(id, mistakes[id].code), layer: l, detail: { mistake: id } }));
 }
 
 /**

@@ -36,6 +36,8 @@ export interface Detail {
   /** Which tensors a reduction mistake or a constant factor touches. */
   which?: 'dW' | 'db' | 'both';
   all?: boolean;
+  /** db summed from dA, the gradient before the derivative, instead of from dZ. */
+  fromA?: boolean;
   /** Other formulas that give the same numbers on this data. */
   aliases?: string[];
   /** A layer kind's mistaken backward (its `mistakes` id, layer-mistakes.ts). */
@@ -471,26 +473,37 @@ export const BIAS: MistakeKind = {
   apply: (chain, m) => {
     chain.layers[m.layer].db.s = m.detail.s!;
     chain.layers[m.layer].db.all = m.detail.all ?? false;
+    chain.layers[m.layer].db.fromA = m.detail.fromA ?? false;
   },
   tried: {
     slot: 'bias-form',
-    // Summed over every unit and sample: with one unit that is the right sum.
-    variants: (net, l) => (net.model.layers[l].units > 1 ? [{ s: net.s, all: true }] : []),
+    // Summed over every unit and sample (with one unit that is the right sum); summed from dA, the
+    // gradient before g' (deepcourse's grad_bh = sum(grad_h)): at a hidden layer, where dA exists
+    // and differs from dZ (the output's dZ is often written directly, and a linear g' is 1).
+    variants: (net, l) => [
+      ...(net.model.layers[l].units > 1 ? [{ s: net.s, all: true }] : []),
+      ...(l < net.model.layers.length - 1 && net.model.layers[l].activation.name !== 'linear' ? [{ s: net.s, all: false, fromA: true }] : []),
+    ],
     // Whatever of db's scale and sum the 1/m mistake did not account for.
-    name: (found, named) => (found.db.s === named.db.s && found.db.all === named.db.all ? null : { s: found.db.s, all: found.db.all }),
+    name: (found, named) => (found.db.s === named.db.s && found.db.all === named.db.all && !!found.db.fromA === !!named.db.fromA ? null
+      : { s: found.db.s, all: found.db.all, ...(found.db.fromA ? { fromA: true } : {}) }),
   },
-  key: (m) => `bias|${m.detail.s}|${m.detail.all}`,
+  key: (m) => `bias|${m.detail.s}|${m.detail.all}|${m.detail.fromA ?? false}`,
   param: bias,
   describe(group, { net }) {
     const layers = group.map((m) => m.layer);
-    const { s, all } = group[0].detail;
+    const { s, all, fromA } = group[0].detail;
     const ratio = s! / net.s;
     const scale = ratio === 1 ? '' : ratio > 1 ? ` without the 1/m (m = ${net.m}) that dW has` : ` divided by m = ${net.m} once more than dW`;
     const how = all ? `sum dZ over every unit and sample (np.sum without axis=1), so all its elements are equal,${scale}` : `sum dZ over the samples${scale}`;
+    // Summed from dA: the sum is over the samples, of the gradient before g'.
+    const message = fromA
+      ? `Your gradients equal backprop with ${names('db', layers)} summed over the samples from ${names('dA', layers)}, the gradient before the activation's derivative, instead of from ${names('dZ', layers)} = dA ⊙ g'(Z)${scale}: db must sum the same dZ that dW is formed from.`
+      : `Your gradients equal backprop with ${names('db', layers)} computed as a ${how.replace(/,$/, '')}.`;
     return {
-      message: `Your gradients equal backprop with ${names('db', layers)} computed as a ${how.replace(/,$/, '')}.`,
+      message,
       fix: `${perLayer(layers, (l) => dbLine(net, l))}.`,
-      evidence: { layers: layerNumbers(group), factor: ratio, allElementsEqual: all ?? false },
+      evidence: { layers: layerNumbers(group), factor: ratio, allElementsEqual: all ?? false, ...(fromA ? { fromDA: true } : {}) },
     };
   },
 };

@@ -170,6 +170,11 @@ export type MistakenBackward = (layer: Layer, x: Tensor, y: Tensor, dy: Tensor, 
 
 /** One mistake people make in a kind's backward: what it computes, and how to tell the user. */
 export interface KindMistake {
+  /**
+   * The finding code, when the record is another form of a mistake listed under that code (the
+   * same slip written two ways); absent: the mistake's id is its code.
+   */
+  code?: string;
   /** What the code does wrong, as a finding's message says it after "layer N (conv2d): ". */
   says: string;
   /** The change that fixes it, written as the user's NumPy would be (np.sum(…, axis=…), `+=`). */

@@ -82,9 +82,11 @@ function avgDifference(g: Grid, D: Float64Array, m: number, out: Float64Array, o
 /**
  * Max-pooling's dx as a code routes dy: 'argmax' (right: dy to the first maximum, accumulated),
  * 'window' (dy to every element of the window, accumulated), 'overwrite' (each window in turn
- * assigns mask·dy to its whole slice, so a later window's zeros replace an earlier one's dy).
+ * assigns mask·dy to its whole slice, so a later window's zeros replace an earlier one's dy),
+ * 'assign' (each window in turn assigns dy to its argmax element only, so where overlapping
+ * windows share a maximum only the last one's dy survives).
  */
-function maxInputGradient(g: Grid, x: Tensor, dy: Tensor, route: 'argmax' | 'window' | 'overwrite'): Tensor {
+function maxInputGradient(g: Grid, x: Tensor, dy: Tensor, route: 'argmax' | 'window' | 'overwrite' | 'assign'): Tensor {
   const m = dy.shape[1];
   const dx = zeros([g.C * g.H * g.W, m]);
   const X = x.data, D = dy.data, out = dx.data;
@@ -94,6 +96,7 @@ function maxInputGradient(g: Grid, x: Tensor, dy: Tensor, route: 'argmax' | 'win
     for (let n = 0; n < m; n++) {
       const d = D[o * m + n];
       if (route === 'argmax') { out[best![n] * m + n] += d; continue; }
+      if (route === 'assign') { out[best![n] * m + n] = d; continue; }
       const a = best ? best[n] : -1;
       for (let u = 0; u < g.kh; u++) {
         for (let v = 0; v < g.kw; v++) {
@@ -150,6 +153,15 @@ const maxMistakes: Record<string, KindMistake> = {
     fix: 'accumulate: dA_prev[n, vert_start:vert_end, horiz_start:horiz_end, c] += mask * dA[n, h, w, c]',
     appliesTo: (layer) => overlaps(gridOf(layer)),
     backward: (layer, x, _y, dy) => onlyDx(() => maxInputGradient(gridOf(layer), x, dy, 'overwrite')),
+  },
+  // The same `=` for `+=`, in the loop that finds the argmax first (get_max_index, then one
+  // element assigned): only windows that share their maximum lose a gradient.
+  'maxpool-overwrite-argmax': {
+    code: 'maxpool-overwrite',
+    says: 'each window assigns dy to its maximum (dA_prev[argmax] = dy) instead of adding it (+=), so where overlapping windows share a maximum only the last window’s gradient survives',
+    fix: 'accumulate: dA_prev[n, c, i * stride + k, j * stride + l] += dA[n, c, i, j] at each window’s argmax (k, l)',
+    appliesTo: (layer) => overlaps(gridOf(layer)),
+    backward: (layer, x, _y, dy) => onlyDx(() => maxInputGradient(gridOf(layer), x, dy, 'assign')),
   },
 };
 
