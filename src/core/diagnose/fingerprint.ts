@@ -284,6 +284,7 @@ class Search {
       T: space.T,
       penalty: dW.beta !== 0 ? combination(space.penalty.W, dW.beta, null, 0) : null,
       tb: this.tested[l].b?.data ?? null,
+      scales: scalePairs(this.scales(l)),
     };
     const skip = this.variantsAt('incoming', l).find((m) => m.detail.incoming === 'skip') ?? null;
     // The two best hypotheses above are enough: each costs a library's worth of products.
@@ -582,6 +583,12 @@ function times(M: Float64Array, rows: number, inner: number, V: Float64Array): F
     }
   }
   return out;
+}
+
+/** Every dW scale × every db scale of the layer's readings, the right pair first (explain names each apart). */
+function scalePairs(scales: LayerSteps[]): { w: number; b: number }[] {
+  const ws = [...new Set(scales.map((st) => st.dW.s))], bs = [...new Set(scales.map((st) => st.db.s))];
+  return ws.flatMap((w) => bs.map((b) => ({ w, b })));
 }
 
 function scaled(M: Tensor, k: number): Tensor {
