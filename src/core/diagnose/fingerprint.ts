@@ -292,7 +292,7 @@ class Search {
     const out: Entry[] = [];
     for (const entry of from) {
       const sources = beam === null ? [outputSource(net)]
-        : sourcesAt(net, l, { dZ: entry.dZ, ...(entry.dA ? { dA: entry.dA } : {}), ...(entry.record ? { mistake: entry.record.detail.mistake } : {}) }, skip, this.tested[l + 1]?.W ?? null, fit);
+        : sourcesAt(net, l, { dZ: entry.dZ, ...(entry.dA ? { dA: entry.dA } : {}), ...(entry.record ? { mistake: entry.record.detail.mistake } : {}) }, skip, this.tested[l + 1]?.W ?? null, fit, this.tested[l + 1]?.b ?? null);
       for (const r of recoverAt(net, l, sources, fit)) {
         out.push({ cost: entry.cost + FITTED * r.mutations.length, dZ: r.dZ, mutations: [...entry.mutations, ...r.mutations], unexplained: entry.unexplained });
       }

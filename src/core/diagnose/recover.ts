@@ -107,7 +107,9 @@ interface RecoveredDetail extends Detail {
   reading?: string;
   /** For a recovered dA: dA_used/dA_right per element, and how it was made. */
   ratio?: Float64Array;
-  how?: 'updated' | 'passed' | 'straight' | 'dropped';
+  how?: 'updated' | 'passed' | 'straight' | 'dropped' | 'deleted';
+  /** For a deleted column: which (0-based) of [W | b]. */
+  column?: number;
   /** The recovered derivative's coefficients, one per term. */
   coefficients?: number[];
   /** For a derivative formula fed the output error: whether dA multiplies it. */
@@ -184,7 +186,7 @@ function unit(r: Recovered): boolean {
  * broadcast without Wᵀ, Wᵀ·dA (the next layer's derivative missing from what is passed down), and
  * (W − η·dW)ᵀ·dZ with the user's dW of the next layer (η fitted on layer l's tensors).
  */
-export function sourcesAt(net: Net, l: number, above: { dZ: Tensor; dA?: Tensor; mistake?: string }, skip: Mutation | null, testedNextW: Tensor | null, fit: LayerFit): Source[] {
+export function sourcesAt(net: Net, l: number, above: { dZ: Tensor; dA?: Tensor; mistake?: string }, skip: Mutation | null, testedNextW: Tensor | null, fit: LayerFit, testedNextB: Tensor | null = null): Source[] {
   const right = incomingGradient(net, l, above.dZ, 'transpose', above.mistake);
   const out: Source[] = [{ dA: right, hop: null }];
   const next = net.model.layers[l + 1];
@@ -213,8 +215,57 @@ export function sourcesAt(net: Net, l: number, above: { dZ: Tensor; dA?: Tensor;
       const hop = ratioHop(net, l, dA, right, { how: 'updated', k: eta, text: `(W${l + 2} - ${fmt(eta)} * dW${l + 2})ᵀ·dZ${l + 2}` });
       if (hop) out.push({ dA, hop });
     }
+    if (testedNextB) out.push(...deletedColumns(net, l, above.dZ, right, testedNextW, testedNextB, fit));
   }
   return out;
+}
+
+/**
+ * A layer that keeps its bias as the last column of one matrix M = [W | b] and passes dA down
+ * through M with a column deleted, the wrong one (np.delete(M, k, 1) with k left over from another
+ * layer size, corpus case 07): unit j ≥ k then gets unit j + 1's weights and the last unit the
+ * bias. Each k is tried with the forward pass's M and with the updated M − η·[dW | db] (η by least
+ * squares), with the layer's true derivative only; a source is kept only where it reproduces.
+ */
+function deletedColumns(net: Net, l: number, dZ: Tensor, right: Tensor, dW: Tensor, db: Tensor, fit: LayerFit): Source[] {
+  const g = net.model.layers[l].activation;
+  const { W, b } = net.params[l + 1];
+  if (!g.diagonal || !b || b.data.length !== W.shape[0]) return [];
+  const [rows, cols] = W.shape;
+  const truth = layerValues(net, l, (z, a) => g.derivative(z, a));
+  const y = target(fit);
+  // M with column k deleted, as a rows × cols matrix.
+  const without = (w: Float64Array, bias: Float64Array, k: number): Tensor => {
+    const data = new Float64Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = j < k ? w[i * cols + j] : j + 1 < cols ? w[i * cols + j + 1] : bias[i];
+    return { shape: [rows, cols], data };
+  };
+  const out: Source[] = [];
+  for (let k = 0; k < cols; k++) {
+    const base = transposeTimes(without(W.data, b.data, k), dZ);
+    const step = transposeTimes(without(dW.data, db.data, k), dZ);
+    const p = column(net, fit, base, truth), q = column(net, fit, step, truth);
+    let eta: number | null = null;
+    if (reproduces([p], [0], [1], y, fit)) eta = 0;
+    else {
+      const qq = dot(q, q);
+      const e = qq > 0 ? -dot(combination(y, 1, p, -1), q) / qq : NaN;
+      const rounded = Number(e.toPrecision(2));
+      if (Number.isFinite(e) && reproduces([p, q], [0, 1], [1, -rounded], y, fit)) eta = rounded;
+      else if (Number.isFinite(e) && reproduces([p, q], [0, 1], [1, -e], y, fit)) eta = e;
+    }
+    if (eta === null) continue;
+    const dA = { shape: base.shape, data: combination(base.data, 1, step.data, -eta) };
+    const hop = ratioHop(net, l, dA, right, { how: 'deleted', k: eta, column: k, text: `column ${k + 1} deleted` });
+    if (hop) out.push({ dA, hop });
+  }
+  return out;
+}
+
+/** "units 5 to 7 get the next unit's weights and " (1-based, from..to), or nothing when no unit is shifted. */
+function shifted(from: number, to: number): string {
+  if (from > to) return '';
+  return from === to ? `hidden unit ${from} gets unit ${from + 1}'s weights and ` : `hidden units ${from} to ${to} get the next unit's weights and `;
 }
 
 /** The output layer's one source: the right ∂L/∂a. */
@@ -559,7 +610,7 @@ export const RECOVERED_INCOMING: MistakeKind = {
     const { ratio } = detailOf(m);
     steps.derivative = steps.derivative ? steps.derivative.map((v, i) => v * ratio![i]) : m.detail.values!;
   },
-  key: (m) => `recovered-incoming|${detailOf(m).how}|${m.detail.k ?? ''}`,
+  key: (m) => `recovered-incoming|${detailOf(m).how}|${m.detail.k ?? ''}|${detailOf(m).column ?? ''}`,
   describe(group, { net }): Text {
     const layers = group.map((m) => m.layer);
     const d = detailOf(group[0]);
@@ -575,6 +626,16 @@ export const RECOVERED_INCOMING: MistakeKind = {
         message: `Your gradients equal backprop with ${list((l) => `dA${l + 1} = (W${l + 2} - ${fmt(eta)} * dW${l + 2})ᵀ·dZ${l + 2}`)}: the weights after this step's update (learning rate η = ${fmt(eta)}, fitted by least squares, with your own dW${layers.map((l) => l + 2).join(', dW')}), not the ones the forward pass used.`,
         fix: `Compute every dA with the forward pass's weights, ${list((l) => `dA${l + 1} = np.dot(W${l + 2}.T, dZ${l + 2})`)}, and update the weights (W -= lr * dW) only after the whole backward pass.`,
         evidence: { layers: layers.map((l) => l + 1), how: 'updated weights', eta, weightLayers: layers.map((l) => l + 2) },
+      };
+    }
+    if (d.how === 'deleted') {
+      const eta = d.k!, k = d.column!, n = (l: number) => l + 2;
+      const M = (l: number) => eta === 0 ? `[W${n(l)} | b${n(l)}]` : `[W${n(l)} | b${n(l)}] - ${fmt(eta)} * [dW${n(l)} | db${n(l)}]`;
+      const units = net.model.layers[layers[0]].units;
+      return {
+        message: `Your gradients equal backprop with ${list((l) => `dA${l + 1} = Mᵀ·dZ${n(l)}, M = ${M(l)} with column ${k + 1} deleted instead of the bias column ${units + 1}`)}${eta === 0 ? '' : ` (the weights after this step's update, learning rate η = ${fmt(eta)}, fitted by least squares, with your own dW and db)`}: ${shifted(k + 1, units - 1)}unit ${units} gets the bias.`,
+        fix: `${list((l) => `dA${l + 1} = np.dot(W${n(l)}.T, dZ${n(l)})`)}: delete the bias column (np.delete(M, -1, 1)), not column ${k + 1}${eta === 0 ? '' : ', with the forward pass\'s weights, and update them (W -= lr * dW) only after the whole backward pass'}.`,
+        evidence: { layers: layers.map((l) => l + 1), how: 'column deleted', column: k + 1, eta, weightLayers: layers.map((l) => l + 2) },
       };
     }
     if (d.how === 'straight') {
