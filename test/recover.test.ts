@@ -119,6 +119,22 @@ describe('the dA recovered', () => {
     expect(f.fix).toContain('dA2 = np.dot(W3.T, dZ3)');
   });
 
+  it('names dA through [W | b] with a weight column deleted instead of the bias (np.delete with a stale index, corpus case 07)', () => {
+    // Column 2 of [W3 | b3] deleted: hidden unit 2 gets unit 3's weights, unit 3 the bias.
+    const [rows, cols] = params[2].W.shape;
+    const M = Float64Array.from({ length: rows * cols }, (_v, e) => {
+      const i = Math.floor(e / cols), c = (e % cols) < 1 ? e % cols : (e % cols) + 1;
+      return c < cols ? params[2].W.data[i * cols + c] : params[2].b!.data[i];
+    });
+    const grads = withIncoming(net, 1, ({ dZ }) => transposeTimes({ shape: [rows, cols], data: M }, dZ));
+    const [f, ...rest] = roots(check(grads));
+    expect(rest).toEqual([]);
+    expect(f.code).toBe('wrong-backprop-weight');
+    expect(f.layer).toBe(2);
+    expect(f.evidence?.column).toBe(2);
+    expect(f.message).toContain('M = [W3 | b3] with column 2 deleted instead of the bias column 4');
+  });
+
   it('names the delta passed down without the next layer\'s derivative (dA1 = W2ᵀ·dA2)', () => {
     const grads = withIncoming(net, 0, ({ dA }) => transposeTimes(params[1].W, dA));
     const [f, ...rest] = roots(check(grads));

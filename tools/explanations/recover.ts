@@ -102,6 +102,14 @@ function incomingBug(make: (x: { dZ: Tensor; dA: Tensor; dW: Tensor }, W: Tensor
   };
 }
 
+/** [W | b] with column k (0-based) deleted: np.delete(M, k, 1) where the bias column was meant. */
+function deleted(W: Tensor, b: Tensor, k: number): Tensor {
+  const [rows, cols] = W.shape;
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = j < k ? W.data[i * cols + j] : j + 1 < cols ? W.data[i * cols + j + 1] : b.data[i];
+  return { shape: W.shape, data };
+}
+
 export const SPECS: Spec[] = [
   {
     id: 'activation-as-derivative', name: 'activation as its own derivative (tanh_d = tanh)', code: 'wrong-local-derivative',
@@ -150,6 +158,14 @@ export const SPECS: Spec[] = [
     sites: { A: 3, D: 6, E: 3, F: 2 },
     // dz = dh * (1 - dh) with dh = a − y: a(1 − a) fed the error, the error not multiplied in.
     grads: (p, at) => userBackprop(p.model, p.params, p.X, p.Y, { at, outputDelta: (_z, a, y) => (a - y) * (1 - (a - y)) }),
+  },
+  {
+    id: 'deleted-column', name: 'dA through [W | b] with column 2 deleted, not the bias', code: 'wrong-backprop-weight',
+    sites: { A: 2, B: 1, C: 2, D: 3, E: 1 },
+    grads: (p, at) => {
+      const net = netOf(p.model, p.params, forward(p.model, p.params, p.X, p.Y), p.Y);
+      return withIncoming(net, at - 1, ({ dZ }) => transposeTimes(deleted(p.params[at].W, p.params[at].b!, 1), dZ));
+    },
   },
   {
     id: 'updated-weights', name: 'backprop with the updated weights', code: 'wrong-backprop-weight',
