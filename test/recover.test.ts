@@ -74,6 +74,32 @@ describe('the local derivative recovered from dW and db', () => {
     expect(f.message).toMatch(/^Layers 1 and 2 \(tanh\) multiply dA by a: the activation itself/);
   });
 
+  it('names sech(a) written for tanh\' at layer 1', () => {
+    const [f, ...rest] = roots(check(derivative(1, (_z, a) => 1 / Math.cosh(a))));
+    expect(rest).toEqual([]);
+    expect(f.code).toBe('wrong-local-derivative');
+    expect(f.message).toMatch(/^Layer 1 \(tanh\) multiplies dA by sech\(a\); tanh' is 1 - a\*\*2\./);
+    expect(f.fix).toBe('dZ1 = dA1 * (1 - A1**2) (your code computes dZ1 = dA1 * (1 / np.cosh(A1))).');
+  });
+
+  it('names sech(a) together with a dW that lacks its 1/m (corpus case 10), not as 20·sech(a) with db off', () => {
+    const grads = userBackprop(model, params, X, Y, { at: 2, derivative: (_z, a) => 1 / Math.cosh(a), dWScale: 1 });
+    const found = roots(check(grads)).map((f) => `${f.code}@${f.layer}`).sort();
+    expect(found).toEqual(['wrong-local-derivative@2', 'wrong-reduction@2']);
+    const f = roots(check(grads)).find((x) => x.code === 'wrong-local-derivative')!;
+    expect(f.message).toContain('multiplies dA by sech(a);');
+  });
+
+  it('names the output delta made of the sigmoid\'s formula fed the error, dz = e * (1 - e) (corpus case 11)', () => {
+    const grads = userBackprop(model, params, X, Y, { at: 3, outputDelta: (_z, a, y) => (a - y) * (1 - (a - y)) });
+    const [f, ...rest] = roots(check(grads));
+    expect(rest).toEqual([]);
+    expect(f.code).toBe('derivative-of-wrong-variable');
+    expect(f.layer).toBe(3);
+    expect(f.message).toMatch(/^Layer 3 \(sigmoid\) makes its delta dZ3 = e \* \(1 - e\), without dA3: its derivative's formula a \* \(1 - a\) evaluated at the output error e = a - y/);
+    expect(f.fix).toBe('dZ3 = dA3 * A3 * (1 - A3): the derivative at the activation A3, times the error dA3 (your code computes dZ3 = (A3 - Y) * (1 - (A3 - Y))).');
+  });
+
   it('leaves a constant factor on the output delta to the factor analyses', () => {
     const report = check(derivative(3, (_z, a) => 0.5 * a * (1 - a)));
     expect(report.ok).toBe(false);
@@ -91,6 +117,22 @@ describe('the dA recovered', () => {
     expect(f.evidence?.eta).toBe(0.05);
     expect(f.message).toMatch(/^Your gradients equal backprop with dA2 = \(W3 - 0\.05 \* dW3\)ᵀ·dZ3: the weights after this step's update/);
     expect(f.fix).toContain('dA2 = np.dot(W3.T, dZ3)');
+  });
+
+  it('names dA through [W | b] with a weight column deleted instead of the bias (np.delete with a stale index, corpus case 07)', () => {
+    // Column 2 of [W3 | b3] deleted: hidden unit 2 gets unit 3's weights, unit 3 the bias.
+    const [rows, cols] = params[2].W.shape;
+    const M = Float64Array.from({ length: rows * cols }, (_v, e) => {
+      const i = Math.floor(e / cols), c = (e % cols) < 1 ? e % cols : (e % cols) + 1;
+      return c < cols ? params[2].W.data[i * cols + c] : params[2].b!.data[i];
+    });
+    const grads = withIncoming(net, 1, ({ dZ }) => transposeTimes({ shape: [rows, cols], data: M }, dZ));
+    const [f, ...rest] = roots(check(grads));
+    expect(rest).toEqual([]);
+    expect(f.code).toBe('wrong-backprop-weight');
+    expect(f.layer).toBe(2);
+    expect(f.evidence?.column).toBe(2);
+    expect(f.message).toContain('M = [W3 | b3] with column 2 deleted instead of the bias column 4');
   });
 
   it('names the delta passed down without the next layer\'s derivative (dA1 = W2ᵀ·dA2)', () => {

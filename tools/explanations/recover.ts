@@ -4,8 +4,11 @@
 // (tanh_d(x) = tanh(x)), an extra factor in the derivative (dZ = dA·g'(Z)·Z), the derivative
 // applied twice, the delta passed down without the next layer's derivative (or passed straight
 // down, without Wᵀ either: the output error broadcast over the hidden units), the incoming gradient
-// dropped (dZ = g'(Z) alone), and backprop with the
-// weights already updated by this step. Each goes into at least four dense architectures of
+// dropped (dZ = g'(Z) alone), backprop with the weights already updated by this step, sech(a)
+// written for tanh' (corpus case 10), and the output delta made of the sigmoid's formula fed the
+// error, dz = e * (1 - e) with e = a − y (corpus case 11; the extra network F, two sigmoid layers
+// with squared error as in that case, is its fourth, since A, D and E are the only architectures
+// with a sigmoid output). Each goes into at least four dense architectures of
 // tools/matrix.ts as gradients (--grads) and must be named at its layer as the only root cause.
 import { correctChain, entryGradients, evaluate, incomingGradient, netOf, outputValues, throughActivation, type Net } from '../../src/core/backprop.js';
 import { forward } from '../../src/core/forward.js';
@@ -26,6 +29,13 @@ export function prepared(): Prepared[] {
     const params = initialise(model);
     return { label: 'ABCDE'[i], model, params, ...dataFor(model, arch.samples, 100 + i) };
   });
+}
+
+/** Network F: sigmoid-sigmoid with summed squared error (corpus case 11's kind), for output mistakes that need a sigmoid output. */
+function sigmoidMse(): Prepared {
+  const spec = { layers: [{ units: 4, activation: 'sigmoid' }, { units: 2, activation: 'sigmoid' }], loss: 'mean_squared_error', reduction: 'sum', init: { scheme: 'xavier', seed: 16 } };
+  const model = withInputs(parseSpec({ input: 3, ...spec }, 'matrix').model, 3);
+  return { label: 'F', model, params: initialise(model), ...dataFor(model, 12, 106) };
 }
 
 /** The derivative a layer's code uses, given its activation's name, or null where the bug cannot be made. */
@@ -92,6 +102,14 @@ function incomingBug(make: (x: { dZ: Tensor; dA: Tensor; dW: Tensor }, W: Tensor
   };
 }
 
+/** [W | b] with column k (0-based) deleted: np.delete(M, k, 1) where the bias column was meant. */
+function deleted(W: Tensor, b: Tensor, k: number): Tensor {
+  const [rows, cols] = W.shape;
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = j < k ? W.data[i * cols + j] : j + 1 < cols ? W.data[i * cols + j + 1] : b.data[i];
+  return { shape: W.shape, data };
+}
+
 export const SPECS: Spec[] = [
   {
     id: 'activation-as-derivative', name: 'activation as its own derivative (tanh_d = tanh)', code: 'wrong-local-derivative',
@@ -131,6 +149,25 @@ export const SPECS: Spec[] = [
     grads: incomingBug(({ dZ }, W) => ({ shape: [W.shape[1], dZ.shape[1]], data: new Float64Array(W.shape[1] * dZ.shape[1]).fill(1) })),
   },
   {
+    id: 'sech-derivative', name: "sech(a) for tanh' (dZ = dA * SECH(A))", code: 'wrong-local-derivative',
+    sites: { A: 1, C: 1, D: 5, E: 2 },
+    grads: derivativeBug((name) => (name === 'tanh' ? (_z, a) => 1 / Math.cosh(a) : null)),
+  },
+  {
+    id: 'output-derivative-at-error', name: 'output delta e * (1 - e), sigmoid formula at e = a - y', code: 'derivative-of-wrong-variable',
+    sites: { A: 3, D: 6, E: 3, F: 2 },
+    // dz = dh * (1 - dh) with dh = a − y: a(1 − a) fed the error, the error not multiplied in.
+    grads: (p, at) => userBackprop(p.model, p.params, p.X, p.Y, { at, outputDelta: (_z, a, y) => (a - y) * (1 - (a - y)) }),
+  },
+  {
+    id: 'deleted-column', name: 'dA through [W | b] with column 2 deleted, not the bias', code: 'wrong-backprop-weight',
+    sites: { A: 2, B: 1, C: 2, D: 3, E: 1 },
+    grads: (p, at) => {
+      const net = netOf(p.model, p.params, forward(p.model, p.params, p.X, p.Y), p.Y);
+      return withIncoming(net, at - 1, ({ dZ }) => transposeTimes(deleted(p.params[at].W, p.params[at].b!, 1), dZ));
+    },
+  },
+  {
     id: 'updated-weights', name: 'backprop with the updated weights', code: 'wrong-backprop-weight',
     sites: { A: 2, B: 1, C: 2, D: 3, E: 1 },
     grads: incomingBug(({ dZ, dW }, W) => transposeTimes({ shape: W.shape, data: W.data.map((w, i) => w - ETA * dW.data[i]) }, dZ)),
@@ -142,7 +179,7 @@ export function entries(): ExplanationEntry[] {
   return SPECS.map((spec) => ({
     id: spec.id, name: spec.name, code: spec.code,
     cells() {
-      nets ??= prepared();
+      nets ??= [...prepared(), sigmoidMse()];
       const out: Record<string, Cell | null> = {};
       for (const p of nets) {
         const at = spec.sites[p.label];

@@ -285,6 +285,7 @@ class Search {
       T: space.T,
       penalty: dW.beta !== 0 ? combination(space.penalty.W, dW.beta, null, 0) : null,
       tb: this.tested[l].b?.data ?? null,
+      scales: scalePairs(this.scales(l)),
     };
     const skip = this.variantsAt('incoming', l).find((m) => m.detail.incoming === 'skip') ?? null;
     // The two best hypotheses above are enough: each costs a library's worth of products.
@@ -292,7 +293,7 @@ class Search {
     const out: Entry[] = [];
     for (const entry of from) {
       const sources = beam === null ? [outputSource(net)]
-        : sourcesAt(net, l, { dZ: entry.dZ, ...(entry.dA ? { dA: entry.dA } : {}), ...(entry.record ? { mistake: entry.record.detail.mistake } : {}) }, skip, this.tested[l + 1]?.W ?? null, fit);
+        : sourcesAt(net, l, { dZ: entry.dZ, ...(entry.dA ? { dA: entry.dA } : {}), ...(entry.record ? { mistake: entry.record.detail.mistake } : {}) }, skip, this.tested[l + 1]?.W ?? null, fit, this.tested[l + 1]?.b ?? null);
       for (const r of recoverAt(net, l, sources, fit)) {
         out.push({ cost: entry.cost + FITTED * r.mutations.length, dZ: r.dZ, mutations: [...entry.mutations, ...r.mutations], unexplained: entry.unexplained });
       }
@@ -591,6 +592,12 @@ function times(M: Float64Array, rows: number, inner: number, V: Float64Array): F
     }
   }
   return out;
+}
+
+/** Every dW scale × every db scale of the layer's readings, the right pair first (explain names each apart). */
+function scalePairs(scales: LayerSteps[]): { w: number; b: number }[] {
+  const ws = [...new Set(scales.map((st) => st.dW.s))], bs = [...new Set(scales.map((st) => st.db.s))];
+  return ws.flatMap((w) => bs.map((b) => ({ w, b })));
 }
 
 function scaled(M: Tensor, k: number): Tensor {

@@ -52,6 +52,9 @@ const BASE: Term[] = [
   { text: 'tanh(z)', numpy: (Z) => `np.tanh(${Z})`, fn: Math.tanh, sum: false },
   { text: '(z > 0)', numpy: (Z) => `(${Z} > 0).astype(float)`, fn: (z) => (z > 0 ? 1 : 0), sum: false },
   { text: '1 - z**2', numpy: (Z) => `1 - ${Z}**2`, fn: (z) => 1 - z * z, sum: true },
+  // sech(a) for tanh' (its derivative is sech²(z) = 1 − a²), as in dZ = dA * SECH(A) (corpus case 10).
+  { text: 'sech(a)', numpy: (_Z, A) => `1 / np.cosh(${A})`, fn: (_z, a) => 1 / Math.cosh(a), sum: false },
+  { text: 'sech(z)', numpy: (Z) => `1 / np.cosh(${Z})`, fn: (z) => 1 / Math.cosh(z), sum: false },
 ];
 
 /** The true derivative of a built-in activation in NumPy, the way the fix should read. */
@@ -81,6 +84,12 @@ export interface LayerFit {
   penalty: Float64Array | null;
   /** The tested db (null: the layer has none). */
   tb: Float64Array | null;
+  /**
+   * The 1/m pairs dW and db may use, the right one first, then the catalogue's scale variants (a
+   * dW without 1/m): a recovered derivative is fitted with each until one fits, and the search then
+   * names the scale as the catalogue's mistake when it explains the layer (fingerprint.ts).
+   */
+  scales?: { w: number; b: number }[];
 }
 
 export interface Recovered {
@@ -98,7 +107,13 @@ interface RecoveredDetail extends Detail {
   reading?: string;
   /** For a recovered dA: dA_used/dA_right per element, and how it was made. */
   ratio?: Float64Array;
-  how?: 'updated' | 'passed' | 'straight' | 'dropped';
+  how?: 'updated' | 'passed' | 'straight' | 'dropped' | 'deleted';
+  /** For a deleted column: which (0-based) of [W | b]. */
+  column?: number;
+  /** The recovered derivative's coefficients, one per term. */
+  coefficients?: number[];
+  /** For a derivative formula fed the output error: whether dA multiplies it. */
+  atError?: 'times dA' | 'delta';
 }
 
 const detailOf = (m: Mutation) => m.detail as RecoveredDetail;
@@ -123,27 +138,46 @@ export function recoverAt(net: Net, l: number, sources: Source[], fit: LayerFit)
   const g = layer.activation;
   if (typeOf(layer) !== 'dense' || !g.diagonal) return [];
   const truth = layerValues(net, l, (z, a) => g.derivative(z, a));
+  const output = l === net.model.layers.length - 1;
   const terms = library(net, l, truth);
+  // At the output, the terms in the error e = a − y too, with the one source (∂L/∂a) they are relative to.
+  if (output && sources.length === 1 && sources[0].hop === null) terms.push(...errorTerms(net, l, truth, sources[0].dA));
   const y = target(fit);
   const out: Recovered[] = [];
-  for (const source of sources) {
-    const columns = terms.map((t) => column(net, fit, source.dA, t.values));
-    const found = bestSubsets(columns, y, fit);
-    for (const f of found) {
-      const r = new Float64Array(truth.length);
-      f.coefficients.forEach((c, i) => { const v = terms[f.indices[i]].values; for (let e = 0; e < r.length; e++) r[e] += c * v[e]; });
-      // A constant multiple of the true derivative is a factor on dZ (constant-factor, or a loss
-      // convention), which the catalogue and the error decomposition name: not a formula recovered.
-      if (source.hop === null && multipleOf(r, truth)) continue;
-      const dZ = times(source.dA, r);
-      const mutations: Mutation[] = [];
-      // r equal to the true derivative on a recovered dA: the dA is the whole mistake.
-      if (!matches(r, truth)) mutations.push({ kind: RECOVERED_DERIVATIVE, layer: l, detail: derivativeDetail(net, l, f.indices.map((i) => terms[i]), f.coefficients, r, truth) });
-      if (source.hop) mutations.push(source.hop);
-      out.push({ dZ, mutations, fitted: f.indices.length + (source.hop ? 1 : 0) });
+  for (const scale of fit.scales ?? [{ w: net.s, b: net.s }]) {
+    for (const source of sources) {
+      const columns = terms.map((t) => column(net, fit, source.dA, t.values, scale));
+      const found = bestSubsets(columns, y, fit);
+      for (const f of found) {
+        const r = new Float64Array(truth.length);
+        f.coefficients.forEach((c, i) => { const v = terms[f.indices[i]].values; for (let e = 0; e < r.length; e++) r[e] += c * v[e]; });
+        // A constant multiple of the true derivative is a factor on dZ (constant-factor, or a loss
+        // convention), which the catalogue and the error decomposition name: not a formula recovered.
+        if (source.hop === null && multipleOf(r, truth)) continue;
+        const dZ = times(source.dA, r);
+        const mutations: Mutation[] = [];
+        // r equal to the true derivative on a recovered dA: the dA is the whole mistake.
+        if (!matches(r, truth)) {
+          const used = f.indices.map((i) => terms[i]);
+          // g's own formula fed the output error e = a − y instead of a: the right derivative at the wrong variable.
+          const atError = used.length === 1 && f.coefficients[0] === 1 ? used[0].atError : undefined;
+          const detail = derivativeDetail(net, l, used, f.coefficients, r, truth);
+          mutations.push(atError ? { kind: RECOVERED_AT_ERROR, layer: l, detail: { ...detail, atError } as RecoveredDetail } : { kind: RECOVERED_DERIVATIVE, layer: l, detail });
+        }
+        if (source.hop) mutations.push(source.hop);
+        out.push({ dZ, mutations, fitted: f.indices.length + (source.hop ? 1 : 0) });
+      }
     }
+    // The right 1/m first: another scale only where it finds nothing, or only with a coefficient
+    // other than ±1 (3·sech(a) with db divided by m = 3 once more is sech(a) with dW lacking its 1/m).
+    if (out.some(unit)) break;
   }
-  return out.sort((x, y) => x.mutations.length - y.mutations.length || x.fitted - y.fitted);
+  return out.sort((x, y) => x.mutations.length - y.mutations.length || Number(unit(y)) - Number(unit(x)) || x.fitted - y.fitted);
+}
+
+/** Whether a recovery reads with coefficients ±1 only (or recovers a dA alone). */
+function unit(r: Recovered): boolean {
+  return r.mutations.every((m) => (m.detail as RecoveredDetail).coefficients?.every((c) => Math.abs(c) === 1) ?? true);
 }
 
 /**
@@ -152,7 +186,7 @@ export function recoverAt(net: Net, l: number, sources: Source[], fit: LayerFit)
  * broadcast without Wᵀ, Wᵀ·dA (the next layer's derivative missing from what is passed down), and
  * (W − η·dW)ᵀ·dZ with the user's dW of the next layer (η fitted on layer l's tensors).
  */
-export function sourcesAt(net: Net, l: number, above: { dZ: Tensor; dA?: Tensor; mistake?: string }, skip: Mutation | null, testedNextW: Tensor | null, fit: LayerFit): Source[] {
+export function sourcesAt(net: Net, l: number, above: { dZ: Tensor; dA?: Tensor; mistake?: string }, skip: Mutation | null, testedNextW: Tensor | null, fit: LayerFit, testedNextB: Tensor | null = null): Source[] {
   const right = incomingGradient(net, l, above.dZ, 'transpose', above.mistake);
   const out: Source[] = [{ dA: right, hop: null }];
   const next = net.model.layers[l + 1];
@@ -181,8 +215,57 @@ export function sourcesAt(net: Net, l: number, above: { dZ: Tensor; dA?: Tensor;
       const hop = ratioHop(net, l, dA, right, { how: 'updated', k: eta, text: `(W${l + 2} - ${fmt(eta)} * dW${l + 2})ᵀ·dZ${l + 2}` });
       if (hop) out.push({ dA, hop });
     }
+    if (testedNextB) out.push(...deletedColumns(net, l, above.dZ, right, testedNextW, testedNextB, fit));
   }
   return out;
+}
+
+/**
+ * A layer that keeps its bias as the last column of one matrix M = [W | b] and passes dA down
+ * through M with a column deleted, the wrong one (np.delete(M, k, 1) with k left over from another
+ * layer size, corpus case 07): unit j ≥ k then gets unit j + 1's weights and the last unit the
+ * bias. Each k is tried with the forward pass's M and with the updated M − η·[dW | db] (η by least
+ * squares), with the layer's true derivative only; a source is kept only where it reproduces.
+ */
+function deletedColumns(net: Net, l: number, dZ: Tensor, right: Tensor, dW: Tensor, db: Tensor, fit: LayerFit): Source[] {
+  const g = net.model.layers[l].activation;
+  const { W, b } = net.params[l + 1];
+  if (!g.diagonal || !b || b.data.length !== W.shape[0]) return [];
+  const [rows, cols] = W.shape;
+  const truth = layerValues(net, l, (z, a) => g.derivative(z, a));
+  const y = target(fit);
+  // M with column k deleted, as a rows × cols matrix.
+  const without = (w: Float64Array, bias: Float64Array, k: number): Tensor => {
+    const data = new Float64Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) data[i * cols + j] = j < k ? w[i * cols + j] : j + 1 < cols ? w[i * cols + j + 1] : bias[i];
+    return { shape: [rows, cols], data };
+  };
+  const out: Source[] = [];
+  for (let k = 0; k < cols; k++) {
+    const base = transposeTimes(without(W.data, b.data, k), dZ);
+    const step = transposeTimes(without(dW.data, db.data, k), dZ);
+    const p = column(net, fit, base, truth), q = column(net, fit, step, truth);
+    let eta: number | null = null;
+    if (reproduces([p], [0], [1], y, fit)) eta = 0;
+    else {
+      const qq = dot(q, q);
+      const e = qq > 0 ? -dot(combination(y, 1, p, -1), q) / qq : NaN;
+      const rounded = Number(e.toPrecision(2));
+      if (Number.isFinite(e) && reproduces([p, q], [0, 1], [1, -rounded], y, fit)) eta = rounded;
+      else if (Number.isFinite(e) && reproduces([p, q], [0, 1], [1, -e], y, fit)) eta = e;
+    }
+    if (eta === null) continue;
+    const dA = { shape: base.shape, data: combination(base.data, 1, step.data, -eta) };
+    const hop = ratioHop(net, l, dA, right, { how: 'deleted', k: eta, column: k, text: `column ${k + 1} deleted` });
+    if (hop) out.push({ dA, hop });
+  }
+  return out;
+}
+
+/** "units 5 to 7 get the next unit's weights and " (1-based, from..to), or nothing when no unit is shifted. */
+function shifted(from: number, to: number): string {
+  if (from > to) return '';
+  return from === to ? `hidden unit ${from} gets unit ${from + 1}'s weights and ` : `hidden units ${from} to ${to} get the next unit's weights and `;
 }
 
 /** The output layer's one source: the right ∂L/∂a. */
@@ -194,7 +277,33 @@ export function outputSource(net: Net): Source {
 
 // ---- the regression ---------------------------------------------------------------------------
 
-interface LibraryTerm extends Term { values: Float64Array }
+interface LibraryTerm extends Term {
+  values: Float64Array;
+  /** g's formula in a, evaluated at the output error e = a − y: times dA, or as dZ itself (delta). */
+  atError?: 'times dA' | 'delta';
+}
+
+/**
+ * The output layer's terms in the error e = a − y, for code that evaluates a formula at the error
+ * it already holds: dz2 = dh2 * (1 - dh2) with dh2 = h2 − y (corpus case 11) is dA ⊙ g'(e) for the
+ * sigmoid's a(1 − a). The error itself and g's formula in a at e; y is the user's data.
+ */
+function errorTerms(net: Net, l: number, truth: Float64Array, dA: Tensor): LibraryTerm[] {
+  const g = net.model.layers[l].activation;
+  const e = outputValues(net, (_z, a, y) => a - y);
+  const E = (A: string) => `(${A} - Y)`;
+  const out: LibraryTerm[] = [{ text: 'e', numpy: (_Z, A) => E(A), fn: () => NaN, sum: false, values: e }];
+  const inA = g.written?.a;
+  if (inA) {
+    const text = inA.text.replace(/\^/g, '**');
+    const at = e.map((v) => inA.fn(v));
+    const term = { text: text.replace(/\ba\b/g, 'e'), numpy: (_Z: string, A: string) => text.replace(/\ba\b/g, E(A)), fn: () => NaN, sum: isSum(text) };
+    out.push({ ...term, values: at, atError: 'times dA' });
+    // dZ = g'(e) itself, the error not multiplied in: r = g'(e) / dA, where dA ≠ 0 everywhere.
+    if (dA.data.every((v) => v !== 0)) out.push({ ...term, values: at.map((v, i) => v / dA.data[i]), atError: 'delta' });
+  }
+  return out.filter((t) => t.values.every(Number.isFinite) && dot(t.values, t.values) > 0 && !matches(t.values, truth));
+}
 
 /** The library at layer l: the base terms, then each times g'; duplicates on the data dropped. */
 function library(net: Net, l: number, truth: Float64Array): LibraryTerm[] {
@@ -231,9 +340,9 @@ function target(fit: LayerFit): Float64Array {
   return concat(w, fit.tb);
 }
 
-function column(net: Net, fit: LayerFit, dA: Tensor, r: Float64Array): Float64Array {
+function column(net: Net, fit: LayerFit, dA: Tensor, r: Float64Array, scale = { w: net.s, b: net.s }): Float64Array {
   const D = times(dA, r);
-  return concat(combination(fit.term(D), net.s, null, 0), fit.tb ? combination(biasGradient(D, 1).data, net.s, null, 0) : null);
+  return concat(combination(fit.term(D), scale.w, null, 0), fit.tb ? combination(biasGradient(D, 1).data, scale.b, null, 0) : null);
 }
 
 interface Subset { indices: number[]; coefficients: number[] }
@@ -259,11 +368,13 @@ function bestSubsets(columns: Float64Array[], y: Float64Array, fit: LayerFit): S
   };
   // The residual ‖y − X·c‖² = yᵀy − cᵀ·Xᵀy screens a subset before the tensors are compared.
   const screened = (res: number) => res <= 1e-10 * yy;
-  if (equations >= OVERDETERMINED + 1) {
-    for (let i = 0; i < n; i++) {
-      const c = rhs[i] / gram[i][i];
-      if (screened(yy - c * rhs[i])) accept([i], [c]);
-    }
+  // One term: overdetermined enough, or read with a simple coefficient (1, −1, 0.5 …), which is no
+  // free parameter, so that every equation is a check (a 1-unit layer: dW's inputs and db).
+  for (let i = 0; i < n; i++) {
+    const c = rhs[i] / gram[i][i];
+    if (!screened(yy - c * rhs[i])) continue;
+    if (equations >= OVERDETERMINED + 1) accept([i], [c]);
+    else if (equations >= OVERDETERMINED && SIMPLE.includes(snap(c)) && reproduces(columns, [i], [snap(c)], y, fit)) out.push({ indices: [i], coefficients: [snap(c)] });
   }
   if (out.length > 0 || equations < 2 * OVERDETERMINED + 1) return out;
   for (let i = 0; i < n; i++) {
@@ -413,7 +524,7 @@ function derivativeDetail(net: Net, l: number, terms: LibraryTerm[], cs: number[
     const extra = BASE.find((b) => terms[0].text.endsWith(b.sum ? `(${b.text})` : b.text));
     if (extra && cs[0] === 1) reading = `the right derivative times an extra factor ${extra.text}`;
   }
-  return { text, numpy, values: r, ...(reading ? { reading } : {}) };
+  return { text, numpy, values: r, coefficients: cs, ...(reading ? { reading } : {}) };
 }
 
 /** The true derivative of layer l for a fix: "dZ1 = dA1 * (1 - A1**2)". */
@@ -452,7 +563,41 @@ export const RECOVERED_DERIVATIVE: MistakeKind = {
 
 const numpyFactor = (m: Mutation) => {
   const n = detailOf(m).numpy ?? '';
-  return isSum(n) ? `(${n})` : n;
+  return isSum(n) || n.startsWith('1 / ') ? `(${n})` : n;
+};
+
+/**
+ * The output layer's derivative formula evaluated at the error e = a − y instead of at a (dz2 =
+ * dh2 * (1 - dh2) with dh2 = h2 − y): the right formula at the wrong variable, recovered as the
+ * library's error term with coefficient 1.
+ */
+export const RECOVERED_AT_ERROR: MistakeKind = {
+  id: 'recovered-at-error',
+  code: 'derivative-of-wrong-variable',
+  appliesTo: (net, l) => l === net.model.layers.length - 1 && typeOf(net.model.layers[l]) === 'dense' && net.model.layers[l].activation.diagonal,
+  apply: (chain: Chain, m) => { chain.layers[m.layer].derivative = m.detail.values!; },
+  key: (m) => `recovered-at-error|${m.detail.text}`,
+  describe([m], { net }) {
+    const l = m.layer;
+    const g = net.model.layers[l].activation;
+    const d = detailOf(m);
+    const right = g.derivativeText.replace(/\^/g, '**');
+    const truth = layerValues(net, l, (z, a) => g.derivative(z, a));
+    const v = m.detail.values!;
+    let worst = 0, at = 0;
+    for (let i = 0; i < v.length; i++) { const e = Math.abs(v[i] - truth[i]); if (e > worst) { worst = e; at = i; } }
+    const a = net.fwd.A[l + 1].data[at], y = net.Y.data[at];
+    const L = l + 1;
+    const what = d.atError === 'delta'
+      ? `makes its delta dZ${L} = ${d.text}, without dA${L}: its derivative's formula ${right} evaluated at the output error e = a - y instead of at a, and the error not multiplied in, as in dz${L} = dh${L} * (1 - dh${L}) with dh${L} = a - y`
+      : `multiplies dA by ${d.text}: its derivative's formula ${right} evaluated at the output error e = a - y instead of at a`;
+    const yours = d.atError === 'delta' ? `dZ${L} = ${d.numpy}` : `dZ${L} = dA${L} * ${numpyFactor(m)}`;
+    return {
+      message: `Layer ${L} (${g.name}) ${what}. Recovered from your dW and db by regression on candidate terms and verified: your gradients equal backprop with this delta. On your data at a = ${fmt(a)}, y = ${fmt(y)} (e = ${fmt(a - y)}) your factor on dA is ${fmt(v[at])} where ${g.name}' is ${fmt(truth[at])}.`,
+      fix: `${rightFix(net, l)}: the derivative at the activation A${L}, times the error dA${L} (your code computes ${yours}).`,
+      evidence: { layers: [L], used: d.text ?? '', right, numpy: d.numpy ?? '', a, y, form: d.atError ?? '' },
+    };
+  },
 };
 
 /** A recovered dA: the next layer's dA passed down instead of its dZ, or the weights after the update. */
@@ -465,7 +610,7 @@ export const RECOVERED_INCOMING: MistakeKind = {
     const { ratio } = detailOf(m);
     steps.derivative = steps.derivative ? steps.derivative.map((v, i) => v * ratio![i]) : m.detail.values!;
   },
-  key: (m) => `recovered-incoming|${detailOf(m).how}|${m.detail.k ?? ''}`,
+  key: (m) => `recovered-incoming|${detailOf(m).how}|${m.detail.k ?? ''}|${detailOf(m).column ?? ''}`,
   describe(group, { net }): Text {
     const layers = group.map((m) => m.layer);
     const d = detailOf(group[0]);
@@ -481,6 +626,16 @@ export const RECOVERED_INCOMING: MistakeKind = {
         message: `Your gradients equal backprop with ${list((l) => `dA${l + 1} = (W${l + 2} - ${fmt(eta)} * dW${l + 2})ᵀ·dZ${l + 2}`)}: the weights after this step's update (learning rate η = ${fmt(eta)}, fitted by least squares, with your own dW${layers.map((l) => l + 2).join(', dW')}), not the ones the forward pass used.`,
         fix: `Compute every dA with the forward pass's weights, ${list((l) => `dA${l + 1} = np.dot(W${l + 2}.T, dZ${l + 2})`)}, and update the weights (W -= lr * dW) only after the whole backward pass.`,
         evidence: { layers: layers.map((l) => l + 1), how: 'updated weights', eta, weightLayers: layers.map((l) => l + 2) },
+      };
+    }
+    if (d.how === 'deleted') {
+      const eta = d.k!, k = d.column!, n = (l: number) => l + 2;
+      const M = (l: number) => eta === 0 ? `[W${n(l)} | b${n(l)}]` : `[W${n(l)} | b${n(l)}] - ${fmt(eta)} * [dW${n(l)} | db${n(l)}]`;
+      const units = net.model.layers[layers[0]].units;
+      return {
+        message: `Your gradients equal backprop with ${list((l) => `dA${l + 1} = Mᵀ·dZ${n(l)}, M = ${M(l)} with column ${k + 1} deleted instead of the bias column ${units + 1}`)}${eta === 0 ? '' : ` (the weights after this step's update, learning rate η = ${fmt(eta)}, fitted by least squares, with your own dW and db)`}: ${shifted(k + 1, units - 1)}unit ${units} gets the bias.`,
+        fix: `${list((l) => `dA${l + 1} = np.dot(W${n(l)}.T, dZ${n(l)})`)}: delete the bias column (np.delete(M, -1, 1)), not column ${k + 1}${eta === 0 ? '' : ', with the forward pass\'s weights, and update them (W -= lr * dW) only after the whole backward pass'}.`,
+        evidence: { layers: layers.map((l) => l + 1), how: 'column deleted', column: k + 1, eta, weightLayers: layers.map((l) => l + 2) },
       };
     }
     if (d.how === 'straight') {
@@ -507,4 +662,4 @@ export const RECOVERED_INCOMING: MistakeKind = {
 };
 
 /** The records of this file, for the catalogue (MISTAKE_KINDS); the search tries them only through recoverAt. */
-export const RECOVERED_KINDS: MistakeKind[] = [RECOVERED_DERIVATIVE, RECOVERED_INCOMING];
+export const RECOVERED_KINDS: MistakeKind[] = [RECOVERED_DERIVATIVE, RECOVERED_AT_ERROR, RECOVERED_INCOMING];
