@@ -8,6 +8,8 @@ import type { FindingCode } from '../../src/core/findings/registry.js';
 import type { Cell } from '../matrix.js';
 // A static import: a dynamic one would wait for matrix.ts, which awaits this module's table (a deadlock, exit 13).
 import { entries as recover } from './recover.js';
+import { entries as decomposeEntries } from './decompose.js';
+import { entries as conventions } from './conventions.js';
 
 /**
  * One mistake of one group, and its cells: one per network it is injected into, keyed by the
@@ -26,7 +28,7 @@ export interface ExplanationRow { entry: ExplanationEntry; cells: Record<string,
 
 /** Every group's entries, in the order they are printed. */
 export async function explanationEntries(): Promise<ExplanationEntry[]> {
-  const groups: ExplanationEntry[][] = [recover()];
+  const groups: ExplanationEntry[][] = [conventions(), await decomposeEntries(), recover()];
   return groups.flat();
 }
 

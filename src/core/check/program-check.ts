@@ -22,6 +22,8 @@ import { judge, type Judgement } from './resolution.js';
 import { SWEEP_EPSILONS, choose } from './sweep.js';
 import { taylorFit, taylorStart, taylorSteps } from './taylor.js';
 import type { RegisteredFinding } from '../findings/registry.js';
+import { programConventionFindings } from '../diagnose/conventions.js';
+import { programDecomposition } from '../diagnose/decompose.js';
 import { Random } from '../random.js';
 import { VALUES_CAP, type LayerHealth, type Report, type SweepResult, type SweepTensor, type TensorCheck } from '../report.js';
 import type { CostProgram, CostRequest, ProgramTensor } from '../session/program.js';
@@ -162,6 +164,16 @@ export async function checkProgram(program: CostProgram, options: ProgramCheckOp
   }
   if (options.taylor && !stopped && deterministic) await taylor(counter, states, checks, J0, u, options.seed);
   findings.push(...resolutionFindings(checks, precision));
+  if (deterministic && !stopped) {
+    // The same factor on every tensor: a loss convention (diagnose/conventions.ts).
+    const probed = states.map((s) => ({ label: s.tensor.name, analytic: s.probes.map((p) => p.analytic), numeric: s.probes.map((p) => p.numeric) }));
+    findings.push(...programConventionFindings(probed, checks.filter((c) => c.status === 'fail').map((c) => c.param), tolerance));
+    // The error of each failing tensor against its differences, decomposed (diagnose/decompose.ts).
+    findings.push(...programDecomposition(states.map((s, t) => ({
+      check: checks[t], value: s.tensor.value, flats: s.items.every((i) => 'flat' in i) ? s.items.map((i) => (i as { flat: number }).flat) : null,
+      analytic: Float64Array.from(s.probes, (p) => p.analytic), numeric: Float64Array.from(s.probes, (p) => p.numeric),
+    }))));
+  }
   // A cost that changes between identical calls makes one-sided gaps that do not shrink: noise, not
   // kinks; and its differences say nothing about the gradients' size either.
   if (deterministic) findings.push(...kinkFindings(checks));

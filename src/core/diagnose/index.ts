@@ -16,8 +16,10 @@ import { fingerprint, MATCH, type Fingerprint } from './fingerprint.js';
 import { analyseDeclared, type DeclaredFormulas } from './formulas.js';
 import { layerMistakesAt } from './layer-mistakes.js';
 import { healthFindings } from './trainability.js';
+import { reconcileConventions } from './conventions.js';
 import { fmt, layersText, type Mutation } from './mutations.js';
-import type { Layout } from './numpy.js';
+import { dAPrevLine, dbLine, dWLine, penaltyTerm, type Layout } from './numpy.js';
+import { decompose, type Subject } from './decompose.js';
 
 export type { DeclaredFormulas } from './formulas.js';
 export type { FindingCode } from '../findings/registry.js';
@@ -73,10 +75,13 @@ export function diagnose(input: CheckInput, report: Report, context: CheckContex
   }
   const explained = new Causes(net, mutations, context.correct, report.settings.tolerance);
 
-  const root = explained.findings(fromFormulas, reproducedTo);
+  let root: Finding[] = explained.findings(fromFormulas, reproducedTo);
+  // A loss convention or a data mismatch may name what the catalogue did not, or say more about it.
+  const convention = search && failing.length > 0 ? reconcileConventions(net, root, tested, context.correct) : null;
+  if (convention) root = convention.root;
   const propagated = new Map<number, { check: TensorCheck; own: number }[]>();
   const unexplained: TensorCheck[] = [];
-  for (const c of failing) {
+  for (const c of convention?.all ? [] : failing) {
     const ref = refOf(c);
     if (search?.unexplained.some((u) => u.layer === ref.layer && u.name === ref.name)) { unexplained.push(c); continue; }
     const verdict = explained.classify(ref);
@@ -90,7 +95,7 @@ export function diagnose(input: CheckInput, report: Report, context: CheckContex
 
   const findings = [
     ...root,
-    ...mismatchFindings(net, unexplained, tested, context.correct, search, refOf),
+    ...mismatchFindings(net, unexplained, tested, context.correct, search, refOf, report.checks.length),
     ...[...propagated].map(([from, list]) => propagatedFinding(from, list, report.settings.tolerance, fromFormulas)),
     ...healthFindings({ net, report, tested: context.tested, correct: context.correct, numeric: context.numeric }),
     ...kinkFindings(report.checks),
@@ -238,8 +243,23 @@ function propagatedFinding(from: number, list: { check: TensorCheck; own: number
   };
 }
 
-function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null, refOf: RefOf): RegisteredFinding[] {
-  if (list.length === 0) return [];
+function mismatchFindings(net: Net, all: TensorCheck[], tested: Grads, correct: Grads, search: Fingerprint | null, refOf: RefOf, checked: number): RegisteredFinding[] {
+  if (all.length === 0) return [];
+  // The tensors nothing in the catalogue reproduces: their error itself, decomposed (decompose.ts).
+  const subject = (c: TensorCheck, under: boolean): Subject => {
+    const ref = refOf(c);
+    const r = tensor(correct, ref)!;
+    return {
+      label: c.param, layer: c.layer, shape: r.shape.slice(), full: true,
+      G: under ? Float64Array.from(tensor(tested, ref)!.data) : new Float64Array(0), R: Float64Array.from(r.data),
+      value: Float64Array.from(net.params[ref.layer][ref.name].data),
+    };
+  };
+  const subjects = all.map((c) => subject(c, true));
+  const decomposed = decompose(subjects, subjects.concat(netTensors(net, correct, all)), { c2: net.c2, m: net.m, reduction: net.model.reduction }, checked);
+  const closest = (list: TensorCheck[]) => list.flatMap((c) => decomposed.closest.get(c.param)?.text ?? []);
+  const list = all.filter((c) => !decomposed.explained.has(c.param));
+  if (list.length === 0) return decomposed.findings;
   const L = net.model.layers.length;
   const stats = list.map((c) => {
     const ref = refOf(c);
@@ -262,10 +282,13 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
       : ` The search reproduced layer${stalled === L - 2 ? ` ${L}` : `s ${L} to ${stalled + 2}`} and lost the chain at layer ${stalled + 1}: the error enters there or below.`;
     const budget = search?.exhausted ? ' (The search stopped at its work budget: the network is large.)' : '';
     const ks = stats.map((s) => `${s.c.param}: k = ${fmt(s.k)}, residual ${fmt(s.residual)}`).join('; ');
-    message = `Nothing in the catalogue of backprop mistakes reproduces ${names.join(', ')} (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}).${where}${budget} Least-squares factor against correct backprop: ${ks}.`;
+    const nearest = closest(list);
+    const closestText = nearest.length > 0 ? ` Closest decomposition of the error on the interpretable directions: ${nearest.join('; ')}.` : '';
+    message = `Nothing in the catalogue of backprop mistakes reproduces ${names.join(', ')} (relative errors ${stats.map((s) => fmt(s.c.relativeError)).join(', ')}).${where}${budget} Least-squares factor against correct backprop: ${ks}.${closestText}`;
   }
   const first = list.reduce((a, b) => (b.layer > a.layer ? b : a));
-  return [{
+  const nearest = closest(list);
+  return [...decomposed.findings, {
     code: 'gradient-mismatch',
     severity: 'error',
     layer: first.layer,
@@ -273,12 +296,35 @@ function mismatchFindings(net: Net, list: TensorCheck[], tested: Grads, correct:
     message,
     fix: equalsBackprop
       ? 'Run with --taylor, whose verdict needs no step, or with --sweep to see the error at every step; please report this case (net.json, the data and the weights) as a backprop-check bug.'
-      : 'Compare the code for these tensors line by line with dZ = dA ⊙ g\'(Z), dW = dZ·A_prevᵀ/m + λ/m·W, db = Σ dZ/m, dA_prev = Wᵀ·dZ (see backprop-check --explain gradient-mismatch).' + kindsText(net),
+      : `Compare the code for these tensors line by line with ${rightDense(net, first.layer)} (see backprop-check --explain gradient-mismatch).` + kindsText(net),
     evidence: {
       tensors: names.join(', '), relativeErrors: stats.map((s) => s.c.relativeError),
       vsBackprop: stats.map((s) => s.vsBackprop), k: stats.map((s) => s.k),
+      ...(nearest.length > 0 ? { closest: nearest.join('; ') } : {}),
     },
   }];
+}
+
+/**
+ * Right dense backprop at layer l (1-based) as NumPy in the user's layout: dZ from dA and the
+ * derivative, dW and db from dZ (with the L2 term when the cost has one), the dA passed down.
+ */
+function rightDense(net: Net, l: number): string {
+  const penalty = net.model.l2.kind === 'none' ? '' : ` + ${penaltyTerm(net, l).term}`;
+  return [`dZ${l} = dA${l} * g_prime(Z${l})`, `${dWLine(net, l)}${penalty}`, dbLine(net, l), ...(l > 1 ? [dAPrevLine(net, l)] : [])].join('; ');
+}
+
+/** The reference of every tensor not in `failing`: the directions "another tensor's gradient" draw on. */
+function netTensors(net: Net, correct: Grads, failing: TensorCheck[]): Subject[] {
+  const out: Subject[] = [];
+  correct.forEach((layer, l) => {
+    for (const [name, r] of Object.entries(layer)) {
+      const label = paramLabel({ layer: l, name });
+      if (failing.some((c) => c.param === label)) continue;
+      out.push({ label, layer: l + 1, shape: r.shape.slice(), full: true, G: new Float64Array(0), R: Float64Array.from(r.data), value: null });
+    }
+  });
+  return out;
 }
 
 /**

@@ -338,6 +338,58 @@ the full Jacobian is needed.
 Fix: dZ = A * (dA - np.sum(A * dA, axis=0, keepdims=True)); samples in rows, axis=1.`,
   },
   // ---- the error itself, decomposed on interpretable directions (diagnose/decompose.ts) ----
+  'l1-gradient': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'dW carries an L1 term, c·sign(W), that the cost does not have',
+    text: `The gradient of an L1 penalty c·Σ|W| is c·sign(W); of an L2 penalty (λ/2m)·Σ W², (λ/m)·W.
+The error of your dW, G − Ĝ, is c·sign(W) to round-off (c fitted by least squares): your code
+adds the L1 gradient where the cost has no L1 term (or has an L2 one).
+Fix: make the cost and dW agree: remove c * np.sign(W) from dW, or add c * np.sum(np.abs(W)) to the
+cost; with an L2 cost, dW = np.dot(dZ, A_prev.T) / m + lambd / m * W.`,
+  },
+  'bias-penalty': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'db carries a penalty on the biases (c·b) that the cost does not have',
+    text: `Weight decay regularises the weights only: the cost's penalty (λ/2m)·Σ‖W‖² has no b in it, so
+db = (1/m)·Σᵢ dZ[:, i] has no penalty term. The error of your db, G − Ĝ, is c·b to round-off:
+your code applies the L2 term to the biases too (a loop over all parameters, for example).
+Fix: db = np.sum(dZ, axis=1, keepdims=True) / m, without the c * b term (or add the biases'
+penalty to the cost, if you mean to regularise them).`,
+  },
+  'constant-offset': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'a gradient is off by the same constant in every element',
+    text: `The error of the tensor, G − Ĝ, is one number c in every element (c fitted by least squares,
+residual at round-off): a scalar added to the whole array, e.g. a smoothing term, a "+ eps", or a
+scalar in a formula that NumPy broadcast over the array.
+Fix: find the number added to that gradient and remove it, e.g.
+db = np.sum(dZ, axis=1, keepdims=True) / m.`,
+  },
+  'broadcast-gradient': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: 'a gradient has broadcast structure the right one lacks',
+    text: `Every row of the gradient is the same, every row is constant (G = u·1ᵀ), or every element is
+one number, while the right gradient has no such structure: a smaller array, (1, m), (units, 1) or
+(1, 1), was broadcast by NumPy over the whole tensor (an output error (1, m) standing for every
+hidden unit, one scalar for all outputs, np.sum without an axis).
+Fix: check the shapes of the terms: assert dW.shape == W.shape and that dZ is (units, m);
+db = np.sum(dZ, axis=1, keepdims=True) / m.`,
+  },
+  'gradient-of-other-tensor': {
+    severities: ['error', 'warning'],
+    category: 'root',
+    title: "a gradient is a multiple of another tensor's gradient",
+    text: `The tensor is k times the right gradient of another tensor of the same shape (the dW of
+another layer), or db is k times the row sums of the same layer's dW (summed over the inputs
+instead of over the samples): a variable reused, overwritten in a loop, or summed over the wrong
+array.
+Fix: compute each gradient from its own layer: dW = np.dot(dZ, A_prev.T) / m,
+db = np.sum(dZ, axis=1, keepdims=True) / m.`,
+  },
   'error-propagated': {
     severities: ['info'],
     category: 'propagated',
@@ -571,6 +623,39 @@ Fix: to check everything, raise the limit (--max-evaluations N, N as the finding
 the sample yourself (--mode sample --samples N, or --mode directional).`,
   },
   // ---- loss conventions and data that differ from the code's (diagnose/conventions.ts) ----
+  'loss-convention': {
+    category: 'root',
+    severities: ['error'],
+    title: 'the gradients are right for another convention of the cost',
+    text: `Your gradients are exactly correct backprop, only of another cost than net.json's: the same
+network and data, with the cost written by another convention. The usual ones:
+    ½ or not in squared error    ½‖a − y‖² gives a − y; ‖a − y‖² gives 2(a − y): every tensor × 2 or × ½
+    a mean over the K outputs    PyTorch's MSELoss() is (1/K)·‖a − y‖² per sample: every tensor × 2/K
+    mean or sum over samples     a sum where the cost averages multiplies every tensor by m; the reverse by 1/m
+    the a − y delta              dZ = a − y is right for sigmoid with binary cross-entropy, softmax with
+                                 categorical cross-entropy and a linear output with squared error, and for
+                                 no other pair: with squared error and a sigmoid it is cross-entropy's gradient
+backprop-check recomputes correct backprop under each convention and names the one that reproduces
+every tensor to 1e-6 (a factor k on every tensor that no named convention gives is named as k).
+Either is a fix: say the cost your code differentiates in net.json (the line in the message), or make
+the code differentiate net.json's cost.
+Fix: set the net.json line the message gives, or change the output delta or the 1/m in the code as it says.`,
+  },
+  'data-mismatch': {
+    category: 'input',
+    severities: ['error'],
+    title: 'the gradients are right for slightly different data or weights',
+    text: `Every tensor is off by a small amount with a factor k ≈ 1, and nothing in the catalogue reproduces
+it, but correct backprop at data (or weights) that differ from the files backprop-check read by less than
+the digits those files keep does, to 1e-6. The usual cause: your code computed its gradients from the
+full-precision arrays, while data.csv (or the params file) was written with a few decimals, e.g.
+np.savetxt's fmt="%.3f". backprop-check then checks your gradients at other inputs than your code's.
+How it is told apart from a small real bug: the values read lie on a grid of 10^−d, and a perturbation
+within ±½·10^−d of every value (the rounding the file allows) is found, by Gauss–Newton from the
+linearised backprop, at which correct backprop reproduces every tensor under test to 1e-6. A real bug's
+error needs no such grid and, in general, changes the data by more than the rounding.
+Fix: give backprop-check the arrays your code used: np.savez("data.npz", X=X, Y=Y) and --data data.npz, or np.savetxt("data.csv", ..., fmt="%.17g"); save the weights the same way.`,
+  },
   'extra-gradients': {
     category: 'input',
     severities: ['info'],
