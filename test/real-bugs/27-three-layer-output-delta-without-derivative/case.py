@@ -36,8 +36,11 @@ To this
 	del4 = err4*self.__sigmoid_derivative(output)
 """
 BUG = "the output delta is the error y - a without the output sigmoid's derivative a(1 - a) (layer 3, the output; reaches layers 1 and 2)"
-# Both codes name it truly: the factor missing from the output delta is the output activation's derivative.
-EXPECT = {"codes": ["wrong-output-gradient", "wrong-activation-derivative"], "layer": 3}
+# Three codes name it truly: the factor missing from the output delta is the output activation's
+# derivative; and a - y is exactly the delta of binary cross-entropy with a sigmoid output, so these
+# gradients are the whole net's correct gradients of the summed BCE, not of the squared error the code
+# means (loss-convention says so, reproduced to 1e-16).
+EXPECT = {"codes": ["wrong-output-gradient", "wrong-activation-derivative", "loss-convention"], "layer": 3}
 
 SPEC = {
     "input": 3,
