@@ -11,6 +11,7 @@ import {
   ARCHITECTURES, dataFor, detectionMatrix, ENTRIES, KIND_ARCHITECTURES, KIND_MISTAKES, kindMatrix, kindNet, pairMatrix, PAIR_ACTIVATIONS,
   renderKindMatrix, renderMatrix, userBackprop,
 } from '../tools/matrix.js';
+import { explanationMatrix, renderExplanations } from '../tools/explanations/index.js';
 import { network } from './helpers/network.js';
 
 describe('the detection matrix', () => {
@@ -69,4 +70,20 @@ describe('the detection matrix', () => {
     expect(total).toBeGreaterThanOrEqual(3 * KIND_MISTAKES.length);
     expect(text).toContain(`${total} of ${total} layer-kind cells detected (100.0%)`);
   });
+});
+
+describe('the explanations table', () => {
+  it('names every explanation (recovered formulas, decomposed errors, loss conventions, data mismatch) on at least four architectures or programs, each the only root cause', async () => {
+    const rows = await explanationMatrix();
+    const codes = new Set(rows.map((r) => r.entry.code));
+    for (const code of ['wrong-local-derivative', 'wrong-backprop-weight', 'bias-penalty', 'l1-gradient', 'constant-offset', 'broadcast-gradient', 'gradient-of-other-tensor', 'wrong-l2-gradient', 'loss-convention', 'data-mismatch'] as const) {
+      expect(codes.has(code), code).toBe(true);
+    }
+    for (const r of rows) expect(Object.values(r.cells).filter((c) => c !== null).length, r.entry.id).toBeGreaterThanOrEqual(4);
+    const { text, detected, total } = renderExplanations(rows);
+    const missed = rows.flatMap((r) => Object.entries(r.cells).flatMap(([column, c]) => (c && !c.detected ? [`${r.entry.id} in ${column}: ${c.note}`] : [])));
+    expect(missed).toEqual([]);
+    expect(detected).toBe(total);
+    expect(text).toContain(`${total} of ${total} explanation cells detected (100.0%)`);
+  }, 300_000);
 });

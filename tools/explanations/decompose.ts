@@ -18,7 +18,8 @@ import type { ExplanationEntry } from './index.js';
 /** A mistake as a change to the right gradients: `g` holds them by label, `p` the parameters. */
 type Change = (g: Map<string, Float64Array>, p: Map<string, Float64Array>, m: number) => void;
 
-interface Mistake { id: string; name: string; code: FindingCode; change: Change }
+/** `layer`: the 1-based layer the finding must name (absent: the output layer, among every layer the mistake is made at). */
+interface Mistake { id: string; name: string; code: FindingCode; change: Change; layer?: number }
 
 const isW = (label: string) => label.startsWith('W');
 const each = (g: Map<string, Float64Array>, pick: (label: string) => boolean, f: (x: Float64Array, label: string) => void) => {
@@ -41,6 +42,16 @@ const MISTAKES: Mistake[] = [
   {
     id: 'l1-in-dW', name: 'λ·sign(W) in dW (L1)', code: 'l1-gradient',
     change: (g, p) => each(g, isW, (x, l) => x.forEach((_v, i) => { x[i] += 0.01 * Math.sign(p.get(l)![i]); })),
+  },
+  {
+    // dZ1 summed over the units before dW1 = dZ1·Xᵀ/m (a (1, m) error broadcast over every unit):
+    // every row of dW1 is the sum of the right rows.
+    id: 'dW-rows-broadcast', name: 'dW1 from a (1, m) error broadcast over the units', code: 'broadcast-gradient', layer: 1,
+    change: (g) => {
+      const x = g.get('W1')!, rows = g.get('b1')!.length, cols = x.length / rows;
+      const sum = Array.from({ length: cols }, (_v, j) => { let s = 0; for (let i = 0; i < rows; i++) s += x[i * cols + j]; return s; });
+      x.forEach((_v, k) => { x[k] = sum[k % cols]; });
+    },
   },
   {
     id: 'db-from-dW', name: 'db = np.sum(dW, axis=1)', code: 'gradient-of-other-tensor',
@@ -114,7 +125,7 @@ export async function entries(): Promise<ExplanationEntry[]> {
     for (let i = 0; i < PROGRAMS; i++) {
       const n = nets[i];
       const report = await checkProgram(program(n, mistake.change), { ...DEFAULT_OPTIONS, seed: 1 });
-      programCells[`P${i + 1}`] = judge(report, mistake.code, n.model.layers.length);
+      programCells[`P${i + 1}`] = judge(report, mistake.code, mistake.layer ?? n.model.layers.length);
     }
     out.push({
       id: mistake.id, name: mistake.name, code: mistake.code,
@@ -122,7 +133,7 @@ export async function entries(): Promise<ExplanationEntry[]> {
         const cells: Record<string, Cell | null> = { ...programCells };
         for (const n of nets) {
           const report = runCheck(n.model, n.params, n.X, n.Y, { source: 'grads', grads: buggy(n, mistake.change) }, null);
-          cells[n.label] = judge(report, mistake.code, n.model.layers.length);
+          cells[n.label] = judge(report, mistake.code, mistake.layer ?? n.model.layers.length);
         }
         return cells;
       },
