@@ -12,3 +12,10 @@ export function formatNumber(x: number, digits: number, upper: number): string {
 
 /** 4 significant digits, exponent form outside [1e-3, 1e5): the wording of findings. */
 export const fmt = (x: number): string => formatNumber(x, 4, 1e5);
+
+/** 0-based layers as findings name them: [0, 1, 2] → "layers 1, 2 and 3"; [3] → "layer 4". */
+export function layersText(layers: number[], capital = false): string {
+  const n = layers.map((l) => String(l + 1));
+  const word = capital ? (n.length === 1 ? 'Layer' : 'Layers') : n.length === 1 ? 'layer' : 'layers';
+  return n.length === 1 ? `${word} ${n[0]}` : `${word} ${n.slice(0, -1).join(', ')} and ${n[n.length - 1]}`;
+}

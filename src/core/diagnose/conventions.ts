@@ -5,7 +5,6 @@
 // digits those files keep. Each is named only when correct backprop of that other problem,
 // recomputed here, reproduces every tensor under test to MATCH; otherwise nothing is said and the
 // gradient-mismatch finding stands. Called by index.ts for the tensors the fingerprint left unexplained.
-import { compare } from '../check/compare.js';
 import { forward } from '../forward.js';
 import type { Model, Grads, Params } from '../model.js';
 import { namedLoss, type Loss } from '../records/losses.js';
@@ -13,10 +12,9 @@ import type { Tensor } from '../tensor.js';
 import type { RegisteredFinding } from '../findings/registry.js';
 import type { Finding } from '../report.js';
 import { correctChain, evaluate, netOf, type Net } from './chain.js';
-import { MATCH } from './fit.js';
+import { MATCH, relative } from './fit.js';
 import { fmt } from './mutations.js';
 
-const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
 
 /** The tensors under test, each with its label ("W1") and correct backprop's tensor. */
 interface Pair { label: string; tested: Float64Array; correct: Float64Array }

@@ -7,11 +7,10 @@
 // A direction that reproduces G to the match threshold (fit.ts's MATCH, or the differences' own
 // noise floor for a program) is a finding with its numbers; otherwise the best fit is the "closest"
 // evidence of gradient-mismatch. Pure: needs no spec, so it serves net.json and --model alike.
-import { compare } from '../check/compare.js';
 import type { RegisteredFinding } from '../findings/registry.js';
 import type { TensorCheck } from '../report.js';
 import type { Tensor } from '../tensor.js';
-import { MATCH, dot } from './fit.js';
+import { MATCH, combination, dot, relative } from './fit.js';
 import { fmt } from './mutations.js';
 
 /** One tensor: its values under test and the reference, at the compared elements. */
@@ -64,14 +63,7 @@ export interface Decomposition {
   closest: Map<string, { text: string; residual: number }>;
 }
 
-const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
 const isBias = (label: string) => /(^|[._])(b|bias|beta)\d*$/i.test(label) || /bias/i.test(label);
-
-function lin(a: number, x: ArrayLike<number>, b: number, y: ArrayLike<number> | null): Float64Array {
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < out.length; i++) out[i] = a * x[i] + (y ? b * y[i] : 0);
-  return out;
-}
 
 /** b minimising ‖t − b·d‖. */
 function single(t: ArrayLike<number>, d: ArrayLike<number>): number | null {
@@ -138,7 +130,7 @@ function replacements(s: Subject, pool: Subject[]): { name: string; C: Float64Ar
 /** Every candidate fit of one tensor, best first within its kind; the exact ones are tried in order of simplicity. */
 function fits(s: Subject, pool: Subject[]): Fit[] {
   const { G, R } = s;
-  const E = lin(1, G, -1, R);
+  const E = combination(G, 1, R, -1);
   const out: Fit[] = [];
   const additive: { kind: Fit['kind']; direction: string; D: Float64Array; code: Fit['code'] }[] = [];
   if (s.value) {
@@ -149,19 +141,19 @@ function fits(s: Subject, pool: Subject[]): Fit[] {
   additive.push({ kind: 'constant', direction: '1', D: new Float64Array(G.length).fill(1), code: 'constant-offset' });
   for (const d of additive) {
     const b = single(E, d.D);
-    if (b !== null) out.push({ subject: s, code: d.code, direction: d.direction, kind: d.kind, a: 1, b, coefs: 1, residual: relative(G, lin(1, R, b, d.D)) });
+    if (b !== null) out.push({ subject: s, code: d.code, direction: d.direction, kind: d.kind, a: 1, b, coefs: 1, residual: relative(G, combination(R, 1, d.D, b)) });
   }
   const k = single(G, R);
-  if (k !== null) out.push({ subject: s, code: 'constant-factor', direction: 'Ĝ', kind: 'factor', a: k, b: 0, coefs: 1, residual: relative(G, lin(k, R, 0, null)) });
+  if (k !== null) out.push({ subject: s, code: 'constant-factor', direction: 'Ĝ', kind: 'factor', a: k, b: 0, coefs: 1, residual: relative(G, combination(R, k, null, 0)) });
   for (const r of replacements(s, pool)) {
     // A replacement proportional to Ĝ itself says nothing beyond the factor (a single element is
     // proportional to anything: it counts only by joining a larger tensor's fit, see decompose).
     const kr = single(R, r.C);
-    if (kr === null || (R.length > 1 && relative(R, lin(kr, r.C, 0, null)) < 1e-3)) continue;
+    if (kr === null || (R.length > 1 && relative(R, combination(r.C, kr, null, 0)) < 1e-3)) continue;
     const b = single(G, r.C);
     if (b === null) continue;
     const code = r.name.startsWith('Ĝᵀ') ? 'transposed-gradient' : 'gradient-of-other-tensor';
-    out.push({ subject: s, code, direction: r.name, kind: 'replace', a: 0, b, coefs: 1, residual: relative(G, lin(b, r.C, 0, null)) });
+    out.push({ subject: s, code, direction: r.name, kind: 'replace', a: 0, b, coefs: 1, residual: relative(G, combination(r.C, b, null, 0)) });
   }
   if (s.full && G.length > 1) {
     const rows = ROWS(s), cols = COLS(s);
@@ -178,7 +170,7 @@ function fits(s: Subject, pool: Subject[]): Fit[] {
   }
   for (const d of additive) {
     const ab = pair(G, R, d.D);
-    if (ab) out.push({ subject: s, code: d.code, direction: d.direction, kind: d.kind, a: ab[0], b: ab[1], coefs: 2, residual: relative(G, lin(ab[0], R, ab[1], d.D)) });
+    if (ab) out.push({ subject: s, code: d.code, direction: d.direction, kind: d.kind, a: ab[0], b: ab[1], coefs: 2, residual: relative(G, combination(R, ab[0], d.D, ab[1])) });
   }
   return out;
 }

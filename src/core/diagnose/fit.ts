@@ -5,7 +5,10 @@ import { compare } from '../check/compare.js';
 /** A candidate reproduces a tensor when their relative difference is at most this. */
 export const MATCH = 1e-6;
 
-export const matches = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError <= MATCH;
+/** The relative difference of two arrays (check/compare.ts's). */
+export const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
+
+export const matches = (x: ArrayLike<number>, y: ArrayLike<number>) => relative(x, y) <= MATCH;
 
 export function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let s = 0;

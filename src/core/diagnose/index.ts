@@ -5,7 +5,7 @@
 // it (propagated), or for a reason nothing in the catalogue reproduces (gradient-mismatch).
 // Health and numerics findings follow. Plugged into check() as its Diagnose hook.
 import type { CheckContext, CheckInput, Diagnose } from '../check/check.js';
-import { compare } from '../check/compare.js';
+import { relative } from './fit.js';
 import { typeOf } from '../layers/index.js';
 import { paramLabel, type Grads, type NamedTensor, type ParamRef } from '../model.js';
 import type { Tensor } from '../tensor.js';
@@ -33,7 +33,6 @@ export function diagnoser(declared: DeclaredFormulas | null = null, layout: Layo
   return (input, report, context) => diagnose(input, report, context, declared, layout);
 }
 
-const relative = (x: ArrayLike<number>, y: ArrayLike<number>) => compare(x, y).relativeError;
 
 /** The tensor at ref, or null when the layer has no such parameter (a layer without bias). */
 function tensor(g: Grads, { layer, name }: ParamRef): Tensor | null {

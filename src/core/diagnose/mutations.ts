@@ -4,7 +4,7 @@
 // tensors), and how to tell the user about it (with the numbers). The search iterates these
 // records and knows none by name, so adding a mistake touches this file alone. The search and
 // the formula analysis both produce Mutations of these kinds; the findings are written from them.
-import { fmt } from '../format.js';
+import { fmt, layersText } from '../format.js';
 import { typeOf } from '../layers/index.js';
 import { paramLabel } from '../model.js';
 import type { Finding } from '../report.js';
@@ -138,14 +138,8 @@ export interface Evidence {
 
 // ---- wording helpers ------------------------------------------------------------------------
 
-export { fmt };
+export { fmt, layersText };
 
-/** [0, 1, 2] → "layers 1, 2 and 3"; [3] → "layer 4". */
-export function layersText(layers: number[], capital = false): string {
-  const n = layers.map((l) => String(l + 1));
-  const word = capital ? (n.length === 1 ? 'Layer' : 'Layers') : n.length === 1 ? 'layer' : 'layers';
-  return n.length === 1 ? `${word} ${n[0]}` : `${word} ${n.slice(0, -1).join(', ')} and ${n[n.length - 1]}`;
-}
 
 const names = (tensor: string, layers: number[]) => layers.map((l) => `${tensor}${l + 1}`).join(', ');
 const weight = (m: Mutation) => paramLabel({ layer: m.layer, name: 'W' });

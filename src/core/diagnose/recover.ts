@@ -23,7 +23,7 @@ import { typeOf } from '../layers/index.js';
 import type { Tensor } from '../tensor.js';
 import { incomingApplies, incomingGradient, layerValues, outputValues, type Chain, type Net } from './chain.js';
 import { combination, dot, matches } from './fit.js';
-import { fmt } from '../format.js';
+import { fmt, layersText } from '../format.js';
 // Types only: mutations.ts lists these records in MISTAKE_KINDS, so a value import would be a cycle.
 import type { Detail, MistakeKind, Mutation, Text } from './mutations.js';
 
@@ -117,13 +117,6 @@ interface RecoveredDetail extends Detail {
 }
 
 const detailOf = (m: Mutation) => m.detail as RecoveredDetail;
-
-/** [0, 2] → "Layers 1 and 3" (mutations.ts's layersText, which this file cannot import). */
-function layersText(layers: number[], capital = false): string {
-  const n = layers.map((l) => String(l + 1));
-  const word = (capital ? 'L' : 'l') + (n.length === 1 ? 'ayer' : 'ayers');
-  return n.length === 1 ? `${word} ${n[0]}` : `${word} ${n.slice(0, -1).join(', ')} and ${n[n.length - 1]}`;
-}
 
 /** Equations per fitted coefficient a fit must have before it can mean anything. */
 const OVERDETERMINED = 3;
