@@ -12,7 +12,8 @@ import type { Grads } from '../src/core/model.js';
 import type { Report } from '../src/core/report.js';
 import { parseSpec, withInputs } from '../src/io/spec.js';
 import { dataFor, injectedChain, runCheck, userBackprop } from '../tools/matrix.js';
-import { entries, transposeTimes, withIncoming } from '../tools/explanations/recover.js';
+import { inputGradient } from '../src/core/layers/dense.js';
+import { entries, withIncoming } from '../tools/explanations/recover.js';
 
 const model = withInputs(parseSpec({
   input: 4,
@@ -109,7 +110,7 @@ describe('the local derivative recovered from dW and db', () => {
 
 describe('the dA recovered', () => {
   it('names backprop with the weights after the update, with η fitted', () => {
-    const grads = withIncoming(net, 1, ({ dZ, dW }) => transposeTimes({ shape: params[2].W.shape, data: params[2].W.data.map((w, i) => w - 0.05 * dW.data[i]) }, dZ));
+    const grads = withIncoming(net, 1, ({ dZ, dW }) => inputGradient({ shape: params[2].W.shape, data: params[2].W.data.map((w, i) => w - 0.05 * dW.data[i]) }, dZ));
     const [f, ...rest] = roots(check(grads));
     expect(rest).toEqual([]);
     expect(f.code).toBe('wrong-backprop-weight');
@@ -126,7 +127,7 @@ describe('the dA recovered', () => {
       const i = Math.floor(e / cols), c = (e % cols) < 1 ? e % cols : (e % cols) + 1;
       return c < cols ? params[2].W.data[i * cols + c] : params[2].b!.data[i];
     });
-    const grads = withIncoming(net, 1, ({ dZ }) => transposeTimes({ shape: [rows, cols], data: M }, dZ));
+    const grads = withIncoming(net, 1, ({ dZ }) => inputGradient({ shape: [rows, cols], data: M }, dZ));
     const [f, ...rest] = roots(check(grads));
     expect(rest).toEqual([]);
     expect(f.code).toBe('wrong-backprop-weight');
@@ -136,7 +137,7 @@ describe('the dA recovered', () => {
   });
 
   it('names the delta passed down without the next layer\'s derivative (dA1 = W2ᵀ·dA2)', () => {
-    const grads = withIncoming(net, 0, ({ dA }) => transposeTimes(params[1].W, dA));
+    const grads = withIncoming(net, 0, ({ dA }) => inputGradient(params[1].W, dA));
     const [f, ...rest] = roots(check(grads));
     expect(rest).toEqual([]);
     expect(f.code).toBe('wrong-backprop-weight');

@@ -14,6 +14,7 @@ import { correctChain, entryGradients, evaluate, incomingGradient, netOf, output
 import { forward } from '../../src/core/forward.js';
 import { initialise } from '../../src/core/init.js';
 import type { Grads, Model, Params } from '../../src/core/model.js';
+import { inputGradient } from '../../src/core/layers/dense.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { parseSpec, withInputs } from '../../src/io/spec.js';
 import { ARCHITECTURES, dataFor, judge, runCheck, userBackprop, type Cell } from '../matrix.js';
@@ -65,15 +66,6 @@ export function withIncoming(net: Net, l: number, incoming: (x: { dZ: Tensor; dA
     if (k > 0) dA = incomingGradient(net, k - 1, d, 'transpose');
   }
   return out;
-}
-
-/** Wᵀ·M (W units × inputs, M units × samples): the product backprop's dA is made with. */
-export function transposeTimes(W: Tensor, M: Tensor): Tensor {
-  const [rows, cols] = W.shape;
-  const m = M.shape[1];
-  const data = new Float64Array(cols * m);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) for (let c = 0; c < m; c++) data[j * m + c] += W.data[i * cols + j] * M.data[i * m + c];
-  return { shape: [cols, m], data };
 }
 
 const ETA = 0.1;
@@ -129,7 +121,7 @@ export const SPECS: Spec[] = [
   {
     id: 'passed-dA', name: "delta passed down without g' (Wᵀ·dA)", code: 'wrong-backprop-weight',
     sites: { A: 1, B: 1, C: 1, D: 2, E: 1 },
-    grads: incomingBug(({ dA }, W) => transposeTimes(W, dA)),
+    grads: incomingBug(({ dA }, W) => inputGradient(W, dA)),
   },
   {
     id: 'error-straight-down', name: "error passed straight down (no Wᵀ, no g')", code: 'wrong-backprop-weight',
@@ -164,13 +156,13 @@ export const SPECS: Spec[] = [
     sites: { A: 2, B: 1, C: 2, D: 3, E: 1 },
     grads: (p, at) => {
       const net = netOf(p.model, p.params, forward(p.model, p.params, p.X, p.Y), p.Y);
-      return withIncoming(net, at - 1, ({ dZ }) => transposeTimes(deleted(p.params[at].W, p.params[at].b!, 1), dZ));
+      return withIncoming(net, at - 1, ({ dZ }) => inputGradient(deleted(p.params[at].W, p.params[at].b!, 1), dZ));
     },
   },
   {
     id: 'updated-weights', name: 'backprop with the updated weights', code: 'wrong-backprop-weight',
     sites: { A: 2, B: 1, C: 2, D: 3, E: 1 },
-    grads: incomingBug(({ dZ, dW }, W) => transposeTimes({ shape: W.shape, data: W.data.map((w, i) => w - ETA * dW.data[i]) }, dZ)),
+    grads: incomingBug(({ dZ, dW }, W) => inputGradient({ shape: W.shape, data: W.data.map((w, i) => w - ETA * dW.data[i]) }, dZ)),
   },
 ];
 

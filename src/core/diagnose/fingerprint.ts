@@ -348,10 +348,9 @@ class Search {
     if (typeOf(this.net.model.layers[l]) !== 'dense') return this.explainRecord(l, dZ);
     const net = this.net;
     const tb = this.tested[l].b?.data ?? null;
-    // Σ_samples dZ, per unit (and Σ_samples dA, which a db summed before g' reads).
+    // Σ_samples dZ, per unit (explainBias sums dA too where a db summed before g' reads it).
     const q = tb ? biasGradient(dZ, 1).data : null;
-    const qA = tb && dA ? biasGradient(dA, 1).data : null;
-    const biases = tb ? this.explainBias(l, q!, tb, qA) : [{ cost: 0, mutations: [], s: net.s, all: false, fromA: false }];
+    const biases = tb ? this.explainBias(l, q!, tb, dA) : [{ cost: 0, mutations: [], s: net.s, all: false, fromA: false }];
     if (biases.length === 0) return [];
     const space = this.space(l);
     const right = this.term(l, dZ, net.fwd.A[l], false);
@@ -430,12 +429,15 @@ class Search {
   }
 
   /** The readings of db = k·s·Σ dZ: each sum form × each scale, then the fitted ones. */
-  private explainBias(l: number, q: Float64Array, tb: Float64Array, qA: Float64Array | null): BiasReading[] {
+  private explainBias(l: number, q: Float64Array, tb: Float64Array, dA: Tensor | undefined): BiasReading[] {
     const s0 = this.net.s;
     const scales = this.scales(l);
     const out: BiasReading[] = [];
+    // Σ_samples dA, only for a bias form that reads it.
+    let qA: Float64Array | null | undefined;
     for (const form of [this.right.layers[l], ...this.variantsAt('bias-form', l).map((m) => this.steps(l, [m]))]) {
       const fromA = form.db.fromA ?? false;
+      if (fromA && qA === undefined) qA = dA ? biasGradient(dA, 1).data : null;
       const sums = fromA ? qA : q;
       if (!sums) continue;
       let total = 0;

@@ -18,7 +18,7 @@
 // The backprop chain has no hook for "another W", so such a dA is carried into the chain as the
 // per-element ratio dA_used/dA_right on the derivative step: exact where dA_right ≠ 0 (a source
 // that needs it where dA_right = 0 is not tried), and the whole reconstruction is verified anyway.
-import { biasGradient } from '../layers/dense.js';
+import { biasGradient, inputGradient } from '../layers/dense.js';
 import { typeOf } from '../layers/index.js';
 import type { Tensor } from '../tensor.js';
 import { incomingApplies, incomingGradient, layerValues, outputValues, type Chain, type Net } from './chain.js';
@@ -235,8 +235,8 @@ function deletedColumns(net: Net, l: number, dZ: Tensor, right: Tensor, dW: Tens
   };
   const out: Source[] = [];
   for (let k = 0; k < cols; k++) {
-    const base = transposeTimes(without(W.data, b.data, k), dZ);
-    const step = transposeTimes(without(dW.data, db.data, k), dZ);
+    const base = inputGradient(without(W.data, b.data, k), dZ);
+    const step = inputGradient(without(dW.data, db.data, k), dZ);
     const p = column(net, fit, base, truth), q = column(net, fit, step, truth);
     let eta: number | null = null;
     if (reproduces([p], [0], [1], y, fit)) eta = 0;
@@ -399,7 +399,7 @@ function reproduces(columns: Float64Array[], indices: number[], cs: number[], y:
 
 /** (W − η·dW)ᵀ·dZ = Wᵀ·dZ − η·dWᵀ·dZ. */
 function updatedIncoming(net: Net, l: number, dZ: Tensor, right: Tensor, dW: Tensor, eta: number): Tensor {
-  const q = transposeTimes(dW, dZ);
+  const q = inputGradient(dW, dZ);
   return { shape: right.shape, data: combination(right.data, 1, q.data, -eta) };
 }
 
@@ -413,7 +413,7 @@ function updatedStep(net: Net, l: number, dZ: Tensor, right: Tensor, dW: Tensor,
   const truth = layerValues(net, l, (z, a) => g.derivative(z, a));
   const y = target(fit);
   const p = column(net, fit, right, truth);
-  const q = column(net, fit, transposeTimes(dW, dZ), truth);
+  const q = column(net, fit, inputGradient(dW, dZ), truth);
   const qq = dot(q, q);
   if (!(qq > 0)) return null;
   const residual = combination(y, 1, p, -1);
@@ -424,21 +424,6 @@ function updatedStep(net: Net, l: number, dZ: Tensor, right: Tensor, dW: Tensor,
   if (fits(rounded)) eta = rounded;
   else if (!fits(eta)) return null;
   return eta;
-}
-
-/** Mᵀ·dZ for M (rows × cols) and dZ (rows × m). */
-function transposeTimes(M: Tensor, dZ: Tensor): Tensor {
-  const [rows, cols] = M.shape;
-  const m = dZ.shape[1];
-  const out = new Float64Array(cols * m);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      const w = M.data[i * cols + j];
-      if (w === 0) continue;
-      for (let c = 0; c < m; c++) out[j * m + c] += w * dZ.data[i * m + c];
-    }
-  }
-  return { shape: [cols, m], data: out };
 }
 
 /** The mutation that carries a recovered dA into the chain (null where dA_right = 0 and dA_used ≠ 0). */
