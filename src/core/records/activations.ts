@@ -73,6 +73,12 @@ export interface ElementwiseActivation extends ActivationRecord {
   f(z: number): number;
   /** f(z + d) − f(z) without cancellation. */
   difference(z: number, a: number, d: number): number;
+  /**
+   * out[i] = difference(z, a, d[i]) for from ≤ i < to: many steps from one z (one unit of one
+   * sample, as the finite differences take them), with what depends on z alone computed once.
+   * Bit for bit the numbers `difference` gives; `out` may be `d`.
+   */
+  steps(z: number, a: number, d: Float64Array, out: Float64Array, from: number, to: number): void;
 }
 
 /** Every output of a sample depends on every unit's z (softmax): only the column functions apply. */
@@ -85,8 +91,8 @@ export interface CoupledActivation extends ActivationRecord {
 export type Activation = ElementwiseActivation | CoupledActivation;
 
 /** What an element-wise record states; `elementwise` derives the rest. */
-type Scalar = Omit<ElementwiseActivation, keyof ColumnFunctions | 'diagonal' | 'bounds' | 'roundsToBound' | 'sumsToOne'>
-  & Partial<Pick<ElementwiseActivation, 'bounds' | 'roundsToBound'>>;
+type Scalar = Omit<ElementwiseActivation, keyof ColumnFunctions | 'diagonal' | 'bounds' | 'roundsToBound' | 'sumsToOne' | 'steps'>
+  & Partial<Pick<ElementwiseActivation, 'bounds' | 'roundsToBound' | 'steps'>>;
 
 /**
  * An element-wise record from its scalar functions: its column functions are plain loops over
@@ -98,6 +104,9 @@ function elementwise(r: Scalar): ElementwiseActivation {
   return {
     bounds: null,
     roundsToBound: null,
+    steps(z, a, d, out, from, to) {
+      for (let i = from; i < to; i++) out[i] = difference(z, a, d[i]);
+    },
     ...r,
     diagonal: true,
     sumsToOne: false,
