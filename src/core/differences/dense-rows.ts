@@ -12,7 +12,7 @@
 // (adding w·0 to a sum leaves it unchanged). That is exact when the network is "zero-clean":
 // finite weights and activations, and every activation and the loss map a zero change to a zero
 // change. `isZeroClean` checks this; when it fails, callers use the element-wise path.
-import { namedActivation, type Activation, type ElementwiseActivation } from '../records/activations.js';
+import { namedActivation, type Activation, type ElementwiseActivation, type PreparedSteps } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
 import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
@@ -62,6 +62,12 @@ export class RowBatch {
   private readonly bufB: Float64Array;
   private readonly nonZeroRow: Uint8Array;
   private readonly denseWork: DenseWork;
+  /**
+   * Per layer with prepared steps (tanh, sigmoid): each unit's per-z constants for every sample,
+   * at (c·units + u)·size, computed the first time a batch meets that unit of that sample (ready).
+   */
+  private readonly constants: (Float64Array | null)[];
+  private readonly ready: (Uint8Array | null)[];
 
   constructor(
     private readonly model: Model,
@@ -90,6 +96,8 @@ export class RowBatch {
     this.bufA = new Float64Array(this.widest * MAX_CHAINS);
     this.bufB = new Float64Array(this.widest * MAX_CHAINS);
     this.nonZeroRow = new Uint8Array(this.widest);
+    this.constants = model.layers.map(() => null);
+    this.ready = model.layers.map(() => null);
     const widestInput = Math.max(...model.layers.map((l) => l.inputs));
     this.denseWork = { inputs: new Int32Array(widestInput), weights: new Float64Array(4 * widestInput) };
   }
@@ -144,8 +152,7 @@ export class RowBatch {
     // Layer l, unit i: the perturbed pre-activation.
     const units = this.model.layers[l].units;
     const z = this.zT[l][c * units + i], a = this.aT[l][c * units + i];
-    const diff = act.difference;
-    for (let p = 0; p < P; p++) da[p] = diff(z, a, dz[p]);
+    this.steps(l, i, c, dz, da, 0, P);
     markKinks(act, z, dz, 0, P, flag, null);
 
     if (l === this.L - 1) {
@@ -276,6 +283,13 @@ export class RowBatch {
         }
       }
       if (mirrored && hidden) return false;
+      const prepared = hidden ? this.elementwise[k]!.prepared : undefined;
+      if (prepared) {
+        // tanh, sigmoid (no kinks): the product and the step in one pass.
+        const at = this.constantsAt(k, u, c, prepared);
+        nz[u] = prepared.scaledSteps(this.constants[k]!, at, w, da, dZ, ub, live) ? 1 : 0;
+        continue;
+      }
       for (let t = 0; t < live; t++) dZ[ub + t] = w * da[t];
       if (hidden) this.unitStage(k, u, dZ, live, c);
     }
@@ -333,19 +347,50 @@ export class RowBatch {
     const z = this.zT[k][c * units + u], a = this.aT[k][c * units + u];
     const ub = u * live;
     if (act.kinks.length > 0 || act.crosses) markKinks(act, z, dZ, ub, live, this.flag, this.chainOf);
-    const diff = act.difference;
+    this.steps(k, u, c, dZ, dZ, ub, ub + live);
     let any = 0;
-    for (let t = 0; t < live; t++) {
-      const d = diff(z, a, dZ[ub + t]);
-      dZ[ub + t] = d;
-      if (d !== 0) any = 1;
-    }
+    for (let t = ub; t < ub + live; t++) if (dZ[t] !== 0) any = 1;
     this.nonZeroRow[u] = any;
   }
 
   /**
+   * out[t] = difference(z, a, d[t]) for from ≤ t < to at unit u of layer k, sample c: by the
+   * record's prepared steps, with that unit's constants computed once per check, or its steps.
+   */
+  private steps(k: number, u: number, c: number, d: Float64Array, out: Float64Array, from: number, to: number): void {
+    const act = this.elementwise[k]!;
+    const prepared = act.prepared;
+    if (prepared) {
+      const at = this.constantsAt(k, u, c, prepared);
+      prepared.steps(this.constants[k]!, at, d, out, from, to);
+      return;
+    }
+    const at = c * this.model.layers[k].units + u;
+    act.steps(this.zT[k][at], this.aT[k][at], d, out, from, to);
+  }
+
+  /** Where unit u of layer k, sample c, has its constants in this.constants[k], computed the first time. */
+  private constantsAt(k: number, u: number, c: number, prepared: PreparedSteps): number {
+    const units = this.model.layers[k].units;
+    const cell = c * units + u;
+    let ready = this.ready[k];
+    if (!ready) {
+      ready = new Uint8Array(this.m * units);
+      this.ready[k] = ready;
+      this.constants[k] = new Float64Array(this.m * units * prepared.size);
+    }
+    const at = cell * prepared.size;
+    if (!ready[cell]) {
+      prepared.prepare(this.zT[k][cell], this.aT[k][cell], this.constants[k]!, at);
+      ready[cell] = 1;
+    }
+    return at;
+  }
+
+  /**
    * The output layer's activation and the loss, for δZ_L (units × live): leaves each chain's
-   * change of its sample's loss, summed over the output units in order, in `change`.
+   * change of its sample's loss, summed over the output units in order, in `change`. An
+   * element-wise output's δA takes δZ's place.
    */
   private outputStage(k: number, dZ: Float64Array, live: number, c: number): void {
     const act = this.model.layers[k].activation;
@@ -376,14 +421,15 @@ export class RowBatch {
       }
       return;
     }
-    const diff = act.difference;
     sums.fill(0, 0, live);
     for (let u = 0; u < units; u++) {
       const z = zs[c * units + u], a = as[c * units + u], y = ys[c * units + u];
       const ub = u * live;
-      for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, diff(z, a, dZ[ub + t]));
-      if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, diff(z, a, dZ[ub + t]))) this.flag[this.chainOf[t]] = 1;
       if (act.kinks.length > 0 || act.crosses) markKinks(act, z, dZ, ub, live, this.flag, this.chainOf);
+      // δa in place of δz, which nothing reads after this stage.
+      this.steps(k, u, c, dZ, dZ, ub, ub + live);
+      for (let t = ub; t < ub + live; t++) sums[t - ub] += loss.difference(a, y, dZ[t]);
+      if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, dZ[ub + t])) this.flag[this.chainOf[t]] = 1;
     }
   }
 

@@ -244,13 +244,49 @@ function prepareSeries(z: number, a: number, w: number, scale: number, half: num
 }
 
 /**
- * f'·d·(1 + k₂d + … + k₇d⁶) from the constants at K[o …], as f'·d + (f'·d·(k₂d + …) + f'_lo·d),
- * so that the 1 is never added to a small number and rounded.
+ * f'·d·(1 + k₂d + … + k₇d⁶) as f'·d + (f'·d·(k₂d + …) + f'_lo·d), so that the 1 is never added
+ * to a small number and rounded. Its arguments are the constants of `prepareSeries`, in order.
  */
+function series(f: number, fl: number, k2: number, k3: number, k4: number, k5: number, k6: number, k7: number, d: number): number {
+  const q = d * (k2 + d * (k3 + d * (k4 + d * (k5 + d * (k6 + d * k7)))));
+  const lead = f * d;
+  return lead + (lead * q + fl * d);
+}
+
+/** series() with the constants at K[o …]. */
 function seriesStep(K: Float64Array, o: number, d: number): number {
-  const q = d * (K[o + 2] + d * (K[o + 3] + d * (K[o + 4] + d * (K[o + 5] + d * (K[o + 6] + d * K[o + 7])))));
-  const lead = K[o] * d;
-  return lead + (lead * q + K[o + 1] * d);
+  return series(K[o], K[o + 1], K[o + 2], K[o + 3], K[o + 4], K[o + 5], K[o + 6], K[o + 7], d);
+}
+
+/**
+ * out[i] = series(…, d[i]) where |d[i]| ≤ SERIES_LIMIT, wide(z, a, d[i]) elsewhere, with z's
+ * constants at K[at …] read once (out may share K's buffer as far as the compiler knows).
+ */
+function seriesSteps(
+  K: Float64Array, at: number, d: Float64Array, out: Float64Array, from: number, to: number,
+  wide: (z: number, a: number, d: number) => number,
+): void {
+  const f = K[at], fl = K[at + 1], k2 = K[at + 2], k3 = K[at + 3], k4 = K[at + 4], k5 = K[at + 5], k6 = K[at + 6], k7 = K[at + 7];
+  for (let i = from; i < to; i++) {
+    const x = d[i];
+    out[i] = Math.abs(x) <= SERIES_LIMIT ? series(f, fl, k2, k3, k4, k5, k6, k7, x) : wide(K[at + 8], K[at + 9], x);
+  }
+}
+
+/** seriesSteps on the steps w·d[t], written at out[offset + t]; whether any is nonzero. */
+function seriesScaledSteps(
+  K: Float64Array, at: number, w: number, d: Float64Array, out: Float64Array, offset: number, count: number,
+  wide: (z: number, a: number, d: number) => number,
+): boolean {
+  const f = K[at], fl = K[at + 1], k2 = K[at + 2], k3 = K[at + 3], k4 = K[at + 4], k5 = K[at + 5], k6 = K[at + 6], k7 = K[at + 7];
+  let any = false;
+  for (let t = 0; t < count; t++) {
+    const x = w * d[t];
+    const r = Math.abs(x) <= SERIES_LIMIT ? series(f, fl, k2, k3, k4, k5, k6, k7, x) : wide(K[at + 8], K[at + 9], x);
+    out[offset + t] = r;
+    if (r !== 0) any = true;
+  }
+  return any;
 }
 
 /** Scratch for a single difference's constants. */
@@ -264,10 +300,15 @@ export interface PreparedSteps {
   prepare(z: number, a: number, K: Float64Array, at: number): void;
   /** out[i] = difference(z, a, d[i]) for from ≤ i < to, with z's constants at K[at …]; `out` may be `d`. */
   steps(K: Float64Array, at: number, d: Float64Array, out: Float64Array, from: number, to: number): void;
+  /**
+   * out[offset + t] = difference(z, a, w·d[t]) for 0 ≤ t < count: a rank-1 change's unit, the
+   * product and the step in one pass. Returns whether any is nonzero.
+   */
+  scaledSteps(K: Float64Array, at: number, w: number, d: Float64Array, out: Float64Array, offset: number, count: number): boolean;
 }
 
 /** tanh(z + d) − tanh z for a large step: sinh d/(cosh z·cosh(z + d)), dividing twice so that the product cannot overflow. */
-function tanhWide(z: number, d: number): number {
+function tanhWide(z: number, _a: number, d: number): number {
   return Math.sinh(d) / Math.cosh(z) / Math.cosh(z + d);
 }
 
@@ -282,27 +323,19 @@ const prepareSigmoid = (z: number, a: number, K: Float64Array, at: number): void
 const TANH_STEPS: PreparedSteps = {
   size: PREPARED,
   prepare: prepareTanh,
-  steps(K, at, d, out, from, to) {
-    for (let i = from; i < to; i++) {
-      const x = d[i];
-      out[i] = Math.abs(x) <= SERIES_LIMIT ? seriesStep(K, at, x) : tanhWide(K[at + 8], x);
-    }
-  },
+  steps: (K, at, d, out, from, to) => seriesSteps(K, at, d, out, from, to, tanhWide),
+  scaledSteps: (K, at, w, d, out, offset, count) => seriesScaledSteps(K, at, w, d, out, offset, count, tanhWide),
 };
 
 const SIGMOID_STEPS: PreparedSteps = {
   size: PREPARED,
   prepare: prepareSigmoid,
-  steps(K, at, d, out, from, to) {
-    for (let i = from; i < to; i++) {
-      const x = d[i];
-      out[i] = Math.abs(x) <= SERIES_LIMIT ? seriesStep(K, at, x) : sigmoidWide(K[at + 8], K[at + 9], x);
-    }
-  },
+  steps: (K, at, d, out, from, to) => seriesSteps(K, at, d, out, from, to, sigmoidWide),
+  scaledSteps: (K, at, w, d, out, offset, count) => seriesScaledSteps(K, at, w, d, out, offset, count, sigmoidWide),
 };
 
 function tanhDifference(z: number, a: number, d: number): number {
-  if (!(Math.abs(d) <= SERIES_LIMIT)) return tanhWide(z, d);
+  if (!(Math.abs(d) <= SERIES_LIMIT)) return tanhWide(z, a, d);
   prepareTanh(z, a, ONE, 0);
   return seriesStep(ONE, 0, d);
 }
