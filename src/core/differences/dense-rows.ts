@@ -511,8 +511,12 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
       continue;
     }
     const o0 = r0 * live, o1 = o0 + live, o2 = o1 + live, o3 = o2 + live;
-    if (block <= 2) {
-      // The last one or two outputs (10 = 4 + 4 + 2 for ten classes): no work for absent ones.
+    if (block === 1) {
+      denseOneRow(D, inputs, active, wb, out, o0, live);
+      continue;
+    }
+    if (block === 2) {
+      // The last two outputs (10 = 4 + 4 + 2 for ten classes): no work for absent ones.
       for (let t = 0; t < live; t++) {
         let s0 = 0, s1 = 0;
         for (let j = 0; j < active; j++) {
@@ -521,7 +525,7 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
           s1 += wb[j * 4 + 1] * d;
         }
         out[o0 + t] = s0;
-        if (block > 1) out[o1 + t] = s1;
+        out[o1 + t] = s1;
       }
       continue;
     }
@@ -540,6 +544,34 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
       if (block > 2) out[o2 + t] = s2;
       if (block > 3) out[o3 + t] = s3;
     }
+  }
+}
+
+/**
+ * A block of one output row (a single output unit, or the last of a layer): four chains at a
+ * time, so that each weight loaded serves four sums, each still added over the inputs in order.
+ */
+function denseOneRow(D: Float64Array, inputs: Int32Array, active: number, wb: Float64Array, out: Float64Array, o: number, live: number): void {
+  let t = 0;
+  for (; t + 4 <= live; t += 4) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < active; j++) {
+      const w = wb[j * 4];
+      const db = inputs[j] * live + t;
+      s0 += w * D[db];
+      s1 += w * D[db + 1];
+      s2 += w * D[db + 2];
+      s3 += w * D[db + 3];
+    }
+    out[o + t] = s0;
+    out[o + t + 1] = s1;
+    out[o + t + 2] = s2;
+    out[o + t + 3] = s3;
+  }
+  for (; t < live; t++) {
+    let s0 = 0;
+    for (let j = 0; j < active; j++) s0 += wb[j * 4] * D[inputs[j] * live + t];
+    out[o + t] = s0;
   }
 }
 
