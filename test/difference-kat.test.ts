@@ -74,6 +74,30 @@ describe.each(['tanh', 'sigmoid'])('%s: f(z + d) − f(z) against mpmath', (name
     }
   });
 
+  it('scaledColumns gives difference\'s bits for a rank-1 change w ⊗ d through many units', () => {
+    const prepared = act.prepared!;
+    const zs = Float64Array.from(new Set(cases.map((c) => c.z)));
+    const as = zs.map((z) => act.f(z));
+    const units = zs.length;
+    const K = new Float64Array(units * prepared.size);
+    prepared.prepareUnits(zs, as, 0, units, K, 0);
+    // w over units, two columns apart (stride 2); d mixes small, large, zero and subnormal steps.
+    const w = Float64Array.from({ length: 2 * units }, (_, j) => (j % 2 === 0 ? Math.sin(j) : NaN));
+    const d = Float64Array.from([1e-7, -3e-9, 0, 5e-324, 0.002, -0.7, 1e-3]);
+    const out = new Float64Array(units * d.length);
+    const nonZero = new Uint8Array(units);
+    prepared.scaledColumns(K, 0, w, 0, 2, units, d, out, d.length, nonZero);
+    for (let u = 0; u < units; u++) {
+      let any = false;
+      for (let t = 0; t < d.length; t++) {
+        const want = act.difference(zs[u], as[u], w[2 * u] * d[t]);
+        expect(Object.is(out[u * d.length + t], want), `z = ${zs[u]}, step ${w[2 * u] * d[t]}`).toBe(true);
+        if (want !== 0) any = true;
+      }
+      expect(nonZero[u]).toBe(any ? 1 : 0);
+    }
+  });
+
   it('a zero step changes nothing, and NaN or ∞ in gives what the closed form gives', () => {
     for (const { z } of cases) {
       const a = act.f(z);

@@ -64,7 +64,7 @@ export class RowBatch {
   private readonly denseWork: DenseWork;
   /**
    * Per layer with prepared steps (tanh, sigmoid): each unit's per-z constants for every sample,
-   * at (c·units + u)·size, computed the first time a batch meets that unit of that sample (ready).
+   * at (c·units + u)·size, computed the first time a batch meets that sample (ready[c]).
    */
   private readonly constants: (Float64Array | null)[];
   private readonly ready: (Uint8Array | null)[];
@@ -264,6 +264,14 @@ export class RowBatch {
     const [units, inputs] = W.shape;
     const zs = this.zT[k];
     const nz = this.nonZeroRow;
+    const prepared = hidden && !extremes ? this.elementwise[k]!.prepared : undefined;
+    if (prepared) {
+      // tanh, sigmoid (no kinks): the products and the steps of every unit in one call.
+      if (mirrored) return false;
+      const at = this.sampleConstants(k, c, prepared);
+      prepared.scaledColumns(this.constants[k]!, at, W.data, i, inputs, units, da, dZ, live, nz);
+      return true;
+    }
     for (let u = 0; u < units; u++) {
       const w = W.data[u * inputs + i];
       const ub = u * live;
@@ -283,13 +291,6 @@ export class RowBatch {
         }
       }
       if (mirrored && hidden) return false;
-      const prepared = hidden ? this.elementwise[k]!.prepared : undefined;
-      if (prepared) {
-        // tanh, sigmoid (no kinks): the product and the step in one pass.
-        const at = this.constantsAt(k, u, c, prepared);
-        nz[u] = prepared.scaledSteps(this.constants[k]!, at, w, da, dZ, ub, live) ? 1 : 0;
-        continue;
-      }
       for (let t = 0; t < live; t++) dZ[ub + t] = w * da[t];
       if (hidden) this.unitStage(k, u, dZ, live, c);
     }
@@ -361,7 +362,7 @@ export class RowBatch {
     const act = this.elementwise[k]!;
     const prepared = act.prepared;
     if (prepared) {
-      const at = this.constantsAt(k, u, c, prepared);
+      const at = this.sampleConstants(k, c, prepared) + u * prepared.size;
       prepared.steps(this.constants[k]!, at, d, out, from, to);
       return;
     }
@@ -369,20 +370,22 @@ export class RowBatch {
     act.steps(this.zT[k][at], this.aT[k][at], d, out, from, to);
   }
 
-  /** Where unit u of layer k, sample c, has its constants in this.constants[k], computed the first time. */
-  private constantsAt(k: number, u: number, c: number, prepared: PreparedSteps): number {
+  /**
+   * Where sample c's units of layer k have their constants in this.constants[k], one after the
+   * other; computed the first time a batch meets that sample at that layer.
+   */
+  private sampleConstants(k: number, c: number, prepared: PreparedSteps): number {
     const units = this.model.layers[k].units;
-    const cell = c * units + u;
     let ready = this.ready[k];
     if (!ready) {
-      ready = new Uint8Array(this.m * units);
+      ready = new Uint8Array(this.m);
       this.ready[k] = ready;
       this.constants[k] = new Float64Array(this.m * units * prepared.size);
     }
-    const at = cell * prepared.size;
-    if (!ready[cell]) {
-      prepared.prepare(this.zT[k][cell], this.aT[k][cell], this.constants[k]!, at);
-      ready[cell] = 1;
+    const at = c * units * prepared.size;
+    if (!ready[c]) {
+      prepared.prepareUnits(this.zT[k], this.aT[k], c * units, units, this.constants[k]!, at);
+      ready[c] = 1;
     }
     return at;
   }

@@ -289,6 +289,16 @@ function seriesScaledSteps(
   return any;
 }
 
+/** PreparedSteps.scaledColumns by seriesScaledSteps, unit after unit. */
+function seriesColumns(
+  K: Float64Array, at: number, w: Float64Array, wFrom: number, wStride: number, units: number,
+  d: Float64Array, out: Float64Array, count: number, nonZero: Uint8Array, wide: (z: number, a: number, d: number) => number,
+): void {
+  for (let u = 0; u < units; u++) {
+    nonZero[u] = seriesScaledSteps(K, at + u * PREPARED, w[wFrom + u * wStride], d, out, u * count, count, wide) ? 1 : 0;
+  }
+}
+
 /** Scratch for a single difference's constants. */
 const ONE = new Float64Array(PREPARED);
 
@@ -298,13 +308,19 @@ export interface PreparedSteps {
   size: number;
   /** Writes z's constants at K[at … at + size). */
   prepare(z: number, a: number, K: Float64Array, at: number): void;
+  /** prepare(z[from + u], a[from + u], K, at + u·size) for u < count: a sample's units, one after the other. */
+  prepareUnits(z: Float64Array, a: Float64Array, from: number, count: number, K: Float64Array, at: number): void;
   /** out[i] = difference(z, a, d[i]) for from ≤ i < to, with z's constants at K[at …]; `out` may be `d`. */
   steps(K: Float64Array, at: number, d: Float64Array, out: Float64Array, from: number, to: number): void;
   /**
-   * out[offset + t] = difference(z, a, w·d[t]) for 0 ≤ t < count: a rank-1 change's unit, the
-   * product and the step in one pass. Returns whether any is nonzero.
+   * A rank-1 change w ⊗ d through `units` units whose constants follow each other from K[at]:
+   * out[u·count + t] = difference(z_u, a_u, w[wFrom + u·wStride]·d[t]) for t < count, the product
+   * and the step in one pass, and nonZero[u] = whether any of unit u's is nonzero.
    */
-  scaledSteps(K: Float64Array, at: number, w: number, d: Float64Array, out: Float64Array, offset: number, count: number): boolean;
+  scaledColumns(
+    K: Float64Array, at: number, w: Float64Array, wFrom: number, wStride: number, units: number,
+    d: Float64Array, out: Float64Array, count: number, nonZero: Uint8Array,
+  ): void;
 }
 
 /** tanh(z + d) − tanh z for a large step: sinh d/(cosh z·cosh(z + d)), dividing twice so that the product cannot overflow. */
@@ -323,15 +339,21 @@ const prepareSigmoid = (z: number, a: number, K: Float64Array, at: number): void
 const TANH_STEPS: PreparedSteps = {
   size: PREPARED,
   prepare: prepareTanh,
+  prepareUnits(z, a, from, count, K, at) {
+    for (let u = 0; u < count; u++) prepareTanh(z[from + u], a[from + u], K, at + u * PREPARED);
+  },
   steps: (K, at, d, out, from, to) => seriesSteps(K, at, d, out, from, to, tanhWide),
-  scaledSteps: (K, at, w, d, out, offset, count) => seriesScaledSteps(K, at, w, d, out, offset, count, tanhWide),
+  scaledColumns: (K, at, w, wFrom, wStride, units, d, out, count, nz) => seriesColumns(K, at, w, wFrom, wStride, units, d, out, count, nz, tanhWide),
 };
 
 const SIGMOID_STEPS: PreparedSteps = {
   size: PREPARED,
   prepare: prepareSigmoid,
+  prepareUnits(z, a, from, count, K, at) {
+    for (let u = 0; u < count; u++) prepareSigmoid(z[from + u], a[from + u], K, at + u * PREPARED);
+  },
   steps: (K, at, d, out, from, to) => seriesSteps(K, at, d, out, from, to, sigmoidWide),
-  scaledSteps: (K, at, w, d, out, offset, count) => seriesScaledSteps(K, at, w, d, out, offset, count, sigmoidWide),
+  scaledColumns: (K, at, w, wFrom, wStride, units, d, out, count, nz) => seriesColumns(K, at, w, wFrom, wStride, units, d, out, count, nz, sigmoidWide),
 };
 
 function tanhDifference(z: number, a: number, d: number): number {
