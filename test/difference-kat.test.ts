@@ -99,11 +99,14 @@ describe.each(['tanh', 'sigmoid'])('%s: f(z + d) − f(z) against mpmath', (name
   });
 
   it('a zero step changes nothing, and NaN or ∞ in gives what the closed form gives', () => {
-    for (const { z } of cases) {
-      const a = act.f(z);
-      // +0 or −0 (dense-rows' isZeroClean asks `=== 0`).
-      expect(act.difference(z, a, 0) === 0).toBe(true);
-      expect(act.difference(z, a, -0) === 0).toBe(true);
+    // +0 or −0 (dense-rows' isZeroClean asks `=== 0`, and skips asking where zeroStepIsZero says so,
+    // for every finite z and a).
+    expect(act.zeroStepIsZero).toBe(true);
+    for (const z of [...cases.map((c) => c.z), 1e300, -1e300, Number.MAX_VALUE, -Number.MAX_VALUE]) {
+      for (const a of [act.f(z), 0.3, -2]) {
+        expect(act.difference(z, a, 0) === 0).toBe(true);
+        expect(act.difference(z, a, -0) === 0).toBe(true);
+      }
     }
     expect(act.difference(NaN, NaN, 1e-6)).toBeNaN();
     expect(act.difference(0.5, act.f(0.5), NaN)).toBeNaN();

@@ -615,9 +615,11 @@ export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: 
     // The batches carry a hidden layer's change unit by unit, and know one coupled output: softmax.
     if (!act.diagonal && (k < L - 1 || act !== SOFTMAX)) return false;
     const Z = fwd.Z[k].data, A = fwd.A[k + 1].data;
+    // A record that states it needs no probe (tanh, sigmoid: their constants are finite).
+    const probe = act.diagonal && !act.zeroStepIsZero;
     for (let i = 0; i < Z.length; i++) {
       if (!Number.isFinite(Z[i]) || !Number.isFinite(A[i])) return false;
-      if (act.diagonal && (act.difference(Z[i], A[i], 0) !== 0 || act.difference(Z[i], A[i], -0) !== 0)) return false;
+      if (probe && (act.difference(Z[i], A[i], 0) !== 0 || act.difference(Z[i], A[i], -0) !== 0)) return false;
     }
   }
   const out = fwd.A[L].data;

@@ -84,6 +84,11 @@ export interface ElementwiseActivation extends ActivationRecord {
    * (the finite differences meet each unit of each sample thousands of times); tanh and sigmoid.
    */
   prepared?: PreparedSteps;
+  /**
+   * difference(z, a, ±0) is ±0 for every finite z and a: stated where it holds by construction,
+   * so that a caller need not probe every z (tanh's and sigmoid's series: finite constants times d).
+   */
+  zeroStepIsZero?: true;
 }
 
 /** Every output of a sample depends on every unit's z (softmax): only the column functions apply. */
@@ -97,7 +102,7 @@ export type Activation = ElementwiseActivation | CoupledActivation;
 
 /** What an element-wise record states; `elementwise` derives the rest. */
 type Scalar = Omit<ElementwiseActivation, keyof ColumnFunctions | 'diagonal' | 'bounds' | 'roundsToBound' | 'sumsToOne' | 'steps'>
-  & Partial<Pick<ElementwiseActivation, 'bounds' | 'roundsToBound' | 'steps' | 'prepared'>>;
+  & Partial<Pick<ElementwiseActivation, 'bounds' | 'roundsToBound' | 'steps' | 'prepared' | 'zeroStepIsZero'>>;
 
 /**
  * An element-wise record from its scalar functions: its column functions are plain loops over
@@ -388,6 +393,7 @@ const SIGMOID = elementwise({
   difference: sigmoidDifference,
   steps: stepsFrom(SIGMOID_STEPS),
   prepared: SIGMOID_STEPS,
+  zeroStepIsZero: true,
   kinks: [],
   family: 'sigmoid',
   bounds: [0, 1],
@@ -405,6 +411,7 @@ const TANH = elementwise({
   difference: tanhDifference,
   steps: stepsFrom(TANH_STEPS),
   prepared: TANH_STEPS,
+  zeroStepIsZero: true,
   kinks: [],
   family: 'tanh',
   bounds: [-1, 1],
