@@ -249,11 +249,19 @@ function prepareSeries(z: number, a: number, w: number, scale: number, half: num
 }
 
 /**
+ * Below it the series stops at k₃d²: the first term left out, k₄d³, is then below 0.31·2⁻⁶⁰ (|k₄| ≤ 0.31),
+ * and a finite difference's steps mostly are this small (ε·x·w ≈ 1e−7).
+ */
+const SHORT_SERIES_LIMIT = 2 ** -20;
+
+/**
  * f'·d·(1 + k₂d + … + k₇d⁶) as f'·d + (f'·d·(k₂d + …) + f'_lo·d), so that the 1 is never added
  * to a small number and rounded. Its arguments are the constants of `prepareSeries`, in order.
  */
 function series(f: number, fl: number, k2: number, k3: number, k4: number, k5: number, k6: number, k7: number, d: number): number {
-  const q = d * (k2 + d * (k3 + d * (k4 + d * (k5 + d * (k6 + d * k7)))));
+  const q = Math.abs(d) <= SHORT_SERIES_LIMIT
+    ? d * (k2 + d * k3)
+    : d * (k2 + d * (k3 + d * (k4 + d * (k5 + d * (k6 + d * k7)))));
   const lead = f * d;
   return lead + (lead * q + fl * d);
 }
