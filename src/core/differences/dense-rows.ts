@@ -69,6 +69,8 @@ export class RowBatch {
    */
   private readonly constants: (Float64Array | null)[];
   private readonly ready: (Uint8Array | null)[];
+  /** Per layer: its W packed for denseBatch, the first time a batch needs it. */
+  private readonly packedW: (PackedWeights | null)[];
 
   constructor(
     private readonly model: Model,
@@ -99,6 +101,7 @@ export class RowBatch {
     this.nonZeroRow = new Uint8Array(this.widest);
     this.constants = model.layers.map(() => null);
     this.ready = model.layers.map(() => null);
+    this.packedW = model.layers.map(() => null);
     const widestInput = Math.max(...model.layers.map((l) => l.inputs));
     this.denseWork = { inputs: new Int32Array(widestInput), weights: new Float64Array(4 * widestInput) };
   }
@@ -179,7 +182,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     this.rankOne(l + 1, i, live, live, cur, c, false);
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, live, this.denseWork);
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, live, this.denseWork, this.packed(k));
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1) this.hiddenStage(k, cur, live, c, false);
     }
@@ -208,7 +211,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     if (!this.rankOne(l + 1, i, half, live, cur, c, true)) return false;
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, half, this.denseWork);
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, half, this.denseWork, this.packed(k));
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1 && !this.hiddenStage(k, cur, half, c, true)) return false;
     }
@@ -353,6 +356,10 @@ export class RowBatch {
     }
     const at = c * this.model.layers[k].units + u;
     act.steps(this.zT[k][at], this.aT[k][at], d, out, from, to);
+  }
+
+  private packed(k: number): PackedWeights {
+    return this.packedW[k] ?? (this.packedW[k] = packWeights(this.params[k].W));
   }
 
   /**
@@ -522,30 +529,26 @@ function markKinks(
  * skipped (adding w·0 changes no sum), and so are zero weights, as denseTimes skips them.
  * Four outputs of one chain are accumulated at a time, in registers.
  */
-function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork): void {
+function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork, all: PackedWeights): void {
   const [rows, cols] = W.shape;
   const inputs = work.inputs;
   let active = 0;
   for (let q = 0; q < cols; q++) if (nonZeroRow[q]) inputs[active++] = q;
-  const wb = work.weights;
+  // Every input active (tanh, sigmoid layers): the weights packed once for the check.
+  const every = active === cols;
+  const wb = every ? all.weights : work.weights;
   for (let r0 = 0; r0 < rows; r0 += 4) {
     const block = Math.min(4, rows - r0);
     // A weight of 0 is skipped by denseTimes; 0·d is not always 0 (d = ∞), so take the plain path.
-    let zero = false;
-    for (let j = 0; j < active; j++) {
-      for (let b = 0; b < 4; b++) {
-        const w = b < block ? W.data[(r0 + b) * cols + inputs[j]] : 0;
-        if (b < block && w === 0) zero = true;
-        wb[j * 4 + b] = w;
-      }
-    }
+    const zero = every ? all.zero[r0 >> 2] === 1 : packBlock(W, r0, block, inputs, active, wb, 0);
+    const wo = every ? (r0 >> 2) * cols * 4 : 0;
     if (zero) {
       for (let b = 0; b < block; b++) denseRow(W, D, inputs, active, out, live, r0 + b);
       continue;
     }
     const o0 = r0 * live, o1 = o0 + live, o2 = o1 + live, o3 = o2 + live;
     if (block === 1) {
-      denseOneRow(D, inputs, active, wb, out, o0, live);
+      denseOneRow(D, inputs, active, wb, wo, out, o0, live);
       continue;
     }
     if (block === 2) {
@@ -554,8 +557,8 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
         let s0 = 0, s1 = 0;
         for (let j = 0; j < active; j++) {
           const d = D[inputs[j] * live + t];
-          s0 += wb[j * 4] * d;
-          s1 += wb[j * 4 + 1] * d;
+          s0 += wb[wo + j * 4] * d;
+          s1 += wb[wo + j * 4 + 1] * d;
         }
         out[o0 + t] = s0;
         out[o1 + t] = s1;
@@ -566,7 +569,7 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let j = 0; j < active; j++) {
         const d = D[inputs[j] * live + t];
-        const jb = j * 4;
+        const jb = wo + j * 4;
         s0 += wb[jb] * d;
         s1 += wb[jb + 1] * d;
         s2 += wb[jb + 2] * d;
@@ -584,12 +587,12 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
  * A block of one output row (a single output unit, or the last of a layer): four chains at a
  * time, so that each weight loaded serves four sums, each still added over the inputs in order.
  */
-function denseOneRow(D: Float64Array, inputs: Int32Array, active: number, wb: Float64Array, out: Float64Array, o: number, live: number): void {
+function denseOneRow(D: Float64Array, inputs: Int32Array, active: number, wb: Float64Array, wo: number, out: Float64Array, o: number, live: number): void {
   let t = 0;
   for (; t + 4 <= live; t += 4) {
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (let j = 0; j < active; j++) {
-      const w = wb[j * 4];
+      const w = wb[wo + j * 4];
       const db = inputs[j] * live + t;
       s0 += w * D[db];
       s1 += w * D[db + 1];
@@ -603,7 +606,7 @@ function denseOneRow(D: Float64Array, inputs: Int32Array, active: number, wb: Fl
   }
   for (; t < live; t++) {
     let s0 = 0;
-    for (let j = 0; j < active; j++) s0 += wb[j * 4] * D[inputs[j] * live + t];
+    for (let j = 0; j < active; j++) s0 += wb[wo + j * 4] * D[inputs[j] * live + t];
     out[o + t] = s0;
   }
 }
@@ -624,6 +627,40 @@ function denseRow(W: Tensor, D: Float64Array, inputs: Int32Array, active: number
 interface DenseWork {
   inputs: Int32Array;
   weights: Float64Array;
+}
+
+/**
+ * W packed for denseBatch with every input active: block r0/4 at (r0/4)·cols·4, then input j's
+ * four weights of rows r0 … r0 + 3 (0 past the last row); zero[r0/4] = the block has a zero weight.
+ */
+interface PackedWeights {
+  weights: Float64Array;
+  zero: Uint8Array;
+}
+
+function packWeights(W: Tensor): PackedWeights {
+  const [rows, cols] = W.shape;
+  const blocks = Math.ceil(rows / 4);
+  const weights = new Float64Array(blocks * cols * 4), zero = new Uint8Array(blocks);
+  const every = Int32Array.from({ length: cols }, (_, j) => j);
+  for (let r0 = 0; r0 < rows; r0 += 4) {
+    zero[r0 >> 2] = packBlock(W, r0, Math.min(4, rows - r0), every, cols, weights, (r0 >> 2) * cols * 4) ? 1 : 0;
+  }
+  return { weights, zero };
+}
+
+/** wb[at + j·4 + b] = W[r0 + b][inputs[j]] (0 for b ≥ block); whether one of those weights is 0. */
+function packBlock(W: Tensor, r0: number, block: number, inputs: Int32Array, active: number, wb: Float64Array, at: number): boolean {
+  const cols = W.shape[1];
+  let zero = false;
+  for (let j = 0; j < active; j++) {
+    for (let b = 0; b < 4; b++) {
+      const w = b < block ? W.data[(r0 + b) * cols + inputs[j]] : 0;
+      if (b < block && w === 0) zero = true;
+      wb[at + j * 4 + b] = w;
+    }
+  }
+  return zero;
 }
 
 function transpose(data: Float64Array, rows: number, cols: number): Float64Array {
