@@ -12,10 +12,11 @@
 // (adding w·0 to a sum leaves it unchanged). That is exact when the network is "zero-clean":
 // finite weights and activations, and every activation and the loss map a zero change to a zero
 // change. `isZeroClean` checks this; when it fails, callers use the element-wise path.
-import { namedActivation, type Activation, type ElementwiseActivation } from '../records/activations.js';
+import { namedActivation, type Activation, type ElementwiseActivation, type PreparedSteps } from '../records/activations.js';
 import type { ForwardCache } from '../forward.js';
 import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
+import type { Loss } from '../records/losses.js';
 
 const SOFTMAX = namedActivation('softmax');
 
@@ -62,6 +63,14 @@ export class RowBatch {
   private readonly bufB: Float64Array;
   private readonly nonZeroRow: Uint8Array;
   private readonly denseWork: DenseWork;
+  /**
+   * Per layer with prepared steps (tanh, sigmoid): each unit's per-z constants for every sample,
+   * at (c·units + u)·size, computed the first time a batch meets that sample (ready[c]).
+   */
+  private readonly constants: (Float64Array | null)[];
+  private readonly ready: (Uint8Array | null)[];
+  /** Per layer: its W packed for denseBatch, the first time a batch needs it. */
+  private readonly packedW: (PackedWeights | null)[];
 
   constructor(
     private readonly model: Model,
@@ -90,6 +99,9 @@ export class RowBatch {
     this.bufA = new Float64Array(this.widest * MAX_CHAINS);
     this.bufB = new Float64Array(this.widest * MAX_CHAINS);
     this.nonZeroRow = new Uint8Array(this.widest);
+    this.constants = model.layers.map(() => null);
+    this.ready = model.layers.map(() => null);
+    this.packedW = model.layers.map(() => null);
     const widestInput = Math.max(...model.layers.map((l) => l.inputs));
     this.denseWork = { inputs: new Int32Array(widestInput), weights: new Float64Array(4 * widestInput) };
   }
@@ -114,18 +126,8 @@ export class RowBatch {
     const P = 2 * n;
     const { dz, da, flag, col } = this;
     // Chain p < n is cols[from + p] at +h, chain n + p the same column at −h.
-    if (kind === 'W') {
-      const prevUnits = this.model.layers[l].inputs;
-      const xs = this.inT[l];
-      const base = c * prevUnits;
-      for (let p = 0; p < n; p++) {
-        const x = xs[base + cols[from + p]];
-        dz[p] = h * x;
-        dz[n + p] = -h * x;
-      }
-    } else {
-      for (let p = 0; p < n; p++) { dz[p] = h; dz[n + p] = -h; }
-    }
+    if (kind === 'W') weightSteps(dz, this.inT[l], c * this.model.layers[l].inputs, cols, from, n, h);
+    else biasSteps(dz, n, h);
     flag.fill(0, 0, P);
 
     const act = this.model.layers[l].activation;
@@ -144,30 +146,23 @@ export class RowBatch {
     // Layer l, unit i: the perturbed pre-activation.
     const units = this.model.layers[l].units;
     const z = this.zT[l][c * units + i], a = this.aT[l][c * units + i];
-    const diff = act.difference;
-    for (let p = 0; p < P; p++) da[p] = diff(z, a, dz[p]);
+    this.steps(l, i, c, dz, da, 0, P);
     markKinks(act, z, dz, 0, P, flag, null);
 
     if (l === this.L - 1) {
       // The output layer itself, element-wise: only unit i's loss term changes.
       const loss = this.model.loss;
       const aOut = a, y = this.yT[c * units + i];
-      for (let p = 0; p < P; p++) col[p] = 0 + loss.difference(aOut, y, da[p]);
+      col.fill(0, 0, P);
+      addLossChanges(loss, aOut, y, da, 0, P, col);
       if (loss.crosses) for (let p = 0; p < P; p++) if (loss.crosses(aOut, y, da[p])) flag[p] = 1;
       this.store(col, n, from, c, out);
       return;
     }
 
     // Chains whose change vanished at unit i change nothing downstream (zero-clean network).
-    let live = 0;
     const chainOf = this.chainOf;
-    for (let p = 0; p < P; p++) {
-      col[p] = 0;
-      if (da[p] !== 0) {
-        chainOf[live] = p;
-        da[live++] = da[p];
-      }
-    }
+    const live = liveChains(da, col, chainOf, P);
     if (live === 0) {
       this.store(col, n, from, c, out);
       return;
@@ -187,7 +182,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     this.rankOne(l + 1, i, live, live, cur, c, false);
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, live, this.denseWork);
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, live, this.denseWork, this.packed(k));
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1) this.hiddenStage(k, cur, live, c, false);
     }
@@ -216,7 +211,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     if (!this.rankOne(l + 1, i, half, live, cur, c, true)) return false;
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, half, this.denseWork);
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, half, this.denseWork, this.packed(k));
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1 && !this.hiddenStage(k, cur, half, c, true)) return false;
     }
@@ -257,6 +252,14 @@ export class RowBatch {
     const [units, inputs] = W.shape;
     const zs = this.zT[k];
     const nz = this.nonZeroRow;
+    const prepared = hidden && !extremes ? this.elementwise[k]!.prepared : undefined;
+    if (prepared) {
+      // tanh, sigmoid (no kinks): the products and the steps of every unit in one call.
+      if (mirrored) return false;
+      const at = this.sampleConstants(k, c, prepared);
+      prepared.scaledColumns(this.constants[k]!, at, W.data, i, inputs, units, da, dZ, live, nz);
+      return true;
+    }
     for (let u = 0; u < units; u++) {
       const w = W.data[u * inputs + i];
       const ub = u * live;
@@ -333,19 +336,56 @@ export class RowBatch {
     const z = this.zT[k][c * units + u], a = this.aT[k][c * units + u];
     const ub = u * live;
     if (act.kinks.length > 0 || act.crosses) markKinks(act, z, dZ, ub, live, this.flag, this.chainOf);
-    const diff = act.difference;
+    this.steps(k, u, c, dZ, dZ, ub, ub + live);
     let any = 0;
-    for (let t = 0; t < live; t++) {
-      const d = diff(z, a, dZ[ub + t]);
-      dZ[ub + t] = d;
-      if (d !== 0) any = 1;
-    }
+    for (let t = ub; t < ub + live; t++) if (dZ[t] !== 0) any = 1;
     this.nonZeroRow[u] = any;
   }
 
   /**
+   * out[t] = difference(z, a, d[t]) for from ≤ t < to at unit u of layer k, sample c: by the
+   * record's prepared steps, with that unit's constants computed once per check, or its steps.
+   */
+  private steps(k: number, u: number, c: number, d: Float64Array, out: Float64Array, from: number, to: number): void {
+    const act = this.elementwise[k]!;
+    const prepared = act.prepared;
+    if (prepared) {
+      const at = this.sampleConstants(k, c, prepared) + u * prepared.size;
+      prepared.steps(this.constants[k]!, at, d, out, from, to);
+      return;
+    }
+    const at = c * this.model.layers[k].units + u;
+    act.steps(this.zT[k][at], this.aT[k][at], d, out, from, to);
+  }
+
+  private packed(k: number): PackedWeights {
+    return this.packedW[k] ?? (this.packedW[k] = packWeights(this.params[k].W));
+  }
+
+  /**
+   * Where sample c's units of layer k have their constants in this.constants[k], one after the
+   * other; computed the first time a batch meets that sample at that layer.
+   */
+  private sampleConstants(k: number, c: number, prepared: PreparedSteps): number {
+    const units = this.model.layers[k].units;
+    let ready = this.ready[k];
+    if (!ready) {
+      ready = new Uint8Array(this.m);
+      this.ready[k] = ready;
+      this.constants[k] = new Float64Array(this.m * units * prepared.size);
+    }
+    const at = c * units * prepared.size;
+    if (!ready[c]) {
+      prepared.prepareUnits(this.zT[k], this.aT[k], c * units, units, this.constants[k]!, at);
+      ready[c] = 1;
+    }
+    return at;
+  }
+
+  /**
    * The output layer's activation and the loss, for δZ_L (units × live): leaves each chain's
-   * change of its sample's loss, summed over the output units in order, in `change`.
+   * change of its sample's loss, summed over the output units in order, in `change`. An
+   * element-wise output's δA takes δZ's place.
    */
   private outputStage(k: number, dZ: Float64Array, live: number, c: number): void {
     const act = this.model.layers[k].activation;
@@ -376,26 +416,71 @@ export class RowBatch {
       }
       return;
     }
-    const diff = act.difference;
     sums.fill(0, 0, live);
     for (let u = 0; u < units; u++) {
       const z = zs[c * units + u], a = as[c * units + u], y = ys[c * units + u];
       const ub = u * live;
-      for (let t = 0; t < live; t++) sums[t] += loss.difference(a, y, diff(z, a, dZ[ub + t]));
-      if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, diff(z, a, dZ[ub + t]))) this.flag[this.chainOf[t]] = 1;
       if (act.kinks.length > 0 || act.crosses) markKinks(act, z, dZ, ub, live, this.flag, this.chainOf);
+      // δa in place of δz, which nothing reads after this stage.
+      this.steps(k, u, c, dZ, dZ, ub, ub + live);
+      addLossChanges(loss, a, y, dZ, ub, live, sums);
+      if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, dZ[ub + t])) this.flag[this.chainOf[t]] = 1;
     }
   }
 
   /** Copies the chains' loss changes for sample c into out.plus/minus and their kinks into out.crossed. */
   private store(col: Float64Array, n: number, from: number, c: number, out: RowChanges): void {
-    const m = this.m;
-    for (let p = 0; p < n; p++) {
-      const k = from + p;
-      out.plus[k * m + c] = col[p];
-      out.minus[k * m + c] = col[n + p];
-      if (this.flag[p] | this.flag[n + p]) out.crossed[k] = 1;
+    storeChanges(col, this.flag, n, from, c, this.m, out.plus, out.minus, out.crossed);
+  }
+}
+
+// The loops of RowBatch.sample and outputStage, each in a small function of its own: V8 optimises
+// a small loop soon, so that the first check (every command-line run) spends little time in the
+// interpreter, and a branch the check reaches late (a bias, the output layer) does not throw
+// away the optimised code of the others.
+
+/** δz of a row of W at ±h: chain p < n is h·x for column cols[from + p], chain n + p its −h twin. */
+function weightSteps(dz: Float64Array, xs: Float64Array, base: number, cols: Int32Array, from: number, n: number, h: number): void {
+  for (let p = 0; p < n; p++) {
+    const x = xs[base + cols[from + p]];
+    dz[p] = h * x;
+    dz[n + p] = -h * x;
+  }
+}
+
+/** δz of a bias at ±h. */
+function biasSteps(dz: Float64Array, n: number, h: number): void {
+  for (let p = 0; p < n; p++) { dz[p] = h; dz[n + p] = -h; }
+}
+
+/** Moves the chains whose δa is nonzero to the front of da (their chain in chainOf), zeroes col; how many. */
+function liveChains(da: Float64Array, col: Float64Array, chainOf: Int32Array, P: number): number {
+  let live = 0;
+  for (let p = 0; p < P; p++) {
+    col[p] = 0;
+    if (da[p] !== 0) {
+      chainOf[live] = p;
+      da[live++] = da[p];
     }
+  }
+  return live;
+}
+
+/** sums[t] += the loss change of output a (target y) by δa = da[from + t], for t < count. */
+function addLossChanges(loss: Loss, a: number, y: number, da: Float64Array, from: number, count: number, sums: Float64Array): void {
+  for (let t = 0; t < count; t++) sums[t] += loss.difference(a, y, da[from + t]);
+}
+
+/** Copies the chains' loss changes for sample c into plus/minus and their kinks into crossed. */
+function storeChanges(
+  col: Float64Array, flag: Uint8Array, n: number, from: number, c: number, m: number,
+  plus: Float64Array, minus: Float64Array, crossed: Uint8Array,
+): void {
+  for (let p = 0; p < n; p++) {
+    const k = from + p;
+    plus[k * m + c] = col[p];
+    minus[k * m + c] = col[n + p];
+    if (flag[p] | flag[n + p]) crossed[k] = 1;
   }
 }
 
@@ -429,7 +514,8 @@ function markKinks(
       if (d !== 0 && crosses(z, d)) flag[chainOf ? chainOf[t] : t] = 1;
     }
   }
-  for (const k of kinks) {
+  for (let q = 0; q < kinks.length; q++) {
+    const k = kinks[q];
     for (let t = 0; t < count; t++) {
       const d = dZ[offset + t];
       if (d !== 0 && ((z > k) !== (z + d > k) || z === k)) flag[chainOf ? chainOf[t] : t] = 1;
@@ -443,39 +529,39 @@ function markKinks(
  * skipped (adding w·0 changes no sum), and so are zero weights, as denseTimes skips them.
  * Four outputs of one chain are accumulated at a time, in registers.
  */
-function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork): void {
+function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork, all: PackedWeights): void {
   const [rows, cols] = W.shape;
   const inputs = work.inputs;
   let active = 0;
   for (let q = 0; q < cols; q++) if (nonZeroRow[q]) inputs[active++] = q;
-  const wb = work.weights;
+  // Every input active (tanh, sigmoid layers): the weights packed once for the check.
+  const every = active === cols;
+  const wb = every ? all.weights : work.weights;
   for (let r0 = 0; r0 < rows; r0 += 4) {
     const block = Math.min(4, rows - r0);
     // A weight of 0 is skipped by denseTimes; 0·d is not always 0 (d = ∞), so take the plain path.
-    let zero = false;
-    for (let j = 0; j < active; j++) {
-      for (let b = 0; b < 4; b++) {
-        const w = b < block ? W.data[(r0 + b) * cols + inputs[j]] : 0;
-        if (b < block && w === 0) zero = true;
-        wb[j * 4 + b] = w;
-      }
-    }
+    const zero = every ? all.zero[r0 >> 2] === 1 : packBlock(W, r0, block, inputs, active, wb, 0);
+    const wo = every ? (r0 >> 2) * cols * 4 : 0;
     if (zero) {
       for (let b = 0; b < block; b++) denseRow(W, D, inputs, active, out, live, r0 + b);
       continue;
     }
     const o0 = r0 * live, o1 = o0 + live, o2 = o1 + live, o3 = o2 + live;
-    if (block <= 2) {
-      // The last one or two outputs (10 = 4 + 4 + 2 for ten classes): no work for absent ones.
+    if (block === 1) {
+      denseOneRow(D, inputs, active, wb, wo, out, o0, live);
+      continue;
+    }
+    if (block === 2) {
+      // The last two outputs (10 = 4 + 4 + 2 for ten classes): no work for absent ones.
       for (let t = 0; t < live; t++) {
         let s0 = 0, s1 = 0;
         for (let j = 0; j < active; j++) {
           const d = D[inputs[j] * live + t];
-          s0 += wb[j * 4] * d;
-          s1 += wb[j * 4 + 1] * d;
+          s0 += wb[wo + j * 4] * d;
+          s1 += wb[wo + j * 4 + 1] * d;
         }
         out[o0 + t] = s0;
-        if (block > 1) out[o1 + t] = s1;
+        out[o1 + t] = s1;
       }
       continue;
     }
@@ -483,7 +569,7 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let j = 0; j < active; j++) {
         const d = D[inputs[j] * live + t];
-        const jb = j * 4;
+        const jb = wo + j * 4;
         s0 += wb[jb] * d;
         s1 += wb[jb + 1] * d;
         s2 += wb[jb + 2] * d;
@@ -494,6 +580,34 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
       if (block > 2) out[o2 + t] = s2;
       if (block > 3) out[o3 + t] = s3;
     }
+  }
+}
+
+/**
+ * A block of one output row (a single output unit, or the last of a layer): four chains at a
+ * time, so that each weight loaded serves four sums, each still added over the inputs in order.
+ */
+function denseOneRow(D: Float64Array, inputs: Int32Array, active: number, wb: Float64Array, wo: number, out: Float64Array, o: number, live: number): void {
+  let t = 0;
+  for (; t + 4 <= live; t += 4) {
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let j = 0; j < active; j++) {
+      const w = wb[wo + j * 4];
+      const db = inputs[j] * live + t;
+      s0 += w * D[db];
+      s1 += w * D[db + 1];
+      s2 += w * D[db + 2];
+      s3 += w * D[db + 3];
+    }
+    out[o + t] = s0;
+    out[o + t + 1] = s1;
+    out[o + t + 2] = s2;
+    out[o + t + 3] = s3;
+  }
+  for (; t < live; t++) {
+    let s0 = 0;
+    for (let j = 0; j < active; j++) s0 += wb[wo + j * 4] * D[inputs[j] * live + t];
+    out[o + t] = s0;
   }
 }
 
@@ -515,6 +629,40 @@ interface DenseWork {
   weights: Float64Array;
 }
 
+/**
+ * W packed for denseBatch with every input active: block r0/4 at (r0/4)·cols·4, then input j's
+ * four weights of rows r0 … r0 + 3 (0 past the last row); zero[r0/4] = the block has a zero weight.
+ */
+interface PackedWeights {
+  weights: Float64Array;
+  zero: Uint8Array;
+}
+
+function packWeights(W: Tensor): PackedWeights {
+  const [rows, cols] = W.shape;
+  const blocks = Math.ceil(rows / 4);
+  const weights = new Float64Array(blocks * cols * 4), zero = new Uint8Array(blocks);
+  const every = Int32Array.from({ length: cols }, (_, j) => j);
+  for (let r0 = 0; r0 < rows; r0 += 4) {
+    zero[r0 >> 2] = packBlock(W, r0, Math.min(4, rows - r0), every, cols, weights, (r0 >> 2) * cols * 4) ? 1 : 0;
+  }
+  return { weights, zero };
+}
+
+/** wb[at + j·4 + b] = W[r0 + b][inputs[j]] (0 for b ≥ block); whether one of those weights is 0. */
+function packBlock(W: Tensor, r0: number, block: number, inputs: Int32Array, active: number, wb: Float64Array, at: number): boolean {
+  const cols = W.shape[1];
+  let zero = false;
+  for (let j = 0; j < active; j++) {
+    for (let b = 0; b < 4; b++) {
+      const w = b < block ? W.data[(r0 + b) * cols + inputs[j]] : 0;
+      if (b < block && w === 0) zero = true;
+      wb[at + j * 4 + b] = w;
+    }
+  }
+  return zero;
+}
+
 function transpose(data: Float64Array, rows: number, cols: number): Float64Array {
   const out = new Float64Array(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
@@ -534,9 +682,11 @@ export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: 
     // The batches carry a hidden layer's change unit by unit, and know one coupled output: softmax.
     if (!act.diagonal && (k < L - 1 || act !== SOFTMAX)) return false;
     const Z = fwd.Z[k].data, A = fwd.A[k + 1].data;
+    // A record that states it needs no probe (tanh, sigmoid: their constants are finite).
+    const probe = act.diagonal && !act.zeroStepIsZero;
     for (let i = 0; i < Z.length; i++) {
       if (!Number.isFinite(Z[i]) || !Number.isFinite(A[i])) return false;
-      if (act.diagonal && (act.difference(Z[i], A[i], 0) !== 0 || act.difference(Z[i], A[i], -0) !== 0)) return false;
+      if (probe && (act.difference(Z[i], A[i], 0) !== 0 || act.difference(Z[i], A[i], -0) !== 0)) return false;
     }
   }
   const out = fwd.A[L].data;

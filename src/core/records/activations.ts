@@ -79,6 +79,16 @@ export interface ElementwiseActivation extends ActivationRecord {
    * Bit for bit the numbers `difference` gives; `out` may be `d`.
    */
   steps(z: number, a: number, d: Float64Array, out: Float64Array, from: number, to: number): void;
+  /**
+   * The same steps with z's constants computed by the caller, once for all the calls at that z
+   * (the finite differences meet each unit of each sample thousands of times); tanh and sigmoid.
+   */
+  prepared?: PreparedSteps;
+  /**
+   * difference(z, a, ±0) is ±0 for every finite z and a: stated where it holds by construction,
+   * so that a caller need not probe every z (tanh's and sigmoid's series: finite constants times d).
+   */
+  zeroStepIsZero?: true;
 }
 
 /** Every output of a sample depends on every unit's z (softmax): only the column functions apply. */
@@ -92,7 +102,7 @@ export type Activation = ElementwiseActivation | CoupledActivation;
 
 /** What an element-wise record states; `elementwise` derives the rest. */
 type Scalar = Omit<ElementwiseActivation, keyof ColumnFunctions | 'diagonal' | 'bounds' | 'roundsToBound' | 'sumsToOne' | 'steps'>
-  & Partial<Pick<ElementwiseActivation, 'bounds' | 'roundsToBound' | 'steps'>>;
+  & Partial<Pick<ElementwiseActivation, 'bounds' | 'roundsToBound' | 'steps' | 'prepared' | 'zeroStepIsZero'>>;
 
 /**
  * An element-wise record from its scalar functions: its column functions are plain loops over
@@ -127,14 +137,271 @@ function elementwise(r: Scalar): ElementwiseActivation {
 
 export const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
+// Small steps of tanh and sigmoid, without transcendental calls per step.
+//
+// A finite difference moves a tanh or sigmoid unit by a tiny d, from one z many times (every
+// perturbation of a row, every chain through the unit). For |d| ≤ 2⁻⁹ the change is the Taylor
+// series f(z + d) − f(z) = f'(z)·d·(1 + k₂d + k₃d² + … + k₇d⁶), whose coefficients
+// depend on z alone: they are computed once per z (`prepare`), and a step is a few multiply-adds.
+// With T = tanh z, tanh's are k₂ = −T, k₃ = T² − 1/3, k₄ = T(2/3 − T²), k₅ = 2/15 − T² + T⁴,
+// k₆ = T(−17/45 + 4T²/3 − T⁴), k₇ = −17/315 + 11T²/15 − 5T⁴/3 + T⁶ (f⁽ᵏ⁾/(k!·f') by tanh' = 1 − T²);
+// the next term is below 2⁻⁶³·d (the series converges for |d| < π/2).
+// σ(z) = (1 + tanh(z/2))/2, so sigmoid's are tanh's at T = tanh(z/2) with k_j scaled by 2^(1−j).
+// f'(z) is what the accuracy rests on: sech²z = 4e/(1 + e)² with e = e^(−2|z|) (σ' = e/(1 + e)²
+// with e = e^(−|z|)), in double-double from an exp of its own, since Math.exp's last bit is not
+// always right. Then a step rounds twice (f'·d and the final sum) and is within about 1.2 ulp of
+// the exact difference over the whole range of z (scripts/difference_kat.py). It also never
+// rounds z + d, which costs the old formula ulps for large |z|. Larger steps use the closed form.
+
+/** The largest |d| the series takes; beyond it the closed form (and its transcendental calls). */
+const SERIES_LIMIT = 2 ** -9;
+/** Per z: f' as hi + lo, k₂ … k₇, then z and a for the closed form. */
+const PREPARED = 10;
+
+const LN2_HI = 6.93147180369123816490e-1; // low 32 bits zero: k·LN2_HI is exact for |k| < 2²¹
+const LN2_LO = 1.90821492927058770002e-10;
+const SPLIT = 134217729; // 2²⁷ + 1, Dekker's splitter
+
+/** The rounding error of a·b (a·b − fl(a·b) exactly, Dekker), for |a|, |b| ≤ 2⁹⁰⁰. */
+function productError(a: number, b: number, p: number): number {
+  let t = SPLIT * a;
+  const ah = t - (t - a), al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b), bl = b - bh;
+  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
+/** Scratch for expDD's double-double result. */
+const EXP = new Float64Array(2);
+
+/**
+ * e^x for x ≤ 0 as a double-double in EXP (hi, lo), to about 2⁻⁵⁶ relative: x = k·ln 2 + r with
+ * |r| ≤ ln2/2, e^r = 1 + r + r²·(1/2 + r/6 + … + r¹²/14!) with the 1 + r part exact (the tail is
+ * below 0.07, so its rounding is below 2⁻⁵⁶), times 2^k.
+ */
+function expDD(x: number): void {
+  if (!(x > -1100)) {
+    EXP[0] = x === x ? 0 : x;
+    EXP[1] = 0;
+    return;
+  }
+  const k = Math.round(x * Math.LOG2E);
+  const r0 = x - k * LN2_HI; // exact (Sterbenz)
+  const c = -k * LN2_LO;
+  const r = r0 + c, rl = (r0 - r) + c;
+  let p = 1 / 87178291200;
+  p = p * r + 1 / 6227020800;
+  p = p * r + 1 / 479001600;
+  p = p * r + 1 / 39916800;
+  p = p * r + 1 / 3628800;
+  p = p * r + 1 / 362880;
+  p = p * r + 1 / 40320;
+  p = p * r + 1 / 5040;
+  p = p * r + 1 / 720;
+  p = p * r + 1 / 120;
+  p = p * r + 1 / 24;
+  p = p * r + 1 / 6;
+  p = p * r + 0.5;
+  const tail = r * r * p + rl * (1 + r);
+  const s = 1 + r, sl = (1 - s) + r; // exact: |r| < 1
+  const hi = s + (sl + tail), lo = (sl + tail) - (hi - s);
+  if (k >= -1000) {
+    const scale = 2 ** k;
+    EXP[0] = hi * scale;
+    EXP[1] = lo * scale;
+  } else {
+    // 2^k is subnormal or 0: scale in two steps. The parts' last bits then fall below 2⁻¹⁰⁷⁴,
+    // an absolute error that a step (times |d| ≤ 2⁻⁹) makes negligible.
+    EXP[0] = (hi * 2 ** (k + 200)) * 2 ** -200;
+    EXP[1] = (lo * 2 ** (k + 200)) * 2 ** -200;
+  }
+}
+
+/**
+ * The per-z constants of the series at K[at …]: f' = scale·e/(1 + e)² in double-double with
+ * e = e^(−2|w|), T = tanh w, and k_j = c_j(T)·half^(j−1). tanh: w = z, scale 4, half 1;
+ * sigmoid: w = z/2, scale 1, half 1/2.
+ */
+function prepareSeries(z: number, a: number, w: number, scale: number, half: number, K: Float64Array, at: number): void {
+  expDD(-2 * Math.abs(w));
+  const eh = EXP[0], el = EXP[1];
+  // q = 1 + e and q² in double-double.
+  const qh = 1 + eh, ql = ((1 - qh) + eh) + el;
+  const Qh = qh * qh, Ql = productError(qh, qh, Qh) + 2 * qh * ql;
+  // f' = N/Q² with N = scale·e, one correction step of the quotient.
+  const Nh = scale * eh, Nl = scale * el;
+  const fh = Nh / Qh;
+  const fl = (((Nh - fh * Qh) - productError(fh, Qh, fh * Qh)) + Nl - fh * Ql) / Qh;
+  // T = sign(w)·(1 − e)/(1 + e): only its absolute error matters (it enters times d).
+  const T = (w < 0 ? -1 : 1) * (((1 - eh) - el) / qh);
+  const T2 = T * T;
+  const h2 = half * half;
+  K[at] = fh;
+  K[at + 1] = fl;
+  K[at + 2] = -T * half;
+  K[at + 3] = (T2 - 1 / 3) * h2;
+  K[at + 4] = T * (2 / 3 - T2) * (h2 * half);
+  K[at + 5] = (2 / 15 + T2 * (T2 - 1)) * (h2 * h2);
+  K[at + 6] = T * (-17 / 45 + T2 * (4 / 3 - T2)) * (h2 * h2 * half);
+  K[at + 7] = (-17 / 315 + T2 * (11 / 15 + T2 * (T2 - 5 / 3))) * (h2 * h2 * h2);
+  K[at + 8] = z;
+  K[at + 9] = a;
+}
+
+/**
+ * Below it the series stops at k₃d²: the first term left out, k₄d³, is then below 0.31·2⁻⁶⁰ (|k₄| ≤ 0.31),
+ * and a finite difference's steps mostly are this small (ε·x·w ≈ 1e−7).
+ */
+const SHORT_SERIES_LIMIT = 2 ** -20;
+
+/**
+ * f'·d·(1 + k₂d + … + k₇d⁶) as f'·d + (f'·d·(k₂d + …) + f'_lo·d), so that the 1 is never added
+ * to a small number and rounded. Its arguments are the constants of `prepareSeries`, in order.
+ */
+function series(f: number, fl: number, k2: number, k3: number, k4: number, k5: number, k6: number, k7: number, d: number): number {
+  const q = Math.abs(d) <= SHORT_SERIES_LIMIT
+    ? d * (k2 + d * k3)
+    : d * (k2 + d * (k3 + d * (k4 + d * (k5 + d * (k6 + d * k7)))));
+  const lead = f * d;
+  return lead + (lead * q + fl * d);
+}
+
+/** series() with the constants at K[o …]. */
+function seriesStep(K: Float64Array, o: number, d: number): number {
+  return series(K[o], K[o + 1], K[o + 2], K[o + 3], K[o + 4], K[o + 5], K[o + 6], K[o + 7], d);
+}
+
+/**
+ * out[i] = series(…, d[i]) where |d[i]| ≤ SERIES_LIMIT, wide(z, a, d[i]) elsewhere, with z's
+ * constants at K[at …] read once (out may share K's buffer as far as the compiler knows).
+ */
+function seriesSteps(
+  K: Float64Array, at: number, d: Float64Array, out: Float64Array, from: number, to: number,
+  wide: (z: number, a: number, d: number) => number,
+): void {
+  const f = K[at], fl = K[at + 1], k2 = K[at + 2], k3 = K[at + 3], k4 = K[at + 4], k5 = K[at + 5], k6 = K[at + 6], k7 = K[at + 7];
+  for (let i = from; i < to; i++) {
+    const x = d[i];
+    out[i] = Math.abs(x) <= SERIES_LIMIT ? series(f, fl, k2, k3, k4, k5, k6, k7, x) : wide(K[at + 8], K[at + 9], x);
+  }
+}
+
+/** seriesSteps on the steps w·d[t], written at out[offset + t]; whether any is nonzero. */
+function seriesScaledSteps(
+  K: Float64Array, at: number, w: number, d: Float64Array, out: Float64Array, offset: number, count: number,
+  wide: (z: number, a: number, d: number) => number,
+): boolean {
+  const f = K[at], fl = K[at + 1], k2 = K[at + 2], k3 = K[at + 3], k4 = K[at + 4], k5 = K[at + 5], k6 = K[at + 6], k7 = K[at + 7];
+  let any = false;
+  for (let t = 0; t < count; t++) {
+    const x = w * d[t];
+    const r = Math.abs(x) <= SERIES_LIMIT ? series(f, fl, k2, k3, k4, k5, k6, k7, x) : wide(K[at + 8], K[at + 9], x);
+    out[offset + t] = r;
+    if (r !== 0) any = true;
+  }
+  return any;
+}
+
+/** PreparedSteps.scaledColumns by seriesScaledSteps, unit after unit. */
+function seriesColumns(
+  K: Float64Array, at: number, w: Float64Array, wFrom: number, wStride: number, units: number,
+  d: Float64Array, out: Float64Array, count: number, nonZero: Uint8Array, wide: (z: number, a: number, d: number) => number,
+): void {
+  for (let u = 0; u < units; u++) {
+    nonZero[u] = seriesScaledSteps(K, at + u * PREPARED, w[wFrom + u * wStride], d, out, u * count, count, wide) ? 1 : 0;
+  }
+}
+
+/** Scratch for a single difference's constants. */
+const ONE = new Float64Array(PREPARED);
+
+/** Per-z constants computed once for many steps: what `steps` uses, held by a caller for many calls. */
+export interface PreparedSteps {
+  /** Constants per z. */
+  size: number;
+  /** Writes z's constants at K[at … at + size). */
+  prepare(z: number, a: number, K: Float64Array, at: number): void;
+  /** prepare(z[from + u], a[from + u], K, at + u·size) for u < count: a sample's units, one after the other. */
+  prepareUnits(z: Float64Array, a: Float64Array, from: number, count: number, K: Float64Array, at: number): void;
+  /** out[i] = difference(z, a, d[i]) for from ≤ i < to, with z's constants at K[at …]; `out` may be `d`. */
+  steps(K: Float64Array, at: number, d: Float64Array, out: Float64Array, from: number, to: number): void;
+  /**
+   * A rank-1 change w ⊗ d through `units` units whose constants follow each other from K[at]:
+   * out[u·count + t] = difference(z_u, a_u, w[wFrom + u·wStride]·d[t]) for t < count, the product
+   * and the step in one pass, and nonZero[u] = whether any of unit u's is nonzero.
+   */
+  scaledColumns(
+    K: Float64Array, at: number, w: Float64Array, wFrom: number, wStride: number, units: number,
+    d: Float64Array, out: Float64Array, count: number, nonZero: Uint8Array,
+  ): void;
+}
+
+/** tanh(z + d) − tanh z for a large step: sinh d/(cosh z·cosh(z + d)), dividing twice so that the product cannot overflow. */
+function tanhWide(z: number, _a: number, d: number): number {
+  return Math.sinh(d) / Math.cosh(z) / Math.cosh(z + d);
+}
+
+/** σ(z + d) − σ(z) for a large step: expm1(d)·σ(z)·(1 − σ(z + d)). */
+function sigmoidWide(z: number, a: number, d: number): number {
+  return Math.expm1(d) * a * sigmoid(-(z + d));
+}
+
+const prepareTanh = (z: number, a: number, K: Float64Array, at: number): void => prepareSeries(z, a, z, 4, 1, K, at);
+const prepareSigmoid = (z: number, a: number, K: Float64Array, at: number): void => prepareSeries(z, a, z / 2, 1, 0.5, K, at);
+
+const TANH_STEPS: PreparedSteps = {
+  size: PREPARED,
+  prepare: prepareTanh,
+  prepareUnits(z, a, from, count, K, at) {
+    for (let u = 0; u < count; u++) prepareTanh(z[from + u], a[from + u], K, at + u * PREPARED);
+  },
+  steps: (K, at, d, out, from, to) => seriesSteps(K, at, d, out, from, to, tanhWide),
+  scaledColumns: (K, at, w, wFrom, wStride, units, d, out, count, nz) => seriesColumns(K, at, w, wFrom, wStride, units, d, out, count, nz, tanhWide),
+};
+
+const SIGMOID_STEPS: PreparedSteps = {
+  size: PREPARED,
+  prepare: prepareSigmoid,
+  prepareUnits(z, a, from, count, K, at) {
+    for (let u = 0; u < count; u++) prepareSigmoid(z[from + u], a[from + u], K, at + u * PREPARED);
+  },
+  steps: (K, at, d, out, from, to) => seriesSteps(K, at, d, out, from, to, sigmoidWide),
+  scaledColumns: (K, at, w, wFrom, wStride, units, d, out, count, nz) => seriesColumns(K, at, w, wFrom, wStride, units, d, out, count, nz, sigmoidWide),
+};
+
+function tanhDifference(z: number, a: number, d: number): number {
+  if (!(Math.abs(d) <= SERIES_LIMIT)) return tanhWide(z, a, d);
+  prepareTanh(z, a, ONE, 0);
+  return seriesStep(ONE, 0, d);
+}
+
+function sigmoidDifference(z: number, a: number, d: number): number {
+  if (!(Math.abs(d) <= SERIES_LIMIT)) return sigmoidWide(z, a, d);
+  prepareSigmoid(z, a, ONE, 0);
+  return seriesStep(ONE, 0, d);
+}
+
+/** steps(z, a, …) of a record with prepared steps: its constants once, into a scratch block. */
+function stepsFrom(prepared: PreparedSteps): ElementwiseActivation['steps'] {
+  const K = new Float64Array(prepared.size);
+  return (z, a, d, out, from, to) => {
+    prepared.prepare(z, a, K, 0);
+    prepared.steps(K, 0, d, out, from, to);
+  };
+}
+
+
 const SIGMOID = elementwise({
   name: 'sigmoid',
   f: sigmoid,
   derivative: (_z, a) => a * (1 - a),
   derivativeText: 'a * (1 - a)',
   written: { z: 'sigmoid(z) * (1 - sigmoid(z))', a: { text: 'a * (1 - a)', fn: (a) => a * (1 - a) } },
-  // σ(z+d) − σ(z) = expm1(d)·σ(z)·(1 − σ(z+d))
-  difference: (z, a, d) => Math.expm1(d) * a * sigmoid(-(z + d)),
+  // Small steps by the series (see below); large ones by expm1(d)·σ(z)·(1 − σ(z+d)).
+  difference: sigmoidDifference,
+  steps: stepsFrom(SIGMOID_STEPS),
+  prepared: SIGMOID_STEPS,
+  zeroStepIsZero: true,
   kinks: [],
   family: 'sigmoid',
   bounds: [0, 1],
@@ -147,8 +414,12 @@ const TANH = elementwise({
   derivative: (_z, a) => 1 - a * a,
   derivativeText: '1 - a^2',
   written: { z: '1 - tanh(z)^2', a: { text: '1 - a^2', fn: (a) => 1 - a * a } },
-  // tanh(x) − tanh(y) = sinh(x − y) / (cosh x · cosh y); cosh overflowing to ∞ correctly gives 0.
-  difference: (z, _a, d) => Math.sinh(d) / (Math.cosh(z) * Math.cosh(z + d)),
+  // Small steps by the series (see below); large ones by tanh(x) − tanh(y) = sinh(x − y)/(cosh x·cosh y),
+  // where cosh overflowing to ∞ correctly gives 0.
+  difference: tanhDifference,
+  steps: stepsFrom(TANH_STEPS),
+  prepared: TANH_STEPS,
+  zeroStepIsZero: true,
   kinks: [],
   family: 'tanh',
   bounds: [-1, 1],
