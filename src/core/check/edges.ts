@@ -4,6 +4,7 @@
 // saturated or dead units, every element on a kink), where a "pass" compares nothing. Each becomes
 // a finding that names the layer, the cause and the fix; check() appends them to the report.
 import { fmt } from '../format.js';
+import { allFinite } from '../layers/dense-kernel.js';
 import type { ForwardCache } from '../forward.js';
 import { typeOf, type Layer } from '../layers/index.js';
 import { namedTensors, paramLabel, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
@@ -131,17 +132,6 @@ function countNonFinite(d: Float64Array): { count: number; first: number } {
   let count = 0, first = -1;
   for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) { count++; if (first < 0) first = i; }
   return { count, first };
-}
-
-/**
- * Whether every value is finite: x·0 is ±0 for a finite x and NaN for ±Inf and NaN, so the sum is
- * 0 exactly when all are. One multiply-add per value and no call: this scans every Z, A and
- * gradient of every check, in a process where V8 has not optimised it yet.
- */
-function allFinite(d: Float64Array): boolean {
-  let s = 0;
-  for (let i = 0; i < d.length; i++) s += d[i] * 0;
-  return s === 0;
 }
 
 function maxAbs(d: Float64Array): number {

@@ -8,7 +8,7 @@
 //   work         units·inputs multiply-adds per sample
 //   health       ‖dW‖₂, the spread of W and the scale Xavier/He initialisation would give it
 import { zeros, type Tensor } from '../tensor.js';
-import { denseTimes, rowDots } from './dense-kernel.js';
+import { allFinite, denseTimes } from './dense-kernel.js';
 import type { Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 /** W, then b when the layer has one: the order every list of a dense layer's tensors keeps. */
@@ -17,11 +17,30 @@ export function denseParams(layer: { units: number; inputs: number; bias: boolea
   return layer.bias ? [W, { name: 'b', shape: [layer.units, 1] }] : [W];
 }
 
-/** s·dZ·Aᵀ: each element s times its sum over the samples in order (dense-kernel.ts, rowDots). */
+/**
+ * s·dZ·Aᵀ: each element s times its sum over the samples in order from 0. With A finite that is
+ * the forward pass's kernel on Aᵀ, which V8 has optimised by then: the kernel skips the terms of a
+ * zero dZ, and a term 0·a = ±0 changes no sum that starts at +0. A non-finite A (where 0·Inf = NaN
+ * must stay) takes the plain loop.
+ */
 export function weightGradient(dZ: Tensor, A: Tensor, s: number): Tensor {
   const rows = dZ.shape[0], cols = A.shape[0], m = dZ.shape[1];
   const out = zeros([rows, cols]);
-  rowDots(dZ.data, A.data, out.data, rows, cols, m, s);
+  const o = out.data;
+  if (allFinite(A.data)) {
+    denseTimes(dZ, transpose(A.data, cols, m).data, o, cols);
+    // s·sum as the plain loop has it (1·x = x: backprop passes s = 1 and scales later).
+    if (s !== 1) for (let i = 0; i < o.length; i++) o[i] = s * o[i];
+    return out;
+  }
+  const z = dZ.data, a = A.data;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      let sum = 0;
+      for (let c = 0; c < m; c++) sum += z[i * m + c] * a[j * m + c];
+      o[i * cols + j] = s * sum;
+    }
+  }
   return out;
 }
 
