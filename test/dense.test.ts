@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { denseTimes } from '../src/core/layers/dense-kernel.js';
-import { inputGradient, weightGradient } from '../src/core/layers/dense.js';
+import { biasGradient, inputGradient, weightGradient } from '../src/core/layers/dense.js';
 
 function plain(rows: number, cols: number, w: Float64Array, D: Float64Array, m: number, start: Float64Array | null): Float64Array {
   const out = new Float64Array(rows * m);
@@ -87,6 +87,23 @@ describe('backprop products', () => {
       const z = Float64Array.from(dZ), a = Float64Array.from(A);
       sameBits(weightGradient({ shape: [s.rows, s.m], data: z }, { shape: [s.cols, s.m], data: a }, scale).data, plainWeightGradient(s.rows, s.cols, s.m, z, a, scale));
     }), { seed: 11, numRuns: 1000 });
+  });
+
+  it('biasGradient (db = s·Σ_samples dZ) equals the plain loop bit for bit', () => {
+    fc.assert(fc.property(shapes.chain((s) => fc.record({
+      s: fc.constant(s),
+      dZ: fc.array(value, { minLength: s.rows * s.m, maxLength: s.rows * s.m }),
+      scale: fc.constantFrom(1, 1 / 3, 1 / 128),
+    })), ({ s, dZ, scale }) => {
+      const z = Float64Array.from(dZ);
+      const want = new Float64Array(s.rows);
+      for (let i = 0; i < s.rows; i++) {
+        let sum = 0;
+        for (let c = 0; c < s.m; c++) sum += z[i * s.m + c];
+        want[i] = scale * sum;
+      }
+      sameBits(biasGradient({ shape: [s.rows, s.m], data: z }, scale).data, want);
+    }), { seed: 17, numRuns: 500 });
   });
 
   it('inputGradient (dA = Wᵀ·dZ) equals the plain loop bit for bit', () => {

@@ -10,9 +10,9 @@
 // (by h·A_{l−1}[j, :]), so layer l+1 sees a rank-1 change; later layers are dense. `elements`
 // goes further and runs all the perturbations of one row together (dense-rows.ts), with the
 // same arithmetic, so the same numbers.
-import type { ElementwiseActivation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
-import { activation, allDense, entryParams, entryWork } from '../layers/index.js';
+import { allDense, entryParams, entryWork } from '../layers/index.js';
+import { differenceAndKinks } from '../layers/activation.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
 import { cols as colsOf, size, type Tensor } from '../tensor.js';
@@ -424,15 +424,14 @@ export class FiniteDifferences {
   }
 
   /**
-   * δA = g(Z + δZ) − g(Z) over the flat positions from … to of layer l's element-wise activation
-   * (only those: a sparse δZ stays sparse), and the samples whose step crosses a kink, as the
-   * activation record marks them.
+   * δA = g(Z + δZ) − g(Z) over the flat positions from … to (whole rows) of layer l's element-wise
+   * activation (only those: a sparse δZ stays sparse), and the samples whose step crosses a kink,
+   * as the activation record marks them: the record's own block functions (layers/activation.ts,
+   * differenceAndKinks: ReLU in one pass without a call per element, the others by their
+   * columnDifference), the same numbers as its difference element by element.
    */
   private activationDifference(l: number, dZ: Float64Array, dA: Float64Array, from: number, to: number): void {
-    const layer = this.model.layers[l];
-    const { difference } = layer.activation as ElementwiseActivation;
-    const Z = this.fwd.Z[l], A = this.fwd.A[l + 1].data;
-    for (let i = from; i < to; i++) dA[i] = difference(Z.data[i], A[i], dZ[i]);
-    activation.kinks(layer, Z, dZ, from, to, this.colKink);
+    const m = this.m;
+    differenceAndKinks(this.model.layers[l], this.fwd.Z[l], this.fwd.A[l + 1], dZ, [from / m, to / m], dA, this.colKink);
   }
 }

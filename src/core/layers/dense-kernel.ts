@@ -20,13 +20,16 @@ import type { Tensor } from '../tensor.js';
 export function denseTimes(W: Tensor, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
   const [rows, cols] = W.shape;
   const w = W.data;
+  // The clamps below are selections, not arithmetic: no operation first runs after V8 has
+  // optimised the kernel for other shapes, which would send it back to the interpreter for want
+  // of type feedback.
   for (let i = 0; i < rows; i += 2) {
-    const j = i + 1 < rows ? i + 1 : i;
+    const next = i + 1, j = next < rows ? next : i;
     const wa = i * cols, wb = j * cols, oa = i * m, ob = j * m;
     const sa = start ? start[i] : 0, sb = start ? start[j] : 0;
     for (let c = 0; c < m; c += 4) {
-      // Offsets of the block's other three samples from c (the last one repeated past m).
-      const o1 = c + 1 < m ? 1 : m - 1 - c, o2 = c + 2 < m ? 2 : m - 1 - c, o3 = c + 3 < m ? 3 : m - 1 - c;
+      // Offsets of the block's other three samples from c (the last sample repeated past m).
+      const r = m - 1 - c, o1 = r < 1 ? r : 1, o2 = r < 2 ? r : 2, o3 = r < 3 ? r : 3;
       let a0 = sa, a1 = sa, a2 = sa, a3 = sa, b0 = sb, b1 = sb, b2 = sb, b3 = sb;
       for (let k = 0; k < cols; k++) {
         const x = w[wa + k], y = w[wb + k];
