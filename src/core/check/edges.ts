@@ -4,6 +4,7 @@
 // saturated or dead units, every element on a kink), where a "pass" compares nothing. Each becomes
 // a finding that names the layer, the cause and the fix; check() appends them to the report.
 import { fmt } from '../format.js';
+import { allFinite } from '../layers/dense-kernel.js';
 import type { ForwardCache } from '../forward.js';
 import { typeOf, type Layer } from '../layers/index.js';
 import { namedTensors, paramLabel, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
@@ -127,6 +128,7 @@ function precision({ model, params, tested, handedIn, checks }: NumericsInput): 
 }
 
 function countNonFinite(d: Float64Array): { count: number; first: number } {
+  if (allFinite(d)) return { count: 0, first: -1 };
   let count = 0, first = -1;
   for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) { count++; if (first < 0) first = i; }
   return { count, first };

@@ -61,8 +61,13 @@ export function stepFor(p: NamedTensor, fwd: ForwardCache, epsilon: number): num
 }
 
 function maxAbs(d: ArrayLike<number>): number {
+  // |x| by a comparison, not Math.abs: this runs once per tensor, before V8 has optimised it,
+  // where each call costs more than the rest of the loop (NaN and −0 never exceed m either way).
   let m = 0;
-  for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) > m) m = Math.abs(d[i]);
+  for (let i = 0; i < d.length; i++) {
+    const x = d[i], a = x < 0 ? -x : x;
+    if (a > m) m = a;
+  }
   return m;
 }
 
@@ -180,25 +185,35 @@ export interface Judgement {
  * and ELEMENT_SCALE·tolerance relative to the tensor's largest element fails it. Skipped entries are left out.
  */
 export function judge(g: ArrayLike<number>, gHat: ArrayLike<number>, floor: ArrayLike<number> | null, tolerance: number, skip?: ArrayLike<number>): Judgement {
+  // |x| and the larger of two by comparisons, not Math.abs/Math.max (as in compare.ts: this runs
+  // once per tensor, unoptimised, where a call per value costs more than the arithmetic). `larger`
+  // is NaN when either is, as Math.max is.
   let scale = 0;
   for (let i = 0; i < g.length; i++) {
-    if (skip?.[i]) continue;
-    const v = Math.max(Math.abs(g[i]), Math.abs(gHat[i]));
-    if (!(v <= scale)) scale = v;
+    if (skip !== undefined && skip[i]) continue;
+    const a = g[i], n = gHat[i];
+    const absA = a < 0 ? -a : a, absN = n < 0 ? -n : n;
+    const larger = a !== a || n !== n ? NaN : absA > absN ? absA : absN;
+    if (!(larger <= scale)) scale = larger;
   }
   if (Number.isNaN(scale) || !Number.isFinite(scale)) return { status: 'fail', failedBy: 'norm', resolvedError: NaN, floor: 0 };
   if (scale === 0) return { status: 'pass', resolvedError: 0, floor: 0 };
   let e2 = 0, g2 = 0, h2 = 0, f2 = 0, wrongAt = -1, wrongBy = 0;
   for (let i = 0; i < g.length; i++) {
-    if (skip?.[i]) continue;
+    if (skip !== undefined && skip[i]) continue;
+    const a = g[i], n = gHat[i];
     // A floor that is not finite (a NaN in correct backprop) resolves nothing: it never turns a failure into a pass.
-    const f = floor && Number.isFinite(floor[i]) ? floor[i] : 0;
-    const excess = Math.max(0, Math.abs(g[i] - gHat[i]) - f);
+    const fi = floor ? floor[i] : 0;
+    const f = fi - fi === 0 ? fi : 0;
+    const d = a - n, over = (d < 0 ? -d : d) - f;
+    // max(0, over): NaN stays NaN.
+    const excess = over > 0 || over !== over ? over : 0;
     e2 += (excess / scale) ** 2;
-    g2 += (g[i] / scale) ** 2;
-    h2 += (gHat[i] / scale) ** 2;
+    g2 += (a / scale) ** 2;
+    h2 += (n / scale) ** 2;
     f2 += (f / scale) ** 2;
-    const clearly = excess >= tolerance * Math.max(Math.abs(g[i]), Math.abs(gHat[i])) && excess >= ELEMENT_SCALE * tolerance * scale;
+    const absA = a < 0 ? -a : a, absN = n < 0 ? -n : n;
+    const clearly = excess >= tolerance * (absA > absN ? absA : absN) && excess >= ELEMENT_SCALE * tolerance * scale;
     if (clearly && excess > wrongBy) { wrongBy = excess; wrongAt = i; }
   }
   const denominator = Math.sqrt(g2) + Math.sqrt(h2);

@@ -10,9 +10,9 @@
 // (by h·A_{l−1}[j, :]), so layer l+1 sees a rank-1 change; later layers are dense. `elements`
 // goes further and runs all the perturbations of one row together (dense-rows.ts), with the
 // same arithmetic, so the same numbers.
-import type { ElementwiseActivation } from '../records/activations.js';
 import { denseTimes } from '../layers/dense-kernel.js';
-import { activation, allDense, entryParams, entryWork } from '../layers/index.js';
+import { allDense, entryParams, entryWork } from '../layers/index.js';
+import { differenceAndKinks } from '../layers/activation.js';
 import type { ForwardCache } from '../forward.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
 import { cols as colsOf, size, type Tensor } from '../tensor.js';
@@ -289,46 +289,61 @@ export class FiniteDifferences {
   /**
    * The steps along v: step(h) fills colChange (and colKink) with each sample's change of its loss
    * term at θ + h·v and returns J(θ + h·v) − J(θ). What does not depend on h is computed once:
-   * here V·A_{l−1}, which each step scales.
+   * here V·A_{l−1} (for V = u·vᵀ its factor vᵀ·A_{l−1}), which each step scales.
    */
   protected directionSteps(layer: number, kind: string, v: Direction): (h: number) => number {
-    const product = kind === 'W' ? this.directionProduct(layer, v) : null;
-    return (h) => this.directionStep(layer, kind, v, h, product);
+    if (kind !== 'W') return (h) => this.biasStep(layer, v as Float64Array, h);
+    const along = v instanceof Float64Array ? this.directionProduct(layer, v) : this.samplesAlong(layer, v.v);
+    return (h) => this.weightStep(layer, v, along, h);
   }
 
-  /** V·A_{l−1} for a direction V over W_layer (units × samples); for V = u·vᵀ, u·(vᵀ·A_{l−1}). */
-  private directionProduct(layer: number, v: Direction): Float64Array {
+  /** V·A_{l−1} for a dense direction V over W_layer (units × samples). */
+  private directionProduct(layer: number, v: Float64Array): Float64Array {
     const W = this.params[layer].W;
-    const [units, inputs] = W.shape;
-    const m = this.m;
-    const out = new Float64Array(units * m);
-    const A = this.fwd.A[layer].data;
-    if (v instanceof Float64Array) {
-      denseTimes({ shape: W.shape, data: v }, A, out, m);
-      return out;
-    }
-    const vA = new Float64Array(m);
-    for (let k = 0; k < inputs; k++) {
-      const vk = v.v[k];
-      if (vk !== 0) for (let c = 0; c < m; c++) vA[c] += vk * A[k * m + c];
-    }
-    for (let i = 0; i < units; i++) for (let c = 0; c < m; c++) out[i * m + c] = v.u[i] * vA[c];
+    const out = new Float64Array(W.shape[0] * this.m);
+    denseTimes({ shape: W.shape, data: v }, this.fwd.A[layer].data, out, this.m);
     return out;
   }
 
-  private directionStep(layer: number, kind: string, v: Direction, h: number, product: Float64Array | null): number {
+  /** vᵀ·A_{l−1} (one value per sample), for a rank-one direction u·vᵀ over W_layer: V·A_{l−1} = u·(vᵀ·A_{l−1}). */
+  private samplesAlong(layer: number, v: Float64Array): Float64Array {
+    const m = this.m;
+    const A = this.fwd.A[layer].data;
+    const vA = new Float64Array(m);
+    for (let k = 0; k < v.length; k++) {
+      const vk = v[k];
+      if (vk !== 0) for (let c = 0; c < m; c++) vA[c] += vk * A[k * m + c];
+    }
+    return vA;
+  }
+
+  /**
+   * δZ_layer = h·V·A_{l−1} from `along` (V·A_{l−1}, or vᵀ·A_{l−1} for V = u·vᵀ, whose element
+   * (i, c) is u_i·(vᵀA)_c, then times h: the product the dense case holds, formed per step), then
+   * carried to the output, with the penalty's change.
+   */
+  private weightStep(layer: number, v: Direction, along: Float64Array, h: number): number {
     const m = this.m;
     const dZ = this.dZ[layer];
-    const units = this.model.layers[layer].units;
-    let penaltyChange = 0;
-    if (kind === 'W') {
-      for (let i = 0; i < dZ.length; i++) dZ[i] = product![i] * h;
-      if (this.c !== 0) penaltyChange = this.c * h * penaltyAlong(this.params[layer].W, v, h);
+    if (v instanceof Float64Array) {
+      for (let i = 0; i < dZ.length; i++) dZ[i] = along[i] * h;
     } else {
-      const b = v as Float64Array;
-      for (let i = 0; i < units; i++) dZ.fill(h * b[i], i * m, (i + 1) * m);
+      const u = v.u;
+      for (let i = 0; i < u.length; i++) {
+        const ui = u[i], o = i * m;
+        for (let c = 0; c < m; c++) dZ[o + c] = ui * along[c] * h;
+      }
     }
+    const penaltyChange = this.c !== 0 ? this.c * h * penaltyAlong(this.params[layer].W, v, h) : 0;
     return this.propagate(layer, -1) + penaltyChange;
+  }
+
+  /** δZ_layer = h·b for a direction b over b_layer (each unit's row), carried to the output. */
+  private biasStep(layer: number, b: Float64Array, h: number): number {
+    const m = this.m;
+    const dZ = this.dZ[layer];
+    for (let i = 0; i < b.length; i++) dZ.fill(h * b[i], i * m, (i + 1) * m);
+    return this.propagate(layer, -1);
   }
 
   /**
@@ -409,15 +424,14 @@ export class FiniteDifferences {
   }
 
   /**
-   * δA = g(Z + δZ) − g(Z) over the flat positions from … to of layer l's element-wise activation
-   * (only those: a sparse δZ stays sparse), and the samples whose step crosses a kink, as the
-   * activation record marks them.
+   * δA = g(Z + δZ) − g(Z) over the flat positions from … to (whole rows) of layer l's element-wise
+   * activation (only those: a sparse δZ stays sparse), and the samples whose step crosses a kink,
+   * as the activation record marks them: the record's own block functions (layers/activation.ts,
+   * differenceAndKinks: ReLU in one pass without a call per element, the others by their
+   * columnDifference), the same numbers as its difference element by element.
    */
   private activationDifference(l: number, dZ: Float64Array, dA: Float64Array, from: number, to: number): void {
-    const layer = this.model.layers[l];
-    const { difference } = layer.activation as ElementwiseActivation;
-    const Z = this.fwd.Z[l], A = this.fwd.A[l + 1].data;
-    for (let i = from; i < to; i++) dA[i] = difference(Z.data[i], A[i], dZ[i]);
-    activation.kinks(layer, Z, dZ, from, to, this.colKink);
+    const m = this.m;
+    differenceAndKinks(this.model.layers[l], this.fwd.Z[l], this.fwd.A[l + 1], dZ, [from / m, to / m], dA, this.colKink);
   }
 }

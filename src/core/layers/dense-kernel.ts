@@ -1,5 +1,7 @@
-// The one dense kernel of the hot paths: the forward pass's W·A + b and the finite differences'
-// W·δA. Plain loops over Float64Array, no allocation.
+// The one dense kernel of the hot paths: the forward pass's W·A + b, the finite differences' W·δA,
+// and backprop's Wᵀ·dZ and dZ·Aᵀ (layers/dense.ts). Plain loops over Float64Array, no allocation.
+// A check runs it a few times in a fresh process, where V8 optimises it while it runs: one kernel
+// for all four products is optimised once, by the forward pass, for all of them.
 import type { Tensor } from '../tensor.js';
 
 /**
@@ -8,53 +10,47 @@ import type { Tensor } from '../tensor.js';
  * skipped. Two output rows × four samples accumulate in registers, so that each load of D serves two
  * rows (1.6× one row at a time on the 784-wide first layer, 2–3× the row-by-row axpy loop the forward
  * pass had); every sum keeps that one order, so the results are bit for bit those of the plain loop.
+ *
+ * One loop nest does every shape: an odd last row is paired with itself, and the last block of
+ * fewer than four samples repeats its last sample. A repeated sum is the same arithmetic on the
+ * same numbers, written to the same place. (Separate loops for those cases ran for the first time
+ * after V8 had optimised the main one, at a one-unit output layer, and sent it back to the
+ * interpreter each time.)
  */
 export function denseTimes(W: Tensor, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
   const [rows, cols] = W.shape;
   const w = W.data;
-  const m4 = m - (m % 4);
-  let i = 0;
-  for (; i + 1 < rows; i += 2) {
-    const wa = i * cols, wb = wa + cols, oa = i * m, ob = oa + m;
-    const sa = start ? start[i] : 0, sb = start ? start[i + 1] : 0;
-    for (let c = 0; c < m4; c += 4) {
+  // The clamps below are selections, not arithmetic: no operation first runs after V8 has
+  // optimised the kernel for other shapes, which would send it back to the interpreter for want
+  // of type feedback.
+  for (let i = 0; i < rows; i += 2) {
+    const next = i + 1, j = next < rows ? next : i;
+    const wa = i * cols, wb = j * cols, oa = i * m, ob = j * m;
+    const sa = start ? start[i] : 0, sb = start ? start[j] : 0;
+    for (let c = 0; c < m; c += 4) {
+      // Offsets of the block's other three samples from c (the last sample repeated past m).
+      const r = m - 1 - c, o1 = r < 1 ? r : 1, o2 = r < 2 ? r : 2, o3 = r < 3 ? r : 3;
       let a0 = sa, a1 = sa, a2 = sa, a3 = sa, b0 = sb, b1 = sb, b2 = sb, b3 = sb;
       for (let k = 0; k < cols; k++) {
         const x = w[wa + k], y = w[wb + k];
         const dk = k * m + c;
-        const d0 = D[dk], d1 = D[dk + 1], d2 = D[dk + 2], d3 = D[dk + 3];
+        const d0 = D[dk], d1 = D[dk + o1], d2 = D[dk + o2], d3 = D[dk + o3];
         if (x !== 0) { a0 += x * d0; a1 += x * d1; a2 += x * d2; a3 += x * d3; }
         if (y !== 0) { b0 += y * d0; b1 += y * d1; b2 += y * d2; b3 += y * d3; }
       }
-      out[oa + c] = a0; out[oa + c + 1] = a1; out[oa + c + 2] = a2; out[oa + c + 3] = a3;
-      out[ob + c] = b0; out[ob + c + 1] = b1; out[ob + c + 2] = b2; out[ob + c + 3] = b3;
+      out[oa + c] = a0; out[oa + c + o1] = a1; out[oa + c + o2] = a2; out[oa + c + o3] = a3;
+      out[ob + c] = b0; out[ob + c + o1] = b1; out[ob + c + o2] = b2; out[ob + c + o3] = b3;
     }
   }
-  if (i < rows) {
-    // The last row of an odd count.
-    const wi = i * cols, oi = i * m;
-    const si = start ? start[i] : 0;
-    for (let c = 0; c < m4; c += 4) {
-      let s0 = si, s1 = si, s2 = si, s3 = si;
-      for (let k = 0; k < cols; k++) {
-        const x = w[wi + k];
-        if (x === 0) continue;
-        const dk = k * m + c;
-        s0 += x * D[dk]; s1 += x * D[dk + 1]; s2 += x * D[dk + 2]; s3 += x * D[dk + 3];
-      }
-      out[oi + c] = s0; out[oi + c + 1] = s1; out[oi + c + 2] = s2; out[oi + c + 3] = s3;
-    }
-  }
-  // The last m mod 4 samples, every row.
-  for (let r = 0; r < rows; r++) {
-    const wi = r * cols, oi = r * m;
-    for (let c = m4; c < m; c++) {
-      let s = start ? start[r] : 0;
-      for (let k = 0; k < cols; k++) {
-        const x = w[wi + k];
-        if (x !== 0) s += x * D[k * m + c];
-      }
-      out[oi + c] = s;
-    }
-  }
+}
+
+/**
+ * Whether every value is finite: x·0 is ±0 for a finite x and NaN for ±Inf and NaN, so the sum is
+ * 0 exactly when all are. One multiply-add per value and no call (Number.isFinite is one per
+ * value until V8 has optimised the loop, and these scans run once per check).
+ */
+export function allFinite(d: Float64Array): boolean {
+  let s = 0;
+  for (let i = 0; i < d.length; i++) s += d[i] * 0;
+  return s === 0;
 }

@@ -8,7 +8,7 @@
 //   work         units·inputs multiply-adds per sample
 //   health       ‖dW‖₂, the spread of W and the scale Xavier/He initialisation would give it
 import { zeros, type Tensor } from '../tensor.js';
-import { denseTimes } from './dense-kernel.js';
+import { allFinite, denseTimes } from './dense-kernel.js';
 import type { Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 /** W, then b when the layer has one: the order every list of a dense layer's tensors keeps. */
@@ -17,45 +17,64 @@ export function denseParams(layer: { units: number; inputs: number; bias: boolea
   return layer.bias ? [W, { name: 'b', shape: [layer.units, 1] }] : [W];
 }
 
-/** s·dZ·Aᵀ. */
+/**
+ * s·dZ·Aᵀ: each element s times its sum over the samples in order from 0. With A finite that is
+ * the forward pass's kernel on Aᵀ, which V8 has optimised by then: the kernel skips the terms of a
+ * zero dZ, and a term 0·a = ±0 changes no sum that starts at +0. A non-finite A (where 0·Inf = NaN
+ * must stay) takes the plain loop.
+ */
 export function weightGradient(dZ: Tensor, A: Tensor, s: number): Tensor {
   const rows = dZ.shape[0], cols = A.shape[0], m = dZ.shape[1];
   const out = zeros([rows, cols]);
+  const o = out.data;
+  if (allFinite(A.data)) {
+    denseTimes(dZ, transpose(A.data, cols, m).data, o, cols);
+    // s·sum as the plain loop has it (1·x = x: backprop passes s = 1 and scales later).
+    if (s !== 1) for (let i = 0; i < o.length; i++) o[i] = s * o[i];
+    return out;
+  }
+  const z = dZ.data, a = A.data;
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       let sum = 0;
-      for (let c = 0; c < m; c++) sum += dZ.data[i * m + c] * A.data[j * m + c];
-      out.data[i * cols + j] = s * sum;
+      for (let c = 0; c < m; c++) sum += z[i * m + c] * a[j * m + c];
+      o[i * cols + j] = s * sum;
     }
   }
   return out;
 }
 
-/** s·Σ_columns dZ, as a units × 1 matrix. */
+/**
+ * s·Σ_columns dZ, as a units × 1 matrix. The row sums are dZ·1, the kernel's sums over the samples
+ * in order (x·1 = x, and a skipped zero changes no sum that starts at +0), in code V8 has optimised.
+ */
 export function biasGradient(dZ: Tensor, s: number): Tensor {
   const [rows, m] = dZ.shape;
   const out = zeros([rows, 1]);
-  for (let i = 0; i < rows; i++) {
-    let sum = 0;
-    for (let c = 0; c < m; c++) sum += dZ.data[i * m + c];
-    out.data[i] = s * sum;
-  }
+  const o = out.data;
+  denseTimes(dZ, new Float64Array(m).fill(1), o, 1);
+  if (s !== 1) for (let i = 0; i < rows; i++) o[i] = s * o[i];
   return out;
 }
 
-/** dA = Wᵀ·dZ: each output row k sums W[i][k]·dZ[i] over the rows i in order, zero weights skipped. */
+/**
+ * dA = Wᵀ·dZ: each output row k sums W[i][k]·dZ[i] over the rows i in order from 0, zero weights
+ * skipped. That is the forward pass's kernel on Wᵀ (the same sums, in the same order), which the
+ * forward pass has just had V8 optimise.
+ */
 export function inputGradient(W: Tensor, dZ: Tensor): Tensor {
   const m = dZ.shape[1];
   const [rows, cols] = W.shape;
   const out = zeros([cols, m]);
-  for (let i = 0; i < rows; i++) {
-    for (let k = 0; k < cols; k++) {
-      const w = W.data[i * cols + k];
-      if (w === 0) continue;
-      for (let c = 0; c < m; c++) out.data[k * m + c] += w * dZ.data[i * m + c];
-    }
-  }
+  denseTimes(transpose(W.data, rows, cols), dZ.data, out.data, m);
   return out;
+}
+
+/** Mᵀ of a rows × cols matrix, as a tensor. */
+function transpose(M: Float64Array, rows: number, cols: number): Tensor {
+  const out = new Float64Array(M.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j];
+  return { shape: [cols, rows], data: out };
 }
 
 /** ‖v‖₂, scaled by the largest magnitude so that neither tiny nor huge values under- or overflow. */
