@@ -17,6 +17,7 @@ import { ProgressBar } from '../render/progress.js';
 import { renderTable } from '../render/table.js';
 import { run, type RunOptions } from '../run.js';
 import { EXIT, reportStatus } from './exit-status.js';
+import { useSlimMathjs } from './formula-engine.js';
 
 
 type Format = 'table' | 'json' | 'junit' | 'markdown';
@@ -251,6 +252,7 @@ export function render(report: Report, format: Format, color: boolean, width?: n
 }
 
 export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+  useSlimMathjs();
   const explained = explainRequest(argv);
   if (explained !== null) return explainCode(explained, out, err);
   const program = buildProgram();
