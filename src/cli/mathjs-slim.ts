@@ -32,11 +32,17 @@ export const SLIM_FUNCTIONS = Object.keys(USED).map((k) => k.replace(/Dependenci
 
 type Group = { [name: string]: Group | FactoryFunctionMap[string] };
 
-/** The factories of nested *Dependencies objects, flattened, without Unit (and so without what needs it). */
-function factories(group: Group, out: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * The factories of nested *Dependencies objects, flattened, without Unit (and so without what
+ * needs it). Each object holds the objects of its dependencies, so the same ones recur on many
+ * paths: each is walked once.
+ */
+function factories(group: Group, out: Record<string, unknown> = {}, seen = new Set<Group>()): Record<string, unknown> {
+  seen.add(group);
   for (const [name, value] of Object.entries(group)) {
-    if (typeof value !== 'function') factories(value as Group, out);
-    else if ((value as { fn?: string }).fn !== 'Unit') out[name] = value;
+    if (typeof value !== 'function') {
+      if (!seen.has(value as Group)) factories(value as Group, out, seen);
+    } else if ((value as { fn?: string }).fn !== 'Unit') out[name] = value;
   }
   return out;
 }
