@@ -37,7 +37,7 @@ const minify = { compress: true, mangle: { keepNames: true } };
 async function bundleOf(input, name, external, options = {}) {
   const bundle = await rolldown({ input: path(input), platform: 'node', external, logLevel: 'warn' });
   // strict: the sources are ES modules, which are strict mode; a CommonJS file is only when it says so.
-  const { output } = await bundle.generate({ format: 'cjs', strict: true, entryFileNames: name, minify, ...options });
+  const { output } = await bundle.generate({ format: 'cjs', strict: true, charset: 'ascii', entryFileNames: name, minify, ...options });
   await bundle.close();
   return output[0];
 }

@@ -58,15 +58,16 @@ describe('runCached', () => {
     write(43);
     makeCache(runCached(file, cache), cache);
     const bytes = readFileSync(cache);
-    // Past the 32-byte digest, V8's own header and checksum.
-    for (let i = 32; i < bytes.length; i++) bytes[i] ^= 0x5a;
+    // V8's data, after the length and the copy of the source: its own header and checksum.
+    for (let i = 4 + readFileSync(file).length; i < bytes.length; i++) bytes[i] ^= 0x5a;
     writeFileSync(cache, bytes);
     expect(statusInNode(file, cache)).toBe('rejected 43');
   });
 
-  it('takes an empty or truncated cache file for a cache of another source', () => {
+  it('takes an empty or truncated cache file (no V8 data after the source) for a cache of another source', () => {
     write(44);
-    for (const content of [Buffer.alloc(0), Buffer.alloc(10), readFileSync(file).subarray(0, 32)]) {
+    const whole = (() => { makeCache(runCached(file, cache), cache); return readFileSync(cache); })();
+    for (const content of [Buffer.alloc(0), Buffer.alloc(3), whole.subarray(0, 4 + readFileSync(file).length)]) {
       writeFileSync(cache, content);
       const loaded = runCached<Exports>(file, cache);
       expect(loaded.status).toBe('stale');
@@ -101,14 +102,16 @@ describe('the built command line and its caches', () => {
       expect(expected.status).toBe(1);
       const caches = ['bundle.js.cache', 'mathjs.cjs.cache'].map((f) => join(tree, 'dist/cli', f));
       const damaged = (f: string) => {
-        const bytes = readFileSync(join(root, 'dist/cli', f.split('/').pop()!));
-        for (let i = 32; i < bytes.length; i += 7) bytes[i] ^= 0xff;
+        const name = f.split('/').pop()!;
+        const bytes = readFileSync(join(root, 'dist/cli', name));
+        // V8's data, after the length and the copy of the source.
+        for (let i = 4 + readFileSync(join(root, 'dist/cli', name.replace(/\.cache$/, ''))).length; i < bytes.length; i += 7) bytes[i] ^= 0xff;
         return bytes;
       };
       const variants: [string, (f: string) => Buffer | null][] = [
         ['missing', () => null],
         ['damaged', damaged],
-        ['stale', () => Buffer.concat([Buffer.alloc(32), Buffer.from('not V8 data')])],
+        ['stale', () => Buffer.concat([Buffer.alloc(4), Buffer.from('not V8 data')])],
       ];
       for (const [, content] of variants) {
         for (const c of caches) {
