@@ -1,7 +1,8 @@
 // Runs a CommonJS script (the command line's bundle, the slim mathjs) with a V8 code cache made at
 // build time, so that a start does not parse and compile it again: V8 reads back the bytecode of
-// every function the build's sample run compiled (scripts/bundle.mjs). For dist/cli/bundle.js that
-// is ~25 ms of the ~45 ms a start spent in V8's compiler, for mathjs.cjs ~15 ms.
+// every function the build's sample run compiled (scripts/bundle.mjs). Measured: compiling
+// dist/cli/bundle.js takes 6 ms with the cache instead of 19 ms, and the functions a check runs
+// are not compiled again on their first call.
 //
 // It never changes what runs: the cache file holds a copy of the source it was made from, and a
 // cache of any other source (a rebuild whose cache was not written, a file edited by hand) is not
