@@ -5,8 +5,7 @@
 // on a timeout or interruption, and when backprop-check dies, even of SIGKILL. Its stderr is passed through as it arrives, and its last lines are quoted
 // in every error. Every way the protocol can fail is a UserError naming the command. The session
 // protocol's --model programs (io/session.ts) run under the same supervisor, through supervise().
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { StringDecoder } from 'node:string_decoder';
 import { paramLabel, type Grads, type Model, type Params } from '../core/model.js';
 import type { Tensor } from '../core/tensor.js';
@@ -284,6 +283,11 @@ export interface Supervised {
  * their programs through this, so that both are killed the same ways.
  */
 export function supervise(command: string, options: ExecOptions, hooks: SupervisedHooks): Supervised {
+  // Required here, not imported: most checks run no program, and the two modules are ~4 ms of a
+  // start (the command line's bundle would load them before anything else).
+  const require = createRequire(import.meta.url);
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
+  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
   const passThrough = options.stderr === undefined ? process.stderr : options.stderr;
   const token = `${process.pid}-${randomBytes(8).toString('hex')}`;
   const child = spawn(process.execPath, ['-e', SUPERVISOR, command, token], {

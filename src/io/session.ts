@@ -5,7 +5,8 @@
 // already listening on a Unix-domain socket. Either way the program becomes a CostProgram
 // (core/session/program.ts), and every way it can break the protocol is a UserError naming the
 // command, the request, what was expected and what was found, with its last stderr lines.
-import { connect, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { CostProgram, CostRequest, DirectionStep, ElementStep, ProgramTensor } from '../core/session/program.js';
 import { size, type Tensor } from '../core/tensor.js';
@@ -127,6 +128,8 @@ const CONNECT_ERRORS: Record<string, [string, string]> = {
 };
 
 function socketChannel(path: string, events: ChannelEvents): Channel {
+  // Required here, as exec.ts requires child_process: only --connect needs it.
+  const { connect } = createRequire(import.meta.url)('node:net') as typeof import('node:net');
   const socket: Socket = connect(path);
   let connected = false;
   let closed = false;

@@ -8,17 +8,29 @@
 import { createRequire } from 'node:module';
 import type { MathJsInstance, MathNode } from 'mathjs';
 
-// mathjs is loaded on first use, synchronously, since most checks have no formulas at all. It comes
-// from its single-file UMD build (lib/browser/math.js, an entry its package exports): the same code
-// as its CommonJS build, which takes ~1.1 s to require (hundreds of modules and an eagerly built
-// default instance) where the single file takes ~0.13 s, plus ~0.2 s on first use.
+// mathjs is loaded on first use, synchronously, since most checks have no formulas at all. By
+// default it comes from its single-file UMD build (lib/browser/math.js, an entry its package
+// exports): the same code as its CommonJS build, which takes ~1.1 s to require (hundreds of modules
+// and an eagerly built default instance) where the single file takes ~0.13 s, plus ~0.2 s on first
+// use. The command line instead loads a slim build of the same factories (cli/mathjs-slim.ts,
+// through useMathjs), which starts in a fraction of that.
 let mathInstance: MathJsInstance | undefined;
+let loadMathjs = (): MathJsInstance => {
+  const { create, all } = createRequire(import.meta.url)('mathjs/lib/browser/math.js') as typeof import('mathjs');
+  return create(all);
+};
 function mathjs(): MathJsInstance {
-  if (!mathInstance) {
-    const { create, all } = createRequire(import.meta.url)('mathjs/lib/browser/math.js') as typeof import('mathjs');
-    mathInstance = create(all);
-  }
+  if (!mathInstance) mathInstance = loadMathjs();
   return mathInstance;
+}
+
+/**
+ * Where mathjs comes from: `load` is called once, at the first formula after this call. (The
+ * command line calls it before any formula, so trees of two instances never meet.)
+ */
+export function useMathjs(load: () => MathJsInstance): void {
+  loadMathjs = load;
+  mathInstance = undefined;
 }
 
 export type Variable = 'z' | 'a' | 'y';
