@@ -392,7 +392,6 @@ function stepsFrom(prepared: PreparedSteps): ElementwiseActivation['steps'] {
   };
 }
 
-
 const SIGMOID = elementwise({
   name: 'sigmoid',
   f: sigmoid,
