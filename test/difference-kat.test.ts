@@ -98,6 +98,24 @@ describe.each(['tanh', 'sigmoid'])('%s: f(z + d) − f(z) against mpmath', (name
     }
   });
 
+  it('each gives difference\'s bits with every element its own z', () => {
+    const prepared = act.prepared!;
+    const zs = Float64Array.from(cases.map((c) => c.z));
+    const as = zs.map((z) => act.f(z));
+    // The cases' own steps, and a large, a zero and a subnormal one among them.
+    const d = Float64Array.from(cases, (c, i) => (i % 97 === 0 ? 0.01 : i % 89 === 0 ? -0 : i % 83 === 0 ? 5e-324 : c.d));
+    const n = zs.length;
+    const K = new Float64Array((n + 1) * prepared.size);
+    prepared.prepareUnits(zs, as, 0, n, K, prepared.size);
+    const out = new Float64Array(n + 2);
+    prepared.each(K, prepared.size, d, out, 0, n);
+    for (let i = 0; i < n; i++) expect(Object.is(out[i], act.difference(zs[i], as[i], d[i])), `z = ${zs[i]}, d = ${d[i]}`).toBe(true);
+    // A block from the middle, in place (out is d).
+    const again = Float64Array.from(d);
+    prepared.each(K, (1 + 5) * prepared.size, again, again, 5, 40);
+    for (let i = 0; i < n; i++) expect(Object.is(again[i], i >= 5 && i < 40 ? out[i] : d[i])).toBe(true);
+  });
+
   it('a zero step changes nothing, and NaN or ∞ in gives what the closed form gives', () => {
     // +0 or −0 (dense-rows' isZeroClean asks `=== 0`, and skips asking where zeroStepIsZero says so,
     // for every finite z and a).

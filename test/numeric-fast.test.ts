@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { naiveSource } from '../src/core/differences/naive.js';
 import { forward } from '../src/core/forward.js';
 import { propagatedSource } from '../src/core/differences/propagated.js';
+import { Random } from '../src/core/random.js';
+import type { Activation } from '../src/core/records/activations.js';
+import type { Direction } from '../src/core/differences/source.js';
 import { drawn, network, withKinks, type Network as Net } from './helpers/network.js';
 
 /** A seeded network from a spec-like object, with standard normal inputs and fitting targets. */
@@ -78,6 +81,43 @@ describe('FiniteDifferences.elements against the naive reference', () => {
     const W2 = { layer: 1, name: 'W' };
     const got = fast.elements!(W2, [0, 1, 2, 3], 1e-6);
     got.forEach((d, j) => expect(Object.is(d.numeric, fast.element(W2, j, 1e-6).numeric)).toBe(true));
+  });
+});
+
+describe('directions through tanh and sigmoid layers', () => {
+  // The propagated source prepares each such layer's per-z constants once and steps every direction
+  // from them; a model whose records have no prepared steps takes the records' difference element
+  // by element. Both must give the same bits, dense and rank-one directions, small and large steps.
+  const plain = (act: Activation): Activation => (act.diagonal ? { ...act, prepared: undefined } : act);
+  it.each([
+    ['tanh', 'sigmoid'],
+    ['sigmoid', 'tanh'],
+  ])('hidden %s, output %s', (hidden, output) => {
+    const n = net({ layers: [{ units: 7, activation: hidden }, { units: 5, activation: hidden }, { units: 2, activation: output }], loss: output === 'sigmoid' ? 'binary_cross_entropy' : 'mean_squared_error', l2: 0.1 }, 4, 13, 7);
+    const fwd = forward(n.model, n.params, n.X, n.Y);
+    const fast = propagatedSource(n, fwd);
+    const model = { ...n.model, layers: n.model.layers.map((layer) => ({ ...layer, activation: plain(layer.activation) })) };
+    const slow = propagatedSource({ model, params: n.params, Y: n.Y }, forward(model, n.params, n.X, n.Y));
+    const rng = new Random(5);
+    let compared = 0;
+    for (let l = 0; l < n.model.layers.length; l++) {
+      for (const name of ['W', 'b']) {
+        const T = name === 'W' ? n.params[l].W : n.params[l].b!;
+        const dense = Float64Array.from(T.data, () => rng.normal());
+        const directions: Direction[] = [dense];
+        if (name === 'W') directions.push({ u: Float64Array.from({ length: T.shape[0] }, () => rng.normal()), v: Float64Array.from({ length: T.shape[1] }, () => rng.normal()) });
+        for (const v of directions) {
+          for (const h of [1e-6, 1e-3, 0.05]) {
+            const t = { layer: l, name };
+            const [a, b] = [fast.direction!(t, v, h), slow.direction!(t, v, h)];
+            expect(Object.is(a.numeric, b.numeric), `${name}${l + 1}, h = ${h}`).toBe(true);
+            expect(Object.is(fast.change!(t, v, h), slow.change!(t, v, h))).toBe(true);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBe(3 * (2 + 1) * 3); // per layer: W dense and rank-one, b; three steps
   });
 });
 

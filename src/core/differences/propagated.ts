@@ -14,6 +14,7 @@ import { denseTimes } from '../layers/dense-kernel.js';
 import { allDense, entryParams, entryWork } from '../layers/index.js';
 import { differenceAndKinks } from '../layers/activation.js';
 import type { ForwardCache } from '../forward.js';
+import type { ElementwiseActivation } from '../records/activations.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
 import { cols as colsOf, size, type Tensor } from '../tensor.js';
 import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
@@ -90,6 +91,8 @@ export function elementOf(fd: FiniteDifferences, params: Params): DifferenceSour
 
 /** Each refinement divides the step by 10; six of them go from 1e-6 to 1e-12. */
 const MAX_REFINEMENTS = 6;
+/** A layer's prepared constants at most, in doubles (32 MB); a larger layer steps without them. */
+const MAX_CONSTANTS = 1 << 22;
 
 export class FiniteDifferences {
   protected readonly m: number;
@@ -103,6 +106,8 @@ export class FiniteDifferences {
   private readonly plus: Float64Array;
   private readonly minus: Float64Array;
   private readonly crossed: Uint8Array;
+  /** Per layer: its prepared constants (constantsOf), null where it has none, undefined until asked. */
+  private readonly constants: (Float64Array | null | undefined)[];
 
   /** The batched path, or null when the network is not zero-clean (see dense-rows.ts). */
   private batch: RowBatch | null | undefined;
@@ -123,6 +128,7 @@ export class FiniteDifferences {
     this.plus = new Float64Array(this.m);
     this.minus = new Float64Array(this.m);
     this.crossed = new Uint8Array(this.m);
+    this.constants = model.layers.map(() => undefined);
   }
 
   /**
@@ -432,6 +438,34 @@ export class FiniteDifferences {
    */
   private activationDifference(l: number, dZ: Float64Array, dA: Float64Array, from: number, to: number): void {
     const m = this.m;
+    const K = this.constantsOf(l);
+    if (K) {
+      // tanh, sigmoid: no kinks to mark; each element's step from its constants.
+      const prepared = (this.model.layers[l].activation as ElementwiseActivation).prepared!;
+      prepared.each(K, from * prepared.size, dZ, dA, from, to);
+      return;
+    }
     differenceAndKinks(this.model.layers[l], this.fwd.Z[l], this.fwd.A[l + 1], dZ, [from / m, to / m], dA, this.colKink);
+  }
+
+  /**
+   * Layer l's per-z constants for every unit and sample (its record's prepared steps, at
+   * (u·m + c)·size), computed the first time a difference meets the layer: a directional check
+   * steps every element of a layer for each direction and sign, and the constants cost more
+   * than the steps. null for records without prepared steps, with kinks, or too large a block.
+   */
+  private constantsOf(l: number): Float64Array | null {
+    const known = this.constants[l];
+    if (known !== undefined) return known;
+    const act = this.model.layers[l].activation;
+    const prepared = act.diagonal && act.kinks.length === 0 && !act.crosses ? act.prepared : undefined;
+    const n = this.model.layers[l].units * this.m;
+    let K: Float64Array | null = null;
+    if (prepared && n * prepared.size <= MAX_CONSTANTS) {
+      K = new Float64Array(n * prepared.size);
+      prepared.prepareUnits(this.fwd.Z[l].data, this.fwd.A[l + 1].data, 0, n, K, 0);
+    }
+    this.constants[l] = K;
+    return K;
   }
 }

@@ -302,6 +302,19 @@ function seriesScaledSteps(
   return any;
 }
 
+/** PreparedSteps.each: out[i] = series(…, d[i]) by the constants of element i, at K[at + (i − from)·PREPARED …]. */
+function seriesEach(
+  K: Float64Array, at: number, d: Float64Array, out: Float64Array, from: number, to: number,
+  wide: (z: number, a: number, d: number) => number,
+): void {
+  for (let i = from, o = at; i < to; i++, o += PREPARED) {
+    const x = d[i];
+    out[i] = Math.abs(x) <= SERIES_LIMIT
+      ? series(K[o], K[o + 1], K[o + 2], K[o + 3], K[o + 4], K[o + 5], K[o + 6], K[o + 7], x)
+      : wide(K[o + 8], K[o + 9], x);
+  }
+}
+
 /** PreparedSteps.scaledColumns by seriesScaledSteps, unit after unit. */
 function seriesColumns(
   K: Float64Array, at: number, w: Float64Array, wFrom: number, wStride: number, units: number,
@@ -325,6 +338,12 @@ export interface PreparedSteps {
   prepareUnits(z: Float64Array, a: Float64Array, from: number, count: number, K: Float64Array, at: number): void;
   /** out[i] = difference(z, a, d[i]) for from ≤ i < to, with z's constants at K[at …]; `out` may be `d`. */
   steps(K: Float64Array, at: number, d: Float64Array, out: Float64Array, from: number, to: number): void;
+  /**
+   * Each element its own z: out[i] = difference(z_i, a_i, d[i]) for from ≤ i < to, with element
+   * i's constants at K[at + (i − from)·size …] (a block of units × samples prepared once, as a
+   * directional check meets it for every direction and both signs); `out` may be `d`.
+   */
+  each(K: Float64Array, at: number, d: Float64Array, out: Float64Array, from: number, to: number): void;
   /**
    * A rank-1 change w ⊗ d through `units` units whose constants follow each other from K[at]:
    * out[u·count + t] = difference(z_u, a_u, w[wFrom + u·wStride]·d[t]) for t < count, the product
@@ -358,6 +377,7 @@ const TANH_STEPS: PreparedSteps = {
     for (let u = 0; u < count; u++) prepareTanh(z[from + u], a[from + u], K, at + u * PREPARED);
   },
   steps: (K, at, d, out, from, to) => seriesSteps(K, at, d, out, from, to, tanhWide),
+  each: (K, at, d, out, from, to) => seriesEach(K, at, d, out, from, to, tanhWide),
   scaledColumns: (K, at, w, wFrom, wStride, units, d, out, count, nz) => seriesColumns(K, at, w, wFrom, wStride, units, d, out, count, nz, tanhWide),
 };
 
@@ -368,6 +388,7 @@ const SIGMOID_STEPS: PreparedSteps = {
     for (let u = 0; u < count; u++) prepareSigmoid(z[from + u], a[from + u], K, at + u * PREPARED);
   },
   steps: (K, at, d, out, from, to) => seriesSteps(K, at, d, out, from, to, sigmoidWide),
+  each: (K, at, d, out, from, to) => seriesEach(K, at, d, out, from, to, sigmoidWide),
   scaledColumns: (K, at, w, wFrom, wStride, units, d, out, count, nz) => seriesColumns(K, at, w, wFrom, wStride, units, d, out, count, nz, sigmoidWide),
 };
 
