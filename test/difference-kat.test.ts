@@ -83,18 +83,21 @@ describe.each(['tanh', 'sigmoid'])('%s: f(z + d) − f(z) against mpmath', (name
     prepared.prepareUnits(zs, as, 0, units, K, 0);
     // w over units, two columns apart (stride 2); d mixes small, large, zero and subnormal steps.
     const w = Float64Array.from({ length: 2 * units }, (_, j) => (j % 2 === 0 ? Math.sin(j) : NaN));
-    const d = Float64Array.from([1e-7, -3e-9, 0, 5e-324, 0.002, -0.7, 1e-3]);
-    const out = new Float64Array(units * d.length);
-    const nonZero = new Uint8Array(units);
-    prepared.scaledColumns(K, 0, w, 0, 2, units, d, out, d.length, nonZero);
-    for (let u = 0; u < units; u++) {
-      let any = false;
-      for (let t = 0; t < d.length; t++) {
-        const want = act.difference(zs[u], as[u], w[2 * u] * d[t]);
-        expect(Object.is(out[u * d.length + t], want), `z = ${zs[u]}, step ${w[2 * u] * d[t]}`).toBe(true);
-        if (want !== 0) any = true;
+    // A second set of steps all short for most units (|w| ≤ 1): the path without a test per step.
+    for (const steps of [[1e-7, -3e-9, 0, 5e-324, 0.002, -0.7, 1e-3], [1e-7, -3e-9, 0, 5e-324, -9e-7, 2e-8]]) {
+      const d = Float64Array.from(steps);
+      const out = new Float64Array(units * d.length);
+      const nonZero = new Uint8Array(units);
+      prepared.scaledColumns(K, 0, w, 0, 2, units, d, out, d.length, nonZero);
+      for (let u = 0; u < units; u++) {
+        let any = false;
+        for (let t = 0; t < d.length; t++) {
+          const want = act.difference(zs[u], as[u], w[2 * u] * d[t]);
+          expect(Object.is(out[u * d.length + t], want), `z = ${zs[u]}, step ${w[2 * u] * d[t]}`).toBe(true);
+          if (want !== 0) any = true;
+        }
+        expect(nonZero[u]).toBe(any ? 1 : 0);
       }
-      expect(nonZero[u]).toBe(any ? 1 : 0);
     }
   });
 

@@ -315,13 +315,44 @@ function seriesEach(
   }
 }
 
-/** PreparedSteps.scaledColumns by seriesScaledSteps, unit after unit. */
+/**
+ * seriesScaledSteps where every step w·d[t] is known to take the short series (|w·d[t]| ≤
+ * SHORT_SERIES_LIMIT): the same arithmetic as series() on that branch, with no test per step.
+ */
+function shortScaledSteps(K: Float64Array, at: number, w: number, d: Float64Array, out: Float64Array, offset: number, count: number): boolean {
+  const f = K[at], fl = K[at + 1], k2 = K[at + 2], k3 = K[at + 3];
+  let any = 0;
+  for (let t = 0; t < count; t++) {
+    const x = w * d[t];
+    const q = x * (k2 + x * k3);
+    const lead = f * x;
+    const r = lead + (lead * q + fl * x);
+    out[offset + t] = r;
+    any |= r !== 0 ? 1 : 0;
+  }
+  return any === 1;
+}
+
+/**
+ * PreparedSteps.scaledColumns by seriesScaledSteps, unit after unit; a unit whose every step is
+ * short by |w|·max|d| (rounding is monotone, so no |w·d[t]| exceeds it) by shortScaledSteps.
+ */
 function seriesColumns(
   K: Float64Array, at: number, w: Float64Array, wFrom: number, wStride: number, units: number,
   d: Float64Array, out: Float64Array, count: number, nonZero: Uint8Array, wide: (z: number, a: number, d: number) => number,
 ): void {
+  // NaN among the steps makes dMax NaN, and every unit takes the general path.
+  let dMax = 0;
+  for (let t = 0; t < count; t++) {
+    const x = Math.abs(d[t]);
+    if (!(x <= dMax)) dMax = x;
+  }
   for (let u = 0; u < units; u++) {
-    nonZero[u] = seriesScaledSteps(K, at + u * PREPARED, w[wFrom + u * wStride], d, out, u * count, count, wide) ? 1 : 0;
+    const wu = w[wFrom + u * wStride];
+    const short = Math.abs(wu) * dMax <= SHORT_SERIES_LIMIT;
+    nonZero[u] = (short
+      ? shortScaledSteps(K, at + u * PREPARED, wu, d, out, u * count, count)
+      : seriesScaledSteps(K, at + u * PREPARED, wu, d, out, u * count, count, wide)) ? 1 : 0;
   }
 }
 
