@@ -20,6 +20,8 @@ import type { Loss } from '../records/losses.js';
 
 const SOFTMAX = namedActivation('softmax');
 
+/** Samples per kind of row that prime() runs: past V8's count of calls before a function collects type feedback (8). */
+const PRIME_SAMPLES = 12;
 /** Chains per batch at most; keeps the buffers (widest layer × chains) within a few MB. */
 const MAX_CHAINS = 2048;
 
@@ -71,6 +73,8 @@ export class RowBatch {
   private readonly ready: (Uint8Array | null)[];
   /** Per layer: its W packed for denseBatch, the first time a batch needs it. */
   private readonly packedW: (PackedWeights | null)[];
+  /** Whether prime() has run. */
+  private primed = false;
 
   constructor(
     private readonly model: Model,
@@ -111,10 +115,31 @@ export class RowBatch {
    * b_layer, cols = [0]) at +h and at −h, and marks elements where some sample met a kink.
    */
   run(layer: number, kind: string, row: number, cols: Int32Array, h: number, out: RowChanges): void {
+    if (!this.primed) this.prime(h);
     const per = MAX_CHAINS >> 1;
     for (let from = 0; from < cols.length; from += per) {
       const to = Math.min(cols.length, from + per);
       for (let c = 0; c < this.m; c++) this.sample(layer, kind, row, cols, from, to, c, h, out);
+    }
+  }
+
+  /**
+   * Runs every kind of row (each layer's W and b) on a few samples once, before the first real
+   * batch, and throws the results away: V8 then has type feedback for every branch of sample()
+   * and the functions it calls when it optimises them during the first tensor, instead of
+   * compiling them for the first tensor's branches alone and going back to the interpreter
+   * (a deopt, then a second compile) at each later kind. Nothing here changes a later number:
+   * the constants and packed weights it computes are the ones the batches compute.
+   */
+  private prime(h: number): void {
+    this.primed = true;
+    const samples = Math.min(this.m, PRIME_SAMPLES);
+    const one = Int32Array.of(0);
+    const out: RowChanges = { plus: new Float64Array(this.m), minus: new Float64Array(this.m), crossed: new Uint8Array(1) };
+    for (let l = this.L - 1; l >= 0; l--) {
+      for (const kind of this.params[l].b ? ['W', 'b'] : ['W']) {
+        for (let c = 0; c < samples; c++) this.sample(l, kind, 0, one, 0, 1, c, h, out);
+      }
     }
   }
 
