@@ -4,7 +4,7 @@
 // (dW = s·dZ·Aᵀ by denseTimes on Aᵀ when A is finite, dA = Wᵀ·dZ by denseTimes on Wᵀ) against the plain loops they replace.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { denseTimes } from '../src/core/layers/dense-kernel.js';
+import { denseTimes, denseTimesPlain } from '../src/core/layers/dense-kernel.js';
 import { biasGradient, inputGradient, weightGradient } from '../src/core/layers/dense.js';
 
 function plain(rows: number, cols: number, w: Float64Array, D: Float64Array, m: number, start: Float64Array | null): Float64Array {
@@ -22,10 +22,10 @@ function plain(rows: number, cols: number, w: Float64Array, D: Float64Array, m: 
 const value = fc.oneof(
   { weight: 8, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e3, max: 1e3 }) },
   { weight: 2, arbitrary: fc.constant(0) },
-  { weight: 1, arbitrary: fc.constantFrom(-0, Infinity, -Infinity, 1e-310) },
+  { weight: 1, arbitrary: fc.constantFrom(-0, Infinity, -Infinity, 1e-310, NaN) },
 );
 
-describe('denseTimes', () => {
+describe.each([['denseTimes (WebAssembly)', denseTimes], ['denseTimesPlain', denseTimesPlain]])('%s', (_, kernel) => {
   it('equals the plain loop bit for bit, with and without a start value per row', () => {
     const shapes = fc.record({ rows: fc.integer({ min: 1, max: 7 }), cols: fc.integer({ min: 1, max: 9 }), m: fc.integer({ min: 1, max: 11 }), withStart: fc.boolean() });
     fc.assert(fc.property(shapes.chain((s) => fc.record({
@@ -37,7 +37,7 @@ describe('denseTimes', () => {
       const W = { shape: [s.rows, s.cols], data: Float64Array.from(w) };
       const d = Float64Array.from(D), b = s.withStart ? Float64Array.from(start) : null;
       const out = new Float64Array(s.rows * s.m).fill(NaN);
-      denseTimes(W, d, out, s.m, b);
+      kernel(W, d, out, s.m, b);
       const want = plain(s.rows, s.cols, W.data, d, s.m, b);
       for (let i = 0; i < out.length; i++) expect(Object.is(out[i], want[i]), `element ${i}: ${out[i]} vs ${want[i]}`).toBe(true);
     }), { seed: 7, numRuns: 500 });

@@ -1,8 +1,60 @@
 // The one dense kernel of the hot paths: the forward pass's W·A + b, the finite differences' W·δA,
 // and backprop's Wᵀ·dZ and dZ·Aᵀ (layers/dense.ts). Plain loops over Float64Array, no allocation.
-// A check runs it a few times in a fresh process, where V8 optimises it while it runs: one kernel
-// for all four products is optimised once, by the forward pass, for all of them.
+// It runs as WebAssembly (dense.wat), compiled before its first call; the plain loop below is
+// the reference it is held to (test/dense-wasm.test.ts) and the fallback.
 import type { Tensor } from '../tensor.js';
+import { DENSE_WASM } from './dense-wasm.js';
+
+/** The kernel in WebAssembly (dense.wat), instantiated on first use; null where it cannot be. */
+let wasm: { times: (...args: number[]) => void; memory: WebAssembly.Memory } | null | undefined;
+
+/** Above this many bytes of operands the plain loop runs (WebAssembly's offsets here are 32-bit). */
+const WASM_MAX_BYTES = 2 ** 30;
+
+function wasmKernel(): typeof wasm {
+  if (wasm !== undefined) return wasm;
+  try {
+    const bytes = Uint8Array.from(atob(DENSE_WASM), (ch) => ch.charCodeAt(0));
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    const exports = instance.exports as { denseTimes: (...args: number[]) => void; memory: WebAssembly.Memory };
+    wasm = { times: exports.denseTimes, memory: exports.memory };
+  } catch {
+    // No WebAssembly in this runtime: the plain loop gives the same numbers.
+    wasm = null;
+  }
+  return wasm;
+}
+
+/** Which kernel denseTimes runs (for the tests and the benchmark's notes). */
+export function denseKernel(): 'webassembly' | 'javascript' {
+  return wasmKernel() ? 'webassembly' : 'javascript';
+}
+
+/**
+ * out = start + W·D, as denseTimesPlain below: by the WebAssembly kernel (dense.wat, the same
+ * operations in the same order, so the same bits), which runs compiled from its first call, where
+ * V8 would run the loop below in its interpreter until it had compiled it (most of a check in a
+ * fresh process: 30–40 ms of products cold against 5 ms, 1 ms warm against 1.5–4). The operands
+ * are copied into its memory and the result out (memcpy, not loops).
+ */
+export function denseTimes(W: Tensor, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
+  const [rows, cols] = W.shape;
+  const doubles = rows * cols + cols * m + rows + rows * m;
+  const kernel = doubles * 8 <= WASM_MAX_BYTES ? wasmKernel() : null;
+  if (!kernel) {
+    denseTimesPlain(W, D, out, m, start);
+    return;
+  }
+  const { memory } = kernel;
+  if (memory.buffer.byteLength < doubles * 8) memory.grow(Math.ceil((doubles * 8 - memory.buffer.byteLength) / 65536));
+  const f = new Float64Array(memory.buffer);
+  const w = 0, d = rows * cols, s = d + cols * m, o = s + rows;
+  f.set(W.data.subarray(0, rows * cols), w);
+  f.set(D.subarray(0, cols * m), d);
+  if (start) f.set(start.subarray(0, rows), s);
+  kernel.times(rows, cols, m, w * 8, d * 8, s * 8, start ? 1 : 0, o * 8);
+  out.set(f.subarray(o, o + rows * m));
+}
 
 /**
  * out = start + W·D for D (inputs × m, row-major) and start a value per output row (a bias; 0 when
@@ -17,7 +69,7 @@ import type { Tensor } from '../tensor.js';
  * after V8 had optimised the main one, at a one-unit output layer, and sent it back to the
  * interpreter each time.)
  */
-export function denseTimes(W: Tensor, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
+export function denseTimesPlain(W: Tensor, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
   const [rows, cols] = W.shape;
   const w = W.data;
   // The clamps below are selections, not arithmetic: no operation first runs after V8 has
