@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Assembles the WebAssembly kernels from their text (src/core/layers/*.wat) with wabt, and writes
-// each as a base64 string in a TypeScript module next to it (src/core/layers/dense-wasm.ts), which
-// is committed: building and running the product need no assembler, and test/dense-wasm.test.ts
+// Assembles the WebAssembly kernels from their text (src/core/layers/dense.wat,
+// src/core/differences/rows.wat) with wabt, and writes each as a base64 string in a TypeScript
+// module next to it (dense-wasm.ts, rows-wasm.ts), which is committed: building and running the product need no assembler, and test/dense-wasm.test.ts
 // fails if the committed bytes are not what this script makes from the text.
 //
 //   npm run wasm            rewrite the modules
@@ -10,7 +10,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import wabtInit from 'wabt';
 
 const root = new URL('../', import.meta.url).pathname;
-const KERNELS = { dense: { wat: 'src/core/layers/dense.wat', out: 'src/core/layers/dense-wasm.ts', name: 'DENSE_WASM' } };
+const KERNELS = {
+  dense: { wat: 'src/core/layers/dense.wat', out: 'src/core/layers/dense-wasm.ts', name: 'DENSE_WASM' },
+  rows: { wat: 'src/core/differences/rows.wat', out: 'src/core/differences/rows-wasm.ts', name: 'ROWS_WASM' },
+};
 
 /** The module's bytes, base64, assembled from its text. */
 export async function assemble(kernel) {

@@ -17,6 +17,7 @@ import type { ForwardCache } from '../forward.js';
 import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import type { Loss } from '../records/losses.js';
+import { Arena, arenaBytes, type RowsKernel } from './rows-kernel.js';
 
 const SOFTMAX = namedActivation('softmax');
 
@@ -71,8 +72,20 @@ export class RowBatch {
    */
   private readonly constants: (Float64Array | null)[];
   private readonly ready: (Uint8Array | null)[];
-  /** Per layer: its W packed for denseBatch, the first time a batch needs it. */
-  private readonly packedW: (PackedWeights | null)[];
+  /** Per layer: its W packed for denseBatch (space for it from the start, filled the first time a batch needs it). */
+  private readonly packedW: PackedWeights[];
+  private readonly packedReady: boolean[];
+  /**
+   * The WebAssembly loops (rows.wat) and the memory they work in, which holds the buffers above
+   * that they touch; kernel null where WebAssembly cannot run (the JavaScript loops then).
+   */
+  private readonly arena: Arena;
+  private readonly kernel: RowsKernel | null;
+  /** Per layer whose steps the kernel takes (tanh, sigmoid): the series' parameters, and its W (a copy in the kernel's memory). */
+  private readonly series: ({ half: number; scale: number } | null)[];
+  private readonly weights: (Float64Array | null)[];
+  /** The kernel's list of steps it left to the closed form. */
+  private readonly wide: Int32Array;
   /** Whether prime() has run. */
   private primed = false;
 
@@ -84,30 +97,55 @@ export class RowBatch {
   ) {
     this.m = fwd.samples;
     this.L = model.layers.length;
-    this.zT = fwd.Z.map((z) => transpose(z.data, z.shape[0], this.m));
-    this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.shape[0], this.m));
-    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.shape[0], this.m));
-    this.yT = transpose(Y.data, Y.shape[0], this.m);
+    const m = this.m;
+    const layers = model.layers;
+    this.widest = Math.max(...layers.map((l) => l.units));
+    const widestInput = Math.max(...layers.map((l) => l.inputs));
+    const preparedOf = layers.map(({ activation: act }) => (act.diagonal ? act.prepared : undefined));
+    const seriesOf = preparedOf.map((p) => (p?.series && p.size === 10 ? p.series : null));
+    const blocksOf = (k: number): number => Math.ceil(layers[k].units / 4) * layers[k].inputs * 4;
+    // Everything the kernel touches, in one memory sized once.
+    let bytes = 2 * arenaBytes(8 * MAX_CHAINS) + 2 * arenaBytes(8 * this.widest * MAX_CHAINS) + arenaBytes(this.widest) + arenaBytes(4 * MAX_CHAINS);
+    bytes += arenaBytes(4 * widestInput) + arenaBytes(8 * 4 * widestInput);
+    layers.forEach((layer, k) => {
+      bytes += 2 * arenaBytes(8 * layer.units * m) + arenaBytes(8 * blocksOf(k));
+      if (preparedOf[k]) bytes += arenaBytes(8 * m * layer.units * preparedOf[k]!.size);
+      if (seriesOf[k]) bytes += arenaBytes(8 * layer.units * layer.inputs);
+    });
+    this.arena = new Arena(bytes);
+    const arena = this.arena;
+    this.kernel = arena.kernel;
+    this.series = this.kernel ? seriesOf : layers.map(() => null);
+    this.zT = fwd.Z.map((z) => transpose(z.data, z.shape[0], m, arena.f64(z.data.length)));
+    this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.shape[0], m, arena.f64(a.data.length)));
+    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.shape[0], m, new Float64Array(a.data.length)));
+    this.yT = transpose(Y.data, Y.shape[0], m, new Float64Array(Y.data.length));
     this.zeroTargetIgnored = model.loss.zeroTargetTermVanishes;
     this.elementwise = model.layers.map(({ activation: act }) => (act.diagonal ? act : null));
-    this.widest = Math.max(...model.layers.map((l) => l.units));
     this.slopes = model.layers.map((layer) => piecewiseSlope(layer.activation));
     this.mirrorFrom = model.layers.map((_, l) => this.slopes.slice(l + 1, this.L - 1).every((slope) => slope !== null));
-    this.dz = new Float64Array(MAX_CHAINS);
-    this.da = new Float64Array(MAX_CHAINS);
+    this.dz = arena.f64(MAX_CHAINS);
+    this.da = arena.f64(MAX_CHAINS);
     this.flag = new Uint8Array(MAX_CHAINS);
     this.chainOf = new Int32Array(MAX_CHAINS);
     this.col = new Float64Array(MAX_CHAINS);
     this.change = new Float64Array(MAX_CHAINS);
     this.lse = new Float64Array(MAX_CHAINS);
-    this.bufA = new Float64Array(this.widest * MAX_CHAINS);
-    this.bufB = new Float64Array(this.widest * MAX_CHAINS);
-    this.nonZeroRow = new Uint8Array(this.widest);
-    this.constants = model.layers.map(() => null);
-    this.ready = model.layers.map(() => null);
-    this.packedW = model.layers.map(() => null);
-    const widestInput = Math.max(...model.layers.map((l) => l.inputs));
-    this.denseWork = { inputs: new Int32Array(widestInput), weights: new Float64Array(4 * widestInput) };
+    this.bufA = arena.f64(this.widest * MAX_CHAINS);
+    this.bufB = arena.f64(this.widest * MAX_CHAINS);
+    this.nonZeroRow = arena.u8(this.widest);
+    this.wide = arena.i32(MAX_CHAINS);
+    this.denseWork = { inputs: arena.i32(widestInput), weights: arena.f64(4 * widestInput) };
+    this.packedW = layers.map((layer, k) => ({ weights: arena.f64(blocksOf(k)), zero: new Uint8Array(Math.ceil(layer.units / 4)) }));
+    this.packedReady = layers.map(() => false);
+    this.constants = layers.map((layer, k) => (preparedOf[k] ? arena.f64(m * layer.units * preparedOf[k]!.size) : null));
+    this.ready = layers.map((_, k) => (preparedOf[k] ? new Uint8Array(m) : null));
+    this.weights = layers.map((_, k) => {
+      if (!this.series[k]) return null;
+      const W = arena.f64(params[k].W.data.length);
+      W.set(params[k].W.data);
+      return W;
+    });
   }
 
   /**
@@ -207,7 +245,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     this.rankOne(l + 1, i, live, live, cur, c, false);
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, live, this.denseWork, this.packed(k));
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, live, this.denseWork, this.packed(k), this.kernel);
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1) this.hiddenStage(k, cur, live, c, false);
     }
@@ -236,7 +274,7 @@ export class RowBatch {
     let cur = this.bufA, next = this.bufB;
     if (!this.rankOne(l + 1, i, half, live, cur, c, true)) return false;
     for (let k = l + 2; k < this.L; k++) {
-      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, half, this.denseWork, this.packed(k));
+      denseBatch(this.params[k].W, cur, this.nonZeroRow, next, half, this.denseWork, this.packed(k), this.kernel);
       const swap = cur; cur = next; next = swap;
       if (k < this.L - 1 && !this.hiddenStage(k, cur, half, c, true)) return false;
     }
@@ -282,7 +320,18 @@ export class RowBatch {
       // tanh, sigmoid (no kinks): the products and the steps of every unit in one call.
       if (mirrored) return false;
       const at = this.sampleConstants(k, c, prepared);
-      prepared.scaledColumns(this.constants[k]!, at, W.data, i, inputs, units, da, dZ, live, nz);
+      const K = this.constants[k]!;
+      if (!this.kernel || !this.series[k]) {
+        prepared.scaledColumns(K, at, W.data, i, inputs, units, da, dZ, live, nz);
+        return true;
+      }
+      const left = this.kernel.columns(K.byteOffset + 8 * at, this.weights[k]!.byteOffset + 8 * i, 8 * inputs, units, da.byteOffset, dZ.byteOffset, live, nz.byteOffset);
+      // Units whose steps may need the closed form: the record's own loop, unit by unit.
+      if (left > 0) {
+        for (let u = 0; u < units; u++) {
+          if (nz[u] === 2) prepared.scaledColumns(K, at + u * prepared.size, W.data, i + u * inputs, inputs, 1, da, dZ.subarray(u * live), live, nz.subarray(u, u + 1));
+        }
+      }
       return true;
     }
     for (let u = 0; u < units; u++) {
@@ -376,7 +425,17 @@ export class RowBatch {
     const prepared = act.prepared;
     if (prepared) {
       const at = this.sampleConstants(k, c, prepared) + u * prepared.size;
-      prepared.steps(this.constants[k]!, at, d, out, from, to);
+      const K = this.constants[k]!;
+      if (!this.kernel || !this.series[k]) {
+        prepared.steps(K, at, d, out, from, to);
+        return;
+      }
+      const wide = this.kernel.steps(K.byteOffset + 8 * at, 0, d.byteOffset + 8 * from, out.byteOffset + 8 * from, to - from, this.wide.byteOffset);
+      // Steps beyond the series (which the kernel left unwritten): the record's closed form.
+      for (let q = 0; q < wide; q++) {
+        const t = from + this.wide[q];
+        out[t] = act.difference(K[at + 8], K[at + 9], d[t]);
+      }
       return;
     }
     const at = c * this.model.layers[k].units + u;
@@ -384,7 +443,11 @@ export class RowBatch {
   }
 
   private packed(k: number): PackedWeights {
-    return this.packedW[k] ?? (this.packedW[k] = packWeights(this.params[k].W));
+    if (!this.packedReady[k]) {
+      packWeights(this.params[k].W, this.packedW[k]);
+      this.packedReady[k] = true;
+    }
+    return this.packedW[k];
   }
 
   /**
@@ -393,15 +456,16 @@ export class RowBatch {
    */
   private sampleConstants(k: number, c: number, prepared: PreparedSteps): number {
     const units = this.model.layers[k].units;
-    let ready = this.ready[k];
-    if (!ready) {
-      ready = new Uint8Array(this.m);
-      this.ready[k] = ready;
-      this.constants[k] = new Float64Array(this.m * units * prepared.size);
-    }
+    const ready = this.ready[k]!;
     const at = c * units * prepared.size;
     if (!ready[c]) {
-      prepared.prepareUnits(this.zT[k], this.aT[k], c * units, units, this.constants[k]!, at);
+      const K = this.constants[k]!, series = this.series[k];
+      if (this.kernel && series) {
+        const z = this.zT[k], a = this.aT[k];
+        this.kernel.prepare(z.byteOffset + 8 * c * units, a.byteOffset + 8 * c * units, units, K.byteOffset + 8 * at, series.half, series.scale);
+      } else {
+        prepared.prepareUnits(this.zT[k], this.aT[k], c * units, units, K, at);
+      }
       ready[c] = 1;
     }
     return at;
@@ -554,7 +618,9 @@ function markKinks(
  * skipped (adding w·0 changes no sum), and so are zero weights, as denseTimes skips them.
  * Four outputs of one chain are accumulated at a time, in registers.
  */
-function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork, all: PackedWeights): void {
+function denseBatch(
+  W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Float64Array, live: number, work: DenseWork, all: PackedWeights, kernel: RowsKernel | null,
+): void {
   const [rows, cols] = W.shape;
   const inputs = work.inputs;
   let active = 0;
@@ -572,6 +638,11 @@ function denseBatch(W: Tensor, D: Float64Array, nonZeroRow: Uint8Array, out: Flo
       continue;
     }
     const o0 = r0 * live, o1 = o0 + live, o2 = o1 + live, o3 = o2 + live;
+    if (kernel) {
+      // The loops below in WebAssembly, two chains per f64x2 (D, out and the weights are its memory's).
+      kernel.denseBlock(wb.byteOffset + 8 * wo, inputs.byteOffset, active, D.byteOffset, live, out.byteOffset + 8 * o0, block);
+      continue;
+    }
     if (block === 1) {
       denseOneRow(D, inputs, active, wb, wo, out, o0, live);
       continue;
@@ -663,15 +734,14 @@ interface PackedWeights {
   zero: Uint8Array;
 }
 
-function packWeights(W: Tensor): PackedWeights {
+/** Packs W into `into` (weights of ⌈rows/4⌉·cols·4, zero of ⌈rows/4⌉). */
+function packWeights(W: Tensor, into: PackedWeights): void {
   const [rows, cols] = W.shape;
-  const blocks = Math.ceil(rows / 4);
-  const weights = new Float64Array(blocks * cols * 4), zero = new Uint8Array(blocks);
+  const { weights, zero } = into;
   const every = Int32Array.from({ length: cols }, (_, j) => j);
   for (let r0 = 0; r0 < rows; r0 += 4) {
     zero[r0 >> 2] = packBlock(W, r0, Math.min(4, rows - r0), every, cols, weights, (r0 >> 2) * cols * 4) ? 1 : 0;
   }
-  return { weights, zero };
 }
 
 /** wb[at + j·4 + b] = W[r0 + b][inputs[j]] (0 for b ≥ block); whether one of those weights is 0. */
@@ -688,8 +758,7 @@ function packBlock(W: Tensor, r0: number, block: number, inputs: Int32Array, act
   return zero;
 }
 
-function transpose(data: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(data.length);
+function transpose(data: Float64Array, rows: number, cols: number, out: Float64Array): Float64Array {
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
 }

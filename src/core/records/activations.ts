@@ -341,12 +341,9 @@ function seriesColumns(
   K: Float64Array, at: number, w: Float64Array, wFrom: number, wStride: number, units: number,
   d: Float64Array, out: Float64Array, count: number, nonZero: Uint8Array, wide: (z: number, a: number, d: number) => number,
 ): void {
-  // NaN among the steps makes dMax NaN, and every unit takes the general path.
+  // NaN among the steps makes dMax NaN (Math.max keeps it), and every unit takes the general path.
   let dMax = 0;
-  for (let t = 0; t < count; t++) {
-    const x = Math.abs(d[t]);
-    if (!(x <= dMax)) dMax = x;
-  }
+  for (let t = 0; t < count; t++) dMax = Math.max(dMax, Math.abs(d[t]));
   for (let u = 0; u < units; u++) {
     const wu = w[wFrom + u * wStride];
     const short = Math.abs(wu) * dMax <= SHORT_SERIES_LIMIT;
@@ -363,6 +360,11 @@ const ONE = new Float64Array(PREPARED);
 export interface PreparedSteps {
   /** Constants per z. */
   size: number;
+  /**
+   * The series' parameters, for a kernel that computes the same constants and steps (tanh: w = z,
+   * scale 4; sigmoid: w = z·½, scale 1; see prepareSeries and differences/rows.wat).
+   */
+  series?: { half: number; scale: number };
   /** Writes z's constants at K[at … at + size). */
   prepare(z: number, a: number, K: Float64Array, at: number): void;
   /** prepare(z[from + u], a[from + u], K, at + u·size) for u < count: a sample's units, one after the other. */
@@ -403,6 +405,7 @@ const prepareSigmoid = (z: number, a: number, K: Float64Array, at: number): void
 // feedback in V8, so tanh's and sigmoid's loops would be compiled as one polymorphic loop.
 const TANH_STEPS: PreparedSteps = {
   size: PREPARED,
+  series: { half: 1, scale: 4 },
   prepare: prepareTanh,
   prepareUnits(z, a, from, count, K, at) {
     for (let u = 0; u < count; u++) prepareTanh(z[from + u], a[from + u], K, at + u * PREPARED);
@@ -414,6 +417,7 @@ const TANH_STEPS: PreparedSteps = {
 
 const SIGMOID_STEPS: PreparedSteps = {
   size: PREPARED,
+  series: { half: 0.5, scale: 1 },
   prepare: prepareSigmoid,
   prepareUnits(z, a, from, count, K, at) {
     for (let u = 0; u < count; u++) prepareSigmoid(z[from + u], a[from + u], K, at + u * PREPARED);

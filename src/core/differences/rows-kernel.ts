@@ -1,0 +1,95 @@
+// The row batches' hot loops in WebAssembly (rows.wat): tanh's and sigmoid's per-z constants and
+// steps, and the batch's dense blocks. A RowBatch sizes one memory for everything those loops
+// touch, once, and takes its work buffers from it as typed-array views (an Arena), so that a loop
+// is one call with byte offsets and nothing is copied. The JavaScript the kernel stands for stays
+// the reference (test/rows-wasm.test.ts holds the two to the same bits) and the fallback.
+import { ROWS_WASM } from './rows-wasm.js';
+
+/** The exports of rows.wat; every pointer is a byte offset into the instance's memory. */
+export interface RowsKernel {
+  memory: WebAssembly.Memory;
+  /** Constants of z = Z[i], a = A[i] for i < n at K + 80·i (tanh: half 1, scale 4; sigmoid: ½, 1). */
+  prepare(Z: number, A: number, n: number, K: number, half: number, scale: number): void;
+  /**
+   * O[i] = the step of D[i] for i < n by the constants at K (each = 0) or K + 80·i (each = 1); the
+   * indices of steps beyond the series go to WIDE (i32s), unwritten. Returns how many.
+   */
+  steps(K: number, each: number, D: number, O: number, n: number, WIDE: number): number;
+  /** scaledColumns; a unit left to the caller has NZ[u] = 2. Returns how many were left. */
+  columns(K: number, W: number, wStride: number, units: number, D: number, O: number, count: number, NZ: number): number;
+  /** One block of a dense batch with no zero weight (see rows.wat). */
+  denseBlock(WB: number, IN: number, active: number, D: number, live: number, O: number, block: number): void;
+}
+
+/** Beyond this many bytes the JavaScript loops run (the kernel's offsets are 32-bit). */
+const MAX_BYTES = 2 ** 30;
+const PAGE = 65536;
+
+let compiled: WebAssembly.Module | null | undefined;
+
+function rowsModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  try {
+    compiled = new WebAssembly.Module(Uint8Array.from(atob(ROWS_WASM), (ch) => ch.charCodeAt(0)));
+  } catch {
+    // No WebAssembly (or no SIMD) in this runtime: the JavaScript loops give the same numbers.
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** An instance with a memory of its own of at least `bytes`; null where WebAssembly cannot run it. */
+export function rowsKernel(bytes: number): RowsKernel | null {
+  if (bytes > MAX_BYTES || process.env.BACKPROP_CHECK_WASM === '0') return null;
+  const module = rowsModule();
+  if (!module) return null;
+  try {
+    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Omit<RowsKernel, 'memory'>;
+    return { memory, prepare: exports.prepare, steps: exports.steps, columns: exports.columns, denseBlock: exports.denseBlock };
+  } catch {
+    return null;
+  }
+}
+
+/** Bytes an allocation of `bytes` takes in an Arena (16-byte aligned, for f64x2 loads). */
+export const arenaBytes = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/**
+ * Typed arrays for a RowBatch: views on a kernel's memory, handed out one after the other, or
+ * ordinary arrays when there is no kernel. The memory never grows, so the views stay valid.
+ */
+export class Arena {
+  private used = 0;
+
+  /** `bytes`: the sum of arenaBytes(…) of every allocation to come. */
+  constructor(bytes: number) {
+    this.kernel = rowsKernel(bytes);
+  }
+
+  readonly kernel: RowsKernel | null;
+
+  f64(n: number): Float64Array {
+    return this.kernel ? new Float64Array(this.kernel.memory.buffer, this.take(n * 8), n) : new Float64Array(n);
+  }
+
+  i32(n: number): Int32Array {
+    return this.kernel ? new Int32Array(this.kernel.memory.buffer, this.take(n * 4), n) : new Int32Array(n);
+  }
+
+  u8(n: number): Uint8Array {
+    return this.kernel ? new Uint8Array(this.kernel.memory.buffer, this.take(n), n) : new Uint8Array(n);
+  }
+
+  /** Whether `a` lives in the kernel's memory (so the kernel can take it by offset). */
+  holds(a: ArrayBufferView): boolean {
+    return this.kernel !== null && a.buffer === this.kernel.memory.buffer;
+  }
+
+  private take(bytes: number): number {
+    const at = this.used;
+    this.used += arenaBytes(bytes);
+    if (this.used > this.kernel!.memory.buffer.byteLength) throw new Error(`internal: the row batch's memory is sized too small (${this.used} bytes)`);
+    return at;
+  }
+}

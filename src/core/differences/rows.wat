@@ -1,0 +1,484 @@
+;; The hot loops of the row batches (differences/dense-rows.ts) in WebAssembly: tanh's and
+;; sigmoid's per-z constants and their steps by the series (records/activations.ts), and the
+;; batch's dense products. Each function is the same operations in the same order as the
+;; JavaScript it stands for, so the same bits: f64.add, f64.mul and f64.div round as JavaScript's
+;; +, * and /, nothing is fused, and an f64x2 lane is one chain with its own sum.
+;;
+;; Why: V8 runs JavaScript loops in its interpreter until it has compiled them, and a full check
+;; in a fresh process (every command-line run) spent about half its time so; compiled, the loops
+;; still check bounds per element. WebAssembly is compiled before its first call.
+;;
+;; The memory is the caller's (one per RowBatch, sized once, so that the JavaScript views on it
+;; stay valid); every pointer is a byte offset into it. Assembled by scripts/build-wasm.mjs into
+;; rows-wasm.ts (base64), which is committed.
+(module
+  (import "env" "memory" (memory 0))
+
+  ;; SHORT_SERIES_LIMIT = 2⁻²⁰ and SERIES_LIMIT = 2⁻⁹ of activations.ts.
+  (global $SHORT f64 (f64.const 0x1p-20))
+  (global $LIMIT f64 (f64.const 0x1p-9))
+  ;; expDD's result, hi and lo.
+  (global $eh (mut f64) (f64.const 0))
+  (global $el (mut f64) (f64.const 0))
+
+  ;; 2^k for an integral k ≤ 1023: exact, as JavaScript's 2 ** k (0 below 2⁻¹⁰⁷⁴).
+  (func $pow2 (param $k f64) (result f64)
+    (local $i i64)
+    (local.set $i (i64.trunc_f64_s (local.get $k)))
+    (if (result f64) (i64.ge_s (local.get $i) (i64.const -1022))
+      (then (f64.reinterpret_i64 (i64.shl (i64.add (local.get $i) (i64.const 1023)) (i64.const 52))))
+      (else
+        (if (result f64) (i64.ge_s (local.get $i) (i64.const -1074))
+          (then (f64.reinterpret_i64 (i64.shl (i64.const 1) (i64.add (local.get $i) (i64.const 1074)))))
+          (else (f64.const 0))))))
+
+  ;; productError(a, b, p) of activations.ts: a·b − p exactly (Dekker).
+  (func $productError (param $a f64) (param $b f64) (param $p f64) (result f64)
+    (local $t f64) (local $ah f64) (local $al f64) (local $bh f64) (local $bl f64)
+    (local.set $t (f64.mul (f64.const 134217729) (local.get $a)))
+    (local.set $ah (f64.sub (local.get $t) (f64.sub (local.get $t) (local.get $a))))
+    (local.set $al (f64.sub (local.get $a) (local.get $ah)))
+    (local.set $t (f64.mul (f64.const 134217729) (local.get $b)))
+    (local.set $bh (f64.sub (local.get $t) (f64.sub (local.get $t) (local.get $b))))
+    (local.set $bl (f64.sub (local.get $b) (local.get $bh)))
+    (f64.add
+      (f64.add
+        (f64.add
+          (f64.sub (f64.mul (local.get $ah) (local.get $bh)) (local.get $p))
+          (f64.mul (local.get $ah) (local.get $bl)))
+        (f64.mul (local.get $al) (local.get $bh)))
+      (f64.mul (local.get $al) (local.get $bl))))
+
+  ;; expDD(x) of activations.ts: e^x for x ≤ 0 as hi + lo, into $eh and $el.
+  (func $expDD (param $x f64)
+    (local $v f64) (local $k f64) (local $r0 f64) (local $c f64) (local $r f64) (local $rl f64)
+    (local $p f64) (local $tail f64) (local $s f64) (local $sl f64) (local $hi f64) (local $lo f64)
+    (local $scale f64)
+    (if (i32.eqz (f64.gt (local.get $x) (f64.const -1100)))
+      (then
+        ;; x === x ? 0 : x
+        (global.set $eh (select (f64.const 0) (local.get $x) (f64.eq (local.get $x) (local.get $x))))
+        (global.set $el (f64.const 0))
+        (return)))
+    ;; Math.round: the nearest integer, ties towards +∞ (v − floor(v) is exact here).
+    (local.set $v (f64.mul (local.get $x) (f64.const 0x1.71547652b82fep0)))
+    (local.set $k (f64.floor (local.get $v)))
+    (if (f64.ge (f64.sub (local.get $v) (local.get $k)) (f64.const 0.5))
+      (then (local.set $k (f64.add (local.get $k) (f64.const 1)))))
+    (local.set $r0 (f64.sub (local.get $x) (f64.mul (local.get $k) (f64.const 0x1.62e42fee00000p-1))))
+    (local.set $c (f64.mul (f64.neg (local.get $k)) (f64.const 0x1.a39ef35793c76p-33)))
+    (local.set $r (f64.add (local.get $r0) (local.get $c)))
+    (local.set $rl (f64.add (f64.sub (local.get $r0) (local.get $r)) (local.get $c)))
+    (local.set $p (f64.const 0x1.93974a8c07c9dp-37))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.6124613a86d09p-33)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.1eed8eff8d898p-29)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.ae64567f544e4p-26)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.27e4fb7789f5cp-22)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.71de3a556c734p-19)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.a01a01a01a01ap-16)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.a01a01a01a01ap-13)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.6c16c16c16c17p-10)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.1111111111111p-7)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.5555555555555p-5)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0x1.5555555555555p-3)))
+    (local.set $p (f64.add (f64.mul (local.get $p) (local.get $r)) (f64.const 0.5)))
+    (local.set $tail (f64.add
+      (f64.mul (f64.mul (local.get $r) (local.get $r)) (local.get $p))
+      (f64.mul (local.get $rl) (f64.add (f64.const 1) (local.get $r)))))
+    (local.set $s (f64.add (f64.const 1) (local.get $r)))
+    (local.set $sl (f64.add (f64.sub (f64.const 1) (local.get $s)) (local.get $r)))
+    (local.set $hi (f64.add (local.get $s) (f64.add (local.get $sl) (local.get $tail))))
+    (local.set $lo (f64.sub (f64.add (local.get $sl) (local.get $tail)) (f64.sub (local.get $hi) (local.get $s))))
+    (if (f64.ge (local.get $k) (f64.const -1000))
+      (then
+        (local.set $scale (call $pow2 (local.get $k)))
+        (global.set $eh (f64.mul (local.get $hi) (local.get $scale)))
+        (global.set $el (f64.mul (local.get $lo) (local.get $scale))))
+      (else
+        (local.set $scale (call $pow2 (f64.add (local.get $k) (f64.const 200))))
+        (global.set $eh (f64.mul (f64.mul (local.get $hi) (local.get $scale)) (f64.const 0x1p-200)))
+        (global.set $el (f64.mul (f64.mul (local.get $lo) (local.get $scale)) (f64.const 0x1p-200))))))
+
+  ;; prepareUnits of activations.ts: for i < n, the constants of z = Z[i], a = A[i] at K + 80·i
+  ;; (prepareSeries with w = z·half: tanh half 1, scale 4; sigmoid half ½, scale 1).
+  (func (export "prepare") (param $Z i32) (param $A i32) (param $n i32) (param $K i32) (param $half f64) (param $scale f64)
+    (local $i i32) (local $z f64) (local $w f64) (local $eh f64) (local $el f64)
+    (local $qh f64) (local $ql f64) (local $Qh f64) (local $Ql f64) (local $Nh f64) (local $Nl f64)
+    (local $fh f64) (local $fl f64) (local $T f64) (local $T2 f64) (local $h2 f64) (local $o i32)
+    (local.set $h2 (f64.mul (local.get $half) (local.get $half)))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $z (f64.load (i32.add (local.get $Z) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $w (f64.mul (local.get $z) (local.get $half)))
+        (call $expDD (f64.mul (f64.const -2) (f64.abs (local.get $w))))
+        (local.set $eh (global.get $eh))
+        (local.set $el (global.get $el))
+        (local.set $qh (f64.add (f64.const 1) (local.get $eh)))
+        (local.set $ql (f64.add (f64.add (f64.sub (f64.const 1) (local.get $qh)) (local.get $eh)) (local.get $el)))
+        (local.set $Qh (f64.mul (local.get $qh) (local.get $qh)))
+        (local.set $Ql (f64.add
+          (call $productError (local.get $qh) (local.get $qh) (local.get $Qh))
+          (f64.mul (f64.mul (f64.const 2) (local.get $qh)) (local.get $ql))))
+        (local.set $Nh (f64.mul (local.get $scale) (local.get $eh)))
+        (local.set $Nl (f64.mul (local.get $scale) (local.get $el)))
+        (local.set $fh (f64.div (local.get $Nh) (local.get $Qh)))
+        (local.set $fl (f64.div
+          (f64.sub
+            (f64.add
+              (f64.sub
+                (f64.sub (local.get $Nh) (f64.mul (local.get $fh) (local.get $Qh)))
+                (call $productError (local.get $fh) (local.get $Qh) (f64.mul (local.get $fh) (local.get $Qh))))
+              (local.get $Nl))
+            (f64.mul (local.get $fh) (local.get $Ql)))
+          (local.get $Qh)))
+        (local.set $T (f64.mul
+          (select (f64.const -1) (f64.const 1) (f64.lt (local.get $w) (f64.const 0)))
+          (f64.div (f64.sub (f64.sub (f64.const 1) (local.get $eh)) (local.get $el)) (local.get $qh))))
+        (local.set $T2 (f64.mul (local.get $T) (local.get $T)))
+        (local.set $o (i32.add (local.get $K) (i32.mul (local.get $i) (i32.const 80))))
+        (f64.store offset=0 (local.get $o) (local.get $fh))
+        (f64.store offset=8 (local.get $o) (local.get $fl))
+        (f64.store offset=16 (local.get $o) (f64.mul (f64.neg (local.get $T)) (local.get $half)))
+        (f64.store offset=24 (local.get $o)
+          (f64.mul (f64.sub (local.get $T2) (f64.const 0x1.5555555555555p-2)) (local.get $h2)))
+        (f64.store offset=32 (local.get $o)
+          (f64.mul
+            (f64.mul (local.get $T) (f64.sub (f64.const 0x1.5555555555555p-1) (local.get $T2)))
+            (f64.mul (local.get $h2) (local.get $half))))
+        (f64.store offset=40 (local.get $o)
+          (f64.mul
+            (f64.add (f64.const 0x1.1111111111111p-3)
+              (f64.mul (local.get $T2) (f64.sub (local.get $T2) (f64.const 1))))
+            (f64.mul (local.get $h2) (local.get $h2))))
+        (f64.store offset=48 (local.get $o)
+          (f64.mul
+            (f64.mul (local.get $T)
+              (f64.add (f64.const -0x1.82d82d82d82d8p-2)
+                (f64.mul (local.get $T2) (f64.sub (f64.const 0x1.5555555555555p0) (local.get $T2)))))
+            (f64.mul (f64.mul (local.get $h2) (local.get $h2)) (local.get $half))))
+        (f64.store offset=56 (local.get $o)
+          (f64.mul
+            (f64.add (f64.const -0x1.ba1ba1ba1ba1cp-5)
+              (f64.mul (local.get $T2)
+                (f64.add (f64.const 0x1.7777777777777p-1)
+                  (f64.mul (local.get $T2) (f64.sub (local.get $T2) (f64.const 0x1.aaaaaaaaaaaabp0))))))
+            (f64.mul (f64.mul (local.get $h2) (local.get $h2)) (local.get $h2))))
+        (f64.store offset=64 (local.get $o) (local.get $z))
+        (f64.store offset=72 (local.get $o)
+          (f64.load (i32.add (local.get $A) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each))))
+
+  ;; series(…, d) of activations.ts with the constants at K; |d| ≤ SERIES_LIMIT is the caller's.
+  (func $series (param $K i32) (param $d f64) (result f64)
+    (local $q f64) (local $lead f64)
+    (if (f64.le (f64.abs (local.get $d)) (global.get $SHORT))
+      (then (local.set $q (f64.mul (local.get $d) (f64.add (f64.load offset=16 (local.get $K)) (f64.mul (local.get $d) (f64.load offset=24 (local.get $K)))))))
+      (else (local.set $q (f64.mul (local.get $d) (f64.add (f64.load offset=16 (local.get $K)) (f64.mul (local.get $d) (f64.add (f64.load offset=24 (local.get $K)) (f64.mul (local.get $d) (f64.add (f64.load offset=32 (local.get $K)) (f64.mul (local.get $d) (f64.add (f64.load offset=40 (local.get $K)) (f64.mul (local.get $d) (f64.add (f64.load offset=48 (local.get $K)) (f64.mul (local.get $d) (f64.load offset=56 (local.get $K))))))))))))))))
+    (local.set $lead (f64.mul (f64.load (local.get $K)) (local.get $d)))
+    (f64.add (local.get $lead)
+      (f64.add (f64.mul (local.get $lead) (local.get $q)) (f64.mul (f64.load offset=8 (local.get $K)) (local.get $d)))))
+
+  ;; PreparedSteps.steps (each = 0: one z's constants at K) or .each (each = 1: element i's at
+  ;; K + 80·i): O[i] = the step of D[i] for i < n (O may be D). A step beyond SERIES_LIMIT (the
+  ;; closed form, transcendental calls) is left to the caller: its index goes to WIDE (i32s), O[i]
+  ;; is not written; returns how many. One z's steps, when none is beyond the series (by max|d|),
+  ;; run two per f64x2, the short or the long series chosen per lane.
+  (func (export "steps") (param $K i32) (param $each i32) (param $D i32) (param $O i32) (param $n i32) (param $WIDE i32) (result i32)
+    (local $i i32) (local $d f64) (local $wide i32) (local $k i32) (local $step i32) (local $dMax f64) (local $pairs i32)
+    (local $fv v128) (local $flv v128) (local $k2v v128) (local $k3v v128) (local $k4v v128) (local $k5v v128) (local $k6v v128) (local $k7v v128)
+    (local $xv v128) (local $leadv v128) (local $rv v128)
+    (if (i32.eqz (local.get $each))
+      (then
+        (block $maxDone
+          (loop $max
+            (br_if $maxDone (i32.ge_s (local.get $i) (local.get $n)))
+            (local.set $dMax (f64.max (local.get $dMax)
+              (f64.abs (f64.load (i32.add (local.get $D) (i32.shl (local.get $i) (i32.const 3)))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $max)))
+        ;; A NaN step makes dMax NaN: the loop below then, which leaves it to the caller.
+        (if (f64.le (local.get $dMax) (global.get $LIMIT))
+          (then
+            (local.set $fv (f64x2.splat (f64.load offset=0 (local.get $K))))
+            (local.set $flv (f64x2.splat (f64.load offset=8 (local.get $K))))
+            (local.set $k2v (f64x2.splat (f64.load offset=16 (local.get $K))))
+            (local.set $k3v (f64x2.splat (f64.load offset=24 (local.get $K))))
+            (local.set $k4v (f64x2.splat (f64.load offset=32 (local.get $K))))
+            (local.set $k5v (f64x2.splat (f64.load offset=40 (local.get $K))))
+            (local.set $k6v (f64x2.splat (f64.load offset=48 (local.get $K))))
+            (local.set $k7v (f64x2.splat (f64.load offset=56 (local.get $K))))
+            (local.set $pairs (i32.and (local.get $n) (i32.const -2)))
+            (local.set $i (i32.const 0))
+            (block $pairsDone
+              (loop $pair
+                (br_if $pairsDone (i32.ge_s (local.get $i) (local.get $pairs)))
+                (local.set $xv (v128.load (i32.add (local.get $D) (i32.shl (local.get $i) (i32.const 3)))))
+                (local.set $leadv (f64x2.mul (local.get $fv) (local.get $xv)))
+                (local.set $rv (f64x2.add (local.get $leadv)
+                  (f64x2.add
+                    (f64x2.mul (local.get $leadv)
+                      (v128.bitselect
+                        (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (local.get $k3v))))
+                        (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k3v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k4v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k5v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k6v) (f64x2.mul (local.get $xv) (local.get $k7v))))))))))))
+                        (f64x2.le (f64x2.abs (local.get $xv)) (f64x2.splat (global.get $SHORT)))))
+                    (f64x2.mul (local.get $flv) (local.get $xv)))))
+                (v128.store (i32.add (local.get $O) (i32.shl (local.get $i) (i32.const 3))) (local.get $rv))
+                (local.set $i (i32.add (local.get $i) (i32.const 2)))
+                (br $pair)))
+            (if (i32.lt_s (local.get $i) (local.get $n))
+              (then
+                (f64.store (i32.add (local.get $O) (i32.shl (local.get $i) (i32.const 3)))
+                  (call $series (local.get $K) (f64.load (i32.add (local.get $D) (i32.shl (local.get $i) (i32.const 3))))))))
+            (return (i32.const 0))))
+        (local.set $i (i32.const 0))))
+    (local.set $k (local.get $K))
+    (local.set $step (select (i32.const 80) (i32.const 0) (local.get $each)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $d (f64.load (i32.add (local.get $D) (i32.shl (local.get $i) (i32.const 3)))))
+        (if (f64.le (f64.abs (local.get $d)) (global.get $LIMIT))
+          (then
+            (f64.store (i32.add (local.get $O) (i32.shl (local.get $i) (i32.const 3)))
+              (call $series (local.get $k) (local.get $d))))
+          (else
+            (i32.store (i32.add (local.get $WIDE) (i32.shl (local.get $wide) (i32.const 2))) (local.get $i))
+            (local.set $wide (i32.add (local.get $wide) (i32.const 1)))))
+        (local.set $k (i32.add (local.get $k) (local.get $step)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $wide))
+
+  ;; PreparedSteps.scaledColumns (seriesColumns of activations.ts): for each unit u < units, with
+  ;; w = the f64 at W + u·wStride (bytes) and its constants at K + 80·u, O[u·count + t] = the step
+  ;; of w·D[t] for t < count, and NZ[u] (a byte) = whether any is nonzero. A unit whose |w|·max|d|
+  ;; is within SHORT takes the short series with no test per step (two chains per f64x2); one
+  ;; beyond SERIES_LIMIT, which may need the closed form, is left to the caller with NZ[u] = 2.
+  ;; Returns how many units were left.
+  (func (export "columns")
+    (param $K i32) (param $W i32) (param $wStride i32) (param $units i32)
+    (param $D i32) (param $O i32) (param $count i32) (param $NZ i32) (result i32)
+    (local $t i32) (local $u i32) (local $x f64) (local $dMax f64) (local $w f64) (local $m f64)
+    (local $k i32) (local $o i32) (local $any i32) (local $left i32) (local $r f64) (local $pairs i32)
+    (local $f f64) (local $fl f64) (local $k2 f64) (local $k3 f64) (local $q f64) (local $lead f64)
+    (local $wv v128) (local $fv v128) (local $flv v128) (local $k2v v128) (local $k3v v128)
+    (local $xv v128) (local $leadv v128) (local $rv v128) (local $anyv v128) (local $k4v v128) (local $k5v v128) (local $k6v v128) (local $k7v v128)
+    ;; dMax as seriesColumns finds it: NaN among the steps makes it NaN (f64.max keeps it, as
+    ;; Math.max), and every unit is then left to the caller.
+    (block $maxDone
+      (loop $max
+        (br_if $maxDone (i32.ge_s (local.get $t) (local.get $count)))
+        (local.set $dMax (f64.max (local.get $dMax)
+          (f64.abs (f64.load (i32.add (local.get $D) (i32.shl (local.get $t) (i32.const 3)))))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $max)))
+    (local.set $pairs (i32.and (local.get $count) (i32.const -2)))
+    (block $unitsDone
+      (loop $unit
+        (br_if $unitsDone (i32.ge_s (local.get $u) (local.get $units)))
+        (local.set $w (f64.load (i32.add (local.get $W) (i32.mul (local.get $u) (local.get $wStride)))))
+        (local.set $m (f64.mul (f64.abs (local.get $w)) (local.get $dMax)))
+        (local.set $k (i32.add (local.get $K) (i32.mul (local.get $u) (i32.const 80))))
+        (local.set $o (i32.add (local.get $O) (i32.shl (i32.mul (local.get $u) (local.get $count)) (i32.const 3))))
+        (local.set $any (i32.const 0))
+        (if (f64.le (local.get $m) (global.get $SHORT))
+          (then
+            ;; shortScaledSteps: x = w·d, q = x·(k₂ + x·k₃), lead = f·x, r = lead + (lead·q + fl·x).
+            (local.set $f (f64.load (local.get $k)))
+            (local.set $fl (f64.load offset=8 (local.get $k)))
+            (local.set $k2 (f64.load offset=16 (local.get $k)))
+            (local.set $k3 (f64.load offset=24 (local.get $k)))
+            (local.set $wv (f64x2.splat (local.get $w)))
+            (local.set $fv (f64x2.splat (local.get $f)))
+            (local.set $flv (f64x2.splat (local.get $fl)))
+            (local.set $k2v (f64x2.splat (local.get $k2)))
+            (local.set $k3v (f64x2.splat (local.get $k3)))
+            (local.set $anyv (v128.const i64x2 0 0))
+            (local.set $t (i32.const 0))
+            (block $pairsDone
+              (loop $pair
+                (br_if $pairsDone (i32.ge_s (local.get $t) (local.get $pairs)))
+                (local.set $xv (f64x2.mul (local.get $wv)
+                  (v128.load (i32.add (local.get $D) (i32.shl (local.get $t) (i32.const 3))))))
+                (local.set $leadv (f64x2.mul (local.get $fv) (local.get $xv)))
+                (local.set $rv (f64x2.add (local.get $leadv)
+                  (f64x2.add
+                    (f64x2.mul (local.get $leadv)
+                      (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (local.get $k3v)))))
+                    (f64x2.mul (local.get $flv) (local.get $xv)))))
+                (v128.store (i32.add (local.get $o) (i32.shl (local.get $t) (i32.const 3))) (local.get $rv))
+                (local.set $anyv (v128.or (local.get $anyv) (f64x2.ne (local.get $rv) (v128.const f64x2 0 0))))
+                (local.set $t (i32.add (local.get $t) (i32.const 2)))
+                (br $pair)))
+            (local.set $any (v128.any_true (local.get $anyv)))
+            (if (i32.lt_s (local.get $t) (local.get $count))
+              (then
+                (local.set $x (f64.mul (local.get $w) (f64.load (i32.add (local.get $D) (i32.shl (local.get $t) (i32.const 3))))))
+                (local.set $q (f64.mul (local.get $x) (f64.add (local.get $k2) (f64.mul (local.get $x) (local.get $k3)))))
+                (local.set $lead (f64.mul (local.get $f) (local.get $x)))
+                (local.set $r (f64.add (local.get $lead)
+                  (f64.add (f64.mul (local.get $lead) (local.get $q)) (f64.mul (local.get $fl) (local.get $x)))))
+                (f64.store (i32.add (local.get $o) (i32.shl (local.get $t) (i32.const 3))) (local.get $r))
+                (if (f64.ne (local.get $r) (f64.const 0)) (then (local.set $any (i32.const 1)))))))
+          (else
+            (if (f64.le (local.get $m) (global.get $LIMIT))
+              (then
+                ;; seriesScaledSteps with no step beyond SERIES_LIMIT: the short or the long series
+                ;; per step, both computed and one chosen per lane (no branch).
+                (local.set $fv (f64x2.splat (f64.load offset=0 (local.get $k))))
+                (local.set $flv (f64x2.splat (f64.load offset=8 (local.get $k))))
+                (local.set $k2v (f64x2.splat (f64.load offset=16 (local.get $k))))
+                (local.set $k3v (f64x2.splat (f64.load offset=24 (local.get $k))))
+                (local.set $k4v (f64x2.splat (f64.load offset=32 (local.get $k))))
+                (local.set $k5v (f64x2.splat (f64.load offset=40 (local.get $k))))
+                (local.set $k6v (f64x2.splat (f64.load offset=48 (local.get $k))))
+                (local.set $k7v (f64x2.splat (f64.load offset=56 (local.get $k))))
+                (local.set $wv (f64x2.splat (local.get $w)))
+                (local.set $anyv (v128.const i64x2 0 0))
+                (local.set $t (i32.const 0))
+                (block $pairsDone
+                  (loop $pair
+                    (br_if $pairsDone (i32.ge_s (local.get $t) (local.get $pairs)))
+                    (local.set $xv (f64x2.mul (local.get $wv)
+                      (v128.load (i32.add (local.get $D) (i32.shl (local.get $t) (i32.const 3))))))
+                    (local.set $leadv (f64x2.mul (local.get $fv) (local.get $xv)))
+                    (local.set $rv (f64x2.add (local.get $leadv)
+                      (f64x2.add
+                        (f64x2.mul (local.get $leadv)
+                          (v128.bitselect
+                            (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (local.get $k3v))))
+                            (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k3v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k4v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k5v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k6v) (f64x2.mul (local.get $xv) (local.get $k7v))))))))))))
+                            (f64x2.le (f64x2.abs (local.get $xv)) (f64x2.splat (global.get $SHORT)))))
+                        (f64x2.mul (local.get $flv) (local.get $xv)))))
+                    (v128.store (i32.add (local.get $o) (i32.shl (local.get $t) (i32.const 3))) (local.get $rv))
+                    (local.set $anyv (v128.or (local.get $anyv) (f64x2.ne (local.get $rv) (v128.const f64x2 0 0))))
+                    (local.set $t (i32.add (local.get $t) (i32.const 2)))
+                    (br $pair)))
+                (local.set $any (v128.any_true (local.get $anyv)))
+                (if (i32.lt_s (local.get $t) (local.get $count))
+                  (then
+                    (local.set $r (call $series (local.get $k)
+                      (f64.mul (local.get $w) (f64.load (i32.add (local.get $D) (i32.shl (local.get $t) (i32.const 3)))))))
+                    (f64.store (i32.add (local.get $o) (i32.shl (local.get $t) (i32.const 3))) (local.get $r))
+                    (if (f64.ne (local.get $r) (f64.const 0)) (then (local.set $any (i32.const 1)))))))
+              (else
+                (local.set $any (i32.const 2))
+                (local.set $left (i32.add (local.get $left) (i32.const 1)))))))
+        (i32.store8 (i32.add (local.get $NZ) (local.get $u)) (local.get $any))
+        (local.set $u (i32.add (local.get $u) (i32.const 1)))
+        (br $unit)))
+    (local.get $left))
+
+  ;; One block of denseBatch (dense-rows.ts) with no zero weight: rows r0 … r0 + block − 1
+  ;; (block ≤ 4) of out = W·D over `live` chains. WB holds the block's weights packed, input j's
+  ;; four at WB + 32·j; IN the active inputs (i32s, `active` of them); D is inputs × live, O the
+  ;; block's first output row (rows of `live`). Each sum runs over the inputs in order from 0:
+  ;; four rows per chain (two chains per f64x2), or for a single row four chains at a time.
+  (func (export "denseBlock")
+    (param $WB i32) (param $IN i32) (param $active i32) (param $D i32) (param $live i32) (param $O i32) (param $block i32)
+    (local $t i32) (local $j i32) (local $rb i32) (local $db i32) (local $wj i32) (local $pairs i32) (local $quads i32)
+    (local $d v128) (local $wv v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local $x f64) (local $w f64) (local $a0 f64) (local $a1 f64) (local $a2 f64) (local $a3 f64)
+    (local.set $rb (i32.shl (local.get $live) (i32.const 3)))
+    (if (i32.eq (local.get $block) (i32.const 1))
+      (then
+        ;; denseOneRow: chains t … t + 3 together.
+        (local.set $quads (i32.and (local.get $live) (i32.const -4)))
+        (block $quadsDone
+          (loop $quad
+            (br_if $quadsDone (i32.ge_s (local.get $t) (local.get $quads)))
+            (local.set $s0 (v128.const i64x2 0 0))
+            (local.set $s1 (v128.const i64x2 0 0))
+            (local.set $j (i32.const 0))
+            (block $inDone
+              (loop $in
+                (br_if $inDone (i32.ge_s (local.get $j) (local.get $active)))
+                (local.set $wv (f64x2.splat (f64.load (i32.add (local.get $WB) (i32.shl (local.get $j) (i32.const 5))))))
+                (local.set $db (i32.add (local.get $D) (i32.shl
+                  (i32.add (i32.mul (i32.load (i32.add (local.get $IN) (i32.shl (local.get $j) (i32.const 2)))) (local.get $live)) (local.get $t))
+                  (i32.const 3))))
+                (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $wv) (v128.load (local.get $db)))))
+                (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $wv) (v128.load offset=16 (local.get $db)))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $in)))
+            (v128.store (i32.add (local.get $O) (i32.shl (local.get $t) (i32.const 3))) (local.get $s0))
+            (v128.store offset=16 (i32.add (local.get $O) (i32.shl (local.get $t) (i32.const 3))) (local.get $s1))
+            (local.set $t (i32.add (local.get $t) (i32.const 4)))
+            (br $quad)))
+        (block $restDone
+          (loop $rest
+            (br_if $restDone (i32.ge_s (local.get $t) (local.get $live)))
+            (local.set $a0 (f64.const 0))
+            (local.set $j (i32.const 0))
+            (block $inDone
+              (loop $in
+                (br_if $inDone (i32.ge_s (local.get $j) (local.get $active)))
+                (local.set $a0 (f64.add (local.get $a0) (f64.mul
+                  (f64.load (i32.add (local.get $WB) (i32.shl (local.get $j) (i32.const 5))))
+                  (f64.load (i32.add (local.get $D) (i32.shl
+                    (i32.add (i32.mul (i32.load (i32.add (local.get $IN) (i32.shl (local.get $j) (i32.const 2)))) (local.get $live)) (local.get $t))
+                    (i32.const 3)))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $in)))
+            (f64.store (i32.add (local.get $O) (i32.shl (local.get $t) (i32.const 3))) (local.get $a0))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $rest)))
+        (return)))
+    ;; Two to four rows: four sums per chain, chains t and t + 1 in the two lanes.
+    (local.set $pairs (i32.and (local.get $live) (i32.const -2)))
+    (block $pairsDone
+      (loop $pair
+        (br_if $pairsDone (i32.ge_s (local.get $t) (local.get $pairs)))
+        (local.set $s0 (v128.const i64x2 0 0))
+        (local.set $s1 (v128.const i64x2 0 0))
+        (local.set $s2 (v128.const i64x2 0 0))
+        (local.set $s3 (v128.const i64x2 0 0))
+        (local.set $j (i32.const 0))
+        (block $inDone
+          (loop $in
+            (br_if $inDone (i32.ge_s (local.get $j) (local.get $active)))
+            (local.set $d (v128.load (i32.add (local.get $D) (i32.shl
+              (i32.add (i32.mul (i32.load (i32.add (local.get $IN) (i32.shl (local.get $j) (i32.const 2)))) (local.get $live)) (local.get $t))
+              (i32.const 3)))))
+            (local.set $wj (i32.add (local.get $WB) (i32.shl (local.get $j) (i32.const 5))))
+            (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (f64x2.splat (f64.load offset=0 (local.get $wj))) (local.get $d))))
+            (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (f64x2.splat (f64.load offset=8 (local.get $wj))) (local.get $d))))
+            (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (f64x2.splat (f64.load offset=16 (local.get $wj))) (local.get $d))))
+            (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (f64x2.splat (f64.load offset=24 (local.get $wj))) (local.get $d))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $in)))
+        (local.set $db (i32.add (local.get $O) (i32.shl (local.get $t) (i32.const 3))))
+        (v128.store (local.get $db) (local.get $s0))
+        (v128.store (i32.add (local.get $db) (local.get $rb)) (local.get $s1))
+        (if (i32.gt_s (local.get $block) (i32.const 2))
+          (then (v128.store (i32.add (local.get $db) (i32.mul (local.get $rb) (i32.const 2))) (local.get $s2))))
+        (if (i32.gt_s (local.get $block) (i32.const 3))
+          (then (v128.store (i32.add (local.get $db) (i32.mul (local.get $rb) (i32.const 3))) (local.get $s3))))
+        (local.set $t (i32.add (local.get $t) (i32.const 2)))
+        (br $pair)))
+    (if (i32.lt_s (local.get $t) (local.get $live))
+      (then
+        (local.set $j (i32.const 0))
+        (block $inDone
+          (loop $in
+            (br_if $inDone (i32.ge_s (local.get $j) (local.get $active)))
+            (local.set $x (f64.load (i32.add (local.get $D) (i32.shl
+              (i32.add (i32.mul (i32.load (i32.add (local.get $IN) (i32.shl (local.get $j) (i32.const 2)))) (local.get $live)) (local.get $t))
+              (i32.const 3)))))
+            (local.set $wj (i32.add (local.get $WB) (i32.shl (local.get $j) (i32.const 5))))
+            (local.set $a0 (f64.add (local.get $a0) (f64.mul (f64.load offset=0 (local.get $wj)) (local.get $x))))
+            (local.set $a1 (f64.add (local.get $a1) (f64.mul (f64.load offset=8 (local.get $wj)) (local.get $x))))
+            (local.set $a2 (f64.add (local.get $a2) (f64.mul (f64.load offset=16 (local.get $wj)) (local.get $x))))
+            (local.set $a3 (f64.add (local.get $a3) (f64.mul (f64.load offset=24 (local.get $wj)) (local.get $x))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $in)))
+        (local.set $db (i32.add (local.get $O) (i32.shl (local.get $t) (i32.const 3))))
+        (f64.store (local.get $db) (local.get $a0))
+        (f64.store (i32.add (local.get $db) (local.get $rb)) (local.get $a1))
+        (if (i32.gt_s (local.get $block) (i32.const 2))
+          (then (f64.store (i32.add (local.get $db) (i32.mul (local.get $rb) (i32.const 2))) (local.get $a2))))
+        (if (i32.gt_s (local.get $block) (i32.const 3))
+          (then (f64.store (i32.add (local.get $db) (i32.mul (local.get $rb) (i32.const 3))) (local.get $a3)))))))
+)

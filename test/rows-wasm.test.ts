@@ -1,0 +1,226 @@
+// The row batches' WebAssembly (src/core/differences/rows.wat): the committed bytes are what
+// scripts/build-wasm.mjs assembles from the text, and each export gives the bits of the
+// JavaScript it stands for: tanh's and sigmoid's constants (prepareUnits) over the whole range of
+// z, their steps (steps, each, scaledColumns) on steps either side of the short series' limit and
+// of the series' own, zero, −0, subnormal, NaN and ±∞, and the dense blocks against the plain sum.
+// Then a whole check, in the kernel and in the JavaScript loops, bit for bit.
+import { describe, expect, it } from 'vitest';
+import { ROWS_WASM } from '../src/core/differences/rows-wasm.js';
+import { Arena, rowsKernel, type RowsKernel } from '../src/core/differences/rows-kernel.js';
+import { namedActivation, type ElementwiseActivation, type PreparedSteps } from '../src/core/records/activations.js';
+import { forward } from '../src/core/forward.js';
+import { propagatedSource } from '../src/core/differences/propagated.js';
+import { Random } from '../src/core/random.js';
+import { assemble } from '../scripts/build-wasm.mjs';
+import { drawn, network } from './helpers/network.js';
+
+const SHORT = 2 ** -20, LIMIT = 2 ** -9;
+const RECORDS = ['tanh', 'sigmoid'].map((name) => namedActivation(name) as ElementwiseActivation);
+
+/** z over the whole range: where the constants' paths change, where f' underflows, and beyond. */
+function zs(rng: Random): number[] {
+  const special = [0, -0, 5e-324, -5e-324, 1e-300, 0.5, -0.5, 1, 20, -20, 36.7, 355.9, -356, 603, -603, 745, -745.2, 800, -1100, 1e308, -1e308, Infinity, -Infinity, NaN];
+  const drawn = Array.from({ length: 200 }, (_, i) => rng.normal() * [1, 10, 100, 400][i % 4]);
+  return [...special, ...drawn];
+}
+
+/** Steps on both sides of each limit, and the values that must pass through unchanged in kind. */
+function ds(rng: Random, n: number): Float64Array {
+  const edge = [SHORT, SHORT * (1 + 2 ** -52), LIMIT, LIMIT * (1 + 2 ** -52), 0, -0, 5e-324, 1e-3, 0.7, NaN, Infinity, -Infinity];
+  return Float64Array.from({ length: n }, (_, i) => {
+    const u = rng.uniform();
+    if (u < 0.15) return (rng.uniform() < 0.5 ? -1 : 1) * edge[i % edge.length];
+    return (rng.uniform() < 0.5 ? -1 : 1) * 2 ** (-40 + 36 * rng.uniform());
+  });
+}
+
+const same = (got: ArrayLike<number>, want: ArrayLike<number>, what: string): void => {
+  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect(`${what} [${i}]: ${got[i]}`).toBe(`${what} [${i}]: ${want[i]}`);
+};
+
+/** A kernel with `bytes` of memory and views on it. */
+function setUp(bytes: number): { kernel: RowsKernel; arena: Arena } {
+  const arena = new Arena(bytes);
+  expect(arena.kernel).not.toBeNull();
+  return { kernel: arena.kernel!, arena };
+}
+
+describe('the row batches\' WebAssembly', () => {
+  it('the committed module is the one rows.wat assembles to', async () => {
+    expect(ROWS_WASM).toBe(await assemble('rows'));
+  });
+
+  it('runs here, and not when BACKPROP_CHECK_WASM=0 or above a gigabyte', () => {
+    expect(rowsKernel(1 << 16)).not.toBeNull();
+    expect(rowsKernel(2 ** 31)).toBeNull();
+    process.env.BACKPROP_CHECK_WASM = '0';
+    try {
+      expect(rowsKernel(1 << 16)).toBeNull();
+    } finally {
+      delete process.env.BACKPROP_CHECK_WASM;
+    }
+  });
+
+  it.each(RECORDS.map((r) => [r.name, r] as const))('%s: the constants of prepareUnits, bit for bit, over the whole range of z', (_, act) => {
+    const prepared = act.prepared as PreparedSteps;
+    const z = zs(new Random(3));
+    const n = z.length;
+    const { kernel, arena } = setUp(1 << 20);
+    const Z = arena.f64(n), A = arena.f64(n), K = arena.f64(n * 10);
+    Z.set(z);
+    for (let i = 0; i < n; i++) A[i] = act.f(z[i]);
+    const want = new Float64Array(n * 10);
+    prepared.prepareUnits(Z, A, 0, n, want, 0);
+    kernel.prepare(Z.byteOffset, A.byteOffset, n, K.byteOffset, prepared.series!.half, prepared.series!.scale);
+    same(K, want, `${act.name} constants`);
+  });
+
+  it.each(RECORDS.map((r) => [r.name, r] as const))('%s: steps and each, bit for bit, the closed form\'s steps left to the caller', (_, act) => {
+    const prepared = act.prepared as PreparedSteps;
+    const rng = new Random(5);
+    const z = zs(rng);
+    const { kernel, arena } = setUp(1 << 22);
+    const Z = arena.f64(z.length), A = arena.f64(z.length), K = arena.f64(z.length * 10);
+    Z.set(z);
+    for (let i = 0; i < z.length; i++) A[i] = act.f(z[i]);
+    kernel.prepare(Z.byteOffset, A.byteOffset, z.length, K.byteOffset, prepared.series!.half, prepared.series!.scale);
+    const D = arena.f64(512), O = arena.f64(512), WIDE = arena.i32(512);
+    const finish = (n: number, wide: number, constantsOf: (i: number) => number): void => {
+      const left = Array.from(WIDE.subarray(0, wide));
+      expect(left).toEqual(Array.from({ length: n }, (_, i) => i).filter((i) => !(Math.abs(D[i]) <= LIMIT)));
+      for (const i of left) O[i] = act.difference(K[constantsOf(i) + 8], K[constantsOf(i) + 9], D[i]);
+    };
+    for (let u = 0; u < z.length; u++) {
+      // All within the short series, all within the series (the paired path), mixed with wide ones.
+      for (const scale of [2 ** -26, 2 ** -14, 1]) {
+        const n = [0, 1, 2, 7, 64, 301][u % 6];
+        const d = ds(rng, n).map((x) => (scale === 1 ? x : Number.isFinite(x) ? x * scale : x));
+        D.set(d);
+        const want = new Float64Array(n);
+        prepared.steps(K, u * 10, d, want, 0, n);
+        O.fill(42);
+        finish(n, kernel.steps(K.byteOffset + 80 * u, 0, D.byteOffset, O.byteOffset, n, WIDE.byteOffset), () => u * 10);
+        same(O.subarray(0, n), want, `${act.name} steps at z = ${z[u]}, n = ${n}`);
+        // In place, as the batches take them.
+        O.set(d);
+        finish(n, kernel.steps(K.byteOffset + 80 * u, 0, O.byteOffset, O.byteOffset, n, WIDE.byteOffset), () => u * 10);
+        same(O.subarray(0, n), want, `${act.name} steps in place at z = ${z[u]}`);
+      }
+    }
+    // each: element i its own z.
+    const n = z.length;
+    const d = ds(rng, n);
+    D.set(d);
+    const want = new Float64Array(n);
+    prepared.each(K, 0, d, want, 0, n);
+    finish(n, kernel.steps(K.byteOffset, 1, D.byteOffset, O.byteOffset, n, WIDE.byteOffset), (i) => i * 10);
+    same(O.subarray(0, n), want, `${act.name} each`);
+  });
+
+  it.each(RECORDS.map((r) => [r.name, r] as const))('%s: scaledColumns, bit for bit; a unit that may need the closed form is left', (_, act) => {
+    const prepared = act.prepared as PreparedSteps;
+    const rng = new Random(7);
+    const units = 24, inputs = 3;
+    const z = zs(rng).slice(0, units);
+    const { kernel, arena } = setUp(1 << 22);
+    const Z = arena.f64(units), A = arena.f64(units), K = arena.f64(units * 10);
+    Z.set(z);
+    for (let i = 0; i < units; i++) A[i] = act.f(z[i]);
+    kernel.prepare(Z.byteOffset, A.byteOffset, units, K.byteOffset, prepared.series!.half, prepared.series!.scale);
+    const W = arena.f64(units * inputs), D = arena.f64(301), O = arena.f64(units * 301), NZ = arena.u8(units);
+    const wSpecial = [0, -0, 1e-300, 1, -1, 3, 0.25, 1e6, NaN, Infinity];
+    for (const count of [0, 1, 2, 5, 64, 301]) {
+      for (const scale of [2 ** -30, 2 ** -16, 2 ** -8, 1]) {
+        for (let i = 0; i < W.length; i++) W[i] = i % 5 === 0 ? wSpecial[(i / 5) % wSpecial.length] : rng.normal();
+        const d = ds(rng, count).map((x) => (Number.isFinite(x) && scale < 1 ? x * scale : x)).map((x) => (scale < 1 && !Number.isFinite(x) ? 0 : x));
+        D.set(d);
+        for (const col of [0, 2]) {
+          const want = new Float64Array(units * count), wantNZ = new Uint8Array(units);
+          prepared.scaledColumns(K, 0, W, col, inputs, units, d, want, count, wantNZ);
+          O.fill(42);
+          const left = kernel.columns(K.byteOffset, W.byteOffset + 8 * col, 8 * inputs, units, D.byteOffset, O.byteOffset, count, NZ.byteOffset);
+          let leftUnits = 0;
+          for (let u = 0; u < units; u++) {
+            if (NZ[u] === 2) {
+              leftUnits++;
+              // Left only where some step may leave the series: |w|·max|d| beyond it, or NaN.
+              const bound = Math.abs(W[col + u * inputs]) * Math.max(0, ...Array.from(d, Math.abs));
+              expect(bound <= LIMIT, `unit ${u} left with |w|·max|d| = ${bound}`).toBe(false);
+              continue;
+            }
+            expect(NZ[u], `nonzero flag of unit ${u}`).toBe(wantNZ[u]);
+            same(O.subarray(u * count, (u + 1) * count), want.subarray(u * count, (u + 1) * count), `${act.name} unit ${u}, count ${count}, scale ${scale}`);
+          }
+          expect(left).toBe(leftUnits);
+          if (scale < 2 ** -15 && count > 0) expect(leftUnits).toBeLessThanOrEqual(3);
+        }
+      }
+    }
+  });
+
+  it('denseBlock: each sum over the active inputs in order, bit for bit, blocks of 1 to 4 rows', () => {
+    const rng = new Random(9);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, 1e308];
+    const draw = (n: number) => Float64Array.from({ length: n }, () => (rng.uniform() < 0.1 ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+    const { kernel, arena } = setUp(1 << 22);
+    const cols = 13;
+    const WB = arena.f64(4 * cols), IN = arena.i32(cols), D = arena.f64(cols * 9), O = arena.f64(4 * 9);
+    for (const block of [1, 2, 3, 4]) {
+      for (const live of [0, 1, 2, 3, 4, 5, 8, 9]) {
+        for (const active of [0, 1, 6, cols]) {
+          const inputs = Array.from({ length: cols }, (_, j) => j).filter((j) => active === cols || (j * 7) % cols < active).slice(0, active);
+          IN.set(inputs);
+          // Non-zero weights only (a block with a zero weight takes the JavaScript row loop), 0 past the block.
+          const w = Array.from({ length: 4 * inputs.length }, (_, q) => ((q % 4) < block ? (rng.uniform() < 0.5 ? -1 : 1) * (0.1 + rng.uniform()) : 0));
+          WB.set(w);
+          D.set(draw(cols * live));
+          O.fill(42);
+          kernel.denseBlock(WB.byteOffset, IN.byteOffset, inputs.length, D.byteOffset, live, O.byteOffset, block);
+          for (let b = 0; b < 4; b++) {
+            for (let t = 0; t < live; t++) {
+              let s = 0;
+              for (let j = 0; j < inputs.length; j++) s += w[j * 4 + b] * D[inputs[j] * live + t];
+              const got = O[b * live + t];
+              if (b < block) expect(Object.is(got, s), `block ${block}, live ${live}, active ${active}: row ${b}, chain ${t}: ${got} vs ${s}`).toBe(true);
+              else expect(got).toBe(42);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('a whole check gives the same bits in the kernel and in the JavaScript loops', () => {
+    const nets = [
+      network({ init: { scheme: 'xavier', seed: 4 }, layers: [{ units: 9, activation: 'tanh' }, { units: 6, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, { inputs: 5, initSeed: 4, data: drawn(13, 21) }),
+      network({ init: { scheme: 'he', seed: 6 }, layers: [{ units: 10, activation: 'relu' }, { units: 7, activation: 'tanh' }, { units: 3, activation: 'softmax' }], loss: 'categorical_cross_entropy' }, { inputs: 4, initSeed: 6, data: drawn(11, 23) }),
+    ];
+    for (const { model, params, X, Y } of nets) {
+      const run = (): number[] => {
+        const fwd = forward(model, params, X, Y);
+        const source = propagatedSource({ model, params, Y }, fwd);
+        const out: number[] = [];
+        for (let l = 0; l < model.layers.length; l++) {
+          for (const kind of ['W', 'b'] as const) {
+            const T = kind === 'W' ? params[l].W : params[l].b;
+            if (!T) continue;
+            for (let r = 0; r < T.shape[0]; r++) {
+              const flats = Array.from({ length: T.shape[1] }, (_, j) => r * T.shape[1] + j);
+              for (const d of source.elements!({ layer: l, name: kind }, flats, 1e-6)) out.push(d.numeric, d.spread);
+            }
+          }
+        }
+        return out;
+      };
+      const inKernel = run();
+      process.env.BACKPROP_CHECK_WASM = '0';
+      let inJs: number[];
+      try {
+        inJs = run();
+      } finally {
+        delete process.env.BACKPROP_CHECK_WASM;
+      }
+      same(inKernel, inJs, 'element');
+    }
+  });
+});
