@@ -14,8 +14,8 @@
 (module
   (import "env" "memory" (memory 0))
 
-  ;; SHORT_SERIES_LIMIT = 2⁻²⁰ and SERIES_LIMIT = 2⁻⁹ of activations.ts.
-  (global $SHORT f64 (f64.const 0x1p-20))
+  ;; SHORT_SERIES_LIMIT = 2⁻¹⁵ and SERIES_LIMIT = 2⁻⁹ of activations.ts.
+  (global $SHORT f64 (f64.const 0x1p-15))
   (global $LIMIT f64 (f64.const 0x1p-9))
   ;; expDD's result, hi and lo.
   (global $eh (mut f64) (f64.const 0))
@@ -174,7 +174,7 @@
   (func $series (param $K i32) (param $d f64) (result f64)
     (local $q f64) (local $lead f64)
     (if (f64.le (f64.abs (local.get $d)) (global.get $SHORT))
-      (then (local.set $q (f64.mul (local.get $d) (f64.add (f64.load offset=16 (local.get $K)) (f64.mul (local.get $d) (f64.load offset=24 (local.get $K)))))))
+      (then (local.set $q (f64.mul (local.get $d) (f64.add (f64.load offset=16 (local.get $K)) (f64.mul (local.get $d) (f64.add (f64.load offset=24 (local.get $K)) (f64.mul (local.get $d) (f64.load offset=32 (local.get $K)))))))))
       (else (local.set $q (f64.mul (local.get $d) (f64.add (f64.load offset=16 (local.get $K)) (f64.mul (local.get $d) (f64.add (f64.load offset=24 (local.get $K)) (f64.mul (local.get $d) (f64.add (f64.load offset=32 (local.get $K)) (f64.mul (local.get $d) (f64.add (f64.load offset=40 (local.get $K)) (f64.mul (local.get $d) (f64.add (f64.load offset=48 (local.get $K)) (f64.mul (local.get $d) (f64.load offset=56 (local.get $K))))))))))))))))
     (local.set $lead (f64.mul (f64.load (local.get $K)) (local.get $d)))
     (f64.add (local.get $lead)
@@ -199,6 +199,34 @@
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $max)))
         ;; A NaN step makes dMax NaN: the loop below then, which leaves it to the caller.
+        (if (f64.le (local.get $dMax) (global.get $SHORT))
+          (then
+            ;; Every step within the short series: q = x·(k₂ + x·(k₃ + x·k₄)), no choice per step.
+            (local.set $fv (f64x2.splat (f64.load offset=0 (local.get $K))))
+            (local.set $flv (f64x2.splat (f64.load offset=8 (local.get $K))))
+            (local.set $k2v (f64x2.splat (f64.load offset=16 (local.get $K))))
+            (local.set $k3v (f64x2.splat (f64.load offset=24 (local.get $K))))
+            (local.set $k4v (f64x2.splat (f64.load offset=32 (local.get $K))))
+            (local.set $pairs (i32.and (local.get $n) (i32.const -2)))
+            (local.set $i (i32.const 0))
+            (block $pairsDone
+              (loop $pair
+                (br_if $pairsDone (i32.ge_s (local.get $i) (local.get $pairs)))
+                (local.set $xv (v128.load (i32.add (local.get $D) (i32.shl (local.get $i) (i32.const 3)))))
+                (local.set $leadv (f64x2.mul (local.get $fv) (local.get $xv)))
+                (local.set $rv (f64x2.add (local.get $leadv)
+                  (f64x2.add
+                    (f64x2.mul (local.get $leadv)
+                      (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k3v) (f64x2.mul (local.get $xv) (local.get $k4v)))))))
+                    (f64x2.mul (local.get $flv) (local.get $xv)))))
+                (v128.store (i32.add (local.get $O) (i32.shl (local.get $i) (i32.const 3))) (local.get $rv))
+                (local.set $i (i32.add (local.get $i) (i32.const 2)))
+                (br $pair)))
+            (if (i32.lt_s (local.get $i) (local.get $n))
+              (then
+                (f64.store (i32.add (local.get $O) (i32.shl (local.get $i) (i32.const 3)))
+                  (call $series (local.get $K) (f64.load (i32.add (local.get $D) (i32.shl (local.get $i) (i32.const 3))))))))
+            (return (i32.const 0))))
         (if (f64.le (local.get $dMax) (global.get $LIMIT))
           (then
             (local.set $fv (f64x2.splat (f64.load offset=0 (local.get $K))))
@@ -220,7 +248,7 @@
                   (f64x2.add
                     (f64x2.mul (local.get $leadv)
                       (v128.bitselect
-                        (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (local.get $k3v))))
+                        (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k3v) (f64x2.mul (local.get $xv) (local.get $k4v))))))
                         (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k3v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k4v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k5v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k6v) (f64x2.mul (local.get $xv) (local.get $k7v))))))))))))
                         (f64x2.le (f64x2.abs (local.get $xv)) (f64x2.splat (global.get $SHORT)))))
                     (f64x2.mul (local.get $flv) (local.get $xv)))))
@@ -262,7 +290,6 @@
     (param $D i32) (param $O i32) (param $count i32) (param $NZ i32) (result i32)
     (local $t i32) (local $u i32) (local $x f64) (local $dMax f64) (local $w f64) (local $m f64)
     (local $k i32) (local $o i32) (local $any i32) (local $left i32) (local $r f64) (local $pairs i32)
-    (local $f f64) (local $fl f64) (local $k2 f64) (local $k3 f64) (local $q f64) (local $lead f64)
     (local $wv v128) (local $fv v128) (local $flv v128) (local $k2v v128) (local $k3v v128)
     (local $xv v128) (local $leadv v128) (local $rv v128) (local $anyv v128) (local $k4v v128) (local $k5v v128) (local $k6v v128) (local $k7v v128)
     ;; dMax as seriesColumns finds it: NaN among the steps makes it NaN (f64.max keeps it, as
@@ -285,16 +312,13 @@
         (local.set $any (i32.const 0))
         (if (f64.le (local.get $m) (global.get $SHORT))
           (then
-            ;; shortScaledSteps: x = w·d, q = x·(k₂ + x·k₃), lead = f·x, r = lead + (lead·q + fl·x).
-            (local.set $f (f64.load (local.get $k)))
-            (local.set $fl (f64.load offset=8 (local.get $k)))
-            (local.set $k2 (f64.load offset=16 (local.get $k)))
-            (local.set $k3 (f64.load offset=24 (local.get $k)))
+            ;; shortScaledSteps: x = w·d, q = x·(k₂ + x·(k₃ + x·k₄)), lead = f·x, r = lead + (lead·q + fl·x).
             (local.set $wv (f64x2.splat (local.get $w)))
-            (local.set $fv (f64x2.splat (local.get $f)))
-            (local.set $flv (f64x2.splat (local.get $fl)))
-            (local.set $k2v (f64x2.splat (local.get $k2)))
-            (local.set $k3v (f64x2.splat (local.get $k3)))
+            (local.set $fv (f64x2.splat (f64.load offset=0 (local.get $k))))
+            (local.set $flv (f64x2.splat (f64.load offset=8 (local.get $k))))
+            (local.set $k2v (f64x2.splat (f64.load offset=16 (local.get $k))))
+            (local.set $k3v (f64x2.splat (f64.load offset=24 (local.get $k))))
+            (local.set $k4v (f64x2.splat (f64.load offset=32 (local.get $k))))
             (local.set $anyv (v128.const i64x2 0 0))
             (local.set $t (i32.const 0))
             (block $pairsDone
@@ -306,7 +330,7 @@
                 (local.set $rv (f64x2.add (local.get $leadv)
                   (f64x2.add
                     (f64x2.mul (local.get $leadv)
-                      (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (local.get $k3v)))))
+                      (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k3v) (f64x2.mul (local.get $xv) (local.get $k4v)))))))
                     (f64x2.mul (local.get $flv) (local.get $xv)))))
                 (v128.store (i32.add (local.get $o) (i32.shl (local.get $t) (i32.const 3))) (local.get $rv))
                 (local.set $anyv (v128.or (local.get $anyv) (f64x2.ne (local.get $rv) (v128.const f64x2 0 0))))
@@ -315,11 +339,9 @@
             (local.set $any (v128.any_true (local.get $anyv)))
             (if (i32.lt_s (local.get $t) (local.get $count))
               (then
-                (local.set $x (f64.mul (local.get $w) (f64.load (i32.add (local.get $D) (i32.shl (local.get $t) (i32.const 3))))))
-                (local.set $q (f64.mul (local.get $x) (f64.add (local.get $k2) (f64.mul (local.get $x) (local.get $k3)))))
-                (local.set $lead (f64.mul (local.get $f) (local.get $x)))
-                (local.set $r (f64.add (local.get $lead)
-                  (f64.add (f64.mul (local.get $lead) (local.get $q)) (f64.mul (local.get $fl) (local.get $x)))))
+                ;; The last, odd step: the series picks the short branch (|w·d| ≤ |w|·max|d|).
+                (local.set $r (call $series (local.get $k)
+                  (f64.mul (local.get $w) (f64.load (i32.add (local.get $D) (i32.shl (local.get $t) (i32.const 3)))))))
                 (f64.store (i32.add (local.get $o) (i32.shl (local.get $t) (i32.const 3))) (local.get $r))
                 (if (f64.ne (local.get $r) (f64.const 0)) (then (local.set $any (i32.const 1)))))))
           (else
@@ -348,7 +370,7 @@
                       (f64x2.add
                         (f64x2.mul (local.get $leadv)
                           (v128.bitselect
-                            (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (local.get $k3v))))
+                            (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k3v) (f64x2.mul (local.get $xv) (local.get $k4v))))))
                             (f64x2.mul (local.get $xv) (f64x2.add (local.get $k2v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k3v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k4v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k5v) (f64x2.mul (local.get $xv) (f64x2.add (local.get $k6v) (f64x2.mul (local.get $xv) (local.get $k7v))))))))))))
                             (f64x2.le (f64x2.abs (local.get $xv)) (f64x2.splat (global.get $SHORT)))))
                         (f64x2.mul (local.get $flv) (local.get $xv)))))

@@ -249,10 +249,10 @@ function prepareSeries(z: number, a: number, w: number, scale: number, half: num
 }
 
 /**
- * Below it the series stops at k₃d²: the first term left out, k₄d³, is then below 0.31·2⁻⁶⁰ (|k₄| ≤ 0.31),
- * and a finite difference's steps mostly are this small (ε·x·w ≈ 1e−7).
+ * Below it the series stops at k₄d³: the first term left out, k₅d⁴, is then below 0.134·2⁻⁶⁰
+ * (|k₅| ≤ 2/15), and a finite difference's steps are nearly all this small (ε·x·w ≈ 1e−7; 2⁻¹⁵ ≈ 3e−5).
  */
-const SHORT_SERIES_LIMIT = 2 ** -20;
+const SHORT_SERIES_LIMIT = 2 ** -15;
 
 /**
  * f'·d·(1 + k₂d + … + k₇d⁶) as f'·d + (f'·d·(k₂d + …) + f'_lo·d), so that the 1 is never added
@@ -260,7 +260,7 @@ const SHORT_SERIES_LIMIT = 2 ** -20;
  */
 function series(f: number, fl: number, k2: number, k3: number, k4: number, k5: number, k6: number, k7: number, d: number): number {
   const q = Math.abs(d) <= SHORT_SERIES_LIMIT
-    ? d * (k2 + d * k3)
+    ? d * (k2 + d * (k3 + d * k4))
     : d * (k2 + d * (k3 + d * (k4 + d * (k5 + d * (k6 + d * k7)))));
   const lead = f * d;
   return lead + (lead * q + fl * d);
@@ -320,11 +320,11 @@ function seriesEach(
  * SHORT_SERIES_LIMIT): the same arithmetic as series() on that branch, with no test per step.
  */
 function shortScaledSteps(K: Float64Array, at: number, w: number, d: Float64Array, out: Float64Array, offset: number, count: number): boolean {
-  const f = K[at], fl = K[at + 1], k2 = K[at + 2], k3 = K[at + 3];
+  const f = K[at], fl = K[at + 1], k2 = K[at + 2], k3 = K[at + 3], k4 = K[at + 4];
   let any = 0;
   for (let t = 0; t < count; t++) {
     const x = w * d[t];
-    const q = x * (k2 + x * k3);
+    const q = x * (k2 + x * (k3 + x * k4));
     const lead = f * x;
     const r = lead + (lead * q + fl * x);
     out[offset + t] = r;
