@@ -190,7 +190,7 @@ describe('the row batches\' WebAssembly', () => {
     }
   });
 
-  it('a whole check gives the same bits in the kernel and in the JavaScript loops', () => {
+  it('a whole check, full and directional, gives the same bits in the kernel and in the JavaScript loops', () => {
     const nets = [
       network({ init: { scheme: 'xavier', seed: 4 }, layers: [{ units: 9, activation: 'tanh' }, { units: 6, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, { inputs: 5, initSeed: 4, data: drawn(13, 21) }),
       network({ init: { scheme: 'he', seed: 6 }, layers: [{ units: 10, activation: 'relu' }, { units: 7, activation: 'tanh' }, { units: 3, activation: 'softmax' }], loss: 'categorical_cross_entropy' }, { inputs: 4, initSeed: 6, data: drawn(11, 23) }),
@@ -200,6 +200,16 @@ describe('the row batches\' WebAssembly', () => {
         const fwd = forward(model, params, X, Y);
         const source = propagatedSource({ model, params, Y }, fwd);
         const out: number[] = [];
+        // Directions (tanh and sigmoid layers' constants in the kernel's memory), then every element.
+        const rng = new Random(31);
+        for (let l = 0; l < model.layers.length; l++) {
+          const [rows, cols] = params[l].W.shape;
+          for (let r = 0; r < 3; r++) {
+            const unit = (n: number) => { const x = Float64Array.from({ length: n }, () => rng.normal()); const s = Math.hypot(...x); return x.map((e) => e / s); };
+            const d = source.direction!({ layer: l, name: 'W' }, { u: unit(rows), v: unit(cols) }, 1e-6);
+            out.push(d.numeric, d.spread);
+          }
+        }
         for (let l = 0; l < model.layers.length; l++) {
           for (const kind of ['W', 'b'] as const) {
             const T = kind === 'W' ? params[l].W : params[l].b;

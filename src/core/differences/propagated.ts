@@ -18,6 +18,7 @@ import type { ElementwiseActivation } from '../records/activations.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
 import { cols as colsOf, size, type Tensor } from '../tensor.js';
 import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
+import { PreparedBlock } from './rows-kernel.js';
 import { alongDirection, type DifferenceSource, type Direction, type ElementDifference, type TensorRef } from './source.js';
 
 /** Σ V_ij·(2·W_ij + h·V_ij): the L2 sum ‖W‖² changes by h times this along V. */
@@ -106,8 +107,11 @@ export class FiniteDifferences {
   private readonly plus: Float64Array;
   private readonly minus: Float64Array;
   private readonly crossed: Uint8Array;
-  /** Per layer: its prepared constants (constantsOf), null where it has none, undefined until asked. */
-  private readonly constants: (Float64Array | null | undefined)[];
+  /**
+   * Per layer: its prepared constants (constantsOf), in the WebAssembly kernel's memory where it
+   * runs, null where it has none, undefined until asked.
+   */
+  private readonly constants: (Float64Array | PreparedBlock | null | undefined)[];
 
   /** The batched path, or null when the network is not zero-clean (see dense-rows.ts). */
   private batch: RowBatch | null | undefined;
@@ -439,8 +443,12 @@ export class FiniteDifferences {
   private activationDifference(l: number, dZ: Float64Array, dA: Float64Array, from: number, to: number): void {
     const m = this.m;
     const K = this.constantsOf(l);
+    if (K instanceof PreparedBlock) {
+      // tanh, sigmoid: no kinks to mark; each element's step from its constants, in the kernel.
+      K.each(dZ, dA, from, to);
+      return;
+    }
     if (K) {
-      // tanh, sigmoid: no kinks to mark; each element's step from its constants.
       const prepared = (this.model.layers[l].activation as ElementwiseActivation).prepared!;
       prepared.each(K, from * prepared.size, dZ, dA, from, to);
       return;
@@ -454,16 +462,19 @@ export class FiniteDifferences {
    * steps every element of a layer for each direction and sign, and the constants cost more
    * than the steps. null for records without prepared steps, with kinks, or too large a block.
    */
-  private constantsOf(l: number): Float64Array | null {
+  private constantsOf(l: number): Float64Array | PreparedBlock | null {
     const known = this.constants[l];
     if (known !== undefined) return known;
     const act = this.model.layers[l].activation;
     const prepared = act.diagonal && act.kinks.length === 0 && !act.crosses ? act.prepared : undefined;
     const n = this.model.layers[l].units * this.m;
-    let K: Float64Array | null = null;
+    let K: Float64Array | PreparedBlock | null = null;
     if (prepared && n * prepared.size <= MAX_CONSTANTS) {
-      K = new Float64Array(n * prepared.size);
-      prepared.prepareUnits(this.fwd.Z[l].data, this.fwd.A[l + 1].data, 0, n, K, 0);
+      K = PreparedBlock.create(prepared, (act as ElementwiseActivation).difference, this.fwd.Z[l].data, this.fwd.A[l + 1].data);
+      if (!K) {
+        K = new Float64Array(n * prepared.size);
+        prepared.prepareUnits(this.fwd.Z[l].data, this.fwd.A[l + 1].data, 0, n, K, 0);
+      }
     }
     this.constants[l] = K;
     return K;

@@ -4,6 +4,7 @@
 // is one call with byte offsets and nothing is copied. The JavaScript the kernel stands for stays
 // the reference (test/rows-wasm.test.ts holds the two to the same bits) and the fallback.
 import { ROWS_WASM } from './rows-wasm.js';
+import type { PreparedSteps } from '../records/activations.js';
 
 /** The exports of rows.wat; every pointer is a byte offset into the instance's memory. */
 export interface RowsKernel {
@@ -91,5 +92,49 @@ export class Arena {
     this.used += arenaBytes(bytes);
     if (this.used > this.kernel!.memory.buffer.byteLength) throw new Error(`internal: the row batch's memory is sized too small (${this.used} bytes)`);
     return at;
+  }
+}
+
+/**
+ * A layer's tanh or sigmoid constants for every unit and sample (z = Z[i], a = A[i]), computed
+ * once in a kernel's memory, and steps by them, element i by its own constants: what a
+ * directional check needs for every direction and both signs (propagated.ts). The steps' input
+ * and output are copied in and out (memcpy); steps beyond the series take the record's closed
+ * form. null where the kernel cannot run or the record's constants are not the series'.
+ */
+export class PreparedBlock {
+  private constructor(
+    private readonly kernel: RowsKernel,
+    /** The constants, 10 per element. */
+    readonly K: Float64Array,
+    private readonly D: Float64Array,
+    private readonly O: Float64Array,
+    private readonly wide: Int32Array,
+    private readonly difference: (z: number, a: number, d: number) => number,
+  ) {}
+
+  static create(prepared: PreparedSteps, difference: (z: number, a: number, d: number) => number, Z: Float64Array, A: Float64Array): PreparedBlock | null {
+    if (!prepared.series || prepared.size !== 10) return null;
+    const n = Z.length;
+    const arena = new Arena(2 * arenaBytes(8 * n) + arenaBytes(80 * n) + 2 * arenaBytes(8 * n) + arenaBytes(4 * n));
+    const kernel = arena.kernel;
+    if (!kernel) return null;
+    const z = arena.f64(n), a = arena.f64(n), K = arena.f64(10 * n);
+    z.set(Z);
+    a.set(A);
+    kernel.prepare(z.byteOffset, a.byteOffset, n, K.byteOffset, prepared.series.half, prepared.series.scale);
+    return new PreparedBlock(kernel, K, arena.f64(n), arena.f64(n), arena.i32(n), difference);
+  }
+
+  /** out[i] = the step of d[i] at element i, for from ≤ i < to (PreparedSteps.each); `out` may be `d`. */
+  each(d: Float64Array, out: Float64Array, from: number, to: number): void {
+    const n = to - from;
+    this.D.set(d.subarray(from, to));
+    const wide = this.kernel.steps(this.K.byteOffset + 80 * from, 1, this.D.byteOffset, this.O.byteOffset, n, this.wide.byteOffset);
+    out.set(this.O.subarray(0, n), from);
+    for (let q = 0; q < wide; q++) {
+      const i = from + this.wide[q], o = 10 * i;
+      out[i] = this.difference(this.K[o + 8], this.K[o + 9], d[i]);
+    }
   }
 }
