@@ -190,6 +190,25 @@ describe('the row batches\' WebAssembly', () => {
     }
   });
 
+  it('quotientSums: each element\'s (plus − minus)/2h summed over the samples in order, bit for bit', () => {
+    const rng = new Random(13);
+    const { kernel, arena } = setUp(1 << 20);
+    for (const [count, m] of [[0, 5], [1, 1], [7, 128], [3, 0], [20, 33]]) {
+      const P = arena.f64(count * m), M = arena.f64(count * m), OUT = arena.f64(Math.max(count, 1));
+      for (let i = 0; i < P.length; i++) {
+        P[i] = i % 17 === 0 ? [NaN, Infinity, -0, 5e-324][i % 4] : rng.normal() * 1e-7;
+        M[i] = rng.normal() * 1e-7;
+      }
+      const h = 1e-6 * (1 + rng.uniform());
+      kernel.quotientSums(P.byteOffset, M.byteOffset, m, count, 2 * h, OUT.byteOffset);
+      for (let k = 0; k < count; k++) {
+        let sum = 0;
+        for (let c = 0; c < m; c++) sum += (P[k * m + c] - M[k * m + c]) / (2 * h);
+        expect(Object.is(OUT[k], sum), `count ${count}, m ${m}, element ${k}`).toBe(true);
+      }
+    }
+  });
+
   it('a whole check, full and directional, gives the same bits in the kernel and in the JavaScript loops', () => {
     const nets = [
       network({ init: { scheme: 'xavier', seed: 4 }, layers: [{ units: 9, activation: 'tanh' }, { units: 6, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, { inputs: 5, initSeed: 4, data: drawn(13, 21) }),

@@ -86,6 +86,9 @@ export class RowBatch {
   private readonly weights: (Float64Array | null)[];
   /** The kernel's list of steps it left to the closed form. */
   private readonly wide: Int32Array;
+  /** Loss changes for up to a row's worth of columns (changesFor) and their sums, in the kernel's memory. */
+  private readonly rowChanges: RowChanges;
+  private readonly sums: Float64Array;
   /** Whether prime() has run. */
   private primed = false;
 
@@ -105,7 +108,9 @@ export class RowBatch {
     const seriesOf = preparedOf.map((p) => (p?.series && p.size === 10 ? p.series : null));
     const blocksOf = (k: number): number => Math.ceil(layers[k].units / 4) * layers[k].inputs * 4;
     // Everything the kernel touches, in one memory sized once.
-    let bytes = 2 * arenaBytes(8 * MAX_CHAINS) + 2 * arenaBytes(8 * this.widest * MAX_CHAINS) + arenaBytes(this.widest) + arenaBytes(4 * MAX_CHAINS);
+    const widestRow = Math.max(1, widestInput);
+    let bytes = 2 * arenaBytes(8 * widestRow * m) + arenaBytes(8 * widestRow);
+    bytes += 2 * arenaBytes(8 * MAX_CHAINS) + 2 * arenaBytes(8 * this.widest * MAX_CHAINS) + arenaBytes(this.widest) + arenaBytes(4 * MAX_CHAINS);
     bytes += arenaBytes(4 * widestInput) + arenaBytes(8 * 4 * widestInput);
     layers.forEach((layer, k) => {
       bytes += 2 * arenaBytes(8 * layer.units * m) + arenaBytes(8 * blocksOf(k));
@@ -135,6 +140,8 @@ export class RowBatch {
     this.bufB = arena.f64(this.widest * MAX_CHAINS);
     this.nonZeroRow = arena.u8(this.widest);
     this.wide = arena.i32(MAX_CHAINS);
+    this.rowChanges = { plus: arena.f64(widestRow * m), minus: arena.f64(widestRow * m), crossed: new Uint8Array(widestRow) };
+    this.sums = arena.f64(widestRow);
     this.denseWork = { inputs: arena.i32(widestInput), weights: arena.f64(4 * widestInput) };
     this.packedW = layers.map((layer, k) => ({ weights: arena.f64(blocksOf(k)), zero: new Uint8Array(Math.ceil(layer.units / 4)) }));
     this.packedReady = layers.map(() => false);
@@ -159,6 +166,38 @@ export class RowBatch {
       const to = Math.min(cols.length, from + per);
       for (let c = 0; c < this.m; c++) this.sample(layer, kind, row, cols, from, to, c, h, out);
     }
+  }
+
+  /**
+   * A RowChanges for `count` columns (at most a row of a W; reused by the next call), in the
+   * kernel's memory so that quotientSums can read it there.
+   */
+  changesFor(count: number): RowChanges {
+    const m = this.m;
+    if (count <= this.rowChanges.crossed.length) return this.rowChanges;
+    return { plus: new Float64Array(count * m), minus: new Float64Array(count * m), crossed: new Uint8Array(count) };
+  }
+
+  /**
+   * Each column's central difference summed over the samples: Σ_c (plus[k·m + c] − minus[k·m + c])/(2h)
+   * for k < count, the samples in order (what FiniteDifferences.element sums where no sample
+   * crossed a kink). The returned array is reused by the next call.
+   */
+  quotientSums(changes: RowChanges, count: number, h: number): Float64Array {
+    const m = this.m;
+    const sums = count <= this.sums.length ? this.sums : new Float64Array(count);
+    if (this.kernel && this.arena.holds(changes.plus) && this.arena.holds(changes.minus) && this.arena.holds(sums)) {
+      this.kernel.quotientSums(changes.plus.byteOffset, changes.minus.byteOffset, m, count, 2 * h, sums.byteOffset);
+      return sums;
+    }
+    const { plus, minus } = changes;
+    for (let k = 0; k < count; k++) {
+      let sum = 0;
+      const base = k * m;
+      for (let c = 0; c < m; c++) sum += (plus[base + c] - minus[base + c]) / (2 * h);
+      sums[k] = sum;
+    }
+    return sums;
   }
 
   /**

@@ -17,7 +17,7 @@ import type { ForwardCache } from '../forward.js';
 import type { ElementwiseActivation } from '../records/activations.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
 import { cols as colsOf, size, type Tensor } from '../tensor.js';
-import { isZeroClean, RowBatch, type RowChanges } from './dense-rows.js';
+import { isZeroClean, RowBatch } from './dense-rows.js';
 import { PreparedBlock } from './rows-kernel.js';
 import { alongDirection, type DifferenceSource, type Direction, type ElementDifference, type TensorRef } from './source.js';
 
@@ -115,7 +115,6 @@ export class FiniteDifferences {
 
   /** The batched path, or null when the network is not zero-clean (see dense-rows.ts). */
   private batch: RowBatch | null | undefined;
-  private changes: RowChanges = { plus: new Float64Array(0), minus: new Float64Array(0), crossed: new Uint8Array(0) };
 
   constructor(
     protected readonly model: Model,
@@ -217,23 +216,18 @@ export class FiniteDifferences {
       return out;
     }
     const m = this.m;
-    if (this.changes.crossed.length < cols.length) {
-      this.changes = { plus: new Float64Array(cols.length * m), minus: new Float64Array(cols.length * m), crossed: new Uint8Array(cols.length) };
-    }
-    const changes = this.changes;
+    const changes = this.batch.changesFor(cols.length);
     changes.crossed.fill(0, 0, cols.length);
     this.batch.run(layer, kind, row, Int32Array.from(cols), h, changes);
+    const sums = this.batch.quotientSums(changes, cols.length, h);
     const s = this.model.reduction === 'mean' ? 1 / m : 1;
     for (let k = 0; k < cols.length; k++) {
       if (changes.crossed[k]) {
         out.push(this.element(layer, kind, row, cols[k], h));
         continue;
       }
-      // As in element() when no sample crossed a kink.
-      let sum = 0;
-      const base = k * m;
-      for (let c = 0; c < m; c++) sum += (changes.plus[base + c] - changes.minus[base + c]) / (2 * h);
-      const numeric = s * (sum + (0 + 0) / 2) + this.penaltyQuotient(layer, kind, row, cols[k]);
+      // As in element() when no sample crossed a kink: the sum over the samples of (plus − minus)/2h.
+      const numeric = s * (sums[k] + (0 + 0) / 2) + this.penaltyQuotient(layer, kind, row, cols[k]);
       out.push({ numeric, kink: false, refined: false, spread: (s * 0) / 2 });
     }
     return out;

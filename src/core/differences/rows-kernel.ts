@@ -1,5 +1,5 @@
 // The row batches' hot loops in WebAssembly (rows.wat): tanh's and sigmoid's per-z constants and
-// steps, and the batch's dense blocks. A RowBatch sizes one memory for everything those loops
+// steps, the batch's dense blocks, and the sums of each element's central difference. A RowBatch sizes one memory for everything those loops
 // touch, once, and takes its work buffers from it as typed-array views (an Arena), so that a loop
 // is one call with byte offsets and nothing is copied. The JavaScript the kernel stands for stays
 // the reference (test/rows-wasm.test.ts holds the two to the same bits) and the fallback.
@@ -20,6 +20,8 @@ export interface RowsKernel {
   columns(K: number, W: number, wStride: number, units: number, D: number, O: number, count: number, NZ: number): number;
   /** One block of a dense batch with no zero weight (see rows.wat). */
   denseBlock(WB: number, IN: number, active: number, D: number, live: number, O: number, block: number): void;
+  /** OUT[k] = Σ_c (P[k·m + c] − M[k·m + c]) / h2 for k < count, the samples in order. */
+  quotientSums(P: number, M: number, m: number, count: number, h2: number, OUT: number): void;
 }
 
 /** Beyond this many bytes the JavaScript loops run (the kernel's offsets are 32-bit). */
@@ -47,7 +49,8 @@ export function rowsKernel(bytes: number): RowsKernel | null {
   try {
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Omit<RowsKernel, 'memory'>;
-    return { memory, prepare: exports.prepare, steps: exports.steps, columns: exports.columns, denseBlock: exports.denseBlock };
+    const { prepare, steps, columns, denseBlock, quotientSums } = exports;
+    return { memory, prepare, steps, columns, denseBlock, quotientSums };
   } catch {
     return null;
   }

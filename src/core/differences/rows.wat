@@ -393,6 +393,33 @@
         (br $unit)))
     (local.get $left))
 
+  ;; The central differences of a row's elements from the batches' loss changes (propagated.ts,
+  ;; elements): OUT[k] = Σ_c (P[k·m + c] − M[k·m + c]) / h2 for k < count, over the samples c in
+  ;; order from 0, as the JavaScript sums them.
+  (func (export "quotientSums") (param $P i32) (param $M i32) (param $m i32) (param $count i32) (param $h2 f64) (param $OUT i32)
+    (local $k i32) (local $c i32) (local $s f64) (local $base i32)
+    (block $done
+      (loop $element
+        (br_if $done (i32.ge_s (local.get $k) (local.get $count)))
+        (local.set $s (f64.const 0))
+        (local.set $base (i32.shl (i32.mul (local.get $k) (local.get $m)) (i32.const 3)))
+        (local.set $c (i32.const 0))
+        (block $samplesDone
+          (loop $sample
+            (br_if $samplesDone (i32.ge_s (local.get $c) (local.get $m)))
+            (local.set $s (f64.add (local.get $s)
+              (f64.div
+                (f64.sub
+                  (f64.load (i32.add (local.get $P) (local.get $base)))
+                  (f64.load (i32.add (local.get $M) (local.get $base))))
+                (local.get $h2))))
+            (local.set $base (i32.add (local.get $base) (i32.const 8)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $sample)))
+        (f64.store (i32.add (local.get $OUT) (i32.shl (local.get $k) (i32.const 3))) (local.get $s))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $element))))
+
   ;; One block of denseBatch (dense-rows.ts) with no zero weight: rows r0 … r0 + block − 1
   ;; (block ≤ 4) of out = W·D over `live` chains. WB holds the block's weights packed, input j's
   ;; four at WB + 32·j; IN the active inputs (i32s, `active` of them); D is inputs × live, O the
