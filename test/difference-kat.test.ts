@@ -1,4 +1,4 @@
-// Known answers for tanh's and sigmoid's f(z + d) − f(z): every record's difference, and its steps,
+// Known answers for tanh's and sigmoid's f(z + d) − f(z), and for log1p of a loss's change: every record's difference, and its steps,
 // within 2 ulp of the exact value over the whole range of z and steps |d| ≤ 1e−3.
 //
 // The answers are mpmath at 1600 bits (scripts/difference_kat.py, which says how to regenerate
@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { namedActivation, type ElementwiseActivation } from '../src/core/records/activations.js';
+import { LOG1P_SERIES_LIMIT, log1pOfStep } from '../src/core/records/losses.js';
 
 interface Kat {
   record: string;
@@ -133,5 +134,28 @@ describe.each(['tanh', 'sigmoid'])('%s: f(z + d) − f(z) against mpmath', (name
     expect(act.difference(0.5, act.f(0.5), NaN)).toBeNaN();
     expect(act.difference(Infinity, act.f(Infinity), 1e-6)).toBe(0);
     expect(act.difference(-Infinity, act.f(-Infinity), 1e-6)).toBe(0);
+  });
+});
+
+describe('log1p of a loss\'s change (the cross-entropies\' series) against mpmath', () => {
+  const kat = JSON.parse(readFileSync(new URL('../fixtures/differences/log1p.json', import.meta.url), 'utf8')) as { cases: [string, string, number][] };
+  const cases = kat.cases.map(([t, e, r]) => ({ t: Number(t), expected: Number(e), residual: r }));
+
+  it(`log1pOfStep is within 1 ulp on ${cases.length} cases, the series up to 2⁻¹⁵ and Math.log1p beyond`, () => {
+    let worst = 0, at = '';
+    for (const { t, expected, residual } of cases) {
+      const u = ulps(log1pOfStep(t), expected, residual);
+      if (u > worst) { worst = u; at = `t = ${t}`; }
+    }
+    // Measured when written: 0.5005 ulp (the series is as good as correctly rounded).
+    expect(worst, `worst at ${at}`).toBeLessThanOrEqual(1);
+    expect(cases.filter((c) => Math.abs(c.t) <= LOG1P_SERIES_LIMIT).length).toBeGreaterThan(3000);
+  });
+
+  it('gives ±0 for ±0 and NaN for NaN, as Math.log1p', () => {
+    expect(Object.is(log1pOfStep(0), 0)).toBe(true);
+    expect(Object.is(log1pOfStep(-0), -0)).toBe(true);
+    expect(log1pOfStep(NaN)).toBeNaN();
+    expect(log1pOfStep(-1)).toBe(-Infinity);
   });
 });

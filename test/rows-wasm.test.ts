@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ROWS_WASM } from '../src/core/differences/rows-wasm.js';
 import { Arena, rowsKernel, type RowsKernel } from '../src/core/differences/rows-kernel.js';
 import { namedActivation, type ElementwiseActivation, type PreparedSteps } from '../src/core/records/activations.js';
+import { namedLoss } from '../src/core/records/losses.js';
 import { forward } from '../src/core/forward.js';
 import { propagatedSource } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
@@ -184,6 +185,40 @@ describe('the row batches\' WebAssembly', () => {
               if (b < block) expect(Object.is(got, s), `block ${block}, live ${live}, active ${active}: row ${b}, chain ${t}: ${got} vs ${s}`).toBe(true);
               else expect(got).toBe(42);
             }
+          }
+        }
+      }
+    }
+  });
+
+  it('lossChanges: each named loss\'s difference, bit for bit; chains beyond the series left to the record', () => {
+    const rng = new Random(17);
+    const { kernel, arena } = setUp(1 << 20);
+    const n = 301;
+    const DA = arena.f64(n), SUMS = arena.f64(n), WIDE = arena.i32(n);
+    const edge = [0, -0, 5e-324, 1e-12, NaN, Infinity, -Infinity, 1e-3, 0.2];
+    for (const name of ['binary_cross_entropy', 'mean_squared_error', 'categorical_cross_entropy']) {
+      const loss = namedLoss(name)!;
+      expect(loss.kernelForm).toBeDefined();
+      for (const [a, y] of [[0.3, 1], [0.3, 0], [0.7, 0.25], [1e-9, 1], [1 - 1e-12, 0], [0.5, 0.5], [0.2, 1]]) {
+        for (const count of [0, 1, 2, 7, n]) {
+          for (let t = 0; t < count; t++) DA[t] = rng.uniform() < 0.1 ? edge[t % edge.length] * (rng.uniform() < 0.5 ? -1 : 1) : rng.normal() * 1e-7;
+          const start = Float64Array.from({ length: count }, () => rng.normal());
+          SUMS.set(start);
+          const wide = kernel.lossChanges(loss.kernelForm!, a, y, DA.byteOffset, count, SUMS.byteOffset, WIDE.byteOffset);
+          const left = new Set(WIDE.subarray(0, wide));
+          for (let t = 0; t < count; t++) {
+            const want = start[t] + loss.difference(a, y, DA[t]);
+            if (left.has(t)) {
+              expect(Object.is(SUMS[t], start[t]), `${name}: chain ${t} left untouched`).toBe(true);
+              expect(name).not.toBe('mean_squared_error');
+            } else {
+              expect(Object.is(SUMS[t], want), `${name} a=${a} y=${y} δ=${DA[t]}: ${SUMS[t]} vs ${want}`).toBe(true);
+            }
+          }
+          if (name !== 'mean_squared_error') {
+            // Only a step beyond the series (or NaN) is left: |δ/a| or |δ/(1 − a)| above 2⁻¹⁵.
+            for (const t of left) expect(Math.abs(DA[t] / a) <= 2 ** -15 && (name !== 'binary_cross_entropy' || Math.abs(DA[t] / (1 - a)) <= 2 ** -15)).toBe(false);
           }
         }
       }

@@ -66,6 +66,8 @@ function scaledLoss(loss: Loss, f: number): Loss {
     value: (a, y) => f * loss.value(a, y),
     gradient: (a, y) => f * loss.gradient(a, y),
     difference: (a, y, da) => f * loss.difference(a, y, da),
+    // Its difference is no longer the one the row batches' kernel writes out.
+    kernelForm: undefined,
     canonicalActivation: f === 1 ? loss.canonicalActivation : null,
     gradientTerms: null,
   };

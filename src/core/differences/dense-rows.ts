@@ -16,7 +16,7 @@ import { namedActivation, type Activation, type ElementwiseActivation, type Prep
 import type { ForwardCache } from '../forward.js';
 import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
-import type { Loss } from '../records/losses.js';
+import { namedLoss, type Loss } from '../records/losses.js';
 import { Arena, arenaBytes, type RowsKernel } from './rows-kernel.js';
 
 const SOFTMAX = namedActivation('softmax');
@@ -86,6 +86,8 @@ export class RowBatch {
   private readonly weights: (Float64Array | null)[];
   /** The kernel's list of steps it left to the closed form. */
   private readonly wide: Int32Array;
+  /** The loss's kernelForm when the kernel runs and the loss is the named record itself (not a scaled copy), else 0. */
+  private readonly lossForm: number;
   /** Loss changes for up to a row's worth of columns (changesFor) and their sums, in the kernel's memory. */
   private readonly rowChanges: RowChanges;
   private readonly sums: Float64Array;
@@ -110,7 +112,7 @@ export class RowBatch {
     // Everything the kernel touches, in one memory sized once.
     const widestRow = Math.max(1, widestInput);
     let bytes = 2 * arenaBytes(8 * widestRow * m) + arenaBytes(8 * widestRow);
-    bytes += 2 * arenaBytes(8 * MAX_CHAINS) + 2 * arenaBytes(8 * this.widest * MAX_CHAINS) + arenaBytes(this.widest) + arenaBytes(4 * MAX_CHAINS);
+    bytes += 3 * arenaBytes(8 * MAX_CHAINS) + 2 * arenaBytes(8 * this.widest * MAX_CHAINS) + arenaBytes(this.widest) + arenaBytes(4 * MAX_CHAINS);
     bytes += arenaBytes(4 * widestInput) + arenaBytes(8 * 4 * widestInput);
     layers.forEach((layer, k) => {
       bytes += 2 * arenaBytes(8 * layer.units * m) + arenaBytes(8 * blocksOf(k));
@@ -121,6 +123,7 @@ export class RowBatch {
     const arena = this.arena;
     this.kernel = arena.kernel;
     this.series = this.kernel ? seriesOf : layers.map(() => null);
+    this.lossForm = this.kernel && model.loss.kernelForm && namedLoss(model.loss.name) === model.loss ? model.loss.kernelForm : 0;
     this.zT = fwd.Z.map((z) => transpose(z.data, z.shape[0], m, arena.f64(z.data.length)));
     this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.shape[0], m, arena.f64(a.data.length)));
     this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.shape[0], m, new Float64Array(a.data.length)));
@@ -134,7 +137,7 @@ export class RowBatch {
     this.flag = new Uint8Array(MAX_CHAINS);
     this.chainOf = new Int32Array(MAX_CHAINS);
     this.col = new Float64Array(MAX_CHAINS);
-    this.change = new Float64Array(MAX_CHAINS);
+    this.change = arena.f64(MAX_CHAINS);
     this.lse = new Float64Array(MAX_CHAINS);
     this.bufA = arena.f64(this.widest * MAX_CHAINS);
     this.bufB = arena.f64(this.widest * MAX_CHAINS);
@@ -551,7 +554,16 @@ export class RowBatch {
       if (act.kinks.length > 0 || act.crosses) markKinks(act, z, dZ, ub, live, this.flag, this.chainOf);
       // δa in place of δz, which nothing reads after this stage.
       this.steps(k, u, c, dZ, dZ, ub, ub + live);
-      addLossChanges(loss, a, y, dZ, ub, live, sums);
+      if (this.lossForm) {
+        // The named loss's difference in the kernel; chains beyond its series by the record.
+        const wide = this.kernel!.lossChanges(this.lossForm, a, y, dZ.byteOffset + 8 * ub, live, sums.byteOffset, this.wide.byteOffset);
+        for (let q = 0; q < wide; q++) {
+          const t = this.wide[q];
+          sums[t] += loss.difference(a, y, dZ[ub + t]);
+        }
+      } else {
+        addLossChanges(loss, a, y, dZ, ub, live, sums);
+      }
       if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, dZ[ub + t])) this.flag[this.chainOf[t]] = 1;
     }
   }

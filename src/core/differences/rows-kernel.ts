@@ -1,5 +1,6 @@
 // The row batches' hot loops in WebAssembly (rows.wat): tanh's and sigmoid's per-z constants and
-// steps, the batch's dense blocks, and the sums of each element's central difference. A RowBatch sizes one memory for everything those loops
+// steps, the batch's dense blocks, the common losses' changes, and the sums of each element's
+// central difference. A RowBatch sizes one memory for everything those loops
 // touch, once, and takes its work buffers from it as typed-array views (an Arena), so that a loop
 // is one call with byte offsets and nothing is copied. The JavaScript the kernel stands for stays
 // the reference (test/rows-wasm.test.ts holds the two to the same bits) and the fallback.
@@ -22,6 +23,11 @@ export interface RowsKernel {
   denseBlock(WB: number, IN: number, active: number, D: number, live: number, O: number, block: number): void;
   /** OUT[k] = Σ_c (P[k·m + c] − M[k·m + c]) / h2 for k < count, the samples in order. */
   quotientSums(P: number, M: number, m: number, count: number, h2: number, OUT: number): void;
+  /**
+   * SUMS[t] += the loss change of output a (target y) by DA[t] for t < n, by a loss record's
+   * kernelForm; chains beyond its series go to WIDE (i32s), untouched. Returns how many.
+   */
+  lossChanges(form: number, a: number, y: number, DA: number, n: number, SUMS: number, WIDE: number): number;
 }
 
 /** Beyond this many bytes the JavaScript loops run (the kernel's offsets are 32-bit). */
@@ -49,8 +55,8 @@ export function rowsKernel(bytes: number): RowsKernel | null {
   try {
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Omit<RowsKernel, 'memory'>;
-    const { prepare, steps, columns, denseBlock, quotientSums } = exports;
-    return { memory, prepare, steps, columns, denseBlock, quotientSums };
+    const { prepare, steps, columns, denseBlock, quotientSums, lossChanges } = exports;
+    return { memory, prepare, steps, columns, denseBlock, quotientSums, lossChanges };
   } catch {
     return null;
   }

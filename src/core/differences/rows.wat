@@ -420,6 +420,113 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $element))))
 
+  ;; The output layer's loss changes for one unit (activation a, target y) over n chains, as
+  ;; addLossChanges of dense-rows.ts with the loss record's difference written out (its
+  ;; kernelForm, records/losses.ts): SUMS[t] += L(a + DA[t], y) − L(a, y). 1 binary cross-entropy
+  ;; −(xlog1p(y, δ/a) + xlog1p(1 − y, −δ/(1 − a))), 2 squared error ½·δ·(2·(a − y) + δ), 3
+  ;; categorical cross-entropy's term −xlog1p(y, δ/a); xlog1p(y, t) is 0 where y is 0, else
+  ;; y·log1p(t) by its series (log1pOfStep) for |t| ≤ 2⁻¹⁵. A chain whose t is beyond the series
+  ;; (Math.log1p's) is left to the caller: its index goes to WIDE, SUMS[t] is not touched; returns
+  ;; how many. Two chains per f64x2, a pair with a wide lane done one by one.
+  (func (export "lossChanges") (param $form i32) (param $a f64) (param $y f64) (param $DA i32) (param $n i32) (param $SUMS i32) (param $WIDE i32) (result i32)
+    (local $t i32) (local $wide i32) (local $o i32) (local $pairs i32) (local $lane i32)
+    (local $y1 f64) (local $a1 f64) (local $e f64) (local $d f64) (local $u1 f64) (local $u2 f64) (local $r f64)
+    (local $dv v128) (local $t1 v128) (local $t2 v128) (local $rv v128) (local $yv v128) (local $y1v v128) (local $av v128) (local $a1v v128) (local $limit v128)
+    (local.set $y1 (f64.sub (f64.const 1) (local.get $y)))
+    (local.set $a1 (f64.sub (f64.const 1) (local.get $a)))
+    (local.set $e (f64.mul (f64.const 2) (f64.sub (local.get $a) (local.get $y))))
+    (if (i32.eq (local.get $form) (i32.const 2))
+      (then
+        ;; Squared error: no series, nothing left over.
+        (block $msDone
+          (loop $ms
+            (br_if $msDone (i32.ge_s (local.get $t) (local.get $n)))
+            (local.set $d (f64.load (i32.add (local.get $DA) (i32.shl (local.get $t) (i32.const 3)))))
+            (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $t) (i32.const 3))))
+            (f64.store (local.get $o) (f64.add (f64.load (local.get $o))
+              (f64.mul (f64.mul (f64.const 0.5) (local.get $d)) (f64.add (local.get $e) (local.get $d)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $ms)))
+        (return (i32.const 0))))
+    (local.set $yv (f64x2.splat (local.get $y)))
+    (local.set $y1v (f64x2.splat (local.get $y1)))
+    (local.set $av (f64x2.splat (local.get $a)))
+    (local.set $a1v (f64x2.splat (local.get $a1)))
+    (local.set $limit (f64x2.splat (f64.const 0x1p-15)))
+    (local.set $pairs (i32.and (local.get $n) (i32.const -2)))
+    (block $pairsDone
+      (loop $pair
+        (br_if $pairsDone (i32.ge_s (local.get $t) (local.get $pairs)))
+        (local.set $dv (v128.load (i32.add (local.get $DA) (i32.shl (local.get $t) (i32.const 3)))))
+        (local.set $t1 (f64x2.div (local.get $dv) (local.get $av)))
+        (local.set $t2 (f64x2.div (f64x2.neg (local.get $dv)) (local.get $a1v)))
+        (if (i32.and
+              (i64x2.all_true (f64x2.le (f64x2.abs (local.get $t1)) (local.get $limit)))
+              (i32.or (i32.ne (local.get $form) (i32.const 1))
+                (i64x2.all_true (f64x2.le (f64x2.abs (local.get $t2)) (local.get $limit)))))
+          (then
+            ;; A term whose coefficient (y or 1 − y) is 0 is 0, as xlog1p's.
+            (local.set $rv (select (result v128) (v128.const i64x2 0 0)
+              (f64x2.mul (local.get $yv) (f64x2.add (local.get $t1) (f64x2.mul (local.get $t1) (f64x2.mul (local.get $t1) (f64x2.add (f64x2.splat (f64.const -0.5)) (f64x2.mul (local.get $t1) (f64x2.add (f64x2.splat (f64.const 0x1.5555555555555p-2)) (f64x2.mul (local.get $t1) (f64x2.splat (f64.const -0.25))))))))))
+              (f64.eq (local.get $y) (f64.const 0))))
+            (if (i32.eq (local.get $form) (i32.const 1))
+              (then
+                (local.set $rv (f64x2.add (local.get $rv)
+                  (select (result v128) (v128.const i64x2 0 0)
+                    (f64x2.mul (local.get $y1v) (f64x2.add (local.get $t2) (f64x2.mul (local.get $t2) (f64x2.mul (local.get $t2) (f64x2.add (f64x2.splat (f64.const -0.5)) (f64x2.mul (local.get $t2) (f64x2.add (f64x2.splat (f64.const 0x1.5555555555555p-2)) (f64x2.mul (local.get $t2) (f64x2.splat (f64.const -0.25))))))))))
+                    (f64.eq (local.get $y1) (f64.const 0)))))))
+            (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $t) (i32.const 3))))
+            (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.neg (local.get $rv)))))
+          (else
+            ;; One of the two is beyond the series: each lane on its own.
+            (local.set $lane (i32.const 0))
+            (block $lanesDone
+              (loop $lanes
+                (br_if $lanesDone (i32.ge_s (local.get $lane) (i32.const 2)))
+                (local.set $o (i32.add (local.get $t) (local.get $lane)))
+                (local.set $d (f64.load (i32.add (local.get $DA) (i32.shl (local.get $o) (i32.const 3)))))
+                (local.set $u1 (f64.div (local.get $d) (local.get $a)))
+                (local.set $u2 (f64.div (f64.neg (local.get $d)) (local.get $a1)))
+                (if (i32.and
+                      (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15))
+                      (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15))))
+                  (then
+                    (local.set $r (select (f64.const 0) (f64.mul (local.get $y) (f64.add (local.get $u1) (f64.mul (local.get $u1) (f64.mul (local.get $u1) (f64.add (f64.const -0.5) (f64.mul (local.get $u1) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $u1) (f64.const -0.25))))))))) (f64.eq (local.get $y) (f64.const 0))))
+                    (if (i32.eq (local.get $form) (i32.const 1))
+                      (then
+                        (local.set $r (f64.add (local.get $r)
+                          (select (f64.const 0) (f64.mul (local.get $y1) (f64.add (local.get $u2) (f64.mul (local.get $u2) (f64.mul (local.get $u2) (f64.add (f64.const -0.5) (f64.mul (local.get $u2) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $u2) (f64.const -0.25))))))))) (f64.eq (local.get $y1) (f64.const 0)))))))
+                    (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $o) (i32.const 3))))
+                    (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (f64.neg (local.get $r)))))
+                  (else
+                    (i32.store (i32.add (local.get $WIDE) (i32.shl (local.get $wide) (i32.const 2))) (local.get $o))
+                    (local.set $wide (i32.add (local.get $wide) (i32.const 1)))))
+                (local.set $lane (i32.add (local.get $lane) (i32.const 1)))
+                (br $lanes)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 2)))
+        (br $pair)))
+    (if (i32.lt_s (local.get $t) (local.get $n))
+      (then
+        ;; The last, odd chain.
+        (local.set $d (f64.load (i32.add (local.get $DA) (i32.shl (local.get $t) (i32.const 3)))))
+        (local.set $u1 (f64.div (local.get $d) (local.get $a)))
+        (local.set $u2 (f64.div (f64.neg (local.get $d)) (local.get $a1)))
+        (if (i32.and
+              (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15))
+              (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15))))
+          (then
+            (local.set $r (select (f64.const 0) (f64.mul (local.get $y) (f64.add (local.get $u1) (f64.mul (local.get $u1) (f64.mul (local.get $u1) (f64.add (f64.const -0.5) (f64.mul (local.get $u1) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $u1) (f64.const -0.25))))))))) (f64.eq (local.get $y) (f64.const 0))))
+            (if (i32.eq (local.get $form) (i32.const 1))
+              (then
+                (local.set $r (f64.add (local.get $r)
+                  (select (f64.const 0) (f64.mul (local.get $y1) (f64.add (local.get $u2) (f64.mul (local.get $u2) (f64.mul (local.get $u2) (f64.add (f64.const -0.5) (f64.mul (local.get $u2) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $u2) (f64.const -0.25))))))))) (f64.eq (local.get $y1) (f64.const 0)))))))
+            (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $t) (i32.const 3))))
+            (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (f64.neg (local.get $r)))))
+          (else
+            (i32.store (i32.add (local.get $WIDE) (i32.shl (local.get $wide) (i32.const 2))) (local.get $t))
+            (local.set $wide (i32.add (local.get $wide) (i32.const 1)))))))
+    (local.get $wide))
+
   ;; One block of denseBatch (dense-rows.ts) with no zero weight: rows r0 … r0 + block − 1
   ;; (block ≤ 4) of out = W·D over `live` chains. WB holds the block's weights packed, input j's
   ;; four at WB + 32·j; IN the active inputs (i32s, `active` of them); D is inputs × live, O the

@@ -49,14 +49,33 @@ export interface Loss {
   gradientText: string;
   /** L(a + da, y) − L(a, y) without cancellation. */
   difference(a: number, y: number, da: number): number;
+  /**
+   * The same difference written out in the row batches' WebAssembly (differences/rows.wat,
+   * lossChanges), which gives its bits: 1 binary cross-entropy, 2 squared error, 3 categorical
+   * cross-entropy's term. Absent for the others (the batches call `difference`).
+   */
+  kernelForm?: 1 | 2 | 3;
   /** Custom losses with abs/sign/max/min: whether a step da from a crosses a kink or starts on one and moves. */
   crosses?(a: number, y: number, da: number): boolean;
 }
 
 /** y·log(a) with the convention 0·log 0 = 0, so hard labels do not produce NaN. */
 const xlog = (y: number, a: number) => (y === 0 ? 0 : y * Math.log(a));
+/**
+ * Below it log1p(t) is its series to t⁴: t + t·(t·(−½ + t·(⅓ − t/4))), the first term left out
+ * being below 2⁻⁶² of the result. A finite difference's loss changes are nearly all this small
+ * (t = δa/a ≈ 1e−7), and the series costs no call: the row batches' kernel (rows.wat,
+ * lossChanges) evaluates the same operations. Within 0.5005 ulp of the exact value (mpmath,
+ * scripts/log1p_kat.py; Math.log1p is within about 0.51).
+ */
+export const LOG1P_SERIES_LIMIT = 2 ** -15;
+
+/** log(1 + t), by the series for |t| ≤ LOG1P_SERIES_LIMIT and Math.log1p beyond (and for NaN). */
+export const log1pOfStep = (t: number): number =>
+  Math.abs(t) <= LOG1P_SERIES_LIMIT ? t + t * (t * (-0.5 + t * (1 / 3 + t * -0.25))) : Math.log1p(t);
+
 /** y·log(1 + t) with the same convention. */
-const xlog1p = (y: number, t: number) => (y === 0 ? 0 : y * Math.log1p(t));
+const xlog1p = (y: number, t: number) => (y === 0 ? 0 : y * log1pOfStep(t));
 /** y/a with the same convention (its derivative): a label of 0 contributes 0 even where a = 0. */
 const xdiv = (y: number, a: number) => (y === 0 ? 0 : y / a);
 
@@ -67,6 +86,7 @@ const BINARY_CROSS_ENTROPY: Loss = {
   gradient: (a, y) => -(xdiv(y, a) - xdiv(1 - y, 1 - a)),
   gradientText: '-(y / a - (1 - y) / (1 - a))',
   difference: (a, y, da) => -(xlog1p(y, da / a) + xlog1p(1 - y, -da / (1 - a))),
+  kernelForm: 1,
   targets: 'probability',
   zeroTargetTermVanishes: false,
   infiniteAtBounds: true,
@@ -87,6 +107,7 @@ const MEAN_SQUARED_ERROR: Loss = {
   gradient: (a, y) => a - y,
   gradientText: 'a - y',
   difference: (a, y, da) => 0.5 * da * (2 * (a - y) + da),
+  kernelForm: 2,
   targets: 'any',
   zeroTargetTermVanishes: false,
   infiniteAtBounds: false,
@@ -106,6 +127,7 @@ const CATEGORICAL_CROSS_ENTROPY: Loss = {
   gradient: (a, y) => -xdiv(y, a),
   gradientText: '-y / a',
   difference: (a, y, da) => -xlog1p(y, da / a),
+  kernelForm: 3,
   targets: 'one-hot',
   zeroTargetTermVanishes: true,
   infiniteAtBounds: true,
