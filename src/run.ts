@@ -21,7 +21,7 @@ import { allDense } from './core/layers/index.js';
 import { count, directionalWork, directionStorage, layerValues, MAX_DIRECTION_VALUES, MAX_DIRECTIONS, MAX_ELEMENT_EVALUATIONS, MAX_LAYER_VALUES, MAX_SWEEP_WORK, samplesWithin, sweepWork, workload, WORK_PER_EVALUATION } from './core/check/limits.js';
 import { checkWork } from './core/differences/propagated.js';
 import { sweep, sweepSources, SWEEP_ELEMENTS, SWEEP_EPSILONS } from './core/check/sweep.js';
-import { checkAsync, threadSetting } from './cli/threaded-check.js';
+import { checkAsync, threadSetting, wasmSetting } from './cli/threaded-check.js';
 
 export interface RunOptions extends Partial<CheckOptions> {
   /** The spec and the data set; neither with `model` or `connect`, both otherwise. */
@@ -130,6 +130,7 @@ async function gradientsUnderTest(loaded: Loaded, options: RunOptions): Promise<
 export async function run(options: RunOptions): Promise<Report> {
   if (options.model !== undefined || options.connect !== undefined) return runModel(options);
   threadSetting();
+  wasmSetting();
   refuseUnresolvable(options);
   const loaded = load(options);
   // An --epsilon given is used as given on every tensor; without it each tensor's step is scaled from the base step.

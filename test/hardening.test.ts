@@ -13,7 +13,7 @@ import { centralDirectory } from '../src/io/npz.js';
 import { readBounded } from '../src/io/read.js';
 import { parseSpec, unicodeBom } from '../src/io/spec.js';
 import { run } from '../src/run.js';
-import { maxThreads, threadSetting } from '../src/cli/threaded-check.js';
+import { maxThreads, threadSetting, wasmSetting } from '../src/cli/threaded-check.js';
 import { cliCommand, cliEnv, root, runCli, runCliSync, spawnCli, type CliRun as Outcome } from './helpers/cli.js';
 
 const shared = join(root, 'test/bad-input/shared');
@@ -163,6 +163,8 @@ describe('the parts', () => {
     expect(maxThreads(16)).toBe(64);
     for (const ok of [undefined, '', '1', '8', ' 3 ']) expect(() => threadSetting({ BACKPROP_CHECK_THREADS: ok }, 2), String(ok)).not.toThrow();
     for (const bad of ['0', '9', '1000', '-1', '2.5', 'many', '1e3']) expect(() => threadSetting({ BACKPROP_CHECK_THREADS: bad }, 2), bad).toThrow(UserError);
+    for (const ok of [undefined, '', '0', '1', ' 0 ']) expect(() => wasmSetting({ BACKPROP_CHECK_WASM: ok }), String(ok)).not.toThrow();
+    for (const bad of ['2', 'no', 'false', '-1']) expect(() => wasmSetting({ BACKPROP_CHECK_WASM: bad }), bad).toThrow(UserError);
   });
 
   it('the estimates count what the check does: parameters, directional work and storage', () => {

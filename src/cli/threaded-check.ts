@@ -177,6 +177,17 @@ export function threadSetting(env: NodeJS.ProcessEnv = process.env, cpus = avail
   }
 }
 
+/**
+ * BACKPROP_CHECK_WASM checked before the check starts: unset, 1 (the WebAssembly kernels, where the
+ * runtime has WebAssembly) or 0 (their JavaScript loops: the same numbers, slower).
+ */
+export function wasmSetting(env: NodeJS.ProcessEnv = process.env): void {
+  const v = env.BACKPROP_CHECK_WASM;
+  if (v === undefined || v === '' || v.trim() === '0' || v.trim() === '1') return;
+  throw new UserError('environment', 'BACKPROP_CHECK_WASM', '0 (run the JavaScript loops instead of the WebAssembly kernels) or 1 (the default)',
+    `"${clip(v)}"`, 'Both give the same numbers, bit for bit; 0 is slower and is there to compare the two.');
+}
+
 export interface Parallel {
   /** Threads for the element-wise work; default threadCount(). */
   threads?: number;

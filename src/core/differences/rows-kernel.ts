@@ -49,7 +49,7 @@ function rowsModule(): WebAssembly.Module | null {
 
 /** An instance with a memory of its own of at least `bytes`; null where WebAssembly cannot run it. */
 export function rowsKernel(bytes: number): RowsKernel | null {
-  if (bytes > MAX_BYTES || process.env.BACKPROP_CHECK_WASM === '0') return null;
+  if (bytes > MAX_BYTES || process.env.BACKPROP_CHECK_WASM?.trim() === '0') return null;
   const module = rowsModule();
   if (!module) return null;
   try {
