@@ -91,6 +91,10 @@ export class RowBatch {
   /** Loss changes for up to a row's worth of columns (changesFor) and their sums, in the kernel's memory. */
   private readonly rowChanges: RowChanges;
   private readonly sums: Float64Array;
+  /** The columns of the row being run, for the kernel's input stage (run copies them in). */
+  private readonly columns: Int32Array;
+  /** Whether run() copied this row's columns into `columns`. */
+  private columnsIn = false;
   /** Whether prime() has run. */
   private primed = false;
 
@@ -111,11 +115,11 @@ export class RowBatch {
     const blocksOf = (k: number): number => Math.ceil(layers[k].units / 4) * layers[k].inputs * 4;
     // Everything the kernel touches, in one memory sized once.
     const widestRow = Math.max(1, widestInput);
-    let bytes = 2 * arenaBytes(8 * widestRow * m) + arenaBytes(8 * widestRow);
+    let bytes = 2 * arenaBytes(8 * widestRow * m) + arenaBytes(8 * widestRow) + arenaBytes(4 * widestRow) + arenaBytes(4 * MAX_CHAINS);
     bytes += 3 * arenaBytes(8 * MAX_CHAINS) + 2 * arenaBytes(8 * this.widest * MAX_CHAINS) + arenaBytes(this.widest) + arenaBytes(4 * MAX_CHAINS);
     bytes += arenaBytes(4 * widestInput) + arenaBytes(8 * 4 * widestInput);
     layers.forEach((layer, k) => {
-      bytes += 2 * arenaBytes(8 * layer.units * m) + arenaBytes(8 * blocksOf(k));
+      bytes += 2 * arenaBytes(8 * layer.units * m) + arenaBytes(8 * blocksOf(k)) + arenaBytes(8 * layer.inputs * m);
       if (preparedOf[k]) bytes += arenaBytes(8 * m * layer.units * preparedOf[k]!.size);
       if (seriesOf[k]) bytes += arenaBytes(8 * layer.units * layer.inputs);
     });
@@ -126,7 +130,7 @@ export class RowBatch {
     this.lossForm = this.kernel && model.loss.kernelForm && namedLoss(model.loss.name) === model.loss ? model.loss.kernelForm : 0;
     this.zT = fwd.Z.map((z) => transpose(z.data, z.shape[0], m, arena.f64(z.data.length)));
     this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.shape[0], m, arena.f64(a.data.length)));
-    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.shape[0], m, new Float64Array(a.data.length)));
+    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.shape[0], m, arena.f64(a.data.length)));
     this.yT = transpose(Y.data, Y.shape[0], m, new Float64Array(Y.data.length));
     this.zeroTargetIgnored = model.loss.zeroTargetTermVanishes;
     this.elementwise = model.layers.map(({ activation: act }) => (act.diagonal ? act : null));
@@ -135,7 +139,7 @@ export class RowBatch {
     this.dz = arena.f64(MAX_CHAINS);
     this.da = arena.f64(MAX_CHAINS);
     this.flag = new Uint8Array(MAX_CHAINS);
-    this.chainOf = new Int32Array(MAX_CHAINS);
+    this.chainOf = arena.i32(MAX_CHAINS);
     this.col = new Float64Array(MAX_CHAINS);
     this.change = arena.f64(MAX_CHAINS);
     this.lse = new Float64Array(MAX_CHAINS);
@@ -145,6 +149,7 @@ export class RowBatch {
     this.wide = arena.i32(MAX_CHAINS);
     this.rowChanges = { plus: arena.f64(widestRow * m), minus: arena.f64(widestRow * m), crossed: new Uint8Array(widestRow) };
     this.sums = arena.f64(widestRow);
+    this.columns = arena.i32(widestRow);
     this.denseWork = { inputs: arena.i32(widestInput), weights: arena.f64(4 * widestInput) };
     this.packedW = layers.map((layer, k) => ({ weights: arena.f64(blocksOf(k)), zero: new Uint8Array(Math.ceil(layer.units / 4)) }));
     this.packedReady = layers.map(() => false);
@@ -164,6 +169,8 @@ export class RowBatch {
    */
   run(layer: number, kind: string, row: number, cols: Int32Array, h: number, out: RowChanges): void {
     if (!this.primed) this.prime(h);
+    this.columnsIn = this.kernel !== null && cols.length <= this.columns.length;
+    if (this.columnsIn) this.columns.set(cols);
     const per = MAX_CHAINS >> 1;
     for (let from = 0; from < cols.length; from += per) {
       const to = Math.min(cols.length, from + per);
@@ -230,8 +237,22 @@ export class RowBatch {
     const n = to - from;
     const P = 2 * n;
     const { dz, da, flag, col } = this;
+    const inputs = this.model.layers[l].inputs;
+    if (this.columnsIn && this.series[l] && l < this.L - 1) {
+      // A tanh or sigmoid hidden unit: the steps at unit i and the live chains in the kernel.
+      const prepared = this.elementwise[l]!.prepared!;
+      const K = this.constants[l]!, at = this.sampleConstants(l, c, prepared) + i * prepared.size;
+      const live = this.kernel!.inputStage(K.byteOffset + 8 * at, kind === 'W' ? 0 : 1, this.inT[l].byteOffset + 8 * c * inputs, this.columns.byteOffset + 4 * from, n, h,
+        dz.byteOffset, da.byteOffset, this.chainOf.byteOffset, this.wide.byteOffset);
+      if (live >= 0) {
+        flag.fill(0, 0, P);
+        col.fill(0, 0, P);
+        this.downstream(l, i, n, from, live, c, out);
+        return;
+      }
+    }
     // Chain p < n is cols[from + p] at +h, chain n + p the same column at −h.
-    if (kind === 'W') weightSteps(dz, this.inT[l], c * this.model.layers[l].inputs, cols, from, n, h);
+    if (kind === 'W') weightSteps(dz, this.inT[l], c * inputs, cols, from, n, h);
     else biasSteps(dz, n, h);
     flag.fill(0, 0, P);
 
@@ -268,6 +289,12 @@ export class RowBatch {
     // Chains whose change vanished at unit i change nothing downstream (zero-clean network).
     const chainOf = this.chainOf;
     const live = liveChains(da, col, chainOf, P);
+    this.downstream(l, i, n, from, live, c, out);
+  }
+
+  /** The live chains from unit i of layer l (hidden) through the layers after it, and their store. */
+  private downstream(l: number, i: number, n: number, from: number, live: number, c: number, out: RowChanges): void {
+    const { col, chainOf } = this;
     if (live === 0) {
       this.store(col, n, from, c, out);
       return;

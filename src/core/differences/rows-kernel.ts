@@ -17,6 +17,11 @@ export interface RowsKernel {
    * indices of steps beyond the series go to WIDE (i32s), unwritten. Returns how many.
    */
   steps(K: number, each: number, D: number, O: number, n: number, WIDE: number): number;
+  /**
+   * RowBatch.sample's first stage at a tanh/sigmoid hidden unit (weightSteps or biasSteps, the
+   * unit's steps, liveChains): returns the live chains, or −1 when a step needs the closed form.
+   */
+  inputStage(K: number, bias: number, X: number, COLS: number, n: number, h: number, DZ: number, DA: number, CHAIN: number, WIDE: number): number;
   /** scaledColumns; a unit left to the caller has NZ[u] = 2. Returns how many were left. */
   columns(K: number, W: number, wStride: number, units: number, D: number, O: number, count: number, NZ: number): number;
   /** One block of a dense batch with no zero weight (see rows.wat). */
@@ -55,8 +60,8 @@ export function rowsKernel(bytes: number): RowsKernel | null {
   try {
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Omit<RowsKernel, 'memory'>;
-    const { prepare, steps, columns, denseBlock, quotientSums, lossChanges } = exports;
-    return { memory, prepare, steps, columns, denseBlock, quotientSums, lossChanges };
+    const { prepare, steps, inputStage, columns, denseBlock, quotientSums, lossChanges } = exports;
+    return { memory, prepare, steps, inputStage, columns, denseBlock, quotientSums, lossChanges };
   } catch {
     return null;
   }

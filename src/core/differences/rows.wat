@@ -185,7 +185,7 @@
   ;; closed form, transcendental calls) is left to the caller: its index goes to WIDE (i32s), O[i]
   ;; is not written; returns how many. One z's steps, when none is beyond the series (by max|d|),
   ;; run two per f64x2, the short or the long series chosen per lane.
-  (func (export "steps") (param $K i32) (param $each i32) (param $D i32) (param $O i32) (param $n i32) (param $WIDE i32) (result i32)
+  (func $steps (export "steps") (param $K i32) (param $each i32) (param $D i32) (param $O i32) (param $n i32) (param $WIDE i32) (result i32)
     (local $i i32) (local $d f64) (local $wide i32) (local $k i32) (local $step i32) (local $dMax f64) (local $pairs i32)
     (local $fv v128) (local $flv v128) (local $k2v v128) (local $k3v v128) (local $k4v v128) (local $k5v v128) (local $k6v v128) (local $k7v v128)
     (local $xv v128) (local $leadv v128) (local $rv v128)
@@ -278,6 +278,47 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
     (local.get $wide))
+
+  ;; The first stage of RowBatch.sample for a perturbed unit of a tanh or sigmoid hidden layer:
+  ;; weightSteps (DZ[p] = h·X[COLS[p]], DZ[n + p] = −h·X[COLS[p]]; a bias, bias ≠ 0: ±h), the
+  ;; unit's steps into DA (steps, its constants at K), then liveChains: the chains whose δa is
+  ;; not 0 moved to the front of DA, their chain in CHAIN (i32s). Returns how many, or −1 when a
+  ;; step is beyond the series (the caller then takes its JavaScript path from the start).
+  (func (export "inputStage")
+    (param $K i32) (param $bias i32) (param $X i32) (param $COLS i32) (param $n i32) (param $h f64)
+    (param $DZ i32) (param $DA i32) (param $CHAIN i32) (param $WIDE i32) (result i32)
+    (local $p i32) (local $x f64) (local $P i32) (local $live i32) (local $d f64)
+    (local.set $P (i32.shl (local.get $n) (i32.const 1)))
+    (block $done
+      (loop $chain
+        (br_if $done (i32.ge_s (local.get $p) (local.get $n)))
+        (if (local.get $bias)
+          (then
+            (f64.store (i32.add (local.get $DZ) (i32.shl (local.get $p) (i32.const 3))) (local.get $h))
+            (f64.store (i32.add (local.get $DZ) (i32.shl (i32.add (local.get $n) (local.get $p)) (i32.const 3))) (f64.neg (local.get $h))))
+          (else
+            (local.set $x (f64.load (i32.add (local.get $X)
+              (i32.shl (i32.load (i32.add (local.get $COLS) (i32.shl (local.get $p) (i32.const 2)))) (i32.const 3)))))
+            (f64.store (i32.add (local.get $DZ) (i32.shl (local.get $p) (i32.const 3))) (f64.mul (local.get $h) (local.get $x)))
+            (f64.store (i32.add (local.get $DZ) (i32.shl (i32.add (local.get $n) (local.get $p)) (i32.const 3)))
+              (f64.mul (f64.neg (local.get $h)) (local.get $x)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $chain)))
+    (if (call $steps (local.get $K) (i32.const 0) (local.get $DZ) (local.get $DA) (local.get $P) (local.get $WIDE))
+      (then (return (i32.const -1))))
+    (local.set $p (i32.const 0))
+    (block $compacted
+      (loop $compact
+        (br_if $compacted (i32.ge_s (local.get $p) (local.get $P)))
+        (local.set $d (f64.load (i32.add (local.get $DA) (i32.shl (local.get $p) (i32.const 3)))))
+        (if (f64.ne (local.get $d) (f64.const 0))
+          (then
+            (i32.store (i32.add (local.get $CHAIN) (i32.shl (local.get $live) (i32.const 2))) (local.get $p))
+            (f64.store (i32.add (local.get $DA) (i32.shl (local.get $live) (i32.const 3))) (local.get $d))
+            (local.set $live (i32.add (local.get $live) (i32.const 1)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $compact)))
+    (local.get $live))
 
   ;; PreparedSteps.scaledColumns (seriesColumns of activations.ts): for each unit u < units, with
   ;; w = the f64 at W + u·wStride (bytes) and its constants at K + 80·u, O[u·count + t] = the step
