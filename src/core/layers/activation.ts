@@ -16,25 +16,41 @@ const HISTOGRAM_BINS = 20;
 
 /** Counts of the finite values in equal bins over `range` (the activation's bounds, so that the
  *  saturated tails sit at the edges) or, for unbounded activations, over the values' own range. */
-function histogram(data: Float64Array, range?: readonly [number, number]): NonNullable<HealthStats['histogram']> {
-  // Indexed loops, not for…of: a check runs this once per entry, before V8 has optimised it,
-  // and the iterator costs a call per element there.
-  let lo = Infinity, hi = -Infinity, nonFinite = 0;
+export function histogram(data: Float64Array, range?: readonly [number, number]): NonNullable<HealthStats['histogram']> {
+  // A check runs this once per entry, in V8's interpreter, where a builtin call (Number.isFinite,
+  // Math.min, Math.floor …) is a runtime call per element: the loops compare instead.
+  let [lo, hi] = range ?? finiteRange(data);
+  if (!range && !(lo < hi)) { const mid = lo <= hi ? lo : 0; lo = mid - 0.5; hi = mid + 0.5; }
+  const bins = HISTOGRAM_BINS;
+  const width = (hi - lo) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? hi : lo + i * width));
+  const counts = new Array<number>(bins).fill(0);
+  let nonFinite = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (!Number.isFinite(v)) { nonFinite++; continue; }
-    lo = Math.min(lo, v); hi = Math.max(hi, v);
-  }
-  if (range) [lo, hi] = range;
-  else if (!(lo < hi)) { const mid = lo <= hi ? lo : 0; lo = mid - 0.5; hi = mid + 0.5; }
-  const width = (hi - lo) / HISTOGRAM_BINS;
-  const edges = Array.from({ length: HISTOGRAM_BINS + 1 }, (_, i) => (i === HISTOGRAM_BINS ? hi : lo + i * width));
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (Number.isFinite(v)) counts[Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor((v - lo) / width)))]++;
+    // v − v is 0 for a finite v, NaN for ±Infinity and NaN.
+    if (v - v !== 0) { nonFinite++; continue; }
+    // min(bins − 1, max(0, floor(q))): q | 0 is floor(q) for 0 ≤ q < bins; a NaN q (an infinite
+    // or zero width) stays NaN, as through Math.floor, max and min.
+    const q = (v - lo) / width;
+    counts[q >= 0 ? (q < bins ? q | 0 : bins - 1) : q < 0 ? 0 : q]++;
   }
   return { edges, counts, ...(nonFinite > 0 ? { nonFinite } : {}) };
+}
+
+/**
+ * The least and the greatest finite value (Infinity and −Infinity when there is none), as
+ * Math.min and Math.max fold them: of 0 and −0 the least is −0 and the greatest 0.
+ */
+function finiteRange(data: Float64Array): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) continue;
+    if (v < lo || (v === 0 && lo === 0 && 1 / v < 0)) lo = v;
+    if (v > hi || (v === 0 && hi === 0 && 1 / v > 0)) hi = v;
+  }
+  return [lo, hi];
 }
 
 /**
@@ -136,7 +152,8 @@ export const activation = {
     const A = y.data;
     const family = layer.activation.family;
     let saturated = 0;
-    if (family === 'tanh') for (let i = 0; i < A.length; i++) { if (Math.abs(A[i]) > 0.99) saturated++; }
+    // |a| > 0.99 as two comparisons: Math.abs would be a runtime call per element before V8 has optimised this.
+    if (family === 'tanh') for (let i = 0; i < A.length; i++) { const a = A[i]; if (a > 0.99 || a < -0.99) saturated++; }
     if (family === 'sigmoid') for (let i = 0; i < A.length; i++) { if (A[i] < 0.01 || A[i] > 0.99) saturated++; }
     let dead = 0;
     if (family === 'relu') {
