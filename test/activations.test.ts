@@ -252,6 +252,22 @@ describe('the block functions of every record', () => {
     }
   });
 
+  it('tanh and sigmoid backward (their derivative written in) equal da·derivative bit for bit on edge values', () => {
+    const values = [0, -0, 1, -1, 0.5, -0.5, 0.999999, 1e-300, -1e-310, 5e-324, 3.7, -2.2, 1e308, -1e308, NaN, Infinity, -Infinity];
+    const n = values.length;
+    // Every (a, da) pair: a is read as given, whether or not a tanh or sigmoid could give it.
+    const a = Float64Array.from({ length: n * n }, (_, i) => values[Math.floor(i / n)]);
+    const da = Float64Array.from({ length: n * n }, (_, i) => values[i % n]);
+    const z = new Float64Array(n * n).fill(NaN);
+    for (const name of ['tanh', 'sigmoid']) {
+      const act = named(name);
+      if (!act.diagonal) throw new Error(`${name} is element-wise`);
+      const out = new Float64Array(n * n);
+      act.backward(z, a, da, out, n, n);
+      for (let i = 0; i < n * n; i++) expect(out[i], `${name} a=${a[i]} da=${da[i]}`).toBe(da[i] * act.derivative(z[i], a[i]));
+    }
+  });
+
   it('the properties the callers ask for', () => {
     for (const [name, act] of ELEMENTWISE) {
       expect(act.diagonal, name).toBe(true);
