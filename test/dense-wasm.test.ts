@@ -4,7 +4,7 @@
 // (one row, an odd row count, samples not a multiple of four, no inputs, NaN, ±Inf, −0, zeros).
 import { describe, expect, it } from 'vitest';
 import { DENSE_WASM } from '../src/core/layers/dense-wasm.js';
-import { denseKernel, denseTimes, denseTimesPlain } from '../src/core/layers/dense-kernel.js';
+import { allFinite, denseKernel, denseTimes, denseTimesPlain, transposeFinite } from '../src/core/layers/dense-kernel.js';
 import { Random } from '../src/core/random.js';
 import { assemble } from '../scripts/build-wasm.mjs';
 
@@ -33,5 +33,20 @@ describe('the dense kernel in WebAssembly', () => {
         for (let i = 0; i < got.length; i++) expect(Object.is(got[i], want[i]), `${rows}×${cols}·${cols}×${m}, element ${i}`).toBe(true);
       }
     }
+  });
+
+  it('transposeFinite moves every value (NaN, ±Inf, −0 …) to Mᵀ and says whether all are finite, as allFinite', () => {
+    const rng = new Random(12);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, 1e308];
+    for (const [rows, cols] of [[1, 1], [3, 5], [20, 128], [0, 4], [4, 0], [64, 128], [2, 3]]) {
+      for (const odds of [0, 0.01, 0.3]) {
+        const M = Float64Array.from({ length: rows * cols }, () => (rng.uniform() < odds ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+        const out = new Float64Array(rows * cols).fill(42);
+        expect(transposeFinite(M, rows, cols, out), `${rows}×${cols}`).toBe(allFinite(M));
+        for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) expect(Object.is(out[j * rows + i], M[i * cols + j])).toBe(true);
+      }
+    }
+    for (const v of [NaN, Infinity, -Infinity]) expect(transposeFinite(Float64Array.of(1, v, -0), 1, 3, new Float64Array(3))).toBe(false);
+    expect(transposeFinite(Float64Array.of(-0, 0, 1e308, 5e-324), 2, 2, new Float64Array(4))).toBe(true);
   });
 });

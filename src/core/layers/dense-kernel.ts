@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { DENSE_WASM } from './dense-wasm.js';
 
 /** The kernel in WebAssembly (dense.wat), instantiated on first use; null where it cannot be. */
-let wasm: { times: (...args: number[]) => void; memory: WebAssembly.Memory } | null | undefined;
+let wasm: { times: (...args: number[]) => void; transpose: (...args: number[]) => number; memory: WebAssembly.Memory } | null | undefined;
 
 /** Above this many bytes of operands the plain loop runs (WebAssembly's offsets here are 32-bit). */
 const WASM_MAX_BYTES = 2 ** 30;
@@ -21,8 +21,8 @@ function wasmKernel(): typeof wasm {
   try {
     const bytes = Uint8Array.from(atob(DENSE_WASM), (ch) => ch.charCodeAt(0));
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const exports = instance.exports as { denseTimes: (...args: number[]) => void; memory: WebAssembly.Memory };
-    wasm = { times: exports.denseTimes, memory: exports.memory };
+    const exports = instance.exports as { denseTimes: (...args: number[]) => void; transpose: (...args: number[]) => number; memory: WebAssembly.Memory };
+    wasm = { times: exports.denseTimes, transpose: exports.transpose, memory: exports.memory };
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -50,15 +50,41 @@ export function denseTimes(W: Tensor, D: Float64Array, out: Float64Array, m: num
     denseTimesPlain(W, D, out, m, start);
     return;
   }
-  const { memory } = kernel;
-  if (memory.buffer.byteLength < doubles * 8) memory.grow(Math.ceil((doubles * 8 - memory.buffer.byteLength) / 65536));
-  const f = new Float64Array(memory.buffer);
+  const f = memoryOf(kernel, doubles);
   const w = 0, d = rows * cols, s = d + cols * m, o = s + rows;
   f.set(W.data.subarray(0, rows * cols), w);
   f.set(D.subarray(0, cols * m), d);
   if (start) f.set(start.subarray(0, rows), s);
   kernel.times(rows, cols, m, w * 8, d * 8, s * 8, start ? 1 : 0, o * 8);
   out.set(f.subarray(o, o + rows * m));
+}
+
+/** The kernel's memory as doubles, grown to hold at least `doubles` of them. */
+function memoryOf(kernel: NonNullable<typeof wasm>, doubles: number): Float64Array {
+  const { memory } = kernel;
+  if (memory.buffer.byteLength < doubles * 8) memory.grow(Math.ceil((doubles * 8 - memory.buffer.byteLength) / 65536));
+  return new Float64Array(memory.buffer);
+}
+
+/**
+ * out = Mᵀ for M rows × cols (row-major; out cols × rows), and whether every value of M is finite
+ * (allFinite): by the WebAssembly kernel (dense.wat, transpose) where it runs, in one pass and
+ * compiled from its first call, where V8's interpreter would run two loops over M (backprop
+ * transposes each layer's input and weights once per check, cold). The same values either way:
+ * a transpose only moves them.
+ */
+export function transposeFinite(M: Float64Array, rows: number, cols: number, out: Float64Array): boolean {
+  const n = rows * cols;
+  const kernel = 2 * n * 8 <= WASM_MAX_BYTES ? wasmKernel() : null;
+  if (!kernel) {
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j];
+    return allFinite(M.subarray(0, n));
+  }
+  const f = memoryOf(kernel, 2 * n);
+  f.set(M.subarray(0, n), 0);
+  const finite = kernel.transpose(0, rows, cols, n * 8) === 1;
+  out.set(f.subarray(n, 2 * n));
+  return finite;
 }
 
 /**

@@ -8,7 +8,7 @@
 //   work         units·inputs multiply-adds per sample
 //   health       ‖dW‖₂, the spread of W and the scale Xavier/He initialisation would give it
 import { zeros, type Tensor } from '../tensor.js';
-import { allFinite, denseTimes } from './dense-kernel.js';
+import { denseTimes, transposeFinite } from './dense-kernel.js';
 import type { Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 /** W, then b when the layer has one: the order every list of a dense layer's tensors keeps. */
@@ -27,8 +27,10 @@ export function weightGradient(dZ: Tensor, A: Tensor, s: number): Tensor {
   const rows = dZ.shape[0], cols = A.shape[0], m = dZ.shape[1];
   const out = zeros([rows, cols]);
   const o = out.data;
-  if (allFinite(A.data)) {
-    denseTimes(dZ, transpose(A.data, cols, m).data, o, cols);
+  // Aᵀ and whether A is finite, in one pass (dense-kernel.ts).
+  const At = new Float64Array(cols * m);
+  if (transposeFinite(A.data, cols, m, At)) {
+    denseTimes(dZ, At, o, cols);
     // s·sum as the plain loop has it (1·x = x: backprop passes s = 1 and scales later).
     if (s !== 1) for (let i = 0; i < o.length; i++) o[i] = s * o[i];
     return out;
@@ -66,15 +68,10 @@ export function inputGradient(W: Tensor, dZ: Tensor): Tensor {
   const m = dZ.shape[1];
   const [rows, cols] = W.shape;
   const out = zeros([cols, m]);
-  denseTimes(transpose(W.data, rows, cols), dZ.data, out.data, m);
+  const Wt = new Float64Array(rows * cols);
+  transposeFinite(W.data, rows, cols, Wt);
+  denseTimes({ shape: [cols, rows], data: Wt }, dZ.data, out.data, m);
   return out;
-}
-
-/** Mᵀ of a rows × cols matrix, as a tensor. */
-function transpose(M: Float64Array, rows: number, cols: number): Tensor {
-  const out = new Float64Array(M.length);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j];
-  return { shape: [cols, rows], data: out };
 }
 
 /** ‖v‖₂, scaled by the largest magnitude so that neither tiny nor huge values under- or overflow. */

@@ -92,4 +92,32 @@
             (local.set $c (i32.add (local.get $c) (i32.const 4)))
             (br $colsLoop)))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
-        (br $rowsLoop)))))
+        (br $rowsLoop))))
+  ;; dst = srcᵀ for src rows × cols (row-major f64; src and dst byte offsets, not overlapping), and
+  ;; 1 when every value is finite, 0 otherwise: the sum of x·0 (±0 for a finite x, NaN for ±Inf
+  ;; and NaN) is 0, as allFinite in dense-kernel.ts. Backprop transposes each layer's input and
+  ;; weights once per check, where V8's interpreter would take an indexed load, store and
+  ;; multiply-add per value.
+  (func (export "transpose")
+    (param $src i32) (param $rows i32) (param $cols i32) (param $dst i32) (result i32)
+    (local $i i32) (local $j i32) (local $to i32) (local $rb i32) (local $x f64) (local $s f64)
+    (local.set $rb (i32.shl (local.get $rows) (i32.const 3)))
+    (block $rowsDone
+      (loop $rowsLoop
+        (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $rows)))
+        ;; row i of src is column i of dst: from dst[i], a stride of rows values
+        (local.set $to (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $colsLoop
+            (br_if $colsDone (i32.ge_s (local.get $j) (local.get $cols)))
+            (local.set $x (f64.load (local.get $src)))
+            (f64.store (local.get $to) (local.get $x))
+            (local.set $s (f64.add (local.get $s) (f64.mul (local.get $x) (f64.const 0))))
+            (local.set $src (i32.add (local.get $src) (i32.const 8)))
+            (local.set $to (i32.add (local.get $to) (local.get $rb)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $colsLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rowsLoop)))
+    (f64.eq (local.get $s) (f64.const 0))))
