@@ -3,8 +3,8 @@
 // they replace (Math.min/max/abs/floor, Number.isFinite, **), held to the same results bit for
 // bit on data with NaN, ±Infinity, ±0, subnormals, huge values and values on the bins' edges.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { histogram } from '../src/core/layers/activation.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { histogram, histogramAndSaturation } from '../src/core/layers/activation.js';
 import { norm, std } from '../src/core/layers/dense.js';
 
 function referenceHistogram(data: Float64Array, range?: readonly [number, number]) {
@@ -61,7 +61,26 @@ const value = fc.oneof(
 );
 const data = fc.array(value, { maxLength: 60 }).map((v) => Float64Array.from(v));
 
-describe('histogram', () => {
+// The WebAssembly kernel (dense.wat, histogram) and the JavaScript loop it stands in for.
+describe.each([['webassembly', undefined], ['javascript', '0']])('histogram (%s)', (_, flag) => {
+  beforeEach(() => {
+    if (flag === undefined) delete process.env.BACKPROP_CHECK_WASM;
+    else process.env.BACKPROP_CHECK_WASM = flag;
+  });
+  afterEach(() => {
+    delete process.env.BACKPROP_CHECK_WASM;
+  });
+
+  it('counts the saturated values as the plain loops (tanh |a| > 0.99, sigmoid a < 0.01 or a > 0.99)', () => {
+    fc.assert(fc.property(data, (d) => {
+      const tanh = histogramAndSaturation(d, [-1, 1], -0.99, 0.99), sigmoid = histogramAndSaturation(d, [0, 1], 0.01, 0.99);
+      expect(tanh.saturated).toBe(d.filter((a) => Math.abs(a) > 0.99).length);
+      expect(sigmoid.saturated).toBe(d.filter((a) => a < 0.01 || a > 0.99).length);
+      expectSameHistogram(tanh.histogram, referenceHistogram(d, [-1, 1]));
+      expect(histogramAndSaturation(d, undefined, -Infinity, Infinity).saturated).toBe(0);
+    }), { numRuns: 1000 });
+  });
+
   const ranges: [string, readonly [number, number] | undefined][] = [['tanh', [-1, 1]], ['sigmoid', [0, 1]], ['unbounded', undefined]];
   it.each(ranges)('over %s bounds equals the plain loops (Math.min/max/floor, Number.isFinite)', (_, range) => {
     fc.assert(fc.property(data, (d) => expectSameHistogram(histogram(d, range), referenceHistogram(d, range))), { numRuns: 2000 });

@@ -10,6 +10,7 @@
 //   work         none counted: the dense products dominate (check/limits.ts)
 //   health       saturation (tanh, sigmoid), dead units (ReLU) and a histogram of A
 import { zeros, type Tensor } from '../tensor.js';
+import { histogramCounts } from './dense-kernel.js';
 import type { HealthStats, Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 const HISTOGRAM_BINS = 20;
@@ -17,25 +18,44 @@ const HISTOGRAM_BINS = 20;
 /** Counts of the finite values in equal bins over `range` (the activation's bounds, so that the
  *  saturated tails sit at the edges) or, for unbounded activations, over the values' own range. */
 export function histogram(data: Float64Array, range?: readonly [number, number]): NonNullable<HealthStats['histogram']> {
-  // A check runs this once per entry, in V8's interpreter, where a builtin call (Number.isFinite,
-  // Math.min, Math.floor …) is a runtime call per element: the loops compare instead.
+  return histogramAndSaturation(data, range, -Infinity, Infinity).histogram;
+}
+
+/**
+ * histogram(data, range), and how many values lie below satLo or above satHi (saturated units),
+ * in one pass: by the WebAssembly kernel (dense-kernel.ts, histogramCounts) where it runs, else by
+ * the loop below, the same comparisons and arithmetic. A check runs this once per entry, cold:
+ * in V8's interpreter a builtin call (Number.isFinite, Math.min, Math.floor …) is a runtime call
+ * per element, so the loops compare instead.
+ */
+export function histogramAndSaturation(data: Float64Array, range: readonly [number, number] | undefined, satLo: number, satHi: number) {
   let [lo, hi] = range ?? finiteRange(data);
   if (!range && !(lo < hi)) { const mid = lo <= hi ? lo : 0; lo = mid - 0.5; hi = mid + 0.5; }
   const bins = HISTOGRAM_BINS;
   const width = (hi - lo) / bins;
   const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? hi : lo + i * width));
   const counts = new Array<number>(bins).fill(0);
-  let nonFinite = 0;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    // v − v is 0 for a finite v, NaN for ±Infinity and NaN.
-    if (v - v !== 0) { nonFinite++; continue; }
-    // min(bins − 1, max(0, floor(q))): q | 0 is floor(q) for 0 ≤ q < bins; a NaN q (an infinite
-    // or zero width) stays NaN, as through Math.floor, max and min.
-    const q = (v - lo) / width;
-    counts[q >= 0 ? (q < bins ? q | 0 : bins - 1) : q < 0 ? 0 : q]++;
+  let nonFinite = 0, saturated = 0;
+  const counted = histogramCounts(data, lo, width, bins, satLo, satHi);
+  if (counted) {
+    for (let b = 0; b < bins; b++) counts[b] = counted[b];
+    nonFinite = counted[bins];
+    // A NaN bin (an infinite or zero width) is a key "NaN" of counts, NaN, as counts[NaN]++ makes it.
+    if (counted[bins + 1] > 0) (counts as unknown as Record<string, number>).NaN = NaN;
+    saturated = counted[bins + 2];
+  } else {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v < satLo || v > satHi) saturated++;
+      // v − v is 0 for a finite v, NaN for ±Infinity and NaN.
+      if (v - v !== 0) { nonFinite++; continue; }
+      // min(bins − 1, max(0, floor(q))): q | 0 is floor(q) for 0 ≤ q < bins; a NaN q (an infinite
+      // or zero width) stays NaN, as through Math.floor, max and min.
+      const q = (v - lo) / width;
+      counts[q >= 0 ? (q < bins ? q | 0 : bins - 1) : q < 0 ? 0 : q]++;
+    }
   }
-  return { edges, counts, ...(nonFinite > 0 ? { nonFinite } : {}) };
+  return { histogram: { edges, counts, ...(nonFinite > 0 ? { nonFinite } : {}) }, saturated };
 }
 
 /**
@@ -151,10 +171,9 @@ export const activation = {
   health(layer: Layer, x: Tensor, y: Tensor, _p: TensorSet, _g: TensorSet) {
     const A = y.data;
     const family = layer.activation.family;
-    let saturated = 0;
-    // |a| > 0.99 as two comparisons: Math.abs would be a runtime call per element before V8 has optimised this.
-    if (family === 'tanh') for (let i = 0; i < A.length; i++) { const a = A[i]; if (a > 0.99 || a < -0.99) saturated++; }
-    if (family === 'sigmoid') for (let i = 0; i < A.length; i++) { if (A[i] < 0.01 || A[i] > 0.99) saturated++; }
+    // Saturated: tanh |a| > 0.99, sigmoid a < 0.01 or a > 0.99 (counted with the histogram).
+    const [satLo, satHi] = family === 'tanh' ? [-0.99, 0.99] : family === 'sigmoid' ? [0.01, 0.99] : [-Infinity, Infinity];
+    const { histogram, saturated } = histogramAndSaturation(A, layer.activation.bounds ?? undefined, satLo, satHi);
     let dead = 0;
     if (family === 'relu') {
       // A dead unit is inactive (z ≤ 0) on every sample.
@@ -168,7 +187,7 @@ export const activation = {
     return {
       saturation: A.length === 0 ? 0 : saturated / A.length,
       deadFraction: family === 'relu' ? dead / layer.units : 0,
-      histogram: histogram(A, layer.activation.bounds ?? undefined),
+      histogram,
     };
   },
 } satisfies LayerKind;

@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { DENSE_WASM } from './dense-wasm.js';
 
 /** The kernel in WebAssembly (dense.wat), instantiated on first use; null where it cannot be. */
-let wasm: { times: (...args: number[]) => void; transpose: (...args: number[]) => number; memory: WebAssembly.Memory } | null | undefined;
+let wasm: { times: (...args: number[]) => void; transpose: (...args: number[]) => number; histogram: (...args: number[]) => void; memory: WebAssembly.Memory } | null | undefined;
 
 /** Above this many bytes of operands the plain loop runs (WebAssembly's offsets here are 32-bit). */
 const WASM_MAX_BYTES = 2 ** 30;
@@ -21,8 +21,8 @@ function wasmKernel(): typeof wasm {
   try {
     const bytes = Uint8Array.from(atob(DENSE_WASM), (ch) => ch.charCodeAt(0));
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const exports = instance.exports as { denseTimes: (...args: number[]) => void; transpose: (...args: number[]) => number; memory: WebAssembly.Memory };
-    wasm = { times: exports.denseTimes, transpose: exports.transpose, memory: exports.memory };
+    const exports = instance.exports as { denseTimes: (...args: number[]) => void; transpose: (...args: number[]) => number; histogram: (...args: number[]) => void; memory: WebAssembly.Memory };
+    wasm = { times: exports.denseTimes, transpose: exports.transpose, histogram: exports.histogram, memory: exports.memory };
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -70,12 +70,12 @@ function memoryOf(kernel: NonNullable<typeof wasm>, doubles: number): Float64Arr
  * out = Mᵀ for M rows × cols (row-major; out cols × rows), and whether every value of M is finite
  * (allFinite): by the WebAssembly kernel (dense.wat, transpose) where it runs, in one pass and
  * compiled from its first call, where V8's interpreter would run two loops over M (backprop
- * transposes each layer's input and weights once per check, cold). The same values either way:
- * a transpose only moves them.
+ * transposes each layer's input and weights once per check, cold); the loops where it does not
+ * (or BACKPROP_CHECK_WASM=0, as rows-kernel.ts). The same values either way: a transpose only moves them.
  */
 export function transposeFinite(M: Float64Array, rows: number, cols: number, out: Float64Array): boolean {
   const n = rows * cols;
-  const kernel = 2 * n * 8 <= WASM_MAX_BYTES ? wasmKernel() : null;
+  const kernel = 2 * n * 8 <= WASM_MAX_BYTES && process.env.BACKPROP_CHECK_WASM !== '0' ? wasmKernel() : null;
   if (!kernel) {
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j];
     return allFinite(M.subarray(0, n));
@@ -85,6 +85,24 @@ export function transposeFinite(M: Float64Array, rows: number, cols: number, out
   const finite = kernel.transpose(0, rows, cols, n * 8) === 1;
   out.set(f.subarray(n, 2 * n));
   return finite;
+}
+
+/**
+ * An activation's histogram by the kernel (dense.wat, histogram; the loop in layers/activation.ts
+ * is the reference, the same comparisons and arithmetic): counts[b] for b < bins, then the
+ * non-finite values, the finite ones whose bin is NaN, and those below satLo or above satHi.
+ * null where the kernel does not run (or BACKPROP_CHECK_WASM=0, as rows-kernel.ts). Health runs
+ * once per check, cold: compiled code from the first value, where the interpreter takes a heap
+ * number per value.
+ */
+export function histogramCounts(data: Float64Array, lo: number, width: number, bins: number, satLo: number, satHi: number): Int32Array | null {
+  const n = data.length;
+  const kernel = n * 8 + (bins + 3) * 4 <= WASM_MAX_BYTES && process.env.BACKPROP_CHECK_WASM !== '0' ? wasmKernel() : null;
+  if (!kernel) return null;
+  const f = memoryOf(kernel, n + bins + 3);
+  f.set(data, 0);
+  kernel.histogram(0, n, lo, width, bins, satLo, satHi, n * 8);
+  return new Int32Array(f.buffer, n * 8, bins + 3).slice();
 }
 
 /**

@@ -120,4 +120,42 @@
             (br $colsLoop)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rowsLoop)))
-    (f64.eq (local.get $s) (f64.const 0))))
+    (f64.eq (local.get $s) (f64.const 0)))
+  ;; An activation's health statistics (layers/activation.ts, histogram), the same comparisons
+  ;; and arithmetic as its JavaScript: for each of the n values at src, a non-finite one (v − v ≠ 0)
+  ;; counts at C[bins]; a finite one at C[bin], bin = min(bins − 1, max(0, floor((v − lo)/width))),
+  ;; or at C[bins + 1] when that quotient is NaN; and one with v < satLo or v > satHi at C[bins + 2].
+  ;; C is i32 counts from byte offset C, zeroed first.
+  (func (export "histogram")
+    (param $src i32) (param $n i32) (param $lo f64) (param $width f64) (param $bins i32)
+    (param $satLo f64) (param $satHi f64) (param $C i32)
+    (local $i i32) (local $v f64) (local $q f64) (local $at i32)
+    (local.set $i (i32.const 0))
+    (block $zeroed
+      (loop $zero
+        (br_if $zeroed (i32.gt_s (local.get $i) (i32.add (local.get $bins) (i32.const 2))))
+        (i32.store (i32.add (local.get $C) (i32.shl (local.get $i) (i32.const 2))) (i32.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $zero)))
+    (local.set $i (i32.const 0))
+    (block $done
+      (loop $values
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $v (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
+        (if (i32.or (f64.lt (local.get $v) (local.get $satLo)) (f64.gt (local.get $v) (local.get $satHi)))
+          (then (local.set $at (i32.add (local.get $C) (i32.shl (i32.add (local.get $bins) (i32.const 2)) (i32.const 2))))
+            (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))))
+        (if (f64.ne (f64.sub (local.get $v) (local.get $v)) (f64.const 0))
+          (then (local.set $at (local.get $bins)))
+          (else
+            (local.set $q (f64.div (f64.sub (local.get $v) (local.get $lo)) (local.get $width)))
+            (if (f64.ge (local.get $q) (f64.const 0))
+              (then (local.set $at (select
+                (i32.trunc_f64_u (f64.min (local.get $q) (f64.const 4e9)))
+                (i32.sub (local.get $bins) (i32.const 1))
+                (f64.lt (local.get $q) (f64.convert_i32_u (local.get $bins))))))
+              (else (local.set $at (select (i32.const 0) (i32.add (local.get $bins) (i32.const 1)) (f64.lt (local.get $q) (f64.const 0))))))))
+        (local.set $at (i32.add (local.get $C) (i32.shl (local.get $at) (i32.const 2))))
+        (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $values)))))
