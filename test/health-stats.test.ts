@@ -97,7 +97,15 @@ describe.each([['webassembly', undefined], ['javascript', '0']])('histogram (%s)
   });
 });
 
-describe('norm and std', () => {
+describe.each([['webassembly', undefined], ['javascript', '0']])('norm and std (%s)', (_, flag) => {
+  beforeEach(() => {
+    if (flag === undefined) delete process.env.BACKPROP_CHECK_WASM;
+    else process.env.BACKPROP_CHECK_WASM = flag;
+  });
+  afterEach(() => {
+    delete process.env.BACKPROP_CHECK_WASM;
+  });
+
   it('equal the plain loops (Math.max, Math.abs, **) bit for bit', () => {
     fc.assert(fc.property(data, (d) => {
       expect(Object.is(norm(d), referenceNorm(d))).toBe(true);
@@ -105,7 +113,7 @@ describe('norm and std', () => {
     }), { numRuns: 3000 });
   });
 
-  it.each([[[]], [[0, -0]], [[-0]], [[NaN, 1]], [[1, NaN, 2]], [[Infinity, NaN]], [[NaN, Infinity]], [[-Infinity, 1]], [[1e-310, -1e-320]], [[1.7e308, 1.7e308]]])('on %j equal the plain loops', (values) => {
+  it.each([[[]], [[0, -0]], [[-0]], [[NaN, 1]], [[1, NaN, 2]], [[Infinity, NaN]], [[NaN, Infinity]], [[-Infinity, 1]], [[1e-310, -1e-320]], [[1.7e308, 1.7e308]], [[1.7e308, -1.7e308, 1]], [[5e-324, -5e-324]], [[-0, -0, 3]]])('on %j equal the plain loops', (values) => {
     const d = Float64Array.from(values as number[]);
     expect(Object.is(norm(d), referenceNorm(d))).toBe(true);
     expect(Object.is(std(d), referenceStd(d))).toBe(true);

@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { DENSE_WASM } from './dense-wasm.js';
 
 /** The kernel in WebAssembly (dense.wat), instantiated on first use; null where it cannot be. */
-let wasm: { times: (...args: number[]) => void; transpose: (...args: number[]) => number; histogram: (...args: number[]) => void; memory: WebAssembly.Memory } | null | undefined;
+let wasm: { times: (...args: number[]) => void; transpose: (...args: number[]) => number; histogram: (...args: number[]) => void; norm: (...args: number[]) => number; std: (...args: number[]) => number; memory: WebAssembly.Memory } | null | undefined;
 
 /** Above this many bytes of operands the plain loop runs (WebAssembly's offsets here are 32-bit). */
 const WASM_MAX_BYTES = 2 ** 30;
@@ -21,8 +21,8 @@ function wasmKernel(): typeof wasm {
   try {
     const bytes = Uint8Array.from(atob(DENSE_WASM), (ch) => ch.charCodeAt(0));
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const exports = instance.exports as { denseTimes: (...args: number[]) => void; transpose: (...args: number[]) => number; histogram: (...args: number[]) => void; memory: WebAssembly.Memory };
-    wasm = { times: exports.denseTimes, transpose: exports.transpose, histogram: exports.histogram, memory: exports.memory };
+    const exports = instance.exports as { denseTimes: (...args: number[]) => void; transpose: (...args: number[]) => number; histogram: (...args: number[]) => void; norm: (...args: number[]) => number; std: (...args: number[]) => number; memory: WebAssembly.Memory };
+    wasm = { times: exports.denseTimes, transpose: exports.transpose, histogram: exports.histogram, norm: exports.norm, std: exports.std, memory: exports.memory };
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -103,6 +103,19 @@ export function histogramCounts(data: Float64Array, lo: number, width: number, b
   f.set(data, 0);
   kernel.histogram(0, n, lo, width, bins, satLo, satHi, n * 8);
   return new Int32Array(f.buffer, n * 8, bins + 3).slice();
+}
+
+/**
+ * A dense layer's norm or std (layers/dense.ts, whose loops are the reference: the same operations
+ * in the same order) by the kernel, over every value of data; null where the kernel does not run
+ * (or BACKPROP_CHECK_WASM=0). Health runs once per check, cold.
+ */
+export function statistic(which: 'norm' | 'std', data: Float64Array): number | null {
+  const n = data.length;
+  const kernel = n * 8 <= WASM_MAX_BYTES && process.env.BACKPROP_CHECK_WASM !== '0' ? wasmKernel() : null;
+  if (!kernel) return null;
+  memoryOf(kernel, n).set(data, 0);
+  return kernel[which](0, n);
 }
 
 /**

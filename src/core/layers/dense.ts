@@ -8,7 +8,7 @@
 //   work         units·inputs multiply-adds per sample
 //   health       ‖dW‖₂, the spread of W and the scale Xavier/He initialisation would give it
 import { zeros, type Tensor } from '../tensor.js';
-import { denseTimes, transposeFinite } from './dense-kernel.js';
+import { denseTimes, statistic, transposeFinite } from './dense-kernel.js';
 import type { Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 /** W, then b when the layer has one: the order every list of a dense layer's tensors keeps. */
@@ -76,6 +76,9 @@ export function inputGradient(W: Tensor, dZ: Tensor): Tensor {
 
 /** ‖v‖₂, scaled by the largest magnitude so that neither tiny nor huge values under- or overflow. */
 export function norm(data: Float64Array): number {
+  // By the WebAssembly kernel where it runs (dense-kernel.ts), the same operations as below.
+  const compiled = statistic('norm', data);
+  if (compiled !== null) return compiled;
   // Indexed loops without a builtin call per element (here and in std): health runs once per
   // check, in V8's interpreter, where for…of costs an iterator call per element and Math.max,
   // Math.abs and ** a runtime call each (x ** 2 is x·x: fdlibm's pow returns x·x for y = 2).
@@ -96,6 +99,8 @@ export function norm(data: Float64Array): number {
 
 /** The population standard deviation. */
 export function std(data: Float64Array): number {
+  const compiled = statistic('std', data);
+  if (compiled !== null) return compiled;
   let mean = 0;
   for (let i = 0; i < data.length; i++) mean += data[i];
   mean /= data.length;

@@ -158,4 +158,45 @@
         (local.set $at (i32.add (local.get $C) (i32.shl (local.get $at) (i32.const 2))))
         (i32.store (local.get $at) (i32.add (i32.load (local.get $at)) (i32.const 1)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $values)))))
+        (br $values))))
+  ;; A dense layer's health statistics (layers/dense.ts, norm and std), the same operations in the
+  ;; same order as their JavaScript loops (f64.max keeps a NaN as Math.max does; f64.sqrt rounds as
+  ;; Math.sqrt), over the n values at src.
+  (func (export "norm") (param $src i32) (param $n i32) (result f64)
+    (local $i i32) (local $max f64) (local $s f64) (local $r f64)
+    (block $maxDone
+      (loop $maxLoop
+        (br_if $maxDone (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $max (f64.max (local.get $max) (f64.abs (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $maxLoop)))
+    ;; 0, ±Infinity and NaN are the norm as they are
+    (if (i32.or (f64.eq (local.get $max) (f64.const 0)) (f64.ne (f64.sub (local.get $max) (local.get $max)) (f64.const 0)))
+      (then (return (local.get $max))))
+    (local.set $i (i32.const 0))
+    (block $sumDone
+      (loop $sumLoop
+        (br_if $sumDone (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $r (f64.div (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))) (local.get $max)))
+        (local.set $s (f64.add (local.get $s) (f64.mul (local.get $r) (local.get $r))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $sumLoop)))
+    (f64.mul (local.get $max) (f64.sqrt (local.get $s))))
+  (func (export "std") (param $src i32) (param $n i32) (result f64)
+    (local $i i32) (local $mean f64) (local $s f64) (local $d f64)
+    (block $meanDone
+      (loop $meanLoop
+        (br_if $meanDone (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $mean (f64.add (local.get $mean) (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $meanLoop)))
+    (local.set $mean (f64.div (local.get $mean) (f64.convert_i32_u (local.get $n))))
+    (local.set $i (i32.const 0))
+    (block $sumDone
+      (loop $sumLoop
+        (br_if $sumDone (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $d (f64.sub (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))) (local.get $mean)))
+        (local.set $s (f64.add (local.get $s) (f64.mul (local.get $d) (local.get $d))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $sumLoop)))
+    (f64.sqrt (f64.div (local.get $s) (f64.convert_i32_u (local.get $n))))))
