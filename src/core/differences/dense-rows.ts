@@ -116,7 +116,7 @@ export class RowBatch {
     // Everything the kernel touches, in one memory sized once.
     const widestRow = Math.max(1, widestInput);
     let bytes = 2 * arenaBytes(8 * widestRow * m) + arenaBytes(8 * widestRow) + arenaBytes(4 * widestRow) + arenaBytes(4 * MAX_CHAINS);
-    bytes += 3 * arenaBytes(8 * MAX_CHAINS) + 2 * arenaBytes(8 * this.widest * MAX_CHAINS) + arenaBytes(this.widest) + arenaBytes(4 * MAX_CHAINS);
+    bytes += arenaBytes(MAX_CHAINS) + arenaBytes(widestRow) + 4 * arenaBytes(8 * MAX_CHAINS) + 2 * arenaBytes(8 * this.widest * MAX_CHAINS) + arenaBytes(this.widest) + arenaBytes(4 * MAX_CHAINS);
     bytes += arenaBytes(4 * widestInput) + arenaBytes(8 * 4 * widestInput);
     layers.forEach((layer, k) => {
       bytes += 2 * arenaBytes(8 * layer.units * m) + arenaBytes(8 * blocksOf(k)) + arenaBytes(8 * layer.inputs * m);
@@ -138,16 +138,16 @@ export class RowBatch {
     this.mirrorFrom = model.layers.map((_, l) => this.slopes.slice(l + 1, this.L - 1).every((slope) => slope !== null));
     this.dz = arena.f64(MAX_CHAINS);
     this.da = arena.f64(MAX_CHAINS);
-    this.flag = new Uint8Array(MAX_CHAINS);
+    this.flag = arena.u8(MAX_CHAINS);
     this.chainOf = arena.i32(MAX_CHAINS);
-    this.col = new Float64Array(MAX_CHAINS);
+    this.col = arena.f64(MAX_CHAINS);
     this.change = arena.f64(MAX_CHAINS);
     this.lse = new Float64Array(MAX_CHAINS);
     this.bufA = arena.f64(this.widest * MAX_CHAINS);
     this.bufB = arena.f64(this.widest * MAX_CHAINS);
     this.nonZeroRow = arena.u8(this.widest);
     this.wide = arena.i32(MAX_CHAINS);
-    this.rowChanges = { plus: arena.f64(widestRow * m), minus: arena.f64(widestRow * m), crossed: new Uint8Array(widestRow) };
+    this.rowChanges = { plus: arena.f64(widestRow * m), minus: arena.f64(widestRow * m), crossed: arena.u8(widestRow) };
     this.sums = arena.f64(widestRow);
     this.columns = arena.i32(widestRow);
     this.denseWork = { inputs: arena.i32(widestInput), weights: arena.f64(4 * widestInput) };
@@ -301,6 +301,12 @@ export class RowBatch {
     }
 
     if (!(this.mirrorFrom[l] && this.paired(n, live) && this.propagateMirrored(l, i, live, c))) this.propagate(l, i, live, c);
+    if (this.kernel && out === this.rowChanges) {
+      // The two loops below in one kernel call (col, flag and out are its memory's).
+      this.kernel.storeStage(this.change.byteOffset, chainOf.byteOffset, live, col.byteOffset, this.flag.byteOffset, n,
+        from, c, this.m, out.plus.byteOffset, out.minus.byteOffset, out.crossed.byteOffset);
+      return;
+    }
     for (let t = 0; t < live; t++) col[chainOf[t]] = this.change[t];
     this.store(col, n, from, c, out);
   }

@@ -26,6 +26,11 @@ export interface RowsKernel {
   columns(K: number, W: number, wStride: number, units: number, D: number, O: number, count: number, NZ: number): number;
   /** One block of a dense batch with no zero weight (see rows.wat). */
   denseBlock(WB: number, IN: number, active: number, D: number, live: number, O: number, block: number): void;
+  /** downstream's last loop and storeChanges of dense-rows.ts in one pass (see rows.wat). */
+  storeStage(
+    CHANGE: number, CHAIN: number, live: number, COL: number, FLAG: number, n: number,
+    from: number, c: number, m: number, PLUS: number, MINUS: number, CROSSED: number,
+  ): void;
   /** OUT[k] = Σ_c (P[k·m + c] − M[k·m + c]) / h2 for k < count, the samples in order. */
   quotientSums(P: number, M: number, m: number, count: number, h2: number, OUT: number): void;
   /**
@@ -60,8 +65,8 @@ export function rowsKernel(bytes: number): RowsKernel | null {
   try {
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Omit<RowsKernel, 'memory'>;
-    const { prepare, steps, inputStage, columns, denseBlock, quotientSums, lossChanges } = exports;
-    return { memory, prepare, steps, inputStage, columns, denseBlock, quotientSums, lossChanges };
+    const { prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges } = exports;
+    return { memory, prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges };
   } catch {
     return null;
   }

@@ -434,6 +434,37 @@
         (br $unit)))
     (local.get $left))
 
+  ;; The last stage of RowBatch.sample (downstream, then store): the live chains' loss changes
+  ;; CHANGE[t] written at COL[CHAIN[t]] (COL zeroed by the caller), then storeChanges: for p < n,
+  ;; column k = from + p, PLUS[k·m + c] = COL[p], MINUS[k·m + c] = COL[n + p], and CROSSED[k] = 1
+  ;; (bytes) where FLAG[p] or FLAG[n + p] is set.
+  (func (export "storeStage")
+    (param $CHANGE i32) (param $CHAIN i32) (param $live i32) (param $COL i32) (param $FLAG i32) (param $n i32)
+    (param $from i32) (param $c i32) (param $m i32) (param $PLUS i32) (param $MINUS i32) (param $CROSSED i32)
+    (local $t i32) (local $p i32) (local $o i32) (local $k i32)
+    (block $placed
+      (loop $place
+        (br_if $placed (i32.ge_s (local.get $t) (local.get $live)))
+        (f64.store
+          (i32.add (local.get $COL) (i32.shl (i32.load (i32.add (local.get $CHAIN) (i32.shl (local.get $t) (i32.const 2)))) (i32.const 3)))
+          (f64.load (i32.add (local.get $CHANGE) (i32.shl (local.get $t) (i32.const 3)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $place)))
+    (block $stored
+      (loop $store
+        (br_if $stored (i32.ge_s (local.get $p) (local.get $n)))
+        (local.set $k (i32.add (local.get $from) (local.get $p)))
+        (local.set $o (i32.shl (i32.add (i32.mul (local.get $k) (local.get $m)) (local.get $c)) (i32.const 3)))
+        (f64.store (i32.add (local.get $PLUS) (local.get $o)) (f64.load (i32.add (local.get $COL) (i32.shl (local.get $p) (i32.const 3)))))
+        (f64.store (i32.add (local.get $MINUS) (local.get $o))
+          (f64.load (i32.add (local.get $COL) (i32.shl (i32.add (local.get $n) (local.get $p)) (i32.const 3)))))
+        (if (i32.or
+              (i32.load8_u (i32.add (local.get $FLAG) (local.get $p)))
+              (i32.load8_u (i32.add (local.get $FLAG) (i32.add (local.get $n) (local.get $p)))))
+          (then (i32.store8 (i32.add (local.get $CROSSED) (local.get $k)) (i32.const 1))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $store))))
+
   ;; The central differences of a row's elements from the batches' loss changes (propagated.ts,
   ;; elements): OUT[k] = Σ_c (P[k·m + c] − M[k·m + c]) / h2 for k < count, over the samples c in
   ;; order from 0, as the JavaScript sums them.
