@@ -8,7 +8,8 @@
 // on the other side (every built-in activation and loss; custom formulas stay in this thread) and
 // when the work is large enough to pay for starting them.
 import { availableParallelism, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import { elu, leakyRelu, namedActivation, type Activation } from '../core/records/activations.js';
 import { checkSteps, DEFAULT_OPTIONS, prepare, type CheckInput, type CheckOptions, type Diagnose, type Prepared, type RowJob } from '../core/check/check.js';
 import type { Model, Params } from '../core/model.js';
@@ -90,7 +91,9 @@ export class WorkerPool {
 
   constructor(input: WorkerInput, threads: number) {
     const script = new URL('./row-worker.js', import.meta.url);
-    this.workers = Array.from({ length: threads }, () => new Worker(script, { workerData: input }));
+    // node:worker_threads is loaded here, not at start-up: most checks run in one thread (~2 ms).
+    const { Worker: WorkerThread } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+    this.workers = Array.from({ length: threads }, () => new WorkerThread(script, { workerData: input }));
     for (const w of this.workers) w.on('error', (e) => { this.failure = e; });
   }
 
