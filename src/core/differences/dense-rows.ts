@@ -17,7 +17,7 @@ import type { ForwardCache } from '../forward.js';
 import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import { namedLoss, type Loss } from '../records/losses.js';
-import { Arena, arenaBytes, type RowsKernel } from './rows-kernel.js';
+import { Arena, type RowsKernel } from './rows-kernel.js';
 
 const SOFTMAX = namedActivation('softmax');
 
@@ -113,51 +113,44 @@ export class RowBatch {
     const preparedOf = layers.map(({ activation: act }) => (act.diagonal ? act.prepared : undefined));
     const seriesOf = preparedOf.map((p) => (p?.series && p.size === 10 ? p.series : null));
     const blocksOf = (k: number): number => Math.ceil(layers[k].units / 4) * layers[k].inputs * 4;
-    // Everything the kernel touches, in one memory sized once.
     const widestRow = Math.max(1, widestInput);
-    let bytes = 2 * arenaBytes(8 * widestRow * m) + arenaBytes(8 * widestRow) + arenaBytes(4 * widestRow) + arenaBytes(4 * MAX_CHAINS);
-    bytes += arenaBytes(MAX_CHAINS) + arenaBytes(widestRow) + 4 * arenaBytes(8 * MAX_CHAINS) + 2 * arenaBytes(8 * this.widest * MAX_CHAINS) + arenaBytes(this.widest) + arenaBytes(4 * MAX_CHAINS);
-    bytes += arenaBytes(4 * widestInput) + arenaBytes(8 * 4 * widestInput);
-    layers.forEach((layer, k) => {
-      bytes += 2 * arenaBytes(8 * layer.units * m) + arenaBytes(8 * blocksOf(k)) + arenaBytes(8 * layer.inputs * m);
-      if (preparedOf[k]) bytes += arenaBytes(8 * m * layer.units * preparedOf[k]!.size);
-      if (seriesOf[k]) bytes += arenaBytes(8 * layer.units * layer.inputs);
-    });
-    this.arena = new Arena(bytes);
-    const arena = this.arena;
+    // Everything the kernel touches, in one memory sized once (Arena.sized: the builder only allocates).
+    const { arena, built: b } = Arena.sized((a) => ({
+      zT: fwd.Z.map((z) => a.f64(z.data.length)),
+      aT: fwd.A.slice(1).map((x) => a.f64(x.data.length)),
+      inT: fwd.A.slice(0, -1).map((x) => a.f64(x.data.length)),
+      dz: a.f64(MAX_CHAINS), da: a.f64(MAX_CHAINS), col: a.f64(MAX_CHAINS), change: a.f64(MAX_CHAINS),
+      flag: a.u8(MAX_CHAINS), chainOf: a.i32(MAX_CHAINS), wide: a.i32(MAX_CHAINS),
+      bufA: a.f64(this.widest * MAX_CHAINS), bufB: a.f64(this.widest * MAX_CHAINS), nonZeroRow: a.u8(this.widest),
+      rowChanges: { plus: a.f64(widestRow * m), minus: a.f64(widestRow * m), crossed: a.u8(widestRow) },
+      sums: a.f64(widestRow), columns: a.i32(widestRow),
+      denseWork: { inputs: a.i32(widestInput), weights: a.f64(4 * widestInput) },
+      packed: layers.map((_, k) => a.f64(blocksOf(k))),
+      constants: layers.map((layer, k) => (preparedOf[k] ? a.f64(m * layer.units * preparedOf[k]!.size) : null)),
+      weights: layers.map((_, k) => (seriesOf[k] ? a.f64(params[k].W.data.length) : null)),
+    }));
+    this.arena = arena;
     this.kernel = arena.kernel;
     this.series = this.kernel ? seriesOf : layers.map(() => null);
     this.lossForm = this.kernel && model.loss.kernelForm && namedLoss(model.loss.name) === model.loss ? model.loss.kernelForm : 0;
-    this.zT = fwd.Z.map((z) => transpose(z.data, z.shape[0], m, arena.f64(z.data.length)));
-    this.aT = fwd.A.slice(1).map((a) => transpose(a.data, a.shape[0], m, arena.f64(a.data.length)));
-    this.inT = fwd.A.slice(0, -1).map((a) => transpose(a.data, a.shape[0], m, arena.f64(a.data.length)));
+    this.zT = fwd.Z.map((z, k) => transpose(z.data, z.shape[0], m, b.zT[k]));
+    this.aT = fwd.A.slice(1).map((x, k) => transpose(x.data, x.shape[0], m, b.aT[k]));
+    this.inT = fwd.A.slice(0, -1).map((x, k) => transpose(x.data, x.shape[0], m, b.inT[k]));
     this.yT = transpose(Y.data, Y.shape[0], m, new Float64Array(Y.data.length));
     this.zeroTargetIgnored = model.loss.zeroTargetTermVanishes;
     this.elementwise = model.layers.map(({ activation: act }) => (act.diagonal ? act : null));
     this.slopes = model.layers.map((layer) => piecewiseSlope(layer.activation));
     this.mirrorFrom = model.layers.map((_, l) => this.slopes.slice(l + 1, this.L - 1).every((slope) => slope !== null));
-    this.dz = arena.f64(MAX_CHAINS);
-    this.da = arena.f64(MAX_CHAINS);
-    this.flag = arena.u8(MAX_CHAINS);
-    this.chainOf = arena.i32(MAX_CHAINS);
-    this.col = arena.f64(MAX_CHAINS);
-    this.change = arena.f64(MAX_CHAINS);
+    ({ dz: this.dz, da: this.da, col: this.col, change: this.change, flag: this.flag, chainOf: this.chainOf, wide: this.wide } = b);
+    ({ bufA: this.bufA, bufB: this.bufB, nonZeroRow: this.nonZeroRow, rowChanges: this.rowChanges, sums: this.sums, columns: this.columns } = b);
+    ({ denseWork: this.denseWork, constants: this.constants } = b);
     this.lse = new Float64Array(MAX_CHAINS);
-    this.bufA = arena.f64(this.widest * MAX_CHAINS);
-    this.bufB = arena.f64(this.widest * MAX_CHAINS);
-    this.nonZeroRow = arena.u8(this.widest);
-    this.wide = arena.i32(MAX_CHAINS);
-    this.rowChanges = { plus: arena.f64(widestRow * m), minus: arena.f64(widestRow * m), crossed: arena.u8(widestRow) };
-    this.sums = arena.f64(widestRow);
-    this.columns = arena.i32(widestRow);
-    this.denseWork = { inputs: arena.i32(widestInput), weights: arena.f64(4 * widestInput) };
-    this.packedW = layers.map((layer, k) => ({ weights: arena.f64(blocksOf(k)), zero: new Uint8Array(Math.ceil(layer.units / 4)) }));
+    this.packedW = layers.map((layer, k) => ({ weights: b.packed[k], zero: new Uint8Array(Math.ceil(layer.units / 4)) }));
     this.packedReady = layers.map(() => false);
-    this.constants = layers.map((layer, k) => (preparedOf[k] ? arena.f64(m * layer.units * preparedOf[k]!.size) : null));
     this.ready = layers.map((_, k) => (preparedOf[k] ? new Uint8Array(m) : null));
-    this.weights = layers.map((_, k) => {
-      if (!this.series[k]) return null;
-      const W = arena.f64(params[k].W.data.length);
+    // W of each layer whose steps the kernel takes, copied into its memory.
+    this.weights = b.weights.map((W, k) => {
+      if (!W || !this.series[k]) return null;
       W.set(params[k].W.data);
       return W;
     });

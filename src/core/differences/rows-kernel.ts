@@ -82,23 +82,45 @@ export const arenaBytes = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 export class Arena {
   private used = 0;
 
-  /** `bytes`: the sum of arenaBytes(…) of every allocation to come. */
-  constructor(bytes: number) {
-    this.kernel = rowsKernel(bytes);
+  /** `bytes`: the sum of arenaBytes(…) of every allocation to come; null counts them (sized). */
+  constructor(bytes: number | null) {
+    this.counting = bytes === null;
+    this.kernel = bytes === null ? null : rowsKernel(bytes);
   }
 
   readonly kernel: RowsKernel | null;
+  private readonly counting: boolean;
+
+  /**
+   * `build`'s arrays in one memory of exactly their size: build runs once on an arena that only
+   * adds up what it asks for (every array it gets there is empty), then on the real one. So
+   * build must only allocate; filling the arrays is the caller's, after.
+   */
+  static sized<T>(build: (arena: Arena) => T): { arena: Arena; built: T } {
+    const counter = new Arena(null);
+    build(counter);
+    const arena = new Arena(counter.used);
+    return { arena, built: build(arena) };
+  }
 
   f64(n: number): Float64Array {
+    if (this.counting) return this.count(n * 8, Float64Array);
     return this.kernel ? new Float64Array(this.kernel.memory.buffer, this.take(n * 8), n) : new Float64Array(n);
   }
 
   i32(n: number): Int32Array {
+    if (this.counting) return this.count(n * 4, Int32Array);
     return this.kernel ? new Int32Array(this.kernel.memory.buffer, this.take(n * 4), n) : new Int32Array(n);
   }
 
   u8(n: number): Uint8Array {
+    if (this.counting) return this.count(n, Uint8Array);
     return this.kernel ? new Uint8Array(this.kernel.memory.buffer, this.take(n), n) : new Uint8Array(n);
+  }
+
+  private count<A>(bytes: number, empty: new (length: number) => A): A {
+    this.used += arenaBytes(bytes);
+    return new empty(0);
   }
 
   /** Whether `a` lives in the kernel's memory (so the kernel can take it by offset). */
@@ -135,14 +157,13 @@ export class PreparedBlock {
   static create(prepared: PreparedSteps, difference: (z: number, a: number, d: number) => number, Z: Float64Array, A: Float64Array): PreparedBlock | null {
     if (!prepared.series || prepared.size !== 10) return null;
     const n = Z.length;
-    const arena = new Arena(2 * arenaBytes(8 * n) + arenaBytes(80 * n) + 2 * arenaBytes(8 * n) + arenaBytes(4 * n));
+    const { arena, built: b } = Arena.sized((a) => ({ z: a.f64(n), a: a.f64(n), K: a.f64(10 * n), D: a.f64(n), O: a.f64(n), wide: a.i32(n) }));
     const kernel = arena.kernel;
     if (!kernel) return null;
-    const z = arena.f64(n), a = arena.f64(n), K = arena.f64(10 * n);
-    z.set(Z);
-    a.set(A);
-    kernel.prepare(z.byteOffset, a.byteOffset, n, K.byteOffset, prepared.series.half, prepared.series.scale);
-    return new PreparedBlock(kernel, K, arena.f64(n), arena.f64(n), arena.i32(n), difference);
+    b.z.set(Z);
+    b.a.set(A);
+    kernel.prepare(b.z.byteOffset, b.a.byteOffset, n, b.K.byteOffset, prepared.series.half, prepared.series.scale);
+    return new PreparedBlock(kernel, b.K, b.D, b.O, b.wide, difference);
   }
 
   /** out[i] = the step of d[i] at element i, for from ≤ i < to (PreparedSteps.each); `out` may be `d`. */
