@@ -93,8 +93,8 @@ export class RowBatch {
   private readonly sums: Float64Array;
   /** The columns of the row being run, for the kernel's input stage (run copies them in). */
   private readonly columns: Int32Array;
-  /** Whether run() copied this row's columns into `columns`. */
-  private columnsIn = false;
+  /** The columns run() copied into `columns` (the very array), so that sample() takes them only for those. */
+  private columnsOf: Int32Array | null = null;
   /** Whether prime() has run. */
   private primed = false;
 
@@ -162,8 +162,8 @@ export class RowBatch {
    */
   run(layer: number, kind: string, row: number, cols: Int32Array, h: number, out: RowChanges): void {
     if (!this.primed) this.prime(h);
-    this.columnsIn = this.kernel !== null && cols.length <= this.columns.length;
-    if (this.columnsIn) this.columns.set(cols);
+    this.columnsOf = this.kernel !== null && cols.length <= this.columns.length ? cols : null;
+    if (this.columnsOf) this.columns.set(cols);
     const per = MAX_CHAINS >> 1;
     for (let from = 0; from < cols.length; from += per) {
       const to = Math.min(cols.length, from + per);
@@ -231,7 +231,7 @@ export class RowBatch {
     const P = 2 * n;
     const { dz, da, flag, col } = this;
     const inputs = this.model.layers[l].inputs;
-    if (this.columnsIn && this.series[l] && l < this.L - 1) {
+    if (this.columnsOf === cols && this.series[l] && l < this.L - 1) {
       // A tanh or sigmoid hidden unit: the steps at unit i and the live chains in the kernel.
       const prepared = this.elementwise[l]!.prepared!;
       const K = this.constants[l]!, at = this.sampleConstants(l, c, prepared) + i * prepared.size;

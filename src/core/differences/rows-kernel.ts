@@ -5,6 +5,7 @@
 // is one call with byte offsets and nothing is copied. The JavaScript the kernel stands for stays
 // the reference (test/rows-wasm.test.ts holds the two to the same bits) and the fallback.
 import { ROWS_WASM } from './rows-wasm.js';
+import { wasmTurnedOff } from '../layers/dense-kernel.js';
 import type { PreparedSteps } from '../records/activations.js';
 
 /** The exports of rows.wat; every pointer is a byte offset into the instance's memory. */
@@ -59,7 +60,7 @@ function rowsModule(): WebAssembly.Module | null {
 
 /** An instance with a memory of its own of at least `bytes`; null where WebAssembly cannot run it. */
 export function rowsKernel(bytes: number): RowsKernel | null {
-  if (bytes > MAX_BYTES || process.env.BACKPROP_CHECK_WASM?.trim() === '0') return null;
+  if (bytes > MAX_BYTES || wasmTurnedOff()) return null;
   const module = rowsModule();
   if (!module) return null;
   try {

@@ -11,13 +11,18 @@ let wasm: { times: (...args: number[]) => void; transpose: (...args: number[]) =
 /** Above this many bytes of operands the plain loop runs (WebAssembly's offsets here are 32-bit). */
 const WASM_MAX_BYTES = 2 ** 30;
 
+/** BACKPROP_CHECK_WASM=0: the JavaScript loops instead of the WebAssembly kernels (the same numbers, to compare). */
+export function wasmTurnedOff(): boolean {
+  return process.env.BACKPROP_CHECK_WASM?.trim() === '0';
+}
+
+/** The kernel for operands of `bytes`, unless they are too large for it or it is turned off. */
+function kernelFor(bytes: number): typeof wasm {
+  return bytes <= WASM_MAX_BYTES && !wasmTurnedOff() ? wasmKernel() : null;
+}
+
 function wasmKernel(): typeof wasm {
   if (wasm !== undefined) return wasm;
-  if (process.env.BACKPROP_CHECK_WASM?.trim() === '0') {
-    // Asked for the JavaScript loops (to compare): the same numbers.
-    wasm = null;
-    return wasm;
-  }
   try {
     const bytes = Uint8Array.from(atob(DENSE_WASM), (ch) => ch.charCodeAt(0));
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
@@ -32,7 +37,7 @@ function wasmKernel(): typeof wasm {
 
 /** Which kernel denseTimes runs (for the tests and the benchmark's notes). */
 export function denseKernel(): 'webassembly' | 'javascript' {
-  return wasmKernel() ? 'webassembly' : 'javascript';
+  return kernelFor(0) ? 'webassembly' : 'javascript';
 }
 
 /**
@@ -45,7 +50,7 @@ export function denseKernel(): 'webassembly' | 'javascript' {
 export function denseTimes(W: Tensor, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
   const [rows, cols] = W.shape;
   const doubles = rows * cols + cols * m + rows + rows * m;
-  const kernel = doubles * 8 <= WASM_MAX_BYTES ? wasmKernel() : null;
+  const kernel = kernelFor(doubles * 8);
   if (!kernel) {
     denseTimesPlain(W, D, out, m, start);
     return;
@@ -75,7 +80,7 @@ function memoryOf(kernel: NonNullable<typeof wasm>, doubles: number): Float64Arr
  */
 export function transposeFinite(M: Float64Array, rows: number, cols: number, out: Float64Array): boolean {
   const n = rows * cols;
-  const kernel = 2 * n * 8 <= WASM_MAX_BYTES && process.env.BACKPROP_CHECK_WASM !== '0' ? wasmKernel() : null;
+  const kernel = kernelFor(2 * n * 8);
   if (!kernel) {
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j];
     return allFinite(M.subarray(0, n));
@@ -97,7 +102,7 @@ export function transposeFinite(M: Float64Array, rows: number, cols: number, out
  */
 export function histogramCounts(data: Float64Array, lo: number, width: number, bins: number, satLo: number, satHi: number): Int32Array | null {
   const n = data.length;
-  const kernel = n * 8 + (bins + 3) * 4 <= WASM_MAX_BYTES && process.env.BACKPROP_CHECK_WASM !== '0' ? wasmKernel() : null;
+  const kernel = kernelFor(n * 8 + (bins + 3) * 4);
   if (!kernel) return null;
   const f = memoryOf(kernel, n + bins + 3);
   f.set(data, 0);
@@ -112,7 +117,7 @@ export function histogramCounts(data: Float64Array, lo: number, width: number, b
  */
 export function statistic(which: 'norm' | 'std', data: Float64Array): number | null {
   const n = data.length;
-  const kernel = n * 8 <= WASM_MAX_BYTES && process.env.BACKPROP_CHECK_WASM !== '0' ? wasmKernel() : null;
+  const kernel = kernelFor(n * 8);
   if (!kernel) return null;
   memoryOf(kernel, n).set(data, 0);
   return kernel[which](0, n);
