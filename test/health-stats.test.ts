@@ -61,8 +61,8 @@ const value = fc.oneof(
 );
 const data = fc.array(value, { maxLength: 60 }).map((v) => Float64Array.from(v));
 
-// The WebAssembly kernel (dense.wat, histogram) and the JavaScript loop it stands in for.
-describe.each([['webassembly', undefined], ['javascript', '0']])('histogram (%s)', (_, flag) => {
+/** Runs a describe block's tests with BACKPROP_CHECK_WASM set to `flag` (undefined: unset), and unsets it after. */
+function withWasmFlag(flag: string | undefined): void {
   beforeEach(() => {
     if (flag === undefined) delete process.env.BACKPROP_CHECK_WASM;
     else process.env.BACKPROP_CHECK_WASM = flag;
@@ -70,6 +70,11 @@ describe.each([['webassembly', undefined], ['javascript', '0']])('histogram (%s)
   afterEach(() => {
     delete process.env.BACKPROP_CHECK_WASM;
   });
+}
+
+// The WebAssembly kernel (dense.wat, histogram) and the JavaScript loop it stands in for.
+describe.each([['webassembly', undefined], ['javascript', '0']])('histogram (%s)', (_, flag) => {
+  withWasmFlag(flag);
 
   it('counts the saturated values as the plain loops (tanh |a| > 0.99, sigmoid a < 0.01 or a > 0.99)', () => {
     fc.assert(fc.property(data, (d) => {
@@ -98,13 +103,7 @@ describe.each([['webassembly', undefined], ['javascript', '0']])('histogram (%s)
 });
 
 describe.each([['webassembly', undefined], ['javascript', '0']])('norm and std (%s)', (_, flag) => {
-  beforeEach(() => {
-    if (flag === undefined) delete process.env.BACKPROP_CHECK_WASM;
-    else process.env.BACKPROP_CHECK_WASM = flag;
-  });
-  afterEach(() => {
-    delete process.env.BACKPROP_CHECK_WASM;
-  });
+  withWasmFlag(flag);
 
   it('equal the plain loops (Math.max, Math.abs, **) bit for bit', () => {
     fc.assert(fc.property(data, (d) => {
