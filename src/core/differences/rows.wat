@@ -492,6 +492,30 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $element))))
 
+  ;; y·log1pOfStep(t) where |t| ≤ 2⁻¹⁵ (its series), 0 where y is 0: xlog1p of records/losses.ts.
+  (func $xlog1pSeries (param $y f64) (param $t f64) (result f64)
+    (select (f64.const 0) (f64.mul (local.get $y) (f64.add (local.get $t) (f64.mul (local.get $t) (f64.mul (local.get $t) (f64.add (f64.const -0.5) (f64.mul (local.get $t) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $t) (f64.const -0.25))))))))) (f64.eq (local.get $y) (f64.const 0))))
+
+  ;; lossChanges for the one chain i, as its lanes do: SUMS[i] += the change, or, where a step is
+  ;; beyond the series, i appended to WIDE. Returns the new count of WIDE.
+  (func $lossChain (param $form i32) (param $a f64) (param $y f64) (param $DA i32) (param $SUMS i32) (param $WIDE i32) (param $wide i32) (param $i i32) (result i32)
+    (local $d f64) (local $u1 f64) (local $u2 f64) (local $r f64) (local $o i32)
+    (local.set $d (f64.load (i32.add (local.get $DA) (i32.shl (local.get $i) (i32.const 3)))))
+    (local.set $u1 (f64.div (local.get $d) (local.get $a)))
+    (local.set $u2 (f64.div (f64.neg (local.get $d)) (f64.sub (f64.const 1) (local.get $a))))
+    (if (i32.eqz (i32.and
+          (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15))
+          (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15)))))
+      (then
+        (i32.store (i32.add (local.get $WIDE) (i32.shl (local.get $wide) (i32.const 2))) (local.get $i))
+        (return (i32.add (local.get $wide) (i32.const 1)))))
+    (local.set $r (call $xlog1pSeries (local.get $y) (local.get $u1)))
+    (if (i32.eq (local.get $form) (i32.const 1))
+      (then (local.set $r (f64.add (local.get $r) (call $xlog1pSeries (f64.sub (f64.const 1) (local.get $y)) (local.get $u2))))))
+    (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $i) (i32.const 3))))
+    (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (f64.neg (local.get $r))))
+    (local.get $wide))
+
   ;; The output layer's loss changes for one unit (activation a, target y) over n chains, as
   ;; addLossChanges of dense-rows.ts with the loss record's difference written out (its
   ;; kernelForm, records/losses.ts): SUMS[t] += L(a + DA[t], y) − L(a, y). 1 binary cross-entropy
@@ -501,8 +525,8 @@
   ;; (Math.log1p's) is left to the caller: its index goes to WIDE, SUMS[t] is not touched; returns
   ;; how many. Two chains per f64x2, a pair with a wide lane done one by one.
   (func (export "lossChanges") (param $form i32) (param $a f64) (param $y f64) (param $DA i32) (param $n i32) (param $SUMS i32) (param $WIDE i32) (result i32)
-    (local $t i32) (local $wide i32) (local $o i32) (local $pairs i32) (local $lane i32)
-    (local $y1 f64) (local $a1 f64) (local $e f64) (local $d f64) (local $u1 f64) (local $u2 f64) (local $r f64)
+    (local $t i32) (local $wide i32) (local $o i32) (local $pairs i32)
+    (local $y1 f64) (local $a1 f64) (local $e f64) (local $d f64)
     (local $dv v128) (local $t1 v128) (local $t2 v128) (local $rv v128) (local $yv v128) (local $y1v v128) (local $av v128) (local $a1v v128) (local $limit v128)
     (local.set $y1 (f64.sub (f64.const 1) (local.get $y)))
     (local.set $a1 (f64.sub (f64.const 1) (local.get $a)))
@@ -551,52 +575,14 @@
             (v128.store (local.get $o) (f64x2.add (v128.load (local.get $o)) (f64x2.neg (local.get $rv)))))
           (else
             ;; One of the two is beyond the series: each lane on its own.
-            (local.set $lane (i32.const 0))
-            (block $lanesDone
-              (loop $lanes
-                (br_if $lanesDone (i32.ge_s (local.get $lane) (i32.const 2)))
-                (local.set $o (i32.add (local.get $t) (local.get $lane)))
-                (local.set $d (f64.load (i32.add (local.get $DA) (i32.shl (local.get $o) (i32.const 3)))))
-                (local.set $u1 (f64.div (local.get $d) (local.get $a)))
-                (local.set $u2 (f64.div (f64.neg (local.get $d)) (local.get $a1)))
-                (if (i32.and
-                      (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15))
-                      (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15))))
-                  (then
-                    (local.set $r (select (f64.const 0) (f64.mul (local.get $y) (f64.add (local.get $u1) (f64.mul (local.get $u1) (f64.mul (local.get $u1) (f64.add (f64.const -0.5) (f64.mul (local.get $u1) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $u1) (f64.const -0.25))))))))) (f64.eq (local.get $y) (f64.const 0))))
-                    (if (i32.eq (local.get $form) (i32.const 1))
-                      (then
-                        (local.set $r (f64.add (local.get $r)
-                          (select (f64.const 0) (f64.mul (local.get $y1) (f64.add (local.get $u2) (f64.mul (local.get $u2) (f64.mul (local.get $u2) (f64.add (f64.const -0.5) (f64.mul (local.get $u2) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $u2) (f64.const -0.25))))))))) (f64.eq (local.get $y1) (f64.const 0)))))))
-                    (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $o) (i32.const 3))))
-                    (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (f64.neg (local.get $r)))))
-                  (else
-                    (i32.store (i32.add (local.get $WIDE) (i32.shl (local.get $wide) (i32.const 2))) (local.get $o))
-                    (local.set $wide (i32.add (local.get $wide) (i32.const 1)))))
-                (local.set $lane (i32.add (local.get $lane) (i32.const 1)))
-                (br $lanes)))))
+            (local.set $wide (call $lossChain (local.get $form) (local.get $a) (local.get $y) (local.get $DA) (local.get $SUMS) (local.get $WIDE) (local.get $wide) (local.get $t)))
+            (local.set $wide (call $lossChain (local.get $form) (local.get $a) (local.get $y) (local.get $DA) (local.get $SUMS) (local.get $WIDE) (local.get $wide)
+              (i32.add (local.get $t) (i32.const 1))))))
         (local.set $t (i32.add (local.get $t) (i32.const 2)))
         (br $pair)))
+    ;; The last, odd chain.
     (if (i32.lt_s (local.get $t) (local.get $n))
-      (then
-        ;; The last, odd chain.
-        (local.set $d (f64.load (i32.add (local.get $DA) (i32.shl (local.get $t) (i32.const 3)))))
-        (local.set $u1 (f64.div (local.get $d) (local.get $a)))
-        (local.set $u2 (f64.div (f64.neg (local.get $d)) (local.get $a1)))
-        (if (i32.and
-              (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15))
-              (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15))))
-          (then
-            (local.set $r (select (f64.const 0) (f64.mul (local.get $y) (f64.add (local.get $u1) (f64.mul (local.get $u1) (f64.mul (local.get $u1) (f64.add (f64.const -0.5) (f64.mul (local.get $u1) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $u1) (f64.const -0.25))))))))) (f64.eq (local.get $y) (f64.const 0))))
-            (if (i32.eq (local.get $form) (i32.const 1))
-              (then
-                (local.set $r (f64.add (local.get $r)
-                  (select (f64.const 0) (f64.mul (local.get $y1) (f64.add (local.get $u2) (f64.mul (local.get $u2) (f64.mul (local.get $u2) (f64.add (f64.const -0.5) (f64.mul (local.get $u2) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $u2) (f64.const -0.25))))))))) (f64.eq (local.get $y1) (f64.const 0)))))))
-            (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $t) (i32.const 3))))
-            (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (f64.neg (local.get $r)))))
-          (else
-            (i32.store (i32.add (local.get $WIDE) (i32.shl (local.get $wide) (i32.const 2))) (local.get $t))
-            (local.set $wide (i32.add (local.get $wide) (i32.const 1)))))))
+      (then (local.set $wide (call $lossChain (local.get $form) (local.get $a) (local.get $y) (local.get $DA) (local.get $SUMS) (local.get $WIDE) (local.get $wide) (local.get $t)))))
     (local.get $wide))
 
   ;; One block of denseBatch (dense-rows.ts) with no zero weight: rows r0 … r0 + block − 1
