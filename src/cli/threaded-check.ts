@@ -215,13 +215,19 @@ export async function checkAsync(
   try {
     const steps = checkSteps(input, options, diagnose, shared);
     let step = steps.next();
+    let turned = performance.now();
     while (!step.done) {
       const { jobs, done, total } = step.value;
       const progress = (n: number) => options.onProgress?.(done + n, total);
       let given: (ElementDifference[] | undefined)[] | undefined;
-      if (jobs.length === 0) await turn();
-      else if (pool) given = await pool.run(jobs, shouldStop, progress);
-      else given = await runHere(shared.differences, jobs, shouldStop, progress);
+      if (jobs.length > 0) {
+        given = pool ? await pool.run(jobs, shouldStop, progress) : await runHere(shared.differences, jobs, shouldStop, progress);
+        turned = performance.now();
+      } else if (performance.now() - turned > TURN_EVERY_MS) {
+        // A tensor checkSteps checked itself (its directions): a turn once 50 ms have passed since the last.
+        await turn();
+        turned = performance.now();
+      }
       step = steps.next(given);
     }
     return step.value;
