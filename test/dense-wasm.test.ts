@@ -1,10 +1,11 @@
 // The dense kernel's WebAssembly: the committed bytes are what scripts/build-wasm.mjs assembles
 // from src/core/layers/dense.wat, the product runs them (not the fallback), and they give the plain
 // loop's bits on shapes that make the kernel grow its memory, shrink back, and meet every edge
-// (one row, an odd row count, samples not a multiple of four, no inputs, NaN, ±Inf, −0, zeros).
+// (one row, an odd row count, samples not a multiple of four, no inputs, NaN, ±Inf, −0, zeros);
+// and its scans (allFinite, maxAbsOf) answer as plain loops written here.
 import { describe, expect, it } from 'vitest';
 import { DENSE_WASM } from '../src/core/layers/dense-wasm.js';
-import { allFinite, denseKernel, denseTimes, denseTimesPlain, transposeFinite } from '../src/core/layers/dense-kernel.js';
+import { allFinite, denseKernel, denseTimes, denseTimesPlain, maxAbsOf, transposeFinite } from '../src/core/layers/dense-kernel.js';
 import { Random } from '../src/core/random.js';
 import { assemble } from '../scripts/build-wasm.mjs';
 
@@ -42,11 +43,37 @@ describe('the dense kernel in WebAssembly', () => {
       for (const odds of [0, 0.01, 0.3]) {
         const M = Float64Array.from({ length: rows * cols }, () => (rng.uniform() < odds ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
         const out = new Float64Array(rows * cols).fill(42);
-        expect(transposeFinite(M, rows, cols, out), `${rows}×${cols}`).toBe(allFinite(M));
+        expect(transposeFinite(M, rows, cols, out), `${rows}×${cols}`).toBe(M.every(Number.isFinite));
         for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) expect(Object.is(out[j * rows + i], M[i * cols + j])).toBe(true);
       }
     }
     for (const v of [NaN, Infinity, -Infinity]) expect(transposeFinite(Float64Array.of(1, v, -0), 1, 3, new Float64Array(3))).toBe(false);
     expect(transposeFinite(Float64Array.of(-0, 0, 1e308, 5e-324), 2, 2, new Float64Array(4))).toBe(true);
+  });
+
+  it('allFinite and maxAbsOf answer as plain loops: NaN never the largest, ±Inf the largest, −0 as 0', () => {
+    const rng = new Random(13);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, -1e308];
+    const largest = (d: Float64Array) => d.reduce((m, x) => (Math.abs(x) > m ? Math.abs(x) : m), 0);
+    // The kernel, then the JavaScript loops (BACKPROP_CHECK_WASM=0).
+    for (const setting of [undefined, '0']) {
+      if (setting === undefined) delete process.env.BACKPROP_CHECK_WASM;
+      else process.env.BACKPROP_CHECK_WASM = setting;
+      try {
+        for (const n of [0, 1, 3, 128, 8192, 100_000]) {
+          for (const odds of [0, 0.001, 0.3]) {
+            const d = Float64Array.from({ length: n }, () => (rng.uniform() < odds ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+            expect(allFinite(d), `${n} values, odds ${odds}, BACKPROP_CHECK_WASM=${setting}`).toBe(d.every(Number.isFinite));
+            expect(Object.is(maxAbsOf(d), largest(d)), `${n} values, odds ${odds}, BACKPROP_CHECK_WASM=${setting}`).toBe(true);
+          }
+        }
+      } finally {
+        delete process.env.BACKPROP_CHECK_WASM;
+      }
+    }
+    expect(maxAbsOf(Float64Array.of(NaN, -0))).toBe(0);
+    expect(maxAbsOf(Float64Array.of(NaN, -2, 1))).toBe(2);
+    expect(maxAbsOf(Float64Array.of(1, -Infinity))).toBe(Infinity);
+    expect(allFinite(Float64Array.of(1, NaN))).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
 // saturated or dead units, every element on a kink), where a "pass" compares nothing. Each becomes
 // a finding that names the layer, the cause and the fix; check() appends them to the report.
 import { fmt } from '../format.js';
-import { allFinite } from '../layers/dense-kernel.js';
+import { allFinite, maxAbsOf } from '../layers/dense-kernel.js';
 import type { ForwardCache } from '../forward.js';
 import { typeOf, type Layer } from '../layers/index.js';
 import { namedTensors, paramLabel, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
@@ -134,12 +134,6 @@ function countNonFinite(d: Float64Array): { count: number; first: number } {
   return { count, first };
 }
 
-function maxAbs(d: Float64Array): number {
-  let m = 0;
-  for (const v of d) if (Math.abs(v) > m) m = Math.abs(v);
-  return m;
-}
-
 /** What an entry's first record computes, as the overflow message names it. */
 function recordText(layer: Layer, l: number): string {
   const type = typeOf(layer);
@@ -158,7 +152,7 @@ function forwardOverflow({ model, fwd }: NumericsInput): RegisteredFinding | nul
       return {
         code: 'non-finite', severity: 'error', layer: l + 1,
         message: `The pre-activations Z${l + 1} of layer ${l + 1} overflow: ${z.count} of ${Z.length} are ±Inf or NaN ` +
-          `(${recordText(layer, l)} with inputs up to ${fmt(maxAbs(fwd.A[l].data))} in size). Nothing can be checked at these weights.`,
+          `(${recordText(layer, l)} with inputs up to ${fmt(maxAbsOf(fwd.A[l].data))} in size). Nothing can be checked at these weights.`,
         fix: `Check at weights of a smaller scale (init.scale in net.json, or --params saved earlier in training), and standardise the inputs.`,
         evidence: { cannotCheck: true, layer: l + 1, count: z.count, of: Z.length, where: 'pre-activations' },
       };
@@ -321,7 +315,7 @@ function zeroCauses(model: Model, fwd: ForwardCache, params: Params, empty: Tens
   }
   for (const c of empty) {
     if (!c.param.startsWith('W')) continue;
-    if (maxAbs(fwd.A[c.layer - 1].data) === 0) causes.push(`the inputs of layer ${c.layer} (${c.layer === 1 ? 'X' : `A${c.layer - 1}`}) are all 0, so d${c.param} = dZ·${c.layer === 1 ? 'X' : `A${c.layer - 1}`}ᵀ is 0`);
+    if (maxAbsOf(fwd.A[c.layer - 1].data) === 0) causes.push(`the inputs of layer ${c.layer} (${c.layer === 1 ? 'X' : `A${c.layer - 1}`}) are all 0, so d${c.param} = dZ·${c.layer === 1 ? 'X' : `A${c.layer - 1}`}ᵀ is 0`);
   }
   const tiny = params.flatMap(({ W }, layer) => (W ? [{ layer, r: rms(W.data) }] : [])).filter((x) => x.r > 0 && x.r < 1e-30);
   if (tiny.length > 0) causes.push(`weights of RMS ${tiny.map((x) => `${fmt(x.r)} (${paramLabel({ layer: x.layer, name: 'W' })})`).join(', ')} are so small that their products underflow float64 to 0`);
@@ -330,7 +324,7 @@ function zeroCauses(model: Model, fwd: ForwardCache, params: Params, empty: Tens
 }
 
 function rms(d: Float64Array): number {
-  const m = maxAbs(d);
+  const m = maxAbsOf(d);
   if (m === 0 || !Number.isFinite(m)) return m;
   let s = 0;
   for (const v of d) s += (v / m) ** 2;

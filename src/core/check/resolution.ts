@@ -20,6 +20,7 @@
 import { backward, correctChain, correctPlan, evaluate, magnitudesOf, netOf, outputDelta } from '../backprop.js';
 import type { ForwardCache } from '../forward.js';
 import { mapTensors, namedTensors, tensorOf, type Grads, type Model, type NamedTensor, type Params } from '../model.js';
+import { maxAbsOf } from '../layers/dense-kernel.js';
 import { zeros, type Tensor } from '../tensor.js';
 import type { Direction } from '../differences/source.js';
 import { Random } from '../random.js';
@@ -52,24 +53,14 @@ export const ELEMENT_SCALE = 0.01;
 export function stepFor(p: NamedTensor, fwd: ForwardCache, epsilon: number): number {
   let h = epsilon;
   if (p.ref.name === 'W') {
-    const s = maxAbs(fwd.A[p.ref.layer].data);
+    const s = maxAbsOf(fwd.A[p.ref.layer].data);
     if (Number.isFinite(s) && s > 10) h = epsilon / 10 ** Math.ceil(Math.log10(s / 10));
   }
-  const size = maxAbs(p.value.data);
+  const size = maxAbsOf(p.value.data);
   if (Number.isFinite(size)) h = Math.max(h, 2 ** 12 * FLOAT64_UNIT * size);
   return Math.min(h, epsilon);
 }
 
-function maxAbs(d: ArrayLike<number>): number {
-  // |x| by a comparison, not Math.abs: this runs once per tensor, before V8 has optimised it,
-  // where each call costs more than the rest of the loop (NaN and −0 never exceed m either way).
-  let m = 0;
-  for (let i = 0; i < d.length; i++) {
-    const x = d[i], a = x < 0 ? -x : x;
-    if (a > m) m = a;
-  }
-  return m;
-}
 
 /** The parts of a floor, each per element of each tensor (absolute values). */
 export interface GradientFloor {

@@ -5,7 +5,7 @@
 // is one call with byte offsets and nothing is copied. The JavaScript the kernel stands for stays
 // the reference (test/rows-wasm.test.ts holds the two to the same bits) and the fallback.
 import { ROWS_WASM } from './rows-wasm.js';
-import { wasmTurnedOff } from '../layers/dense-kernel.js';
+import { kernelModule, wasmTurnedOff } from '../wasm-module.js';
 import type { PreparedSteps } from '../records/activations.js';
 
 /** The exports of rows.wat; every pointer is a byte offset into the instance's memory. */
@@ -45,23 +45,13 @@ export interface RowsKernel {
 const MAX_BYTES = 2 ** 30;
 const PAGE = 65536;
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function rowsModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  try {
-    compiled = new WebAssembly.Module(Uint8Array.from(atob(ROWS_WASM), (ch) => ch.charCodeAt(0)));
-  } catch {
-    // No WebAssembly (or no SIMD) in this runtime: the JavaScript loops give the same numbers.
-    compiled = null;
-  }
-  return compiled;
-}
+// Where there is no WebAssembly (or no SIMD) the JavaScript loops give the same numbers.
+const rowsModule = kernelModule(ROWS_WASM);
 
 /** An instance with a memory of its own of at least `bytes`; null where WebAssembly cannot run it. */
 export function rowsKernel(bytes: number): RowsKernel | null {
   if (bytes > MAX_BYTES || wasmTurnedOff()) return null;
-  const module = rowsModule();
+  const module = rowsModule.get();
   if (!module) return null;
   try {
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });

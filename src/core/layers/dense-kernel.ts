@@ -1,20 +1,28 @@
 // The one dense kernel of the hot paths: the forward pass's W·A + b, the finite differences' W·δA,
 // and backprop's Wᵀ·dZ and dZ·Aᵀ (layers/dense.ts). Plain loops over Float64Array, no allocation.
-// It runs as WebAssembly (dense.wat), compiled before its first call; the plain loop below is
-// the reference it is held to (test/dense-wasm.test.ts) and the fallback.
+// It runs as WebAssembly (dense.wat), compiled in the background from import (wasm-module.ts);
+// the plain loop below is the reference it is held to (test/dense-wasm.test.ts) and the fallback.
 import type { Tensor } from '../tensor.js';
 import { DENSE_WASM } from './dense-wasm.js';
+import { kernelModule, wasmTurnedOff } from '../wasm-module.js';
 
 /** The kernel in WebAssembly (dense.wat), instantiated on first use; null where it cannot be. */
-let wasm: { times: (...args: number[]) => void; transpose: (...args: number[]) => number; histogram: (...args: number[]) => void; norm: (...args: number[]) => number; std: (...args: number[]) => number; memory: WebAssembly.Memory } | null | undefined;
+interface DenseExports {
+  denseTimes: (...args: number[]) => void;
+  transpose: (...args: number[]) => number;
+  histogram: (...args: number[]) => void;
+  norm: (src: number, n: number) => number;
+  std: (src: number, n: number) => number;
+  finite: (src: number, n: number) => number;
+  maxAbs: (src: number, n: number) => number;
+  memory: WebAssembly.Memory;
+}
+let wasm: (Omit<DenseExports, 'denseTimes'> & { times: DenseExports['denseTimes'] }) | null | undefined;
 
 /** Above this many bytes of operands the plain loop runs (WebAssembly's offsets here are 32-bit). */
 const WASM_MAX_BYTES = 2 ** 30;
 
-/** BACKPROP_CHECK_WASM=0: the JavaScript loops instead of the WebAssembly kernels (the same numbers, to compare). */
-export function wasmTurnedOff(): boolean {
-  return process.env.BACKPROP_CHECK_WASM?.trim() === '0';
-}
+const denseModule = kernelModule(DENSE_WASM);
 
 /** The kernel for operands of `bytes`, unless they are too large for it or it is turned off. */
 function kernelFor(bytes: number): typeof wasm {
@@ -23,11 +31,12 @@ function kernelFor(bytes: number): typeof wasm {
 
 function wasmKernel(): typeof wasm {
   if (wasm !== undefined) return wasm;
+  const module = denseModule.get();
+  if (!module) return (wasm = null);
   try {
-    const bytes = Uint8Array.from(atob(DENSE_WASM), (ch) => ch.charCodeAt(0));
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const exports = instance.exports as { denseTimes: (...args: number[]) => void; transpose: (...args: number[]) => number; histogram: (...args: number[]) => void; norm: (...args: number[]) => number; std: (...args: number[]) => number; memory: WebAssembly.Memory };
-    wasm = { times: exports.denseTimes, transpose: exports.transpose, histogram: exports.histogram, norm: exports.norm, std: exports.std, memory: exports.memory };
+    const instance = new WebAssembly.Instance(module, {});
+    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, memory } = instance.exports as unknown as DenseExports;
+    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, memory };
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -164,12 +173,37 @@ export function denseTimesPlain(W: Tensor, D: Float64Array, out: Float64Array, m
 }
 
 /**
- * Whether every value is finite: x·0 is ±0 for a finite x and NaN for ±Inf and NaN, so the sum is
+ * Whether every value is finite, by the kernel (dense.wat, finite) where it runs: the scans of a
+ * check's tensors run once, cold. Otherwise, and as the reference: x·0 is ±0 for a finite x and NaN for ±Inf and NaN, so the sum is
  * 0 exactly when all are. One multiply-add per value and no call (Number.isFinite is one per
  * value until V8 has optimised the loop, and these scans run once per check).
  */
 export function allFinite(d: Float64Array): boolean {
+  const kernel = kernelFor(d.length * 8);
+  if (kernel) {
+    memoryOf(kernel, d.length).set(d, 0);
+    return kernel.finite(0, d.length) === 1;
+  }
   let s = 0;
   for (let i = 0; i < d.length; i++) s += d[i] * 0;
   return s === 0;
+}
+
+/**
+ * The largest |x| of d, from 0 (a NaN never exceeds it; an Infinity does): by the kernel where it
+ * runs (dense.wat, maxAbs), where these once-per-tensor scans would run in V8's interpreter.
+ */
+export function maxAbsOf(d: Float64Array): number {
+  const kernel = kernelFor(d.length * 8);
+  if (kernel) {
+    memoryOf(kernel, d.length).set(d, 0);
+    return kernel.maxAbs(0, d.length);
+  }
+  let m = 0;
+  for (let i = 0; i < d.length; i++) {
+    // |x| by a comparison, not Math.abs: a call per value until V8 has optimised the loop.
+    const x = d[i], a = x < 0 ? -x : x;
+    if (a > m) m = a;
+  }
+  return m;
 }

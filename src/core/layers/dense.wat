@@ -199,4 +199,27 @@
         (local.set $s (f64.add (local.get $s) (f64.mul (local.get $d) (local.get $d))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $sumLoop)))
-    (f64.sqrt (f64.div (local.get $s) (f64.convert_i32_u (local.get $n))))))
+    (f64.sqrt (f64.div (local.get $s) (f64.convert_i32_u (local.get $n)))))
+  ;; Scans run once per check, cold (check/edges.ts, check/resolution.ts). finite: 1 when every
+  ;; one of the n values at src is finite (x − x is 0 exactly then), else 0; allFinite's answer.
+  (func (export "finite") (param $src i32) (param $n i32) (result i32)
+    (local $i i32) (local $x f64)
+    (block $done
+      (loop $values
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $x (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
+        (if (f64.ne (f64.sub (local.get $x) (local.get $x)) (f64.const 0)) (then (return (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $values)))
+    (i32.const 1))
+  ;; The largest |x| of the n values at src, from 0: a NaN never exceeds it (maxAbs in resolution.ts).
+  (func (export "maxAbs") (param $src i32) (param $n i32) (result f64)
+    (local $i i32) (local $m f64) (local $a f64)
+    (block $done
+      (loop $values
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $a (f64.abs (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))))
+        (if (f64.gt (local.get $a) (local.get $m)) (then (local.set $m (local.get $a))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $values)))
+    (local.get $m)))
