@@ -1,6 +1,6 @@
 // The one dense kernel of the hot paths: the forward pass's W·A + b, the finite differences' W·δA,
 // and backprop's Wᵀ·dZ and dZ·Aᵀ (layers/dense.ts). Plain loops over Float64Array, no allocation.
-// It runs as WebAssembly (dense.wat), compiled in the background from import (wasm-module.ts);
+// It runs as WebAssembly (dense.wat), compiled on first use (wasm-module.ts);
 // the plain loop below is the reference it is held to (test/dense-wasm.test.ts) and the fallback.
 import type { Tensor } from '../tensor.js';
 import { DENSE_WASM } from './dense-wasm.js';
