@@ -2,10 +2,10 @@
 // from src/core/layers/dense.wat, the product runs them (not the fallback), and they give the plain
 // loop's bits on shapes that make the kernel grow its memory, shrink back, and meet every edge
 // (one row, an odd row count, samples not a multiple of four, no inputs, NaN, ±Inf, −0, zeros);
-// and its scans (allFinite, maxAbsOf) answer as plain loops written here.
+// and its scans (allFinite, maxAbsOf) and scaledOuter answer as plain loops written here.
 import { describe, expect, it } from 'vitest';
 import { DENSE_WASM } from '../src/core/layers/dense-wasm.js';
-import { allFinite, denseKernel, denseTimes, denseTimesPlain, maxAbsOf, transposeFinite } from '../src/core/layers/dense-kernel.js';
+import { allFinite, denseKernel, denseTimes, denseTimesPlain, maxAbsOf, scaledOuter, transposeFinite } from '../src/core/layers/dense-kernel.js';
 import { Random } from '../src/core/random.js';
 import { assemble } from '../scripts/build-wasm.mjs';
 
@@ -75,5 +75,26 @@ describe('the dense kernel in WebAssembly', () => {
     expect(maxAbsOf(Float64Array.of(NaN, -2, 1))).toBe(2);
     expect(maxAbsOf(Float64Array.of(1, -Infinity))).toBe(Infinity);
     expect(allFinite(Float64Array.of(1, NaN))).toBe(false);
+  });
+
+  it('scaledOuter is (u_i·v_c)·h bit for bit, in the kernel and in the JavaScript loop', () => {
+    const rng = new Random(14);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, 1e308];
+    const draw = (n: number) => Float64Array.from({ length: n }, () => (rng.uniform() < 0.1 ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+    for (const setting of [undefined, '0']) {
+      if (setting === undefined) delete process.env.BACKPROP_CHECK_WASM;
+      else process.env.BACKPROP_CHECK_WASM = setting;
+      try {
+        for (const [n, m] of [[1, 1], [64, 128], [3, 0], [0, 5], [2, 7]]) {
+          for (const h of [1e-6, -1e-6, 3, -0]) {
+            const u = draw(n), v = draw(m), out = new Float64Array(n * m).fill(42);
+            scaledOuter(u, v, h, out);
+            for (let i = 0; i < n; i++) for (let c = 0; c < m; c++) expect(Object.is(out[i * m + c], u[i] * v[c] * h), `${n}×${m}, h ${h}, (${i}, ${c})`).toBe(true);
+          }
+        }
+      } finally {
+        delete process.env.BACKPROP_CHECK_WASM;
+      }
+    }
   });
 });

@@ -10,7 +10,7 @@
 // (by h·A_{l−1}[j, :]), so layer l+1 sees a rank-1 change; later layers are dense. `elements`
 // goes further and runs all the perturbations of one row together (dense-rows.ts), with the
 // same arithmetic, so the same numbers.
-import { denseTimes } from '../layers/dense-kernel.js';
+import { denseTimes, scaledOuter } from '../layers/dense-kernel.js';
 import { allDense, entryParams, entryWork } from '../layers/index.js';
 import { differenceAndKinks } from '../layers/activation.js';
 import type { ForwardCache } from '../forward.js';
@@ -309,15 +309,14 @@ export class FiniteDifferences {
     return out;
   }
 
-  /** vᵀ·A_{l−1} (one value per sample), for a rank-one direction u·vᵀ over W_layer: V·A_{l−1} = u·(vᵀ·A_{l−1}). */
+  /**
+   * vᵀ·A_{l−1} (one value per sample), for a rank-one direction u·vᵀ over W_layer: V·A_{l−1} =
+   * u·(vᵀ·A_{l−1}). The dense kernel's product with vᵀ as a one-row matrix: each sum from 0 over k
+   * in order, zero v_k skipped.
+   */
   private samplesAlong(layer: number, v: Float64Array): Float64Array {
-    const m = this.m;
-    const A = this.fwd.A[layer].data;
-    const vA = new Float64Array(m);
-    for (let k = 0; k < v.length; k++) {
-      const vk = v[k];
-      if (vk !== 0) for (let c = 0; c < m; c++) vA[c] += vk * A[k * m + c];
-    }
+    const vA = new Float64Array(this.m);
+    denseTimes({ shape: [1, v.length], data: v }, this.fwd.A[layer].data, vA, this.m);
     return vA;
   }
 
@@ -327,16 +326,11 @@ export class FiniteDifferences {
    * carried to the output, with the penalty's change.
    */
   private weightStep(layer: number, v: Direction, along: Float64Array, h: number): number {
-    const m = this.m;
     const dZ = this.dZ[layer];
     if (v instanceof Float64Array) {
       for (let i = 0; i < dZ.length; i++) dZ[i] = along[i] * h;
     } else {
-      const u = v.u;
-      for (let i = 0; i < u.length; i++) {
-        const ui = u[i], o = i * m;
-        for (let c = 0; c < m; c++) dZ[o + c] = ui * along[c] * h;
-      }
+      scaledOuter(v.u, along, h, dZ);
     }
     const penaltyChange = this.c !== 0 ? this.c * h * penaltyAlong(this.params[layer].W, v, h) : 0;
     return this.propagate(layer, -1) + penaltyChange;

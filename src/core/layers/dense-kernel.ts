@@ -15,6 +15,7 @@ interface DenseExports {
   std: (src: number, n: number) => number;
   finite: (src: number, n: number) => number;
   maxAbs: (src: number, n: number) => number;
+  outer: (U: number, n: number, V: number, m: number, h: number, O: number) => void;
   memory: WebAssembly.Memory;
 }
 let wasm: (Omit<DenseExports, 'denseTimes'> & { times: DenseExports['denseTimes'] }) | null | undefined;
@@ -35,8 +36,8 @@ function wasmKernel(): typeof wasm {
   if (!module) return (wasm = null);
   try {
     const instance = new WebAssembly.Instance(module, {});
-    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, memory } = instance.exports as unknown as DenseExports;
-    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, memory };
+    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, memory } = instance.exports as unknown as DenseExports;
+    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, memory };
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -206,4 +207,26 @@ export function maxAbsOf(d: Float64Array): number {
     if (a > m) m = a;
   }
   return m;
+}
+
+/**
+ * out[i·m + c] = (u[i]·v[c])·h for i < u.length, c < m = v.length: by the kernel where it runs
+ * (dense.wat, outer; the loop below, the same products, where it does not). A directional check
+ * forms it for each step along a rank-one direction of W, cold.
+ */
+export function scaledOuter(u: Float64Array, v: Float64Array, h: number, out: Float64Array): void {
+  const n = u.length, m = v.length;
+  const kernel = kernelFor((n + m + n * m) * 8);
+  if (!kernel) {
+    for (let i = 0; i < n; i++) {
+      const ui = u[i], o = i * m;
+      for (let c = 0; c < m; c++) out[o + c] = ui * v[c] * h;
+    }
+    return;
+  }
+  const f = memoryOf(kernel, n + m + n * m);
+  f.set(u, 0);
+  f.set(v, n);
+  kernel.outer(0, n, n * 8, m, h, (n + m) * 8);
+  out.set(f.subarray(n + m, n + m + n * m));
 }

@@ -222,4 +222,24 @@
         (if (f64.gt (local.get $a) (local.get $m)) (then (local.set $m (local.get $a))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $values)))
-    (local.get $m)))
+    (local.get $m))
+  ;; out = (u·vᵀ)·h, each element (u_i·v_c)·h, u n values at U, v m at V, out n × m at O: the
+  ;; change of Z along a rank-one direction of W (differences/propagated.ts, weightStep).
+  (func (export "outer") (param $U i32) (param $n i32) (param $V i32) (param $m i32) (param $h f64) (param $O i32)
+    (local $i i32) (local $c i32) (local $ui f64) (local $o i32)
+    (local.set $o (local.get $O))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $ui (f64.load (i32.add (local.get $U) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $c (i32.const 0))
+        (block $colsDone
+          (loop $col
+            (br_if $colsDone (i32.ge_s (local.get $c) (local.get $m)))
+            (f64.store (local.get $o)
+              (f64.mul (f64.mul (local.get $ui) (f64.load (i32.add (local.get $V) (i32.shl (local.get $c) (i32.const 3))))) (local.get $h)))
+            (local.set $o (i32.add (local.get $o) (i32.const 8)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $col)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $row)))))
