@@ -2,11 +2,13 @@
 // from src/core/layers/dense.wat, the product runs them (not the fallback), and they give the plain
 // loop's bits on shapes that make the kernel grow its memory, shrink back, and meet every edge
 // (one row, an odd row count, samples not a multiple of four, no inputs, NaN, ±Inf, −0, zeros);
-// and its scans (allFinite, maxAbsOf) and scaledOuter answer as plain loops written here.
+// and its scans (allFinite, maxAbsOf), scaledOuter and the activations' gates answer as plain loops
+// written here.
 import { describe, expect, it } from 'vitest';
 import { DENSE_WASM } from '../src/core/layers/dense-wasm.js';
 import { allFinite, denseKernel, denseTimes, denseTimesPlain, maxAbsOf, scaledOuter, transposeFinite } from '../src/core/layers/dense-kernel.js';
 import { Random } from '../src/core/random.js';
+import { leakyRelu, namedActivation, type ElementwiseActivation } from '../src/core/records/activations.js';
 import { assemble } from '../scripts/build-wasm.mjs';
 
 describe('the dense kernel in WebAssembly', () => {
@@ -90,6 +92,31 @@ describe('the dense kernel in WebAssembly', () => {
             const u = draw(n), v = draw(m), out = new Float64Array(n * m).fill(42);
             scaledOuter(u, v, h, out);
             for (let i = 0; i < n; i++) for (let c = 0; c < m; c++) expect(Object.is(out[i * m + c], u[i] * v[c] * h), `${n}×${m}, h ${h}, (${i}, ${c})`).toBe(true);
+          }
+        }
+      } finally {
+        delete process.env.BACKPROP_CHECK_WASM;
+      }
+    }
+  });
+
+  it('the activations\' forward and backward loops are f and da·f\' bit for bit, in the kernel and in JavaScript', () => {
+    const rng = new Random(15);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, -5e-324, 1e308, 0.5, -1, 1];
+    const draw = (n: number) => Float64Array.from({ length: n }, () => (rng.uniform() < 0.1 ? special[Math.floor(rng.uniform() * special.length)] : 3 * rng.normal()));
+    const records = [...['tanh', 'sigmoid', 'relu', 'leaky_relu'].map((name) => namedActivation(name) as ElementwiseActivation), leakyRelu(0.2)];
+    for (const setting of [undefined, '0']) {
+      if (setting === undefined) delete process.env.BACKPROP_CHECK_WASM;
+      else process.env.BACKPROP_CHECK_WASM = setting;
+      try {
+        for (const act of records) {
+          for (const [units, m] of [[1, 1], [64, 128], [3, 5], [0, 4]]) {
+            const n = units * m, z = draw(n), a = new Float64Array(n).fill(42);
+            act.forward(z, a, units, m);
+            for (let i = 0; i < n; i++) expect(Object.is(a[i], act.f(z[i])), `${act.name} f(${z[i]}), BACKPROP_CHECK_WASM=${setting}`).toBe(true);
+            const da = draw(n), dz = new Float64Array(n).fill(42);
+            act.backward(z, a, da, dz, units, m);
+            for (let i = 0; i < n; i++) expect(Object.is(dz[i], da[i] * act.derivative(z[i], a[i])), `${act.name} at z = ${z[i]}, da = ${da[i]}, BACKPROP_CHECK_WASM=${setting}`).toBe(true);
           }
         }
       } finally {

@@ -16,6 +16,8 @@ interface DenseExports {
   finite: (src: number, n: number) => number;
   maxAbs: (src: number, n: number) => number;
   outer: (U: number, n: number, V: number, m: number, h: number, O: number) => void;
+  gate: (kind: number, Z: number, A: number, DA: number, n: number, slope: number, DZ: number) => void;
+  pieces: (Z: number, n: number, slope: number, A: number) => void;
   memory: WebAssembly.Memory;
 }
 let wasm: (Omit<DenseExports, 'denseTimes'> & { times: DenseExports['denseTimes'] }) | null | undefined;
@@ -36,8 +38,8 @@ function wasmKernel(): typeof wasm {
   if (!module) return (wasm = null);
   try {
     const instance = new WebAssembly.Instance(module, {});
-    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, memory } = instance.exports as unknown as DenseExports;
-    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, memory };
+    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, memory } = instance.exports as unknown as DenseExports;
+    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, memory };
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -229,4 +231,36 @@ export function scaledOuter(u: Float64Array, v: Float64Array, h: number, out: Fl
   f.set(v, n);
   kernel.outer(0, n, n * 8, m, h, (n + m) * 8);
   out.set(f.subarray(n + m, n + m + n * m));
+}
+
+/** The derivatives backprop's gates write in (records/activations.ts): tanh 1 − a², sigmoid a·(1 − a), piecewise linear (z > 0 ? 1 : slope). */
+export type Gate = 'tanh' | 'sigmoid' | 'pieces';
+const GATE_KIND: Record<Gate, number> = { tanh: 0, sigmoid: 1, pieces: 2 };
+
+/**
+ * dz[i] = da[i]·g'(z[i], a[i]) for i < n by the kernel (dense.wat, gate: the records' loops, the same
+ * operations); false, with nothing written, where it does not run. Backprop runs these once per
+ * check, cold, where V8's interpreter takes a heap number per element.
+ */
+export function gateBackward(gate: Gate, z: Float64Array, a: Float64Array, da: Float64Array, dz: Float64Array, n: number, slope = 0): boolean {
+  const kernel = kernelFor(4 * n * 8);
+  if (!kernel) return false;
+  const f = memoryOf(kernel, 4 * n);
+  if (gate === 'pieces') f.set(z.subarray(0, n), 0);
+  else f.set(a.subarray(0, n), n);
+  f.set(da.subarray(0, n), 2 * n);
+  kernel.gate(GATE_KIND[gate], 0, n * 8, 2 * n * 8, n, slope, 3 * n * 8);
+  dz.set(f.subarray(3 * n, 4 * n));
+  return true;
+}
+
+/** a[i] = z[i] where z[i] > 0, else slope·z[i], for i < n, by the kernel (dense.wat, pieces); false where it does not run. */
+export function piecesForward(z: Float64Array, a: Float64Array, n: number, slope: number): boolean {
+  const kernel = kernelFor(2 * n * 8);
+  if (!kernel) return false;
+  const f = memoryOf(kernel, 2 * n);
+  f.set(z.subarray(0, n), 0);
+  kernel.pieces(0, n, slope, n * 8);
+  a.set(f.subarray(n, 2 * n));
+  return true;
 }

@@ -242,4 +242,36 @@
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
             (br $col)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $row)))))
+        (br $row))))
+  ;; Backprop through an element-wise activation, its derivative written in (records/activations.ts,
+  ;; the same operations): DZ[i] = DA[i]·g'(Z[i], A[i]) for i < n; kind 0 tanh 1 − a·a, 1 sigmoid
+  ;; a·(1 − a), 2 piecewise linear (ReLU, leaky ReLU) 1 where z > 0, else slope.
+  (func (export "gate") (param $kind i32) (param $Z i32) (param $A i32) (param $DA i32) (param $n i32) (param $slope f64) (param $DZ i32)
+    (local $i i32) (local $o i32) (local $y f64) (local $g f64)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $y (f64.load (i32.add (local.get $A) (local.get $o))))
+        (if (i32.eqz (local.get $kind))
+          (then (local.set $g (f64.sub (f64.const 1) (f64.mul (local.get $y) (local.get $y)))))
+          (else
+            (if (i32.eq (local.get $kind) (i32.const 1))
+              (then (local.set $g (f64.mul (local.get $y) (f64.sub (f64.const 1) (local.get $y)))))
+              (else (local.set $g (select (f64.const 1) (local.get $slope)
+                (f64.gt (f64.load (i32.add (local.get $Z) (local.get $o))) (f64.const 0))))))))
+        (f64.store (i32.add (local.get $DZ) (local.get $o)) (f64.mul (f64.load (i32.add (local.get $DA) (local.get $o))) (local.get $g)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each))))
+  ;; A piecewise-linear activation (ReLU, leaky ReLU): A[i] = z where z > 0, else slope·z, z = Z[i].
+  (func (export "pieces") (param $Z i32) (param $n i32) (param $slope f64) (param $A i32)
+    (local $i i32) (local $o i32) (local $z f64)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $z (f64.load (i32.add (local.get $Z) (local.get $o))))
+        (f64.store (i32.add (local.get $A) (local.get $o))
+          (select (local.get $z) (f64.mul (local.get $slope) (local.get $z)) (f64.gt (local.get $z) (f64.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))))

@@ -8,6 +8,7 @@ import { compileFormula } from '../formula/formula.js';
 import { differenceEvaluator } from '../formula/difference.js';
 import { derivativeEvaluator, verifiedDerivativeText, type Point } from '../formula/derivative.js';
 import { hasKinks, toProgram } from '../formula/program.js';
+import { gateBackward, piecesForward } from '../layers/dense-kernel.js';
 
 /** A block of values: `units` rows of `m` samples (columns), stored row-major. */
 interface ColumnFunctions {
@@ -102,13 +103,14 @@ export type Activation = ElementwiseActivation | CoupledActivation;
 
 /** What an element-wise record states; `elementwise` derives the rest. */
 type Scalar = Omit<ElementwiseActivation, keyof ColumnFunctions | 'diagonal' | 'bounds' | 'roundsToBound' | 'sumsToOne' | 'steps'>
-  & Partial<Pick<ElementwiseActivation, 'bounds' | 'roundsToBound' | 'steps' | 'prepared' | 'zeroStepIsZero' | 'backward'>>;
+  & Partial<Pick<ElementwiseActivation, 'bounds' | 'roundsToBound' | 'steps' | 'prepared' | 'zeroStepIsZero' | 'backward' | 'forward'>>;
 
 /**
  * An element-wise record from its scalar functions: its column functions are plain loops over
  * the block with the scalar functions hoisted, the same operations in the same order as a loop
  * that calls them directly. A record may state its own backward loop with its derivative
- * written in (the same operations: tanh, sigmoid), which saves a call per element.
+ * written in (the same operations: tanh, sigmoid, ReLU), or its forward loop with f written in
+ * (ReLU), which saves a call per element.
  */
 function elementwise(r: Scalar): ElementwiseActivation {
   const { f, derivative, difference } = r;
@@ -121,12 +123,12 @@ function elementwise(r: Scalar): ElementwiseActivation {
     backward(z, a, da, dz, units, m) {
       for (let i = 0, n = units * m; i < n; i++) dz[i] = da[i] * derivative(z[i], a[i]);
     },
-    ...r,
-    diagonal: true,
-    sumsToOne: false,
     forward(z, a, units, m) {
       for (let i = 0, n = units * m; i < n; i++) a[i] = f(z[i]);
     },
+    ...r,
+    diagonal: true,
+    sumsToOne: false,
     backwardMagnitude(z, a, da, dz, units, m) {
       for (let i = 0, n = units * m; i < n; i++) dz[i] = da[i] * Math.abs(derivative(z[i], a[i]));
     },
@@ -458,8 +460,10 @@ const SIGMOID = elementwise({
   // Small steps by the series (see below); large ones by expm1(d)·σ(z)·(1 − σ(z+d)).
   difference: sigmoidDifference,
   // Backprop runs this once per check, in V8's interpreter, where a call per element costs more
-  // than the element: elementwise's loop with a·(1 − a) written in, the same operations.
-  backward(_z, a, da, dz, units, m) {
+  // than the element: elementwise's loop with a·(1 − a) written in, the same operations, in the
+  // dense kernel where it runs.
+  backward(z, a, da, dz, units, m) {
+    if (gateBackward('sigmoid', z, a, da, dz, units * m)) return;
     for (let i = 0, n = units * m; i < n; i++) {
       const y = a[i];
       dz[i] = da[i] * (y * (1 - y));
@@ -484,7 +488,8 @@ const TANH = elementwise({
   // where cosh overflowing to ∞ correctly gives 0.
   difference: tanhDifference,
   // elementwise's loop with 1 − a² written in, as sigmoid's.
-  backward(_z, a, da, dz, units, m) {
+  backward(z, a, da, dz, units, m) {
+    if (gateBackward('tanh', z, a, da, dz, units * m)) return;
     for (let i = 0, n = units * m; i < n; i++) {
       const y = a[i];
       dz[i] = da[i] * (1 - y * y);
@@ -515,6 +520,19 @@ function piecewiseLinear(name: string, slopeBelow: number): ElementwiseActivatio
     },
     kinks: [0],
     family: 'relu',
+    // The forward pass and backprop's gate as loops with f and f' written in, in the dense kernel
+    // where it runs (cold, a call per element costs more than the element).
+    forward(z, a, units, m) {
+      if (piecesForward(z, a, units * m, slopeBelow)) return;
+      for (let i = 0, n = units * m; i < n; i++) {
+        const x = z[i];
+        a[i] = x > 0 ? x : slopeBelow * x;
+      }
+    },
+    backward(z, a, da, dz, units, m) {
+      if (gateBackward('pieces', z, a, da, dz, units * m, slopeBelow)) return;
+      for (let i = 0, n = units * m; i < n; i++) dz[i] = da[i] * (z[i] > 0 ? 1 : slopeBelow);
+    },
   });
 }
 
