@@ -1,8 +1,8 @@
 ;; The dense kernel (layers/dense-kernel.ts) in WebAssembly: out = start + W·D, the same
 ;; operations in the same order as denseTimesPlain there, so the same bits (f64.add and f64.mul
-;; round as JavaScript's + and *; nothing is fused). Two output rows × four samples per block,
-;; an odd last row paired with itself, the last block of fewer than four samples repeating its
-;; last sample; weights equal to 0 (not NaN, not −0 ≠ 0: f64.ne as JavaScript's !==) skipped.
+;; round as JavaScript's + and *; nothing is fused). Two output rows × four samples per block
+;; (a whole block two samples per f64x2), an odd last row paired with itself, the last block of
+;; fewer than four samples repeating its last sample; weights equal to 0 (not NaN, not −0 ≠ 0: f64.ne as JavaScript's !==) skipped.
 ;;
 ;; Why: V8 runs JavaScript loops in its interpreter until it has compiled them, which for a check
 ;; in a fresh process (every command-line run) is most of the forward pass, backprop and a
@@ -23,6 +23,7 @@
     (local $d0 f64) (local $d1 f64) (local $d2 f64) (local $d3 f64)
     (local $a0 f64) (local $a1 f64) (local $a2 f64) (local $a3 f64)
     (local $b0 f64) (local $b1 f64) (local $b2 f64) (local $b3 f64)
+    (local $vx v128) (local $vd01 v128) (local $vd23 v128) (local $va01 v128) (local $va23 v128) (local $vb01 v128) (local $vb23 v128)
     (local.set $mb (i32.shl (local.get $m) (i32.const 3)))
     (block $rowsDone
       (loop $rowsLoop
@@ -46,49 +47,84 @@
         (block $colsDone
           (loop $colsLoop
             (br_if $colsDone (i32.ge_s (local.get $c) (local.get $m)))
-            ;; offsets of the block's other three samples from c, the last sample repeated past m (bytes)
             (local.set $r (i32.sub (i32.sub (local.get $m) (i32.const 1)) (local.get $c)))
-            (local.set $o1 (i32.shl (select (local.get $r) (i32.const 1) (i32.lt_s (local.get $r) (i32.const 1))) (i32.const 3)))
-            (local.set $o2 (i32.shl (select (local.get $r) (i32.const 2) (i32.lt_s (local.get $r) (i32.const 2))) (i32.const 3)))
-            (local.set $o3 (i32.shl (select (local.get $r) (i32.const 3) (i32.lt_s (local.get $r) (i32.const 3))) (i32.const 3)))
-            (local.set $a0 (local.get $sa)) (local.set $a1 (local.get $sa)) (local.set $a2 (local.get $sa)) (local.set $a3 (local.get $sa))
-            (local.set $b0 (local.get $sb)) (local.set $b1 (local.get $sb)) (local.set $b2 (local.get $sb)) (local.set $b3 (local.get $sb))
-            (local.set $dk (i32.add (local.get $D) (i32.shl (local.get $c) (i32.const 3))))
-            (local.set $k (i32.const 0))
-            (block $kDone
-              (loop $kLoop
-                (br_if $kDone (i32.ge_s (local.get $k) (local.get $cols)))
-                (local.set $x (f64.load (i32.add (local.get $wa) (i32.shl (local.get $k) (i32.const 3)))))
-                (local.set $y (f64.load (i32.add (local.get $wb) (i32.shl (local.get $k) (i32.const 3)))))
-                (local.set $d0 (f64.load (local.get $dk)))
-                (local.set $d1 (f64.load (i32.add (local.get $dk) (local.get $o1))))
-                (local.set $d2 (f64.load (i32.add (local.get $dk) (local.get $o2))))
-                (local.set $d3 (f64.load (i32.add (local.get $dk) (local.get $o3))))
-                (if (f64.ne (local.get $x) (f64.const 0))
-                  (then
-                    (local.set $a0 (f64.add (local.get $a0) (f64.mul (local.get $x) (local.get $d0))))
-                    (local.set $a1 (f64.add (local.get $a1) (f64.mul (local.get $x) (local.get $d1))))
-                    (local.set $a2 (f64.add (local.get $a2) (f64.mul (local.get $x) (local.get $d2))))
-                    (local.set $a3 (f64.add (local.get $a3) (f64.mul (local.get $x) (local.get $d3))))))
-                (if (f64.ne (local.get $y) (f64.const 0))
-                  (then
-                    (local.set $b0 (f64.add (local.get $b0) (f64.mul (local.get $y) (local.get $d0))))
-                    (local.set $b1 (f64.add (local.get $b1) (f64.mul (local.get $y) (local.get $d1))))
-                    (local.set $b2 (f64.add (local.get $b2) (f64.mul (local.get $y) (local.get $d2))))
-                    (local.set $b3 (f64.add (local.get $b3) (f64.mul (local.get $y) (local.get $d3))))))
-                (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                (local.set $dk (i32.add (local.get $dk) (local.get $mb)))
-                (br $kLoop)))
-            (local.set $dk (i32.add (local.get $oa) (i32.shl (local.get $c) (i32.const 3))))
-            (f64.store (local.get $dk) (local.get $a0))
-            (f64.store (i32.add (local.get $dk) (local.get $o1)) (local.get $a1))
-            (f64.store (i32.add (local.get $dk) (local.get $o2)) (local.get $a2))
-            (f64.store (i32.add (local.get $dk) (local.get $o3)) (local.get $a3))
-            (local.set $dk (i32.add (local.get $ob) (i32.shl (local.get $c) (i32.const 3))))
-            (f64.store (local.get $dk) (local.get $b0))
-            (f64.store (i32.add (local.get $dk) (local.get $o1)) (local.get $b1))
-            (f64.store (i32.add (local.get $dk) (local.get $o2)) (local.get $b2))
-            (f64.store (i32.add (local.get $dk) (local.get $o3)) (local.get $b3))
+            (if (i32.ge_s (local.get $r) (i32.const 3))
+              (then
+                ;; A whole block of four samples: the same sums, two samples per f64x2 (each lane
+                ;; its own sum, in the same order; mul and add round as the scalar ones).
+                (local.set $va01 (f64x2.splat (local.get $sa))) (local.set $va23 (local.get $va01))
+                (local.set $vb01 (f64x2.splat (local.get $sb))) (local.set $vb23 (local.get $vb01))
+                (local.set $dk (i32.add (local.get $D) (i32.shl (local.get $c) (i32.const 3))))
+                (local.set $k (i32.const 0))
+                (block $vkDone
+                  (loop $vkLoop
+                    (br_if $vkDone (i32.ge_s (local.get $k) (local.get $cols)))
+                    (local.set $x (f64.load (i32.add (local.get $wa) (i32.shl (local.get $k) (i32.const 3)))))
+                    (local.set $y (f64.load (i32.add (local.get $wb) (i32.shl (local.get $k) (i32.const 3)))))
+                    (local.set $vd01 (v128.load (local.get $dk)))
+                    (local.set $vd23 (v128.load offset=16 (local.get $dk)))
+                    (if (f64.ne (local.get $x) (f64.const 0))
+                      (then
+                        (local.set $vx (f64x2.splat (local.get $x)))
+                        (local.set $va01 (f64x2.add (local.get $va01) (f64x2.mul (local.get $vx) (local.get $vd01))))
+                        (local.set $va23 (f64x2.add (local.get $va23) (f64x2.mul (local.get $vx) (local.get $vd23))))))
+                    (if (f64.ne (local.get $y) (f64.const 0))
+                      (then
+                        (local.set $vx (f64x2.splat (local.get $y)))
+                        (local.set $vb01 (f64x2.add (local.get $vb01) (f64x2.mul (local.get $vx) (local.get $vd01))))
+                        (local.set $vb23 (f64x2.add (local.get $vb23) (f64x2.mul (local.get $vx) (local.get $vd23))))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (local.set $dk (i32.add (local.get $dk) (local.get $mb)))
+                    (br $vkLoop)))
+                (local.set $dk (i32.add (local.get $oa) (i32.shl (local.get $c) (i32.const 3))))
+                (v128.store (local.get $dk) (local.get $va01))
+                (v128.store offset=16 (local.get $dk) (local.get $va23))
+                (local.set $dk (i32.add (local.get $ob) (i32.shl (local.get $c) (i32.const 3))))
+                (v128.store (local.get $dk) (local.get $vb01))
+                (v128.store offset=16 (local.get $dk) (local.get $vb23)))
+              (else
+                ;; offsets of the block's other three samples from c, the last sample repeated past m (bytes)
+                (local.set $o1 (i32.shl (select (local.get $r) (i32.const 1) (i32.lt_s (local.get $r) (i32.const 1))) (i32.const 3)))
+                (local.set $o2 (i32.shl (select (local.get $r) (i32.const 2) (i32.lt_s (local.get $r) (i32.const 2))) (i32.const 3)))
+                (local.set $o3 (i32.shl (select (local.get $r) (i32.const 3) (i32.lt_s (local.get $r) (i32.const 3))) (i32.const 3)))
+                (local.set $a0 (local.get $sa)) (local.set $a1 (local.get $sa)) (local.set $a2 (local.get $sa)) (local.set $a3 (local.get $sa))
+                (local.set $b0 (local.get $sb)) (local.set $b1 (local.get $sb)) (local.set $b2 (local.get $sb)) (local.set $b3 (local.get $sb))
+                (local.set $dk (i32.add (local.get $D) (i32.shl (local.get $c) (i32.const 3))))
+                (local.set $k (i32.const 0))
+                (block $kDone
+                  (loop $kLoop
+                    (br_if $kDone (i32.ge_s (local.get $k) (local.get $cols)))
+                    (local.set $x (f64.load (i32.add (local.get $wa) (i32.shl (local.get $k) (i32.const 3)))))
+                    (local.set $y (f64.load (i32.add (local.get $wb) (i32.shl (local.get $k) (i32.const 3)))))
+                    (local.set $d0 (f64.load (local.get $dk)))
+                    (local.set $d1 (f64.load (i32.add (local.get $dk) (local.get $o1))))
+                    (local.set $d2 (f64.load (i32.add (local.get $dk) (local.get $o2))))
+                    (local.set $d3 (f64.load (i32.add (local.get $dk) (local.get $o3))))
+                    (if (f64.ne (local.get $x) (f64.const 0))
+                      (then
+                        (local.set $a0 (f64.add (local.get $a0) (f64.mul (local.get $x) (local.get $d0))))
+                        (local.set $a1 (f64.add (local.get $a1) (f64.mul (local.get $x) (local.get $d1))))
+                        (local.set $a2 (f64.add (local.get $a2) (f64.mul (local.get $x) (local.get $d2))))
+                        (local.set $a3 (f64.add (local.get $a3) (f64.mul (local.get $x) (local.get $d3))))))
+                    (if (f64.ne (local.get $y) (f64.const 0))
+                      (then
+                        (local.set $b0 (f64.add (local.get $b0) (f64.mul (local.get $y) (local.get $d0))))
+                        (local.set $b1 (f64.add (local.get $b1) (f64.mul (local.get $y) (local.get $d1))))
+                        (local.set $b2 (f64.add (local.get $b2) (f64.mul (local.get $y) (local.get $d2))))
+                        (local.set $b3 (f64.add (local.get $b3) (f64.mul (local.get $y) (local.get $d3))))))
+                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                    (local.set $dk (i32.add (local.get $dk) (local.get $mb)))
+                    (br $kLoop)))
+                (local.set $dk (i32.add (local.get $oa) (i32.shl (local.get $c) (i32.const 3))))
+                (f64.store (local.get $dk) (local.get $a0))
+                (f64.store (i32.add (local.get $dk) (local.get $o1)) (local.get $a1))
+                (f64.store (i32.add (local.get $dk) (local.get $o2)) (local.get $a2))
+                (f64.store (i32.add (local.get $dk) (local.get $o3)) (local.get $a3))
+                (local.set $dk (i32.add (local.get $ob) (i32.shl (local.get $c) (i32.const 3))))
+                (f64.store (local.get $dk) (local.get $b0))
+                (f64.store (i32.add (local.get $dk) (local.get $o1)) (local.get $b1))
+                (f64.store (i32.add (local.get $dk) (local.get $o2)) (local.get $b2))
+                (f64.store (i32.add (local.get $dk) (local.get $o3)) (local.get $b3))))
             (local.set $c (i32.add (local.get $c) (i32.const 4)))
             (br $colsLoop)))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
