@@ -225,6 +225,44 @@ describe('the row batches\' WebAssembly', () => {
     }
   });
 
+  it('lossColumns: each sample\'s loss change summed over the output rows in order, bit for bit; 0 when a step is beyond the series', () => {
+    const rng = new Random(18);
+    const { kernel, arena } = setUp(1 << 20);
+    const units = 10, m = 37, n = units * m;
+    const A = arena.f64(n), Y = arena.f64(n), D = arena.f64(n), SUMS = arena.f64(m);
+    for (const name of ['binary_cross_entropy', 'mean_squared_error', 'categorical_cross_entropy']) {
+      const loss = namedLoss(name)!;
+      const counts = [0, 0];
+      for (const scale of [1e-7, 1e-3, 0]) {
+        for (const [first, last, outputs] of [[0, units, 3], [3, 4, 3], [0, 1, 5], [5, 5, 5], [0, units, 5]]) {
+          for (let i = 0; i < n; i++) {
+            // Outputs away from 0 and 1 (the first three), or all five, 1e-9 and 1 − 1e-12 among them.
+            A[i] = Math.min([0.3, 0.5, 0.9, 1e-9, 1 - 1e-12][i % outputs] * (0.5 + rng.uniform()), 1 - 1e-12);
+            Y[i] = [0, 1, 0.25, 0, 1][(i * 7) % 5];
+            D[i] = scale === 0 && i === n - 1 ? NaN : rng.normal() * (scale || 1e-8);
+          }
+          SUMS.fill(42);
+          const done = kernel.lossColumns(loss.kernelForm!, A.byteOffset + 8 * first * m, Y.byteOffset + 8 * first * m, D.byteOffset + 8 * first * m, last - first, m, SUMS.byteOffset);
+          const want = new Float64Array(m);
+          let beyond = false;
+          for (let r = first; r < last; r++) {
+            for (let c = 0; c < m; c++) {
+              const i = r * m + c;
+              want[c] += loss.difference(A[i], Y[i], D[i]);
+              if (name !== 'mean_squared_error' && !(Math.abs(D[i] / A[i]) <= 2 ** -15 && (name !== 'binary_cross_entropy' || Math.abs(-D[i] / (1 - A[i])) <= 2 ** -15))) beyond = true;
+            }
+          }
+          expect(done, `${name}, steps ~${scale}, rows ${first}–${last}`).toBe(beyond ? 0 : 1);
+          if (done === 1) same(SUMS, want, `${name}, steps ~${scale}, rows ${first}–${last}`);
+          counts[done]++;
+        }
+      }
+      // Both answers met for the cross-entropies; squared error has no series, so never 0.
+      if (name === 'mean_squared_error') expect(counts[0]).toBe(0);
+      else expect(counts[0] > 0 && counts[1] > 0, `${name}: ${counts}`).toBe(true);
+    }
+  });
+
   it('quotientSums: each element\'s (plus − minus)/2h summed over the samples in order, bit for bit', () => {
     const rng = new Random(13);
     const { kernel, arena } = setUp(1 << 20);

@@ -18,7 +18,8 @@ import type { ElementwiseActivation } from '../records/activations.js';
 import { l2Coefficient, tensorOf, type Model, type Params } from '../model.js';
 import { cols as colsOf, size, type Tensor } from '../tensor.js';
 import { isZeroClean, RowBatch } from './dense-rows.js';
-import { PreparedBlock } from './rows-kernel.js';
+import { LossColumns, PreparedBlock } from './rows-kernel.js';
+import { namedLoss } from '../records/losses.js';
 import { alongDirection, type DifferenceSource, type Direction, type ElementDifference, type TensorRef } from './source.js';
 
 /** Σ V_ij·(2·W_ij + h·V_ij): the L2 sum ‖W‖² changes by h times this along V. */
@@ -115,6 +116,8 @@ export class FiniteDifferences {
 
   /** The batched path, or null when the network is not zero-clean (see dense-rows.ts). */
   private batch: RowBatch | null | undefined;
+  /** The loss's changes in the kernel (lossColumns), null where it has no kernelForm or no kernel runs; undefined until asked. */
+  private lossKernel: LossColumns | null | undefined;
 
   constructor(
     protected readonly model: Model,
@@ -409,6 +412,9 @@ export class FiniteDifferences {
     const Y = this.Y.data;
     const loss = model.loss;
     const colChange = this.colChange;
+    // A named loss (not a scaled copy: conventions.ts) in the kernel, the same sums in the same order.
+    this.lossKernel ??= loss.kernelForm && namedLoss(loss.name) === loss ? LossColumns.create(loss.kernelForm, outA, Y, m) : null;
+    if (this.lossKernel?.columns(outD, firstRow, lastRow, colChange)) return this.reduced(colChange);
     colChange.fill(0);
     for (let r = firstRow; r < lastRow; r++) {
       const base = r * m;
@@ -416,9 +422,15 @@ export class FiniteDifferences {
       // A custom loss's own kinks (abs(a − y) …) spoil the difference as an activation's do.
       if (loss.crosses) for (let c = 0; c < m; c++) if (loss.crosses(outA[base + c], Y[base + c], outD[base + c])) this.colKink[c] = 1;
     }
+    return this.reduced(colChange);
+  }
+
+  /** The data cost's change from each sample's: their sum in order, after the reduction. */
+  private reduced(colChange: Float64Array): number {
+    const m = this.m;
     let total = 0;
     for (let c = 0; c < m; c++) total += colChange[c];
-    return model.reduction === 'mean' ? total / m : total;
+    return this.model.reduction === 'mean' ? total / m : total;
   }
 
   /**

@@ -39,6 +39,11 @@ export interface RowsKernel {
    * kernelForm; chains beyond its series go to WIDE (i32s), untouched. Returns how many.
    */
   lossChanges(form: number, a: number, y: number, DA: number, n: number, SUMS: number, WIDE: number): number;
+  /**
+   * SUMS[c] = Σ_r the loss change at output (r, c) (A, Y, D rows × m), for a loss record's kernelForm;
+   * returns 1, or 0 (SUMS unspecified) when a step is beyond the series.
+   */
+  lossColumns(form: number, A: number, Y: number, D: number, rows: number, m: number, SUMS: number): number;
 }
 
 /** Beyond this many bytes the JavaScript loops run (the kernel's offsets are 32-bit). */
@@ -56,8 +61,8 @@ export function rowsKernel(bytes: number): RowsKernel | null {
   try {
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Omit<RowsKernel, 'memory'>;
-    const { prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges } = exports;
-    return { memory, prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges };
+    const { prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges, lossColumns } = exports;
+    return { memory, prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges, lossColumns };
   } catch {
     return null;
   }
@@ -167,5 +172,45 @@ export class PreparedBlock {
       const i = from + this.wide[q], o = 10 * i;
       out[i] = this.difference(this.K[o + 8], this.K[o + 9], d[i]);
     }
+  }
+}
+
+/**
+ * The output layer's outputs and targets in a kernel's memory, and the loss's change per sample
+ * for a step of the outputs there (lossColumns): what a directional check computes for every
+ * direction and sign (propagated.ts, lossChange). null where the kernel cannot run.
+ */
+export class LossColumns {
+  private constructor(
+    private readonly kernel: RowsKernel,
+    private readonly form: number,
+    private readonly m: number,
+    private readonly A: Float64Array,
+    private readonly Y: Float64Array,
+    private readonly D: Float64Array,
+    private readonly sums: Float64Array,
+  ) {}
+
+  /** For outputs A and targets Y (units × m) under the loss of kernelForm `form`. */
+  static create(form: number, A: Float64Array, Y: Float64Array, m: number): LossColumns | null {
+    const n = A.length;
+    const { arena, built: b } = Arena.sized((a) => ({ A: a.f64(n), Y: a.f64(n), D: a.f64(n), sums: a.f64(m) }));
+    if (!arena.kernel) return null;
+    b.A.set(A);
+    b.Y.set(Y);
+    return new LossColumns(arena.kernel, form, m, b.A, b.Y, b.D, b.sums);
+  }
+
+  /**
+   * out[c] = Σ over rows firstRow … lastRow − 1 of the loss change at (r, c) by d there, for c < m;
+   * false (out unspecified) when a step is beyond the series, for the caller's loop.
+   */
+  columns(d: Float64Array, firstRow: number, lastRow: number, out: Float64Array): boolean {
+    const m = this.m, from = firstRow * m, to = lastRow * m;
+    this.D.set(d.subarray(from, to));
+    const done = this.kernel.lossColumns(this.form, this.A.byteOffset + 8 * from, this.Y.byteOffset + 8 * from, this.D.byteOffset, lastRow - firstRow, m, this.sums.byteOffset);
+    if (done !== 1) return false;
+    out.set(this.sums);
+    return true;
   }
 }

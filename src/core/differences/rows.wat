@@ -585,7 +585,54 @@
       (then (local.set $wide (call $lossChain (local.get $form) (local.get $a) (local.get $y) (local.get $DA) (local.get $SUMS) (local.get $WIDE) (local.get $wide) (local.get $t)))))
     (local.get $wide))
 
-  ;; One block of denseBatch (dense-rows.ts) with no zero weight: rows r0 … r0 + block − 1
+  ;; The loss's change at every output value (activation A[i], target Y[i], step D[i]) of rows
+  ;; r < rows of m samples, summed per sample: SUMS[c] = Σ_r over the rows in order from 0, as
+  ;; lossChange of differences/propagated.ts with the loss record's difference written out (its
+  ;; kernelForm, as lossChanges). Returns 1; or 0 as soon as a step is beyond the series, when
+  ;; SUMS is unspecified and the caller computes it all.
+  (func (export "lossColumns") (param $form i32) (param $A i32) (param $Y i32) (param $D i32) (param $rows i32) (param $m i32) (param $SUMS i32) (result i32)
+    (local $r i32) (local $c i32) (local $i i32) (local $o i32) (local $a f64) (local $y f64) (local $d f64) (local $u1 f64) (local $u2 f64) (local $v f64)
+    (block $zeroed
+      (loop $zero
+        (br_if $zeroed (i32.ge_s (local.get $c) (local.get $m)))
+        (f64.store (i32.add (local.get $SUMS) (i32.shl (local.get $c) (i32.const 3))) (f64.const 0))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $zero)))
+    (block $rowsDone
+      (loop $row
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $c (i32.const 0))
+        (block $samplesDone
+          (loop $sample
+            (br_if $samplesDone (i32.ge_s (local.get $c) (local.get $m)))
+            (local.set $i (i32.shl (i32.add (i32.mul (local.get $r) (local.get $m)) (local.get $c)) (i32.const 3)))
+            (local.set $a (f64.load (i32.add (local.get $A) (local.get $i))))
+            (local.set $y (f64.load (i32.add (local.get $Y) (local.get $i))))
+            (local.set $d (f64.load (i32.add (local.get $D) (local.get $i))))
+            (if (i32.eq (local.get $form) (i32.const 2))
+              (then
+                (local.set $v (f64.mul (f64.mul (f64.const 0.5) (local.get $d))
+                  (f64.add (f64.mul (f64.const 2) (f64.sub (local.get $a) (local.get $y))) (local.get $d)))))
+              (else
+                (local.set $u1 (f64.div (local.get $d) (local.get $a)))
+                (local.set $u2 (f64.div (f64.neg (local.get $d)) (f64.sub (f64.const 1) (local.get $a))))
+                (if (i32.eqz (i32.and
+                      (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15))
+                      (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15)))))
+                  (then (return (i32.const 0))))
+                (local.set $v (call $xlog1pSeries (local.get $y) (local.get $u1)))
+                (if (i32.eq (local.get $form) (i32.const 1))
+                  (then (local.set $v (f64.add (local.get $v) (call $xlog1pSeries (f64.sub (f64.const 1) (local.get $y)) (local.get $u2))))))
+                (local.set $v (f64.neg (local.get $v)))))
+            (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $c) (i32.const 3))))
+            (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (local.get $v)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $sample)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (i32.const 1))
+
+    ;; One block of denseBatch (dense-rows.ts) with no zero weight: rows r0 … r0 + block − 1
   ;; (block ≤ 4) of out = W·D over `live` chains. WB holds the block's weights packed, input j's
   ;; four at WB + 32·j; IN the active inputs (i32s, `active` of them); D is inputs × live, O the
   ;; block's first output row (rows of `live`). Each sum runs over the inputs in order from 0:
