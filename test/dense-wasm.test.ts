@@ -6,7 +6,7 @@
 // written here.
 import { describe, expect, it } from 'vitest';
 import { DENSE_WASM } from '../src/core/layers/dense-wasm.js';
-import { allFinite, denseKernel, denseTimes, denseTimesPlain, maxAbsOf, scaledOuter, transposeFinite } from '../src/core/layers/dense-kernel.js';
+import { allFinite, denseKernel, denseTimes, denseTimesPlain, finiteRangeKernel, maxAbsOf, reluKernel, scaledOuter, transposeFinite } from '../src/core/layers/dense-kernel.js';
 import { Random } from '../src/core/random.js';
 import { leakyRelu, namedActivation, type ElementwiseActivation } from '../src/core/records/activations.js';
 import { assemble } from '../scripts/build-wasm.mjs';
@@ -121,6 +121,49 @@ describe('the dense kernel in WebAssembly', () => {
         }
       } finally {
         delete process.env.BACKPROP_CHECK_WASM;
+      }
+    }
+  });
+
+  it('finiteRangeKernel: the least and greatest finite value, −0 below 0, ±∞ when none is finite', () => {
+    const rng = new Random(16);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, -1e308];
+    const reference = (d: Float64Array): [number, number] => {
+      const finite = [...d].filter(Number.isFinite);
+      return [finite.reduce((a, b) => Math.min(a, b), Infinity), finite.reduce((a, b) => Math.max(a, b), -Infinity)];
+    };
+    for (const n of [0, 1, 2, 5, 1000]) {
+      for (const odds of [0, 0.3, 1]) {
+        const d = Float64Array.from({ length: n }, () => (rng.uniform() < odds ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+        const [lo, hi] = finiteRangeKernel(d)!, [wantLo, wantHi] = reference(d);
+        expect(Object.is(lo, wantLo) && Object.is(hi, wantHi), `${n} values, odds ${odds}: ${lo}, ${hi} vs ${wantLo}, ${wantHi}`).toBe(true);
+      }
+    }
+    const [lo, hi] = finiteRangeKernel(Float64Array.of(0, -0, 0))!;
+    expect(Object.is(lo, -0) && Object.is(hi, 0)).toBe(true);
+  });
+
+  it('reluKernel: ReLU\'s and leaky ReLU\'s difference by its branches and the kink marks, bit for bit', () => {
+    const rng = new Random(17);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, -5e-324, 1e-300];
+    const draw = (n: number, s: number) => Float64Array.from({ length: n }, () => (rng.uniform() < 0.1 ? special[Math.floor(rng.uniform() * special.length)] : s * rng.normal()));
+    for (const slope of [0, 0.01, 0.2]) {
+      for (const [units, m, from, to] of [[64, 128, 0, 64 * 128], [10, 37, 37, 5 * 37], [3, 5, 2, 13], [2, 4, 8, 8]]) {
+        const n = units * m;
+        const Z = draw(n, 1), A = Z.map((z) => (z > 0 ? z : slope * z)), dx = draw(n, 0.5);
+        for (const withFlags of [false, true]) {
+          const out = new Float64Array(n).fill(42), want = new Float64Array(n).fill(42);
+          const flags = withFlags ? Uint8Array.from({ length: m }, (_, c) => (c % 7 === 0 ? 1 : 0)) : null;
+          const wantFlags = flags ? flags.slice() : null;
+          expect(reluKernel(slope, Z, A, dx, out, from, to, flags, m)).toBe(true);
+          for (let i = from; i < to; i++) {
+            const z = Z[i], d = dx[i], w = z + d;
+            want[i] = z > 0 && w > 0 ? d : z <= 0 && w <= 0 ? slope * d : (w > 0 ? w : slope * w) - A[i];
+            if (wantFlags && !(z > 0 && w > 0) && d !== 0 && (z > 0 !== w > 0 || z === 0)) wantFlags[i % m] = 1;
+          }
+          for (let i = 0; i < n; i++) expect(Object.is(out[i], want[i]), `slope ${slope}, ${units}×${m} [${from}, ${to}), element ${i}`).toBe(true);
+          if (flags) expect([...flags]).toEqual([...wantFlags!]);
+        }
       }
     }
   });

@@ -10,7 +10,7 @@
 //   work         none counted: the dense products dominate (check/limits.ts)
 //   health       saturation (tanh, sigmoid), dead units (ReLU) and a histogram of A
 import { zeros, type Tensor } from '../tensor.js';
-import { histogramCounts } from './dense-kernel.js';
+import { finiteRangeKernel, histogramCounts, reluKernel } from './dense-kernel.js';
 import type { HealthStats, Layer, LayerKind, ParamSpec, Rows, TensorSet } from './kind.js';
 
 const HISTOGRAM_BINS = 20;
@@ -63,6 +63,8 @@ export function histogramAndSaturation(data: Float64Array, range: readonly [numb
  * Math.min and Math.max fold them: of 0 and −0 the least is −0 and the greatest 0.
  */
 function finiteRange(data: Float64Array): [number, number] {
+  const kernel = finiteRangeKernel(data);
+  if (kernel) return kernel;
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
@@ -93,9 +95,15 @@ export function backwardMagnitude(layer: Layer, x: Tensor, y: Tensor, dy: Tensor
  * changes side, or starts exactly on 0 and moves), decided in the branch that computes the
  * element: z and z + δz both above 0 never mark.
  */
+/** Values from which reluDifference runs in the kernel. */
+const KERNEL_BLOCK = 1024;
+
 function reluDifference(
   slope: number, Z: Float64Array, A: Float64Array, dx: Float64Array, out: Float64Array, from: number, to: number, flags: Uint8Array | null, m: number,
 ): void {
+  // A whole block (a directional step, cold) in the kernel; a row at a time (the element-wise
+  // differences, which V8 soon optimises) here, where a call and its copies would cost more.
+  if (to - from >= KERNEL_BLOCK && reluKernel(slope, Z, A, dx, out, from, to, flags, m)) return;
   for (let i = from; i < to; i++) {
     const z = Z[i], d = dx[i], w = z + d;
     if (z > 0 && w > 0) {

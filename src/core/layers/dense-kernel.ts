@@ -18,6 +18,8 @@ interface DenseExports {
   outer: (U: number, n: number, V: number, m: number, h: number, O: number) => void;
   gate: (kind: number, Z: number, A: number, DA: number, n: number, slope: number, DZ: number) => void;
   pieces: (Z: number, n: number, slope: number, A: number) => void;
+  finiteRange: (src: number, n: number, OUT: number) => void;
+  relu: (slope: number, Z: number, A: number, DX: number, n: number, hasFlags: number, FLAGS: number, m: number, c0: number, OUT: number) => void;
   memory: WebAssembly.Memory;
 }
 let wasm: (Omit<DenseExports, 'denseTimes'> & { times: DenseExports['denseTimes'] }) | null | undefined;
@@ -38,8 +40,8 @@ function wasmKernel(): typeof wasm {
   if (!module) return (wasm = null);
   try {
     const instance = new WebAssembly.Instance(module, {});
-    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, memory } = instance.exports as unknown as DenseExports;
-    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, memory };
+    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, memory } = instance.exports as unknown as DenseExports;
+    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, memory };
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -262,5 +264,41 @@ export function piecesForward(z: Float64Array, a: Float64Array, n: number, slope
   f.set(z.subarray(0, n), 0);
   kernel.pieces(0, n, slope, n * 8);
   a.set(f.subarray(n, 2 * n));
+  return true;
+}
+
+/** The least and greatest finite value of data by the kernel (dense.wat, finiteRange; layers/activation.ts holds the loop), or null where it does not run. */
+export function finiteRangeKernel(data: Float64Array): [number, number] | null {
+  const n = data.length;
+  const kernel = kernelFor((n + 2) * 8);
+  if (!kernel) return null;
+  const f = memoryOf(kernel, n + 2);
+  f.set(data, 0);
+  kernel.finiteRange(0, n, n * 8);
+  return [f[n], f[n + 1]];
+}
+
+/**
+ * reluDifference of layers/activation.ts over flat positions from … to by the kernel (dense.wat,
+ * relu: the same arithmetic and marks), the layer's m samples per row; false, with nothing
+ * written, where it does not run.
+ */
+export function reluKernel(
+  slope: number, Z: Float64Array, A: Float64Array, dx: Float64Array, out: Float64Array, from: number, to: number, flags: Uint8Array | null, m: number,
+): boolean {
+  const n = to - from;
+  if (n <= 0) return true;
+  const kernel = kernelFor(4 * n * 8 + m);
+  if (!kernel) return false;
+  const f = memoryOf(kernel, 4 * n + Math.ceil(m / 8));
+  f.set(Z.subarray(from, to), 0);
+  f.set(A.subarray(from, to), n);
+  f.set(dx.subarray(from, to), 2 * n);
+  const marks = 4 * n * 8;
+  const bytes = new Uint8Array(f.buffer, marks, m);
+  if (flags) bytes.set(flags.subarray(0, m));
+  kernel.relu(slope, 0, n * 8, 2 * n * 8, n, flags ? 1 : 0, marks, m, from % m, 3 * n * 8);
+  out.set(f.subarray(3 * n, 4 * n), from);
+  if (flags) flags.set(bytes);
   return true;
 }

@@ -310,4 +310,62 @@
         (f64.store (i32.add (local.get $A) (local.get $o))
           (select (local.get $z) (f64.mul (local.get $slope) (local.get $z)) (f64.gt (local.get $z) (f64.const 0))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each))))
+  ;; The least and the greatest finite value of the n values at src (+∞ and −∞ when there is none;
+  ;; of 0 and −0 the least is −0 and the greatest 0), stored at OUT and OUT + 8: finiteRange of
+  ;; layers/activation.ts, the same comparisons.
+  (func (export "finiteRange") (param $src i32) (param $n i32) (param $OUT i32)
+    (local $i i32) (local $v f64) (local $lo f64) (local $hi f64)
+    (local.set $lo (f64.const inf))
+    (local.set $hi (f64.const -inf))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $v (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
+        (if (f64.eq (f64.sub (local.get $v) (local.get $v)) (f64.const 0))
+          (then
+            (if (i32.or (f64.lt (local.get $v) (local.get $lo))
+                  (i32.and (i32.and (f64.eq (local.get $v) (f64.const 0)) (f64.eq (local.get $lo) (f64.const 0)))
+                    (f64.lt (f64.div (f64.const 1) (local.get $v)) (f64.const 0))))
+              (then (local.set $lo (local.get $v))))
+            (if (i32.or (f64.gt (local.get $v) (local.get $hi))
+                  (i32.and (i32.and (f64.eq (local.get $v) (f64.const 0)) (f64.eq (local.get $hi) (f64.const 0)))
+                    (f64.gt (f64.div (f64.const 1) (local.get $v)) (f64.const 0))))
+              (then (local.set $hi (local.get $v))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (f64.store (local.get $OUT) (local.get $lo))
+    (f64.store offset=8 (local.get $OUT) (local.get $hi)))
+  ;; ReLU's and leaky ReLU's difference over n values (reluDifference of layers/activation.ts, the
+  ;; same arithmetic): OUT[i] = g(Z[i] + DX[i]) − A[i] by its branches, and with hasFlags the kink
+  ;; marks FLAGS[c] = 1 (bytes, m of them; c the sample, c0 for i = 0) where a step changes side or
+  ;; starts exactly on 0 and moves.
+  (func (export "relu") (param $slope f64) (param $Z i32) (param $A i32) (param $DX i32) (param $n i32)
+    (param $hasFlags i32) (param $FLAGS i32) (param $m i32) (param $c0 i32) (param $OUT i32)
+    (local $i i32) (local $o i32) (local $c i32) (local $z f64) (local $d f64) (local $w f64)
+    (local.set $c (local.get $c0))
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $z (f64.load (i32.add (local.get $Z) (local.get $o))))
+        (local.set $d (f64.load (i32.add (local.get $DX) (local.get $o))))
+        (local.set $w (f64.add (local.get $z) (local.get $d)))
+        (if (i32.and (f64.gt (local.get $z) (f64.const 0)) (f64.gt (local.get $w) (f64.const 0)))
+          (then (f64.store (i32.add (local.get $OUT) (local.get $o)) (local.get $d)))
+          (else
+            (if (i32.and (f64.le (local.get $z) (f64.const 0)) (f64.le (local.get $w) (f64.const 0)))
+              (then (f64.store (i32.add (local.get $OUT) (local.get $o)) (f64.mul (local.get $slope) (local.get $d))))
+              (else (f64.store (i32.add (local.get $OUT) (local.get $o))
+                (f64.sub
+                  (select (local.get $w) (f64.mul (local.get $slope) (local.get $w)) (f64.gt (local.get $w) (f64.const 0)))
+                  (f64.load (i32.add (local.get $A) (local.get $o)))))))
+            (if (i32.and (local.get $hasFlags)
+                  (i32.and (f64.ne (local.get $d) (f64.const 0))
+                    (i32.or (i32.ne (f64.gt (local.get $z) (f64.const 0)) (f64.gt (local.get $w) (f64.const 0)))
+                      (f64.eq (local.get $z) (f64.const 0)))))
+              (then (i32.store8 (i32.add (local.get $FLAGS) (local.get $c)) (i32.const 1))))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (if (i32.ge_s (local.get $c) (local.get $m)) (then (local.set $c (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $each)))))
