@@ -30,7 +30,10 @@
 //   PROCESS_RUNS runs, with their range), and the check alone in process, with the default 10
 //   directions per tensor and with 1, which is what gradcheck's fast mode checks (one random
 //   direction per input tensor): "× torch fast" is that pair's ratio;
-// - torch: scripts/bench_torch.py (gradcheck, full and fast mode, float64) on the same networks.
+// - torch: scripts/bench_torch.py (gradcheck, full and fast mode, float64) on the same networks;
+//   fast mode the median of several calls.
+// The first full check and the one-direction check are each the median of several fresh processes
+// (a cold check of tens of milliseconds moves by a third from one process to the next here).
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -92,6 +95,19 @@ async function child(net: string, data: string, mode: 'full' | 'directional', sa
   process.stdout.write(JSON.stringify(timing));
 }
 
+/**
+ * inChild `runs` times, each a fresh process: the run of the median time (an odd number of runs),
+ * with the spread of the first checks' times. One cold check takes tens of milliseconds, which on
+ * a shared machine move by a third from one process to the next.
+ */
+function medianChild(
+  files: { net: string; data: string }, mode: 'full' | 'directional', runs: number, { samples, first }: { samples?: number; first?: Timing } = {},
+): Timing & { spread: Spread } {
+  const timings = Array.from({ length: runs }, (_, i) => (i === 0 && first ? first : inChild(files, mode, undefined, samples))).sort((a, b) => a.seconds - b.seconds);
+  const median = timings[Math.floor(runs / 2)];
+  return { ...median, spread: { median: median.seconds, min: timings[0].seconds, max: timings[runs - 1].seconds, runs } };
+}
+
 function inChild(files: { net: string; data: string }, mode: 'full' | 'directional', threads?: number, samples?: number): Timing {
   const env = { ...process.env, ...(threads ? { BACKPROP_CHECK_THREADS: String(threads) } : {}) };
   const args = [join(root, 'build/tools/bench/bench.js'), '--child', files.net, files.data, mode, ...(samples ? [String(samples)] : [])];
@@ -126,6 +142,8 @@ interface Spread {
 
 /** Runs of the directional command per network (an odd number, so that the median is one of them). */
 const PROCESS_RUNS = 7;
+/** Fresh processes for the first full check (odd); 3 where one check takes over a second. */
+const CHILD_RUNS = 5;
 
 interface Reference {
   /** Naive seconds scaled to every element, and the elements it was timed on. */
@@ -191,7 +209,8 @@ interface Torch {
   version?: string;
   threads?: number;
   full?: { seconds: number; passed: boolean };
-  fast?: { seconds: number; passed: boolean };
+  /** The median of its calls (bench_torch.py: FAST_RUNS after the full call), with their range. */
+  fast?: { seconds: number; passed: boolean; runs?: number; min?: number; max?: number };
 }
 
 /** The first Python that can `import torch`. */
@@ -215,15 +234,16 @@ function torchCase(python: string | null, c: BenchCase): Torch {
 interface Row {
   case: BenchCase;
   parameters: number;
-  full: Timing;
+  /** The median of CHILD_RUNS fresh processes (3 where a check takes over a second). */
+  full: Timing & { spread: Spread };
   serial: Timing;
   /** The whole `backprop-check NET DATA` process (full mode), node start to exit. */
   fullProcess: Spread;
   reference: Reference;
   directionalProcess: Spread;
   directional: Timing;
-  /** One direction per tensor, as gradcheck's fast mode checks one random direction per input tensor. */
-  oneDirection: Timing;
+  /** One direction per tensor, as gradcheck's fast mode checks one random direction per input tensor (median of PROCESS_RUNS fresh processes). */
+  oneDirection: Timing & { spread: Spread };
   torch: Torch;
 }
 
@@ -290,7 +310,8 @@ function notes(rows: Row[]): string {
     const ref = r.reference;
     out.push(`${r.case.name}: fast = naive on ${ref.identical}/${ref.naiveElements} sampled elements bit for bit (largest relative difference ${ref.maxRelativeDifference.toExponential(1)}); ` +
       `plain J(θ+h)−J(θ−h) is off by up to ${ref.plainMaxDeviation.toExponential(1)} relative on ${ref.plainElements} elements; ` +
-      `directional: the whole process ${fmt(r.directionalProcess.median)} s (median of ${r.directionalProcess.runs} runs, ${fmt(r.directionalProcess.min)}–${fmt(r.directionalProcess.max)} s), the check in process ${fmt(r.directional.seconds)} s, with one direction per tensor ${fmt(r.oneDirection.seconds)} s, vs torch fast ${r.torch.fast ? `${fmt(r.torch.fast.seconds)} s` : '–'}; ` +
+      `directional: the whole process ${fmt(r.directionalProcess.median)} s (median of ${r.directionalProcess.runs} runs, ${fmt(r.directionalProcess.min)}–${fmt(r.directionalProcess.max)} s), the check in process ${fmt(r.directional.seconds)} s, with one direction per tensor ${fmt(r.oneDirection.seconds)} s (median of ${r.oneDirection.spread.runs} processes, ${fmt(r.oneDirection.spread.min)}–${fmt(r.oneDirection.spread.max)} s), vs torch fast ${r.torch.fast ? `${fmt(r.torch.fast.seconds)} s${r.torch.fast.runs ? ` (median of ${r.torch.fast.runs} calls, ${fmt(r.torch.fast.min)}–${fmt(r.torch.fast.max)} s)` : ''}` : '–'}; ` +
+      `the first full check ${fmt(r.full.seconds)} s (median of ${r.full.spread.runs} processes, ${fmt(r.full.spread.min)}–${fmt(r.full.spread.max)} s); ` +
       `full check as a whole process ${fmt(r.fullProcess.median)} s (median of ${r.fullProcess.runs} runs, ${fmt(r.fullProcess.min)}–${fmt(r.fullProcess.max)} s); ` +
       `1 thread: ${r.torch.full ? `${fmt(r.torch.full.seconds / r.serial.seconds)}× torch full, ` : ''}${fmt(ref.naiveSeconds / r.serial.seconds)}× naive.` +
       targets(r));
@@ -314,7 +335,8 @@ async function main(argv: string[]): Promise<void> {
   for (const c of CASES.filter((x) => !wanted || wanted.some((w) => x.name.includes(w)))) {
     const files = writeCase(c, root, join(dir, caseFolder(c)));
     process.stderr.write(`${c.name}: full check …`);
-    const full = inChild(files, 'full');
+    const first = inChild(files, 'full');
+    const full = medianChild(files, 'full', first.seconds > 1 ? 3 : CHILD_RUNS, { first });
     const serial = inChild(files, 'full', 1);
     // The full check as one command: the default terminal table, as the README's first command
     // prints it. Fewer runs where one takes seconds.
@@ -325,7 +347,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(' directional …');
     const directionalProcess = wholeProcess(files, ['--mode', 'directional', '--format', 'json'], PROCESS_RUNS);
     const directional = inChild(files, 'directional');
-    const oneDirection = inChild(files, 'directional', undefined, 1);
+    const oneDirection = medianChild(files, 'directional', PROCESS_RUNS, { samples: 1 });
     process.stderr.write(python ? ' torch …' : '');
     const torch = noTorch ? { available: false, why: 'skipped (--no-torch)' } : torchCase(python, c);
     process.stderr.write(' done\n');
