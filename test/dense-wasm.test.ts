@@ -2,13 +2,14 @@
 // from src/core/layers/dense.wat, the product runs them (not the fallback), and they give the plain
 // loop's bits on shapes that make the kernel grow its memory, shrink back, and meet every edge
 // (one row, an odd row count, samples not a multiple of four, no inputs, NaN, ±Inf, −0, zeros);
-// and its scans (allFinite, maxAbsOf), scaledOuter and the activations' gates answer as plain loops
-// written here.
+// and its scans (allFinite, maxAbsOf), scaledOuter, the activations' gates and alongDirection's
+// bilinear form answer as plain loops written here.
 import { describe, expect, it } from 'vitest';
 import { DENSE_WASM } from '../src/core/layers/dense-wasm.js';
 import { allFinite, denseKernel, denseTimes, denseTimesPlain, finiteRangeKernel, maxAbsOf, reluKernel, scaledOuter, transposeFinite } from '../src/core/layers/dense-kernel.js';
 import { Random } from '../src/core/random.js';
 import { leakyRelu, namedActivation, type ElementwiseActivation } from '../src/core/records/activations.js';
+import { alongDirection } from '../src/core/differences/source.js';
 import { assemble } from '../scripts/build-wasm.mjs';
 
 describe('the dense kernel in WebAssembly', () => {
@@ -163,6 +164,32 @@ describe('the dense kernel in WebAssembly', () => {
           }
           for (let i = 0; i < n; i++) expect(Object.is(out[i], want[i]), `slope ${slope}, ${units}×${m} [${from}, ${to}), element ${i}`).toBe(true);
           if (flags) expect([...flags]).toEqual([...wantFlags!]);
+        }
+      }
+    }
+  });
+
+  it('alongDirection over a rank-one direction is uᵀ·(G·v) with every term in order, in the kernel and in JavaScript', () => {
+    const rng = new Random(18);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, 1e308];
+    const draw = (n: number, odds: number) => Float64Array.from({ length: n }, () => (rng.uniform() < odds ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+    for (const [rows, cols] of [[1, 1], [64, 20], [32, 64], [2, 3], [0, 4], [3, 0]]) {
+      for (const odds of [0, 0.05]) {
+        const G = draw(rows * cols, odds), u = draw(rows, 0), v = draw(cols, 0);
+        let want = 0;
+        for (let i = 0; i < rows; i++) {
+          let row = 0;
+          for (let j = 0; j < cols; j++) row += G[i * cols + j] * v[j];
+          want += u[i] * row;
+        }
+        for (const setting of [undefined, '0']) {
+          if (setting === undefined) delete process.env.BACKPROP_CHECK_WASM;
+          else process.env.BACKPROP_CHECK_WASM = setting;
+          try {
+            expect(Object.is(alongDirection(G, { u, v }), want), `${rows}×${cols}, BACKPROP_CHECK_WASM=${setting}`).toBe(true);
+          } finally {
+            delete process.env.BACKPROP_CHECK_WASM;
+          }
         }
       }
     }

@@ -24,6 +24,7 @@
 // Answers are synchronous; a check's row jobs can also be answered elsewhere (worker threads)
 // through checkSteps' driver.
 import type { ParamRef } from '../model.js';
+import { bilinearKernel } from '../layers/dense-kernel.js';
 
 /** Which tensor of the parameters: its layer (0-based) and its name within the layer kind. */
 export type TensorRef = ParamRef;
@@ -75,13 +76,18 @@ export interface DifferenceSource {
   subtractedCost?: number;
 }
 
-/** ⟨G, V⟩ = Σ G_ij·V_ij for a gradient G (rows × cols, flat) and a direction V over it. */
+/**
+ * ⟨G, V⟩ = Σ G_ij·V_ij for a gradient G (rows × cols, flat) and a direction V over it; for V = u·vᵀ
+ * as uᵀ·(G·v), in the dense kernel where it runs (the same loops: once per direction, cold).
+ */
 export function alongDirection(G: Float64Array, V: Direction): number {
   let dot = 0;
   if (V instanceof Float64Array) {
     for (let i = 0; i < V.length; i++) dot += G[i] * V[i];
     return dot;
   }
+  const kernel = bilinearKernel(V.u, G, V.v);
+  if (kernel !== null) return kernel;
   const cols = V.v.length;
   for (let i = 0; i < V.u.length; i++) {
     let row = 0;

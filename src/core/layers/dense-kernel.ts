@@ -19,6 +19,7 @@ interface DenseExports {
   gate: (kind: number, Z: number, A: number, DA: number, n: number, slope: number, DZ: number) => void;
   pieces: (Z: number, n: number, slope: number, A: number) => void;
   finiteRange: (src: number, n: number, OUT: number) => void;
+  bilinear: (U: number, n: number, G: number, cols: number, V: number) => number;
   relu: (slope: number, Z: number, A: number, DX: number, n: number, hasFlags: number, FLAGS: number, m: number, c0: number, OUT: number) => void;
   memory: WebAssembly.Memory;
 }
@@ -40,8 +41,8 @@ function wasmKernel(): typeof wasm {
   if (!module) return (wasm = null);
   try {
     const instance = new WebAssembly.Instance(module, {});
-    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, memory } = instance.exports as unknown as DenseExports;
-    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, memory };
+    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, bilinear, memory } = instance.exports as unknown as DenseExports;
+    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, bilinear, memory };
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -301,4 +302,16 @@ export function reluKernel(
   out.set(f.subarray(3 * n, 4 * n), from);
   if (flags) flags.set(bytes);
   return true;
+}
+
+/** uᵀ·G·v for G u.length × v.length by the kernel (dense.wat, bilinear: alongDirection's loops, every term added in order), or null where it does not run. */
+export function bilinearKernel(u: Float64Array, G: Float64Array, v: Float64Array): number | null {
+  const n = u.length, cols = v.length;
+  const kernel = kernelFor((n + cols + n * cols) * 8);
+  if (!kernel) return null;
+  const f = memoryOf(kernel, n + cols + n * cols);
+  f.set(u, 0);
+  f.set(v, n);
+  f.set(G.subarray(0, n * cols), n + cols);
+  return kernel.bilinear(0, n, (n + cols) * 8, cols, n * 8);
 }

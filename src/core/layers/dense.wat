@@ -368,4 +368,28 @@
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (if (i32.ge_s (local.get $c) (local.get $m)) (then (local.set $c (i32.const 0))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $each)))))
+        (br $each))))
+  ;; uᵀ·G·v for G n × cols at G (u n values at U, v cols at V): each row's Σ_j G[i][j]·v[j] from 0 in
+  ;; order, then Σ_i u_i·row from 0 in order, every term added (alongDirection of
+  ;; differences/source.ts, the gradient under test along a rank-one direction).
+  (func (export "bilinear") (param $U i32) (param $n i32) (param $G i32) (param $cols i32) (param $V i32) (result f64)
+    (local $i i32) (local $j i32) (local $g i32) (local $row f64) (local $dot f64)
+    (local.set $g (local.get $G))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $row (f64.const 0))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $colLoop
+            (br_if $colsDone (i32.ge_s (local.get $j) (local.get $cols)))
+            (local.set $row (f64.add (local.get $row)
+              (f64.mul (f64.load (local.get $g)) (f64.load (i32.add (local.get $V) (i32.shl (local.get $j) (i32.const 3)))))))
+            (local.set $g (i32.add (local.get $g) (i32.const 8)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $colLoop)))
+        (local.set $dot (f64.add (local.get $dot)
+          (f64.mul (f64.load (i32.add (local.get $U) (i32.shl (local.get $i) (i32.const 3)))) (local.get $row))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rowLoop)))
+    (local.get $dot)))
