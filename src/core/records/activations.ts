@@ -124,7 +124,9 @@ function elementwise(r: Scalar): ElementwiseActivation {
       for (let i = 0, n = units * m; i < n; i++) dz[i] = da[i] * derivative(z[i], a[i]);
     },
     forward(z, a, units, m) {
-      for (let i = 0, n = units * m; i < n; i++) a[i] = f(z[i]);
+      // The typed array's own map, which calls f from compiled code: a loop here runs in V8's
+      // interpreter for a check's one forward pass, at twice the time per element (Math.tanh).
+      a.set(z.subarray(0, units * m).map(f));
     },
     ...r,
     diagonal: true,
