@@ -588,8 +588,8 @@
   ;; The loss's change at every output value (activation A[i], target Y[i], step D[i]) of rows
   ;; r < rows of m samples, summed per sample: SUMS[c] = Σ_r over the rows in order from 0, as
   ;; lossChange of differences/propagated.ts with the loss record's difference written out (its
-  ;; kernelForm, as lossChanges). Returns 1; or 0 as soon as a step is beyond the series, when
-  ;; SUMS is unspecified and the caller computes it all.
+  ;; kernelForm, as lossChanges). Returns 1; or 0 as soon as a term whose coefficient is not 0
+  ;; has a step beyond the series, when SUMS is unspecified and the caller computes it all.
   (func (export "lossColumns") (param $form i32) (param $A i32) (param $Y i32) (param $D i32) (param $rows i32) (param $m i32) (param $SUMS i32) (result i32)
     (local $r i32) (local $c i32) (local $i i32) (local $o i32) (local $a f64) (local $y f64) (local $d f64) (local $u1 f64) (local $u2 f64) (local $v f64)
     (block $zeroed
@@ -616,9 +616,11 @@
               (else
                 (local.set $u1 (f64.div (local.get $d) (local.get $a)))
                 (local.set $u2 (f64.div (f64.neg (local.get $d)) (f64.sub (f64.const 1) (local.get $a))))
+                ;; A term whose coefficient (y, or 1 − y) is 0 is 0 whatever its step (xlog1p's).
                 (if (i32.eqz (i32.and
-                      (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15))
-                      (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15)))))
+                      (i32.or (f64.eq (local.get $y) (f64.const 0)) (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15)))
+                      (i32.or (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.eq (f64.sub (f64.const 1) (local.get $y)) (f64.const 0)))
+                        (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15)))))
                   (then (return (i32.const 0))))
                 (local.set $v (call $xlog1pSeries (local.get $y) (local.get $u1)))
                 (if (i32.eq (local.get $form) (i32.const 1))
