@@ -6,7 +6,7 @@
 // bilinear form answer as plain loops written here.
 import { describe, expect, it } from 'vitest';
 import { DENSE_WASM } from '../src/core/layers/dense-wasm.js';
-import { allFinite, denseKernel, denseTimes, denseTimesPlain, finiteRangeKernel, maxAbsOf, reluKernel, scaledOuter, transposeFinite } from '../src/core/layers/dense-kernel.js';
+import { allFinite, denseKernel, denseTimes, denseTimesPlain, finiteRangeKernel, hookScales, maxAbsOf, reluKernel, scaledOuter, transposeFinite } from '../src/core/layers/dense-kernel.js';
 import { Random } from '../src/core/random.js';
 import { leakyRelu, namedActivation, type ElementwiseActivation } from '../src/core/records/activations.js';
 import { alongDirection } from '../src/core/differences/source.js';
@@ -190,6 +190,22 @@ describe('the dense kernel in WebAssembly', () => {
           } finally {
             delete process.env.BACKPROP_CHECK_WASM;
           }
+        }
+      }
+    }
+  });
+
+  it('hookScales is k·(s·p + β·pen) and k·(s·p) bit for bit', () => {
+    const rng = new Random(19);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, 1e308];
+    const draw = (n: number) => Float64Array.from({ length: n }, () => (rng.uniform() < 0.1 ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+    for (const n of [0, 1, 7, 4096]) {
+      for (const [k, s, beta] of [[1, 1, 0], [1, 1 / 128, 0.02], [-1, 0.5, 3], [2, 1e-300, -1]]) {
+        const p = draw(n), pen = draw(n);
+        for (const withPen of [false, true]) {
+          const out = new Float64Array(n).fill(42);
+          expect(hookScales(p, withPen ? pen : null, k, s, beta, out)).toBe(true);
+          for (let i = 0; i < n; i++) expect(Object.is(out[i], withPen ? k * (s * p[i] + beta * pen[i]) : k * (s * p[i])), `n ${n}, k ${k}, s ${s}, β ${beta}, [${i}]`).toBe(true);
         }
       }
     }

@@ -13,7 +13,7 @@ describe('a kernel module', () => {
     const dense = kernelModule(DENSE_WASM), rows = kernelModule(ROWS_WASM);
     expect(dense.get()).toBeInstanceOf(WebAssembly.Module);
     expect(dense.get()).toBe(dense.get());
-    expect(exportsOf(dense.get())).toEqual(['bilinear', 'denseTimes', 'finite', 'finiteRange', 'gate', 'histogram', 'maxAbs', 'memory', 'norm', 'outer', 'pieces', 'relu', 'std', 'transpose']);
+    expect(exportsOf(dense.get())).toEqual(['bilinear', 'denseTimes', 'finite', 'finiteRange', 'gate', 'histogram', 'hooks', 'maxAbs', 'memory', 'norm', 'outer', 'pieces', 'relu', 'std', 'transpose']);
     expect(exportsOf(rows.get())).toEqual(['columns', 'denseBlock', 'inputStage', 'lossChanges', 'lossColumns', 'prepare', 'quotientSums', 'steps', 'storeStage']);
   });
 

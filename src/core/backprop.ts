@@ -23,6 +23,7 @@
 // the penalty's form) apply to dense entries; a conv2d W gets s, k and the penalty 2c·W.
 import type { ForwardCache } from './forward.js';
 import { biasGradient } from './layers/dense.js';
+import { hookScales } from './layers/dense-kernel.js';
 import { activation, dense, kindOf, typeOf, type Backward, type Layer, type LayerKind, type TensorSet } from './layers/index.js';
 import { backwardMagnitude } from './layers/activation.js';
 import { l2Coefficient, mapTensors, type Grads, type LayerParams, type Model, type Params, type Reduction } from './model.js';
@@ -253,8 +254,11 @@ export function layerGradients(net: Net, l: number, dZ: Tensor, steps: LayerStep
   const dW = zeros(W.shape);
   // The hooks' numbers read once, outside the loops (this runs before V8 has optimised it).
   const out = dW.data, p = P.data, k = w.k, s = w.s, beta = w.beta;
-  if (pen) for (let i = 0; i < out.length; i++) out[i] = k * (s * p[i] + beta * pen[i]);
-  else for (let i = 0; i < out.length; i++) out[i] = k * (s * p[i]);
+  // By the dense kernel where it runs (the same operations), else these loops.
+  if (!hookScales(p, pen, k, s, beta, out)) {
+    if (pen) for (let i = 0; i < out.length; i++) out[i] = k * (s * p[i] + beta * pen[i]);
+    else for (let i = 0; i < out.length; i++) out[i] = k * (s * p[i]);
+  }
   let db: Tensor | null = null;
   if (back.dparams.b) {
     db = b.fromA && dA ? biasGradient(dA, 1) : back.dparams.b();

@@ -20,6 +20,7 @@ interface DenseExports {
   pieces: (Z: number, n: number, slope: number, A: number) => void;
   finiteRange: (src: number, n: number, OUT: number) => void;
   bilinear: (U: number, n: number, G: number, cols: number, V: number) => number;
+  hooks: (P: number, PEN: number, n: number, k: number, s: number, beta: number, hasPen: number, O: number) => void;
   relu: (slope: number, Z: number, A: number, DX: number, n: number, hasFlags: number, FLAGS: number, m: number, c0: number, OUT: number) => void;
   memory: WebAssembly.Memory;
 }
@@ -41,8 +42,8 @@ function wasmKernel(): typeof wasm {
   if (!module) return (wasm = null);
   try {
     const instance = new WebAssembly.Instance(module, {});
-    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, bilinear, memory } = instance.exports as unknown as DenseExports;
-    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, bilinear, memory };
+    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, bilinear, hooks, memory } = instance.exports as unknown as DenseExports;
+    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, bilinear, hooks, memory };
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -314,4 +315,20 @@ export function bilinearKernel(u: Float64Array, G: Float64Array, v: Float64Array
   f.set(v, n);
   f.set(G.subarray(0, n * cols), n + cols);
   return kernel.bilinear(0, n, (n + cols) * 8, cols, n * 8);
+}
+
+/**
+ * out[i] = k·(s·p[i] + β·pen[i]) (pen null: k·(s·p[i])) for i < out.length by the kernel (dense.wat,
+ * hooks: backprop's loops, the same operations); false, nothing written, where it does not run.
+ */
+export function hookScales(p: Float64Array, pen: Float64Array | null, k: number, s: number, beta: number, out: Float64Array): boolean {
+  const n = out.length;
+  const kernel = kernelFor(3 * n * 8);
+  if (!kernel) return false;
+  const f = memoryOf(kernel, 3 * n);
+  f.set(p.subarray(0, n), 0);
+  if (pen) f.set(pen.subarray(0, n), n);
+  kernel.hooks(0, n * 8, n, k, s, beta, pen ? 1 : 0, 2 * n * 8);
+  out.set(f.subarray(2 * n, 3 * n));
+  return true;
 }

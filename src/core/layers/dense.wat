@@ -392,4 +392,18 @@
           (f64.mul (f64.load (i32.add (local.get $U) (i32.shl (local.get $i) (i32.const 3)))) (local.get $row))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rowLoop)))
-    (local.get $dot)))
+    (local.get $dot))
+  ;; The dW hooks' scales (backprop.ts, layerGradients): O[i] = k·(s·P[i] + β·PEN[i]) with a
+  ;; penalty (hasPen ≠ 0), else k·(s·P[i]), for i < n: the same operations in the same order.
+  (func (export "hooks") (param $P i32) (param $PEN i32) (param $n i32) (param $k f64) (param $s f64) (param $beta f64) (param $hasPen i32) (param $O i32)
+    (local $i i32) (local $o i32) (local $v f64)
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $o (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $v (f64.mul (local.get $s) (f64.load (i32.add (local.get $P) (local.get $o)))))
+        (if (local.get $hasPen)
+          (then (local.set $v (f64.add (local.get $v) (f64.mul (local.get $beta) (f64.load (i32.add (local.get $PEN) (local.get $o))))))))
+        (f64.store (i32.add (local.get $O) (local.get $o)) (f64.mul (local.get $k) (local.get $v)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))))
