@@ -289,6 +289,8 @@ describe('the row batches\' WebAssembly', () => {
     const nets = [
       network({ init: { scheme: 'xavier', seed: 4 }, layers: [{ units: 9, activation: 'tanh' }, { units: 6, activation: 'sigmoid' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, { inputs: 5, initSeed: 4, data: drawn(13, 21) }),
       network({ init: { scheme: 'he', seed: 6 }, layers: [{ units: 10, activation: 'relu' }, { units: 7, activation: 'tanh' }, { units: 3, activation: 'softmax' }], loss: 'categorical_cross_entropy' }, { inputs: 4, initSeed: 6, data: drawn(11, 23) }),
+      // 40 tanh units × 130 samples: more elements than a PreparedBlock steps per call (CHUNK), not a multiple of it.
+      network({ init: { scheme: 'xavier', seed: 8 }, layers: [{ units: 40, activation: 'tanh' }, { units: 1, activation: 'sigmoid' }], loss: 'binary_cross_entropy' }, { inputs: 3, initSeed: 8, data: drawn(130, 25) }),
     ];
     for (const { model, params, X, Y } of nets) {
       const run = (): number[] => {
