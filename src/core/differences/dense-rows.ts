@@ -18,6 +18,7 @@ import type { Model, Params } from '../model.js';
 import type { Tensor } from '../tensor.js';
 import { namedLoss, type Loss } from '../records/losses.js';
 import { Arena, type RowsKernel } from './rows-kernel.js';
+import { allFinite } from '../layers/dense-kernel.js';
 
 const SOFTMAX = namedActivation('softmax');
 
@@ -846,7 +847,8 @@ function transpose(data: Float64Array, rows: number, cols: number, out: Float64A
  * Every hidden layer must also be element-wise (the batches carry its change unit by unit), and a coupled output softmax.
  */
 export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: Tensor): boolean {
-  for (const { W } of params) for (const w of W.data) if (!Number.isFinite(w)) return false;
+  // The finiteness scans by the dense kernel's (allFinite): they run once per check, cold.
+  for (const { W } of params) if (!allFinite(W.data)) return false;
   const L = model.layers.length;
   for (let k = 0; k < L; k++) {
     const act = model.layers[k].activation;
@@ -855,9 +857,9 @@ export function isZeroClean(model: Model, params: Params, fwd: ForwardCache, Y: 
     const Z = fwd.Z[k].data, A = fwd.A[k + 1].data;
     // A record that states it needs no probe (tanh, sigmoid: their constants are finite).
     const probe = act.diagonal && !act.zeroStepIsZero;
-    for (let i = 0; i < Z.length; i++) {
-      if (!Number.isFinite(Z[i]) || !Number.isFinite(A[i])) return false;
-      if (probe && (act.difference(Z[i], A[i], 0) !== 0 || act.difference(Z[i], A[i], -0) !== 0)) return false;
+    if (!allFinite(Z) || !allFinite(A)) return false;
+    if (probe) {
+      for (let i = 0; i < Z.length; i++) if (act.difference(Z[i], A[i], 0) !== 0 || act.difference(Z[i], A[i], -0) !== 0) return false;
     }
   }
   const out = fwd.A[L].data;

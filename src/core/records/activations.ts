@@ -522,6 +522,8 @@ function piecewiseLinear(name: string, slopeBelow: number): ElementwiseActivatio
     },
     kinks: [0],
     family: 'relu',
+    // A step of ±0 takes the first or second branch for every finite z: ±0 or slope·(±0).
+    zeroStepIsZero: true,
     // The forward pass and backprop's gate as loops with f and f' written in, in the dense kernel
     // where it runs (cold, a call per element costs more than the element).
     forward(z, a, units, m) {
