@@ -1,12 +1,13 @@
 // The one dense kernel of the hot paths: the forward pass's W·A + b, the finite differences' W·δA,
-// and backprop's Wᵀ·dZ and dZ·Aᵀ (layers/dense.ts). Plain loops over Float64Array, no allocation.
-// It runs as WebAssembly (dense.wat), compiled on first use (wasm-module.ts);
-// the plain loop below is the reference it is held to (test/dense-wasm.test.ts) and the fallback.
+// and backprop's Wᵀ·dZ and dZ·Aᵀ (layers/dense.ts); with it, the loops a check runs once or a few
+// times, cold (scans, backprop's gates and hook scales, a directional step's pieces, health). It
+// runs as WebAssembly (dense.wat), compiled on first use (wasm-module.ts); the plain loops here and
+// in the callers are the reference it is held to (test/dense-wasm.test.ts) and the fallback.
 import type { Tensor } from '../tensor.js';
 import { DENSE_WASM } from './dense-wasm.js';
 import { kernelModule, wasmTurnedOff } from '../wasm-module.js';
 
-/** The kernel in WebAssembly (dense.wat), instantiated on first use; null where it cannot be. */
+/** The exports of dense.wat; every pointer is a byte offset into its memory. */
 interface DenseExports {
   denseTimes: (...args: number[]) => void;
   transpose: (...args: number[]) => number;
@@ -24,7 +25,8 @@ interface DenseExports {
   relu: (slope: number, Z: number, A: number, DX: number, n: number, hasFlags: number, FLAGS: number, m: number, c0: number, OUT: number) => void;
   memory: WebAssembly.Memory;
 }
-let wasm: (Omit<DenseExports, 'denseTimes'> & { times: DenseExports['denseTimes'] }) | null | undefined;
+/** The kernel in WebAssembly, instantiated on first use; null where it cannot be. */
+let wasm: DenseExports | null | undefined;
 
 /** Above this many bytes of operands the plain loop runs (WebAssembly's offsets here are 32-bit). */
 const WASM_MAX_BYTES = 2 ** 30;
@@ -41,9 +43,7 @@ function wasmKernel(): typeof wasm {
   const module = denseModule.get();
   if (!module) return (wasm = null);
   try {
-    const instance = new WebAssembly.Instance(module, {});
-    const { denseTimes: times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, bilinear, hooks, memory } = instance.exports as unknown as DenseExports;
-    wasm = { times, transpose, histogram, norm, std, finite, maxAbs, outer, gate, pieces, finiteRange, relu, bilinear, hooks, memory };
+    wasm = new WebAssembly.Instance(module, {}).exports as unknown as DenseExports;
   } catch {
     // No WebAssembly in this runtime: the plain loop gives the same numbers.
     wasm = null;
@@ -65,26 +65,30 @@ export function denseKernel(): 'webassembly' | 'javascript' {
  */
 export function denseTimes(W: Tensor, D: Float64Array, out: Float64Array, m: number, start: Float64Array | null = null): void {
   const [rows, cols] = W.shape;
-  const doubles = rows * cols + cols * m + rows + rows * m;
-  const kernel = kernelFor(doubles * 8);
-  if (!kernel) {
+  const held = kernelMemory(rows * cols + cols * m + rows + rows * m);
+  if (!held) {
     denseTimesPlain(W, D, out, m, start);
     return;
   }
-  const f = memoryOf(kernel, doubles);
+  const { kernel, f } = held;
   const w = 0, d = rows * cols, s = d + cols * m, o = s + rows;
   f.set(W.data.subarray(0, rows * cols), w);
   f.set(D.subarray(0, cols * m), d);
   if (start) f.set(start.subarray(0, rows), s);
-  kernel.times(rows, cols, m, w * 8, d * 8, s * 8, start ? 1 : 0, o * 8);
+  kernel.denseTimes(rows, cols, m, w * 8, d * 8, s * 8, start ? 1 : 0, o * 8);
   out.set(f.subarray(o, o + rows * m));
 }
 
-/** The kernel's memory as doubles, grown to hold at least `doubles` of them. */
-function memoryOf(kernel: NonNullable<typeof wasm>, doubles: number): Float64Array {
+/**
+ * The kernel for operands of `doubles` values, and its memory as doubles, grown to hold them;
+ * null where the plain loops run (too large, turned off, no WebAssembly).
+ */
+function kernelMemory(doubles: number): { kernel: DenseExports; f: Float64Array } | null {
+  const kernel = kernelFor(doubles * 8);
+  if (!kernel) return null;
   const { memory } = kernel;
   if (memory.buffer.byteLength < doubles * 8) memory.grow(Math.ceil((doubles * 8 - memory.buffer.byteLength) / 65536));
-  return new Float64Array(memory.buffer);
+  return { kernel, f: new Float64Array(memory.buffer) };
 }
 
 /**
@@ -96,12 +100,12 @@ function memoryOf(kernel: NonNullable<typeof wasm>, doubles: number): Float64Arr
  */
 export function transposeFinite(M: Float64Array, rows: number, cols: number, out: Float64Array): boolean {
   const n = rows * cols;
-  const kernel = kernelFor(2 * n * 8);
-  if (!kernel) {
+  const held = kernelMemory(2 * n);
+  if (!held) {
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = M[i * cols + j];
     return allFinite(M.subarray(0, n));
   }
-  const f = memoryOf(kernel, 2 * n);
+  const { kernel, f } = held;
   f.set(M.subarray(0, n), 0);
   const finite = kernel.transpose(0, rows, cols, n * 8) === 1;
   out.set(f.subarray(n, 2 * n));
@@ -118,9 +122,9 @@ export function transposeFinite(M: Float64Array, rows: number, cols: number, out
  */
 export function histogramCounts(data: Float64Array, lo: number, width: number, bins: number, satLo: number, satHi: number): Int32Array | null {
   const n = data.length;
-  const kernel = kernelFor(n * 8 + (bins + 3) * 4);
-  if (!kernel) return null;
-  const f = memoryOf(kernel, n + bins + 3);
+  const held = kernelMemory(n + bins + 3);
+  if (!held) return null;
+  const { kernel, f } = held;
   f.set(data, 0);
   kernel.histogram(0, n, lo, width, bins, satLo, satHi, n * 8);
   return new Int32Array(f.buffer, n * 8, bins + 3).slice();
@@ -133,10 +137,10 @@ export function histogramCounts(data: Float64Array, lo: number, width: number, b
  */
 export function statistic(which: 'norm' | 'std', data: Float64Array): number | null {
   const n = data.length;
-  const kernel = kernelFor(n * 8);
-  if (!kernel) return null;
-  memoryOf(kernel, n).set(data, 0);
-  return kernel[which](0, n);
+  const held = kernelMemory(n);
+  if (!held) return null;
+  held.f.set(data, 0);
+  return held.kernel[which](0, n);
 }
 
 /**
@@ -186,10 +190,10 @@ export function denseTimesPlain(W: Tensor, D: Float64Array, out: Float64Array, m
  * value until V8 has optimised the loop, and these scans run once per check).
  */
 export function allFinite(d: Float64Array): boolean {
-  const kernel = kernelFor(d.length * 8);
-  if (kernel) {
-    memoryOf(kernel, d.length).set(d, 0);
-    return kernel.finite(0, d.length) === 1;
+  const held = kernelMemory(d.length);
+  if (held) {
+    held.f.set(d, 0);
+    return held.kernel.finite(0, d.length) === 1;
   }
   let s = 0;
   for (let i = 0; i < d.length; i++) s += d[i] * 0;
@@ -201,10 +205,10 @@ export function allFinite(d: Float64Array): boolean {
  * runs (dense.wat, maxAbs), where these once-per-tensor scans would run in V8's interpreter.
  */
 export function maxAbsOf(d: Float64Array): number {
-  const kernel = kernelFor(d.length * 8);
-  if (kernel) {
-    memoryOf(kernel, d.length).set(d, 0);
-    return kernel.maxAbs(0, d.length);
+  const held = kernelMemory(d.length);
+  if (held) {
+    held.f.set(d, 0);
+    return held.kernel.maxAbs(0, d.length);
   }
   let m = 0;
   for (let i = 0; i < d.length; i++) {
@@ -222,15 +226,15 @@ export function maxAbsOf(d: Float64Array): number {
  */
 export function scaledOuter(u: Float64Array, v: Float64Array, h: number, out: Float64Array): void {
   const n = u.length, m = v.length;
-  const kernel = kernelFor((n + m + n * m) * 8);
-  if (!kernel) {
+  const held = kernelMemory(n + m + n * m);
+  if (!held) {
     for (let i = 0; i < n; i++) {
       const ui = u[i], o = i * m;
       for (let c = 0; c < m; c++) out[o + c] = ui * v[c] * h;
     }
     return;
   }
-  const f = memoryOf(kernel, n + m + n * m);
+  const { kernel, f } = held;
   f.set(u, 0);
   f.set(v, n);
   kernel.outer(0, n, n * 8, m, h, (n + m) * 8);
@@ -247,9 +251,9 @@ const GATE_KIND: Record<Gate, number> = { tanh: 0, sigmoid: 1, pieces: 2 };
  * check, cold, where V8's interpreter takes a heap number per element.
  */
 export function gateBackward(gate: Gate, z: Float64Array, a: Float64Array, da: Float64Array, dz: Float64Array, n: number, slope = 0): boolean {
-  const kernel = kernelFor(4 * n * 8);
-  if (!kernel) return false;
-  const f = memoryOf(kernel, 4 * n);
+  const held = kernelMemory(4 * n);
+  if (!held) return false;
+  const { kernel, f } = held;
   if (gate === 'pieces') f.set(z.subarray(0, n), 0);
   else f.set(a.subarray(0, n), n);
   f.set(da.subarray(0, n), 2 * n);
@@ -260,9 +264,9 @@ export function gateBackward(gate: Gate, z: Float64Array, a: Float64Array, da: F
 
 /** a[i] = z[i] where z[i] > 0, else slope·z[i], for i < n, by the kernel (dense.wat, pieces); false where it does not run. */
 export function piecesForward(z: Float64Array, a: Float64Array, n: number, slope: number): boolean {
-  const kernel = kernelFor(2 * n * 8);
-  if (!kernel) return false;
-  const f = memoryOf(kernel, 2 * n);
+  const held = kernelMemory(2 * n);
+  if (!held) return false;
+  const { kernel, f } = held;
   f.set(z.subarray(0, n), 0);
   kernel.pieces(0, n, slope, n * 8);
   a.set(f.subarray(n, 2 * n));
@@ -272,9 +276,9 @@ export function piecesForward(z: Float64Array, a: Float64Array, n: number, slope
 /** The least and greatest finite value of data by the kernel (dense.wat, finiteRange; layers/activation.ts holds the loop), or null where it does not run. */
 export function finiteRangeKernel(data: Float64Array): [number, number] | null {
   const n = data.length;
-  const kernel = kernelFor((n + 2) * 8);
-  if (!kernel) return null;
-  const f = memoryOf(kernel, n + 2);
+  const held = kernelMemory(n + 2);
+  if (!held) return null;
+  const { kernel, f } = held;
   f.set(data, 0);
   kernel.finiteRange(0, n, n * 8);
   return [f[n], f[n + 1]];
@@ -290,9 +294,9 @@ export function reluKernel(
 ): boolean {
   const n = to - from;
   if (n <= 0) return true;
-  const kernel = kernelFor(4 * n * 8 + m);
-  if (!kernel) return false;
-  const f = memoryOf(kernel, 4 * n + Math.ceil(m / 8));
+  const held = kernelMemory(4 * n + Math.ceil(m / 8));
+  if (!held) return false;
+  const { kernel, f } = held;
   f.set(Z.subarray(from, to), 0);
   f.set(A.subarray(from, to), n);
   f.set(dx.subarray(from, to), 2 * n);
@@ -308,9 +312,9 @@ export function reluKernel(
 /** uᵀ·G·v for G u.length × v.length by the kernel (dense.wat, bilinear: alongDirection's loops, every term added in order), or null where it does not run. */
 export function bilinearKernel(u: Float64Array, G: Float64Array, v: Float64Array): number | null {
   const n = u.length, cols = v.length;
-  const kernel = kernelFor((n + cols + n * cols) * 8);
-  if (!kernel) return null;
-  const f = memoryOf(kernel, n + cols + n * cols);
+  const held = kernelMemory(n + cols + n * cols);
+  if (!held) return null;
+  const { kernel, f } = held;
   f.set(u, 0);
   f.set(v, n);
   f.set(G.subarray(0, n * cols), n + cols);
@@ -323,9 +327,9 @@ export function bilinearKernel(u: Float64Array, G: Float64Array, v: Float64Array
  */
 export function hookScales(p: Float64Array, pen: Float64Array | null, k: number, s: number, beta: number, out: Float64Array): boolean {
   const n = out.length;
-  const kernel = kernelFor(3 * n * 8);
-  if (!kernel) return false;
-  const f = memoryOf(kernel, 3 * n);
+  const held = kernelMemory(3 * n);
+  if (!held) return false;
+  const { kernel, f } = held;
   f.set(p.subarray(0, n), 0);
   if (pen) f.set(pen.subarray(0, n), n);
   kernel.hooks(0, n * 8, n, k, s, beta, pen ? 1 : 0, 2 * n * 8);
