@@ -11,6 +11,7 @@ import { Random } from '../src/core/random.js';
 import { leakyRelu, namedActivation, type ElementwiseActivation } from '../src/core/records/activations.js';
 import { alongDirection } from '../src/core/differences/source.js';
 import { assemble } from '../scripts/build-wasm.mjs';
+import { inKernelAndJs } from './helpers/wasm.js';
 
 describe('the dense kernel in WebAssembly', () => {
   it('the committed module is the one dense.wat assembles to', async () => {
@@ -59,21 +60,15 @@ describe('the dense kernel in WebAssembly', () => {
     const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, -1e308];
     const largest = (d: Float64Array) => d.reduce((m, x) => (Math.abs(x) > m ? Math.abs(x) : m), 0);
     // The kernel, then the JavaScript loops (BACKPROP_CHECK_WASM=0).
-    for (const setting of [undefined, '0']) {
-      if (setting === undefined) delete process.env.BACKPROP_CHECK_WASM;
-      else process.env.BACKPROP_CHECK_WASM = setting;
-      try {
-        for (const n of [0, 1, 3, 128, 8192, 100_000]) {
-          for (const odds of [0, 0.001, 0.3]) {
-            const d = Float64Array.from({ length: n }, () => (rng.uniform() < odds ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
-            expect(allFinite(d), `${n} values, odds ${odds}, BACKPROP_CHECK_WASM=${setting}`).toBe(d.every(Number.isFinite));
-            expect(Object.is(maxAbsOf(d), largest(d)), `${n} values, odds ${odds}, BACKPROP_CHECK_WASM=${setting}`).toBe(true);
-          }
+    inKernelAndJs((setting) => {
+      for (const n of [0, 1, 3, 128, 8192, 100_000]) {
+        for (const odds of [0, 0.001, 0.3]) {
+          const d = Float64Array.from({ length: n }, () => (rng.uniform() < odds ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
+          expect(allFinite(d), `${n} values, odds ${odds}, BACKPROP_CHECK_WASM=${setting}`).toBe(d.every(Number.isFinite));
+          expect(Object.is(maxAbsOf(d), largest(d)), `${n} values, odds ${odds}, BACKPROP_CHECK_WASM=${setting}`).toBe(true);
         }
-      } finally {
-        delete process.env.BACKPROP_CHECK_WASM;
       }
-    }
+    });
     expect(maxAbsOf(Float64Array.of(NaN, -0))).toBe(0);
     expect(maxAbsOf(Float64Array.of(NaN, -2, 1))).toBe(2);
     expect(maxAbsOf(Float64Array.of(1, -Infinity))).toBe(Infinity);
@@ -84,21 +79,15 @@ describe('the dense kernel in WebAssembly', () => {
     const rng = new Random(14);
     const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, 1e308];
     const draw = (n: number) => Float64Array.from({ length: n }, () => (rng.uniform() < 0.1 ? special[Math.floor(rng.uniform() * special.length)] : rng.normal()));
-    for (const setting of [undefined, '0']) {
-      if (setting === undefined) delete process.env.BACKPROP_CHECK_WASM;
-      else process.env.BACKPROP_CHECK_WASM = setting;
-      try {
-        for (const [n, m] of [[1, 1], [64, 128], [3, 0], [0, 5], [2, 7]]) {
-          for (const h of [1e-6, -1e-6, 3, -0]) {
-            const u = draw(n), v = draw(m), out = new Float64Array(n * m).fill(42);
-            scaledOuter(u, v, h, out);
-            for (let i = 0; i < n; i++) for (let c = 0; c < m; c++) expect(Object.is(out[i * m + c], u[i] * v[c] * h), `${n}×${m}, h ${h}, (${i}, ${c})`).toBe(true);
-          }
+    inKernelAndJs((setting) => {
+      for (const [n, m] of [[1, 1], [64, 128], [3, 0], [0, 5], [2, 7]]) {
+        for (const h of [1e-6, -1e-6, 3, -0]) {
+          const u = draw(n), v = draw(m), out = new Float64Array(n * m).fill(42);
+          scaledOuter(u, v, h, out);
+          for (let i = 0; i < n; i++) for (let c = 0; c < m; c++) expect(Object.is(out[i * m + c], u[i] * v[c] * h), `${n}×${m}, h ${h}, (${i}, ${c})`).toBe(true);
         }
-      } finally {
-        delete process.env.BACKPROP_CHECK_WASM;
       }
-    }
+    });
   });
 
   it('the activations\' forward and backward loops are f and da·f\' bit for bit, in the kernel and in JavaScript', () => {
@@ -106,24 +95,18 @@ describe('the dense kernel in WebAssembly', () => {
     const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, -5e-324, 1e308, 0.5, -1, 1];
     const draw = (n: number) => Float64Array.from({ length: n }, () => (rng.uniform() < 0.1 ? special[Math.floor(rng.uniform() * special.length)] : 3 * rng.normal()));
     const records = [...['tanh', 'sigmoid', 'relu', 'leaky_relu'].map((name) => namedActivation(name) as ElementwiseActivation), leakyRelu(0.2)];
-    for (const setting of [undefined, '0']) {
-      if (setting === undefined) delete process.env.BACKPROP_CHECK_WASM;
-      else process.env.BACKPROP_CHECK_WASM = setting;
-      try {
-        for (const act of records) {
-          for (const [units, m] of [[1, 1], [64, 128], [3, 5], [0, 4]]) {
-            const n = units * m, z = draw(n), a = new Float64Array(n).fill(42);
-            act.forward(z, a, units, m);
-            for (let i = 0; i < n; i++) expect(Object.is(a[i], act.f(z[i])), `${act.name} f(${z[i]}), BACKPROP_CHECK_WASM=${setting}`).toBe(true);
-            const da = draw(n), dz = new Float64Array(n).fill(42);
-            act.backward(z, a, da, dz, units, m);
-            for (let i = 0; i < n; i++) expect(Object.is(dz[i], da[i] * act.derivative(z[i], a[i])), `${act.name} at z = ${z[i]}, da = ${da[i]}, BACKPROP_CHECK_WASM=${setting}`).toBe(true);
-          }
+    inKernelAndJs((setting) => {
+      for (const act of records) {
+        for (const [units, m] of [[1, 1], [64, 128], [3, 5], [0, 4]]) {
+          const n = units * m, z = draw(n), a = new Float64Array(n).fill(42);
+          act.forward(z, a, units, m);
+          for (let i = 0; i < n; i++) expect(Object.is(a[i], act.f(z[i])), `${act.name} f(${z[i]}), BACKPROP_CHECK_WASM=${setting}`).toBe(true);
+          const da = draw(n), dz = new Float64Array(n).fill(42);
+          act.backward(z, a, da, dz, units, m);
+          for (let i = 0; i < n; i++) expect(Object.is(dz[i], da[i] * act.derivative(z[i], a[i])), `${act.name} at z = ${z[i]}, da = ${da[i]}, BACKPROP_CHECK_WASM=${setting}`).toBe(true);
         }
-      } finally {
-        delete process.env.BACKPROP_CHECK_WASM;
       }
-    }
+    });
   });
 
   it('finiteRangeKernel: the least and greatest finite value, −0 below 0, ±∞ when none is finite', () => {
@@ -182,15 +165,9 @@ describe('the dense kernel in WebAssembly', () => {
           for (let j = 0; j < cols; j++) row += G[i * cols + j] * v[j];
           want += u[i] * row;
         }
-        for (const setting of [undefined, '0']) {
-          if (setting === undefined) delete process.env.BACKPROP_CHECK_WASM;
-          else process.env.BACKPROP_CHECK_WASM = setting;
-          try {
-            expect(Object.is(alongDirection(G, { u, v }), want), `${rows}×${cols}, BACKPROP_CHECK_WASM=${setting}`).toBe(true);
-          } finally {
-            delete process.env.BACKPROP_CHECK_WASM;
-          }
-        }
+        inKernelAndJs((setting) => {
+          expect(Object.is(alongDirection(G, { u, v }), want), `${rows}×${cols}, BACKPROP_CHECK_WASM=${setting}`).toBe(true);
+        });
       }
     }
   });

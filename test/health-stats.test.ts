@@ -3,9 +3,10 @@
 // they replace (Math.min/max/abs/floor, Number.isFinite, **), held to the same results bit for
 // bit on data with NaN, ±Infinity, ±0, subnormals, huge values and values on the bins' edges.
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { histogram, histogramAndSaturation } from '../src/core/layers/activation.js';
 import { norm, std } from '../src/core/layers/dense.js';
+import { withWasmFlag } from './helpers/wasm.js';
 
 function referenceHistogram(data: Float64Array, range?: readonly [number, number]) {
   let lo = Infinity, hi = -Infinity, nonFinite = 0;
@@ -60,17 +61,6 @@ const value = fc.oneof(
   { weight: 1, arbitrary: fc.double() },
 );
 const data = fc.array(value, { maxLength: 60 }).map((v) => Float64Array.from(v));
-
-/** Runs a describe block's tests with BACKPROP_CHECK_WASM set to `flag` (undefined: unset), and unsets it after. */
-function withWasmFlag(flag: string | undefined): void {
-  beforeEach(() => {
-    if (flag === undefined) delete process.env.BACKPROP_CHECK_WASM;
-    else process.env.BACKPROP_CHECK_WASM = flag;
-  });
-  afterEach(() => {
-    delete process.env.BACKPROP_CHECK_WASM;
-  });
-}
 
 // The WebAssembly kernel (dense.wat, histogram) and the JavaScript loop it stands in for.
 describe.each([['webassembly', undefined], ['javascript', '0']])('histogram (%s)', (_, flag) => {

@@ -14,6 +14,7 @@ import { propagatedSource } from '../src/core/differences/propagated.js';
 import { Random } from '../src/core/random.js';
 import { assemble } from '../scripts/build-wasm.mjs';
 import { drawn, network } from './helpers/network.js';
+import { withWasmSetting } from './helpers/wasm.js';
 
 const SHORT = 2 ** -20, LIMIT = 2 ** -9;
 const RECORDS = ['tanh', 'sigmoid'].map((name) => namedActivation(name) as ElementwiseActivation);
@@ -54,12 +55,7 @@ describe('the row batches\' WebAssembly', () => {
   it('runs here, and not when BACKPROP_CHECK_WASM=0 or above a gigabyte', () => {
     expect(rowsKernel(1 << 16)).not.toBeNull();
     expect(rowsKernel(2 ** 31)).toBeNull();
-    process.env.BACKPROP_CHECK_WASM = '0';
-    try {
-      expect(rowsKernel(1 << 16)).toBeNull();
-    } finally {
-      delete process.env.BACKPROP_CHECK_WASM;
-    }
+    withWasmSetting('0', () => expect(rowsKernel(1 << 16)).toBeNull());
   });
 
   it.each(RECORDS.map((r) => [r.name, r] as const))('%s: the constants of prepareUnits, bit for bit, over the whole range of z', (_, act) => {
@@ -319,15 +315,7 @@ describe('the row batches\' WebAssembly', () => {
         }
         return out;
       };
-      const inKernel = run();
-      process.env.BACKPROP_CHECK_WASM = '0';
-      let inJs: number[];
-      try {
-        inJs = run();
-      } finally {
-        delete process.env.BACKPROP_CHECK_WASM;
-      }
-      same(inKernel, inJs, 'element');
+      same(run(), withWasmSetting('0', run), 'element');
     }
   });
 });
