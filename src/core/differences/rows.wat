@@ -20,6 +20,8 @@
   ;; expDD's result, hi and lo.
   (global $eh (mut f64) (f64.const 0))
   (global $el (mut f64) (f64.const 0))
+  ;; Set by $lossTerm: its step was beyond the series.
+  (global $beyond (mut i32) (i32.const 0))
 
   ;; 2^k for an integral k ≤ 1023: exact, as JavaScript's 2 ** k (0 below 2⁻¹⁰⁷⁴).
   (func $pow2 (param $k f64) (result f64)
@@ -496,24 +498,43 @@
   (func $xlog1pSeries (param $y f64) (param $t f64) (result f64)
     (select (f64.const 0) (f64.mul (local.get $y) (f64.add (local.get $t) (f64.mul (local.get $t) (f64.mul (local.get $t) (f64.add (f64.const -0.5) (f64.mul (local.get $t) (f64.add (f64.const 0x1.5555555555555p-2) (f64.mul (local.get $t) (f64.const -0.25))))))))) (f64.eq (local.get $y) (f64.const 0))))
 
-  ;; lossChanges for the one chain i, as its lanes do: SUMS[i] += the change, or, where a step is
-  ;; beyond the series, i appended to WIDE. Returns the new count of WIDE.
-  (func $lossChain (param $form i32) (param $a f64) (param $y f64) (param $DA i32) (param $SUMS i32) (param $WIDE i32) (param $wide i32) (param $i i32) (result i32)
-    (local $d f64) (local $u1 f64) (local $u2 f64) (local $r f64) (local $o i32)
-    (local.set $d (f64.load (i32.add (local.get $DA) (i32.shl (local.get $i) (i32.const 3)))))
+  ;; The loss's change at output a (target y) by a step d, as the loss record's difference (its
+  ;; kernelForm: 1 binary cross-entropy, 2 squared error, 3 categorical cross-entropy's term). A
+  ;; cross-entropy term whose step is beyond the series sets $beyond (the caller hands the step to
+  ;; the record) and the result is 0; a term whose coefficient (y, or 1 − y) is 0 is 0 whatever
+  ;; its step, as xlog1p's, and needs no series.
+  (func $lossTerm (param $form i32) (param $a f64) (param $y f64) (param $d f64) (result f64)
+    (local $u1 f64) (local $u2 f64) (local $v f64)
+    (global.set $beyond (i32.const 0))
+    (if (i32.eq (local.get $form) (i32.const 2))
+      (then (return (f64.mul (f64.mul (f64.const 0.5) (local.get $d))
+        (f64.add (f64.mul (f64.const 2) (f64.sub (local.get $a) (local.get $y))) (local.get $d))))))
     (local.set $u1 (f64.div (local.get $d) (local.get $a)))
     (local.set $u2 (f64.div (f64.neg (local.get $d)) (f64.sub (f64.const 1) (local.get $a))))
     (if (i32.eqz (i32.and
-          (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15))
-          (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15)))))
+          (i32.or (f64.eq (local.get $y) (f64.const 0)) (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15)))
+          (i32.or (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.eq (f64.sub (f64.const 1) (local.get $y)) (f64.const 0)))
+            (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15)))))
+      (then
+        (global.set $beyond (i32.const 1))
+        (return (f64.const 0))))
+    (local.set $v (call $xlog1pSeries (local.get $y) (local.get $u1)))
+    (if (i32.eq (local.get $form) (i32.const 1))
+      (then (local.set $v (f64.add (local.get $v) (call $xlog1pSeries (f64.sub (f64.const 1) (local.get $y)) (local.get $u2))))))
+    (f64.neg (local.get $v)))
+
+  ;; lossChanges for the one chain i, as its lanes do: SUMS[i] += the change, or, where a step is
+  ;; beyond the series, i appended to WIDE. Returns the new count of WIDE.
+  (func $lossChain (param $form i32) (param $a f64) (param $y f64) (param $DA i32) (param $SUMS i32) (param $WIDE i32) (param $wide i32) (param $i i32) (result i32)
+    (local $v f64) (local $o i32)
+    (local.set $v (call $lossTerm (local.get $form) (local.get $a) (local.get $y)
+      (f64.load (i32.add (local.get $DA) (i32.shl (local.get $i) (i32.const 3))))))
+    (if (global.get $beyond)
       (then
         (i32.store (i32.add (local.get $WIDE) (i32.shl (local.get $wide) (i32.const 2))) (local.get $i))
         (return (i32.add (local.get $wide) (i32.const 1)))))
-    (local.set $r (call $xlog1pSeries (local.get $y) (local.get $u1)))
-    (if (i32.eq (local.get $form) (i32.const 1))
-      (then (local.set $r (f64.add (local.get $r) (call $xlog1pSeries (f64.sub (f64.const 1) (local.get $y)) (local.get $u2))))))
     (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $i) (i32.const 3))))
-    (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (f64.neg (local.get $r))))
+    (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (local.get $v)))
     (local.get $wide))
 
   ;; The output layer's loss changes for one unit (activation a, target y) over n chains, as
@@ -591,7 +612,7 @@
   ;; kernelForm, as lossChanges). Returns 1; or 0 as soon as a term whose coefficient is not 0
   ;; has a step beyond the series, when SUMS is unspecified and the caller computes it all.
   (func (export "lossColumns") (param $form i32) (param $A i32) (param $Y i32) (param $D i32) (param $rows i32) (param $m i32) (param $SUMS i32) (result i32)
-    (local $r i32) (local $c i32) (local $i i32) (local $o i32) (local $a f64) (local $y f64) (local $d f64) (local $u1 f64) (local $u2 f64) (local $v f64)
+    (local $r i32) (local $c i32) (local $i i32) (local $o i32) (local $v f64)
     (block $zeroed
       (loop $zero
         (br_if $zeroed (i32.ge_s (local.get $c) (local.get $m)))
@@ -606,26 +627,11 @@
           (loop $sample
             (br_if $samplesDone (i32.ge_s (local.get $c) (local.get $m)))
             (local.set $i (i32.shl (i32.add (i32.mul (local.get $r) (local.get $m)) (local.get $c)) (i32.const 3)))
-            (local.set $a (f64.load (i32.add (local.get $A) (local.get $i))))
-            (local.set $y (f64.load (i32.add (local.get $Y) (local.get $i))))
-            (local.set $d (f64.load (i32.add (local.get $D) (local.get $i))))
-            (if (i32.eq (local.get $form) (i32.const 2))
-              (then
-                (local.set $v (f64.mul (f64.mul (f64.const 0.5) (local.get $d))
-                  (f64.add (f64.mul (f64.const 2) (f64.sub (local.get $a) (local.get $y))) (local.get $d)))))
-              (else
-                (local.set $u1 (f64.div (local.get $d) (local.get $a)))
-                (local.set $u2 (f64.div (f64.neg (local.get $d)) (f64.sub (f64.const 1) (local.get $a))))
-                ;; A term whose coefficient (y, or 1 − y) is 0 is 0 whatever its step (xlog1p's).
-                (if (i32.eqz (i32.and
-                      (i32.or (f64.eq (local.get $y) (f64.const 0)) (f64.le (f64.abs (local.get $u1)) (f64.const 0x1p-15)))
-                      (i32.or (i32.or (i32.ne (local.get $form) (i32.const 1)) (f64.eq (f64.sub (f64.const 1) (local.get $y)) (f64.const 0)))
-                        (f64.le (f64.abs (local.get $u2)) (f64.const 0x1p-15)))))
-                  (then (return (i32.const 0))))
-                (local.set $v (call $xlog1pSeries (local.get $y) (local.get $u1)))
-                (if (i32.eq (local.get $form) (i32.const 1))
-                  (then (local.set $v (f64.add (local.get $v) (call $xlog1pSeries (f64.sub (f64.const 1) (local.get $y)) (local.get $u2))))))
-                (local.set $v (f64.neg (local.get $v)))))
+            (local.set $v (call $lossTerm (local.get $form)
+              (f64.load (i32.add (local.get $A) (local.get $i)))
+              (f64.load (i32.add (local.get $Y) (local.get $i)))
+              (f64.load (i32.add (local.get $D) (local.get $i)))))
+            (if (global.get $beyond) (then (return (i32.const 0))))
             (local.set $o (i32.add (local.get $SUMS) (i32.shl (local.get $c) (i32.const 3))))
             (f64.store (local.get $o) (f64.add (f64.load (local.get $o)) (local.get $v)))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
