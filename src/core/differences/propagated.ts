@@ -413,7 +413,8 @@ export class FiniteDifferences {
     const loss = model.loss;
     const colChange = this.colChange;
     // A named loss (not a scaled copy: conventions.ts) in the kernel, the same sums in the same order.
-    this.lossKernel ??= loss.kernelForm && namedLoss(loss.name) === loss ? LossColumns.create(loss.kernelForm, outA, Y, m) : null;
+    // Decided once (`??=` would try again after a null).
+    if (this.lossKernel === undefined) this.lossKernel = loss.kernelForm && namedLoss(loss.name) === loss ? LossColumns.create(loss.kernelForm, outA, Y, m) : null;
     if (this.lossKernel?.columns(outD, firstRow, lastRow, colChange)) return this.reduced(colChange);
     colChange.fill(0);
     for (let r = firstRow; r < lastRow; r++) {
