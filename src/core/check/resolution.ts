@@ -61,7 +61,6 @@ export function stepFor(p: NamedTensor, fwd: ForwardCache, epsilon: number): num
   return Math.min(h, epsilon);
 }
 
-
 /** The parts of a floor, each per element of each tensor (absolute values). */
 export interface GradientFloor {
   /** MC_SAFETY × the largest Monte-Carlo deviation from correct backprop. */
