@@ -318,4 +318,71 @@ describe('the row batches\' WebAssembly', () => {
       same(run(), withWasmSetting('0', run), 'element');
     }
   });
+
+  it('rowSamples: whole samples in the kernel, and the samples it leaves to the JavaScript, give the bits of the JavaScript loops', () => {
+    // Four layers (two dense stages after the rank-one one), squared error and cross-entropy; a
+    // zero weight in W₂ leaves some rows' units with no change (the kernel hands those samples
+    // back), and inputs of 300 at h = 10⁻³ take steps beyond the series.
+    const layers = [{ units: 7, activation: 'tanh' }, { units: 5, activation: 'sigmoid' }, { units: 4, activation: 'tanh' }, { units: 2, activation: 'sigmoid' }];
+    const nets = [
+      { ...network({ init: { scheme: 'xavier', seed: 9 }, layers, loss: 'mean_squared_error' }, { inputs: 3, initSeed: 9, data: drawn(17, 27) }), scale: 1 },
+      { ...network({ init: { scheme: 'xavier', seed: 10 }, layers, loss: 'binary_cross_entropy' }, { inputs: 3, initSeed: 10, data: drawn(15, 29) }), scale: 300 },
+    ];
+    nets[0].params[1].W.data[2 * 7 + 3] = 0;
+    for (const { model, params, X, Y, scale } of nets) {
+      const Xs = { ...X, data: X.data.map((x) => x * scale) };
+      const run = (): number[] => {
+        const source = propagatedSource({ model, params, Y }, forward(model, params, Xs, Y));
+        const out: number[] = [];
+        for (const h of [1e-6, 1e-3]) {
+          for (let l = 0; l < model.layers.length; l++) {
+            for (const kind of ['W', 'b'] as const) {
+              const T = kind === 'W' ? params[l].W : params[l].b!;
+              for (let r = 0; r < T.shape[0]; r++) {
+                const flats = Array.from({ length: T.shape[1] }, (_, j) => r * T.shape[1] + j);
+                for (const d of source.elements!({ layer: l, name: kind }, flats, h)) out.push(d.numeric, d.spread);
+              }
+            }
+          }
+        }
+        return out;
+      };
+      const { result, whole, left } = countingRowSamples(run);
+      expect(whole).toBeGreaterThan(0);
+      expect(left).toBeGreaterThan(0);
+      same(result, withWasmSetting('0', run), 'element');
+    }
+  });
 });
+
+/**
+ * `body`'s result, with how many samples the kernels' rowSamples did and how many it left to the
+ * JavaScript while it ran (each instance's exports wrapped for the count).
+ */
+function countingRowSamples<T>(body: () => T): { result: T; whole: number; left: number } {
+  const Instance = WebAssembly.Instance;
+  let whole = 0, left = 0;
+  // A stand-in for the constructor: the real instance, or one whose rowSamples counts.
+  function Counting(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance {
+    const real = new Instance(module, imports);
+    const exports = real.exports as Record<string, unknown>;
+    if (typeof exports.rowSamples !== 'function') return real;
+    const rowSamples = exports.rowSamples as (...args: number[]) => number;
+    const memory = imports.env.memory as WebAssembly.Memory;
+    const wrapped = (...args: number[]): number => {
+      // The frame's second word is m (rows.wat); the eighth argument the first sample.
+      const m = new Int32Array(memory.buffer, args[0], 2)[1];
+      const next = rowSamples(...args);
+      whole += next - args[7];
+      if (next < m) left++;
+      return next;
+    };
+    return { exports: { ...exports, rowSamples: wrapped } } as unknown as WebAssembly.Instance;
+  }
+  WebAssembly.Instance = Counting as unknown as typeof WebAssembly.Instance;
+  try {
+    return { result: body(), whole, left };
+  } finally {
+    WebAssembly.Instance = Instance;
+  }
+}

@@ -14,7 +14,7 @@ describe('a kernel module', () => {
     expect(dense.get()).toBeInstanceOf(WebAssembly.Module);
     expect(dense.get()).toBe(dense.get());
     expect(exportsOf(dense.get())).toEqual(['bilinear', 'denseTimes', 'finite', 'finiteRange', 'gate', 'histogram', 'hooks', 'maxAbs', 'memory', 'norm', 'outer', 'pieces', 'relu', 'std', 'transpose']);
-    expect(exportsOf(rows.get())).toEqual(['columns', 'denseBlock', 'inputStage', 'lossChanges', 'lossColumns', 'prepare', 'quotientSums', 'steps', 'storeStage']);
+    expect(exportsOf(rows.get())).toEqual(['columns', 'denseBlock', 'inputStage', 'lossChanges', 'lossColumns', 'prepare', 'quotientSums', 'rowSamples', 'steps', 'storeStage']);
   });
 
   it('bytes that are not a module give null, every time', () => {

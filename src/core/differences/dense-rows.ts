@@ -26,6 +26,8 @@ const SOFTMAX = namedActivation('softmax');
 const PRIME_SAMPLES = 12;
 /** Chains per batch at most; keeps the buffers (widest layer × chains) within a few MB. */
 const MAX_CHAINS = 2048;
+/** The frame of rowSamples (rows.wat): its words before the layers', and each layer's. */
+const FRAME_WORDS = 20, LAYER_WORDS = 8;
 
 export interface RowChanges {
   /** plus[k·m + c]: sample c's loss change for column cols[k] at +h; minus at −h. */
@@ -98,6 +100,14 @@ export class RowBatch {
   private columnsOf: Int32Array | null = null;
   /** Whether prime() has run. */
   private primed = false;
+  /**
+   * The kernel's whole-sample path (rowSamples): the frame that describes the network and the
+   * buffers to it (see rows.wat), and per layer whether its rows can take it (decided on the
+   * first run, see chainsFrom).
+   */
+  private readonly frame: Int32Array;
+  private readonly identity: Int32Array;
+  private chained: boolean[] | null = null;
 
   constructor(
     private readonly model: Model,
@@ -124,7 +134,8 @@ export class RowBatch {
       flag: a.u8(MAX_CHAINS), chainOf: a.i32(MAX_CHAINS), wide: a.i32(MAX_CHAINS),
       bufA: a.f64(this.widest * MAX_CHAINS), bufB: a.f64(this.widest * MAX_CHAINS), nonZeroRow: a.u8(this.widest),
       rowChanges: { plus: a.f64(widestRow * m), minus: a.f64(widestRow * m), crossed: a.u8(widestRow) },
-      sums: a.f64(widestRow), columns: a.i32(widestRow),
+      sums: a.f64(widestRow), columns: a.i32(widestRow), yT: a.f64(Y.data.length),
+      frame: a.i32(FRAME_WORDS + LAYER_WORDS * layers.length), identity: a.i32(widestInput),
       denseWork: { inputs: a.i32(widestInput), weights: a.f64(4 * widestInput) },
       packed: layers.map((_, k) => a.f64(blocksOf(k))),
       constants: layers.map((layer, k) => (preparedOf[k] ? a.f64(m * layer.units * preparedOf[k]!.size) : null)),
@@ -137,7 +148,7 @@ export class RowBatch {
     this.zT = fwd.Z.map((z, k) => transpose(z.data, z.shape[0], m, b.zT[k]));
     this.aT = fwd.A.slice(1).map((x, k) => transpose(x.data, x.shape[0], m, b.aT[k]));
     this.inT = fwd.A.slice(0, -1).map((x, k) => transpose(x.data, x.shape[0], m, b.inT[k]));
-    this.yT = transpose(Y.data, Y.shape[0], m, new Float64Array(Y.data.length));
+    this.yT = transpose(Y.data, Y.shape[0], m, b.yT);
     this.zeroTargetIgnored = model.loss.zeroTargetTermVanishes;
     this.elementwise = model.layers.map(({ activation: act }) => (act.diagonal ? act : null));
     this.slopes = model.layers.map((layer) => piecewiseSlope(layer.activation));
@@ -155,6 +166,54 @@ export class RowBatch {
       W.set(params[k].W.data);
       return W;
     });
+    this.frame = b.frame;
+    this.identity = b.identity;
+  }
+
+  /**
+   * Whether rows of layer l can take the kernel's whole-sample path (rowSamples): l and every
+   * layer after it tanh or sigmoid with the kernel's steps (so no kinks), the output element-wise,
+   * the loss the kernel's own with no kinks, and no zero weight in the layers the chains reach
+   * by dense products (l + 2 on). The first time, this also fills the frame, computes every
+   * sample's constants of those layers (the numbers sampleConstants computes one sample at a
+   * time) and packs their weights.
+   */
+  private chainsFrom(l: number): boolean {
+    if (this.chained === null) {
+      const L = this.L, layers = this.model.layers;
+      const stepped = layers.map((layer, k) => this.series[k] !== null && layer.activation.diagonal && layer.activation.kinks.length === 0 && !layer.activation.crosses);
+      const zeroFree = layers.map((_, k) => k === 0 || !this.packed(k).zero.includes(1));
+      const named = this.lossForm !== 0 && !this.model.loss.crosses;
+      this.chained = layers.map((_, k) => named && k < L - 1 && stepped.slice(k).every(Boolean) && zeroFree.slice(k + 2).every(Boolean));
+      if (this.chained.some(Boolean)) this.fillFrame();
+    }
+    return this.chained[l];
+  }
+
+  /** The frame of rowSamples (rows.wat), and the constants of every layer with the kernel's steps for every sample. */
+  private fillFrame(): void {
+    const F = this.frame, layers = this.model.layers, m = this.m;
+    const { rowChanges: out } = this;
+    const words = [this.L, m, this.lossForm, this.yT.byteOffset, this.dz.byteOffset, this.da.byteOffset, this.chainOf.byteOffset,
+      this.wide.byteOffset, this.bufA.byteOffset, this.bufB.byteOffset, this.nonZeroRow.byteOffset, this.change.byteOffset,
+      this.col.byteOffset, this.flag.byteOffset, out.plus.byteOffset, out.minus.byteOffset, out.crossed.byteOffset,
+      this.columns.byteOffset, this.identity.byteOffset];
+    F.set(words);
+    for (let q = 0; q < this.identity.length; q++) this.identity[q] = q;
+    for (let k = 0; k < this.L; k++) {
+      const { units, inputs } = layers[k];
+      const at = FRAME_WORDS + LAYER_WORDS * k;
+      F[at] = units;
+      F[at + 1] = inputs;
+      F[at + 2] = this.constants[k]?.byteOffset ?? 0;
+      F[at + 3] = this.weights[k]?.byteOffset ?? 0;
+      F[at + 4] = k > 0 ? this.packed(k).weights.byteOffset : 0;
+      F[at + 5] = this.inT[k].byteOffset;
+      const series = this.series[k];
+      if (!series) continue;
+      this.kernel!.prepare(this.zT[k].byteOffset, this.aT[k].byteOffset, units * m, this.constants[k]!.byteOffset, series.half, series.scale);
+      this.ready[k]!.fill(1);
+    }
   }
 
   /**
@@ -165,10 +224,15 @@ export class RowBatch {
     if (!this.primed) this.prime(h);
     this.columnsOf = this.kernel !== null && cols.length <= this.columns.length ? cols : null;
     if (this.columnsOf) this.columns.set(cols);
-    const per = MAX_CHAINS >> 1;
+    const whole = this.columnsOf !== null && out === this.rowChanges && this.chainsFrom(layer);
+    const per = MAX_CHAINS >> 1, m = this.m;
     for (let from = 0; from < cols.length; from += per) {
       const to = Math.min(cols.length, from + per);
-      for (let c = 0; c < this.m; c++) this.sample(layer, kind, row, cols, from, to, c, h, out);
+      for (let c = 0; c < m; c++) {
+        // The kernel's whole-sample path as far as it goes; a sample it leaves is sample()'s.
+        if (whole) c = this.kernel!.rowSamples(this.frame.byteOffset, layer, kind === 'W' ? 0 : 1, row, from, to - from, h, c);
+        if (c < m) this.sample(layer, kind, row, cols, from, to, c, h, out);
+      }
     }
   }
 
@@ -218,6 +282,8 @@ export class RowBatch {
     const one = Int32Array.of(0);
     const out: RowChanges = { plus: new Float64Array(this.m), minus: new Float64Array(this.m), crossed: new Uint8Array(1) };
     for (let l = this.L - 1; l >= 0; l--) {
+      // Rows the kernel takes whole (rowSamples) reach sample() only for a sample it leaves.
+      if (this.kernel && this.chainsFrom(l)) continue;
       for (const kind of this.params[l].b ? ['W', 'b'] : ['W']) {
         for (let c = 0; c < samples; c++) this.sample(l, kind, 0, one, 0, 1, c, h, out);
       }

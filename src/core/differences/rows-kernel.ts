@@ -44,6 +44,12 @@ export interface RowsKernel {
    * returns 1, or 0 (SUMS unspecified) when a step is beyond the series.
    */
   lossColumns(form: number, A: number, Y: number, D: number, rows: number, m: number, SUMS: number): number;
+  /**
+   * RowBatch.sample for samples c, c + 1, … of a row of tanh/sigmoid layer l whose chains run
+   * through tanh/sigmoid layers to a sigmoid output and a named loss, the network and buffers
+   * described by the frame F (see rows.wat). Returns the first sample it left to the caller, or m.
+   */
+  rowSamples(F: number, l: number, bias: number, i: number, from: number, n: number, h: number, c: number): number;
 }
 
 /** Beyond this many bytes the JavaScript loops run (the kernel's offsets are 32-bit). */
@@ -61,8 +67,8 @@ export function rowsKernel(bytes: number): RowsKernel | null {
   try {
     const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Omit<RowsKernel, 'memory'>;
-    const { prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges, lossColumns } = exports;
-    return { memory, prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges, lossColumns };
+    const { prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges, lossColumns, rowSamples } = exports;
+    return { memory, prepare, steps, inputStage, columns, denseBlock, storeStage, quotientSums, lossChanges, lossColumns, rowSamples };
   } catch {
     return null;
   }

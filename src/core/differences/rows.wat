@@ -286,7 +286,7 @@
   ;; unit's steps into DA (steps, its constants at K), then liveChains: the chains whose δa is
   ;; not 0 moved to the front of DA, their chain in CHAIN (i32s). Returns how many, or −1 when a
   ;; step is beyond the series (the caller then takes its JavaScript path from the start).
-  (func (export "inputStage")
+  (func $inputStage (export "inputStage")
     (param $K i32) (param $bias i32) (param $X i32) (param $COLS i32) (param $n i32) (param $h f64)
     (param $DZ i32) (param $DA i32) (param $CHAIN i32) (param $WIDE i32) (result i32)
     (local $p i32) (local $x f64) (local $P i32) (local $live i32) (local $d f64)
@@ -328,7 +328,7 @@
   ;; is within SHORT takes the short series with no test per step (two chains per f64x2); one
   ;; beyond SERIES_LIMIT, which may need the closed form, is left to the caller with NZ[u] = 2.
   ;; Returns how many units were left.
-  (func (export "columns")
+  (func $columns (export "columns")
     (param $K i32) (param $W i32) (param $wStride i32) (param $units i32)
     (param $D i32) (param $O i32) (param $count i32) (param $NZ i32) (result i32)
     (local $t i32) (local $u i32) (local $x f64) (local $dMax f64) (local $w f64) (local $m f64)
@@ -440,7 +440,7 @@
   ;; CHANGE[t] written at COL[CHAIN[t]] (COL zeroed by the caller), then storeChanges: for p < n,
   ;; column k = from + p, PLUS[k·m + c] = COL[p], MINUS[k·m + c] = COL[n + p], and CROSSED[k] = 1
   ;; (bytes) where FLAG[p] or FLAG[n + p] is set.
-  (func (export "storeStage")
+  (func $storeStage (export "storeStage")
     (param $CHANGE i32) (param $CHAIN i32) (param $live i32) (param $COL i32) (param $FLAG i32) (param $n i32)
     (param $from i32) (param $c i32) (param $m i32) (param $PLUS i32) (param $MINUS i32) (param $CROSSED i32)
     (local $t i32) (local $p i32) (local $o i32) (local $k i32)
@@ -545,7 +545,7 @@
   ;; y·log1p(t) by its series (log1pOfStep) for |t| ≤ 2⁻¹⁵. A chain whose t is beyond the series
   ;; (Math.log1p's) is left to the caller: its index goes to WIDE, SUMS[t] is not touched; returns
   ;; how many. Two chains per f64x2, a pair with a wide lane done one by one.
-  (func (export "lossChanges") (param $form i32) (param $a f64) (param $y f64) (param $DA i32) (param $n i32) (param $SUMS i32) (param $WIDE i32) (result i32)
+  (func $lossChanges (export "lossChanges") (param $form i32) (param $a f64) (param $y f64) (param $DA i32) (param $n i32) (param $SUMS i32) (param $WIDE i32) (result i32)
     (local $t i32) (local $wide i32) (local $o i32) (local $pairs i32)
     (local $y1 f64) (local $a1 f64) (local $e f64) (local $d f64)
     (local $dv v128) (local $t1 v128) (local $t2 v128) (local $rv v128) (local $yv v128) (local $y1v v128) (local $av v128) (local $a1v v128) (local $limit v128)
@@ -640,12 +640,12 @@
         (br $row)))
     (i32.const 1))
 
-    ;; One block of denseBatch (dense-rows.ts) with no zero weight: rows r0 … r0 + block − 1
+  ;; One block of denseBatch (dense-rows.ts) with no zero weight: rows r0 … r0 + block − 1
   ;; (block ≤ 4) of out = W·D over `live` chains. WB holds the block's weights packed, input j's
   ;; four at WB + 32·j; IN the active inputs (i32s, `active` of them); D is inputs × live, O the
   ;; block's first output row (rows of `live`). Each sum runs over the inputs in order from 0:
   ;; four rows per chain (two chains per f64x2), or for a single row four chains at a time.
-  (func (export "denseBlock")
+  (func $denseBlock (export "denseBlock")
     (param $WB i32) (param $IN i32) (param $active i32) (param $D i32) (param $live i32) (param $O i32) (param $block i32)
     (local $t i32) (local $j i32) (local $rb i32) (local $db i32) (local $wj i32) (local $pairs i32) (local $quads i32)
     (local $d v128) (local $wv v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
@@ -750,4 +750,173 @@
           (then (f64.store (i32.add (local.get $db) (i32.mul (local.get $rb) (i32.const 2))) (local.get $a2))))
         (if (i32.gt_s (local.get $block) (i32.const 3))
           (then (f64.store (i32.add (local.get $db) (i32.mul (local.get $rb) (i32.const 3))) (local.get $a3)))))))
+
+  ;; RowBatch.sample (dense-rows.ts) for every sample from c on, of a row of a tanh or sigmoid
+  ;; hidden layer l whose chains run through tanh or sigmoid hidden layers to an element-wise
+  ;; output with prepared steps (sigmoid) and a named loss: inputStage, then propagate (the
+  ;; rank-one change by columns, or by plain products at the output, then denseBlock per block
+  ;; and each hidden unit's steps), outputStage's steps and lossChanges, and storeStage, each the
+  ;; function the JavaScript calls there. The frame F (i32s) holds the network and the buffers:
+  ;;   F+0 L, +4 m, +8 the loss's kernelForm, +12 Y (targets, samples × units), +16 DZ, +20 DA,
+  ;;   +24 CHAIN, +28 WIDE, +32 BUFA, +36 BUFB, +40 NZ, +44 CHANGE, +48 COL, +52 FLAG, +56 PLUS,
+  ;;   +60 MINUS, +64 CROSSED, +68 COLS, +72 IN (0, 1, 2 … as i32s);
+  ;;   layer k at F + 80 + 32·k: +0 units, +4 inputs, +8 its constants (sample c's unit u at
+  ;;   (c·units + u)·80, every sample prepared), +12 W (a copy), +16 W packed for denseBlock (no
+  ;;   zero weight), +20 its input A_{k−1} transposed (samples × inputs).
+  ;; Returns the first sample it left to the JavaScript (a step beyond the series, a unit or an
+  ;; input with no change, which the JavaScript's own paths take), or m when it did them all.
+  (func (export "rowSamples")
+    (param $F i32) (param $l i32) (param $bias i32) (param $i i32) (param $from i32) (param $n i32) (param $h f64) (param $c i32) (result i32)
+    (local $m i32)
+    (local.set $m (i32.load offset=4 (local.get $F)))
+    (block $done
+      (loop $sample
+        (br_if $done (i32.ge_s (local.get $c) (local.get $m)))
+        (br_if $done (i32.eqz (call $rowSample (local.get $F) (local.get $l) (local.get $bias) (local.get $i)
+          (local.get $from) (local.get $n) (local.get $h) (local.get $c))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $sample)))
+    (local.get $c))
+
+  ;; rowSamples for the one sample c: 1, or 0 when it is the JavaScript's (its results unwritten).
+  (func $rowSample
+    (param $F i32) (param $l i32) (param $bias i32) (param $i i32) (param $from i32) (param $n i32) (param $h f64) (param $c i32) (result i32)
+    (local $L i32) (local $P i32) (local $live i32) (local $k i32) (local $lay i32) (local $units i32) (local $inputs i32)
+    (local $cur i32) (local $next i32) (local $swap i32) (local $u i32) (local $t i32) (local $ub i32) (local $r0 i32)
+    (local $block i32) (local $any i32) (local $Ku i32) (local $w f64) (local $rows i32)
+    (local.set $L (i32.load (local.get $F)))
+    (local.set $P (i32.shl (local.get $n) (i32.const 1)))
+    ;; Layer l, unit i: the steps, and the live chains (sample's first stage).
+    (local.set $lay (i32.add (i32.add (local.get $F) (i32.const 80)) (i32.shl (local.get $l) (i32.const 5))))
+    (local.set $units (i32.load (local.get $lay)))
+    (local.set $inputs (i32.load offset=4 (local.get $lay)))
+    (local.set $live (call $inputStage
+      (i32.add (i32.load offset=8 (local.get $lay)) (i32.mul (i32.add (i32.mul (local.get $c) (local.get $units)) (local.get $i)) (i32.const 80)))
+      (local.get $bias)
+      (i32.add (i32.load offset=20 (local.get $lay)) (i32.shl (i32.mul (local.get $c) (local.get $inputs)) (i32.const 3)))
+      (i32.add (i32.load offset=68 (local.get $F)) (i32.shl (local.get $from) (i32.const 2)))
+      (local.get $n) (local.get $h)
+      (i32.load offset=16 (local.get $F)) (i32.load offset=20 (local.get $F)) (i32.load offset=24 (local.get $F)) (i32.load offset=28 (local.get $F))))
+    (if (i32.lt_s (local.get $live) (i32.const 0)) (then (return (i32.const 0))))
+    (memory.fill (i32.load offset=52 (local.get $F)) (i32.const 0) (local.get $P))
+    (memory.fill (i32.load offset=48 (local.get $F)) (i32.const 0) (i32.shl (local.get $P) (i32.const 3)))
+    (if (local.get $live)
+      (then
+        ;; propagate: layer l + 1, the rank-one change δZ[u, ·] = W[u, i]·δa.
+        (local.set $cur (i32.load offset=32 (local.get $F)))
+        (local.set $next (i32.load offset=36 (local.get $F)))
+        (local.set $k (i32.add (local.get $l) (i32.const 1)))
+        (local.set $lay (i32.add (local.get $lay) (i32.const 32)))
+        (local.set $units (i32.load (local.get $lay)))
+        (local.set $inputs (i32.load offset=4 (local.get $lay)))
+        (if (i32.lt_s (local.get $k) (i32.sub (local.get $L) (i32.const 1)))
+          (then
+            (if (call $columns
+                  (i32.add (i32.load offset=8 (local.get $lay)) (i32.mul (i32.mul (local.get $c) (local.get $units)) (i32.const 80)))
+                  (i32.add (i32.load offset=12 (local.get $lay)) (i32.shl (local.get $i) (i32.const 3)))
+                  (i32.shl (local.get $inputs) (i32.const 3)) (local.get $units)
+                  (i32.load offset=20 (local.get $F)) (local.get $cur) (local.get $live) (i32.load offset=40 (local.get $F)))
+              (then (return (i32.const 0)))))
+          (else
+            ;; The output layer: rankOne's plain products (no steps there; outputStage takes them).
+            (local.set $u (i32.const 0))
+            (block $unitsDone
+              (loop $unit
+                (br_if $unitsDone (i32.ge_s (local.get $u) (local.get $units)))
+                (local.set $w (f64.load (i32.add (i32.load offset=12 (local.get $lay))
+                  (i32.shl (i32.add (i32.mul (local.get $u) (local.get $inputs)) (local.get $i)) (i32.const 3)))))
+                (local.set $ub (i32.add (local.get $cur) (i32.shl (i32.mul (local.get $u) (local.get $live)) (i32.const 3))))
+                (local.set $t (i32.const 0))
+                (block $chainsDone
+                  (loop $chain
+                    (br_if $chainsDone (i32.ge_s (local.get $t) (local.get $live)))
+                    (f64.store (i32.add (local.get $ub) (i32.shl (local.get $t) (i32.const 3)))
+                      (f64.mul (local.get $w) (f64.load (i32.add (i32.load offset=20 (local.get $F)) (i32.shl (local.get $t) (i32.const 3))))))
+                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                    (br $chain)))
+                (local.set $u (i32.add (local.get $u) (i32.const 1)))
+                (br $unit)))))
+        ;; Layers l + 2 … L: dense blocks over every input, then a hidden layer's steps in place.
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (block $layersDone
+          (loop $layer
+            (br_if $layersDone (i32.ge_s (local.get $k) (local.get $L)))
+            (local.set $lay (i32.add (local.get $lay) (i32.const 32)))
+            (local.set $rows (i32.load (local.get $lay)))
+            (local.set $inputs (i32.load offset=4 (local.get $lay)))
+            ;; An input whose row of δA is zero for every chain: denseBatch's path with fewer inputs.
+            (local.set $u (i32.const 0))
+            (block $activeDone
+              (loop $active
+                (br_if $activeDone (i32.ge_s (local.get $u) (local.get $inputs)))
+                (if (i32.eqz (i32.load8_u (i32.add (i32.load offset=40 (local.get $F)) (local.get $u))))
+                  (then (return (i32.const 0))))
+                (local.set $u (i32.add (local.get $u) (i32.const 1)))
+                (br $active)))
+            (local.set $r0 (i32.const 0))
+            (block $blocksDone
+              (loop $blocks
+                (br_if $blocksDone (i32.ge_s (local.get $r0) (local.get $rows)))
+                (local.set $block (select (i32.const 4) (i32.sub (local.get $rows) (local.get $r0))
+                  (i32.ge_s (i32.sub (local.get $rows) (local.get $r0)) (i32.const 4))))
+                (call $denseBlock
+                  (i32.add (i32.load offset=16 (local.get $lay)) (i32.shl (i32.mul (i32.shr_s (local.get $r0) (i32.const 2)) (i32.shl (local.get $inputs) (i32.const 2))) (i32.const 3)))
+                  (i32.load offset=72 (local.get $F)) (local.get $inputs) (local.get $cur) (local.get $live)
+                  (i32.add (local.get $next) (i32.shl (i32.mul (local.get $r0) (local.get $live)) (i32.const 3)))
+                  (local.get $block))
+                (local.set $r0 (i32.add (local.get $r0) (i32.const 4)))
+                (br $blocks)))
+            (local.set $swap (local.get $cur))
+            (local.set $cur (local.get $next))
+            (local.set $next (local.get $swap))
+            (if (i32.lt_s (local.get $k) (i32.sub (local.get $L) (i32.const 1)))
+              (then
+                ;; hiddenStage: each unit's steps in place, and whether its row is nonzero.
+                (local.set $u (i32.const 0))
+                (block $unitsDone
+                  (loop $unit
+                    (br_if $unitsDone (i32.ge_s (local.get $u) (local.get $rows)))
+                    (local.set $ub (i32.add (local.get $cur) (i32.shl (i32.mul (local.get $u) (local.get $live)) (i32.const 3))))
+                    (if (call $steps
+                          (i32.add (i32.load offset=8 (local.get $lay)) (i32.mul (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $u)) (i32.const 80)))
+                          (i32.const 0) (local.get $ub) (local.get $ub) (local.get $live) (i32.load offset=28 (local.get $F)))
+                      (then (return (i32.const 0))))
+                    (local.set $any (i32.const 0))
+                    (local.set $t (i32.const 0))
+                    (block $scanned
+                      (loop $scan
+                        (br_if $scanned (i32.ge_s (local.get $t) (local.get $live)))
+                        (if (f64.ne (f64.load (i32.add (local.get $ub) (i32.shl (local.get $t) (i32.const 3)))) (f64.const 0))
+                          (then
+                            (local.set $any (i32.const 1))
+                            (br $scanned)))
+                        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                        (br $scan)))
+                    (i32.store8 (i32.add (i32.load offset=40 (local.get $F)) (local.get $u)) (local.get $any))
+                    (local.set $u (i32.add (local.get $u) (i32.const 1)))
+                    (br $unit)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))
+            (br $layer)))
+        ;; outputStage: each output unit's steps in place, then its loss changes summed in CHANGE.
+        (local.set $units (i32.load (local.get $lay)))
+        (memory.fill (i32.load offset=44 (local.get $F)) (i32.const 0) (i32.shl (local.get $live) (i32.const 3)))
+        (local.set $u (i32.const 0))
+        (block $outputsDone
+          (loop $output
+            (br_if $outputsDone (i32.ge_s (local.get $u) (local.get $units)))
+            (local.set $ub (i32.add (local.get $cur) (i32.shl (i32.mul (local.get $u) (local.get $live)) (i32.const 3))))
+            (local.set $Ku (i32.add (i32.load offset=8 (local.get $lay)) (i32.mul (i32.add (i32.mul (local.get $c) (local.get $units)) (local.get $u)) (i32.const 80))))
+            (if (call $steps (local.get $Ku) (i32.const 0) (local.get $ub) (local.get $ub) (local.get $live) (i32.load offset=28 (local.get $F)))
+              (then (return (i32.const 0))))
+            ;; a: the output's activation, kept with its constants (offset 72).
+            (if (call $lossChanges (i32.load offset=8 (local.get $F)) (f64.load offset=72 (local.get $Ku))
+                  (f64.load (i32.add (i32.load offset=12 (local.get $F)) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $units)) (local.get $u)) (i32.const 3))))
+                  (local.get $ub) (local.get $live) (i32.load offset=44 (local.get $F)) (i32.load offset=28 (local.get $F)))
+              (then (return (i32.const 0))))
+            (local.set $u (i32.add (local.get $u) (i32.const 1)))
+            (br $output)))))
+    (call $storeStage (i32.load offset=44 (local.get $F)) (i32.load offset=24 (local.get $F)) (local.get $live)
+      (i32.load offset=48 (local.get $F)) (i32.load offset=52 (local.get $F)) (local.get $n) (local.get $from) (local.get $c)
+      (i32.load offset=4 (local.get $F)) (i32.load offset=56 (local.get $F)) (i32.load offset=60 (local.get $F)) (i32.load offset=64 (local.get $F)))
+    (i32.const 1))
 )
