@@ -340,7 +340,7 @@ export class RowBatch {
       const loss = this.model.loss;
       const aOut = a, y = this.yT[c * units + i];
       col.fill(0, 0, P);
-      addLossChanges(loss, aOut, y, da, 0, P, col);
+      this.addLoss(aOut, y, da, 0, P, col);
       if (loss.crosses) for (let p = 0; p < P; p++) if (loss.crosses(aOut, y, da[p])) flag[p] = 1;
       this.store(col, n, from, c, out);
       return;
@@ -647,17 +647,26 @@ export class RowBatch {
       if (act.kinks.length > 0 || act.crosses) markKinks(act, z, dZ, ub, live, this.flag, this.chainOf);
       // δa in place of δz, which nothing reads after this stage.
       this.steps(k, u, c, dZ, dZ, ub, ub + live);
-      if (this.lossForm) {
-        // The named loss's difference in the kernel; chains beyond its series by the record.
-        const wide = this.kernel!.lossChanges(this.lossForm, a, y, dZ.byteOffset + 8 * ub, live, sums.byteOffset, this.wide.byteOffset);
-        for (let q = 0; q < wide; q++) {
-          const t = this.wide[q];
-          sums[t] += loss.difference(a, y, dZ[ub + t]);
-        }
-      } else {
-        addLossChanges(loss, a, y, dZ, ub, live, sums);
-      }
+      this.addLoss(a, y, dZ, ub, live, sums);
       if (loss.crosses) for (let t = 0; t < live; t++) if (loss.crosses(a, y, dZ[ub + t])) this.flag[this.chainOf[t]] = 1;
+    }
+  }
+
+  /**
+   * sums[t] += the loss change of output a (target y) by δa = da[from + t], for t < count: the
+   * named loss's difference in the kernel (da and sums are its memory's), chains beyond its
+   * series by the record; or the record's, chain by chain.
+   */
+  private addLoss(a: number, y: number, da: Float64Array, from: number, count: number, sums: Float64Array): void {
+    const loss = this.model.loss;
+    if (!this.lossForm) {
+      addLossChanges(loss, a, y, da, from, count, sums);
+      return;
+    }
+    const wide = this.kernel!.lossChanges(this.lossForm, a, y, da.byteOffset + 8 * from, count, sums.byteOffset, this.wide.byteOffset);
+    for (let q = 0; q < wide; q++) {
+      const t = this.wide[q];
+      sums[t] += loss.difference(a, y, da[from + t]);
     }
   }
 
