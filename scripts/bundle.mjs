@@ -62,6 +62,12 @@ writeFileSync(mathjsFile, mathjs.code);
   makeCache(loaded, `${mathjsFile}.cache`);
 }
 
+// The bin is CommonJS (bin/package.json says so), which Node starts about 12 ms sooner than an ES
+// module on the bench's machine: it sets up no ES module loader. It takes runCached from this
+// CommonJS copy of dist/cli/code-cache.js.
+const codeCache = await bundleOf('dist/cli/code-cache.js', 'code-cache.cjs', [/^node:/]);
+writeFileSync(path('dist/cli/code-cache.cjs'), codeCache.code);
+
 const bundleFile = path('dist/cli/bundle.js');
 const cli = await bundleOf('dist/cli/main.js', 'bundle.js', [/^node:/, /^mathjs/, 'fflate', 'csv-parse/sync'], {
   sourcemap: true,

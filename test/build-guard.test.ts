@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCurrentBuild, type Build } from './helpers/build.js';
+import { OUTPUTS } from '../scripts/build-if-stale.mjs';
 
-const OUTPUTS = ['dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js'];
 const INPUTS = ['src', 'src/core', 'src/core/check.ts', 'scripts/bundle.mjs', 'package.json', 'tsconfig.json'];
 
 describe('the stale-build guard', () => {

@@ -95,8 +95,8 @@ describe('the built command line and its caches', () => {
       mkdirSync(join(tree, 'dist/cli'), { recursive: true });
       symlinkSync(join(root, 'node_modules'), join(tree, 'node_modules'));
       copyFileSync(join(root, 'package.json'), join(tree, 'package.json'));
-      copyFileSync(join(root, 'bin/backprop-check.js'), join(tree, 'bin/backprop-check.js'));
-      for (const f of ['bundle.js', 'code-cache.js', 'mathjs.cjs', 'row-worker.js']) copyFileSync(join(root, 'dist/cli', f), join(tree, 'dist/cli', f));
+      for (const f of ['backprop-check.js', 'package.json']) copyFileSync(join(root, 'bin', f), join(tree, 'bin', f));
+      for (const f of ['bundle.js', 'code-cache.cjs', 'mathjs.cjs', 'row-worker.js']) copyFileSync(join(root, 'dist/cli', f), join(tree, 'dist/cli', f));
       const run = () => spawnSync(process.execPath, [join(tree, 'bin/backprop-check.js'), ...seed], { encoding: 'utf8', env });
       const expected = spawnSync(process.execPath, [join(root, 'bin/backprop-check.js'), ...seed], { encoding: 'utf8', env });
       expect(expected.status).toBe(1);

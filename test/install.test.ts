@@ -33,7 +33,7 @@ describe('npm pack → npm install ./backprop-check.tgz → npx backprop-check',
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the tarball holds the built command line and library, and no sources, tests, fixtures or dev-only builds', () => {
-    for (const f of ['bin/backprop-check.js', 'dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js', 'package.json', 'README.md']) expect(files).toContain(f);
+    for (const f of ['bin/backprop-check.js', 'bin/package.json', 'dist/cli/code-cache.cjs', 'dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js', 'package.json', 'README.md']) expect(files).toContain(f);
     const unneeded = files.filter((f) => /^(src|test|tools|fixtures|scripts|docs|build)\/|^dist\/cli\/(main|exit-status)\.|(?<!cli\/bundle)\.js\.map$/.test(f));
     expect(unneeded).toEqual([]);
   });
