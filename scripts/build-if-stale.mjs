@@ -19,7 +19,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** What the build writes and what the package needs of it. */
-export const OUTPUTS = ['dist/cli/bundle.js', 'dist/cli/code-cache.cjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js'];
+export const OUTPUTS = ['dist/cli/bundle.js', 'dist/cli/code-cache.cjs', 'dist/library.mjs', 'dist/cli/library.cjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js'];
 /** What the build reads besides node_modules: folders are walked. */
 export const INPUTS = ['src', 'scripts/bundle.mjs', 'package.json', 'tsconfig.json'];
 

@@ -47,6 +47,8 @@ export type CheckFilesOptions = RunOptions | CheckModelOptions;
 export { run, load, gradientSource, type RunOptions, type Loaded } from './run.js';
 /** The pure core: a model, weights, data and a gradient source in, a Report out (no files, no processes). */
 export { check as checkNetwork, DEFAULT_OPTIONS, type CheckInput, type CheckOptions, type GradientSource } from './core/check/check.js';
+/** checkNetwork, resolving: worker threads for a large element-wise check, and a turn of the event loop every 50 ms. */
+export { checkAsync as checkNetworkAsync } from './cli/threaded-check.js';
 export type { Report, TensorCheck, Finding, LayerHealth, Settings, Status, Mode, Severity, SweepResult, SweepTensor } from './core/report.js';
 export type { Model, Params, Grads, ParamRef } from './core/model.js';
 export { checkProgram, DEFAULT_MAX_EVALUATIONS, type ProgramCheckOptions } from './core/check/program-check.js';

@@ -54,6 +54,15 @@ describe('check (the library API)', () => {
     expect(typeof checkNetwork).toBe('function');
     const types = readFileSync(join(root, 'dist/index.d.ts'), 'utf8');
     expect(types).toContain('export declare function check(options: CheckFilesOptions): Promise<Report>;');
-    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/library.mjs' });
+  });
+
+  it('the package\'s entry (the bundled library with its code cache) exports what dist/index.js does, and checks the same', async () => {
+    const entry = (await import(join(root, 'dist/library.mjs'))) as Record<string, unknown>;
+    const plain = (await import(join(root, 'dist/index.js'))) as Record<string, unknown>;
+    expect(Object.keys(entry).sort()).toEqual(Object.keys(plain).sort());
+    const files = { net: 'fixtures/seed/net.json', data: 'fixtures/seed/data.csv' };
+    const [a, b] = await Promise.all([entry, plain].map((lib) => (lib.check as typeof check)(files)));
+    expect(a).toEqual(b);
   });
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script, no declarations
-import { staleReason } from '../scripts/build-if-stale.mjs';
+import { OUTPUTS, staleReason } from '../scripts/build-if-stale.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const version: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
@@ -33,7 +33,7 @@ describe('npm pack → npm install ./backprop-check.tgz → npx backprop-check',
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the tarball holds the built command line and library, and no sources, tests, fixtures or dev-only builds', () => {
-    for (const f of ['bin/backprop-check.js', 'bin/package.json', 'dist/cli/code-cache.cjs', 'dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js', 'package.json', 'README.md']) expect(files).toContain(f);
+    for (const f of ['bin/backprop-check.js', 'bin/package.json', 'dist/cli/code-cache.cjs', 'dist/library.mjs', 'dist/cli/library.cjs', 'dist/cli/library.cjs.cache', 'dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js', 'package.json', 'README.md']) expect(files).toContain(f);
     const unneeded = files.filter((f) => /^(src|test|tools|fixtures|scripts|docs|build)\/|^dist\/cli\/(main|exit-status)\.|(?<!cli\/bundle)\.js\.map$/.test(f));
     expect(unneeded).toEqual([]);
   });
@@ -67,15 +67,14 @@ describe('prepare (scripts/build-if-stale.mjs) rebuilds dist/ only when it is ol
   beforeAll(() => {
     tree = mkdtempSync(join(tmpdir(), 'bpc-stale-'));
     for (const d of ['src/core', 'scripts', 'dist/cli']) mkdirSync(join(tree, d), { recursive: true });
-    for (const f of ['src/cli.ts', 'src/core/check.ts', 'scripts/bundle.mjs', 'package.json', 'tsconfig.json',
-      'dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js']) writeFileSync(join(tree, f), '');
+    for (const f of ['src/cli.ts', 'src/core/check.ts', 'scripts/bundle.mjs', 'package.json', 'tsconfig.json', ...OUTPUTS]) writeFileSync(join(tree, f), '');
   });
   afterAll(() => rmSync(tree, { recursive: true, force: true }));
 
   /** Inputs (files and folders) at t = 1000 s, outputs at t = 2000 s. */
   function current(): void {
     for (const p of ['src', 'src/core', 'src/cli.ts', 'src/core/check.ts', 'scripts/bundle.mjs', 'package.json', 'tsconfig.json']) at(p, 1000);
-    for (const p of ['dist/cli/bundle.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/row-worker.js']) at(p, 2000);
+    for (const p of OUTPUTS) at(p, 2000);
   }
 
   it('is current when every output is newer than every input', () => {

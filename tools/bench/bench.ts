@@ -43,7 +43,6 @@ import { namedTensors } from '../../src/core/model.js';
 import { productSource } from '../../src/core/differences/product.js';
 import { DEFAULT_OPTIONS } from '../../src/core/check/check.js';
 import { gradientSource, load } from '../../src/run.js';
-import { checkAsync } from '../../src/cli/threaded-check.js';
 import { caseFolder, CASES, parameterCountOf, writeCase, type BenchCase } from './cases.js';
 import { naiveSource, perSamplePlainSource } from '../../src/core/differences/naive.js';
 import { numpyPython, sessionBench, sessionReport, type SessionResult } from './session.js';
@@ -73,18 +72,21 @@ interface Timing {
  * loaded and any formulas compiled, without the diagnosis: what gradcheck's time is to torch.
  */
 async function child(net: string, data: string, mode: 'full' | 'directional', samples = DEFAULT_OPTIONS.samples): Promise<void> {
+  // The library as a program that imports backprop-check gets it (the package's entry,
+  // dist/library.mjs: the bundle with its code cache), not the tools' own build of src/.
+  const lib = (await import(join(root, 'dist/library.mjs'))) as typeof import('../../src/index.js');
   const options = { net, data, mode, epsilon: EPSILON };
-  const loaded = load(options);
-  const input = { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients: await gradientSource(loaded, options) };
+  const loaded = lib.load(options);
+  const input = { model: loaded.model, params: loaded.params, X: loaded.data.X, Y: loaded.data.Y, gradients: await lib.gradientSource(loaded, options) };
   const start = performance.now();
-  const report = await checkAsync(input, { ...DEFAULT_OPTIONS, mode, epsilon: EPSILON, samples });
+  const report = await lib.checkNetworkAsync(input, { ...lib.DEFAULT_OPTIONS, mode, epsilon: EPSILON, samples });
   const seconds = (performance.now() - start) / 1000;
   let warmSeconds: number | undefined;
   if (mode === 'full') {
     const warm: number[] = [];
     for (let run = 0; run < WARM_RUNS; run++) {
       const again = performance.now();
-      await checkAsync(input, { ...DEFAULT_OPTIONS, mode, epsilon: EPSILON, samples });
+      await lib.checkNetworkAsync(input, { ...lib.DEFAULT_OPTIONS, mode, epsilon: EPSILON, samples });
       warm.push((performance.now() - again) / 1000);
     }
     warmSeconds = warm.sort((a, b) => a - b)[Math.floor(WARM_RUNS / 2)];
