@@ -182,9 +182,10 @@ export class RowBatch {
     if (this.chained === null) {
       const L = this.L, layers = this.model.layers;
       const stepped = layers.map((layer, k) => this.series[k] !== null && layer.activation.diagonal && layer.activation.kinks.length === 0 && !layer.activation.crosses);
-      const zeroFree = layers.map((_, k) => k === 0 || !this.packed(k).zero.includes(1));
       const named = this.lossForm !== 0 && !this.model.loss.crosses;
-      this.chained = layers.map((_, k) => named && k < L - 1 && stepped.slice(k).every(Boolean) && zeroFree.slice(k + 2).every(Boolean));
+      // Weights are packed only for layers that can take it (packed() keeps them for denseBatch).
+      const zeroFree = (from: number) => layers.every((_, j) => j < from || !this.packed(j).zero.includes(1));
+      this.chained = layers.map((_, k) => named && k < L - 1 && stepped.slice(k).every(Boolean) && zeroFree(k + 2));
       if (this.chained.some(Boolean)) this.fillFrame();
     }
     return this.chained[l];
