@@ -79,12 +79,12 @@ describe('runCached', () => {
 describe('the built command line and its caches', () => {
   const seed = [join(root, 'fixtures/seed/net.json'), join(root, 'fixtures/seed/data.csv')];
 
-  it('a plain node takes the caches npm run build made for the bundle and the slim mathjs', () => {
+  it('a plain node takes the caches npm run build made for the bundle, the library and the slim mathjs', () => {
     const script = `import { runCached } from ${JSON.stringify(join(root, 'dist/cli/code-cache.js'))};
-      for (const f of ['bundle.js', 'mathjs.cjs']) { const p = ${JSON.stringify(join(root, 'dist/cli'))} + '/' + f; console.log(f, runCached(p, p + '.cache').status); }`;
+      for (const f of ['bundle.js', 'library.cjs', 'mathjs.cjs']) { const p = ${JSON.stringify(join(root, 'dist/cli'))} + '/' + f; console.log(f, runCached(p, p + '.cache').status); }`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('bundle.js accepted\nmathjs.cjs accepted\n');
+    expect(r.stdout).toBe('bundle.js accepted\nlibrary.cjs accepted\nmathjs.cjs accepted\n');
   });
 
   it('prints the same bytes and exits the same with damaged, stale or missing caches', () => {
