@@ -784,6 +784,12 @@
     (local $L i32) (local $P i32) (local $live i32) (local $k i32) (local $lay i32) (local $units i32) (local $inputs i32)
     (local $cur i32) (local $next i32) (local $swap i32) (local $u i32) (local $t i32) (local $ub i32) (local $r0 i32)
     (local $block i32) (local $any i32) (local $Ku i32) (local $w f64) (local $rows i32)
+    (local $DA i32) (local $WIDE i32) (local $NZ i32) (local $CHANGE i32)
+    ;; The frame's buffers that the loops below use, read once.
+    (local.set $DA (i32.load offset=20 (local.get $F)))
+    (local.set $WIDE (i32.load offset=28 (local.get $F)))
+    (local.set $NZ (i32.load offset=40 (local.get $F)))
+    (local.set $CHANGE (i32.load offset=44 (local.get $F)))
     (local.set $L (i32.load (local.get $F)))
     (local.set $P (i32.shl (local.get $n) (i32.const 1)))
     ;; Layer l, unit i: the steps, and the live chains (sample's first stage).
@@ -796,7 +802,7 @@
       (i32.add (i32.load offset=20 (local.get $lay)) (i32.shl (i32.mul (local.get $c) (local.get $inputs)) (i32.const 3)))
       (i32.add (i32.load offset=68 (local.get $F)) (i32.shl (local.get $from) (i32.const 2)))
       (local.get $n) (local.get $h)
-      (i32.load offset=16 (local.get $F)) (i32.load offset=20 (local.get $F)) (i32.load offset=24 (local.get $F)) (i32.load offset=28 (local.get $F))))
+      (i32.load offset=16 (local.get $F)) (local.get $DA) (i32.load offset=24 (local.get $F)) (local.get $WIDE)))
     (if (i32.lt_s (local.get $live) (i32.const 0)) (then (return (i32.const 0))))
     (memory.fill (i32.load offset=52 (local.get $F)) (i32.const 0) (local.get $P))
     (memory.fill (i32.load offset=48 (local.get $F)) (i32.const 0) (i32.shl (local.get $P) (i32.const 3)))
@@ -815,7 +821,7 @@
                   (i32.add (i32.load offset=8 (local.get $lay)) (i32.mul (i32.mul (local.get $c) (local.get $units)) (i32.const 80)))
                   (i32.add (i32.load offset=12 (local.get $lay)) (i32.shl (local.get $i) (i32.const 3)))
                   (i32.shl (local.get $inputs) (i32.const 3)) (local.get $units)
-                  (i32.load offset=20 (local.get $F)) (local.get $cur) (local.get $live) (i32.load offset=40 (local.get $F)))
+                  (local.get $DA) (local.get $cur) (local.get $live) (local.get $NZ))
               (then (return (i32.const 0)))))
           (else
             ;; The output layer: rankOne's plain products (no steps there; outputStage takes them).
@@ -831,7 +837,7 @@
                   (loop $chain
                     (br_if $chainsDone (i32.ge_s (local.get $t) (local.get $live)))
                     (f64.store (i32.add (local.get $ub) (i32.shl (local.get $t) (i32.const 3)))
-                      (f64.mul (local.get $w) (f64.load (i32.add (i32.load offset=20 (local.get $F)) (i32.shl (local.get $t) (i32.const 3))))))
+                      (f64.mul (local.get $w) (f64.load (i32.add (local.get $DA) (i32.shl (local.get $t) (i32.const 3))))))
                     (local.set $t (i32.add (local.get $t) (i32.const 1)))
                     (br $chain)))
                 (local.set $u (i32.add (local.get $u) (i32.const 1)))
@@ -849,7 +855,7 @@
             (block $activeDone
               (loop $active
                 (br_if $activeDone (i32.ge_s (local.get $u) (local.get $inputs)))
-                (if (i32.eqz (i32.load8_u (i32.add (i32.load offset=40 (local.get $F)) (local.get $u))))
+                (if (i32.eqz (i32.load8_u (i32.add (local.get $NZ) (local.get $u))))
                   (then (return (i32.const 0))))
                 (local.set $u (i32.add (local.get $u) (i32.const 1)))
                 (br $active)))
@@ -879,7 +885,7 @@
                     (local.set $ub (i32.add (local.get $cur) (i32.shl (i32.mul (local.get $u) (local.get $live)) (i32.const 3))))
                     (if (call $steps
                           (i32.add (i32.load offset=8 (local.get $lay)) (i32.mul (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $u)) (i32.const 80)))
-                          (i32.const 0) (local.get $ub) (local.get $ub) (local.get $live) (i32.load offset=28 (local.get $F)))
+                          (i32.const 0) (local.get $ub) (local.get $ub) (local.get $live) (local.get $WIDE))
                       (then (return (i32.const 0))))
                     (local.set $any (i32.const 0))
                     (local.set $t (i32.const 0))
@@ -892,30 +898,30 @@
                             (br $scanned)))
                         (local.set $t (i32.add (local.get $t) (i32.const 1)))
                         (br $scan)))
-                    (i32.store8 (i32.add (i32.load offset=40 (local.get $F)) (local.get $u)) (local.get $any))
+                    (i32.store8 (i32.add (local.get $NZ) (local.get $u)) (local.get $any))
                     (local.set $u (i32.add (local.get $u) (i32.const 1)))
                     (br $unit)))))
             (local.set $k (i32.add (local.get $k) (i32.const 1)))
             (br $layer)))
         ;; outputStage: each output unit's steps in place, then its loss changes summed in CHANGE.
         (local.set $units (i32.load (local.get $lay)))
-        (memory.fill (i32.load offset=44 (local.get $F)) (i32.const 0) (i32.shl (local.get $live) (i32.const 3)))
+        (memory.fill (local.get $CHANGE) (i32.const 0) (i32.shl (local.get $live) (i32.const 3)))
         (local.set $u (i32.const 0))
         (block $outputsDone
           (loop $output
             (br_if $outputsDone (i32.ge_s (local.get $u) (local.get $units)))
             (local.set $ub (i32.add (local.get $cur) (i32.shl (i32.mul (local.get $u) (local.get $live)) (i32.const 3))))
             (local.set $Ku (i32.add (i32.load offset=8 (local.get $lay)) (i32.mul (i32.add (i32.mul (local.get $c) (local.get $units)) (local.get $u)) (i32.const 80))))
-            (if (call $steps (local.get $Ku) (i32.const 0) (local.get $ub) (local.get $ub) (local.get $live) (i32.load offset=28 (local.get $F)))
+            (if (call $steps (local.get $Ku) (i32.const 0) (local.get $ub) (local.get $ub) (local.get $live) (local.get $WIDE))
               (then (return (i32.const 0))))
             ;; a: the output's activation, kept with its constants (offset 72).
             (if (call $lossChanges (i32.load offset=8 (local.get $F)) (f64.load offset=72 (local.get $Ku))
                   (f64.load (i32.add (i32.load offset=12 (local.get $F)) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $units)) (local.get $u)) (i32.const 3))))
-                  (local.get $ub) (local.get $live) (i32.load offset=44 (local.get $F)) (i32.load offset=28 (local.get $F)))
+                  (local.get $ub) (local.get $live) (local.get $CHANGE) (local.get $WIDE))
               (then (return (i32.const 0))))
             (local.set $u (i32.add (local.get $u) (i32.const 1)))
             (br $output)))))
-    (call $storeStage (i32.load offset=44 (local.get $F)) (i32.load offset=24 (local.get $F)) (local.get $live)
+    (call $storeStage (local.get $CHANGE) (i32.load offset=24 (local.get $F)) (local.get $live)
       (i32.load offset=48 (local.get $F)) (i32.load offset=52 (local.get $F)) (local.get $n) (local.get $from) (local.get $c)
       (i32.load offset=4 (local.get $F)) (i32.load offset=56 (local.get $F)) (i32.load offset=60 (local.get $F)) (i32.load offset=64 (local.get $F)))
     (i32.const 1))
